@@ -1,0 +1,68 @@
+package dev.coffer.store;
+
+import java.time.Instant;
+import java.util.Collections;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * What the store knows of one committed blob.
+ *
+ * <p>Times are the committing client's clock at full precision (not the object store's), labels are
+ * an immutable sorted copy, and {@code refCount} and {@code links} are the blob's reference count and
+ * the digests it links to (see {@link ReferenceCounter}). Instances are immutable.
+ *
+ * @param digest the blob's digest
+ * @param size the blob's size in bytes
+ * @param createdAt when the blob was committed
+ * @param updatedAt when the blob's labels last changed (equal to createdAt at first)
+ * @param labels the blob's labels
+ * @param refCount the blob's reference count, 0 for a blob committed without a reference
+ * @param links the digests of the blobs this blob links to, each holding one of their references
+ */
+public record Info(
+    Digest digest,
+    long size,
+    Instant createdAt,
+    Instant updatedAt,
+    Map<String, String> labels,
+    long refCount,
+    Set<Digest> links) {
+
+  public Info {
+    Objects.requireNonNull(digest, "digest");
+    Objects.requireNonNull(createdAt, "createdAt");
+    Objects.requireNonNull(updatedAt, "updatedAt");
+    if (size < 0) {
+      throw new InvalidArgumentException("invalid size " + size + " for " + digest);
+    }
+    if (refCount < 0) {
+      throw new InvalidArgumentException("invalid reference count " + refCount + " for " + digest);
+    }
+    labels = labels == null || labels.isEmpty()
+        ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(labels));
+    links = links == null || links.isEmpty()
+        ? Set.of() : Collections.unmodifiableSet(new TreeSet<>(links));
+  }
+
+  /**
+   * An info that carries only a digest and labels, as passed to {@link Manager#update}; its other
+   * fields are ignored there.
+   */
+  public static Info forUpdate(Digest digest, Map<String, String> labels) {
+    return new Info(digest, 0, Instant.EPOCH, Instant.EPOCH, labels, 0, Set.of());
+  }
+
+  /** A copy with other labels. */
+  public Info withLabels(Map<String, String> newLabels) {
+    return new Info(digest, size, createdAt, updatedAt, newLabels, refCount, links);
+  }
+
+  /** The descriptor of this blob. */
+  public Descriptor descriptor() {
+    return Descriptor.of(digest, size);
+  }
+}

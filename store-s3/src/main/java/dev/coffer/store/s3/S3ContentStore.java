@@ -1,0 +1,172 @@
+package dev.coffer.store.s3;
+
+import dev.coffer.store.ContentStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
+import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.http.apache.ApacheHttpClient;
+import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.regions.Region;
+import software.amazon.awssdk.retries.api.RetryStrategy;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.S3CrtAsyncClientBuilder;
+
+/**
+ * Opens content stores on S3. A store owns the prefix of its {@link S3StoreConfig} in one bucket
+ * (which must exist); stores on many hosts over the same bucket and prefix form one store, kept
+ * consistent by conditional writes (see docs/s3-store.md for the key layout and protocols).
+ *
+ * <pre>{@code
+ * ContentStore store = S3ContentStore.builder()
+ *     .config(S3StoreConfig.builder().bucket("builds").prefix("cas/").build())
+ *     .build();
+ * }</pre>
+ *
+ * <p>By default the store builds its own clients from the configuration: a synchronous client for
+ * records and metadata, and the client named by {@link S3StoreConfig#transfer()} for bulk bytes,
+ * both with the SDK's standard retry strategy (throttling, 5xx, resets and 409 conflicts retried
+ * with jittered backoff) and without the SDK's default CRC32 checksums. It closes them when it is
+ * closed. Clients passed in instead (for example with interceptors) are used as they are and stay
+ * the caller's to close.
+ *
+ * <p>The builder is not thread-safe; the stores it builds are.
+ */
+public final class S3ContentStore {
+
+  private S3ContentStore() {}
+
+  /** A new builder. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** Opens a store with its own clients; shorthand for {@code builder().config(config).build()}. */
+  public static ContentStore open(S3StoreConfig config) {
+    return builder().config(config).build();
+  }
+
+  /** Collects a configuration and optional pre-built clients. */
+  public static final class Builder {
+    private S3StoreConfig config;
+    private S3Client client;
+    private S3AsyncClient bulkClient;
+
+    private Builder() {}
+
+    /** The configuration; required. */
+    public Builder config(S3StoreConfig config) {
+      this.config = Objects.requireNonNull(config, "config");
+      return this;
+    }
+
+    /** A client for records and metadata requests, instead of one built from the configuration. */
+    public Builder client(S3Client client) {
+      this.client = Objects.requireNonNull(client, "client");
+      return this;
+    }
+
+    /** A client for bulk bytes, instead of one built from the configuration. */
+    public Builder bulkClient(S3AsyncClient bulkClient) {
+      this.bulkClient = Objects.requireNonNull(bulkClient, "bulkClient");
+      return this;
+    }
+
+    /**
+     * The store. It makes no request until used.
+     *
+     * @throws IllegalStateException if no configuration was given
+     */
+    public ContentStore build() {
+      if (config == null) {
+        throw new IllegalStateException("config is required");
+      }
+      List<AutoCloseable> owned = new ArrayList<>();
+      S3Client control = client;
+      if (control == null) {
+        control = S3ContentStore.controlClient(config);
+        owned.add(control);
+      }
+      S3AsyncClient bulk = bulkClient;
+      if (bulk == null) {
+        bulk = S3ContentStore.bulkClient(config);
+        owned.add(bulk);
+      }
+      S3Objects objects = new S3Objects(control, bulk, config.bucket(),
+          config.checksumMode() == S3StoreConfig.ChecksumMode.SHA256);
+      return new S3Store(config, objects, () -> closeAll(owned));
+    }
+  }
+
+  private static void closeAll(List<AutoCloseable> clients) throws Exception {
+    Exception failure = null;
+    for (AutoCloseable c : clients) {
+      try {
+        c.close();
+      } catch (Exception e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  /** The retry strategy of built clients: the SDK's standard one, plus 409 conflicts. */
+  static RetryStrategy retryStrategy(S3StoreConfig config) {
+    return AwsRetryStrategy.standardRetryStrategy().toBuilder()
+        .maxAttempts(config.sdkAttempts())
+        .retryOnException(t -> S3Objects.status(t) == 409)
+        .build();
+  }
+
+  /** The synchronous client a store builds for records and metadata requests. */
+  static S3Client controlClient(S3StoreConfig config) {
+    S3ClientBuilder builder = S3Client.builder()
+        .region(Region.of(config.region()))
+        .forcePathStyle(config.pathStyle())
+        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+        .overrideConfiguration(o -> o.retryStrategy(retryStrategy(config)))
+        .httpClientBuilder(ApacheHttpClient.builder().maxConnections(64));
+    config.endpoint().ifPresent(builder::endpointOverride);
+    config.credentials().ifPresent(builder::credentialsProvider);
+    return builder.build();
+  }
+
+  /** The asynchronous client a store builds for bulk bytes, as the configuration names. */
+  static S3AsyncClient bulkClient(S3StoreConfig config) {
+    if (config.transfer() == S3StoreConfig.Transfer.CRT) {
+      S3CrtAsyncClientBuilder builder = S3AsyncClient.crtBuilder()
+          .region(Region.of(config.region()))
+          .forcePathStyle(config.pathStyle())
+          .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+          .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+          .minimumPartSizeInBytes(config.partSize())
+          .maxConcurrency(64)
+          .retryConfiguration(r -> r.numRetries(config.sdkAttempts() - 1));
+      config.endpoint().ifPresent(builder::endpointOverride);
+      config.credentials().ifPresent(builder::credentialsProvider);
+      return builder.build();
+    }
+    S3AsyncClientBuilder builder = S3AsyncClient.builder()
+        .region(Region.of(config.region()))
+        .forcePathStyle(config.pathStyle())
+        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+        .overrideConfiguration(o -> o.retryStrategy(retryStrategy(config)))
+        .httpClientBuilder(NettyNioAsyncHttpClient.builder().maxConcurrency(64));
+    config.endpoint().ifPresent(builder::endpointOverride);
+    config.credentials().ifPresent(builder::credentialsProvider);
+    return builder.build();
+  }
+}

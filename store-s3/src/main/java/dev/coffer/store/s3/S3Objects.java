@@ -1,0 +1,393 @@
+package dev.coffer.store.s3;
+
+import dev.coffer.store.AbortedException;
+import dev.coffer.store.NotFoundException;
+import dev.coffer.store.PermissionDeniedException;
+import dev.coffer.store.StoreException;
+import dev.coffer.store.UnknownException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CancellationException;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.function.Consumer;
+import java.util.stream.Collectors;
+import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.core.async.AsyncResponseTransformer;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.ListPartsResponse;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
+import software.amazon.awssdk.services.s3.model.Part;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
+import software.amazon.awssdk.services.s3.model.S3Exception;
+import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.model.Tag;
+import software.amazon.awssdk.services.s3.model.Tagging;
+import software.amazon.awssdk.services.s3.model.UploadPartRequest;
+
+/**
+ * The S3 requests the store makes, on one bucket. The control client carries small records and
+ * metadata requests; the bulk client carries parts, part copies and ranged reads. This class is also
+ * the one place where SDK exceptions become the store's: {@link #translate}. Transport failures,
+ * throttling and 409 conflicts have been retried by the SDK's retry strategy before they get here; a
+ * 412 of a conditional request is an answer, returned as null by the methods that make one.
+ *
+ * <p>Thread-safe.
+ */
+final class S3Objects {
+
+  private static final int PRECONDITION_FAILED = 412;
+
+  private final S3Client control;
+  private final S3AsyncClient bulk;
+  private final String bucket;
+  private final boolean checksums;
+
+  S3Objects(S3Client control, S3AsyncClient bulk, String bucket, boolean checksums) {
+    this.control = control;
+    this.bulk = bulk;
+    this.bucket = bucket;
+    this.checksums = checksums;
+  }
+
+  /** An object's bytes and the ETag they were read at. */
+  record Fetched(byte[] bytes, String etag) {}
+
+  /** The object, or null if there is none. */
+  Fetched get(String key) {
+    try {
+      ResponseBytes<GetObjectResponse> response =
+          control.getObjectAsBytes(b -> b.bucket(bucket).key(key));
+      return new Fetched(response.asByteArrayUnsafe(), response.response().eTag());
+    } catch (NoSuchKeyException e) {
+      return null;
+    } catch (SdkException e) {
+      if (status(e) == 404) {
+        return null;
+      }
+      throw translate("reading " + key, e);
+    }
+  }
+
+  /** A stream of the whole object; the caller closes it. */
+  InputStream stream(String key) {
+    try {
+      return control.getObject(b -> b.bucket(bucket).key(key));
+    } catch (SdkException e) {
+      throw translate("reading " + key, e);
+    }
+  }
+
+  /** Whether the object exists. */
+  boolean exists(String key) {
+    try {
+      control.headObject(b -> b.bucket(bucket).key(key));
+      return true;
+    } catch (NoSuchKeyException e) {
+      return false;
+    } catch (SdkException e) {
+      if (status(e) == 404) {
+        return false;
+      }
+      throw translate("looking up " + key, e);
+    }
+  }
+
+  /**
+   * Creates the object only if the key is free (If-None-Match: *).
+   *
+   * @param sha256 the bytes' SHA-256 if known (sent as their checksum), else null
+   * @param tags tags to set with the object, or empty
+   * @return the new ETag, or null if the key holds an object
+   */
+  String putIfAbsent(String key, byte[] bytes, int length, byte[] sha256, Map<String, String> tags) {
+    return put(key, bytes, length, sha256, tags, "*", null);
+  }
+
+  /** Replaces the object only if it still has {@code etag}; returns the new ETag, or null on 412. */
+  String putIfMatch(String key, byte[] bytes, String etag) {
+    return put(key, bytes, bytes.length, null, Map.of(), null, etag);
+  }
+
+  /** Writes the object unconditionally; returns its ETag. */
+  String put(String key, byte[] bytes, int length) {
+    return put(key, bytes, length, null, Map.of(), null, null);
+  }
+
+  private String put(String key, byte[] bytes, int length, byte[] sha256, Map<String, String> tags,
+      String ifNoneMatch, String ifMatch) {
+    PutObjectRequest.Builder request = PutObjectRequest.builder().bucket(bucket).key(key)
+        .ifNoneMatch(ifNoneMatch).ifMatch(ifMatch);
+    if (!tags.isEmpty()) {
+      request.tagging(Tagging.builder().tagSet(tagSet(tags)).build());
+    }
+    if (checksums) {
+      request.checksumSHA256(base64(sha256 != null ? sha256 : sha256(bytes, 0, length)));
+    }
+    try {
+      return control.putObject(request.build(), RequestBody.fromByteBuffer(
+          ByteBuffer.wrap(bytes, 0, length))).eTag();
+    } catch (SdkException e) {
+      if (status(e) == PRECONDITION_FAILED) {
+        return null;
+      }
+      throw translate("writing " + key, e);
+    }
+  }
+
+  /** Deletes the object; a missing object is no error. */
+  void delete(String key) {
+    try {
+      control.deleteObject(b -> b.bucket(bucket).key(key));
+    } catch (SdkException e) {
+      if (status(e) != 404) {
+        throw translate("deleting " + key, e);
+      }
+    }
+  }
+
+  /** Deletes the object only if it still has {@code etag}; false on 412 or if it is gone. */
+  boolean deleteIfMatch(String key, String etag) {
+    try {
+      control.deleteObject(b -> b.bucket(bucket).key(key).ifMatch(etag));
+      return true;
+    } catch (SdkException e) {
+      int status = status(e);
+      if (status == PRECONDITION_FAILED || status == 404) {
+        return false;
+      }
+      throw translate("deleting " + key, e);
+    }
+  }
+
+  /** Copies an object of at most 5 GiB with one CopyObject. */
+  void copy(String source, String target) {
+    try {
+      control.copyObject(b -> b.sourceBucket(bucket).sourceKey(source)
+          .destinationBucket(bucket).destinationKey(target));
+    } catch (SdkException e) {
+      throw translate("copying " + source + " to " + target, e);
+    }
+  }
+
+  /** Replaces the object's tags. Not conditional: tags only mirror the index record. */
+  void putTags(String key, Map<String, String> tags) {
+    try {
+      control.putObjectTagging(b -> b.bucket(bucket).key(key)
+          .tagging(t -> t.tagSet(tagSet(tags))));
+    } catch (SdkException e) {
+      throw translate("tagging " + key, e);
+    }
+  }
+
+  /** Starts a multipart upload; returns its id. */
+  String createUpload(String key) {
+    CreateMultipartUploadRequest.Builder request =
+        CreateMultipartUploadRequest.builder().bucket(bucket).key(key);
+    if (checksums) {
+      request.checksumAlgorithm(ChecksumAlgorithm.SHA256);
+    }
+    try {
+      return control.createMultipartUpload(request.build()).uploadId();
+    } catch (SdkException e) {
+      throw translate("starting an upload to " + key, e);
+    }
+  }
+
+  /** Uploads {@code length} bytes of {@code buffer} as one part, on the bulk client. */
+  CompletableFuture<CompletedPart> uploadPart(String key, String uploadId, int partNumber,
+      byte[] buffer, int length) {
+    UploadPartRequest.Builder request = UploadPartRequest.builder().bucket(bucket).key(key)
+        .uploadId(uploadId).partNumber(partNumber).contentLength((long) length);
+    String checksum = null;
+    if (checksums) {
+      checksum = base64(sha256(buffer, 0, length));
+      request.checksumSHA256(checksum);
+    }
+    String sent = checksum;
+    return bulk.uploadPart(request.build(),
+            AsyncRequestBody.fromByteBufferUnsafe(ByteBuffer.wrap(buffer, 0, length)))
+        .thenApply(r -> CompletedPart.builder().partNumber(partNumber).eTag(r.eTag())
+            .checksumSHA256(sent).build());
+  }
+
+  /** Copies bytes {@code first..last} (inclusive) of {@code source} as one part, on the bulk client. */
+  CompletableFuture<CompletedPart> uploadPartCopy(String source, String key, String uploadId,
+      int partNumber, long first, long last) {
+    return bulk.uploadPartCopy(b -> b.sourceBucket(bucket).sourceKey(source)
+            .destinationBucket(bucket).destinationKey(key).uploadId(uploadId)
+            .partNumber(partNumber).copySourceRange("bytes=" + first + "-" + last))
+        .thenApply(r -> CompletedPart.builder().partNumber(partNumber)
+            .eTag(r.copyPartResult().eTag())
+            .checksumSHA256(r.copyPartResult().checksumSHA256()).build());
+  }
+
+  /** Completes a multipart upload with {@code parts} in order; returns the object's ETag. */
+  String complete(String key, String uploadId, List<CompletedPart> parts) {
+    List<CompletedPart> sorted = new ArrayList<>(parts);
+    sorted.sort(Comparator.comparing(CompletedPart::partNumber));
+    try {
+      return control.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
+          .multipartUpload(m -> m.parts(sorted))).eTag();
+    } catch (SdkException e) {
+      throw translate("completing the upload to " + key, e);
+    }
+  }
+
+  /** Aborts a multipart upload; an unknown upload is no error. */
+  void abortUpload(String key, String uploadId) {
+    try {
+      control.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId));
+    } catch (SdkException e) {
+      if (status(e) != 404) {
+        throw translate("aborting the upload to " + key, e);
+      }
+    }
+  }
+
+  /** The parts of an upload, by part number; empty if the upload is gone. */
+  List<Part> listParts(String key, String uploadId) {
+    List<Part> parts = new ArrayList<>();
+    Integer marker = null;
+    try {
+      while (true) {
+        Integer from = marker;
+        ListPartsResponse page = control.listParts(b -> b.bucket(bucket).key(key)
+            .uploadId(uploadId).partNumberMarker(from));
+        parts.addAll(page.parts());
+        if (!Boolean.TRUE.equals(page.isTruncated())) {
+          break;
+        }
+        marker = page.nextPartNumberMarker();
+      }
+    } catch (SdkException e) {
+      if (status(e) == 404) {
+        return List.of();
+      }
+      throw translate("listing the parts of the upload to " + key, e);
+    }
+    parts.sort(Comparator.comparing(Part::partNumber));
+    return parts;
+  }
+
+  /** Bytes {@code first..last} (inclusive) of an object, on the bulk client. */
+  CompletableFuture<byte[]> getRange(String key, long first, long last) {
+    return bulk.getObject(b -> b.bucket(bucket).key(key).range("bytes=" + first + "-" + last),
+        AsyncResponseTransformer.toBytes()).thenApply(ResponseBytes::asByteArrayUnsafe);
+  }
+
+  /** Calls {@code fn} with every key under {@code prefix}, page by page (ListObjectsV2). */
+  void list(String prefix, Consumer<String> fn) {
+    try {
+      for (var page : control.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix))) {
+        for (S3Object object : page.contents()) {
+          fn.accept(object.key());
+        }
+      }
+    } catch (SdkException e) {
+      throw translate("listing " + prefix, e);
+    }
+  }
+
+  /** Waits for an asynchronous request, translating its failure. */
+  static <T> T join(CompletableFuture<T> future, String what) {
+    try {
+      return future.get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      future.cancel(true);
+      throw new AbortedException("interrupted while " + what, e);
+    } catch (ExecutionException | CancellationException e) {
+      throw translate(what, e);
+    }
+  }
+
+  /**
+   * The store's exception for a failure of {@code what}: the one place SDK exceptions are mapped.
+   * 404 is NotFound, 401/403 PermissionDenied, a 409 or 412 that outlived the retries Aborted, and
+   * every other failure (after the SDK's retries) Unknown.
+   */
+  static StoreException translate(String what, Throwable failure) {
+    Throwable t = failure;
+    while ((t instanceof CompletionException || t instanceof ExecutionException)
+        && t.getCause() != null) {
+      t = t.getCause();
+    }
+    if (t instanceof StoreException store) {
+      return store;
+    }
+    int status = status(t);
+    String message = what + ": " + t.getMessage();
+    return switch (status) {
+      case 404 -> new NotFoundException(message, t);
+      case 401, 403 -> new PermissionDeniedException(message, t);
+      case 409, PRECONDITION_FAILED -> new AbortedException(message, t);
+      default -> new UnknownException(message, t);
+    };
+  }
+
+  /** The HTTP status of a service error, or 0. */
+  static int status(Throwable t) {
+    Throwable c = t;
+    while (c instanceof CompletionException && c.getCause() != null) {
+      c = c.getCause();
+    }
+    if (c instanceof AwsServiceException service) {
+      return service.statusCode();
+    }
+    return 0;
+  }
+
+  static boolean isPreconditionFailed(Throwable t) {
+    return status(t) == PRECONDITION_FAILED;
+  }
+
+  static byte[] sha256(byte[] bytes, int offset, int length) {
+    MessageDigest hasher = dev.coffer.store.DigestAlgorithm.SHA256.newHasher();
+    hasher.update(bytes, offset, length);
+    return hasher.digest();
+  }
+
+  static String base64(byte[] bytes) {
+    return Base64.getEncoder().encodeToString(bytes);
+  }
+
+  private static List<Tag> tagSet(Map<String, String> tags) {
+    return tags.entrySet().stream()
+        .map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build())
+        .collect(Collectors.toList());
+  }
+
+  /** Reads a stream to its end into {@code hasher} and, if {@code copy} is not null, into it. */
+  static long drain(InputStream in, MessageDigest hasher, java.io.ByteArrayOutputStream copy)
+      throws IOException {
+    byte[] buffer = new byte[1 << 16];
+    long total = 0;
+    int n;
+    while ((n = in.read(buffer)) >= 0) {
+      hasher.update(buffer, 0, n);
+      if (copy != null) {
+        copy.write(buffer, 0, n);
+      }
+      total += n;
+    }
+    return total;
+  }
+}

@@ -1,0 +1,535 @@
+package dev.coffer.store.s3;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import dev.coffer.store.AbortedException;
+import dev.coffer.store.AlreadyExistsException;
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.Descriptor;
+import dev.coffer.store.Digest;
+import dev.coffer.store.FailedPreconditionException;
+import dev.coffer.store.Filter;
+import dev.coffer.store.Info;
+import dev.coffer.store.InvalidArgumentException;
+import dev.coffer.store.Labels;
+import dev.coffer.store.NotFoundException;
+import dev.coffer.store.ReaderAt;
+import dev.coffer.store.Refs;
+import dev.coffer.store.Status;
+import dev.coffer.store.StoreException;
+import dev.coffer.store.UnavailableException;
+import dev.coffer.store.Writer;
+import java.security.MessageDigest;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Deque;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The content store on one bucket and prefix. Every shared fact lives in S3 and changes by
+ * compare-and-swap, so instances on many hosts (or several in one JVM) see one store; the only
+ * process-local state is the set of writers this instance has open and a cache of running digests
+ * of paused ingests, which saves re-reading their bytes when the same instance resumes them.
+ */
+final class S3Store implements ContentStore {
+  private static final Logger LOG = LoggerFactory.getLogger(S3Store.class);
+  private static final long MIN_PART = S3StoreConfig.PART_SIZE_MIN;
+  /** Record reads in flight during a walk or a listing of ingests. */
+  private static final int LIST_CONCURRENCY = 16;
+
+  final S3StoreConfig config;
+  final S3Objects objects;
+  final Keys keys;
+  private final AutoCloseable clients;
+  final ExecutorService workers;
+  final ScheduledExecutorService leases;
+  /** Distinguishes this instance's leases from every other's. */
+  final String instanceId = UUID.randomUUID().toString();
+  private final AtomicLong writerIds = new AtomicLong();
+  final Map<String, S3Writer> openWriters = new ConcurrentHashMap<>();
+  /** Running digests of ingests paused by this instance, valid while their data ETag matches. */
+  final Cache<String, PausedDigest> pausedDigests;
+  private final AtomicBoolean closed = new AtomicBoolean();
+
+  /** The running digest of a paused ingest, and its bytes when small enough to be re-sent. */
+  record PausedDigest(String dataEtag, long offset, MessageDigest hasher, byte[] bytes) {}
+
+  S3Store(S3StoreConfig config, S3Objects objects, AutoCloseable clients) {
+    this.config = config;
+    this.objects = objects;
+    this.keys = new Keys(config.prefix());
+    this.clients = clients;
+    this.workers = Executors.newCachedThreadPool(daemon("coffer-s3-worker"));
+    this.leases = Executors.newSingleThreadScheduledExecutor(daemon("coffer-s3-lease"));
+    this.pausedDigests = Caffeine.newBuilder()
+        .maximumWeight(256L << 20)
+        .weigher((String ref, PausedDigest p) -> 1024 + (p.bytes() == null ? 0 : p.bytes().length))
+        .build();
+  }
+
+  private static ThreadFactory daemon(String name) {
+    AtomicLong count = new AtomicLong();
+    return r -> {
+      Thread t = new Thread(r, name + "-" + count.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    };
+  }
+
+  long now() {
+    return Times.now(config.clock());
+  }
+
+  String newOwner() {
+    return instanceId + "/" + writerIds.incrementAndGet();
+  }
+
+  void checkOpen() {
+    if (closed.get()) {
+      throw new FailedPreconditionException("the store on bucket " + config.bucket()
+          + " prefix \"" + config.prefix() + "\" is closed");
+    }
+  }
+
+  // ---- Manager
+
+  @Override
+  public Info info(Digest digest) {
+    checkOpen();
+    return liveRecord(digest).toInfo();
+  }
+
+  @Override
+  public Info update(Info info, String... fieldpaths) {
+    checkOpen();
+    Digest digest = info.digest();
+    List<String> paths = fieldpaths == null ? List.of() : List.of(fieldpaths);
+    for (String path : paths) {
+      if (!"labels".equals(path) && (path == null || !path.startsWith("labels.")
+          || path.length() == "labels.".length())) {
+        throw new InvalidArgumentException("cannot update field \"" + path + "\" of " + digest
+            + ": only labels and labels.<key> can be updated");
+      }
+    }
+    Labels.validate(info.labels());
+    long now = now();
+    return casIndex(digest, record -> {
+      requireLive(digest, record);
+      Map<String, String> labels = new TreeMap<>(record.labels());
+      if (paths.isEmpty()) {
+        labels = new TreeMap<>(info.labels());
+      }
+      for (String path : paths) {
+        if ("labels".equals(path)) {
+          labels = new TreeMap<>(info.labels());
+        } else {
+          String key = path.substring("labels.".length());
+          String value = info.labels().get(key);
+          if (value == null || value.isEmpty()) {
+            labels.remove(key);
+          } else {
+            labels.put(key, value);
+          }
+        }
+      }
+      labels.values().removeIf(String::isEmpty);
+      return record.withLabels(labels, now);
+    }).toInfo();
+  }
+
+  @Override
+  public void walk(Consumer<? super Info> fn, String... filters) {
+    checkOpen();
+    Filter filter = Filter.parse(filters);
+    List<String> recordKeys = new ArrayList<>();
+    objects.list(keys.indexPrefix(), recordKeys::add);
+    forEachRecord(recordKeys, bytes -> {
+      IndexRecord record = bytes == null ? null : Json.read(bytes, IndexRecord.class, "index");
+      if (record != null && record.isLive()) {
+        Info info = record.toInfo();
+        if (filter.matches(info)) {
+          fn.accept(info);
+        }
+      }
+    });
+  }
+
+  /**
+   * Reads the objects {@code recordKeys} with up to {@value #LIST_CONCURRENCY} reads in flight and
+   * hands their bytes (null if gone meanwhile) to {@code fn} in the calling thread, in key order.
+   */
+  private void forEachRecord(List<String> recordKeys, Consumer<byte[]> fn) {
+    Deque<CompletableFuture<S3Objects.Fetched>> inFlight = new ArrayDeque<>();
+    int next = 0;
+    try {
+      while (next < recordKeys.size() || !inFlight.isEmpty()) {
+        while (next < recordKeys.size() && inFlight.size() < LIST_CONCURRENCY) {
+          String key = recordKeys.get(next++);
+          inFlight.add(CompletableFuture.supplyAsync(() -> objects.get(key), workers));
+        }
+        S3Objects.Fetched fetched = S3Objects.join(inFlight.poll(), "reading records");
+        fn.accept(fetched == null ? null : fetched.bytes());
+      }
+    } finally {
+      inFlight.forEach(f -> f.cancel(true));
+    }
+  }
+
+  @Override
+  public void delete(Digest digest) {
+    checkOpen();
+    long now = now();
+    IndexRecord before = casIndex(digest, record -> {
+      requireLive(digest, record);
+      return record.deleting(now);
+    });
+    mirrorTags(digest, before.deleting(now));
+    cascade(before.linkDigests(), digest);
+  }
+
+  // ---- Provider
+
+  @Override
+  public ReaderAt readerAt(Descriptor descriptor) {
+    checkOpen();
+    Digest digest = descriptor.requireDigest();
+    IndexRecord record = liveRecord(digest);
+    return new S3Reader(this, digest, keys.blob(digest), record.size());
+  }
+
+  // ---- IngestManager
+
+  @Override
+  public Status status(String ref) {
+    checkOpen();
+    Refs.validate(ref);
+    S3Writer open = openWriters.get(ref);
+    if (open != null) {
+      return open.status();
+    }
+    S3Objects.Fetched fetched = objects.get(keys.ingestState(ref));
+    if (fetched == null) {
+      throw new NotFoundException("no ingest with ref \"" + ref + "\"");
+    }
+    return Json.read(fetched.bytes(), IngestRecord.class, ref).toStatus();
+  }
+
+  @Override
+  public List<Status> listStatuses(String... filters) {
+    checkOpen();
+    Filter filter = Filter.parse(filters);
+    List<String> stateKeys = new ArrayList<>();
+    objects.list(keys.ingestPrefix(), key -> {
+      if (keys.isIngestState(key)) {
+        stateKeys.add(key);
+      }
+    });
+    List<Status> statuses = new ArrayList<>();
+    forEachRecord(stateKeys, bytes -> {
+      if (bytes != null) {
+        IngestRecord record = Json.read(bytes, IngestRecord.class, "ingest");
+        S3Writer open = openWriters.get(record.ref());
+        Status status = open != null ? open.status() : record.toStatus();
+        if (filter.matches(status)) {
+          statuses.add(status);
+        }
+      }
+    });
+    return statuses;
+  }
+
+  @Override
+  public void abort(String ref) {
+    checkOpen();
+    Refs.validate(ref);
+    if (openWriters.containsKey(ref)) {
+      throw new UnavailableException("ref \"" + ref + "\" is locked by an open writer");
+    }
+    String stateKey = keys.ingestState(ref);
+    S3Objects.Fetched fetched = objects.get(stateKey);
+    if (fetched == null) {
+      throw new NotFoundException("no ingest with ref \"" + ref + "\"");
+    }
+    IngestRecord record = Json.read(fetched.bytes(), IngestRecord.class, ref);
+    if (record.leasedAt(now())) {
+      throw new UnavailableException("ref \"" + ref + "\" is locked by a writer ("
+          + record.leaseOwner() + ")");
+    }
+    // Removing the record first makes the ref free at once; the bytes follow.
+    if (!objects.deleteIfMatch(stateKey, fetched.etag())) {
+      throw new UnavailableException("ref \"" + ref + "\" changed while being aborted");
+    }
+    discardBytes(record);
+    pausedDigests.invalidate(ref);
+  }
+
+  /** Removes the objects and upload of an ingest whose record is gone or being replaced. */
+  void discardBytes(IngestRecord record) {
+    if (record.uploadId() != null) {
+      // The upload's key never holds an object before completion, so aborting it loses nothing.
+      objects.abortUpload(record.uploadKey(), record.uploadId());
+    }
+    if (record.dataKey() != null) {
+      objects.delete(record.dataKey());
+    }
+  }
+
+  // ---- Ingester
+
+  @Override
+  public Writer writer(String ref, Descriptor descriptor) {
+    checkOpen();
+    Refs.validate(ref);
+    if (descriptor.digest() != null) {
+      IndexRecord existing = record(descriptor.digest());
+      if (existing != null && existing.isLive()) {
+        throw new AlreadyExistsException("content " + descriptor.digest() + " already exists");
+      }
+    }
+    S3Writer writer = new S3Writer(this, ref, newOwner());
+    if (openWriters.putIfAbsent(ref, writer) != null) {
+      throw new UnavailableException("ref \"" + ref + "\" is locked by another writer");
+    }
+    try {
+      writer.open(descriptor);
+      return writer;
+    } catch (RuntimeException | Error e) {
+      openWriters.remove(ref, writer);
+      throw e;
+    }
+  }
+
+  // ---- ReferenceCounter
+
+  @Override
+  public Info ref(Digest digest) {
+    checkOpen();
+    IndexRecord after = casIndex(digest, record -> {
+      requireLive(digest, record);
+      return record.withRefCount(record.refCount() + 1);
+    });
+    mirrorTags(digest, after);
+    return after.toInfo();
+  }
+
+  @Override
+  public void deref(Digest digest) {
+    checkOpen();
+    long now = now();
+    IndexRecord after = casIndex(digest, record -> {
+      requireLive(digest, record);
+      if (record.refCount() == 0) {
+        throw new FailedPreconditionException("blob " + digest + " has no reference to remove");
+      }
+      return record.refCount() == 1 ? record.deleting(now)
+          : record.withRefCount(record.refCount() - 1);
+    });
+    mirrorTags(digest, after);
+    if (!after.isLive()) {
+      cascade(after.linkDigests(), digest);
+    }
+  }
+
+  @Override
+  public void link(Digest to, Digest from) {
+    checkOpen();
+    IndexRecord target = liveRecord(to);
+    AtomicBoolean existed = new AtomicBoolean();
+    casIndex(from, record -> {
+      requireLive(from, record);
+      existed.set(record.links().contains(to.toString()));
+      if (existed.get()) {
+        return null;
+      }
+      if (target.refCount() == 0) {
+        throw new FailedPreconditionException(
+            "blob " + to + " has no reference to transfer to a link from " + from);
+      }
+      return record.withLink(to);
+    });
+    if (existed.get()) {
+      deref(to); // the link already holds a reference: drop the caller's
+    }
+  }
+
+  @Override
+  public void unlink(Digest to, Digest from) {
+    checkOpen();
+    liveRecord(to);
+    AtomicBoolean removed = new AtomicBoolean();
+    casIndex(from, record -> {
+      requireLive(from, record);
+      removed.set(record.links().contains(to.toString()));
+      return removed.get() ? record.withoutLink(to) : null;
+    });
+    if (removed.get()) {
+      deref(to);
+    }
+  }
+
+  /**
+   * Releases the references held by the links of blobs that just left the live state, iteratively;
+   * each blob is released at most once per cascade, so cycles terminate. Dangling links and blobs
+   * without references are skipped.
+   */
+  private void cascade(List<Digest> firstTargets, Digest origin) {
+    Deque<Digest> pending = new ArrayDeque<>(firstTargets);
+    Set<Digest> removed = new HashSet<>();
+    removed.add(origin);
+    long now = now();
+    while (!pending.isEmpty()) {
+      Digest digest = pending.pop();
+      AtomicBoolean skip = new AtomicBoolean();
+      IndexRecord after;
+      try {
+        after = casIndex(digest, record -> {
+          if (!record.isLive() || record.refCount() == 0) {
+            skip.set(true);
+            return null;
+          }
+          return record.refCount() == 1 ? record.deleting(now)
+              : record.withRefCount(record.refCount() - 1);
+        });
+      } catch (NotFoundException e) {
+        continue;
+      }
+      if (skip.get()) {
+        continue;
+      }
+      mirrorTags(digest, after);
+      if (!after.isLive() && removed.add(digest)) {
+        pending.addAll(after.linkDigests());
+      }
+    }
+  }
+
+  // ---- index records
+
+  /** The record of {@code digest}, or null. */
+  IndexRecord record(Digest digest) {
+    S3Objects.Fetched fetched = objects.get(keys.index(digest));
+    return fetched == null ? null : Json.read(fetched.bytes(), IndexRecord.class, digest.toString());
+  }
+
+  IndexRecord liveRecord(Digest digest) {
+    IndexRecord record = record(digest);
+    requireLive(digest, record);
+    return record;
+  }
+
+  private static void requireLive(Digest digest, IndexRecord record) {
+    if (record == null || !record.isLive()) {
+      throw new NotFoundException("content " + digest + " not found");
+    }
+  }
+
+  /**
+   * Changes the record of {@code digest} by compare-and-swap: reads it, applies {@code change}
+   * (which sees null for a missing record, may throw to refuse, and returns null for "no change"),
+   * and writes the result If-Match the ETag read; on 412 it starts over after a jittered pause.
+   *
+   * @return the record written, or the record read if {@code change} returned null
+   * @throws NotFoundException if there is no record and {@code change} accepts that with null
+   * @throws AbortedException if every attempt lost a race
+   */
+  IndexRecord casIndex(Digest digest, UnaryOperator<IndexRecord> change) {
+    String key = keys.index(digest);
+    for (int attempt = 0; attempt < config.casAttempts(); attempt++) {
+      S3Objects.Fetched fetched = objects.get(key);
+      IndexRecord current =
+          fetched == null ? null : Json.read(fetched.bytes(), IndexRecord.class, key);
+      IndexRecord next = change.apply(current);
+      if (next == null) {
+        if (current == null) {
+          throw new NotFoundException("content " + digest + " not found");
+        }
+        return current;
+      }
+      String etag = current == null
+          ? objects.putIfAbsent(key, Json.write(next), Json.write(next).length, null, Map.of())
+          : objects.putIfMatch(key, Json.write(next), fetched.etag());
+      if (etag != null) {
+        return next;
+      }
+      pause(attempt);
+    }
+    throw new AbortedException("the record of " + digest + " changed concurrently "
+        + config.casAttempts() + " times; nothing was changed");
+  }
+
+  /** A jittered pause before attempt {@code attempt + 1} of a compare-and-swap. */
+  static void pause(int attempt) {
+    long cap = Math.min(1000, 10L << Math.min(attempt, 10));
+    try {
+      Thread.sleep(ThreadLocalRandom.current().nextLong(cap / 2, cap + 1));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AbortedException("interrupted while retrying a compare-and-swap", e);
+    }
+  }
+
+  /** Sets the blob object's tags to mirror its record; best effort, the record is the truth. */
+  void mirrorTags(Digest digest, IndexRecord record) {
+    try {
+      objects.putTags(keys.blob(digest), record.tags());
+    } catch (StoreException e) {
+      LOG.debug("could not mirror the tags of {}; fsck reconciles them", digest, e);
+    }
+  }
+
+  static long minPart() {
+    return MIN_PART;
+  }
+
+  @Override
+  public void close() {
+    if (!closed.compareAndSet(false, true)) {
+      return;
+    }
+    RuntimeException failure = null;
+    for (S3Writer writer : List.copyOf(openWriters.values())) {
+      try {
+        writer.close();
+      } catch (RuntimeException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    leases.shutdownNow();
+    workers.shutdownNow();
+    try {
+      clients.close();
+    } catch (Exception e) {
+      RuntimeException wrapped = S3Objects.translate("closing the S3 clients", e);
+      if (failure == null) {
+        failure = wrapped;
+      } else {
+        failure.addSuppressed(wrapped);
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+}

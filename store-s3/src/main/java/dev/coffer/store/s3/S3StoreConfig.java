@@ -1,0 +1,461 @@
+package dev.coffer.store.s3;
+
+import java.net.URI;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Objects;
+import java.util.Optional;
+import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
+
+/**
+ * The immutable configuration of one S3 content store: the bucket and key prefix it owns, how it
+ * reaches S3, and how it moves bytes. Every key has its default and bounds beside it; a builder
+ * checks each value when it is set ({@link IllegalArgumentException}) and {@link Builder#build()}
+ * checks the combination ({@link IllegalStateException}).
+ *
+ * <p>Instances are immutable and thread-safe; {@link #toBuilder()} derives a changed copy.
+ */
+public final class S3StoreConfig {
+
+  /** 1 MiB. */
+  public static final long MIB = 1L << 20;
+  /** 1 GiB. */
+  public static final long GIB = 1L << 30;
+
+  /** S3's smallest part other than the last of a multipart upload. */
+  public static final long PART_SIZE_MIN = 5 * MIB;
+  /** The part size used unless set: measured against S3Mock (see docs/s3-store.md). */
+  public static final long PART_SIZE_DEFAULT = 16 * MIB;
+  /** The largest part size accepted; a writer buffers up to uploadConcurrency parts. */
+  public static final long PART_SIZE_MAX = 512 * MIB;
+
+  /** Parts uploaded at once by one writer (and buffers it holds at most). */
+  public static final int UPLOAD_CONCURRENCY_DEFAULT = 4;
+  public static final int UPLOAD_CONCURRENCY_MIN = 1;
+  public static final int UPLOAD_CONCURRENCY_MAX = 64;
+
+  /** Parts copied at once by a multipart server-side copy. */
+  public static final int COPY_CONCURRENCY_DEFAULT = 16;
+  public static final int COPY_CONCURRENCY_MIN = 1;
+  public static final int COPY_CONCURRENCY_MAX = 128;
+
+  /** Range size of one part of a multipart server-side copy. */
+  public static final long COPY_PART_SIZE_DEFAULT = 64 * MIB;
+  public static final long COPY_PART_SIZE_MIN = PART_SIZE_MIN;
+  /** S3's largest part, and largest single CopyObject. */
+  public static final long COPY_PART_SIZE_MAX = 5 * GIB;
+
+  /** Blobs above this size are copied with a multipart copy instead of one CopyObject. */
+  public static final long MULTIPART_COPY_THRESHOLD_DEFAULT = 5 * GIB;
+  public static final long MULTIPART_COPY_THRESHOLD_MIN = PART_SIZE_MIN;
+  public static final long MULTIPART_COPY_THRESHOLD_MAX = 5 * GIB;
+
+  /** Size of one ranged GET of a large read; several run at once (read-ahead). */
+  public static final long READ_CHUNK_SIZE_DEFAULT = 8 * MIB;
+  public static final long READ_CHUNK_SIZE_MIN = 64 * 1024;
+  public static final long READ_CHUNK_SIZE_MAX = 512 * MIB;
+
+  /** Ranged GETs in flight for one large read. */
+  public static final int READ_CONCURRENCY_DEFAULT = 4;
+  public static final int READ_CONCURRENCY_MIN = 1;
+  public static final int READ_CONCURRENCY_MAX = 64;
+
+  /** How long a writer's lease on its ref lasts without renewal; renewed every third of it. */
+  public static final Duration LEASE_DURATION_DEFAULT = Duration.ofSeconds(30);
+  public static final Duration LEASE_DURATION_MIN = Duration.ofMillis(300);
+  public static final Duration LEASE_DURATION_MAX = Duration.ofHours(1);
+
+  /** Attempts of one compare-and-swap on an index or ingest record before AbortedException. */
+  public static final int CAS_ATTEMPTS_DEFAULT = 16;
+  public static final int CAS_ATTEMPTS_MIN = 1;
+  public static final int CAS_ATTEMPTS_MAX = 1000;
+
+  /** Attempts of one S3 request by the SDK's retry strategy (throttling, 5xx, 409, resets). */
+  public static final int SDK_ATTEMPTS_DEFAULT = 8;
+  public static final int SDK_ATTEMPTS_MIN = 1;
+  public static final int SDK_ATTEMPTS_MAX = 50;
+
+  /** The client that carries bulk bytes (parts, ranged reads, part copies). */
+  public enum Transfer {
+    /** The CRT-based asynchronous client ({@code aws-crt}). */
+    CRT,
+    /** The SDK's Netty-based asynchronous client. */
+    JAVA_ASYNC
+  }
+
+  /** Which checksums requests carry. */
+  public enum ChecksumMode {
+    /** Every part and small object carries its SHA-256, which S3 verifies (end-to-end integrity). */
+    SHA256,
+    /** Only checksums an operation requires; for S3-compatible servers that reject others. */
+    WHEN_REQUIRED
+  }
+
+  private final String bucket;
+  private final String prefix;
+  private final String region;
+  private final URI endpoint;
+  private final boolean pathStyle;
+  private final AwsCredentialsProvider credentials;
+  private final long partSize;
+  private final int uploadConcurrency;
+  private final int copyConcurrency;
+  private final long copyPartSize;
+  private final long multipartCopyThreshold;
+  private final long readChunkSize;
+  private final int readConcurrency;
+  private final ChecksumMode checksumMode;
+  private final Transfer transfer;
+  private final Duration leaseDuration;
+  private final int casAttempts;
+  private final int sdkAttempts;
+  private final Clock clock;
+
+  private S3StoreConfig(Builder b) {
+    this.bucket = b.bucket;
+    this.prefix = b.prefix;
+    this.region = b.region;
+    this.endpoint = b.endpoint;
+    this.pathStyle = b.pathStyle;
+    this.credentials = b.credentials;
+    this.partSize = b.partSize;
+    this.uploadConcurrency = b.uploadConcurrency;
+    this.copyConcurrency = b.copyConcurrency;
+    this.copyPartSize = b.copyPartSize;
+    this.multipartCopyThreshold = b.multipartCopyThreshold;
+    this.readChunkSize = b.readChunkSize;
+    this.readConcurrency = b.readConcurrency;
+    this.checksumMode = b.checksumMode;
+    this.transfer = b.transfer;
+    this.leaseDuration = b.leaseDuration;
+    this.casAttempts = b.casAttempts;
+    this.sdkAttempts = b.sdkAttempts;
+    this.clock = b.clock;
+  }
+
+  /** A builder with every default; bucket is required. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** A builder holding this configuration's values. */
+  public Builder toBuilder() {
+    return new Builder(this);
+  }
+
+  /** The bucket (required). */
+  public String bucket() {
+    return bucket;
+  }
+
+  /** The key prefix the store owns, empty or ending in {@code /}; default empty. */
+  public String prefix() {
+    return prefix;
+  }
+
+  /** The region; default {@code us-east-1}. */
+  public String region() {
+    return region;
+  }
+
+  /** The endpoint override (LocalStack, S3-compatible servers); default none (AWS). */
+  public Optional<URI> endpoint() {
+    return Optional.ofNullable(endpoint);
+  }
+
+  /** Whether requests use path-style addressing; default false. */
+  public boolean pathStyle() {
+    return pathStyle;
+  }
+
+  /** The credentials; default empty, meaning the SDK's default provider chain. */
+  public Optional<AwsCredentialsProvider> credentials() {
+    return Optional.ofNullable(credentials);
+  }
+
+  /** Size of each part a writer uploads, and the size below which a blob is one PutObject. */
+  public long partSize() {
+    return partSize;
+  }
+
+  /** Parts one writer uploads at once. */
+  public int uploadConcurrency() {
+    return uploadConcurrency;
+  }
+
+  /** Parts copied at once by a multipart copy. */
+  public int copyConcurrency() {
+    return copyConcurrency;
+  }
+
+  /** Range size of each part of a multipart copy. */
+  public long copyPartSize() {
+    return copyPartSize;
+  }
+
+  /** Blobs larger than this are copied to their digest key with a multipart copy. */
+  public long multipartCopyThreshold() {
+    return multipartCopyThreshold;
+  }
+
+  /** Size of each ranged GET of a large read. */
+  public long readChunkSize() {
+    return readChunkSize;
+  }
+
+  /** Ranged GETs in flight for one large read. */
+  public int readConcurrency() {
+    return readConcurrency;
+  }
+
+  /** Which checksums requests carry; default {@link ChecksumMode#SHA256}. */
+  public ChecksumMode checksumMode() {
+    return checksumMode;
+  }
+
+  /** The client that carries bulk bytes; default {@link Transfer#CRT}. */
+  public Transfer transfer() {
+    return transfer;
+  }
+
+  /** How long a writer's lease lasts without renewal. */
+  public Duration leaseDuration() {
+    return leaseDuration;
+  }
+
+  /** Attempts of one compare-and-swap before AbortedException. */
+  public int casAttempts() {
+    return casAttempts;
+  }
+
+  /** Attempts of one S3 request by the SDK's retry strategy. */
+  public int sdkAttempts() {
+    return sdkAttempts;
+  }
+
+  /** The clock of timestamps and leases; default the system UTC clock. */
+  public Clock clock() {
+    return clock;
+  }
+
+  @Override
+  public String toString() {
+    return "S3StoreConfig{bucket=" + bucket + ", prefix=" + prefix + ", region=" + region
+        + ", endpoint=" + endpoint + ", pathStyle=" + pathStyle + ", partSize=" + partSize
+        + ", uploadConcurrency=" + uploadConcurrency + ", copyConcurrency=" + copyConcurrency
+        + ", transfer=" + transfer + ", checksumMode=" + checksumMode + ", leaseDuration="
+        + leaseDuration + "}";
+  }
+
+  /** Collects the values of a configuration. Not thread-safe. */
+  public static final class Builder {
+    private String bucket;
+    private String prefix = "";
+    private String region = "us-east-1";
+    private URI endpoint;
+    private boolean pathStyle;
+    private AwsCredentialsProvider credentials;
+    private long partSize = PART_SIZE_DEFAULT;
+    private int uploadConcurrency = UPLOAD_CONCURRENCY_DEFAULT;
+    private int copyConcurrency = COPY_CONCURRENCY_DEFAULT;
+    private long copyPartSize = COPY_PART_SIZE_DEFAULT;
+    private long multipartCopyThreshold = MULTIPART_COPY_THRESHOLD_DEFAULT;
+    private long readChunkSize = READ_CHUNK_SIZE_DEFAULT;
+    private int readConcurrency = READ_CONCURRENCY_DEFAULT;
+    private ChecksumMode checksumMode = ChecksumMode.SHA256;
+    private Transfer transfer = Transfer.CRT;
+    private Duration leaseDuration = LEASE_DURATION_DEFAULT;
+    private int casAttempts = CAS_ATTEMPTS_DEFAULT;
+    private int sdkAttempts = SDK_ATTEMPTS_DEFAULT;
+    private Clock clock = Clock.systemUTC();
+
+    private Builder() {}
+
+    private Builder(S3StoreConfig c) {
+      bucket = c.bucket;
+      prefix = c.prefix;
+      region = c.region;
+      endpoint = c.endpoint;
+      pathStyle = c.pathStyle;
+      credentials = c.credentials;
+      partSize = c.partSize;
+      uploadConcurrency = c.uploadConcurrency;
+      copyConcurrency = c.copyConcurrency;
+      copyPartSize = c.copyPartSize;
+      multipartCopyThreshold = c.multipartCopyThreshold;
+      readChunkSize = c.readChunkSize;
+      readConcurrency = c.readConcurrency;
+      checksumMode = c.checksumMode;
+      transfer = c.transfer;
+      leaseDuration = c.leaseDuration;
+      casAttempts = c.casAttempts;
+      sdkAttempts = c.sdkAttempts;
+      clock = c.clock;
+    }
+
+    /** The bucket, which must exist; required. */
+    public Builder bucket(String bucket) {
+      if (bucket == null || bucket.isBlank()) {
+        throw new IllegalArgumentException("bucket must not be empty");
+      }
+      this.bucket = bucket;
+      return this;
+    }
+
+    /** The key prefix; a missing trailing {@code /} is added; empty means the bucket's root. */
+    public Builder prefix(String prefix) {
+      Objects.requireNonNull(prefix, "prefix");
+      if (prefix.startsWith("/")) {
+        throw new IllegalArgumentException("prefix \"" + prefix + "\" must not start with /");
+      }
+      this.prefix = prefix.isEmpty() || prefix.endsWith("/") ? prefix : prefix + "/";
+      return this;
+    }
+
+    /** The region. */
+    public Builder region(String region) {
+      if (region == null || region.isBlank()) {
+        throw new IllegalArgumentException("region must not be empty");
+      }
+      this.region = region;
+      return this;
+    }
+
+    /** The endpoint, such as {@code http://127.0.0.1:9090}; null for AWS. */
+    public Builder endpoint(URI endpoint) {
+      if (endpoint != null && endpoint.getScheme() == null) {
+        throw new IllegalArgumentException("endpoint " + endpoint + " has no scheme");
+      }
+      this.endpoint = endpoint;
+      return this;
+    }
+
+    /** Whether requests use path-style addressing (most S3-compatible servers need it). */
+    public Builder pathStyle(boolean pathStyle) {
+      this.pathStyle = pathStyle;
+      return this;
+    }
+
+    /** The credentials; null for the SDK's default provider chain. */
+    public Builder credentials(AwsCredentialsProvider credentials) {
+      this.credentials = credentials;
+      return this;
+    }
+
+    /** The part size, in [{@value #PART_SIZE_MIN}, {@value #PART_SIZE_MAX}] bytes. */
+    public Builder partSize(long bytes) {
+      this.partSize = checkRange("partSize", bytes, PART_SIZE_MIN, PART_SIZE_MAX);
+      return this;
+    }
+
+    /** Parts one writer uploads at once, in [1, 64]. */
+    public Builder uploadConcurrency(int parts) {
+      this.uploadConcurrency = (int) checkRange("uploadConcurrency", parts,
+          UPLOAD_CONCURRENCY_MIN, UPLOAD_CONCURRENCY_MAX);
+      return this;
+    }
+
+    /** Parts copied at once by a multipart copy, in [1, 128]. */
+    public Builder copyConcurrency(int parts) {
+      this.copyConcurrency = (int) checkRange("copyConcurrency", parts,
+          COPY_CONCURRENCY_MIN, COPY_CONCURRENCY_MAX);
+      return this;
+    }
+
+    /** Range size of each part of a multipart copy, in [5 MiB, 5 GiB]. */
+    public Builder copyPartSize(long bytes) {
+      this.copyPartSize = checkRange("copyPartSize", bytes, COPY_PART_SIZE_MIN,
+          COPY_PART_SIZE_MAX);
+      return this;
+    }
+
+    /**
+     * Blobs larger than this are copied with a multipart copy, in [5 MiB, 5 GiB] (5 GiB is the
+     * largest single CopyObject; lower it to exercise the multipart path with small blobs).
+     */
+    public Builder multipartCopyThreshold(long bytes) {
+      this.multipartCopyThreshold = checkRange("multipartCopyThreshold", bytes,
+          MULTIPART_COPY_THRESHOLD_MIN, MULTIPART_COPY_THRESHOLD_MAX);
+      return this;
+    }
+
+    /** Size of each ranged GET of a large read, in [64 KiB, 512 MiB]. */
+    public Builder readChunkSize(long bytes) {
+      this.readChunkSize = checkRange("readChunkSize", bytes, READ_CHUNK_SIZE_MIN,
+          READ_CHUNK_SIZE_MAX);
+      return this;
+    }
+
+    /** Ranged GETs in flight for one large read, in [1, 64]. */
+    public Builder readConcurrency(int requests) {
+      this.readConcurrency = (int) checkRange("readConcurrency", requests,
+          READ_CONCURRENCY_MIN, READ_CONCURRENCY_MAX);
+      return this;
+    }
+
+    /** Which checksums requests carry. */
+    public Builder checksumMode(ChecksumMode mode) {
+      this.checksumMode = Objects.requireNonNull(mode, "checksumMode");
+      return this;
+    }
+
+    /** The client that carries bulk bytes when the store builds its own clients. */
+    public Builder transfer(Transfer transfer) {
+      this.transfer = Objects.requireNonNull(transfer, "transfer");
+      return this;
+    }
+
+    /** How long a writer's lease lasts without renewal, in [300 ms, 1 h]. */
+    public Builder leaseDuration(Duration duration) {
+      Objects.requireNonNull(duration, "leaseDuration");
+      if (duration.compareTo(LEASE_DURATION_MIN) < 0
+          || duration.compareTo(LEASE_DURATION_MAX) > 0) {
+        throw new IllegalArgumentException("leaseDuration " + duration + " is outside ["
+            + LEASE_DURATION_MIN + ", " + LEASE_DURATION_MAX + "]");
+      }
+      this.leaseDuration = duration;
+      return this;
+    }
+
+    /** Attempts of one compare-and-swap, in [1, 1000]. */
+    public Builder casAttempts(int attempts) {
+      this.casAttempts = (int) checkRange("casAttempts", attempts, CAS_ATTEMPTS_MIN,
+          CAS_ATTEMPTS_MAX);
+      return this;
+    }
+
+    /** Attempts of one S3 request by the SDK's retry strategy, in [1, 50]. */
+    public Builder sdkAttempts(int attempts) {
+      this.sdkAttempts = (int) checkRange("sdkAttempts", attempts, SDK_ATTEMPTS_MIN,
+          SDK_ATTEMPTS_MAX);
+      return this;
+    }
+
+    /** The clock of timestamps and leases (tests pass a controllable one). */
+    public Builder clock(Clock clock) {
+      this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /**
+     * The configuration.
+     *
+     * @throws IllegalStateException if no bucket was set, or the lease is too short for the
+     *     renewal period
+     */
+    public S3StoreConfig build() {
+      if (bucket == null) {
+        throw new IllegalStateException("bucket is required");
+      }
+      return new S3StoreConfig(this);
+    }
+
+    private static long checkRange(String key, long value, long min, long max) {
+      if (value < min || value > max) {
+        throw new IllegalArgumentException(
+            key + " " + value + " is outside [" + min + ", " + max + "]");
+      }
+      return value;
+    }
+  }
+}

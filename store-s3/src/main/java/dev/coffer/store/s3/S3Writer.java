@@ -1,0 +1,716 @@
+package dev.coffer.store.s3;
+
+import dev.coffer.store.AlreadyExistsException;
+import dev.coffer.store.Descriptor;
+import dev.coffer.store.Digest;
+import dev.coffer.store.DigestAlgorithm;
+import dev.coffer.store.FailedPreconditionException;
+import dev.coffer.store.Info;
+import dev.coffer.store.InvalidArgumentException;
+import dev.coffer.store.Labels;
+import dev.coffer.store.Status;
+import dev.coffer.store.StoreException;
+import dev.coffer.store.UnavailableException;
+import dev.coffer.store.UnknownException;
+import dev.coffer.store.Writer;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.UnaryOperator;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.Part;
+
+/**
+ * A writer on one ingest. Bytes fill a part-sized buffer; a full buffer becomes one part of a
+ * multipart upload, uploaded in the background while the next fills, with at most
+ * {@code uploadConcurrency} buffers alive (filling or in flight). Content that never fills a buffer
+ * needs no multipart upload: it is written with one conditional PutObject at commit.
+ *
+ * <p>Closing without a commit makes the ingest's bytes one readable object (completing the upload,
+ * or writing the buffer), so that any process can resume it: this instance from its cached running
+ * digest, another by re-reading that object once. A resumed ingest of at least 5 MiB continues in a
+ * new upload whose first parts are server-side copies of that object; a smaller one is re-sent with
+ * the next part. The ref's lease is renewed in the background while the writer is open.
+ */
+final class S3Writer implements Writer {
+  private final S3Store store;
+  private final S3Objects objects;
+  private final String ref;
+  private final String owner;
+  private final String stateKey;
+  private final int partSize;
+  private final long leaseNanos;
+
+  /** Guards the ingest record and its ETag, shared with the lease renewal. */
+  private final Object recordLock = new Object();
+  private IngestRecord record;
+  private String recordEtag;
+  private boolean leaseLost;
+
+  private MessageDigest hasher;
+  private long offset;
+  private long updatedAt;
+  /** Whether the bytes differ from those the ingest record names. */
+  private boolean dirty;
+
+  /** A durable object holding the first {@code prefixLength} bytes, copied server-side into parts. */
+  private String prefixKey;
+  private long prefixLength;
+
+  private byte[] buffer;
+  private int filled;
+  private final Semaphore bufferPermits;
+  private final ConcurrentLinkedQueue<byte[]> spareBuffers = new ConcurrentLinkedQueue<>();
+
+  private String uploadId;
+  private String uploadKey;
+  private long uploadGeneration;
+  private int nextPart;
+  private final List<CompletableFuture<CompletedPart>> parts = new ArrayList<>();
+
+  private ScheduledFuture<?> renewal;
+  private volatile boolean closed;
+  private Digest committed;
+  private Status lastStatus;
+
+  S3Writer(S3Store store, String ref, String owner) {
+    this.store = store;
+    this.objects = store.objects;
+    this.ref = ref;
+    this.owner = owner;
+    this.stateKey = store.keys.ingestState(ref);
+    this.partSize = (int) store.config.partSize();
+    this.leaseNanos = store.config.leaseDuration().toNanos();
+    this.bufferPermits = new Semaphore(store.config.uploadConcurrency());
+  }
+
+  // ---- opening and resuming
+
+  void open(dev.coffer.store.Descriptor descriptor) {
+    for (int attempt = 0; ; attempt++) {
+      long now = store.now();
+      IngestRecord fresh = IngestRecord.start(ref, descriptor.size(), descriptor.digest(), now,
+          owner, now + leaseNanos);
+      byte[] json = Json.write(fresh);
+      String etag = objects.putIfAbsent(stateKey, json, json.length, null, Map.of());
+      if (etag != null) {
+        record = fresh;
+        recordEtag = etag;
+        hasher = fresh.digestAlgorithm().newHasher();
+        updatedAt = now;
+        break;
+      }
+      S3Objects.Fetched fetched = objects.get(stateKey);
+      if (fetched == null) {
+        if (attempt >= store.config.casAttempts()) {
+          throw new UnavailableException("ref \"" + ref + "\" keeps changing; try again");
+        }
+        continue; // aborted or committed meanwhile: create it anew
+      }
+      takeOver(Json.read(fetched.bytes(), IngestRecord.class, stateKey), fetched.etag(),
+          descriptor, now);
+      break;
+    }
+    lastStatus = currentStatus();
+    long period = Math.max(1, leaseNanos / 3);
+    renewal = store.leases.scheduleAtFixedRate(this::renewLease, period, period,
+        TimeUnit.NANOSECONDS);
+  }
+
+  private void takeOver(IngestRecord found, String etag, Descriptor descriptor, long now) {
+    if (found.leasedAt(now)) {
+      throw new UnavailableException("ref \"" + ref + "\" is locked by another writer ("
+          + found.leaseOwner() + ")");
+    }
+    IngestRecord taken = found.withLease(owner, now + leaseNanos);
+    boolean unused = found.offset() == 0 && found.uploadId() == null;
+    if (found.expected() == null && descriptor.digest() != null && unused) {
+      taken = taken.withDescriptor(taken.total(), descriptor.digest().toString(),
+          descriptor.digest().algorithm().label());
+    }
+    if (taken.total() == 0 && descriptor.size() > 0) {
+      taken = taken.withDescriptor(descriptor.size(), taken.expected(), taken.algorithm());
+    }
+    String newEtag = objects.putIfMatch(stateKey, Json.write(taken), etag);
+    if (newEtag == null) {
+      throw new UnavailableException("ref \"" + ref + "\" was taken by another writer");
+    }
+    record = taken;
+    recordEtag = newEtag;
+    if (taken.uploadId() != null) {
+      recoverUpload();
+    }
+    restoreBytes();
+  }
+
+  /**
+   * Keeps what a crashed writer uploaded: the consecutive parts from 1 of its upload hold the
+   * ingest's first bytes, so completing the upload with them makes them the ingest's data.
+   */
+  private void recoverUpload() {
+    IngestRecord r = record;
+    List<CompletedPart> kept = new ArrayList<>();
+    long size = 0;
+    for (Part part : objects.listParts(r.uploadKey(), r.uploadId())) {
+      if (part.partNumber() != kept.size() + 1) {
+        break;
+      }
+      kept.add(CompletedPart.builder().partNumber(part.partNumber()).eTag(part.eTag())
+          .checksumSHA256(part.checksumSHA256()).build());
+      size += part.size();
+    }
+    if (kept.isEmpty()) {
+      objects.abortUpload(r.uploadKey(), r.uploadId());
+      updateRecord(x -> x.withUpload(null, null, x.generation()));
+      return;
+    }
+    String etag = objects.complete(r.uploadKey(), r.uploadId(), kept);
+    long recovered = size;
+    updateRecord(x -> x.withData(recovered, store.now(), x.generation(), r.uploadKey(), etag));
+    if (r.dataKey() != null && !r.dataKey().equals(r.uploadKey())) {
+      objects.delete(r.dataKey());
+    }
+    store.pausedDigests.invalidate(ref);
+  }
+
+  /** Restores the running digest and the buffer or prefix of the bytes the record names. */
+  private void restoreBytes() {
+    IngestRecord r = record;
+    offset = r.offset();
+    updatedAt = r.updatedAt();
+    DigestAlgorithm algorithm = r.digestAlgorithm();
+    if (offset == 0) {
+      hasher = algorithm.newHasher();
+      return;
+    }
+    byte[] bytes = null;
+    S3Store.PausedDigest paused = store.pausedDigests.getIfPresent(ref);
+    if (paused != null && paused.dataEtag().equals(r.dataEtag()) && paused.offset() == offset) {
+      hasher = clone(paused.hasher());
+      bytes = paused.bytes();
+    }
+    boolean small = offset < S3Store.minPart();
+    if (hasher == null || (small && bytes == null)) {
+      // Another process paused this ingest: read its bytes once, as a local store re-reads its file.
+      hasher = algorithm.newHasher();
+      ByteArrayOutputStream copy = small ? new ByteArrayOutputStream((int) offset) : null;
+      long read;
+      try (InputStream in = objects.stream(r.dataKey())) {
+        read = S3Objects.drain(in, hasher, copy);
+      } catch (IOException e) {
+        throw new UnknownException("reading the ingest of ref \"" + ref + "\"", e);
+      }
+      if (read != offset) {
+        throw new UnknownException("the ingest of ref \"" + ref + "\" holds " + read
+            + " bytes, its record says " + offset);
+      }
+      bytes = small ? copy.toByteArray() : null;
+    }
+    if (small) {
+      acquireBuffer();
+      System.arraycopy(bytes, 0, buffer, 0, bytes.length);
+      filled = bytes.length;
+    } else {
+      prefixKey = r.dataKey();
+      prefixLength = offset;
+    }
+  }
+
+  // ---- the lease
+
+  private void renewLease() {
+    synchronized (recordLock) {
+      if (leaseLost || closed) {
+        return;
+      }
+      try {
+        updateRecord(r -> r.withLease(owner, store.now() + leaseNanos));
+      } catch (StoreException e) {
+        // Lost or unreachable: the next write or commit reports it.
+        org.slf4j.LoggerFactory.getLogger(S3Writer.class)
+            .debug("renewing the lease on ref \"{}\" failed", ref, e);
+      }
+    }
+  }
+
+  /** Changes the ingest record by compare-and-swap against the version this writer last wrote. */
+  private void updateRecord(UnaryOperator<IngestRecord> change) {
+    synchronized (recordLock) {
+      if (leaseLost) {
+        throw new UnavailableException("the lease on ref \"" + ref + "\" was lost");
+      }
+      IngestRecord next = change.apply(record);
+      String etag = objects.putIfMatch(stateKey, Json.write(next), recordEtag);
+      if (etag == null) {
+        leaseLost = true;
+        throw new UnavailableException("the lease on ref \"" + ref
+            + "\" was lost: another writer took the ingest over");
+      }
+      record = next;
+      recordEtag = etag;
+    }
+  }
+
+  // ---- writing
+
+  @Override
+  public int write(ByteBuffer src) {
+    checkWritable();
+    int count = src.remaining();
+    while (src.hasRemaining()) {
+      if (buffer == null) {
+        acquireBuffer();
+      }
+      int take = Math.min(src.remaining(), buffer.length - filled);
+      src.get(buffer, filled, take);
+      hasher.update(buffer, filled, take);
+      filled += take;
+      offset += take;
+      if (filled == buffer.length) {
+        flushPart();
+      }
+    }
+    if (count > 0) {
+      dirty = true;
+      updatedAt = store.now();
+    }
+    return count;
+  }
+
+  private void acquireBuffer() {
+    try {
+      bufferPermits.acquire();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new dev.coffer.store.AbortedException("interrupted while writing ref \"" + ref + "\"",
+          e);
+    }
+    byte[] spare = spareBuffers.poll();
+    buffer = spare != null ? spare : new byte[partSize];
+    filled = 0;
+  }
+
+  /** Sends the buffer as the next part, in the background. */
+  private void flushPart() {
+    ensureUpload();
+    byte[] full = buffer;
+    int length = filled;
+    int number = nextPart++;
+    buffer = null;
+    filled = 0;
+    String key = uploadKey;
+    String id = uploadId;
+    CompletableFuture<CompletedPart> part = CompletableFuture
+        .supplyAsync(() -> objects.uploadPart(key, id, number, full, length), store.workers)
+        .thenCompose(f -> f)
+        .whenComplete((r, e) -> {
+          spareBuffers.offer(full);
+          bufferPermits.release();
+        });
+    parts.add(part);
+    for (CompletableFuture<CompletedPart> p : parts) {
+      if (p.isCompletedExceptionally()) {
+        S3Objects.join(p, "uploading part of ref \"" + ref + "\"");
+      }
+    }
+  }
+
+  /** Starts this session's multipart upload, beginning with server-side copies of the prefix. */
+  private void ensureUpload() {
+    if (uploadId != null) {
+      return;
+    }
+    long generation = record.generation() + 1;
+    String key = store.keys.ingestData(ref, generation);
+    String id = objects.createUpload(key);
+    updateRecord(r -> r.withUpload(id, key, generation));
+    uploadId = id;
+    uploadKey = key;
+    uploadGeneration = generation;
+    nextPart = 1;
+    if (prefixKey != null) {
+      for (long[] range : ranges(prefixLength, store.config.copyPartSize())) {
+        parts.add(objects.uploadPartCopy(prefixKey, key, id, nextPart++, range[0], range[1]));
+      }
+    }
+  }
+
+  /**
+   * Splits {@code length} bytes into inclusive ranges of at least {@code pieceSize} bytes (so every
+   * one may be a part other than the last) and at most 5 GiB, near-equal in size.
+   */
+  static List<long[]> ranges(long length, long pieceSize) {
+    long count = Math.max(Math.max(1, length / pieceSize),
+        (length + S3StoreConfig.COPY_PART_SIZE_MAX - 1) / S3StoreConfig.COPY_PART_SIZE_MAX);
+    long piece = (length + count - 1) / count;
+    List<long[]> ranges = new ArrayList<>();
+    for (long first = 0; first < length; first += piece) {
+      ranges.add(new long[] {first, Math.min(length, first + piece) - 1});
+    }
+    return ranges;
+  }
+
+  /** The object holding all bytes written, its ETag and generation. */
+  private record Data(String key, String etag, long generation) {}
+
+  /**
+   * Makes every byte written one readable object: completes this session's upload (sending the
+   * buffer as its last part), or writes the buffer as a new object; null when nothing was written.
+   */
+  private Data materialize() {
+    if (!dirty) {
+      return record.dataKey() == null ? null
+          : new Data(record.dataKey(), record.dataEtag(), record.generation());
+    }
+    if (uploadId != null || (prefixKey != null && filled > 0)) {
+      ensureUpload();
+      if (filled > 0) {
+        int number = nextPart++;
+        parts.add(objects.uploadPart(uploadKey, uploadId, number, buffer, filled));
+      }
+      List<CompletedPart> done = new ArrayList<>();
+      for (CompletableFuture<CompletedPart> part : parts) {
+        done.add(S3Objects.join(part, "uploading part of ref \"" + ref + "\""));
+      }
+      String etag = objects.complete(uploadKey, uploadId, done);
+      Data data = new Data(uploadKey, etag, uploadGeneration);
+      uploadId = null;
+      parts.clear();
+      return data;
+    }
+    if (prefixKey != null) {
+      return new Data(prefixKey, record.dataEtag(), record.generation());
+    }
+    if (offset == 0) {
+      return null;
+    }
+    long generation = record.generation() + 1;
+    String key = store.keys.ingestData(ref, generation);
+    String etag = objects.put(key, buffer, filled);
+    return new Data(key, etag, generation);
+  }
+
+  /** Makes the ingest durable as the record says and points the record at it; drops old data. */
+  private void persist() {
+    String oldKey = record.dataKey();
+    Data data = materialize();
+    if (dirty || data == null && oldKey != null) {
+      updateRecord(r -> data == null ? r.withData(0, updatedAt, r.generation(), null, null)
+          : r.withData(offset, updatedAt, data.generation(), data.key(), data.etag()));
+      if (oldKey != null && (data == null || !oldKey.equals(data.key()))) {
+        objects.delete(oldKey);
+      }
+      dirty = false;
+      prefixKey = data == null || offset < S3Store.minPart() ? null : data.key();
+      prefixLength = prefixKey == null ? 0 : offset;
+    }
+    if (data != null) {
+      byte[] small = offset < S3Store.minPart() && buffer != null
+          ? Arrays.copyOf(buffer, filled) : null;
+      store.pausedDigests.put(ref, new S3Store.PausedDigest(data.etag(), offset, clone(hasher),
+          small));
+    }
+  }
+
+  /** Close without commit: keep the ingest, release the lease. */
+  private void pauseIngest() {
+    persist();
+    updateRecord(r -> r.withLease(null, 0));
+  }
+
+  // ---- committing
+
+  @Override
+  public void commit(long size, Digest expected, Map<String, String> labels) {
+    finish(size, expected, labels, false);
+  }
+
+  @Override
+  public Info commitAndRef(long size, Digest expected, Map<String, String> labels) {
+    return finish(size, expected, labels, true);
+  }
+
+  private Info finish(long size, Digest expected, Map<String, String> labels, boolean takeRef) {
+    if (closed) {
+      throw new FailedPreconditionException(
+          "cannot commit ref \"" + ref + "\": the writer is closed");
+    }
+    closed = true;
+    stopRenewal();
+    boolean ingestGone = false;
+    try {
+      store.checkOpen();
+      Labels.validate(labels);
+      if (size > 0 && size != offset) {
+        throw new FailedPreconditionException("unexpected commit size " + offset + " of ref \""
+            + ref + "\", expected " + size);
+      }
+      Digest actual = currentDigest();
+      if (expected != null && !expected.equals(actual)) {
+        throw new FailedPreconditionException("unexpected commit digest " + actual
+            + " of ref \"" + ref + "\", expected " + expected);
+      }
+      Map<String, String> kept = new TreeMap<>(labels == null ? Map.of() : labels);
+      kept.values().removeIf(String::isEmpty);
+      Info info;
+      try {
+        info = new Committer(actual, kept, takeRef).commit();
+      } catch (AlreadyExistsException e) {
+        ingestGone = true;
+        throw e;
+      }
+      ingestGone = true;
+      committed = actual;
+      return info;
+    } catch (RuntimeException e) {
+      if (!ingestGone) {
+        try {
+          pauseIngest(); // a failed commit keeps the ingest
+        } catch (RuntimeException secondary) {
+          e.addSuppressed(secondary);
+        }
+      }
+      throw e;
+    } finally {
+      lastStatus = currentStatus();
+      store.openWriters.remove(ref, this);
+      releaseBuffers();
+    }
+  }
+
+  /** One commit: the bytes to the digest key, then the index record, then the ingest removed. */
+  private final class Committer {
+    final Digest digest;
+    final Map<String, String> labels;
+    final boolean takeRef;
+    final String blobKey;
+
+    Committer(Digest digest, Map<String, String> labels, boolean takeRef) {
+      this.digest = digest;
+      this.labels = labels;
+      this.takeRef = takeRef;
+      this.blobKey = store.keys.blob(digest);
+    }
+
+    Info commit() {
+      if (uploadId == null && prefixKey == null) {
+        return commitSmall();
+      }
+      return commitLarge();
+    }
+
+    /** Content below one part: one conditional PutObject straight to the digest key. */
+    private Info commitSmall() {
+      byte[] bytes = buffer != null ? buffer : new byte[0];
+      byte[] sha256 = digest.algorithm() == DigestAlgorithm.SHA256 ? digest.hash() : null;
+      objects.putIfAbsent(blobKey, bytes, filled, sha256, fresh().tags());
+      return publish(() -> objects.put(blobKey, bytes, filled));
+    }
+
+    /** Content of parts: complete the upload, then a server-side copy to the digest key. */
+    private Info commitLarge() {
+      String oldKey = record.dataKey();
+      Data data = materialize();
+      updateRecord(r -> r.withData(offset, updatedAt, data.generation(), data.key(),
+          data.etag()));
+      if (oldKey != null && !oldKey.equals(data.key())) {
+        objects.delete(oldKey);
+      }
+      dirty = false;
+      IndexRecord existing = store.record(digest);
+      if (existing != null && existing.isLive() && !takeRef) {
+        discardIngest();
+        throw new AlreadyExistsException("content " + digest + " already exists");
+      }
+      if (existing == null) {
+        copyToBlob(data.key());
+      }
+      Info info = publish(() -> copyToBlob(data.key()));
+      store.mirrorTags(digest, fresh().withRefCount(info.refCount()));
+      return info;
+    }
+
+    private void copyToBlob(String source) {
+      if (offset > store.config.multipartCopyThreshold()) {
+        new MultipartCopy(store, source, blobKey, offset).run();
+      } else {
+        objects.copy(source, blobKey);
+      }
+    }
+
+    private IndexRecord fresh() {
+      return IndexRecord.live(digest, offset, store.now(), labels, takeRef ? 1 : 0);
+    }
+
+    /**
+     * Creates the index record create-only; if one exists, takes a reference (commitAndRef),
+     * resurrects a deleted blob (re-storing its bytes with {@code restore} if they are gone), or
+     * discards the ingest with AlreadyExists.
+     */
+    private Info publish(Runnable restore) {
+      IndexRecord created = fresh();
+      byte[] json = Json.write(created);
+      String key = store.keys.index(digest);
+      if (objects.putIfAbsent(key, json, json.length, null, Map.of()) != null) {
+        discardIngest();
+        return created.toInfo();
+      }
+      IndexRecord after;
+      try {
+        after = store.casIndex(digest, record -> {
+          if (record == null) {
+            return fresh();
+          }
+          switch (record.state()) {
+            case LIVE:
+              if (!takeRef) {
+                throw new AlreadyExistsException("content " + digest + " already exists");
+              }
+              return record.withRefCount(record.refCount() + 1);
+            case DELETING:
+              // Content-addressed: the stored bytes are these bytes, if they are still there.
+              if (!objects.exists(blobKey)) {
+                restore.run();
+              }
+              return fresh();
+            default:
+              throw new UnavailableException("content " + digest
+                  + " is being purged; commit again once it is gone");
+          }
+        });
+      } catch (AlreadyExistsException e) {
+        discardIngest();
+        throw e;
+      }
+      discardIngest();
+      store.mirrorTags(digest, after);
+      return after.toInfo();
+    }
+  }
+
+  /** Removes the ingest record, its data and any upload. */
+  private void discardIngest() {
+    IngestRecord r;
+    String etag;
+    synchronized (recordLock) {
+      r = record;
+      etag = recordEtag;
+      leaseLost = true; // nothing may write the record any more
+    }
+    if (uploadId != null) {
+      objects.abortUpload(uploadKey, uploadId);
+      uploadId = null;
+    }
+    objects.deleteIfMatch(stateKey, etag);
+    store.discardBytes(r);
+    store.pausedDigests.invalidate(ref);
+  }
+
+  // ---- the rest of the contract
+
+  @Override
+  public Digest digest() {
+    if (committed != null) {
+      return committed;
+    }
+    return currentDigest();
+  }
+
+  private Digest currentDigest() {
+    return Digest.fromHasher(record.digestAlgorithm(), clone(hasher).digest());
+  }
+
+  @Override
+  public Status status() {
+    return closed ? lastStatus : currentStatus();
+  }
+
+  private Status currentStatus() {
+    return new Status(ref, offset, record.total(), record.expectedDigest(),
+        Times.instant(record.startedAt()), Times.instant(updatedAt));
+  }
+
+  @Override
+  public void truncate(long size) {
+    checkWritable();
+    if (size == offset) {
+      return;
+    }
+    if (size != 0) {
+      throw new InvalidArgumentException("cannot truncate ref \"" + ref + "\" to " + size
+          + " bytes: it holds " + offset + " and only truncate(0) is supported");
+    }
+    if (uploadId != null) {
+      parts.forEach(p -> p.cancel(true));
+      parts.clear();
+      objects.abortUpload(uploadKey, uploadId);
+      uploadId = null;
+      updateRecord(r -> r.withUpload(null, null, r.generation()));
+    }
+    prefixKey = null;
+    prefixLength = 0;
+    filled = 0;
+    offset = 0;
+    hasher = record.digestAlgorithm().newHasher();
+    dirty = true;
+    updatedAt = store.now();
+  }
+
+  @Override
+  public void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    stopRenewal();
+    try {
+      pauseIngest();
+    } finally {
+      lastStatus = currentStatus();
+      store.openWriters.remove(ref, this);
+      releaseBuffers();
+    }
+  }
+
+  private void stopRenewal() {
+    if (renewal != null) {
+      renewal.cancel(false);
+    }
+  }
+
+  private void releaseBuffers() {
+    buffer = null;
+    spareBuffers.clear();
+  }
+
+  private void checkWritable() {
+    if (closed) {
+      throw new FailedPreconditionException("writer of ref \"" + ref + "\" is closed");
+    }
+    synchronized (recordLock) {
+      if (leaseLost) {
+        throw new UnavailableException("the lease on ref \"" + ref + "\" was lost");
+      }
+    }
+  }
+
+  private static MessageDigest clone(MessageDigest hasher) {
+    try {
+      return (MessageDigest) hasher.clone();
+    } catch (CloneNotSupportedException e) {
+      throw new IllegalStateException("JDK digests are cloneable", e);
+    }
+  }
+}

@@ -28,7 +28,7 @@ final class MultipartCopy {
 
   void run() {
     S3Objects objects = store.objects;
-    String uploadId = objects.createUpload(target);
+    String uploadId = objects.createUpload(target, false);
     Deque<CompletableFuture<CompletedPart>> inFlight = new ArrayDeque<>();
     List<CompletedPart> done = new ArrayList<>();
     try {

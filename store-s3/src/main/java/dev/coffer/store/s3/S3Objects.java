@@ -197,11 +197,15 @@ final class S3Objects {
     }
   }
 
-  /** Starts a multipart upload; returns its id. */
-  String createUpload(String key) {
+  /**
+   * Starts a multipart upload; returns its id. With {@code checksummed} (and the SHA-256 checksum
+   * mode) every part must carry its SHA-256, so an upload that will hold UploadPartCopy parts, whose
+   * responses carry none, is started without.
+   */
+  String createUpload(String key, boolean checksummed) {
     CreateMultipartUploadRequest.Builder request =
         CreateMultipartUploadRequest.builder().bucket(bucket).key(key);
-    if (checksums) {
+    if (checksums && checksummed) {
       request.checksumAlgorithm(ChecksumAlgorithm.SHA256);
     }
     try {
@@ -211,13 +215,16 @@ final class S3Objects {
     }
   }
 
-  /** Uploads {@code length} bytes of {@code buffer} as one part, on the bulk client. */
+  /**
+   * Uploads {@code length} bytes of {@code buffer} as one part, on the bulk client, with its SHA-256
+   * if the upload was started {@code checksummed}.
+   */
   CompletableFuture<CompletedPart> uploadPart(String key, String uploadId, int partNumber,
-      byte[] buffer, int length) {
+      byte[] buffer, int length, boolean checksummed) {
     UploadPartRequest.Builder request = UploadPartRequest.builder().bucket(bucket).key(key)
         .uploadId(uploadId).partNumber(partNumber).contentLength((long) length);
     String checksum = null;
-    if (checksums) {
+    if (checksums && checksummed) {
       checksum = base64(sha256(buffer, 0, length));
       request.checksumSHA256(checksum);
     }

@@ -76,6 +76,7 @@ final class S3Writer implements Writer {
 
   private String uploadId;
   private String uploadKey;
+  private boolean uploadChecksummed;
   private long uploadGeneration;
   private int nextPart;
   private final List<CompletableFuture<CompletedPart>> parts = new ArrayList<>();
@@ -312,8 +313,10 @@ final class S3Writer implements Writer {
     filled = 0;
     String key = uploadKey;
     String id = uploadId;
+    boolean checksummed = uploadChecksummed;
     CompletableFuture<CompletedPart> part = CompletableFuture
-        .supplyAsync(() -> objects.uploadPart(key, id, number, full, length), store.workers)
+        .supplyAsync(() -> objects.uploadPart(key, id, number, full, length, checksummed),
+            store.workers)
         .thenCompose(f -> f)
         .whenComplete((r, e) -> {
           spareBuffers.offer(full);
@@ -334,11 +337,13 @@ final class S3Writer implements Writer {
     }
     long generation = record.generation() + 1;
     String key = store.keys.ingestData(ref, generation);
-    String id = objects.createUpload(key);
+    boolean checksummed = prefixKey == null;
+    String id = objects.createUpload(key, checksummed);
     updateRecord(r -> r.withUpload(id, key, generation));
     uploadId = id;
     uploadKey = key;
     uploadGeneration = generation;
+    uploadChecksummed = checksummed;
     nextPart = 1;
     if (prefixKey != null) {
       for (long[] range : ranges(prefixLength, store.config.copyPartSize())) {
@@ -378,7 +383,8 @@ final class S3Writer implements Writer {
       ensureUpload();
       if (filled > 0) {
         int number = nextPart++;
-        parts.add(objects.uploadPart(uploadKey, uploadId, number, buffer, filled));
+        parts.add(objects.uploadPart(uploadKey, uploadId, number, buffer, filled,
+            uploadChecksummed));
       }
       List<CompletedPart> done = new ArrayList<>();
       for (CompletableFuture<CompletedPart> part : parts) {

@@ -12,7 +12,8 @@ import java.util.HexFormat;
  * P/blobs/&lt;alg&gt;/&lt;hex&gt;              committed content, immutable
  * P/index/&lt;alg&gt;/&lt;hex&gt;              the blob's index record (JSON), the truth about it
  * P/ingest/&lt;sha256(ref)&gt;/state      the ingest record (JSON) with the ref's lease
- * P/ingest/&lt;sha256(ref)&gt;/data/&lt;n&gt;   generation n of the ingest's bytes (the readable partial)
+ * P/ingest/&lt;sha256(ref)&gt;/data/&lt;n&gt;-&lt;w&gt; generation n of the ingest's bytes (the readable
+ *                                   partial), written by writer w
  * </pre>
  * Refs are hashed because they may hold any character, and so that every ref has a key of one length.
  */
@@ -61,8 +62,12 @@ final class Keys {
     return key.startsWith(ingestPrefix()) && key.endsWith("/state");
   }
 
-  String ingestData(String ref, long generation) {
-    return ingestDir(ref) + "data/" + generation;
+  /**
+   * The key of one generation of an ingest's bytes. The writer's token makes it unique, so a writer
+   * that lost its lease can never overwrite the bytes of the one that holds it.
+   */
+  String ingestData(String ref, long generation, String writerToken) {
+    return ingestDir(ref) + "data/" + generation + "-" + writerToken;
   }
 
   private String ingestDir(String ref) {

@@ -49,6 +49,9 @@ final class S3Writer implements Writer {
   private final S3Objects objects;
   private final String ref;
   private final String owner;
+  /** Makes this writer's data keys unique. */
+  private final String token = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current()
+      .nextLong());
   private final String stateKey;
   private final int partSize;
   private final long leaseNanos;
@@ -336,7 +339,7 @@ final class S3Writer implements Writer {
       return;
     }
     long generation = record.generation() + 1;
-    String key = store.keys.ingestData(ref, generation);
+    String key = store.keys.ingestData(ref, generation, token);
     boolean checksummed = prefixKey == null;
     String id = objects.createUpload(key, checksummed);
     updateRecord(r -> r.withUpload(id, key, generation));
@@ -403,7 +406,7 @@ final class S3Writer implements Writer {
       return null;
     }
     long generation = record.generation() + 1;
-    String key = store.keys.ingestData(ref, generation);
+    String key = store.keys.ingestData(ref, generation, token);
     String etag = objects.put(key, buffer, filled);
     return new Data(key, etag, generation);
   }

@@ -636,8 +636,8 @@ public abstract class ConformanceSuite {
     w.close();
     assertThatCode(w::close).doesNotThrowAnyException();
     assertFails(FailedPreconditionException.class, () -> w.commit(100, Digest.of(content), null));
-    assertFails(FailedPreconditionException.class, w::status);
     assertFails(FailedPreconditionException.class, () -> w.write(content));
+    assertThat(w.status().offset()).as("status after close").isEqualTo(100);
     assertThat(store.status("closed").offset()).isEqualTo(100);
     assertFails(NotFoundException.class, () -> store.info(Digest.of(content)));
   }
@@ -677,6 +677,8 @@ public abstract class ConformanceSuite {
     try (Writer w = store.writer("size-first", Descriptor.UNKNOWN)) {
       w.write(content);
       assertFails(FailedPreconditionException.class, () -> w.commit(99, digest, null));
+    }
+    try (Writer w = store.writer("size-first", Descriptor.UNKNOWN)) {
       assertFails(FailedPreconditionException.class, () -> w.commit(101, null, null));
     }
     assertThat(store.status("size-first").offset()).isEqualTo(100);
@@ -710,6 +712,20 @@ public abstract class ConformanceSuite {
     assertThat(info.size()).isEqualTo(120);
     assertThat(info.refCount()).isZero();
     assertThat(readBlob(digest)).isEqualTo(content);
+  }
+
+  @Test
+  void commitReleasesLockWhateverTheOutcome() {
+    byte[] content = randomBytes(100);
+    Writer failed = store.writer("released", Descriptor.UNKNOWN);
+    failed.write(content);
+    assertFails(FailedPreconditionException.class, () -> failed.commit(5, null, null));
+    try (Writer w = store.writer("released", Descriptor.UNKNOWN)) {
+      assertThat(w.status().offset()).isEqualTo(100);
+      w.commit(100, Digest.of(content), null);
+    }
+    assertFails(FailedPreconditionException.class, () -> failed.commit(100, null, null));
+    assertThat(readBlob(Digest.of(content))).isEqualTo(content);
   }
 
   @Test
@@ -1182,9 +1198,12 @@ public abstract class ConformanceSuite {
     try (Writer w = store.writer("checked", Descriptor.UNKNOWN)) {
       w.write(content);
       assertFails(FailedPreconditionException.class, () -> w.commitAndRef(99, null, null));
+    }
+    try (Writer w = store.writer("checked", Descriptor.UNKNOWN)) {
       assertFails(FailedPreconditionException.class, () -> w.commitAndRef(0, otherDigest(), null));
     }
     assertThat(store.status("checked").offset()).isEqualTo(100);
+    assertFails(NotFoundException.class, () -> store.info(Digest.of(content)));
   }
 
   @Test
@@ -1264,6 +1283,15 @@ public abstract class ConformanceSuite {
   }
 
   @Test
+  void linkToUnreferencedBlobFails() {
+    Digest to = writeBlob("plain", randomBytes(100));
+    Digest from = commitAndRef("from", randomBytes(100)).digest();
+    assertFails(FailedPreconditionException.class, to.toString(), () -> store.link(to, from));
+    assertThat(store.info(from).links()).isEmpty();
+    assertThat(store.info(to).refCount()).isZero();
+  }
+
+  @Test
   void unlinkRemovesLinkAndDereferences() {
     Digest to = commitAndRef("to", randomBytes(100)).digest();
     Digest from = commitAndRef("from", randomBytes(100)).digest();
@@ -1334,6 +1362,21 @@ public abstract class ConformanceSuite {
     for (Digest removed : List.of(a, b, c)) {
       assertFails(NotFoundException.class, () -> store.info(removed));
     }
+    assertThat(walk()).isEmpty();
+  }
+
+  @Test
+  void deleteReleasesItsLinksAndLeavesLinksToItDangling() {
+    Digest a = commitAndRef("a", randomBytes(100)).digest();
+    Digest b = commitAndRef("b", randomBytes(100)).digest();
+    Digest c = commitAndRef("c", randomBytes(100)).digest();
+    store.link(b, a);
+    store.link(a, c);
+    store.delete(a);
+    assertFails(NotFoundException.class, () -> store.info(a));
+    assertFails(NotFoundException.class, () -> store.info(b));
+    assertThat(store.info(c).refCount()).isEqualTo(1);
+    assertThatCode(() -> store.deref(c)).doesNotThrowAnyException();
     assertThat(walk()).isEmpty();
   }
 

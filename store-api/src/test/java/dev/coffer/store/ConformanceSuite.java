@@ -10,9 +10,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedChannelException;
-import java.nio.channels.NonWritableChannelException;
-import java.nio.channels.SeekableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -1378,100 +1375,5 @@ public abstract class ConformanceSuite {
     assertThat(store.info(c).refCount()).isEqualTo(1);
     assertThatCode(() -> store.deref(c)).doesNotThrowAnyException();
     assertThat(walk()).isEmpty();
-  }
-
-  // ---------------------------------------------------------------------------------------------
-  // Sources for the copy helpers.
-
-  /** A random-access source over bytes. */
-  private record BytesReaderAt(byte[] bytes) implements ReaderAt {
-    @Override
-    public int read(ByteBuffer dst, long position) {
-      if (position < 0) {
-        throw new InvalidArgumentException("invalid read position " + position);
-      }
-      if (position >= bytes.length) {
-        return -1;
-      }
-      int n = (int) Math.min(dst.remaining(), bytes.length - position);
-      dst.put(bytes, (int) position, n);
-      return n;
-    }
-
-    @Override
-    public long size() {
-      return bytes.length;
-    }
-
-    @Override
-    public void close() {}
-  }
-
-  /** A read-only seekable source over bytes. */
-  private static final class BytesChannel implements SeekableByteChannel {
-    private final byte[] bytes;
-    private long position;
-    private boolean open = true;
-
-    BytesChannel(byte[] bytes) {
-      this.bytes = bytes;
-    }
-
-    @Override
-    public int read(ByteBuffer dst) throws IOException {
-      ensureOpen();
-      if (position >= bytes.length) {
-        return -1;
-      }
-      int n = (int) Math.min(dst.remaining(), bytes.length - position);
-      dst.put(bytes, (int) position, n);
-      position += n;
-      return n;
-    }
-
-    @Override
-    public int write(ByteBuffer src) {
-      throw new NonWritableChannelException();
-    }
-
-    @Override
-    public long position() throws IOException {
-      ensureOpen();
-      return position;
-    }
-
-    @Override
-    public SeekableByteChannel position(long newPosition) throws IOException {
-      ensureOpen();
-      position = newPosition;
-      return this;
-    }
-
-    @Override
-    public long size() throws IOException {
-      ensureOpen();
-      return bytes.length;
-    }
-
-    @Override
-    public SeekableByteChannel truncate(long size) {
-      throw new NonWritableChannelException();
-    }
-
-    @Override
-    public boolean isOpen() {
-      return open;
-    }
-
-    @Override
-    public void close() {
-      open = false;
-    }
-
-    private void ensureOpen() throws ClosedChannelException {
-      if (!open) {
-        throw new ClosedChannelException();
-      }
-    }
   }
 }

@@ -60,6 +60,7 @@ public abstract class ConformanceSuite {
   protected ContentStore store;
 
   private final List<ContentStore> opened = new ArrayList<>();
+  private ContentStore peer;
 
   /** A new, empty store, independent of every store returned before. */
   protected abstract ContentStore createStore();
@@ -93,6 +94,7 @@ public abstract class ConformanceSuite {
       }
     }
     opened.clear();
+    peer = null;
     if (failure != null) {
       throw failure;
     }
@@ -101,13 +103,21 @@ public abstract class ConformanceSuite {
   // ---------------------------------------------------------------------------------------------
   // Helpers for subclasses and the cases below.
 
-  /** A peer of the store under test (see {@link #createPeer}), closed after the test. */
+  /** The peer of the store under test (see {@link #createPeer}), created once per test. */
   protected final ContentStore peer() {
-    ContentStore peer = createPeer(store);
-    if (peer != store) {
-      opened.add(peer);
+    if (peer == null) {
+      peer = newPeer();
     }
     return peer;
+  }
+
+  /** Another peer of the store under test, closed after the test. */
+  protected final ContentStore newPeer() {
+    ContentStore another = createPeer(store);
+    if (another != store) {
+      opened.add(another);
+    }
+    return another;
   }
 
   /** {@code size} pseudo-random bytes, different on every call. */
@@ -180,8 +190,7 @@ public abstract class ConformanceSuite {
   /** Asserts that {@code ref} is locked for another writer, in this store and on a peer. */
   protected final void assertLocked(String ref) {
     assertFails(UnavailableException.class, ref, () -> store.writer(ref, Descriptor.UNKNOWN));
-    ContentStore peer = peer();
-    assertFails(UnavailableException.class, ref, () -> peer.writer(ref, Descriptor.UNKNOWN));
+    assertFails(UnavailableException.class, ref, () -> peer().writer(ref, Descriptor.UNKNOWN));
   }
 
   private static byte[] concat(byte[] a, byte[] b) {
@@ -926,7 +935,7 @@ public abstract class ConformanceSuite {
     List<Writer> writers = new ArrayList<>();
     try {
       for (int i = 0; i < threads; i++) {
-        ContentStore s = i % 2 == 0 ? store : peer();
+        ContentStore s = i % 2 == 0 ? store : newPeer();
         Writer w = s.writer("same-" + i, Descriptor.of(digest, content.length));
         writers.add(w);
         w.write(content);
@@ -995,22 +1004,32 @@ public abstract class ConformanceSuite {
 
   @Test
   void sha512Blob() {
+    nonCanonicalBlob(DigestAlgorithm.SHA512);
+  }
+
+  @Test
+  void sha384Blob() {
+    nonCanonicalBlob(DigestAlgorithm.SHA384);
+  }
+
+  private void nonCanonicalBlob(DigestAlgorithm algorithm) {
     byte[] content = randomBytes(3000);
-    Digest digest = Digest.of(DigestAlgorithm.SHA512, content);
-    try (Writer w = store.writer("sha512", Descriptor.of(digest, content.length))) {
-      assertThat(w.digest()).isEqualTo(Digest.of(DigestAlgorithm.SHA512, new byte[0]));
+    Digest digest = Digest.of(algorithm, content);
+    try (Writer w = store.writer(algorithm.label(), Descriptor.of(digest, content.length))) {
+      assertThat(w.digest()).isEqualTo(Digest.of(algorithm, new byte[0]));
       w.write(content, 0, 1000);
-      assertThat(w.digest()).isEqualTo(Digest.of(DigestAlgorithm.SHA512, Arrays.copyOf(content, 1000)));
+      assertThat(w.digest()).isEqualTo(Digest.of(algorithm, Arrays.copyOf(content, 1000)));
       w.write(content, 1000, 2000);
       assertThat(w.digest()).isEqualTo(digest);
       w.commit(content.length, digest, null);
       assertThat(w.digest()).isEqualTo(digest);
     }
     Info info = store.info(digest);
-    assertThat(info.digest().algorithm()).isEqualTo(DigestAlgorithm.SHA512);
+    assertThat(info.digest().algorithm()).isEqualTo(algorithm);
     assertThat(info.size()).isEqualTo(3000);
     assertThat(readBlob(digest)).isEqualTo(content);
     assertThat(walk()).containsExactly(digest);
+    assertThat(walk("digest~=^" + algorithm.label() + ":")).containsExactly(digest);
     assertFails(NotFoundException.class, () -> store.info(Digest.of(content)));
   }
 
@@ -1133,8 +1152,7 @@ public abstract class ConformanceSuite {
       w.write(randomBytes(10));
       assertLocked("locked");
     }
-    ContentStore peer = peer();
-    try (Writer w = peer.writer("locked", Descriptor.UNKNOWN)) {
+    try (Writer w = peer().writer("locked", Descriptor.UNKNOWN)) {
       assertThat(w.status().offset()).isEqualTo(10);
       assertFails(UnavailableException.class, "locked",
           () -> store.writer("locked", Descriptor.UNKNOWN));

@@ -13,6 +13,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -152,15 +153,21 @@ class ContentTest {
     return store.writer(ref, descriptor);
   }
 
+  /** Resumes an ingest of {@code content} after 30,000 bytes through {@code copy}, then checks it. */
+  private void assertCopyResumes(String ref, byte[] content, Consumer<Writer> copy) {
+    try (Writer w = resumed(ref, content, 30_000)) {
+      copy.accept(w);
+    }
+    assertThat(Content.readBlob(store, Descriptor.of(Digest.of(content)))).isEqualTo(content);
+  }
+
   @Test
   void copyResumesBySkippingAStream() {
     byte[] content = randomBytes(100_000);
     CountingStream source = new CountingStream(content);
-    try (Writer w = resumed("skip", content, 30_000)) {
-      Content.copy(w, source, content.length, Digest.of(content), Map.of("k", "v"));
-    }
+    assertCopyResumes("skip", content,
+        w -> Content.copy(w, source, content.length, Digest.of(content), Map.of("k", "v")));
     assertThat(source.bytesRead).isEqualTo(70_000);
-    assertThat(Content.readBlob(store, Descriptor.of(Digest.of(content)))).isEqualTo(content);
     assertThat(store.info(Digest.of(content)).labels()).isEqualTo(Map.of("k", "v"));
   }
 
@@ -168,22 +175,19 @@ class ContentTest {
   void copyResumesBySeekingAChannel() {
     byte[] content = randomBytes(100_000);
     BytesChannel source = new BytesChannel(content);
-    try (Writer w = resumed("seek", content, 30_000)) {
-      Content.copy(w, source, content.length, Digest.of(content), null);
-    }
+    assertCopyResumes("seek", content,
+        w -> Content.copy(w, source, content.length, Digest.of(content), null));
     assertThat(source.bytesRead()).isEqualTo(70_000);
-    assertThat(Content.readBlob(store, Descriptor.of(Digest.of(content)))).isEqualTo(content);
   }
 
   @Test
   void copyResumesAtTheOffsetOfAReaderAt() {
+    // Several buffers long, so the copy loops over positions.
     byte[] content = randomBytes(3 * Content.BUFFER_SIZE + 17);
     BytesReaderAt source = new BytesReaderAt(content);
-    try (Writer w = resumed("position", content, 30_000)) {
-      Content.copy(w, source, content.length, Digest.of(content), null);
-    }
+    assertCopyResumes("position", content,
+        w -> Content.copy(w, source, content.length, Digest.of(content), null));
     assertThat(source.lowestRead()).isEqualTo(30_000);
-    assertThat(Content.readBlob(store, Descriptor.of(Digest.of(content)))).isEqualTo(content);
   }
 
   @Test

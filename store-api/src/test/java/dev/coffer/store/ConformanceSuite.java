@@ -965,6 +965,74 @@ public abstract class ConformanceSuite {
     assertThat(walk()).containsExactly(digest);
   }
 
+  @Test
+  void concurrentRefsAndDerefsKeepTheCount() throws Exception {
+    int threads = 4;
+    int refs = 6;
+    int derefs = 3;
+    Digest digest = referencedBlob("counted");
+    CyclicBarrier start = new CyclicBarrier(threads);
+    List<Callable<Void>> tasks = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      ContentStore s = t % 2 == 0 ? store : newPeer();
+      tasks.add(() -> {
+        start.await();
+        for (int i = 0; i < refs; i++) {
+          retryAborted(() -> s.ref(digest));
+          if (i < derefs) {
+            retryAborted(() -> s.deref(digest));
+          }
+        }
+        return null;
+      });
+    }
+    runConcurrently(tasks);
+    assertRefCount(digest, 1 + (long) threads * (refs - derefs));
+  }
+
+  @Test
+  void concurrentLabelUpdatesAreNotLost() throws Exception {
+    int threads = 4;
+    int updates = 5;
+    Digest digest = writeBlob("labelled", randomBytes(100), Map.of("keep", "yes"));
+    CyclicBarrier start = new CyclicBarrier(threads);
+    List<Callable<Void>> tasks = new ArrayList<>();
+    for (int t = 0; t < threads; t++) {
+      ContentStore s = t % 2 == 0 ? store : newPeer();
+      int thread = t;
+      tasks.add(() -> {
+        start.await();
+        for (int i = 0; i < updates; i++) {
+          String key = "t" + thread + "-" + i;
+          retryAborted(() -> s.update(Info.forUpdate(digest, Map.of(key, "v")), "labels." + key));
+        }
+        return null;
+      });
+    }
+    runConcurrently(tasks);
+    Map<String, String> expected = new HashMap<>(Map.of("keep", "yes"));
+    for (int t = 0; t < threads; t++) {
+      for (int i = 0; i < updates; i++) {
+        expected.put("t" + t + "-" + i, "v");
+      }
+    }
+    assertThat(store.info(digest).labels()).isEqualTo(expected);
+  }
+
+  /** Runs {@code call} again while it fails with {@link AbortedException}, as the contract allows. */
+  private static void retryAborted(Runnable call) {
+    for (int attempt = 1; ; attempt++) {
+      try {
+        call.run();
+        return;
+      } catch (AbortedException e) {
+        if (attempt == 20) {
+          throw e;
+        }
+      }
+    }
+  }
+
   private static <T> List<T> runConcurrently(List<Callable<T>> tasks) throws Exception {
     ExecutorService executor = Executors.newFixedThreadPool(tasks.size());
     try {

@@ -47,7 +47,10 @@ import org.junit.jupiter.params.provider.MethodSource;
  * over the same backing data, as another host would see it; by default the same store is used. The
  * suite closes every store it obtained after each test.
  *
- * <p>A backend that differs on purpose overrides the test concerned, with a comment saying why.
+ * <p>Test methods are public so that a backend that differs on purpose can override the test
+ * concerned, with a comment saying why. Helpers for such overrides are protected. A case is a
+ * separate test method, named after containerd's case where there is one; the five resume cases
+ * are one parameterised test over mode, size and fraction.
  */
 public abstract class ConformanceSuite {
 
@@ -222,7 +225,7 @@ public abstract class ConformanceSuite {
   // containerd's suite (semantics section 2).
 
   @Test
-  void writer() {
+  public void writer() {
     int bigSize = 32 << 20;
     record Case(String ref, byte[] content, Descriptor descriptor) {}
     byte[] c1 = randomBytes(256);
@@ -266,7 +269,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void updateStatus() {
+  public void updateStatus() {
     byte[] content = randomBytes(256);
     Digest digest = Digest.of(content);
     Instant beforeOpen = Instant.now();
@@ -299,7 +302,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void commitExists() {
+  public void commitExists() {
     byte[] content = randomBytes(256);
     Digest d1 = writeBlob("c1", content);
     Digest[] expectations = {d1, null};
@@ -315,7 +318,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void resume() {
+  public void resume() {
     byte[] content = randomBytes(256);
     Digest digest = Digest.of(content);
     Descriptor descriptor = Descriptor.of(digest, 256);
@@ -346,7 +349,7 @@ public abstract class ConformanceSuite {
   }
 
   /** How a resumed ingest is completed: containerd's five resume cases. */
-  enum ResumeMode {
+  protected enum ResumeMode {
     /** truncate(0), then write everything again. */
     TRUNCATE("ResumeTruncate"),
     /** Write the bytes after the offset. */
@@ -385,7 +388,7 @@ public abstract class ConformanceSuite {
 
   @ParameterizedTest(name = "{0}, size {1}, fraction {2}")
   @MethodSource("dev.coffer.store.ConformanceSuite#resumeCases")
-  void resumeModes(ResumeMode mode, int size, double fraction) {
+  public void resumeModes(ResumeMode mode, int size, double fraction) {
     byte[] content = randomBytes(size);
     Digest digest = Digest.of(content);
     int limit = (int) (size * fraction);
@@ -427,7 +430,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void smallBlob() {
+  public void smallBlob() {
     byte[] foobar = "foobar".getBytes(StandardCharsets.US_ASCII);
     Digest digest = writeBlob("small", foobar);
     assertThat(digest.toString())
@@ -449,7 +452,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void labels() {
+  public void labels() {
     byte[] content = randomBytes(256);
     Digest digest = Digest.of(content);
     String root = Instant.now().toString();
@@ -487,21 +490,21 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void labelsEmptyValueDeletesLabel() {
+  public void labelsEmptyValueDeletesLabel() {
     Digest digest = writeBlob("empty-label", randomBytes(100), Map.of("k1", "v1", "k2", "v2"));
     store.update(Info.forUpdate(digest, Map.of("k1", "")), "labels.k1");
     assertThat(store.info(digest).labels()).isEqualTo(Map.of("k2", "v2"));
   }
 
   @Test
-  void labelsFieldpathLabelsReplacesAll() {
+  public void labelsFieldpathLabelsReplacesAll() {
     Digest digest = writeBlob("all-labels", randomBytes(100), Map.of("k1", "v1", "k2", "v2"));
     store.update(Info.forUpdate(digest, Map.of("k3", "v3")), "labels");
     assertThat(store.info(digest).labels()).isEqualTo(Map.of("k3", "v3"));
   }
 
   @Test
-  void commitErrorState() {
+  public void commitErrorState() {
     byte[] c1 = randomBytes(256);
     Digest d1 = writeBlob("c1", c1);
     String ref = "c1-commiterror-state";
@@ -568,13 +571,13 @@ public abstract class ConformanceSuite {
   // Behaviour outside containerd's suite (semantics section 3).
 
   @Test
-  void writerWithEmptyRefIsInvalid() {
+  public void writerWithEmptyRefIsInvalid() {
     assertFails(InvalidArgumentException.class, () -> store.writer("", Descriptor.UNKNOWN));
     assertFails(InvalidArgumentException.class, () -> store.writer("a\nb", Descriptor.UNKNOWN));
   }
 
   @Test
-  void writerWithCommittedDigestFailsAtOpen() {
+  public void writerWithCommittedDigestFailsAtOpen() {
     byte[] content = randomBytes(300);
     Digest digest = writeBlob("committed", content);
     assertFails(AlreadyExistsException.class, digest.toString(),
@@ -585,7 +588,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void unknownDigestIsNotFound() {
+  public void unknownDigestIsNotFound() {
     Digest unknown = otherDigest();
     String named = unknown.toString();
     assertFails(NotFoundException.class, named, () -> store.info(unknown));
@@ -597,7 +600,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void malformedDigestIsInvalid() {
+  public void malformedDigestIsInvalid() {
     for (String bad : List.of("sha256:abc", "md5:d41d8cd98f00b204e9800998ecf8427e", "nocolon",
         "sha256:" + "A".repeat(64), "")) {
       assertFails(InvalidArgumentException.class, () -> Digest.parse(bad));
@@ -606,13 +609,13 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void unknownRefIsNotFound() {
+  public void unknownRefIsNotFound() {
     assertFails(NotFoundException.class, "no-such-ref", () -> store.status("no-such-ref"));
     assertFails(NotFoundException.class, "no-such-ref", () -> store.abort("no-such-ref"));
   }
 
   @Test
-  void updateWithOtherFieldpathIsInvalid() {
+  public void updateWithOtherFieldpathIsInvalid() {
     Digest digest = writeBlob("fieldpaths", randomBytes(100), Map.of("k", "v"));
     for (String fieldpath : List.of("size", "digest", "createdat", "updatedAt", "annotations.k")) {
       assertFails(InvalidArgumentException.class, fieldpath,
@@ -622,7 +625,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void truncateToNonZeroIsRefusedOrExact() {
+  public void truncateToNonZeroIsRefusedOrExact() {
     byte[] content = randomBytes(200);
     try (Writer w = store.writer("truncate", Descriptor.UNKNOWN)) {
       w.write(content);
@@ -643,7 +646,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void closedWriterCannotCommitAndCloseIsIdempotent() {
+  public void closedWriterCannotCommitAndCloseIsIdempotent() {
     byte[] content = randomBytes(100);
     Writer w = store.writer("closed", Descriptor.UNKNOWN);
     w.write(content);
@@ -657,7 +660,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void closedWriterFailsBeforeExistingContent() {
+  public void closedWriterFailsBeforeExistingContent() {
     byte[] content = randomBytes(100);
     Digest digest = writeBlob("existing", content);
     Writer w = store.writer("closed-existing", Descriptor.UNKNOWN);
@@ -667,7 +670,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void listStatusesAfterOpenAndClose() {
+  public void listStatusesAfterOpenAndClose() {
     store.writer("myref", Descriptor.UNKNOWN).close();
     List<Status> statuses = store.listStatuses();
     assertThat(statuses).hasSize(1);
@@ -676,7 +679,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void statusOfOpenIngest() {
+  public void statusOfOpenIngest() {
     try (Writer w = store.writer("open", Descriptor.UNKNOWN)) {
       w.write(randomBytes(10));
       assertThat(store.status("open")).isEqualTo(w.status());
@@ -685,7 +688,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void commitChecksSizeBeforeExistingContent() {
+  public void commitChecksSizeBeforeExistingContent() {
     byte[] content = randomBytes(100);
     Digest digest = writeBlob("existing", content);
     try (Writer w = store.writer("size-first", Descriptor.UNKNOWN)) {
@@ -699,7 +702,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void commitChecksDigestBeforeExistingContent() {
+  public void commitChecksDigestBeforeExistingContent() {
     byte[] content = randomBytes(100);
     writeBlob("existing", content);
     try (Writer w = store.writer("digest-first", Descriptor.UNKNOWN)) {
@@ -710,7 +713,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void failedCommitKeepsIngest() {
+  public void failedCommitKeepsIngest() {
     byte[] content = randomBytes(120);
     Digest digest = Digest.of(content);
     try (Writer w = store.writer("keep", Descriptor.UNKNOWN)) {
@@ -729,7 +732,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void commitReleasesLockWhateverTheOutcome() {
+  public void commitReleasesLockWhateverTheOutcome() {
     byte[] content = randomBytes(100);
     Writer failed = store.writer("released", Descriptor.UNKNOWN);
     failed.write(content);
@@ -743,7 +746,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void labelAtLimitIsAccepted() {
+  public void labelAtLimitIsAccepted() {
     byte[] content = randomBytes(64);
     String key = "k";
     String value = "v".repeat(Labels.MAX_LABEL_BYTES - key.length());
@@ -755,7 +758,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void labelOverLimitIsInvalidBeforeSizeChecksAndKeepsIngest() {
+  public void labelOverLimitIsInvalidBeforeSizeChecksAndKeepsIngest() {
     byte[] content = randomBytes(64);
     Map<String, String> labels = Map.of("big", "v".repeat(Labels.MAX_LABEL_BYTES));
     try (Writer w = store.writer("label-over", Descriptor.UNKNOWN)) {
@@ -771,7 +774,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void updateWithLabelOverLimitIsInvalid() {
+  public void updateWithLabelOverLimitIsInvalid() {
     Digest digest = writeBlob("update-over", randomBytes(64), Map.of("k", "v"));
     assertFails(InvalidArgumentException.class, "big", () -> store.update(
         Info.forUpdate(digest, Map.of("big", "v".repeat(Labels.MAX_LABEL_BYTES)))));
@@ -779,7 +782,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void copyTreatsAlreadyExistsAsSuccess() {
+  public void copyTreatsAlreadyExistsAsSuccess() {
     byte[] content = randomBytes(500);
     Digest digest = writeBlob("existing", content);
     try (Writer w = store.writer("copy-again", Descriptor.UNKNOWN)) {
@@ -790,7 +793,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void writeBlobOfExistingContentDoesNotReadSource() {
+  public void writeBlobOfExistingContentDoesNotReadSource() {
     byte[] content = randomBytes(500);
     Digest digest = writeBlob("existing", content);
     InputStream unreadable = new InputStream() {
@@ -804,7 +807,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void copyFromShortSourceFails() {
+  public void copyFromShortSourceFails() {
     byte[] content = randomBytes(1000);
     Digest digest = Digest.of(content);
     try (Writer w = store.writer("short", Descriptor.of(digest, 1000))) {
@@ -833,7 +836,7 @@ public abstract class ConformanceSuite {
   // Filters through walk and listStatuses (semantics section 4).
 
   @Test
-  void walkFilters() {
+  public void walkFilters() {
     String root = Instant.now().toString();
     Digest a = writeBlob("a", randomBytes(50), Map.of(GC_ROOT, root, "team", "build"));
     Digest b = writeBlob("b", randomBytes(50), Map.of("team", "test", "tier", "gold"));
@@ -864,7 +867,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void walkFilterParseErrorsAreInvalid() {
+  public void walkFilterParseErrorsAreInvalid() {
     writeBlob("a", randomBytes(50), Map.of("team", "build"));
     for (String bad : List.of("labels.team==", "labels.team=build", "labels.\"unterminated",
         ",", "labels.team~=/[/", "labels..team", "labels.team==a b")) {
@@ -874,7 +877,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void listStatusesFilters() {
+  public void listStatusesFilters() {
     for (String ref : List.of("ingest-a", "ingest-b", "other/x")) {
       store.writer(ref, Descriptor.UNKNOWN).close();
     }
@@ -895,7 +898,7 @@ public abstract class ConformanceSuite {
   // Further cases: concurrency, sizes, algorithms, reads, walk, delete, abort, locks.
 
   @Test
-  void concurrentWritersOnDistinctRefs() throws Exception {
+  public void concurrentWritersOnDistinctRefs() throws Exception {
     int threads = 4;
     int blobsPerThread = 3;
     CyclicBarrier start = new CyclicBarrier(threads);
@@ -928,7 +931,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void concurrentCommitsOfSameContentOneWins() throws Exception {
+  public void concurrentCommitsOfSameContentOneWins() throws Exception {
     int threads = 6;
     byte[] content = randomBytes(40_000);
     Digest digest = Digest.of(content);
@@ -966,7 +969,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void concurrentRefsAndDerefsKeepTheCount() throws Exception {
+  public void concurrentRefsAndDerefsKeepTheCount() throws Exception {
     int threads = 4;
     int refs = 6;
     int derefs = 3;
@@ -991,7 +994,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void concurrentLabelUpdatesAreNotLost() throws Exception {
+  public void concurrentLabelUpdatesAreNotLost() throws Exception {
     int threads = 4;
     int updates = 5;
     Digest digest = writeBlob("labelled", randomBytes(100), Map.of("keep", "yes"));
@@ -1055,7 +1058,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void zeroSizeBlob() {
+  public void zeroSizeBlob() {
     try (Writer w = store.writer("empty", Descriptor.of(Digest.EMPTY_SHA256, 0))) {
       assertThat(w.digest()).isEqualTo(Digest.EMPTY_SHA256);
       w.commit(0, Digest.EMPTY_SHA256, null);
@@ -1071,12 +1074,12 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void sha512Blob() {
+  public void sha512Blob() {
     nonCanonicalBlob(DigestAlgorithm.SHA512);
   }
 
   @Test
-  void sha384Blob() {
+  public void sha384Blob() {
     nonCanonicalBlob(DigestAlgorithm.SHA384);
   }
 
@@ -1102,7 +1105,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void sha512ResumeKnowsAlgorithm() {
+  public void sha512ResumeKnowsAlgorithm() {
     byte[] content = randomBytes(2000);
     Digest digest = Digest.of(DigestAlgorithm.SHA512, content);
     Descriptor descriptor = Descriptor.of(digest, content.length);
@@ -1119,7 +1122,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void readsPastTheEnd() {
+  public void readsPastTheEnd() {
     byte[] content = randomBytes(1000);
     Digest digest = writeBlob("reads", content);
     try (ReaderAt reader = store.readerAt(digest)) {
@@ -1139,7 +1142,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void readerAfterCloseFails() {
+  public void readerAfterCloseFails() {
     Digest digest = writeBlob("closed-reader", randomBytes(10));
     ReaderAt reader = store.readerAt(digest);
     reader.close();
@@ -1148,7 +1151,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void walkSeesExactlyCommittedDigests() {
+  public void walkSeesExactlyCommittedDigests() {
     Set<Digest> committed = new HashSet<>();
     for (int i = 0; i < 5; i++) {
       committed.add(writeBlob("walk-" + i, randomBytes(100 + i)));
@@ -1160,7 +1163,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void walkStopsOnException() {
+  public void walkStopsOnException() {
     for (int i = 0; i < 3; i++) {
       writeBlob("walk-" + i, randomBytes(10 + i));
     }
@@ -1174,7 +1177,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void deleteThenInfoIsNotFound() {
+  public void deleteThenInfoIsNotFound() {
     byte[] content = randomBytes(100);
     Digest digest = writeBlob("delete", content);
     Digest kept = writeBlob("kept", randomBytes(100));
@@ -1189,7 +1192,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void abortRemovesIngest() {
+  public void abortRemovesIngest() {
     try (Writer w = store.writer("aborted", Descriptor.UNKNOWN)) {
       w.write(randomBytes(100));
     }
@@ -1205,7 +1208,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void abortOfOpenIngestIsUnavailable() {
+  public void abortOfOpenIngestIsUnavailable() {
     try (Writer w = store.writer("open", Descriptor.UNKNOWN)) {
       w.write(randomBytes(10));
       assertFails(UnavailableException.class, "open", () -> store.abort("open"));
@@ -1214,7 +1217,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void secondWriterOnOpenRefIsUnavailable() {
+  public void secondWriterOnOpenRefIsUnavailable() {
     try (Writer w = store.writer("locked", Descriptor.UNKNOWN)) {
       assertLocked("locked");
       w.write(randomBytes(10));
@@ -1228,7 +1231,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void peerSeesCommittedBlobsAndIngests() {
+  public void peerSeesCommittedBlobsAndIngests() {
     byte[] content = randomBytes(500);
     Digest digest = writeBlob("shared", content, Map.of("k", "v"));
     try (Writer w = store.writer("pending", Descriptor.UNKNOWN)) {
@@ -1247,7 +1250,7 @@ public abstract class ConformanceSuite {
   // Reference counts and links (semantics section 5).
 
   @Test
-  void commitWithoutReferenceStartsAtZero() {
+  public void commitWithoutReferenceStartsAtZero() {
     Digest digest = writeBlob("plain", randomBytes(100));
     Info info = store.info(digest);
     assertThat(info.refCount()).isZero();
@@ -1255,7 +1258,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void commitAndRefStartsAtOneAndAddsOneForExistingContent() {
+  public void commitAndRefStartsAtOneAndAddsOneForExistingContent() {
     byte[] content = randomBytes(300);
     Digest digest = Digest.of(content);
     Info first;
@@ -1276,7 +1279,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void commitAndRefChecksSizeAndDigest() {
+  public void commitAndRefChecksSizeAndDigest() {
     byte[] content = randomBytes(100);
     try (Writer w = store.writer("checked", Descriptor.UNKNOWN)) {
       w.write(content);
@@ -1290,7 +1293,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void refAddsOne() {
+  public void refAddsOne() {
     Digest digest = referencedBlob("r");
     assertThat(store.ref(digest).refCount()).isEqualTo(2);
     assertThat(store.ref(digest).refCount()).isEqualTo(3);
@@ -1300,14 +1303,14 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void refOfUnknownIsNotFound() {
+  public void refOfUnknownIsNotFound() {
     Digest unknown = otherDigest();
     assertFails(NotFoundException.class, unknown.toString(), () -> store.ref(unknown));
     assertFails(NotFoundException.class, unknown.toString(), () -> store.deref(unknown));
   }
 
   @Test
-  void derefRemovesAtZero() {
+  public void derefRemovesAtZero() {
     byte[] content = randomBytes(100);
     Digest digest = commitAndRef("r", content).digest();
     store.ref(digest);
@@ -1322,7 +1325,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void derefOfUnreferencedBlobFails() {
+  public void derefOfUnreferencedBlobFails() {
     byte[] content = randomBytes(100);
     Digest digest = writeBlob("plain", content);
     assertFails(FailedPreconditionException.class, digest.toString(), () -> store.deref(digest));
@@ -1331,7 +1334,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void linkTransfersReference() {
+  public void linkTransfersReference() {
     Digest to = referencedBlob("to");
     Digest from = referencedBlob("from");
     store.link(to, from);
@@ -1342,7 +1345,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void relinkDiscountsOneReference() {
+  public void relinkDiscountsOneReference() {
     Digest to = referencedBlob("to");
     Digest from = referencedBlob("from");
     store.ref(to);
@@ -1354,7 +1357,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void linkOfUnknownIsNotFound() {
+  public void linkOfUnknownIsNotFound() {
     Digest known = referencedBlob("known");
     Digest unknown = otherDigest();
     assertFails(NotFoundException.class, unknown.toString(), () -> store.link(unknown, known));
@@ -1366,7 +1369,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void linkToUnreferencedBlobFails() {
+  public void linkToUnreferencedBlobFails() {
     Digest to = writeBlob("plain", randomBytes(100));
     Digest from = referencedBlob("from");
     assertFails(FailedPreconditionException.class, to.toString(), () -> store.link(to, from));
@@ -1375,7 +1378,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void unlinkRemovesLinkAndDereferences() {
+  public void unlinkRemovesLinkAndDereferences() {
     Digest to = referencedBlob("to");
     Digest from = referencedBlob("from");
     store.ref(to);
@@ -1391,7 +1394,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void unlinkOfAbsentLinkIsNoOp() {
+  public void unlinkOfAbsentLinkIsNoOp() {
     Digest to = referencedBlob("to");
     Digest from = referencedBlob("from");
     store.unlink(to, from);
@@ -1402,7 +1405,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void derefCascadesThroughLinks() {
+  public void derefCascadesThroughLinks() {
     Digest a = referencedBlob("a");
     Digest b = referencedBlob("b");
     Digest c = referencedBlob("c");
@@ -1417,7 +1420,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void derefCascadeStopsAtReferencedBlob() {
+  public void derefCascadeStopsAtReferencedBlob() {
     Digest a = referencedBlob("a");
     Digest b = referencedBlob("b");
     Digest c = referencedBlob("c");
@@ -1432,7 +1435,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void derefOfLinkCycleTerminatesAndRemovesAll() {
+  public void derefOfLinkCycleTerminatesAndRemovesAll() {
     Digest a = referencedBlob("a");
     Digest b = referencedBlob("b");
     Digest c = referencedBlob("c");
@@ -1449,7 +1452,7 @@ public abstract class ConformanceSuite {
   }
 
   @Test
-  void deleteReleasesItsLinksAndLeavesLinksToItDangling() {
+  public void deleteReleasesItsLinksAndLeavesLinksToItDangling() {
     Digest a = referencedBlob("a");
     Digest b = referencedBlob("b");
     Digest c = referencedBlob("c");

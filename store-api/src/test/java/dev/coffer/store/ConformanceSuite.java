@@ -1465,4 +1465,92 @@ public abstract class ConformanceSuite {
     assertThatCode(() -> store.deref(c)).doesNotThrowAnyException();
     assertThat(walk()).isEmpty();
   }
+
+  // ---------------------------------------------------------------------------------------------
+  // Maintenance: gc and fsck.
+
+  @Test
+  public void gcRemovesAbandonedIngestsAndKeepsOpenOnesAndBlobs() {
+    Digest kept = writeBlob("committed", randomBytes(100));
+    try (Writer abandoned = store.writer("abandoned", Descriptor.UNKNOWN)) {
+      abandoned.write(randomBytes(300));
+    }
+    try (Writer open = store.writer("open", Descriptor.UNKNOWN)) {
+      open.write(randomBytes(10));
+
+      GcReport dry = store.gc(new GcOptions(Duration.ZERO, true));
+      assertThat(dry.ingestsRemoved()).isEqualTo(1);
+      assertThat(listRefs()).containsExactlyInAnyOrder("abandoned", "open");
+
+      GcReport report = store.gc(new GcOptions(Duration.ZERO, false));
+      assertThat(report.ingestsRemoved()).isEqualTo(1);
+      assertThat(report.bytesFreed()).isGreaterThanOrEqualTo(300);
+      assertThat(report.skipped()).extracting(GcReport.Skip::subject).contains("open");
+      assertThat(listRefs()).containsExactly("open");
+      assertFails(NotFoundException.class, () -> store.status("abandoned"));
+      open.write(randomBytes(5));
+      assertThat(open.status().offset()).isEqualTo(15);
+    }
+    assertThat(readBlob(kept)).hasSize(100);
+    assertThat(store.status("open").offset()).isEqualTo(15);
+  }
+
+  @Test
+  public void gcKeepsIngestsYoungerThanTheAge() {
+    try (Writer w = store.writer("young", Descriptor.UNKNOWN)) {
+      w.write(randomBytes(10));
+    }
+    assertThat(store.gc(new GcOptions(Duration.ofHours(1), false)).ingestsRemoved()).isZero();
+    assertThat(listRefs()).containsExactly("young");
+  }
+
+  @Test
+  public void gcNeverRemovesReferencedOrUnreferencedLiveBlobs() {
+    Digest referenced = referencedBlob("referenced");
+    Digest plain = writeBlob("plain", randomBytes(64));
+    Digest released = referencedBlob("released");
+    store.deref(released);
+    store.gc(new GcOptions(Duration.ZERO, false));
+    assertRefCount(referenced, 1);
+    assertThat(store.info(plain).refCount()).isZero();
+    assertFails(NotFoundException.class, () -> store.info(released));
+    byte[] again = "released".getBytes(StandardCharsets.UTF_8);
+    Info back = commitAndRef("released-again", again);
+    assertThat(back.refCount()).isEqualTo(1);
+    assertThat(readBlob(back.digest())).isEqualTo(again);
+  }
+
+  @Test
+  public void fsckOfAConsistentStoreIsClean() {
+    Digest a = referencedBlob("a");
+    Digest b = referencedBlob("b");
+    store.link(b, a);
+    FsckReport report = store.fsck(false);
+    assertThat(report.findings()).isEmpty();
+    assertThat(report.clean()).isTrue();
+    assertThat(report.blobsChecked()).isGreaterThanOrEqualTo(2);
+  }
+
+  @Test
+  public void fsckReportsAndRepairsADanglingLink() {
+    Digest a = referencedBlob("a");
+    Digest b = referencedBlob("b");
+    store.link(b, a);
+    store.delete(b);
+
+    FsckReport found = store.fsck(false);
+    assertThat(found.findings()).singleElement().satisfies(f -> {
+      assertThat(f.kind()).isEqualTo(FsckReport.Kind.DANGLING_LINK);
+      assertThat(f.subject()).isEqualTo(a.toString());
+      assertThat(f.detail()).contains(b.toString());
+      assertThat(f.repaired()).isFalse();
+    });
+    assertThat(found.clean()).isFalse();
+
+    FsckReport repaired = store.fsck(true);
+    assertThat(repaired.findings()).singleElement().satisfies(f -> assertThat(f.repaired()).isTrue());
+    assertThat(store.info(a).links()).isEmpty();
+    assertRefCount(a, 1);
+    assertThat(store.fsck(false).findings()).isEmpty();
+  }
 }

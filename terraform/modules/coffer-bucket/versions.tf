@@ -1,5 +1,5 @@
 terraform {
-  # Validation blocks and optional object attributes need 1.3; 1.5 is the oldest release we test with.
+  # Lifecycle preconditions need 1.2; 1.5 is the oldest release this module supports.
   required_version = ">= 1.5.0, < 2.0.0"
 
   required_providers {

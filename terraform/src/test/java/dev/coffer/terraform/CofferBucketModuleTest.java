@@ -3,6 +3,7 @@ package dev.coffer.terraform;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.math.BigDecimal;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
@@ -116,9 +117,9 @@ class CofferBucketModuleTest {
   @Test
   void versioningIsOptionalAndOffByDefault() {
     Block versioning = module.resource("aws_s3_bucket_versioning", "this");
-    assertThat(module.evaluate(versioning.attribute("count"), Map.of())).isEqualTo(java.math.BigDecimal.ZERO);
+    assertThat(module.evaluate(versioning.attribute("count"), Map.of())).isEqualTo(BigDecimal.ZERO);
     assertThat(module.evaluate(versioning.attribute("count"), Map.of("var.versioning_enabled", true)))
-        .isEqualTo(java.math.BigDecimal.ONE);
+        .isEqualTo(BigDecimal.ONE);
     assertThat(versioning.block("versioning_configuration").attribute("status")).isEqualTo("Enabled");
   }
 

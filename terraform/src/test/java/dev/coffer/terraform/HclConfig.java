@@ -34,7 +34,7 @@ import java.util.stream.Stream;
  * {@code List}, {@code Map}); everything else becomes an {@link Expr} kept with its tokens, which tests
  * compare as canonical text or evaluate against explicit bindings with {@link #evaluate}.
  *
- * <p>Instances are immutable after {@link #load}; not meant for concurrent mutation (there is none).
+ * <p>Immutable after {@link #load}; safe to share between tests.
  */
 final class HclConfig {
 

@@ -36,9 +36,16 @@ final class Keys {
     return prefix + "index/";
   }
 
-  /** The digest an index key names, or null for a key that is not an index record. */
-  Digest digestOfIndex(String key) {
-    String rest = key.substring(indexPrefix().length());
+  String blobPrefix() {
+    return prefix + "blobs/";
+  }
+
+  /** The digest a key under {@code area} (index or blob prefix) names, or null if none. */
+  static Digest digestOf(String area, String key) {
+    if (!key.startsWith(area)) {
+      return null;
+    }
+    String rest = key.substring(area.length());
     int slash = rest.indexOf('/');
     if (slash < 0) {
       return null;

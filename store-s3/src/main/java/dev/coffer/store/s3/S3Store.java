@@ -9,6 +9,9 @@ import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.Filter;
+import dev.coffer.store.FsckReport;
+import dev.coffer.store.GcOptions;
+import dev.coffer.store.GcReport;
 import dev.coffer.store.Info;
 import dev.coffer.store.InvalidArgumentException;
 import dev.coffer.store.Labels;
@@ -419,6 +422,20 @@ final class S3Store implements ContentStore {
         pending.addAll(after.linkDigests());
       }
     }
+  }
+
+  // ---- Maintenance
+
+  @Override
+  public GcReport gc(GcOptions options) {
+    checkOpen();
+    return new S3Maintenance(this).gc(options);
+  }
+
+  @Override
+  public FsckReport fsck(boolean repair) {
+    checkOpen();
+    return new S3Maintenance(this).fsck(repair);
   }
 
   // ---- index records

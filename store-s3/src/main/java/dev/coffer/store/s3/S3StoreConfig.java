@@ -65,6 +65,14 @@ public final class S3StoreConfig {
   public static final Duration LEASE_DURATION_MIN = Duration.ofMillis(300);
   public static final Duration LEASE_DURATION_MAX = Duration.ofHours(1);
 
+  /**
+   * How long gc leaves a blob in {@code deleting} before purging it: a committer that finds the
+   * record meanwhile resurrects it. Must exceed the longest commit in flight.
+   */
+  public static final Duration DELETION_GRACE_DEFAULT = Duration.ofMinutes(15);
+  public static final Duration DELETION_GRACE_MIN = Duration.ZERO;
+  public static final Duration DELETION_GRACE_MAX = Duration.ofDays(30);
+
   /** Attempts of one compare-and-swap on an index or ingest record before AbortedException. */
   public static final int CAS_ATTEMPTS_DEFAULT = 16;
   public static final int CAS_ATTEMPTS_MIN = 1;
@@ -107,6 +115,7 @@ public final class S3StoreConfig {
   private final ChecksumMode checksumMode;
   private final Transfer transfer;
   private final Duration leaseDuration;
+  private final Duration deletionGrace;
   private final int casAttempts;
   private final int sdkAttempts;
   private final Clock clock;
@@ -128,6 +137,7 @@ public final class S3StoreConfig {
     this.checksumMode = b.checksumMode;
     this.transfer = b.transfer;
     this.leaseDuration = b.leaseDuration;
+    this.deletionGrace = b.deletionGrace;
     this.casAttempts = b.casAttempts;
     this.sdkAttempts = b.sdkAttempts;
     this.clock = b.clock;
@@ -223,6 +233,11 @@ public final class S3StoreConfig {
     return leaseDuration;
   }
 
+  /** How long gc leaves a deleted blob resurrectable before purging it. */
+  public Duration deletionGrace() {
+    return deletionGrace;
+  }
+
   /** Attempts of one compare-and-swap before AbortedException. */
   public int casAttempts() {
     return casAttempts;
@@ -265,6 +280,7 @@ public final class S3StoreConfig {
     private ChecksumMode checksumMode = ChecksumMode.SHA256;
     private Transfer transfer = Transfer.CRT;
     private Duration leaseDuration = LEASE_DURATION_DEFAULT;
+    private Duration deletionGrace = DELETION_GRACE_DEFAULT;
     private int casAttempts = CAS_ATTEMPTS_DEFAULT;
     private int sdkAttempts = SDK_ATTEMPTS_DEFAULT;
     private Clock clock = Clock.systemUTC();
@@ -288,6 +304,7 @@ public final class S3StoreConfig {
       checksumMode = c.checksumMode;
       transfer = c.transfer;
       leaseDuration = c.leaseDuration;
+      deletionGrace = c.deletionGrace;
       casAttempts = c.casAttempts;
       sdkAttempts = c.sdkAttempts;
       clock = c.clock;
@@ -407,13 +424,15 @@ public final class S3StoreConfig {
 
     /** How long a writer's lease lasts without renewal, in [300 ms, 1 h]. */
     public Builder leaseDuration(Duration duration) {
-      Objects.requireNonNull(duration, "leaseDuration");
-      if (duration.compareTo(LEASE_DURATION_MIN) < 0
-          || duration.compareTo(LEASE_DURATION_MAX) > 0) {
-        throw new IllegalArgumentException("leaseDuration " + duration + " is outside ["
-            + LEASE_DURATION_MIN + ", " + LEASE_DURATION_MAX + "]");
-      }
-      this.leaseDuration = duration;
+      this.leaseDuration = checkRange("leaseDuration", duration, LEASE_DURATION_MIN,
+          LEASE_DURATION_MAX);
+      return this;
+    }
+
+    /** How long gc leaves a deleted blob resurrectable, in [0, 30 days]. */
+    public Builder deletionGrace(Duration grace) {
+      this.deletionGrace = checkRange("deletionGrace", grace, DELETION_GRACE_MIN,
+          DELETION_GRACE_MAX);
       return this;
     }
 
@@ -440,14 +459,22 @@ public final class S3StoreConfig {
     /**
      * The configuration.
      *
-     * @throws IllegalStateException if no bucket was set, or the lease is too short for the
-     *     renewal period
+     * @throws IllegalStateException if no bucket was set
      */
     public S3StoreConfig build() {
       if (bucket == null) {
         throw new IllegalStateException("bucket is required");
       }
       return new S3StoreConfig(this);
+    }
+
+    private static Duration checkRange(String key, Duration value, Duration min, Duration max) {
+      Objects.requireNonNull(value, key);
+      if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+        throw new IllegalArgumentException(
+            key + " " + value + " is outside [" + min + ", " + max + "]");
+      }
+      return value;
     }
 
     private static long checkRange(String key, long value, long min, long max) {

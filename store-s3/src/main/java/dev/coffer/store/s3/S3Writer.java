@@ -580,6 +580,11 @@ final class S3Writer implements Writer {
       try {
         after = store.casIndex(digest, record -> {
           if (record == null) {
+            // The record vanished after the create-only write failed: a purge ended meanwhile
+            // and may have taken the blob object with it.
+            if (!objects.exists(blobKey)) {
+              restore.run();
+            }
             return fresh();
           }
           switch (record.state()) {

@@ -1,0 +1,38 @@
+package dev.coffer.it;
+
+import dev.coffer.store.ConformanceSuite;
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.s3.S3StoreConfig;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.Map;
+
+/**
+ * The conformance suite over the S3 store on some server: every test gets a fresh prefix, and a
+ * peer is a second store with its own clients on the same bucket and prefix, as another host would
+ * open it. Parts are 5 MiB so that the suite's 32 MiB blob is a multipart upload.
+ */
+abstract class S3StoreSuite extends ConformanceSuite {
+  private final Map<ContentStore, S3StoreConfig> configs =
+      Collections.synchronizedMap(new IdentityHashMap<>());
+
+  /** A configuration for a store on the server under test with {@code prefix}. */
+  protected abstract S3StoreConfig.Builder configFor(String prefix);
+
+  @Override
+  protected ContentStore createStore() {
+    return open(configFor(S3Mock.newPrefix()).partSize(5 << 20).build());
+  }
+
+  @Override
+  protected ContentStore createPeer(ContentStore store) {
+    return open(configs.get(store));
+  }
+
+  private ContentStore open(S3StoreConfig config) {
+    ContentStore store = S3ContentStore.open(config);
+    configs.put(store, config);
+    return store;
+  }
+}

@@ -23,6 +23,7 @@ import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.S3BaseClientBuilder;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -169,21 +170,20 @@ public final class S3Mock {
 
   /** A synchronous client of this server, with {@code interceptors}. */
   public S3Client client(ExecutionInterceptor... interceptors) {
-    return S3Client.builder().endpointOverride(endpoint).forcePathStyle(true)
-        .region(Region.US_EAST_1).credentialsProvider(CREDENTIALS)
-        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-        .overrideConfiguration(o -> List.of(interceptors).forEach(o::addExecutionInterceptor))
-        .build();
+    return common(S3Client.builder(), interceptors).build();
   }
 
   /** A Netty-based asynchronous client of this server, with {@code interceptors}. */
   public S3AsyncClient asyncClient(ExecutionInterceptor... interceptors) {
-    return S3AsyncClient.builder().endpointOverride(endpoint).forcePathStyle(true)
+    return common(S3AsyncClient.builder(), interceptors).build();
+  }
+
+  private <B extends S3BaseClientBuilder<B, ?>> B common(B builder,
+      ExecutionInterceptor... interceptors) {
+    return builder.endpointOverride(endpoint).forcePathStyle(true)
         .region(Region.US_EAST_1).credentialsProvider(CREDENTIALS)
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-        .overrideConfiguration(o -> List.of(interceptors).forEach(o::addExecutionInterceptor))
-        .build();
+        .overrideConfiguration(o -> List.of(interceptors).forEach(o::addExecutionInterceptor));
   }
 }

@@ -12,9 +12,8 @@ import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
-import software.amazon.awssdk.services.s3.S3AsyncClientBuilder;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.S3ClientBuilder;
+import software.amazon.awssdk.services.s3.S3BaseClientBuilder;
 import software.amazon.awssdk.services.s3.S3CrtAsyncClientBuilder;
 
 /**
@@ -131,16 +130,9 @@ public final class S3ContentStore {
 
   /** The synchronous client a store builds for records and metadata requests. */
   static S3Client controlClient(S3StoreConfig config) {
-    S3ClientBuilder builder = S3Client.builder()
-        .region(Region.of(config.region()))
-        .forcePathStyle(config.pathStyle())
-        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-        .overrideConfiguration(o -> o.retryStrategy(retryStrategy(config)))
-        .httpClientBuilder(ApacheHttpClient.builder().maxConnections(64));
-    config.endpoint().ifPresent(builder::endpointOverride);
-    config.credentials().ifPresent(builder::credentialsProvider);
-    return builder.build();
+    return common(S3Client.builder(), config)
+        .httpClientBuilder(ApacheHttpClient.builder().maxConnections(64))
+        .build();
   }
 
   /** The asynchronous client a store builds for bulk bytes, as the configuration names. */
@@ -158,15 +150,21 @@ public final class S3ContentStore {
       config.credentials().ifPresent(builder::credentialsProvider);
       return builder.build();
     }
-    S3AsyncClientBuilder builder = S3AsyncClient.builder()
-        .region(Region.of(config.region()))
+    return common(S3AsyncClient.builder(), config)
+        .httpClientBuilder(NettyNioAsyncHttpClient.builder().maxConcurrency(64))
+        .build();
+  }
+
+  /** Settings shared by the SDK-built clients: addressing, checksums, retries, credentials. */
+  private static <B extends S3BaseClientBuilder<B, ?>> B common(B builder,
+      S3StoreConfig config) {
+    builder.region(Region.of(config.region()))
         .forcePathStyle(config.pathStyle())
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-        .overrideConfiguration(o -> o.retryStrategy(retryStrategy(config)))
-        .httpClientBuilder(NettyNioAsyncHttpClient.builder().maxConcurrency(64));
+        .overrideConfiguration(o -> o.retryStrategy(retryStrategy(config)));
     config.endpoint().ifPresent(builder::endpointOverride);
     config.credentials().ifPresent(builder::credentialsProvider);
-    return builder.build();
+    return builder;
   }
 }

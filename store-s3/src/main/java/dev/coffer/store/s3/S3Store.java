@@ -199,13 +199,7 @@ final class S3Store implements ContentStore {
   @Override
   public void delete(Digest digest) {
     checkOpen();
-    long now = now();
-    IndexRecord before = casIndex(digest, record -> {
-      requireLive(digest, record);
-      return record.deleting(now);
-    });
-    mirrorTags(digest, before.deleting(now));
-    cascade(before.linkDigests(), digest);
+    release(digest, true);
   }
 
   // ---- Provider
@@ -336,14 +330,24 @@ final class S3Store implements ContentStore {
   @Override
   public void deref(Digest digest) {
     checkOpen();
+    release(digest, false);
+  }
+
+  /**
+   * Removes one reference ({@code whole} false) or the blob itself ({@code whole} true) by CAS;
+   * a blob that leaves the live state releases what its links hold, by cascade.
+   */
+  private void release(Digest digest, boolean whole) {
     long now = now();
     IndexRecord after = casIndex(digest, record -> {
       requireLive(digest, record);
+      if (whole || record.refCount() == 1) {
+        return record.deleting(now);
+      }
       if (record.refCount() == 0) {
         throw new FailedPreconditionException("blob " + digest + " has no reference to remove");
       }
-      return record.refCount() == 1 ? record.deleting(now)
-          : record.withRefCount(record.refCount() - 1);
+      return record.withRefCount(record.refCount() - 1);
     });
     mirrorTags(digest, after);
     if (!after.isLive()) {

@@ -1,0 +1,162 @@
+package dev.coffer.store.cache;
+
+import dev.coffer.store.AlreadyExistsException;
+import dev.coffer.store.Digest;
+import dev.coffer.store.DigestAlgorithm;
+import dev.coffer.store.Info;
+import dev.coffer.store.Status;
+import dev.coffer.store.Writer;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.Map;
+
+/**
+ * A writer of the backing store that copies the bytes it writes to a staging file of the disk tier
+ * and, once the backing store has committed them, places that file under the blob's digest.
+ *
+ * <p>Only an ingest written from offset 0 through this writer is copied: bytes of a resumed ingest
+ * written earlier are not here. Any disk failure stops the copy (the disk tier degrades) and never
+ * fails the write. Used by one thread at a time, as every writer.
+ */
+final class TeeWriter implements Writer {
+  private final CachingContentStore store;
+  private final Writer delegate;
+  private final DigestAlgorithm algorithm;
+  private Path staging;
+  private FileChannel copy;
+  private MessageDigest hasher;
+  private long copied;
+
+  TeeWriter(CachingContentStore store, Writer delegate, Digest expected, Path staging)
+      throws IOException {
+    this.store = store;
+    this.delegate = delegate;
+    this.algorithm = expected == null ? DigestAlgorithm.CANONICAL : expected.algorithm();
+    this.staging = staging;
+    this.copy = FileChannel.open(staging, StandardOpenOption.WRITE);
+    this.hasher = algorithm.newHasher();
+  }
+
+  @Override
+  public int write(ByteBuffer src) {
+    ByteBuffer bytes = src.duplicate();
+    int n = delegate.write(src);
+    if (copy != null) {
+      bytes.limit(bytes.position() + n);
+      hasher.update(bytes.duplicate());
+      try {
+        while (bytes.hasRemaining()) {
+          copied += copy.write(bytes, copied);
+        }
+      } catch (IOException e) {
+        store.diskFailed("copying a written blob to " + staging, e);
+        dropCopy();
+      }
+    }
+    return n;
+  }
+
+  @Override
+  public Digest digest() {
+    return delegate.digest();
+  }
+
+  @Override
+  public void commit(long size, Digest expected, Map<String, String> labels) {
+    try {
+      delegate.commit(size, expected, labels);
+    } catch (AlreadyExistsException e) {
+      // The backing store has these bytes under their digest: the copy is still a valid entry.
+      promote(null);
+      throw e;
+    }
+    promote(delegate.digest());
+  }
+
+  @Override
+  public Info commitAndRef(long size, Digest expected, Map<String, String> labels) {
+    Info info = delegate.commitAndRef(size, expected, labels);
+    promote(info.digest());
+    return info;
+  }
+
+  @Override
+  public Status status() {
+    return delegate.status();
+  }
+
+  @Override
+  public void truncate(long size) {
+    delegate.truncate(size);
+    if (copy == null) {
+      return;
+    }
+    if (size == 0) {
+      hasher.reset();
+      copied = 0;
+      try {
+        copy.truncate(0);
+      } catch (IOException e) {
+        store.diskFailed("truncating " + staging, e);
+        dropCopy();
+      }
+    } else {
+      // The running hash cannot be rewound: give up the copy, the first read fills the cache.
+      dropCopy();
+    }
+  }
+
+  @Override
+  public void close() {
+    try {
+      delegate.close();
+    } finally {
+      dropCopy();
+    }
+  }
+
+  /**
+   * Places the copy under its digest if it matches {@code committed} (null: the bytes' own digest,
+   * known to the backing store).
+   */
+  private void promote(Digest committed) {
+    if (copy == null) {
+      return;
+    }
+    Digest digest = Digest.fromHasher(algorithm, hasher.digest());
+    try {
+      if (committed == null || committed.equals(digest)) {
+        copy.force(false);
+        copy.close();
+        store.promote(digest, staging, copied);
+      }
+    } catch (IOException e) {
+      store.diskFailed("placing written blob " + digest + " in the cache", e);
+    } finally {
+      dropCopy();
+    }
+  }
+
+  private void dropCopy() {
+    if (copy == null) {
+      return;
+    }
+    try {
+      copy.close();
+    } catch (IOException e) {
+      // Nothing of the copy is needed any more.
+    }
+    try {
+      Files.deleteIfExists(staging);
+    } catch (IOException e) {
+      store.diskFailed("deleting " + staging, e);
+    }
+    copy = null;
+    hasher = null;
+  }
+}

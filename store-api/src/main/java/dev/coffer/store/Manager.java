@@ -37,8 +37,9 @@ public interface Manager {
   void walk(Consumer<? super Info> fn, String... filters);
 
   /**
-   * Deletes a committed blob, whatever its reference count, and removes it from the links of no
-   * other blob (a dangling link is reported by the store's consistency check).
+   * Deletes a committed blob, whatever its reference count, and releases the references its own
+   * links hold (a cascade as in {@link ReferenceCounter#deref}). Links from other blobs to it are
+   * left dangling and ignored by later cascades.
    *
    * @throws NotFoundException if no blob has that digest
    */

@@ -33,6 +33,7 @@ public interface ReferenceCounter {
    * reference is dropped instead ({@code to} loses one reference).
    *
    * @throws NotFoundException if either blob does not exist
+   * @throws FailedPreconditionException if {@code to} has no reference to transfer (count 0)
    */
   void link(Digest to, Digest from);
 

@@ -51,6 +51,9 @@ public interface Writer extends Closeable {
    * labels, and the ingest is removed. FailedPrecondition and InvalidArgument keep the ingest.
    * The new blob's reference count is 0.
    *
+   * <p>Whatever the outcome, the writer is closed afterwards and its ref's lock released (as
+   * containerd's local store does), so a kept ingest is resumed by opening a new writer.
+   *
    * @param size the expected size, or 0 if unknown
    * @param expected the expected digest, or null if unknown
    * @param labels labels for the blob; null for none
@@ -72,10 +75,8 @@ public interface Writer extends Closeable {
   Info commitAndRef(long size, Digest expected, Map<String, String> labels);
 
   /**
-   * The ingest's status: ref, offset (bytes written), total, expected digest, startedAt and
-   * updatedAt.
-   *
-   * @throws FailedPreconditionException if the writer is closed or committed
+   * The ingest's status as this writer last knew it: ref, offset (bytes written), total, expected
+   * digest, startedAt and updatedAt. Works after close too.
    */
   Status status();
 

@@ -1,0 +1,27 @@
+package dev.coffer.store.memory;
+
+import dev.coffer.store.ContentStore;
+import java.time.Clock;
+import java.util.Objects;
+
+/**
+ * A complete content store in memory, for tests and for trying Coffer without a bucket.
+ *
+ * <p>It honours the whole contract of {@link ContentStore}, including ref locks, resumable ingests,
+ * reference counts and links; it is thread-safe. Its state lives only as long as the instance: each
+ * call to {@link #create()} returns a new, empty store.
+ */
+public final class InMemoryStore {
+
+  private InMemoryStore() {}
+
+  /** A new, empty store whose timestamps come from the system clock (UTC). */
+  public static ContentStore create() {
+    return create(Clock.systemUTC());
+  }
+
+  /** A new, empty store whose timestamps come from {@code clock}. */
+  public static ContentStore create(Clock clock) {
+    return new MemoryContentStore(Objects.requireNonNull(clock, "clock"));
+  }
+}

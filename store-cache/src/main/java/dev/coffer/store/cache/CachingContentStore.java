@@ -387,6 +387,10 @@ final class CachingContentStore implements CachedContentStore {
       backing.delete(digest);
     } finally {
       evict(digest);
+      // A delete releases the references of the blob's links: a cascade may remove other blobs.
+      if (infos != null) {
+        infos.invalidateAll();
+      }
     }
   }
 
@@ -564,12 +568,15 @@ final class CachingContentStore implements CachedContentStore {
       return;
     }
     RuntimeException failure = null;
-    fillExecutor.shutdownNow();
+    // Running fills may finish (a restart then finds them); stuck ones are interrupted.
+    fillExecutor.shutdown();
     try {
-      if (!fillExecutor.awaitTermination(10, TimeUnit.SECONDS)) {
-        LOG.warn("cache fills still running after close");
+      if (!fillExecutor.awaitTermination(5, TimeUnit.SECONDS)) {
+        fillExecutor.shutdownNow();
+        LOG.warn("cache fills interrupted by close");
       }
     } catch (InterruptedException e) {
+      fillExecutor.shutdownNow();
       Thread.currentThread().interrupt();
     }
     try {

@@ -115,7 +115,9 @@ final class Fill implements Runnable {
   }
 
   /**
-   * Waits until the first {@code end} bytes are in the staging file or entry.
+   * Waits until the first {@code end} bytes are in the staging file or entry; for the blob's last
+   * bytes, until the fill has ended, so a reader that reaches the end finds the blob verified and
+   * in place (or reads it through if it was not).
    *
    * @return true if they are, false if the fill failed (the caller reads through instead)
    * @throws AbortedException if interrupted while waiting (the interrupt is restored)
@@ -123,7 +125,7 @@ final class Fill implements Runnable {
   boolean await(long end) {
     lock.lock();
     try {
-      while (filled < end && !done) {
+      while ((filled < end || end >= size) && !done) {
         progress.await();
       }
       return !failed;

@@ -68,19 +68,32 @@ final class TeeWriter implements Writer {
 
   @Override
   public void commit(long size, Digest expected, Map<String, String> labels) {
+    boolean committed = false;
     try {
       delegate.commit(size, expected, labels);
+      committed = true;
     } catch (AlreadyExistsException e) {
       // The backing store has these bytes under their digest: the copy is still a valid entry.
       promote(null);
       throw e;
+    } finally {
+      if (!committed) {
+        // Any commit closes the writer; a failed one leaves nothing to copy for.
+        dropCopy();
+      }
     }
     promote(delegate.digest());
   }
 
   @Override
   public Info commitAndRef(long size, Digest expected, Map<String, String> labels) {
-    Info info = delegate.commitAndRef(size, expected, labels);
+    Info info;
+    try {
+      info = delegate.commitAndRef(size, expected, labels);
+    } catch (RuntimeException e) {
+      dropCopy();
+      throw e;
+    }
     promote(info.digest());
     return info;
   }

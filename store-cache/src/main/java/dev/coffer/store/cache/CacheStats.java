@@ -28,7 +28,9 @@ import java.time.Duration;
  * @param diskFailures disk operations that failed and made the disk tier degrade
  * @param memoryBytes bytes held by the memory tier now
  * @param diskBytes bytes held by the disk tier now
- * @param diskDegraded whether the disk tier is bypassed now (absent, unwritable or full)
+ * @param diskDegraded whether the configured disk tier is bypassed now: its directory could not be
+ *     created or locked, or a disk operation failed within {@link CacheConfig#degradedRetry()};
+ *     false when no disk tier is configured
  */
 public record CacheStats(
     long memoryHits,

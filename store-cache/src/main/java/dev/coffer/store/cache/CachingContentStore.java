@@ -17,6 +17,7 @@ import dev.coffer.store.Status;
 import dev.coffer.store.StoreException;
 import dev.coffer.store.Writer;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -264,7 +265,7 @@ final class CachingContentStore implements CachedContentStore {
         return null;
       }
       try {
-        return new Fill(this, disk, d, size, disk.newStagingFile(d));
+        return new Fill(this, disk, d, size, disk.newStagingFile(d.hex()));
       } catch (IOException e) {
         diskFailed("creating a staging file for " + d, e);
         return null;
@@ -427,7 +428,7 @@ final class CachingContentStore implements CachedContentStore {
         return writer;
       }
       Digest expected = descriptor == null ? null : descriptor.digest();
-      Path staging = disk.newStagingFile(expected == null ? Digest.EMPTY_SHA256 : expected);
+      Path staging = disk.newStagingFile("ingest");
       try {
         return new TeeWriter(this, writer, expected, staging);
       } catch (IOException e) {
@@ -584,7 +585,7 @@ final class CachingContentStore implements CachedContentStore {
         disk.close();
       }
     } catch (IOException e) {
-      failure = new java.io.UncheckedIOException("closing cache directory " + config.directory(),
+      failure = new UncheckedIOException("closing cache directory " + config.directory(),
           e);
     }
     if (memory != null) {

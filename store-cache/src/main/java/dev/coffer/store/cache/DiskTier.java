@@ -124,9 +124,9 @@ final class DiskTier implements Closeable {
     return blobs.resolve(digest.algorithm().label()).resolve(digest.hex());
   }
 
-  /** A new empty staging file (mode 0600) for a fill of {@code digest}. */
-  Path newStagingFile(Digest digest) throws IOException {
-    return Files.createTempFile(tmp, digest.hex() + "-", ".part");
+  /** A new empty staging file (mode 0600) whose name starts with {@code prefix}. */
+  Path newStagingFile(String prefix) throws IOException {
+    return Files.createTempFile(tmp, prefix + "-", ".part");
   }
 
   /** Bytes of blob content held now. */

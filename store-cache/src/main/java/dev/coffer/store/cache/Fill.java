@@ -172,6 +172,16 @@ final class Fill implements Runnable {
   }
 
   private void finish(boolean diskFailure, Exception failure, boolean success) {
+    if (!success) {
+      try {
+        Files.deleteIfExists(staging);
+      } catch (IOException e) {
+        failure.addSuppressed(e);
+      }
+    }
+    // Before waking the readers: once they see the end, the fill is gone and nothing of a failed
+    // one is left, so their next read starts afresh.
+    store.fillFinished(this, diskFailure, failure);
     lock.lock();
     try {
       done = true;
@@ -180,13 +190,5 @@ final class Fill implements Runnable {
     } finally {
       lock.unlock();
     }
-    if (!success) {
-      try {
-        Files.deleteIfExists(staging);
-      } catch (IOException e) {
-        failure.addSuppressed(e);
-      }
-    }
-    store.fillFinished(this, diskFailure, failure);
   }
 }

@@ -515,6 +515,25 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
+  void fillThatCannotBeInstalledIsReadThroughByItsReaders() throws IOException {
+    byte[] bytes = random(2 * MIB, 32);
+    Digest digest = put(bytes);
+    CachedContentStore cache = cache(config().build());
+    Path sha256 = directory.resolve("blobs/sha256");
+    Files.delete(sha256);
+    Files.write(sha256, new byte[] {1});
+
+    assertThat(read(cache, digest)).isEqualTo(bytes);
+    CacheStats stats = cache.stats();
+    assertThat(stats.diskDegraded()).isTrue();
+    assertThat(stats.diskFailures()).isEqualTo(1);
+    assertThat(stats.loadFailures()).isEqualTo(1);
+    assertThat(files(directory.resolve("tmp"))).isEmpty();
+    assertThat(read(cache, digest)).isEqualTo(bytes);
+    assertThat(counting.readerOpens()).isEqualTo(3);
+  }
+
+  @Test
   void degradedDiskIsTriedAgainAfterTheRetryTime() throws IOException {
     byte[] bytes = random(2 * MIB, 17);
     Digest digest = put(bytes);

@@ -476,6 +476,12 @@ public abstract class CacheBehaviourSuite {
 
   // ---- degraded disk ----
 
+  /** Makes a directory of the disk tier fail every use, even as root (chmod would not stop root). */
+  private static void replaceWithRegularFile(Path emptyDirectory) throws IOException {
+    Files.delete(emptyDirectory);
+    Files.write(emptyDirectory, new byte[] {1});
+  }
+
   @Test
   void directoryUnderARegularFileDegradesToReadThrough() throws IOException {
     Path file = Files.write(temp.resolve("not-a-directory"), new byte[] {1});
@@ -501,9 +507,7 @@ public abstract class CacheBehaviourSuite {
     byte[] bytes = random(2 * MIB, 16);
     Digest digest = put(bytes);
     CachedContentStore cache = cache(config().build());
-    Path tmp = directory.resolve("tmp");
-    Files.delete(tmp);
-    Files.write(tmp, new byte[] {1});
+    replaceWithRegularFile(directory.resolve("tmp"));
 
     assertThat(read(cache, digest)).isEqualTo(bytes);
     assertThat(read(cache, digest)).isEqualTo(bytes);
@@ -519,9 +523,7 @@ public abstract class CacheBehaviourSuite {
     byte[] bytes = random(2 * MIB, 32);
     Digest digest = put(bytes);
     CachedContentStore cache = cache(config().build());
-    Path sha256 = directory.resolve("blobs/sha256");
-    Files.delete(sha256);
-    Files.write(sha256, new byte[] {1});
+    replaceWithRegularFile(directory.resolve("blobs/sha256"));
 
     assertThat(read(cache, digest)).isEqualTo(bytes);
     CacheStats stats = cache.stats();
@@ -539,8 +541,7 @@ public abstract class CacheBehaviourSuite {
     Digest digest = put(bytes);
     CachedContentStore cache = cache(config().degradedRetry(Duration.ZERO).build());
     Path tmp = directory.resolve("tmp");
-    Files.delete(tmp);
-    Files.write(tmp, new byte[] {1});
+    replaceWithRegularFile(tmp);
     assertThat(read(cache, digest)).isEqualTo(bytes);
     assertThat(cache.stats().diskFailures()).isEqualTo(1);
 

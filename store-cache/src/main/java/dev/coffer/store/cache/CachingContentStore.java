@@ -419,25 +419,12 @@ final class CachingContentStore implements CachedContentStore {
   public Writer writer(String ref, Descriptor descriptor) {
     checkOpen();
     Writer writer = backing.writer(ref, descriptor);
-    if (!config.cacheOnCommit() || !diskUsable()) {
-      return writer;
-    }
+    Digest expected = descriptor == null ? null : descriptor.digest();
+    Path staging;
     try {
       // A resumed ingest has bytes this host never saw: the first read fills the cache instead.
-      if (writer.status().offset() != 0) {
-        return writer;
-      }
-      Digest expected = descriptor == null ? null : descriptor.digest();
-      Path staging = disk.newStagingFile("ingest");
-      try {
-        return new TeeWriter(this, writer, expected, staging);
-      } catch (IOException e) {
-        Files.deleteIfExists(staging);
-        throw e;
-      }
-    } catch (IOException e) {
-      diskFailed("staging a written blob", e);
-      return writer;
+      staging = config.cacheOnCommit() && diskUsable() && writer.status().offset() == 0
+          ? stagingFileOrNull("ingest") : null;
     } catch (RuntimeException e) {
       try {
         writer.close();
@@ -445,6 +432,35 @@ final class CachingContentStore implements CachedContentStore {
         e.addSuppressed(suppressed);
       }
       throw e;
+    }
+    if (staging != null) {
+      try {
+        return TeeWriter.copying(this, writer, expected, staging);
+      } catch (IOException e) {
+        diskFailed("opening staging file " + staging, e);
+        deleteQuietly(staging);
+      }
+    }
+    return TeeWriter.plain(this, writer, expected);
+  }
+
+  private Path stagingFileOrNull(String prefix) {
+    try {
+      return disk.newStagingFile(prefix);
+    } catch (IOException e) {
+      diskFailed("creating a staging file", e);
+      return null;
+    }
+  }
+
+  private static void deleteQuietly(Path file) {
+    if (file == null) {
+      return;
+    }
+    try {
+      Files.deleteIfExists(file);
+    } catch (IOException e) {
+      LOG.debug("cannot delete staging file {}", file, e);
     }
   }
 
@@ -511,7 +527,7 @@ final class CachingContentStore implements CachedContentStore {
     }
   }
 
-  private void forgetInfo(Digest digest) {
+  void forgetInfo(Digest digest) {
     if (infos != null && digest != null) {
       infos.invalidate(digest);
     }

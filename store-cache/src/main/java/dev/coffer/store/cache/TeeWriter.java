@@ -16,8 +16,9 @@ import java.security.MessageDigest;
 import java.util.Map;
 
 /**
- * A writer of the backing store that copies the bytes it writes to a staging file of the disk tier
- * and, once the backing store has committed them, places that file under the blob's digest.
+ * A writer of the backing store that forgets the cached info of what it commits (a commit may add a
+ * reference to an existing blob) and, given a staging file, copies the bytes it writes there and,
+ * once the backing store has committed them, places that file under the blob's digest.
  *
  * <p>Only an ingest written from offset 0 through this writer is copied: bytes of a resumed ingest
  * written earlier are not here. Any disk failure stops the copy (the disk tier degrades) and never
@@ -27,19 +28,31 @@ final class TeeWriter implements Writer {
   private final CachingContentStore store;
   private final Writer delegate;
   private final DigestAlgorithm algorithm;
-  private Path staging;
+  private final Path staging;
   private FileChannel copy;
   private MessageDigest hasher;
   private long copied;
 
-  TeeWriter(CachingContentStore store, Writer delegate, Digest expected, Path staging)
-      throws IOException {
+  private TeeWriter(CachingContentStore store, Writer delegate, Digest expected, Path staging,
+      FileChannel copy) {
     this.store = store;
     this.delegate = delegate;
     this.algorithm = expected == null ? DigestAlgorithm.CANONICAL : expected.algorithm();
     this.staging = staging;
-    this.copy = FileChannel.open(staging, StandardOpenOption.WRITE);
-    this.hasher = algorithm.newHasher();
+    this.copy = copy;
+    this.hasher = copy == null ? null : algorithm.newHasher();
+  }
+
+  /** A writer that copies what it writes to {@code staging}. */
+  static TeeWriter copying(CachingContentStore store, Writer delegate, Digest expected,
+      Path staging) throws IOException {
+    return new TeeWriter(store, delegate, expected, staging,
+        FileChannel.open(staging, StandardOpenOption.WRITE));
+  }
+
+  /** A writer that copies nothing, only forgets the info of what it commits. */
+  static TeeWriter plain(CachingContentStore store, Writer delegate, Digest expected) {
+    return new TeeWriter(store, delegate, expected, null, null);
   }
 
   @Override
@@ -81,6 +94,8 @@ final class TeeWriter implements Writer {
         // Any commit closes the writer; a failed one leaves nothing to copy for.
         dropCopy();
       }
+      store.forgetInfo(expected);
+      store.forgetInfo(delegate.digest());
     }
     promote(delegate.digest());
   }
@@ -93,6 +108,9 @@ final class TeeWriter implements Writer {
     } catch (RuntimeException e) {
       dropCopy();
       throw e;
+    } finally {
+      store.forgetInfo(expected);
+      store.forgetInfo(delegate.digest());
     }
     promote(info.digest());
     return info;

@@ -613,6 +613,23 @@ public abstract class CacheBehaviourSuite {
   // ---- invalidation ----
 
   @Test
+  void referenceTakenByACommitIsVisibleAtOnce() {
+    byte[] bytes = random(KIB, 33);
+    Digest digest = put(bytes);
+    for (boolean cacheOnCommit : new boolean[] {true, false}) {
+      CachedContentStore cache = cache(config().cacheOnCommit(cacheOnCommit)
+          .directory(temp.resolve("cache-" + cacheOnCommit)).build());
+      long before = cache.info(digest).refCount();
+      try (Writer writer = cache.writer("again-" + cacheOnCommit, Descriptor.UNKNOWN)) {
+        writer.write(bytes);
+        assertThat(writer.commitAndRef(bytes.length, digest, Map.of()).refCount())
+            .isEqualTo(before + 1);
+      }
+      assertThat(cache.info(digest).refCount()).isEqualTo(before + 1);
+    }
+  }
+
+  @Test
   void deleteThroughTheCacheInvalidatesAtOnce() {
     byte[] bytes = random(2 * MIB, 23);
     Digest digest = put(bytes);

@@ -10,6 +10,9 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.FailedPreconditionException;
+import dev.coffer.store.FsckReport;
+import dev.coffer.store.GcOptions;
+import dev.coffer.store.GcReport;
 import dev.coffer.store.Info;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.ReaderAt;
@@ -389,9 +392,7 @@ final class CachingContentStore implements CachedContentStore {
     } finally {
       evict(digest);
       // A delete releases the references of the blob's links: a cascade may remove other blobs.
-      if (infos != null) {
-        infos.invalidateAll();
-      }
+      forgetAllInfo();
     }
   }
 
@@ -518,9 +519,7 @@ final class CachingContentStore implements CachedContentStore {
       backing.info(digest);
     } catch (NotFoundException e) {
       evict(digest);
-      if (infos != null) {
-        infos.invalidateAll();
-      }
+      forgetAllInfo();
     } catch (StoreException e) {
       // The next read asks the backing store again anyway.
       LOG.debug("cannot check blob {} after a dereference", digest, e);
@@ -546,6 +545,36 @@ final class CachingContentStore implements CachedContentStore {
     }
   }
 
+  // ---- maintenance: through; afterwards no cached info is trusted ----
+
+  @Override
+  public GcReport gc(GcOptions options) {
+    checkOpen();
+    try {
+      return backing.gc(options);
+    } finally {
+      forgetAllInfo();
+    }
+  }
+
+  @Override
+  public FsckReport fsck(boolean repair) {
+    checkOpen();
+    try {
+      return backing.fsck(repair);
+    } finally {
+      if (repair) {
+        forgetAllInfo();
+      }
+    }
+  }
+
+  private void forgetAllInfo() {
+    if (infos != null) {
+      infos.invalidateAll();
+    }
+  }
+
   // ---- the cache's own surface ----
 
   @Override
@@ -558,9 +587,7 @@ final class CachingContentStore implements CachedContentStore {
 
   @Override
   public void clear() {
-    if (infos != null) {
-      infos.invalidateAll();
-    }
+    forgetAllInfo();
     if (memory != null) {
       memory.invalidateAll();
     }

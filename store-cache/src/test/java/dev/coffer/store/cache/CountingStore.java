@@ -3,6 +3,9 @@ package dev.coffer.store.cache;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
+import dev.coffer.store.FsckReport;
+import dev.coffer.store.GcOptions;
+import dev.coffer.store.GcReport;
 import dev.coffer.store.Info;
 import dev.coffer.store.ReaderAt;
 import dev.coffer.store.Status;
@@ -179,6 +182,16 @@ public final class CountingStore implements ContentStore {
   @Override
   public void unlink(Digest to, Digest from) {
     store.unlink(to, from);
+  }
+
+  @Override
+  public GcReport gc(GcOptions options) {
+    return store.gc(options);
+  }
+
+  @Override
+  public FsckReport fsck(boolean repair) {
+    return store.fsck(repair);
   }
 
   /** Does not close the store underneath, which other caches may share. */

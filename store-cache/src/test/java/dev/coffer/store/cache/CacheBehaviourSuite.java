@@ -313,6 +313,55 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
+  void concurrentReadersUnderEvictionAlwaysGetTheRightBytes() throws Exception {
+    int blobSize = 600 * KIB;
+    long bound = 2 * MIB;
+    List<byte[]> blobs = new ArrayList<>();
+    List<Digest> digests = new ArrayList<>();
+    for (int i = 0; i < 8; i++) {
+      blobs.add(random(blobSize, 300 + i));
+      digests.add(put(blobs.get(i)));
+    }
+    CachedContentStore cache = cache(config().memoryMaxBytes(0).diskMaxBytes(bound).build());
+    ExecutorService pool = Executors.newFixedThreadPool(4);
+    try {
+      List<Future<Integer>> results = new ArrayList<>();
+      for (int t = 0; t < 4; t++) {
+        long seed = t;
+        results.add(pool.submit(() -> {
+          Random random = new Random(seed);
+          int checked = 0;
+          for (int n = 0; n < 25; n++) {
+            int i = random.nextInt(blobs.size());
+            try (ReaderAt reader = cache.readerAt(digests.get(i))) {
+              int position = random.nextInt(blobSize - KIB);
+              byte[] part = new byte[KIB];
+              assertThat(reader.read(part, 0, KIB, position)).isEqualTo(KIB);
+              assertThat(part).isEqualTo(Arrays.copyOfRange(blobs.get(i), position, position + KIB));
+              checked++;
+            }
+          }
+          return checked;
+        }));
+      }
+      for (Future<Integer> result : results) {
+        assertThat(result.get(120, TimeUnit.SECONDS)).isEqualTo(25);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    // Fills still running for readers that only wanted a prefix finish before close returns.
+    cache.close();
+    assertThat(bytesOnDisk()).isLessThanOrEqualTo(bound + blobSize);
+    assertThat(files(directory.resolve("tmp"))).isEmpty();
+    for (int i = 0; i < blobs.size(); i++) {
+      if (Files.exists(entry(digests.get(i)))) {
+        assertThat(entry(digests.get(i))).hasBinaryContent(blobs.get(i));
+      }
+    }
+  }
+
+  @Test
   void memoryTierStaysWithinItsBound() {
     int blobSize = 50 * KIB;
     CachedContentStore cache = cache(config().memoryMaxBytes(200 * KIB).build());

@@ -21,7 +21,10 @@ import java.time.Duration;
  *     read through without being cached on disk
  * @param infoTtl how long a blob's info is reused before the backing store is asked again; this is
  *     how long a blob deleted by another host may still be served; zero disables info caching
- * @param cacheOnCommit whether blobs committed through the cache are placed in it
+ * @param cacheOnCommit whether blobs committed through the cache are placed in it: the bytes of an
+ *     ingest written from its start through the cache are copied as they are written (to a staging
+ *     file, or to memory for a small blob when there is no usable disk tier) and placed under their
+ *     digest once the backing store has committed them
  * @param verifyOnOpen whether a disk entry's digest is recomputed each time it is opened (its size
  *     is always checked); a fill is always verified before it is placed under its digest
  * @param degradedRetry after a disk failure (full, unwritable), how long the disk tier is bypassed

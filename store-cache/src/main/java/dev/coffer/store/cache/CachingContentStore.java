@@ -342,6 +342,14 @@ final class CachingContentStore implements CachedContentStore {
     }
   }
 
+  /** Places a written and committed small blob's verified bytes in the memory tier. */
+  void promote(Digest digest, byte[] bytes) {
+    forgetInfo(digest);
+    if (!closed.get()) {
+      memory.put(digest, bytes);
+    }
+  }
+
   private boolean diskUsable() {
     if (disk == null) {
       return false;
@@ -441,6 +449,10 @@ final class CachingContentStore implements CachedContentStore {
         diskFailed("opening staging file " + staging, e);
         deleteQuietly(staging);
       }
+    }
+    if (config.cacheOnCommit() && memory != null && config.memoryMaxBlobBytes() > 0
+        && writer.status().offset() == 0) {
+      return TeeWriter.buffering(this, writer, expected, config.memoryMaxBlobBytes());
     }
     return TeeWriter.plain(this, writer, expected);
   }

@@ -6,6 +6,7 @@ import dev.coffer.store.DigestAlgorithm;
 import dev.coffer.store.Info;
 import dev.coffer.store.Status;
 import dev.coffer.store.Writer;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -17,8 +18,9 @@ import java.util.Map;
 
 /**
  * A writer of the backing store that forgets the cached info of what it commits (a commit may add a
- * reference to an existing blob) and, given a staging file, copies the bytes it writes there and,
- * once the backing store has committed them, places that file under the blob's digest.
+ * reference to an existing blob) and may copy the bytes it writes: to a staging file, which it
+ * places under the blob's digest in the disk tier once the backing store has committed them; or, for
+ * a cache without a usable disk tier, to memory while they fit the memory tier's blob size.
  *
  * <p>Only an ingest written from offset 0 through this writer is copied: bytes of a resumed ingest
  * written earlier are not here. Any disk failure stops the copy (the disk tier degrades) and never
@@ -29,39 +31,61 @@ final class TeeWriter implements Writer {
   private final Writer delegate;
   private final DigestAlgorithm algorithm;
   private final Path staging;
+  private final long memoryLimit;
+  // The copy: a staging file, or bytes in memory, or neither (hasher null).
   private FileChannel copy;
+  private ByteArrayOutputStream buffered;
   private MessageDigest hasher;
   private long copied;
 
   private TeeWriter(CachingContentStore store, Writer delegate, Digest expected, Path staging,
-      FileChannel copy) {
+      FileChannel copy, long memoryLimit) {
     this.store = store;
     this.delegate = delegate;
     this.algorithm = expected == null ? DigestAlgorithm.CANONICAL : expected.algorithm();
     this.staging = staging;
     this.copy = copy;
-    this.hasher = copy == null ? null : algorithm.newHasher();
+    this.memoryLimit = memoryLimit;
+    this.buffered = memoryLimit > 0 ? new ByteArrayOutputStream() : null;
+    this.hasher = copy != null || buffered != null ? algorithm.newHasher() : null;
   }
 
   /** A writer that copies what it writes to {@code staging}. */
   static TeeWriter copying(CachingContentStore store, Writer delegate, Digest expected,
       Path staging) throws IOException {
     return new TeeWriter(store, delegate, expected, staging,
-        FileChannel.open(staging, StandardOpenOption.WRITE));
+        FileChannel.open(staging, StandardOpenOption.WRITE), 0);
+  }
+
+  /** A writer that keeps what it writes in memory while it is at most {@code limit} bytes. */
+  static TeeWriter buffering(CachingContentStore store, Writer delegate, Digest expected,
+      long limit) {
+    return new TeeWriter(store, delegate, expected, null, null, limit);
   }
 
   /** A writer that copies nothing, only forgets the info of what it commits. */
   static TeeWriter plain(CachingContentStore store, Writer delegate, Digest expected) {
-    return new TeeWriter(store, delegate, expected, null, null);
+    return new TeeWriter(store, delegate, expected, null, null, 0);
   }
 
   @Override
   public int write(ByteBuffer src) {
     ByteBuffer bytes = src.duplicate();
     int n = delegate.write(src);
-    if (copy != null) {
-      bytes.limit(bytes.position() + n);
-      hasher.update(bytes.duplicate());
+    if (hasher == null) {
+      return n;
+    }
+    bytes.limit(bytes.position() + n);
+    hasher.update(bytes.duplicate());
+    if (buffered != null) {
+      if (buffered.size() + (long) n > memoryLimit) {
+        dropCopy();
+      } else {
+        byte[] chunk = new byte[n];
+        bytes.get(chunk);
+        buffered.write(chunk, 0, n);
+      }
+    } else {
       try {
         while (bytes.hasRemaining()) {
           copied += copy.write(bytes, copied);
@@ -124,12 +148,16 @@ final class TeeWriter implements Writer {
   @Override
   public void truncate(long size) {
     delegate.truncate(size);
-    if (copy == null) {
+    if (hasher == null) {
       return;
     }
     if (size == 0) {
       hasher.reset();
       copied = 0;
+      if (buffered != null) {
+        buffered.reset();
+        return;
+      }
       try {
         copy.truncate(0);
       } catch (IOException e) {
@@ -156,10 +184,17 @@ final class TeeWriter implements Writer {
    * known to the backing store).
    */
   private void promote(Digest committed) {
-    if (copy == null) {
+    if (hasher == null) {
       return;
     }
     Digest digest = Digest.fromHasher(algorithm, hasher.digest());
+    if (buffered != null) {
+      if (committed == null || committed.equals(digest)) {
+        store.promote(digest, buffered.toByteArray());
+      }
+      dropCopy();
+      return;
+    }
     try {
       if (committed == null || committed.equals(digest)) {
         copy.force(false);
@@ -174,6 +209,8 @@ final class TeeWriter implements Writer {
   }
 
   private void dropCopy() {
+    hasher = null;
+    buffered = null;
     if (copy == null) {
       return;
     }
@@ -188,6 +225,5 @@ final class TeeWriter implements Writer {
       store.diskFailed("deleting " + staging, e);
     }
     copy = null;
-    hasher = null;
   }
 }

@@ -19,7 +19,7 @@
  *
  * <p>Concurrent readers of a missing blob share one fetch; they read the part already fetched while
  * the rest arrives. Writes go to the backing store; a blob committed through the cache is copied
- * into the disk tier. A corrupt or truncated entry is evicted and fetched again; a disk that fails
+ * into the disk tier (or, small and without a disk tier, into memory). A corrupt or truncated entry is evicted and fetched again; a disk that fails
  * (full, unwritable) is bypassed for a while with one warning: reads never fail because of the
  * cache.
  */

@@ -618,6 +618,23 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
+  void committedSmallBlobIsPlacedInMemoryWithoutADiskTier() {
+    byte[] small = random(10 * KIB, 34);
+    byte[] large = random(100 * KIB, 35);
+    CachedContentStore cache = cache(config().directory(null).build());
+    for (byte[] bytes : List.of(small, large)) {
+      Content.writeBlob(cache, "write-" + bytes.length, new ByteArrayInputStream(bytes),
+          Descriptor.of(Digest.of(bytes), bytes.length), Map.of());
+    }
+
+    assertThat(read(cache, Digest.of(small))).isEqualTo(small);
+    assertThat(counting.readerOpens()).isZero();
+    assertThat(cache.stats().memoryHits()).isEqualTo(1);
+    assertThat(read(cache, Digest.of(large))).isEqualTo(large);
+    assertThat(counting.readerOpens()).isEqualTo(1);
+  }
+
+  @Test
   void committedBlobIsNotCachedWhenDisabled() {
     byte[] bytes = random(2 * MIB, 19);
     Digest digest = Digest.of(bytes);

@@ -29,6 +29,8 @@ import java.time.Duration;
  *     is always checked); a fill is always verified before it is placed under its digest
  * @param degradedRetry after a disk failure (full, unwritable), how long the disk tier is bypassed
  *     before it is tried again
+ * @param fillThreads how many blobs are fetched into the disk tier at once; readers of further
+ *     missing blobs wait for a thread
  */
 public record CacheConfig(
     long memoryMaxBytes,
@@ -38,7 +40,8 @@ public record CacheConfig(
     Duration infoTtl,
     boolean cacheOnCommit,
     boolean verifyOnOpen,
-    Duration degradedRetry) {
+    Duration degradedRetry,
+    int fillThreads) {
 
   private static final long MIB = 1L << 20;
 
@@ -82,6 +85,13 @@ public record CacheConfig(
   /** Largest bypass time: 1 day. */
   public static final Duration DEGRADED_RETRY_MAX = Duration.ofDays(1);
 
+  /** Default number of concurrent fills: 16. */
+  public static final int FILL_THREADS_DEFAULT = 16;
+  /** Smallest number of concurrent fills: 1. */
+  public static final int FILL_THREADS_MIN = 1;
+  /** Largest number of concurrent fills: 1024. */
+  public static final int FILL_THREADS_MAX = 1024;
+
   public CacheConfig {
     checkBytes("memoryMaxBytes", memoryMaxBytes, MEMORY_MAX_BYTES_MIN, MEMORY_MAX_BYTES_MAX);
     checkBytes("memoryMaxBlobBytes", memoryMaxBlobBytes, MEMORY_MAX_BLOB_BYTES_MIN,
@@ -89,6 +99,7 @@ public record CacheConfig(
     checkBytes("diskMaxBytes", diskMaxBytes, DISK_MAX_BYTES_MIN, DISK_MAX_BYTES_MAX);
     checkDuration("infoTtl", infoTtl, INFO_TTL_MIN, INFO_TTL_MAX);
     checkDuration("degradedRetry", degradedRetry, DEGRADED_RETRY_MIN, DEGRADED_RETRY_MAX);
+    checkCount("fillThreads", fillThreads, FILL_THREADS_MIN, FILL_THREADS_MAX);
   }
 
   /** The configuration with every default: a memory tier only (no directory). */
@@ -111,7 +122,8 @@ public record CacheConfig(
         .infoTtl(infoTtl)
         .cacheOnCommit(cacheOnCommit)
         .verifyOnOpen(verifyOnOpen)
-        .degradedRetry(degradedRetry);
+        .degradedRetry(degradedRetry)
+        .fillThreads(fillThreads);
   }
 
   /** Whether the disk tier is configured. */
@@ -123,6 +135,14 @@ public record CacheConfig(
     if (value < min || value > max) {
       throw new InvalidArgumentException("invalid cache " + key + " " + value + ": must be within ["
           + min + ", " + max + "] bytes");
+    }
+    return value;
+  }
+
+  private static int checkCount(String key, int value, int min, int max) {
+    if (value < min || value > max) {
+      throw new InvalidArgumentException("invalid cache " + key + " " + value + ": must be within ["
+          + min + ", " + max + "]");
     }
     return value;
   }
@@ -147,6 +167,7 @@ public record CacheConfig(
     private boolean cacheOnCommit = CACHE_ON_COMMIT_DEFAULT;
     private boolean verifyOnOpen = VERIFY_ON_OPEN_DEFAULT;
     private Duration degradedRetry = DEGRADED_RETRY_DEFAULT;
+    private int fillThreads = FILL_THREADS_DEFAULT;
 
     private Builder() {}
 
@@ -201,10 +222,16 @@ public record CacheConfig(
       return this;
     }
 
+    /** See {@link CacheConfig#fillThreads()}. */
+    public Builder fillThreads(int threads) {
+      this.fillThreads = checkCount("fillThreads", threads, FILL_THREADS_MIN, FILL_THREADS_MAX);
+      return this;
+    }
+
     /** The configuration. */
     public CacheConfig build() {
       return new CacheConfig(memoryMaxBytes, memoryMaxBlobBytes, directory, diskMaxBytes, infoTtl,
-          cacheOnCommit, verifyOnOpen, degradedRetry);
+          cacheOnCommit, verifyOnOpen, degradedRetry, fillThreads);
     }
   }
 }

@@ -30,9 +30,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ThreadFactory;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -85,7 +86,10 @@ final class CachingContentStore implements CachedContentStore {
         .executor(executor)
         .build();
     this.disk = config.hasDiskTier() ? openDisk(config, executor) : null;
-    this.fillExecutor = Executors.newCachedThreadPool(fillThreads());
+    ThreadPoolExecutor pool = new ThreadPoolExecutor(config.fillThreads(), config.fillThreads(),
+        30, TimeUnit.SECONDS, new LinkedBlockingQueue<>(), fillThreads());
+    pool.allowCoreThreadTimeOut(true);
+    this.fillExecutor = pool;
   }
 
   private DiskTier openDisk(CacheConfig config, Executor executor) {
@@ -624,15 +628,16 @@ final class CachingContentStore implements CachedContentStore {
       return;
     }
     RuntimeException failure = null;
-    // Running fills may finish (a restart then finds them); stuck ones are interrupted.
+    // Running fills may finish (a restart then finds them); stuck ones are interrupted, and those
+    // never started end failed, so no reader waits for them.
     fillExecutor.shutdown();
     try {
       if (!fillExecutor.awaitTermination(5, TimeUnit.SECONDS)) {
-        fillExecutor.shutdownNow();
         LOG.warn("cache fills interrupted by close");
+        abandon(fillExecutor.shutdownNow());
       }
     } catch (InterruptedException e) {
-      fillExecutor.shutdownNow();
+      abandon(fillExecutor.shutdownNow());
       Thread.currentThread().interrupt();
     }
     try {
@@ -657,6 +662,14 @@ final class CachingContentStore implements CachedContentStore {
     }
     if (failure != null) {
       throw failure;
+    }
+  }
+
+  private static void abandon(List<Runnable> neverStarted) {
+    for (Runnable task : neverStarted) {
+      if (task instanceof Fill fill) {
+        fill.abandon();
+      }
     }
   }
 

@@ -57,6 +57,12 @@ final class Fill implements Runnable {
     }
   }
 
+  /** Ends a fill that will never run: its readers read through. */
+  void abandon() {
+    finish(false, new AbortedException("fetch of blob " + digest + " abandoned: cache closed"),
+        false);
+  }
+
   @Override
   public void run() {
     long start = System.nanoTime();

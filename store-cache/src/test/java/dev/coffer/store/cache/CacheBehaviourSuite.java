@@ -43,7 +43,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The cache's behaviour over a backing store: tiers, single flight, bounds, restart, corruption,
  * degraded disks, writes and invalidation. Subclasses supply the backing store; each call to
- * {@link #createBacking()} must return an empty store, and closing the cache closes it.
+ * {@link #createBacking()} must return an empty store, which the suite closes after the test. Test
+ * methods are public so that a backend that differs on purpose can override one, saying why.
  */
 public abstract class CacheBehaviourSuite {
   static final int KIB = 1024;
@@ -136,7 +137,7 @@ public abstract class CacheBehaviourSuite {
   // ---- tiers ----
 
   @Test
-  void smallBlobIsFetchedOnceThenServedFromMemory() {
+  public void smallBlobIsFetchedOnceThenServedFromMemory() {
     byte[] bytes = random(10 * KIB, 1);
     Digest digest = put(bytes);
     CachedContentStore cache = cache(config().build());
@@ -156,7 +157,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void largeBlobIsServedFromDiskWithRangedReads() {
+  public void largeBlobIsServedFromDiskWithRangedReads() {
     byte[] bytes = random(3 * MIB + 17, 2);
     Digest digest = put(bytes);
     CachedContentStore cache = cache(config().build());
@@ -184,14 +185,14 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void directoryIsPrivateToItsOwner() throws IOException {
+  public void directoryIsPrivateToItsOwner() throws IOException {
     cache(config().build());
     assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(directory)))
         .isEqualTo("rwx------");
   }
 
   @Test
-  void readerRefusesBadPositionsAndReadsAfterClose() {
+  public void readerRefusesBadPositionsAndReadsAfterClose() {
     byte[] bytes = random(5 * KIB, 3);
     Digest digest = put(bytes);
     CachedContentStore cache = cache(config().build());
@@ -205,7 +206,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void unknownBlobIsNotFound() {
+  public void unknownBlobIsNotFound() {
     CachedContentStore cache = cache(config().build());
     Digest missing = Digest.of(new byte[] {42});
     assertThatThrownBy(() -> cache.readerAt(missing)).isInstanceOf(NotFoundException.class);
@@ -215,17 +216,17 @@ public abstract class CacheBehaviourSuite {
   // ---- single flight and reads during a fill ----
 
   @Test
-  void concurrentReadersOfAColdLargeBlobCauseOneFetch() throws Exception {
+  public void concurrentReadersOfAColdLargeBlobCauseOneFetch() throws Exception {
     assertSingleFlight(4 * MIB + 3, config().build());
   }
 
   @Test
-  void concurrentReadersOfAColdSmallBlobCauseOneFetch() throws Exception {
+  public void concurrentReadersOfAColdSmallBlobCauseOneFetch() throws Exception {
     assertSingleFlight(20 * KIB, config().build());
   }
 
   @Test
-  void concurrentReadersOfAColdSmallBlobCauseOneFetchWithoutDisk() throws Exception {
+  public void concurrentReadersOfAColdSmallBlobCauseOneFetchWithoutDisk() throws Exception {
     assertSingleFlight(20 * KIB, config().directory(null).build());
   }
 
@@ -263,7 +264,33 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void largeColdBlobIsReadableWhileItFills() throws Exception {
+  public void fillsBeyondTheThreadBoundWaitForAThread() throws Exception {
+    byte[] first = random(2 * MIB, 36);
+    byte[] second = random(2 * MIB, 37);
+    Digest firstDigest = put(first);
+    Digest secondDigest = put(second);
+    CachedContentStore cache = cache(config().fillThreads(1).build());
+    counting.closeGate(0);
+    ExecutorService pool = Executors.newFixedThreadPool(2);
+    try {
+      Future<byte[]> firstRead = pool.submit(() -> read(cache, firstDigest));
+      Future<byte[]> secondRead = pool.submit(() -> read(cache, secondDigest));
+      Thread.sleep(300);
+      // One fill thread: the second blob's fetch has not started while the first is held.
+      assertThat(counting.readerOpens()).isEqualTo(1);
+      counting.openGate();
+      assertThat(firstRead.get(60, TimeUnit.SECONDS)).isEqualTo(first);
+      assertThat(secondRead.get(60, TimeUnit.SECONDS)).isEqualTo(second);
+    } finally {
+      counting.openGate();
+      pool.shutdownNow();
+    }
+    assertThat(counting.readerOpens()).isEqualTo(2);
+    assertThat(cache.stats().loads()).isEqualTo(2);
+  }
+
+  @Test
+  public void largeColdBlobIsReadableWhileItFills() throws Exception {
     byte[] bytes = random(4 * MIB, 4);
     Digest digest = put(bytes);
     CachedContentStore cache = cache(config().build());
@@ -291,7 +318,7 @@ public abstract class CacheBehaviourSuite {
   // ---- bounds ----
 
   @Test
-  void diskTierStaysWithinItsBoundAndDeletesEvictedFiles() throws IOException {
+  public void diskTierStaysWithinItsBoundAndDeletesEvictedFiles() throws IOException {
     int blobSize = 600 * KIB;
     long bound = 3 * MIB;
     CachedContentStore cache = cache(config().memoryMaxBytes(0).diskMaxBytes(bound).build());
@@ -313,7 +340,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void concurrentReadersUnderEvictionAlwaysGetTheRightBytes() throws Exception {
+  public void concurrentReadersUnderEvictionAlwaysGetTheRightBytes() throws Exception {
     int blobSize = 600 * KIB;
     long bound = 2 * MIB;
     List<byte[]> blobs = new ArrayList<>();
@@ -362,7 +389,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void memoryTierStaysWithinItsBound() {
+  public void memoryTierStaysWithinItsBound() {
     int blobSize = 50 * KIB;
     CachedContentStore cache = cache(config().memoryMaxBytes(200 * KIB).build());
     for (int i = 0; i < 10; i++) {
@@ -374,7 +401,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void blobLargerThanTheDiskBoundIsReadThrough() throws IOException {
+  public void blobLargerThanTheDiskBoundIsReadThrough() throws IOException {
     byte[] bytes = random(2 * MIB, 5);
     Digest digest = put(bytes);
     CachedContentStore cache = cache(config().diskMaxBytes(MIB).build());
@@ -388,7 +415,7 @@ public abstract class CacheBehaviourSuite {
   // ---- restart and corruption ----
 
   @Test
-  void restartedCacheServesFromDiskWithoutFetching() {
+  public void restartedCacheServesFromDiskWithoutFetching() {
     byte[] small = random(10 * KIB, 6);
     byte[] large = random(2 * MIB, 7);
     Digest smallDigest = put(small);
@@ -409,7 +436,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void restartRemovesLeftoverFills() throws IOException {
+  public void restartRemovesLeftoverFills() throws IOException {
     CachedContentStore first = cache(config().build());
     first.close();
     Path leftover = directory.resolve("tmp").resolve("abc-123.part");
@@ -419,7 +446,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void secondCacheOnALockedDirectoryReadsThrough() {
+  public void secondCacheOnALockedDirectoryReadsThrough() {
     byte[] bytes = random(2 * MIB, 8);
     Digest digest = put(bytes);
     cache(config().build());
@@ -430,7 +457,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void truncatedEntryIsEvictedAndFetchedAgain() throws IOException {
+  public void truncatedEntryIsEvictedAndFetchedAgain() throws IOException {
     byte[] bytes = random(2 * MIB, 9);
     Digest digest = put(bytes);
     CachedContentStore cache = cache(config().build());
@@ -448,7 +475,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void entryTruncatedUnderAnOpenReaderFallsBackToTheBackingStore() throws IOException {
+  public void entryTruncatedUnderAnOpenReaderFallsBackToTheBackingStore() throws IOException {
     byte[] bytes = random(2 * MIB, 10);
     Digest digest = put(bytes);
     CachedContentStore cache = cache(config().build());
@@ -466,7 +493,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void flippedByteIsDetectedWhenVerifyingOnOpen() throws IOException {
+  public void flippedByteIsDetectedWhenVerifyingOnOpen() throws IOException {
     byte[] bytes = random(MIB, 11);
     Digest digest = put(bytes);
     CachedContentStore cache = cache(config().verifyOnOpen(true).build());
@@ -480,7 +507,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void flippedByteOfASmallBlobIsDetectedAfterRestart() throws IOException {
+  public void flippedByteOfASmallBlobIsDetectedAfterRestart() throws IOException {
     byte[] bytes = random(10 * KIB, 12);
     Digest digest = put(bytes);
     CachedContentStore first = cache(config().build());
@@ -506,7 +533,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void fetchThatDoesNotMatchItsDigestIsNeverCached() throws IOException {
+  public void fetchThatDoesNotMatchItsDigestIsNeverCached() throws IOException {
     byte[] bytes = random(2 * MIB, 13);
     Digest digest = put(bytes);
     CachedContentStore cache = cache(config().build());
@@ -532,7 +559,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void directoryUnderARegularFileDegradesToReadThrough() throws IOException {
+  public void directoryUnderARegularFileDegradesToReadThrough() throws IOException {
     Path file = Files.write(temp.resolve("not-a-directory"), new byte[] {1});
     byte[] large = random(2 * MIB, 14);
     byte[] small = random(KIB, 15);
@@ -552,7 +579,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void diskThatFailsLaterDegradesToReadThrough() throws IOException {
+  public void diskThatFailsLaterDegradesToReadThrough() throws IOException {
     byte[] bytes = random(2 * MIB, 16);
     Digest digest = put(bytes);
     CachedContentStore cache = cache(config().build());
@@ -568,7 +595,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void fillThatCannotBeInstalledIsReadThroughByItsReaders() throws IOException {
+  public void fillThatCannotBeInstalledIsReadThroughByItsReaders() throws IOException {
     byte[] bytes = random(2 * MIB, 32);
     Digest digest = put(bytes);
     CachedContentStore cache = cache(config().build());
@@ -585,7 +612,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void degradedDiskIsTriedAgainAfterTheRetryTime() throws IOException {
+  public void degradedDiskIsTriedAgainAfterTheRetryTime() throws IOException {
     byte[] bytes = random(2 * MIB, 17);
     Digest digest = put(bytes);
     CachedContentStore cache = cache(config().degradedRetry(Duration.ZERO).build());
@@ -604,7 +631,7 @@ public abstract class CacheBehaviourSuite {
   // ---- writes ----
 
   @Test
-  void committedBlobIsPlacedInTheCache() {
+  public void committedBlobIsPlacedInTheCache() {
     byte[] bytes = random(2 * MIB, 18);
     Digest digest = Digest.of(bytes);
     CachedContentStore cache = cache(config().build());
@@ -618,7 +645,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void committedSmallBlobIsPlacedInMemoryWithoutADiskTier() {
+  public void committedSmallBlobIsPlacedInMemoryWithoutADiskTier() {
     byte[] small = random(10 * KIB, 34);
     byte[] large = random(100 * KIB, 35);
     CachedContentStore cache = cache(config().directory(null).build());
@@ -635,7 +662,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void committedBlobIsNotCachedWhenDisabled() {
+  public void committedBlobIsNotCachedWhenDisabled() {
     byte[] bytes = random(2 * MIB, 19);
     Digest digest = Digest.of(bytes);
     CachedContentStore cache = cache(config().cacheOnCommit(false).build());
@@ -647,7 +674,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void failedOrAbandonedWritesLeaveNoFiles() throws IOException {
+  public void failedOrAbandonedWritesLeaveNoFiles() throws IOException {
     byte[] bytes = random(100 * KIB, 20);
     CachedContentStore cache = cache(config().build());
     try (Writer writer = cache.writer("write-3", Descriptor.UNKNOWN)) {
@@ -663,7 +690,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void truncatedAndRewrittenIngestIsCachedWithTheRewrittenBytes() {
+  public void truncatedAndRewrittenIngestIsCachedWithTheRewrittenBytes() {
     byte[] bytes = random(100 * KIB, 21);
     Digest digest = Digest.of(bytes);
     CachedContentStore cache = cache(config().build());
@@ -679,7 +706,7 @@ public abstract class CacheBehaviourSuite {
   // ---- invalidation ----
 
   @Test
-  void referenceTakenByACommitIsVisibleAtOnce() {
+  public void referenceTakenByACommitIsVisibleAtOnce() {
     byte[] bytes = random(KIB, 33);
     Digest digest = put(bytes);
     for (boolean cacheOnCommit : new boolean[] {true, false}) {
@@ -696,7 +723,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void deleteThroughTheCacheInvalidatesAtOnce() {
+  public void deleteThroughTheCacheInvalidatesAtOnce() {
     byte[] bytes = random(2 * MIB, 23);
     Digest digest = put(bytes);
     CachedContentStore cache = cache(config().build());
@@ -709,7 +736,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void derefToZeroThroughTheCacheInvalidatesTheBlobAndItsCascade() {
+  public void derefToZeroThroughTheCacheInvalidatesTheBlobAndItsCascade() {
     byte[] parentBytes = random(KIB, 24);
     byte[] childBytes = random(2 * MIB, 25);
     CachedContentStore cache = cache(config().build());
@@ -735,7 +762,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void blobDeletedByAnotherHostStopsBeingServedWhenItsInfoExpires() {
+  public void blobDeletedByAnotherHostStopsBeingServedWhenItsInfoExpires() {
     byte[] bytes = random(2 * MIB, 26);
     Digest digest = put(bytes);
     CachedContentStore cache = cache(config().infoTtl(Duration.ofSeconds(5)).build());
@@ -752,7 +779,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void infoIsAskedOnceWithinItsTimeToLive() {
+  public void infoIsAskedOnceWithinItsTimeToLive() {
     Digest digest = put(random(KIB, 27));
     CachedContentStore cache = cache(config().infoTtl(Duration.ofSeconds(5)).build());
     cache.info(digest);
@@ -764,7 +791,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void labelUpdateThroughTheCacheIsVisibleAtOnce() {
+  public void labelUpdateThroughTheCacheIsVisibleAtOnce() {
     Digest digest = put(random(KIB, 28));
     CachedContentStore cache = cache(config().build());
     assertThat(cache.info(digest).labels()).isEmpty();
@@ -773,7 +800,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void clearDropsEveryTier() throws IOException {
+  public void clearDropsEveryTier() throws IOException {
     byte[] small = random(KIB, 29);
     byte[] large = random(2 * MIB, 30);
     Digest smallDigest = put(small);
@@ -790,7 +817,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  void closedCacheRefusesCallsAndClosingTwiceIsHarmless() {
+  public void closedCacheRefusesCallsAndClosingTwiceIsHarmless() {
     Digest digest = put(random(KIB, 31));
     CachedContentStore cache = cache(config().build());
     cache.close();

@@ -22,6 +22,7 @@ class CacheConfigTest {
     assertThat(config.cacheOnCommit()).isTrue();
     assertThat(config.verifyOnOpen()).isFalse();
     assertThat(config.degradedRetry()).isEqualTo(CacheConfig.DEGRADED_RETRY_DEFAULT);
+    assertThat(config.fillThreads()).isEqualTo(CacheConfig.FILL_THREADS_DEFAULT);
   }
 
   @Test
@@ -35,6 +36,7 @@ class CacheConfigTest {
         .cacheOnCommit(false)
         .verifyOnOpen(true)
         .degradedRetry(Duration.ofSeconds(5))
+        .fillThreads(6)
         .build();
     assertThat(config.toBuilder().build()).isEqualTo(config);
     assertThat(config.directory()).isAbsolute();
@@ -56,7 +58,9 @@ class CacheConfigTest {
         .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("infoTtl");
     assertThatThrownBy(() -> builder.degradedRetry(null))
         .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("degradedRetry null");
-    assertThatThrownBy(() -> new CacheConfig(0, 0, null, 0, Duration.ZERO, true, false, null))
+    assertThatThrownBy(() -> builder.fillThreads(0))
+        .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("fillThreads 0");
+    assertThatThrownBy(() -> new CacheConfig(0, 0, null, 0, Duration.ZERO, true, false, null, 1))
         .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("degradedRetry");
   }
 

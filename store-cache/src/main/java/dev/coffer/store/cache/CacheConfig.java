@@ -25,8 +25,10 @@ import java.time.Duration;
  *     ingest written from its start through the cache are copied as they are written (to a staging
  *     file, or to memory for a small blob when there is no usable disk tier) and placed under their
  *     digest once the backing store has committed them
- * @param verifyOnOpen whether a disk entry's digest is recomputed each time it is opened (its size
- *     is always checked); a fill is always verified before it is placed under its digest
+ * @param verifyOnOpen whether a disk entry's digest is recomputed each time it is opened; without
+ *     it, an entry's size is checked at every open and its digest once: a fill or a copied write is
+ *     verified before it is placed under its digest, an entry found in the directory at start on
+ *     its first open
  * @param degradedRetry after a disk failure (full, unwritable), how long the disk tier is bypassed
  *     before it is tried again
  * @param fillThreads how many blobs are fetched into the disk tier at once; readers of further
@@ -75,7 +77,7 @@ public record CacheConfig(
 
   /** Default of {@link #cacheOnCommit()}: true. */
   public static final boolean CACHE_ON_COMMIT_DEFAULT = true;
-  /** Default of {@link #verifyOnOpen()}: false (the size is checked, the digest at fill). */
+  /** Default of {@link #verifyOnOpen()}: false (the digest is checked once per entry and process). */
   public static final boolean VERIFY_ON_OPEN_DEFAULT = false;
 
   /** Default time the disk tier is bypassed after a failure: 1 minute. */

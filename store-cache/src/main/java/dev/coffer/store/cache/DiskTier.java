@@ -2,6 +2,7 @@ package dev.coffer.store.cache;
 
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.RemovalCause;
 import dev.coffer.store.Digest;
 import dev.coffer.store.DigestAlgorithm;
 import dev.coffer.store.InvalidArgumentException;
@@ -53,7 +54,13 @@ final class DiskTier implements Closeable {
   private final FileLock lock;
   private final StatsCounter stats;
   private final AtomicLong bytes = new AtomicLong();
-  private final Cache<Digest, Long> index;
+  private final Cache<Digest, Entry> index;
+
+  /**
+   * An index record: the entry's size, and whether its content was verified against its digest by
+   * this process (a fill or a copied write is; an entry found at start is not until its first open).
+   */
+  private record Entry(long size, boolean verified) {}
 
   private DiskTier(Path root, FileChannel lockChannel, FileLock lock, long maxBytes,
       Executor executor, StatsCounter stats) {
@@ -67,10 +74,11 @@ final class DiskTier implements Closeable {
     // so the real bytes on disk never exceed maxBytes once eviction has run.
     this.index = Caffeine.newBuilder()
         .maximumWeight(maxBytes / KIB)
-        .weigher((Digest digest, Long size) -> (int) Math.min(Integer.MAX_VALUE, (size + KIB - 1) / KIB))
-        .evictionListener((Digest digest, Long size, com.github.benmanes.caffeine.cache.RemovalCause cause) -> {
-          if (digest != null && size != null && cause.wasEvicted()) {
-            deleteFile(digest, size);
+        .weigher((Digest digest, Entry entry) ->
+            (int) Math.min(Integer.MAX_VALUE, (entry.size() + KIB - 1) / KIB))
+        .evictionListener((Digest digest, Entry entry, RemovalCause cause) -> {
+          if (digest != null && entry != null && cause.wasEvicted()) {
+            deleteFile(digest, entry.size());
             stats.diskEvictions.increment();
           }
         })
@@ -141,13 +149,14 @@ final class DiskTier implements Closeable {
 
   /**
    * Opens the entry of {@code digest} for reading if it is valid: its file exists and has
-   * {@code expectedSize} bytes, and with {@code verify} its content has the digest. An invalid
-   * entry is counted as corrupt and evicted.
+   * {@code expectedSize} bytes, and its content has the digest if {@code verify} is set or the
+   * entry was found at start and is opened for the first time. An invalid entry is counted as
+   * corrupt and evicted.
    *
    * @return a channel positioned nowhere in particular (use positional reads), or null on a miss
    */
   FileChannel open(Digest digest, long expectedSize, boolean verify) {
-    Long indexed = index.getIfPresent(digest);
+    Entry indexed = index.getIfPresent(digest);
     if (indexed == null) {
       return null;
     }
@@ -165,11 +174,16 @@ final class DiskTier implements Closeable {
     String problem;
     try {
       long actual = channel.size();
-      if (actual != expectedSize || actual != indexed) {
+      if (actual != expectedSize || actual != indexed.size()) {
         problem = "has " + actual + " bytes instead of " + expectedSize;
-      } else if (verify && !digestOf(channel, digest.algorithm()).equals(digest)) {
+      } else if ((verify || !indexed.verified())
+          && !digestOf(channel, digest.algorithm()).equals(digest)) {
         problem = "does not match its digest";
       } else {
+        if (!indexed.verified()) {
+          index.asMap().computeIfPresent(digest,
+              (d, entry) -> entry.equals(indexed) ? new Entry(entry.size(), true) : entry);
+        }
         return channel;
       }
     } catch (IOException e) {
@@ -197,8 +211,8 @@ final class DiskTier implements Closeable {
         } catch (IOException e) {
           throw new UncheckedIOException(e);
         }
-        bytes.addAndGet(size - (old == null ? 0 : old));
-        return size;
+        bytes.addAndGet(size - (old == null ? 0 : old.size()));
+        return new Entry(size, true);
       });
     } catch (UncheckedIOException e) {
       throw e.getCause();
@@ -207,8 +221,8 @@ final class DiskTier implements Closeable {
 
   /** Removes the entry of {@code digest} and deletes its file, if there is one. */
   void remove(Digest digest) {
-    index.asMap().computeIfPresent(digest, (d, size) -> {
-      deleteFile(d, size);
+    index.asMap().computeIfPresent(digest, (d, entry) -> {
+      deleteFile(d, entry.size());
       return null;
     });
   }
@@ -274,8 +288,9 @@ final class DiskTier implements Closeable {
     found.sort(Comparator.comparingLong(Found::modified));
     for (Found entry : found) {
       index.asMap().compute(entry.digest(), (d, old) -> {
-        bytes.addAndGet(entry.size() - (old == null ? 0 : old));
-        return entry.size();
+        bytes.addAndGet(entry.size() - (old == null ? 0 : old.size()));
+        // Written by an earlier process, perhaps cut short by a crash: verified on first open.
+        return new Entry(entry.size(), false);
       });
     }
     LOG.debug("indexed {} cache entries ({} bytes) in {}", found.size(), bytes.get(), root);

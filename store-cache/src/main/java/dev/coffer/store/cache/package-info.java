@@ -19,8 +19,12 @@
  *
  * <p>Concurrent readers of a missing blob share one fetch; they read the part already fetched while
  * the rest arrives. Writes go to the backing store; a blob committed through the cache is copied
- * into the disk tier (or, small and without a disk tier, into memory). A corrupt or truncated entry is evicted and fetched again; a disk that fails
- * (full, unwritable) is bypassed for a while with one warning: reads never fail because of the
- * cache.
+ * into the disk tier (or, small and without a disk tier, into memory).
+ *
+ * <p>An entry's size is checked at every open and its digest once per process (at fill, or at the
+ * first open of an entry found at start), or at every open with
+ * {@link dev.coffer.store.cache.CacheConfig#verifyOnOpen()}; a corrupt or truncated entry is evicted
+ * and fetched again. A disk that fails (full, unwritable) is bypassed for a while with one warning:
+ * reads never fail because of the cache.
  */
 package dev.coffer.store.cache;

@@ -507,19 +507,26 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
-  public void flippedByteOfASmallBlobIsDetectedAfterRestart() throws IOException {
-    byte[] bytes = random(10 * KIB, 12);
-    Digest digest = put(bytes);
+  public void flippedByteIsDetectedOnTheFirstOpenAfterARestart() throws IOException {
+    byte[] small = random(10 * KIB, 12);
+    byte[] large = random(3 * MIB, 38);
+    Digest smallDigest = put(small);
+    Digest largeDigest = put(large);
     CachedContentStore first = cache(config().build());
-    assertThat(read(first, digest)).isEqualTo(bytes);
+    assertThat(read(first, smallDigest)).isEqualTo(small);
+    assertThat(read(first, largeDigest)).isEqualTo(large);
     first.close();
-    flipByte(entry(digest), 0);
+    flipByte(entry(smallDigest), 0);
+    flipByte(entry(largeDigest), 2 * MIB + 1);
 
-    CachedContentStore cache = cache(config().verifyOnOpen(true).build());
-    assertThat(read(cache, digest)).isEqualTo(bytes);
-    assertThat(cache.stats().corruptEntries()).isEqualTo(1);
-    assertThat(counting.readerOpens()).isEqualTo(2);
-    assertThat(entry(digest)).hasBinaryContent(bytes);
+    // Without verifyOnOpen: entries found at start are verified on their first open.
+    CachedContentStore cache = cache(config().build());
+    assertThat(read(cache, smallDigest)).isEqualTo(small);
+    assertThat(read(cache, largeDigest)).isEqualTo(large);
+    assertThat(cache.stats().corruptEntries()).isEqualTo(2);
+    assertThat(counting.readerOpens()).isEqualTo(4);
+    assertThat(entry(smallDigest)).hasBinaryContent(small);
+    assertThat(entry(largeDigest)).hasBinaryContent(large);
   }
 
   private static void flipByte(Path file, long position) throws IOException {

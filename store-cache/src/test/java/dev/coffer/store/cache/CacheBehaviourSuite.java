@@ -414,16 +414,26 @@ public abstract class CacheBehaviourSuite {
 
   // ---- restart and corruption ----
 
+  /** Stores each blob, reads it through a first cache, and closes that cache, as a restart would. */
+  private List<Digest> cachedBeforeRestart(byte[]... blobs) {
+    List<Digest> digests = new ArrayList<>();
+    CachedContentStore first = cache(config().build());
+    for (byte[] bytes : blobs) {
+      Digest digest = put(bytes);
+      assertThat(read(first, digest)).isEqualTo(bytes);
+      digests.add(digest);
+    }
+    first.close();
+    return digests;
+  }
+
   @Test
   public void restartedCacheServesFromDiskWithoutFetching() {
     byte[] small = random(10 * KIB, 6);
     byte[] large = random(2 * MIB, 7);
-    Digest smallDigest = put(small);
-    Digest largeDigest = put(large);
-    CachedContentStore first = cache(config().build());
-    assertThat(read(first, smallDigest)).isEqualTo(small);
-    assertThat(read(first, largeDigest)).isEqualTo(large);
-    first.close();
+    List<Digest> digests = cachedBeforeRestart(small, large);
+    Digest smallDigest = digests.get(0);
+    Digest largeDigest = digests.get(1);
     assertThat(counting.readerOpens()).isEqualTo(2);
 
     CachedContentStore second = cache(config().build());
@@ -510,12 +520,9 @@ public abstract class CacheBehaviourSuite {
   public void flippedByteIsDetectedOnTheFirstOpenAfterARestart() throws IOException {
     byte[] small = random(10 * KIB, 12);
     byte[] large = random(3 * MIB, 38);
-    Digest smallDigest = put(small);
-    Digest largeDigest = put(large);
-    CachedContentStore first = cache(config().build());
-    assertThat(read(first, smallDigest)).isEqualTo(small);
-    assertThat(read(first, largeDigest)).isEqualTo(large);
-    first.close();
+    List<Digest> digests = cachedBeforeRestart(small, large);
+    Digest smallDigest = digests.get(0);
+    Digest largeDigest = digests.get(1);
     flipByte(entry(smallDigest), 0);
     flipByte(entry(largeDigest), 2 * MIB + 1);
 

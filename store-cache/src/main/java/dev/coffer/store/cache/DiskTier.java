@@ -217,6 +217,9 @@ final class DiskTier implements Closeable {
     } catch (UncheckedIOException e) {
       throw e.getCause();
     }
+    // Evict now, in this thread: Caffeine may otherwise defer the work (to its executor, or when
+    // another thread holds its eviction lock), leaving the directory over its bound meanwhile.
+    index.cleanUp();
   }
 
   /** Removes the entry of {@code digest} and deletes its file, if there is one. */

@@ -78,6 +78,7 @@ public final class ContentServer implements AutoCloseable {
   private final List<Server> servers = new ArrayList<>();
   private final List<EventLoopGroup> eventLoops = new ArrayList<>();
   private boolean started;
+  private boolean socketBound;
   private boolean closed;
 
   private ContentServer(ContentStore store, ServerSettings settings) {
@@ -120,8 +121,8 @@ public final class ContentServer implements AutoCloseable {
       }
       throw e;
     }
-    LOG.info("serving containerd content on {}{}",
-        settings.unixSocket() == null ? "" : "unix://" + settings.unixSocket(),
+    LOG.info("serving containerd content on{}{}",
+        settings.unixSocket() == null ? "" : " unix://" + settings.unixSocket(),
         tcpPort().isPresent() ? " tcp port " + tcpPort().getAsInt() : "");
     return this;
   }
@@ -136,12 +137,15 @@ public final class ContentServer implements AutoCloseable {
     eventLoops.add(boss);
     EventLoopGroup workers = new EpollEventLoopGroup();
     eventLoops.add(workers);
-    return configure(NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString())))
+    Server server = configure(
+        NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString())))
         .channelType(EpollServerDomainSocketChannel.class)
         .bossEventLoopGroup(boss)
         .workerEventLoopGroup(workers)
         .build()
         .start();
+    socketBound = true;
+    return server;
   }
 
   private NettyServerBuilder configure(NettyServerBuilder builder) {
@@ -224,7 +228,7 @@ public final class ContentServer implements AutoCloseable {
     for (EventLoopGroup group : eventLoops) {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
-    if (settings.unixSocket() != null && started) {
+    if (socketBound) {
       try {
         Files.deleteIfExists(settings.unixSocket());
       } catch (IOException e) {

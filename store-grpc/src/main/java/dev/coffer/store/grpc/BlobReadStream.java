@@ -41,11 +41,16 @@ final class BlobReadStream {
 
   private void sendWhileReady() {
     try {
-      while (!done && responses.isReady()) {
+      while (!done) {
+        // Completing needs no readiness: waiting for it would cost a round trip per call, and
+        // containerd issues one Read per 32 KiB it serves.
         if (position >= end) {
           finish();
           responses.onCompleted();
           return;
+        }
+        if (!responses.isReady()) {
+          return; // the next ready event resumes here
         }
         // A fresh buffer per message: gRPC may still hold the previous one when this returns.
         ByteBuffer chunk = ByteBuffer.allocate((int) Math.min(chunkBytes, end - position));

@@ -4,8 +4,9 @@ import dev.coffer.store.ContentStore;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import java.io.IOException;
@@ -133,9 +134,9 @@ public final class ContentServer implements AutoCloseable {
           "a Unix socket needs Netty's epoll transport (Linux)", Epoll.unavailabilityCause());
     }
     removeStaleSocket(socket);
-    EventLoopGroup boss = new EpollEventLoopGroup(1);
+    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
     eventLoops.add(boss);
-    EventLoopGroup workers = new EpollEventLoopGroup();
+    EventLoopGroup workers = new MultiThreadIoEventLoopGroup(EpollIoHandler.newFactory());
     eventLoops.add(workers);
     Server server = configure(
         NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString())))

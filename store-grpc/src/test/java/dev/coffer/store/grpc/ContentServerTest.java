@@ -17,8 +17,9 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status.Code;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
 import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -50,7 +51,7 @@ class ContentServerTest {
 
     byte[] blob = bytes(2 << 20, 42);
     Digest d = Digest.of(blob);
-    EventLoopGroup clientLoop = new EpollEventLoopGroup(1);
+    EventLoopGroup clientLoop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
     try (ContentStore store = InMemoryStore.create();
         ContentServer server = ContentServer.builder(store).unixSocket(socket)
             .shutdownGrace(Duration.ofSeconds(1)).build().start()) {

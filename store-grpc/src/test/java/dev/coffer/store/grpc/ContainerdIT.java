@@ -256,7 +256,14 @@ class ContainerdIT {
     System.out.println("containerd is missing: installing Debian's containerd package");
     for (List<String> command : List.of(List.of("apt-get", "update"),
         List.of("apt-get", "install", "-y", "containerd"))) {
-      Result result = run(command, null, true);
+      Result result;
+      try {
+        result = run(command, null, true);
+      } catch (IOException e) {
+        Assumptions.abort("containerd is not installed and " + command.get(0)
+            + " cannot run: " + e.getMessage());
+        return;
+      }
       Assumptions.assumeTrue(result.exit == 0, () -> String.join(" ", command) + " failed (exit "
           + result.exit + "): " + tail(result.text() + result.stderr, 1000));
     }

@@ -22,6 +22,8 @@ import dev.coffer.store.grpc.proto.UpdateRequest;
 import dev.coffer.store.grpc.proto.UpdateResponse;
 import dev.coffer.store.grpc.proto.WriteContentRequest;
 import dev.coffer.store.grpc.proto.WriteContentResponse;
+import io.grpc.Status.Code;
+import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
@@ -50,7 +52,7 @@ final class ContentService extends ContentGrpc.ContentImplBase {
   @Override
   public void info(InfoRequest request, StreamObserver<InfoResponse> responses) {
     LOG.debug("info {}", request.getDigest());
-    unary(responses, () -> InfoResponse.newBuilder()
+    unary("info", responses, () -> InfoResponse.newBuilder()
         .setInfo(Protos.info(store.info(Digest.parse(request.getDigest()))))
         .build());
   }
@@ -59,7 +61,7 @@ final class ContentService extends ContentGrpc.ContentImplBase {
   public void update(UpdateRequest request, StreamObserver<UpdateResponse> responses) {
     List<String> paths = request.getUpdateMask().getPathsList();
     LOG.debug("update {} {}", request.getInfo().getDigest(), paths);
-    unary(responses, () -> {
+    unary("update", responses, () -> {
       Info update = Info.forUpdate(
           Digest.parse(request.getInfo().getDigest()), request.getInfo().getLabelsMap());
       Info updated = store.update(update, paths.toArray(String[]::new));
@@ -92,7 +94,7 @@ final class ContentService extends ContentGrpc.ContentImplBase {
   @Override
   public void delete(DeleteContentRequest request, StreamObserver<Empty> responses) {
     LOG.debug("delete {}", request.getDigest());
-    unary(responses, () -> {
+    unary("delete", responses, () -> {
       store.delete(Digest.parse(request.getDigest()));
       return Empty.getDefaultInstance();
     });
@@ -131,7 +133,7 @@ final class ContentService extends ContentGrpc.ContentImplBase {
   @Override
   public void status(StatusRequest request, StreamObserver<StatusResponse> responses) {
     LOG.debug("status {}", request.getRef());
-    unary(responses, () -> StatusResponse.newBuilder()
+    unary("status", responses, () -> StatusResponse.newBuilder()
         .setStatus(Protos.status(store.status(request.getRef())))
         .build());
   }
@@ -140,7 +142,7 @@ final class ContentService extends ContentGrpc.ContentImplBase {
   public void listStatuses(ListStatusesRequest request,
       StreamObserver<ListStatusesResponse> responses) {
     LOG.debug("list statuses {}", request.getFiltersList());
-    unary(responses, () -> {
+    unary("list statuses", responses, () -> {
       ListStatusesResponse.Builder response = ListStatusesResponse.newBuilder();
       store.listStatuses(request.getFiltersList().toArray(String[]::new))
           .forEach(s -> response.addStatuses(Protos.status(s)));
@@ -156,27 +158,31 @@ final class ContentService extends ContentGrpc.ContentImplBase {
   @Override
   public void abort(AbortRequest request, StreamObserver<Empty> responses) {
     LOG.debug("abort {}", request.getRef());
-    unary(responses, () -> {
+    unary("abort", responses, () -> {
       store.abort(request.getRef());
       return Empty.getDefaultInstance();
     });
   }
 
-  private static <T> void unary(StreamObserver<T> responses, Supplier<T> call) {
+  private static <T> void unary(String what, StreamObserver<T> responses, Supplier<T> call) {
     T response;
     try {
       response = call.get();
     } catch (RuntimeException e) {
-      fail(responses, "request", e);
+      fail(responses, what, e);
       return;
     }
     responses.onNext(response);
     responses.onCompleted();
   }
 
+  /**
+   * Ends a call with the status of {@code failure}. Failures the store could not classify are
+   * logged with their stack; the others are the client's business and logged at debug.
+   */
   static void fail(StreamObserver<?> responses, String what, Throwable failure) {
-    io.grpc.StatusRuntimeException status = GrpcErrors.toStatus(failure);
-    if (status.getStatus().getCode() == io.grpc.Status.Code.UNKNOWN) {
+    StatusRuntimeException status = GrpcErrors.toStatus(failure);
+    if (status.getStatus().getCode() == Code.UNKNOWN) {
       LOG.warn("{} failed", what, failure);
     } else {
       LOG.debug("{} failed: {}", what, status.getStatus());

@@ -88,16 +88,15 @@ public final class Content {
       Map<String, String> labels) {
     long offset = writer.status().offset();
     try {
-      if (offset > 0) {
-        source.skipNBytes(offset);
+      long skipped = skip(source, offset);
+      if (skipped < offset) {
+        throw shortSource(writer, offset, skipped);
       }
       byte[] buffer = new byte[BUFFER_SIZE];
       int n;
       while ((n = source.read(buffer)) >= 0) {
         writer.write(buffer, 0, n);
       }
-    } catch (java.io.EOFException e) {
-      throw shortSource(writer, offset, e);
     } catch (IOException e) {
       throw new UncheckedIOException("reading the source of ref \"" + refOf(writer) + "\"", e);
     }
@@ -113,7 +112,7 @@ public final class Content {
     long offset = writer.status().offset();
     try {
       if (offset > source.size()) {
-        throw shortSource(writer, offset, null);
+        throw shortSource(writer, offset, source.size());
       }
       source.position(offset);
       ByteBuffer buffer = ByteBuffer.allocate(BUFFER_SIZE);
@@ -136,7 +135,7 @@ public final class Content {
       Map<String, String> labels) {
     long offset = writer.status().offset();
     if (offset > source.size()) {
-      throw shortSource(writer, offset, null);
+      throw shortSource(writer, offset, source.size());
     }
     ByteBuffer buffer = ByteBuffer.allocate(BUFFER_SIZE);
     long position = offset;
@@ -186,10 +185,27 @@ public final class Content {
     }
   }
 
+  /** Skips up to {@code count} bytes of {@code source}; returns how many it skipped. */
+  private static long skip(InputStream source, long count) throws IOException {
+    long skipped = 0;
+    while (skipped < count) {
+      long n = source.skip(count - skipped);
+      if (n <= 0) {
+        // skip may return 0 before the end; a read tells the end apart.
+        if (source.read() < 0) {
+          break;
+        }
+        n = 1;
+      }
+      skipped += n;
+    }
+    return skipped;
+  }
+
   private static FailedPreconditionException shortSource(Writer writer, long offset,
-      Throwable cause) {
-    return new FailedPreconditionException("source of ref \"" + refOf(writer)
-        + "\" is shorter than the " + offset + " bytes already written", cause);
+      long available) {
+    return new FailedPreconditionException("source of ref \"" + refOf(writer) + "\" has "
+        + available + " bytes, fewer than the " + offset + " bytes already written");
   }
 
   private static String refOf(Writer writer) {

@@ -1,6 +1,7 @@
 package dev.coffer.store;
 
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
@@ -240,16 +241,21 @@ final class FilterParser {
       if (pos + digits > input.length()) {
         throw error("truncated escape");
       }
-      try {
-        int v = Integer.parseInt(input.substring(pos, pos + digits), 16);
-        pos += digits;
-        if (!Character.isValidCodePoint(v)) {
-          throw error("invalid code point in escape");
+      long v = 0;
+      for (int i = 0; i < digits; i++) {
+        // ASCII hex digits only: Integer.parseInt would take a sign ("\\x+1") and Character.digit
+        // other scripts' digits.
+        char c = input.charAt(pos + i);
+        if (!HexFormat.isHexDigit(c)) {
+          throw error("invalid hexadecimal escape");
         }
-        return v;
-      } catch (NumberFormatException e) {
-        throw error("invalid hexadecimal escape");
+        v = v * 16 + HexFormat.fromHexDigit(c);
       }
+      if (v > Character.MAX_CODE_POINT) {
+        throw error("invalid code point in escape");
+      }
+      pos += digits;
+      return (int) v;
     }
 
     private void expect(char c) {

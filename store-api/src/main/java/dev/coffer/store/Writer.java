@@ -43,11 +43,10 @@ public interface Writer extends Closeable {
   Digest digest();
 
   /**
-   * Commits the ingest to a blob. In order: a closed writer fails with FailedPrecondition; a
-   * {@code size > 0} other than the bytes written fails with FailedPrecondition; a non-null
-   * {@code expected} other than the digest written fails with FailedPrecondition; labels are
-   * validated (InvalidArgument); content already stored discards the ingest and fails with
-   * AlreadyExists; otherwise the blob is stored with {@code createdAt = updatedAt = now} and the
+   * Commits the ingest to a blob. In order: a closed writer fails with FailedPrecondition; labels
+   * are validated (InvalidArgument); a {@code size > 0} other than the bytes written fails with
+   * FailedPrecondition; a non-null {@code expected} other than the digest written fails with
+   * FailedPrecondition; content already stored discards the ingest and fails with AlreadyExists; otherwise the blob is stored with {@code createdAt = updatedAt = now} and the
    * labels, and the ingest is removed. FailedPrecondition and InvalidArgument keep the ingest.
    * The new blob's reference count is 0.
    *

@@ -7,6 +7,9 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.DigestAlgorithm;
 import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.Filter;
+import dev.coffer.store.FsckReport;
+import dev.coffer.store.GcOptions;
+import dev.coffer.store.GcReport;
 import dev.coffer.store.Info;
 import dev.coffer.store.InvalidArgumentException;
 import dev.coffer.store.Labels;
@@ -18,6 +21,7 @@ import dev.coffer.store.UnavailableException;
 import dev.coffer.store.Writer;
 import java.security.MessageDigest;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -310,6 +314,54 @@ final class MemoryContentStore implements ContentStore {
         pending.addAll(blob.links);
       }
     }
+  }
+
+  // ---- Maintenance
+
+  @Override
+  public GcReport gc(GcOptions options) {
+    long started = System.nanoTime();
+    long removed = 0;
+    long bytes = 0;
+    List<GcReport.Skip> skipped = new ArrayList<>();
+    synchronized (this) {
+      Instant cutoff = now().minus(options.ingestAge());
+      for (var it = ingests.values().iterator(); it.hasNext(); ) {
+        Ingest ingest = it.next();
+        if (ingest.updatedAt.isAfter(cutoff)) {
+          continue;
+        }
+        if (ingest.holder != null) {
+          skipped.add(new GcReport.Skip(ingest.ref, "a writer has the ingest open"));
+          continue;
+        }
+        removed++;
+        bytes += ingest.length;
+        if (!options.dryRun()) {
+          it.remove();
+        }
+      }
+    }
+    // Blobs are removed at once when deleted or dereferenced to zero: nothing waits for a purge.
+    return new GcReport(0, bytes, removed, 0, skipped, Duration.ofNanos(System.nanoTime() - started));
+  }
+
+  @Override
+  public synchronized FsckReport fsck(boolean repair) {
+    List<FsckReport.Finding> findings = new ArrayList<>();
+    for (Map.Entry<Digest, Blob> entry : blobs.entrySet()) {
+      for (var it = entry.getValue().links.iterator(); it.hasNext(); ) {
+        Digest target = it.next();
+        if (!blobs.containsKey(target)) {
+          if (repair) {
+            it.remove();
+          }
+          findings.add(new FsckReport.Finding(FsckReport.Kind.DANGLING_LINK,
+              entry.getKey().toString(), "links to " + target + ", which does not exist", repair));
+        }
+      }
+    }
+    return new FsckReport(blobs.size(), findings);
   }
 
   @Override

@@ -7,8 +7,8 @@ import java.time.Duration;
 /**
  * The configuration of a caching store: sizes of the memory and disk tiers, the info time-to-live
  * and the write and verification policies. Each key has its default and bounds beside it; values
- * out of bounds are refused with {@link InvalidArgumentException} naming the key and the value, when
- * set on the builder and again by the record's constructor.
+ * out of bounds are refused with {@link InvalidArgumentException} naming the key and the value,
+ * when set on the builder and again by the record's constructor.
  *
  * <p>Instances are immutable and thread-safe. Start from {@link #defaults()} or {@link #builder()},
  * derive variants with {@link #toBuilder()}.
@@ -77,7 +77,7 @@ public record CacheConfig(
 
   /** Default of {@link #cacheOnCommit()}: true. */
   public static final boolean CACHE_ON_COMMIT_DEFAULT = true;
-  /** Default of {@link #verifyOnOpen()}: false (the digest is checked once per entry and process). */
+  /** Default of {@link #verifyOnOpen()}: false (the digest is checked once per entry, process). */
   public static final boolean VERIFY_ON_OPEN_DEFAULT = false;
 
   /** Default time the disk tier is bypassed after a failure: 1 minute. */

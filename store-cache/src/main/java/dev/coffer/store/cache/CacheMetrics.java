@@ -38,7 +38,7 @@ public final class CacheMetrics implements MeterBinder {
     this.tags = tags;
   }
 
-  /** A binder of {@code store}'s meters, each with {@code tags} added (for example a cache name). */
+  /** A binder of {@code store}'s meters, each with {@code tags} added (such as a cache name). */
   public static CacheMetrics of(CachedContentStore store, Iterable<Tag> tags) {
     return new CacheMetrics(Objects.requireNonNull(store, "store"), Tags.of(tags));
   }

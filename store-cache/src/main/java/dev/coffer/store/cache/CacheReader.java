@@ -40,8 +40,8 @@ abstract sealed class CacheReader implements ReaderAt {
   }
 
   /** A reader of a disk entry or of a fill in progress ({@code fill} non-null). */
-  static ReaderAt ofChannel(CachingContentStore store, Digest digest, long size, FileChannel channel,
-      Fill fill, LongAdder served) {
+  static ReaderAt ofChannel(CachingContentStore store, Digest digest, long size,
+      FileChannel channel, Fill fill, LongAdder served) {
     return new Channel(store, digest, size, channel, fill, served);
   }
 

@@ -4,8 +4,8 @@ import java.time.Duration;
 
 /**
  * An immutable snapshot of a caching store's counters, taken by {@link CachedContentStore#stats()}.
- * Counters only grow over the store's life ({@link CachedContentStore#clear()} does not reset them);
- * the sizes and the degraded flag are the state at the time of the snapshot.
+ * Counters only grow over the store's life ({@link CachedContentStore#clear()} does not reset
+ * them); the sizes and the degraded flag are the state at the time of the snapshot.
  *
  * <p>A read is a {@code readerAt} call. A memory-tier hit or miss is counted only for a blob small
  * enough for the memory tier; a disk-tier hit or miss only for a blob that reached the disk tier.

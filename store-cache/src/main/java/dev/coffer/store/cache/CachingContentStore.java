@@ -314,7 +314,7 @@ final class CachingContentStore implements CachedContentStore {
     }
   }
 
-  /** A disk entry failed a read: counted as corrupt, evicted, and fetched again by the next read. */
+  /** A disk entry failed a read: counted as corrupt, evicted, fetched again by the next read. */
   void entryFailed(Digest digest, String problem, IOException cause) {
     LOG.warn("cache entry {} {}; evicting it", digest, problem, cause);
     stats.corruptEntries.increment();
@@ -526,8 +526,8 @@ final class CachingContentStore implements CachedContentStore {
   }
 
   /**
-   * After a reference of {@code digest} was dropped: if the blob is gone, evict it, and forget every
-   * cached info, as the cascade may have removed blobs it linked to.
+   * After a reference of {@code digest} was dropped: if the blob is gone, evict it, and forget
+   * every cached info, as the cascade may have removed blobs it linked to.
    */
   private void afterReferenceDrop(Digest digest) {
     forgetInfo(digest);

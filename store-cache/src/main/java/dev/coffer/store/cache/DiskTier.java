@@ -57,8 +57,9 @@ final class DiskTier implements Closeable {
   private final Cache<Digest, Entry> index;
 
   /**
-   * An index record: the entry's size, and whether its content was verified against its digest by
-   * this process (a fill or a copied write is; an entry found at start is not until its first open).
+   * An index record: the entry's size, and whether its content was verified against its digest
+   * by this process (a fill or a copied write is; an entry found at start is not until its first
+   * open).
    */
   private record Entry(long size, boolean verified) {}
 
@@ -70,8 +71,8 @@ final class DiskTier implements Closeable {
     this.lockChannel = lockChannel;
     this.lock = lock;
     this.stats = stats;
-    // Weighed in KiB rounded up so blobs beyond 2 GiB still weigh their size; the bound rounds down,
-    // so the real bytes on disk never exceed maxBytes once eviction has run.
+    // Weighed in KiB rounded up so blobs beyond 2 GiB still weigh their size; the bound rounds
+    // down, so the real bytes on disk never exceed maxBytes once eviction has run.
     this.index = Caffeine.newBuilder()
         .maximumWeight(maxBytes / KIB)
         .weigher((Digest digest, Entry entry) ->
@@ -276,7 +277,8 @@ final class DiskTier implements Closeable {
     record Found(Digest digest, long size, long modified) {}
     List<Found> found = new ArrayList<>();
     for (DigestAlgorithm algorithm : DigestAlgorithm.values()) {
-      try (DirectoryStream<Path> files = Files.newDirectoryStream(blobs.resolve(algorithm.label()))) {
+      Path directory = blobs.resolve(algorithm.label());
+      try (DirectoryStream<Path> files = Files.newDirectoryStream(directory)) {
         for (Path file : files) {
           BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
           Digest digest = parseDigest(algorithm, file.getFileName().toString());

@@ -19,8 +19,8 @@ import java.util.Map;
 /**
  * A writer of the backing store that forgets the cached info of what it commits (a commit may add a
  * reference to an existing blob) and may copy the bytes it writes: to a staging file, which it
- * places under the blob's digest in the disk tier once the backing store has committed them; or, for
- * a cache without a usable disk tier, to memory while they fit the memory tier's blob size.
+ * places under the blob's digest in the disk tier once the backing store has committed them; or,
+ * for a cache without a usable disk tier, to memory while they fit the memory tier's blob size.
  *
  * <p>Only an ingest written from offset 0 through this writer is copied: bytes of a resumed ingest
  * written earlier are not here. Any disk failure stops the copy (the disk tier degrades) and never

@@ -23,8 +23,8 @@
  *
  * <p>An entry's size is checked at every open and its digest once per process (at fill, or at the
  * first open of an entry found at start), or at every open with
- * {@link dev.coffer.store.cache.CacheConfig#verifyOnOpen()}; a corrupt or truncated entry is evicted
- * and fetched again. A disk that fails (full, unwritable) is bypassed for a while with one warning:
- * reads never fail because of the cache.
+ * {@link dev.coffer.store.cache.CacheConfig#verifyOnOpen()}; a corrupt or truncated entry is
+ * evicted and fetched again. A disk that fails (full, unwritable) is bypassed for a while with one
+ * warning: reads never fail because of the cache.
  */
 package dev.coffer.store.cache;

@@ -364,7 +364,8 @@ public abstract class CacheBehaviourSuite {
               int position = random.nextInt(blobSize - KIB);
               byte[] part = new byte[KIB];
               assertThat(reader.read(part, 0, KIB, position)).isEqualTo(KIB);
-              assertThat(part).isEqualTo(Arrays.copyOfRange(blobs.get(i), position, position + KIB));
+              assertThat(part)
+                  .isEqualTo(Arrays.copyOfRange(blobs.get(i), position, position + KIB));
               checked++;
             }
           }
@@ -414,7 +415,7 @@ public abstract class CacheBehaviourSuite {
 
   // ---- restart and corruption ----
 
-  /** Stores each blob, reads it through a first cache, and closes that cache, as a restart would. */
+  /** Stores each blob, reads it through a first cache, and closes that cache, before a restart. */
   private List<Digest> cachedBeforeRestart(byte[]... blobs) {
     List<Digest> digests = new ArrayList<>();
     CachedContentStore first = cache(config().build());
@@ -566,7 +567,7 @@ public abstract class CacheBehaviourSuite {
 
   // ---- degraded disk ----
 
-  /** Makes a directory of the disk tier fail every use, even as root (chmod would not stop root). */
+  /** Makes a directory of the disk tier fail every use, even for root, whom chmod does not stop. */
   private static void replaceWithRegularFile(Path emptyDirectory) throws IOException {
     Files.delete(emptyDirectory);
     Files.write(emptyDirectory, new byte[] {1});

@@ -56,7 +56,8 @@ class CacheMetricsTest {
       assertThat(registry.get("coffer.cache.size").tags("cache", "test", "tier", "disk").gauge()
           .value()).isEqualTo(301_000);
       assertThat(registry.get("coffer.cache.disk.degraded").gauge().value()).isZero();
-      FunctionTimer loads = registry.get("coffer.cache.loads").tags("cache", "test").functionTimer();
+      FunctionTimer loads =
+          registry.get("coffer.cache.loads").tags("cache", "test").functionTimer();
       assertThat(loads.count()).isEqualTo(2);
       assertThat(loads.totalTime(java.util.concurrent.TimeUnit.NANOSECONDS))
           .isEqualTo(cache.stats().totalLoadTime().toNanos());

@@ -5,7 +5,9 @@ public interface Provider {
 
   /**
    * Opens a positional reader on the blob named by {@code descriptor.digest()}; the size in the
-   * descriptor is not checked.
+   * descriptor is not checked. A reader opened before the blob is deleted may finish reading it; a
+   * caching store may open readers on a blob deleted through another instance for at most its
+   * configured info time-to-live.
    *
    * @throws NotFoundException if no blob has that digest
    * @throws InvalidArgumentException if the descriptor has no digest

@@ -1,0 +1,31 @@
+package dev.coffer.store.cache;
+
+import dev.coffer.store.ContentStore;
+
+/**
+ * A {@link ContentStore} that caches the blobs and infos of a backing store in memory and on a
+ * local disk; built by {@link CachingStore#builder}. Every operation keeps the backing store's
+ * contract: reads never fail because of the cache (a corrupt, full or unwritable disk falls back to
+ * the backing store), and a blob deleted through another instance stops being served once its
+ * cached info expires ({@link CacheConfig#infoTtl()}).
+ *
+ * <p>Implementations are thread-safe.
+ */
+public interface CachedContentStore extends ContentStore {
+
+  /** A snapshot of the cache's counters and sizes. */
+  CacheStats stats();
+
+  /**
+   * Drops every cached blob and info, deleting the disk tier's files. Reads in progress continue;
+   * the backing store is not changed.
+   */
+  void clear();
+
+  /**
+   * Closes the cache and then the backing store; idempotent. Readers and writers opened through the
+   * cache fail afterwards; a disk tier stays on disk for the next instance.
+   */
+  @Override
+  void close();
+}

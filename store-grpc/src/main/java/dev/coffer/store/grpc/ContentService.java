@@ -1,0 +1,192 @@
+package dev.coffer.store.grpc;
+
+import com.google.protobuf.Empty;
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.Digest;
+import dev.coffer.store.Info;
+import dev.coffer.store.ReaderAt;
+import dev.coffer.store.grpc.proto.AbortRequest;
+import dev.coffer.store.grpc.proto.ContentGrpc;
+import dev.coffer.store.grpc.proto.DeleteContentRequest;
+import dev.coffer.store.grpc.proto.InfoRequest;
+import dev.coffer.store.grpc.proto.InfoResponse;
+import dev.coffer.store.grpc.proto.ListContentRequest;
+import dev.coffer.store.grpc.proto.ListContentResponse;
+import dev.coffer.store.grpc.proto.ListStatusesRequest;
+import dev.coffer.store.grpc.proto.ListStatusesResponse;
+import dev.coffer.store.grpc.proto.ReadContentRequest;
+import dev.coffer.store.grpc.proto.ReadContentResponse;
+import dev.coffer.store.grpc.proto.StatusRequest;
+import dev.coffer.store.grpc.proto.StatusResponse;
+import dev.coffer.store.grpc.proto.UpdateRequest;
+import dev.coffer.store.grpc.proto.UpdateResponse;
+import dev.coffer.store.grpc.proto.WriteContentRequest;
+import dev.coffer.store.grpc.proto.WriteContentResponse;
+import io.grpc.Status.Code;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * containerd's {@code containerd.services.content.v1.Content} over a {@link ContentStore}, with the
+ * behaviour of containerd's own content server. Every store error goes through {@link GrpcErrors}.
+ * Thread-safe: calls share nothing but the store.
+ */
+final class ContentService extends ContentGrpc.ContentImplBase {
+
+  private static final Logger LOG = LoggerFactory.getLogger(ContentService.class);
+
+  private final ContentStore store;
+  private final ServerSettings settings;
+
+  ContentService(ContentStore store, ServerSettings settings) {
+    this.store = store;
+    this.settings = settings;
+  }
+
+  @Override
+  public void info(InfoRequest request, StreamObserver<InfoResponse> responses) {
+    LOG.debug("info {}", request.getDigest());
+    unary("info", responses, () -> InfoResponse.newBuilder()
+        .setInfo(Protos.info(store.info(Digest.parse(request.getDigest()))))
+        .build());
+  }
+
+  @Override
+  public void update(UpdateRequest request, StreamObserver<UpdateResponse> responses) {
+    List<String> paths = request.getUpdateMask().getPathsList();
+    LOG.debug("update {} {}", request.getInfo().getDigest(), paths);
+    unary("update", responses, () -> {
+      Info update = Info.forUpdate(
+          Digest.parse(request.getInfo().getDigest()), request.getInfo().getLabelsMap());
+      Info updated = store.update(update, paths.toArray(String[]::new));
+      return UpdateResponse.newBuilder().setInfo(Protos.info(updated)).build();
+    });
+  }
+
+  @Override
+  public void list(ListContentRequest request, StreamObserver<ListContentResponse> responses) {
+    LOG.debug("list {}", request.getFiltersList());
+    try {
+      // Infos are small: batches keep the message count low, as containerd's server does.
+      List<dev.coffer.store.grpc.proto.Info> batch = new ArrayList<>();
+      store.walk(info -> {
+        batch.add(Protos.info(info));
+        if (batch.size() >= settings.listBatchSize()) {
+          responses.onNext(ListContentResponse.newBuilder().addAllInfo(batch).build());
+          batch.clear();
+        }
+      }, request.getFiltersList().toArray(String[]::new));
+      if (!batch.isEmpty()) {
+        responses.onNext(ListContentResponse.newBuilder().addAllInfo(batch).build());
+      }
+      responses.onCompleted();
+    } catch (RuntimeException e) {
+      fail(responses, "list", e);
+    }
+  }
+
+  @Override
+  public void delete(DeleteContentRequest request, StreamObserver<Empty> responses) {
+    LOG.debug("delete {}", request.getDigest());
+    unary("delete", responses, () -> {
+      store.delete(Digest.parse(request.getDigest()));
+      return Empty.getDefaultInstance();
+    });
+  }
+
+  @Override
+  public void read(ReadContentRequest request, StreamObserver<ReadContentResponse> responses) {
+    LOG.debug("read {} offset {} size {}", request.getDigest(), request.getOffset(),
+        request.getSize());
+    ReaderAt reader;
+    try {
+      reader = store.readerAt(Digest.parse(request.getDigest()));
+    } catch (RuntimeException e) {
+      fail(responses, "read", e);
+      return;
+    }
+    try {
+      long size = reader.size();
+      // As containerd: a negative offset reads from the start, one past the end is out of range,
+      // and a size of 0 or beyond the end reads to the end.
+      long offset = Math.max(0, request.getOffset());
+      if (offset > size) {
+        throw GrpcErrors.outOfRange("read of " + request.getDigest() + " at offset " + offset
+            + " is past its end (" + size + " bytes)");
+      }
+      long length = request.getSize();
+      long end = length <= 0 || length > size - offset ? size : offset + length;
+      new BlobReadStream(reader, offset, end, settings.readChunkBytes(),
+          (ServerCallStreamObserver<ReadContentResponse>) responses).start();
+    } catch (RuntimeException e) {
+      reader.close();
+      fail(responses, "read", e);
+    }
+  }
+
+  @Override
+  public void status(StatusRequest request, StreamObserver<StatusResponse> responses) {
+    LOG.debug("status {}", request.getRef());
+    unary("status", responses, () -> StatusResponse.newBuilder()
+        .setStatus(Protos.status(store.status(request.getRef())))
+        .build());
+  }
+
+  @Override
+  public void listStatuses(ListStatusesRequest request,
+      StreamObserver<ListStatusesResponse> responses) {
+    LOG.debug("list statuses {}", request.getFiltersList());
+    unary("list statuses", responses, () -> {
+      ListStatusesResponse.Builder response = ListStatusesResponse.newBuilder();
+      store.listStatuses(request.getFiltersList().toArray(String[]::new))
+          .forEach(s -> response.addStatuses(Protos.status(s)));
+      return response.build();
+    });
+  }
+
+  @Override
+  public StreamObserver<WriteContentRequest> write(StreamObserver<WriteContentResponse> responses) {
+    return new WriteSession(store, responses);
+  }
+
+  @Override
+  public void abort(AbortRequest request, StreamObserver<Empty> responses) {
+    LOG.debug("abort {}", request.getRef());
+    unary("abort", responses, () -> {
+      store.abort(request.getRef());
+      return Empty.getDefaultInstance();
+    });
+  }
+
+  private static <T> void unary(String what, StreamObserver<T> responses, Supplier<T> call) {
+    T response;
+    try {
+      response = call.get();
+    } catch (RuntimeException e) {
+      fail(responses, what, e);
+      return;
+    }
+    responses.onNext(response);
+    responses.onCompleted();
+  }
+
+  /**
+   * Ends a call with the status of {@code failure}. Failures the store could not classify are
+   * logged with their stack; the others are the client's business and logged at debug.
+   */
+  static void fail(StreamObserver<?> responses, String what, Throwable failure) {
+    StatusRuntimeException status = GrpcErrors.toStatus(failure);
+    if (status.getStatus().getCode() == Code.UNKNOWN) {
+      LOG.warn("{} failed", what, failure);
+    } else {
+      LOG.debug("{} failed: {}", what, status.getStatus());
+    }
+    responses.onError(status);
+  }
+}

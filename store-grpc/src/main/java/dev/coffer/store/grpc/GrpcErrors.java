@@ -1,0 +1,62 @@
+package dev.coffer.store.grpc;
+
+import dev.coffer.store.AbortedException;
+import dev.coffer.store.AlreadyExistsException;
+import dev.coffer.store.FailedPreconditionException;
+import dev.coffer.store.InvalidArgumentException;
+import dev.coffer.store.NotFoundException;
+import dev.coffer.store.PermissionDeniedException;
+import dev.coffer.store.UnavailableException;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+
+/**
+ * The one translation of the store's errors to gRPC status codes, as containerd's
+ * {@code errdefs.ToGRPC}. The code is what containerd tests; the description carries the store's
+ * message, which names the digest or ref.
+ *
+ * <p>UNAVAILABLE is reserved for a locked ref: containerd's client retries it without end, so a
+ * backend failure must never surface as UNAVAILABLE.
+ */
+final class GrpcErrors {
+
+  private GrpcErrors() {}
+
+  /** The status for {@code failure}; an exception that is already a gRPC status is kept. */
+  static StatusRuntimeException toStatus(Throwable failure) {
+    if (failure instanceof StatusRuntimeException status) {
+      return status;
+    }
+    return codeOf(failure).withDescription(failure.getMessage()).withCause(failure).asRuntimeException();
+  }
+
+  private static Status codeOf(Throwable failure) {
+    if (failure instanceof NotFoundException) {
+      return Status.NOT_FOUND;
+    } else if (failure instanceof AlreadyExistsException) {
+      return Status.ALREADY_EXISTS;
+    } else if (failure instanceof FailedPreconditionException) {
+      return Status.FAILED_PRECONDITION;
+    } else if (failure instanceof InvalidArgumentException) {
+      return Status.INVALID_ARGUMENT;
+    } else if (failure instanceof UnavailableException) {
+      return Status.UNAVAILABLE;
+    } else if (failure instanceof AbortedException) {
+      return Status.ABORTED;
+    } else if (failure instanceof PermissionDeniedException) {
+      return Status.PERMISSION_DENIED;
+    }
+    // UnknownException, and anything that is not a store error (a bug, an I/O failure).
+    return Status.UNKNOWN;
+  }
+
+  /** A write at an offset other than the ingest's; containerd's client then restarts the ingest. */
+  static StatusRuntimeException outOfRange(String message) {
+    return Status.OUT_OF_RANGE.withDescription(message).asRuntimeException();
+  }
+
+  /** A malformed request the store never sees, such as a write stream without a ref. */
+  static StatusRuntimeException invalidArgument(String message) {
+    return Status.INVALID_ARGUMENT.withDescription(message).asRuntimeException();
+  }
+}

@@ -44,13 +44,19 @@ final class S3Maintenance {
         stateKeys.add(key);
       }
     });
+    Set<String> namedUploads = new HashSet<>();
+    Set<String> leasedDirs = new HashSet<>();
     for (String key : stateKeys) {
       S3Objects.Fetched fetched = objects.get(key);
       if (fetched == null) {
         continue;
       }
       IngestRecord record = Json.read(fetched.bytes(), IngestRecord.class, key);
+      if (record.uploadId() != null) {
+        namedUploads.add(record.uploadId());
+      }
       if (store.openWriters.containsKey(record.ref()) || record.leasedAt(now)) {
+        leasedDirs.add(directoryOf(key));
         skipped.add(new GcReport.Skip(record.ref(), "a writer has the ingest open"));
         continue;
       }
@@ -68,6 +74,8 @@ final class S3Maintenance {
       ingests[0]++;
       bytes[0] += record.offset();
     }
+
+    long aborted = abandonedUploads(options, now, namedUploads, leasedDirs);
 
     long purged = 0;
     long graceCutoff = now - store.config.deletionGrace().toNanos();
@@ -93,8 +101,36 @@ final class S3Maintenance {
         skipped.add(new GcReport.Skip(digest.toString(), "re-committed or changed during gc"));
       }
     }
-    return new GcReport(purged, bytes[0], ingests[0], 0, skipped,
+    return new GcReport(purged, bytes[0], ingests[0], aborted, skipped,
         Duration.ofNanos(System.nanoTime() - started));
+  }
+
+  /**
+   * Aborts multipart uploads under the ingests that no ingest record names (a writer that died
+   * between starting an upload and recording it, or a record removed without its upload), once
+   * older than both the ingest age and the lease, and never under a leased ingest.
+   */
+  private long abandonedUploads(GcOptions options, long now, Set<String> named,
+      Set<String> leasedDirs) {
+    long cutoff = now - Math.max(options.ingestAge().toNanos(),
+        store.config.leaseDuration().toNanos());
+    List<S3Objects.Upload> abandoned = new ArrayList<>();
+    objects.listUploads(store.keys.ingestPrefix(), upload -> {
+      if (!named.contains(upload.uploadId()) && !leasedDirs.contains(directoryOf(upload.key()))
+          && upload.initiated() != null && Times.nanos(upload.initiated()) < cutoff) {
+        abandoned.add(upload);
+      }
+    });
+    if (!options.dryRun()) {
+      abandoned.forEach(u -> objects.abortUpload(u.key(), u.uploadId()));
+    }
+    return abandoned.size();
+  }
+
+  /** {@code P/ingest/<hash>/} of a key under an ingest. */
+  private String directoryOf(String key) {
+    int end = key.indexOf('/', store.keys.ingestPrefix().length());
+    return end < 0 ? key : key.substring(0, end + 1);
   }
 
   /** deleting → purging (CAS), delete the blob object, delete the record If-Match. */

@@ -294,6 +294,21 @@ final class S3Objects {
     return parts;
   }
 
+  /** A multipart upload in progress. */
+  record Upload(String key, String uploadId, java.time.Instant initiated) {}
+
+  /** Calls {@code fn} with every multipart upload in progress under {@code prefix}. */
+  void listUploads(String prefix, Consumer<Upload> fn) {
+    try {
+      for (var page : control.listMultipartUploadsPaginator(b -> b.bucket(bucket)
+          .prefix(prefix))) {
+        page.uploads().forEach(u -> fn.accept(new Upload(u.key(), u.uploadId(), u.initiated())));
+      }
+    } catch (SdkException e) {
+      throw translate("listing the uploads under " + prefix, e);
+    }
+  }
+
   /** Bytes {@code first..last} (inclusive) of an object, on the bulk client. */
   CompletableFuture<byte[]> getRange(String key, long first, long last) {
     return bulk.getObject(b -> b.bucket(bucket).key(key).range("bytes=" + first + "-" + last),

@@ -505,6 +505,8 @@ final class S3Writer implements Writer {
     final Map<String, String> labels;
     final boolean takeRef;
     final String blobKey;
+    /** Stores the bytes at the digest key again, for a blob whose object a purge removed. */
+    private Runnable restore;
 
     Committer(Digest digest, Map<String, String> labels, boolean takeRef) {
       this.digest = digest;
@@ -563,12 +565,41 @@ final class S3Writer implements Writer {
       return IndexRecord.live(digest, offset, store.now(), labels, takeRef ? 1 : 0);
     }
 
+    /** The record after committing these bytes onto {@code record} (see {@link #publish}). */
+    private IndexRecord merge(IndexRecord record) {
+      if (record == null) {
+        // The record vanished after the create-only write failed: a purge ended meanwhile and
+        // took the blob object with it.
+        if (!objects.exists(blobKey)) {
+          restore.run();
+        }
+        return fresh();
+      }
+      switch (record.state()) {
+        case LIVE:
+          if (!takeRef) {
+            throw new AlreadyExistsException("content " + digest + " already exists");
+          }
+          return record.withRefCount(record.refCount() + 1);
+        case DELETING:
+          // Content-addressed: the stored bytes are these bytes, if they are still there.
+          if (!objects.exists(blobKey)) {
+            restore.run();
+          }
+          return fresh();
+        default:
+          throw new PurgeInProgress();
+      }
+    }
+
     /**
      * Creates the index record create-only; if one exists, takes a reference (commitAndRef),
-     * resurrects a deleted blob (re-storing its bytes with {@code restore} if they are gone), or
-     * discards the ingest with AlreadyExists.
+     * resurrects a deleted blob (re-storing its bytes with {@code restoreBytes} if they are gone),
+     * waits for a purge in progress to end and commits anew, or discards the ingest with
+     * AlreadyExists.
      */
-    private Info publish(Runnable restore) {
+    private Info publish(Runnable restoreBytes) {
+      restore = restoreBytes;
       IndexRecord created = fresh();
       byte[] json = Json.write(created);
       String key = store.keys.index(digest);
@@ -576,41 +607,33 @@ final class S3Writer implements Writer {
         discardIngest();
         return created.toInfo();
       }
-      IndexRecord after;
-      try {
-        after = store.casIndex(digest, record -> {
-          if (record == null) {
-            // The record vanished after the create-only write failed: a purge ended meanwhile
-            // and may have taken the blob object with it.
-            if (!objects.exists(blobKey)) {
-              restore.run();
-            }
-            return fresh();
+      IndexRecord after = null;
+      for (int attempt = 0; after == null; attempt++) {
+        try {
+          after = store.casIndex(digest, this::merge);
+        } catch (AlreadyExistsException e) {
+          discardIngest();
+          throw e;
+        } catch (PurgeInProgress e) {
+          if (attempt + 1 >= store.config.casAttempts()) {
+            throw new UnavailableException("content " + digest
+                + " is being purged; commit again once it is gone", e);
           }
-          switch (record.state()) {
-            case LIVE:
-              if (!takeRef) {
-                throw new AlreadyExistsException("content " + digest + " already exists");
-              }
-              return record.withRefCount(record.refCount() + 1);
-            case DELETING:
-              // Content-addressed: the stored bytes are these bytes, if they are still there.
-              if (!objects.exists(blobKey)) {
-                restore.run();
-              }
-              return fresh();
-            default:
-              throw new UnavailableException("content " + digest
-                  + " is being purged; commit again once it is gone");
-          }
-        });
-      } catch (AlreadyExistsException e) {
-        discardIngest();
-        throw e;
+          S3Store.pause(attempt); // the purger deletes the blob object, then the record
+        }
       }
       discardIngest();
       store.mirrorTags(digest, after);
       return after.toInfo();
+    }
+  }
+
+  /** A purge holds the record: wait for it to end, then commit anew. */
+  private static final class PurgeInProgress extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    PurgeInProgress() {
+      super(null, null, false, false);
     }
   }
 

@@ -1,0 +1,95 @@
+package dev.coffer.cli;
+
+import java.io.InputStream;
+import java.io.PrintStream;
+import java.util.Map;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The {@code coffer} command: every store operation from a shell.
+ *
+ * <p>{@link #run} is the whole program with its streams, environment and store connector passed in,
+ * so tests run it in-process exactly as {@link #main} does.
+ */
+@Command(
+    name = "coffer",
+    mixinStandardHelpOptions = true,
+    versionProvider = Coffer.Version.class,
+    description = {
+        "A content-addressable blob store on one shared S3 bucket.",
+        "With no bucket configured, commands use an embedded S3-compatible server keeping its data"
+            + " under $COFFER_HOME (default ~/.coffer)."},
+    subcommands = {
+        Commands.Put.class, Commands.Get.class, Commands.InfoCommand.class, Commands.Ls.class,
+        Commands.Label.class, Commands.Rm.class, Commands.Ref.class, Commands.Deref.class,
+        Commands.Link.class, Commands.Unlink.class, IngestCommands.class,
+        MaintenanceCommands.Gc.class, MaintenanceCommands.Fsck.class, CacheCommands.class,
+        Serve.class, CommandLine.HelpCommand.class},
+    footerHeading = "%nConfiguration (highest first):%n",
+    footer = {
+        "  flags; environment: COFFER_BUCKET, COFFER_PREFIX, COFFER_ENDPOINT, COFFER_PATH_STYLE,",
+        "  AWS_REGION, AWS_PROFILE, COFFER_CACHE_DIR, COFFER_NO_CACHE, COFFER_CACHE_DISK_BYTES,",
+        "  COFFER_CACHE_MEMORY_BYTES, COFFER_CONFIG, COFFER_HOME; a config file (--config,",
+        "  the JSON document of the Terraform module's coffer_config_json output).",
+        "%nExit codes:%n${coffer.exitCodes}"})
+public final class Coffer implements Runnable {
+
+  final InputStream in;
+  final PrintStream out;
+  final PrintStream err;
+  final Map<String, String> env;
+  final StoreConnector connector;
+  final boolean terminal;
+
+  Coffer(InputStream in, PrintStream out, PrintStream err, Map<String, String> env,
+      StoreConnector connector, boolean terminal) {
+    this.in = in;
+    this.out = out;
+    this.err = err;
+    this.env = env;
+    this.connector = connector;
+    this.terminal = terminal;
+  }
+
+  @Override
+  public void run() {
+    CommandLine.usage(this, out);
+  }
+
+  /** Runs one command line and returns the process exit code. */
+  static int run(String[] args, InputStream in, PrintStream out, PrintStream err,
+      Map<String, String> env, StoreConnector connector, boolean terminal) {
+    System.setProperty("coffer.exitCodes", ExitCode.table());
+    CommandLine cli = new CommandLine(new Coffer(in, out, err, env, connector, terminal));
+    cli.setOut(new java.io.PrintWriter(out, true));
+    cli.setErr(new java.io.PrintWriter(err, true));
+    cli.setExitCodeExceptionMapper(e -> ExitCode.FAILURE.code);
+    cli.setParameterExceptionHandler((e, a) -> {
+      err.println("coffer: " + e.getMessage());
+      if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, err)) {
+        err.println("Try 'coffer " + (e.getCommandLine().getCommandName().equals("coffer") ? ""
+            : e.getCommandLine().getCommandName() + " ") + "--help'.");
+      }
+      return ExitCode.USAGE.code;
+    });
+    return cli.execute(args);
+  }
+
+  /** The program's entry point. */
+  public static void main(String[] args) {
+    int code = run(args, System.in, System.out, System.err, System.getenv(),
+        new DefaultConnector(), System.console() != null);
+    System.out.flush();
+    System.exit(code);
+  }
+
+  /** Reports the version from the jar's manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Coffer.class.getPackage().getImplementationVersion();
+      return new String[] {"coffer " + (v == null ? "development build" : v)};
+    }
+  }
+}

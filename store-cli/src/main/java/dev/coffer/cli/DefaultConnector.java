@@ -1,0 +1,71 @@
+package dev.coffer.cli;
+
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.cache.CacheConfig;
+import dev.coffer.store.cache.CachingStore;
+import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.s3.S3StoreConfig;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.io.UncheckedIOException;
+import java.net.URI;
+
+/** Opens the S3 store (through the cache unless disabled), on the embedded server if no bucket. */
+final class DefaultConnector implements StoreConnector {
+
+  @Override
+  public ContentStore open(Settings settings, PrintStream notices) {
+    Settings effective = settings;
+    if (settings.embedded()) {
+      URI endpoint;
+      try {
+        endpoint = new EmbeddedServer(settings.home()).ensureRunning(notices);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+      notices.println("coffer: no bucket configured; using the embedded server at " + endpoint
+          + " (set COFFER_BUCKET to use S3)");
+      effective = new Settings(EmbeddedServer.BUCKET, settings.prefix(), settings.region(),
+          endpoint.toString(), true, null, settings.cacheDir(), settings.cacheEnabled(),
+          settings.diskCacheBytes(), settings.memoryCacheBytes(), settings.home());
+    }
+    return openS3(effective, settings.embedded());
+  }
+
+  private static ContentStore openS3(Settings settings, boolean embedded) {
+    S3StoreConfig.Builder config = S3StoreConfig.builder()
+        .bucket(settings.bucket())
+        .prefix(settings.prefix())
+        .region(settings.region())
+        .pathStyle(settings.pathStyle());
+    if (settings.endpoint() != null) {
+      try {
+        config.endpoint(URI.create(settings.endpoint()));
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("invalid endpoint \"" + settings.endpoint() + "\": "
+            + e.getMessage());
+      }
+    }
+    if (embedded) {
+      // The embedded server does not check signatures; any key signs.
+      config.credentials(StaticCredentialsProvider.create(
+          AwsBasicCredentials.create("coffer", "coffer")));
+    } else if (settings.profile() != null) {
+      config.credentials(ProfileCredentialsProvider.create(settings.profile()));
+    }
+    ContentStore s3 = S3ContentStore.open(config.build());
+    if (!settings.cacheEnabled()) {
+      return s3;
+    }
+    return CachingStore.builder(s3)
+        .config(CacheConfig.builder()
+            .directory(settings.cacheDir())
+            .diskMaxBytes(settings.diskCacheBytes())
+            .memoryMaxBytes(settings.memoryCacheBytes())
+            .build())
+        .build();
+  }
+}

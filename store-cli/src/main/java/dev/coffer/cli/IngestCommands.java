@@ -1,0 +1,87 @@
+package dev.coffer.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.Status;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/** {@code coffer ingest ls|status|abort}: uncommitted writes. */
+@Command(name = "ingest", description = "List, inspect and abort uncommitted writes.",
+    subcommands = {IngestCommands.Ls.class, IngestCommands.StatusCommand.class,
+        IngestCommands.Abort.class})
+final class IngestCommands implements Runnable {
+
+  @picocli.CommandLine.Spec
+  picocli.CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    throw new picocli.CommandLine.ParameterException(spec.commandLine(),
+        "missing subcommand: ls, status or abort");
+  }
+
+  @Command(name = "ls", description = "List ingests, optionally filtered on ref.")
+  static final class Ls extends StoreCommand {
+    @Option(names = {"-f", "--filter"}, paramLabel = "FILTER", description = "e.g. 'ref~=^build'")
+    List<String> filters = new ArrayList<>();
+
+    @Override
+    ExitCode execute(ContentStore store, Settings settings) {
+      List<Status> all = new ArrayList<>(store.listStatuses(filters.toArray(String[]::new)));
+      all.sort((a, b) -> a.ref().compareTo(b.ref()));
+      if (json) {
+        ArrayNode array = JSON.createArrayNode();
+        all.forEach(s -> array.add(toJson(s)));
+        printJson(array);
+      } else {
+        all.forEach(s -> cli().out.println(s.ref() + "\t" + s.offset() + "\t" + s.total() + "\t"
+            + s.startedAt()));
+      }
+      return ExitCode.OK;
+    }
+  }
+
+  @Command(name = "status", description = "Show one ingest.")
+  static final class StatusCommand extends StoreCommand {
+    @Parameters(index = "0", paramLabel = "REF")
+    String ref;
+
+    @Override
+    ExitCode execute(ContentStore store, Settings settings) {
+      Status s = store.status(ref);
+      if (json) {
+        printJson(toJson(s));
+      } else {
+        var out = cli().out;
+        out.println("ref:       " + s.ref());
+        out.println("offset:    " + s.offset());
+        out.println("total:     " + s.total());
+        out.println("expected:  " + (s.expected() == null ? "" : s.expected()));
+        out.println("started:   " + s.startedAt());
+        out.println("updated:   " + s.updatedAt());
+      }
+      return ExitCode.OK;
+    }
+  }
+
+  @Command(name = "abort", description = "Cancel an ingest and remove what it stored.")
+  static final class Abort extends StoreCommand {
+    @Parameters(index = "0", paramLabel = "REF")
+    String ref;
+
+    @Override
+    ExitCode execute(ContentStore store, Settings settings) {
+      store.abort(ref);
+      if (json) {
+        printJson(JSON.createObjectNode().put("aborted", ref));
+      } else {
+        cli().out.println("aborted " + ref);
+      }
+      return ExitCode.OK;
+    }
+  }
+}

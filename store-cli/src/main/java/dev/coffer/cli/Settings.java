@@ -1,0 +1,145 @@
+package dev.coffer.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The CLI's resolved configuration. Each setting comes, highest first, from a flag, the environment,
+ * the config file, or the default.
+ *
+ * @param bucket the bucket; null selects the embedded server
+ * @param prefix the key prefix inside the bucket
+ * @param region the AWS region
+ * @param endpoint an endpoint override (LocalStack, S3-compatible servers); null for AWS
+ * @param pathStyle whether to address the bucket in the path
+ * @param profile the AWS profile for credentials; null for the default chain
+ * @param cacheDir the disk cache directory
+ * @param cacheEnabled whether the memory and disk cache tiers are used
+ * @param diskCacheBytes the disk tier's bound
+ * @param memoryCacheBytes the memory tier's bound
+ * @param home Coffer's own directory (embedded server data, default cache)
+ */
+record Settings(
+    String bucket,
+    String prefix,
+    String region,
+    String endpoint,
+    boolean pathStyle,
+    String profile,
+    Path cacheDir,
+    boolean cacheEnabled,
+    long diskCacheBytes,
+    long memoryCacheBytes,
+    Path home) {
+
+  static final String DEFAULT_REGION = "us-east-1";
+  static final long DEFAULT_DISK_CACHE_BYTES = 10L << 30;
+  static final long DEFAULT_MEMORY_CACHE_BYTES = 256L << 20;
+
+  boolean embedded() {
+    return bucket == null;
+  }
+
+  /** Values given on the command line; null where the flag was not given. */
+  record Flags(String configFile, String bucket, String prefix, String region, String endpoint,
+      Boolean pathStyle, String profile, String cacheDir, Boolean noCache) {}
+
+  /**
+   * Resolves the settings from flags, then {@code env}, then the config file (from the flag or
+   * {@code COFFER_CONFIG}), then defaults.
+   *
+   * @throws ConfigException naming the file or value that could not be used
+   */
+  static Settings resolve(Flags flags, Map<String, String> env) {
+    String configPath = first(flags.configFile(), env.get("COFFER_CONFIG"));
+    JsonNode file = configPath == null ? null : readConfig(Path.of(configPath));
+    Path home = Path.of(first(env.get("COFFER_HOME"),
+        Path.of(first(env.get("HOME"), System.getProperty("user.home")), ".coffer").toString()));
+    String bucket = first(flags.bucket(), env.get("COFFER_BUCKET"), text(file, "bucket"));
+    String prefix = java.util.Objects.requireNonNullElse(
+        first(flags.prefix(), env.get("COFFER_PREFIX"), text(file, "prefix")), "");
+    String region = first(flags.region(), env.get("AWS_REGION"), env.get("AWS_DEFAULT_REGION"),
+        text(file, "region"), DEFAULT_REGION);
+    String endpoint = first(flags.endpoint(), env.get("COFFER_ENDPOINT"), text(file, "endpoint"));
+    boolean pathStyle = Optional.ofNullable(flags.pathStyle())
+        .or(() -> Optional.ofNullable(bool(env.get("COFFER_PATH_STYLE"), "COFFER_PATH_STYLE")))
+        .or(() -> Optional.ofNullable(file == null || !file.hasNonNull("pathStyle")
+            ? null : file.get("pathStyle").asBoolean()))
+        .orElse(endpoint != null);
+    String profile = first(flags.profile(), env.get("AWS_PROFILE"), text(file, "profile"));
+    Path cacheDir = Path.of(first(flags.cacheDir(), env.get("COFFER_CACHE_DIR"),
+        text(file, "cacheDir"), home.resolve("cache").toString()));
+    boolean cacheEnabled = !Boolean.TRUE.equals(flags.noCache())
+        && !Boolean.TRUE.equals(bool(env.get("COFFER_NO_CACHE"), "COFFER_NO_CACHE"));
+    long disk = size(first(env.get("COFFER_CACHE_DISK_BYTES"), text(file, "cacheDiskBytes")),
+        DEFAULT_DISK_CACHE_BYTES, "COFFER_CACHE_DISK_BYTES");
+    long memory = size(first(env.get("COFFER_CACHE_MEMORY_BYTES"),
+        text(file, "cacheMemoryBytes")), DEFAULT_MEMORY_CACHE_BYTES, "COFFER_CACHE_MEMORY_BYTES");
+    if (prefix.startsWith("/")) {
+      throw new ConfigException("invalid prefix \"" + prefix + "\": must not start with /");
+    }
+    return new Settings(bucket, prefix, region, endpoint, pathStyle, profile, cacheDir,
+        cacheEnabled, disk, memory, home);
+  }
+
+  private static JsonNode readConfig(Path path) {
+    try {
+      JsonNode node = new ObjectMapper().readTree(Files.readAllBytes(path));
+      if (node == null || !node.isObject()) {
+        throw new ConfigException("invalid config file " + path + ": expected a JSON object");
+      }
+      // `terraform output -json` wraps a value as {"value": ..., "type": ...}; accept it too.
+      if (node.has("value") && node.get("value").isObject() && node.has("type")) {
+        node = node.get("value");
+      }
+      return node;
+    } catch (IOException e) {
+      throw new ConfigException("cannot read config file " + path + ": " + e.getMessage());
+    }
+  }
+
+  private static String text(JsonNode node, String field) {
+    if (node == null || !node.hasNonNull(field)) {
+      return null;
+    }
+    String value = node.get(field).asText();
+    return value.isEmpty() ? null : value;
+  }
+
+  @SafeVarargs
+  private static <T> T first(T... values) {
+    for (T v : values) {
+      if (v != null && !(v instanceof String s && s.isEmpty())) {
+        return v;
+      }
+    }
+    return null;
+  }
+
+  private static Boolean bool(String value, String name) {
+    if (value == null || value.isEmpty()) {
+      return null;
+    }
+    return switch (value.toLowerCase(java.util.Locale.ROOT)) {
+      case "1", "true", "yes", "on" -> true;
+      case "0", "false", "no", "off" -> false;
+      default -> throw new ConfigException("invalid " + name + " \"" + value + "\": expected true or false");
+    };
+  }
+
+  private static long size(String value, long defaultValue, String name) {
+    if (value == null) {
+      return defaultValue;
+    }
+    try {
+      return Sizes.parse(value);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("invalid " + name + " \"" + value + "\": " + e.getMessage());
+    }
+  }
+}

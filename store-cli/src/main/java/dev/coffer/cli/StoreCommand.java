@@ -1,0 +1,146 @@
+package dev.coffer.cli;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.Info;
+import dev.coffer.store.Status;
+import dev.coffer.store.StoreException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * The base of every command that works on a store: the store options, output mode, and the one place
+ * where failures become a single line on stderr and an exit code.
+ */
+abstract class StoreCommand implements Callable<Integer> {
+
+  static final ObjectMapper JSON = new ObjectMapper()
+      .enable(SerializationFeature.INDENT_OUTPUT);
+
+  @Spec
+  CommandSpec spec;
+
+  @Option(names = "--config", paramLabel = "FILE",
+      description = "JSON config file (the Terraform module's coffer_config_json output).")
+  String configFile;
+
+  @Option(names = "--bucket", description = "Bucket (default: the embedded server).")
+  String bucket;
+
+  @Option(names = "--prefix", description = "Key prefix inside the bucket.")
+  String prefix;
+
+  @Option(names = "--region", description = "AWS region.")
+  String region;
+
+  @Option(names = "--endpoint", paramLabel = "URL", description = "S3 endpoint override.")
+  String endpoint;
+
+  @Option(names = "--path-style", negatable = true, description = "Path-style bucket addressing.")
+  Boolean pathStyle;
+
+  @Option(names = "--profile", description = "AWS profile for credentials.")
+  String profile;
+
+  @Option(names = "--cache-dir", paramLabel = "DIR", description = "Disk cache directory.")
+  String cacheDir;
+
+  @Option(names = "--no-cache", description = "Read and write without the local cache.")
+  Boolean noCache;
+
+  @Option(names = "--json", description = "Machine-readable JSON output.")
+  boolean json;
+
+  @Option(names = {"-q", "--quiet"}, description = "No progress bars or summaries.")
+  boolean quiet;
+
+  @Option(names = "--debug", description = "Show stack traces of failures.")
+  boolean debug;
+
+  Coffer cli() {
+    return (Coffer) spec.root().userObject();
+  }
+
+  @Override
+  public final Integer call() {
+    Coffer cli = cli();
+    if (debug) {
+      // slf4j-simple reads a logger's level when the logger is created, so this precedes the store.
+      System.setProperty("org.slf4j.simpleLogger.log.dev.coffer", "debug");
+    }
+    try {
+      Settings settings = Settings.resolve(new Settings.Flags(configFile, bucket, prefix, region,
+          endpoint, pathStyle, profile, cacheDir, noCache), cli.env);
+      try (ContentStore store = cli.connector.open(settings, quiet ? nullStream() : cli.err)) {
+        return execute(store, settings).code;
+      }
+    } catch (StoreException e) {
+      return fail(ExitCode.of(e), e);
+    } catch (ConfigException e) {
+      return fail(ExitCode.CONFIG, e);
+    } catch (UncheckedIOException e) {
+      return fail(ExitCode.IO, e.getCause() == null ? e : e.getCause());
+    } catch (IOException e) {
+      return fail(ExitCode.IO, e);
+    } catch (RuntimeException e) {
+      return fail(ExitCode.FAILURE, e);
+    }
+  }
+
+  /** Runs the command on an open store. */
+  abstract ExitCode execute(ContentStore store, Settings settings) throws IOException;
+
+  private int fail(ExitCode code, Throwable e) {
+    Coffer cli = cli();
+    String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
+    cli.err.println("coffer " + spec.name() + ": " + message);
+    if (debug) {
+      e.printStackTrace(cli.err);
+    }
+    return code.code;
+  }
+
+  void printJson(Object value) {
+    try {
+      cli().out.println(JSON.writeValueAsString(value));
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  static ObjectNode toJson(Info info) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("digest", info.digest().toString());
+    node.put("size", info.size());
+    node.put("createdAt", info.createdAt().toString());
+    node.put("updatedAt", info.updatedAt().toString());
+    ObjectNode labels = node.putObject("labels");
+    info.labels().forEach(labels::put);
+    node.put("refCount", info.refCount());
+    var links = node.putArray("links");
+    info.links().forEach(d -> links.add(d.toString()));
+    return node;
+  }
+
+  static ObjectNode toJson(Status status) {
+    ObjectNode node = JSON.createObjectNode();
+    node.put("ref", status.ref());
+    node.put("offset", status.offset());
+    node.put("total", status.total());
+    node.put("expected", status.expected() == null ? null : status.expected().toString());
+    node.put("startedAt", status.startedAt().toString());
+    node.put("updatedAt", status.updatedAt().toString());
+    return node;
+  }
+
+  private static java.io.PrintStream nullStream() {
+    return new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
+  }
+}

@@ -1,0 +1,232 @@
+package dev.coffer.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.Content;
+import dev.coffer.store.Descriptor;
+import dev.coffer.store.Digest;
+import dev.coffer.store.Writer;
+import dev.coffer.store.memory.InMemoryStore;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Runs the CLI in-process over an in-memory store and checks outputs, stored bytes and exit codes. */
+class CofferCommandTest {
+
+  private final ContentStore store = InMemoryStore.create();
+  private final Map<String, String> env = new HashMap<>();
+  @TempDir
+  Path tmp;
+
+  record Result(int code, byte[] stdout, String stderr) {
+    String out() {
+      return new String(stdout, StandardCharsets.UTF_8);
+    }
+
+    JsonNode json() throws Exception {
+      return new ObjectMapper().readTree(stdout);
+    }
+  }
+
+  private Result run(byte[] stdin, String... args) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    env.putIfAbsent("HOME", tmp.toString());
+    int code = Coffer.run(args, new ByteArrayInputStream(stdin), new PrintStream(out, true),
+        new PrintStream(err, true), env, (settings, notices) -> store, false);
+    return new Result(code, out.toByteArray(), err.toString(StandardCharsets.UTF_8));
+  }
+
+  private Result run(String... args) {
+    return run(new byte[0], args);
+  }
+
+  @Test
+  void putFromStdinThenGetReturnsTheSameBytes() {
+    byte[] content = "hello coffer\n".getBytes(StandardCharsets.UTF_8);
+    Result put = run(content, "put", "-");
+    assertThat(put.code()).isZero();
+    assertThat(put.out().trim()).isEqualTo(Digest.of(content).toString());
+    assertThat(put.stderr()).contains("stored 13 B");
+
+    Result get = run("get", Digest.of(content).toString());
+    assertThat(get.code()).isZero();
+    assertThat(get.stdout()).isEqualTo(content);
+  }
+
+  @Test
+  void putOfAFileWithLabelsAndExpectedDigestThenGetToAFileAndARange() throws Exception {
+    byte[] content = new byte[3 * (1 << 20) + 17];
+    new Random(7).nextBytes(content);
+    Path file = tmp.resolve("artefact.bin");
+    Files.write(file, content);
+    Digest digest = Digest.of(content);
+
+    Result put = run("put", file.toString(), "--label", "team=ci", "-l", "kind=test",
+        "--expect", digest.toString(), "--json");
+    assertThat(put.code()).as(put.stderr()).isZero();
+    JsonNode json = put.json();
+    assertThat(json.get("digest").asText()).isEqualTo(digest.toString());
+    assertThat(json.get("size").asLong()).isEqualTo(content.length);
+    assertThat(json.get("stored").asBoolean()).isTrue();
+    assertThat(store.info(digest).labels()).containsEntry("team", "ci").containsEntry("kind", "test");
+
+    Path out = tmp.resolve("copy.bin");
+    assertThat(run("get", digest.toString(), "-o", out.toString()).code()).isZero();
+    assertThat(Files.readAllBytes(out)).isEqualTo(content);
+
+    Result range = run("get", digest.toString(), "--range", "10-19");
+    assertThat(range.stdout()).isEqualTo(java.util.Arrays.copyOfRange(content, 10, 20));
+    Result tail = run("get", digest.toString(), "--range", (content.length - 5) + "-");
+    assertThat(tail.stdout()).isEqualTo(
+        java.util.Arrays.copyOfRange(content, content.length - 5, content.length));
+
+    Result again = run("put", file.toString(), "--json");
+    assertThat(again.code()).isZero();
+    assertThat(again.json().get("stored").asBoolean()).isFalse();
+  }
+
+  @Test
+  void putWithTheWrongExpectedDigestFailsWithFailedPreconditionAndStoresNothing() {
+    Digest wrong = Digest.of("other".getBytes(StandardCharsets.UTF_8));
+    Result put = run("abc".getBytes(StandardCharsets.UTF_8), "put", "--expect", wrong.toString(),
+        "--ref", "r1");
+    assertThat(put.code()).isEqualTo(ExitCode.FAILED_PRECONDITION.code);
+    assertThat(put.stderr()).contains("unexpected commit digest").doesNotContain("\tat ");
+    java.util.List<Digest> all = new java.util.ArrayList<>();
+    store.walk(i -> all.add(i.digest()));
+    assertThat(all).isEmpty();
+  }
+
+  @Test
+  void lsFiltersByLabelAndPrintsJson() throws Exception {
+    Digest a = put("a", Map.of("team", "ci"));
+    Digest b = put("b", Map.of("team", "web"));
+    put("c", Map.of());
+
+    Result ls = run("ls", "--filter", "labels.team==ci", "--json");
+    assertThat(ls.code()).isZero();
+    JsonNode array = ls.json();
+    assertThat(array).hasSize(1);
+    assertThat(array.get(0).get("digest").asText()).isEqualTo(a.toString());
+
+    Result either = run("ls", "-f", "labels.team==ci", "-f", "labels.team==web");
+    assertThat(either.out().lines()).hasSize(2).anyMatch(l -> l.startsWith(b.toString()));
+    assertThat(run("ls").out().lines()).hasSize(3);
+  }
+
+  @Test
+  void labelSetsAndRemovesLabels() throws Exception {
+    Digest a = put("a", Map.of("keep", "1", "drop", "2"));
+    Result label = run("label", a.toString(), "new=3", "--remove", "drop", "--json");
+    assertThat(label.code()).as(label.stderr()).isZero();
+    assertThat(store.info(a).labels()).containsOnly(Map.entry("keep", "1"), Map.entry("new", "3"));
+    assertThat(label.json().get("labels").get("new").asText()).isEqualTo("3");
+  }
+
+  @Test
+  void refDerefLinkUnlinkAndRm() throws Exception {
+    Digest manifest = putReferenced("manifest");
+    Digest layer = putReferenced("layer");
+
+    assertThat(run("ref", layer.toString()).out()).contains("\t2");
+    assertThat(run("link", manifest.toString(), layer.toString()).code()).isZero();
+    assertThat(store.info(manifest).links()).containsExactly(layer);
+    assertThat(store.info(layer).refCount()).isEqualTo(2);
+
+    Result unlink = run("unlink", manifest.toString(), layer.toString(), "--json");
+    assertThat(unlink.code()).isZero();
+    assertThat(store.info(layer).refCount()).isEqualTo(1);
+
+    Result deref = run("deref", layer.toString(), "--json");
+    assertThat(deref.json().get("removed").asBoolean()).isTrue();
+    assertThat(run("info", layer.toString()).code()).isEqualTo(ExitCode.NOT_FOUND.code);
+
+    assertThat(run("rm", manifest.toString()).code()).isZero();
+    assertThat(run("info", manifest.toString()).code()).isEqualTo(ExitCode.NOT_FOUND.code);
+  }
+
+  @Test
+  void ingestLsStatusAndAbort() throws Exception {
+    Writer writer = store.writer("build-42", Descriptor.UNKNOWN);
+    writer.write(new byte[100]);
+    writer.close();
+
+    Result ls = run("ingest", "ls", "--filter", "ref~=^build-", "--json");
+    assertThat(ls.code()).isZero();
+    assertThat(ls.json()).hasSize(1);
+    assertThat(ls.json().get(0).get("offset").asLong()).isEqualTo(100);
+    assertThat(run("ingest", "status", "build-42").out()).contains("offset:    100");
+
+    assertThat(run("ingest", "abort", "build-42").code()).isZero();
+    assertThat(store.listStatuses()).isEmpty();
+    assertThat(run("ingest", "abort", "build-42").code()).isEqualTo(ExitCode.NOT_FOUND.code);
+  }
+
+  @Test
+  void errorsAreOneLineWithADistinctExitCode() {
+    Result notFound = run("get", Digest.of(new byte[] {1}).toString());
+    assertThat(notFound.code()).isEqualTo(ExitCode.NOT_FOUND.code);
+    assertThat(notFound.stderr().lines()).hasSize(1);
+    assertThat(notFound.stderr()).contains(Digest.of(new byte[] {1}).toString());
+
+    Result invalid = run("info", "sha256:nothex");
+    assertThat(invalid.code()).isEqualTo(ExitCode.INVALID_ARGUMENT.code);
+    assertThat(invalid.stderr()).contains("sha256:nothex").doesNotContain("Exception");
+
+    Result badFilter = run("ls", "--filter", "labels.\"unterminated");
+    assertThat(badFilter.code()).isEqualTo(ExitCode.INVALID_ARGUMENT.code);
+    assertThat(badFilter.stderr()).contains("invalid filter");
+
+    Result debug = run("info", "sha256:nothex", "--debug");
+    assertThat(debug.stderr()).contains("InvalidArgumentException");
+
+    assertThat(run("no-such-command").code()).isEqualTo(ExitCode.USAGE.code);
+    assertThat(run("get", "sha256:" + "0".repeat(64), "--range", "9-1").code())
+        .isEqualTo(ExitCode.NOT_FOUND.code);
+  }
+
+  @Test
+  void helpListsTheExitCodes() {
+    Result help = run("--help");
+    assertThat(help.code()).isZero();
+    assertThat(help.out()).contains("Exit codes:").contains(" 4  not found")
+        .contains("put").contains("ingest");
+  }
+
+  @Test
+  void configFileIsReadAndMalformedConfigIsAConfigError() throws Exception {
+    Path config = tmp.resolve("coffer.json");
+    Files.writeString(config, "{ not json");
+    Result bad = run("ls", "--config", config.toString());
+    assertThat(bad.code()).isEqualTo(ExitCode.CONFIG.code);
+    assertThat(bad.stderr()).contains(config.toString());
+  }
+
+  private Digest put(String text, Map<String, String> labels) {
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    Content.writeBlob(store, "ref-" + text, new ByteArrayInputStream(bytes),
+        Descriptor.of(Digest.of(bytes), bytes.length), labels);
+    return Digest.of(bytes);
+  }
+
+  private Digest putReferenced(String text) {
+    byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+    try (Writer w = store.writer("ref-" + text, Descriptor.UNKNOWN)) {
+      w.write(bytes);
+      return w.commitAndRef(bytes.length, null, Map.of()).digest();
+    }
+  }
+}

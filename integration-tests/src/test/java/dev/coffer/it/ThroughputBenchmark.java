@@ -174,8 +174,8 @@ public final class ThroughputBenchmark {
       parts.add(CompletableFuture.supplyAsync(() -> {
         try {
           String etag = client.uploadPart(b -> b.bucket(bucket).key(key).uploadId(id)
-              .partNumber(number).contentLength((long) length), RequestBody.fromByteBuffer(ByteBuffer.wrap(bytes, from,
-              length))).eTag();
+              .partNumber(number).contentLength((long) length),
+              RequestBody.fromByteBuffer(ByteBuffer.wrap(bytes, from, length))).eTag();
           return CompletedPart.builder().partNumber(number).eTag(etag).build();
         } finally {
           inFlight.release();

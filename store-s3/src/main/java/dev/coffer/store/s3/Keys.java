@@ -12,10 +12,12 @@ import java.util.HexFormat;
  * P/blobs/&lt;alg&gt;/&lt;hex&gt;              committed content, immutable
  * P/index/&lt;alg&gt;/&lt;hex&gt;              the blob's index record (JSON), the truth about it
  * P/ingest/&lt;sha256(ref)&gt;/state      the ingest record (JSON) with the ref's lease
- * P/ingest/&lt;sha256(ref)&gt;/data/&lt;n&gt;-&lt;w&gt; generation n of the ingest's bytes (the readable
- *                                   partial), written by writer w
+ * P/ingest/&lt;sha256(ref)&gt;/data/&lt;n&gt;-&lt;w&gt;
+ *                                   generation n of the ingest's bytes (the readable partial),
+ *                                   written by writer w
  * </pre>
- * Refs are hashed because they may hold any character, and so that every ref has a key of one length.
+ * Refs are hashed because they may hold any character, and so that every ref has a key of one
+ * length.
  */
 final class Keys {
   private final String prefix;

@@ -44,10 +44,11 @@ import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 
 /**
  * The S3 requests the store makes, on one bucket. The control client carries small records and
- * metadata requests; the bulk client carries parts, part copies and ranged reads. This class is also
- * the one place where SDK exceptions become the store's: {@link #translate}. Transport failures,
- * throttling and 409 conflicts have been retried by the SDK's retry strategy before they get here; a
- * 412 of a conditional request is an answer, returned as null by the methods that make one.
+ * metadata requests; the bulk client carries parts, part copies and ranged reads. This class is
+ * also the one place where SDK exceptions become the store's: {@link #translate}. Transport
+ * failures, throttling and 409 conflicts have been retried by the SDK's retry strategy before they
+ * get here; a 412 of a conditional request is an answer, returned as null by the methods that make
+ * one.
  *
  * <p>Thread-safe.
  */
@@ -117,11 +118,12 @@ final class S3Objects {
    * @param tags tags to set with the object, or empty
    * @return the new ETag, or null if the key holds an object
    */
-  String putIfAbsent(String key, byte[] bytes, int length, byte[] sha256, Map<String, String> tags) {
+  String putIfAbsent(String key, byte[] bytes, int length, byte[] sha256,
+      Map<String, String> tags) {
     return put(key, bytes, length, sha256, tags, "*", null);
   }
 
-  /** Replaces the object only if it still has {@code etag}; returns the new ETag, or null on 412. */
+  /** Replaces the object only if it still has {@code etag}; the new ETag, or null on 412. */
   String putIfMatch(String key, byte[] bytes, String etag) {
     return put(key, bytes, bytes.length, null, Map.of(), null, etag);
   }
@@ -199,8 +201,8 @@ final class S3Objects {
 
   /**
    * Starts a multipart upload; returns its id. With {@code checksummed} (and the SHA-256 checksum
-   * mode) every part must carry its SHA-256, so an upload that will hold UploadPartCopy parts, whose
-   * responses carry none, is started without.
+   * mode) every part must carry its SHA-256, so an upload that will hold UploadPartCopy parts,
+   * whose responses carry none, is started without.
    */
   String createUpload(String key, boolean checksummed) {
     CreateMultipartUploadRequest.Builder request =
@@ -216,8 +218,8 @@ final class S3Objects {
   }
 
   /**
-   * Uploads {@code length} bytes of {@code buffer} as one part, on the bulk client, with its SHA-256
-   * if the upload was started {@code checksummed}.
+   * Uploads {@code length} bytes of {@code buffer} as one part, on the bulk client, with its
+   * SHA-256 if the upload was started {@code checksummed}.
    */
   CompletableFuture<CompletedPart> uploadPart(String key, String uploadId, int partNumber,
       byte[] buffer, int length, boolean checksummed) {
@@ -235,7 +237,7 @@ final class S3Objects {
             .checksumSHA256(sent).build());
   }
 
-  /** Copies bytes {@code first..last} (inclusive) of {@code source} as one part, on the bulk client. */
+  /** Copies bytes {@code first..last} (inclusive) of {@code source} as one part (bulk client). */
   CompletableFuture<CompletedPart> uploadPartCopy(String source, String key, String uploadId,
       int partNumber, long first, long last) {
     return bulk.uploadPartCopy(b -> b.sourceBucket(bucket).sourceKey(source)

@@ -447,7 +447,8 @@ final class S3Store implements ContentStore {
   /** The record of {@code digest}, or null. */
   IndexRecord record(Digest digest) {
     S3Objects.Fetched fetched = objects.get(keys.index(digest));
-    return fetched == null ? null : Json.read(fetched.bytes(), IndexRecord.class, digest.toString());
+    return fetched == null ? null
+        : Json.read(fetched.bytes(), IndexRecord.class, digest.toString());
   }
 
   IndexRecord liveRecord(Digest digest) {

@@ -93,7 +93,7 @@ public final class S3StoreConfig {
 
   /** Which checksums requests carry. */
   public enum ChecksumMode {
-    /** Every part and small object carries its SHA-256, which S3 verifies (end-to-end integrity). */
+    /** Every part and small object carries its SHA-256, which S3 verifies (end to end). */
     SHA256,
     /** Only checksums an operation requires; for S3-compatible servers that reject others. */
     WHEN_REQUIRED

@@ -1,5 +1,6 @@
 package dev.coffer.store.s3;
 
+import dev.coffer.store.AbortedException;
 import dev.coffer.store.AlreadyExistsException;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
@@ -29,6 +30,8 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.Part;
 
@@ -45,6 +48,7 @@ import software.amazon.awssdk.services.s3.model.Part;
  * the next part. The ref's lease is renewed in the background while the writer is open.
  */
 final class S3Writer implements Writer {
+  private static final Logger LOG = LoggerFactory.getLogger(S3Writer.class);
   private final S3Store store;
   private final S3Objects objects;
   private final String ref;
@@ -68,7 +72,7 @@ final class S3Writer implements Writer {
   /** Whether the bytes differ from those the ingest record names. */
   private boolean dirty;
 
-  /** A durable object holding the first {@code prefixLength} bytes, copied server-side into parts. */
+  /** A durable object of the first {@code prefixLength} bytes, copied server-side into parts. */
   private String prefixKey;
   private long prefixLength;
 
@@ -102,7 +106,7 @@ final class S3Writer implements Writer {
 
   // ---- opening and resuming
 
-  void open(dev.coffer.store.Descriptor descriptor) {
+  void open(Descriptor descriptor) {
     for (int attempt = 0; ; attempt++) {
       long now = store.now();
       IngestRecord fresh = IngestRecord.start(ref, descriptor.size(), descriptor.digest(), now,
@@ -207,7 +211,7 @@ final class S3Writer implements Writer {
     }
     boolean small = offset < S3Store.minPart();
     if (hasher == null || (small && bytes == null)) {
-      // Another process paused this ingest: read its bytes once, as a local store re-reads its file.
+      // Another process paused this ingest: read its bytes once, as containerd re-reads a file.
       hasher = algorithm.newHasher();
       ByteArrayOutputStream copy = small ? new ByteArrayOutputStream((int) offset) : null;
       long read;
@@ -243,8 +247,7 @@ final class S3Writer implements Writer {
         updateRecord(r -> r.withLease(owner, store.now() + leaseNanos));
       } catch (StoreException e) {
         // Lost or unreachable: the next write or commit reports it.
-        org.slf4j.LoggerFactory.getLogger(S3Writer.class)
-            .debug("renewing the lease on ref \"{}\" failed", ref, e);
+        LOG.debug("renewing the lease on ref \"{}\" failed", ref, e);
       }
     }
   }
@@ -298,8 +301,7 @@ final class S3Writer implements Writer {
       bufferPermits.acquire();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new dev.coffer.store.AbortedException("interrupted while writing ref \"" + ref + "\"",
-          e);
+      throw new AbortedException("interrupted while writing ref \"" + ref + "\"", e);
     }
     byte[] spare = spareBuffers.poll();
     buffer = spare != null ? spare : new byte[partSize];

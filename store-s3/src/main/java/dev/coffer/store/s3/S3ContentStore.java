@@ -4,11 +4,13 @@ import dev.coffer.store.ContentStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.TimeUnit;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
+import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
@@ -93,8 +95,18 @@ public final class S3ContentStore {
       }
       S3AsyncClient bulk = bulkClient;
       if (bulk == null) {
-        bulk = S3ContentStore.bulkClient(config);
+        SdkEventLoopGroup loop = null;
+        if (config.transfer() == S3StoreConfig.Transfer.JAVA_ASYNC) {
+          // The store owns the event loop so that close() ends it at once: the SDK would shut its
+          // own down with Netty's two-second quiet period, which every CLI command would wait out.
+          loop = SdkEventLoopGroup.builder().build();
+        }
+        bulk = S3ContentStore.bulkClient(config, loop);
         owned.add(bulk);
+        if (loop != null) {
+          var group = loop.eventLoopGroup();
+          owned.add(() -> group.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly());
+        }
       }
       S3Objects objects = new S3Objects(control, bulk, config.bucket(),
           config.checksumMode() == S3StoreConfig.ChecksumMode.SHA256);
@@ -135,8 +147,11 @@ public final class S3ContentStore {
         .build();
   }
 
-  /** The asynchronous client a store builds for bulk bytes, as the configuration names. */
-  static S3AsyncClient bulkClient(S3StoreConfig config) {
+  /**
+   * The asynchronous client a store builds for bulk bytes, as the configuration names; the Netty
+   * client runs on {@code loop}, which the caller shuts down after closing the client.
+   */
+  static S3AsyncClient bulkClient(S3StoreConfig config, SdkEventLoopGroup loop) {
     if (config.transfer() == S3StoreConfig.Transfer.CRT) {
       S3CrtAsyncClientBuilder builder = S3AsyncClient.crtBuilder()
           .region(Region.of(config.region()))
@@ -151,7 +166,8 @@ public final class S3ContentStore {
       return builder.build();
     }
     return common(S3AsyncClient.builder(), config)
-        .httpClientBuilder(NettyNioAsyncHttpClient.builder().maxConcurrency(64))
+        .httpClientBuilder(NettyNioAsyncHttpClient.builder().maxConcurrency(64)
+            .eventLoopGroup(loop))
         .build();
   }
 

@@ -438,17 +438,8 @@ final class Commands {
       Digest f = Digest.parse(from);
       Digest t = Digest.parse(to);
       store.link(t, f);
-      report(store, f, "linked");
+      reportLinks(this, store, f, "linked");
       return ExitCode.OK;
-    }
-
-    void report(ContentStore store, Digest f, String what) {
-      Info info = store.info(f);
-      if (json) {
-        printJson(toJson(info));
-      } else {
-        cli().out.println(what + " " + f + " -> " + info.links());
-      }
     }
   }
 
@@ -465,13 +456,18 @@ final class Commands {
       Digest f = Digest.parse(from);
       Digest t = Digest.parse(to);
       store.unlink(t, f);
-      Info info = store.info(f);
-      if (json) {
-        printJson(toJson(info));
-      } else {
-        cli().out.println("unlinked " + f + " -> " + info.links());
-      }
+      reportLinks(this, store, f, "unlinked");
       return ExitCode.OK;
+    }
+  }
+
+  /** Prints the links of {@code from} after a link or unlink. */
+  static void reportLinks(StoreCommand command, ContentStore store, Digest from, String what) {
+    Info info = store.info(from);
+    if (command.json) {
+      command.printJson(StoreCommand.toJson(info));
+    } else {
+      command.cli().out.println(what + " " + from + " -> " + info.links());
     }
   }
 

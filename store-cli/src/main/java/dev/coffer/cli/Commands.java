@@ -184,10 +184,14 @@ final class Commands {
         Path temp = null;
         MessageDigest hasher = range == null ? d.algorithm().newHasher() : null;
         OutputStream out;
-        if (target != null) {
+        if (target != null && (Files.notExists(target) || Files.isRegularFile(target))) {
+          // A file appears whole or not at all: write beside it, then rename over it.
           Path dir = target.toAbsolutePath().getParent();
           temp = Files.createTempFile(dir, "." + target.getFileName(), ".part");
           out = Files.newOutputStream(temp);
+        } else if (target != null) {
+          // A device or a pipe (say /dev/null) is written in place, never replaced.
+          out = Files.newOutputStream(target, StandardOpenOption.WRITE);
         } else {
           out = cli().out;
         }
@@ -224,8 +228,10 @@ final class Commands {
             temp = null;
           }
         } finally {
-          if (temp != null) {
+          if (target != null) {
             out.close();
+          }
+          if (temp != null) {
             Files.deleteIfExists(temp);
           }
         }

@@ -99,6 +99,28 @@ class CofferCommandTest {
   }
 
   @Test
+  void getToAPipeWritesIntoItAndNeverReplacesIt() throws Exception {
+    byte[] content = "through a pipe".getBytes(StandardCharsets.UTF_8);
+    Digest digest = put("through a pipe", Map.of());
+    Path fifo = tmp.resolve("fifo");
+    assertThat(new ProcessBuilder("mkfifo", fifo.toString()).start().waitFor()).isZero();
+    java.util.concurrent.CompletableFuture<byte[]> drained =
+        java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+          try {
+            return Files.readAllBytes(fifo);
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
+    Result get = run("get", digest.toString(), "-o", fifo.toString());
+    assertThat(get.code()).as(get.stderr()).isZero();
+    assertThat(drained.get(30, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo(content);
+    assertThat(Files.isRegularFile(fifo, java.nio.file.LinkOption.NOFOLLOW_LINKS)).isFalse();
+    assertThat(Files.readAttributes(fifo, java.nio.file.attribute.BasicFileAttributes.class).isOther())
+        .as("still a pipe").isTrue();
+  }
+
+  @Test
   void putWithTheWrongExpectedDigestFailsWithFailedPreconditionAndStoresNothing() {
     Digest wrong = Digest.of("other".getBytes(StandardCharsets.UTF_8));
     Result put = run("abc".getBytes(StandardCharsets.UTF_8), "put", "--expect", wrong.toString(),

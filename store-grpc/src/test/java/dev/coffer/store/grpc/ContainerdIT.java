@@ -46,7 +46,7 @@ import org.junit.jupiter.api.TestMethodOrder;
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class ContainerdIT {
+public class ContainerdIT {
 
   private static final Duration COMMAND_TIMEOUT = Duration.ofMinutes(2);
   private static final String IMAGE_BASE = "docker.io/coffer/e2e";
@@ -54,7 +54,7 @@ class ContainerdIT {
 
   private Path dir;
   private ContentStore store;
-  private ContentServer server;
+  private AutoCloseable server;
   private Path cofferSocket;
   private final List<Process> daemons = new ArrayList<>();
   private Path hostA;
@@ -66,9 +66,25 @@ class ContainerdIT {
   private OciImage image;
   private Digest onlyOnBDigest;
 
-  /** The store containerd uses through Coffer; override to run the same checks on another one. */
+  /** The 64 MiB layer of the throughput step, and how long containerd took to read it. */
+  protected Digest layerDigest;
+  protected long containerdReadNanos;
+
+  /**
+   * The store the checks inspect, which containerd uses through Coffer; override to run the same
+   * checks on another one.
+   */
   protected ContentStore createStore() {
     return InMemoryStore.create();
+  }
+
+  /**
+   * Starts the Coffer server containerd talks to on {@code socket}, over {@code store} or over the
+   * same data; the default serves {@code store} in this JVM.
+   */
+  protected AutoCloseable startServer(ContentStore store, Path socket) throws Exception {
+    return ContentServer.builder(store).unixSocket(socket)
+        .shutdownGrace(Duration.ofSeconds(2)).build().start();
   }
 
   @BeforeAll
@@ -77,13 +93,12 @@ class ContainerdIT {
     dir = Files.createTempDirectory("coffer-containerd");
     store = createStore();
     cofferSocket = dir.resolve("coffer.sock");
-    server = ContentServer.builder(store).unixSocket(cofferSocket)
-        .shutdownGrace(Duration.ofSeconds(2)).build().start();
+    server = startServer(store, cofferSocket);
     hostA = startContainerd("a");
   }
 
   @AfterAll
-  void stop() throws IOException {
+  void stop() throws Exception {
     for (Process daemon : daemons) {
       stopProcess(daemon);
     }
@@ -220,6 +235,8 @@ class ContainerdIT {
     long t1 = System.nanoTime();
     ctr(hostA).discardStdout().run("content", "get", d.toString());
     long containerdNanos = System.nanoTime() - t1;
+    layerDigest = d;
+    containerdReadNanos = containerdNanos;
 
     long t2 = System.nanoTime();
     long direct = 0;

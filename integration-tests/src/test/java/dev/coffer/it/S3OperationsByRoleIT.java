@@ -122,11 +122,14 @@ class S3OperationsByRoleIT {
 
   private void writerWorkload(byte[] small, byte[] large) throws Exception {
     ContentStore w1 = store(writer, b -> b);
-    // A second build host, with the threshold lowered so that its commits copy in parts.
+    // A second build host, with the threshold lowered so that its commits copy in parts. One part
+    // copy at a time, so that the injected failure of one leaves none in flight: S3Mock has lost
+    // the object of a later upload to the same key when a part copy of an aborted one was still
+    // running (seen once, under load).
     Fault copyFault = new Fault(r -> r instanceof UploadPartCopyRequest copy
         && copy.destinationKey().startsWith(prefix + "blobs/"));
-    ContentStore w2 = store(writer, b -> b.multipartCopyThreshold(5 * MIB).copyPartSize(5 * MIB),
-        copyFault);
+    ContentStore w2 = store(writer, b -> b.multipartCopyThreshold(5 * MIB).copyPartSize(5 * MIB)
+        .copyConcurrency(1), copyFault);
     Digest smallDigest = Digest.of(small);
     Digest largeDigest = Digest.of(large);
 
@@ -195,7 +198,7 @@ class S3OperationsByRoleIT {
           try (Writer again = w2.writer("copy-fails", Descriptor.UNKNOWN)) {
             again.commit(failing.length, failingDigest, null);
           }
-          assertThat(w1.info(failingDigest).size()).isEqualTo(failing.length);
+          assertThat(Content.readBlob(w1, Descriptor.of(failingDigest))).isEqualTo(failing);
         });
 
     crashedHostWorkload(w1);

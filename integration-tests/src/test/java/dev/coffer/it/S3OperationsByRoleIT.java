@@ -50,7 +50,6 @@ import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
-import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.UploadPartCopyRequest;
 
 /**
@@ -401,12 +400,7 @@ class S3OperationsByRoleIT {
   }
 
   private boolean exists(String key) {
-    try {
-      plain.headObject(b -> b.bucket(bucket).key(key));
-      return true;
-    } catch (NoSuchKeyException e) {
-      return false;
-    }
+    return s3.exists(bucket, key);
   }
 
   /** Waits until S3 lists {@code parts} uploaded parts under the store's ingests. */

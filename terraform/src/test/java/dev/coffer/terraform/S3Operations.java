@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.regex.Pattern;
 
 /**
  * The S3 operations the store was seen to perform in each role, as the integration tests record
@@ -52,6 +53,8 @@ final class S3Operations {
       entry("GetObjectTagging", Set.of("s3:GetObjectTagging")),
       entry("PutObjectTagging", Set.of("s3:PutObjectTagging")));
 
+  private static final Pattern QUOTED = Pattern.compile("`([^`]+)`");
+
   private S3Operations() {}
 
   /** The recorded operations, {@code {role → {scope → operations}}}. */
@@ -86,7 +89,7 @@ final class S3Operations {
 
   /** Operations named in {@code cell}: every backquoted word. */
   static List<String> quoted(String cell) {
-    return java.util.regex.Pattern.compile("`([^`]+)`").matcher(cell).results()
+    return QUOTED.matcher(cell).results()
         .map(m -> m.group(1)).toList();
   }
 }

@@ -4,8 +4,10 @@
 #   blobs  - on <prefix>blobs/*  (committed content, immutable; tags mirror refs and state)
 #   index  - on <prefix>index/*  (index records, compare-and-swap with If-Match)
 #   ingest - on <prefix>ingest/* (ingest records and the multipart upload of each ref)
-# These lists are the contract checked against the operations the store really sends; keep them literal.
+# These lists are exactly the IAM actions of the S3 operations the store is recorded performing in each
+# role (integration-tests S3OperationsByRoleIT, compared by the build); keep them literal.
 locals {
+  # info, readerAt and walk.
   reader_actions = {
     list   = ["s3:ListBucket"]
     bucket = []
@@ -14,21 +16,23 @@ locals {
     ingest = []
   }
 
-  # Build hosts: ingest, commit, label and count references. A blob is only ever marked deleting by
-  # a writer (a compare-and-swap of its index record); removing objects is left to the admin role.
+  # Build hosts: ingest, resume, commit, abort, label, count references, link, and read. A blob is only
+  # ever marked deleting by a writer (a compare-and-swap of its index record); removing objects is left
+  # to the admin role. AbortMultipartUpload on blobs ends a failed multipart copy of a large blob.
   writer_actions = {
     list   = ["s3:ListBucket"]
-    bucket = ["s3:ListBucketMultipartUploads"]
-    blobs  = ["s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"]
+    bucket = []
+    blobs  = ["s3:GetObject", "s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"]
     index  = ["s3:GetObject", "s3:PutObject"]
     ingest = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
   }
 
-  # Garbage collection and fsck: purge blobs and their index records, reconcile tags, abort stale ingests.
+  # A writer that also runs gc and fsck: purge blobs and their index records, remove abandoned ingests
+  # and abort the uploads no ingest names, repair links.
   admin_actions = {
     list   = ["s3:ListBucket"]
     bucket = ["s3:ListBucketMultipartUploads"]
-    blobs  = ["s3:GetObject", "s3:PutObject", "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:DeleteObject"]
+    blobs  = ["s3:GetObject", "s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload", "s3:DeleteObject"]
     index  = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
     ingest = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
   }

@@ -25,6 +25,7 @@ import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3BaseClientBuilder;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
  * One S3Mock server per test JVM, started on first use as a child {@code java -jar} process on free
@@ -155,6 +156,16 @@ public final class S3Mock {
         .toLowerCase(Locale.ROOT);
     admin.createBucket(b -> b.bucket(bucket));
     return bucket;
+  }
+
+  /** Whether {@code bucket} holds an object at {@code key}. */
+  public boolean exists(String bucket, String key) {
+    try {
+      admin.headObject(b -> b.bucket(bucket).key(key));
+      return true;
+    } catch (NoSuchKeyException e) {
+      return false;
+    }
   }
 
   /** A fresh random key prefix, ending in {@code /}. */

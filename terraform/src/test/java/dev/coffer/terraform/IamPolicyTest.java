@@ -3,10 +3,13 @@ package dev.coffer.terraform;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.IOException;
+import java.nio.file.Files;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -15,37 +18,14 @@ import org.junit.jupiter.api.Test;
  * The reader, writer and admin action sets, as parsed from the module's locals, and the policy documents
  * built from them.
  *
- * <p>The expected sets below are written by hand from the store's design (which S3 call touches which
- * part of the key layout). They are meant to be replaced by the operations the integration tests record
- * against a real S3 server, so that a policy can neither miss an action the store calls nor grant one
- * it never uses.
+ * <p>The sets must be exactly the IAM actions of the S3 operations the store was seen to perform in each
+ * role against a real S3 server ({@link S3Operations}): a policy may neither miss an action the store
+ * calls nor grant one it never uses.
  */
 class IamPolicyTest {
 
   static final List<String> SCOPES = List.of("list", "bucket", "blobs", "index", "ingest");
-
-  private static final Map<String, Map<String, Set<String>>> EXPECTED = Map.of(
-      "reader", Map.of(
-          "list", Set.of("s3:ListBucket"),
-          "bucket", Set.of(),
-          "blobs", Set.of("s3:GetObject"),
-          "index", Set.of("s3:GetObject"),
-          "ingest", Set.of()),
-      "writer", Map.of(
-          "list", Set.of("s3:ListBucket"),
-          "bucket", Set.of("s3:ListBucketMultipartUploads"),
-          "blobs", Set.of("s3:GetObject", "s3:PutObject", "s3:PutObjectTagging"),
-          "index", Set.of("s3:GetObject", "s3:PutObject"),
-          "ingest", Set.of("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload",
-              "s3:ListMultipartUploadParts")),
-      "admin", Map.of(
-          "list", Set.of("s3:ListBucket"),
-          "bucket", Set.of("s3:ListBucketMultipartUploads"),
-          "blobs", Set.of("s3:GetObject", "s3:PutObject", "s3:GetObjectTagging", "s3:PutObjectTagging",
-              "s3:DeleteObject"),
-          "index", Set.of("s3:GetObject", "s3:PutObject", "s3:DeleteObject"),
-          "ingest", Set.of("s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload",
-              "s3:ListMultipartUploadParts")));
+  static final List<String> ROLES = List.of("reader", "writer", "admin");
 
   private static final String BUCKET_ARN = "arn:aws:s3:::farm-blobs";
 
@@ -73,10 +53,44 @@ class IamPolicyTest {
   }
 
   @Test
-  void eachRoleGrantsExactlyTheExpectedActions() {
-    for (String role : EXPECTED.keySet()) {
-      assertThat(actions(module, role)).as(role).containsOnlyKeys(SCOPES).isEqualTo(EXPECTED.get(role));
+  void eachRoleGrantsExactlyTheActionsOfTheOperationsRecordedForIt() throws IOException {
+    Map<String, Map<String, Set<String>>> recorded = S3Operations.recordedActions();
+    assertThat(recorded).as("roles recorded in " + S3Operations.RECORDING).containsOnlyKeys(ROLES);
+    List<String> differences = new ArrayList<>();
+    for (String role : ROLES) {
+      Map<String, Set<String>> granted = actions(module, role);
+      assertThat(granted).as(role + "_actions").containsOnlyKeys(SCOPES);
+      assertThat(recorded.get(role)).as(role + " recorded").containsOnlyKeys(SCOPES);
+      for (String scope : SCOPES) {
+        Set<String> missing = new TreeSet<>(recorded.get(role).get(scope));
+        missing.removeAll(granted.get(scope));
+        Set<String> extra = new TreeSet<>(granted.get(scope));
+        extra.removeAll(recorded.get(role).get(scope));
+        if (!missing.isEmpty() || !extra.isEmpty()) {
+          differences.add(role + "_actions." + scope + ": missing " + missing + ", never used " + extra);
+        }
+      }
     }
+    assertThat(differences).as("iam.tf against the operations recorded in " + S3Operations.RECORDING)
+        .isEmpty();
+  }
+
+  @Test
+  void theReadmeMapsOperationsToActionsAsTheTestDoes() throws IOException {
+    List<String> lines = Files.readAllLines(Layout.README);
+    int table = lines.indexOf(lines.stream().filter(l -> l.startsWith("S3 operations map to IAM actions"))
+        .findFirst().orElseThrow());
+    Map<String, Set<String>> readme = new TreeMap<>();
+    for (String line : lines.subList(table + 1, lines.size())) {
+      if (line.startsWith("| `")) {
+        String[] cells = line.split("\\|");
+        Set<String> actions = new TreeSet<>(S3Operations.quoted(cells[2]));
+        S3Operations.quoted(cells[1]).forEach(operation -> readme.put(operation, actions));
+      } else if (!readme.isEmpty()) {
+        break;
+      }
+    }
+    assertThat(readme).isEqualTo(new TreeMap<>(S3Operations.IAM_ACTIONS));
   }
 
   @Test

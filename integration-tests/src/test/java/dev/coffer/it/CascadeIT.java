@@ -11,10 +11,7 @@ import dev.coffer.store.GcOptions;
 import dev.coffer.store.Info;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.s3.S3ContentStore;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -206,20 +203,11 @@ class CascadeIT {
     builder.ref(chain.digests().get(held));
 
     String headRecord = hosts.indexKey(chain.head());
-    List<String> command = List.of(
-        Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), CascadeCrasher.class.getName(),
-        S3Mock.get().endpoint().toString(), hosts.bucket, hosts.prefix,
-        chain.head().toString());
-    Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
+    Process child = ChildJvm.start(CascadeCrasher.class, S3Mock.get().endpoint().toString(),
+        hosts.bucket, hosts.prefix, chain.head().toString());
     long delay = 100 + random.nextInt(1400);
-    try (BufferedReader out = new BufferedReader(
-        new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = out.readLine()) != null && !line.equals("READY")) {
-        System.out.println("child: " + line);
-      }
-      assertThat(line).as("the child's signal").isEqualTo("READY");
+    try {
+      ChildJvm.awaitReady(child);
       // Kill it a little after its cascade has begun: the head's record says deleting.
       long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
       while (!hosts.plain.getObjectAsBytes(b -> b.bucket(hosts.bucket).key(headRecord))

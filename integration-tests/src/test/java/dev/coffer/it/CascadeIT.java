@@ -101,10 +101,10 @@ class CascadeIT {
   /** Nothing left under blobs/ and index/ after the final gc, and fsck finds nothing. */
   private void assertEmptyAfterGc(ContentStore store, long expectedPurged) {
     assertThat(store.gc(GC).blobsPurged()).isEqualTo(expectedPurged);
-    assertThat(hosts.plain.listObjectsV2(b -> b.bucket(hosts.bucket).prefix(hosts.prefix + "blobs/"))
-        .contents()).isEmpty();
-    assertThat(hosts.plain.listObjectsV2(b -> b.bucket(hosts.bucket).prefix(hosts.prefix + "index/"))
-        .contents()).isEmpty();
+    assertThat(hosts.plain.listObjectsV2(b -> b.bucket(hosts.bucket)
+        .prefix(hosts.prefix + "blobs/")).contents()).as("keys under blobs/").isEmpty();
+    assertThat(hosts.plain.listObjectsV2(b -> b.bucket(hosts.bucket)
+        .prefix(hosts.prefix + "index/")).contents()).as("keys under index/").isEmpty();
     assertThat(store.fsck(false).findings()).isEmpty();
   }
 

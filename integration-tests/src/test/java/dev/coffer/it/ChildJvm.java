@@ -10,7 +10,7 @@ import java.nio.file.Paths;
 import java.util.ArrayList;
 import java.util.List;
 
-/** Another host in a separate JVM on the test class path, to be killed in the middle of its work. */
+/** Another host in a separate JVM on the test class path, to be killed in the midst of its work. */
 final class ChildJvm {
   private ChildJvm() {}
 

@@ -3,7 +3,9 @@ package dev.coffer.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.coffer.store.AlreadyExistsException;
 import dev.coffer.store.ContentStore;
+import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.FsckReport;
@@ -11,6 +13,7 @@ import dev.coffer.store.GcOptions;
 import dev.coffer.store.Info;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.StoreException;
+import dev.coffer.store.Writer;
 import dev.coffer.store.s3.S3ContentStore;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -41,9 +44,9 @@ import org.junit.jupiter.api.Test;
  *
  * <p>{@value #HOSTS} store instances, each with its own clients and a different deletion grace
  * (0 to 200 ms), share one bucket and prefix; one thread per instance runs random operations
- * (commitAndRef, ref, deref, link, unlink, label update, delete, read, gc) over
- * {@value #CONTENTS} small contents. A sequential model (per digest: live or deleted, reference
- * count, links, labels) predicts each operation's outcome, exception class included.
+ * (commitAndRef, commit without a reference, ref, deref, link, unlink, label update, delete, read,
+ * gc) over {@value #CONTENTS} small contents. A sequential model (per digest: live or deleted,
+ * reference count, links, labels) predicts each operation's outcome, exception class included.
  *
  * <p>Serialisation: S3Mock 5.2.0 does not make conditional writes atomic, so two hosts writing one
  * index record at the same instant could both "win" there, which S3 never allows. The driver
@@ -64,10 +67,11 @@ class RefCountModelIT {
   private static final int OPS_PER_HOST = 125;
   private static final GcOptions GC = new GcOptions(Duration.ofDays(1), false);
 
-  enum Op { COMMIT, REF, DEREF, LINK, UNLINK, UPDATE, DELETE, READ, GC }
+  enum Op { COMMIT, COMMIT_NO_REF, REF, DEREF, LINK, UNLINK, UPDATE, DELETE, READ, GC }
 
-  private static final Op[] WEIGHTED = weighted(Map.of(Op.COMMIT, 20, Op.REF, 12, Op.DEREF, 15,
-      Op.LINK, 12, Op.UNLINK, 8, Op.UPDATE, 12, Op.DELETE, 3, Op.READ, 8, Op.GC, 3));
+  private static final Op[] WEIGHTED = weighted(Map.of(Op.COMMIT, 20, Op.COMMIT_NO_REF, 4,
+      Op.REF, 12, Op.DEREF, 15, Op.LINK, 12, Op.UNLINK, 8, Op.UPDATE, 12, Op.DELETE, 3,
+      Op.READ, 8, Op.GC, 3));
 
   /** What the model knows of one digest. */
   private static final class Blob {
@@ -184,9 +188,11 @@ class RefCountModelIT {
       synchronized (model) {
         if (expected == null) {
           apply(op, d, other, key, value, host, n);
+        } else if (op == Op.UNLINK && expected == FailedPreconditionException.class) {
+          model[other].links.remove(d); // removed before the deref of a blob without references
         }
       }
-      if (op == Op.COMMIT || op == Op.REF || op == Op.UPDATE) {
+      if (op == Op.COMMIT || op == Op.COMMIT_NO_REF || op == Op.REF || op == Op.UPDATE) {
         if (expected == null) {
           Info info = store.info(digests[d]);
           synchronized (model) {
@@ -209,6 +215,12 @@ class RefCountModelIT {
     switch (op) {
       case COMMIT -> RefCountHosts.commitAndRef(store, "h" + host + "-" + n, contents[d],
           Map.of("committed", "h" + host + "-" + n));
+      case COMMIT_NO_REF -> {
+        try (Writer writer = store.writer("h" + host + "-" + n, Descriptor.UNKNOWN)) {
+          writer.write(contents[d]);
+          writer.commit(0, null, Map.of("committed", "h" + host + "-" + n));
+        }
+      }
       case REF -> store.ref(digest);
       case DEREF -> store.deref(digest);
       case DELETE -> store.delete(digest);
@@ -245,7 +257,7 @@ class RefCountModelIT {
   private Set<Integer> needed(Op op, int d, int other) {
     Set<Integer> set = new TreeSet<>();
     switch (op) {
-      case COMMIT, REF, UPDATE, READ -> set.add(d);
+      case COMMIT, COMMIT_NO_REF, REF, UPDATE, READ -> set.add(d);
       case DEREF, DELETE -> set.addAll(closure(d));
       case LINK, UNLINK -> {
         set.add(other);
@@ -278,11 +290,16 @@ class RefCountModelIT {
   private Class<? extends StoreException> expect(Op op, int d, int other) {
     return switch (op) {
       case COMMIT, GC -> null;
-      case REF, DEREF, DELETE, UPDATE, READ -> model[d].live ? null : NotFoundException.class;
+      case COMMIT_NO_REF -> model[d].live ? AlreadyExistsException.class : null;
+      case REF, DELETE, UPDATE, READ -> model[d].live ? null : NotFoundException.class;
+      case DEREF -> !model[d].live ? NotFoundException.class
+          : model[d].refCount == 0 ? FailedPreconditionException.class : null;
+      // Linking transfers a reference of d, or (linked already) derefs d: both need one.
       case LINK -> !model[d].live || !model[other].live ? NotFoundException.class
-          : !model[other].links.contains(d) && model[d].refCount == 0
+          : model[d].refCount == 0 ? FailedPreconditionException.class : null;
+      case UNLINK -> !model[d].live || !model[other].live ? NotFoundException.class
+          : model[other].links.contains(d) && model[d].refCount == 0
               ? FailedPreconditionException.class : null;
-      case UNLINK -> !model[d].live || !model[other].live ? NotFoundException.class : null;
     };
   }
 
@@ -301,6 +318,13 @@ class RefCountModelIT {
           blob.labels.clear();
           blob.labels.put("committed", "h" + host + "-" + n);
         }
+      }
+      case COMMIT_NO_REF -> {
+        blob.live = true;
+        blob.refCount = 0;
+        blob.links.clear();
+        blob.labels.clear();
+        blob.labels.put("committed", "h" + host + "-" + n);
       }
       case REF -> blob.refCount++;
       case DEREF -> release(d, false);

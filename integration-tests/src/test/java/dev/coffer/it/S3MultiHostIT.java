@@ -12,10 +12,6 @@ import dev.coffer.store.UnavailableException;
 import dev.coffer.store.Writer;
 import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Paths;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -134,19 +130,11 @@ class S3MultiHostIT {
     long seed = 77;
     byte[] bytes = S3StoreIT.random(5 * MIB * parts + tail, seed);
     Digest digest = Digest.of(bytes);
-    List<String> command = List.of(
-        Paths.get(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), CrashingWriter.class.getName(),
-        S3Mock.get().endpoint().toString(), bucket, prefix, "crash", Integer.toString(5 * MIB),
-        Integer.toString(parts), Integer.toString(tail), Long.toString(seed));
-    Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
-    try (BufferedReader out = new BufferedReader(
-        new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-      String line;
-      while ((line = out.readLine()) != null && !line.equals("READY")) {
-        System.out.println("child: " + line);
-      }
-      assertThat(line).as("the child's signal").isEqualTo("READY");
+    Process child = ChildJvm.start(CrashingWriter.class, S3Mock.get().endpoint().toString(),
+        bucket, prefix, "crash", Integer.toString(5 * MIB), Integer.toString(parts),
+        Integer.toString(tail), Long.toString(seed));
+    try {
+      ChildJvm.awaitReady(child);
       ContentStore host = host(Duration.ofSeconds(2));
       assertThatThrownBy(() -> host.writer("crash", Descriptor.UNKNOWN))
           .as("the child's lease is live").isInstanceOf(UnavailableException.class);

@@ -57,7 +57,7 @@ class S3RequestCountIT {
   }
 
   @Test
-  void smallBlobCommitCostsFourRequestsAndNoCopy() {
+  void smallBlobCommitCostsFiveRequestsAndNoCopy() {
     byte[] bytes = "a small blob".getBytes();
     Digest digest = Digest.of(bytes);
     Writer[] writer = new Writer[1];
@@ -66,16 +66,17 @@ class S3RequestCountIT {
         () -> writer[0] = store.writer("small", Descriptor.UNKNOWN)))
         .isEqualTo(Map.of("PutObject", 1));
     assertThat(measure("write below one part", () -> writer[0].write(bytes))).isEmpty();
-    // Commit: the blob (If-None-Match), the index record (create-only), the ingest record removed.
+    // Commit: the blob (If-None-Match), the index record (create-only), the look that no purge
+    // took the blob meanwhile (HeadObject), the ingest record removed.
     assertThat(measure("commit small blob", () -> writer[0].commit(bytes.length, digest, null)))
-        .isEqualTo(Map.of("PutObject", 2, "DeleteObject", 1));
+        .isEqualTo(Map.of("PutObject", 2, "HeadObject", 1, "DeleteObject", 1));
 
     byte[] other = "another small blob".getBytes();
     Digest otherDigest = Digest.of(other);
     // writeBlob with a known digest adds the AlreadyExists check at open (one GET).
     assertThat(measure("writeBlob small with digest", () -> Content.writeBlob(store, "other",
         new ByteArrayInputStream(other), Descriptor.of(otherDigest, other.length), Map.of())))
-        .isEqualTo(Map.of("GetObject", 1, "PutObject", 3, "DeleteObject", 1));
+        .isEqualTo(Map.of("GetObject", 1, "PutObject", 3, "HeadObject", 1, "DeleteObject", 1));
     assertThat(measure("writeBlob of existing content", () -> Content.writeBlob(store, "again",
         new ByteArrayInputStream(other), Descriptor.of(otherDigest, other.length), Map.of())))
         .isEqualTo(Map.of("GetObject", 1));
@@ -105,15 +106,15 @@ class S3RequestCountIT {
     // Parts go out in the background while the writer fills the next buffer, so writing and
     // committing are counted together: the upload is started and named in the ingest record
     // (PutObject), three parts, the completion and its record update (PutObject), the index
-    // lookup (GetObject), one server-side copy, the index record, the tags, and the ingest's
-    // record and data removed.
+    // lookup (GetObject), one server-side copy, the index record, the look that no purge took
+    // the copy meanwhile (HeadObject), the tags, and the ingest's record and data removed.
     Map<String, Integer> commit = measure("write + commit 12 MiB (3 parts)", () -> {
       writer.write(bytes);
       writer.commit(bytes.length, digest, null);
     });
     assertThat(commit).isEqualTo(Map.of("CreateMultipartUpload", 1, "UploadPart", 3,
         "CompleteMultipartUpload", 1, "PutObject", 3, "GetObject", 1, "CopyObject", 1,
-        "PutObjectTagging", 1, "DeleteObject", 2));
+        "HeadObject", 1, "PutObjectTagging", 1, "DeleteObject", 2));
 
     Writer paused = store.writer("paused", Descriptor.UNKNOWN);
     assertThat(measure("write 6 MiB + close without commit (upload completed)", () -> {

@@ -408,6 +408,9 @@ final class S3Store implements ContentStore {
       IndexRecord after;
       try {
         after = casIndex(digest, record -> {
+          if (record == null) {
+            return null; // a dangling link to a purged blob: casIndex says NotFound
+          }
           if (!record.isLive() || record.refCount() == 0) {
             skip.set(true);
             return null;

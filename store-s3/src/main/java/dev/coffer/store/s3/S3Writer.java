@@ -606,6 +606,13 @@ final class S3Writer implements Writer {
       byte[] json = Json.write(created);
       String key = store.keys.index(digest);
       if (objects.putIfAbsent(key, json, json.length, null, Map.of()) != null) {
+        // The bytes were stored (or found) before the record existed, so a purge of an earlier
+        // record of this digest may have deleted them meanwhile: found a 'deleting' record whose
+        // object was still there, or finished a purge whose record was already 'purging'. Its
+        // record is gone now that ours was created, and nothing purges ours, so one look suffices.
+        if (!objects.exists(blobKey)) {
+          restore.run();
+        }
         discardIngest();
         return created.toInfo();
       }

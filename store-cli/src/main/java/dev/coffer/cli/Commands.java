@@ -74,10 +74,12 @@ final class Commands {
       Transfer transfer = new Transfer(this, "put", size);
       Digest digest;
       boolean stored = true;
+      long bytes;
       Writer writer = openUnlessStored(store, ingestRef, new Descriptor(expected, size));
       if (writer == null) {
         digest = expected;
         stored = false;
+        bytes = store.info(digest).size();
       } else {
         try (writer) {
           long offset = writer.status().offset();
@@ -101,6 +103,12 @@ final class Commands {
             }
           } else {
             InputStream in = cli().in;
+            try {
+              in.skipNBytes(offset); // a resumed ingest already holds the first bytes
+            } catch (java.io.EOFException e) {
+              throw new FailedPreconditionException("stdin is shorter than the " + offset
+                  + " bytes ingest \"" + ingestRef + "\" already holds", e);
+            }
             byte[] buffer = new byte[CHUNK];
             int n;
             while ((n = in.read(buffer)) >= 0) {
@@ -109,17 +117,18 @@ final class Commands {
             }
           }
           digest = writer.digest();
+          bytes = writer.status().offset();
           try {
             writer.commit(size, expected, labels);
           } catch (AlreadyExistsException e) {
             stored = false;
           }
-          if (!labels.isEmpty() && !stored) {
-            store.update(Info.forUpdate(digest, labels), labelPaths(labels.keySet()));
-          }
         }
       }
-      long bytes = store.info(digest).size();
+      if (!stored && !labels.isEmpty()) {
+        // The content was there already: its labels still become what this put asked for.
+        store.update(Info.forUpdate(digest, labels), labelPaths(labels.keySet()));
+      }
       transfer.finish(bytes, stored ? "stored" : "already stored");
       if (json) {
         ObjectNode node = JSON.createObjectNode();

@@ -170,7 +170,7 @@ final class EmbeddedServer {
     try {
       Path self = Path.of(EmbeddedServer.class.getProtectionDomain().getCodeSource().getLocation()
           .toURI());
-      Path beside = (Files.isDirectory(self) ? self.getParent() : self.getParent())
+      Path beside = self.getParent()
           .resolve("lib").resolve("s3mock.jar");
       if (Files.isRegularFile(beside)) {
         return beside;

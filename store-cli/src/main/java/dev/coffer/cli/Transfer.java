@@ -21,7 +21,7 @@ final class Transfer {
   private long expected;
   private long started;
   private ProgressBar bar;
-  private long seconds100;
+  private long millis;
   private CachedContentStore cache;
   private CacheStats before;
 
@@ -74,7 +74,7 @@ final class Transfer {
       bar.close();
     }
     double s = Math.max(elapsed.toNanos() / 1e9, 1e-9);
-    seconds100 = Math.round(s * 1000);
+    millis = Math.round(s * 1000);
     if (!command.quiet && !command.json) {
       command.cli().err.println(String.format(Locale.ROOT, "%s %s in %.2f s (%s/s)%s", outcome,
           Sizes.format(bytes), s, Sizes.format((long) (bytes / s)), cacheNote()));
@@ -82,7 +82,7 @@ final class Transfer {
   }
 
   double seconds() {
-    return seconds100 / 1000.0;
+    return millis / 1000.0;
   }
 
   private String cacheNote() {

@@ -99,6 +99,37 @@ class CofferCommandTest {
   }
 
   @Test
+  void putFromStdinResumesAnIngestWithoutWritingItsBytesTwice() {
+    byte[] content = "abcdef".getBytes(StandardCharsets.UTF_8);
+    try (Writer w = store.writer("resume-me", Descriptor.UNKNOWN)) {
+      w.write(content, 0, 3);
+    }
+    Result put = run(content, "put", "--ref", "resume-me", "--json");
+    assertThat(put.code()).as(put.stderr()).isZero();
+    Digest digest = Digest.of(content);
+    assertThat(store.info(digest).size()).isEqualTo(6);
+    assertThat(Content.readBlob(store, Descriptor.of(digest))).isEqualTo(content);
+
+    try (Writer w = store.writer("short", Descriptor.UNKNOWN)) {
+      w.write(content);
+    }
+    Result tooShort = run("ab".getBytes(StandardCharsets.UTF_8), "put", "--ref", "short");
+    assertThat(tooShort.code()).isEqualTo(ExitCode.FAILED_PRECONDITION.code);
+    assertThat(tooShort.stderr()).contains("shorter than the 6 bytes");
+  }
+
+  @Test
+  void putOfStoredContentStillSetsItsLabels() throws Exception {
+    Digest digest = put("labelled later", Map.of());
+    Result put = run("labelled later".getBytes(StandardCharsets.UTF_8), "put", "--expect",
+        digest.toString(), "-l", "team=ci", "--json");
+    assertThat(put.code()).as(put.stderr()).isZero();
+    assertThat(put.json().get("stored").asBoolean()).isFalse();
+    assertThat(put.json().get("size").asLong()).isEqualTo(14);
+    assertThat(store.info(digest).labels()).containsEntry("team", "ci");
+  }
+
+  @Test
   void getToAPipeWritesIntoItAndNeverReplacesIt() throws Exception {
     byte[] content = "through a pipe".getBytes(StandardCharsets.UTF_8);
     Digest digest = put("through a pipe", Map.of());

@@ -19,6 +19,19 @@ public final class Content {
   private Content() {}
 
   /**
+   * Checks the size passed to {@link Writer#commit}, for store implementations: 0 means unknown,
+   * a negative size is malformed.
+   *
+   * @throws InvalidArgumentException naming the size and the ref if {@code size} is negative
+   */
+  public static void checkCommitSize(long size, String ref) {
+    if (size < 0) {
+      throw new InvalidArgumentException("invalid commit size " + size + " of ref \""
+          + Digest.printable(ref) + "\": must not be negative (0 means unknown)");
+    }
+  }
+
+  /**
    * Opens a writer, retrying while the ref is locked ({@link UnavailableException}) with jittered
    * backoff from 16 ms doubling to 2048 ms, until {@code timeout} has passed.
    *

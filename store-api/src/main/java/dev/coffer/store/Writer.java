@@ -44,10 +44,11 @@ public interface Writer extends Closeable {
 
   /**
    * Commits the ingest to a blob. In order: a closed writer fails with FailedPrecondition; labels
-   * are validated (InvalidArgument); a {@code size > 0} other than the bytes written fails with
-   * FailedPrecondition; a non-null {@code expected} other than the digest written fails with
-   * FailedPrecondition; content already stored discards the ingest and fails with AlreadyExists; otherwise the blob is stored with {@code createdAt = updatedAt = now} and the
-   * labels, and the ingest is removed. FailedPrecondition and InvalidArgument keep the ingest.
+   * are validated (InvalidArgument); a negative {@code size} is InvalidArgument; a
+   * {@code size > 0} other than the bytes written fails with FailedPrecondition; a non-null
+   * {@code expected} other than the digest written fails with FailedPrecondition; content already
+   * stored discards the ingest and fails with AlreadyExists; otherwise the blob is stored with
+   * {@code createdAt = updatedAt = now} and the labels, and the ingest is removed. FailedPrecondition and InvalidArgument keep the ingest.
    * The new blob's reference count is 0.
    *
    * <p>Whatever the outcome, the writer is closed afterwards and its ref's lock released (as
@@ -58,7 +59,7 @@ public interface Writer extends Closeable {
    * @param labels labels for the blob; null for none
    * @throws FailedPreconditionException on a closed writer or a size or digest mismatch
    * @throws AlreadyExistsException if the content is already stored
-   * @throws InvalidArgumentException if a label is invalid
+   * @throws InvalidArgumentException if a label is invalid or {@code size} is negative
    */
   void commit(long size, Digest expected, Map<String, String> labels);
 
@@ -69,7 +70,7 @@ public interface Writer extends Closeable {
    *
    * @return the blob's info after the reference was taken
    * @throws FailedPreconditionException on a closed writer or a size or digest mismatch
-   * @throws InvalidArgumentException if a label is invalid
+   * @throws InvalidArgumentException if a label is invalid or {@code size} is negative
    */
   Info commitAndRef(long size, Digest expected, Map<String, String> labels);
 

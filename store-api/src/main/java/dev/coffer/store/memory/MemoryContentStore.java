@@ -1,6 +1,7 @@
 package dev.coffer.store.memory;
 
 import dev.coffer.store.AlreadyExistsException;
+import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
@@ -394,6 +395,7 @@ final class MemoryContentStore implements ContentStore {
     }
     writer.release();
     Labels.validate(labels);
+    Content.checkCommitSize(size, ingest.ref);
     if (size > 0 && size != ingest.length) {
       throw new FailedPreconditionException("unexpected commit size " + ingest.length
           + " of ref \"" + ingest.ref + "\", expected " + size);

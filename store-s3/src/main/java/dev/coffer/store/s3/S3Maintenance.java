@@ -39,12 +39,16 @@ final class S3Maintenance {
     long[] bytes = {0};
     long ingestCutoff = now - options.ingestAge().toNanos();
     List<String> stateKeys = new ArrayList<>();
-    objects.list(store.keys.ingestPrefix(), key -> {
-      if (store.keys.isIngestState(key)) {
-        stateKeys.add(key);
+    Map<String, Long> ingestBytes = new HashMap<>();
+    objects.listObjects(store.keys.ingestPrefix(), object -> {
+      if (store.keys.isIngestState(object.key())) {
+        stateKeys.add(object.key());
+      } else if (object.lastModified() != null) {
+        ingestBytes.put(object.key(), Times.nanos(object.lastModified()));
       }
     });
     Set<String> namedUploads = new HashSet<>();
+    Set<String> namedData = new HashSet<>();
     Set<String> leasedDirs = new HashSet<>();
     for (String key : stateKeys) {
       S3Objects.Fetched fetched = objects.get(key);
@@ -55,6 +59,7 @@ final class S3Maintenance {
       if (record.uploadId() != null) {
         namedUploads.add(record.uploadId());
       }
+      namedData.add(record.dataKey());
       if (store.openWriters.containsKey(record.ref()) || record.leasedAt(now)) {
         leasedDirs.add(directoryOf(key));
         skipped.add(new GcReport.Skip(record.ref(), "a writer has the ingest open"));
@@ -75,7 +80,8 @@ final class S3Maintenance {
       bytes[0] += record.offset();
     }
 
-    long aborted = abandonedUploads(options, now, namedUploads, leasedDirs);
+    long aborted = abandonedUploads(options, now, namedUploads, leasedDirs, skipped);
+    unnamedIngestBytes(options, now, ingestBytes, namedData, leasedDirs);
 
     long purged = 0;
     long graceCutoff = now - store.config.deletionGrace().toNanos();
@@ -108,10 +114,11 @@ final class S3Maintenance {
   /**
    * Aborts multipart uploads under the ingests that no ingest record names (a writer that died
    * between starting an upload and recording it, or a record removed without its upload), once
-   * older than both the ingest age and the lease, and never under a leased ingest.
+   * older than both the ingest age and the lease, and never under a leased ingest; and multipart
+   * copies to blob keys on the same age rule, unless the blob is stored.
    */
   private long abandonedUploads(GcOptions options, long now, Set<String> named,
-      Set<String> leasedDirs) {
+      Set<String> leasedDirs, List<GcReport.Skip> skipped) {
     long cutoff = now - Math.max(options.ingestAge().toNanos(),
         store.config.leaseDuration().toNanos());
     List<S3Objects.Upload> abandoned = new ArrayList<>();
@@ -121,10 +128,42 @@ final class S3Maintenance {
         abandoned.add(upload);
       }
     });
+    // A multipart copy to a blob key whose committer died. Once another host has stored the
+    // blob at that key it is left alone: S3 keeps the object when such an upload is aborted, but
+    // some S3-compatible servers (S3Mock 5.2.0) delete it.
+    objects.listUploads(store.keys.blobPrefix(), upload -> {
+      if (upload.initiated() != null && Times.nanos(upload.initiated()) < cutoff) {
+        if (objects.exists(upload.key())) {
+          skipped.add(new GcReport.Skip(upload.key(), "a multipart copy to a stored blob; abort"
+              + " it where aborting keeps the object (a bucket lifecycle rule on S3)"));
+        } else {
+          abandoned.add(upload);
+        }
+      }
+    });
     if (!options.dryRun()) {
       abandoned.forEach(u -> objects.abortUpload(u.key(), u.uploadId()));
     }
     return abandoned.size();
+  }
+
+  /**
+   * Deletes the ingest objects that no ingest record names (a host killed between removing an
+   * ingest record and its bytes, or between writing bytes and recording them), once older than
+   * both the ingest age and the lease, and never under a leased ingest.
+   */
+  private void unnamedIngestBytes(GcOptions options, long now, Map<String, Long> ingestBytes,
+      Set<String> named, Set<String> leasedDirs) {
+    long cutoff = now - Math.max(options.ingestAge().toNanos(),
+        store.config.leaseDuration().toNanos());
+    if (options.dryRun()) {
+      return;
+    }
+    ingestBytes.forEach((key, modified) -> {
+      if (!named.contains(key) && !leasedDirs.contains(directoryOf(key)) && modified < cutoff) {
+        objects.delete(key);
+      }
+    });
   }
 
   /** {@code P/ingest/<hash>/} of a key under an ingest. */

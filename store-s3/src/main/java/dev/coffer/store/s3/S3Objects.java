@@ -32,6 +32,7 @@ import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
+import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListPartsResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.Part;
@@ -98,14 +99,22 @@ final class S3Objects {
 
   /** Whether the object exists. */
   boolean exists(String key) {
+    return head(key) != null;
+  }
+
+  /** An object's ETag and size. */
+  record Head(String etag, long size) {}
+
+  /** The object's ETag and size, or null if there is none. */
+  Head head(String key) {
     try {
-      control.headObject(b -> b.bucket(bucket).key(key));
-      return true;
+      HeadObjectResponse head = control.headObject(b -> b.bucket(bucket).key(key));
+      return new Head(head.eTag(), head.contentLength());
     } catch (NoSuchKeyException e) {
-      return false;
+      return null;
     } catch (SdkException e) {
       if (status(e) == 404) {
-        return false;
+        return null;
       }
       throw translate("looking up " + key, e);
     }
@@ -319,11 +328,14 @@ final class S3Objects {
 
   /** Calls {@code fn} with every key under {@code prefix}, page by page (ListObjectsV2). */
   void list(String prefix, Consumer<String> fn) {
+    listObjects(prefix, object -> fn.accept(object.key()));
+  }
+
+  /** Calls {@code fn} with every object under {@code prefix}, with its size and time. */
+  void listObjects(String prefix, Consumer<S3Object> fn) {
     try {
       for (var page : control.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix))) {
-        for (S3Object object : page.contents()) {
-          fn.accept(object.key());
-        }
+        page.contents().forEach(fn);
       }
     } catch (SdkException e) {
       throw translate("listing " + prefix, e);

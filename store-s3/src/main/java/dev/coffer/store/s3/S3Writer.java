@@ -2,6 +2,7 @@ package dev.coffer.store.s3;
 
 import dev.coffer.store.AbortedException;
 import dev.coffer.store.AlreadyExistsException;
+import dev.coffer.store.Content;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.DigestAlgorithm;
@@ -179,14 +180,25 @@ final class S3Writer implements Writer {
           .checksumSHA256(part.checksumSHA256()).build());
       size += part.size();
     }
-    if (kept.isEmpty()) {
-      objects.abortUpload(r.uploadKey(), r.uploadId());
-      updateRecord(x -> x.withUpload(null, null, x.generation()));
-      return;
-    }
-    String etag = objects.complete(r.uploadKey(), r.uploadId(), kept);
+    String etag;
     long recovered = size;
-    updateRecord(x -> x.withData(recovered, store.now(), x.generation(), r.uploadKey(), etag));
+    if (kept.isEmpty()) {
+      // No parts: the upload was never started, or the writer completed it and died before
+      // recording that. Then its key holds every byte of the ingest (a complete never covers
+      // fewer bytes than the record's offset), and aborting would lose them.
+      S3Objects.Head completed = objects.head(r.uploadKey());
+      if (completed == null || completed.size() < r.offset()) {
+        objects.abortUpload(r.uploadKey(), r.uploadId());
+        updateRecord(x -> x.withUpload(null, null, x.generation()));
+        return;
+      }
+      etag = completed.etag();
+      recovered = completed.size();
+    } else {
+      etag = objects.complete(r.uploadKey(), r.uploadId(), kept);
+    }
+    long offset = recovered;
+    updateRecord(x -> x.withData(offset, store.now(), x.generation(), r.uploadKey(), etag));
     if (r.dataKey() != null && !r.dataKey().equals(r.uploadKey())) {
       objects.delete(r.dataKey());
     }
@@ -464,6 +476,7 @@ final class S3Writer implements Writer {
     try {
       store.checkOpen();
       Labels.validate(labels);
+      Content.checkCommitSize(size, ref);
       if (size > 0 && size != offset) {
         throw new FailedPreconditionException("unexpected commit size " + offset + " of ref \""
             + ref + "\", expected " + size);

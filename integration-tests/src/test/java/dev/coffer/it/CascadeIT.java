@@ -267,7 +267,7 @@ class CascadeIT {
     assertEmptyAfterGc(repairer, length - deleted);
   }
 
-  private static boolean isLive(ContentStore store, Digest digest) {
+  static boolean isLive(ContentStore store, Digest digest) {
     try {
       store.info(digest);
       return true;

@@ -28,11 +28,12 @@ locals {
   }
 
   # A writer that also runs gc and fsck: purge blobs and their index records, remove abandoned ingests
-  # and abort the uploads no ingest names, repair links.
+  # and abort the uploads no ingest names, compare blob tags with records, repair links, tags and
+  # blobs stored without a record.
   admin_actions = {
     list   = ["s3:ListBucket"]
     bucket = ["s3:ListBucketMultipartUploads"]
-    blobs  = ["s3:GetObject", "s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload", "s3:DeleteObject"]
+    blobs  = ["s3:GetObject", "s3:PutObject", "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:AbortMultipartUpload", "s3:DeleteObject"]
     index  = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
     ingest = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
   }

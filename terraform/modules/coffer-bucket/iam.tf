@@ -1,5 +1,9 @@
 # The S3 actions each role needs, by the part of the store they apply to:
-#   list   - on the bucket, only for listings whose prefix lies inside the store (s3:prefix condition)
+#   list   - on the bucket, unconditioned: S3 answers 404 for a missing key only to a caller that may list
+#            the bucket, and a GetObject or HeadObject carries no s3:prefix for a condition to match, so
+#            a prefix-conditioned ListBucket would turn every "no such record" into 403 Access Denied
+#            (the store would then fail first commits with PermissionDenied). Listing reveals key
+#            names only, never content.
 #   bucket - on the bucket, unconditioned (S3 offers no prefix condition for them)
 #   blobs  - on <prefix>blobs/*  (committed content, immutable; tags mirror refs and state)
 #   index  - on <prefix>index/*  (index records, compare-and-swap with If-Match)
@@ -28,11 +32,12 @@ locals {
   }
 
   # A writer that also runs gc and fsck: purge blobs and their index records, remove abandoned ingests
-  # and abort the uploads no ingest names, repair links.
+  # and abort the uploads no ingest names, compare blob tags with records, repair links, tags and
+  # blobs stored without a record.
   admin_actions = {
     list   = ["s3:ListBucket"]
     bucket = ["s3:ListBucketMultipartUploads"]
-    blobs  = ["s3:GetObject", "s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload", "s3:DeleteObject"]
+    blobs  = ["s3:GetObject", "s3:PutObject", "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:AbortMultipartUpload", "s3:DeleteObject"]
     index  = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"]
     ingest = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
   }
@@ -55,15 +60,9 @@ data "aws_iam_policy_document" "role" {
   for_each = local.roles
 
   statement {
-    sid       = "ListStorePrefix"
+    sid       = "List"
     actions   = each.value.s3.list
     resources = [aws_s3_bucket.this.arn]
-
-    condition {
-      test     = "StringLike"
-      variable = "s3:prefix"
-      values   = ["${var.prefix}*"]
-    }
   }
 
   dynamic "statement" {

@@ -2,11 +2,16 @@ package dev.coffer.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
+import dev.coffer.store.FsckReport;
+import dev.coffer.store.FsckReport.Finding;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
 import dev.coffer.store.Info;
@@ -14,15 +19,25 @@ import dev.coffer.store.Writer;
 import dev.coffer.store.s3.S3ContentStore;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
+import software.amazon.awssdk.services.s3.model.Tag;
 
-/** The purge protocol and the upload sweep of gc, seen through the plain S3 API. */
+/**
+ * The purge protocol, the upload sweep of gc, the tag mirror and fsck's repairs, seen through the
+ * plain S3 API.
+ */
 class S3GcIT {
+  private static final ObjectMapper JSON = new ObjectMapper();
   private String bucket;
   private String prefix;
   private ContentStore store;
@@ -109,5 +124,131 @@ class S3GcIT {
         .noneMatch(u -> u.uploadId().equals(uploadId));
     assertThatThrownBy(() -> store.status("anything"))
         .isInstanceOf(dev.coffer.store.NotFoundException.class);
+  }
+
+  @Test
+  void blobTagsMirrorTheRecordThroughRefDerefAndDeletion() {
+    Digest digest = commitAndRef("t", "tagged".getBytes(StandardCharsets.UTF_8)).digest();
+    assertThat(tags(digest)).isEqualTo(Map.of("refs", "1", "state", "live"));
+    store.ref(digest);
+    assertThat(tags(digest)).isEqualTo(Map.of("refs", "2", "state", "live"));
+    store.deref(digest);
+    assertThat(tags(digest)).isEqualTo(Map.of("refs", "1", "state", "live"));
+    store.deref(digest);
+    assertThat(tags(digest)).isEqualTo(Map.of("refs", "0", "state", "deleting"));
+  }
+
+  @Test
+  void fsckReportsTagDriftAndARepairWritesTheRecordsTags() {
+    Digest digest = commitAndRef("d", "drifted".getBytes(StandardCharsets.UTF_8)).digest();
+    store.ref(digest);
+    plain.putObjectTagging(b -> b.bucket(bucket).key(blobKey(digest))
+        .tagging(t -> t.tagSet(Tag.builder().key("refs").value("9").build())));
+
+    FsckReport report = store.fsck(false);
+    assertThat(report.findings()).extracting(Finding::kind, Finding::subject, Finding::repaired)
+        .containsExactly(tuple(FsckReport.Kind.TAG_DRIFT, digest.toString(), false));
+    assertThat(report.findings().get(0).detail()).contains("refs=9").contains("refs=2");
+    assertThat(tags(digest)).as("a check changes nothing").isEqualTo(Map.of("refs", "9"));
+
+    assertThat(store.fsck(true).clean()).isTrue();
+    assertThat(tags(digest)).isEqualTo(Map.of("refs", "2", "state", "live"));
+    assertThat(store.fsck(false).findings()).isEmpty();
+  }
+
+  @Test
+  void fsckRemovesContentStoredWithoutARecordAndItCanBeCommittedAgain() {
+    byte[] bytes = "stored by a host that died before recording it"
+        .getBytes(StandardCharsets.UTF_8);
+    Digest digest = Digest.of(bytes);
+    plain.putObject(b -> b.bucket(bucket).key(blobKey(digest)), RequestBody.fromBytes(bytes));
+    Digest kept = commitAndRef("kept", "referenced".getBytes(StandardCharsets.UTF_8)).digest();
+
+    assertThat(store.fsck(false).findings()).extracting(Finding::kind, Finding::subject)
+        .containsExactly(tuple(FsckReport.Kind.BLOB_WITHOUT_RECORD, digest.toString()));
+    assertThat(exists(blobKey(digest))).isTrue();
+    assertThat(store.fsck(true).clean()).isTrue();
+    assertThat(exists(blobKey(digest))).isFalse();
+    assertThat(exists(indexKey(digest))).isFalse();
+    assertThat(store.fsck(false).findings()).isEmpty();
+    assertThat(store.info(kept).refCount()).isEqualTo(1);
+
+    assertThat(commitAndRef("again", bytes).refCount()).isEqualTo(1);
+    assertThat(Content.readBlob(store, Descriptor.of(digest))).isEqualTo(bytes);
+  }
+
+  @Test
+  void aPurgeWhosePurgerDiedIsLeftAloneUntilItsTimeoutThenGcFinishesIt() throws Exception {
+    byte[] bytes = "half purged".getBytes(StandardCharsets.UTF_8);
+    Digest digest = commitAndRef("h", bytes).digest();
+    setPurging(digest, System.currentTimeMillis());
+
+    GcReport report = store.gc(new GcOptions(Duration.ZERO, false));
+    assertThat(report.blobsPurged()).isZero();
+    assertThat(report.skipped()).singleElement().satisfies(skip -> {
+      assertThat(skip.subject()).isEqualTo(digest.toString());
+      assertThat(skip.reason()).startsWith("being purged by another host");
+    });
+    assertThat(store.fsck(false).findings()).as("a purge within its timeout is not stale")
+        .isEmpty();
+    assertThat(exists(blobKey(digest))).isTrue();
+
+    setPurging(digest, System.currentTimeMillis() - Duration.ofMinutes(3).toMillis());
+    assertThat(store.fsck(false).findings()).extracting(Finding::kind, Finding::repaired)
+        .containsExactly(tuple(FsckReport.Kind.STALE_DELETION, false));
+    report = store.gc(new GcOptions(Duration.ZERO, false));
+    assertThat(report.blobsPurged()).isEqualTo(1);
+    assertThat(exists(blobKey(digest))).isFalse();
+    assertThat(exists(indexKey(digest))).isFalse();
+  }
+
+  @Test
+  void fsckRepairFinishesAPurgeWhosePurgerDied() throws Exception {
+    Digest digest = commitAndRef("r", "stuck".getBytes(StandardCharsets.UTF_8)).digest();
+    setPurging(digest, System.currentTimeMillis() - Duration.ofMinutes(3).toMillis());
+    assertThat(store.fsck(true).findings()).extracting(Finding::kind, Finding::repaired)
+        .containsExactly(tuple(FsckReport.Kind.STALE_DELETION, true));
+    assertThat(exists(blobKey(digest))).isFalse();
+    assertThat(exists(indexKey(digest))).isFalse();
+    assertThat(store.fsck(false).findings()).isEmpty();
+  }
+
+  @ParameterizedTest(name = "blob object {0} by the dead purger")
+  @ValueSource(strings = {"kept", "deleted"})
+  void aCommitFinishesAPurgeWhosePurgerDiedAndStoresTheBytesAnew(String blob) throws Exception {
+    byte[] bytes = ("purger died; blob " + blob).getBytes(StandardCharsets.UTF_8);
+    Digest digest = commitAndRef("c", bytes).digest();
+    setPurging(digest, System.currentTimeMillis() - Duration.ofMinutes(3).toMillis());
+    if (blob.equals("deleted")) {
+      plain.deleteObject(b -> b.bucket(bucket).key(blobKey(digest)));
+    }
+    Info again = commitAndRef("c2", bytes);
+    assertThat(again.refCount()).isEqualTo(1);
+    assertThat(Content.readBlob(store, Descriptor.of(digest))).isEqualTo(bytes);
+    assertThat(tags(digest)).isEqualTo(Map.of("refs", "1", "state", "live"));
+    assertThat(store.fsck(false).findings()).isEmpty();
+  }
+
+  private String blobKey(Digest digest) {
+    return prefix + "blobs/sha256/" + digest.hex();
+  }
+
+  private String indexKey(Digest digest) {
+    return prefix + "index/sha256/" + digest.hex();
+  }
+
+  private Map<String, String> tags(Digest digest) {
+    return plain.getObjectTagging(b -> b.bucket(bucket).key(blobKey(digest))).tagSet().stream()
+        .collect(Collectors.toMap(Tag::key, Tag::value));
+  }
+
+  /** Rewrites the record as a purger that stopped at {@code purging}, stamped at that time. */
+  private void setPurging(Digest digest, long stampMillis) throws Exception {
+    ObjectNode record = (ObjectNode) JSON.readTree(plain.getObjectAsBytes(b -> b.bucket(bucket)
+        .key(indexKey(digest))).asByteArray());
+    record.put("state", "purging").put("refCount", 0)
+        .put("stateChangedAt", TimeUnit.MILLISECONDS.toNanos(stampMillis));
+    plain.putObject(b -> b.bucket(bucket).key(indexKey(digest)),
+        RequestBody.fromBytes(JSON.writeValueAsBytes(record)));
   }
 }

@@ -47,9 +47,11 @@ import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
+import software.amazon.awssdk.services.s3.model.Tag;
 import software.amazon.awssdk.services.s3.model.UploadPartCopyRequest;
 
 /**
@@ -332,13 +334,28 @@ class S3OperationsByRoleIT {
           assertThat(exists(prefix + "blobs/sha256/" + doomed.hex())).isFalse();
           assertThat(exists(prefix + "index/sha256/" + to.hex())).isFalse();
         });
-    step(maintenance, "fsck repairs a dangling link", List.of("list:ListObjectsV2",
-        "index:GetObject", "blobs:HeadObject", "index:PutObject"), () -> {
+    // Tags that lag their record (a host died between the two writes), and content stored
+    // without a record (a host died between storing the bytes and creating the record).
+    plain.putObjectTagging(b -> b.bucket(bucket).key(prefix + "blobs/sha256/" + from.hex())
+        .tagging(t -> t.tagSet(Tag.builder().key("refs").value("7").build())));
+    byte[] orphan = "stored, never recorded".getBytes(StandardCharsets.UTF_8);
+    Digest orphanDigest = Digest.of(orphan);
+    plain.putObject(b -> b.bucket(bucket).key(prefix + "blobs/sha256/" + orphanDigest.hex()),
+        RequestBody.fromBytes(orphan));
+    step(maintenance, "fsck repairs a dangling link, tag drift and an orphan blob",
+        List.of("list:ListObjectsV2", "index:GetObject", "blobs:GetObjectTagging",
+            "index:PutObject", "blobs:PutObjectTagging", "blobs:DeleteObject",
+            "index:DeleteObject"), () -> {
           assertThat(m.fsck(true).findings())
               .extracting(FsckReport.Finding::kind, FsckReport.Finding::subject,
                   FsckReport.Finding::repaired)
-              .containsExactly(tuple(FsckReport.Kind.DANGLING_LINK, from.toString(), true));
+              .containsExactlyInAnyOrder(
+                  tuple(FsckReport.Kind.DANGLING_LINK, from.toString(), true),
+                  tuple(FsckReport.Kind.TAG_DRIFT, from.toString(), true),
+                  tuple(FsckReport.Kind.BLOB_WITHOUT_RECORD, orphanDigest.toString(), true));
           assertThat(m.fsck(false).findings()).isEmpty();
+          assertThat(exists(prefix + "blobs/sha256/" + orphanDigest.hex())).isFalse();
+          assertThat(exists(prefix + "index/sha256/" + orphanDigest.hex())).isFalse();
         });
   }
 

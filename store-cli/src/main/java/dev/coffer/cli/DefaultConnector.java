@@ -30,7 +30,8 @@ final class DefaultConnector implements StoreConnector {
           + " (set COFFER_BUCKET to use S3)");
       effective = new Settings(EmbeddedServer.BUCKET, settings.prefix(), settings.region(),
           endpoint.toString(), true, null, settings.cacheDir(), settings.cacheEnabled(),
-          settings.diskCacheBytes(), settings.memoryCacheBytes(), settings.home());
+          settings.diskCacheBytes(), settings.memoryCacheBytes(), settings.home(),
+          settings.deletionGrace());
     }
     return openS3(effective, settings.embedded());
   }
@@ -46,6 +47,14 @@ final class DefaultConnector implements StoreConnector {
         config.endpoint(URI.create(settings.endpoint()));
       } catch (IllegalArgumentException e) {
         throw new ConfigException("invalid endpoint \"" + settings.endpoint() + "\": "
+            + e.getMessage());
+      }
+    }
+    if (settings.deletionGrace() != null) {
+      try {
+        config.deletionGrace(settings.deletionGrace());
+      } catch (IllegalArgumentException e) {
+        throw new ConfigException("invalid deletion grace " + settings.deletionGrace() + ": "
             + e.getMessage());
       }
     }

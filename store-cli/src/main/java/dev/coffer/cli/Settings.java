@@ -5,8 +5,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The CLI's resolved configuration. Each setting comes, highest first, from a flag, the environment,
@@ -23,6 +26,8 @@ import java.util.Optional;
  * @param diskCacheBytes the disk tier's bound
  * @param memoryCacheBytes the memory tier's bound
  * @param home Coffer's own directory (embedded server data, default cache)
+ * @param deletionGrace how long a deleted blob stays resurrectable before gc purges it; null for
+ *     the store's default
  */
 record Settings(
     String bucket,
@@ -35,11 +40,13 @@ record Settings(
     boolean cacheEnabled,
     long diskCacheBytes,
     long memoryCacheBytes,
-    Path home) {
+    Path home,
+    Duration deletionGrace) {
 
   static final String DEFAULT_REGION = "us-east-1";
   static final long DEFAULT_DISK_CACHE_BYTES = 10L << 30;
   static final long DEFAULT_MEMORY_CACHE_BYTES = 256L << 20;
+  private static final Pattern SHORT_DURATION = Pattern.compile("(\\d{1,12})(ms|s|m|h|d)");
 
   boolean embedded() {
     return bucket == null;
@@ -80,11 +87,13 @@ record Settings(
         DEFAULT_DISK_CACHE_BYTES, "COFFER_CACHE_DISK_BYTES");
     long memory = size(first(env.get("COFFER_CACHE_MEMORY_BYTES"),
         text(file, "cacheMemoryBytes")), DEFAULT_MEMORY_CACHE_BYTES, "COFFER_CACHE_MEMORY_BYTES");
+    Duration grace = duration(first(env.get("COFFER_DELETION_GRACE"), text(file, "deletionGrace")),
+        "COFFER_DELETION_GRACE");
     if (prefix.startsWith("/")) {
       throw new ConfigException("invalid prefix \"" + prefix + "\": must not start with /");
     }
     return new Settings(bucket, prefix, region, endpoint, pathStyle, profile, cacheDir,
-        cacheEnabled, disk, memory, home);
+        cacheEnabled, disk, memory, home, grace);
   }
 
   private static JsonNode readConfig(Path path) {
@@ -130,6 +139,30 @@ record Settings(
       case "0", "false", "no", "off" -> false;
       default -> throw new ConfigException("invalid " + name + " \"" + value + "\": expected true or false");
     };
+  }
+
+  /** An ISO-8601 duration ({@code PT15M}) or a number with one unit ({@code 90s, 15m, 2h, 7d}). */
+  private static Duration duration(String value, String name) {
+    if (value == null) {
+      return null;
+    }
+    Matcher unit = SHORT_DURATION.matcher(value.trim());
+    try {
+      if (unit.matches()) {
+        long n = Long.parseLong(unit.group(1));
+        return switch (unit.group(2)) {
+          case "ms" -> Duration.ofMillis(n);
+          case "s" -> Duration.ofSeconds(n);
+          case "m" -> Duration.ofMinutes(n);
+          case "h" -> Duration.ofHours(n);
+          default -> Duration.ofDays(n);
+        };
+      }
+      return Duration.parse(value.trim());
+    } catch (ArithmeticException | java.time.format.DateTimeParseException e) {
+      throw new ConfigException("invalid " + name + " \"" + value
+          + "\": expected a duration such as 15m, 2h, 7d or PT15M");
+    }
   }
 
   private static long size(String value, long defaultValue, String name) {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
@@ -80,5 +81,24 @@ class SettingsTest {
     assertThatThrownBy(() -> Settings.resolve(flags(tmp.resolve("missing.json").toString(), null,
         null), Map.of("HOME", "/x")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("missing.json");
+    assertThatThrownBy(() -> Settings.resolve(flags(null, null, null),
+        Map.of("HOME", "/x", "COFFER_DELETION_GRACE", "soon")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("soon");
+  }
+
+  @Test
+  void deletionGraceReadsShortAndIsoDurationsAndDefaultsToTheStores() throws Exception {
+    assertThat(Settings.resolve(flags(null, null, null), Map.of("HOME", "/x")).deletionGrace())
+        .isNull();
+    assertThat(Settings.resolve(flags(null, null, null),
+        Map.of("HOME", "/x", "COFFER_DELETION_GRACE", "90s")).deletionGrace())
+        .isEqualTo(Duration.ofSeconds(90));
+    assertThat(Settings.resolve(flags(null, null, null),
+        Map.of("HOME", "/x", "COFFER_DELETION_GRACE", "PT2H")).deletionGrace())
+        .isEqualTo(Duration.ofHours(2));
+    Path config = tmp.resolve("grace.json");
+    Files.writeString(config, "{\"bucket\": \"b\", \"deletionGrace\": \"7d\"}");
+    assertThat(Settings.resolve(flags(config.toString(), null, null), Map.of("HOME", "/x"))
+        .deletionGrace()).isEqualTo(Duration.ofDays(7));
   }
 }

@@ -159,9 +159,8 @@ class IamPolicyTest {
       assertThat(module.evaluate(statement.attribute("resources"), bindings)).as(scope)
           .isEqualTo(expectedResources.get(scope));
     });
-    Block list = statementByScope.get("list").block("condition");
-    assertThat(list.attributes()).containsEntry("test", "StringLike").containsEntry("variable", "s3:prefix");
-    assertThat(module.evaluate(list.attribute("values"), bindings)).isEqualTo(List.of("farm/eu/*"));
+    // A prefix condition would make S3 answer 403 instead of 404 for missing keys (see iam.tf).
+    assertThat(statementByScope.get("list").blocks("condition")).isEmpty();
   }
 
   @Test

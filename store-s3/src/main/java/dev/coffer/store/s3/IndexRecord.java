@@ -16,8 +16,10 @@ import java.util.TreeMap;
  * {@code state} is {@code live}; {@code deleting} once its count fell to zero or it was deleted
  * (readers see NotFound; a commit of the same content resurrects it by CAS); or {@code purging}
  * once a garbage collector has decided to remove the blob object, after which only that collector
- * touches the blob object and then deletes the record (If-Match). {@code stateChangedAt} stamps the
- * last state change, so a collector can wait out a grace period before {@code deleting → purging}.
+ * touches the blob object and then deletes the record (If-Match), unless it is still there after the
+ * purge timeout: then another host stamps it anew by CAS and finishes the purge. {@code
+ * stateChangedAt} stamps the last state change, so a collector can wait out a grace period before
+ * {@code deleting → purging}, and a purge that outlived its timeout can be told apart.
  */
 record IndexRecord(
     int version,
@@ -84,6 +86,11 @@ record IndexRecord(
   IndexRecord deleting(long now) {
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, 0, links,
         State.DELETING, now);
+  }
+
+  IndexRecord purging(long now) {
+    return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, 0, links,
+        State.PURGING, now);
   }
 
   List<Digest> linkDigests() {

@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -85,14 +86,21 @@ final class S3Maintenance {
 
     long purged = 0;
     long graceCutoff = now - store.config.deletionGrace().toNanos();
+    long purgeCutoff = now - store.config.purgeTimeout().toNanos();
     for (Map.Entry<Digest, Versioned> entry : records().entrySet()) {
       Digest digest = entry.getKey();
       IndexRecord record = entry.getValue().record();
       if (record.isLive()) {
         continue;
       }
-      if (record.stateChangedAt() > graceCutoff) {
+      boolean purging = record.state() == IndexRecord.State.PURGING;
+      if (!purging && record.stateChangedAt() > graceCutoff) {
         skipped.add(new GcReport.Skip(digest.toString(), "in its deletion grace period"));
+        continue;
+      }
+      if (purging && record.stateChangedAt() > purgeCutoff) {
+        skipped.add(new GcReport.Skip(digest.toString(), "being purged by another host since "
+            + Times.instant(record.stateChangedAt())));
         continue;
       }
       if (options.dryRun()) {
@@ -100,11 +108,11 @@ final class S3Maintenance {
         bytes[0] += record.size();
         continue;
       }
-      if (purge(digest, entry.getValue(), now)) {
+      if (purge(digest, entry.getValue())) {
         purged++;
         bytes[0] += record.size();
       } else {
-        skipped.add(new GcReport.Skip(digest.toString(), "re-committed or changed during gc"));
+        skipped.add(new GcReport.Skip(digest.toString(), "re-committed, changed or purged elsewhere during gc"));
       }
     }
     return new GcReport(purged, bytes[0], ingests[0], aborted, skipped,
@@ -172,21 +180,55 @@ final class S3Maintenance {
     return end < 0 ? key : key.substring(0, end + 1);
   }
 
-  /** deleting → purging (CAS), delete the blob object, delete the record If-Match. */
-  private boolean purge(Digest digest, Versioned found, long now) {
-    String indexKey = store.keys.index(digest);
-    String etag = found.etag();
-    if (found.record().state() == IndexRecord.State.DELETING) {
-      IndexRecord purging = new IndexRecord(found.record().version(), found.record().digest(),
-          found.record().size(), found.record().createdAt(), found.record().updatedAt(),
-          found.record().labels(), 0, found.record().links(), IndexRecord.State.PURGING, now);
-      etag = objects.putIfMatch(indexKey, Json.write(purging), etag);
-      if (etag == null) {
-        return false;
-      }
+  /**
+   * deleting → purging (CAS), delete the blob object, delete the record If-Match. A record already
+   * {@code purging} is another purger's until {@link S3StoreConfig#purgeTimeout()} has passed since
+   * its stamp; then this purge stamps it anew by CAS and takes it over. A purger that is half the
+   * timeout past its own stamp before deleting the object gives up, so no two purgers ever believe
+   * they own one record and no purger deletes an object a later committer stored.
+   *
+   * @return whether the record is gone; false if it changed, is another purger's, or this purge
+   *     ran out of time
+   */
+  boolean purge(Digest digest, Versioned found) {
+    IndexRecord record = found.record();
+    long now = store.now();
+    long timeout = store.config.purgeTimeout().toNanos();
+    if (record.isLive()
+        || record.state() == IndexRecord.State.PURGING && record.stateChangedAt() > now - timeout) {
+      return false;
+    }
+    String etag = objects.putIfMatch(store.keys.index(digest), Json.write(record.purging(now)),
+        found.etag());
+    return etag != null && deleteAsPurger(digest, etag, now);
+  }
+
+  /**
+   * The purger's part once its record is {@code purging} at {@code etag}, stamped at
+   * {@code stampedAt}: delete the blob object, then the record If-Match, unless half the purge
+   * timeout has passed since the stamp (then another host may be taking the purge over).
+   */
+  private boolean deleteAsPurger(Digest digest, String etag, long stampedAt) {
+    if (store.now() - stampedAt > store.config.purgeTimeout().toNanos() / 2) {
+      return false;
     }
     objects.delete(store.keys.blob(digest));
-    return objects.deleteIfMatch(indexKey, etag);
+    return objects.deleteIfMatch(store.keys.index(digest), etag);
+  }
+
+  /**
+   * Finishes the purge of {@code digest} if its record is {@code purging} past the purge timeout
+   * (its purger died); a record in any other state is left alone.
+   */
+  void finishStalePurge(Digest digest) {
+    S3Objects.Fetched fetched = objects.get(store.keys.index(digest));
+    if (fetched != null) {
+      Versioned found = new Versioned(
+          Json.read(fetched.bytes(), IndexRecord.class, digest.toString()), fetched.etag());
+      if (found.record().state() == IndexRecord.State.PURGING) {
+        purge(digest, found);
+      }
+    }
   }
 
   FsckReport fsck(boolean repair) {
@@ -197,16 +239,15 @@ final class S3Maintenance {
       Digest digest = entry.getKey();
       IndexRecord record = entry.getValue().record();
       if (!record.isLive()) {
-        if (record.stateChangedAt() < now - 2 * store.config.deletionGrace().toNanos()) {
-          findings.add(new FsckReport.Finding(FsckReport.Kind.STALE_DELETION, digest.toString(),
-              "has been " + record.state().name().toLowerCase() + " since "
-                  + Times.instant(record.stateChangedAt()) + "; gc finishes it", false));
-        }
+        staleDeletion(digest, entry.getValue(), now, repair).ifPresent(findings::add);
         continue;
       }
-      if (!objects.exists(store.keys.blob(digest))) {
+      Map<String, String> tags = objects.tags(store.keys.blob(digest));
+      if (tags == null) {
         findings.add(new FsckReport.Finding(FsckReport.Kind.RECORD_WITHOUT_BLOB,
             digest.toString(), "is live but its content is missing", false));
+      } else if (!tags.equals(record.tags())) {
+        tagDrift(digest, tags, repair).ifPresent(findings::add);
       }
       for (Digest target : record.linkDigests()) {
         Versioned linked = records.get(target);
@@ -229,12 +270,69 @@ final class S3Maintenance {
     });
     for (Digest digest : blobs) {
       if (!records.containsKey(digest)) {
+        boolean removed = repair && purgeOrphan(digest);
         findings.add(new FsckReport.Finding(FsckReport.Kind.BLOB_WITHOUT_RECORD,
             digest.toString(), "is stored at " + store.keys.blob(digest)
-                + " without an index record (an interrupted commit, or a purge)", false));
+                + " without an index record (an interrupted commit)"
+                + (removed ? "; removed" : ""), removed));
       }
     }
     return new FsckReport(records.size(), findings);
+  }
+
+  /**
+   * A record left in deletion: {@code purging} past the purge timeout (its purger stopped; a repair
+   * finishes the purge), or {@code deleting} past twice the grace (gc has not run).
+   */
+  private Optional<FsckReport.Finding> staleDeletion(Digest digest, Versioned found, long now,
+      boolean repair) {
+    IndexRecord record = found.record();
+    String since = " since " + Times.instant(record.stateChangedAt());
+    if (record.state() == IndexRecord.State.PURGING) {
+      if (record.stateChangedAt() >= now - store.config.purgeTimeout().toNanos()) {
+        return Optional.empty();
+      }
+      boolean finished = repair && purge(digest, found);
+      return Optional.of(new FsckReport.Finding(FsckReport.Kind.STALE_DELETION,
+          digest.toString(), "has been purging" + since + ", longer than the purge timeout"
+              + (finished ? "; purge finished" : "; gc or a repair finishes it"), finished));
+    }
+    if (record.stateChangedAt() >= now - 2 * store.config.deletionGrace().toNanos()) {
+      return Optional.empty();
+    }
+    return Optional.of(new FsckReport.Finding(FsckReport.Kind.STALE_DELETION, digest.toString(),
+        "has been deleting" + since + "; gc finishes it", false));
+  }
+
+  /**
+   * Blob object tags that disagree with the record, read again to rule out a change in flight;
+   * a repair writes the tags of the record read last.
+   */
+  private Optional<FsckReport.Finding> tagDrift(Digest digest, Map<String, String> tags,
+      boolean repair) {
+    IndexRecord current = store.record(digest);
+    if (current == null || !current.isLive() || tags.equals(current.tags())) {
+      return Optional.empty();
+    }
+    if (repair) {
+      objects.putTags(store.keys.blob(digest), current.tags());
+    }
+    return Optional.of(new FsckReport.Finding(FsckReport.Kind.TAG_DRIFT, digest.toString(),
+        "has tags " + tags + " but its record says " + current.tags(), repair));
+  }
+
+  /**
+   * Removes a blob object that has no record, through the purge protocol so that a commit of the
+   * same content racing with the repair never loses its bytes: a {@code purging} record is created
+   * create-only (a committer that created its record first wins, and the blob stays), then the
+   * object and the record are deleted; a committer that finds the record waits, then stores anew.
+   */
+  private boolean purgeOrphan(Digest digest) {
+    long now = store.now();
+    IndexRecord claim = IndexRecord.live(digest, 0, now, Map.of(), 0).purging(now);
+    byte[] json = Json.write(claim);
+    String etag = objects.putIfAbsent(store.keys.index(digest), json, json.length, null, Map.of());
+    return etag != null && deleteAsPurger(digest, etag, now);
   }
 
   /** An index record and the ETag it was read at. */

@@ -14,6 +14,7 @@ import java.util.Base64;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
@@ -195,6 +196,23 @@ final class S3Objects {
           .destinationBucket(bucket).destinationKey(target));
     } catch (SdkException e) {
       throw translate("copying " + source + " to " + target, e);
+    }
+  }
+
+  /** The object's tags, or null if there is no object. */
+  Map<String, String> tags(String key) {
+    try {
+      Map<String, String> tags = new TreeMap<>();
+      control.getObjectTagging(b -> b.bucket(bucket).key(key)).tagSet()
+          .forEach(t -> tags.put(t.key(), t.value()));
+      return tags;
+    } catch (NoSuchKeyException e) {
+      return null;
+    } catch (SdkException e) {
+      if (status(e) == 404) {
+        return null;
+      }
+      throw translate("reading the tags of " + key, e);
     }
   }
 

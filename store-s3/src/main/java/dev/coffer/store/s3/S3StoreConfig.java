@@ -73,6 +73,15 @@ public final class S3StoreConfig {
   public static final Duration DELETION_GRACE_MIN = Duration.ZERO;
   public static final Duration DELETION_GRACE_MAX = Duration.ofDays(30);
 
+  /**
+   * How long one purge may hold a record in {@code purging}. A purger gives up if it gets this far
+   * behind before deleting the blob object (it checks at half of it); a record still {@code purging}
+   * after it belongs to a purger that died, and gc or a committer on any host finishes that purge.
+   */
+  public static final Duration PURGE_TIMEOUT_DEFAULT = Duration.ofMinutes(2);
+  public static final Duration PURGE_TIMEOUT_MIN = Duration.ofMillis(100);
+  public static final Duration PURGE_TIMEOUT_MAX = Duration.ofHours(1);
+
   /** Attempts of one compare-and-swap on an index or ingest record before AbortedException. */
   public static final int CAS_ATTEMPTS_DEFAULT = 16;
   public static final int CAS_ATTEMPTS_MIN = 1;
@@ -116,6 +125,7 @@ public final class S3StoreConfig {
   private final Transfer transfer;
   private final Duration leaseDuration;
   private final Duration deletionGrace;
+  private final Duration purgeTimeout;
   private final int casAttempts;
   private final int sdkAttempts;
   private final Clock clock;
@@ -138,6 +148,7 @@ public final class S3StoreConfig {
     this.transfer = b.transfer;
     this.leaseDuration = b.leaseDuration;
     this.deletionGrace = b.deletionGrace;
+    this.purgeTimeout = b.purgeTimeout;
     this.casAttempts = b.casAttempts;
     this.sdkAttempts = b.sdkAttempts;
     this.clock = b.clock;
@@ -241,6 +252,11 @@ public final class S3StoreConfig {
     return deletionGrace;
   }
 
+  /** How long one purge may hold a record before another host finishes it. */
+  public Duration purgeTimeout() {
+    return purgeTimeout;
+  }
+
   /** Attempts of one compare-and-swap before AbortedException. */
   public int casAttempts() {
     return casAttempts;
@@ -262,7 +278,8 @@ public final class S3StoreConfig {
         + ", endpoint=" + endpoint + ", pathStyle=" + pathStyle + ", partSize=" + partSize
         + ", uploadConcurrency=" + uploadConcurrency + ", copyConcurrency=" + copyConcurrency
         + ", transfer=" + transfer + ", checksumMode=" + checksumMode + ", leaseDuration="
-        + leaseDuration + "}";
+        + leaseDuration + ", deletionGrace=" + deletionGrace + ", purgeTimeout=" + purgeTimeout
+        + "}";
   }
 
   /** Collects the values of a configuration. Not thread-safe. */
@@ -284,6 +301,7 @@ public final class S3StoreConfig {
     private Transfer transfer = Transfer.JAVA_ASYNC;
     private Duration leaseDuration = LEASE_DURATION_DEFAULT;
     private Duration deletionGrace = DELETION_GRACE_DEFAULT;
+    private Duration purgeTimeout = PURGE_TIMEOUT_DEFAULT;
     private int casAttempts = CAS_ATTEMPTS_DEFAULT;
     private int sdkAttempts = SDK_ATTEMPTS_DEFAULT;
     private Clock clock = Clock.systemUTC();
@@ -308,6 +326,7 @@ public final class S3StoreConfig {
       transfer = c.transfer;
       leaseDuration = c.leaseDuration;
       deletionGrace = c.deletionGrace;
+      purgeTimeout = c.purgeTimeout;
       casAttempts = c.casAttempts;
       sdkAttempts = c.sdkAttempts;
       clock = c.clock;
@@ -436,6 +455,13 @@ public final class S3StoreConfig {
     public Builder deletionGrace(Duration grace) {
       this.deletionGrace = checkRange("deletionGrace", grace, DELETION_GRACE_MIN,
           DELETION_GRACE_MAX);
+      return this;
+    }
+
+    /** How long one purge may hold a record before another host finishes it, in [100 ms, 1 h]. */
+    public Builder purgeTimeout(Duration timeout) {
+      this.purgeTimeout = checkRange("purgeTimeout", timeout, PURGE_TIMEOUT_MIN,
+          PURGE_TIMEOUT_MAX);
       return this;
     }
 

@@ -642,6 +642,7 @@ final class S3Writer implements Writer {
                 + " is being purged; commit again once it is gone", e);
           }
           S3Store.pause(attempt); // the purger deletes the blob object, then the record
+          new S3Maintenance(store).finishStalePurge(digest); // unless it died doing so
         }
       }
       discardIngest();

@@ -46,6 +46,8 @@ final class Cases {
   /** Record reads a walk runs at once in the store; the raw equivalent uses as many. */
   static final int RECORD_READS = 16;
   static final String LABEL_FILTER = "labels.group==g3";
+  /** The contender that only starts the command-line tool's JVM: it moves no bytes. */
+  static final String JVM_START = "coffer --version (JVM start only)";
 
   private final HarnessConfig config;
   private final Commands commands;
@@ -84,6 +86,7 @@ final class Cases {
       }
       list.add(Contender.of("rclone copyto", Counting.SERVER,
           round -> commands.run(rclone("copyto", "--ignore-times",
+              "--s3-upload-cutoff", PART / (1 << 20) + "M",
               "--s3-chunk-size", PART / (1 << 20) + "M",
               "--s3-upload-concurrency", Integer.toString(PARTS_IN_FLIGHT),
               file.toString(), "bench:" + v.bucket + "/ingest-rclone/blob"),
@@ -224,6 +227,9 @@ final class Cases {
             v.cliEnvironment(prefix, home(v)), null), Action.NOTHING));
     list.add(Contender.of("cat of a local copy", Counting.NONE,
         round -> commands.run(List.of("cat", copy.toString()), Map.of(), null), Action.NOTHING));
+    // What every command-line figure above includes before it moves a byte.
+    list.add(Contender.of(JVM_START, Counting.NONE,
+        round -> commands.run(cli("--version"), Map.of(), null), Action.NOTHING));
     return list;
   }
 

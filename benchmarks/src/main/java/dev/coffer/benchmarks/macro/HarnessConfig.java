@@ -16,7 +16,8 @@ import java.util.Map;
  * @param smallThreads threads committing small blobs, the same for every contender
  *     ({@code BENCH_SMALL_THREADS}, default 8)
  * @param scalingSizes the sizes of the scaling view ({@code BENCH_SCALING}: comma-separated sizes,
- *     default {@code 1m,64m} plus the large size; {@code BENCH_4G=1} adds 4 GiB; {@code none} skips)
+ *     default {@code 1m,64m}, plus the large size; {@code BENCH_4G=1} adds 4 GiB; {@code none}
+ *     skips the view)
  * @param s3proxy whether the ingest and cold-read cases also run on S3Proxy ({@code BENCH_S3PROXY},
  *     default 1)
  * @param repository the repository's root (coffer.jar, docs/)

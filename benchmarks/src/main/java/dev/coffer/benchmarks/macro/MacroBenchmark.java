@@ -44,8 +44,9 @@ public final class MacroBenchmark {
 
   public static void main(String[] args) throws Exception {
     Path root = Path.of(System.getProperty("bench.root", ".")).toAbsolutePath().normalize();
-    Path work = Path.of(System.getProperty("bench.work",
-        Files.createTempDirectory("coffer-bench-").toString()));
+    String workProperty = System.getProperty("bench.work");
+    Path work = workProperty != null ? Path.of(workProperty)
+        : Files.createTempDirectory("coffer-bench-");
     HarnessConfig config = HarnessConfig.fromEnvironment(System.getenv(), root, work);
     new MacroBenchmark(config, System.out).run();
     System.exit(0);

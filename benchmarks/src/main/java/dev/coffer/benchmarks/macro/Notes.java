@@ -36,20 +36,24 @@ final class Notes {
         + String.join("\n", notes.stream().map(n -> "- " + n).toList()) + "\n";
   }
 
-  static final String INGEST = "**Ingest, library.** The raw upload only sends parts. The Writer "
-      + "also hashes every byte with SHA-256 (for `digest()` and the commit's check) and each part "
-      + "again for its `x-amz-checksum-sha256`, which the server verifies, on the same two cores; "
-      + "then it commits: CompleteMultipartUpload, a server-side CopyObject of the whole blob to "
-      + "its digest key (the server rewrites every byte), the index record and the ingest record. "
-      + "The copy is the biggest part on a loopback server; closing the gap needs a commit without "
-      + "it (complete the upload at the digest key when the caller gives the digest up front) and "
-      + "one hash per byte (derive part checksums off the critical path or use "
-      + "`checksumMode(WHEN_REQUIRED)` where the transport is trusted).";
+  static final String INGEST = "**Ingest, library.** The raw upload only sends parts, read "
+      + "straight from the file. The Writer copies every byte into its part buffers, hashes it "
+      + "with SHA-256 (for `digest()` and the commit's check) and hashes each part again for its "
+      + "`x-amz-checksum-sha256`, which the server then verifies: about three SHA-256 passes per "
+      + "byte more than the raw upload, on two cores that also run the server. The commit "
+      + "(CompleteMultipartUpload, a server-side CopyObject to the digest key, the index record, "
+      + "the ingest record's removal) is the smaller part: a few per cent at 256 MiB in the "
+      + "single-writer table above (write + close against write + commit). What would close it: "
+      + "hashing the whole and the parts on other threads while parts upload, instead of on the "
+      + "writing thread, and `checksumMode(WHEN_REQUIRED)` where the transport is trusted "
+      + "(0.80 to 0.86 of raw in that table).";
 
   static final String CLI_INGEST = "**Ingest, `coffer put`.** On top of the library's work the "
-      + "command starts a JVM (about 0.8 s) and tees the bytes into its local cache (so the first "
-      + "read after a put is hot). For small files the JVM start dominates; a long-running "
-      + "`coffer serve` or the library avoids it.";
+      + "command starts a JVM (the `coffer --version` row of the hot-read table) and, with the "
+      + "cache on as by default, tees the bytes into a staging file of the disk tier and hashes "
+      + "that copy once more, so the first read after a put is hot. `--no-cache` drops the tee; "
+      + "the JVM start stays, which a long-running process using the library (or `coffer serve`) "
+      + "avoids.";
 
   static final String READ = "**Cold read, library.** The reader fetches 8 MiB ranges, 4 in "
       + "flight, into buffers it then copies to the caller; a single streaming GET copies once. "
@@ -67,7 +71,8 @@ final class Notes {
       + "raw PutObject's one (next note), so the rate follows the request count, not the bytes.";
 
   static final String SMALL_REQUESTS = "**Small blobs, requests.** A commit is open + write + "
-      + "commit: PutObject of the ingest record (the lease), PutObject of the blob (If-None-Match), "
+      + "commit: PutObject of the ingest record (the lease), PutObject of the blob "
+      + "(If-None-Match), "
       + "PutObject of the index record (create-only), HeadObject (the blob survived a concurrent "
       + "purge) and DeleteObject of the ingest record. Two requests (blob If-None-Match, then the "
       + "create-only record) are enough for content that is whole in memory with its digest "

@@ -104,6 +104,7 @@ final class Report {
         continue;
       }
       String rate = Double.isNaN(r.seconds()) ? "failed"
+          : r.contender().equals(Cases.JVM_START) ? "–"
           : counted ? format(r.rate()) : format(r.rate() / HarnessConfig.MIB);
       out.append("| ").append(r.server()).append(" | ").append(r.contender()).append(" | ")
           .append(Double.isNaN(r.seconds()) ? "failed" : seconds(r.seconds())).append(" | ")

@@ -21,6 +21,7 @@ import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.S3BaseClientBuilder;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.ObjectIdentifier;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -51,25 +52,25 @@ final class Venue implements AutoCloseable {
         requests.incrementAndGet();
       }
     };
-    StaticCredentialsProvider credentials = StaticCredentialsProvider.create(
-        AwsBasicCredentials.create(S3Server.ACCESS_KEY, S3Server.SECRET_KEY));
-    this.control = S3Client.builder()
-        .endpointOverride(server.endpoint()).forcePathStyle(true).region(Region.of(REGION))
-        .credentialsProvider(credentials)
-        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-        .overrideConfiguration(o -> o.retryStrategy(retryStrategy()).addExecutionInterceptor(counter))
+    this.control = common(S3Client.builder(), counter)
         .httpClientBuilder(ApacheHttpClient.builder().maxConnections(64))
         .build();
-    this.bulk = S3AsyncClient.builder()
-        .endpointOverride(server.endpoint()).forcePathStyle(true).region(Region.of(REGION))
-        .credentialsProvider(credentials)
-        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-        .overrideConfiguration(o -> o.retryStrategy(retryStrategy()).addExecutionInterceptor(counter))
+    this.bulk = common(S3AsyncClient.builder(), counter)
         .httpClientBuilder(NettyNioAsyncHttpClient.builder().maxConcurrency(64))
         .build();
     control.createBucket(b -> b.bucket(bucket));
+  }
+
+  /** Addressing, checksums, retries and credentials as the store sets them, plus the counter. */
+  private <B extends S3BaseClientBuilder<B, ?>> B common(B builder, ExecutionInterceptor counter) {
+    return builder.endpointOverride(server.endpoint()).forcePathStyle(true)
+        .region(Region.of(REGION))
+        .credentialsProvider(StaticCredentialsProvider.create(
+            AwsBasicCredentials.create(S3Server.ACCESS_KEY, S3Server.SECRET_KEY)))
+        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+        .overrideConfiguration(o -> o.retryStrategy(retryStrategy())
+            .addExecutionInterceptor(counter));
   }
 
   /** The store's own retry strategy: the SDK's standard one, 8 attempts, 409 conflicts too. */

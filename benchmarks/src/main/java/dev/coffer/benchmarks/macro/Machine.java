@@ -19,6 +19,16 @@ final class Machine {
     }
   }
 
+  /** Whether a load average shows more than 1.5 runnable tasks per core over the last minute. */
+  static boolean busy(String loadAverage) {
+    try {
+      double oneMinute = Double.parseDouble(loadAverage.split(",")[0].trim());
+      return oneMinute > 1.5 * Runtime.getRuntime().availableProcessors();
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
   /** CPU model, cores, memory and operating system. */
   static String describe() {
     String cpu = "?";

@@ -206,7 +206,17 @@ public final class MacroBenchmark {
     out.append("- uploads: 16 MiB parts, 4 in flight for every uploader (the store's defaults; "
         + "awscli and rclone configured to match). Requests are counted by the SDK clients for "
         + "in-process contenders and by S3Mock's access log for child processes; S3Proxy keeps "
-        + "no log, so n/a there.\n\n");
+        + "no log, so n/a there.\n");
+    if (config.size() != HarnessConfig.GIB || config.smallCount() != 10_000
+        || config.rounds() < 3) {
+      out.append("- **Reduced sizes**: the defaults are 1 GiB, 10,000 small blobs and 3 rounds.\n");
+    }
+    if (Machine.busy(loadBefore) || Machine.busy(loadAfter)) {
+      out.append("- **Loaded machine**: the load average exceeded the core count by half (other "
+          + "work ran meanwhile), so absolute figures are depressed and noisy, and ratios favour "
+          + "whoever uses less CPU per byte; re-run on a quiet machine before quoting them.\n");
+    }
+    out.append('\n');
 
     out.append("### 1. Ingest of a ").append(size).append(" file\n\n")
         .append(Report.table(rows, r -> r.caseId().equals("ingest"), false, "MiB/s"))

@@ -53,7 +53,11 @@ final class Notes {
       + "cache on as by default, tees the bytes into a staging file of the disk tier and hashes "
       + "that copy once more, so the first read after a put is hot. `--no-cache` drops the tee; "
       + "the JVM start stays, which a long-running process using the library (or `coffer serve`) "
-      + "avoids.";
+      + "avoids. Most of the rest is a cold JVM: each command runs the SDK's, Netty's and the "
+      + "store's code interpreted until the JIT compiles it, and on a loaded 2-core machine the "
+      + "compiler threads wait for CPU too; the library rows run in a warm JVM. Class data "
+      + "sharing (an AppCDS archive of the command) and a smaller client stack for one-shot "
+      + "commands would shrink that.";
 
   static final String READ = "**Cold read, library.** The reader fetches 8 MiB ranges, 4 in "
       + "flight, into buffers it then copies to the caller; a single streaming GET copies once. "
@@ -61,7 +65,8 @@ final class Notes {
 
   static final String CLI_READ = "**Cold read, `coffer get`.** The command starts a JVM and "
       + "verifies the blob's SHA-256 while it writes (about 0.7 s per GiB on this CPU), which the "
-      + "peers do not; `--range` reads skip the check.";
+      + "peers do not; `--range` reads skip the check. Like `coffer put` it also pays for a "
+      + "cold JVM (see the ingest note).";
 
   static final String HOT = "**Hot read.** The cache adds an info lookup, an `fstat` and "
       + "per-read bookkeeping to the plain read; on this shared VM the run-to-run noise is of the "

@@ -128,4 +128,11 @@ class ReportTest {
     assertThat(blobs.blob(7, "lib-1")).isNotEqualTo(blobs.blob(7, "lib-2"));
     assertThat(blobs.blob(7, "lib-1")).isNotEqualTo(blobs.blob(8, "lib-1"));
   }
+
+  @Test
+  void aLoadAverageFarAboveTheCoresIsBusy() {
+    assertThat(Machine.busy("1000.00, 12.0, 9.0")).isTrue();
+    assertThat(Machine.busy("0.00, 12.0, 9.0")).isFalse();
+    assertThat(Machine.busy("?")).isFalse();
+  }
 }

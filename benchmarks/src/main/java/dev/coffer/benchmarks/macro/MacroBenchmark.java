@@ -234,8 +234,10 @@ public final class MacroBenchmark {
         .append("` matches a tenth)\n\n")
         .append(Report.table(rows, r -> r.caseId().equals("walk"), true, "blobs/s"))
         .append('\n');
-    out.append("### Scaling: ingest time and requests by size (").append("S3Mock)\n\n")
-        .append(scalingTable(rows)).append('\n');
+    if (!config.scalingSizes().isEmpty()) {
+      out.append("### Scaling: ingest time and requests by size (S3Mock)\n\n")
+          .append(scalingTable(rows)).append('\n');
+    }
     out.append("### Ratios and targets\n\n").append(Report.ratioTable(ratios)).append('\n');
     Row small = Report.find(rows, "small blobs", "S3Mock", "library Writer + commit");
     if (small != null && !Double.isNaN(small.requests())) {

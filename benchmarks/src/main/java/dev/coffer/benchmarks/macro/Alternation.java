@@ -1,0 +1,79 @@
+package dev.coffer.benchmarks.macro;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Runs the contenders of one case in turn, A B C A B C ..., for the configured rounds, so every
+ * contender sees the same drift of a shared machine. A failed run is recorded with its error and
+ * the alternation goes on.
+ */
+final class Alternation {
+  private final int rounds;
+  private final PrintStream log;
+
+  Alternation(int rounds, PrintStream log) {
+    this.rounds = rounds;
+    this.log = log;
+  }
+
+  /**
+   * The samples of {@code contenders} on {@code venue} (null for local cases).
+   *
+   * @param units what one run moves: bytes, or blobs for the counted cases
+   */
+  List<Sample> run(String caseId, Venue venue, long units, List<Contender> contenders) {
+    String server = venue == null ? "local" : venue.server.name();
+    List<Sample> samples = new ArrayList<>();
+    for (int round = 1; round <= rounds; round++) {
+      for (Contender c : contenders) {
+        samples.add(once(caseId, server, venue, units, c, round));
+      }
+    }
+    return samples;
+  }
+
+  private Sample once(String caseId, String server, Venue venue, long units, Contender c,
+      int round) {
+    long before = requests(venue, c.counting());
+    long start = System.nanoTime();
+    String error = "";
+    double seconds;
+    try {
+      c.run(round);
+      seconds = (System.nanoTime() - start) / 1e9;
+    } catch (Exception | AssertionError e) {
+      seconds = Double.NaN;
+      error = e.getClass().getSimpleName() + ": " + firstLine(e.getMessage());
+    }
+    long after = requests(venue, c.counting());
+    long requests = before < 0 || after < 0 ? -1 : after - before;
+    try {
+      c.after(round);
+    } catch (Exception e) {
+      log.printf("  (cleanup after %s failed: %s)%n", c.name(), e);
+    }
+    Sample s = new Sample(caseId, server, c.name(), round, seconds, units, requests, error);
+    log.printf("  %-8s %-8s round %d  %-34s %s%s%n", caseId, server, round, c.name(),
+        s.ok() ? String.format("%8.3f s", seconds) : "FAILED " + error,
+        requests >= 0 ? "  " + requests + " requests" : "");
+    return s;
+  }
+
+  private static long requests(Venue venue, Contender.Counting counting) {
+    if (venue == null || counting == Contender.Counting.NONE) {
+      return counting == Contender.Counting.NONE ? 0 : -1;
+    }
+    return counting == Contender.Counting.CLIENT
+        ? venue.requestsSent() : venue.server.requestsServed();
+  }
+
+  private static String firstLine(String message) {
+    if (message == null) {
+      return "";
+    }
+    String line = message.strip().lines().findFirst().orElse("");
+    return line.length() > 200 ? line.substring(0, 200) + "..." : line;
+  }
+}

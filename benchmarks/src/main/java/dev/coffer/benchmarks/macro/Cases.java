@@ -1,0 +1,437 @@
+package dev.coffer.benchmarks.macro;
+
+import dev.coffer.benchmarks.macro.Contender.Action;
+import dev.coffer.benchmarks.macro.Contender.Counting;
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.Descriptor;
+import dev.coffer.store.Digest;
+import dev.coffer.store.ReaderAt;
+import dev.coffer.store.Writer;
+import dev.coffer.store.cache.CacheConfig;
+import dev.coffer.store.cache.CachingStore;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.atomic.AtomicLong;
+import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.core.FileRequestBodyConfiguration;
+import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+
+/**
+ * The contenders of each case. In-process contenders share one {@link Venue}'s clients; the
+ * command-line ones run as child processes with the same endpoint and credentials. Part size and
+ * parts in flight are the store's defaults (16 MiB, 4) for every uploader: the raw SDK upload uses
+ * them, and awscli and rclone are configured to.
+ */
+final class Cases {
+  static final int CHUNK = 1 << 20;
+  static final long PART = 16L << 20;
+  static final int PARTS_IN_FLIGHT = 4;
+  /** Record reads a walk runs at once in the store; the raw equivalent uses as many. */
+  static final int RECORD_READS = 16;
+  static final String LABEL_FILTER = "labels.group==g3";
+  /** The contender that only starts the command-line tool's JVM: it moves no bytes. */
+  static final String JVM_START = "coffer --version (JVM start only)";
+
+  private final HarnessConfig config;
+  private final Commands commands;
+  private final List<String> coffer;
+  private final Path awsConfig;
+
+  Cases(HarnessConfig config, Commands commands, List<String> coffer, Path awsConfig) {
+    this.config = config;
+    this.commands = commands;
+    this.coffer = coffer;
+    this.awsConfig = awsConfig;
+  }
+
+  // ---- 1. ingest of one large file ----------------------------------------------------------
+
+  List<Contender> ingest(Venue v, Path file, boolean withCli, boolean withPeers) {
+    List<Contender> list = new ArrayList<>();
+    if (withCli) {
+      list.add(Contender.of("coffer put (CLI)", Counting.SERVER,
+          round -> commands.run(cli("put", "--ref", "bench-ingest", file.toString()),
+              v.cliEnvironment("ingest-cli/", home(v)), null),
+          round -> v.purge("ingest-cli/")));
+    }
+    list.add(Contender.of("library Writer", Counting.CLIENT,
+        round -> writeFile(v, "ingest-lib/", file),
+        round -> v.purge("ingest-lib/")));
+    list.add(Contender.of("raw SDK multipart", Counting.CLIENT,
+        round -> rawMultipart(v, "ingest-raw/blob", file),
+        round -> v.purge("ingest-raw/")));
+    if (withPeers) {
+      if (awsUploadsWork(v)) {
+        list.add(Contender.of("aws s3 cp", Counting.SERVER,
+            round -> commands.run(aws(v, "s3", "cp", file.toString(),
+                "s3://" + v.bucket + "/ingest-aws/blob"), awsEnvironment(v), null),
+            round -> v.purge("ingest-aws/")));
+      }
+      list.add(Contender.of("rclone copyto", Counting.SERVER,
+          round -> commands.run(rclone("copyto", "--ignore-times",
+              "--s3-upload-cutoff", PART / (1 << 20) + "M",
+              "--s3-chunk-size", PART / (1 << 20) + "M",
+              "--s3-upload-concurrency", Integer.toString(PARTS_IN_FLIGHT),
+              file.toString(), "bench:" + v.bucket + "/ingest-rclone/blob"),
+              v.cliEnvironment("", home(v)), null),
+          round -> v.purge("ingest-rclone/")));
+    }
+    return list;
+  }
+
+  /**
+   * awscli sends {@code Expect: 100-continue} on UploadPart and S3Mock closes the connection, so
+   * its multipart uploads fail there; it uploads to S3Proxy, which is why the peers run there.
+   */
+  static boolean awsUploadsWork(Venue v) {
+    return !v.server.name().equals("S3Mock");
+  }
+
+  /** The library: a Writer fed from the file in 1 MiB writes, committed. */
+  static Digest writeFile(Venue v, String prefix, Path file) throws IOException {
+    try (ContentStore store = v.store(prefix);
+        FileChannel channel = FileChannel.open(file, StandardOpenOption.READ);
+        Writer writer = store.writer("bench-ingest", Descriptor.UNKNOWN)) {
+      ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
+      while (channel.read(buffer) >= 0) {
+        buffer.flip();
+        while (buffer.hasRemaining()) {
+          writer.write(buffer);
+        }
+        buffer.clear();
+      }
+      Digest digest = writer.digest();
+      writer.commit(channel.size(), null, Map.of());
+      return digest;
+    }
+  }
+
+  /** Raw SDK: the file in 16 MiB parts straight from disk, 4 in flight, on the bulk client. */
+  static void rawMultipart(Venue v, String key, Path file) throws IOException {
+    long size = java.nio.file.Files.size(file);
+    String id = v.bulk.createMultipartUpload(b -> b.bucket(v.bucket).key(key)).join().uploadId();
+    Semaphore inFlight = new Semaphore(PARTS_IN_FLIGHT);
+    List<CompletableFuture<CompletedPart>> parts = new ArrayList<>();
+    int number = 1;
+    for (long at = 0; at < size || number == 1; at += PART, number++) {
+      inFlight.acquireUninterruptibly();
+      int n = number;
+      long length = Math.min(PART, size - at);
+      AsyncRequestBody body = AsyncRequestBody.fromFile(FileRequestBodyConfiguration.builder()
+          .path(file).position(at).numBytesToRead(length).build());
+      parts.add(v.bulk.uploadPart(b -> b.bucket(v.bucket).key(key).uploadId(id).partNumber(n)
+              .contentLength(length), body)
+          .thenApply(r -> CompletedPart.builder().partNumber(n).eTag(r.eTag()).build())
+          .whenComplete((r, e) -> inFlight.release()));
+    }
+    List<CompletedPart> done = parts.stream().map(CompletableFuture::join).toList();
+    v.bulk.completeMultipartUpload(b -> b.bucket(v.bucket).key(key).uploadId(id)
+        .multipartUpload(m -> m.parts(done))).join();
+  }
+
+  // ---- 2. cold read of the committed blob ----------------------------------------------------
+
+  List<Contender> coldRead(Venue v, String prefix, Digest digest, long size) {
+    String key = prefix + "blobs/" + digest.algorithm().label() + "/" + digest.hex();
+    List<Contender> list = new ArrayList<>();
+    list.add(Contender.of("coffer get --no-cache (CLI)", Counting.SERVER,
+        round -> commands.run(cli("get", "--no-cache", digest.toString(), "-o", "/dev/null"),
+            v.cliEnvironment(prefix, home(v)), null), Action.NOTHING));
+    list.add(Contender.of("library readerAt", Counting.CLIENT, round -> {
+      try (ContentStore store = v.store(prefix)) {
+        expect(size, readAll(store, digest));
+      }
+    }, Action.NOTHING));
+    list.add(Contender.of("raw SDK GET", Counting.CLIENT, round -> {
+      try (InputStream in = v.control.getObject(b -> b.bucket(v.bucket).key(key))) {
+        expect(size, drain(in));
+      }
+    }, Action.NOTHING));
+    list.add(Contender.of("aws s3 cp - (stdout)", Counting.SERVER,
+        round -> commands.run(aws(v, "s3", "cp", "s3://" + v.bucket + "/" + key, "-"),
+            awsEnvironment(v), null), Action.NOTHING));
+    list.add(Contender.of("rclone cat", Counting.SERVER,
+        round -> commands.run(rclone("cat", "bench:" + v.bucket + "/" + key),
+            v.cliEnvironment("", home(v)), null), Action.NOTHING));
+    return list;
+  }
+
+  static long readAll(ContentStore store, Digest digest) {
+    try (ReaderAt reader = store.readerAt(digest)) {
+      ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
+      long position = 0;
+      int n;
+      while ((n = reader.read(buffer, position)) > 0) {
+        position += n;
+        buffer.clear();
+      }
+      return position;
+    }
+  }
+
+  private static long drain(InputStream in) throws IOException {
+    byte[] buffer = new byte[CHUNK];
+    long total = 0;
+    int n;
+    while ((n = in.read(buffer)) >= 0) {
+      total += n;
+    }
+    return total;
+  }
+
+  private static void expect(long size, long read) {
+    if (size != read) {
+      throw new IllegalStateException("read " + read + " bytes of " + size);
+    }
+  }
+
+  // ---- 3. hot read through the cache ---------------------------------------------------------
+
+  /** Contenders of the hot read; the cache store is warmed by the caller and closed by it. */
+  List<Contender> hotRead(Venue v, String prefix, ContentStore cache, Digest digest, Path copy,
+      long size) {
+    List<Contender> list = new ArrayList<>();
+    list.add(Contender.of("cache readerAt (library)", Counting.NONE,
+        round -> expect(size, readAll(cache, digest)), Action.NOTHING));
+    list.add(Contender.of("FileChannel of a local copy", Counting.NONE, round -> {
+      try (FileChannel channel = FileChannel.open(copy, StandardOpenOption.READ)) {
+        ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
+        long total = 0;
+        int n;
+        while ((n = channel.read(buffer)) >= 0) {
+          total += n;
+          buffer.clear();
+        }
+        expect(size, total);
+      }
+    }, Action.NOTHING));
+    list.add(Contender.of("coffer get (CLI, cache hot)", Counting.NONE,
+        round -> commands.run(cli("get", digest.toString(), "-o", "/dev/null"),
+            v.cliEnvironment(prefix, home(v)), null), Action.NOTHING));
+    list.add(Contender.of("cat of a local copy", Counting.NONE,
+        round -> commands.run(List.of("cat", copy.toString()), Map.of(), null), Action.NOTHING));
+    // What every command-line figure above includes before it moves a byte.
+    list.add(Contender.of(JVM_START, Counting.NONE,
+        round -> commands.run(cli("--version"), Map.of(), null), Action.NOTHING));
+    return list;
+  }
+
+  /** The caching store of the hot-read case, in {@code directory}. */
+  static ContentStore cache(Venue v, String prefix, Path directory) {
+    return CachingStore.builder(v.store(prefix))
+        .config(CacheConfig.builder().directory(directory).build()).build();
+  }
+
+  // ---- 4. small blobs ------------------------------------------------------------------------
+
+  /** Deterministic small blobs: log-uniform sizes from 4 KiB to 1 MiB, unique content each. */
+  static final class SmallBlobs {
+    private final int[] sizes;
+    private final byte[] pool;
+
+    SmallBlobs(int count) {
+      SplittableRandom random = new SplittableRandom(4096);
+      sizes = new int[count];
+      for (int i = 0; i < count; i++) {
+        sizes[i] = (int) Math.round(4096 * Math.pow(256, random.nextDouble()));
+      }
+      pool = new byte[2 * CHUNK + 4096];
+      random.nextBytes(pool);
+    }
+
+    int count() {
+      return sizes.length;
+    }
+
+    long totalBytes() {
+      long total = 0;
+      for (int s : sizes) {
+        total += s;
+      }
+      return total;
+    }
+
+    /** Blob {@code i} of {@code run}: a header naming both, then a slice of the pool. */
+    byte[] blob(int i, String run) {
+      byte[] bytes = new byte[sizes[i]];
+      int from = (int) ((i * 7919L) % CHUNK);
+      System.arraycopy(pool, from, bytes, 0, bytes.length);
+      byte[] header = (run + "/" + i + "/").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      System.arraycopy(header, 0, bytes, 0, Math.min(header.length, bytes.length));
+      return bytes;
+    }
+  }
+
+  List<Contender> smallBlobs(Venue v, SmallBlobs blobs, List<String> keep) {
+    List<Contender> list = new ArrayList<>();
+    list.add(Contender.of("library Writer + commit", Counting.CLIENT, round -> {
+      String prefix = "small-lib-" + round + "/";
+      try (ContentStore store = v.store(prefix)) {
+        parallel(blobs.count(), i -> {
+          byte[] bytes = blobs.blob(i, "lib-" + round);
+          try (Writer writer = store.writer("small-" + i, Descriptor.UNKNOWN)) {
+            writer.write(ByteBuffer.wrap(bytes));
+            writer.commit(bytes.length, null, Map.of("group", "g" + i % 10));
+          }
+        });
+      }
+    }, round -> {
+      if (round == config.rounds()) {
+        keep.add("small-lib-" + round + "/");
+      } else {
+        v.purge("small-lib-" + round + "/");
+      }
+    }));
+    list.add(Contender.of("raw SDK PutObject", Counting.CLIENT, round -> {
+      String prefix = "small-raw-" + round + "/";
+      parallel(blobs.count(), i -> {
+        byte[] bytes = blobs.blob(i, "raw-" + round);
+        v.control.putObject(b -> b.bucket(v.bucket).key(prefix + i),
+            RequestBody.fromBytes(bytes));
+      });
+    }, round -> v.purge("small-raw-" + round + "/")));
+    return list;
+  }
+
+  private void parallel(int count, IntTask task) throws Exception {
+    ExecutorService pool = Executors.newFixedThreadPool(config.smallThreads());
+    try {
+      AtomicLong next = new AtomicLong();
+      List<Future<?>> workers = new ArrayList<>();
+      for (int t = 0; t < config.smallThreads(); t++) {
+        workers.add(pool.submit(() -> {
+          for (int i = (int) next.getAndIncrement(); i < count;
+              i = (int) next.getAndIncrement()) {
+            task.run(i);
+          }
+          return null;
+        }));
+      }
+      for (Future<?> w : workers) {
+        try {
+          w.get();
+        } catch (ExecutionException e) {
+          if (e.getCause() instanceof Exception cause) {
+            throw cause;
+          }
+          throw e;
+        }
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+  }
+
+  @FunctionalInterface
+  private interface IntTask {
+    void run(int i) throws Exception;
+  }
+
+  // ---- 5. walk and ls --filter ---------------------------------------------------------------
+
+  List<Contender> walk(Venue v, String prefix, int expected) {
+    List<Contender> list = new ArrayList<>();
+    list.add(Contender.of("library walk", Counting.CLIENT, round -> {
+      try (ContentStore store = v.store(prefix)) {
+        AtomicLong n = new AtomicLong();
+        store.walk(info -> n.incrementAndGet());
+        expect(expected, n.get());
+      }
+    }, Action.NOTHING));
+    list.add(Contender.of("library walk " + LABEL_FILTER, Counting.CLIENT, round -> {
+      try (ContentStore store = v.store(prefix)) {
+        AtomicLong n = new AtomicLong();
+        store.walk(info -> n.incrementAndGet(), LABEL_FILTER);
+        expect(expected / 10 + (expected % 10 > 3 ? 1 : 0), n.get());
+      }
+    }, Action.NOTHING));
+    list.add(Contender.of("coffer ls --filter (CLI)", Counting.SERVER,
+        round -> commands.run(cli("ls", "--no-cache", "--filter", LABEL_FILTER),
+            v.cliEnvironment(prefix, home(v)), null), Action.NOTHING));
+    list.add(Contender.of("raw SDK list + GET records", Counting.CLIENT, round -> {
+      List<String> keys = list(v, prefix + "index/");
+      expect(expected, keys.size());
+      ExecutorService pool = Executors.newFixedThreadPool(RECORD_READS);
+      try {
+        List<Future<Integer>> reads = new ArrayList<>();
+        for (String k : keys) {
+          reads.add(pool.submit(() ->
+              v.control.getObjectAsBytes(b -> b.bucket(v.bucket).key(k)).asByteArray().length));
+        }
+        for (Future<Integer> r : reads) {
+          r.get();
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+    }, Action.NOTHING));
+    list.add(Contender.of("raw SDK list only", Counting.CLIENT,
+        round -> expect(expected, list(v, prefix + "index/").size()), Action.NOTHING));
+    return list;
+  }
+
+  private static List<String> list(Venue v, String prefix) {
+    List<String> keys = new ArrayList<>();
+    for (ListObjectsV2Response page : v.control.listObjectsV2Paginator(
+        b -> b.bucket(v.bucket).prefix(prefix))) {
+      page.contents().stream().map(S3Object::key).forEach(keys::add);
+    }
+    return keys;
+  }
+
+  // ---- scaling view --------------------------------------------------------------------------
+
+  List<Contender> scaling(Venue v, Path file) {
+    return ingest(v, file, false, false);
+  }
+
+  // ---- commands ------------------------------------------------------------------------------
+
+  private List<String> cli(String... args) {
+    List<String> command = new ArrayList<>(coffer);
+    command.addAll(List.of(args));
+    return command;
+  }
+
+  private List<String> aws(Venue v, String... args) {
+    List<String> command = new ArrayList<>(List.of(config.awsCli(), "--endpoint-url",
+        v.server.endpoint().toString()));
+    command.addAll(List.of(args));
+    command.add("--only-show-errors");
+    return command;
+  }
+
+  private Map<String, String> awsEnvironment(Venue v) {
+    Map<String, String> env = v.cliEnvironment("", home(v));
+    env.put("AWS_CONFIG_FILE", awsConfig.toString());
+    env.put("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    return env;
+  }
+
+  private List<String> rclone(String... args) {
+    List<String> command = new ArrayList<>(List.of(config.rclone(), "--config", "/dev/null"));
+    command.addAll(List.of(args));
+    return command;
+  }
+
+  private Path home(Venue v) {
+    return config.work().resolve("coffer-home-" + v.server.name());
+  }
+}

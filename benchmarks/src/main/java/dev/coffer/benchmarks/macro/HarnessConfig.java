@@ -1,0 +1,127 @@
+package dev.coffer.benchmarks.macro;
+
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The settings of one harness run, read from the environment (run.sh passes its own through).
+ * Every key has its default beside it.
+ *
+ * @param size the large blob of the ingest, cold-read and hot-read cases ({@code BENCH_SIZE},
+ *     default 1 GiB; accepts {@code 64m}, {@code 1g} or bytes)
+ * @param rounds alternating rounds of every case ({@code BENCH_ROUNDS}, default 3)
+ * @param smallCount small blobs per run of the small-blob case ({@code BENCH_SMALL_COUNT}, 10,000)
+ * @param smallThreads threads committing small blobs, the same for every contender
+ *     ({@code BENCH_SMALL_THREADS}, default 8)
+ * @param scalingSizes the sizes of the scaling view ({@code BENCH_SCALING}: comma-separated sizes,
+ *     default {@code 1m,64m}, plus the large size; {@code BENCH_4G=1} adds 4 GiB; {@code none}
+ *     skips the view)
+ * @param s3proxy whether the ingest and cold-read cases also run on S3Proxy ({@code BENCH_S3PROXY},
+ *     default 1)
+ * @param repository the repository's root (coffer.jar, docs/)
+ * @param work a scratch directory for files, server data and caches, deleted at the end
+ * @param servers the directory holding s3mock.jar and s3proxy.jar
+ * @param awsCli the awscli v2 executable ({@code BENCH_AWS}, default Debian's /usr/bin/aws)
+ * @param rclone the rclone executable ({@code BENCH_RCLONE}, default rclone on the PATH)
+ * @param writeDocs whether docs/benchmarks.md and the raw results are rewritten
+ *     ({@code BENCH_WRITE_DOCS}, default 1)
+ */
+record HarnessConfig(
+    long size,
+    int rounds,
+    int smallCount,
+    int smallThreads,
+    List<Long> scalingSizes,
+    boolean s3proxy,
+    Path repository,
+    Path work,
+    Path servers,
+    String awsCli,
+    String rclone,
+    boolean writeDocs) {
+
+  static final long MIB = 1L << 20;
+  static final long GIB = 1L << 30;
+
+  static HarnessConfig fromEnvironment(Map<String, String> env, Path repository, Path work) {
+    long size = parseSize(env.getOrDefault("BENCH_SIZE", "1g"));
+    int rounds = positive("BENCH_ROUNDS", env.getOrDefault("BENCH_ROUNDS", "3"));
+    int smallCount = positive("BENCH_SMALL_COUNT", env.getOrDefault("BENCH_SMALL_COUNT", "10000"));
+    int smallThreads = positive("BENCH_SMALL_THREADS",
+        env.getOrDefault("BENCH_SMALL_THREADS", "8"));
+    String scaling = env.getOrDefault("BENCH_SCALING", "1m,64m");
+    List<Long> sizes = new java.util.ArrayList<>();
+    if (!scaling.equalsIgnoreCase("none")) {
+      for (String s : scaling.split(",")) {
+        if (!s.isBlank()) {
+          sizes.add(parseSize(s.trim()));
+        }
+      }
+      sizes.add(size);
+      if ("1".equals(env.get("BENCH_4G"))) {
+        sizes.add(4 * GIB);
+      }
+    }
+    List<Long> scalingSizes = sizes.stream().distinct().sorted().toList();
+    return new HarnessConfig(size, rounds, smallCount, smallThreads, scalingSizes,
+        !"0".equals(env.getOrDefault("BENCH_S3PROXY", "1")), repository, work,
+        repository.resolve("benchmarks/target/servers"),
+        env.getOrDefault("BENCH_AWS", "/usr/bin/aws"),
+        env.getOrDefault("BENCH_RCLONE", "rclone"),
+        !"0".equals(env.getOrDefault("BENCH_WRITE_DOCS", "1")));
+  }
+
+  /** Parses {@code 123}, {@code 4k}, {@code 64m}, {@code 1g} (binary units). */
+  static long parseSize(String text) {
+    String t = text.trim().toLowerCase(Locale.ROOT).replace("ib", "").replace("b", "");
+    long unit = 1;
+    if (!t.isEmpty()) {
+      switch (t.charAt(t.length() - 1)) {
+        case 'k' -> unit = 1L << 10;
+        case 'm' -> unit = MIB;
+        case 'g' -> unit = GIB;
+        default -> unit = 1;
+      }
+    }
+    String digits = unit == 1 ? t : t.substring(0, t.length() - 1);
+    try {
+      long value = Long.parseLong(digits);
+      if (value <= 0) {
+        throw new NumberFormatException();
+      }
+      return Math.multiplyExact(value, unit);
+    } catch (NumberFormatException | ArithmeticException e) {
+      throw new IllegalArgumentException("invalid size \"" + text
+          + "\": expected a positive number of bytes, or one with k, m or g");
+    }
+  }
+
+  /** A size as people read it: 64 MiB, 1 GiB, 4 KiB. */
+  static String formatSize(long bytes) {
+    if (bytes >= GIB && bytes % GIB == 0) {
+      return bytes / GIB + " GiB";
+    }
+    if (bytes >= MIB && bytes % MIB == 0) {
+      return bytes / MIB + " MiB";
+    }
+    if (bytes >= 1024 && bytes % 1024 == 0) {
+      return bytes / 1024 + " KiB";
+    }
+    return bytes + " B";
+  }
+
+  private static int positive(String key, String text) {
+    try {
+      int value = Integer.parseInt(text.trim());
+      if (value <= 0) {
+        throw new NumberFormatException();
+      }
+      return value;
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("invalid " + key + " \"" + text
+          + "\": expected a positive whole number");
+    }
+  }
+}

@@ -1,0 +1,315 @@
+package dev.coffer.benchmarks.macro;
+
+import dev.coffer.benchmarks.macro.Report.Pair;
+import dev.coffer.benchmarks.macro.Report.Ratio;
+import dev.coffer.benchmarks.macro.Report.Row;
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.Digest;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.SplittableRandom;
+import java.util.jar.JarFile;
+import software.amazon.awssdk.core.util.VersionInfo;
+
+/**
+ * The side-by-side harness that {@code benchmarks/run.sh} runs: starts S3Mock (and S3Proxy),
+ * runs every case against its contenders in alternation, prints the medians and ratios and writes
+ * them into docs/benchmarks.md (between markers) and docs/benchmarks/results.csv.
+ *
+ * <p>Settings come from the environment (see {@link HarnessConfig}); the repository root and the
+ * scratch directory from the system properties {@code bench.root} and {@code bench.work}.
+ */
+public final class MacroBenchmark {
+  private static final String BUCKET = "coffer-bench";
+
+  private final HarnessConfig config;
+  private final PrintStream log;
+  private final List<Sample> samples = new ArrayList<>();
+  private final List<Pair> pairs = new ArrayList<>();
+
+  private MacroBenchmark(HarnessConfig config, PrintStream log) {
+    this.config = config;
+    this.log = log;
+  }
+
+  public static void main(String[] args) throws Exception {
+    Path root = Path.of(System.getProperty("bench.root", ".")).toAbsolutePath().normalize();
+    String workProperty = System.getProperty("bench.work");
+    Path work = workProperty != null ? Path.of(workProperty)
+        : Files.createTempDirectory("coffer-bench-");
+    HarnessConfig config = HarnessConfig.fromEnvironment(System.getenv(), root, work);
+    new MacroBenchmark(config, System.out).run();
+    System.exit(0);
+  }
+
+  private void run() throws Exception {
+    Instant started = Instant.now();
+    String loadBefore = Machine.loadAverage();
+    Files.createDirectories(config.work());
+    log.printf("coffer side-by-side benchmarks: %s, %d rounds, %d small blobs, load %s%n",
+        HarnessConfig.formatSize(config.size()), config.rounds(), config.smallCount(),
+        loadBefore);
+    Path large = randomFile(config.size());
+    Path awsConfig = config.work().resolve("aws-config");
+    Files.writeString(awsConfig, String.join("\n", "[default]", "s3 =",
+        "  multipart_threshold = " + Cases.PART / HarnessConfig.MIB + "MB",
+        "  multipart_chunksize = " + Cases.PART / HarnessConfig.MIB + "MB",
+        "  max_concurrent_requests = " + Cases.PARTS_IN_FLIGHT, ""));
+    List<String> coffer = List.of(S3Server.java(), "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+        "-jar", config.repository().resolve("store-cli/target/coffer.jar").toString());
+    Cases cases = new Cases(config, new Commands(config.work().resolve("command.err")), coffer,
+        awsConfig);
+    List<String> versions = new ArrayList<>();
+    versions.add("JDK " + System.getProperty("java.vm.name") + " "
+        + System.getProperty("java.runtime.version"));
+    versions.add("AWS SDK for Java " + VersionInfo.SDK_VERSION);
+
+    Path mockJar = config.servers().resolve("s3mock.jar");
+    Path proxyJar = config.servers().resolve("s3proxy.jar");
+    try (S3Server mock = S3Server.s3mock(mockJar, Files.createDirectories(
+            config.work().resolve("s3mock")), jarVersion(mockJar));
+        Venue onMock = new Venue(mock, BUCKET);
+        S3Server proxy = config.s3proxy() ? S3Server.s3proxy(proxyJar,
+            Files.createDirectories(config.work().resolve("s3proxy")), jarVersion(proxyJar))
+            : null;
+        Venue onProxy = proxy == null ? null : new Venue(proxy, BUCKET)) {
+      versions.add(mock.name() + " " + mock.version());
+      if (proxy != null) {
+        versions.add(proxy.name() + " " + proxy.version() + " (filesystem backend)");
+      }
+      versions.add("awscli: " + Commands.version(config.awsCli(), "--version"));
+      versions.add("rclone: " + Commands.version(config.rclone(), "version"));
+      List<Venue> venues = onProxy == null ? List.of(onMock) : List.of(onMock, onProxy);
+      Alternation alternation = new Alternation(config.rounds(), log);
+
+      for (Venue v : venues) {
+        log.println("1. ingest on " + v.server.name());
+        samples.addAll(alternation.run("ingest", v, config.size(),
+            cases.ingest(v, large, true, true)));
+        addPeerPairs("ingest", v.server.name(), "library Writer", "coffer put (CLI)",
+            "raw SDK multipart", "aws s3 cp", "rclone copyto");
+      }
+      Digest digest = null;
+      for (Venue v : venues) {
+        log.println("2. cold read on " + v.server.name());
+        digest = Cases.writeFile(v, "cold/", large);
+        samples.addAll(alternation.run("cold read", v, config.size(),
+            cases.coldRead(v, "cold/", digest, config.size())));
+        addPeerPairs("cold read", v.server.name(), "library readerAt",
+            "coffer get --no-cache (CLI)", "raw SDK GET", "aws s3 cp - (stdout)", "rclone cat");
+      }
+
+      log.println("3. hot read");
+      try (ContentStore cache = Cases.cache(onMock, "cold/", config.work().resolve("cache"))) {
+        Cases.readAll(cache, digest); // fills the cache
+        var hot = cases.hotRead(onMock, "cold/", cache, digest, large, config.size());
+        hot.get(2).run(0); // fills the command-line tool's cache
+        samples.addAll(alternation.run("hot read", null, config.size(), hot));
+      }
+      pairs.add(new Pair("hot read", "local", "cache readerAt (library)",
+          "FileChannel of a local copy", 0.9));
+      pairs.add(new Pair("hot read", "local", "coffer get (CLI, cache hot)",
+          "cat of a local copy", Double.NaN));
+
+      log.println("4. small blobs on " + onMock.server.name());
+      Cases.SmallBlobs blobs = new Cases.SmallBlobs(config.smallCount());
+      List<String> kept = new ArrayList<>();
+      samples.addAll(alternation.run("small blobs", onMock, blobs.count(),
+          cases.smallBlobs(onMock, blobs, kept)));
+      pairs.add(new Pair("small blobs", onMock.server.name(), "library Writer + commit",
+          "raw SDK PutObject", 0.8));
+
+      if (!kept.isEmpty()) {
+        log.println("5. walk on " + onMock.server.name());
+        samples.addAll(alternation.run("walk", onMock, blobs.count(),
+            cases.walk(onMock, kept.get(0), blobs.count())));
+        pairs.add(new Pair("walk", onMock.server.name(), "library walk",
+            "raw SDK list + GET records", Double.NaN));
+        pairs.add(new Pair("walk", onMock.server.name(), "coffer ls --filter (CLI)",
+            "raw SDK list + GET records", Double.NaN));
+      }
+
+      for (long size : config.scalingSizes()) {
+        if (size == config.size()) {
+          continue; // the ingest case measured it
+        }
+        log.println("scaling: " + HarnessConfig.formatSize(size) + " on " + onMock.server.name());
+        Path file = randomFile(size);
+        try {
+          samples.addAll(alternation.run(scalingCase(size), onMock, size,
+              cases.scaling(onMock, file)));
+        } finally {
+          Files.deleteIfExists(file);
+        }
+      }
+    }
+    Instant finished = Instant.now();
+    String loadAfter = Machine.loadAverage();
+    String section = section(started, finished, loadBefore, loadAfter, versions);
+    log.println();
+    log.println(section);
+    if (config.writeDocs()) {
+      Path doc = config.repository().resolve("docs/benchmarks.md");
+      String before = Files.exists(doc) ? Files.readString(doc) : "# Benchmarks\n";
+      Files.writeString(doc, Report.splice(before, section));
+      Path csv = config.repository().resolve("docs/benchmarks/results.csv");
+      Files.createDirectories(csv.getParent());
+      Files.writeString(csv, Report.csv(samples));
+      log.println("written: " + doc + ", " + csv);
+    }
+  }
+
+  private void addPeerPairs(String caseId, String server, String library, String cli, String raw,
+      String aws, String rclone) {
+    for (String subject : List.of(library, cli)) {
+      pairs.add(new Pair(caseId, server, subject, raw, 0.9));
+      pairs.add(new Pair(caseId, server, subject, aws, 1.0));
+      pairs.add(new Pair(caseId, server, subject, rclone, 1.0));
+    }
+  }
+
+  private static String scalingCase(long size) {
+    return "ingest " + HarnessConfig.formatSize(size);
+  }
+
+  private String section(Instant started, Instant finished, String loadBefore, String loadAfter,
+      List<String> versions) {
+    List<Row> rows = Report.rows(samples);
+    List<Ratio> ratios = Report.ratios(rows, pairs);
+    String size = HarnessConfig.formatSize(config.size());
+    StringBuilder out = new StringBuilder();
+    out.append("## Side by side (`benchmarks/run.sh`)\n\n");
+    out.append("Generated by `benchmarks/run.sh` on ")
+        .append(DateTimeFormatter.ISO_LOCAL_DATE_TIME.format(
+            started.atOffset(ZoneOffset.UTC).withNano(0)))
+        .append(" UTC in ").append(Duration.between(started, finished).toMinutes())
+        .append(" min; raw runs in [benchmarks/results.csv](benchmarks/results.csv).\n\n");
+    out.append("- machine: ").append(Machine.describe()).append('\n');
+    out.append("- load average (1, 5, 15 min): ").append(loadBefore).append(" at the start, ")
+        .append(loadAfter).append(" at the end\n");
+    out.append("- versions: ").append(String.join("; ", versions)).append('\n');
+    out.append(String.format(Locale.ROOT, "- sizes: large blob %s; %d small blobs of 4 KiB to "
+            + "1 MiB (log-uniform, %s in all) by %d threads; %d alternating rounds, medians "
+            + "shown%n", size, config.smallCount(),
+        HarnessConfig.formatSize(new Cases.SmallBlobs(config.smallCount()).totalBytes()
+            / HarnessConfig.MIB * HarnessConfig.MIB), config.smallThreads(), config.rounds()));
+    out.append("- uploads: 16 MiB parts, 4 in flight for every uploader (the store's defaults; "
+        + "awscli and rclone configured to match). Requests are counted by the SDK clients for "
+        + "in-process contenders and by S3Mock's access log for child processes; S3Proxy keeps "
+        + "no log, so n/a there.\n");
+    if (config.size() != HarnessConfig.GIB || config.smallCount() != 10_000
+        || config.rounds() < 3) {
+      out.append("- **Reduced sizes**: the defaults are 1 GiB, 10,000 small blobs and 3 rounds.\n");
+    }
+    if (Machine.busy(loadBefore) || Machine.busy(loadAfter)) {
+      out.append("- **Loaded machine**: the load average exceeded the core count by half (other "
+          + "work ran meanwhile), so absolute figures are depressed and noisy, and ratios favour "
+          + "whoever uses less CPU per byte; re-run on a quiet machine before quoting them.\n");
+    }
+    out.append('\n');
+
+    out.append("### 1. Ingest of a ").append(size).append(" file\n\n")
+        .append(Report.table(rows, r -> r.caseId().equals("ingest"), false, "MiB/s"))
+        .append('\n');
+    out.append("### 2. Cold read of that blob (to /dev/null)\n\n")
+        .append(Report.table(rows, r -> r.caseId().equals("cold read"), false, "MiB/s"))
+        .append('\n');
+    out.append("### 3. Hot read\n\n")
+        .append(Report.table(rows, r -> r.caseId().equals("hot read"), false, "MiB/s"))
+        .append('\n');
+    out.append("### 4. Small blobs\n\n")
+        .append(Report.table(rows, r -> r.caseId().equals("small blobs"), true, "blobs/s"))
+        .append('\n');
+    out.append("### 5. Walk over the small blobs (`").append(Cases.LABEL_FILTER)
+        .append("` matches a tenth)\n\n")
+        .append(Report.table(rows, r -> r.caseId().equals("walk"), true, "blobs/s"))
+        .append('\n');
+    if (!config.scalingSizes().isEmpty()) {
+      out.append("### Scaling: ingest time and requests by size (S3Mock)\n\n")
+          .append(scalingTable(rows)).append('\n');
+    }
+    out.append("### Ratios and targets\n\n").append(Report.ratioTable(ratios)).append('\n');
+    Row small = Report.find(rows, "small blobs", "S3Mock", "library Writer + commit");
+    if (small != null && !Double.isNaN(small.requests())) {
+      double perBlob = small.requests() / small.units();
+      out.append(String.format(Locale.ROOT, "Requests per small blob: **%.2f**; target 2: %s.%n%n",
+          perBlob, perBlob <= 2.0 ? "met" : "missed"));
+    }
+    out.append(Notes.forMisses(ratios, small));
+    return out.toString();
+  }
+
+  private String scalingTable(List<Row> rows) {
+    StringBuilder out = new StringBuilder(
+        "| size | contender | median | MiB/s | requests | library ÷ raw |\n"
+        + "|---|---|---|---|---|---|\n");
+    for (long size : config.scalingSizes()) {
+      String caseId = size == config.size() ? "ingest" : scalingCase(size);
+      Row lib = Report.find(rows, caseId, "S3Mock", "library Writer");
+      Row raw = Report.find(rows, caseId, "S3Mock", "raw SDK multipart");
+      for (Row r : new Row[] {lib, raw}) {
+        if (r == null) {
+          continue;
+        }
+        out.append("| ").append(HarnessConfig.formatSize(size)).append(" | ")
+            .append(r.contender()).append(" | ").append(Report.seconds(r.seconds()))
+            .append(" | ").append(Report.format(r.rate() / HarnessConfig.MIB)).append(" | ")
+            .append(Double.isNaN(r.requests()) ? "n/a"
+                : String.format(Locale.ROOT, "%.0f", r.requests()))
+            .append(" | ").append(r == lib && raw != null
+                ? String.format(Locale.ROOT, "%.2f", raw.seconds() / lib.seconds()) : "")
+            .append(" |\n");
+      }
+    }
+    return out.toString();
+  }
+
+  /** A file of {@code size} random bytes in the scratch directory. */
+  private Path randomFile(long size) throws IOException {
+    Path file = config.work().resolve("blob-" + size + ".bin");
+    if (Files.exists(file) && Files.size(file) == size) {
+      return file;
+    }
+    SplittableRandom random = new SplittableRandom(size);
+    byte[] buffer = new byte[Cases.CHUNK];
+    try (OutputStream out = Files.newOutputStream(file)) {
+      for (long left = size; left > 0; left -= buffer.length) {
+        random.nextBytes(buffer);
+        out.write(buffer, 0, (int) Math.min(buffer.length, left));
+      }
+    }
+    return file;
+  }
+
+  /** Implementation-Version of a jar's manifest, or its Maven pom.properties version. */
+  static String jarVersion(Path jar) throws IOException {
+    try (JarFile file = new JarFile(jar.toFile())) {
+      var manifest = file.getManifest();
+      String version = manifest == null ? null
+          : manifest.getMainAttributes().getValue("Implementation-Version");
+      if (version != null) {
+        return version;
+      }
+      var entries = file.stream().filter(e -> e.getName().startsWith("META-INF/maven/")
+          && e.getName().endsWith("pom.properties")).toList();
+      for (var e : entries) {
+        var props = new java.util.Properties();
+        props.load(file.getInputStream(e));
+        if (jar.getFileName().toString().contains(props.getProperty("artifactId", "?"))) {
+          return props.getProperty("version");
+        }
+      }
+      return "?";
+    }
+  }
+}

@@ -41,6 +41,13 @@ import org.slf4j.LoggerFactory;
  * ALREADY_EXISTS, FAILED_PRECONDITION, INVALID_ARGUMENT, UNAVAILABLE (a locked ref only), ABORTED,
  * PERMISSION_DENIED and UNKNOWN; a write at a wrong offset is OUT_OF_RANGE.
  *
+ * <p>Many containerd daemons may share one store, each through its own server. A server is one
+ * <em>holder</em>: it takes one reference in the store for each blob its containerd writes or finds
+ * stored, and containerd's Delete (sent by its garbage collector for every blob its metadata does
+ * not know, other hosts' too) drops only that reference. A blob goes when no holder and no other
+ * reference keeps it; blobs stored without references are never deleted through the server. The
+ * holds are recorded in a directory ({@link Builder#holdDirectory}) or, without one, in memory.
+ *
  * <p>The server does not own the store: closing the server leaves the store open. Methods are
  * thread-safe; {@link #close()} is idempotent.
  */
@@ -74,6 +81,15 @@ public final class ContentServer implements AutoCloseable {
   /** The longest shutdown grace accepted. */
   public static final Duration SHUTDOWN_GRACE_MAX = Duration.ofMinutes(10);
 
+  /** Readers of this many blobs stay open between Read calls by default. */
+  public static final int OPEN_READERS_DEFAULT = 32;
+  /** The most open readers accepted. */
+  public static final int OPEN_READERS_MAX = 4096;
+  /** How long an unused reader stays open by default. */
+  public static final Duration READER_IDLE_DEFAULT = Duration.ofSeconds(5);
+  /** The longest reader idle time accepted. */
+  public static final Duration READER_IDLE_MAX = Duration.ofMinutes(10);
+
   private final ServerSettings settings;
   private final ContentService service;
   private final List<Server> servers = new ArrayList<>();
@@ -82,9 +98,9 @@ public final class ContentServer implements AutoCloseable {
   private boolean socketBound;
   private boolean closed;
 
-  private ContentServer(ContentStore store, ServerSettings settings) {
+  private ContentServer(ContentStore store, ServerSettings settings, Holds holds) {
     this.settings = settings;
-    this.service = new ContentService(store, settings);
+    this.service = new ContentService(store, settings, holds);
   }
 
   /** A builder for a server over {@code store}. */
@@ -229,6 +245,7 @@ public final class ContentServer implements AutoCloseable {
     for (EventLoopGroup group : eventLoops) {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
+    service.close();
     if (socketBound) {
       try {
         Files.deleteIfExists(settings.unixSocket());
@@ -252,6 +269,9 @@ public final class ContentServer implements AutoCloseable {
     private int listBatchSize = LIST_BATCH_SIZE_DEFAULT;
     private int maxInboundMessageBytes = MAX_INBOUND_MESSAGE_BYTES_DEFAULT;
     private Duration shutdownGrace = SHUTDOWN_GRACE_DEFAULT;
+    private Path holdDirectory;
+    private int openReaders = OPEN_READERS_DEFAULT;
+    private Duration readerIdle = READER_IDLE_DEFAULT;
 
     private Builder(ContentStore store) {
       this.store = store;
@@ -305,16 +325,51 @@ public final class ContentServer implements AutoCloseable {
     }
 
     /**
+     * How many blobs' readers stay open between Read calls, shared by the calls reading one blob
+     * (containerd sends one call per 32 KiB); 0 opens a reader per call. See
+     * {@link #OPEN_READERS_DEFAULT}.
+     */
+    public Builder openReaders(int readers) {
+      this.openReaders = checkRange("open readers", readers, 0, OPEN_READERS_MAX);
+      return this;
+    }
+
+    /** How long an unused open reader stays open; see {@link #READER_IDLE_DEFAULT}. */
+    public Builder readerIdle(Duration idle) {
+      Objects.requireNonNull(idle, "idle");
+      if (idle.isNegative() || idle.isZero() || idle.compareTo(READER_IDLE_MAX) > 0) {
+        throw new IllegalArgumentException(
+            "invalid reader idle time " + idle + ": must be above 0 and at most " + READER_IDLE_MAX);
+      }
+      this.readerIdle = idle;
+      return this;
+    }
+
+    /**
+     * Records the blobs this server's containerd holds as marker files under {@code directory}
+     * (created if missing), so the holds survive restarts. Give each containerd its own directory,
+     * on a disk that keeps what it was told to force. Without one, holds live in memory and are
+     * lost at a restart, which leaves their blobs referenced in the store: never deleted wrongly,
+     * but not freed by containerd's garbage collector either.
+     */
+    public Builder holdDirectory(Path directory) {
+      this.holdDirectory = Objects.requireNonNull(directory, "directory").toAbsolutePath();
+      return this;
+    }
+
+    /**
      * The server, not started yet.
      *
      * @throws IllegalStateException if neither a Unix socket nor a TCP port was set
+     * @throws java.io.UncheckedIOException if the hold directory cannot be created
      */
     public ContentServer build() {
       if (unixSocket == null && tcpPort < 0) {
         throw new IllegalStateException("a Unix socket or a TCP port is required");
       }
       return new ContentServer(store, new ServerSettings(unixSocket, tcpPort, readChunkBytes,
-          listBatchSize, maxInboundMessageBytes, shutdownGrace));
+          listBatchSize, maxInboundMessageBytes, shutdownGrace, openReaders, readerIdle),
+          holdDirectory == null ? Holds.inMemory() : Holds.inDirectory(holdDirectory));
     }
 
     private static int checkRange(String name, int value, int min, int max) {

@@ -10,13 +10,15 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A store that delegates to another, counts the bytes its readers return, and can be told to fail
+ * A store that delegates to another, counts the readers it opens and the bytes they return, and can
+ * be told to fail
  * every call of one method, to see what the service makes of each error class.
  */
 final class InterceptingStore {
 
   final ContentStore store;
   final AtomicLong bytesRead = new AtomicLong();
+  final AtomicLong readersOpened = new AtomicLong();
   final AtomicReference<String> failingMethod = new AtomicReference<>();
   final AtomicReference<RuntimeException> failure = new AtomicReference<>();
 
@@ -27,6 +29,7 @@ final class InterceptingStore {
       }
       Object result = invoke(delegate, method, args);
       if (result instanceof ReaderAt reader) {
+        readersOpened.incrementAndGet();
         return countingReader(reader);
       }
       return result;

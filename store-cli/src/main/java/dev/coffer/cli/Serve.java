@@ -40,6 +40,11 @@ final class Serve extends StoreCommand {
           + " or $COFFER_STATE_DIR).")
   Path stateDir;
 
+  @Option(names = "--open-readers", paramLabel = "N",
+      description = "Readers of this many blobs stay open between containerd's Read calls"
+          + " (default: ${DEFAULT-VALUE}; 0 opens one per call).")
+  int openReaders = ContentServer.OPEN_READERS_DEFAULT;
+
   @Option(names = "--tcp-port", paramLabel = "PORT",
       description = "Also listen on this loopback TCP port (0: any free port).")
   Integer tcpPort;
@@ -51,7 +56,7 @@ final class Serve extends StoreCommand {
         .map(Path::of).orElse(settings.home().resolve("state"));
     Path holds = state.resolve("holds").resolve(holder);
     ContentServer.Builder builder = ContentServer.builder(store).unixSocket(socket)
-        .holdDirectory(holds);
+        .holdDirectory(holds).openReaders(checkOpenReaders(openReaders));
     if (tcpPort != null) {
       builder.tcpPort(tcpPort);
     }
@@ -80,6 +85,14 @@ final class Serve extends StoreCommand {
     }
     cli().err.println("coffer: stopped serving " + socket);
     return ExitCode.OK;
+  }
+
+  private static int checkOpenReaders(int readers) {
+    if (readers < 0 || readers > ContentServer.OPEN_READERS_MAX) {
+      throw new InvalidArgumentException("invalid --open-readers " + readers + ": must be 0 to "
+          + ContentServer.OPEN_READERS_MAX);
+    }
+    return readers;
   }
 
   private static String checkHolderId(String id) {

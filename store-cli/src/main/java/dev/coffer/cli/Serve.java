@@ -52,8 +52,9 @@ final class Serve extends StoreCommand {
   @Override
   ExitCode execute(ContentStore store, Settings settings) throws IOException {
     String holder = holderId != null ? checkHolderId(holderId) : defaultHolderId(socket);
-    Path state = stateDir != null ? stateDir : Optional.ofNullable(cli().env.get("COFFER_STATE_DIR"))
-        .map(Path::of).orElse(settings.home().resolve("state"));
+    Path state = stateDir != null ? stateDir
+        : Optional.ofNullable(cli().env.get("COFFER_STATE_DIR")).map(Path::of)
+            .orElse(settings.home().resolve("state"));
     Path holds = state.resolve("holds").resolve(holder);
     ContentServer.Builder builder = ContentServer.builder(store).unixSocket(socket)
         .holdDirectory(holds).openReaders(checkOpenReaders(openReaders));
@@ -97,7 +98,8 @@ final class Serve extends StoreCommand {
 
   private static String checkHolderId(String id) {
     if (!HOLDER_ID.matcher(id).matches()) {
-      throw new InvalidArgumentException("invalid holder id \"" + (id.length() > 140 ? id.substring(0, 140) + "..." : id)
+      String shown = id.length() > 140 ? id.substring(0, 140) + "..." : id;
+      throw new InvalidArgumentException("invalid holder id \"" + shown
           + "\": must be 1 to 128 letters, digits, '.', '_' or '-', not starting with '.'");
     }
     return id;

@@ -20,10 +20,10 @@ import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
 
 /**
- * The containerd checks with Coffer as it is deployed: one {@code coffer serve} per containerd, each
- * in its own JVM with its own holder id and disk cache, over the cached S3 store on S3Mock; the blob
- * stored outside containerd goes in with {@code coffer put}. The checks inspect the bucket through a
- * second S3 store instance on the same prefix, as another host would.
+ * The containerd checks with Coffer as it is deployed: one {@code coffer serve} per containerd,
+ * each in its own JVM with its own holder id and disk cache, over the cached S3 store on S3Mock;
+ * the blob stored outside containerd goes in with {@code coffer put}. The checks inspect the bucket
+ * through a second S3 store instance on the same prefix, as another host would.
  */
 class CofferServeContainerdIT extends ContainerdIT {
 
@@ -106,16 +106,27 @@ class CofferServeContainerdIT extends ContainerdIT {
     assertThat(read(log)).contains(Digest.of(bytes).toString());
   }
 
-  /** Released by its last holder: NotFound, and once gc has purged it, no keys in the bucket. */
+  /**
+   * Released by their last holder: NotFound, their index records {@code deleting}, and once gc has
+   * purged them, no keys in the bucket.
+   */
   @Override
-  protected void assertDeleted(ContentStore store, Digest d) throws Exception {
-    super.assertDeleted(store, d);
-    String blobKey = prefix + "blobs/" + d.algorithm().label() + "/" + d.hex();
-    String indexKey = prefix + "index/" + d.algorithm().label() + "/" + d.hex();
-    assertThat(S3Mock.get().exists(bucket, indexKey)).as("index record of %s", d).isTrue();
+  protected void assertDeleted(ContentStore store, List<Digest> digests) throws Exception {
+    super.assertDeleted(store, digests);
+    for (Digest d : digests) {
+      assertThat(S3Mock.get().exists(bucket, indexKey(d))).as("index record of %s", d).isTrue();
+    }
     store.gc(GcOptions.DEFAULTS);
-    assertThat(S3Mock.get().exists(bucket, blobKey)).as("%s after gc", blobKey).isFalse();
-    assertThat(S3Mock.get().exists(bucket, indexKey)).as("%s after gc", indexKey).isFalse();
+    for (Digest d : digests) {
+      String blobKey = prefix + "blobs/" + d.algorithm().label() + "/" + d.hex();
+      assertThat(S3Mock.get().exists(bucket, blobKey)).as("%s after gc", blobKey).isFalse();
+      assertThat(S3Mock.get().exists(bucket, indexKey(d))).as("%s after gc", indexKey(d))
+          .isFalse();
+    }
+  }
+
+  private String indexKey(Digest d) {
+    return prefix + "index/" + d.algorithm().label() + "/" + d.hex();
   }
 
   @Test

@@ -338,8 +338,8 @@ public final class ContentServer implements AutoCloseable {
     public Builder readerIdle(Duration idle) {
       Objects.requireNonNull(idle, "idle");
       if (idle.isNegative() || idle.isZero() || idle.compareTo(READER_IDLE_MAX) > 0) {
-        throw new IllegalArgumentException(
-            "invalid reader idle time " + idle + ": must be above 0 and at most " + READER_IDLE_MAX);
+        throw new IllegalArgumentException("invalid reader idle time " + idle
+            + ": must be above 0 and at most " + READER_IDLE_MAX);
       }
       this.readerIdle = idle;
       return this;

@@ -114,12 +114,14 @@ public class ContainerdIT {
   }
 
   /**
-   * Asserts that the store deleted {@code d}, after the last host released it; the default checks
-   * that its info is NotFound.
+   * Asserts that the store deleted {@code digests}, after the last host released them; the default
+   * checks that their info is NotFound.
    */
-  protected void assertDeleted(ContentStore store, Digest d) throws Exception {
-    assertThatThrownBy(() -> store.info(d)).as("deleted %s", d)
-        .isInstanceOf(NotFoundException.class);
+  protected void assertDeleted(ContentStore store, List<Digest> digests) throws Exception {
+    for (Digest d : digests) {
+      assertThatThrownBy(() -> store.info(d)).as("deleted %s", d)
+          .isInstanceOf(NotFoundException.class);
+    }
   }
 
   @BeforeAll
@@ -270,9 +272,7 @@ public class ContainerdIT {
   void theLastHostsImageRemovalDeletesItsBlobsFromTheStore() throws Exception {
     ctr(hostB).run("images", "rm", "--sync", IMAGE_BASE + ":" + IMAGE_TAG);
 
-    for (Digest d : List.of(image.layer, image.config, image.manifest)) {
-      assertDeleted(store, d);
-    }
+    assertDeleted(store, List.of(image.layer, image.config, image.manifest));
     // Still held: labelled on both hosts, or on b; and the outside blob.
     for (Digest d : List.of(ingestedDigest, onlyOnBDigest, outsideDigest)) {
       assertThat(store.info(d).size()).as("kept %s", d).isPositive();

@@ -59,6 +59,7 @@ class ContentServiceTest {
 
   private InterceptingStore intercepting;
   private ContentStore store;
+  private ContentService service;
   private Server server;
   private ManagedChannel channel;
   private ContentGrpc.ContentBlockingStub blocking;
@@ -71,9 +72,9 @@ class ContentServiceTest {
     store = intercepting.store;
     ServerSettings settings = new ServerSettings(null, -1, CHUNK, 2,
         ContentServer.MAX_INBOUND_MESSAGE_BYTES_DEFAULT, Duration.ZERO, 4, Duration.ofSeconds(5));
+    service = new ContentService(store, settings, Holds.inMemory());
     String name = InProcessServerBuilder.generateName();
-    server = InProcessServerBuilder.forName(name)
-        .addService(new ContentService(store, settings, Holds.inMemory())).build().start();
+    server = InProcessServerBuilder.forName(name).addService(service).build().start();
     channel = InProcessChannelBuilder.forName(name).build();
     blocking = ContentGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
     async = ContentGrpc.newStub(channel);
@@ -84,6 +85,7 @@ class ContentServiceTest {
     streams.forEach(WriteStream::close);
     channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
     server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    service.close();
     store.close();
   }
 
@@ -229,6 +231,11 @@ class ContentServiceTest {
     }
     assertThat(out.toByteArray()).isEqualTo(bytes);
     assertThat(intercepting.readersOpened.get()).isEqualTo(1);
+    assertThat(intercepting.readersClosed.get()).isZero();
+
+    service.close(); // closes the idle reader; idempotent
+    service.close();
+    assertThat(intercepting.readersClosed.get()).isEqualTo(1);
   }
 
   @Test

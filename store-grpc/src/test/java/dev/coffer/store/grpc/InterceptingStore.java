@@ -6,6 +6,7 @@ import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
@@ -19,6 +20,7 @@ final class InterceptingStore {
   final ContentStore store;
   final AtomicLong bytesRead = new AtomicLong();
   final AtomicLong readersOpened = new AtomicLong();
+  final AtomicLong readersClosed = new AtomicLong();
   final AtomicReference<String> failingMethod = new AtomicReference<>();
   final AtomicReference<RuntimeException> failure = new AtomicReference<>();
 
@@ -42,7 +44,11 @@ final class InterceptingStore {
   }
 
   private ReaderAt countingReader(ReaderAt reader) {
+    AtomicBoolean closed = new AtomicBoolean();
     return proxy(ReaderAt.class, (p, method, args) -> {
+      if (method.getName().equals("close") && closed.compareAndSet(false, true)) {
+        readersClosed.incrementAndGet();
+      }
       Object result = invoke(reader, method, args);
       if (method.getName().equals("read") && result instanceof Integer n && n > 0) {
         bytesRead.addAndGet(n);

@@ -11,7 +11,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
-import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -22,8 +21,6 @@ import picocli.CommandLine.Option;
         + " then releases only what it holds.",
     "Stops cleanly on SIGTERM or SIGINT. --debug logs one line per request."})
 final class Serve extends StoreCommand {
-
-  private static final Pattern HOLDER_ID = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}");
 
   @Option(names = "--containerd-socket", paramLabel = "PATH", required = true,
       description = "Unix socket to listen on (the proxy_plugins address in containerd's config).")
@@ -51,13 +48,18 @@ final class Serve extends StoreCommand {
 
   @Override
   ExitCode execute(ContentStore store, Settings settings) throws IOException {
-    String holder = holderId != null ? checkHolderId(holderId) : defaultHolderId(socket);
+    String holder = holderId != null ? holderId : defaultHolderId(socket);
     Path state = stateDir != null ? stateDir
         : Optional.ofNullable(cli().env.get("COFFER_STATE_DIR")).map(Path::of)
             .orElse(settings.home().resolve("state"));
     Path holds = state.resolve("holds").resolve(holder);
-    ContentServer.Builder builder = ContentServer.builder(store).unixSocket(socket)
-        .holdDirectory(holds).openReaders(checkOpenReaders(openReaders));
+    ContentServer.Builder builder = ContentServer.builder(store).unixSocket(socket);
+    try {
+      builder.holderId(holder).openReaders(openReaders);
+    } catch (IllegalArgumentException e) {
+      throw new InvalidArgumentException(e.getMessage(), e);
+    }
+    builder.holdDirectory(holds);
     if (tcpPort != null) {
       builder.tcpPort(tcpPort);
     }
@@ -86,23 +88,6 @@ final class Serve extends StoreCommand {
     }
     cli().err.println("coffer: stopped serving " + socket);
     return ExitCode.OK;
-  }
-
-  private static int checkOpenReaders(int readers) {
-    if (readers < 0 || readers > ContentServer.OPEN_READERS_MAX) {
-      throw new InvalidArgumentException("invalid --open-readers " + readers + ": must be 0 to "
-          + ContentServer.OPEN_READERS_MAX);
-    }
-    return readers;
-  }
-
-  private static String checkHolderId(String id) {
-    if (!HOLDER_ID.matcher(id).matches()) {
-      String shown = id.length() > 140 ? id.substring(0, 140) + "..." : id;
-      throw new InvalidArgumentException("invalid holder id \"" + shown
-          + "\": must be 1 to 128 letters, digits, '.', '_' or '-', not starting with '.'");
-    }
-    return id;
   }
 
   /** The host name and a hash of the socket: stable across restarts, distinct per containerd. */

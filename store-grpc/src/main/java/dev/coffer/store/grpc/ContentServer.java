@@ -22,6 +22,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,6 +91,8 @@ public final class ContentServer implements AutoCloseable {
   /** The longest reader idle time accepted. */
   public static final Duration READER_IDLE_MAX = Duration.ofMinutes(10);
 
+  private static final Pattern HOLDER_ID = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}");
+
   private final ServerSettings settings;
   private final ContentService service;
   private final List<Server> servers = new ArrayList<>();
@@ -98,9 +101,10 @@ public final class ContentServer implements AutoCloseable {
   private boolean socketBound;
   private boolean closed;
 
-  private ContentServer(ContentStore store, ServerSettings settings, Holds holds) {
+  private ContentServer(ContentStore store, ServerSettings settings, Holds holds,
+      IngestScope scope) {
     this.settings = settings;
-    this.service = new ContentService(store, settings, holds);
+    this.service = new ContentService(store, settings, holds, scope);
   }
 
   /** A builder for a server over {@code store}. */
@@ -270,6 +274,7 @@ public final class ContentServer implements AutoCloseable {
     private int maxInboundMessageBytes = MAX_INBOUND_MESSAGE_BYTES_DEFAULT;
     private Duration shutdownGrace = SHUTDOWN_GRACE_DEFAULT;
     private Path holdDirectory;
+    private String holderId;
     private int openReaders = OPEN_READERS_DEFAULT;
     private Duration readerIdle = READER_IDLE_DEFAULT;
 
@@ -346,6 +351,26 @@ public final class ContentServer implements AutoCloseable {
     }
 
     /**
+     * Names this server among the servers sharing the store (one per containerd): its ingests are
+     * kept in the store under refs prefixed {@code <id>/}, apart from other hosts' ingests with the
+     * same refs and out of their garbage collectors' reach. Without an id, containerd's refs are
+     * the store's. An id is 1 to 128 letters, digits, {@code .}, {@code _} or {@code -}, not
+     * starting with {@code .}.
+     *
+     * @throws IllegalArgumentException naming the id if it is not one
+     */
+    public Builder holderId(String id) {
+      Objects.requireNonNull(id, "id");
+      if (!HOLDER_ID.matcher(id).matches()) {
+        String shown = id.length() > 140 ? id.substring(0, 140) + "..." : id;
+        throw new IllegalArgumentException("invalid holder id \"" + shown
+            + "\": must be 1 to 128 letters, digits, '.', '_' or '-', not starting with '.'");
+      }
+      this.holderId = id;
+      return this;
+    }
+
+    /**
      * Records the blobs this server's containerd holds as marker files under {@code directory}
      * (created if missing), so the holds survive restarts. Give each containerd its own directory,
      * on a disk that keeps what it was told to force. Without one, holds live in memory and are
@@ -369,7 +394,8 @@ public final class ContentServer implements AutoCloseable {
       }
       return new ContentServer(store, new ServerSettings(unixSocket, tcpPort, readChunkBytes,
           listBatchSize, maxInboundMessageBytes, shutdownGrace, openReaders, readerIdle),
-          holdDirectory == null ? Holds.inMemory() : Holds.inDirectory(holdDirectory));
+          holdDirectory == null ? Holds.inMemory() : Holds.inDirectory(holdDirectory),
+          holderId == null ? IngestScope.NONE : IngestScope.of(holderId));
     }
 
     private static int checkRange(String name, int value, int min, int max) {

@@ -3,6 +3,7 @@ package dev.coffer.store.grpc;
 import com.google.protobuf.Empty;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
+import dev.coffer.store.Filter;
 import dev.coffer.store.Info;
 import dev.coffer.store.ReaderAt;
 import dev.coffer.store.grpc.proto.AbortRequest;
@@ -46,10 +47,12 @@ final class ContentService extends ContentGrpc.ContentImplBase implements AutoCl
   private final ServerSettings settings;
   private final HoldKeeper holder;
   private final ReaderCache readers;
+  private final IngestScope scope;
 
-  ContentService(ContentStore store, ServerSettings settings, Holds holds) {
+  ContentService(ContentStore store, ServerSettings settings, Holds holds, IngestScope scope) {
     this.store = store;
     this.settings = settings;
+    this.scope = scope;
     this.holder = new HoldKeeper(store, holds);
     this.readers = new ReaderCache(store, settings.openReaders(), settings.readerIdle());
   }
@@ -149,7 +152,7 @@ final class ContentService extends ContentGrpc.ContentImplBase implements AutoCl
   public void status(StatusRequest request, StreamObserver<StatusResponse> responses) {
     LOG.debug("status {}", request.getRef());
     unary("status", responses, () -> StatusResponse.newBuilder()
-        .setStatus(Protos.status(store.status(request.getRef())))
+        .setStatus(Protos.status(scope.fromStore(store.status(scope.toStore(request.getRef())))))
         .build());
   }
 
@@ -158,8 +161,13 @@ final class ContentService extends ContentGrpc.ContentImplBase implements AutoCl
       StreamObserver<ListStatusesResponse> responses) {
     LOG.debug("list statuses {}", request.getFiltersList());
     unary("list statuses", responses, () -> {
+      // containerd's filters apply to its own refs, so they run here, after the scope's.
+      Filter filter = Filter.parse(request.getFiltersList().toArray(String[]::new));
       ListStatusesResponse.Builder response = ListStatusesResponse.newBuilder();
-      store.listStatuses(request.getFiltersList().toArray(String[]::new))
+      store.listStatuses().stream()
+          .filter(scope::contains)
+          .map(scope::fromStore)
+          .filter(filter::matches)
           .forEach(s -> response.addStatuses(Protos.status(s)));
       return response.build();
     });
@@ -167,14 +175,14 @@ final class ContentService extends ContentGrpc.ContentImplBase implements AutoCl
 
   @Override
   public StreamObserver<WriteContentRequest> write(StreamObserver<WriteContentResponse> responses) {
-    return new WriteSession(store, holder, responses);
+    return new WriteSession(store, holder, scope, responses);
   }
 
   @Override
   public void abort(AbortRequest request, StreamObserver<Empty> responses) {
     LOG.debug("abort {}", request.getRef());
     unary("abort", responses, () -> {
-      store.abort(request.getRef());
+      store.abort(scope.toStore(request.getRef()));
       return Empty.getDefaultInstance();
     });
   }

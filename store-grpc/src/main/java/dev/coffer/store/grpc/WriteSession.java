@@ -45,6 +45,7 @@ final class WriteSession implements StreamObserver<WriteContentRequest> {
 
   private final ContentStore store;
   private final HoldKeeper holder;
+  private final IngestScope scope;
   private final StreamObserver<WriteContentResponse> responses;
   private Writer writer;
   private String ref;
@@ -52,10 +53,11 @@ final class WriteSession implements StreamObserver<WriteContentRequest> {
   private Digest expected;
   private boolean done;
 
-  WriteSession(ContentStore store, HoldKeeper holder,
+  WriteSession(ContentStore store, HoldKeeper holder, IngestScope scope,
       StreamObserver<WriteContentResponse> responses) {
     this.store = store;
     this.holder = holder;
+    this.scope = scope;
     this.responses = responses;
   }
 
@@ -90,7 +92,7 @@ final class WriteSession implements StreamObserver<WriteContentRequest> {
     LOG.debug("write {} total {} expected {}", ref, total, expected);
     for (int attempt = 1; ; attempt++) {
       try {
-        writer = store.writer(ref, new Descriptor(expected, Math.max(0, total)));
+        writer = store.writer(scope.toStore(ref), new Descriptor(expected, Math.max(0, total)));
         return;
       } catch (AlreadyExistsException e) {
         // containerd now records the blob as its own without writing it: hold it first. If it

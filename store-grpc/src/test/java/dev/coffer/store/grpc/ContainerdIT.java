@@ -95,7 +95,8 @@ public class ContainerdIT {
    */
   protected AutoCloseable startServer(ContentStore store, Path socket, String holder, Path home)
       throws Exception {
-    return ContentServer.builder(store).unixSocket(socket).holdDirectory(home.resolve("holds"))
+    return ContentServer.builder(store).unixSocket(socket).holderId(holder)
+        .holdDirectory(home.resolve("holds"))
         .openReaders(OPEN_READERS).shutdownGrace(Duration.ofSeconds(2)).build().start();
   }
 

@@ -72,7 +72,7 @@ class ContentServiceTest {
     store = intercepting.store;
     ServerSettings settings = new ServerSettings(null, -1, CHUNK, 2,
         ContentServer.MAX_INBOUND_MESSAGE_BYTES_DEFAULT, Duration.ZERO, 4, Duration.ofSeconds(5));
-    service = new ContentService(store, settings, Holds.inMemory());
+    service = new ContentService(store, settings, Holds.inMemory(), IngestScope.NONE);
     String name = InProcessServerBuilder.generateName();
     server = InProcessServerBuilder.forName(name).addService(service).build().start();
     channel = InProcessChannelBuilder.forName(name).build();

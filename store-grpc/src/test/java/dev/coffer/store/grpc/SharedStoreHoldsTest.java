@@ -11,9 +11,12 @@ import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.Writer;
+import dev.coffer.store.grpc.proto.AbortRequest;
 import dev.coffer.store.grpc.proto.ContentGrpc;
 import dev.coffer.store.grpc.proto.DeleteContentRequest;
+import dev.coffer.store.grpc.proto.ListStatusesRequest;
 import dev.coffer.store.grpc.proto.ReadContentRequest;
+import dev.coffer.store.grpc.proto.StatusRequest;
 import dev.coffer.store.grpc.proto.WriteAction;
 import dev.coffer.store.grpc.proto.WriteContentRequest;
 import dev.coffer.store.memory.InMemoryStore;
@@ -38,8 +41,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Two content services with their own holds over one in-memory store, as two hosts' containerd
- * over one bucket: a Delete from one host releases only what that host holds.
+ * Two content services with their own holds and ingest scopes over one in-memory store, as two
+ * hosts' containerd over one bucket: a Delete from one host releases only what that host holds, and
+ * each host sees and aborts only its own ingests.
  */
 class SharedStoreHoldsTest {
 
@@ -56,8 +60,8 @@ class SharedStoreHoldsTest {
   @BeforeEach
   void start() throws Exception {
     store = InMemoryStore.create();
-    a = host(Holds.inDirectory(temp.resolve("a")));
-    b = host(Holds.inMemory());
+    a = host("a", Holds.inDirectory(temp.resolve("a")));
+    b = host("b", Holds.inMemory());
   }
 
   @AfterEach
@@ -149,7 +153,7 @@ class SharedStoreHoldsTest {
     assertThat(temp.resolve("a").resolve("sha256").resolve(d.hex())).isRegularFile();
     a.close();
     hosts.remove(a);
-    Host restarted = host(Holds.inDirectory(temp.resolve("a")));
+    Host restarted = host("a", Holds.inDirectory(temp.resolve("a")));
 
     restarted.delete(d);
     assertThat(Files.exists(temp.resolve("a").resolve("sha256").resolve(d.hex()))).isFalse();
@@ -175,6 +179,40 @@ class SharedStoreHoldsTest {
     }
   }
 
+  @Test
+  void eachHostSeesAndAbortsOnlyItsOwnIngests() {
+    byte[] bytes = bytes(1000, 8);
+    // Both containerd daemons number their refs alike: the same ref on two hosts at once.
+    try (WriteStream onA = new WriteStream(a.stub); WriteStream onB = new WriteStream(b.stub)) {
+      onA.stat("default/1/layer");
+      onA.write(0, slice(bytes, 0, 300));
+      onB.stat("default/1/layer");
+      onB.write(0, slice(bytes, 0, 700));
+    }
+    assertThat(store.listStatuses()).extracting(dev.coffer.store.Status::ref)
+        .containsExactlyInAnyOrder("a/default/1/layer", "b/default/1/layer");
+    var listedOnA = a.blocking.listStatuses(ListStatusesRequest.getDefaultInstance());
+    assertThat(listedOnA.getStatusesList()).singleElement().satisfies(s -> {
+      assertThat(s.getRef()).isEqualTo("default/1/layer");
+      assertThat(s.getOffset()).isEqualTo(300);
+    });
+    assertThat(b.blocking.listStatuses(ListStatusesRequest.newBuilder()
+        .addFilters("ref==default/1/layer").build()).getStatuses(0).getOffset()).isEqualTo(700);
+    assertThat(a.blocking.status(StatusRequest.newBuilder().setRef("default/1/layer").build())
+        .getStatus().getRef()).isEqualTo("default/1/layer");
+
+    // What host a's collector does with an ingest its metadata does not know.
+    a.blocking.abort(AbortRequest.newBuilder().setRef("default/1/layer").build());
+    assertThat(store.listStatuses()).extracting(dev.coffer.store.Status::ref)
+        .containsExactly("b/default/1/layer");
+    assertThat(a.blocking.listStatuses(ListStatusesRequest.getDefaultInstance())
+        .getStatusesList()).isEmpty();
+  }
+
+  private static byte[] slice(byte[] bytes, int from, int to) {
+    return java.util.Arrays.copyOfRange(bytes, from, to);
+  }
+
   private Digest putWithoutReference(byte[] bytes) {
     Digest d = Digest.of(bytes);
     try (Writer w = store.writer("cli-" + d.hex(), Descriptor.of(d, bytes.length))) {
@@ -184,8 +222,8 @@ class SharedStoreHoldsTest {
     return d;
   }
 
-  private Host host(Holds holds) throws Exception {
-    Host host = new Host(store, holds);
+  private Host host(String id, Holds holds) throws Exception {
+    Host host = new Host(store, holds, IngestScope.of(id));
     hosts.add(host);
     return host;
   }
@@ -198,10 +236,10 @@ class SharedStoreHoldsTest {
     private final ContentGrpc.ContentBlockingStub blocking;
     private final ContentGrpc.ContentStub stub;
 
-    Host(ContentStore store, Holds holds) throws Exception {
+    Host(ContentStore store, Holds holds, IngestScope scope) throws Exception {
       ServerSettings settings = new ServerSettings(null, -1, 64 << 10, 100,
           ContentServer.MAX_INBOUND_MESSAGE_BYTES_DEFAULT, Duration.ZERO, 4, Duration.ofSeconds(5));
-      service = new ContentService(store, settings, holds);
+      service = new ContentService(store, settings, holds, scope);
       String name = InProcessServerBuilder.generateName();
       server = InProcessServerBuilder.forName(name).addService(service).build().start();
       channel = InProcessChannelBuilder.forName(name).build();

@@ -1,5 +1,6 @@
 package dev.coffer.store.grpc;
 
+import dev.coffer.store.AbortedException;
 import dev.coffer.store.AlreadyExistsException;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
@@ -137,6 +138,12 @@ final class HoldKeeper {
       } catch (NotFoundException | FailedPreconditionException e) {
         // Deleted outside containerd (coffer rm), or its references dropped by hand.
         LOG.debug("release of {}: {}", digest, e.getMessage());
+      } catch (AbortedException e) {
+        // The count did not change: hold it again, so the next collection retries the release.
+        // (After an Unknown failure the deref may have applied; holding again could release a
+        // reference twice, so that hold stays forgotten and the blob over-referenced.)
+        holds.add(digest);
+        throw e;
       }
       return true;
     } finally {

@@ -192,6 +192,26 @@ class ContentServiceTest {
     blocking.delete(DeleteContentRequest.newBuilder().setDigest(d.toString()).build());
   }
 
+  @Test
+  void aReleaseThatLostEveryRaceIsRetriedByTheNextDelete() {
+    byte[] bytes = bytes(10, 56);
+    Digest d = Digest.of(bytes);
+    try (WriteStream w = stream()) {
+      w.stat("ns/1/contended");
+      w.write(0, bytes);
+      w.commit(10, 10, d.toString(), Map.of());
+    }
+    DeleteContentRequest delete = DeleteContentRequest.newBuilder().setDigest(d.toString()).build();
+    intercepting.failWith("deref", new AbortedException("lost every race on " + d));
+    assertCode(() -> blocking.delete(delete), Code.ABORTED, "lost every race");
+    assertThat(store.info(d).refCount()).isEqualTo(1);
+
+    intercepting.failWith("none", null);
+    blocking.delete(delete);
+    assertCode(() -> blocking.info(InfoRequest.newBuilder().setDigest(d.toString()).build()),
+        Code.NOT_FOUND, d.toString());
+  }
+
   // ---- Read
 
   @Test

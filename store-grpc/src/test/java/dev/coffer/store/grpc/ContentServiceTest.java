@@ -173,13 +173,7 @@ class ContentServiceTest {
 
   @Test
   void deleteRemovesABlobWrittenThroughTheServiceAndNoOther() {
-    byte[] bytes = bytes(10, 5);
-    Digest d = Digest.of(bytes);
-    try (WriteStream w = stream()) {
-      w.stat("ns/1/held");
-      w.write(0, bytes);
-      w.commit(10, 10, d.toString(), Map.of());
-    }
+    Digest d = writeThroughTheService("ns/1/held", bytes(10, 5));
     Digest other = put(bytes(10, 55), Map.of());
     blocking.delete(DeleteContentRequest.newBuilder().setDigest(d.toString()).build());
     blocking.delete(DeleteContentRequest.newBuilder().setDigest(other.toString()).build());
@@ -194,13 +188,7 @@ class ContentServiceTest {
 
   @Test
   void aReleaseThatLostEveryRaceIsRetriedByTheNextDelete() {
-    byte[] bytes = bytes(10, 56);
-    Digest d = Digest.of(bytes);
-    try (WriteStream w = stream()) {
-      w.stat("ns/1/contended");
-      w.write(0, bytes);
-      w.commit(10, 10, d.toString(), Map.of());
-    }
+    Digest d = writeThroughTheService("ns/1/contended", bytes(10, 56));
     DeleteContentRequest delete = DeleteContentRequest.newBuilder().setDigest(d.toString()).build();
     intercepting.failWith("deref", new AbortedException("lost every race on " + d));
     assertCode(() -> blocking.delete(delete), Code.ABORTED, "lost every race");
@@ -549,6 +537,17 @@ class ContentServiceTest {
     WriteStream w = new WriteStream(async);
     streams.add(w);
     return w;
+  }
+
+  /** Writes and commits {@code bytes} through a Write stream, as containerd does. */
+  private Digest writeThroughTheService(String ref, byte[] bytes) {
+    Digest d = Digest.of(bytes);
+    try (WriteStream w = stream()) {
+      w.stat(ref);
+      w.write(0, bytes);
+      w.commit(bytes.length, bytes.length, d.toString(), Map.of());
+    }
+    return d;
   }
 
   private Digest put(byte[] bytes, Map<String, String> labels) {

@@ -52,7 +52,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@link #endpoint()}), which injects faults at configured rates and, optionally, serialises the
  * requests on each object key.
  *
- * <p>Faults, each with its own rate (a fraction of all requests; a request gets at most one):
+ * <p>Faults, each with its own rate (the fraction of the requests it applies to that get it; a
+ * request gets at most one):
  * <ul>
  *   <li>{@link Fault#SLOW_DOWN}, {@link Fault#INTERNAL_ERROR}: a 503 SlowDown or 500 InternalError
  *       answered by the proxy; the server never sees the request.
@@ -153,10 +154,10 @@ final class FaultProxy implements AutoCloseable {
       return this;
     }
 
-    /** Spreads {@code total} evenly over every fault. */
-    Builder rateOfEach(double total) {
+    /** Sets every fault's rate to {@code rate}. */
+    Builder rateOfEach(double rate) {
       for (Fault f : Fault.values()) {
-        rate(f, total / Fault.values().length);
+        rate(f, rate);
       }
       return this;
     }
@@ -178,7 +179,7 @@ final class FaultProxy implements AutoCloseable {
 
     FaultProxy start() {
       double total = rates.values().stream().mapToDouble(Double::doubleValue).sum();
-      if (total > 1) {
+      if (total > 1) { // a request that every fault applies to draws from all of them
         throw new IllegalArgumentException("fault rates " + rates + " add up to more than 1");
       }
       return new FaultProxy(this);
@@ -242,9 +243,11 @@ final class FaultProxy implements AutoCloseable {
     }
     double bound = 0;
     for (Map.Entry<Fault, Double> e : current.entrySet()) {
-      bound += e.getValue();
-      if (draw < bound) {
-        return applies(e.getKey(), request) ? e.getKey() : null;
+      if (applies(e.getKey(), request)) {
+        bound += e.getValue();
+        if (draw < bound) {
+          return e.getKey();
+        }
       }
     }
     return null;

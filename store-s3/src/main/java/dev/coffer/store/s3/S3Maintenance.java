@@ -5,6 +5,7 @@ import dev.coffer.store.FsckReport;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -39,9 +40,12 @@ final class S3Maintenance {
     long[] bytes = {0};
     long ingestCutoff = now - options.ingestAge().toNanos();
     List<String> stateKeys = new ArrayList<>();
-    objects.list(store.keys.ingestPrefix(), key -> {
+    Map<String, Instant> ingestBytes = new HashMap<>();
+    objects.listWithTimes(store.keys.ingestPrefix(), (key, modified) -> {
       if (store.keys.isIngestState(key)) {
         stateKeys.add(key);
+      } else {
+        ingestBytes.put(key, modified);
       }
     });
     Set<String> namedUploads = new HashSet<>();
@@ -76,6 +80,7 @@ final class S3Maintenance {
     }
 
     long aborted = abandonedUploads(options, now, namedUploads, leasedDirs);
+    orphanedBytes(options, now, stateKeys, ingestBytes);
 
     long purged = 0;
     long graceCutoff = now - store.config.deletionGrace().toNanos();
@@ -125,6 +130,27 @@ final class S3Maintenance {
       abandoned.forEach(u -> objects.abortUpload(u.key(), u.uploadId()));
     }
     return abandoned.size();
+  }
+
+  /**
+   * Deletes the bytes of ingests whose record is gone: an ingest is removed record first (so its
+   * ref is free at once), and a failure or crash before its bytes follow leaves them behind with
+   * nothing naming them. A record is written before any bytes of its ingest and is listed after
+   * them (its key sorts after the data keys), so a directory listed without a record has none;
+   * the age bound spares an ingest opened since.
+   */
+  private void orphanedBytes(GcOptions options, long now, List<String> stateKeys,
+      Map<String, Instant> ingestBytes) {
+    long cutoff = now - Math.max(options.ingestAge().toNanos(),
+        store.config.leaseDuration().toNanos());
+    Set<String> recorded = new HashSet<>();
+    stateKeys.forEach(key -> recorded.add(directoryOf(key)));
+    ingestBytes.forEach((key, modified) -> {
+      if (!options.dryRun() && !recorded.contains(directoryOf(key)) && modified != null
+          && Times.nanos(modified) < cutoff) {
+        objects.delete(key);
+      }
+    });
   }
 
   /** {@code P/ingest/<hash>/} of a key under an ingest. */

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
@@ -18,6 +19,7 @@ import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
@@ -323,10 +325,15 @@ final class S3Objects {
 
   /** Calls {@code fn} with every key under {@code prefix}, page by page (ListObjectsV2). */
   void list(String prefix, Consumer<String> fn) {
+    listWithTimes(prefix, (key, modified) -> fn.accept(key));
+  }
+
+  /** Calls {@code fn} with every key under {@code prefix} and its last-modified time. */
+  void listWithTimes(String prefix, BiConsumer<String, Instant> fn) {
     try {
       for (var page : control.listObjectsV2Paginator(b -> b.bucket(bucket).prefix(prefix))) {
         for (S3Object object : page.contents()) {
-          fn.accept(object.key());
+          fn.accept(object.key(), object.lastModified());
         }
       }
     } catch (SdkException e) {

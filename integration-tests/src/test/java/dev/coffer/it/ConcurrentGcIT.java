@@ -14,9 +14,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.core.interceptor.Context;
-import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
-import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 
@@ -37,17 +34,12 @@ class ConcurrentGcIT {
     GcOptions options = new GcOptions(Duration.ofDays(1), false);
     AtomicBoolean armed = new AtomicBoolean();
     try (ContentStore other = S3ContentStore.open(config);
-        S3Client control = endpoint.clientBuilder(endpoint.endpoint())
-            .overrideConfiguration(o -> o.addExecutionInterceptor(new ExecutionInterceptor() {
-              @Override
-              public void beforeExecution(Context.BeforeExecution context,
-                  ExecutionAttributes attributes) {
-                if (context.request() instanceof PutObjectRequest put && put.ifMatch() != null
-                    && put.key().contains("/index/") && armed.getAndSet(false)) {
-                  assertThat(other.gc(options).blobsPurged()).isEqualTo(1);
-                }
-              }
-            })).build();
+        S3Client control = endpoint.clientWithHook(request -> {
+          if (request instanceof PutObjectRequest put && put.ifMatch() != null
+              && put.key().contains("/index/") && armed.getAndSet(false)) {
+            assertThat(other.gc(options).blobsPurged()).isEqualTo(1);
+          }
+        });
         ContentStore host = S3ContentStore.builder().config(config).client(control).build()) {
       byte[] bytes = "collected twice".getBytes(StandardCharsets.UTF_8);
       Digest digest = RefCountHosts.commitAndRef(host, "ref", bytes, null).digest();

@@ -14,9 +14,6 @@ import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
-import software.amazon.awssdk.core.interceptor.Context;
-import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
-import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.CopyObjectRequest;
 
@@ -37,16 +34,11 @@ class LeaseDuringCommitIT {
         .partSize(5 * MIB).leaseDuration(lease).build();
     AtomicReference<Object> meanwhile = new AtomicReference<>();
     try (ContentStore other = S3ContentStore.open(config);
-        S3Client control = endpoint.clientBuilder(endpoint.endpoint())
-            .overrideConfiguration(o -> o.addExecutionInterceptor(new ExecutionInterceptor() {
-              @Override
-              public void beforeExecution(Context.BeforeExecution context,
-                  ExecutionAttributes attributes) {
-                if (context.request() instanceof CopyObjectRequest && meanwhile.get() == null) {
-                  meanwhile.set(whileCopying(other, lease));
-                }
-              }
-            })).build();
+        S3Client control = endpoint.clientWithHook(request -> {
+          if (request instanceof CopyObjectRequest && meanwhile.get() == null) {
+            meanwhile.set(whileCopying(other, lease));
+          }
+        });
         ContentStore host = S3ContentStore.builder().config(config).client(control).build()) {
       byte[] bytes = new byte[6 * MIB];
       new Random(3).nextBytes(bytes);

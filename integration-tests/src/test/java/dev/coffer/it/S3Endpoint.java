@@ -4,6 +4,7 @@ import dev.coffer.store.s3.S3StoreConfig;
 import java.net.URI;
 import java.util.Locale;
 import java.util.UUID;
+import java.util.function.Consumer;
 import org.junit.jupiter.api.Assumptions;
 import org.testcontainers.DockerClientFactory;
 import org.testcontainers.containers.localstack.LocalStackContainer;
@@ -12,7 +13,11 @@ import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
+import software.amazon.awssdk.core.SdkRequest;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3ClientBuilder;
@@ -216,6 +221,21 @@ final class S3Endpoint {
   /** A plain client of the server itself (no proxy), for setting up and inspecting buckets. */
   S3Client client() {
     return clientBuilder(server).build();
+  }
+
+  /**
+   * A client of this server through {@link #endpoint()} that shows {@code hook} every request
+   * before it is sent (a hook may run other requests first, or throw to fail the request).
+   */
+  S3Client clientWithHook(Consumer<SdkRequest> hook) {
+    return clientBuilder(endpoint())
+        .overrideConfiguration(o -> o.addExecutionInterceptor(new ExecutionInterceptor() {
+          @Override
+          public void beforeExecution(Context.BeforeExecution context,
+              ExecutionAttributes attributes) {
+            hook.accept(context.request());
+          }
+        })).build();
   }
 
   /** A client builder for this server reached through {@code via} (null: AWS's endpoint). */

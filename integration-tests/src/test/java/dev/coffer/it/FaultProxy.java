@@ -65,6 +65,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *   <li>{@link Fault#UPLOAD_ABORT}: a request with a body whose connection the proxy closes after
  *       forwarding a random part of the body, so the server never gets the whole request.
  *   <li>{@link Fault#SLOW_RESPONSE}: the response is held back for up to {@code slowness}.
+ *   <li>{@link Fault#RESPONSE_LOST}: a conditional write (If-Match or If-None-Match) that the
+ *       server applies, whose response the proxy drops, closing the connection: the client cannot
+ *       tell whether it took effect, and its retry meets its own write (412).
  * </ul>
  * Decisions come from one {@link Random} seeded by {@code coffer.it.fault.seed} when set, else
  * fresh and printed; with concurrent clients a seed replays the same sequence of draws, though
@@ -83,7 +86,8 @@ final class FaultProxy implements AutoCloseable {
 
   /** The faults the proxy injects. */
   enum Fault {
-    SLOW_DOWN, INTERNAL_ERROR, CONDITIONAL_CONFLICT, RESPONSE_CUT, UPLOAD_ABORT, SLOW_RESPONSE
+    SLOW_DOWN, INTERNAL_ERROR, CONDITIONAL_CONFLICT, RESPONSE_CUT, UPLOAD_ABORT, SLOW_RESPONSE,
+    RESPONSE_LOST
   }
 
   /** The seed property: set it to replay a run's decisions. */
@@ -256,7 +260,7 @@ final class FaultProxy implements AutoCloseable {
   private static boolean applies(Fault fault, HttpRequest request) {
     HttpMethod method = request.method();
     return switch (fault) {
-      case CONDITIONAL_CONFLICT -> mutating(method)
+      case CONDITIONAL_CONFLICT, RESPONSE_LOST -> mutating(method)
           && (request.headers().contains(HttpHeaderNames.IF_MATCH)
               || request.headers().contains(HttpHeaderNames.IF_NONE_MATCH));
       case RESPONSE_CUT -> method.equals(HttpMethod.GET);
@@ -507,6 +511,15 @@ final class FaultProxy implements AutoCloseable {
         }
         if (x.held != null) {
           x.held.add(msg);
+          return;
+        }
+        if (x.fault == Fault.RESPONSE_LOST) {
+          boolean last = msg instanceof LastHttpContent;
+          ReferenceCountUtil.release(msg);
+          if (last) {
+            injected.get(Fault.RESPONSE_LOST).incrementAndGet();
+            closeAll(); // the server applied the write; the client only sees the connection go
+          }
           return;
         }
         if (msg instanceof HttpResponse response) {

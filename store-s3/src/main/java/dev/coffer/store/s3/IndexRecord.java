@@ -31,9 +31,12 @@ record IndexRecord(
     long refCount,
     List<String> links,
     State state,
-    long stateChangedAt) {
+    long stateChangedAt,
+    List<String> ops) {
 
   static final int VERSION = 1;
+  /** How many of the latest changes' operation ids a record keeps. */
+  static final int RECENT_OPS = 8;
 
   enum State {
     @JsonProperty("live") LIVE,
@@ -44,12 +47,13 @@ record IndexRecord(
   IndexRecord {
     labels = labels == null ? Map.of() : new TreeMap<>(labels);
     links = links == null ? List.of() : List.copyOf(links);
+    ops = ops == null ? List.of() : List.copyOf(ops);
   }
 
   static IndexRecord live(Digest digest, long size, long now, Map<String, String> labels,
       long refCount) {
     return new IndexRecord(VERSION, digest.toString(), size, now, now, labels, refCount, List.of(),
-        State.LIVE, now);
+        State.LIVE, now, List.of());
   }
 
   boolean isLive() {
@@ -58,17 +62,17 @@ record IndexRecord(
 
   IndexRecord withLabels(Map<String, String> newLabels, long now) {
     return new IndexRecord(version, digest, size, createdAt, now, newLabels, refCount, links, state,
-        stateChangedAt);
+        stateChangedAt, ops);
   }
 
   IndexRecord withRefCount(long count) {
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, count, links, state,
-        stateChangedAt);
+        stateChangedAt, ops);
   }
 
   IndexRecord withLinks(List<String> newLinks) {
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, newLinks,
-        state, stateChangedAt);
+        state, stateChangedAt, ops);
   }
 
   IndexRecord withLink(Digest to) {
@@ -85,12 +89,28 @@ record IndexRecord(
 
   IndexRecord deleting(long now) {
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, 0, links,
-        State.DELETING, now);
+        State.DELETING, now, ops);
   }
 
   IndexRecord purging(long now) {
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, 0, links,
-        State.PURGING, now);
+        State.PURGING, now, ops);
+  }
+
+  /**
+   * This record stamped with the id of the change that writes it, keeping the latest
+   * {@value #RECENT_OPS}: a writer whose compare-and-swap answer was lost (a reset after S3
+   * applied it, then a retry that met its own new ETag) finds its id here and knows the change
+   * landed, instead of applying it twice.
+   */
+  IndexRecord withOp(String op) {
+    List<String> recent = new ArrayList<>(ops);
+    recent.add(op);
+    if (recent.size() > RECENT_OPS) {
+      recent = recent.subList(recent.size() - RECENT_OPS, recent.size());
+    }
+    return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, links,
+        state, stateChangedAt, recent);
   }
 
   List<Digest> linkDigests() {

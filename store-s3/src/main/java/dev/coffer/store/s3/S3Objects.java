@@ -4,6 +4,7 @@ import dev.coffer.store.AbortedException;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.PermissionDeniedException;
 import dev.coffer.store.StoreException;
+import dev.coffer.store.UnavailableException;
 import dev.coffer.store.UnknownException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -25,6 +26,8 @@ import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.async.AsyncResponseTransformer;
+import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
+import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
@@ -397,8 +400,27 @@ final class S3Objects {
       case 404 -> new NotFoundException(message, t);
       case 401, 403 -> new PermissionDeniedException(message, t);
       case 409, PRECONDITION_FAILED -> new AbortedException(message, t);
+      // Throttling and server errors the SDK's retries did not outlast: try again later.
+      case 429, 500, 502, 503, 504 -> new UnavailableException(message, t);
+      case 0 -> isTransient(t) ? new UnavailableException(message, t)
+          : new UnknownException(message, t);
       default -> new UnknownException(message, t);
     };
+  }
+
+  /**
+   * Whether a failure without an HTTP answer is the network's (a reset, a refused or timed-out
+   * connection, no response): the request may or may not have reached S3, and a later attempt
+   * may succeed.
+   */
+  private static boolean isTransient(Throwable t) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (c instanceof IOException || c instanceof ApiCallTimeoutException
+          || c instanceof ApiCallAttemptTimeoutException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The HTTP status of a service error, or 0. */

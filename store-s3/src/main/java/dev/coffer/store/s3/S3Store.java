@@ -477,10 +477,20 @@ final class S3Store implements ContentStore {
    */
   IndexRecord casIndex(Digest digest, UnaryOperator<IndexRecord> change) {
     String key = keys.index(digest);
+    // Each write carries this change's id, so an attempt whose answer was lost (the SDK retried a
+    // write S3 had applied and met 412, or gave up with a retryable error) is recognised on the
+    // next read instead of being applied a second time: a deref counted twice could delete a
+    // blob another host still holds.
+    String op = newOp();
+    IndexRecord attempted = null;
+    StoreException ambiguous = null;
     for (int attempt = 0; attempt < config.casAttempts(); attempt++) {
       S3Objects.Fetched fetched = objects.get(key);
       IndexRecord current =
           fetched == null ? null : Json.read(fetched.bytes(), IndexRecord.class, key);
+      if (attempted != null && current != null && current.ops().contains(op)) {
+        return attempted;
+      }
       IndexRecord next = change.apply(current);
       if (next == null) {
         if (current == null) {
@@ -488,16 +498,73 @@ final class S3Store implements ContentStore {
         }
         return current;
       }
-      String etag = current == null
-          ? objects.putIfAbsent(key, Json.write(next), Json.write(next).length, null, Map.of())
-          : objects.putIfMatch(key, Json.write(next), fetched.etag());
+      next = next.withOp(op);
+      byte[] json = Json.write(next);
+      String etag;
+      try {
+        etag = current == null
+            ? objects.putIfAbsent(key, json, json.length, null, Map.of())
+            : objects.putIfMatch(key, json, fetched.etag());
+      } catch (StoreException e) {
+        if (!e.retryable()) {
+          throw e;
+        }
+        ambiguous = e; // applied or not: the next read tells
+        etag = null;
+      }
       if (etag != null) {
         return next;
       }
+      attempted = next;
       pause(attempt);
     }
-    throw new AbortedException("the record of " + digest + " changed concurrently "
-        + config.casAttempts() + " times; nothing was changed");
+    if (attempted != null) {
+      S3Objects.Fetched last = objects.get(key);
+      if (last != null
+          && Json.read(last.bytes(), IndexRecord.class, key).ops().contains(op)) {
+        return attempted;
+      }
+    }
+    AbortedException aborted = new AbortedException("the record of " + digest
+        + " changed concurrently " + config.casAttempts() + " times; nothing was changed");
+    if (ambiguous != null) {
+      aborted.addSuppressed(ambiguous);
+    }
+    throw aborted;
+  }
+
+  /**
+   * Creates the record of {@code digest} create-only (If-None-Match), stamped with an operation
+   * id so that a creation whose answer was lost (applied, then the SDK's retry met it as 412, or
+   * a retryable failure) is recognised as this one's rather than taken for another host's.
+   *
+   * @return true if this call created the record, false if another one exists
+   */
+  boolean createIndex(Digest digest, IndexRecord record) {
+    String key = keys.index(digest);
+    String op = newOp();
+    byte[] json = Json.write(record.withOp(op));
+    try {
+      if (objects.putIfAbsent(key, json, json.length, null, Map.of()) != null) {
+        return true;
+      }
+    } catch (StoreException e) {
+      if (!e.retryable()) {
+        throw e;
+      }
+      S3Objects.Fetched found = objects.get(key);
+      if (found == null) {
+        throw e; // not applied: the caller's retry starts afresh
+      }
+      return Json.read(found.bytes(), IndexRecord.class, key).ops().contains(op);
+    }
+    S3Objects.Fetched found = objects.get(key);
+    return found != null && Json.read(found.bytes(), IndexRecord.class, key).ops().contains(op);
+  }
+
+  /** A fresh id for one change of an index record. */
+  private static String newOp() {
+    return Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
   }
 
   /** A jittered pause before attempt {@code attempt + 1} of a compare-and-swap. */

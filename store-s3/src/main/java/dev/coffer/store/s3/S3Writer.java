@@ -636,9 +636,7 @@ final class S3Writer implements Writer {
     private Info publish(Runnable restoreBytes) {
       restore = restoreBytes;
       IndexRecord created = fresh();
-      byte[] json = Json.write(created);
-      String key = store.keys.index(digest);
-      if (objects.putIfAbsent(key, json, json.length, null, Map.of()) != null) {
+      if (store.createIndex(digest, created)) {
         // The bytes were stored (or found) before the record existed, so a purge of an earlier
         // record of this digest may have deleted them meanwhile: found a 'deleting' record whose
         // object was still there, or finished a purge whose record was already 'purging'. Its

@@ -12,9 +12,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The whole conformance suite through the cache (memory and disk tiers) over the S3 store on
- * S3Mock. Each host is a cache with its own directory over its own S3 store instance, so a peer
- * sees the other's changes only through the bucket, as on a build farm. The three cases S3Mock
- * cannot serve stay disabled, as in {@link S3ConformanceIT}.
+ * the selected endpoint. Each host is a cache with its own directory over its own S3 store
+ * instance, so a peer sees the other's changes only through the bucket, as on a build farm.
  */
 class CachedS3ConformanceIT extends S3ConformanceIT {
 

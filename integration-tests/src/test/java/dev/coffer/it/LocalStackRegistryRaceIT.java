@@ -15,38 +15,24 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.UUID;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
-import org.testcontainers.containers.localstack.LocalStackContainer;
-import org.testcontainers.junit.jupiter.Container;
-import org.testcontainers.junit.jupiter.Testcontainers;
-import org.testcontainers.utility.DockerImageName;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * Same-record races that need a server whose conditional writes are atomic (S3, LocalStack), so
  * they run only where Docker exists: host A derefs a blob to zero and runs gc with no grace while
  * host B commits or references the same blob, truly at the same time (a barrier, no
  * interleaving imposed), as {@link RegistryRaceIT} does step by step on S3Mock; and several hosts
- * taking and dropping references to one blob at once, after which its count is exact.
+ * taking and dropping references to one blob at once, after which its count is exact. LocalStack
+ * comes from {@link S3Endpoint#localStack()}; without a Docker engine the class is skipped.
  */
-@Testcontainers(disabledWithoutDocker = true)
 class LocalStackRegistryRaceIT {
-
-  @Container
-  private static final LocalStackContainer LOCALSTACK =
-      new LocalStackContainer(DockerImageName.parse("localstack/localstack:4.14.0"))
-          .withServices(LocalStackContainer.Service.S3);
-
   private final List<ContentStore> stores = new ArrayList<>();
   private final ExecutorService threads = Executors.newCachedThreadPool();
 
@@ -56,21 +42,15 @@ class LocalStackRegistryRaceIT {
     stores.forEach(ContentStore::close);
   }
 
-  private static StaticCredentialsProvider credentials() {
-    return StaticCredentialsProvider.create(
-        AwsBasicCredentials.create(LOCALSTACK.getAccessKey(), LOCALSTACK.getSecretKey()));
+  @BeforeAll
+  static void startLocalStack() {
+    S3Endpoint.localStack();
   }
 
   private List<ContentStore> hosts(int count) {
-    String bucket = "coffer-race-" + UUID.randomUUID().toString().substring(0, 8);
-    try (S3Client admin = S3Client.builder().endpointOverride(LOCALSTACK.getEndpoint())
-        .region(Region.of(LOCALSTACK.getRegion())).forcePathStyle(true)
-        .credentialsProvider(credentials()).build()) {
-      admin.createBucket(b -> b.bucket(bucket));
-    }
-    S3StoreConfig config = S3StoreConfig.builder().bucket(bucket).prefix("race/")
-        .endpoint(LOCALSTACK.getEndpoint()).pathStyle(true).region(LOCALSTACK.getRegion())
-        .credentials(credentials()).deletionGrace(Duration.ZERO).build();
+    S3Endpoint localStack = S3Endpoint.localStack();
+    S3StoreConfig config = localStack.config(localStack.newBucket(), "race/")
+        .deletionGrace(Duration.ZERO).build();
     List<ContentStore> hosts = new ArrayList<>();
     for (int i = 0; i < count; i++) {
       ContentStore store = S3ContentStore.open(config);

@@ -22,6 +22,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +41,13 @@ import org.slf4j.LoggerFactory;
  * port, or both. Store errors reach the client as gRPC codes containerd understands: NOT_FOUND,
  * ALREADY_EXISTS, FAILED_PRECONDITION, INVALID_ARGUMENT, UNAVAILABLE (a locked ref only), ABORTED,
  * PERMISSION_DENIED and UNKNOWN; a write at a wrong offset is OUT_OF_RANGE.
+ *
+ * <p>Many containerd daemons may share one store, each through its own server. A server is one
+ * <em>holder</em>: it takes one reference in the store for each blob its containerd writes or finds
+ * stored, and containerd's Delete (sent by its garbage collector for every blob its metadata does
+ * not know, other hosts' too) drops only that reference. A blob goes when no holder and no other
+ * reference keeps it; blobs stored without references are never deleted through the server. The
+ * holds are recorded in a directory ({@link Builder#holdDirectory}) or, without one, in memory.
  *
  * <p>The server does not own the store: closing the server leaves the store open. Methods are
  * thread-safe; {@link #close()} is idempotent.
@@ -74,6 +82,17 @@ public final class ContentServer implements AutoCloseable {
   /** The longest shutdown grace accepted. */
   public static final Duration SHUTDOWN_GRACE_MAX = Duration.ofMinutes(10);
 
+  /** Readers of this many blobs stay open between Read calls by default. */
+  public static final int OPEN_READERS_DEFAULT = 32;
+  /** The most open readers accepted. */
+  public static final int OPEN_READERS_MAX = 4096;
+  /** How long an unused reader stays open by default. */
+  public static final Duration READER_IDLE_DEFAULT = Duration.ofSeconds(5);
+  /** The longest reader idle time accepted. */
+  public static final Duration READER_IDLE_MAX = Duration.ofMinutes(10);
+
+  private static final Pattern HOLDER_ID = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}");
+
   private final ServerSettings settings;
   private final ContentService service;
   private final List<Server> servers = new ArrayList<>();
@@ -82,9 +101,10 @@ public final class ContentServer implements AutoCloseable {
   private boolean socketBound;
   private boolean closed;
 
-  private ContentServer(ContentStore store, ServerSettings settings) {
+  private ContentServer(ContentStore store, ServerSettings settings, Holds holds,
+      IngestScope scope) {
     this.settings = settings;
-    this.service = new ContentService(store, settings);
+    this.service = new ContentService(store, settings, holds, scope);
   }
 
   /** A builder for a server over {@code store}. */
@@ -229,6 +249,7 @@ public final class ContentServer implements AutoCloseable {
     for (EventLoopGroup group : eventLoops) {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
+    service.close();
     if (socketBound) {
       try {
         Files.deleteIfExists(settings.unixSocket());
@@ -252,6 +273,10 @@ public final class ContentServer implements AutoCloseable {
     private int listBatchSize = LIST_BATCH_SIZE_DEFAULT;
     private int maxInboundMessageBytes = MAX_INBOUND_MESSAGE_BYTES_DEFAULT;
     private Duration shutdownGrace = SHUTDOWN_GRACE_DEFAULT;
+    private Path holdDirectory;
+    private String holderId;
+    private int openReaders = OPEN_READERS_DEFAULT;
+    private Duration readerIdle = READER_IDLE_DEFAULT;
 
     private Builder(ContentStore store) {
       this.store = store;
@@ -305,16 +330,72 @@ public final class ContentServer implements AutoCloseable {
     }
 
     /**
+     * How many blobs' readers stay open between Read calls, shared by the calls reading one blob
+     * (containerd sends one call per 32 KiB); 0 opens a reader per call. See
+     * {@link #OPEN_READERS_DEFAULT}.
+     */
+    public Builder openReaders(int readers) {
+      this.openReaders = checkRange("open readers", readers, 0, OPEN_READERS_MAX);
+      return this;
+    }
+
+    /** How long an unused open reader stays open; see {@link #READER_IDLE_DEFAULT}. */
+    public Builder readerIdle(Duration idle) {
+      Objects.requireNonNull(idle, "idle");
+      if (idle.isNegative() || idle.isZero() || idle.compareTo(READER_IDLE_MAX) > 0) {
+        throw new IllegalArgumentException("invalid reader idle time " + idle
+            + ": must be above 0 and at most " + READER_IDLE_MAX);
+      }
+      this.readerIdle = idle;
+      return this;
+    }
+
+    /**
+     * Names this server among the servers sharing the store (one per containerd): its ingests are
+     * kept in the store under refs prefixed {@code <id>/}, apart from other hosts' ingests with the
+     * same refs and out of their garbage collectors' reach. Without an id, containerd's refs are
+     * the store's. An id is 1 to 128 letters, digits, {@code .}, {@code _} or {@code -}, not
+     * starting with {@code .}.
+     *
+     * @throws IllegalArgumentException naming the id if it is not one
+     */
+    public Builder holderId(String id) {
+      Objects.requireNonNull(id, "id");
+      if (!HOLDER_ID.matcher(id).matches()) {
+        String shown = id.length() > 140 ? id.substring(0, 140) + "..." : id;
+        throw new IllegalArgumentException("invalid holder id \"" + shown
+            + "\": must be 1 to 128 letters, digits, '.', '_' or '-', not starting with '.'");
+      }
+      this.holderId = id;
+      return this;
+    }
+
+    /**
+     * Records the blobs this server's containerd holds as marker files under {@code directory}
+     * (created if missing), so the holds survive restarts. Give each containerd its own directory,
+     * on a disk that keeps what it was told to force. Without one, holds live in memory and are
+     * lost at a restart, which leaves their blobs referenced in the store: never deleted wrongly,
+     * but not freed by containerd's garbage collector either.
+     */
+    public Builder holdDirectory(Path directory) {
+      this.holdDirectory = Objects.requireNonNull(directory, "directory").toAbsolutePath();
+      return this;
+    }
+
+    /**
      * The server, not started yet.
      *
      * @throws IllegalStateException if neither a Unix socket nor a TCP port was set
+     * @throws java.io.UncheckedIOException if the hold directory cannot be created
      */
     public ContentServer build() {
       if (unixSocket == null && tcpPort < 0) {
         throw new IllegalStateException("a Unix socket or a TCP port is required");
       }
       return new ContentServer(store, new ServerSettings(unixSocket, tcpPort, readChunkBytes,
-          listBatchSize, maxInboundMessageBytes, shutdownGrace));
+          listBatchSize, maxInboundMessageBytes, shutdownGrace, openReaders, readerIdle),
+          holdDirectory == null ? Holds.inMemory() : Holds.inDirectory(holdDirectory),
+          holderId == null ? IngestScope.NONE : IngestScope.of(holderId));
     }
 
     private static int checkRange(String name, int value, int min, int max) {

@@ -3,6 +3,7 @@ package dev.coffer.store.grpc;
 import com.google.protobuf.Empty;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
+import dev.coffer.store.Filter;
 import dev.coffer.store.Info;
 import dev.coffer.store.ReaderAt;
 import dev.coffer.store.grpc.proto.AbortRequest;
@@ -34,19 +35,26 @@ import org.slf4j.LoggerFactory;
 
 /**
  * containerd's {@code containerd.services.content.v1.Content} over a {@link ContentStore}, with the
- * behaviour of containerd's own content server. Every store error goes through {@link GrpcErrors}.
- * Thread-safe: calls share nothing but the store.
+ * behaviour of containerd's own content server, holding blobs for one containerd (see
+ * {@link HoldKeeper}). Every store error goes through {@link GrpcErrors}. Thread-safe: calls share
+ * the store, the holds and the open readers.
  */
-final class ContentService extends ContentGrpc.ContentImplBase {
+final class ContentService extends ContentGrpc.ContentImplBase implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(ContentService.class);
 
   private final ContentStore store;
   private final ServerSettings settings;
+  private final HoldKeeper holder;
+  private final ReaderCache readers;
+  private final IngestScope scope;
 
-  ContentService(ContentStore store, ServerSettings settings) {
+  ContentService(ContentStore store, ServerSettings settings, Holds holds, IngestScope scope) {
     this.store = store;
     this.settings = settings;
+    this.scope = scope;
+    this.holder = new HoldKeeper(store, holds);
+    this.readers = new ReaderCache(store, settings.openReaders(), settings.readerIdle());
   }
 
   @Override
@@ -94,8 +102,14 @@ final class ContentService extends ContentGrpc.ContentImplBase {
   @Override
   public void delete(DeleteContentRequest request, StreamObserver<Empty> responses) {
     LOG.debug("delete {}", request.getDigest());
+    // containerd's collector asks to delete every blob of the store its metadata does not know,
+    // including those other hosts hold; an error would end its collection. So: release this
+    // holder's reference if it has one, and answer OK either way.
     unary("delete", responses, () -> {
-      store.delete(Digest.parse(request.getDigest()));
+      Digest digest = Digest.parse(request.getDigest());
+      if (holder.release(digest)) {
+        readers.invalidate(digest);
+      }
       return Empty.getDefaultInstance();
     });
   }
@@ -104,9 +118,12 @@ final class ContentService extends ContentGrpc.ContentImplBase {
   public void read(ReadContentRequest request, StreamObserver<ReadContentResponse> responses) {
     LOG.debug("read {} offset {} size {}", request.getDigest(), request.getOffset(),
         request.getSize());
+    Digest digest;
     ReaderAt reader;
     try {
-      reader = store.readerAt(Digest.parse(request.getDigest()));
+      digest = Digest.parse(request.getDigest());
+      // Shared with the other calls reading this blob: containerd sends one call per 32 KiB.
+      reader = readers.open(digest);
     } catch (RuntimeException e) {
       fail(responses, "read", e);
       return;
@@ -123,7 +140,8 @@ final class ContentService extends ContentGrpc.ContentImplBase {
       long length = request.getSize();
       long end = length <= 0 || length > size - offset ? size : offset + length;
       new BlobReadStream(reader, offset, end, settings.readChunkBytes(),
-          (ServerCallStreamObserver<ReadContentResponse>) responses).start();
+          (ServerCallStreamObserver<ReadContentResponse>) responses,
+          () -> readers.invalidate(digest)).start();
     } catch (RuntimeException e) {
       reader.close();
       fail(responses, "read", e);
@@ -134,7 +152,7 @@ final class ContentService extends ContentGrpc.ContentImplBase {
   public void status(StatusRequest request, StreamObserver<StatusResponse> responses) {
     LOG.debug("status {}", request.getRef());
     unary("status", responses, () -> StatusResponse.newBuilder()
-        .setStatus(Protos.status(store.status(request.getRef())))
+        .setStatus(Protos.status(scope.fromStore(store.status(scope.toStore(request.getRef())))))
         .build());
   }
 
@@ -143,8 +161,13 @@ final class ContentService extends ContentGrpc.ContentImplBase {
       StreamObserver<ListStatusesResponse> responses) {
     LOG.debug("list statuses {}", request.getFiltersList());
     unary("list statuses", responses, () -> {
+      // containerd's filters apply to its own refs, so they run here, after the scope's.
+      Filter filter = Filter.parse(request.getFiltersList().toArray(String[]::new));
       ListStatusesResponse.Builder response = ListStatusesResponse.newBuilder();
-      store.listStatuses(request.getFiltersList().toArray(String[]::new))
+      store.listStatuses().stream()
+          .filter(scope::contains)
+          .map(scope::fromStore)
+          .filter(filter::matches)
           .forEach(s -> response.addStatuses(Protos.status(s)));
       return response.build();
     });
@@ -152,16 +175,22 @@ final class ContentService extends ContentGrpc.ContentImplBase {
 
   @Override
   public StreamObserver<WriteContentRequest> write(StreamObserver<WriteContentResponse> responses) {
-    return new WriteSession(store, responses);
+    return new WriteSession(store, holder, scope, responses);
   }
 
   @Override
   public void abort(AbortRequest request, StreamObserver<Empty> responses) {
     LOG.debug("abort {}", request.getRef());
     unary("abort", responses, () -> {
-      store.abort(request.getRef());
+      store.abort(scope.toStore(request.getRef()));
       return Empty.getDefaultInstance();
     });
+  }
+
+  /** Closes the idle shared readers; readers of running calls close as those end. Idempotent. */
+  @Override
+  public void close() {
+    readers.close();
   }
 
   private static <T> void unary(String what, StreamObserver<T> responses, Supplier<T> call) {

@@ -13,6 +13,8 @@ import java.time.Duration;
  * @param listBatchSize the infos per List response message
  * @param maxInboundMessageBytes the largest request message accepted (Write data arrives in these)
  * @param shutdownGrace how long {@code close()} lets running calls finish before cancelling them
+ * @param openReaders how many blobs' readers stay open between Read calls (0: none)
+ * @param readerIdle how long an unused reader stays open
  */
 record ServerSettings(
     Path unixSocket,
@@ -20,4 +22,6 @@ record ServerSettings(
     int readChunkBytes,
     int listBatchSize,
     int maxInboundMessageBytes,
-    Duration shutdownGrace) {}
+    Duration shutdownGrace,
+    int openReaders,
+    Duration readerIdle) {}

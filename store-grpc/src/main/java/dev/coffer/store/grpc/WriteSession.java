@@ -1,5 +1,6 @@
 package dev.coffer.store.grpc;
 
+import dev.coffer.store.AlreadyExistsException;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
@@ -19,13 +20,16 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>The first message must carry a ref; it opens the store's writer (taking the ref's lock:
- *       a locked ref fails the stream with UNAVAILABLE) with its total and expected digest.
+ *       a locked ref fails the stream with UNAVAILABLE) with its total and expected digest. An
+ *       expected digest already stored is held (see {@link HoldKeeper}) and fails the stream with
+ *       ALREADY_EXISTS, which containerd takes as "stored".
  *   <li>STAT replies with the ingest's status and digest so far, writing nothing.
  *   <li>WRITE and COMMIT write their data at their offset: a positive offset other than the
  *       ingest's is OUT_OF_RANGE; offset 0 on a non-empty ingest truncates it first. The reply
  *       carries the new offset and the digest so far.
- *   <li>COMMIT then commits with the latest total, expected digest and the labels; its reply
- *       carries the committed digest and ends the stream.
+ *   <li>COMMIT then commits with the latest total, expected digest and the labels and holds the
+ *       blob; its reply carries the committed digest and ends the stream. Content already stored
+ *       is held and replied to as committed.
  * </ul>
  *
  * <p>The writer is closed when the stream ends, fails or is cancelled, so an uncommitted ingest
@@ -36,7 +40,12 @@ final class WriteSession implements StreamObserver<WriteContentRequest> {
 
   private static final Logger LOG = LoggerFactory.getLogger(WriteSession.class);
 
+  /** How often an open retries when content it found stored is deleted before it is held. */
+  private static final int OPEN_ATTEMPTS = 3;
+
   private final ContentStore store;
+  private final HoldKeeper holder;
+  private final IngestScope scope;
   private final StreamObserver<WriteContentResponse> responses;
   private Writer writer;
   private String ref;
@@ -44,8 +53,11 @@ final class WriteSession implements StreamObserver<WriteContentRequest> {
   private Digest expected;
   private boolean done;
 
-  WriteSession(ContentStore store, StreamObserver<WriteContentResponse> responses) {
+  WriteSession(ContentStore store, HoldKeeper holder, IngestScope scope,
+      StreamObserver<WriteContentResponse> responses) {
     this.store = store;
+    this.holder = holder;
+    this.scope = scope;
     this.responses = responses;
   }
 
@@ -78,7 +90,18 @@ final class WriteSession implements StreamObserver<WriteContentRequest> {
     total = first.getTotal();
     expected = Protos.optionalDigest(first.getExpected());
     LOG.debug("write {} total {} expected {}", ref, total, expected);
-    writer = store.writer(ref, new Descriptor(expected, Math.max(0, total)));
+    for (int attempt = 1; ; attempt++) {
+      try {
+        writer = store.writer(scope.toStore(ref), new Descriptor(expected, Math.max(0, total)));
+        return;
+      } catch (AlreadyExistsException e) {
+        // containerd now records the blob as its own without writing it: hold it first. If it
+        // was deleted in between, the ingest writes it after all.
+        if (holder.holdStored(expected) || attempt == OPEN_ATTEMPTS) {
+          throw e;
+        }
+      }
+    }
   }
 
   private WriteContentResponse handle(WriteContentRequest request) {
@@ -118,7 +141,7 @@ final class WriteSession implements StreamObserver<WriteContentRequest> {
         if (request.getAction() == WriteAction.COMMIT) {
           Map<String, String> labels = request.getLabelsMap();
           LOG.debug("commit {} size {} expected {} labels {}", ref, total, expected, labels);
-          writer.commit(total, expected, labels.isEmpty() ? null : labels);
+          holder.commit(writer, total, expected, labels.isEmpty() ? null : labels);
         }
         response.setDigest(writer.digest().toString());
       }

@@ -13,8 +13,9 @@
  * </pre>
  *
  * <p>containerd's metadata store stays in front of the proxy: labels, {@code ctr content ls} and
- * updates are answered from it, and its garbage collector deletes through the proxy every blob its
- * own metadata does not hold. The generated wire classes live in
- * {@code dev.coffer.store.grpc.proto}.
+ * updates are answered from it, and its garbage collector asks the proxy to delete every blob its
+ * own metadata does not hold. Each server is one holder: a Delete releases only the store
+ * reference that server's containerd holds, so many containerd daemons can share one store, each
+ * through its own server. The generated wire classes live in {@code dev.coffer.store.grpc.proto}.
  */
 package dev.coffer.store.grpc;

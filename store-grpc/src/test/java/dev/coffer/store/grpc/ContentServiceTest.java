@@ -59,6 +59,7 @@ class ContentServiceTest {
 
   private InterceptingStore intercepting;
   private ContentStore store;
+  private ContentService service;
   private Server server;
   private ManagedChannel channel;
   private ContentGrpc.ContentBlockingStub blocking;
@@ -70,10 +71,10 @@ class ContentServiceTest {
     intercepting = new InterceptingStore(InMemoryStore.create());
     store = intercepting.store;
     ServerSettings settings = new ServerSettings(null, -1, CHUNK, 2,
-        ContentServer.MAX_INBOUND_MESSAGE_BYTES_DEFAULT, Duration.ZERO);
+        ContentServer.MAX_INBOUND_MESSAGE_BYTES_DEFAULT, Duration.ZERO, 4, Duration.ofSeconds(5));
+    service = new ContentService(store, settings, Holds.inMemory(), IngestScope.NONE);
     String name = InProcessServerBuilder.generateName();
-    server = InProcessServerBuilder.forName(name)
-        .addService(new ContentService(store, settings)).build().start();
+    server = InProcessServerBuilder.forName(name).addService(service).build().start();
     channel = InProcessChannelBuilder.forName(name).build();
     blocking = ContentGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
     async = ContentGrpc.newStub(channel);
@@ -84,6 +85,7 @@ class ContentServiceTest {
     streams.forEach(WriteStream::close);
     channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
     server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+    service.close();
     store.close();
   }
 
@@ -170,15 +172,32 @@ class ContentServiceTest {
   }
 
   @Test
-  void deleteRemovesTheBlob() {
-    Digest d = put(bytes(10, 5), Map.of());
+  void deleteRemovesABlobWrittenThroughTheServiceAndNoOther() {
+    Digest d = writeThroughTheService("ns/1/held", bytes(10, 5));
+    Digest other = put(bytes(10, 55), Map.of());
     blocking.delete(DeleteContentRequest.newBuilder().setDigest(d.toString()).build());
+    blocking.delete(DeleteContentRequest.newBuilder().setDigest(other.toString()).build());
 
     assertThat(store.listStatuses()).isEmpty();
     assertCode(() -> blocking.info(InfoRequest.newBuilder().setDigest(d.toString()).build()),
         Code.NOT_FOUND, d.toString());
-    assertCode(() -> blocking.delete(DeleteContentRequest.newBuilder().setDigest(d.toString())
-        .build()), Code.NOT_FOUND, d.toString());
+    assertThat(store.info(other).size()).isEqualTo(10);
+    // containerd's collector stops at the first error: a delete of what is gone is no error.
+    blocking.delete(DeleteContentRequest.newBuilder().setDigest(d.toString()).build());
+  }
+
+  @Test
+  void aReleaseThatLostEveryRaceIsRetriedByTheNextDelete() {
+    Digest d = writeThroughTheService("ns/1/contended", bytes(10, 56));
+    DeleteContentRequest delete = DeleteContentRequest.newBuilder().setDigest(d.toString()).build();
+    intercepting.failWith("deref", new AbortedException("lost every race on " + d));
+    assertCode(() -> blocking.delete(delete), Code.ABORTED, "lost every race");
+    assertThat(store.info(d).refCount()).isEqualTo(1);
+
+    intercepting.failWith("none", null);
+    blocking.delete(delete);
+    assertCode(() -> blocking.info(InfoRequest.newBuilder().setDigest(d.toString()).build()),
+        Code.NOT_FOUND, d.toString());
   }
 
   // ---- Read
@@ -208,6 +227,23 @@ class ContentServiceTest {
       expectedOffset += m.getData().size();
     }
     assertThat(expectedOffset).isEqualTo(bytes.length);
+  }
+
+  @Test
+  void readsOfOneBlobShareOneReader() {
+    byte[] bytes = bytes(320 << 10, 60);
+    Digest d = put(bytes, Map.of());
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (int offset = 0; offset < bytes.length; offset += 32 << 10) { // as containerd reads
+      out.writeBytes(read(d, offset, 32 << 10));
+    }
+    assertThat(out.toByteArray()).isEqualTo(bytes);
+    assertThat(intercepting.readersOpened.get()).isEqualTo(1);
+    assertThat(intercepting.readersClosed.get()).isZero();
+
+    service.close(); // closes the idle reader; idempotent
+    service.close();
+    assertThat(intercepting.readersClosed.get()).isEqualTo(1);
   }
 
   @Test
@@ -450,13 +486,14 @@ class ContentServiceTest {
       assertCode(() -> w.send(WriteContentRequest.newBuilder().setAction(WriteAction.STAT)
           .setRef("dup").setExpected(d.toString()).build()), Code.ALREADY_EXISTS, d.toString());
     }
-    // Committing content that turns out to be stored.
+    // Committing content that turns out to be stored: this host now holds it as well.
     try (WriteStream w = stream()) {
       w.stat("dup");
       w.write(0, bytes);
-      assertCode(() -> w.commit(256, 256, "", Map.of()), Code.ALREADY_EXISTS, d.toString());
+      assertThat(w.commit(256, 256, "", Map.of()).getDigest()).isEqualTo(d.toString());
     }
-    assertThat(store.listStatuses()).isEmpty(); // AlreadyExists discards the ingest
+    assertThat(store.listStatuses()).isEmpty(); // the ingest is discarded
+    assertThat(store.info(d).refCount()).isEqualTo(2); // its hold and the pin of a put blob
     // A digest or size mismatch keeps the ingest.
     Digest other = Digest.of(bytes(256, 21));
     try (WriteStream w = stream()) {
@@ -500,6 +537,17 @@ class ContentServiceTest {
     WriteStream w = new WriteStream(async);
     streams.add(w);
     return w;
+  }
+
+  /** Writes and commits {@code bytes} through a Write stream, as containerd does. */
+  private Digest writeThroughTheService(String ref, byte[] bytes) {
+    Digest d = Digest.of(bytes);
+    try (WriteStream w = stream()) {
+      w.stat(ref);
+      w.write(0, bytes);
+      w.commit(bytes.length, bytes.length, d.toString(), Map.of());
+    }
+    return d;
   }
 
   private Digest put(byte[] bytes, Map<String, String> labels) {

@@ -6,17 +6,21 @@ import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 
 /**
- * A store that delegates to another, counts the bytes its readers return, and can be told to fail
+ * A store that delegates to another, counts the readers it opens and the bytes they return, and can
+ * be told to fail
  * every call of one method, to see what the service makes of each error class.
  */
 final class InterceptingStore {
 
   final ContentStore store;
   final AtomicLong bytesRead = new AtomicLong();
+  final AtomicLong readersOpened = new AtomicLong();
+  final AtomicLong readersClosed = new AtomicLong();
   final AtomicReference<String> failingMethod = new AtomicReference<>();
   final AtomicReference<RuntimeException> failure = new AtomicReference<>();
 
@@ -27,6 +31,7 @@ final class InterceptingStore {
       }
       Object result = invoke(delegate, method, args);
       if (result instanceof ReaderAt reader) {
+        readersOpened.incrementAndGet();
         return countingReader(reader);
       }
       return result;
@@ -39,7 +44,11 @@ final class InterceptingStore {
   }
 
   private ReaderAt countingReader(ReaderAt reader) {
+    AtomicBoolean closed = new AtomicBoolean();
     return proxy(ReaderAt.class, (p, method, args) -> {
+      if (method.getName().equals("close") && closed.compareAndSet(false, true)) {
+        readersClosed.incrementAndGet();
+      }
       Object result = invoke(reader, method, args);
       if (method.getName().equals("read") && result instanceof Integer n && n > 0) {
         bytesRead.addAndGet(n);

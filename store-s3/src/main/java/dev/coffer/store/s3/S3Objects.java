@@ -142,7 +142,10 @@ final class S3Objects {
     return put(key, bytes, length, sha256, tags, "*", null);
   }
 
-  /** Replaces the object only if it still has {@code etag}; the new ETag, or null on 412. */
+  /**
+   * Replaces the object only if it still has {@code etag}; the new ETag, or null on 412 or if the
+   * object is gone (S3 answers an If-Match write of a missing key with 404).
+   */
   String putIfMatch(String key, byte[] bytes, String etag) {
     return put(key, bytes, bytes.length, null, Map.of(), null, etag);
   }
@@ -167,7 +170,8 @@ final class S3Objects {
       return control.putObject(request.build(), RequestBody.fromByteBuffer(
           ByteBuffer.wrap(bytes, 0, length))).eTag();
     } catch (SdkException e) {
-      if (status(e) == PRECONDITION_FAILED) {
+      int status = status(e);
+      if (status == PRECONDITION_FAILED || (ifMatch != null && status == 404)) {
         return null;
       }
       if (tagged && status(e) == NOT_IMPLEMENTED) {

@@ -10,6 +10,7 @@ import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.Info;
 import dev.coffer.store.InvalidArgumentException;
 import dev.coffer.store.Labels;
+import dev.coffer.store.NotFoundException;
 import dev.coffer.store.Status;
 import dev.coffer.store.StoreException;
 import dev.coffer.store.UnavailableException;
@@ -90,6 +91,8 @@ final class S3Writer implements Writer {
 
   private ScheduledFuture<?> renewal;
   private volatile boolean closed;
+  /** Whether a commit is in progress (the lease is renewed meanwhile); guarded by recordLock. */
+  private boolean committing;
   private Digest committed;
   private Status lastStatus;
 
@@ -251,7 +254,7 @@ final class S3Writer implements Writer {
 
   private void renewLease() {
     synchronized (recordLock) {
-      if (leaseLost || closed) {
+      if (leaseLost || (closed && !committing)) {
         return;
       }
       try {
@@ -470,7 +473,6 @@ final class S3Writer implements Writer {
           "cannot commit ref \"" + ref + "\": the writer is closed");
     }
     closed = true;
-    stopRenewal();
     boolean ingestGone = false;
     try {
       store.checkOpen();
@@ -486,16 +488,27 @@ final class S3Writer implements Writer {
             + " of ref \"" + ref + "\", expected " + expected);
       }
       Info info;
+      // The lease is renewed until the commit ends: completing and copying a large blob can
+      // outlast it, and an expired lease would let gc or another writer take the ingest away.
+      synchronized (recordLock) {
+        committing = true;
+      }
       try {
         info = new Committer(actual, BlobPublisher.kept(labels), takeRef).commit();
       } catch (AlreadyExistsException e) {
         ingestGone = true;
         throw e;
+      } finally {
+        synchronized (recordLock) {
+          committing = false;
+        }
+        stopRenewal();
       }
       ingestGone = true;
       committed = actual;
       return info;
     } catch (RuntimeException e) {
+      stopRenewal();
       if (!ingestGone) {
         try {
           pauseIngest(); // a failed commit keeps the ingest
@@ -562,10 +575,17 @@ final class S3Writer implements Writer {
     }
 
     private void copyToBlob(String source) {
-      if (offset > store.config.multipartCopyThreshold()) {
-        new MultipartCopy(store, source, blobKey, offset).run();
-      } else {
-        objects.copy(source, blobKey);
+      try {
+        if (offset > store.config.multipartCopyThreshold()) {
+          new MultipartCopy(store, source, blobKey, offset).run();
+        } else {
+          objects.copy(source, blobKey);
+        }
+      } catch (NotFoundException e) {
+        // The ingest's own bytes are gone: its lease lapsed (renewals failed) and gc or another
+        // writer removed it. The ref is free again, so writing it anew can succeed.
+        throw new UnavailableException("the ingest of ref \"" + ref + "\" was removed while "
+            + "committing: its lease lapsed", e);
       }
     }
   }

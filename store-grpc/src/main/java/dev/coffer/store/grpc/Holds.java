@@ -1,0 +1,116 @@
+package dev.coffer.store.grpc;
+
+import dev.coffer.store.Digest;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The blobs one holder (one containerd) holds: for each, the holder owns exactly one reference in
+ * the store. Callers serialise the changes of one digest ({@link HoldKeeper} locks it).
+ */
+interface Holds {
+
+  boolean contains(Digest digest);
+
+  /** Records a hold; a no-op if it is recorded already. */
+  void add(Digest digest);
+
+  /** Forgets a hold durably before returning; a no-op if there is none. */
+  void remove(Digest digest);
+
+  /** Holds kept in memory: lost on restart, which leaves their blobs referenced (never deleted). */
+  static Holds inMemory() {
+    Set<Digest> held = ConcurrentHashMap.newKeySet();
+    return new Holds() {
+      @Override
+      public boolean contains(Digest digest) {
+        return held.contains(digest);
+      }
+
+      @Override
+      public void add(Digest digest) {
+        held.add(digest);
+      }
+
+      @Override
+      public void remove(Digest digest) {
+        held.remove(digest);
+      }
+    };
+  }
+
+  /**
+   * Holds as one marker file per blob, {@code <directory>/<alg>/<hex>}, surviving restarts. A
+   * removal is forced to disk (the directory entry too) before it returns, because the reference is
+   * released after it: a marker that came back after a crash would release a reference twice.
+   */
+  static Holds inDirectory(Path directory) {
+    return new DirectoryHolds(directory);
+  }
+
+  /** Marker files under one directory; see {@link Holds#inDirectory}. */
+  final class DirectoryHolds implements Holds {
+    private final Path directory;
+
+    private DirectoryHolds(Path directory) {
+      this.directory = directory;
+      try {
+        Files.createDirectories(directory);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot create the hold directory " + directory, e);
+      }
+    }
+
+    private Path marker(Digest digest) {
+      return directory.resolve(digest.algorithm().label()).resolve(digest.hex());
+    }
+
+    @Override
+    public boolean contains(Digest digest) {
+      return Files.exists(marker(digest));
+    }
+
+    @Override
+    public void add(Digest digest) {
+      Path marker = marker(digest);
+      try {
+        Files.createDirectories(marker.getParent());
+        // Written, not just created: the content says when, for an operator reading the directory.
+        Files.write(marker, (Instant.now() + "\n").getBytes(StandardCharsets.US_ASCII),
+            StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.SYNC);
+      } catch (FileAlreadyExistsException e) {
+        // held already
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot record the hold of " + digest + " in " + marker, e);
+      }
+    }
+
+    @Override
+    public void remove(Digest digest) {
+      Path marker = marker(digest);
+      try {
+        if (Files.deleteIfExists(marker)) {
+          try (FileChannel dir = FileChannel.open(marker.getParent(), StandardOpenOption.READ)) {
+            dir.force(true);
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot remove the hold of " + digest + " at " + marker, e);
+      }
+    }
+
+    @Override
+    public String toString() {
+      return directory.toString();
+    }
+  }
+}

@@ -1,0 +1,279 @@
+package dev.coffer.store.grpc;
+
+import static dev.coffer.store.grpc.ContentServiceTest.assertCode;
+import static dev.coffer.store.grpc.ContentServiceTest.bytes;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coffer.store.Content;
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.Descriptor;
+import dev.coffer.store.Digest;
+import dev.coffer.store.NotFoundException;
+import dev.coffer.store.Writer;
+import dev.coffer.store.grpc.proto.AbortRequest;
+import dev.coffer.store.grpc.proto.ContentGrpc;
+import dev.coffer.store.grpc.proto.DeleteContentRequest;
+import dev.coffer.store.grpc.proto.ListStatusesRequest;
+import dev.coffer.store.grpc.proto.ReadContentRequest;
+import dev.coffer.store.grpc.proto.StatusRequest;
+import dev.coffer.store.grpc.proto.WriteAction;
+import dev.coffer.store.grpc.proto.WriteContentRequest;
+import dev.coffer.store.memory.InMemoryStore;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.Status.Code;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import java.io.ByteArrayOutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Two content services with their own holds and ingest scopes over one in-memory store, as two
+ * hosts' containerd over one bucket: a Delete from one host releases only what that host holds, and
+ * each host sees and aborts only its own ingests.
+ */
+class SharedStoreHoldsTest {
+
+  private static final AtomicInteger REFS = new AtomicInteger();
+
+  @TempDir
+  Path temp;
+
+  private ContentStore store;
+  private final List<Host> hosts = new ArrayList<>();
+  private Host a;
+  private Host b;
+
+  @BeforeEach
+  void start() throws Exception {
+    store = InMemoryStore.create();
+    a = host("a", Holds.inDirectory(temp.resolve("a")));
+    b = host("b", Holds.inMemory());
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    for (Host host : hosts) {
+      host.close();
+    }
+    store.close();
+  }
+
+  @Test
+  void oneHostsDeleteLeavesABlobTheOtherHolds() {
+    byte[] bytes = bytes(100_000, 1);
+    Digest d = a.write(bytes);
+    assertThat(store.info(d).refCount()).isEqualTo(1);
+    assertThat(b.write(bytes)).isEqualTo(d); // stored already: held, and answered as committed
+    assertThat(store.info(d).refCount()).isEqualTo(2);
+
+    a.delete(d);
+    assertThat(store.info(d).refCount()).isEqualTo(1);
+    assertThat(b.read(d)).isEqualTo(bytes);
+    a.delete(d); // a second delete from a holds nothing: no change
+    assertThat(store.info(d).refCount()).isEqualTo(1);
+
+    b.delete(d);
+    assertThatThrownBy(() -> store.info(d)).isInstanceOf(NotFoundException.class);
+    assertCode(() -> b.read(d), Code.NOT_FOUND, d.toString());
+  }
+
+  @Test
+  void anOpenThatFindsTheBlobStoredHoldsIt() {
+    byte[] bytes = bytes(5000, 2);
+    Digest d = a.write(bytes);
+    for (int i = 0; i < 2; i++) { // once held, a second open takes nothing more
+      try (WriteStream w = new WriteStream(b.stub)) {
+        assertCode(() -> w.send(WriteContentRequest.newBuilder().setAction(WriteAction.STAT)
+            .setRef("b-ref").setTotal(bytes.length).setExpected(d.toString()).build()),
+            Code.ALREADY_EXISTS, d.toString());
+      }
+    }
+    assertThat(store.info(d).refCount()).isEqualTo(2);
+    a.delete(d);
+    assertThat(b.read(d)).isEqualTo(bytes);
+    b.delete(d);
+    assertThatThrownBy(() -> store.info(d)).isInstanceOf(NotFoundException.class);
+  }
+
+  @Test
+  void aHostWritingTheSameBlobTwiceHoldsItOnce() {
+    byte[] bytes = bytes(3000, 3);
+    Digest d = a.write(bytes);
+    a.write(bytes);
+    assertThat(store.info(d).refCount()).isEqualTo(1);
+    a.delete(d);
+    assertThatThrownBy(() -> store.info(d)).isInstanceOf(NotFoundException.class);
+  }
+
+  @Test
+  void aDeleteOfABlobTheHostNeverHeldLeavesIt() {
+    byte[] bytes = bytes(2000, 4);
+    Digest d = putWithoutReference(bytes); // as the CLI's put
+    a.delete(d);
+    b.delete(d);
+    assertThat(store.info(d).refCount()).isZero();
+    assertThat(Content.readBlob(store, Descriptor.of(d))).isEqualTo(bytes);
+    // Unknown digests are not an error either: containerd's collector would stop at one.
+    a.delete(Digest.of(bytes(10, 5)));
+    assertCode(() -> a.blocking.delete(DeleteContentRequest.newBuilder().setDigest("sha256:xyz")
+        .build()), Code.INVALID_ARGUMENT, "sha256:xyz");
+  }
+
+  @Test
+  void aBlobStoredWithoutReferencesOutlivesTheHostsThatHeldIt() {
+    byte[] bytes = bytes(4000, 6);
+    Digest d = putWithoutReference(bytes);
+    a.write(bytes);
+    b.write(bytes);
+    a.delete(d);
+    b.delete(d);
+    assertThat(Content.readBlob(store, Descriptor.of(d))).isEqualTo(bytes);
+    assertThat(store.info(d).refCount()).isEqualTo(1); // the pin its first holder added
+  }
+
+  @Test
+  void holdsInADirectorySurviveARestart() throws Exception {
+    byte[] bytes = bytes(1000, 7);
+    Digest d = a.write(bytes);
+    b.write(bytes);
+    assertThat(temp.resolve("a").resolve("sha256").resolve(d.hex())).isRegularFile();
+    a.close();
+    hosts.remove(a);
+    Host restarted = host("a", Holds.inDirectory(temp.resolve("a")));
+
+    restarted.delete(d);
+    assertThat(Files.exists(temp.resolve("a").resolve("sha256").resolve(d.hex()))).isFalse();
+    assertThat(store.info(d).refCount()).isEqualTo(1);
+    b.delete(d);
+    assertThatThrownBy(() -> store.info(d)).isInstanceOf(NotFoundException.class);
+  }
+
+  @Test
+  void aReleaseRacingAnotherHostsCommitLeavesTheBlobHeld() throws Exception {
+    for (int i = 0; i < 40; i++) {
+      byte[] bytes = bytes(2000 + i, 100 + i);
+      Digest d = a.write(bytes);
+      CompletableFuture<Void> release = CompletableFuture.runAsync(() -> a.delete(d));
+      CompletableFuture<Digest> commit = CompletableFuture.supplyAsync(() -> b.write(bytes));
+      release.get(30, TimeUnit.SECONDS);
+      assertThat(commit.get(30, TimeUnit.SECONDS)).isEqualTo(d);
+
+      assertThat(store.info(d).refCount()).as("round %d", i).isEqualTo(1);
+      assertThat(b.read(d)).as("round %d", i).isEqualTo(bytes);
+      b.delete(d);
+      assertThatThrownBy(() -> store.info(d)).isInstanceOf(NotFoundException.class);
+    }
+  }
+
+  @Test
+  void eachHostSeesAndAbortsOnlyItsOwnIngests() {
+    byte[] bytes = bytes(1000, 8);
+    // Both containerd daemons number their refs alike: the same ref on two hosts at once.
+    try (WriteStream onA = new WriteStream(a.stub); WriteStream onB = new WriteStream(b.stub)) {
+      onA.stat("default/1/layer");
+      onA.write(0, slice(bytes, 0, 300));
+      onB.stat("default/1/layer");
+      onB.write(0, slice(bytes, 0, 700));
+    }
+    assertThat(store.listStatuses()).extracting(dev.coffer.store.Status::ref)
+        .containsExactlyInAnyOrder("a/default/1/layer", "b/default/1/layer");
+    var listedOnA = a.blocking.listStatuses(ListStatusesRequest.getDefaultInstance());
+    assertThat(listedOnA.getStatusesList()).singleElement().satisfies(s -> {
+      assertThat(s.getRef()).isEqualTo("default/1/layer");
+      assertThat(s.getOffset()).isEqualTo(300);
+    });
+    assertThat(b.blocking.listStatuses(ListStatusesRequest.newBuilder()
+        .addFilters("ref==default/1/layer").build()).getStatuses(0).getOffset()).isEqualTo(700);
+    assertThat(a.blocking.status(StatusRequest.newBuilder().setRef("default/1/layer").build())
+        .getStatus().getRef()).isEqualTo("default/1/layer");
+
+    // What host a's collector does with an ingest its metadata does not know.
+    a.blocking.abort(AbortRequest.newBuilder().setRef("default/1/layer").build());
+    assertThat(store.listStatuses()).extracting(dev.coffer.store.Status::ref)
+        .containsExactly("b/default/1/layer");
+    assertThat(a.blocking.listStatuses(ListStatusesRequest.getDefaultInstance())
+        .getStatusesList()).isEmpty();
+  }
+
+  private static byte[] slice(byte[] bytes, int from, int to) {
+    return java.util.Arrays.copyOfRange(bytes, from, to);
+  }
+
+  private Digest putWithoutReference(byte[] bytes) {
+    Digest d = Digest.of(bytes);
+    try (Writer w = store.writer("cli-" + d.hex(), Descriptor.of(d, bytes.length))) {
+      w.write(bytes);
+      w.commit(bytes.length, d, null);
+    }
+    return d;
+  }
+
+  private Host host(String id, Holds holds) throws Exception {
+    Host host = new Host(store, holds, IngestScope.of(id));
+    hosts.add(host);
+    return host;
+  }
+
+  /** One host's content service, reached through its own in-process channel. */
+  private static final class Host implements AutoCloseable {
+    private final ContentService service;
+    private final Server server;
+    private final ManagedChannel channel;
+    private final ContentGrpc.ContentBlockingStub blocking;
+    private final ContentGrpc.ContentStub stub;
+
+    Host(ContentStore store, Holds holds, IngestScope scope) throws Exception {
+      ServerSettings settings = new ServerSettings(null, -1, 64 << 10, 100,
+          ContentServer.MAX_INBOUND_MESSAGE_BYTES_DEFAULT, Duration.ZERO, 4, Duration.ofSeconds(5));
+      service = new ContentService(store, settings, holds, scope);
+      String name = InProcessServerBuilder.generateName();
+      server = InProcessServerBuilder.forName(name).addService(service).build().start();
+      channel = InProcessChannelBuilder.forName(name).build();
+      blocking = ContentGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
+      stub = ContentGrpc.newStub(channel);
+    }
+
+    /** Writes and commits {@code bytes} through a Write stream, as containerd's ingest. */
+    Digest write(byte[] bytes) {
+      Digest d = Digest.of(bytes);
+      try (WriteStream w = new WriteStream(stub)) {
+        w.stat("ns/" + REFS.incrementAndGet() + "/blob");
+        w.write(0, bytes);
+        return Digest.parse(w.commit(bytes.length, bytes.length, d.toString(), Map.of())
+            .getDigest());
+      }
+    }
+
+    void delete(Digest d) {
+      blocking.delete(DeleteContentRequest.newBuilder().setDigest(d.toString()).build());
+    }
+
+    byte[] read(Digest d) {
+      ByteArrayOutputStream out = new ByteArrayOutputStream();
+      blocking.read(ReadContentRequest.newBuilder().setDigest(d.toString()).build())
+          .forEachRemaining(r -> out.writeBytes(r.getData().toByteArray()));
+      return out.toByteArray();
+    }
+
+    @Override
+    public void close() throws Exception {
+      channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+      server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+      service.close();
+    }
+  }
+}

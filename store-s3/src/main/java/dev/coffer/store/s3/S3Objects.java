@@ -174,7 +174,7 @@ final class S3Objects {
       if (status == PRECONDITION_FAILED || (ifMatch != null && status == 404)) {
         return null;
       }
-      if (tagged && status(e) == NOT_IMPLEMENTED) {
+      if (tagged && status == NOT_IMPLEMENTED) {
         taggingUnsupported(e);
         return put(key, bytes, length, sha256, Map.of(), ifNoneMatch, ifMatch);
       }

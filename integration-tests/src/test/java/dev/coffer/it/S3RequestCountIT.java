@@ -1,7 +1,9 @@
 package dev.coffer.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
+import dev.coffer.store.AlreadyExistsException;
 import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
@@ -96,6 +98,32 @@ class S3RequestCountIT {
         .isEqualTo(Map.of("ListObjectsV2", 1, "GetObject", 2));
     assertThat(measure("delete", () -> store.delete(digest)))
         .isEqualTo(Map.of("GetObject", 1, "PutObject", 1, "PutObjectTagging", 1));
+  }
+
+  @Test
+  void putOfSmallContentSkipsTheIngest() {
+    byte[] bytes = "a small blob put in one step".getBytes();
+    Digest digest = Digest.of(bytes);
+    // The blob (If-None-Match), the index record (create-only), and the look that nothing took
+    // the blob before the record existed (an fsck repair or a purge taken over can).
+    assertThat(measure("put new small content", () -> store.put(bytes, digest, Map.of())))
+        .isEqualTo(Map.of("PutObject", 2, "HeadObject", 1));
+    assertThat(store.listStatuses()).isEmpty();
+    // Both create-only writes answer 412, then the record is read: AlreadyExists.
+    assertThat(measure("put of existing content", () -> assertThat(
+        catchThrowable(() -> store.put(bytes, null, null)))
+        .isInstanceOf(AlreadyExistsException.class)))
+        .isEqualTo(Map.of("PutObject", 2, "GetObject", 1));
+    // Both 412s, then the compare-and-swap of the record and the tags mirroring it.
+    assertThat(measure("putAndRef of existing content",
+        () -> assertThat(store.putAndRef(bytes, null, null).refCount()).isEqualTo(1)))
+        .isEqualTo(Map.of("PutObject", 3, "GetObject", 1, "PutObjectTagging", 1));
+    byte[] other = "another small blob put in one step".getBytes();
+    assertThat(measure("putAndRef new small content",
+        () -> assertThat(store.putAndRef(other, null, null).refCount()).isEqualTo(1)))
+        .isEqualTo(Map.of("PutObject", 2, "HeadObject", 1));
+    assertThat(Content.readBlob(store, Descriptor.of(digest))).isEqualTo(bytes);
+    assertThat(store.info(digest).refCount()).isEqualTo(1);
   }
 
   @Test

@@ -1293,6 +1293,91 @@ public abstract class ConformanceSuite {
   }
 
   @Test
+  public void putStoresNewContentWithoutReference() {
+    byte[] content = randomBytes(200);
+    Digest digest = Digest.of(content);
+    Info info = store.put(content, digest, Map.of("k", "v"));
+    assertThat(info.digest()).isEqualTo(digest);
+    assertThat(info.size()).isEqualTo(200);
+    assertThat(info.refCount()).isZero();
+    assertThat(info.labels()).isEqualTo(Map.of("k", "v"));
+    assertRefCount(digest, 0);
+    assertThat(store.info(digest).labels()).isEqualTo(Map.of("k", "v"));
+    assertThat(readBlob(digest)).isEqualTo(content);
+    assertThat(store.listStatuses()).isEmpty();
+  }
+
+  @Test
+  public void putOfExistingContentIsAlreadyExists() {
+    byte[] content = randomBytes(200);
+    Digest digest = store.put(content, null, null).digest();
+    assertFails(AlreadyExistsException.class, digest.toString(),
+        () -> store.put(content, null, Map.of("k", "v")));
+    assertThat(store.info(digest).labels()).isEmpty();
+    assertRefCount(digest, 0);
+    assertThat(store.listStatuses()).isEmpty();
+  }
+
+  @Test
+  public void putAndRefStartsAtOneAndAddsOneForExistingContent() {
+    byte[] content = randomBytes(300);
+    Digest digest = Digest.of(content);
+    Info first = store.putAndRef(content, digest, Map.of("k", "v"));
+    assertThat(first.digest()).isEqualTo(digest);
+    assertThat(first.refCount()).isEqualTo(1);
+    Info second = store.putAndRef(content, null, Map.of("other", "label"));
+    assertThat(second.refCount()).isEqualTo(2);
+    assertRefCount(digest, 2);
+    assertThat(store.info(digest).labels()).isEqualTo(Map.of("k", "v"));
+    assertThat(readBlob(digest)).isEqualTo(content);
+    assertThat(store.listStatuses()).isEmpty();
+  }
+
+  @Test
+  public void putChecksDigestAndLabels() {
+    byte[] content = randomBytes(100);
+    Digest other = otherDigest();
+    assertFails(FailedPreconditionException.class, other.toString(),
+        () -> store.put(content, other, null));
+    assertFails(FailedPreconditionException.class, Digest.of(content).toString(),
+        () -> store.putAndRef(content, other, null));
+    assertFails(InvalidArgumentException.class, () -> store.put(content, null, Map.of("", "v")));
+    assertFails(InvalidArgumentException.class,
+        () -> store.putAndRef(content, null, Map.of("", "v")));
+    assertFails(NotFoundException.class, () -> store.info(Digest.of(content)));
+    assertThat(store.listStatuses()).isEmpty();
+  }
+
+  @Test
+  public void putOfEmptyContent() {
+    Info info = store.put(new byte[0], Digest.EMPTY_SHA256, null);
+    assertThat(info.digest()).isEqualTo(Digest.EMPTY_SHA256);
+    assertThat(info.size()).isZero();
+    assertThat(readBlob(Digest.EMPTY_SHA256)).isEmpty();
+    assertThat(store.putAndRef(new byte[0], null, null).refCount()).isEqualTo(1);
+    assertRefCount(Digest.EMPTY_SHA256, 1);
+  }
+
+  @Test
+  public void putResurrectsDeletedContent() {
+    byte[] content = randomBytes(150);
+    Digest digest = store.putAndRef(content, null, null).digest();
+    store.deref(digest);
+    assertFails(NotFoundException.class, () -> store.info(digest));
+    Info again = store.put(content, digest, Map.of("k", "v"));
+    assertThat(again.refCount()).isZero();
+    assertThat(store.info(digest).labels()).isEqualTo(Map.of("k", "v"));
+    assertThat(readBlob(digest)).isEqualTo(content);
+
+    byte[] other = randomBytes(150);
+    Digest otherDigest = store.putAndRef(other, null, null).digest();
+    store.deref(otherDigest);
+    assertThat(store.putAndRef(other, null, null).refCount()).isEqualTo(1);
+    assertRefCount(otherDigest, 1);
+    assertThat(readBlob(otherDigest)).isEqualTo(other);
+  }
+
+  @Test
   public void refAddsOne() {
     Digest digest = referencedBlob("r");
     assertThat(store.ref(digest).refCount()).isEqualTo(2);

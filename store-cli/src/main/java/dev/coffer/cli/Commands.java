@@ -12,9 +12,12 @@ import dev.coffer.store.Info;
 import dev.coffer.store.InvalidArgumentException;
 import dev.coffer.store.ReaderAt;
 import dev.coffer.store.Writer;
+import dev.coffer.store.s3.S3StoreConfig;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.io.SequenceInputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -39,6 +42,8 @@ final class Commands {
   private Commands() {}
 
   static final int CHUNK = 1 << 20;
+  /** Content below the store's default part size is put in one step. */
+  static final int ONE_STEP_LIMIT = (int) S3StoreConfig.PART_SIZE_DEFAULT;
 
   @Command(name = "put", description = {
       "Store a file (or stdin with -) and print its digest.",
@@ -75,8 +80,33 @@ final class Commands {
       Digest digest;
       boolean stored = true;
       long bytes;
-      Writer writer = openUnlessStored(store, ingestRef, new Descriptor(expected, size));
-      if (writer == null) {
+      InputStream in = stdin ? cli().in : null;
+      byte[] whole = null;
+      // Content below one part is stored in one step, without an ingest; an explicit --ref asks
+      // for a resumable ingest, and longer content keeps one so an interrupted put resumes.
+      if (ref == null && path != null && size < ONE_STEP_LIMIT) {
+        whole = Files.readAllBytes(path);
+      } else if (ref == null && stdin) {
+        byte[] head = in.readNBytes(ONE_STEP_LIMIT);
+        if (head.length < ONE_STEP_LIMIT) {
+          whole = head;
+        } else {
+          in = new SequenceInputStream(new ByteArrayInputStream(head), in);
+        }
+      }
+      Writer writer = whole != null ? null
+          : openUnlessStored(store, ingestRef, new Descriptor(expected, size));
+      if (whole != null) {
+        transfer.start(0);
+        try {
+          digest = store.put(whole, expected, labels).digest();
+        } catch (AlreadyExistsException e) {
+          stored = false;
+          digest = expected != null ? expected : Digest.of(whole);
+        }
+        bytes = whole.length;
+        transfer.advance(whole.length);
+      } else if (writer == null) {
         digest = expected;
         stored = false;
         bytes = store.info(digest).size();
@@ -102,7 +132,6 @@ final class Commands {
               }
             }
           } else {
-            InputStream in = cli().in;
             try {
               in.skipNBytes(offset); // a resumed ingest already holds the first bytes
             } catch (java.io.EOFException e) {

@@ -241,6 +241,9 @@ final class Cases {
 
   // ---- 4. small blobs ------------------------------------------------------------------------
 
+  /** The library's contender on small blobs: content in memory, stored in one step. */
+  static final String SMALL_LIBRARY = "library putAndRef";
+
   /** Deterministic small blobs: log-uniform sizes from 4 KiB to 1 MiB, unique content each. */
   static final class SmallBlobs {
     private final int[] sizes;
@@ -281,15 +284,12 @@ final class Cases {
 
   List<Contender> smallBlobs(Venue v, SmallBlobs blobs, List<String> keep) {
     List<Contender> list = new ArrayList<>();
-    list.add(Contender.of("library Writer + commit", Counting.CLIENT, round -> {
+    list.add(Contender.of(SMALL_LIBRARY, Counting.CLIENT, round -> {
       String prefix = "small-lib-" + round + "/";
       try (ContentStore store = v.store(prefix)) {
         parallel(blobs.count(), i -> {
           byte[] bytes = blobs.blob(i, "lib-" + round);
-          try (Writer writer = store.writer("small-" + i, Descriptor.UNKNOWN)) {
-            writer.write(ByteBuffer.wrap(bytes));
-            writer.commit(bytes.length, null, Map.of("group", "g" + i % 10));
-          }
+          store.putAndRef(bytes, null, Map.of("group", "g" + i % 10));
         });
       }
     }, round -> {

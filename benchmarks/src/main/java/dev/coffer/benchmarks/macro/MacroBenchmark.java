@@ -126,7 +126,7 @@ public final class MacroBenchmark {
       List<String> kept = new ArrayList<>();
       samples.addAll(alternation.run("small blobs", onMock, blobs.count(),
           cases.smallBlobs(onMock, blobs, kept)));
-      pairs.add(new Pair("small blobs", onMock.server.name(), "library Writer + commit",
+      pairs.add(new Pair("small blobs", onMock.server.name(), Cases.SMALL_LIBRARY,
           "raw SDK PutObject", 0.8));
 
       if (!kept.isEmpty()) {
@@ -239,7 +239,7 @@ public final class MacroBenchmark {
           .append(scalingTable(rows)).append('\n');
     }
     out.append("### Ratios and targets\n\n").append(Report.ratioTable(ratios)).append('\n');
-    Row small = Report.find(rows, "small blobs", "S3Mock", "library Writer + commit");
+    Row small = Report.find(rows, "small blobs", "S3Mock", Cases.SMALL_LIBRARY);
     if (small != null && !Double.isNaN(small.requests())) {
       double perBlob = small.requests() / small.units();
       out.append(String.format(Locale.ROOT, "Requests per small blob: **%.2f**; target 2: %s.%n%n",

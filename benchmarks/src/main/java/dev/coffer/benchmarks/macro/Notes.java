@@ -72,15 +72,13 @@ final class Notes {
       + "per-read bookkeeping to the plain read; on this shared VM the run-to-run noise is of the "
       + "same order (see the JMH disk-tier figures above, measured in one JVM).";
 
-  static final String SMALL_RATE = "**Small blobs, rate.** Each commit is five requests against "
+  static final String SMALL_RATE = "**Small blobs, rate.** Each put is three requests against "
       + "raw PutObject's one (next note), so the rate follows the request count, not the bytes.";
 
-  static final String SMALL_REQUESTS = "**Small blobs, requests.** A commit is open + write + "
-      + "commit: PutObject of the ingest record (the lease), PutObject of the blob "
-      + "(If-None-Match), "
-      + "PutObject of the index record (create-only), HeadObject (the blob survived a concurrent "
-      + "purge) and DeleteObject of the ingest record. Two requests (blob If-None-Match, then the "
-      + "create-only record) are enough for content that is whole in memory with its digest "
-      + "known: a one-shot put in the store that skips the lease and the ingest record (nothing to "
-      + "resume) and folds the purge re-check into the record's create-only condition.";
+  static final String SMALL_REQUESTS = "**Small blobs, requests.** A put of content below one "
+      + "part is PutObject of the blob (If-None-Match), PutObject of the index record "
+      + "(create-only) and HeadObject of the blob: no ingest record, no lease. The HeadObject "
+      + "stays because an fsck repair of an interrupted commit, or a purge taken over from a "
+      + "purger that died, can delete the blob object after the put stored it and before its "
+      + "record existed; two requests need those to spare objects younger than a bound.";
 }

@@ -5,6 +5,7 @@ import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.coffer.store.AbortedException;
+import dev.coffer.store.AlreadyExistsException;
 import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
@@ -25,7 +26,9 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -459,6 +462,71 @@ final class CachingContentStore implements CachedContentStore {
       return TeeWriter.buffering(this, writer, expected, config.memoryMaxBlobBytes());
     }
     return TeeWriter.plain(this, writer, expected);
+  }
+
+  /** Through to the backing store's put (its fast path); the bytes then fill the cache. */
+  @Override
+  public Info put(byte[] content, Digest expected, Map<String, String> labels) {
+    return putThrough(content, expected, labels, false);
+  }
+
+  /** Through to the backing store's putAndRef; the bytes then fill the cache. */
+  @Override
+  public Info putAndRef(byte[] content, Digest expected, Map<String, String> labels) {
+    return putThrough(content, expected, labels, true);
+  }
+
+  private Info putThrough(byte[] content, Digest expected, Map<String, String> labels,
+      boolean takeRef) {
+    checkOpen();
+    Digest digest = Content.checkPut(content, expected, labels);
+    Info info;
+    try {
+      info = takeRef ? backing.putAndRef(content, digest, labels)
+          : backing.put(content, digest, labels);
+    } catch (AlreadyExistsException e) {
+      // The backing store has these bytes under their digest: they are still a valid entry.
+      cacheCommitted(digest, content);
+      throw e;
+    } finally {
+      forgetInfo(digest);
+    }
+    cacheCommitted(digest, content);
+    return info;
+  }
+
+  /**
+   * Places the verified bytes of a blob committed through a put where a writer's commit would
+   * place its copy: the disk tier if usable, else the memory tier.
+   */
+  private void cacheCommitted(Digest digest, byte[] content) {
+    if (!config.cacheOnCommit() || closed.get()) {
+      return;
+    }
+    if (diskUsable()) {
+      Path staging = stagingFileOrNull("put");
+      if (staging != null) {
+        try {
+          try (FileChannel copy = FileChannel.open(staging, StandardOpenOption.WRITE,
+              StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer source = ByteBuffer.wrap(content);
+            while (source.hasRemaining()) {
+              copy.write(source);
+            }
+            copy.force(false); // as a writer's copy: the entry is whole once it is in place
+          }
+          promote(digest, staging, content.length);
+        } catch (IOException e) {
+          diskFailed("placing put blob " + digest + " in the cache", e);
+        } finally {
+          deleteQuietly(staging);
+        }
+        return;
+      }
+    }
+    if (memory != null && content.length <= config.memoryMaxBlobBytes()) {
+      promote(digest, content.clone());
+    }
   }
 
   private Path stagingFileOrNull(String prefix) {

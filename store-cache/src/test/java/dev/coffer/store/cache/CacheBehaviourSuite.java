@@ -3,6 +3,7 @@ package dev.coffer.store.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.coffer.store.AlreadyExistsException;
 import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
@@ -674,6 +675,38 @@ public abstract class CacheBehaviourSuite {
     assertThat(cache.stats().memoryHits()).isEqualTo(1);
     assertThat(read(cache, Digest.of(large))).isEqualTo(large);
     assertThat(counting.readerOpens()).isEqualTo(1);
+  }
+
+  @Test
+  public void putBlobIsPlacedInTheCache() {
+    byte[] bytes = random(200 * KIB, 36);
+    Digest digest = Digest.of(bytes);
+    CachedContentStore cache = cache(config().build());
+    assertThat(cache.putAndRef(bytes, digest, Map.of()).refCount()).isEqualTo(1);
+    assertThatThrownBy(() -> cache.put(bytes, null, Map.of()))
+        .isInstanceOf(AlreadyExistsException.class);
+    assertThatThrownBy(() -> cache.put(random(10, 37), digest, Map.of()))
+        .isInstanceOf(FailedPreconditionException.class);
+
+    assertThat(entry(digest)).hasBinaryContent(bytes);
+    assertThat(read(cache, digest)).isEqualTo(bytes);
+    assertThat(counting.readerOpens()).isZero();
+    assertThat(cache.info(digest).refCount()).isEqualTo(1);
+    assertThat(backing.info(digest).refCount()).isEqualTo(1);
+  }
+
+  @Test
+  public void putSmallBlobIsPlacedInMemoryWithoutADiskTier() {
+    byte[] bytes = random(10 * KIB, 38);
+    CachedContentStore cache = cache(config().directory(null).build());
+    byte[] original = bytes.clone();
+    Digest digest = cache.put(bytes, null, Map.of("k", "v")).digest();
+    bytes[0] ^= 1; // the caller's array is its own again: the cache keeps a copy
+
+    assertThat(read(cache, digest)).isEqualTo(original);
+    assertThat(counting.readerOpens()).isZero();
+    assertThat(cache.stats().memoryHits()).isEqualTo(1);
+    assertThat(backing.info(digest).labels()).isEqualTo(Map.of("k", "v"));
   }
 
   @Test

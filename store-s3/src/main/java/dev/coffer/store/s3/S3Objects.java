@@ -22,6 +22,8 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
@@ -59,12 +61,19 @@ import software.amazon.awssdk.services.s3.model.UploadPartRequest;
  */
 final class S3Objects {
 
+  private static final Logger LOG = LoggerFactory.getLogger(S3Objects.class);
   private static final int PRECONDITION_FAILED = 412;
+  private static final int NOT_IMPLEMENTED = 501;
 
   private final S3Client control;
   private final S3AsyncClient bulk;
   private final String bucket;
   private final boolean checksums;
+  /**
+   * False once the server answered a tagging request with 501 Not Implemented, as some
+   * S3-compatible servers do: tags only mirror the index records, so the store goes on without.
+   */
+  private volatile boolean tagging = true;
 
   S3Objects(S3Client control, S3AsyncClient bulk, String bucket, boolean checksums) {
     this.control = control;
@@ -153,7 +162,8 @@ final class S3Objects {
       String ifNoneMatch, String ifMatch) {
     PutObjectRequest.Builder request = PutObjectRequest.builder().bucket(bucket).key(key)
         .ifNoneMatch(ifNoneMatch).ifMatch(ifMatch);
-    if (!tags.isEmpty()) {
+    boolean tagged = tagging && !tags.isEmpty();
+    if (tagged) {
       request.tagging(Tagging.builder().tagSet(tagSet(tags)).build());
     }
     if (checksums) {
@@ -167,7 +177,20 @@ final class S3Objects {
       if (status == PRECONDITION_FAILED || (ifMatch != null && status == 404)) {
         return null;
       }
+      if (tagged && status == NOT_IMPLEMENTED) {
+        taggingUnsupported(e);
+        return put(key, bytes, length, sha256, Map.of(), ifNoneMatch, ifMatch);
+      }
       throw translate("writing " + key, e);
+    }
+  }
+
+  /** Remembers that the server has no object tagging; logs it once per store. */
+  private void taggingUnsupported(SdkException e) {
+    if (tagging) {
+      tagging = false;
+      LOG.warn("bucket {} does not support object tagging (501); blobs are stored without the "
+          + "tags that mirror their index records", bucket, e);
     }
   }
 
@@ -223,12 +246,22 @@ final class S3Objects {
     }
   }
 
-  /** Replaces the object's tags. Not conditional: tags only mirror the index record. */
+  /**
+   * Replaces the object's tags. Not conditional: tags only mirror the index record. A no-op on a
+   * server without object tagging.
+   */
   void putTags(String key, Map<String, String> tags) {
+    if (!tagging) {
+      return;
+    }
     try {
       control.putObjectTagging(b -> b.bucket(bucket).key(key)
           .tagging(t -> t.tagSet(tagSet(tags))));
     } catch (SdkException e) {
+      if (status(e) == NOT_IMPLEMENTED) {
+        taggingUnsupported(e);
+        return;
+      }
       throw translate("tagging " + key, e);
     }
   }

@@ -4,9 +4,11 @@ import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import dev.coffer.store.AbortedException;
 import dev.coffer.store.AlreadyExistsException;
+import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
+import dev.coffer.store.DigestAlgorithm;
 import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.Filter;
 import dev.coffer.store.FsckReport;
@@ -312,6 +314,49 @@ final class S3Store implements ContentStore {
       openWriters.remove(ref, writer);
       throw e;
     }
+  }
+
+  /**
+   * Content below one part skips the ingest: the blob with one conditional PutObject, then its
+   * index record create-only (2 requests for new content). Larger content goes through a writer.
+   */
+  @Override
+  public Info put(byte[] content, Digest expected, Map<String, String> labels) {
+    if (content != null && content.length >= config.partSize()) {
+      return ContentStore.super.put(content, expected, labels);
+    }
+    return putSmall(content, expected, labels, false);
+  }
+
+  /** As {@link #put}: below one part, no ingest. */
+  @Override
+  public Info putAndRef(byte[] content, Digest expected, Map<String, String> labels) {
+    if (content != null && content.length >= config.partSize()) {
+      return ContentStore.super.putAndRef(content, expected, labels);
+    }
+    return putSmall(content, expected, labels, true);
+  }
+
+  private Info putSmall(byte[] content, Digest expected, Map<String, String> labels,
+      boolean takeRef) {
+    checkOpen();
+    Digest digest = Content.checkPut(content, expected, labels);
+    BlobPublisher publisher = new BlobPublisher(this, digest, content.length,
+        BlobPublisher.kept(labels), takeRef, () -> { });
+    putBlob(digest, content, content.length, publisher.fresh());
+    String blobKey = keys.blob(digest);
+    return publisher.publish(() -> objects.put(blobKey, content, content.length));
+  }
+
+  /**
+   * Stores {@code length} bytes of {@code bytes} at the digest key unless an object is there, with
+   * their SHA-256 as checksum where the digest is one, and the tags of {@code record}.
+   *
+   * @return whether this call created the object
+   */
+  boolean putBlob(Digest digest, byte[] bytes, int length, IndexRecord record) {
+    byte[] sha256 = digest.algorithm() == DigestAlgorithm.SHA256 ? digest.hash() : null;
+    return objects.putIfAbsent(keys.blob(digest), bytes, length, sha256, record.tags()) != null;
   }
 
   // ---- ReferenceCounter

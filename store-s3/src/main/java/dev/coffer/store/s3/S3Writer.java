@@ -25,7 +25,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Semaphore;
@@ -488,8 +487,6 @@ final class S3Writer implements Writer {
         throw new FailedPreconditionException("unexpected commit digest " + actual
             + " of ref \"" + ref + "\", expected " + expected);
       }
-      Map<String, String> kept = new TreeMap<>(labels == null ? Map.of() : labels);
-      kept.values().removeIf(String::isEmpty);
       Info info;
       // The lease is renewed until the commit ends: completing and copying a large blob can
       // outlast it, and an expired lease would let gc or another writer take the ingest away.
@@ -497,7 +494,7 @@ final class S3Writer implements Writer {
         committing = true;
       }
       try {
-        info = new Committer(actual, kept, takeRef).commit();
+        info = new Committer(actual, BlobPublisher.kept(labels), takeRef).commit();
       } catch (AlreadyExistsException e) {
         ingestGone = true;
         throw e;
@@ -530,17 +527,14 @@ final class S3Writer implements Writer {
   /** One commit: the bytes to the digest key, then the index record, then the ingest removed. */
   private final class Committer {
     final Digest digest;
-    final Map<String, String> labels;
-    final boolean takeRef;
     final String blobKey;
-    /** Stores the bytes at the digest key again, for a blob whose object a purge removed. */
-    private Runnable restore;
+    final BlobPublisher publisher;
 
     Committer(Digest digest, Map<String, String> labels, boolean takeRef) {
       this.digest = digest;
-      this.labels = labels;
-      this.takeRef = takeRef;
       this.blobKey = store.keys.blob(digest);
+      this.publisher = new BlobPublisher(store, digest, offset, labels, takeRef,
+          S3Writer.this::discardIngest);
     }
 
     Info commit() {
@@ -553,9 +547,8 @@ final class S3Writer implements Writer {
     /** Content below one part: one conditional PutObject straight to the digest key. */
     private Info commitSmall() {
       byte[] bytes = buffer != null ? buffer : new byte[0];
-      byte[] sha256 = digest.algorithm() == DigestAlgorithm.SHA256 ? digest.hash() : null;
-      objects.putIfAbsent(blobKey, bytes, filled, sha256, fresh().tags());
-      return publish(() -> objects.put(blobKey, bytes, filled));
+      store.putBlob(digest, bytes, filled, publisher.fresh());
+      return publisher.publish(() -> objects.put(blobKey, bytes, filled));
     }
 
     /** Content of parts: complete the upload, then a server-side copy to the digest key. */
@@ -569,15 +562,15 @@ final class S3Writer implements Writer {
       }
       dirty = false;
       IndexRecord existing = store.record(digest);
-      if (existing != null && existing.isLive() && !takeRef) {
+      if (existing != null && existing.isLive() && !publisher.takesRef()) {
         discardIngest();
         throw new AlreadyExistsException("content " + digest + " already exists");
       }
       if (existing == null) {
         copyToBlob(data.key());
       }
-      Info info = publish(() -> copyToBlob(data.key()));
-      store.mirrorTags(digest, fresh().withRefCount(info.refCount()));
+      Info info = publisher.publish(() -> copyToBlob(data.key()));
+      store.mirrorTags(digest, publisher.fresh().withRefCount(info.refCount()));
       return info;
     }
 
@@ -594,87 +587,6 @@ final class S3Writer implements Writer {
         throw new UnavailableException("the ingest of ref \"" + ref + "\" was removed while "
             + "committing: its lease lapsed", e);
       }
-    }
-
-    private IndexRecord fresh() {
-      return IndexRecord.live(digest, offset, store.now(), labels, takeRef ? 1 : 0);
-    }
-
-    /** The record after committing these bytes onto {@code record} (see {@link #publish}). */
-    private IndexRecord merge(IndexRecord record) {
-      if (record == null) {
-        // The record vanished after the create-only write failed: a purge ended meanwhile and
-        // took the blob object with it.
-        if (!objects.exists(blobKey)) {
-          restore.run();
-        }
-        return fresh();
-      }
-      switch (record.state()) {
-        case LIVE:
-          if (!takeRef) {
-            throw new AlreadyExistsException("content " + digest + " already exists");
-          }
-          return record.withRefCount(record.refCount() + 1);
-        case DELETING:
-          // Content-addressed: the stored bytes are these bytes, if they are still there.
-          if (!objects.exists(blobKey)) {
-            restore.run();
-          }
-          return fresh();
-        default:
-          throw new PurgeInProgress();
-      }
-    }
-
-    /**
-     * Creates the index record create-only; if one exists, takes a reference (commitAndRef),
-     * resurrects a deleted blob (re-storing its bytes with {@code restoreBytes} if they are gone),
-     * waits for a purge in progress to end and commits anew, or discards the ingest with
-     * AlreadyExists.
-     */
-    private Info publish(Runnable restoreBytes) {
-      restore = restoreBytes;
-      IndexRecord created = fresh();
-      if (store.createIndex(digest, created)) {
-        // The bytes were stored (or found) before the record existed, so a purge of an earlier
-        // record of this digest may have deleted them meanwhile: found a 'deleting' record whose
-        // object was still there, or finished a purge whose record was already 'purging'. Its
-        // record is gone now that ours was created, and nothing purges ours, so one look suffices.
-        if (!objects.exists(blobKey)) {
-          restore.run();
-        }
-        discardIngest();
-        return created.toInfo();
-      }
-      IndexRecord after = null;
-      for (int attempt = 0; after == null; attempt++) {
-        try {
-          after = store.casIndex(digest, this::merge);
-        } catch (AlreadyExistsException e) {
-          discardIngest();
-          throw e;
-        } catch (PurgeInProgress e) {
-          if (attempt + 1 >= store.config.casAttempts()) {
-            throw new UnavailableException("content " + digest
-                + " is being purged; commit again once it is gone", e);
-          }
-          S3Store.pause(attempt); // the purger deletes the blob object, then the record
-          new S3Maintenance(store).finishStalePurge(digest); // unless it died doing so
-        }
-      }
-      discardIngest();
-      store.mirrorTags(digest, after);
-      return after.toInfo();
-    }
-  }
-
-  /** A purge holds the record: wait for it to end, then commit anew. */
-  private static final class PurgeInProgress extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-
-    PurgeInProgress() {
-      super(null, null, false, false);
     }
   }
 

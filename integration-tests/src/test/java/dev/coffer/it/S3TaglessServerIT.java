@@ -1,0 +1,71 @@
+package dev.coffer.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coffer.store.Content;
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.Descriptor;
+import dev.coffer.store.Digest;
+import dev.coffer.store.s3.S3ContentStore;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.interceptor.Context;
+import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.http.SdkHttpResponse;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.S3Client;
+
+/**
+ * A server without object tagging, as some S3-compatible servers are: every request that carries
+ * tags is answered 501 Not Implemented (S3Mock has tagging, so an interceptor turns its answers to
+ * such requests into 501). The store goes on without tags and stops sending them after the first.
+ */
+class S3TaglessServerIT {
+
+  /** Answers 501 to PutObject with x-amz-tagging and to PutObjectTagging; counts them. */
+  private static final class NoTagging implements ExecutionInterceptor {
+    final AtomicInteger refused = new AtomicInteger();
+
+    @Override
+    public SdkHttpResponse modifyHttpResponse(Context.ModifyHttpResponse context,
+        ExecutionAttributes attributes) {
+      boolean tagged = context.httpRequest().firstMatchingHeader("x-amz-tagging").isPresent()
+          || context.httpRequest().rawQueryParameters().containsKey("tagging");
+      if (!tagged || !context.httpResponse().isSuccessful()) {
+        return context.httpResponse();
+      }
+      refused.incrementAndGet();
+      return context.httpResponse().toBuilder().statusCode(501).build();
+    }
+  }
+
+  @Test
+  void blobsAreStoredWithoutTagsAfterTheFirst501() {
+    S3Mock s3 = S3Mock.get();
+    NoTagging noTagging = new NoTagging();
+    RequestCounter counter = new RequestCounter();
+    try (S3Client client = s3.client(noTagging, counter);
+        S3AsyncClient bulk = s3.asyncClient(noTagging, counter);
+        ContentStore store = S3ContentStore.builder()
+            .config(s3.config(s3.newBucket(), S3Mock.newPrefix()).build())
+            .client(client).bulkClient(bulk).build()) {
+      byte[] first = "the first blob of a server without tagging".getBytes();
+      Digest digest = store.putAndRef(first, null, Map.of("k", "v")).digest();
+      assertThat(noTagging.refused.get()).isEqualTo(1);
+      assertThat(Content.readBlob(store, Descriptor.of(digest))).isEqualTo(first);
+      assertThat(store.info(digest).refCount()).isEqualTo(1);
+
+      byte[] second = "a second blob, sent without tags at once".getBytes();
+      counter.take();
+      Digest other = store.put(second, null, null).digest();
+      assertThat(counter.take()).isEqualTo(Map.of("PutObject", 2, "HeadObject", 1));
+      assertThat(store.ref(digest).refCount()).isEqualTo(2);
+      assertThat(store.ref(other).refCount()).isEqualTo(1);
+      assertThat(counter.snapshot()).doesNotContainKey("PutObjectTagging");
+      assertThat(noTagging.refused.get()).isEqualTo(1);
+      assertThat(Content.readBlob(store, Descriptor.of(other))).isEqualTo(second);
+    }
+  }
+}

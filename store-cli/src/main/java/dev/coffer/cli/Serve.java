@@ -64,29 +64,35 @@ final class Serve extends StoreCommand {
       builder.tcpPort(tcpPort);
     }
     CountDownLatch stopped = new CountDownLatch(1);
-    try (ContentServer server = builder.build().start()) {
-      Thread hook = new Thread(() -> {
-        server.close();
+    // The shutdown hook waits for this thread to close the server and say so: the JVM halts once
+    // its hooks return.
+    try {
+      try (ContentServer server = builder.build().start()) {
+        Thread hook = new Thread(() -> {
+          server.close();
+          try {
+            stopped.await();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+          }
+        }, "coffer-serve-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        cli().err.println("coffer: serving containerd's content service on " + socket
+            + server.tcpPort().stream().mapToObj(p -> " and 127.0.0.1:" + p).findFirst()
+                .orElse("")
+            + " (bucket " + settings.bucket() + (settings.prefix().isEmpty() ? "" : ", prefix "
+            + settings.prefix()) + "; holder " + holder + ", holds in " + holds + ")");
         try {
-          stopped.await();
+          server.awaitTermination();
         } catch (InterruptedException e) {
           Thread.currentThread().interrupt();
         }
-      }, "coffer-serve-shutdown");
-      Runtime.getRuntime().addShutdownHook(hook);
-      cli().err.println("coffer: serving containerd's content service on " + socket
-          + server.tcpPort().stream().mapToObj(p -> " and 127.0.0.1:" + p).findFirst().orElse("")
-          + " (bucket " + settings.bucket() + (settings.prefix().isEmpty() ? "" : ", prefix "
-          + settings.prefix()) + "; holder " + holder + ", holds in " + holds + ")");
-      try {
-        server.awaitTermination();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
       }
+      cli().err.println("coffer: stopped serving " + socket);
+      cli().err.flush();
     } finally {
       stopped.countDown();
     }
-    cli().err.println("coffer: stopped serving " + socket);
     return ExitCode.OK;
   }
 

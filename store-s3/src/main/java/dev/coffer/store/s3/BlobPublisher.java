@@ -71,7 +71,8 @@ final class BlobPublisher {
   Info publish(Runnable restoreBytes) {
     restore = restoreBytes;
     IndexRecord created = fresh();
-    if (store.createIndex(digest, created)) {
+    S3Store.Creation creation = store.createIndex(digest, created);
+    if (creation.created()) {
       // The bytes were stored (or found) before the record existed, so something may have deleted
       // them meanwhile: a purge of an earlier record of this digest that found a 'deleting' record
       // whose object was still there, one taken over from a purger that died after deleting the
@@ -87,9 +88,11 @@ final class BlobPublisher {
       return created.toInfo();
     }
     IndexRecord after = null;
+    S3Objects.Fetched found = creation.found(); // the record that refused ours, read once
     for (int attempt = 0; after == null; attempt++) {
       try {
-        after = store.casIndex(digest, this::merge);
+        after = store.casIndex(digest, this::merge, found);
+        found = null;
       } catch (AlreadyExistsException e) {
         settle.run();
         throw e;
@@ -98,6 +101,7 @@ final class BlobPublisher {
           throw new UnavailableException("content " + digest
               + " is being purged; commit again once it is gone", e);
         }
+        found = null;
         S3Store.pause(attempt); // the purger deletes the blob object, then the record
         new S3Maintenance(store).finishStalePurge(digest); // unless it died doing so
       }

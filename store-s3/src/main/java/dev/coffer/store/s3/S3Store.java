@@ -521,6 +521,15 @@ final class S3Store implements ContentStore {
    * @throws AbortedException if every attempt lost a race
    */
   IndexRecord casIndex(Digest digest, UnaryOperator<IndexRecord> change) {
+    return casIndex(digest, change, null);
+  }
+
+  /**
+   * {@link #casIndex(Digest, UnaryOperator)} starting from {@code first}, the record as the caller
+   * has just read it (null: read it).
+   */
+  IndexRecord casIndex(Digest digest, UnaryOperator<IndexRecord> change,
+      S3Objects.Fetched first) {
     String key = keys.index(digest);
     // Each write carries this change's id, so an attempt whose answer was lost (the SDK retried a
     // write S3 had applied and met 412, or gave up with a retryable error) is recognised on the
@@ -530,7 +539,7 @@ final class S3Store implements ContentStore {
     IndexRecord attempted = null;
     StoreException ambiguous = null;
     for (int attempt = 0; attempt < config.casAttempts(); attempt++) {
-      S3Objects.Fetched fetched = objects.get(key);
+      S3Objects.Fetched fetched = attempt == 0 && first != null ? first : objects.get(key);
       IndexRecord current =
           fetched == null ? null : Json.read(fetched.bytes(), IndexRecord.class, key);
       if (attempted != null && current != null && current.ops().contains(op)) {
@@ -579,32 +588,42 @@ final class S3Store implements ContentStore {
   }
 
   /**
+   * What {@link #createIndex} found.
+   *
+   * @param created whether this call created the record
+   * @param found the record that refused this one, as read to tell it from this call's own
+   *     (null if created, or if it vanished meanwhile)
+   */
+  record Creation(boolean created, S3Objects.Fetched found) {}
+
+  /**
    * Creates the record of {@code digest} create-only (If-None-Match), stamped with an operation
    * id so that a creation whose answer was lost (applied, then the SDK's retry met it as 412, or
    * a retryable failure) is recognised as this one's rather than taken for another host's.
-   *
-   * @return true if this call created the record, false if another one exists
    */
-  boolean createIndex(Digest digest, IndexRecord record) {
+  Creation createIndex(Digest digest, IndexRecord record) {
     String key = keys.index(digest);
     String op = newOp();
     byte[] json = Json.write(record.withOp(op));
+    StoreException ambiguous = null;
     try {
       if (objects.putIfAbsent(key, json, json.length, null, Map.of()) != null) {
-        return true;
+        return new Creation(true, null);
       }
     } catch (StoreException e) {
       if (!e.retryable()) {
         throw e;
       }
-      S3Objects.Fetched found = objects.get(key);
-      if (found == null) {
-        throw e; // not applied: the caller's retry starts afresh
-      }
-      return Json.read(found.bytes(), IndexRecord.class, key).ops().contains(op);
+      ambiguous = e;
     }
     S3Objects.Fetched found = objects.get(key);
-    return found != null && Json.read(found.bytes(), IndexRecord.class, key).ops().contains(op);
+    if (found == null && ambiguous != null) {
+      throw ambiguous; // not applied: the caller's retry starts afresh
+    }
+    if (found != null && Json.read(found.bytes(), IndexRecord.class, key).ops().contains(op)) {
+      return new Creation(true, null);
+    }
+    return new Creation(false, found);
   }
 
   /** A fresh id for one change of an index record. */

@@ -190,7 +190,8 @@ final class S3Objects {
     if (tagging) {
       tagging = false;
       LOG.warn("bucket {} does not support object tagging (501); blobs are stored without the "
-          + "tags that mirror their index records", bucket, e);
+          + "tags that mirror their index records: {}", bucket, e.getMessage());
+      LOG.debug("the refused tagging request", e);
     }
   }
 

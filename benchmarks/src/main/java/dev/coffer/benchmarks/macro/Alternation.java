@@ -3,6 +3,7 @@ package dev.coffer.benchmarks.macro;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.IntToLongFunction;
 
 /**
  * Runs the contenders of one case in turn, A B C A B C ..., for the configured rounds, so every
@@ -24,11 +25,20 @@ final class Alternation {
    * @param units what one run moves: bytes, or blobs for the counted cases
    */
   List<Sample> run(String caseId, Venue venue, long units, List<Contender> contenders) {
+    return run(caseId, venue, round -> units, contenders);
+  }
+
+  /**
+   * The samples of {@code contenders}, each round moving {@code unitsOfRound.applyAsLong(round)}
+   * units (the small-blob case splits its blobs over the rounds).
+   */
+  List<Sample> run(String caseId, Venue venue, IntToLongFunction unitsOfRound,
+      List<Contender> contenders) {
     String server = venue == null ? "local" : venue.server.name();
     List<Sample> samples = new ArrayList<>();
     for (int round = 1; round <= rounds; round++) {
       for (Contender c : contenders) {
-        samples.add(once(caseId, server, venue, units, c, round));
+        samples.add(once(caseId, server, venue, unitsOfRound.applyAsLong(round), c, round));
       }
     }
     return samples;

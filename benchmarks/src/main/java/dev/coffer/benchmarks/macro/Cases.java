@@ -282,42 +282,59 @@ final class Cases {
     }
   }
 
-  List<Contender> smallBlobs(Venue v, SmallBlobs blobs, List<String> keep) {
+  /** Where the library's small blobs stay for the walk case. */
+  static final String SMALL_LIBRARY_PREFIX = "small-lib/";
+
+  /**
+   * The small-blob contenders. Each round stores its share of the blobs ({@link #slice}), so over
+   * the rounds every contender stores all of them once, alternating with the other; the library's
+   * stay under {@link #SMALL_LIBRARY_PREFIX} for the walk, the raw ones are deleted after the last
+   * round.
+   */
+  List<Contender> smallBlobs(Venue v, SmallBlobs blobs) {
     List<Contender> list = new ArrayList<>();
     list.add(Contender.of(SMALL_LIBRARY, Counting.CLIENT, round -> {
-      String prefix = "small-lib-" + round + "/";
-      try (ContentStore store = v.store(prefix)) {
-        parallel(blobs.count(), i -> {
-          byte[] bytes = blobs.blob(i, "lib-" + round);
-          store.putAndRef(bytes, null, Map.of("group", "g" + i % 10));
-        });
-      }
+      int[] slice = slice(blobs.count(), round, config.rounds());
+      putLibrary(v, blobs, slice[0], slice[1]);
+    }, Action.NOTHING));
+    list.add(Contender.of("raw SDK PutObject", Counting.CLIENT, round -> {
+      int[] slice = slice(blobs.count(), round, config.rounds());
+      parallel(slice[0], slice[1], i -> v.control.putObject(
+          b -> b.bucket(v.bucket).key("small-raw/" + i),
+          RequestBody.fromBytes(blobs.blob(i, "raw"))));
     }, round -> {
       if (round == config.rounds()) {
-        keep.add("small-lib-" + round + "/");
-      } else {
-        v.purge("small-lib-" + round + "/");
+        v.purge("small-raw/");
       }
     }));
-    list.add(Contender.of("raw SDK PutObject", Counting.CLIENT, round -> {
-      String prefix = "small-raw-" + round + "/";
-      parallel(blobs.count(), i -> {
-        byte[] bytes = blobs.blob(i, "raw-" + round);
-        v.control.putObject(b -> b.bucket(v.bucket).key(prefix + i),
-            RequestBody.fromBytes(bytes));
-      });
-    }, round -> v.purge("small-raw-" + round + "/")));
     return list;
   }
 
-  private void parallel(int count, IntTask task) throws Exception {
+  /**
+   * Stores small blobs {@code [from, to)} through the library with one reference and a label
+   * each; also how a walk run without case 4 gets its blobs.
+   */
+  void putLibrary(Venue v, SmallBlobs blobs, int from, int to) throws Exception {
+    try (ContentStore store = v.store(SMALL_LIBRARY_PREFIX)) {
+      parallel(from, to, i -> store.putAndRef(blobs.blob(i, "lib"), null,
+          Map.of("group", "g" + i % 10)));
+    }
+  }
+
+  /** Blobs {@code [from, to)} that round {@code round} of {@code rounds} stores. */
+  static int[] slice(int count, int round, int rounds) {
+    return new int[] {(int) ((long) count * (round - 1) / rounds),
+        (int) ((long) count * round / rounds)};
+  }
+
+  private void parallel(int from, int to, IntTask task) throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(config.smallThreads());
     try {
-      AtomicLong next = new AtomicLong();
+      AtomicLong next = new AtomicLong(from);
       List<Future<?>> workers = new ArrayList<>();
       for (int t = 0; t < config.smallThreads(); t++) {
         workers.add(pool.submit(() -> {
-          for (int i = (int) next.getAndIncrement(); i < count;
+          for (int i = (int) next.getAndIncrement(); i < to;
               i = (int) next.getAndIncrement()) {
             task.run(i);
           }

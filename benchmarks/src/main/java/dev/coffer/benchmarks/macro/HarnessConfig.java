@@ -1,9 +1,11 @@
 package dev.coffer.benchmarks.macro;
 
 import java.nio.file.Path;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * The settings of one harness run, read from the environment (run.sh passes its own through).
@@ -20,6 +22,11 @@ import java.util.Map;
  *     skips the view)
  * @param s3proxy whether the ingest and cold-read cases also run on S3Proxy ({@code BENCH_S3PROXY},
  *     default 1)
+ * @param cases the cases to run ({@code BENCH_CASES}: comma-separated names from {@link #CASES},
+ *     default all of them)
+ * @param smallOnProxy whether the small-blob and walk cases run on S3Proxy rather than S3Mock
+ *     ({@code BENCH_SMALL_SERVER}: {@code s3mock} or {@code s3proxy}; default S3Proxy when it
+ *     runs, which serves small requests about three times as fast as S3Mock here)
  * @param repository the repository's root (coffer.jar, docs/)
  * @param work a scratch directory for files, server data and caches, deleted at the end
  * @param servers the directory holding s3mock.jar and s3proxy.jar
@@ -35,12 +42,17 @@ record HarnessConfig(
     int smallThreads,
     List<Long> scalingSizes,
     boolean s3proxy,
+    Set<String> cases,
+    boolean smallOnProxy,
     Path repository,
     Path work,
     Path servers,
     String awsCli,
     String rclone,
     boolean writeDocs) {
+
+  /** The cases in the order they run; the walk reads the small blobs' case's blobs. */
+  static final List<String> CASES = List.of("ingest", "cold", "hot", "small", "walk", "scaling");
 
   static final long MIB = 1L << 20;
   static final long GIB = 1L << 30;
@@ -65,12 +77,49 @@ record HarnessConfig(
       }
     }
     List<Long> scalingSizes = sizes.stream().distinct().sorted().toList();
-    return new HarnessConfig(size, rounds, smallCount, smallThreads, scalingSizes,
-        !"0".equals(env.getOrDefault("BENCH_S3PROXY", "1")), repository, work,
+    boolean s3proxy = !"0".equals(env.getOrDefault("BENCH_S3PROXY", "1"));
+    String smallServer = env.getOrDefault("BENCH_SMALL_SERVER", s3proxy ? "s3proxy" : "s3mock")
+        .trim().toLowerCase(Locale.ROOT);
+    if (!smallServer.equals("s3mock") && !smallServer.equals("s3proxy")) {
+      throw new IllegalArgumentException("invalid BENCH_SMALL_SERVER \"" + smallServer
+          + "\": expected s3mock or s3proxy");
+    }
+    if (smallServer.equals("s3proxy") && !s3proxy) {
+      throw new IllegalArgumentException(
+          "BENCH_SMALL_SERVER=s3proxy needs S3Proxy, but BENCH_S3PROXY=0");
+    }
+    return new HarnessConfig(size, rounds, smallCount, smallThreads, scalingSizes, s3proxy,
+        cases(env.getOrDefault("BENCH_CASES", String.join(",", CASES))),
+        smallServer.equals("s3proxy"), repository, work,
         repository.resolve("benchmarks/target/servers"),
         env.getOrDefault("BENCH_AWS", "/usr/bin/aws"),
         env.getOrDefault("BENCH_RCLONE", "rclone"),
         !"0".equals(env.getOrDefault("BENCH_WRITE_DOCS", "1")));
+  }
+
+  /** Whether {@code name} (one of {@link #CASES}) runs. */
+  boolean runs(String name) {
+    return cases.contains(name);
+  }
+
+  private static Set<String> cases(String text) {
+    Set<String> cases = new LinkedHashSet<>();
+    for (String c : text.split(",")) {
+      String name = c.trim().toLowerCase(Locale.ROOT);
+      if (name.isEmpty()) {
+        continue;
+      }
+      if (!CASES.contains(name)) {
+        throw new IllegalArgumentException("invalid BENCH_CASES entry \"" + c.trim()
+            + "\": expected some of " + String.join(",", CASES));
+      }
+      cases.add(name);
+    }
+    if (cases.isEmpty()) {
+      throw new IllegalArgumentException("BENCH_CASES names no case: expected some of "
+          + String.join(",", CASES));
+    }
+    return Set.copyOf(cases);
   }
 
   /** Parses {@code 123}, {@code 4k}, {@code 64m}, {@code 1g} (binary units). */

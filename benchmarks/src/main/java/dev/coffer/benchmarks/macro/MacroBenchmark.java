@@ -92,55 +92,72 @@ public final class MacroBenchmark {
       List<Venue> venues = onProxy == null ? List.of(onMock) : List.of(onMock, onProxy);
       Alternation alternation = new Alternation(config.rounds(), log);
 
-      for (Venue v : venues) {
-        log.println("1. ingest on " + v.server.name());
-        samples.addAll(alternation.run("ingest", v, config.size(),
-            cases.ingest(v, large, true, true)));
-        addPeerPairs("ingest", v.server.name(), "library Writer", "coffer put (CLI)",
-            "raw SDK multipart", "aws s3 cp", "rclone copyto");
+      if (config.runs("ingest")) {
+        for (Venue v : venues) {
+          log.println("1. ingest on " + v.server.name());
+          samples.addAll(alternation.run("ingest", v, config.size(),
+              cases.ingest(v, large, true, true)));
+          addPeerPairs("ingest", v.server.name(), "library Writer", "coffer put (CLI)",
+              "raw SDK multipart", "aws s3 cp", "rclone copyto");
+        }
       }
       Digest digest = null;
-      for (Venue v : venues) {
-        log.println("2. cold read on " + v.server.name());
-        digest = Cases.writeFile(v, "cold/", large);
-        samples.addAll(alternation.run("cold read", v, config.size(),
-            cases.coldRead(v, "cold/", digest, config.size())));
-        addPeerPairs("cold read", v.server.name(), "library readerAt",
-            "coffer get --no-cache (CLI)", "raw SDK GET", "aws s3 cp - (stdout)", "rclone cat");
+      if (config.runs("cold")) {
+        for (Venue v : venues) {
+          log.println("2. cold read on " + v.server.name());
+          digest = Cases.writeFile(v, "cold/", large);
+          samples.addAll(alternation.run("cold read", v, config.size(),
+              cases.coldRead(v, "cold/", digest, config.size())));
+          addPeerPairs("cold read", v.server.name(), "library readerAt",
+              "coffer get --no-cache (CLI)", "raw SDK GET", "aws s3 cp - (stdout)",
+              "rclone cat");
+        }
       }
 
-      log.println("3. hot read");
-      try (ContentStore cache = Cases.cache(onMock, "cold/", config.work().resolve("cache"))) {
-        Cases.readAll(cache, digest); // fills the cache
-        var hot = cases.hotRead(onMock, "cold/", cache, digest, large, config.size());
-        hot.get(2).run(0); // fills the command-line tool's cache
-        samples.addAll(alternation.run("hot read", null, config.size(), hot));
+      if (config.runs("hot")) {
+        log.println("3. hot read");
+        Venue v = venues.get(venues.size() - 1); // where case 2 left the blob
+        if (digest == null) {
+          digest = Cases.writeFile(v, "cold/", large);
+        }
+        try (ContentStore cache = Cases.cache(v, "cold/", config.work().resolve("cache"))) {
+          Cases.readAll(cache, digest); // fills the cache
+          var hot = cases.hotRead(v, "cold/", cache, digest, large, config.size());
+          hot.get(2).run(0); // fills the command-line tool's cache
+          samples.addAll(alternation.run("hot read", null, config.size(), hot));
+        }
+        pairs.add(new Pair("hot read", "local", "cache readerAt (library)",
+            "FileChannel of a local copy", 0.9));
+        pairs.add(new Pair("hot read", "local", "coffer get (CLI, cache hot)",
+            "cat of a local copy", Double.NaN));
       }
-      pairs.add(new Pair("hot read", "local", "cache readerAt (library)",
-          "FileChannel of a local copy", 0.9));
-      pairs.add(new Pair("hot read", "local", "coffer get (CLI, cache hot)",
-          "cat of a local copy", Double.NaN));
 
-      log.println("4. small blobs on " + onMock.server.name());
+      Venue small = config.smallOnProxy() ? onProxy : onMock;
       Cases.SmallBlobs blobs = new Cases.SmallBlobs(config.smallCount());
-      List<String> kept = new ArrayList<>();
-      samples.addAll(alternation.run("small blobs", onMock, blobs.count(),
-          cases.smallBlobs(onMock, blobs, kept)));
-      pairs.add(new Pair("small blobs", onMock.server.name(), Cases.SMALL_LIBRARY,
-          "raw SDK PutObject", 0.8));
-
-      if (!kept.isEmpty()) {
-        log.println("5. walk on " + onMock.server.name());
-        samples.addAll(alternation.run("walk", onMock, blobs.count(),
-            cases.walk(onMock, kept.get(0), blobs.count())));
-        pairs.add(new Pair("walk", onMock.server.name(), "library walk",
+      if (config.runs("small")) {
+        log.println("4. small blobs on " + small.server.name());
+        samples.addAll(alternation.run("small blobs", small, round -> {
+          int[] slice = Cases.slice(blobs.count(), round, config.rounds());
+          return slice[1] - slice[0];
+        }, cases.smallBlobs(small, blobs)));
+        pairs.add(new Pair("small blobs", small.server.name(), Cases.SMALL_LIBRARY,
+            "raw SDK PutObject", 0.8));
+      }
+      if (config.runs("walk")) {
+        log.println("5. walk on " + small.server.name());
+        if (!config.runs("small")) {
+          cases.putLibrary(small, blobs, 0, blobs.count());
+        }
+        samples.addAll(alternation.run("walk", small, blobs.count(),
+            cases.walk(small, Cases.SMALL_LIBRARY_PREFIX, blobs.count())));
+        pairs.add(new Pair("walk", small.server.name(), "library walk",
             "raw SDK list + GET records", Double.NaN));
-        pairs.add(new Pair("walk", onMock.server.name(), "coffer ls --filter (CLI)",
+        pairs.add(new Pair("walk", small.server.name(), "coffer ls --filter (CLI)",
             "raw SDK list + GET records", Double.NaN));
       }
 
-      for (long size : config.scalingSizes()) {
-        if (size == config.size()) {
+      for (long size : config.runs("scaling") ? config.scalingSizes() : List.<Long>of()) {
+        if (size == config.size() && config.runs("ingest")) {
           continue; // the ingest case measured it
         }
         log.println("scaling: " + HarnessConfig.formatSize(size) + " on " + onMock.server.name());
@@ -199,17 +216,21 @@ public final class MacroBenchmark {
         .append(loadAfter).append(" at the end\n");
     out.append("- versions: ").append(String.join("; ", versions)).append('\n');
     out.append(String.format(Locale.ROOT, "- sizes: large blob %s; %d small blobs of 4 KiB to "
-            + "1 MiB (log-uniform, %s in all) by %d threads; %d alternating rounds, medians "
-            + "shown%n", size, config.smallCount(),
+            + "1 MiB (log-uniform, %s in all) by %d threads, a share of them in each round; %d "
+            + "alternating rounds, medians shown%n", size, config.smallCount(),
         HarnessConfig.formatSize(new Cases.SmallBlobs(config.smallCount()).totalBytes()
             / HarnessConfig.MIB * HarnessConfig.MIB), config.smallThreads(), config.rounds()));
     out.append("- uploads: 16 MiB parts, 4 in flight for every uploader (the store's defaults; "
         + "awscli and rclone configured to match). Requests are counted by the SDK clients for "
-        + "in-process contenders and by S3Mock's access log for child processes; S3Proxy keeps "
-        + "no log, so n/a there.\n");
+        + "in-process contenders and by the server's own log for child processes (S3Mock's "
+        + "access log, S3Proxy's request handler).\n");
     if (config.size() != HarnessConfig.GIB || config.smallCount() != 10_000
         || config.rounds() < 3) {
       out.append("- **Reduced sizes**: the defaults are 1 GiB, 10,000 small blobs and 3 rounds.\n");
+    }
+    if (!config.cases().containsAll(HarnessConfig.CASES)) {
+      out.append("- **Some cases only**: ").append(String.join(", ", HarnessConfig.CASES.stream()
+          .filter(config::runs).toList())).append(" (`BENCH_CASES`).\n");
     }
     if (Machine.busy(loadBefore) || Machine.busy(loadAfter)) {
       out.append("- **Loaded machine**: the load average exceeded the core count by half (other "
@@ -218,28 +239,39 @@ public final class MacroBenchmark {
     }
     out.append('\n');
 
-    out.append("### 1. Ingest of a ").append(size).append(" file\n\n")
-        .append(Report.table(rows, r -> r.caseId().equals("ingest"), false, "MiB/s"))
-        .append('\n');
-    out.append("### 2. Cold read of that blob (to /dev/null)\n\n")
-        .append(Report.table(rows, r -> r.caseId().equals("cold read"), false, "MiB/s"))
-        .append('\n');
-    out.append("### 3. Hot read\n\n")
-        .append(Report.table(rows, r -> r.caseId().equals("hot read"), false, "MiB/s"))
-        .append('\n');
-    out.append("### 4. Small blobs\n\n")
-        .append(Report.table(rows, r -> r.caseId().equals("small blobs"), true, "blobs/s"))
-        .append('\n');
-    out.append("### 5. Walk over the small blobs (`").append(Cases.LABEL_FILTER)
-        .append("` matches a tenth)\n\n")
-        .append(Report.table(rows, r -> r.caseId().equals("walk"), true, "blobs/s"))
-        .append('\n');
-    if (!config.scalingSizes().isEmpty()) {
+    if (config.runs("ingest")) {
+      out.append("### 1. Ingest of a ").append(size).append(" file\n\n")
+          .append(Report.table(rows, r -> r.caseId().equals("ingest"), false, "MiB/s"))
+          .append('\n');
+    }
+    if (config.runs("cold")) {
+      out.append("### 2. Cold read of that blob (to /dev/null)\n\n")
+          .append(Report.table(rows, r -> r.caseId().equals("cold read"), false, "MiB/s"))
+          .append('\n');
+    }
+    if (config.runs("hot")) {
+      out.append("### 3. Hot read\n\n")
+          .append(Report.table(rows, r -> r.caseId().equals("hot read"), false, "MiB/s"))
+          .append('\n');
+    }
+    if (config.runs("small")) {
+      out.append("### 4. Small blobs\n\n")
+          .append(Report.table(rows, r -> r.caseId().equals("small blobs"), true, "blobs/s"))
+          .append('\n');
+    }
+    if (config.runs("walk")) {
+      out.append("### 5. Walk over the small blobs (`").append(Cases.LABEL_FILTER)
+          .append("` matches a tenth)\n\n")
+          .append(Report.table(rows, r -> r.caseId().equals("walk"), true, "blobs/s"))
+          .append('\n');
+    }
+    if (config.runs("scaling") && !config.scalingSizes().isEmpty()) {
       out.append("### Scaling: ingest time and requests by size (S3Mock)\n\n")
           .append(scalingTable(rows)).append('\n');
     }
     out.append("### Ratios and targets\n\n").append(Report.ratioTable(ratios)).append('\n');
-    Row small = Report.find(rows, "small blobs", "S3Mock", Cases.SMALL_LIBRARY);
+    Row small = Report.find(rows, "small blobs", config.smallOnProxy() ? "S3Proxy" : "S3Mock",
+        Cases.SMALL_LIBRARY);
     if (small != null && !Double.isNaN(small.requests())) {
       double perBlob = small.requests() / small.units();
       out.append(String.format(Locale.ROOT, "Requests per small blob: **%.2f**; target 2: %s.%n%n",
@@ -254,7 +286,8 @@ public final class MacroBenchmark {
         "| size | contender | median | MiB/s | requests | library ÷ raw |\n"
         + "|---|---|---|---|---|---|\n");
     for (long size : config.scalingSizes()) {
-      String caseId = size == config.size() ? "ingest" : scalingCase(size);
+      String caseId = size == config.size() && config.runs("ingest") ? "ingest"
+          : scalingCase(size);
       Row lib = Report.find(rows, caseId, "S3Mock", "library Writer");
       Row raw = Report.find(rows, caseId, "S3Mock", "raw SDK multipart");
       for (Row r : new Row[] {lib, raw}) {

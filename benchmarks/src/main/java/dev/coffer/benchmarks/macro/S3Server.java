@@ -13,9 +13,10 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * One S3-compatible server in a child process on a loopback port, with its data in a directory of
- * the harness's scratch space. S3Mock writes a Tomcat access log, one line per request, so the
- * requests of any client (command-line peers included) can be counted on the server; S3Proxy has
- * no such log and {@link #requestsServed()} is -1 there.
+ * the harness's scratch space. Each writes a line per request it receives (S3Mock a Tomcat access
+ * log; S3Proxy its request handler's debug line, sent alone to a file by a logging configuration
+ * of the harness), so the requests of any client, command-line peers included, are counted on the
+ * server.
  *
  * <p>Not thread-safe; {@link #close()} is idempotent.
  */
@@ -28,13 +29,17 @@ final class S3Server implements AutoCloseable {
   private final Process process;
   private final int port;
   private final Path accessLog;
+  /** What starts a request's line in {@link #accessLog}; empty: every line is one. */
+  private final String linePrefix;
 
-  private S3Server(String name, String version, Process process, int port, Path accessLog) {
+  private S3Server(String name, String version, Process process, int port, Path accessLog,
+      String linePrefix) {
     this.name = name;
     this.version = version;
     this.process = process;
     this.port = port;
     this.accessLog = accessLog;
+    this.linePrefix = linePrefix;
   }
 
   /** Starts S3Mock from its exec jar, with an unbuffered access log. */
@@ -54,7 +59,7 @@ final class S3Server implements AutoCloseable {
         "--server.tomcat.accesslog.rotate=false",
         "--server.tomcat.accesslog.buffered=false",
         "--logging.level.root=WARN");
-    return start("S3Mock", version, command, directory, port, logs.resolve("access.log"));
+    return start("S3Mock", version, command, directory, port, logs.resolve("access.log"), "");
   }
 
   /** Starts S3Proxy on its filesystem backend, checking SigV4 signatures. */
@@ -69,18 +74,38 @@ final class S3Server implements AutoCloseable {
         "s3proxy.credential=" + SECRET_KEY,
         "jclouds.provider=filesystem",
         "jclouds.filesystem.basedir=" + data, ""));
-    List<String> command = List.of(java(), "-Xmx1g", "-jar", jar.toString(),
+    // S3ProxyHandler logs "request: ..." at debug level once per request: that logger alone, at
+    // debug, into its own unbuffered file; everything else at warn to the console.
+    Path requests = directory.resolve("requests.log");
+    Path logging = directory.resolve("logback.xml");
+    Files.writeString(logging, String.join("\n",
+        "<configuration>",
+        "  <appender name=\"REQUESTS\" class=\"ch.qos.logback.core.FileAppender\">",
+        "    <file>" + requests + "</file>",
+        "    <immediateFlush>true</immediateFlush>",
+        "    <encoder><pattern>%m%n</pattern></encoder>",
+        "  </appender>",
+        "  <appender name=\"STDOUT\" class=\"ch.qos.logback.core.ConsoleAppender\">",
+        "    <encoder><pattern>%-5p %c{30} %m%n</pattern></encoder>",
+        "  </appender>",
+        "  <logger name=\"org.gaul.s3proxy.S3ProxyHandler\" level=\"DEBUG\" additivity=\"false\">",
+        "    <appender-ref ref=\"REQUESTS\"/>",
+        "  </logger>",
+        "  <root level=\"WARN\"><appender-ref ref=\"STDOUT\"/></root>",
+        "</configuration>", ""));
+    List<String> command = List.of(java(), "-Xmx1g",
+        "-Dlogback.configurationFile=" + logging, "-jar", jar.toString(),
         "--properties", properties.toString());
-    return start("S3Proxy", version, command, directory, port, null);
+    return start("S3Proxy", version, command, directory, port, requests, "request: ");
   }
 
   private static S3Server start(String name, String version, List<String> command,
-      Path directory, int port, Path accessLog) throws IOException {
+      Path directory, int port, Path accessLog, String linePrefix) throws IOException {
     Process process = new ProcessBuilder(command)
         .redirectErrorStream(true)
         .redirectOutput(directory.resolve("server.out").toFile())
         .start();
-    S3Server server = new S3Server(name, version, process, port, accessLog);
+    S3Server server = new S3Server(name, version, process, port, accessLog, linePrefix);
     // A harness stopped by a signal still stops its servers.
     Runtime.getRuntime().addShutdownHook(new Thread(server::close, name + "-stop"));
     try {
@@ -104,11 +129,8 @@ final class S3Server implements AutoCloseable {
     return URI.create("http://127.0.0.1:" + port);
   }
 
-  /** Requests the server has logged so far, or -1 if it keeps no access log. */
+  /** Requests the server has logged so far. */
   long requestsServed() {
-    if (accessLog == null) {
-      return -1;
-    }
     try {
       // Tomcat writes a line once the response is complete: give the last one a moment.
       Thread.sleep(100);
@@ -116,7 +138,7 @@ final class S3Server implements AutoCloseable {
         return 0;
       }
       try (var lines = Files.lines(accessLog)) {
-        return lines.count();
+        return lines.filter(l -> l.startsWith(linePrefix)).count();
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);

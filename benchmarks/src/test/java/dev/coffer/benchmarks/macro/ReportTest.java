@@ -112,8 +112,43 @@ class ReportTest {
     assertThat(defaults.smallCount()).isEqualTo(10_000);
     assertThat(defaults.scalingSizes()).containsExactly(1L << 20, 64L << 20, 1L << 30);
     assertThat(defaults.s3proxy()).isTrue();
+    assertThat(defaults.smallOnProxy()).isTrue();
+    assertThat(HarnessConfig.CASES).allMatch(defaults::runs);
     assertThatThrownBy(() -> HarnessConfig.fromEnvironment(Map.of("BENCH_ROUNDS", "0"),
         Path.of("/r"), Path.of("/w"))).hasMessageContaining("BENCH_ROUNDS");
+  }
+
+  @Test
+  void environmentSelectsCasesAndTheSmallBlobServer() {
+    HarnessConfig c = HarnessConfig.fromEnvironment(Map.of("BENCH_CASES", " small, walk",
+        "BENCH_S3PROXY", "0"), Path.of("/r"), Path.of("/w"));
+    assertThat(HarnessConfig.CASES.stream().filter(c::runs)).containsExactly("small", "walk");
+    assertThat(c.smallOnProxy()).isFalse();
+    assertThatThrownBy(() -> HarnessConfig.fromEnvironment(Map.of("BENCH_CASES", "ingest,fast"),
+        Path.of("/r"), Path.of("/w"))).hasMessageContaining("\"fast\"");
+    assertThatThrownBy(() -> HarnessConfig.fromEnvironment(Map.of("BENCH_CASES", " , "),
+        Path.of("/r"), Path.of("/w"))).hasMessageContaining("BENCH_CASES");
+    assertThatThrownBy(() -> HarnessConfig.fromEnvironment(Map.of("BENCH_SMALL_SERVER",
+        "s3proxy", "BENCH_S3PROXY", "0"), Path.of("/r"), Path.of("/w")))
+        .hasMessageContaining("BENCH_S3PROXY=0");
+    assertThatThrownBy(() -> HarnessConfig.fromEnvironment(Map.of("BENCH_SMALL_SERVER", "minio"),
+        Path.of("/r"), Path.of("/w"))).hasMessageContaining("\"minio\"");
+  }
+
+  @Test
+  void roundsShareTheSmallBlobsWithoutGapOrOverlap() {
+    for (int count : new int[] {1, 2, 10, 1000, 10_000}) {
+      for (int rounds = 1; rounds <= 7; rounds++) {
+        int next = 0;
+        for (int round = 1; round <= rounds; round++) {
+          int[] slice = Cases.slice(count, round, rounds);
+          assertThat(slice[0]).isEqualTo(next);
+          assertThat(slice[1] - slice[0]).isBetween(count / rounds, count / rounds + 1);
+          next = slice[1];
+        }
+        assertThat(next).isEqualTo(count);
+      }
+    }
   }
 
   @Test

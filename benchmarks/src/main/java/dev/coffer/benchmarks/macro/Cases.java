@@ -421,6 +421,13 @@ final class Cases {
 
   // ---- commands ------------------------------------------------------------------------------
 
+  /** Runs {@code coffer ls} twice on an empty prefix: the start of every later command is warm. */
+  void warmCli(Venue v) throws IOException, InterruptedException {
+    for (int i = 0; i < 2; i++) {
+      commands.run(cli("ls", "--no-cache"), v.cliEnvironment("warm/", home(v)), null);
+    }
+  }
+
   private List<String> cli(String... args) {
     List<String> command = new ArrayList<>(coffer);
     command.addAll(List.of(args));

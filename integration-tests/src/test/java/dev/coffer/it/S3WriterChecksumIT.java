@@ -13,10 +13,10 @@ import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.zip.CRC32C;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -66,16 +66,10 @@ class S3WriterChecksumIT {
     return store;
   }
 
-  private static byte[] random(int size, long seed) {
-    byte[] bytes = new byte[size];
-    new Random(seed).nextBytes(bytes);
-    return bytes;
-  }
-
   @Test
   void digestIsRightAtEveryPointAcrossPartBoundariesWithOddWriteSizes() {
     ContentStore store = open(null);
-    byte[] bytes = random(3 * PART + 12_345, 7);
+    byte[] bytes = S3StoreIT.random(3 * PART + 12_345, 7);
     int[] sizes = {1, 777_777, PART - 777_778, 3 * MIB + 13, 2 * PART + 1, 65_537};
     try (Writer writer = store.writer("odd", Descriptor.UNKNOWN)) {
       int at = 0;
@@ -85,7 +79,7 @@ class S3WriterChecksumIT {
         at += take;
         // Asked between writes, the digest covers exactly the bytes so far, whether they are
         // still in the buffer or in parts hashed in the background.
-        assertThat(writer.digest()).isEqualTo(Digest.of(slice(bytes, at)));
+        assertThat(writer.digest()).isEqualTo(Digest.of(Arrays.copyOf(bytes, at)));
       }
       writer.commit(bytes.length, Digest.of(bytes), Map.of());
     }
@@ -95,8 +89,8 @@ class S3WriterChecksumIT {
   @Test
   void truncateDuringBackgroundHashingStartsTheDigestAfresh() {
     ContentStore store = open(null);
-    byte[] first = random(2 * PART + 3, 11);
-    byte[] second = random(PART + 99, 12);
+    byte[] first = S3StoreIT.random(2 * PART + 3, 11);
+    byte[] second = S3StoreIT.random(PART + 99, 12);
     try (Writer writer = store.writer("truncated", Descriptor.UNKNOWN)) {
       writer.write(ByteBuffer.wrap(first));
       writer.truncate(0);
@@ -109,7 +103,7 @@ class S3WriterChecksumIT {
 
   @Test
   void pausedAndResumedIngestKeepsTheDigestOfEveryByte() {
-    byte[] bytes = random(2 * PART + 4_321, 13);
+    byte[] bytes = S3StoreIT.random(2 * PART + 4_321, 13);
     int pause = PART + 1_000;
     try (Writer writer = open(null).writer("paused", Descriptor.UNKNOWN)) {
       writer.write(ByteBuffer.wrap(bytes, 0, pause));
@@ -118,7 +112,7 @@ class S3WriterChecksumIT {
     ContentStore resumer = open(null);
     try (Writer writer = resumer.writer("paused", Descriptor.UNKNOWN)) {
       assertThat(writer.status().offset()).isEqualTo(pause);
-      assertThat(writer.digest()).isEqualTo(Digest.of(slice(bytes, pause)));
+      assertThat(writer.digest()).isEqualTo(Digest.of(Arrays.copyOf(bytes, pause)));
       writer.write(ByteBuffer.wrap(bytes, pause, bytes.length - pause));
       writer.commit(bytes.length, Digest.of(bytes), Map.of());
     }
@@ -127,7 +121,7 @@ class S3WriterChecksumIT {
 
   @Test
   void partsCarryTheirCrc32cByDefault() {
-    byte[] bytes = random(2 * PART + 17, 21);
+    byte[] bytes = S3StoreIT.random(2 * PART + 17, 21);
     List<Part> parts = uploadedParts(open(null, 1), bytes);
     for (Part part : parts) {
       byte[] sent = partBytes(bytes, part.partNumber());
@@ -138,7 +132,7 @@ class S3WriterChecksumIT {
 
   @Test
   void partsCarryTheirSha256WhenChosen() throws Exception {
-    byte[] bytes = random(2 * PART + 17, 22);
+    byte[] bytes = S3StoreIT.random(2 * PART + 17, 22);
     List<Part> parts = uploadedParts(open(S3StoreConfig.ChecksumMode.SHA256, 1), bytes);
     for (Part part : parts) {
       byte[] sent = partBytes(bytes, part.partNumber());
@@ -150,7 +144,7 @@ class S3WriterChecksumIT {
 
   @Test
   void partsCarryNoChecksumWhenOnlyRequiredOnesAreSent() {
-    byte[] bytes = random(2 * PART + 17, 23);
+    byte[] bytes = S3StoreIT.random(2 * PART + 17, 23);
     List<Part> parts = uploadedParts(open(S3StoreConfig.ChecksumMode.WHEN_REQUIRED, 1), bytes);
     for (Part part : parts) {
       assertThat(part.checksumCRC32C()).isNull();
@@ -182,15 +176,7 @@ class S3WriterChecksumIT {
 
   private static byte[] partBytes(byte[] bytes, int partNumber) {
     int from = (partNumber - 1) * PART;
-    byte[] part = new byte[Math.min(PART, bytes.length - from)];
-    System.arraycopy(bytes, from, part, 0, part.length);
-    return part;
-  }
-
-  private static byte[] slice(byte[] bytes, int length) {
-    byte[] slice = new byte[length];
-    System.arraycopy(bytes, 0, slice, 0, length);
-    return slice;
+    return Arrays.copyOfRange(bytes, from, Math.min(from + PART, bytes.length));
   }
 
   private static String crc32c(byte[] bytes) {

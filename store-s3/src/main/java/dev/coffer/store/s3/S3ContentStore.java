@@ -108,8 +108,7 @@ public final class S3ContentStore {
           owned.add(() -> group.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly());
         }
       }
-      S3Objects objects = new S3Objects(control, bulk, config.bucket(),
-          config.checksumMode() == S3StoreConfig.ChecksumMode.SHA256);
+      S3Objects objects = new S3Objects(control, bulk, config.bucket(), config.checksumMode());
       return new S3Store(config, objects, () -> closeAll(owned));
     }
   }

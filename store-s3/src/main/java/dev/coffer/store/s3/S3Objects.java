@@ -22,6 +22,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
+import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
@@ -68,14 +69,15 @@ final class S3Objects {
   private final S3Client control;
   private final S3AsyncClient bulk;
   private final String bucket;
-  private final boolean checksums;
+  private final S3StoreConfig.ChecksumMode checksums;
   /**
    * False once the server answered a tagging request with 501 Not Implemented, as some
    * S3-compatible servers do: tags only mirror the index records, so the store goes on without.
    */
   private volatile boolean tagging = true;
 
-  S3Objects(S3Client control, S3AsyncClient bulk, String bucket, boolean checksums) {
+  S3Objects(S3Client control, S3AsyncClient bulk, String bucket,
+      S3StoreConfig.ChecksumMode checksums) {
     this.control = control;
     this.bulk = bulk;
     this.bucket = bucket;
@@ -166,8 +168,12 @@ final class S3Objects {
     if (tagged) {
       request.tagging(Tagging.builder().tagSet(tagSet(tags)).build());
     }
-    if (checksums) {
-      request.checksumSHA256(base64(sha256 != null ? sha256 : sha256(bytes, 0, length)));
+    if (sha256 != null && checksums != S3StoreConfig.ChecksumMode.WHEN_REQUIRED) {
+      request.checksumSHA256(base64(sha256)); // known: S3 then checks the content address
+    } else if (checksums == S3StoreConfig.ChecksumMode.SHA256) {
+      request.checksumSHA256(base64(sha256(bytes, 0, length)));
+    } else if (checksums == S3StoreConfig.ChecksumMode.CRC32C) {
+      request.checksumCRC32C(crc32c(bytes, 0, length));
     }
     try {
       return control.putObject(request.build(), RequestBody.fromByteBuffer(
@@ -268,15 +274,17 @@ final class S3Objects {
   }
 
   /**
-   * Starts a multipart upload; returns its id. With {@code checksummed} (and the SHA-256 checksum
-   * mode) every part must carry its SHA-256, so an upload that will hold UploadPartCopy parts,
-   * whose responses carry none, is started without.
+   * Starts a multipart upload; returns its id. With {@code checksummed} (and a checksum mode other
+   * than WHEN_REQUIRED) every part must carry the mode's checksum, so an upload that will hold
+   * UploadPartCopy parts, whose responses carry none on some servers, is started without.
    */
   String createUpload(String key, boolean checksummed) {
     CreateMultipartUploadRequest.Builder request =
         CreateMultipartUploadRequest.builder().bucket(bucket).key(key);
-    if (checksums && checksummed) {
+    if (checksummed && checksums == S3StoreConfig.ChecksumMode.SHA256) {
       request.checksumAlgorithm(ChecksumAlgorithm.SHA256);
+    } else if (checksummed && checksums == S3StoreConfig.ChecksumMode.CRC32C) {
+      request.checksumAlgorithm(ChecksumAlgorithm.CRC32_C);
     }
     try {
       return control.createMultipartUpload(request.build()).uploadId();
@@ -286,23 +294,35 @@ final class S3Objects {
   }
 
   /**
-   * Uploads {@code length} bytes of {@code buffer} as one part, on the bulk client, with its
-   * SHA-256 if the upload was started {@code checksummed}.
+   * Uploads {@code length} bytes of {@code buffer} as one part, on the bulk client, with the
+   * checksum mode's checksum if the upload was started {@code checksummed}.
    */
   CompletableFuture<CompletedPart> uploadPart(String key, String uploadId, int partNumber,
       byte[] buffer, int length, boolean checksummed) {
     UploadPartRequest.Builder request = UploadPartRequest.builder().bucket(bucket).key(key)
         .uploadId(uploadId).partNumber(partNumber).contentLength((long) length);
-    String checksum = null;
-    if (checksums && checksummed) {
-      checksum = base64(sha256(buffer, 0, length));
+    CompletedPart.Builder completed = CompletedPart.builder().partNumber(partNumber);
+    if (checksummed && checksums == S3StoreConfig.ChecksumMode.SHA256) {
+      String checksum = base64(sha256(buffer, 0, length));
       request.checksumSHA256(checksum);
+      completed.checksumSHA256(checksum);
+    } else if (checksummed && checksums == S3StoreConfig.ChecksumMode.CRC32C) {
+      String checksum = crc32c(buffer, 0, length);
+      request.checksumCRC32C(checksum);
+      completed.checksumCRC32C(checksum);
     }
-    String sent = checksum;
     return bulk.uploadPart(request.build(),
             AsyncRequestBody.fromByteBufferUnsafe(ByteBuffer.wrap(buffer, 0, length)))
-        .thenApply(r -> CompletedPart.builder().partNumber(partNumber).eTag(r.eTag())
-            .checksumSHA256(sent).build());
+        .thenApply(r -> completed.eTag(r.eTag()).build());
+  }
+
+  /**
+   * The part as CompleteMultipartUpload needs it, with whichever checksum the server listed: a
+   * resumed upload is completed with the checksums its parts were sent with.
+   */
+  static CompletedPart completed(Part part) {
+    return CompletedPart.builder().partNumber(part.partNumber()).eTag(part.eTag())
+        .checksumSHA256(part.checksumSHA256()).checksumCRC32C(part.checksumCRC32C()).build();
   }
 
   /** Copies bytes {@code first..last} (inclusive) of {@code source} as one part (bulk client). */
@@ -313,7 +333,8 @@ final class S3Objects {
             .partNumber(partNumber).copySourceRange("bytes=" + first + "-" + last))
         .thenApply(r -> CompletedPart.builder().partNumber(partNumber)
             .eTag(r.copyPartResult().eTag())
-            .checksumSHA256(r.copyPartResult().checksumSHA256()).build());
+            .checksumSHA256(r.copyPartResult().checksumSHA256())
+            .checksumCRC32C(r.copyPartResult().checksumCRC32C()).build());
   }
 
   /** Completes a multipart upload with {@code parts} in order; returns the object's ETag. */
@@ -477,6 +498,13 @@ final class S3Objects {
     MessageDigest hasher = dev.coffer.store.DigestAlgorithm.SHA256.newHasher();
     hasher.update(bytes, offset, length);
     return hasher.digest();
+  }
+
+  /** The CRC32C of the bytes as S3 spells it: the four big-endian bytes in base64. */
+  static String crc32c(byte[] bytes, int offset, int length) {
+    CRC32C crc = new CRC32C();
+    crc.update(bytes, offset, length);
+    return base64(ByteBuffer.allocate(Integer.BYTES).putInt((int) crc.getValue()).array());
   }
 
   static String base64(byte[] bytes) {

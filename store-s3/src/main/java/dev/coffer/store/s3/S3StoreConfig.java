@@ -102,6 +102,13 @@ public final class S3StoreConfig {
 
   /** Which checksums requests carry. */
   public enum ChecksumMode {
+    /**
+     * Every part carries its CRC32C, which S3 verifies: it guards the transfer as well as a
+     * SHA-256 for a fraction of the CPU, while the blob's digest is still checked against the
+     * whole-content SHA-256 the writer computes. A small blob carries its SHA-256 (its digest,
+     * already known); other small objects their CRC32C.
+     */
+    CRC32C,
     /** Every part and small object carries its SHA-256, which S3 verifies (end to end). */
     SHA256,
     /** Only checksums an operation requires; for S3-compatible servers that reject others. */
@@ -229,7 +236,7 @@ public final class S3StoreConfig {
     return readConcurrency;
   }
 
-  /** Which checksums requests carry; default {@link ChecksumMode#SHA256}. */
+  /** Which checksums requests carry; default {@link ChecksumMode#CRC32C}. */
   public ChecksumMode checksumMode() {
     return checksumMode;
   }
@@ -297,7 +304,7 @@ public final class S3StoreConfig {
     private long multipartCopyThreshold = MULTIPART_COPY_THRESHOLD_DEFAULT;
     private long readChunkSize = READ_CHUNK_SIZE_DEFAULT;
     private int readConcurrency = READ_CONCURRENCY_DEFAULT;
-    private ChecksumMode checksumMode = ChecksumMode.SHA256;
+    private ChecksumMode checksumMode = ChecksumMode.CRC32C;
     private Transfer transfer = Transfer.JAVA_ASYNC;
     private Duration leaseDuration = LEASE_DURATION_DEFAULT;
     private Duration deletionGrace = DELETION_GRACE_DEFAULT;

@@ -67,7 +67,19 @@ final class S3Writer implements Writer {
   private String recordEtag;
   private boolean leaseLost;
 
+  /**
+   * The running digest of the bytes before the buffer's unhashed tail. Full buffers are hashed in
+   * order on a worker while the next one fills (the writing thread only copies), so it is touched
+   * only by the stage {@link #hashed} completes, or after joining that.
+   */
   private MessageDigest hasher;
+  /** The last hashing stage; the writer's bytes up to the current buffer are hashed when done. */
+  private CompletableFuture<Void> hashed = CompletableFuture.completedFuture(null);
+  /**
+   * How many bytes at the start of the buffer the hasher holds already (a restored ingest, or a
+   * digest asked for mid-buffer).
+   */
+  private int bufferHashed;
   private long offset;
   private long updatedAt;
   /** Whether the bytes differ from those the ingest record names. */
@@ -178,8 +190,7 @@ final class S3Writer implements Writer {
       if (part.partNumber() != kept.size() + 1) {
         break;
       }
-      kept.add(CompletedPart.builder().partNumber(part.partNumber()).eTag(part.eTag())
-          .checksumSHA256(part.checksumSHA256()).build());
+      kept.add(S3Objects.completed(part));
       size += part.size();
     }
     String etag;
@@ -244,6 +255,7 @@ final class S3Writer implements Writer {
       acquireBuffer();
       System.arraycopy(bytes, 0, buffer, 0, bytes.length);
       filled = bytes.length;
+      bufferHashed = filled;
     } else {
       prefixKey = r.dataKey();
       prefixLength = offset;
@@ -296,7 +308,6 @@ final class S3Writer implements Writer {
       }
       int take = Math.min(src.remaining(), buffer.length - filled);
       src.get(buffer, filled, take);
-      hasher.update(buffer, filled, take);
       filled += take;
       offset += take;
       if (filled == buffer.length) {
@@ -322,25 +333,34 @@ final class S3Writer implements Writer {
     filled = 0;
   }
 
-  /** Sends the buffer as the next part, in the background. */
+  /**
+   * Sends the buffer as the next part and hashes it, both in the background; the buffer is reused
+   * once both are done.
+   */
   private void flushPart() {
     ensureUpload();
     byte[] full = buffer;
     int length = filled;
+    int from = bufferHashed;
     int number = nextPart++;
     buffer = null;
     filled = 0;
+    bufferHashed = 0;
     String key = uploadKey;
     String id = uploadId;
     boolean checksummed = uploadChecksummed;
+    MessageDigest running = hasher;
+    CompletableFuture<Void> hashing = hashed.thenRunAsync(
+        () -> running.update(full, from, length - from), store.workers);
+    hashed = hashing;
     CompletableFuture<CompletedPart> part = CompletableFuture
         .supplyAsync(() -> objects.uploadPart(key, id, number, full, length, checksummed),
             store.workers)
-        .thenCompose(f -> f)
-        .whenComplete((r, e) -> {
-          spareBuffers.offer(full);
-          bufferPermits.release();
-        });
+        .thenCompose(f -> f);
+    CompletableFuture.allOf(part, hashing).whenComplete((r, e) -> {
+      spareBuffers.offer(full);
+      bufferPermits.release();
+    });
     parts.add(part);
     for (CompletableFuture<CompletedPart> p : parts) {
       if (p.isCompletedExceptionally()) {
@@ -444,8 +464,8 @@ final class S3Writer implements Writer {
     if (data != null) {
       byte[] small = offset < S3Store.minPart() && buffer != null
           ? Arrays.copyOf(buffer, filled) : null;
-      store.pausedDigests.put(ref, new S3Store.PausedDigest(data.etag(), offset, clone(hasher),
-          small));
+      store.pausedDigests.put(ref, new S3Store.PausedDigest(data.etag(), offset,
+          runningDigest(), small));
     }
   }
 
@@ -619,7 +639,22 @@ final class S3Writer implements Writer {
   }
 
   private Digest currentDigest() {
-    return Digest.fromHasher(record.digestAlgorithm(), clone(hasher).digest());
+    return Digest.fromHasher(record.digestAlgorithm(), runningDigest().digest());
+  }
+
+  /** A copy of the running digest of every byte written. */
+  private MessageDigest runningDigest() {
+    awaitHashing();
+    if (buffer != null) {
+      // Hashed here once, not again when the buffer is sent.
+      hasher.update(buffer, bufferHashed, filled - bufferHashed);
+      bufferHashed = filled;
+    }
+    return clone(hasher);
+  }
+
+  private void awaitHashing() {
+    S3Objects.join(hashed, "hashing ref \"" + ref + "\"");
   }
 
   @Override
@@ -652,7 +687,9 @@ final class S3Writer implements Writer {
     prefixKey = null;
     prefixLength = 0;
     filled = 0;
+    bufferHashed = 0;
     offset = 0;
+    awaitHashing(); // the stage in flight must not feed the new hasher
     hasher = record.digestAlgorithm().newHasher();
     dirty = true;
     updatedAt = store.now();

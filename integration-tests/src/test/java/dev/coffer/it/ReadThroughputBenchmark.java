@@ -29,9 +29,7 @@ import software.amazon.awssdk.services.s3.S3Client;
  * drained through its InputStream with a 1 MiB array. Runs alternate; each figure is the median
  * of the runs, and the ratio is the library's throughput over the raw GET's.
  *
- * <p>Arguments: size in MiB (default 256), runs (default 5), and the read-ahead settings to
- * compare as a comma-separated list of {@code <chunk MiB>x<concurrency>} (default: the
- * configuration's defaults).
+ * <p>Arguments: size in MiB (default 256), runs (default 5).
  */
 public final class ReadThroughputBenchmark {
   private static final int MIB = 1 << 20;
@@ -41,27 +39,18 @@ public final class ReadThroughputBenchmark {
   public static void main(String[] args) throws Exception {
     int sizeMib = args.length > 0 ? Integer.parseInt(args[0]) : 256;
     int runs = args.length > 1 ? Integer.parseInt(args[1]) : 5;
-    String settings = args.length > 2 ? args[2]
-        : S3StoreConfig.READ_CHUNK_SIZE_DEFAULT / MIB + "x"
-            + S3StoreConfig.READ_CONCURRENCY_DEFAULT;
     long size = (long) sizeMib * MIB;
     S3Mock s3 = S3Mock.get();
     String bucket = s3.newBucket();
     String prefix = S3Mock.newPrefix();
     S3Client control = s3.client();
     S3AsyncClient bulk = s3.asyncClient();
-    S3StoreConfig base = s3.config(bucket, prefix).build();
-    Digest digest = store(base, control, bulk, size);
+    S3StoreConfig config = s3.config(bucket, prefix).build();
+    Digest digest = store(config, control, bulk, size);
     String key = prefix + "blobs/" + digest.algorithm().label() + "/" + digest.hex();
 
     Map<String, Supplier<Long>> cases = new LinkedHashMap<>();
-    for (String setting : settings.split(",")) {
-      String[] parts = setting.split("x");
-      S3StoreConfig config = base.toBuilder()
-          .readChunkSize(Long.parseLong(parts[0]) * MIB)
-          .readConcurrency(Integer.parseInt(parts[1])).build();
-      cases.put("library " + setting, () -> library(config, control, bulk, digest, size));
-    }
+    cases.put("library readerAt", () -> library(config, control, bulk, digest, size));
     cases.put("raw SDK GET", () -> raw(control, bucket, key, size));
 
     System.out.printf("load before: %s%n", load());

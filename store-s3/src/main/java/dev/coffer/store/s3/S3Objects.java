@@ -52,7 +52,7 @@ import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 
 /**
  * The S3 requests the store makes, on one bucket. The control client carries small records and
- * metadata requests; the bulk client carries parts, part copies and ranged reads. This class is
+ * metadata requests, and reads; the bulk client carries parts and part copies. This class is
  * also the one place where SDK exceptions become the store's: {@link #translate}. Transport
  * failures, throttling and 409 conflicts have been retried by the SDK's retry strategy before they
  * get here; a 412 of a conditional request is an answer, returned as null by the methods that make

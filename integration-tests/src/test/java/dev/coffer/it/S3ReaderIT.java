@@ -10,6 +10,7 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.InvalidArgumentException;
 import dev.coffer.store.ReaderAt;
+import dev.coffer.store.UnavailableException;
 import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
 import java.io.ByteArrayInputStream;
@@ -38,6 +39,7 @@ class S3ReaderIT {
 
   private final RequestCounter counter = new RequestCounter();
   private final byte[] bytes = new byte[SIZE];
+  private S3StoreConfig config;
   private ContentStore store;
   private Digest digest;
 
@@ -45,7 +47,7 @@ class S3ReaderIT {
   void setUp() {
     new Random(7).nextBytes(bytes);
     S3Mock s3 = S3Mock.get();
-    S3StoreConfig config = s3.config(s3.newBucket(), S3Mock.newPrefix()).readChunkSize(CHUNK)
+    config = s3.config(s3.newBucket(), S3Mock.newPrefix()).readChunkSize(CHUNK)
         .readConcurrency(3).build();
     store = S3ContentStore.builder().config(config).client(s3.client(counter))
         .bulkClient(s3.asyncClient(counter)).build();
@@ -185,6 +187,39 @@ class S3ReaderIT {
         .isInstanceOf(FailedPreconditionException.class).hasMessageContaining(digest.toString());
     // The sequential GET was dropped mid-object; the connections left serve the next reader.
     assertThat(Content.readBlob(store, Descriptor.of(digest))).isEqualTo(bytes);
+  }
+
+  @Test
+  void responsesCutMidwayNeverYieldWrongBytes() {
+    S3Mock s3 = S3Mock.get();
+    try (FaultProxy cut = FaultProxy.builder(s3.endpoint())
+            .rate(FaultProxy.Fault.RESPONSE_CUT, 0.5).start();
+        ContentStore through = S3ContentStore.open(config.toBuilder().endpoint(cut.endpoint())
+            .sdkAttempts(20).build());
+        ReaderAt reader = through.readerAt(digest)) {
+      int[] sizes = {CHUNK + 1, 300 * KIB, 5, 200_001};
+      long position = 0;
+      for (int i = 0; position < SIZE; i++) {
+        ByteBuffer buffer = ByteBuffer.allocate(sizes[i % sizes.length]);
+        // A jump now and then: split reads and single ranged GETs meet cuts too.
+        long at = i % 5 == 4 ? SIZE - 1 - position : position;
+        int n = 0;
+        for (int attempt = 0; n == 0; attempt++) {
+          try {
+            n = reader.read(buffer, at);
+          } catch (UnavailableException e) {
+            assertThat(buffer.position()).as("a failed read leaves the buffer as it was")
+                .isZero();
+            assertThat(attempt).as("attempts at %d", at).isLessThan(100);
+          }
+        }
+        assertThat(drain(buffer)).as("bytes at %d", at).isEqualTo(expected(at, n));
+        if (at == position) {
+          position += n;
+        }
+      }
+      assertThat(cut.injected().get(FaultProxy.Fault.RESPONSE_CUT)).isPositive();
+    }
   }
 
   @Test

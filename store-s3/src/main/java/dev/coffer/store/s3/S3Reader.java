@@ -113,19 +113,22 @@ final class S3Reader implements ReaderAt {
       stream = objects.stream(key, position);
       streamPosition = position;
     }
+    int start = dst.position();
     try {
       transfer(dst, count);
     } catch (StoreException e) {
       dropStream();
       if (fresh) {
+        dst.position(start);
         throw e;
       }
       // An idle connection the server or a proxy has closed meanwhile: one fresh GET from here.
-      stream = objects.stream(key, streamPosition);
       try {
+        stream = objects.stream(key, streamPosition);
         transfer(dst, count - (int) (streamPosition - position));
       } catch (StoreException again) {
         dropStream();
+        dst.position(start);
         again.addSuppressed(e);
         throw again;
       }
@@ -199,6 +202,7 @@ final class S3Reader implements ReaderAt {
     ArrayDeque<Piece> inFlight = new ArrayDeque<>();
     ArrayDeque<byte[]> spare = new ArrayDeque<>();
     long next = position;
+    int start = dst.position();
     try {
       while (next < end || !inFlight.isEmpty()) {
         while (inFlight.size() < window && next < end) {
@@ -215,6 +219,9 @@ final class S3Reader implements ReaderAt {
         // Its fetch has ended, so the array can take the next piece.
         spare.push(piece.bytes);
       }
+    } catch (RuntimeException e) {
+      dst.position(start);
+      throw e;
     } finally {
       // After a failure: the arrays of pieces still in flight are dropped, never reused.
       inFlight.forEach(Piece::cancel);

@@ -31,7 +31,9 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
  * </ul>
  *
  * <p>Thread-safe: streamed and split reads hold a lock, single ranged GETs need none. Closing
- * drops the stream's connection and cancels pieces in flight.
+ * waits for a streamed or split read in progress on another thread, then drops the stream's
+ * connection; a split read cancels its pieces still in flight when it fails, and the array of such
+ * a piece is never reused, since its fetch may still be writing into it.
  */
 final class S3Reader implements ReaderAt {
   private final S3Objects objects;

@@ -30,11 +30,11 @@ import software.amazon.awssdk.services.s3.S3CrtAsyncClientBuilder;
  * }</pre>
  *
  * <p>By default the store builds its own clients from the configuration: a synchronous client for
- * records and metadata, and the client named by {@link S3StoreConfig#transfer()} for bulk bytes,
- * both with the SDK's standard retry strategy (throttling, 5xx, resets and 409 conflicts retried
- * with jittered backoff) and without the SDK's default CRC32 checksums. It closes them when it is
- * closed. Clients passed in instead (for example with interceptors) are used as they are and stay
- * the caller's to close.
+ * records, metadata and reads, and the client named by {@link S3StoreConfig#transfer()} for
+ * uploads and copies, both with the SDK's standard retry strategy (throttling, 5xx, resets and 409
+ * conflicts retried with jittered backoff) and without the SDK's default CRC32 checksums. It
+ * closes them when it is closed. Clients passed in instead (for example with interceptors) are used
+ * as they are and stay the caller's to close.
  *
  * <p>The builder is not thread-safe; the stores it builds are.
  */
@@ -66,13 +66,13 @@ public final class S3ContentStore {
       return this;
     }
 
-    /** A client for records and metadata requests, instead of one built from the configuration. */
+    /** A client for records, metadata and reads, instead of one built from the configuration. */
     public Builder client(S3Client client) {
       this.client = Objects.requireNonNull(client, "client");
       return this;
     }
 
-    /** A client for bulk bytes, instead of one built from the configuration. */
+    /** A client for uploads and copies, instead of one built from the configuration. */
     public Builder bulkClient(S3AsyncClient bulkClient) {
       this.bulkClient = Objects.requireNonNull(bulkClient, "bulkClient");
       return this;

@@ -4,19 +4,40 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.InvalidArgumentException;
 import dev.coffer.store.ReaderAt;
+import dev.coffer.store.StoreException;
+import dev.coffer.store.UnknownException;
+import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.Map;
-import java.util.TreeMap;
+import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.exception.SdkException;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
- * Positional reads of one blob with ranged GETs. A read that continues the previous one, or one of
- * at least a chunk, goes through aligned chunks fetched ahead in parallel (up to
- * {@code readConcurrency} chunks, which bounds the memory); other small reads are one ranged GET.
- * Thread-safe: the read-ahead window is guarded by a lock, direct reads need none.
+ * Positional reads of one blob. Three kinds of read, chosen by where a read starts and its size:
+ *
+ * <ul>
+ *   <li>A read that continues the previous one (the first read at 0 included) takes its bytes
+ *       from one GET streaming from there to the end of the blob, straight into the caller's
+ *       buffer; the stream stays open for the next such read. This is a plain GET for a read from
+ *       the start, as fast as the SDK's own, with no buffer of the reader's.
+ *   <li>Any other read of at least {@code readChunkSize} is split into aligned-size pieces
+ *       fetched in parallel ({@code readConcurrency} at a time, each into an array of its own,
+ *       which bounds the memory) and copied in order.
+ *   <li>Any other read is one ranged GET into the caller's buffer.
+ * </ul>
+ *
+ * <p>Thread-safe: streamed and split reads hold a lock, single ranged GETs need none. Closing
+ * waits for a streamed or split read in progress on another thread, then drops the stream's
+ * connection; a split read cancels its pieces still in flight when it fails, and the array of such
+ * a piece is never reused, since its fetch may still be writing into it.
  */
 final class S3Reader implements ReaderAt {
   private final S3Objects objects;
+  private final Executor fetchers;
   private final Digest digest;
   private final String key;
   private final long size;
@@ -24,12 +45,15 @@ final class S3Reader implements ReaderAt {
   private final int window;
 
   private final Object lock = new Object();
-  private final TreeMap<Long, CompletableFuture<byte[]>> chunks = new TreeMap<>();
+  /** The open sequential GET and the blob position of its next byte; guarded by the lock. */
+  private ResponseInputStream<GetObjectResponse> stream;
+  private long streamPosition;
   private long nextSequential;
   private volatile boolean closed;
 
   S3Reader(S3Store store, Digest digest, String key, long size) {
     this.objects = store.objects;
+    this.fetchers = store.workers;
     this.digest = digest;
     this.key = key;
     this.size = size;
@@ -39,9 +63,7 @@ final class S3Reader implements ReaderAt {
 
   @Override
   public int read(ByteBuffer dst, long position) {
-    if (closed) {
-      throw new FailedPreconditionException("reader of " + digest + " is closed");
-    }
+    checkOpen();
     if (position < 0) {
       throw new InvalidArgumentException("invalid read position " + position + " in " + digest);
     }
@@ -53,46 +75,169 @@ final class S3Reader implements ReaderAt {
     }
     int count = (int) Math.min(dst.remaining(), size - position);
     synchronized (lock) {
-      if (position == nextSequential || count >= chunkSize) {
-        readChunks(dst, position, count);
+      checkOpen();
+      if (position == nextSequential) {
+        readStream(dst, position, count);
+        nextSequential = position + count;
+        return count;
+      }
+      if (count >= chunkSize) {
+        readPieces(dst, position, count);
         nextSequential = position + count;
         return count;
       }
     }
-    byte[] bytes = S3Objects.join(objects.getRange(key, position, position + count - 1),
-        "reading " + digest);
-    dst.put(bytes, 0, count);
+    if (dst.hasArray()) {
+      objects.getRange(key, position, position + count - 1, dst.array(),
+          dst.arrayOffset() + dst.position(), () -> false);
+      dst.position(dst.position() + count);
+    } else {
+      byte[] bytes = new byte[count];
+      objects.getRange(key, position, position + count - 1, bytes, 0, () -> false);
+      dst.put(bytes);
+    }
     return count;
   }
 
-  /** Copies {@code count} bytes from {@code position} out of read-ahead chunks. Holds the lock. */
-  private void readChunks(ByteBuffer dst, long position, int count) {
-    long first = position / chunkSize;
-    chunks.headMap(first).values().forEach(f -> f.cancel(true));
-    chunks.headMap(first).clear();
-    long lastChunk = (size - 1) / chunkSize;
-    long end = position + count;
-    long at = position;
-    while (at < end) {
-      long index = at / chunkSize;
-      for (long c = index; c < index + window && c <= lastChunk; c++) {
-        chunks.computeIfAbsent(c, this::fetch);
-      }
-      byte[] chunk = S3Objects.join(chunks.get(index), "reading " + digest);
-      int from = (int) (at - index * chunkSize);
-      int take = (int) Math.min(end - at, chunk.length - from);
-      dst.put(chunk, from, take);
-      at += take;
-      if (from + take == chunk.length) {
-        chunks.remove(index);
-      }
+  private void checkOpen() {
+    if (closed) {
+      throw new FailedPreconditionException("reader of " + digest + " is closed");
     }
   }
 
-  private CompletableFuture<byte[]> fetch(long index) {
-    long first = index * chunkSize;
-    long last = Math.min(size, first + chunkSize) - 1;
-    return objects.getRange(key, first, last);
+  /** Reads {@code count} bytes at {@code position} from the sequential GET. Holds the lock. */
+  private void readStream(ByteBuffer dst, long position, int count) {
+    if (stream != null && streamPosition != position) {
+      dropStream();
+    }
+    boolean fresh = stream == null;
+    if (fresh) {
+      stream = objects.stream(key, position);
+      streamPosition = position;
+    }
+    int start = dst.position();
+    try {
+      transfer(dst, count);
+    } catch (StoreException e) {
+      dropStream();
+      if (fresh) {
+        dst.position(start);
+        throw e;
+      }
+      // An idle connection the server or a proxy has closed meanwhile: one fresh GET from here.
+      try {
+        stream = objects.stream(key, streamPosition);
+        transfer(dst, count - (int) (streamPosition - position));
+      } catch (StoreException again) {
+        dropStream();
+        dst.position(start);
+        again.addSuppressed(e);
+        throw again;
+      }
+    }
+    if (streamPosition == size) {
+      // Every byte read: closing returns the connection to the pool.
+      try {
+        stream.close();
+      } catch (IOException ignored) {
+        // The response was read to its end; nothing is lost.
+      }
+      stream = null;
+    }
+  }
+
+  /** Copies {@code count} bytes from the stream into {@code dst}, advancing the position. */
+  private void transfer(ByteBuffer dst, int count) {
+    try {
+      if (dst.hasArray()) {
+        int end = dst.position() + count;
+        while (dst.position() < end) {
+          int n = stream.read(dst.array(), dst.arrayOffset() + dst.position(),
+              end - dst.position());
+          if (n < 0) {
+            throw shortRead();
+          }
+          dst.position(dst.position() + n);
+          streamPosition += n;
+        }
+      } else {
+        byte[] piece = new byte[Math.min(count, 64 * 1024)];
+        for (int left = count; left > 0; ) {
+          int n = stream.read(piece, 0, Math.min(left, piece.length));
+          if (n < 0) {
+            throw shortRead();
+          }
+          dst.put(piece, 0, n);
+          streamPosition += n;
+          left -= n;
+        }
+      }
+    } catch (IOException | SdkException e) {
+      throw S3Objects.translate("reading " + digest, e);
+    }
+  }
+
+  private UnknownException shortRead() {
+    return new UnknownException("reading " + digest + ": the object ended at byte "
+        + streamPosition + " of " + size);
+  }
+
+  /** Drops the sequential GET without reading the rest of it. Holds the lock. */
+  private void dropStream() {
+    if (stream != null) {
+      stream.abort();
+      try {
+        stream.close();
+      } catch (IOException ignored) {
+        // Aborted: the connection is discarded either way.
+      }
+      stream = null;
+    }
+  }
+
+  /**
+   * Reads {@code count} bytes at {@code position} as chunk-sized pieces, {@code window} of them
+   * in flight, each received into its own array. Holds the lock.
+   */
+  private void readPieces(ByteBuffer dst, long position, int count) {
+    long end = position + count;
+    ArrayDeque<Piece> inFlight = new ArrayDeque<>();
+    ArrayDeque<byte[]> spare = new ArrayDeque<>();
+    long next = position;
+    int start = dst.position();
+    try {
+      while (next < end || !inFlight.isEmpty()) {
+        while (inFlight.size() < window && next < end) {
+          int length = (int) Math.min(chunkSize, end - next);
+          byte[] bytes = spare.isEmpty() ? new byte[(int) Math.min(chunkSize, count)]
+              : spare.pop();
+          inFlight.add(start(new Piece(next, length, bytes)));
+          next += length;
+        }
+        Piece piece = inFlight.peek();
+        S3Objects.join(piece.done, "reading " + digest);
+        inFlight.remove();
+        dst.put(piece.bytes, 0, piece.length);
+        // Its fetch has ended, so the array can take the next piece.
+        spare.push(piece.bytes);
+      }
+    } catch (RuntimeException e) {
+      dst.position(start);
+      throw e;
+    } finally {
+      // After a failure: the arrays of pieces still in flight are dropped, never reused.
+      inFlight.forEach(Piece::cancel);
+    }
+  }
+
+  private Piece start(Piece piece) {
+    try {
+      fetchers.execute(piece);
+    } catch (RejectedExecutionException e) {
+      piece.done.completeExceptionally(
+          new FailedPreconditionException("the store of the reader of " + digest + " is closed"));
+    }
+    return piece;
   }
 
   @Override
@@ -104,10 +249,40 @@ final class S3Reader implements ReaderAt {
   public void close() {
     closed = true;
     synchronized (lock) {
-      for (Map.Entry<Long, CompletableFuture<byte[]>> e : chunks.entrySet()) {
-        e.getValue().cancel(true);
+      dropStream();
+    }
+  }
+
+  /** One piece of a split read: its fetch writes {@code bytes[0, length)}, then completes done. */
+  private final class Piece implements Runnable {
+    final long first;
+    final int length;
+    final byte[] bytes;
+    final CompletableFuture<Void> done = new CompletableFuture<>();
+    private volatile boolean cancelled;
+
+    Piece(long first, int length, byte[] bytes) {
+      this.first = first;
+      this.length = length;
+      this.bytes = bytes;
+    }
+
+    @Override
+    public void run() {
+      try {
+        if (!cancelled) {
+          objects.getRange(key, first, first + length - 1, bytes, 0, () -> cancelled);
+        }
+        done.complete(null);
+      } catch (RuntimeException | Error e) {
+        done.completeExceptionally(e);
       }
-      chunks.clear();
+    }
+
+    /** Stops the fetch at its next network read; nobody waits for it any more. */
+    void cancel() {
+      cancelled = true;
+      done.cancel(false);
     }
   }
 }

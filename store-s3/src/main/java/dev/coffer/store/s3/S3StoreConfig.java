@@ -50,12 +50,15 @@ public final class S3StoreConfig {
   public static final long MULTIPART_COPY_THRESHOLD_MIN = PART_SIZE_MIN;
   public static final long MULTIPART_COPY_THRESHOLD_MAX = 5 * GIB;
 
-  /** Size of one ranged GET of a large read; several run at once (read-ahead). */
+  /**
+   * Size of one ranged GET of a large read that does not continue the previous one; several run
+   * at once. Sequential reads stream one GET instead.
+   */
   public static final long READ_CHUNK_SIZE_DEFAULT = 8 * MIB;
   public static final long READ_CHUNK_SIZE_MIN = 64 * 1024;
   public static final long READ_CHUNK_SIZE_MAX = 512 * MIB;
 
-  /** Ranged GETs in flight for one large read. */
+  /** Ranged GETs in flight for one large read that does not continue the previous one. */
   public static final int READ_CONCURRENCY_DEFAULT = 4;
   public static final int READ_CONCURRENCY_MIN = 1;
   public static final int READ_CONCURRENCY_MAX = 64;
@@ -92,7 +95,7 @@ public final class S3StoreConfig {
   public static final int SDK_ATTEMPTS_MIN = 1;
   public static final int SDK_ATTEMPTS_MAX = 50;
 
-  /** The client that carries bulk bytes (parts, ranged reads, part copies). */
+  /** The client that carries bulk bytes (parts, part copies); reads use the synchronous one. */
   public enum Transfer {
     /** The CRT-based asynchronous client ({@code aws-crt}). */
     CRT,

@@ -38,16 +38,18 @@ final class Notes {
   }
 
   static final String INGEST = "**Ingest, library.** The raw upload only sends parts, read "
-      + "straight from the file. The Writer copies every byte into its part buffers, hashes it "
-      + "with SHA-256 (for `digest()` and the commit's check) and hashes each part again for its "
-      + "`x-amz-checksum-sha256`, which the server then verifies: about three SHA-256 passes per "
-      + "byte more than the raw upload, on two cores that also run the server. The commit "
-      + "(CompleteMultipartUpload, a server-side CopyObject to the digest key, the index record, "
-      + "the ingest record's removal) is the smaller part: a few per cent at 256 MiB in the "
-      + "single-writer table above (write + close against write + commit). What would close it: "
-      + "hashing the whole and the parts on other threads while parts upload, instead of on the "
-      + "writing thread, and `checksumMode(WHEN_REQUIRED)` where the transport is trusted "
-      + "(0.80 to 0.86 of raw in that table).";
+      + "straight from the file, and is done when the upload completes. The Writer copies every "
+      + "byte into its part buffers and hashes it with SHA-256 for the content address (on "
+      + "worker threads, part by part, beside the uploads; parts carry a CRC32C), and its commit "
+      + "then makes the blob: CompleteMultipartUpload, a server-side CopyObject of the whole "
+      + "object to its digest key, and the records. The copy is what the key layout costs: a "
+      + "blob lives at its digest, which is unknown until the last byte is written. On S3 the "
+      + "copy runs inside S3 and moves no byte through the client; on a local server it is a "
+      + "second full write of the file on the same two cores, which is most of the gap (the "
+      + "phases are in the single-writer section above). What would close it: uploading "
+      + "straight to the digest key when the digest is known before the first byte (containerd "
+      + "and `coffer put --expect` pass it), completing that upload only once the bytes check "
+      + "out, so such commits need no copy.";
 
   static final String CLI_INGEST = "**Ingest, `coffer put`.** On top of the library's work the "
       + "command starts a JVM (the `coffer --version` row of the hot-read table) and, with the "
@@ -56,13 +58,15 @@ final class Notes {
       + "the JVM start stays, which a long-running process using the library (or `coffer serve`) "
       + "avoids. Most of the rest is a cold JVM: each command runs the SDK's, Netty's and the "
       + "store's code interpreted until the JIT compiles it, and on a loaded 2-core machine the "
-      + "compiler threads wait for CPU too; the library rows run in a warm JVM. Class data "
-      + "sharing (an AppCDS archive of the command) and a smaller client stack for one-shot "
-      + "commands would shrink that.";
+      + "compiler threads wait for CPU too; the library rows run in a warm JVM. `bin/coffer` "
+      + "already maps a class-data-sharing archive, which saves class loading only; an "
+      + "ahead-of-time compiled command (a native image) or a smaller client stack for one-shot "
+      + "commands would shrink the rest.";
 
-  static final String READ = "**Cold read, library.** The reader fetches 8 MiB ranges, 4 in "
-      + "flight, into buffers it then copies to the caller; a single streaming GET copies once. "
-      + "Larger ranges or handing the SDK's buffers through without the copy would close it.";
+  static final String READ = "**Cold read, library.** A sequential read is one GET streamed "
+      + "into the caller's buffer, as the raw GET is, after one index-record read (the blob's "
+      + "size and state); what remains is that record read and the reader's bookkeeping, of the "
+      + "order of the run-to-run noise here.";
 
   static final String CLI_READ = "**Cold read, `coffer get`.** The command starts a JVM and "
       + "verifies the blob's SHA-256 while it writes (about 0.7 s per GiB on this CPU), which the "

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
@@ -115,14 +116,14 @@ final class S3Objects {
     return head(key) != null;
   }
 
-  /** An object's ETag and size. */
-  record Head(String etag, long size) {}
+  /** An object's ETag, size and the time S3 stored it (whole seconds on S3). */
+  record Head(String etag, long size, Instant lastModified) {}
 
-  /** The object's ETag and size, or null if there is none. */
+  /** The object's ETag, size and time, or null if there is none. */
   Head head(String key) {
     try {
       HeadObjectResponse head = control.headObject(b -> b.bucket(bucket).key(key));
-      return new Head(head.eTag(), head.contentLength());
+      return new Head(head.eTag(), head.contentLength(), head.lastModified());
     } catch (NoSuchKeyException e) {
       return null;
     } catch (SdkException e) {

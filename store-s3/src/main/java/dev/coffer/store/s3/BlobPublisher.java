@@ -143,12 +143,13 @@ final class BlobPublisher {
    * earlier record of this digest (the one that moved it from {@code deleting}) had already
    * deleted it: it deletes once, right after its stamp, and the residual risks are a DeleteObject
    * reaching S3 late (see {@link S3Maintenance#purge}) and a record that had lost its object
-   * before it was deleted (which fsck reports as content missing). The other deleters spare a young object: a purge taken over from a dead purger deletes only an
-   * object stored before the dead purger's stamp, which puts more than {@code B/2} between such a
-   * put's PutObject and its record (the takeover stamps {@code B} after the dead purger, and this
-   * record could only be created once the takeover deleted its own); an fsck repair of content
-   * without a record deletes only an object stored more than {@code B} (plus the second of
-   * LastModified's precision) before it reads it, again more than {@code B/2} before this record
+   * before it was deleted (which fsck reports as content missing). The other deleters spare a
+   * young object: a purge taken over from a dead purger deletes only an object stored before the
+   * dead purger's stamp, which puts more than {@code B/2} between such a put's PutObject and its
+   * record (the takeover stamps {@code B} after the dead purger, and this record could only be
+   * created once the takeover deleted its own); an fsck repair of content without a record
+   * deletes only an object stored more than {@code B} (plus the second of LastModified's
+   * precision) before it reads it under its claim, again more than {@code B/2} before this record
    * could exist. Both hold while the hosts' and S3's clocks agree within {@code B/2}, which the
    * purge timeout already assumes. When the writes were further apart, or the object was found,
    * the caller looks.

@@ -318,7 +318,8 @@ final class S3Maintenance {
     objects.listObjects(store.keys.blobPrefix(), object -> {
       Digest digest = Keys.digestOf(store.keys.blobPrefix(), object.key());
       if (digest != null) {
-        blobs.put(digest, object.lastModified() == null ? now : Times.nanos(object.lastModified()));
+        blobs.put(digest,
+            object.lastModified() == null ? now : Times.nanos(object.lastModified()));
       }
     });
     long orphanCutoff = orphanCutoff(now);

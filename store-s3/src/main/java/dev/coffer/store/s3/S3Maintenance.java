@@ -194,15 +194,19 @@ final class S3Maintenance {
    * a put or commit whose own create-only PutObject created the object found no object there, so
    * unless that record had already lost its object, this purger's delete came before that put
    * (the put then stores or restores the bytes after the record is gone, see
-   * {@link BlobPublisher#publish}); the exception is a DeleteObject that reaches S3 late, paused
-   * past its check or repeated by the SDK after a lost answer, the residual risk described in the
-   * S3 store's documentation. A takeover deletes the object a second time, possibly after such a
+   * {@link BlobPublisher#publish}); the DeleteObject is sent once (see {@link #deleteAsPurger}),
+   * and the exception is one that reaches S3 late, sent before its check but held in the network
+   * or a paused process past a takeover, the residual risk described in the S3 store's
+   * documentation. A takeover deletes the object a second time, possibly after such a
    * put stored it anew, so it deletes only an object stored before the dead purger's stamp (see
    * {@link #takeoverMargin}), and otherwise only the record, leaving the newer object to the
    * committer that stored it (or to a later fsck once it is old).
    *
    * @return whether the record is gone; false if it changed, is another purger's, or this purge
    *     ran out of time
+   * @throws dev.coffer.store.StoreException as S3 failed, Unavailable when worth trying again; a
+   *     failed DeleteObject of the blob object leaves the record {@code purging}, for a takeover
+   *     once the purge timeout has passed
    */
   boolean purge(Digest digest, Versioned found) {
     IndexRecord record = found.record();
@@ -228,13 +232,26 @@ final class S3Maintenance {
    * {@code stampedAt}: delete the blob object (if {@code deleteBlob}), then the record If-Match,
    * unless half the purge timeout has passed since the stamp (then another host may be taking the
    * purge over).
+   *
+   * <p>The blob object's DeleteObject is sent once, never retried, by the SDK or here. A put whose
+   * own PutObject created the object, with its record close behind, skips the look for it
+   * ({@link BlobPublisher}); it created the object because it was absent, so this purge's delete,
+   * if it was the one that removed it, had already been applied, and one delete applies once. A
+   * retry of an applied delete whose answer was lost would instead remove the put's new object
+   * just before the record below goes and the put's record is created: a live record without
+   * bytes. So a failed attempt (its outcome unknown) ends this purge with the record left
+   * {@code purging}; the failure goes to the caller, and a takeover past the purge timeout
+   * finishes the purge, deleting only an object stored before this stamp. What remains is a
+   * delete that reaches S3 late, after the takeover: sent before half the timeout had passed
+   * (the check above) but held in the network or in a paused process for more than the other
+   * half, the residual risk the S3 store's documentation describes for a paused purger.
    */
   private boolean deleteAsPurger(Digest digest, String etag, long stampedAt, boolean deleteBlob) {
     if (store.now() - stampedAt > store.config.purgeTimeout().toNanos() / 2) {
       return false;
     }
     if (deleteBlob) {
-      objects.delete(store.keys.blob(digest));
+      objects.deleteOnce(store.keys.blob(digest));
     }
     return objects.deleteIfMatch(store.keys.index(digest), etag);
   }

@@ -26,7 +26,9 @@ import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.ResponseBytes;
+import software.amazon.awssdk.core.SdkPlugin;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.async.AsyncResponseTransformer;
 import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
@@ -38,6 +40,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListPartsResponse;
@@ -65,6 +68,9 @@ final class S3Objects {
   private static final Logger LOG = LoggerFactory.getLogger(S3Objects.class);
   private static final int PRECONDITION_FAILED = 412;
   private static final int NOT_IMPLEMENTED = 501;
+  /** Turns the SDK's retries off for the one request that carries it (see {@link #deleteOnce}). */
+  private static final SdkPlugin SINGLE_ATTEMPT = config -> config.overrideConfiguration(
+      c -> c.retryStrategy(AwsRetryStrategy.doNotRetry()));
 
   private final S3Client control;
   private final S3AsyncClient bulk;
@@ -203,6 +209,24 @@ final class S3Objects {
     } catch (SdkException e) {
       if (status(e) != 404) {
         throw translate("deleting " + key, e);
+      }
+    }
+  }
+
+  /**
+   * Deletes the object with one attempt: the SDK's retry strategy is replaced for this request
+   * alone (a per-request plugin, so it holds on a client the caller built as well). For a delete
+   * that must reach S3 at most once: a retry after an answer that was lost would delete an object
+   * stored again between the first attempt, which S3 applied, and the retry. A failure leaves
+   * its outcome unknown (the object may be gone or not), and the caller must not send it again.
+   */
+  void deleteOnce(String key) {
+    try {
+      control.deleteObject(DeleteObjectRequest.builder().bucket(bucket).key(key)
+          .overrideConfiguration(o -> o.addPlugin(SINGLE_ATTEMPT)).build());
+    } catch (SdkException e) {
+      if (status(e) != 404) {
+        throw translate("deleting " + key + " (one attempt)", e);
       }
     }
   }

@@ -49,6 +49,7 @@ class PurgeDeleteOnceIT {
   private final S3Mock s3 = S3Mock.get();
   private final String bucket = s3.newBucket();
   private final String prefix = S3Mock.newPrefix();
+  private final ObjectKeys keys = new ObjectKeys(prefix);
   private final S3Client plain = s3.client();
   private final FaultProxy proxy = FaultProxy.builder(s3.endpoint()).serializeWrites(true)
       .start();
@@ -82,14 +83,14 @@ class PurgeDeleteOnceIT {
     host.delete(digest);
     awaitOlderThanATakeoverMargin();
 
-    proxy.aim(HttpMethod.DELETE, bucket, blobKey(digest), fault, 1);
+    proxy.aim(HttpMethod.DELETE, bucket, keys.blob(digest), fault, 1);
     assertThatThrownBy(() -> host.gc(new GcOptions(Duration.ZERO, false)))
         .isInstanceOf(UnavailableException.class)
-        .hasMessageContaining(blobKey(digest));
+        .hasMessageContaining(keys.blob(digest));
     assertThat(deletes(digest)).as("DeleteObject requests of the blob key").isEqualTo(1);
     assertThat(state(digest)).isEqualTo("purging");
     // A lost answer follows a delete the server applied; a 500 from the proxy, one it never saw.
-    assertThat(exists(blobKey(digest))).isEqualTo(fault == FaultProxy.Fault.INTERNAL_ERROR);
+    assertThat(exists(keys.blob(digest))).isEqualTo(fault == FaultProxy.Fault.INTERNAL_ERROR);
 
     GcReport within = host.gc(new GcOptions(Duration.ZERO, false));
     assertThat(within.blobsPurged()).isZero();
@@ -100,8 +101,8 @@ class PurgeDeleteOnceIT {
     Thread.sleep(PURGE_TIMEOUT.plusMillis(200).toMillis());
     assertThat(host.gc(new GcOptions(Duration.ZERO, false)).blobsPurged())
         .as("the takeover finishes the purge").isEqualTo(1);
-    assertThat(exists(indexKey(digest))).isFalse();
-    assertThat(exists(blobKey(digest))).isFalse();
+    assertThat(exists(keys.index(digest))).isFalse();
+    assertThat(exists(keys.blob(digest))).isFalse();
     assertThat(deletes(digest)).as("the takeover's delete, once")
         .isEqualTo(fault == FaultProxy.Fault.INTERNAL_ERROR ? 2 : 1);
     assertThat(host.fsck(false).findings()).isEmpty();
@@ -119,10 +120,10 @@ class PurgeDeleteOnceIT {
     purger.delete(digest);
     awaitOlderThanATakeoverMargin();
 
-    proxy.aim(HttpMethod.DELETE, bucket, blobKey(digest), FaultProxy.Fault.RESPONSE_LOST, 1);
+    proxy.aim(HttpMethod.DELETE, bucket, keys.blob(digest), FaultProxy.Fault.RESPONSE_LOST, 1);
     assertThatThrownBy(() -> purger.gc(new GcOptions(Duration.ZERO, false)))
         .isInstanceOf(UnavailableException.class);
-    assertThat(exists(blobKey(digest))).as("the delete was applied").isFalse();
+    assertThat(exists(keys.blob(digest))).as("the delete was applied").isFalse();
 
     // The put's PutObject creates the object in the window a retried delete would have hit;
     // the put then waits for the purging record, takes the purge over once it is stale (sparing
@@ -140,22 +141,22 @@ class PurgeDeleteOnceIT {
     ContentStore host = host(true);
     byte[] bytes = "stored without a record".getBytes(StandardCharsets.UTF_8);
     Digest digest = Digest.of(bytes);
-    plain.putObject(b -> b.bucket(bucket).key(blobKey(digest)), RequestBody.fromBytes(bytes));
+    plain.putObject(b -> b.bucket(bucket).key(keys.blob(digest)), RequestBody.fromBytes(bytes));
     Thread.sleep(PURGE_TIMEOUT.plusMillis(1_500).toMillis()); // older than fsck's cutoff
 
-    proxy.aim(HttpMethod.DELETE, bucket, blobKey(digest), FaultProxy.Fault.INTERNAL_ERROR, 1);
+    proxy.aim(HttpMethod.DELETE, bucket, keys.blob(digest), FaultProxy.Fault.INTERNAL_ERROR, 1);
     assertThatThrownBy(() -> host.fsck(true)).isInstanceOf(UnavailableException.class);
     assertThat(deletes(digest)).isEqualTo(1);
     assertThat(state(digest)).as("the repair's claim").isEqualTo("purging");
-    assertThat(exists(blobKey(digest))).isTrue();
+    assertThat(exists(keys.blob(digest))).isTrue();
 
     Thread.sleep(PURGE_TIMEOUT.plusMillis(200).toMillis());
     FsckReport repaired = host.fsck(true);
     assertThat(repaired.findings()).extracting(Finding::kind, Finding::repaired)
         .containsExactly(tuple(FsckReport.Kind.STALE_DELETION, true));
     assertThat(deletes(digest)).isEqualTo(2);
-    assertThat(exists(blobKey(digest))).isFalse();
-    assertThat(exists(indexKey(digest))).isFalse();
+    assertThat(exists(keys.blob(digest))).isFalse();
+    assertThat(exists(keys.index(digest))).isFalse();
     assertThat(host.fsck(false).findings()).isEmpty();
   }
 
@@ -191,27 +192,19 @@ class PurgeDeleteOnceIT {
   }
 
   private long deletes(Digest digest) {
-    return proxy.requests(HttpMethod.DELETE, bucket, blobKey(digest));
+    return proxy.requests(HttpMethod.DELETE, bucket, keys.blob(digest));
   }
 
   /** The index record's state as stored, or "none". */
   private String state(Digest digest) throws Exception {
-    if (!exists(indexKey(digest))) {
+    if (!exists(keys.index(digest))) {
       return "none";
     }
     return JSON.readTree(plain.getObjectAsBytes(b -> b.bucket(bucket)
-        .key(indexKey(digest))).asByteArray()).path("state").asText();
+        .key(keys.index(digest))).asByteArray()).path("state").asText();
   }
 
   private boolean exists(String key) {
     return s3.exists(bucket, key);
-  }
-
-  private String blobKey(Digest digest) {
-    return prefix + "blobs/sha256/" + digest.hex();
-  }
-
-  private String indexKey(Digest digest) {
-    return prefix + "index/sha256/" + digest.hex();
   }
 }

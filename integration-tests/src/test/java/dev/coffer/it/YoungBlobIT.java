@@ -49,6 +49,7 @@ class YoungBlobIT {
   private final S3Mock s3 = S3Mock.get();
   private final String bucket = s3.newBucket();
   private final String prefix = S3Mock.newPrefix();
+  private final ObjectKeys keys = new ObjectKeys(prefix);
   private final S3Client plain = s3.client();
   private final List<AutoCloseable> resources = new ArrayList<>();
   private final RequestCounter counter = new RequestCounter();
@@ -74,21 +75,21 @@ class YoungBlobIT {
     ContentStore store = store(b -> b.purgeTimeout(Duration.ofSeconds(1)));
     byte[] bytes = "stored moments ago, record not yet created".getBytes(StandardCharsets.UTF_8);
     Digest digest = Digest.of(bytes);
-    plain.putObject(b -> b.bucket(bucket).key(blobKey(digest)), RequestBody.fromBytes(bytes));
+    plain.putObject(b -> b.bucket(bucket).key(keys.blob(digest)), RequestBody.fromBytes(bytes));
 
     FsckReport young = store.fsck(true);
     assertThat(young.findings()).extracting(Finding::kind, Finding::subject, Finding::repaired)
         .containsExactly(tuple(FsckReport.Kind.BLOB_WITHOUT_RECORD, digest.toString(), false));
     assertThat(young.findings().get(0).detail()).contains("a commit in progress or interrupted");
-    assertThat(exists(blobKey(digest))).isTrue();
-    assertThat(exists(indexKey(digest))).as("no claim left behind").isFalse();
+    assertThat(exists(keys.blob(digest))).isTrue();
+    assertThat(exists(keys.index(digest))).as("no claim left behind").isFalse();
 
     Thread.sleep(2_500); // older than the purge timeout plus LastModified's second
     assertThat(store.fsck(true).findings())
         .extracting(Finding::kind, Finding::subject, Finding::repaired)
         .containsExactly(tuple(FsckReport.Kind.BLOB_WITHOUT_RECORD, digest.toString(), true));
-    assertThat(exists(blobKey(digest))).isFalse();
-    assertThat(exists(indexKey(digest))).isFalse();
+    assertThat(exists(keys.blob(digest))).isFalse();
+    assertThat(exists(keys.index(digest))).isFalse();
     assertThat(store.fsck(false).findings()).isEmpty();
   }
 
@@ -119,15 +120,15 @@ class YoungBlobIT {
     Digest digest = putter.putAndRef(bytes, null, Map.of()).digest();
     // A purger stamped the record 3 minutes ago (past the 2-minute timeout), deleted the blob
     // object and died before deleting the record.
-    S3GcIT.setPurging(plain, bucket, indexKey(digest),
+    S3GcIT.setPurging(plain, bucket, keys.index(digest),
         System.currentTimeMillis() - Duration.ofMinutes(3).toMillis());
-    plain.deleteObject(b -> b.bucket(bucket).key(blobKey(digest)));
+    plain.deleteObject(b -> b.bucket(bucket).key(keys.blob(digest)));
 
     // The put stores the bytes (creating the object), then gc takes the purge over before the
     // put creates its record: it must delete only the record.
     List<GcReport> collections = new ArrayList<>();
     beforeRecord.set(() -> {
-      assertThat(exists(blobKey(digest))).isTrue();
+      assertThat(exists(keys.blob(digest))).isTrue();
       collections.add(collector.gc(new GcOptions(Duration.ZERO, false)));
     });
     counter.take();
@@ -158,7 +159,7 @@ class YoungBlobIT {
       } else {
         sleep(timeout.dividedBy(2).plusMillis(20));
       }
-      plain.deleteObject(b -> b.bucket(bucket).key(blobKey(digest)));
+      plain.deleteObject(b -> b.bucket(bucket).key(keys.blob(digest)));
     });
 
     counter.take();
@@ -204,14 +205,6 @@ class YoungBlobIT {
 
   private boolean exists(String key) {
     return s3.exists(bucket, key);
-  }
-
-  private String blobKey(Digest digest) {
-    return prefix + "blobs/sha256/" + digest.hex();
-  }
-
-  private String indexKey(Digest digest) {
-    return prefix + "index/sha256/" + digest.hex();
   }
 
   private static void sleep(Duration duration) {

@@ -58,8 +58,8 @@ import software.amazon.awssdk.services.s3.model.UploadPartRequest;
  * metadata requests; the bulk client carries parts, part copies and ranged reads. This class is
  * also the one place where SDK exceptions become the store's: {@link #translate}. Transport
  * failures, throttling and 409 conflicts have been retried by the SDK's retry strategy before they
- * get here; a 412 of a conditional request is an answer, returned as null by the methods that make
- * one.
+ * get here (except for {@link #deleteOnce}, a single attempt); a 412 of a conditional request is
+ * an answer, returned as null by the methods that make one.
  *
  * <p>Thread-safe.
  */

@@ -44,6 +44,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Random;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -69,6 +70,9 @@ import java.util.concurrent.atomic.AtomicLong;
  *       server applies, whose response the proxy drops, closing the connection: the client cannot
  *       tell whether it took effect, and its retry meets its own write (412).
  * </ul>
+ * Besides the rates, {@link #aim} gives the next requests of one method on one object key a
+ * chosen fault, whatever the request's headers (a DELETE whose answer is lost, say), and
+ * {@link #requests(HttpMethod, String, String)} counts the requests of a method on a key.
  * Decisions come from one {@link Random} seeded by {@code coffer.it.fault.seed} when set, else
  * fresh and printed; with concurrent clients a seed replays the same sequence of draws, though
  * which request meets which draw follows the threads' timing.
@@ -103,6 +107,10 @@ final class FaultProxy implements AutoCloseable {
   private final Channel server;
   private final Map<Fault, AtomicLong> injected = new EnumMap<>(Fault.class);
   private final AtomicLong requests = new AtomicLong();
+  /** Requests per method and path ({@code "DELETE /bucket/key"}). */
+  private final Map<String, AtomicLong> byPath = new ConcurrentHashMap<>();
+  /** Faults aimed at one method and path, each with the number of requests still to get it. */
+  private final Map<String, Aim> aims = new ConcurrentHashMap<>();
   private volatile Map<Fault, Double> rates;
   private boolean closed;
 
@@ -224,6 +232,30 @@ final class FaultProxy implements AutoCloseable {
     return requests.get();
   }
 
+  /** How many requests of {@code method} on {@code key} of {@code bucket} reached the proxy. */
+  long requests(HttpMethod method, String bucket, String key) {
+    AtomicLong n = byPath.get(method.name() + " " + path(bucket, key));
+    return n == null ? 0 : n.get();
+  }
+
+  /**
+   * Gives the next {@code times} requests of {@code method} on {@code key} of {@code bucket}
+   * {@code fault}, ahead of the rates (a path-style request's path is {@code /bucket/key}).
+   */
+  void aim(HttpMethod method, String bucket, String key, Fault fault, int times) {
+    if (times < 1) {
+      throw new IllegalArgumentException("aim " + fault + " x " + times + ": at least once");
+    }
+    aims.put(method.name() + " " + path(bucket, key), new Aim(fault, new AtomicLong(times)));
+  }
+
+  private static String path(String bucket, String key) {
+    return "/" + bucket + "/" + key;
+  }
+
+  /** A fault aimed at a method and path, and how many more requests get it. */
+  private record Aim(Fault fault, AtomicLong remaining) {}
+
   @Override
   public synchronized void close() {
     if (closed) {
@@ -237,6 +269,12 @@ final class FaultProxy implements AutoCloseable {
   /** The fault for a request, or null; one draw per request. */
   private Fault decide(HttpRequest request) {
     requests.incrementAndGet();
+    String where = request.method().name() + " " + lockKey(request);
+    byPath.computeIfAbsent(where, w -> new AtomicLong()).incrementAndGet();
+    Aim aim = aims.get(where);
+    if (aim != null && aim.remaining().getAndDecrement() > 0) {
+      return aim.fault();
+    }
     Map<Fault, Double> current = rates;
     if (current.isEmpty()) {
       return null;

@@ -19,6 +19,8 @@ import dev.coffer.store.Writer;
 import dev.coffer.store.s3.S3ContentStore;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -42,6 +44,7 @@ class S3GcIT {
   private String prefix;
   private ContentStore store;
   private S3Client plain;
+  private final List<ContentStore> others = new ArrayList<>();
 
   @BeforeEach
   void setUp() {
@@ -54,6 +57,7 @@ class S3GcIT {
 
   @AfterEach
   void tearDown() {
+    others.forEach(ContentStore::close);
     store.close();
     plain.close();
   }
@@ -157,7 +161,7 @@ class S3GcIT {
   }
 
   @Test
-  void fsckRemovesContentStoredWithoutARecordAndItCanBeCommittedAgain() {
+  void fsckRemovesContentStoredWithoutARecordAndItCanBeCommittedAgain() throws Exception {
     byte[] bytes = "stored by a host that died before recording it"
         .getBytes(StandardCharsets.UTF_8);
     Digest digest = Digest.of(bytes);
@@ -167,7 +171,10 @@ class S3GcIT {
     assertThat(store.fsck(false).findings()).extracting(Finding::kind, Finding::subject)
         .containsExactly(tuple(FsckReport.Kind.BLOB_WITHOUT_RECORD, digest.toString()));
     assertThat(exists(blobKey(digest))).isTrue();
-    assertThat(store.fsck(true).clean()).isTrue();
+    assertThat(store.fsck(true).clean()).as("too young to remove").isFalse();
+    assertThat(exists(blobKey(digest))).isTrue();
+    ContentStore later = shortTimeoutAfterAgeing();
+    assertThat(later.fsck(true).clean()).isTrue();
     assertThat(exists(blobKey(digest))).isFalse();
     assertThat(exists(indexKey(digest))).isFalse();
     assertThat(store.fsck(false).findings()).isEmpty();
@@ -193,10 +200,11 @@ class S3GcIT {
         .isEmpty();
     assertThat(exists(blobKey(digest))).isTrue();
 
-    setPurging(digest, System.currentTimeMillis() - Duration.ofMinutes(3).toMillis());
-    assertThat(store.fsck(false).findings()).extracting(Finding::kind, Finding::repaired)
+    ContentStore later = shortTimeoutAfterAgeing();
+    setPurging(digest, System.currentTimeMillis() - STALE_STAMP.toMillis());
+    assertThat(later.fsck(false).findings()).extracting(Finding::kind, Finding::repaired)
         .containsExactly(tuple(FsckReport.Kind.STALE_DELETION, false));
-    report = store.gc(new GcOptions(Duration.ZERO, false));
+    report = later.gc(new GcOptions(Duration.ZERO, false));
     assertThat(report.blobsPurged()).isEqualTo(1);
     assertThat(exists(blobKey(digest))).isFalse();
     assertThat(exists(indexKey(digest))).isFalse();
@@ -205,8 +213,9 @@ class S3GcIT {
   @Test
   void fsckRepairFinishesAPurgeWhosePurgerDied() throws Exception {
     Digest digest = commitAndRef("r", "stuck".getBytes(StandardCharsets.UTF_8)).digest();
-    setPurging(digest, System.currentTimeMillis() - Duration.ofMinutes(3).toMillis());
-    assertThat(store.fsck(true).findings()).extracting(Finding::kind, Finding::repaired)
+    ContentStore later = shortTimeoutAfterAgeing();
+    setPurging(digest, System.currentTimeMillis() - STALE_STAMP.toMillis());
+    assertThat(later.fsck(true).findings()).extracting(Finding::kind, Finding::repaired)
         .containsExactly(tuple(FsckReport.Kind.STALE_DELETION, true));
     assertThat(exists(blobKey(digest))).isFalse();
     assertThat(exists(indexKey(digest))).isFalse();
@@ -242,13 +251,35 @@ class S3GcIT {
         .collect(Collectors.toMap(Tag::key, Tag::value));
   }
 
-  /** Rewrites the record as a purger that stopped at {@code purging}, stamped at that time. */
   private void setPurging(Digest digest, long stampMillis) throws Exception {
+    setPurging(plain, bucket, indexKey(digest), stampMillis);
+  }
+
+  /** Rewrites the record as a purger that stopped at {@code purging}, stamped at that time. */
+  static void setPurging(S3Client plain, String bucket, String indexKey, long stampMillis)
+      throws Exception {
     ObjectNode record = (ObjectNode) JSON.readTree(plain.getObjectAsBytes(b -> b.bucket(bucket)
-        .key(indexKey(digest))).asByteArray());
+        .key(indexKey)).asByteArray());
     record.put("state", "purging").put("refCount", 0)
         .put("stateChangedAt", TimeUnit.MILLISECONDS.toNanos(stampMillis));
-    plain.putObject(b -> b.bucket(bucket).key(indexKey(digest)),
+    plain.putObject(b -> b.bucket(bucket).key(indexKey),
         RequestBody.fromBytes(JSON.writeValueAsBytes(record)));
   }
+
+  /**
+   * A store on the same bucket and prefix with a purge timeout of 1 s, opened once the blob
+   * objects stored so far are 3 s old: more than the takeover's margin (half the timeout and a
+   * second) before a purge stamp set {@link #STALE_STAMP} ago, so a takeover deletes them, and
+   * older than the 2 s after which a repair removes content without a record.
+   */
+  private ContentStore shortTimeoutAfterAgeing() throws InterruptedException {
+    Thread.sleep(3_000);
+    ContentStore shortTimeout = S3ContentStore.open(S3Mock.get().config(bucket, prefix)
+        .deletionGrace(Duration.ZERO).purgeTimeout(Duration.ofSeconds(1)).build());
+    others.add(shortTimeout);
+    return shortTimeout;
+  }
+
+  /** How long ago a dead purger stamped its record, for {@link #shortTimeoutAfterAgeing}. */
+  private static final Duration STALE_STAMP = Duration.ofMillis(1_200);
 }

@@ -308,8 +308,9 @@ class S3OperationsByRoleIT {
   private void maintenanceWorkload() throws Exception {
     // The garbage is made by a build host; gc and fsck run on a host of their own.
     ContentStore w = store(writer, b -> b);
+    // A short purge timeout, so that the orphan below is old enough for a repair to remove.
     ContentStore m = store(maintenance, b -> b.deletionGrace(Duration.ZERO)
-        .leaseDuration(Duration.ofMillis(300)));
+        .leaseDuration(Duration.ofMillis(300)).purgeTimeout(Duration.ofSeconds(1)));
     Digest doomed = commitAndRef(w, "doomed", "dereferenced to zero");
     w.deref(doomed);
     Digest from = commitAndRef(w, "from", "links to a deleted blob");
@@ -342,9 +343,10 @@ class S3OperationsByRoleIT {
     Digest orphanDigest = Digest.of(orphan);
     plain.putObject(b -> b.bucket(bucket).key(prefix + "blobs/sha256/" + orphanDigest.hex()),
         RequestBody.fromBytes(orphan));
+    Thread.sleep(2_500); // older than the purge timeout and LastModified's second
     step(maintenance, "fsck repairs a dangling link, tag drift and an orphan blob",
         List.of("list:ListObjectsV2", "index:GetObject", "blobs:GetObjectTagging",
-            "index:PutObject", "blobs:PutObjectTagging", "blobs:DeleteObject",
+            "index:PutObject", "blobs:HeadObject", "blobs:PutObjectTagging", "blobs:DeleteObject",
             "index:DeleteObject"), () -> {
           assertThat(m.fsck(true).findings())
               .extracting(FsckReport.Finding::kind, FsckReport.Finding::subject,

@@ -61,31 +61,54 @@ final class BlobPublisher {
   }
 
   /**
+   * When this caller sent the create-only PutObject that created the blob object (it did not
+   * find one there): on the host's monotonic clock and on the store's clock.
+   */
+  record Created(long sentNanos, long sentAt) {
+    /** Now, just before sending that PutObject. */
+    static Created sending(S3Store store) {
+      return new Created(System.nanoTime(), store.now());
+    }
+  }
+
+  /**
+   * Publishes the record once the bytes are at the digest key, stored in a way that does not tell
+   * whether this caller created the object (a copy, or content found stored).
+   *
+   * @see #publish(Runnable, Created)
+   */
+  Info publish(Runnable restoreBytes) {
+    return publish(restoreBytes, null);
+  }
+
+  /**
    * Publishes the record once the bytes are at the digest key.
    *
    * @param restoreBytes stores the bytes at the digest key again
+   * @param created when this caller's own create-only PutObject created the object, or null if it
+   *     found one or cannot tell
    * @return the blob's info as published
    * @throws AlreadyExistsException if the content is live and no reference is taken
    * @throws UnavailableException if a purge of the digest outlasts every attempt
    */
-  Info publish(Runnable restoreBytes) {
+  Info publish(Runnable restoreBytes, Created created) {
     restore = restoreBytes;
-    IndexRecord created = fresh();
-    S3Store.Creation creation = store.createIndex(digest, created);
+    IndexRecord record = fresh();
+    S3Store.Creation creation = store.createIndex(digest, record);
     if (creation.created()) {
       // The bytes were stored (or found) before the record existed, so something may have deleted
       // them meanwhile: a purge of an earlier record of this digest that found a 'deleting' record
-      // whose object was still there, one taken over from a purger that died after deleting the
-      // object once already (it deletes it again), or an fsck repair that took the bytes for an
-      // interrupted commit and removed them through its own 'purging' claim. Even when this
-      // caller's PutObject created the object, the last two can delete it after that and before
-      // the record existed. Their records are gone now that ours was created, and nothing purges
-      // ours, so one look suffices.
-      if (!objects.exists(blobKey)) {
+      // whose object was still there (this caller's PutObject then found the object rather than
+      // creating it), one taken over from a purger that died after deleting the object once
+      // already (it deletes it again), or an fsck repair that took the bytes for an interrupted
+      // commit and removed them through its own 'purging' claim. Their records are gone now that
+      // ours was created, and nothing purges ours, so one look suffices; and none is needed when
+      // this caller's PutObject created the object and its two writes were close together.
+      if (!keptSince(created) && !objects.exists(blobKey)) {
         restore.run();
       }
       settle.run();
-      return created.toInfo();
+      return record.toInfo();
     }
     IndexRecord after = null;
     S3Objects.Fetched found = creation.found(); // the record that refused ours, read once
@@ -109,6 +132,36 @@ final class BlobPublisher {
     settle.run();
     store.mirrorTags(digest, after);
     return after.toInfo();
+  }
+
+  /**
+   * Whether the object this caller's PutObject created is known to be there still, without
+   * looking: true if that PutObject was sent less than half the purge timeout {@code B} before
+   * the record creation's answer came (on both the monotonic and the store's clock).
+   *
+   * <p>Why. The object was absent when that PutObject reached S3, so the first purger of an
+   * earlier record of this digest (the one that moved it from {@code deleting}) had already
+   * deleted it: it deletes once, right after its stamp, and the residual risks are a DeleteObject
+   * reaching S3 late (see {@link S3Maintenance#purge}) and a record that had lost its object
+   * before it was deleted (which fsck reports as content missing). The other deleters spare a
+   * young object: a purge taken over from a dead purger deletes only an object stored before the
+   * dead purger's stamp, which puts more than {@code B/2} between such a put's PutObject and its
+   * record (the takeover stamps {@code B} after the dead purger, and this record could only be
+   * created once the takeover deleted its own); an fsck repair of content without a record
+   * deletes only an object stored more than {@code B} (plus the second of LastModified's
+   * precision) before it reads it under its claim, again more than {@code B/2} before this record
+   * could exist. Both hold while the hosts' and S3's clocks agree within {@code B/2}, which the
+   * purge timeout already assumes. When the writes were further apart, or the object was found,
+   * the caller looks.
+   */
+  private boolean keptSince(Created created) {
+    if (created == null) {
+      return false;
+    }
+    long bound = store.config.purgeTimeout().toNanos() / 2;
+    long elapsed = Math.max(System.nanoTime() - created.sentNanos(),
+        store.now() - created.sentAt());
+    return elapsed < bound;
   }
 
   /** The record after committing these bytes onto {@code record} (see {@link #publish}). */

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.Comparator;
@@ -27,8 +28,10 @@ import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.awscore.exception.AwsServiceException;
+import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.core.SdkPlugin;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
 import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
@@ -39,6 +42,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
+import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.ListPartsResponse;
@@ -56,8 +60,8 @@ import software.amazon.awssdk.services.s3.model.UploadPartRequest;
  * metadata requests, and reads; the bulk client carries parts and part copies. This class is
  * also the one place where SDK exceptions become the store's: {@link #translate}. Transport
  * failures, throttling and 409 conflicts have been retried by the SDK's retry strategy before they
- * get here; a 412 of a conditional request is an answer, returned as null by the methods that make
- * one.
+ * get here (except for {@link #deleteOnce}, a single attempt); a 412 of a conditional request is
+ * an answer, returned as null by the methods that make one.
  *
  * <p>Thread-safe.
  */
@@ -66,6 +70,9 @@ final class S3Objects {
   private static final Logger LOG = LoggerFactory.getLogger(S3Objects.class);
   private static final int PRECONDITION_FAILED = 412;
   private static final int NOT_IMPLEMENTED = 501;
+  /** Turns the SDK's retries off for the one request that carries it (see {@link #deleteOnce}). */
+  private static final SdkPlugin SINGLE_ATTEMPT = config -> config.overrideConfiguration(
+      c -> c.retryStrategy(AwsRetryStrategy.doNotRetry()));
 
   private final S3Client control;
   private final S3AsyncClient bulk;
@@ -118,14 +125,14 @@ final class S3Objects {
     return head(key) != null;
   }
 
-  /** An object's ETag and size. */
-  record Head(String etag, long size) {}
+  /** An object's ETag, size and the time S3 stored it (whole seconds on S3). */
+  record Head(String etag, long size, Instant lastModified) {}
 
-  /** The object's ETag and size, or null if there is none. */
+  /** The object's ETag, size and time, or null if there is none. */
   Head head(String key) {
     try {
       HeadObjectResponse head = control.headObject(b -> b.bucket(bucket).key(key));
-      return new Head(head.eTag(), head.contentLength());
+      return new Head(head.eTag(), head.contentLength(), head.lastModified());
     } catch (NoSuchKeyException e) {
       return null;
     } catch (SdkException e) {
@@ -209,6 +216,24 @@ final class S3Objects {
     } catch (SdkException e) {
       if (status(e) != 404) {
         throw translate("deleting " + key, e);
+      }
+    }
+  }
+
+  /**
+   * Deletes the object with one attempt: the SDK's retry strategy is replaced for this request
+   * alone (a per-request plugin, so it holds on a client the caller built as well). For a delete
+   * that must reach S3 at most once: a retry after an answer that was lost would delete an object
+   * stored again between the first attempt, which S3 applied, and the retry. A failure leaves
+   * its outcome unknown (the object may be gone or not), and the caller must not send it again.
+   */
+  void deleteOnce(String key) {
+    try {
+      control.deleteObject(DeleteObjectRequest.builder().bucket(bucket).key(key)
+          .overrideConfiguration(o -> o.addPlugin(SINGLE_ATTEMPT)).build());
+    } catch (SdkException e) {
+      if (status(e) != 404) {
+        throw translate("deleting " + key + " (one attempt)", e);
       }
     }
   }

@@ -343,20 +343,23 @@ final class S3Store implements ContentStore {
     Digest digest = Content.checkPut(content, expected, labels);
     BlobPublisher publisher = new BlobPublisher(this, digest, content.length,
         BlobPublisher.kept(labels), takeRef, () -> { });
-    putBlob(digest, content, content.length, publisher.fresh());
+    BlobPublisher.Created created = putBlob(digest, content, content.length, publisher.fresh());
     String blobKey = keys.blob(digest);
-    return publisher.publish(() -> objects.put(blobKey, content, content.length));
+    return publisher.publish(() -> objects.put(blobKey, content, content.length), created);
   }
 
   /**
    * Stores {@code length} bytes of {@code bytes} at the digest key unless an object is there, with
    * their SHA-256 as checksum where the digest is one, and the tags of {@code record}.
    *
-   * @return whether this call created the object
+   * @return when this call's PutObject was sent, if it created the object; null if it found one
+   *     (a PutObject whose answer was lost and that the SDK retried into a 412 counts as found)
    */
-  boolean putBlob(Digest digest, byte[] bytes, int length, IndexRecord record) {
+  BlobPublisher.Created putBlob(Digest digest, byte[] bytes, int length, IndexRecord record) {
     byte[] sha256 = digest.algorithm() == DigestAlgorithm.SHA256 ? digest.hash() : null;
-    return objects.putIfAbsent(keys.blob(digest), bytes, length, sha256, record.tags()) != null;
+    BlobPublisher.Created sending = BlobPublisher.Created.sending(this);
+    return objects.putIfAbsent(keys.blob(digest), bytes, length, sha256, record.tags()) != null
+        ? sending : null;
   }
 
   // ---- ReferenceCounter

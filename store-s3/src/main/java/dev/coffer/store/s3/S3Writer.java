@@ -567,8 +567,8 @@ final class S3Writer implements Writer {
     /** Content below one part: one conditional PutObject straight to the digest key. */
     private Info commitSmall() {
       byte[] bytes = buffer != null ? buffer : new byte[0];
-      store.putBlob(digest, bytes, filled, publisher.fresh());
-      return publisher.publish(() -> objects.put(blobKey, bytes, filled));
+      BlobPublisher.Created created = store.putBlob(digest, bytes, filled, publisher.fresh());
+      return publisher.publish(() -> objects.put(blobKey, bytes, filled), created);
     }
 
     /** Content of parts: complete the upload, then a server-side copy to the digest key. */

@@ -1,15 +1,19 @@
 package dev.coffer.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
+import dev.coffer.store.NotFoundException;
+import dev.coffer.store.UnavailableException;
 import dev.coffer.store.s3.S3ContentStore;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import software.amazon.awssdk.core.exception.SdkClientException;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
@@ -38,6 +42,91 @@ class S3TaglessServerIT {
       }
       refused.incrementAndGet();
       return context.httpResponse().toBuilder().statusCode(501).build();
+    }
+  }
+
+  /**
+   * A server that refuses the tagging header before reading the body and closes the connection:
+   * the client, still sending, gets no answer at all (a broken pipe) on every attempt of a tagged
+   * PutObject; a tagging request without a body gets its 501 through, even for a missing key.
+   */
+  private static final class CutTaggedUploads implements ExecutionInterceptor {
+    final AtomicInteger cut = new AtomicInteger();
+
+    @Override
+    public void beforeTransmission(Context.BeforeTransmission context,
+        ExecutionAttributes attributes) {
+      if (context.httpRequest().firstMatchingHeader("x-amz-tagging").isPresent()) {
+        cut.incrementAndGet();
+        throw SdkClientException.create("Broken pipe (the server closed the connection)",
+            new java.io.IOException("Broken pipe"));
+      }
+    }
+
+    @Override
+    public SdkHttpResponse modifyHttpResponse(Context.ModifyHttpResponse context,
+        ExecutionAttributes attributes) {
+      if (context.httpRequest().rawQueryParameters().containsKey("tagging")) {
+        return context.httpResponse().toBuilder().statusCode(501).build();
+      }
+      return context.httpResponse();
+    }
+  }
+
+  @Test
+  void aTaggedUploadCutWithoutAnswerFindsTheServerTaglessAndStoresWithoutTags() {
+    S3Mock s3 = S3Mock.get();
+    CutTaggedUploads server = new CutTaggedUploads();
+    RequestCounter counter = new RequestCounter();
+    try (S3Client client = s3.client(server, counter);
+        S3AsyncClient bulk = s3.asyncClient(server, counter);
+        ContentStore store = S3ContentStore.builder()
+            .config(s3.config(s3.newBucket(), S3Mock.newPrefix()).build())
+            .client(client).bulkClient(bulk).build()) {
+      byte[] first = new byte[900 * 1024];
+      new java.util.Random(9).nextBytes(first);
+      Digest digest = store.putAndRef(first, null, Map.of("k", "v")).digest();
+      assertThat(server.cut.get()).isPositive();
+      assertThat(counter.snapshot()).containsEntry("GetObjectTagging", 1);
+      assertThat(Content.readBlob(store, Descriptor.of(digest))).isEqualTo(first);
+      assertThat(store.info(digest).refCount()).isEqualTo(1);
+      assertThat(store.info(digest).labels()).isEqualTo(Map.of("k", "v"));
+
+      int cutBefore = server.cut.get();
+      counter.take();
+      byte[] second = "a second blob, sent without tags at once".getBytes();
+      Digest other = store.put(second, null, Map.of("k", "w")).digest();
+      assertThat(counter.take()).isEqualTo(Map.of("PutObject", 2));
+      assertThat(server.cut.get()).isEqualTo(cutBefore);
+      assertThat(Content.readBlob(store, Descriptor.of(other))).isEqualTo(second);
+    }
+  }
+
+  @Test
+  void aTaggedUploadCutWithoutAnswerOnATaggingServerFailsAsUnavailable() {
+    S3Mock s3 = S3Mock.get();
+    ExecutionInterceptor cutOnly = new ExecutionInterceptor() {
+      @Override
+      public void beforeTransmission(Context.BeforeTransmission context,
+          ExecutionAttributes attributes) {
+        if (context.httpRequest().firstMatchingHeader("x-amz-tagging").isPresent()) {
+          throw SdkClientException.create("Broken pipe", new java.io.IOException("Broken pipe"));
+        }
+      }
+    };
+    RequestCounter counter = new RequestCounter();
+    try (S3Client client = s3.client(cutOnly, counter);
+        S3AsyncClient bulk = s3.asyncClient(cutOnly, counter);
+        ContentStore store = S3ContentStore.builder()
+            .config(s3.config(s3.newBucket(), S3Mock.newPrefix()).build())
+            .client(client).bulkClient(bulk).build()) {
+      byte[] bytes = "tags work here; the network failed".getBytes();
+      // The look finds tagging answered (404: no such key), so the failure stands as it was.
+      assertThatThrownBy(() -> store.putAndRef(bytes, null, Map.of("k", "v")))
+          .isInstanceOf(UnavailableException.class).hasMessageContaining("Broken pipe");
+      assertThat(counter.snapshot()).containsEntry("GetObjectTagging", 1);
+      assertThatThrownBy(() -> store.info(Digest.of(bytes)))
+          .isInstanceOf(NotFoundException.class);
     }
   }
 

@@ -83,6 +83,8 @@ final class S3Objects {
    * S3-compatible servers do: tags only mirror the index records, so the store goes on without.
    */
   private volatile boolean tagging = true;
+  /** True once a write with tags succeeded: the server has object tagging. */
+  private volatile boolean taggingWorks;
 
   S3Objects(S3Client control, S3AsyncClient bulk, String bucket,
       S3StoreConfig.ChecksumMode checksums) {
@@ -184,18 +186,45 @@ final class S3Objects {
       request.checksumCRC32C(crc32c(bytes, 0, length));
     }
     try {
-      return control.putObject(request.build(), RequestBody.fromByteBuffer(
+      String etag = control.putObject(request.build(), RequestBody.fromByteBuffer(
           ByteBuffer.wrap(bytes, 0, length))).eTag();
+      if (tagged) {
+        taggingWorks = true;
+      }
+      return etag;
     } catch (SdkException e) {
       int status = status(e);
       if (status == PRECONDITION_FAILED || (ifMatch != null && status == 404)) {
         return null;
       }
-      if (tagged && status == NOT_IMPLEMENTED) {
+      if (tagged && (status == NOT_IMPLEMENTED || (status == 0 && taggingRefused(key, e)))) {
         taggingUnsupported(e);
         return put(key, bytes, length, sha256, Map.of(), ifNoneMatch, ifMatch);
       }
       throw translate("writing " + key, e);
+    }
+  }
+
+  /**
+   * Whether a tagged write that failed without an answer (every attempt) met a server without
+   * object tagging. Such a server may refuse the tagging header before reading the body and close
+   * the connection, so a client still sending a large body sees a broken pipe, never the 501; a
+   * tagging request without a body gets the 501 through. Asked only until a tagged write succeeds.
+   */
+  private boolean taggingRefused(String key, SdkException failure) {
+    if (taggingWorks) {
+      return false;
+    }
+    try {
+      control.getObjectTagging(b -> b.bucket(bucket).key(key));
+      taggingWorks = true;
+      return false;
+    } catch (SdkException e) {
+      if (status(e) == NOT_IMPLEMENTED) {
+        return true;
+      }
+      failure.addSuppressed(e);
+      return false;
     }
   }
 

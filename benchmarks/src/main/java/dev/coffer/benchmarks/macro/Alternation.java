@@ -6,8 +6,8 @@ import java.util.List;
 import java.util.function.IntToLongFunction;
 
 /**
- * Runs the contenders of one case in turn, A B C A B C ..., for the configured rounds, so every
- * contender sees the same drift of a shared machine. A failed run is recorded with its error and
+ * Runs the contenders of one case in turn for the configured rounds, A B C, B C A, C A B, ..., so
+ * every contender sees the same drift of a shared machine and none always follows the same one. A failed run is recorded with its error and
  * the alternation goes on.
  */
 final class Alternation {
@@ -36,8 +36,13 @@ final class Alternation {
       List<Contender> contenders) {
     String server = venue == null ? "local" : venue.server.name();
     List<Sample> samples = new ArrayList<>();
+    int n = contenders.size();
     for (int round = 1; round <= rounds; round++) {
-      for (Contender c : contenders) {
+      // Each round starts one contender later, so no contender always runs right after the same
+      // one (a child process's exit, or a server collecting the garbage of the previous run,
+      // would otherwise always land on the same successor).
+      for (int i = 0; i < n; i++) {
+        Contender c = contenders.get((round - 1 + i) % n);
         samples.add(once(caseId, server, venue, unitsOfRound.applyAsLong(round), c, round));
       }
     }

@@ -216,7 +216,7 @@ public final class MacroBenchmark {
         .append(" min; raw runs in [benchmarks/results.csv](benchmarks/results.csv).\n\n");
     out.append("- machine: ").append(Machine.describe()).append('\n');
     out.append("- load average (1, 5, 15 min): ").append(loadBefore).append(" at the start, ")
-        .append(loadAfter).append(" at the end\n");
+        .append(loadAfter).append(" at the end (the run's own servers and contenders)\n");
     out.append("- versions: ").append(String.join("; ", versions)).append('\n');
     out.append(String.format(Locale.ROOT, "- sizes: large blob %s; %d small blobs of 4 KiB to "
             + "1 MiB (log-uniform, %s in all) by %d threads, a share of them in each round; %d "
@@ -235,7 +235,9 @@ public final class MacroBenchmark {
       out.append("- **Some cases only**: ").append(String.join(", ", HarnessConfig.CASES.stream()
           .filter(config::runs).toList())).append(" (`BENCH_CASES`).\n");
     }
-    if (Machine.busy(loadBefore) || Machine.busy(loadAfter)) {
+    // Only the start tells of other work: by the end the run's own servers and contenders
+    // (up to 16 requests in flight against a server on the same 2 cores) make up the load.
+    if (Machine.busy(loadBefore)) {
       out.append("- **Loaded machine**: the load average exceeded the core count by half (other "
           + "work ran meanwhile), so absolute figures are depressed and noisy, and ratios favour "
           + "whoever uses less CPU per byte; re-run on a quiet machine before quoting them.\n");

@@ -73,16 +73,32 @@ class S3TaglessServerIT {
     }
   }
 
+  /** A store on a fresh bucket over clients with {@code interceptors}; closes all three. */
+  private record Opened(S3Client client, S3AsyncClient bulk, ContentStore store)
+      implements AutoCloseable {
+    static Opened on(ExecutionInterceptor... interceptors) {
+      S3Mock s3 = S3Mock.get();
+      S3Client client = s3.client(interceptors);
+      S3AsyncClient bulk = s3.asyncClient(interceptors);
+      return new Opened(client, bulk, S3ContentStore.builder()
+          .config(s3.config(s3.newBucket(), S3Mock.newPrefix()).build())
+          .client(client).bulkClient(bulk).build());
+    }
+
+    @Override
+    public void close() {
+      try (client; bulk) {
+        store.close();
+      }
+    }
+  }
+
   @Test
   void aTaggedUploadCutWithoutAnswerFindsTheServerTaglessAndStoresWithoutTags() {
-    S3Mock s3 = S3Mock.get();
     CutTaggedUploads server = new CutTaggedUploads();
     RequestCounter counter = new RequestCounter();
-    try (S3Client client = s3.client(server, counter);
-        S3AsyncClient bulk = s3.asyncClient(server, counter);
-        ContentStore store = S3ContentStore.builder()
-            .config(s3.config(s3.newBucket(), S3Mock.newPrefix()).build())
-            .client(client).bulkClient(bulk).build()) {
+    try (Opened opened = Opened.on(server, counter)) {
+      ContentStore store = opened.store();
       byte[] first = new byte[900 * 1024];
       new java.util.Random(9).nextBytes(first);
       Digest digest = store.putAndRef(first, null, Map.of("k", "v")).digest();
@@ -104,7 +120,6 @@ class S3TaglessServerIT {
 
   @Test
   void aTaggedUploadCutWithoutAnswerOnATaggingServerFailsAsUnavailable() {
-    S3Mock s3 = S3Mock.get();
     ExecutionInterceptor cutOnly = new ExecutionInterceptor() {
       @Override
       public void beforeTransmission(Context.BeforeTransmission context,
@@ -115,11 +130,8 @@ class S3TaglessServerIT {
       }
     };
     RequestCounter counter = new RequestCounter();
-    try (S3Client client = s3.client(cutOnly, counter);
-        S3AsyncClient bulk = s3.asyncClient(cutOnly, counter);
-        ContentStore store = S3ContentStore.builder()
-            .config(s3.config(s3.newBucket(), S3Mock.newPrefix()).build())
-            .client(client).bulkClient(bulk).build()) {
+    try (Opened opened = Opened.on(cutOnly, counter)) {
+      ContentStore store = opened.store();
       byte[] bytes = "tags work here; the network failed".getBytes();
       // The look finds tagging answered (404: no such key), so the failure stands as it was.
       assertThatThrownBy(() -> store.putAndRef(bytes, null, Map.of("k", "v")))
@@ -132,14 +144,10 @@ class S3TaglessServerIT {
 
   @Test
   void blobsAreStoredWithoutTagsAfterTheFirst501() {
-    S3Mock s3 = S3Mock.get();
     NoTagging noTagging = new NoTagging();
     RequestCounter counter = new RequestCounter();
-    try (S3Client client = s3.client(noTagging, counter);
-        S3AsyncClient bulk = s3.asyncClient(noTagging, counter);
-        ContentStore store = S3ContentStore.builder()
-            .config(s3.config(s3.newBucket(), S3Mock.newPrefix()).build())
-            .client(client).bulkClient(bulk).build()) {
+    try (Opened opened = Opened.on(noTagging, counter)) {
+      ContentStore store = opened.store();
       byte[] first = "the first blob of a server without tagging".getBytes();
       Digest digest = store.putAndRef(first, null, Map.of("k", "v")).digest();
       assertThat(noTagging.refused.get()).isEqualTo(1);

@@ -189,6 +189,10 @@ public final class MacroBenchmark {
     }
   }
 
+  /** One case's table in the report: its {@link HarnessConfig#CASES} name, id, title, unit. */
+  private record Section(String name, String caseId, String title, boolean counted,
+      String unit) {}
+
   private void addPeerPairs(String caseId, String server, String library, String cli, String raw,
       String aws, String rclone) {
     for (String subject : List.of(library, cli)) {
@@ -244,31 +248,19 @@ public final class MacroBenchmark {
     }
     out.append('\n');
 
-    if (config.runs("ingest")) {
-      out.append("### 1. Ingest of a ").append(size).append(" file\n\n")
-          .append(Report.table(rows, r -> r.caseId().equals("ingest"), false, "MiB/s"))
-          .append('\n');
-    }
-    if (config.runs("cold")) {
-      out.append("### 2. Cold read of that blob (to /dev/null)\n\n")
-          .append(Report.table(rows, r -> r.caseId().equals("cold read"), false, "MiB/s"))
-          .append('\n');
-    }
-    if (config.runs("hot")) {
-      out.append("### 3. Hot read\n\n")
-          .append(Report.table(rows, r -> r.caseId().equals("hot read"), false, "MiB/s"))
-          .append('\n');
-    }
-    if (config.runs("small")) {
-      out.append("### 4. Small blobs\n\n")
-          .append(Report.table(rows, r -> r.caseId().equals("small blobs"), true, "blobs/s"))
-          .append('\n');
-    }
-    if (config.runs("walk")) {
-      out.append("### 5. Walk over the small blobs (`").append(Cases.LABEL_FILTER)
-          .append("` matches a tenth)\n\n")
-          .append(Report.table(rows, r -> r.caseId().equals("walk"), true, "blobs/s"))
-          .append('\n');
+    for (Section c : List.of(
+        new Section("ingest", "ingest", "1. Ingest of a " + size + " file", false, "MiB/s"),
+        new Section("cold", "cold read", "2. Cold read of that blob (to /dev/null)", false,
+            "MiB/s"),
+        new Section("hot", "hot read", "3. Hot read", false, "MiB/s"),
+        new Section("small", "small blobs", "4. Small blobs", true, "blobs/s"),
+        new Section("walk", "walk", "5. Walk over the small blobs (`" + Cases.LABEL_FILTER
+            + "` matches a tenth)", true, "blobs/s"))) {
+      if (config.runs(c.name())) {
+        out.append("### ").append(c.title()).append("\n\n")
+            .append(Report.table(rows, r -> r.caseId().equals(c.caseId()), c.counted(), c.unit()))
+            .append('\n');
+      }
     }
     if (config.runs("scaling") && !config.scalingSizes().isEmpty()) {
       out.append("### Scaling: ingest time and requests by size (S3Mock)\n\n")

@@ -109,8 +109,8 @@ final class S3Store implements ContentStore {
 
   void checkOpen() {
     if (closed.get()) {
-      throw new FailedPreconditionException("the store on bucket " + config.bucket()
-          + " prefix \"" + config.prefix() + "\" is closed");
+      // Names no bucket: the message may reach a gRPC client.
+      throw new FailedPreconditionException("the store is closed");
     }
   }
 

@@ -14,7 +14,7 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
- * Any writer of the bucket can write an ingest record; one that does not parse (or parses into
+ * SEC-5: any writer of the bucket can write an ingest record; one that does not parse (or parses into
  * nonsense) must not fail ListStatuses for every host: it is skipped, and the others are listed.
  */
 class S3UnreadableIngestRecordIT {

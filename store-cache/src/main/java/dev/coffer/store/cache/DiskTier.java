@@ -423,7 +423,7 @@ final class DiskTier implements Closeable {
     }
   }
 
-  /** Refuses a directory another user owns or group or others can write. */
+  /** Refuses a directory another user owns or group or others can write (SEC-4). */
   private static void checkPrivate(Path directory) throws IOException {
     int uid = (Integer) Files.getAttribute(directory, "unix:uid", LinkOption.NOFOLLOW_LINKS);
     int mode = (Integer) Files.getAttribute(directory, "unix:mode", LinkOption.NOFOLLOW_LINKS)

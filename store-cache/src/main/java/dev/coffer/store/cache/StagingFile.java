@@ -7,7 +7,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
- * A fill's or a writer's staging file in the disk tier's {@code tmp/}, together with the channel
+ * SEC-4 (docs/architecture.md): a fill's or a writer's staging file in the disk tier's {@code tmp/}, together with the channel
  * it was created with (O_CREAT|O_EXCL, no link followed, mode 0600) and the identity of that
  * file. Bytes go through this channel, never through a reopened path, and {@link
  * DiskTier#install} checks that the file it names after the digest is this very file. Not

@@ -24,7 +24,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The disk tier trusts nothing another user could have placed: a cache directory that is not
+ * SEC-4: the disk tier trusts nothing another user could have placed: a cache directory that is not
  * private is refused, entries are never opened through links, and what is installed under a
  * digest is the very file that was written and verified.
  */

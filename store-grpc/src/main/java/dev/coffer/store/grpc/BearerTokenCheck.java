@@ -12,7 +12,7 @@ import java.nio.file.Path;
 import java.security.MessageDigest;
 
 /**
- * Admits only calls whose {@code authorization} header is {@code Bearer <token>} with the token of
+ * SEC-1 (docs/architecture.md), the token variant: admits only calls whose {@code authorization} header is {@code Bearer <token>} with the token of
  * one file, compared in constant time; others end with UNAUTHENTICATED before reaching the
  * service. Thread-safe.
  */

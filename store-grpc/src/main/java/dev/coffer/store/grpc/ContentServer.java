@@ -608,6 +608,7 @@ public final class ContentServer implements AutoCloseable {
         throw new IllegalStateException(
             "client certificates and bearer tokens need TLS: set a certificate and key");
       }
+      // SEC-1 (docs/architecture.md).
       if (tcpPort >= 0 && !tcpAddress.isLoopbackAddress()
           && (tls == null || !tls.authenticatesClients())) {
         throw new IllegalStateException("refusing to listen on " + tcpAddress.getHostAddress()

@@ -14,7 +14,8 @@ import io.grpc.StatusRuntimeException;
 
 /**
  * The one translation of the store's errors to gRPC status codes, as containerd's
- * {@code errdefs.ToGRPC}. The code is what containerd tests. The description carries the store's
+ * {@code errdefs.ToGRPC}. The code is what containerd tests. SEC-6 (docs/architecture.md): the
+ * description carries the store's
  * own message, which names the digest or ref, only for a failure the store found itself; one that
  * came from the backing storage (it has a cause: an S3 error naming the bucket or object keys, an
  * I/O failure) is described by its code alone, and its message goes to the server's log instead,

@@ -10,7 +10,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 
 /**
- * Directories only their owner can change, whatever the process umask: the socket's and the
+ * Directories only their owner can change (SEC-2, SEC-3 in docs/architecture.md), whatever the process umask: the socket's and the
  * holds'. A file's mode at creation is the mode asked for less the umask, so asking for 0700 gives
  * 0700 or less; an existing directory is checked instead of trusted.
  */

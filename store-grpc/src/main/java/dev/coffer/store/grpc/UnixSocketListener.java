@@ -20,7 +20,7 @@ import java.util.List;
 import java.util.function.UnaryOperator;
 
 /**
- * Binds the server's Unix socket so that only its owner (and, if given, one group) can ever
+ * SEC-2 (docs/architecture.md): binds the server's Unix socket so that only its owner (and, if given, one group) can ever
  * connect, whatever the umask: the socket is bound inside a fresh 0700 directory next to its
  * path, given mode 0600 (0660 and the group), and only then renamed into place. A socket bound at
  * its path directly would be reachable with the umask's mode (0777 under umask 000) until

@@ -12,7 +12,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * Bounds the Write streams open at once, each of which holds one store writer and so up to the
+ * SEC-5 (docs/architecture.md): bounds the Write streams open at once, each of which holds one store writer and so up to the
  * store's part size times its upload concurrency in memory. A Write beyond the bound ends at once
  * with RESOURCE_EXHAUSTED (never UNAVAILABLE, which containerd retries without end); its permit
  * returns when the call closes or is cancelled, after the writer has been closed. Shared by every

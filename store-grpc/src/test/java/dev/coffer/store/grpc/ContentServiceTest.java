@@ -534,6 +534,7 @@ class ContentServiceTest {
     assertCode(() -> blocking.info(request), Code.UNKNOWN, "backing storage failed (UNKNOWN)");
   }
 
+  /** SEC-6. */
   @Test
   void descriptionsNeverNameTheBucketOrKeysBehindTheStore() {
     Digest d = Digest.of(bytes(10, 24));

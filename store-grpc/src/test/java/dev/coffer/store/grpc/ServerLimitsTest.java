@@ -19,7 +19,7 @@ import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The server's bounds: open writes against the writer memory, calls per connection, idle time. */
+/** SEC-5, the server's bounds: open writes against the writer memory, calls per connection, idle time. */
 class ServerLimitsTest {
 
   private static final long MIB = 1 << 20;

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The socket and the hold directory are private whatever the umask: a server started under
+ * SEC-2 and SEC-3: the socket and the hold directory are private whatever the umask: a server started under
  * {@code umask 000} (in a child JVM, since a JVM cannot change its own umask) still creates a 0600
  * socket in a 0700 directory, and 0700 hold directories; directories others can write are refused.
  */

@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The TCP listener: loopback only unless told otherwise, and elsewhere only with TLS and client
+ * SEC-1: the TCP listener is loopback only unless told otherwise, and elsewhere only with TLS and client
  * authentication. Connections go only to addresses of this machine.
  */
 class TcpListenerTest {

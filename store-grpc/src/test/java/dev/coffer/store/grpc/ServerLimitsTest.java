@@ -16,6 +16,8 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status.Code;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
@@ -110,6 +112,43 @@ class ServerLimitsTest {
         channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
       }
     }
+  }
+
+  @Test
+  void callsRunOnTheBoundedPoolOfCallThreads() throws Exception {
+    ContentStore memory = InMemoryStore.create();
+    java.util.Set<String> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    // The store sees which thread runs each call.
+    ContentStore recording = (ContentStore) java.lang.reflect.Proxy.newProxyInstance(
+        ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
+        (proxy, method, args) -> {
+          threads.add(Thread.currentThread().getName());
+          try {
+            return method.invoke(memory, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    try (ContentServer server = ContentServer.builder(recording).tcpPort(0)
+        .executorThreads(2).shutdownGrace(Duration.ZERO).build().start()) {
+      ManagedChannel channel = channel(server);
+      try {
+        ContentGrpc.ContentFutureStub stub = ContentGrpc.newFutureStub(channel);
+        List<com.google.common.util.concurrent.ListenableFuture<?>> calls = new ArrayList<>();
+        for (int i = 0; i < 40; i++) {
+          calls.add(stub.withDeadlineAfter(30, TimeUnit.SECONDS).info(InfoRequest.newBuilder()
+              .setDigest(Digest.of(bytes(8, i)).toString()).build()));
+        }
+        for (var call : calls) {
+          assertThatThrownBy(call::get).hasMessageContaining("NOT_FOUND");
+        }
+      } finally {
+        channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+      }
+    } finally {
+      memory.close();
+    }
+    assertThat(threads).isNotEmpty().isSubsetOf("coffer-grpc-1", "coffer-grpc-2");
   }
 
   @Test

@@ -19,7 +19,10 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
-/** {@code coffer get}: ranges at the edges, the file it writes, and what it leaves behind. */
+/**
+ * {@code coffer get}: ranges at the edges, the file it writes, and what it leaves behind
+ * (invariant CLI-3 of docs/architecture.md).
+ */
 class GetCommandTest {
   private static final byte[] THIRTEEN = "hello coffer\n".getBytes(StandardCharsets.UTF_8);
 

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code coffer put} over an in-memory store that counts the content bytes sent to it: what is
- * checked before anything is sent, what is never sent, and what every path prints.
+ * checked before anything is sent, what is never sent, and what every path prints (invariants
+ * CLI-1, CLI-2 and CLI-5 of docs/architecture.md).
  */
 class PutCommandTest {
   private static final int LARGE = PutCommand.ONE_STEP_LIMIT + 123; // takes the ingest path

@@ -141,7 +141,7 @@ final class PutCommand extends StoreCommand {
     Digest digest = hash(path, algorithm, transfer);
     checkExpected(file, digest, expected);
     String ingestRef = ref != null ? ref : defaultRef(path, attrs);
-    Writer writer = RefWait.open(this, store, ingestRef, Descriptor.of(digest, size));
+    Writer writer = RefWait.open(this, store, ingestRef, Descriptor.of(digest, size), transfer);
     if (writer == null) {
       return new Outcome(digest, size, false, null);
     }
@@ -200,7 +200,7 @@ final class PutCommand extends StoreCommand {
     }
     // With --expect, the writer hashes with the expected digest's algorithm, and opening it finds
     // out whether that content is stored; nothing is believed until the bytes are hashed.
-    Writer writer = RefWait.open(this, store, ingestRef, new Descriptor(expected, 0));
+    Writer writer = RefWait.open(this, store, ingestRef, new Descriptor(expected, 0), transfer);
     if (writer == null) {
       transfer.phase("hash", 0, 0);
       MessageDigest hasher = expected.algorithm().newHasher();

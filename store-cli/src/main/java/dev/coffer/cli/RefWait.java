@@ -28,12 +28,14 @@ final class RefWait {
   private static final DateTimeFormatter TIME = DateTimeFormatter.ofPattern("HH:mm:ss");
 
   /**
-   * A writer for {@code ref}, or null if the descriptor's digest is already stored.
+   * A writer for {@code ref}, or null if the descriptor's digest is already stored. A wait is a
+   * phase of {@code transfer}.
    *
    * @throws UnavailableException if the ref is still locked after the wait, saying by whom and
    *     what to do
    */
-  static Writer open(StoreCommand command, Ingester store, String ref, Descriptor descriptor) {
+  static Writer open(StoreCommand command, Ingester store, String ref, Descriptor descriptor,
+      Transfer transfer) {
     try {
       return store.writer(ref, descriptor);
     } catch (AlreadyExistsException e) {
@@ -41,6 +43,7 @@ final class RefWait {
     } catch (UnavailableException e) {
       Instant now = Instant.now();
       Optional<Instant> until = e.lockedUntil();
+      transfer.waitPhase("wait", "", 0); // timed as a phase of its own, never shown as a bar
       Duration wait = WITHOUT_LEASE;
       if (until.isPresent()) {
         wait = Duration.between(now, until.get()).plus(MARGIN);

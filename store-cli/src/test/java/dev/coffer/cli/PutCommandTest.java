@@ -175,7 +175,7 @@ class PutCommandTest {
     assertThat(put.code()).as(put.stderr()).isZero();
     String screen = put.stderr().replace('\r', '\n');
     assertThat(screen).contains("hash 100%").contains("upload 100%")
-        .containsPattern("commit: copying 16\\.0 MiB to its digest key, 0:00:0\\d");
+        .containsPattern("commit: copying 16\\.0 MiB to its digest key, \\d:\\d\\d:\\d\\d");
     String summary = put.errLines().get(put.errLines().size() - 1);
     assertThat(summary).matches("stored 16\\.0 MiB in \\d+\\.\\d\\d s \\([0-9.]+ [KMG]iB/s;"
         + " hash \\d+\\.\\d\\d s; upload \\d+\\.\\d\\d s; commit \\d+\\.\\d\\d s\\)");

@@ -250,9 +250,8 @@ class CofferCliIT {
    */
   @Test
   void theReadmesFirstCommandPrintsTheReadmesLinesAndNothingElse() throws Exception {
-    Launcher launcher = Launcher.copyInto(tmp);
     Path home = Files.createDirectories(tmp.resolve("fresh-home"));
-    try {
+    try (Launcher launcher = Launcher.copyInto(tmp)) {
       Launcher.Run first = launcher.bash("bin/coffer put README.md | xargs bin/coffer get",
           Map.of("HOME", home.toString()));
 
@@ -313,40 +312,42 @@ class CofferCliIT {
    */
   @Test
   void theFirstRunBuildShowsOneLineAndNoEscapeCodes() throws Exception {
-    Launcher launcher = Launcher.copyInto(tmp);
-    Path root = launcher.root();
-    Files.delete(root.resolve("store-cli/target/coffer.jar"));
-    Path fakeBin = Files.createDirectories(tmp.resolve("fake-bin"));
-    Path mvn = fakeBin.resolve("mvn");
-    Files.writeString(mvn, "#!/bin/sh\n"
-        + "printf '\\033[0m\\033[0m'\n"
-        + "if [ -n \"$FAIL_BUILD\" ]; then printf '\\033[1;31m[ERROR]\\033[m it broke\\n'; exit 1;"
-        + " fi\n"
-        + "cp '" + Launcher.projectRoot().resolve("store-cli/target/coffer.jar")
-        + "' store-cli/target/coffer.jar\n");
-    Files.setPosixFilePermissions(mvn, java.nio.file.attribute.PosixFilePermissions
-        .fromString("rwxr-xr-x"));
-    String path = fakeBin + ":" + System.getenv("PATH");
+    try (Launcher launcher = Launcher.copyInto(tmp)) {
+      Path root = launcher.root();
+      Files.delete(root.resolve("store-cli/target/coffer.jar"));
+      Path fakeBin = Files.createDirectories(tmp.resolve("fake-bin"));
+      Path mvn = fakeBin.resolve("mvn");
+      Files.writeString(mvn, "#!/bin/sh\n"
+          + "printf '\\033[0m\\033[0m'\n"
+          + "if [ -n \"$FAIL_BUILD\" ]; then\n"
+          + "  printf '\\033[1;31m[ERROR]\\033[m it broke\\n'; exit 1\n"
+          + "fi\n"
+          + "cp '" + Launcher.projectRoot().resolve("store-cli/target/coffer.jar")
+          + "' store-cli/target/coffer.jar\n");
+      Files.setPosixFilePermissions(mvn, java.nio.file.attribute.PosixFilePermissions
+          .fromString("rwxr-xr-x"));
+      String path = fakeBin + ":" + System.getenv("PATH");
 
-    Launcher.Run failed = launcher.run(List.of("bash", "-c", "PATH=" + path
-        + " bin/coffer --version"), Map.of("HOME", tmp.toString(), "FAIL_BUILD", "1",
-        "TMPDIR", tmp.toString()));
-    assertThat(failed.code()).isEqualTo(1);
-    assertThat(failed.stderr()).doesNotContain("\u001b");
-    List<String> failure = failed.errLines();
-    assertThat(failure).hasSize(3);
-    assertThat(failure.get(0)).isEqualTo(
-        "coffer: building the command-line tool (first run only; a minute or two)...");
-    assertThat(failure.get(1)).isEqualTo("[ERROR] it broke");
-    assertThat(failure.get(2)).matches("coffer: the build failed \\(its output is above, and in "
-        + Pattern.quote(tmp.toString()) + "/coffer-build\\.\\w+\\)");
+      Launcher.Run failed = launcher.run(List.of("bash", "-c", "PATH=" + path
+          + " bin/coffer --version"), Map.of("HOME", tmp.toString(), "FAIL_BUILD", "1",
+          "TMPDIR", tmp.toString()));
+      assertThat(failed.code()).isEqualTo(1);
+      assertThat(failed.stderr()).doesNotContain("\u001b");
+      List<String> failure = failed.errLines();
+      assertThat(failure).hasSize(3);
+      assertThat(failure.get(0)).isEqualTo(
+          "coffer: building the command-line tool (first run only; a minute or two)...");
+      assertThat(failure.get(1)).isEqualTo("[ERROR] it broke");
+      assertThat(failure.get(2)).matches("coffer: the build failed \\(its output is above, and in "
+          + Pattern.quote(tmp.toString()) + "/coffer-build\\.\\w+\\)");
 
-    Launcher.Run built = launcher.run(List.of("bash", "-c", "PATH=" + path
-        + " bin/coffer --version"), Map.of("HOME", tmp.toString(), "TMPDIR", tmp.toString()));
-    assertThat(built.code()).as(built.stderr()).isZero();
-    assertThat(built.stderr()).isEqualTo(
-        "coffer: building the command-line tool (first run only; a minute or two)...\n");
-    assertThat(new String(built.stdout(), StandardCharsets.UTF_8)).startsWith("coffer ");
+      Launcher.Run built = launcher.run(List.of("bash", "-c", "PATH=" + path
+          + " bin/coffer --version"), Map.of("HOME", tmp.toString(), "TMPDIR", tmp.toString()));
+      assertThat(built.code()).as(built.stderr()).isZero();
+      assertThat(built.stderr()).isEqualTo(
+          "coffer: building the command-line tool (first run only; a minute or two)...\n");
+      assertThat(new String(built.stdout(), StandardCharsets.UTF_8)).startsWith("coffer ");
+    }
   }
 
   /**
@@ -457,27 +458,28 @@ class CofferCliIT {
    */
   @Test
   void theProgressBarShowsWhenStderrIsATerminalAndStdoutIsAFile() throws Exception {
-    Launcher launcher = Launcher.copyInto(tmp);
-    byte[] content = new byte[17 << 20];
-    new Random(3).nextBytes(content);
-    Path big = Files.write(tmp.resolve("big.bin"), content);
-    Path digestFile = tmp.resolve("digest.txt");
-    Path screen = tmp.resolve("screen.txt");
-    Map<String, String> childEnv = new HashMap<>(env);
-    childEnv.put("AWS_ACCESS_KEY_ID", "coffer");
-    childEnv.put("AWS_SECRET_ACCESS_KEY", "coffer");
-    childEnv.put("COFFER_CDS", "0");
-    // script(1) runs the command on a pseudo-terminal and copies what it shows into the file.
-    Launcher.Run run = launcher.run(List.of("script", "-qec", "bin/coffer put " + big + " > "
-        + digestFile, screen.toString()), childEnv);
+    try (Launcher launcher = Launcher.copyInto(tmp)) {
+      byte[] content = new byte[17 << 20];
+      new Random(3).nextBytes(content);
+      Path big = Files.write(tmp.resolve("big.bin"), content);
+      Path digestFile = tmp.resolve("digest.txt");
+      Path screen = tmp.resolve("screen.txt");
+      Map<String, String> childEnv = new HashMap<>(env);
+      childEnv.put("AWS_ACCESS_KEY_ID", "coffer");
+      childEnv.put("AWS_SECRET_ACCESS_KEY", "coffer");
+      childEnv.put("COFFER_CDS", "0");
+      // script(1) runs the command on a pseudo-terminal and copies what it shows into the file.
+      Launcher.Run run = launcher.run(List.of("script", "-qec", "bin/coffer put " + big + " > "
+          + digestFile, screen.toString()), childEnv);
 
-    assertThat(run.code()).as(Files.readString(screen)).isZero();
-    assertThat(Files.readString(digestFile)).isEqualTo(Digest.of(content) + "\n");
-    String shown = Files.readString(screen).replace('\r', '\n');
-    assertThat(shown).contains("hash 100%").contains("upload 100%")
-        .containsPattern("commit: copying 17\\.0 MiB to its digest key, \\d:\\d\\d:\\d\\d")
-        .containsPattern("stored 17\\.0 MiB in \\d+\\.\\d\\d s \\([0-9.]+ [KMG]iB/s; hash"
-            + " \\d+\\.\\d\\d s; upload \\d+\\.\\d\\d s; commit \\d+\\.\\d\\d s\\)");
+      assertThat(run.code()).as(Files.readString(screen)).isZero();
+      assertThat(Files.readString(digestFile)).isEqualTo(Digest.of(content) + "\n");
+      String shown = Files.readString(screen).replace('\r', '\n');
+      assertThat(shown).contains("hash 100%").contains("upload 100%")
+          .containsPattern("commit: copying 17\\.0 MiB to its digest key, \\d:\\d\\d:\\d\\d")
+          .containsPattern("stored 17\\.0 MiB in \\d+\\.\\d\\d s \\([0-9.]+ [KMG]iB/s; hash"
+              + " \\d+\\.\\d\\d s; upload \\d+\\.\\d\\d s; commit \\d+\\.\\d\\d s\\)");
+    }
   }
 
   /** A file that cannot be read fails before anything is stored: no ingest is left (CLI-2). */

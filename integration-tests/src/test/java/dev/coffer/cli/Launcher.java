@@ -19,8 +19,10 @@ import java.util.concurrent.TimeUnit;
  * directory: the launcher, the built {@code store-cli/target/coffer.jar} and its libraries, and
  * the README, without any class-data-sharing archive, so each test sees a first run after a build.
  * Commands run through {@code bash -c} with only the environment given (plus {@code PATH}).
+ * {@link #close()} removes the link to the libraries, so the temporary directory's cleanup never
+ * meets a link to outside it.
  */
-final class Launcher {
+final class Launcher implements AutoCloseable {
   private final Path root;
 
   private Launcher(Path root) {
@@ -53,6 +55,11 @@ final class Launcher {
 
   Path root() {
     return root;
+  }
+
+  @Override
+  public void close() throws IOException {
+    Files.deleteIfExists(root.resolve("store-cli/target/lib"));
   }
 
   record Run(int code, byte[] stdout, String stderr) {

@@ -34,7 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The {@code coffer} command against the S3 store on S3Mock, in-process (through the same connector
  * as {@code main}), as a child JVM, and through {@code bin/coffer} ({@link Launcher}), with the
- * cache on. Over 400 lines: one scenario per finding of a new user's first session, kept together.
+ * cache on. Over 400 lines: one scenario per finding of a new user's first hour, kept together.
  */
 class CofferCliIT {
 

@@ -1,5 +1,7 @@
 package dev.coffer.store;
 
+import java.util.List;
+
 /**
  * A parsed filter over blob infos and ingest statuses, in containerd's filter syntax:
  *
@@ -16,7 +18,9 @@ package dev.coffer.store;
  * matches when the field is present; {@code ==} when present and equal; {@code !=} when absent or
  * different; {@code ~=} when present and the regular expression finds a match. Info fields are
  * {@code digest} and {@code labels.<key>} (a key with {@code .} or {@code /} is quoted:
- * {@code labels."containerd.io/gc.root"}); the status field is {@code ref}. Other fields are absent.
+ * {@code labels."containerd.io/gc.root"}); the status field is {@code ref}. Other fields are
+ * absent, as in containerd; a caller that wants them refused checks {@link #fieldpaths()}. As in
+ * containerd's scanner, a run of operator characters is one operator, so {@code ===} is refused.
  *
  * <p>Instances are immutable and thread-safe.
  */
@@ -33,6 +37,12 @@ public interface Filter {
   static Filter parse(String... filters) {
     return FilterParser.parse(filters);
   }
+
+  /**
+   * The fieldpaths this filter's selectors test, each as its segments ({@code labels."a.b"} is
+   * {@code [labels, a.b]}), in the order they appear; empty for a filter that matches everything.
+   */
+  List<List<String>> fieldpaths();
 
   /** Whether the blob described by {@code info} matches. */
   boolean matches(Info info);

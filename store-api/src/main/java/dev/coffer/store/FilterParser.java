@@ -37,6 +37,11 @@ final class FilterParser {
       return test(path -> statusField(status, path));
     }
 
+    @Override
+    public List<List<String>> fieldpaths() {
+      return any.stream().flatMap(List::stream).map(Selector::fieldpath).toList();
+    }
+
     private boolean test(Function<List<String>, Optional<String>> fields) {
       if (any.isEmpty()) {
         return true;
@@ -155,19 +160,26 @@ final class FilterParser {
       if (pos >= input.length() || peek() == ',') {
         return Operator.PRESENT;
       }
-      if (input.startsWith("==", pos)) {
-        pos += 2;
-        return Operator.EQUAL;
+      // As containerd's scanner: a run of operator characters is one operator, so "===" is an
+      // unsupported operator rather than "==" followed by a value starting with "=".
+      int start = pos;
+      while (pos < input.length() && "=!~".indexOf(peek()) >= 0) {
+        pos++;
       }
-      if (input.startsWith("!=", pos)) {
-        pos += 2;
-        return Operator.NOT_EQUAL;
+      String op = input.substring(start, pos);
+      switch (op) {
+        case "==":
+          return Operator.EQUAL;
+        case "!=":
+          return Operator.NOT_EQUAL;
+        case "~=":
+          return Operator.MATCHES;
+        case "":
+          throw error("expected an operator (==, !=, ~=), ',' or end, found '" + peek() + "'");
+        default:
+          pos = start;
+          throw error("unsupported operator \"" + op + "\": expected an operator (==, !=, ~=)");
       }
-      if (input.startsWith("~=", pos)) {
-        pos += 2;
-        return Operator.MATCHES;
-      }
-      throw error("expected an operator (==, !=, ~=), ',' or end, found '" + peek() + "'");
     }
 
     private String value(boolean regex) {

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Instant;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -141,6 +142,10 @@ class FilterTest {
       "labels.team==; 13; expected a value",
       "labels.team=build; 11; expected an operator",
       "labels.team<build; 11; expected an operator",
+      "labels.team===ci; 11; unsupported operator \"===\"",
+      "labels.team!==ci; 11; unsupported operator \"!==\"",
+      "labels.team~~=ci; 11; unsupported operator \"~~=\"",
+      "digest=!x; 6; unsupported operator \"=!\"",
       "labels.\"unterminated; 7; unterminated quoted string",
       "labels.team==\"unterminated; 13; unterminated quoted string",
       "labels.team~=/unterminated; 13; unterminated quoted string",
@@ -174,5 +179,14 @@ class FilterTest {
     assertThatThrownBy(() -> Filter.parse("labels.team==build", "labels.x=y"))
         .isInstanceOf(InvalidArgumentException.class)
         .hasMessageStartingWith("invalid filter \"labels.x=y\"");
+  }
+
+  @Test
+  void fieldpathsListEverySelectorsPathInOrder() {
+    assertThat(Filter.parse("labels.\"a.b\"==x,digest", "ref~=^b", "foo").fieldpaths())
+        .containsExactly(List.of("labels", "a.b"), List.of("digest"), List.of("ref"),
+            List.of("foo"));
+    assertThat(Filter.ALL.fieldpaths()).isEmpty();
+    assertThat(Filter.parse("").fieldpaths()).isEmpty();
   }
 }

@@ -34,7 +34,24 @@ final class CacheCommands implements Runnable {
     ExitCode execute(ContentStore store, Settings settings) {
       CacheStats s = cached(store).stats();
       if (json) {
-        ObjectNode node = JSON.valueToTree(s);
+        ObjectNode node = JSON.createObjectNode();
+        node.put("memoryHits", s.memoryHits());
+        node.put("memoryMisses", s.memoryMisses());
+        node.put("diskHits", s.diskHits());
+        node.put("diskMisses", s.diskMisses());
+        node.put("memoryBytesServed", s.memoryBytesServed());
+        node.put("diskBytesServed", s.diskBytesServed());
+        node.put("backingBytesServed", s.backingBytesServed());
+        node.put("memoryEvictions", s.memoryEvictions());
+        node.put("diskEvictions", s.diskEvictions());
+        node.put("corruptEntries", s.corruptEntries());
+        node.put("loads", s.loads());
+        node.put("loadFailures", s.loadFailures());
+        node.put("totalLoadSeconds", s.totalLoadTime().toNanos() / 1e9);
+        node.put("diskFailures", s.diskFailures());
+        node.put("memoryBytes", s.memoryBytes());
+        node.put("diskBytes", s.diskBytes());
+        node.put("diskDegraded", s.diskDegraded());
         node.put("directory", settings.cacheDir().toString());
         node.put("diskMaxBytes", settings.diskCacheBytes());
         node.put("memoryMaxBytes", settings.memoryCacheBytes());

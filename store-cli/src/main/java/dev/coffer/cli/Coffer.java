@@ -15,23 +15,25 @@ import picocli.CommandLine.Command;
 @Command(
     name = "coffer",
     mixinStandardHelpOptions = true,
+    scope = CommandLine.ScopeType.INHERIT,
     versionProvider = Coffer.Version.class,
     description = {
         "A content-addressable blob store on one shared S3 bucket.",
         "With no bucket configured, commands use an embedded S3-compatible server keeping its data"
             + " under $COFFER_HOME (default ~/.coffer)."},
     subcommands = {
-        Commands.Put.class, Commands.Get.class, Commands.InfoCommand.class, Commands.Ls.class,
+        PutCommand.class, GetCommand.class, Commands.InfoCommand.class, Commands.Ls.class,
         Commands.Label.class, Commands.Rm.class, Commands.Ref.class, Commands.Deref.class,
         Commands.Link.class, Commands.Unlink.class, IngestCommands.class,
         MaintenanceCommands.Gc.class, MaintenanceCommands.Fsck.class, CacheCommands.class,
         Serve.class, CommandLine.HelpCommand.class},
     footerHeading = "%nConfiguration (highest first):%n",
     footer = {
-        "  flags; environment: COFFER_BUCKET, COFFER_PREFIX, COFFER_ENDPOINT, COFFER_PATH_STYLE,",
-        "  AWS_REGION, AWS_PROFILE, COFFER_CACHE_DIR, COFFER_NO_CACHE, COFFER_CACHE_DISK_BYTES,",
-        "  COFFER_CACHE_MEMORY_BYTES, COFFER_DELETION_GRACE, COFFER_CONFIG, COFFER_HOME; a config",
-        "  file (--config, the JSON document of the Terraform module's coffer_config_json output).",
+        "  flags; environment: COFFER_BUCKET, COFFER_PREFIX, COFFER_ENDPOINT,",
+        "  COFFER_PATH_STYLE, AWS_REGION, AWS_PROFILE, COFFER_CACHE_DIR, COFFER_NO_CACHE,",
+        "  COFFER_CACHE_DISK_BYTES, COFFER_CACHE_MEMORY_BYTES, COFFER_DELETION_GRACE,",
+        "  COFFER_CONFIG, COFFER_HOME; a config file (--config: the JSON document of the",
+        "  Terraform module's coffer_config_json output).",
         "%nExit codes:%n${coffer.exitCodes}"})
 public final class Coffer implements Runnable {
 
@@ -40,6 +42,7 @@ public final class Coffer implements Runnable {
   final PrintStream err;
   final Map<String, String> env;
   final StoreConnector connector;
+  /** Whether stderr is a terminal, where progress bars may show. */
   final boolean terminal;
 
   Coffer(InputStream in, PrintStream out, PrintStream err, Map<String, String> env,
@@ -78,10 +81,21 @@ public final class Coffer implements Runnable {
 
   /** The program's entry point. */
   public static void main(String[] args) {
+    // Library warnings on stderr as one plain line each, "WARN <message>" (unless set already).
+    setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    setIfAbsent("org.slf4j.simpleLogger.logFile", "System.err");
+    setIfAbsent("org.slf4j.simpleLogger.showThreadName", "false");
+    setIfAbsent("org.slf4j.simpleLogger.showLogName", "false");
     int code = run(args, System.in, System.out, System.err, System.getenv(),
-        new DefaultConnector(), System.console() != null);
+        new DefaultConnector(), Terminal.stderr());
     System.out.flush();
     System.exit(code);
+  }
+
+  private static void setIfAbsent(String property, String value) {
+    if (System.getProperty(property) == null) {
+      System.setProperty(property, value);
+    }
   }
 
   /** Reports the version from the jar's manifest. */

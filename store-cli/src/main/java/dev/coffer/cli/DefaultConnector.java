@@ -27,8 +27,6 @@ final class DefaultConnector implements StoreConnector {
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
-      notices.println("coffer: no bucket configured; using the embedded server at " + endpoint
-          + " (set COFFER_BUCKET to use S3)");
       effective = new Settings(EmbeddedServer.BUCKET, settings.prefix(), settings.region(),
           endpoint.toString(), true, null, settings.cacheDir(), settings.cacheEnabled(),
           settings.diskCacheBytes(), settings.memoryCacheBytes(), settings.home(),

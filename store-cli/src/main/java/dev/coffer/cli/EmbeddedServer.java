@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
@@ -15,11 +16,13 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -27,10 +30,16 @@ import java.util.Map;
  * background process keeping its data under {@code <home>/embedded/data}, so blobs survive between
  * runs; a later run finds it through {@code <home>/embedded/server.json} and reuses it, so only the
  * first command pays the start cost.
+ *
+ * <p>Its port is chosen once, kept in {@code <home>/embedded/port} beside the data, and used on
+ * every start, so other clients pointed at the server keep working across restarts; the file holds
+ * only a number, so it outlives a change of the server program. One process at a time starts the
+ * server ({@code <home>/embedded/lock}). Invariant CLI-4 of docs/architecture.md.
  */
 final class EmbeddedServer {
   static final String BUCKET = "coffer";
   static final Duration START_TIMEOUT = Duration.ofSeconds(120);
+  static final String PORT_FILE = "port";
 
   private final Path dir;
 
@@ -38,7 +47,12 @@ final class EmbeddedServer {
     this.dir = home.resolve("embedded");
   }
 
-  /** The server's endpoint, starting the server first if none is running. */
+  /**
+   * The server's endpoint, starting the server first if none is running. Starting says so on
+   * {@code notices} (what, where, and when it is up); finding it running says nothing.
+   *
+   * @throws ConfigException if the server cannot be started, naming why and what to do
+   */
   URI ensureRunning(PrintStream notices) throws IOException {
     Files.createDirectories(dir);
     try (FileChannel lockFile = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE,
@@ -79,8 +93,19 @@ final class EmbeddedServer {
     } catch (UnsupportedOperationException e) {
       // Not a POSIX file system; permissions are the platform's default.
     }
-    int port = freePort();
-    int adminPort = freePort();
+    int port = port();
+    if (!bindable(port)) {
+      long last = lastServer().path("pid").asLong();
+      if (last > 0 && ProcessHandle.of(last).map(ProcessHandle::isAlive).orElse(false)) {
+        throw new ConfigException("the embedded server (pid " + last + ") holds port " + port
+            + " but does not answer (see " + dir.resolve("server.log") + "); stop it with: kill "
+            + last);
+      }
+      throw new ConfigException("port " + port + " of the embedded server (kept in "
+          + dir.resolve(PORT_FILE) + ") is taken by another program; stop that program, or"
+          + " delete the file to choose a new port");
+    }
+    int adminPort = freePort(port);
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> command = new ArrayList<>();
     if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
@@ -94,6 +119,8 @@ final class EmbeddedServer {
         "--com.adobe.testing.s3mock.store.root=" + data,
         "--com.adobe.testing.s3mock.store.retainFilesOnExit=true",
         "--com.adobe.testing.s3mock.store.initialBuckets=" + BUCKET));
+    notices.printf("coffer: no bucket configured; starting the embedded S3 server on %s with its"
+        + " data in %s (set COFFER_BUCKET to use S3)%n", endpoint(port), data);
     Path log = dir.resolve("server.log");
     long t0 = System.nanoTime();
     Process process = new ProcessBuilder(command)
@@ -121,9 +148,51 @@ final class EmbeddedServer {
     long pid = process.pid();
     Files.writeString(dir.resolve("server.json"), new ObjectMapper().writeValueAsString(
         Map.of("pid", pid, "port", port, "data", data.toString())));
-    notices.printf("coffer: started the embedded server on 127.0.0.1:%d in %.1f s (data in %s;"
-        + " stop it with: kill %d)%n", port, (System.nanoTime() - t0) / 1e9, data, pid);
+    notices.printf(Locale.ROOT, "coffer: the embedded server is up after %.1f s; it keeps running"
+        + " for later commands (stop it with: kill %d)%n", (System.nanoTime() - t0) / 1e9, pid);
     return endpoint(port);
+  }
+
+  /**
+   * The server's port: the one kept in {@code port}; else, for a server started before the file
+   * existed, the port of its last run; else a free port, which is then kept.
+   */
+  private int port() throws IOException {
+    Path file = dir.resolve(PORT_FILE);
+    if (Files.exists(file)) {
+      String text = Files.readString(file).trim();
+      try {
+        int port = Integer.parseInt(text);
+        if (port > 0 && port < 65536) {
+          return port;
+        }
+      } catch (NumberFormatException e) {
+        // Reported below.
+      }
+      throw new ConfigException("invalid port \"" + text + "\" in " + file
+          + "; delete the file to choose a new port");
+    }
+    int port = lastPort();
+    if (port <= 0) {
+      port = freePort(0);
+    }
+    Path temp = dir.resolve(PORT_FILE + ".tmp");
+    Files.writeString(temp, port + "\n");
+    Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    return port;
+  }
+
+  private int lastPort() {
+    return lastServer().path("port").asInt();
+  }
+
+  /** What {@code server.json} says of the last server started, or an empty node. */
+  private JsonNode lastServer() {
+    try {
+      return new ObjectMapper().readTree(dir.resolve("server.json").toFile());
+    } catch (IOException | RuntimeException e) {
+      return new ObjectMapper().createObjectNode();
+    }
   }
 
   /** Whether an S3 server answers HTTP on the port (any status: it is up). */
@@ -152,9 +221,25 @@ final class EmbeddedServer {
     return URI.create("http://127.0.0.1:" + port);
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-      return socket.getLocalPort();
+  /** A free loopback port other than {@code other}. */
+  private static int freePort(int other) throws IOException {
+    while (true) {
+      try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+        if (socket.getLocalPort() != other) {
+          return socket.getLocalPort();
+        }
+      }
+    }
+  }
+
+  /** Whether a server could listen on the loopback port now. */
+  private static boolean bindable(int port) {
+    try (ServerSocket socket = new ServerSocket()) {
+      socket.setReuseAddress(true);
+      socket.bind(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 1);
+      return true;
+    } catch (IOException e) {
+      return false;
     }
   }
 

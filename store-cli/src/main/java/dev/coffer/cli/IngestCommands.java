@@ -3,6 +3,8 @@ package dev.coffer.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Status;
+import dev.coffer.store.UnavailableException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import picocli.CommandLine.Command;
@@ -26,11 +28,13 @@ final class IngestCommands implements Runnable {
 
   @Command(name = "ls", description = "List ingests, optionally filtered on ref.")
   static final class Ls extends StoreCommand {
-    @Option(names = {"-f", "--filter"}, paramLabel = "FILTER", description = "e.g. 'ref~=^build'")
+    @Option(names = {"-f", "--filter"}, paramLabel = "FILTER",
+        description = "Filter on ref, e.g. 'ref~=^build' (repeatable: any matches).")
     List<String> filters = new ArrayList<>();
 
     @Override
     ExitCode execute(ContentStore store, Settings settings) {
+      FilterFields.checkIngests(filters);
       List<Status> all = new ArrayList<>(store.listStatuses(filters.toArray(String[]::new)));
       all.sort((a, b) -> a.ref().compareTo(b.ref()));
       if (json) {
@@ -75,7 +79,16 @@ final class IngestCommands implements Runnable {
 
     @Override
     ExitCode execute(ContentStore store, Settings settings) {
-      store.abort(ref);
+      try {
+        store.abort(ref);
+      } catch (UnavailableException e) {
+        if (e.lockedUntil().isEmpty()) {
+          throw e;
+        }
+        throw new UnavailableException("ref \"" + ref + "\" is locked by a writer until "
+            + RefWait.when(e.lockedUntil().get(), Instant.now()) + "; if that writer has"
+            + " stopped, its lease lapses then: retry after it", e.lockedUntil().get());
+      }
       if (json) {
         printJson(JSON.createObjectNode().put("aborted", ref));
       } else {

@@ -18,8 +18,10 @@ final class MaintenanceCommands {
       "Purge blobs past their deletion grace period and remove abandoned ingests.",
       "Safe to run from several hosts at once and while others write."})
   static final class Gc extends StoreCommand {
-    @Option(names = "--ingest-age", paramLabel = "DURATION", defaultValue = "P1D",
-        description = "Remove ingests unwritten for this long, ISO-8601 (default: ${DEFAULT-VALUE}).")
+    @Option(names = "--ingest-age", paramLabel = "DURATION", defaultValue = "1d",
+        converter = Durations.Converter.class,
+        description = "Remove ingests unwritten for this long: 90m, 12h, 7d or ISO-8601 PT12H"
+            + " (default: ${DEFAULT-VALUE}).")
     Duration ingestAge;
 
     @Option(names = {"-n", "--dry-run"}, description = "Only report what would be removed.")
@@ -53,8 +55,9 @@ final class MaintenanceCommands {
   }
 
   @Command(name = "fsck", description = {
-      "Check index records, blob objects and tags against each other; --repair fixes what can be",
-      "fixed without deleting anything still referenced. Exits 6 if unrepaired findings remain."})
+      "Check index records, blob objects and tags against each other.",
+      "--repair fixes what can be fixed without deleting anything still referenced. Exits 6 if"
+          + " unrepaired findings remain."})
   static final class Fsck extends StoreCommand {
     @Option(names = "--repair", description = "Repair what can be repaired safely.")
     boolean repair;

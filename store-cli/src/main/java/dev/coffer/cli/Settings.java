@@ -7,12 +7,13 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
@@ -54,7 +55,6 @@ record Settings(
   static final int CONFIG_VERSION = 1;
   /** An IPv4 or IPv6 literal, which InetAddress parses without a name lookup. */
   private static final Pattern IP_LITERAL = Pattern.compile("[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
-  private static final Pattern SHORT_DURATION = Pattern.compile("(\\d{1,12})(ms|s|m|h|d)");
 
   boolean embedded() {
     return bucket == null;
@@ -119,6 +119,11 @@ record Settings(
         node = node.get("value");
       }
       return node;
+    } catch (NoSuchFileException e) {
+      throw new ConfigException("config file " + path + " does not exist; check --config or"
+          + " COFFER_CONFIG");
+    } catch (FileSystemException e) {
+      throw new ConfigException("cannot read config file " + path + ": " + LocalFiles.reason(e));
     } catch (IOException e) {
       throw new ConfigException("cannot read config file " + path + ": " + e.getMessage());
     }
@@ -217,27 +222,15 @@ record Settings(
     };
   }
 
-  /** An ISO-8601 duration ({@code PT15M}) or a number with one unit ({@code 90s, 15m, 2h, 7d}). */
+  /** A duration as {@link Durations} reads it; null if not given. */
   private static Duration duration(String value, String name) {
     if (value == null) {
       return null;
     }
-    Matcher unit = SHORT_DURATION.matcher(value.trim());
     try {
-      if (unit.matches()) {
-        long n = Long.parseLong(unit.group(1));
-        return switch (unit.group(2)) {
-          case "ms" -> Duration.ofMillis(n);
-          case "s" -> Duration.ofSeconds(n);
-          case "m" -> Duration.ofMinutes(n);
-          case "h" -> Duration.ofHours(n);
-          default -> Duration.ofDays(n);
-        };
-      }
-      return Duration.parse(value.trim());
-    } catch (ArithmeticException | java.time.format.DateTimeParseException e) {
-      throw new ConfigException("invalid " + name + " \"" + value
-          + "\": expected a duration such as 15m, 2h, 7d or PT15M");
+      return Durations.parse(value);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("invalid " + name + " \"" + value + "\": " + Durations.EXPECTED);
     }
   }
 

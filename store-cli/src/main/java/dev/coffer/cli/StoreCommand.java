@@ -9,6 +9,8 @@ import dev.coffer.store.Info;
 import dev.coffer.store.Status;
 import dev.coffer.store.StoreException;
 import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Model.CommandSpec;
@@ -68,6 +70,16 @@ abstract class StoreCommand implements Callable<Integer> {
     return (Coffer) spec.root().userObject();
   }
 
+  /** The command as typed, {@code coffer ingest status}: the prefix of its messages. */
+  String name() {
+    return spec.qualifiedName(" ");
+  }
+
+  /** Where one-line notices go: stderr, unless {@code --quiet}. */
+  PrintStream notices() {
+    return quiet ? new PrintStream(OutputStream.nullOutputStream()) : cli().err;
+  }
+
   @Override
   public final Integer call() {
     Coffer cli = cli();
@@ -81,7 +93,7 @@ abstract class StoreCommand implements Callable<Integer> {
       // Even with -q: it is about where credentials and content go, not progress.
       Settings.insecureEndpointWarning(settings.endpoint())
           .ifPresent(warning -> cli.err.println("coffer: warning: " + warning));
-      try (ContentStore store = cli.connector.open(settings, quiet ? nullStream() : cli.err)) {
+      try (ContentStore store = cli.connector.open(settings, notices())) {
         return execute(store, settings).code;
       }
     } catch (StoreException e) {
@@ -103,7 +115,7 @@ abstract class StoreCommand implements Callable<Integer> {
   private int fail(ExitCode code, Throwable e) {
     Coffer cli = cli();
     String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    cli.err.println("coffer " + spec.name() + ": " + message);
+    cli.err.println(name() + ": " + message);
     if (debug) {
       e.printStackTrace(cli.err);
     }
@@ -127,6 +139,9 @@ abstract class StoreCommand implements Callable<Integer> {
     ObjectNode labels = node.putObject("labels");
     info.labels().forEach(labels::put);
     node.put("refCount", info.refCount());
+    // A blob being deleted is not found, so every blob shown is live; the field says so, as the
+    // index record does, rather than leave it to be guessed.
+    node.put("state", "live");
     var links = node.putArray("links");
     info.links().forEach(d -> links.add(d.toString()));
     return node;
@@ -141,9 +156,5 @@ abstract class StoreCommand implements Callable<Integer> {
     node.put("startedAt", status.startedAt().toString());
     node.put("updatedAt", status.updatedAt().toString());
     return node;
-  }
-
-  private static java.io.PrintStream nullStream() {
-    return new java.io.PrintStream(java.io.OutputStream.nullOutputStream());
   }
 }

@@ -17,6 +17,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
@@ -157,7 +158,10 @@ class CofferCommandTest {
     Result put = run("abc".getBytes(StandardCharsets.UTF_8), "put", "--expect", wrong.toString(),
         "--ref", "r1");
     assertThat(put.code()).isEqualTo(ExitCode.FAILED_PRECONDITION.code);
-    assertThat(put.stderr()).contains("unexpected commit digest").doesNotContain("\tat ");
+    assertThat(put.stderr()).isEqualTo("coffer put: stdin has digest "
+        + Digest.of("abc".getBytes(StandardCharsets.UTF_8)) + ", not the expected " + wrong
+        + "; nothing stored; ingest \"r1\" keeps its 3 bytes: a put --ref r1 of the whole input"
+        + " resumes it, or remove it with: coffer ingest abort r1\n");
     java.util.List<Digest> all = new java.util.ArrayList<>();
     store.walk(i -> all.add(i.digest()));
     assertThat(all).isEmpty();
@@ -266,6 +270,119 @@ class CofferCommandTest {
     Result bad = run("ls", "--config", config.toString());
     assertThat(bad.code()).isEqualTo(ExitCode.CONFIG.code);
     assertThat(bad.stderr()).contains(config.toString());
+  }
+
+  @Test
+  void everyCommandSummaryInHelpIsWholeAndEveryCommandTakesHelp() {
+    Result help = run("--help");
+    assertThat(help.code()).isZero();
+    List<String> lines = help.out().lines().toList();
+    int commands = lines.indexOf("Commands:");
+    int end = lines.indexOf("Configuration (highest first):");
+    assertThat(commands).isPositive();
+    List<String> summaries = new java.util.ArrayList<>();
+    for (String line : lines.subList(commands + 1, end)) {
+      if (line.isBlank()) {
+        continue;
+      }
+      if (line.startsWith("            ")) {
+        summaries.set(summaries.size() - 1, summaries.get(summaries.size() - 1) + " "
+            + line.trim());
+      } else {
+        summaries.add(line.trim());
+      }
+    }
+    assertThat(summaries).hasSize(16).allSatisfy(summary -> assertThat(summary).endsWith("."));
+    for (String line : lines.subList(end + 1, lines.size())) {
+      assertThat(line).as("a footer line that was not cut").matches("|  .*|Exit codes:");
+    }
+    assertThat(lines.subList(lines.indexOf("Exit codes:") + 1, lines.size()).stream()
+        .filter(l -> !l.isEmpty()).toList())
+        .hasSize(ExitCode.values().length).allMatch(l -> l.matches(" {2,3}\\d{1,2}  \\S.*"));
+    for (String command : List.of("put", "get", "info", "ls", "label", "rm", "ref", "deref",
+        "link", "unlink", "ingest", "gc", "fsck", "cache", "serve")) {
+      Result commandHelp = run(command, "--help");
+      assertThat(commandHelp.code()).as(command + " --help: " + commandHelp.stderr()).isZero();
+      assertThat(commandHelp.out()).startsWith("Usage: coffer " + command);
+    }
+    assertThat(run("ingest", "abort", "--help").out()).startsWith("Usage: coffer ingest abort");
+  }
+
+  @Test
+  void cacheStatsPrintsJson() throws Exception {
+    Path cacheDir = tmp.resolve("cache");
+    try (ContentStore cached = dev.coffer.store.cache.CachingStore.builder(InMemoryStore.create())
+        .config(dev.coffer.store.cache.CacheConfig.builder().directory(cacheDir).build())
+        .build()) {
+      env.put("COFFER_CACHE_DIR", cacheDir.toString());
+      Cli cli = new Cli(cached);
+      cli.env.putAll(env);
+      Cli.Result stats = cli.run("cache", "stats", "--json");
+      assertThat(stats.code()).as(stats.stderr()).isZero();
+      JsonNode json = stats.json();
+      assertThat(json.get("totalLoadSeconds").asDouble()).isZero();
+      assertThat(json.get("diskHits").asLong()).isZero();
+      assertThat(json.get("diskDegraded").asBoolean()).isFalse();
+      assertThat(json.get("directory").asText()).isEqualTo(cacheDir.toString());
+      assertThat(json.get("diskMaxBytes").asLong()).isEqualTo(Settings.DEFAULT_DISK_CACHE_BYTES);
+    }
+  }
+
+  @Test
+  void gcTakesTheSameDurationsAsTheEnvironment() {
+    for (String age : List.of("1h", "90m", "7d", "PT12H")) {
+      Result gc = run("gc", "--ingest-age", age, "--dry-run");
+      assertThat(gc.code()).as(age + ": " + gc.stderr()).isZero();
+    }
+    Result bad = run("gc", "--ingest-age", "soon");
+    assertThat(bad.code()).isEqualTo(ExitCode.USAGE.code);
+    assertThat(bad.stderr()).contains("invalid duration \"soon\": expected a duration such as"
+        + " 90s, 15m, 2h, 7d or PT15M");
+  }
+
+  @Test
+  void ingestErrorsNameTheWholeCommand() {
+    assertThat(run("ingest", "status", "nope").stderr())
+        .isEqualTo("coffer ingest status: no ingest with ref \"nope\"\n");
+    assertThat(run("ingest", "abort", "nope").stderr())
+        .isEqualTo("coffer ingest abort: no ingest with ref \"nope\"\n");
+  }
+
+  @Test
+  void filtersOnUnknownFieldsOrWithUnknownOperatorsAreInvalid() {
+    Result operator = run("ls", "--filter", "labels.team===ci");
+    assertThat(operator.code()).isEqualTo(ExitCode.INVALID_ARGUMENT.code);
+    assertThat(operator.stderr()).isEqualTo("coffer ls: invalid filter \"labels.team===ci\" at"
+        + " position 11: unsupported operator \"===\": expected an operator (==, !=, ~=)\n");
+    Result field = run("ls", "--filter", "labels.team==ci", "--filter", "foo==bar");
+    assertThat(field.code()).isEqualTo(ExitCode.INVALID_ARGUMENT.code);
+    assertThat(field.stderr()).isEqualTo("coffer ls: invalid filter \"foo==bar\": unknown field"
+        + " \"foo\"; blobs have digest and labels.<key>\n");
+    Result bare = run("ls", "--filter", "labels");
+    assertThat(bare.stderr()).isEqualTo("coffer ls: invalid filter \"labels\": field \"labels\""
+        + " needs a key (labels.<key>); blobs have digest and labels.<key>\n");
+    Result ingest = run("ingest", "ls", "--filter", "digest==x");
+    assertThat(ingest.code()).isEqualTo(ExitCode.INVALID_ARGUMENT.code);
+    assertThat(ingest.stderr()).isEqualTo("coffer ingest ls: invalid filter \"digest==x\":"
+        + " unknown field \"digest\"; ingests have ref\n");
+    assertThat(run("ls", "--filter", "digest", "--filter", "labels.\"a.b\"~=x").code()).isZero();
+  }
+
+  @Test
+  void infoJsonSaysTheBlobIsLive() throws Exception {
+    Digest a = put("a", Map.of());
+    JsonNode info = run("info", a.toString(), "--json").json();
+    assertThat(info.get("state").asText()).isEqualTo("live");
+    assertThat(run("ls", "--json").json().get(0).get("state").asText()).isEqualTo("live");
+  }
+
+  @Test
+  void aMissingConfigFileIsNamedOnceWithWhatToDo() {
+    Path missing = tmp.resolve("missing.json");
+    Result ls = run("ls", "--config", missing.toString());
+    assertThat(ls.code()).isEqualTo(ExitCode.CONFIG.code);
+    assertThat(ls.stderr()).isEqualTo("coffer ls: config file " + missing + " does not exist;"
+        + " check --config or COFFER_CONFIG\n");
   }
 
   private Digest put(String text, Map<String, String> labels) {

@@ -24,6 +24,10 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.FileSystemException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -101,8 +105,11 @@ final class CachingContentStore implements CachedContentStore {
     } catch (IOException | RuntimeException e) {
       degraded.set(true);
       stats.diskFailures.increment();
-      LOG.warn("cache directory {} is unusable; reading through without a disk tier",
-          config.directory(), e);
+      // One line: another process holding the directory is routine for a command-line tool.
+      LOG.warn("cache directory {} is unusable ({}); reading through without a disk tier",
+          config.directory(), e instanceof FileSystemException f && f.getReason() != null
+              ? f.getReason() : e.toString());
+      LOG.debug("cache directory {} is unusable", config.directory(), e);
       return null;
     }
   }

@@ -117,17 +117,19 @@ final class DiskTier implements Closeable {
     FileChannel lockChannel = FileChannel.open(root.resolve("lock"), StandardOpenOption.CREATE,
         StandardOpenOption.WRITE);
     FileLock lock;
+    String holder = "another process";
     try {
       lock = lockChannel.tryLock();
     } catch (OverlappingFileLockException e) {
       lock = null;
+      holder = "another cache in this process";
     } catch (IOException | RuntimeException e) {
       closeQuietly(lockChannel, e);
       throw e;
     }
     if (lock == null) {
       lockChannel.close();
-      throw new FileSystemException(root.toString(), null, "in use by another cache");
+      throw new FileSystemException(root.toString(), null, "in use by " + holder);
     }
     DiskTier tier = new DiskTier(root, lockChannel, lock, maxBytes, executor, stats);
     try {

@@ -25,6 +25,7 @@ import dev.coffer.store.StoreException;
 import dev.coffer.store.UnavailableException;
 import dev.coffer.store.Writer;
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
@@ -280,8 +281,9 @@ final class S3Store implements ContentStore {
     }
     IngestRecord record = Json.read(fetched.bytes(), IngestRecord.class, ref);
     if (record.leasedAt(now())) {
+      Instant until = Times.instant(record.leaseExpiry());
       throw new UnavailableException("ref \"" + ref + "\" is locked by a writer ("
-          + record.leaseOwner() + ")");
+          + record.leaseOwner() + ") whose lease lapses at " + until + " unless renewed", until);
     }
     // Removing the record first makes the ref free at once; the bytes follow.
     if (!objects.deleteIfMatch(stateKey, fetched.etag())) {

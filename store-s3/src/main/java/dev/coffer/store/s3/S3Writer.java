@@ -21,6 +21,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -154,8 +155,9 @@ final class S3Writer implements Writer {
 
   private void takeOver(IngestRecord found, String etag, Descriptor descriptor, long now) {
     if (found.leasedAt(now)) {
+      Instant until = Times.instant(found.leaseExpiry());
       throw new UnavailableException("ref \"" + ref + "\" is locked by another writer ("
-          + found.leaseOwner() + ")");
+          + found.leaseOwner() + ") whose lease lapses at " + until + " unless renewed", until);
     }
     IngestRecord taken = found.withLease(owner, now + leaseNanos);
     boolean unused = found.offset() == 0 && found.uploadId() == null;

@@ -1,0 +1,105 @@
+package dev.coffer.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * {@code bin/coffer} as a user runs it, in a copy of the project's layout under a temporary
+ * directory: the launcher, the built {@code store-cli/target/coffer.jar} and its libraries, and
+ * the README, without any class-data-sharing archive, so each test sees a first run after a build.
+ * Commands run through {@code bash -c} with only the environment given (plus {@code PATH}).
+ * {@link #close()} removes the link to the libraries, so the temporary directory's cleanup never
+ * meets a link to outside it.
+ */
+final class Launcher implements AutoCloseable {
+  private final Path root;
+
+  private Launcher(Path root) {
+    this.root = root;
+  }
+
+  /** The project's root, from the build ({@code coffer.root}). */
+  static Path projectRoot() {
+    return Path.of(System.getProperty("coffer.root", "..")).toAbsolutePath().normalize();
+  }
+
+  /** Lays out a copy of the built tool under {@code dir}. */
+  static Launcher copyInto(Path dir) throws IOException {
+    Path project = projectRoot();
+    Path jar = project.resolve("store-cli/target/coffer.jar");
+    Path lib = project.resolve("store-cli/target/lib");
+    assertThat(jar).as("the built tool (package store-cli first)").isRegularFile();
+    Path root = dir.resolve("root");
+    Files.createDirectories(root.resolve("bin"));
+    Files.createDirectories(root.resolve("store-cli/target"));
+    Files.copy(project.resolve("bin/coffer"), root.resolve("bin/coffer"));
+    Files.setPosixFilePermissions(root.resolve("bin/coffer"),
+        PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.copy(jar, root.resolve("store-cli/target/coffer.jar"),
+        StandardCopyOption.COPY_ATTRIBUTES);
+    Files.createSymbolicLink(root.resolve("store-cli/target/lib"), lib);
+    Files.copy(project.resolve("README.md"), root.resolve("README.md"));
+    return new Launcher(root);
+  }
+
+  Path root() {
+    return root;
+  }
+
+  @Override
+  public void close() throws IOException {
+    Files.deleteIfExists(root.resolve("store-cli/target/lib"));
+  }
+
+  record Run(int code, byte[] stdout, String stderr) {
+    List<String> errLines() {
+      return stderr.lines().toList();
+    }
+  }
+
+  /** Runs {@code script} with {@code bash -c} in the root, with {@code env} and the PATH only. */
+  Run bash(String script, Map<String, String> env) throws Exception {
+    List<String> command = new ArrayList<>(List.of("bash", "-c", script));
+    return run(command, env);
+  }
+
+  /** Runs {@code command} in the root, with {@code env} and the PATH only. */
+  Run run(List<String> command, Map<String, String> env) throws Exception {
+    ProcessBuilder builder = new ProcessBuilder(command).directory(root.toFile());
+    builder.environment().clear();
+    builder.environment().put("PATH", System.getenv("PATH"));
+    builder.environment().putAll(env);
+    Path out = Files.createTempFile(root, "stdout", ".txt");
+    Path err = Files.createTempFile(root, "stderr", ".txt");
+    Process process = builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File(
+        "/dev/null"))).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
+    assertThat(process.waitFor(5, TimeUnit.MINUTES)).as("%s finished", command).isTrue();
+    return new Run(process.exitValue(), Files.readAllBytes(out),
+        Files.readString(err, StandardCharsets.UTF_8));
+  }
+
+  /** Stops the embedded server a run started under {@code home}, if any, and waits for it. */
+  static void stopEmbeddedServer(Path home) throws Exception {
+    Path state = home.resolve(".coffer/embedded/server.json");
+    if (!Files.exists(state)) {
+      return;
+    }
+    long pid = new ObjectMapper().readTree(state.toFile()).path("pid").asLong();
+    var handle = ProcessHandle.of(pid);
+    if (handle.isPresent()) {
+      handle.get().destroy();
+      handle.get().onExit().get(60, TimeUnit.SECONDS);
+    }
+  }
+}

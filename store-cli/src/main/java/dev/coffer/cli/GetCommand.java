@@ -1,0 +1,176 @@
+package dev.coffer.cli;
+
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.Descriptor;
+import dev.coffer.store.Digest;
+import dev.coffer.store.FailedPreconditionException;
+import dev.coffer.store.InvalidArgumentException;
+import dev.coffer.store.NotFoundException;
+import dev.coffer.store.ReaderAt;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+/**
+ * {@code coffer get}: a blob, or a byte range of it, to stdout or a file. A file appears whole or
+ * not at all (see {@link PartFiles}); a whole read is checked against the digest.
+ */
+@Command(name = "get", description = "Write a blob, or a byte range of it, to stdout or a file.")
+final class GetCommand extends StoreCommand {
+  private static final int CHUNK = 1 << 20;
+  private static final Pattern RANGE = Pattern.compile("(\\d{1,18})-(\\d{0,18})");
+
+  @Parameters(index = "0", paramLabel = "DIGEST")
+  String digest;
+
+  @Option(names = {"-o", "--output"}, paramLabel = "FILE",
+      description = "Write to FILE instead of stdout.")
+  String output;
+
+  @Option(names = "--range", paramLabel = "START-END",
+      description = "Only bytes START to END, inclusive; START- reads to the end.")
+  String range;
+
+  @Override
+  ExitCode execute(ContentStore store, Settings settings) throws IOException {
+    Digest d = Digest.parse(digest);
+    Transfer transfer = new Transfer(this).watching(store);
+    try {
+      long bytes = read(store, d, transfer);
+      transfer.finish(bytes, "read");
+    } catch (NotFoundException e) {
+      transfer.abandon();
+      throw missingContent(store, d, e);
+    } finally {
+      transfer.abandon();
+    }
+    return ExitCode.OK;
+  }
+
+  private long read(ContentStore store, Digest d, Transfer transfer) throws IOException {
+    try (ReaderAt reader = store.readerAt(Descriptor.of(d))) {
+      long size = reader.size();
+      long[] span = range == null ? new long[] {0, size} : parseRange(range, size);
+      long start = span[0];
+      long end = span[1];
+      transfer.phase("read", end - start, 0);
+      MessageDigest hasher = range == null ? d.algorithm().newHasher() : null;
+      Path target = output == null ? null : Path.of(output);
+      if (target != null && (Files.notExists(target) || Files.isRegularFile(target))) {
+        Path part;
+        try {
+          part = PartFiles.create(target);
+        } catch (IOException e) {
+          throw LocalFiles.cannotWrite(target, e);
+        }
+        try {
+          try (OutputStream out = Files.newOutputStream(part, StandardOpenOption.WRITE)) {
+            copy(reader, d, start, end, size, out, hasher, transfer);
+          }
+          Files.move(part, target, StandardCopyOption.REPLACE_EXISTING,
+              StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+          throw LocalFiles.cannotWrite(target, e);
+        } finally {
+          Files.deleteIfExists(part);
+        }
+      } else if (target != null) {
+        // A device or a pipe (say /dev/null) is written in place, never replaced.
+        try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.WRITE)) {
+          copy(reader, d, start, end, size, out, hasher, transfer);
+        }
+      } else {
+        copy(reader, d, start, end, size, cli().out, hasher, transfer);
+      }
+      return end - start;
+    }
+  }
+
+  private static void copy(ReaderAt reader, Digest d, long start, long end, long size,
+      OutputStream out, MessageDigest hasher, Transfer transfer) throws IOException {
+    ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
+    long position = start;
+    while (position < end) {
+      buffer.clear();
+      buffer.limit((int) Math.min(CHUNK, end - position));
+      int n = reader.read(buffer, position);
+      if (n < 0) {
+        throw new FailedPreconditionException("blob " + d + " ended at byte " + position
+            + " of " + size);
+      }
+      out.write(buffer.array(), 0, n);
+      if (hasher != null) {
+        hasher.update(buffer.array(), 0, n);
+      }
+      position += n;
+      transfer.advance(n);
+    }
+    out.flush();
+    if (hasher != null) {
+      Digest actual = Digest.fromHasher(d.algorithm(), hasher.digest());
+      if (!actual.equals(d)) {
+        throw new FailedPreconditionException("blob " + d + " read back as " + actual
+            + ": the stored bytes are corrupt");
+      }
+    }
+  }
+
+  /**
+   * What a NotFound met while reading means: the blob is unknown or was deleted meanwhile (the
+   * store's own message), or its record is there but the object holding its bytes is not.
+   */
+  private static NotFoundException missingContent(ContentStore store, Digest d,
+      NotFoundException e) {
+    try {
+      store.info(d);
+    } catch (NotFoundException gone) {
+      return e;
+    }
+    return new NotFoundException("the content of blob " + d + " is missing from the bucket,"
+        + " though its record is there (deleted outside coffer?); 'coffer fsck' lists such blobs;"
+        + " to store it again: coffer rm " + d + ", then put the same content", e);
+  }
+
+  /**
+   * The half-open byte span {@code [start, end)} of {@code range} in a blob of {@code size} bytes.
+   * {@code START-} may start at the end (an empty read, as {@code tail -c} past the last byte);
+   * {@code START-END} must start at a byte of the blob and is cut at its end.
+   *
+   * @throws InvalidArgumentException naming the range and, if it does not fit, the blob's bytes
+   */
+  static long[] parseRange(String range, long size) {
+    Matcher m = RANGE.matcher(range);
+    long start;
+    long end;
+    try {
+      if (!m.matches()) {
+        throw new NumberFormatException();
+      }
+      start = Long.parseLong(m.group(1));
+      end = m.group(2).isEmpty() ? -1 : Long.parseLong(m.group(2));
+      if (end >= 0 && end < start) {
+        throw new NumberFormatException();
+      }
+    } catch (NumberFormatException e) {
+      throw new InvalidArgumentException("invalid range \"" + range
+          + "\": expected START-END or START- (byte offsets from 0, START <= END)");
+    }
+    boolean open = end < 0;
+    if (start > size || (!open && start == size)) {
+      throw new InvalidArgumentException("invalid range \"" + range + "\": it starts past the end"
+          + " of the blob, which " + (size == 0 ? "is empty" : "has " + size + " bytes (0-"
+          + (size - 1) + ")"));
+    }
+    return new long[] {start, open ? size : Math.min(end + 1, size)};
+  }
+}

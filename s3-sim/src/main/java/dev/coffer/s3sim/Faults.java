@@ -7,10 +7,11 @@ import java.util.Set;
 /**
  * The fault knobs of the simulated network for one host (or every host), all off unless set.
  * Each knob draws from its own {@link java.util.Random}, seeded from {@link #seed()}, the host's
- * name and the knob, so turning one knob on or off never changes another's draws, and a run whose
- * requests arrive in the same order is the same run.
+ * name and the knob, once for every request it applies to: so whether a knob fires for a host's
+ * n-th request does not depend on the other knobs, and a run whose requests reach the network in
+ * the same order is the same run.
  *
- * <p>For each request the knobs are consulted in this order, the first that fires deciding:
+ * <p>For each request the knobs that fire are taken in this order, the first deciding:
  * 500 InternalError, 503 SlowDown, 409 ConditionalRequestConflict (conditional writes only), 200
  * with an error document (CompleteMultipartUpload, CopyObject, UploadPartCopy only) — none of which
  * applies the request —, then late (held back and applied later, the client failing at once with a

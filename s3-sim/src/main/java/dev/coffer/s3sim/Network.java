@@ -189,7 +189,7 @@ public final class Network {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       InterruptedIOException failure = new InterruptedIOException(
-          "interrupted while request " + exchange + " was parked");
+          "interrupted while " + exchange + " was parked");
       failure.initCause(e);
       throw failure;
     }
@@ -232,7 +232,11 @@ public final class Network {
     }
   }
 
-  /** The knobs decide what becomes of {@code exchange} (see {@link Faults}). */
+  /**
+   * The knobs decide what becomes of {@code exchange} (see {@link Faults}). Every knob that is on
+   * and applies to the request draws, whichever fires first: so one knob's decision for the n-th
+   * request of a host does not depend on the other knobs' settings.
+   */
   void decide(PendingExchange exchange) {
     Faults faults = faultsOf(exchange.host());
     Operation op = exchange.operation();
@@ -241,23 +245,30 @@ public final class Network {
       return;
     }
     Dice d = dice.computeIfAbsent(exchange.host(), h -> new Dice(faults, h));
-    if (d.roll(Knob.INTERNAL_ERROR, faults.internalError())) {
+    boolean in200 = op == Operation.COMPLETE_MULTIPART_UPLOAD || op == Operation.COPY_OBJECT
+        || op == Operation.UPLOAD_PART_COPY;
+    boolean internalError = d.roll(Knob.INTERNAL_ERROR, faults.internalError());
+    boolean slowDown = d.roll(Knob.SLOW_DOWN, faults.slowDown());
+    boolean conflict = exchange.isConditionalWrite() && d.roll(Knob.CONFLICT, faults.conflict());
+    boolean errorIn200 = in200 && d.roll(Knob.ERROR_IN_200, faults.errorIn200());
+    boolean late = d.roll(Knob.LATE, faults.late());
+    boolean lost = d.roll(Knob.LOST_ANSWER, faults.lostAnswer());
+    if (internalError) {
       exchange.answer(500, "InternalError", "We encountered an internal error. Please try again.");
-    } else if (d.roll(Knob.SLOW_DOWN, faults.slowDown())) {
+    } else if (slowDown) {
       exchange.answer(503, "SlowDown", "Please reduce your request rate.");
-    } else if (exchange.isConditionalWrite() && d.roll(Knob.CONFLICT, faults.conflict())) {
+    } else if (conflict) {
       exchange.answer(409, "ConditionalRequestConflict", "A conflicting conditional operation is "
           + "currently in progress against this resource. Please try again.");
-    } else if ((op == Operation.COMPLETE_MULTIPART_UPLOAD || op == Operation.COPY_OBJECT
-        || op == Operation.UPLOAD_PART_COPY) && d.roll(Knob.ERROR_IN_200, faults.errorIn200())) {
+    } else if (errorIn200) {
       exchange.answer(200, "InternalError", "We encountered an internal error. Please try again.");
-    } else if (d.roll(Knob.LATE, faults.late())) {
+    } else if (late) {
       if (faults.lateAfter() > 0) {
         exchange.holdFor(faults.lateAfter());
       } else {
         exchange.hold();
       }
-    } else if (d.roll(Knob.LOST_ANSWER, faults.lostAnswer())) {
+    } else if (lost) {
       exchange.applyAndLoseAnswer();
     } else {
       exchange.apply();

@@ -34,6 +34,10 @@ final class Multipart {
   private final Storage storage;
   private final Random ids;
   private long sequence;
+  /** Completed uploads by id, for idempotent completion: the key, the parts named, the result. */
+  private final Map<String, Completed> completed = new java.util.HashMap<>();
+
+  private record Completed(String key, List<CompletedPart> parts, StoredObject result) {}
 
   Multipart(S3Model model, long seed) {
     this.model = model;
@@ -159,6 +163,11 @@ final class Multipart {
       Conditions conditions, String type, Map<ChecksumAlgorithm, String> wholeChecksums) {
     model.lock.lock();
     try {
+      Completed done = completed.get(bucket + "/" + uploadId);
+      if (done != null && model.capabilities.idempotentCompletion() && done.key().equals(key)
+          && done.parts().equals(parts)) {
+        return done.result();
+      }
       StoredUpload upload = upload(bucket, key, uploadId);
       if (parts.isEmpty()) {
         throw S3Error.malformedXml();
@@ -228,6 +237,9 @@ final class Multipart {
           model.checksumOrDefault(checksum, content), chosen.size());
       storage.putObject(bucket, object);
       storage.removeUpload(bucket, uploadId);
+      if (model.capabilities.idempotentCompletion()) {
+        completed.put(bucket + "/" + uploadId, new Completed(key, List.copyOf(parts), object));
+      }
       return object;
     } finally {
       model.lock.unlock();

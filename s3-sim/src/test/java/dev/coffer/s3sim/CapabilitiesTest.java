@@ -128,4 +128,29 @@ class CapabilitiesTest {
       assertThat(head.checksumType()).isNull();
     }
   }
+
+  @Test
+  void idempotentCompletionAnswersARepeatedCompletionAsTheFirst() {
+    try (SimS3 sim = simulation(Capabilities.s3().withIdempotentCompletion(), () -> { });
+        S3Client s3 = Clients.plain(sim, "h", 1)) {
+      String bucket = SimTestBase.BUCKET;
+      String id = s3.createMultipartUpload(b -> b.bucket(bucket).key("k")).uploadId();
+      String etag = s3.uploadPart(b -> b.bucket(bucket).key("k").uploadId(id).partNumber(1),
+          RequestBody.fromString("v")).eTag();
+      var part = software.amazon.awssdk.services.s3.model.CompletedPart.builder().partNumber(1)
+          .eTag(etag).build();
+      String first = s3.completeMultipartUpload(b -> b.bucket(bucket).key("k").uploadId(id)
+          .multipartUpload(m -> m.parts(part))).eTag();
+      s3.putObject(b -> b.bucket(bucket).key("k"), RequestBody.fromString("newer"));
+      String again = s3.completeMultipartUpload(b -> b.bucket(bucket).key("k").uploadId(id)
+          .multipartUpload(m -> m.parts(part))).eTag();
+      assertThat(again).isEqualTo(first);
+      // Answered, not applied again: the newer object stays.
+      assertThat(s3.getObjectAsBytes(b -> b.bucket(bucket).key("k")).asUtf8String())
+          .isEqualTo("newer");
+      var other = part.toBuilder().eTag("\"00000000000000000000000000000000\"").build();
+      SimTestBase.assertS3Error(() -> s3.completeMultipartUpload(b -> b.bucket(bucket).key("k")
+          .uploadId(id).multipartUpload(m -> m.parts(other))), 404, "NoSuchUpload");
+    }
+  }
 }

@@ -109,4 +109,31 @@ class LargeCommitTest extends SimStoreTestBase {
     assertThat(read(store, digest)).isEqualTo(content);
     assertOnlyTheBlobIsLeft(digest);
   }
+
+  @Test
+  void onAServerWithIdempotentCompletionALostCompletionAnswerCommits() {
+    // AWS answers a repeated completion as the first (see Capabilities#idempotentCompletion):
+    // there the SDK's retry succeeds, and so does the commit.
+    SimStores aws = new SimStores(dev.coffer.s3sim.SimS3.builder().clock(clock)
+        .capabilities(dev.coffer.s3sim.Capabilities.s3().withIdempotentCompletion()).build());
+    try {
+      AtomicInteger seen = new AtomicInteger();
+      aws.sim.network().interceptor(e -> {
+        if (e.operation() == Operation.COMPLETE_MULTIPART_UPLOAD && seen.getAndIncrement() == 0) {
+          e.applyAndLoseAnswer();
+        } else {
+          e.proceed();
+        }
+      });
+      ContentStore store = aws.open("h", config().build());
+      byte[] content = random(SIZE, 5);
+      Digest digest = commit(store, content);
+      assertThat(read(store, digest)).isEqualTo(content);
+      assertThat(aws.keys(PREFIX)).containsExactlyInAnyOrder(keys.blob(digest),
+          keys.index(digest));
+      store.close();
+    } finally {
+      aws.close();
+    }
+  }
 }

@@ -9,7 +9,7 @@ package dev.coffer.s3sim;
  *
  * <p>The server applies a request on the thread that calls the verb, before the verb returns: so
  * requests are applied in exactly the order their exchanges are resolved, whichever threads sent
- * them. An interceptor may resolve the exchange at once, on the sending thread, or leave it
+ * them (invariant SIM-2 of docs/architecture.md). An interceptor may resolve the exchange at once, on the sending thread, or leave it
  * pending (the sending thread then waits, and the exchange is listed in {@link Network#parked()})
  * and resolve it later from any thread, which is how a scheduler chooses what goes next.
  *

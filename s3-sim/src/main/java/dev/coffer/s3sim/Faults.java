@@ -9,7 +9,7 @@ import java.util.Set;
  * Each knob draws from its own {@link java.util.Random}, seeded from {@link #seed()}, the host's
  * name and the knob, once for every request it applies to: so whether a knob fires for a host's
  * n-th request does not depend on the other knobs, and a run whose requests reach the network in
- * the same order is the same run.
+ * the same order is the same run (invariant SIM-3 of docs/architecture.md).
  *
  * <p>For each request the knobs that fire are taken in this order, the first deciding:
  * 500 InternalError, 503 SlowDown, 409 ConditionalRequestConflict (conditional writes only), 200

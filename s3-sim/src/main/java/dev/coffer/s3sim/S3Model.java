@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  * The state and semantics of the simulated S3 for buckets and objects (multipart uploads are in
  * {@link Multipart}, on the same lock and storage). Every operation runs under one lock, so all are
  * atomic and linearizable, and every read sees every write before it (S3's strong read-after-write
- * consistency). The one exception is the capability fault of non-atomic conditional writes, where
+ * consistency; invariant SIM-1 of docs/architecture.md). The one exception is the capability fault of non-atomic conditional writes, where
  * the check and the write of a conditional PutObject or CompleteMultipartUpload are two steps with
  * the lock released, and the gap hook run, between them.
  *

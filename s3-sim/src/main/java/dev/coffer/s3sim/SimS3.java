@@ -43,7 +43,8 @@ import software.amazon.awssdk.http.async.SdkAsyncHttpClient;
  * sleeps on the wall clock unless the client's retry strategy says otherwise.
  *
  * <p>Nothing in the simulation reads the wall clock: times come from the clock given (by default a
- * {@link SimClock}), randomness from seeds. Thread-safe.
+ * {@link SimClock}), randomness from seeds (invariant SIM-4 of docs/architecture.md).
+ * Thread-safe.
  */
 public final class SimS3 implements AutoCloseable {
 

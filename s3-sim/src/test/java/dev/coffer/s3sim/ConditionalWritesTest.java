@@ -17,7 +17,7 @@ import software.amazon.awssdk.services.s3.model.S3Exception;
 
 /**
  * Conditional PutObject and DeleteObject as S3 documents them, and their atomicity: concurrent
- * create-only writes have one winner, and compare-and-swap increments are never lost.
+ * create-only writes have one winner, and compare-and-swap increments are never lost (SIM-1).
  */
 class ConditionalWritesTest extends SimTestBase {
 

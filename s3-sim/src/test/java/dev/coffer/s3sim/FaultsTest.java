@@ -22,7 +22,8 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
 
 /**
  * The network's fault knobs, one at a time, through the real SDK client (one attempt, or a few
- * without backoff), against what the server did; dead hosts; per-host faults; seeded replay.
+ * without backoff), against what the server did; dead hosts; per-host faults; seeded replay
+ * (SIM-3).
  */
 class FaultsTest extends SimTestBase {
   /** The faulty host's client, one attempt. */

@@ -22,7 +22,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * The scheduling hook: an interceptor that parks every request lets a controller choose which
- * goes next, and the server applies them in exactly that order.
+ * goes next, and the server applies them in exactly that order (SIM-2).
  */
 class InterceptorTest extends SimTestBase {
 

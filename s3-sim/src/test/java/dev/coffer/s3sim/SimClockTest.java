@@ -9,6 +9,7 @@ import java.time.Instant;
 import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 
+/** The simulated clock moves only when told (SIM-4). */
 class SimClockTest {
 
   @Test

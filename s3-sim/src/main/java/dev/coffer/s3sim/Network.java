@@ -65,7 +65,7 @@ public final class Network {
   /** Sets the faults of every host that has none of its own. */
   public void faults(Faults faults) {
     this.defaultFaults = Objects.requireNonNull(faults, "faults");
-    dice.clear();
+    dice.keySet().removeIf(host -> !hostFaults.containsKey(host));
   }
 
   /** Sets the faults of one host. */
@@ -171,9 +171,10 @@ public final class Network {
         current.intercept(exchange);
       }
     } catch (RuntimeException e) {
-      if (exchange.outcome() == null) {
-        exchange.fail();
+      if (exchange.outcome() != null) {
+        throw e; // the server failed applying it: a defect of the simulation, not a fault
       }
+      exchange.fail();
       throw new IOException("the interceptor failed on " + exchange, e);
     }
     if (exchange.outcome() == null) {

@@ -73,7 +73,7 @@ final class PendingExchange implements Exchange {
   @Override
   public void apply() {
     resolve(Outcome.ANSWERED);
-    SimResponse response = network.server.handle(request);
+    SimResponse response = handle();
     log(Outcome.ANSWERED, response);
     result.complete(response);
     network.applied();
@@ -82,7 +82,7 @@ final class PendingExchange implements Exchange {
   @Override
   public void applyAndLoseAnswer() {
     resolve(Outcome.ANSWER_LOST);
-    SimResponse response = network.server.handle(request);
+    SimResponse response = handle();
     log(Outcome.ANSWER_LOST, response);
     result.completeExceptionally(new SocketException("Connection reset (the simulated network "
         + "lost the answer to " + this + ", which the server applied: " + response.status() + ")"));
@@ -173,6 +173,19 @@ final class PendingExchange implements Exchange {
     return outcome == Outcome.HELD && countdown > 0 && --countdown == 0;
   }
 
+  /**
+   * The server's answer. An exception is a defect of the simulation: the sender gets it as it
+   * is (not as a network failure the SDK would retry), and so does whoever resolved the exchange.
+   */
+  private SimResponse handle() {
+    try {
+      return network.server.handle(request);
+    } catch (RuntimeException | Error e) {
+      result.completeExceptionally(e);
+      throw e;
+    }
+  }
+
   /** Waits for the client's answer. */
   SimResponse await() throws IOException, InterruptedException {
     try {
@@ -180,6 +193,12 @@ final class PendingExchange implements Exchange {
     } catch (ExecutionException e) {
       if (e.getCause() instanceof IOException io) {
         throw io;
+      }
+      if (e.getCause() instanceof RuntimeException r) {
+        throw r;
+      }
+      if (e.getCause() instanceof Error err) {
+        throw err;
       }
       throw new IOException(e.getCause());
     }

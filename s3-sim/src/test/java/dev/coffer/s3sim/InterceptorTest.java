@@ -13,6 +13,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import dev.coffer.s3sim.Storage.StoredObject;
+import dev.coffer.s3sim.Storage.StoredUpload;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.exception.SdkClientException;
@@ -156,5 +158,80 @@ class InterceptorTest extends SimTestBase {
   @Test
   void awaitParkedTimesOut() throws Exception {
     assertThat(sim.network().awaitParked(1, Duration.ofMillis(1))).isFalse();
+  }
+
+  @Test
+  void aDefectOfTheServerReachesTheCallerAndIsNotRetriedAsANetworkFault() {
+    Storage broken = new Storage() {
+      private final Storage inner = Storage.inMemory();
+
+      @Override
+      public boolean createBucket(String bucket, java.time.Instant created) {
+        return inner.createBucket(bucket, created);
+      }
+
+      @Override
+      public java.time.Instant bucketCreated(String bucket) {
+        return inner.bucketCreated(bucket);
+      }
+
+      @Override
+      public boolean deleteBucket(String bucket) {
+        return inner.deleteBucket(bucket);
+      }
+
+      @Override
+      public List<String> buckets() {
+        return inner.buckets();
+      }
+
+      @Override
+      public StoredObject object(String bucket, String key) {
+        throw new IllegalStateException("the storage is broken");
+      }
+
+      @Override
+      public void putObject(String bucket, StoredObject object) {
+        inner.putObject(bucket, object);
+      }
+
+      @Override
+      public boolean removeObject(String bucket, String key) {
+        return inner.removeObject(bucket, key);
+      }
+
+      @Override
+      public java.util.Iterator<StoredObject> objectsFrom(String bucket, String fromKey) {
+        return inner.objectsFrom(bucket, fromKey);
+      }
+
+      @Override
+      public StoredUpload upload(String bucket, String uploadId) {
+        return inner.upload(bucket, uploadId);
+      }
+
+      @Override
+      public void putUpload(String bucket, StoredUpload upload) {
+        inner.putUpload(bucket, upload);
+      }
+
+      @Override
+      public boolean removeUpload(String bucket, String uploadId) {
+        return inner.removeUpload(bucket, uploadId);
+      }
+
+      @Override
+      public List<StoredUpload> uploads(String bucket) {
+        return inner.uploads(bucket);
+      }
+    };
+    try (SimS3 defective = SimS3.builder().storage(broken).build();
+        S3Client client = Clients.plain(defective, "h1", 3)) {
+      defective.createBucket(BUCKET);
+      Throwable failure = catchThrowable(() -> client.getObject(b -> b.bucket(BUCKET).key("k")));
+      assertThat(failure).isInstanceOf(IllegalStateException.class)
+          .hasMessage("the storage is broken");
+      assertThat(defective.log().count(Operation.GET_OBJECT)).isEqualTo(1);
+    }
   }
 }

@@ -58,6 +58,20 @@ final class Clients {
         .build();
   }
 
+  /** An asynchronous client like {@link #plain}: checksums when required, no backoff. */
+  static S3AsyncClient asyncPlain(SimS3 sim, String host, int attempts) {
+    return S3AsyncClient.builder()
+        .httpClient(sim.asyncHttpClient(host))
+        .endpointOverride(SimS3.ENDPOINT)
+        .forcePathStyle(true)
+        .region(Region.US_EAST_1)
+        .credentialsProvider(CREDENTIALS)
+        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+        .overrideConfiguration(o -> o.retryStrategy(noBackoff(attempts)))
+        .build();
+  }
+
   /** The SDK's standard retry strategy, {@code attempts} attempts, no backoff sleeps. */
   static RetryStrategy noBackoff(int attempts) {
     return StandardRetryStrategy.builder()

@@ -12,11 +12,15 @@ import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.core.async.AsyncRequestBody;
+import software.amazon.awssdk.core.async.AsyncResponseTransformer;
 import software.amazon.awssdk.core.sync.RequestBody;
+import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 
@@ -281,5 +285,30 @@ class FaultsTest extends SimTestBase {
     SimRequest put = SimRequest.builder("PUT", "/" + BUCKET + "/raw").body(bytes("x")).build();
     assertThatThrownBy(() -> sim.network().send("faulty", put)).isInstanceOf(IOException.class);
     assertThat(exists("raw")).isTrue();
+  }
+
+  @Test
+  void theAsyncClientMeetsTheSameFaults() {
+    try (S3AsyncClient client = Clients.asyncPlain(sim, "faulty", 1)) {
+      sim.network().faults("faulty", Faults.builder().lostAnswer(1).build());
+      Throwable lost = catchThrowable(() -> client.putObject(b -> b.bucket(BUCKET).key("lost"),
+          AsyncRequestBody.fromString("v")).join());
+      assertThat(lost).isInstanceOf(CompletionException.class)
+          .hasCauseInstanceOf(SdkClientException.class);
+      assertThat(rootCause(lost)).isInstanceOf(SocketException.class);
+      assertThat(exists("lost")).isTrue();
+
+      sim.network().faults("faulty", Faults.builder().late(1, 0).build());
+      Throwable late = catchThrowable(() -> client.putObject(b -> b.bucket(BUCKET).key("late"),
+          AsyncRequestBody.fromString("v")).join());
+      assertThat(rootCause(late)).isInstanceOf(SocketTimeoutException.class);
+      assertThat(exists("late")).isFalse();
+      sim.network().releaseHeld();
+      assertThat(exists("late")).isTrue();
+
+      sim.network().faults("faulty", Faults.builder().slowDown(1).build());
+      assertS3Error(() -> client.getObject(b -> b.bucket(BUCKET).key("late"),
+          AsyncResponseTransformer.toBytes()).join(), 503, "SlowDown");
+    }
   }
 }

@@ -120,11 +120,8 @@ public final class S3Server {
    */
   SimResponse injected(int status, String code, String message) {
     String requestId = String.format("%016X", requestIds.incrementAndGet());
-    Answer answer = Answer.status(status).xml(errorDocument(code, message, Map.of(), requestId));
-    if (status == 503) {
-      answer.header("Retry-After", 1);
-    }
-    return answer.build(requestId, model.clock.instant());
+    return Answer.status(status).xml(errorDocument(code, message, Map.of(), requestId))
+        .build(requestId, model.clock.instant());
   }
 
   private static byte[] errorDocument(String code, String message, Map<String, String> details,

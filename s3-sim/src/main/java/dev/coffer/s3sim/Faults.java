@@ -55,6 +55,7 @@ public final class Faults {
     return new Builder();
   }
 
+  /** The seed every knob's draws derive from (with the host and the knob). */
   public long seed() {
     return seed;
   }
@@ -134,6 +135,7 @@ public final class Faults {
 
     private Builder() {}
 
+    /** The seed of the draws; default 0. */
     public Builder seed(long seed) {
       this.seed = seed;
       return this;
@@ -198,6 +200,7 @@ public final class Faults {
       return this;
     }
 
+    /** The faults. */
     public Faults build() {
       return new Faults(this);
     }

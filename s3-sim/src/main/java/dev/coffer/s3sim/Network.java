@@ -97,6 +97,7 @@ public final class Network {
     dead.remove(host);
   }
 
+  /** Whether {@code host} was killed and not revived. */
   public boolean isDead(String host) {
     return dead.contains(host);
   }

@@ -176,6 +176,7 @@ public final class S3Server {
       return this;
     }
 
+    /** The server; its storage keeps whatever it held. */
     public S3Server build() {
       if (storage == null) {
         storage = Storage.inMemory();

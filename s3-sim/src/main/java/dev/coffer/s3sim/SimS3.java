@@ -73,6 +73,7 @@ public final class SimS3 implements AutoCloseable {
     return builder().build();
   }
 
+  /** A builder with every default; see {@link Builder}. */
   public static Builder builder() {
     return new Builder();
   }
@@ -205,6 +206,7 @@ public final class SimS3 implements AutoCloseable {
       return this;
     }
 
+    /** The simulation; its bucket list is empty. */
     public SimS3 build() {
       return new SimS3(this);
     }

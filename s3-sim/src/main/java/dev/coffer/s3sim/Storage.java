@@ -69,6 +69,7 @@ public interface Storage {
    * @param value the base64 value; a composite one ends in {@code -} and the number of parts
    */
   record StoredChecksum(String algorithm, String type, String value) {
+    /** @throws NullPointerException if a component is null */
     public StoredChecksum {
       Objects.requireNonNull(algorithm, "algorithm");
       Objects.requireNonNull(type, "type");
@@ -90,6 +91,7 @@ public interface Storage {
   record StoredObject(String key, byte[] content, String etag, Instant lastModified,
       String contentType, Map<String, String> metadata, Map<String, String> tags,
       StoredChecksum checksum, int parts) {
+    /** Copies the maps into immutable ones (tags keep their order). */
     public StoredObject {
       Objects.requireNonNull(key, "key");
       Objects.requireNonNull(content, "content");
@@ -125,6 +127,7 @@ public interface Storage {
   record StoredUpload(String uploadId, long sequence, String key, Instant initiated,
       String contentType, Map<String, String> metadata, Map<String, String> tags,
       String checksumAlgorithm, String checksumType, SortedMap<Integer, StoredPart> parts) {
+    /** Copies the maps into immutable ones. */
     public StoredUpload {
       metadata = Collections.unmodifiableMap(new TreeMap<>(metadata));
       tags = Collections.unmodifiableMap(new LinkedHashMap<>(tags));

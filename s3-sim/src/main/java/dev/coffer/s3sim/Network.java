@@ -115,7 +115,8 @@ public final class Network {
   }
 
   /**
-   * Waits until at least {@code count} exchanges are parked.
+   * Waits until at least {@code count} exchanges are parked. The timeout, on the JVM's clock, only
+   * bounds how long the calling thread waits; it changes nothing in the simulation.
    *
    * @return false if {@code timeout} passed first
    * @throws InterruptedException if interrupted while waiting

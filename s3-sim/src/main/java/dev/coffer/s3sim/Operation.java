@@ -44,16 +44,6 @@ public enum Operation {
     return apiName;
   }
 
-  /** Whether the operation may change what the bucket holds (objects, uploads, tags, buckets). */
-  public boolean isWrite() {
-    return switch (this) {
-      case CREATE_BUCKET, DELETE_BUCKET, PUT_OBJECT, COPY_OBJECT, DELETE_OBJECT, PUT_OBJECT_TAGGING,
-          DELETE_OBJECT_TAGGING, CREATE_MULTIPART_UPLOAD, UPLOAD_PART, UPLOAD_PART_COPY,
-          COMPLETE_MULTIPART_UPLOAD, ABORT_MULTIPART_UPLOAD -> true;
-      default -> false;
-    };
-  }
-
   /**
    * Whether {@code request} (of this operation) is a conditional write: a PutObject, CopyObject or
    * CompleteMultipartUpload with If-Match or If-None-Match, or a DeleteObject with If-Match. S3 may

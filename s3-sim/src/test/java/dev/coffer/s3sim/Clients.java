@@ -1,13 +1,12 @@
 package dev.coffer.s3sim;
 
-import java.time.Duration;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
-import software.amazon.awssdk.core.retry.backoff.BackoffStrategy;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.StandardRetryStrategy;
+import software.amazon.awssdk.retries.api.BackoffStrategy;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -76,9 +75,8 @@ final class Clients {
   static RetryStrategy noBackoff(int attempts) {
     return StandardRetryStrategy.builder()
         .maxAttempts(attempts)
-        .backoffStrategy(software.amazon.awssdk.retries.api.BackoffStrategy.retryImmediately())
-        .throttlingBackoffStrategy(
-            software.amazon.awssdk.retries.api.BackoffStrategy.retryImmediately())
+        .backoffStrategy(BackoffStrategy.retryImmediately())
+        .throttlingBackoffStrategy(BackoffStrategy.retryImmediately())
         .circuitBreakerEnabled(false)
         .build();
   }

@@ -2,12 +2,15 @@ package dev.coffer.store.s3;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.coffer.s3sim.Capabilities;
 import dev.coffer.s3sim.Exchange;
 import dev.coffer.s3sim.Operation;
+import dev.coffer.s3sim.SimS3;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.Writer;
+import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
@@ -26,7 +29,7 @@ class LargeCommitTest extends SimStoreTestBase {
   private Digest commit(ContentStore store, byte[] content) {
     Digest digest = Digest.of(content);
     try (Writer w = store.writer("big", new Descriptor(digest, content.length))) {
-      w.write(java.nio.ByteBuffer.wrap(content));
+      w.write(ByteBuffer.wrap(content));
       w.commit(content.length, digest, Map.of("k", "v"));
     }
     return digest;
@@ -114,8 +117,8 @@ class LargeCommitTest extends SimStoreTestBase {
   void onAServerWithIdempotentCompletionALostCompletionAnswerCommits() {
     // AWS answers a repeated completion as the first (see Capabilities#idempotentCompletion):
     // there the SDK's retry succeeds, and so does the commit.
-    SimStores aws = new SimStores(dev.coffer.s3sim.SimS3.builder().clock(clock)
-        .capabilities(dev.coffer.s3sim.Capabilities.s3().withIdempotentCompletion()).build());
+    SimStores aws = new SimStores(SimS3.builder().clock(clock)
+        .capabilities(Capabilities.s3().withIdempotentCompletion()).build());
     try {
       AtomicInteger seen = new AtomicInteger();
       aws.sim.network().interceptor(e -> {

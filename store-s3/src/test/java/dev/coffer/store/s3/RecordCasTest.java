@@ -1,8 +1,10 @@
 package dev.coffer.store.s3;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 
 import dev.coffer.s3sim.Exchange;
+import dev.coffer.s3sim.Faults;
 import dev.coffer.s3sim.LoggedRequest;
 import dev.coffer.s3sim.Operation;
 import dev.coffer.s3sim.Outcome;
@@ -48,8 +50,8 @@ class RecordCasTest extends SimStoreTestBase {
     // The SDK's retry met the write its first attempt had made.
     assertThat(requests(Operation.PUT_OBJECT, keys.index(digest)))
         .extracting(LoggedRequest::outcome, LoggedRequest::status)
-        .endsWith(org.assertj.core.groups.Tuple.tuple(Outcome.ANSWER_LOST, 200),
-            org.assertj.core.groups.Tuple.tuple(Outcome.ANSWERED, 412));
+        .endsWith(tuple(Outcome.ANSWER_LOST, 200),
+            tuple(Outcome.ANSWERED, 412));
   }
 
   @Test
@@ -86,8 +88,8 @@ class RecordCasTest extends SimStoreTestBase {
     assertThat(store.info(digest).labels()).isEqualTo(Map.of("k", "v"));
     assertThat(requests(Operation.PUT_OBJECT, keys.index(digest)))
         .extracting(LoggedRequest::outcome, LoggedRequest::status)
-        .containsExactly(org.assertj.core.groups.Tuple.tuple(Outcome.ANSWER_LOST, 200),
-            org.assertj.core.groups.Tuple.tuple(Outcome.ANSWERED, 412));
+        .containsExactly(tuple(Outcome.ANSWER_LOST, 200),
+            tuple(Outcome.ANSWERED, 412));
   }
 
   @Test
@@ -99,7 +101,7 @@ class RecordCasTest extends SimStoreTestBase {
     sim().network().releaseHeld();
     assertThat(requests(Operation.PUT_OBJECT, keys.index(digest)))
         .extracting(LoggedRequest::outcome, LoggedRequest::status)
-        .endsWith(org.assertj.core.groups.Tuple.tuple(Outcome.APPLIED_LATE, 412));
+        .endsWith(tuple(Outcome.APPLIED_LATE, 412));
     assertThat(store.info(digest).refCount()).isEqualTo(2);
   }
 
@@ -107,7 +109,7 @@ class RecordCasTest extends SimStoreTestBase {
   void everyAnswerLostOnceAndCountsStayExact() {
     // One in three requests of the host loses its answer (seeded); the SDK and the store's
     // compare-and-swap recover every time, and the counts come out exact.
-    sim().network().faults("h", dev.coffer.s3sim.Faults.builder().seed(11).lostAnswer(0.3)
+    sim().network().faults("h", Faults.builder().seed(11).lostAnswer(0.3)
         .build());
     ContentStore store = open("h");
     Digest a = store.putAndRef(random(100, 6), null, Map.of()).digest();

@@ -1,6 +1,7 @@
 package dev.coffer.store.s3;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coffer.s3sim.Capabilities;
 import dev.coffer.s3sim.LoggedRequest;
@@ -8,7 +9,9 @@ import dev.coffer.s3sim.Operation;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
+import dev.coffer.store.NotFoundException;
 import dev.coffer.store.Writer;
+import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -42,7 +45,7 @@ class TaglessServerTest extends SimStoreTestBase {
     byte[] large = random(6 * MIB, 2);
     Digest b = Digest.of(large);
     try (Writer w = store.writer("large", Descriptor.UNKNOWN)) {
-      w.write(java.nio.ByteBuffer.wrap(large));
+      w.write(ByteBuffer.wrap(large));
       w.commitAndRef(large.length, b, Map.of());
     }
     store.deref(b);
@@ -57,8 +60,7 @@ class TaglessServerTest extends SimStoreTestBase {
   }
 
   private static void assertThrowsNotFound(ContentStore store, Digest digest) {
-    org.assertj.core.api.Assertions.assertThatThrownBy(() -> store.info(digest))
-        .isInstanceOf(dev.coffer.store.NotFoundException.class)
+    assertThatThrownBy(() -> store.info(digest)).isInstanceOf(NotFoundException.class)
         .hasMessageContaining(digest.toString());
   }
 }

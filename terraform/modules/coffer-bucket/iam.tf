@@ -22,11 +22,12 @@ locals {
 
   # Build hosts: ingest, resume, commit, abort, label, count references, link, and read. A blob is only
   # ever marked deleting by a writer (a compare-and-swap of its index record); removing objects is left
-  # to the admin role. AbortMultipartUpload on blobs ends a failed multipart copy of a large blob.
+  # to the admin role. AbortMultipartUpload on blobs ends a failed multipart copy of a large blob;
+  # GetObjectTagging asks whether the server has tagging when a tagged write is cut without an answer.
   writer_actions = {
     list   = ["s3:ListBucket"]
     bucket = []
-    blobs  = ["s3:GetObject", "s3:PutObject", "s3:PutObjectTagging", "s3:AbortMultipartUpload"]
+    blobs  = ["s3:GetObject", "s3:PutObject", "s3:GetObjectTagging", "s3:PutObjectTagging", "s3:AbortMultipartUpload"]
     index  = ["s3:GetObject", "s3:PutObject"]
     ingest = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
   }
@@ -102,11 +103,19 @@ data "aws_iam_policy_document" "role" {
       actions   = each.value.kms
       resources = [statement.value]
 
-      # The key may serve other buckets too: allow its use only through S3 for this one.
+      # The key may serve other buckets too: allow its use only through S3, and only for this
+      # bucket (S3 passes the bucket's ARN as encryption context with bucket keys, an object's ARN
+      # without).
       condition {
         test     = "StringEquals"
         variable = "kms:ViaService"
         values   = ["s3.${aws_s3_bucket.this.region}.amazonaws.com"]
+      }
+
+      condition {
+        test     = "StringLike"
+        variable = "kms:EncryptionContext:aws:s3:arn"
+        values   = [aws_s3_bucket.this.arn, "${aws_s3_bucket.this.arn}/*"]
       }
     }
   }

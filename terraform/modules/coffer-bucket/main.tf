@@ -33,7 +33,19 @@ resource "aws_s3_bucket_server_side_encryption_configuration" "this" {
     }
     # Bucket keys cut KMS requests (and their cost and throttling) by orders of magnitude.
     bucket_key_enabled = var.kms_key_arn != null
+    # Customer-provided keys are refused: the store never uses them, and an object written with one
+    # would be unreadable to every other host.
+    blocked_encryption_types = ["SSE-C"]
   }
+}
+
+# Optional server access logs, to an existing bucket of the operator's choosing.
+resource "aws_s3_bucket_logging" "this" {
+  count  = var.access_log_bucket == null ? 0 : 1
+  bucket = aws_s3_bucket.this.id
+
+  target_bucket = var.access_log_bucket
+  target_prefix = coalesce(var.access_log_prefix, "${aws_s3_bucket.this.id}/")
 }
 
 # Removing this resource (versioning_enabled = false after true) suspends versioning; S3 cannot turn it off.
@@ -81,6 +93,29 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
 
     noncurrent_version_expiration {
       noncurrent_days = 1
+    }
+  }
+
+  # With versioning, only noncurrent versions expire under the whole prefix: a deleted blob or an
+  # overwritten index record, never a current object (whose fate the index record alone decides).
+  # A delete marker with no version left behind it goes too.
+  dynamic "rule" {
+    for_each = var.versioning_enabled ? [var.noncurrent_version_expiration_days] : []
+    content {
+      id     = "expire-noncurrent-versions"
+      status = "Enabled"
+
+      filter {
+        prefix = var.prefix
+      }
+
+      noncurrent_version_expiration {
+        noncurrent_days = rule.value
+      }
+
+      expiration {
+        expired_object_delete_marker = true
+      }
     }
   }
 

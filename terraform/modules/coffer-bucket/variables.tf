@@ -50,9 +50,42 @@ variable "kms_key_arn" {
 }
 
 variable "versioning_enabled" {
-  description = "Whether to enable S3 versioning. Deleted blobs then stay as noncurrent versions (and billed) until a rule of your own expires them."
+  description = "Whether to enable S3 versioning. Deleted blobs and overwritten index records then stay as noncurrent versions for noncurrent_version_expiration_days, and delete markers left alone are removed."
   type        = bool
   default     = false
+}
+
+variable "noncurrent_version_expiration_days" {
+  description = "With versioning: days after which a noncurrent version of any object under the store prefix expires (a deleted blob, an overwritten index record). Current objects are never expired."
+  type        = number
+  default     = 30
+
+  validation {
+    condition     = var.noncurrent_version_expiration_days >= 1 && var.noncurrent_version_expiration_days <= 3650 && floor(var.noncurrent_version_expiration_days) == var.noncurrent_version_expiration_days
+    error_message = "The noncurrent_version_expiration_days must be a whole number of days from 1 to 3650."
+  }
+}
+
+variable "access_log_bucket" {
+  description = "Name of an existing bucket that receives S3 server access logs of the store's bucket (it must allow the S3 logging service to write). Null turns access logging off."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.access_log_bucket == null || can(regex("^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$", var.access_log_bucket))
+    error_message = "The access_log_bucket must be an S3 bucket name (3-63 lowercase letters, digits, '.' and '-') or null."
+  }
+}
+
+variable "access_log_prefix" {
+  description = "Key prefix of the access log objects in access_log_bucket. Null means \"<bucket name>/\"."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.access_log_prefix == null || can(regex("^[A-Za-z0-9!_.*'()/-]{0,512}$", var.access_log_prefix))
+    error_message = "The access_log_prefix must be at most 512 characters of letters, digits and !_.*'()/- or null."
+  }
 }
 
 variable "abort_incomplete_multipart_days" {

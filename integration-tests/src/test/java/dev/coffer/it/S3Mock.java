@@ -77,6 +77,9 @@ public final class S3Mock {
           "-Xmx512m", "-jar", jar.toString(),
           "--com.adobe.testing.s3mock.httpPort=" + httpPort,
           "--server.port=" + managementPort,
+          // Binds the HTTPS connector to loopback. S3Mock 5.2.0's plain HTTP connector (the one
+          // the tests use) takes no address and listens on every interface; see the README.
+          "--server.address=127.0.0.1",
           "--com.adobe.testing.s3mock.store.root=" + root,
           "--logging.level.root=WARN"));
       Process process = new ProcessBuilder(command)

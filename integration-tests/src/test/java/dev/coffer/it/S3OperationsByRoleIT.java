@@ -51,6 +51,7 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
+import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.Tag;
 import software.amazon.awssdk.services.s3.model.UploadPartCopyRequest;
 
@@ -148,6 +149,19 @@ class S3OperationsByRoleIT {
             w.write(large);
             w.commitAndRef(large.length, largeDigest, null);
           }
+        });
+    // A third host whose tagged writes of blobs are cut without an answer, as a server without
+    // object tagging that closes the connection on the tagging header does to a large body: the
+    // store then asks whether tagging works (GetObjectTagging), which the writer role must allow.
+    Fault taggedCut = new Fault(r -> r instanceof PutObjectRequest put && put.tagging() != null
+        && !put.tagging().isEmpty() && put.key().startsWith(prefix + "blobs/"));
+    ContentStore w3 = store(writer, b -> b, taggedCut);
+    step(writer, "a tagged write cut without an answer asks whether the server has tagging",
+        List.of("blobs:GetObjectTagging"), () -> {
+          taggedCut.arm(1);
+          byte[] cut = "cut without an answer".getBytes(StandardCharsets.UTF_8);
+          assertThatThrownBy(() -> w3.put(cut, null, Map.of()))
+              .isInstanceOf(StoreException.class);
         });
     step(writer, "writeBlob of content already stored", List.of("index:GetObject"),
         () -> Content.writeBlob(w2, "small-again", new ByteArrayInputStream(small),

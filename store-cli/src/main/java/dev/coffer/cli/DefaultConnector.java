@@ -1,6 +1,7 @@
 package dev.coffer.cli;
 
 import dev.coffer.store.ContentStore;
+import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.cache.CacheConfig;
 import dev.coffer.store.cache.CachingStore;
 import dev.coffer.store.s3.S3ContentStore;
@@ -69,12 +70,18 @@ final class DefaultConnector implements StoreConnector {
     if (!settings.cacheEnabled()) {
       return s3;
     }
-    return CachingStore.builder(s3)
-        .config(CacheConfig.builder()
-            .directory(settings.cacheDir())
-            .diskMaxBytes(settings.diskCacheBytes())
-            .memoryMaxBytes(settings.memoryCacheBytes())
-            .build())
-        .build();
+    try {
+      return CachingStore.builder(s3)
+          .config(CacheConfig.builder()
+              .directory(settings.cacheDir())
+              .diskMaxBytes(settings.diskCacheBytes())
+              .memoryMaxBytes(settings.memoryCacheBytes())
+              .build())
+          .build();
+    } catch (FailedPreconditionException e) {
+      // The cache refused a directory that is not private to this user.
+      s3.close();
+      throw new ConfigException(e.getMessage() + " (--cache-dir, COFFER_CACHE_DIR; or --no-cache)");
+    }
   }
 }

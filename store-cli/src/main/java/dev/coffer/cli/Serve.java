@@ -4,6 +4,7 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.grpc.ContentServer;
 import dev.coffer.store.Digest;
 import dev.coffer.store.InvalidArgumentException;
+import dev.coffer.store.s3.S3StoreConfig;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -16,7 +17,9 @@ import picocli.CommandLine.Option;
 
 /** {@code coffer serve}: containerd's content service on a Unix socket, over the configured store. */
 @Command(name = "serve", description = {
-    "Serve the store to containerd as its content store (proxy plugin) on a Unix socket.",
+    "Serve the store to containerd as its content store (proxy plugin) on a Unix socket"
+        + " (mode 0600), and optionally TCP: loopback only, or elsewhere with TLS and client"
+        + " authentication.",
     "Each containerd sharing a bucket needs its own server and holder id: its garbage collection"
         + " then releases only what it holds.",
     "Stops cleanly on SIGTERM or SIGINT. --debug logs one line per request."})
@@ -43,8 +46,46 @@ final class Serve extends StoreCommand {
   int openReaders = ContentServer.OPEN_READERS_DEFAULT;
 
   @Option(names = "--tcp-port", paramLabel = "PORT",
-      description = "Also listen on this loopback TCP port (0: any free port).")
+      description = "Also listen on this TCP port of the loopback address, or of --tcp-address"
+          + " (0: any free port).")
   Integer tcpPort;
+
+  @Option(names = "--tcp-address", paramLabel = "ADDR",
+      description = {"Listen on this address instead of loopback (0.0.0.0: every address)."
+          + " Other machines can then connect, so it needs --tls-cert and --tls-key and"
+          + " --tls-client-ca or --auth-token-file; the server refuses to start otherwise."})
+  String tcpAddress;
+
+  @Option(names = "--tls-cert", paramLabel = "FILE",
+      description = "TCP over TLS: the server's PEM certificate chain.")
+  Path tlsCertificate;
+
+  @Option(names = "--tls-key", paramLabel = "FILE",
+      description = "TCP over TLS: the server's PEM PKCS#8 private key.")
+  Path tlsKey;
+
+  @Option(names = "--tls-client-ca", paramLabel = "FILE",
+      description = "Require TCP clients to present a certificate issued by a CA in this PEM file.")
+  Path tlsClientCa;
+
+  @Option(names = "--auth-token-file", paramLabel = "FILE",
+      description = "Require TCP clients to send 'authorization: Bearer <token>' with the token in"
+          + " this file (mode 0600, at least 16 characters).")
+  Path authTokenFile;
+
+  @Option(names = "--socket-group", paramLabel = "GROUP",
+      description = "Let this group use the socket too (mode 0660; default 0600, owner only).")
+  String socketGroup;
+
+  @Option(names = "--max-calls-per-connection", paramLabel = "N",
+      description = "Concurrent calls one connection may have (default: ${DEFAULT-VALUE}).")
+  int maxCallsPerConnection = ContentServer.MAX_CALLS_PER_CONNECTION_DEFAULT;
+
+  @Option(names = "--writer-memory", paramLabel = "SIZE",
+      description = {"Memory the open writes may hold together (default: 1GiB); each holds up to"
+          + " the part size times the upload concurrency (64 MiB), and a write beyond the bound"
+          + " is refused with RESOURCE_EXHAUSTED."})
+  String writerMemory;
 
   @Override
   ExitCode execute(ContentStore store, Settings settings) throws IOException {
@@ -60,14 +101,18 @@ final class Serve extends StoreCommand {
       throw new InvalidArgumentException(e.getMessage(), e);
     }
     builder.holdDirectory(holds);
-    if (tcpPort != null) {
-      builder.tcpPort(tcpPort);
-    }
+    configureListeners(builder);
     CountDownLatch stopped = new CountDownLatch(1);
     // The shutdown hook waits for this thread to close the server and say so: the JVM halts once
     // its hooks return.
+    ContentServer built;
     try {
-      try (ContentServer server = builder.build().start()) {
+      built = builder.build();
+    } catch (IllegalStateException e) {
+      throw new ConfigException(e.getMessage());
+    }
+    try {
+      try (ContentServer server = built.start()) {
         Thread hook = new Thread(() -> {
           server.close();
           try {
@@ -77,9 +122,8 @@ final class Serve extends StoreCommand {
           }
         }, "coffer-serve-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        cli().err.println("coffer: serving containerd's content service on " + socket
-            + server.tcpPort().stream().mapToObj(p -> " and 127.0.0.1:" + p).findFirst()
-                .orElse("")
+        cli().err.println("coffer: serving containerd's content service on "
+            + String.join(" and ", server.listeners())
             + " (bucket " + settings.bucket() + (settings.prefix().isEmpty() ? "" : ", prefix "
             + settings.prefix()) + "; holder " + holder + ", holds in " + holds + ")");
         try {
@@ -94,6 +138,52 @@ final class Serve extends StoreCommand {
       stopped.countDown();
     }
     return ExitCode.OK;
+  }
+
+  /** The TCP listener, TLS, client authentication, the socket's group and the bounds. */
+  private void configureListeners(ContentServer.Builder builder) {
+    try {
+      if (socketGroup != null) {
+        builder.socketGroup(socketGroup);
+      }
+      builder.maxCallsPerConnection(maxCallsPerConnection);
+      if (writerMemory != null) {
+        builder.writerMemory(Sizes.parse(writerMemory),
+            S3StoreConfig.PART_SIZE_DEFAULT * S3StoreConfig.UPLOAD_CONCURRENCY_DEFAULT);
+      }
+      if (tcpAddress != null) {
+        if (tcpPort == null) {
+          throw new ConfigException("--tcp-address " + tcpAddress + " needs --tcp-port");
+        }
+        builder.tcpAddress(address(tcpAddress));
+      }
+      if (tcpPort != null) {
+        builder.tcpPort(tcpPort);
+      }
+      if ((tlsCertificate == null) != (tlsKey == null)) {
+        throw new ConfigException("--tls-cert and --tls-key go together");
+      }
+      if (tlsCertificate != null) {
+        builder.tls(tlsCertificate, tlsKey);
+      }
+      if (tlsClientCa != null) {
+        builder.clientCertificateAuthorities(tlsClientCa);
+      }
+      if (authTokenFile != null) {
+        builder.bearerTokenFile(authTokenFile);
+      }
+    } catch (IllegalArgumentException e) {
+      throw new InvalidArgumentException(e.getMessage(), e);
+    }
+  }
+
+  /** An IP address; a name is resolved, and refused if it does not resolve. */
+  private static InetAddress address(String text) {
+    try {
+      return InetAddress.getByName(text);
+    } catch (UnknownHostException e) {
+      throw new ConfigException("invalid --tcp-address \"" + text + "\": unknown host");
+    }
   }
 
   /** The host name and a hash of the socket: stable across restarts, distinct per containerd. */

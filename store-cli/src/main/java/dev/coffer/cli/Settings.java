@@ -2,7 +2,11 @@ package dev.coffer.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.coffer.store.s3.S3StoreConfig;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.URI;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -46,6 +50,10 @@ record Settings(
   static final String DEFAULT_REGION = "us-east-1";
   static final long DEFAULT_DISK_CACHE_BYTES = 10L << 30;
   static final long DEFAULT_MEMORY_CACHE_BYTES = 256L << 20;
+  /** The config document version this reader knows. */
+  static final int CONFIG_VERSION = 1;
+  /** An IPv4 or IPv6 literal, which InetAddress parses without a name lookup. */
+  private static final Pattern IP_LITERAL = Pattern.compile("[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
   private static final Pattern SHORT_DURATION = Pattern.compile("(\\d{1,12})(ms|s|m|h|d)");
 
   boolean embedded() {
@@ -64,7 +72,8 @@ record Settings(
    */
   static Settings resolve(Flags flags, Map<String, String> env) {
     String configPath = first(flags.configFile(), env.get("COFFER_CONFIG"));
-    JsonNode file = configPath == null ? null : readConfig(Path.of(configPath));
+    JsonNode file = configPath == null ? null : checkDocument(Path.of(configPath),
+        readConfig(Path.of(configPath)));
     Path home = Path.of(first(env.get("COFFER_HOME"),
         Path.of(first(env.get("HOME"), System.getProperty("user.home")), ".coffer").toString()));
     String bucket = first(flags.bucket(), env.get("COFFER_BUCKET"), text(file, "bucket"));
@@ -89,8 +98,11 @@ record Settings(
         text(file, "cacheMemoryBytes")), DEFAULT_MEMORY_CACHE_BYTES, "COFFER_CACHE_MEMORY_BYTES");
     Duration grace = duration(first(env.get("COFFER_DELETION_GRACE"), text(file, "deletionGrace")),
         "COFFER_DELETION_GRACE");
-    if (prefix.startsWith("/")) {
-      throw new ConfigException("invalid prefix \"" + prefix + "\": must not start with /");
+    try {
+      // One rule for prefixes, the store's, which is the Terraform module's.
+      S3StoreConfig.builder().prefix(prefix);
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
     }
     return new Settings(bucket, prefix, region, endpoint, pathStyle, profile, cacheDir,
         cacheEnabled, disk, memory, home, grace);
@@ -109,6 +121,70 @@ record Settings(
       return node;
     } catch (IOException e) {
       throw new ConfigException("cannot read config file " + path + ": " + e.getMessage());
+    }
+  }
+
+  /**
+   * A config document is the Terraform module's {@code coffer_config_json}: version 1 and a
+   * bucket. A file without them is not one, and falling back to the embedded server instead
+   * would store the user's data somewhere they did not ask for.
+   */
+  private static JsonNode checkDocument(Path path, JsonNode document) {
+    JsonNode version = document.get("version");
+    if (version == null || version.isNull()) {
+      throw new ConfigException("invalid config file " + path
+          + ": no \"version\" (expected 1, as the Terraform module's coffer_config_json)");
+    }
+    if (!version.isIntegralNumber() || version.asLong() != CONFIG_VERSION) {
+      throw new ConfigException("invalid config file " + path + ": version " + version
+          + " is not supported (expected " + CONFIG_VERSION + ")");
+    }
+    JsonNode bucket = document.get("bucket");
+    if (bucket == null || !bucket.isTextual() || bucket.asText().isBlank()) {
+      throw new ConfigException("invalid config file " + path + ": no \"bucket\" (a config"
+          + " file names the bucket; without one, leave out --config to use the embedded server)");
+    }
+    return document;
+  }
+
+  /**
+   * A warning if the endpoint is plain {@code http://} to anything but a loopback address: the
+   * requests, signed with the credentials, and the content then cross the network unencrypted.
+   */
+  static Optional<String> insecureEndpointWarning(String endpoint) {
+    if (endpoint == null) {
+      return Optional.empty();
+    }
+    URI uri;
+    try {
+      uri = URI.create(endpoint);
+    } catch (IllegalArgumentException e) {
+      return Optional.empty(); // refused with its own message when the store opens
+    }
+    if (!"http".equalsIgnoreCase(uri.getScheme()) || isLoopback(uri.getHost())) {
+      return Optional.empty();
+    }
+    return Optional.of("the endpoint " + endpoint + " is plain http to another machine: requests"
+        + " and content cross the network unencrypted; use https");
+  }
+
+  /** Whether {@code host} is localhost or a loopback IP literal; names are not resolved. */
+  private static boolean isLoopback(String host) {
+    if (host == null) {
+      return false;
+    }
+    String bare = host.startsWith("[") && host.endsWith("]")
+        ? host.substring(1, host.length() - 1) : host;
+    if (bare.equalsIgnoreCase("localhost")) {
+      return true;
+    }
+    if (!IP_LITERAL.matcher(bare).matches()) {
+      return false;
+    }
+    try {
+      return InetAddress.getByName(bare).isLoopbackAddress();
+    } catch (UnknownHostException e) {
+      return false;
     }
   }
 

@@ -78,6 +78,9 @@ abstract class StoreCommand implements Callable<Integer> {
     try {
       Settings settings = Settings.resolve(new Settings.Flags(configFile, bucket, prefix, region,
           endpoint, pathStyle, profile, cacheDir, noCache), cli.env);
+      // Even with -q: it is about where credentials and content go, not progress.
+      Settings.insecureEndpointWarning(settings.endpoint())
+          .ifPresent(warning -> cli.err.println("coffer: warning: " + warning));
       try (ContentStore store = cli.connector.open(settings, quiet ? nullStream() : cli.err)) {
         return execute(store, settings).code;
       }

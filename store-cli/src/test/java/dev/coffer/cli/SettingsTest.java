@@ -34,7 +34,7 @@ class SettingsTest {
   void flagsBeatEnvironmentWhichBeatsTheConfigFile() throws Exception {
     Path config = tmp.resolve("coffer.json");
     Files.writeString(config, """
-        {"bucket": "file-bucket", "prefix": "file/", "region": "eu-west-1",
+        {"version": 1, "bucket": "file-bucket", "prefix": "file/", "region": "eu-west-1",
          "endpoint": "http://file:4566", "pathStyle": true, "kmsKeyArn": null}
         """);
     Map<String, String> env = new HashMap<>(Map.of("HOME", tmp.toString(),
@@ -62,8 +62,8 @@ class SettingsTest {
   void terraformOutputJsonWrapperIsAccepted() throws Exception {
     Path config = tmp.resolve("out.json");
     Files.writeString(config, """
-        {"sensitive": false, "type": ["object", {}], "value": {"bucket": "tf", "prefix": "p/",
-         "region": "us-west-2"}}
+        {"sensitive": false, "type": ["object", {}],
+         "value": {"version": 1, "bucket": "tf", "prefix": "p/", "region": "us-west-2"}}
         """);
     Settings s = Settings.resolve(flags(config.toString(), null, null), Map.of("HOME", "/x"));
     assertThat(s.bucket()).isEqualTo("tf");
@@ -97,7 +97,7 @@ class SettingsTest {
         Map.of("HOME", "/x", "COFFER_DELETION_GRACE", "PT2H")).deletionGrace())
         .isEqualTo(Duration.ofHours(2));
     Path config = tmp.resolve("grace.json");
-    Files.writeString(config, "{\"bucket\": \"b\", \"deletionGrace\": \"7d\"}");
+    Files.writeString(config, "{\"version\": 1, \"bucket\": \"b\", \"deletionGrace\": \"7d\"}");
     assertThat(Settings.resolve(flags(config.toString(), null, null), Map.of("HOME", "/x"))
         .deletionGrace()).isEqualTo(Duration.ofDays(7));
   }

@@ -28,7 +28,7 @@ class CofferBucketModuleTest {
     assertThat(terraform.attribute("required_version")).isEqualTo(">= 1.5.0, < 2.0.0");
     @SuppressWarnings("unchecked")
     Map<String, Object> aws = (Map<String, Object>) terraform.block("required_providers").attribute("aws");
-    assertThat(aws).containsEntry("source", "hashicorp/aws").containsEntry("version", "~> 5.0");
+    assertThat(aws).containsEntry("source", "hashicorp/aws").containsEntry("version", "~> 6.40");
   }
 
   @Test
@@ -85,6 +85,25 @@ class CofferBucketModuleTest {
     assertThat(module.evaluate(defaults.attribute("sse_algorithm"), withKey)).isEqualTo("aws:kms");
     assertThat(module.evaluate(defaults.attribute("kms_master_key_id"), withKey)).isEqualTo(KMS_KEY);
     assertThat(module.evaluate(rule.attribute("bucket_key_enabled"), withKey)).isEqualTo(true);
+  }
+
+  @Test
+  void customerProvidedKeysAreBlockedWhateverTheDefaultEncryption() {
+    Block rule = module.resource("aws_s3_bucket_server_side_encryption_configuration", "this").block("rule");
+    assertThat(rule.attribute("blocked_encryption_types")).isEqualTo(List.of("SSE-C"));
+  }
+
+  @Test
+  void serverAccessLoggingIsOptionalAndGoesToTheGivenBucket() {
+    Block logging = module.resource("aws_s3_bucket_logging", "this");
+    assertThat(module.evaluate(logging.attribute("count"), Map.of())).isEqualTo(new java.math.BigDecimal("0"));
+    assertThat(module.evaluate(logging.attribute("count"), Map.of("var.access_log_bucket", "logs")))
+        .isEqualTo(new java.math.BigDecimal("1"));
+    assertThat(logging.expression("bucket")).isEqualTo("aws_s3_bucket.this.id");
+    assertThat(logging.expression("target_bucket")).isEqualTo("var.access_log_bucket");
+    assertThat(logging.expression("target_prefix"))
+        .isEqualTo("coalesce(var.access_log_prefix, \"${aws_s3_bucket.this.id}/\")");
+    assertThat(module.variable("access_log_bucket").attribute("default")).isNull();
   }
 
   @Test

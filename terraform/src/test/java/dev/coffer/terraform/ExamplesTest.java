@@ -62,7 +62,7 @@ class ExamplesTest {
       Block terraform = config.blocks("terraform").get(0);
       assertThat(terraform.attribute("required_version")).isEqualTo(">= 1.5.0, < 2.0.0");
       assertThat(terraform.block("required_providers").attribute("aws"))
-          .isEqualTo(Map.of("source", "hashicorp/aws", "version", "~> 5.0"));
+          .isEqualTo(Map.of("source", "hashicorp/aws", "version", "~> 6.40"));
     }
   }
 }

@@ -172,8 +172,17 @@ class IamPolicyTest {
 
     assertThat(kms.expression("actions")).isEqualTo("each.value.kms");
     assertThat(kms.attribute("resources")).hasToString("[statement.value]");
-    assertThat(kms.block("condition").attributes())
+    List<Block> conditions = kms.blocks("condition");
+    assertThat(conditions).hasSize(2);
+    assertThat(conditions.get(0).attributes())
         .containsEntry("test", "StringEquals").containsEntry("variable", "kms:ViaService");
+    // Tied to this bucket by the encryption context S3 passes: the bucket's ARN with bucket keys,
+    // an object's ARN without.
+    assertThat(conditions.get(1).attributes())
+        .containsEntry("test", "StringLike")
+        .containsEntry("variable", "kms:EncryptionContext:aws:s3:arn");
+    assertThat(conditions.get(1).attribute("values"))
+        .hasToString("[aws_s3_bucket.this.arn, \"${aws_s3_bucket.this.arn}/*\"]");
     assertThat(module.local("reader_kms_actions")).isEqualTo(List.of("kms:Decrypt"));
     assertThat(module.local("writer_kms_actions")).isEqualTo(List.of("kms:Decrypt", "kms:GenerateDataKey"));
     assertThat(module.local("admin_kms_actions")).isEqualTo(List.of("kms:Decrypt", "kms:GenerateDataKey"));

@@ -88,6 +88,29 @@ class LifecycleRulesTest {
   }
 
   @Test
+  void withVersioningOnlyNoncurrentVersionsAndLoneDeleteMarkersExpireUnderThePrefix() {
+    List<Block> dynamic = module.resource("aws_s3_bucket_lifecycle_configuration", "this").blocks("dynamic");
+    assertThat(dynamic).hasSize(1);
+    Block rule = dynamic.get(0);
+    assertThat(rule.labels()).containsExactly("dynamic", "rule");
+    Object forEach = rule.attribute("for_each");
+    assertThat(module.evaluate(forEach, Map.of())).isEqualTo(List.of());
+    assertThat(module.evaluate(forEach, Map.of("var.versioning_enabled", true)))
+        .isEqualTo(List.of(new BigDecimal("30")));
+
+    Block content = rule.block("content");
+    assertThat(content.attribute("status")).isEqualTo("Enabled");
+    assertThat(content.block("filter").attributes()).containsOnlyKeys("prefix");
+    assertThat(content.block("filter").expression("prefix")).isEqualTo("var.prefix");
+    assertThat(content.block("noncurrent_version_expiration").expression("noncurrent_days"))
+        .isEqualTo("rule.value");
+    // No days or date: the expiration removes delete markers only, never a current object.
+    assertThat(content.block("expiration").attributes())
+        .containsExactly(Map.entry("expired_object_delete_marker", true));
+    assertThat(content.blocks("transition")).isEmpty();
+  }
+
+  @Test
   void ingestRecordsMayNotExpireBeforeTheirUploadsAreAborted() {
     Block precondition = module.resource("aws_s3_bucket_lifecycle_configuration", "this")
         .block("lifecycle").block("precondition");

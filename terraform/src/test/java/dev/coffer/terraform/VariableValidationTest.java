@@ -56,6 +56,13 @@ class VariableValidationTest {
       "client_endpoint | http://localhost:4566 | true",
       "client_endpoint | localhost:4566 | false",
       "client_endpoint | https://s3.example.com/some/path | false",
+      "noncurrent_version_expiration_days | 30 | true",
+      "noncurrent_version_expiration_days | 0 | false",
+      "noncurrent_version_expiration_days | 1.5 | false",
+      "access_log_bucket | coffer-access-logs | true",
+      "access_log_bucket | Logs_Bucket | false",
+      "access_log_prefix | s3/coffer/ | true",
+      "access_log_prefix | has space/ | false",
   })
   void validationAcceptsOnlySaneValues(String variable, String value, boolean accepted) throws IOException {
     Path terraform = TerraformCli.requireBinary("terraform plan over the module's variables");

@@ -51,6 +51,9 @@ final class S3Server implements AutoCloseable {
     List<String> command = List.of(java(), "-Xmx1g", "-jar", jar.toString(),
         "--com.adobe.testing.s3mock.httpPort=" + port,
         "--server.port=" + tlsPort,
+        // The HTTPS connector on loopback; S3Mock 5.2.0's HTTP connector binds every interface
+        // whatever it is told (see the README's Security section). S3Proxy below binds loopback.
+        "--server.address=127.0.0.1",
         "--com.adobe.testing.s3mock.store.root=" + data,
         "--server.tomcat.accesslog.enabled=true",
         "--server.tomcat.accesslog.directory=" + logs,

@@ -24,9 +24,6 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -98,6 +95,9 @@ final class CachingContentStore implements CachedContentStore {
   private DiskTier openDisk(CacheConfig config, Executor executor) {
     try {
       return DiskTier.open(config.directory(), config.diskMaxBytes(), executor, stats);
+    } catch (UnsafeDirectoryException e) {
+      // Not a failing disk to read through: someone else could place content under a digest.
+      throw new FailedPreconditionException(e.getMessage());
     } catch (IOException | RuntimeException e) {
       degraded.set(true);
       stats.diskFailures.increment();
@@ -340,7 +340,7 @@ final class CachingContentStore implements CachedContentStore {
   }
 
   /** Places a written and committed blob's verified copy in the disk tier. */
-  void promote(Digest digest, Path staged, long size) throws IOException {
+  void promote(Digest digest, StagingFile staged, long size) throws IOException {
     if (infos != null) {
       infos.invalidate(digest);
     }
@@ -436,7 +436,7 @@ final class CachingContentStore implements CachedContentStore {
     checkOpen();
     Writer writer = backing.writer(ref, descriptor);
     Digest expected = descriptor == null ? null : descriptor.digest();
-    Path staging;
+    StagingFile staging;
     try {
       // A resumed ingest has bytes this host never saw: the first read fills the cache instead.
       staging = config.cacheOnCommit() && diskUsable() && writer.status().offset() == 0
@@ -450,12 +450,7 @@ final class CachingContentStore implements CachedContentStore {
       throw e;
     }
     if (staging != null) {
-      try {
-        return TeeWriter.copying(this, writer, expected, staging);
-      } catch (IOException e) {
-        diskFailed("opening staging file " + staging, e);
-        deleteQuietly(staging);
-      }
+      return TeeWriter.copying(this, writer, expected, staging);
     }
     if (config.cacheOnCommit() && memory != null && config.memoryMaxBlobBytes() > 0
         && writer.status().offset() == 0) {
@@ -504,22 +499,20 @@ final class CachingContentStore implements CachedContentStore {
       return;
     }
     if (diskUsable()) {
-      Path staging = stagingFileOrNull("put");
+      StagingFile staging = stagingFileOrNull("put");
       if (staging != null) {
         try {
-          try (FileChannel copy = FileChannel.open(staging, StandardOpenOption.WRITE,
-              StandardOpenOption.TRUNCATE_EXISTING)) {
-            ByteBuffer source = ByteBuffer.wrap(content);
-            while (source.hasRemaining()) {
-              copy.write(source);
-            }
-            copy.force(false); // as a writer's copy: the entry is whole once it is in place
+          FileChannel copy = staging.channel();
+          ByteBuffer source = ByteBuffer.wrap(content);
+          while (source.hasRemaining()) {
+            copy.write(source);
           }
+          copy.force(false); // as a writer's copy: the entry is whole once it is in place
           promote(digest, staging, content.length);
         } catch (IOException e) {
           diskFailed("placing put blob " + digest + " in the cache", e);
         } finally {
-          deleteQuietly(staging);
+          discardQuietly(staging);
         }
         return;
       }
@@ -529,7 +522,7 @@ final class CachingContentStore implements CachedContentStore {
     }
   }
 
-  private Path stagingFileOrNull(String prefix) {
+  private StagingFile stagingFileOrNull(String prefix) {
     try {
       return disk.newStagingFile(prefix);
     } catch (IOException e) {
@@ -538,14 +531,12 @@ final class CachingContentStore implements CachedContentStore {
     }
   }
 
-  private static void deleteQuietly(Path file) {
-    if (file == null) {
-      return;
-    }
+  /** Closes a staging file and deletes it unless it was installed. */
+  static void discardQuietly(StagingFile staging) {
     try {
-      Files.deleteIfExists(file);
+      staging.discard();
     } catch (IOException e) {
-      LOG.debug("cannot delete staging file {}", file, e);
+      LOG.debug("cannot delete staging file {}", staging.path(), e);
     }
   }
 

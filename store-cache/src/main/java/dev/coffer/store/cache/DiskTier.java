@@ -3,6 +3,7 @@ package dev.coffer.store.cache;
 import com.github.benmanes.caffeine.cache.Cache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import com.github.benmanes.caffeine.cache.RemovalCause;
+import com.sun.security.auth.module.UnixSystem;
 import dev.coffer.store.Digest;
 import dev.coffer.store.DigestAlgorithm;
 import dev.coffer.store.InvalidArgumentException;
@@ -14,8 +15,10 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -24,9 +27,11 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
+import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -45,6 +50,9 @@ final class DiskTier implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(DiskTier.class);
   private static final FileAttribute<?> PRIVATE_DIRECTORY =
       PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"));
+  private static final FileAttribute<?> PRIVATE_FILE =
+      PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+  private static final SecureRandom RANDOM = new SecureRandom();
   private static final int KIB = 1024;
 
   private final Path root;
@@ -89,8 +97,12 @@ final class DiskTier implements Closeable {
 
   /**
    * Opens the tier in {@code root}, creating its directories with mode 0700, taking its lock file,
-   * removing leftover fills and indexing the blobs already there.
+   * removing leftover fills and indexing the blobs already there. Existing directories must belong
+   * to this process's user and not be writable by group or others: anyone else who could write
+   * there could place or swap content under a digest's name.
    *
+   * @throws UnsafeDirectoryException if a directory belongs to another user or others can write
+   *     it, naming it and what to do
    * @throws IOException if the directory cannot be created, written or locked
    */
   static DiskTier open(Path root, long maxBytes, Executor executor, StatsCounter stats)
@@ -133,9 +145,34 @@ final class DiskTier implements Closeable {
     return blobs.resolve(digest.algorithm().label()).resolve(digest.hex());
   }
 
-  /** A new empty staging file (mode 0600) whose name starts with {@code prefix}. */
-  Path newStagingFile(String prefix) throws IOException {
-    return Files.createTempFile(tmp, prefix + "-", ".part");
+  /**
+   * A new empty staging file (mode 0600) whose name starts with {@code prefix}, with the channel
+   * it was created with.
+   */
+  StagingFile newStagingFile(String prefix) throws IOException {
+    for (int attempt = 0; ; attempt++) {
+      Path path = tmp.resolve(prefix + "-" + Long.toUnsignedString(RANDOM.nextLong()) + ".part");
+      FileChannel channel;
+      try {
+        channel = FileChannel.open(path, Set.of(StandardOpenOption.CREATE_NEW,
+            StandardOpenOption.READ, StandardOpenOption.WRITE, LinkOption.NOFOLLOW_LINKS),
+            PRIVATE_FILE);
+      } catch (FileAlreadyExistsException e) {
+        if (attempt < 10) {
+          continue;
+        }
+        throw e;
+      }
+      try {
+        Object key = Files.readAttributes(path, BasicFileAttributes.class,
+            LinkOption.NOFOLLOW_LINKS).fileKey();
+        return new StagingFile(path, channel, key);
+      } catch (IOException | RuntimeException e) {
+        closeQuietly(channel, e);
+        Files.deleteIfExists(path);
+        throw e;
+      }
+    }
   }
 
   /** Bytes of blob content held now. */
@@ -163,7 +200,9 @@ final class DiskTier implements Closeable {
     }
     FileChannel channel;
     try {
-      channel = FileChannel.open(pathOf(digest), StandardOpenOption.READ);
+      // Never through a link: an entry is a file this tier wrote, or nothing.
+      channel = FileChannel.open(pathOf(digest), StandardOpenOption.READ,
+          LinkOption.NOFOLLOW_LINKS);
     } catch (NoSuchFileException e) {
       LOG.warn("cache entry {} vanished from {}; fetching it again", digest, root);
       remove(digest);
@@ -200,17 +239,35 @@ final class DiskTier implements Closeable {
   /**
    * Moves the verified staging file {@code staged} atomically into place as the entry of
    * {@code digest} and indexes it; a crash leaves either no entry or the whole verified file.
+   * What is then under the digest's name is checked to be the very file that was written and
+   * verified through {@code staged}'s channel (same device and inode, not a link, {@code size}
+   * bytes); anything else is deleted and not indexed.
    *
-   * @throws IOException if the move fails (the staging file is left for the caller to delete)
+   * @throws IOException if the move fails (the staging file is left for the caller to delete),
+   *     or what was installed is not the staged file
    */
-  void install(Digest digest, Path staged, long size) throws IOException {
+  void install(Digest digest, StagingFile staged, long size) throws IOException {
+    IOException[] mismatch = new IOException[1];
     try {
       index.asMap().compute(digest, (d, old) -> {
+        Path entry = pathOf(d);
         try {
-          Files.move(staged, pathOf(d), StandardCopyOption.ATOMIC_MOVE,
+          Files.move(staged.path(), entry, StandardCopyOption.ATOMIC_MOVE,
               StandardCopyOption.REPLACE_EXISTING);
         } catch (IOException e) {
           throw new UncheckedIOException(e);
+        }
+        String problem = installedProblem(entry, staged, size);
+        if (problem != null) {
+          mismatch[0] = new IOException("cache entry " + d + " in " + root + " " + problem
+              + "; removed");
+          try {
+            Files.deleteIfExists(entry);
+          } catch (IOException e) {
+            mismatch[0].addSuppressed(e);
+          }
+          bytes.addAndGet(old == null ? 0 : -old.size());
+          return null;
         }
         bytes.addAndGet(size - (old == null ? 0 : old.size()));
         return new Entry(size, true);
@@ -218,9 +275,33 @@ final class DiskTier implements Closeable {
     } catch (UncheckedIOException e) {
       throw e.getCause();
     }
+    if (mismatch[0] != null) {
+      stats.corruptEntries.increment();
+      throw mismatch[0];
+    }
     // Evict now, in this thread: Caffeine may otherwise defer the work (to its executor, or when
     // another thread holds its eviction lock), leaving the directory over its bound meanwhile.
     index.cleanUp();
+  }
+
+  /** Why the file at {@code entry} is not what {@code staged} wrote, or null if it is. */
+  private static String installedProblem(Path entry, StagingFile staged, long size) {
+    try {
+      BasicFileAttributes installed = Files.readAttributes(entry, BasicFileAttributes.class,
+          LinkOption.NOFOLLOW_LINKS);
+      if (!installed.isRegularFile()) {
+        return "is not a regular file once installed";
+      }
+      if (staged.fileKey() != null && !staged.fileKey().equals(installed.fileKey())) {
+        return "is not the file that was written and verified (replaced while staged)";
+      }
+      if (installed.size() != size || staged.channel().size() != size) {
+        return "has " + installed.size() + " bytes once installed instead of " + size;
+      }
+      return null;
+    } catch (IOException e) {
+      return "cannot be checked once installed (" + e + ")";
+    }
   }
 
   /** Removes the entry of {@code digest} and deletes its file, if there is one. */
@@ -280,9 +361,11 @@ final class DiskTier implements Closeable {
       Path directory = blobs.resolve(algorithm.label());
       try (DirectoryStream<Path> files = Files.newDirectoryStream(directory)) {
         for (Path file : files) {
-          BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+          BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class,
+              LinkOption.NOFOLLOW_LINKS);
           Digest digest = parseDigest(algorithm, file.getFileName().toString());
           if (digest == null || !attributes.isRegularFile()) {
+            // A link or anything else under a digest's name was not written by this tier.
             LOG.warn("ignoring {}: not a cache entry", file);
             continue;
           }
@@ -325,13 +408,37 @@ final class DiskTier implements Closeable {
   }
 
   private static void createPrivateDirectory(Path directory) throws IOException {
-    if (Files.isDirectory(directory)) {
-      return;
+    boolean posix = directory.getFileSystem().supportedFileAttributeViews().contains("unix");
+    if (!Files.isDirectory(directory, LinkOption.NOFOLLOW_LINKS)) {
+      if (Files.exists(directory, LinkOption.NOFOLLOW_LINKS)) {
+        throw new UnsafeDirectoryException(directory, "is not a directory (a link or a file)",
+            "remove it or use another cache directory");
+      }
+      // 0700 less the umask: never more than the owner's.
+      Files.createDirectories(directory, posix ? new FileAttribute<?>[] {PRIVATE_DIRECTORY}
+          : new FileAttribute<?>[0]);
     }
-    if (directory.getFileSystem().supportedFileAttributeViews().contains("posix")) {
-      Files.createDirectories(directory, PRIVATE_DIRECTORY);
-    } else {
-      Files.createDirectories(directory);
+    if (posix) {
+      checkPrivate(directory);
+    }
+  }
+
+  /** Refuses a directory another user owns or group or others can write (SEC-4). */
+  private static void checkPrivate(Path directory) throws IOException {
+    int uid = (Integer) Files.getAttribute(directory, "unix:uid", LinkOption.NOFOLLOW_LINKS);
+    int mode = (Integer) Files.getAttribute(directory, "unix:mode", LinkOption.NOFOLLOW_LINKS)
+        & 07777;
+    long self = new UnixSystem().getUid();
+    if (uid != self) {
+      throw new UnsafeDirectoryException(directory, "belongs to user id " + uid
+          + ", not to this process's user (" + self + ")",
+          "use a cache directory of your own");
+    }
+    if ((mode & 0022) != 0) {
+      throw new UnsafeDirectoryException(directory, "is writable by "
+          + ((mode & 0002) != 0 ? "others" : "its group") + " (mode "
+          + String.format("%04o", mode) + ")", "make it private (chmod 700 " + directory
+          + ") or use another cache directory");
     }
   }
 

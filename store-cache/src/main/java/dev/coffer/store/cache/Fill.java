@@ -8,9 +8,8 @@ import dev.coffer.store.ReaderAt;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -29,7 +28,7 @@ final class Fill implements Runnable {
   private final DiskTier disk;
   final Digest digest;
   final long size;
-  private final Path staging;
+  private final StagingFile staging;
   private final AtomicBoolean started = new AtomicBoolean();
   private final ReentrantLock lock = new ReentrantLock();
   private final Condition progress = lock.newCondition();
@@ -38,7 +37,7 @@ final class Fill implements Runnable {
   private boolean done;
   private boolean failed;
 
-  Fill(CachingContentStore store, DiskTier disk, Digest digest, long size, Path staging) {
+  Fill(CachingContentStore store, DiskTier disk, Digest digest, long size, StagingFile staging) {
     this.store = store;
     this.disk = disk;
     this.digest = digest;
@@ -67,8 +66,9 @@ final class Fill implements Runnable {
   public void run() {
     long start = System.nanoTime();
     boolean diskStage = false;
-    try (FileChannel out = FileChannel.open(staging, StandardOpenOption.WRITE);
-        ReaderAt in = store.backing().readerAt(Descriptor.of(digest, size))) {
+    // The channel the staging file was created with: no reopening by name.
+    FileChannel out = staging.channel();
+    try (ReaderAt in = store.backing().readerAt(Descriptor.of(digest, size))) {
       if (in.size() != size) {
         throw new FailedPreconditionException("blob " + digest + " has " + in.size()
             + " bytes in the backing store, its info says " + size);
@@ -157,7 +157,8 @@ final class Fill implements Runnable {
         return null;
       }
       try {
-        return FileChannel.open(done ? disk.pathOf(digest) : staging, StandardOpenOption.READ);
+        return FileChannel.open(done ? disk.pathOf(digest) : staging.path(),
+            StandardOpenOption.READ, LinkOption.NOFOLLOW_LINKS);
       } catch (NoSuchFileException e) {
         // The installed entry was evicted already: read through.
         return null;
@@ -178,10 +179,14 @@ final class Fill implements Runnable {
   }
 
   private void finish(boolean diskFailure, Exception failure, boolean success) {
-    if (!success) {
-      try {
-        Files.deleteIfExists(staging);
-      } catch (IOException e) {
+    try {
+      if (success) {
+        staging.close();
+      } else {
+        staging.discard();
+      }
+    } catch (IOException e) {
+      if (failure != null) {
         failure.addSuppressed(e);
       }
     }

@@ -10,9 +10,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.util.Map;
 
@@ -30,7 +27,7 @@ final class TeeWriter implements Writer {
   private final CachingContentStore store;
   private final Writer delegate;
   private final DigestAlgorithm algorithm;
-  private final Path staging;
+  private final StagingFile staging;
   private final long memoryLimit;
   // The copy: a staging file, or bytes in memory, or neither (hasher null).
   private FileChannel copy;
@@ -38,8 +35,8 @@ final class TeeWriter implements Writer {
   private MessageDigest hasher;
   private long copied;
 
-  private TeeWriter(CachingContentStore store, Writer delegate, Digest expected, Path staging,
-      FileChannel copy, long memoryLimit) {
+  private TeeWriter(CachingContentStore store, Writer delegate, Digest expected,
+      StagingFile staging, FileChannel copy, long memoryLimit) {
     this.store = store;
     this.delegate = delegate;
     this.algorithm = expected == null ? DigestAlgorithm.CANONICAL : expected.algorithm();
@@ -52,9 +49,9 @@ final class TeeWriter implements Writer {
 
   /** A writer that copies what it writes to {@code staging}. */
   static TeeWriter copying(CachingContentStore store, Writer delegate, Digest expected,
-      Path staging) throws IOException {
-    return new TeeWriter(store, delegate, expected, staging,
-        FileChannel.open(staging, StandardOpenOption.WRITE), 0);
+      StagingFile staging) {
+    // The channel the staging file was created with: no reopening by name.
+    return new TeeWriter(store, delegate, expected, staging, staging.channel(), 0);
   }
 
   /** A writer that keeps what it writes in memory while it is at most {@code limit} bytes. */
@@ -91,7 +88,7 @@ final class TeeWriter implements Writer {
           copied += copy.write(bytes, copied);
         }
       } catch (IOException e) {
-        store.diskFailed("copying a written blob to " + staging, e);
+        store.diskFailed("copying a written blob to " + staging.path(), e);
         dropCopy();
       }
     }
@@ -161,7 +158,7 @@ final class TeeWriter implements Writer {
       try {
         copy.truncate(0);
       } catch (IOException e) {
-        store.diskFailed("truncating " + staging, e);
+        store.diskFailed("truncating " + staging.path(), e);
         dropCopy();
       }
     } else {
@@ -198,7 +195,6 @@ final class TeeWriter implements Writer {
     try {
       if (committed == null || committed.equals(digest)) {
         copy.force(false);
-        copy.close();
         store.promote(digest, staging, copied);
       }
     } catch (IOException e) {
@@ -215,14 +211,9 @@ final class TeeWriter implements Writer {
       return;
     }
     try {
-      copy.close();
+      staging.discard();
     } catch (IOException e) {
-      // Nothing of the copy is needed any more.
-    }
-    try {
-      Files.deleteIfExists(staging);
-    } catch (IOException e) {
-      store.diskFailed("deleting " + staging, e);
+      store.diskFailed("deleting " + staging.path(), e);
     }
     copy = null;
   }

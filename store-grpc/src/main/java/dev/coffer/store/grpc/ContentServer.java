@@ -1,19 +1,20 @@
 package dev.coffer.store.grpc;
 
 import dev.coffer.store.ContentStore;
+import dev.coffer.store.grpc.ServerSettings.Limits;
+import dev.coffer.store.grpc.ServerSettings.TlsSettings;
 import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
-import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
-import io.grpc.netty.shaded.io.netty.channel.epoll.EpollServerDomainSocketChannel;
-import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
+import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
+import java.net.SocketAddress;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -21,11 +22,15 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+// Over 400 lines: the builder holds every setting with its default, bounds and contract.
 /**
  * Serves a {@link ContentStore} as containerd's content service
  * ({@code containerd.services.content.v1.Content}), so that containerd uses it as its content store
@@ -38,7 +43,11 @@ import org.slf4j.LoggerFactory;
  * }</pre>
  *
  * <p>The server listens on a Unix socket (what containerd's {@code proxy_plugins} dial), on a TCP
- * port, or both. Store errors reach the client as gRPC codes containerd understands: NOT_FOUND,
+ * port, or both. The socket is mode 0600 (0660 with a {@linkplain Builder#socketGroup group})
+ * whatever the umask, in a directory no other user can write. TCP listens on the loopback address
+ * unless {@linkplain Builder#tcpAddress told otherwise}, and then only with TLS and client
+ * authentication (client certificates or a bearer token). Calls per connection, connection idle
+ * time and age, the threads running calls and the writes open at once are bounded. Store errors reach the client as gRPC codes containerd understands: NOT_FOUND,
  * ALREADY_EXISTS, FAILED_PRECONDITION, INVALID_ARGUMENT, UNAVAILABLE (a locked ref only), ABORTED,
  * PERMISSION_DENIED and UNKNOWN; a write at a wrong offset is OUT_OF_RANGE.
  *
@@ -91,12 +100,36 @@ public final class ContentServer implements AutoCloseable {
   /** The longest reader idle time accepted. */
   public static final Duration READER_IDLE_MAX = Duration.ofMinutes(10);
 
+  /** Concurrent calls one connection may have by default. */
+  public static final int MAX_CALLS_PER_CONNECTION_DEFAULT = 128;
+  /** The most concurrent calls per connection accepted. */
+  public static final int MAX_CALLS_PER_CONNECTION_MAX = 10_000;
+  /** A connection without calls for this long is closed by default. */
+  public static final Duration MAX_CONNECTION_IDLE_DEFAULT = Duration.ofMinutes(15);
+  /** A connection is asked to go away (and reconnects) after this long by default. */
+  public static final Duration MAX_CONNECTION_AGE_DEFAULT = Duration.ofHours(2);
+  /** How long the calls of an aged connection may still run by default. */
+  public static final Duration MAX_CONNECTION_AGE_GRACE_DEFAULT = Duration.ofMinutes(30);
+  /** The threads running calls by default (more requests wait in a queue). */
+  public static final int EXECUTOR_THREADS_DEFAULT = 32;
+  /** The most call threads accepted. */
+  public static final int EXECUTOR_THREADS_MAX = 1024;
+  /** The memory open writers may hold together by default (1 GiB). */
+  public static final long WRITER_MEMORY_BYTES_DEFAULT = 1L << 30;
+  /**
+   * The memory one open writer may hold by default: the S3 store's default part size (16 MiB)
+   * times its default upload concurrency (4).
+   */
+  public static final long BYTES_PER_WRITER_DEFAULT = 64L << 20;
+
   private static final Pattern HOLDER_ID = Pattern.compile("[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}");
 
   private final ServerSettings settings;
   private final ContentService service;
   private final List<Server> servers = new ArrayList<>();
   private final List<EventLoopGroup> eventLoops = new ArrayList<>();
+  private final WriterBudget writerBudget;
+  private ExecutorService executor;
   private boolean started;
   private boolean socketBound;
   private boolean closed;
@@ -105,6 +138,8 @@ public final class ContentServer implements AutoCloseable {
       IngestScope scope) {
     this.settings = settings;
     this.service = new ContentService(store, settings, holds, scope);
+    this.writerBudget = new WriterBudget(settings.limits().maxOpenWriters(),
+        settings.limits().bytesPerWriter());
   }
 
   /** A builder for a server over {@code store}. */
@@ -113,11 +148,13 @@ public final class ContentServer implements AutoCloseable {
   }
 
   /**
-   * Binds the socket and the port and starts serving. A stale socket file left by an earlier
-   * process is removed first.
+   * Binds the socket and the port and starts serving, then logs what listens where. A stale
+   * socket file left by an earlier process is replaced.
    *
    * @return this server
-   * @throws IOException if binding fails (the path is not a socket, the port is taken)
+   * @throws IOException if binding fails (the path is not a socket, the socket's directory is
+   *     writable by others or not its user's, the port is taken) or the TLS files or the token file
+   *     cannot be used
    * @throws IllegalStateException if the server was started or closed before, or the Unix socket
    *     is requested on a platform without Netty's epoll transport
    */
@@ -126,13 +163,20 @@ public final class ContentServer implements AutoCloseable {
       throw new IllegalStateException(closed ? "server is closed" : "server is already started");
     }
     started = true;
+    executor = Executors.newFixedThreadPool(settings.limits().executorThreads(), callThreads());
     try {
       if (settings.unixSocket() != null) {
-        servers.add(startUnix(settings.unixSocket()));
+        servers.add(UnixSocketListener.start(settings.unixSocket(), settings.socketGroup(),
+            this::configure, eventLoops));
+        socketBound = true;
       }
       if (settings.tcpPort() >= 0) {
-        servers.add(configure(NettyServerBuilder.forAddress(
-            new InetSocketAddress(settings.tcpPort()))).build().start());
+        NettyServerBuilder tcp = configure(NettyServerBuilder.forAddress(
+            new InetSocketAddress(settings.tcpAddress(), settings.tcpPort())));
+        if (settings.tls() != null) {
+          secure(tcp, settings.tls());
+        }
+        servers.add(tcp.build().start());
       }
     } catch (IOException | RuntimeException e) {
       try {
@@ -142,49 +186,87 @@ public final class ContentServer implements AutoCloseable {
       }
       throw e;
     }
-    LOG.info("serving containerd content on{}{}",
-        settings.unixSocket() == null ? "" : " unix://" + settings.unixSocket(),
-        tcpPort().isPresent() ? " tcp port " + tcpPort().getAsInt() : "");
+    LOG.info("serving containerd content on {}", String.join(" and ", listeners()));
     return this;
   }
 
-  private Server startUnix(Path socket) throws IOException {
-    if (!Epoll.isAvailable()) {
-      throw new IllegalStateException(
-          "a Unix socket needs Netty's epoll transport (Linux)", Epoll.unavailabilityCause());
-    }
-    removeStaleSocket(socket);
-    EventLoopGroup boss = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-    eventLoops.add(boss);
-    EventLoopGroup workers = new MultiThreadIoEventLoopGroup(EpollIoHandler.newFactory());
-    eventLoops.add(workers);
-    Server server = configure(
-        NettyServerBuilder.forAddress(new DomainSocketAddress(socket.toString())))
-        .channelType(EpollServerDomainSocketChannel.class)
-        .bossEventLoopGroup(boss)
-        .workerEventLoopGroup(workers)
-        .build()
-        .start();
-    socketBound = true;
-    return server;
-  }
-
   private NettyServerBuilder configure(NettyServerBuilder builder) {
+    Limits limits = settings.limits();
     return builder
         .addService(service)
-        .maxInboundMessageSize(settings.maxInboundMessageBytes());
+        .intercept(writerBudget)
+        .executor(executor)
+        .maxInboundMessageSize(settings.maxInboundMessageBytes())
+        .maxConcurrentCallsPerConnection(limits.maxCallsPerConnection())
+        .maxConnectionIdle(limits.maxConnectionIdle().toNanos(), TimeUnit.NANOSECONDS)
+        .maxConnectionAge(limits.maxConnectionAge().toNanos(), TimeUnit.NANOSECONDS)
+        .maxConnectionAgeGrace(limits.maxConnectionAgeGrace().toNanos(), TimeUnit.NANOSECONDS);
   }
 
-  /** Removes a socket file left behind; any other kind of file is an error, never deleted. */
-  private static void removeStaleSocket(Path socket) throws IOException {
-    if (!Files.exists(socket, LinkOption.NOFOLLOW_LINKS)) {
-      return;
+  /** TLS on the TCP listener, with client certificates required and/or a bearer token. */
+  private static void secure(NettyServerBuilder builder, TlsSettings tls) throws IOException {
+    SslContextBuilder ssl;
+    try {
+      ssl = GrpcSslContexts.forServer(tls.certificateChain().toFile(), tls.privateKey().toFile());
+      if (tls.clientCertificateAuthorities() != null) {
+        ssl.trustManager(tls.clientCertificateAuthorities().toFile())
+            .clientAuth(ClientAuth.REQUIRE);
+      }
+      builder.sslContext(ssl.build());
+    } catch (IllegalArgumentException e) {
+      throw new IOException("cannot use the TLS certificate " + tls.certificateChain()
+          + ", key " + tls.privateKey()
+          + (tls.clientCertificateAuthorities() == null ? ""
+              : " or client CA " + tls.clientCertificateAuthorities())
+          + " (PEM certificates and a PKCS#8 PEM key): " + e.getMessage(), e);
     }
-    int mode = (Integer) Files.getAttribute(socket, "unix:mode", LinkOption.NOFOLLOW_LINKS);
-    if ((mode & 0170000) != 0140000) {
-      throw new IOException("cannot listen on " + socket + ": it exists and is not a socket");
+    if (tls.bearerTokenFile() != null) {
+      builder.intercept(BearerTokenCheck.fromFile(tls.bearerTokenFile()));
     }
-    Files.delete(socket);
+  }
+
+  private static java.util.concurrent.ThreadFactory callThreads() {
+    AtomicInteger count = new AtomicInteger();
+    return task -> {
+      Thread thread = new Thread(task, "coffer-grpc-" + count.incrementAndGet());
+      thread.setDaemon(true);
+      return thread;
+    };
+  }
+
+  /**
+   * What listens where once started, one line per listener, such as {@code unix:///run/coffer.sock
+   * (mode 0600)} or {@code tcp *:7443 (every address; TLS, client certificates)}.
+   */
+  public synchronized List<String> listeners() {
+    List<String> lines = new ArrayList<>();
+    if (settings.unixSocket() != null) {
+      lines.add("unix://" + settings.unixSocket() + (settings.socketGroup() == null
+          ? " (mode 0600)" : " (mode 0660, group " + settings.socketGroup() + ")"));
+    }
+    tcpAddress().ifPresent(address -> {
+      TlsSettings tls = settings.tls();
+      String how;
+      if (tls == null) {
+        how = "plaintext, loopback only";
+      } else {
+        List<String> auth = new ArrayList<>();
+        if (tls.clientCertificateAuthorities() != null) {
+          auth.add("client certificates");
+        }
+        if (tls.bearerTokenFile() != null) {
+          auth.add("bearer token");
+        }
+        how = "TLS" + (auth.isEmpty() ? "" : ", " + String.join(" and ", auth));
+      }
+      InetAddress host = address.getAddress();
+      String where = host.isAnyLocalAddress() ? "*"
+          : host instanceof java.net.Inet6Address ? "[" + host.getHostAddress() + "]"
+          : host.getHostAddress();
+      lines.add("tcp " + where + ":" + address.getPort() + " ("
+          + (host.isAnyLocalAddress() ? "every address; " : "") + how + ")");
+    });
+    return lines;
   }
 
   /** The Unix socket the server listens on, if any. */
@@ -197,14 +279,25 @@ public final class ContentServer implements AutoCloseable {
     if (settings.tcpPort() < 0) {
       return OptionalInt.empty();
     }
+    return OptionalInt.of(tcpAddress().map(InetSocketAddress::getPort).orElse(settings.tcpPort()));
+  }
+
+  /**
+   * The address the TCP listener is bound to once started (the loopback address unless
+   * {@link Builder#tcpAddress} said otherwise), if any.
+   */
+  public synchronized Optional<InetSocketAddress> tcpAddress() {
+    if (settings.tcpPort() < 0) {
+      return Optional.empty();
+    }
     for (Server server : servers) {
-      for (var address : server.getListenSockets()) {
+      for (SocketAddress address : server.getListenSockets()) {
         if (address instanceof InetSocketAddress inet) {
-          return OptionalInt.of(inet.getPort());
+          return Optional.of(inet);
         }
       }
     }
-    return OptionalInt.of(settings.tcpPort());
+    return Optional.of(new InetSocketAddress(settings.tcpAddress(), settings.tcpPort()));
   }
 
   /**
@@ -249,6 +342,9 @@ public final class ContentServer implements AutoCloseable {
     for (EventLoopGroup group : eventLoops) {
       group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
     }
+    if (executor != null) {
+      executor.shutdown();
+    }
     service.close();
     if (socketBound) {
       try {
@@ -268,7 +364,20 @@ public final class ContentServer implements AutoCloseable {
   public static final class Builder {
     private final ContentStore store;
     private Path unixSocket;
+    private String socketGroup;
+    private InetAddress tcpAddress = InetAddress.getLoopbackAddress();
     private int tcpPort = -1;
+    private Path tlsCertificateChain;
+    private Path tlsPrivateKey;
+    private Path clientCertificateAuthorities;
+    private Path bearerTokenFile;
+    private int maxCallsPerConnection = MAX_CALLS_PER_CONNECTION_DEFAULT;
+    private Duration maxConnectionIdle = MAX_CONNECTION_IDLE_DEFAULT;
+    private Duration maxConnectionAge = MAX_CONNECTION_AGE_DEFAULT;
+    private Duration maxConnectionAgeGrace = MAX_CONNECTION_AGE_GRACE_DEFAULT;
+    private int executorThreads = EXECUTOR_THREADS_DEFAULT;
+    private long writerMemoryBytes = WRITER_MEMORY_BYTES_DEFAULT;
+    private long bytesPerWriter = BYTES_PER_WRITER_DEFAULT;
     private int readChunkBytes = READ_CHUNK_BYTES_DEFAULT;
     private int listBatchSize = LIST_BATCH_SIZE_DEFAULT;
     private int maxInboundMessageBytes = MAX_INBOUND_MESSAGE_BYTES_DEFAULT;
@@ -282,18 +391,116 @@ public final class ContentServer implements AutoCloseable {
       this.store = store;
     }
 
-    /** Listens on the Unix socket {@code path} (created at start; a stale one is replaced). */
+    /**
+     * Listens on the Unix socket {@code path} (created at start, mode 0600; a stale one is
+     * replaced). Its directory must belong to this user or root and not be writable by group or
+     * others; a missing one is created with mode 0700.
+     */
     public Builder unixSocket(Path path) {
       this.unixSocket = Objects.requireNonNull(path, "path").toAbsolutePath();
       return this;
     }
 
-    /** Listens on TCP {@code port} on every interface; 0 picks a free port. */
+    /**
+     * Gives the group {@code group} read and write access to the Unix socket (mode 0660), for a
+     * containerd that runs as another user of that group. Without it only the owner may connect.
+     */
+    public Builder socketGroup(String group) {
+      Objects.requireNonNull(group, "group");
+      if (group.isBlank()) {
+        throw new IllegalArgumentException("invalid socket group \"" + group + "\"");
+      }
+      this.socketGroup = group;
+      return this;
+    }
+
+    /** Listens on TCP {@code port} of the loopback address (or {@link #tcpAddress}); 0 picks one. */
     public Builder tcpPort(int port) {
       if (port < 0 || port > 65535) {
         throw new IllegalArgumentException("invalid TCP port " + port + ": must be 0 to 65535");
       }
       this.tcpPort = port;
+      return this;
+    }
+
+    /**
+     * Binds the TCP listener to {@code address} instead of the loopback address. Any address
+     * other than a loopback one (the wildcard {@code 0.0.0.0} included) lets other machines
+     * connect, so {@link #build()} then requires {@link #tls} and client authentication
+     * ({@link #clientCertificateAuthorities} or {@link #bearerTokenFile}).
+     */
+    public Builder tcpAddress(InetAddress address) {
+      this.tcpAddress = Objects.requireNonNull(address, "address");
+      return this;
+    }
+
+    /**
+     * Serves TCP over TLS with the PEM certificate chain (the server's certificate first) and the
+     * PEM PKCS#8 private key in these files, read at start.
+     */
+    public Builder tls(Path certificateChain, Path privateKey) {
+      this.tlsCertificateChain = Objects.requireNonNull(certificateChain, "certificateChain");
+      this.tlsPrivateKey = Objects.requireNonNull(privateKey, "privateKey");
+      return this;
+    }
+
+    /**
+     * Requires a TCP client certificate issued by one of the CAs whose PEM certificates are in
+     * {@code caCertificates}. Needs {@link #tls}.
+     */
+    public Builder clientCertificateAuthorities(Path caCertificates) {
+      this.clientCertificateAuthorities = Objects.requireNonNull(caCertificates, "caCertificates");
+      return this;
+    }
+
+    /**
+     * Requires TCP clients to send {@code authorization: Bearer <token>} with the token held in
+     * {@code file} (at least 16 printable characters; the file readable by its owner only), read
+     * at start. Needs {@link #tls}.
+     */
+    public Builder bearerTokenFile(Path file) {
+      this.bearerTokenFile = Objects.requireNonNull(file, "file");
+      return this;
+    }
+
+    /** Concurrent calls one connection may have; see {@link #MAX_CALLS_PER_CONNECTION_DEFAULT}. */
+    public Builder maxCallsPerConnection(int calls) {
+      this.maxCallsPerConnection = checkRange("max calls per connection", calls, 1,
+          MAX_CALLS_PER_CONNECTION_MAX);
+      return this;
+    }
+
+    /**
+     * Closes a connection without calls for {@code idle}, asks one to go away after {@code age}
+     * (clients reconnect) and cancels its calls {@code ageGrace} later; see the defaults.
+     */
+    public Builder connectionLimits(Duration idle, Duration age, Duration ageGrace) {
+      this.maxConnectionIdle = checkPositive("max connection idle", idle);
+      this.maxConnectionAge = checkPositive("max connection age", age);
+      this.maxConnectionAgeGrace = checkPositive("max connection age grace", ageGrace);
+      return this;
+    }
+
+    /** The threads running calls; see {@link #EXECUTOR_THREADS_DEFAULT}. */
+    public Builder executorThreads(int threads) {
+      this.executorThreads = checkRange("executor threads", threads, 1, EXECUTOR_THREADS_MAX);
+      return this;
+    }
+
+    /**
+     * Bounds the writes open at once to {@code budgetBytes / bytesPerWriter} (at least one):
+     * {@code bytesPerWriter} is what one of the store's writers may hold in memory (the S3
+     * store's part size times its upload concurrency). A Write beyond the bound fails with
+     * RESOURCE_EXHAUSTED. See {@link #WRITER_MEMORY_BYTES_DEFAULT}, {@link
+     * #BYTES_PER_WRITER_DEFAULT}.
+     */
+    public Builder writerMemory(long budgetBytes, long bytesPerWriter) {
+      if (budgetBytes <= 0 || bytesPerWriter <= 0) {
+        throw new IllegalArgumentException("invalid writer memory " + budgetBytes + " bytes, "
+            + bytesPerWriter + " per writer: both must be positive");
+      }
+      this.writerMemoryBytes = budgetBytes;
+      this.bytesPerWriter = bytesPerWriter;
       return this;
     }
 
@@ -385,17 +592,46 @@ public final class ContentServer implements AutoCloseable {
     /**
      * The server, not started yet.
      *
-     * @throws IllegalStateException if neither a Unix socket nor a TCP port was set
-     * @throws java.io.UncheckedIOException if the hold directory cannot be created
+     * @throws IllegalStateException if neither a Unix socket nor a TCP port was set, if TCP is to
+     *     listen beyond loopback without TLS and client authentication, or if client
+     *     authentication is set without TLS
+     * @throws java.io.UncheckedIOException if the hold directory cannot be created or is not
+     *     private to this user
      */
     public ContentServer build() {
       if (unixSocket == null && tcpPort < 0) {
         throw new IllegalStateException("a Unix socket or a TCP port is required");
       }
-      return new ContentServer(store, new ServerSettings(unixSocket, tcpPort, readChunkBytes,
-          listBatchSize, maxInboundMessageBytes, shutdownGrace, openReaders, readerIdle),
+      TlsSettings tls = tlsCertificateChain == null ? null : new TlsSettings(tlsCertificateChain,
+          tlsPrivateKey, clientCertificateAuthorities, bearerTokenFile);
+      if (tls == null && (clientCertificateAuthorities != null || bearerTokenFile != null)) {
+        throw new IllegalStateException(
+            "client certificates and bearer tokens need TLS: set a certificate and key");
+      }
+      // SEC-1 (docs/architecture.md).
+      if (tcpPort >= 0 && !tcpAddress.isLoopbackAddress()
+          && (tls == null || !tls.authenticatesClients())) {
+        throw new IllegalStateException("refusing to listen on " + tcpAddress.getHostAddress()
+            + ", which other machines can reach, without "
+            + (tls == null ? "TLS (a certificate and key) and client authentication"
+                : "client authentication")
+            + " (client certificates against a CA, or a bearer token file)");
+      }
+      Limits limits = new Limits(maxCallsPerConnection, maxConnectionIdle, maxConnectionAge,
+          maxConnectionAgeGrace, executorThreads, writerMemoryBytes, bytesPerWriter);
+      return new ContentServer(store, new ServerSettings(unixSocket, socketGroup, tcpAddress,
+          tcpPort, tls, readChunkBytes, listBatchSize, maxInboundMessageBytes, shutdownGrace,
+          openReaders, readerIdle, limits),
           holdDirectory == null ? Holds.inMemory() : Holds.inDirectory(holdDirectory),
           holderId == null ? IngestScope.NONE : IngestScope.of(holderId));
+    }
+
+    private static Duration checkPositive(String name, Duration value) {
+      Objects.requireNonNull(value, name);
+      if (value.isNegative() || value.isZero()) {
+        throw new IllegalArgumentException("invalid " + name + " " + value + ": must be positive");
+      }
+      return value;
     }
 
     private static int checkRange(String name, int value, int min, int max) {

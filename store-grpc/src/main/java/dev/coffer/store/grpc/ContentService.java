@@ -207,12 +207,16 @@ final class ContentService extends ContentGrpc.ContentImplBase implements AutoCl
 
   /**
    * Ends a call with the status of {@code failure}. Failures the store could not classify are
-   * logged with their stack; the others are the client's business and logged at debug.
+   * logged with their stack, failures of the backing storage with their message (which the client
+   * does not see); the others are the client's business and logged at debug.
    */
   static void fail(StreamObserver<?> responses, String what, Throwable failure) {
     StatusRuntimeException status = GrpcErrors.toStatus(failure);
     if (status.getStatus().getCode() == Code.UNKNOWN) {
       LOG.warn("{} failed", what, failure);
+    } else if (failure != status && GrpcErrors.revealsBackend(failure)) {
+      // The client was told only the code: the message is kept here.
+      LOG.warn("{} failed: {}", what, failure.toString());
     } else {
       LOG.debug("{} failed: {}", what, status.getStatus());
     }

@@ -6,14 +6,20 @@ import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.InvalidArgumentException;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.PermissionDeniedException;
+import dev.coffer.store.StoreException;
 import dev.coffer.store.UnavailableException;
+import dev.coffer.store.UnknownException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 
 /**
  * The one translation of the store's errors to gRPC status codes, as containerd's
- * {@code errdefs.ToGRPC}. The code is what containerd tests; the description carries the store's
- * message, which names the digest or ref.
+ * {@code errdefs.ToGRPC}. The code is what containerd tests. SEC-6 (docs/architecture.md): the
+ * description carries the store's
+ * own message, which names the digest or ref, only for a failure the store found itself; one that
+ * came from the backing storage (it has a cause: an S3 error naming the bucket or object keys, an
+ * I/O failure) is described by its code alone, and its message goes to the server's log instead,
+ * so clients learn nothing of the bucket, prefix or keys behind the store.
  *
  * <p>UNAVAILABLE is reserved for a locked ref: containerd's client retries it without end, so a
  * backend failure must never surface as UNAVAILABLE.
@@ -27,7 +33,22 @@ final class GrpcErrors {
     if (failure instanceof StatusRuntimeException status) {
       return status;
     }
-    return codeOf(failure).withDescription(failure.getMessage()).withCause(failure).asRuntimeException();
+    Status code = codeOf(failure);
+    String description = revealsBackend(failure)
+        ? "the store's backing storage failed (" + code.getCode() + "); the server's log has the"
+            + " details"
+        : failure.getMessage();
+    return code.withDescription(description).withCause(failure).asRuntimeException();
+  }
+
+  /**
+   * Whether the failure's message may describe the backing storage rather than the request:
+   * anything but a store exception the store raised itself without an underlying cause, and
+   * always the classes that only the backing storage raises (Unknown, PermissionDenied).
+   */
+  static boolean revealsBackend(Throwable failure) {
+    return !(failure instanceof StoreException) || failure.getCause() != null
+        || failure instanceof UnknownException || failure instanceof PermissionDeniedException;
   }
 
   private static Status codeOf(Throwable failure) {

@@ -3,12 +3,17 @@ package dev.coffer.store.grpc;
 import dev.coffer.store.Digest;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.SeekableByteChannel;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileAttribute;
+import java.nio.file.attribute.PosixFilePermission;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -59,14 +64,20 @@ interface Holds {
 
   /** Marker files under one directory; see {@link Holds#inDirectory}. */
   final class DirectoryHolds implements Holds {
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY_DIRECTORY =
+        PosixFilePermissions.asFileAttribute(PrivatePaths.OWNER_ONLY);
+    private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY_FILE =
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
+
     private final Path directory;
 
     private DirectoryHolds(Path directory) {
       this.directory = directory;
       try {
-        Files.createDirectories(directory);
+        // Another user able to write here could forge or drop holds: 0700, whatever the umask.
+        PrivatePaths.createDirectories(directory, PrivatePaths.OWNER_ONLY, "the hold directory");
       } catch (IOException e) {
-        throw new UncheckedIOException("cannot create the hold directory " + directory, e);
+        throw new UncheckedIOException(e.getMessage(), e);
       }
     }
 
@@ -83,10 +94,17 @@ interface Holds {
     public void add(Digest digest) {
       Path marker = marker(digest);
       try {
-        Files.createDirectories(marker.getParent());
+        Files.createDirectories(marker.getParent(), OWNER_ONLY_DIRECTORY);
         // Written, not just created: the content says when, for an operator reading the directory.
-        Files.write(marker, (Instant.now() + "\n").getBytes(StandardCharsets.US_ASCII),
-            StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.SYNC);
+        try (SeekableByteChannel out = Files.newByteChannel(marker, Set.of(
+            StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.SYNC),
+            OWNER_ONLY_FILE)) {
+          ByteBuffer content = ByteBuffer.wrap(
+              (Instant.now() + "\n").getBytes(StandardCharsets.US_ASCII));
+          while (content.hasRemaining()) {
+            out.write(content);
+          }
+        }
       } catch (FileAlreadyExistsException e) {
         // held already
       } catch (IOException e) {

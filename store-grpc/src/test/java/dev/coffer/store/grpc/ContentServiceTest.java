@@ -10,7 +10,9 @@ import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
+import dev.coffer.store.NotFoundException;
 import dev.coffer.store.PermissionDeniedException;
+import dev.coffer.store.UnavailableException;
 import dev.coffer.store.UnknownException;
 import dev.coffer.store.Writer;
 import dev.coffer.store.grpc.proto.AbortRequest;
@@ -522,13 +524,43 @@ class ContentServiceTest {
     InfoRequest request = InfoRequest.newBuilder().setDigest(d.toString()).build();
 
     intercepting.failWith("info", new UnknownException("bucket said 500 for " + d));
-    assertCode(() -> blocking.info(request), Code.UNKNOWN, "bucket said 500");
+    assertCode(() -> blocking.info(request), Code.UNKNOWN, "backing storage failed (UNKNOWN)");
     intercepting.failWith("info", new AbortedException("lost every race on " + d));
     assertCode(() -> blocking.info(request), Code.ABORTED, "lost every race");
     intercepting.failWith("info", new PermissionDeniedException("access denied to " + d));
-    assertCode(() -> blocking.info(request), Code.PERMISSION_DENIED, "access denied");
+    assertCode(() -> blocking.info(request), Code.PERMISSION_DENIED,
+        "backing storage failed (PERMISSION_DENIED)");
     intercepting.failWith("info", new IllegalStateException("a bug"));
-    assertCode(() -> blocking.info(request), Code.UNKNOWN, "a bug");
+    assertCode(() -> blocking.info(request), Code.UNKNOWN, "backing storage failed (UNKNOWN)");
+  }
+
+  /** SEC-6. */
+  @Test
+  void descriptionsNeverNameTheBucketOrKeysBehindTheStore() {
+    Digest d = Digest.of(bytes(10, 24));
+    InfoRequest request = InfoRequest.newBuilder().setDigest(d.toString()).build();
+    // What the S3 store's one translation makes of S3 answers: the request's key, the SDK's text.
+    RuntimeException s3 = new RuntimeException("The bucket secret-bucket denied it (Status 403)");
+    List<RuntimeException> failures = List.of(
+        new PermissionDeniedException("reading farm/index/sha256/" + d.hex() + ": "
+            + s3.getMessage(), s3),
+        new UnknownException("reading farm/blobs/sha256/" + d.hex() + ": bytes 0-9 of 10"),
+        new NotFoundException("reading farm/index/sha256/" + d.hex() + ": 404", s3),
+        new UnavailableException("writing farm/ingest/x/state: 503 SlowDown", s3),
+        new AbortedException("writing farm/index/sha256/" + d.hex() + ": 412", s3),
+        new java.io.UncheckedIOException("secret-bucket",
+            new java.io.IOException("farm/blobs/sha256/" + d.hex())));
+    for (RuntimeException failure : failures) {
+      intercepting.failWith("info", failure);
+      StatusRuntimeException e = catchThrowableOfType(StatusRuntimeException.class,
+          () -> blocking.info(request));
+      assertThat(e.getStatus().getDescription()).as("%s", failure)
+          .doesNotContain("secret-bucket").doesNotContain("farm/")
+          .contains("the server's log has the details");
+    }
+    // The store's own findings still name the digest.
+    intercepting.failWith("info", new NotFoundException("blob " + d + " not found"));
+    assertCode(() -> blocking.info(request), Code.NOT_FOUND, d.toString());
   }
 
   // ---- helpers

@@ -43,6 +43,7 @@ import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
@@ -109,8 +110,8 @@ final class S3Store implements ContentStore {
 
   void checkOpen() {
     if (closed.get()) {
-      throw new FailedPreconditionException("the store on bucket " + config.bucket()
-          + " prefix \"" + config.prefix() + "\" is closed");
+      // Names no bucket: the message may reach a gRPC client.
+      throw new FailedPreconditionException("the store is closed");
     }
   }
 
@@ -166,7 +167,7 @@ final class S3Store implements ContentStore {
     Filter filter = Filter.parse(filters);
     List<String> recordKeys = new ArrayList<>();
     objects.list(keys.indexPrefix(), recordKeys::add);
-    forEachRecord(recordKeys, bytes -> {
+    forEachRecord(recordKeys, (key, bytes) -> {
       IndexRecord record = bytes == null ? null : Json.read(bytes, IndexRecord.class, "index");
       if (record != null && record.isLive()) {
         Info info = record.toInfo();
@@ -181,7 +182,7 @@ final class S3Store implements ContentStore {
    * Reads the objects {@code recordKeys} with up to {@value #LIST_CONCURRENCY} reads in flight and
    * hands their bytes (null if gone meanwhile) to {@code fn} in the calling thread, in key order.
    */
-  private void forEachRecord(List<String> recordKeys, Consumer<byte[]> fn) {
+  private void forEachRecord(List<String> recordKeys, BiConsumer<String, byte[]> fn) {
     Deque<CompletableFuture<S3Objects.Fetched>> inFlight = new ArrayDeque<>();
     int next = 0;
     try {
@@ -190,8 +191,9 @@ final class S3Store implements ContentStore {
           String key = recordKeys.get(next++);
           inFlight.add(CompletableFuture.supplyAsync(() -> objects.get(key), workers));
         }
+        String key = recordKeys.get(next - inFlight.size());
         S3Objects.Fetched fetched = S3Objects.join(inFlight.poll(), "reading records");
-        fn.accept(fetched == null ? null : fetched.bytes());
+        fn.accept(key, fetched == null ? null : fetched.bytes());
       }
     } finally {
       inFlight.forEach(f -> f.cancel(true));
@@ -242,14 +244,23 @@ final class S3Store implements ContentStore {
       }
     });
     List<Status> statuses = new ArrayList<>();
-    forEachRecord(stateKeys, bytes -> {
-      if (bytes != null) {
-        IngestRecord record = Json.read(bytes, IngestRecord.class, "ingest");
+    forEachRecord(stateKeys, (key, bytes) -> {
+      if (bytes == null) {
+        return;
+      }
+      Status status;
+      try {
+        IngestRecord record = Json.read(bytes, IngestRecord.class, key);
         S3Writer open = openWriters.get(record.ref());
-        Status status = open != null ? open.status() : record.toStatus();
-        if (filter.matches(status)) {
-          statuses.add(status);
-        }
+        status = open != null ? open.status() : record.toStatus();
+      } catch (StoreException | NullPointerException | IllegalArgumentException e) {
+        // Any writer of the bucket can write an ingest record: one that does not parse must not
+        // hide every other host's ingests. It stays for gc and fsck.
+        LOG.warn("skipping the unreadable ingest record {}: {}", key, e.toString());
+        return;
+      }
+      if (filter.matches(status)) {
+        statuses.add(status);
       }
     });
     return statuses;

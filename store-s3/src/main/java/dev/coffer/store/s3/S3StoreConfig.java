@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 
 /**
@@ -24,6 +25,10 @@ public final class S3StoreConfig {
 
   /** S3's smallest part other than the last of a multipart upload. */
   public static final long PART_SIZE_MIN = 5 * MIB;
+  /** The longest key prefix accepted, as the Terraform module's. */
+  public static final int PREFIX_MAX_LENGTH = 512;
+  /** The key prefixes accepted, as the Terraform module's {@code prefix} variable. */
+  private static final Pattern PREFIX = Pattern.compile("([A-Za-z0-9][A-Za-z0-9._-]*/)*");
   /** The part size used unless set: measured against S3Mock (see docs/s3-store.md). */
   public static final long PART_SIZE_DEFAULT = 16 * MIB;
   /** The largest part size accepted; a writer buffers up to uploadConcurrency parts. */
@@ -351,13 +356,25 @@ public final class S3StoreConfig {
       return this;
     }
 
-    /** The key prefix; a missing trailing {@code /} is added; empty means the bucket's root. */
+    /**
+     * The key prefix; a missing trailing {@code /} is added; empty means the bucket's root. The
+     * same prefixes as the Terraform module's {@code prefix} variable are accepted: segments of
+     * letters, digits, {@code .}, {@code _} and {@code -}, each starting with a letter or digit and
+     * ending in {@code /}, at most {@value #PREFIX_MAX_LENGTH} characters; so the module's IAM
+     * policies, which scope exactly that prefix, cover it.
+     *
+     * @throws IllegalArgumentException naming the prefix if it is not one
+     */
     public Builder prefix(String prefix) {
       Objects.requireNonNull(prefix, "prefix");
-      if (prefix.startsWith("/")) {
-        throw new IllegalArgumentException("prefix \"" + prefix + "\" must not start with /");
+      String normalised = prefix.isEmpty() || prefix.endsWith("/") ? prefix : prefix + "/";
+      if (!PREFIX.matcher(normalised).matches() || normalised.length() > PREFIX_MAX_LENGTH) {
+        String shown = prefix.length() > 80 ? prefix.substring(0, 80) + "..." : prefix;
+        throw new IllegalArgumentException("invalid prefix \"" + shown + "\": must be empty or"
+            + " segments of letters, digits, '.', '_' and '-' (each starting with a letter or"
+            + " digit) separated by '/', at most " + PREFIX_MAX_LENGTH + " characters");
       }
-      this.prefix = prefix.isEmpty() || prefix.endsWith("/") ? prefix : prefix + "/";
+      this.prefix = normalised;
       return this;
     }
 

@@ -23,7 +23,8 @@ import org.junit.jupiter.api.Test;
 /**
  * An ingest continued by another store instance: one paused cleanly on host a and resumed on host
  * b (server-side copies of the partial), and one whose host died mid-upload, taken over once its
- * lease expired on the simulated clock (the uploaded parts are kept).
+ * lease expired on the simulated clock (the uploaded parts are kept); and a writer whose ingest
+ * record write lost its answer, which must still own its ref.
  */
 class IngestResumeTest extends SimStoreTestBase {
 

@@ -1,0 +1,145 @@
+package dev.coffer.s3sim;
+
+import java.time.Instant;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * Where the simulated S3 keeps its state: buckets, objects and multipart uploads, as immutable
+ * records. The server holds its own lock around every call and decides every semantic question
+ * (conditions, checksums, ETags); a storage only keeps what it is given. {@link #inMemory()} is
+ * the one implementation today; one on disk would let a loopback server keep its data between runs.
+ *
+ * <p>Implementations need not be thread-safe: the server never calls one from two threads at once.
+ */
+public interface Storage {
+
+  /** A new, empty storage in memory. */
+  static Storage inMemory() {
+    return new MemoryStorage();
+  }
+
+  /** Creates a bucket; false if it exists. */
+  boolean createBucket(String bucket, Instant created);
+
+  /** When the bucket was created, or null if there is no such bucket. */
+  Instant bucketCreated(String bucket);
+
+  /** Removes a bucket and whatever it holds; false if there was none. */
+  boolean deleteBucket(String bucket);
+
+  /** The buckets, by name. */
+  List<String> buckets();
+
+  /** The object at {@code key}, or null. */
+  StoredObject object(String bucket, String key);
+
+  /** Stores {@code object} at its key, replacing any there. */
+  void putObject(String bucket, StoredObject object);
+
+  /** Removes the object at {@code key}; false if there was none. */
+  boolean removeObject(String bucket, String key);
+
+  /** The objects whose keys are at or after {@code fromKey} (null: all), in key order. */
+  Iterator<StoredObject> objectsFrom(String bucket, String fromKey);
+
+  /** The multipart upload with {@code uploadId}, or null. */
+  StoredUpload upload(String bucket, String uploadId);
+
+  /** Stores {@code upload} under its id, replacing any there. */
+  void putUpload(String bucket, StoredUpload upload);
+
+  /** Removes the upload; false if there was none. */
+  boolean removeUpload(String bucket, String uploadId);
+
+  /** The uploads in progress, by key and then in the order they were created. */
+  List<StoredUpload> uploads(String bucket);
+
+  /**
+   * An object's whole checksum as S3 keeps it.
+   *
+   * @param algorithm {@code CRC32}, {@code CRC32C}, {@code CRC64NVME}, {@code SHA1} or {@code SHA256}
+   * @param type {@code FULL_OBJECT} or {@code COMPOSITE}
+   * @param value the base64 value; a composite one ends in {@code -} and the number of parts
+   */
+  record StoredChecksum(String algorithm, String type, String value) {
+    /** @throws NullPointerException if a component is null */
+    public StoredChecksum {
+      Objects.requireNonNull(algorithm, "algorithm");
+      Objects.requireNonNull(type, "type");
+      Objects.requireNonNull(value, "value");
+    }
+  }
+
+  /**
+   * An object.
+   *
+   * @param content the bytes, never modified once stored
+   * @param etag the ETag, quoted
+   * @param lastModified when it was stored, on the server's clock
+   * @param metadata the user metadata ({@code x-amz-meta-*}, names without the prefix)
+   * @param tags the tags, in the order they were given
+   * @param checksum the whole object's checksum, or null
+   * @param parts the number of parts of a multipart upload, or 0
+   */
+  record StoredObject(String key, byte[] content, String etag, Instant lastModified,
+      String contentType, Map<String, String> metadata, Map<String, String> tags,
+      StoredChecksum checksum, int parts) {
+    /** Copies the maps into immutable ones (tags keep their order). */
+    public StoredObject {
+      Objects.requireNonNull(key, "key");
+      Objects.requireNonNull(content, "content");
+      metadata = Collections.unmodifiableMap(new TreeMap<>(metadata));
+      tags = Collections.unmodifiableMap(new LinkedHashMap<>(tags));
+    }
+
+    /** This object with other tags. */
+    public StoredObject withTags(Map<String, String> newTags) {
+      return new StoredObject(key, content, etag, lastModified, contentType, metadata, newTags,
+          checksum, parts);
+    }
+  }
+
+  /**
+   * One uploaded part.
+   *
+   * @param content the bytes, never modified once stored
+   * @param etag the part's ETag, quoted
+   * @param checksum the part's checksum in the upload's algorithm (base64), or null
+   */
+  record StoredPart(int number, byte[] content, String etag, Instant lastModified,
+      String checksum) {}
+
+  /**
+   * A multipart upload in progress.
+   *
+   * @param sequence orders the uploads of one key by creation
+   * @param checksumAlgorithm the algorithm every part carries, or null
+   * @param checksumType {@code FULL_OBJECT} or {@code COMPOSITE}, or null without an algorithm
+   * @param parts the parts uploaded so far, by number
+   */
+  record StoredUpload(String uploadId, long sequence, String key, Instant initiated,
+      String contentType, Map<String, String> metadata, Map<String, String> tags,
+      String checksumAlgorithm, String checksumType, SortedMap<Integer, StoredPart> parts) {
+    /** Copies the maps into immutable ones. */
+    public StoredUpload {
+      metadata = Collections.unmodifiableMap(new TreeMap<>(metadata));
+      tags = Collections.unmodifiableMap(new LinkedHashMap<>(tags));
+      parts = Collections.unmodifiableSortedMap(new TreeMap<>(parts));
+    }
+
+    /** This upload with {@code part} added or replaced. */
+    public StoredUpload withPart(StoredPart part) {
+      TreeMap<Integer, StoredPart> next = new TreeMap<>(parts);
+      next.put(part.number(), part);
+      return new StoredUpload(uploadId, sequence, key, initiated, contentType, metadata, tags,
+          checksumAlgorithm, checksumType, next);
+    }
+  }
+}

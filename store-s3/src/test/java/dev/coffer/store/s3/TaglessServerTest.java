@@ -1,0 +1,66 @@
+package dev.coffer.store.s3;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coffer.s3sim.Capabilities;
+import dev.coffer.s3sim.LoggedRequest;
+import dev.coffer.s3sim.Operation;
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.Descriptor;
+import dev.coffer.store.Digest;
+import dev.coffer.store.NotFoundException;
+import dev.coffer.store.Writer;
+import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A server without object tagging answers 501 to every request carrying tags: the store goes on
+ * without the tags that mirror its records, and stops sending them after the first refusal.
+ */
+class TaglessServerTest extends SimStoreTestBase {
+
+  @Override
+  Capabilities capabilities() {
+    return Capabilities.s3().withoutTagging();
+  }
+
+  @Test
+  void theStoreWorksWithoutTagsAndAsksOnce() {
+    AtomicInteger tagged = new AtomicInteger();
+    sim().network().interceptor(e -> {
+      if (e.request().header("x-amz-tagging") != null
+          || e.operation() == Operation.PUT_OBJECT_TAGGING) {
+        tagged.incrementAndGet();
+      }
+      e.proceed();
+    });
+    ContentStore store = open("h");
+    byte[] small = random(1000, 1);
+    Digest a = store.putAndRef(small, null, Map.of()).digest();
+    store.ref(a);
+    store.deref(a);
+    byte[] large = random(6 * MIB, 2);
+    Digest b = Digest.of(large);
+    try (Writer w = store.writer("large", Descriptor.UNKNOWN)) {
+      w.write(ByteBuffer.wrap(large));
+      w.commitAndRef(large.length, b, Map.of());
+    }
+    store.deref(b);
+
+    assertThat(store.info(a).refCount()).isEqualTo(1);
+    assertThat(read(store, a)).isEqualTo(small);
+    assertThrowsNotFound(store, b);
+    assertThat(tagged).hasValue(1);
+    assertThat(sim().log().entries()).filteredOn(e -> e.status() == 501)
+        .extracting(LoggedRequest::operation).containsExactly(Operation.PUT_OBJECT);
+    assertThat(sim().log().count(Operation.PUT_OBJECT_TAGGING)).isZero();
+  }
+
+  private static void assertThrowsNotFound(ContentStore store, Digest digest) {
+    assertThatThrownBy(() -> store.info(digest)).isInstanceOf(NotFoundException.class)
+        .hasMessageContaining(digest.toString());
+  }
+}

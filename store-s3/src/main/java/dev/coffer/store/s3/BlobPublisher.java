@@ -67,7 +67,7 @@ final class BlobPublisher {
   record Created(long sentNanos, long sentAt) {
     /** Now, just before sending that PutObject. */
     static Created sending(S3Store store) {
-      return new Created(System.nanoTime(), store.now());
+      return new Created(store.runtime.nanoTime().getAsLong(), store.now());
     }
   }
 
@@ -125,7 +125,7 @@ final class BlobPublisher {
               + " is being purged; commit again once it is gone", e);
         }
         found = null;
-        S3Store.pause(attempt); // the purger deletes the blob object, then the record
+        store.pause(attempt); // the purger deletes the blob object, then the record
         new S3Maintenance(store).finishStalePurge(digest); // unless it died doing so
       }
     }
@@ -159,7 +159,7 @@ final class BlobPublisher {
       return false;
     }
     long bound = store.config.purgeTimeout().toNanos() / 2;
-    long elapsed = Math.max(System.nanoTime() - created.sentNanos(),
+    long elapsed = Math.max(store.runtime.nanoTime().getAsLong() - created.sentNanos(),
         store.now() - created.sentAt());
     return elapsed < bound;
   }

@@ -57,8 +57,18 @@ public final class S3ContentStore {
     private S3StoreConfig config;
     private S3Client client;
     private S3AsyncClient bulkClient;
+    private StoreRuntime runtime;
 
     private Builder() {}
+
+    /**
+     * The threads, monotonic clock, pauses and randomness the store uses, instead of the system's
+     * ({@link StoreRuntime#system()}); for the simulation.
+     */
+    Builder runtime(StoreRuntime runtime) {
+      this.runtime = Objects.requireNonNull(runtime, "runtime");
+      return this;
+    }
 
     /** The configuration; required. */
     public Builder config(S3StoreConfig config) {
@@ -109,7 +119,8 @@ public final class S3ContentStore {
         }
       }
       S3Objects objects = new S3Objects(control, bulk, config.bucket(), config.checksumMode());
-      return new S3Store(config, objects, () -> closeAll(owned));
+      return new S3Store(config, objects, () -> closeAll(owned),
+          runtime != null ? runtime : StoreRuntime.system());
     }
   }
 

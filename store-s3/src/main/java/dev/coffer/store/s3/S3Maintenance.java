@@ -36,7 +36,7 @@ final class S3Maintenance {
   }
 
   GcReport gc(GcOptions options) {
-    long started = System.nanoTime();
+    long started = store.runtime.nanoTime().getAsLong();
     long now = store.now();
     List<GcReport.Skip> skipped = new ArrayList<>();
     long[] ingests = {0};
@@ -119,7 +119,7 @@ final class S3Maintenance {
       }
     }
     return new GcReport(purged, bytes[0], ingests[0], aborted, skipped,
-        Duration.ofNanos(System.nanoTime() - started));
+        Duration.ofNanos(store.runtime.nanoTime().getAsLong() - started));
   }
 
   /**

@@ -25,6 +25,7 @@ import dev.coffer.store.StoreException;
 import dev.coffer.store.UnavailableException;
 import dev.coffer.store.Writer;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -38,10 +39,7 @@ import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
-import java.util.concurrent.ThreadFactory;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BiConsumer;
@@ -66,10 +64,11 @@ final class S3Store implements ContentStore {
   final S3Objects objects;
   final Keys keys;
   private final AutoCloseable clients;
+  final StoreRuntime runtime;
   final ExecutorService workers;
   final ScheduledExecutorService leases;
   /** Distinguishes this instance's leases from every other's. */
-  final String instanceId = UUID.randomUUID().toString();
+  final String instanceId;
   private final AtomicLong writerIds = new AtomicLong();
   final Map<String, S3Writer> openWriters = new ConcurrentHashMap<>();
   /** Running digests of ingests paused by this instance, valid while their data ETag matches. */
@@ -79,26 +78,19 @@ final class S3Store implements ContentStore {
   /** The running digest of a paused ingest, and its bytes when small enough to be re-sent. */
   record PausedDigest(String dataEtag, long offset, MessageDigest hasher, byte[] bytes) {}
 
-  S3Store(S3StoreConfig config, S3Objects objects, AutoCloseable clients) {
+  S3Store(S3StoreConfig config, S3Objects objects, AutoCloseable clients, StoreRuntime runtime) {
     this.config = config;
+    this.runtime = runtime;
+    this.instanceId = new UUID(runtime.nextLong(), runtime.nextLong()).toString();
     this.objects = objects;
     this.keys = new Keys(config.prefix());
     this.clients = clients;
-    this.workers = Executors.newCachedThreadPool(daemon("coffer-s3-worker"));
-    this.leases = Executors.newSingleThreadScheduledExecutor(daemon("coffer-s3-lease"));
+    this.workers = runtime.workers();
+    this.leases = runtime.leases();
     this.pausedDigests = Caffeine.newBuilder()
         .maximumWeight(256L << 20)
         .weigher((String ref, PausedDigest p) -> 1024 + (p.bytes() == null ? 0 : p.bytes().length))
         .build();
-  }
-
-  private static ThreadFactory daemon(String name) {
-    AtomicLong count = new AtomicLong();
-    return r -> {
-      Thread t = new Thread(r, name + "-" + count.incrementAndGet());
-      t.setDaemon(true);
-      return t;
-    };
   }
 
   long now() {
@@ -643,15 +635,16 @@ final class S3Store implements ContentStore {
   }
 
   /** A fresh id for one change of an index record. */
-  private static String newOp() {
-    return Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
+  private String newOp() {
+    return Long.toHexString(runtime.nextLong() | Long.MIN_VALUE);
   }
 
   /** A jittered pause before attempt {@code attempt + 1} of a compare-and-swap. */
-  static void pause(int attempt) {
+  void pause(int attempt) {
     long cap = Math.min(1000, 10L << Math.min(attempt, 10));
     try {
-      Thread.sleep(ThreadLocalRandom.current().nextLong(cap / 2, cap + 1));
+      runtime.sleeper().sleep(
+          Duration.ofMillis(runtime.random().get().nextLong(cap / 2, cap + 1)));
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AbortedException("interrupted while retrying a compare-and-swap", e);
@@ -688,8 +681,7 @@ final class S3Store implements ContentStore {
         }
       }
     }
-    leases.shutdownNow();
-    workers.shutdownNow();
+    runtime.shutdown();
     try {
       clients.close();
     } catch (Exception e) {

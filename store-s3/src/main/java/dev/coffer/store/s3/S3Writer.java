@@ -56,8 +56,7 @@ final class S3Writer implements Writer {
   private final String ref;
   private final String owner;
   /** Makes this writer's data keys unique. */
-  private final String token = Long.toHexString(java.util.concurrent.ThreadLocalRandom.current()
-      .nextLong());
+  private final String token;
   private final String stateKey;
   private final int partSize;
   private final long leaseNanos;
@@ -114,6 +113,7 @@ final class S3Writer implements Writer {
     this.objects = store.objects;
     this.ref = ref;
     this.owner = owner;
+    this.token = Long.toHexString(store.runtime.nextLong());
     this.stateKey = store.keys.ingestState(ref);
     this.partSize = (int) store.config.partSize();
     this.leaseNanos = store.config.leaseDuration().toNanos();

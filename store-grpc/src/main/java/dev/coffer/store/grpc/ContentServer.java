@@ -172,6 +172,7 @@ public final class ContentServer implements AutoCloseable {
   private NettyServerBuilder configure(NettyServerBuilder builder) {
     return builder
         .addService(service)
+        .callExecutor(ContentService.callExecutors())
         .maxInboundMessageSize(settings.maxInboundMessageBytes());
   }
 

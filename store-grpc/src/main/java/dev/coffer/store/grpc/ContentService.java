@@ -1,5 +1,6 @@
 package dev.coffer.store.grpc;
 
+import com.google.common.util.concurrent.MoreExecutors;
 import com.google.protobuf.Empty;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
@@ -23,12 +24,21 @@ import dev.coffer.store.grpc.proto.UpdateRequest;
 import dev.coffer.store.grpc.proto.UpdateResponse;
 import dev.coffer.store.grpc.proto.WriteContentRequest;
 import dev.coffer.store.grpc.proto.WriteContentResponse;
+import io.grpc.Metadata;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallExecutorSupplier;
 import io.grpc.Status.Code;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,13 +58,50 @@ final class ContentService extends ContentGrpc.ContentImplBase implements AutoCl
   private final HoldKeeper holder;
   private final ReaderCache readers;
   private final IngestScope scope;
+  private final WriteSessions writeSessions;
+  /** Where Write streams do their work, off the transport's threads. */
+  private final ExecutorService writeWorkers;
 
   ContentService(ContentStore store, ServerSettings settings, Holds holds, IngestScope scope) {
+    this(store, settings, holds, scope, WriteSessions.CLOSE_WAIT_DEFAULT);
+  }
+
+  /**
+   * A service whose Write streams wait up to {@code closeWait} for the close of an earlier
+   * stream's writer of the same ref (see {@link WriteSessions}).
+   */
+  ContentService(ContentStore store, ServerSettings settings, Holds holds, IngestScope scope,
+      Duration closeWait) {
     this.store = store;
     this.settings = settings;
     this.scope = scope;
     this.holder = new HoldKeeper(store, holds);
     this.readers = new ReaderCache(store, settings.openReaders(), settings.readerIdle());
+    this.writeSessions = new WriteSessions(closeWait);
+    AtomicInteger threads = new AtomicInteger();
+    this.writeWorkers = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "coffer-write-" + threads.incrementAndGet());
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /**
+   * The executors of this service's calls, for {@code ServerBuilder.callExecutor}: a Write
+   * stream's callbacks run on the transport's thread, in the order the client sent the stream's
+   * messages and its close (so a close the client sent before reopening the ref is seen before the
+   * reopen, see {@link WriteSessions}); {@link WriteSession} only queues them for its workers.
+   * Every other call runs on the server's executor.
+   */
+  static ServerCallExecutorSupplier callExecutors() {
+    return new ServerCallExecutorSupplier() {
+      @Override
+      public <ReqT, RespT> Executor getExecutor(ServerCall<ReqT, RespT> call, Metadata headers) {
+        return ContentGrpc.getWriteMethod().getFullMethodName()
+            .equals(call.getMethodDescriptor().getFullMethodName())
+            ? MoreExecutors.directExecutor() : null;
+      }
+    };
   }
 
   @Override
@@ -175,7 +222,10 @@ final class ContentService extends ContentGrpc.ContentImplBase implements AutoCl
 
   @Override
   public StreamObserver<WriteContentRequest> write(StreamObserver<WriteContentResponse> responses) {
-    return new WriteSession(store, holder, scope, responses);
+    WriteSession session = new WriteSession(store, holder, scope, writeSessions,
+        (ServerCallStreamObserver<WriteContentResponse>) responses, writeWorkers);
+    session.start();
+    return session;
   }
 
   @Override
@@ -187,10 +237,24 @@ final class ContentService extends ContentGrpc.ContentImplBase implements AutoCl
     });
   }
 
-  /** Closes the idle shared readers; readers of running calls close as those end. Idempotent. */
+  /**
+   * Closes the idle shared readers (readers of running calls close as those end), and lets the
+   * Write streams that ended close their writers, for up to the reopen's close wait. Idempotent;
+   * an interrupt stops the wait and is kept.
+   */
   @Override
   public void close() {
     readers.close();
+    writeWorkers.shutdown();
+    try {
+      if (!writeWorkers.awaitTermination(writeSessions.closeWait().toNanos(),
+          TimeUnit.NANOSECONDS)) {
+        LOG.warn("write streams still closing their writers after {} ms",
+            writeSessions.closeWait().toMillis());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
   }
 
   private static <T> void unary(String what, StreamObserver<T> responses, Supplier<T> call) {

@@ -53,8 +53,13 @@ final class HoldKeeper {
   }
 
   /**
-   * Commits the writer's ingest and holds the blob. Content already stored is held too and is not
-   * an error, since this holder now needs it.
+   * Commits the writer's ingest and holds the blob. Content already stored is held too (this
+   * holder now needs it), and then the commit fails with the store's AlreadyExists, which has
+   * discarded the ingest, as containerd's own server answers.
+   *
+   * @throws AlreadyExistsException if the content was stored already; it is held all the same
+   * @throws AbortedException if stored content was deleted between that answer and the hold (the
+   *     ingest is gone: write it again)
    */
   void commit(Writer writer, long size, Digest expected, Map<String, String> labels) {
     Digest digest = expected != null ? expected : writer.digest();
@@ -62,16 +67,31 @@ final class HoldKeeper {
     lock.lock();
     try {
       if (holds.contains(digest)) {
-        try {
-          writer.commit(size, expected, labels);
-          // Stored anew: the blob was deleted outside containerd (coffer rm) since it was held.
-          store.ref(digest);
-        } catch (AlreadyExistsException e) {
-          LOG.debug("commit of {}: stored and held already", digest);
-        }
+        writer.commit(size, expected, labels); // AlreadyExists: stored and held already
+        // Stored anew: the blob was deleted outside containerd (coffer rm) since it was held.
+        store.ref(digest);
         return;
       }
-      hold(digest, () -> writer.commitAndRef(size, expected, labels));
+      Info stored = storedInfo(digest);
+      if (stored == null) {
+        hold(digest, null, () -> writer.commitAndRef(size, expected, labels));
+        return;
+      }
+      try {
+        writer.commit(size, expected, labels);
+      } catch (AlreadyExistsException e) {
+        try {
+          hold(digest, stored, () -> store.ref(digest));
+        } catch (NotFoundException gone) {
+          AbortedException aborted = new AbortedException("content " + digest
+              + " was deleted while its commit found it stored; write it again", gone);
+          aborted.addSuppressed(e);
+          throw aborted;
+        }
+        throw e;
+      }
+      // Stored anew, without a reference: deleted since it was looked up.
+      hold(digest, null, () -> store.ref(digest));
     } finally {
       lock.unlock();
     }
@@ -89,8 +109,12 @@ final class HoldKeeper {
       if (holds.contains(digest)) {
         return true;
       }
+      Info stored = storedInfo(digest);
+      if (stored == null) {
+        return false;
+      }
       try {
-        hold(digest, () -> store.ref(digest));
+        hold(digest, stored, () -> store.ref(digest));
         return true;
       } catch (NotFoundException e) {
         return false;
@@ -100,13 +124,22 @@ final class HoldKeeper {
     }
   }
 
-  private void hold(Digest digest, Supplier<Info> reference) {
-    boolean unreferenced;
+  /** The info of {@code digest}, or null if it is not stored. */
+  private Info storedInfo(Digest digest) {
     try {
-      unreferenced = store.info(digest).refCount() == 0;
+      return store.info(digest);
     } catch (NotFoundException e) {
-      unreferenced = false;
+      return null;
     }
+  }
+
+  /**
+   * Takes this holder's reference and records the hold.
+   *
+   * @param stored the blob's info as looked up before, null if it was not stored
+   */
+  private void hold(Digest digest, Info stored, Supplier<Info> reference) {
+    boolean unreferenced = stored != null && stored.refCount() == 0;
     reference.get();
     if (unreferenced) {
       // A concurrent holder may pin it too: one reference too many, which is the safe side.

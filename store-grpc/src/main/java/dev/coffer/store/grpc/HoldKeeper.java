@@ -8,6 +8,7 @@ import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.Info;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.Writer;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
@@ -54,12 +55,15 @@ final class HoldKeeper {
 
   /**
    * Commits the writer's ingest and holds the blob. Content already stored is held too (this
-   * holder now needs it), and then the commit fails with the store's AlreadyExists, which has
-   * discarded the ingest, as containerd's own server answers.
+   * holder now needs it), and then the commit fails with AlreadyExists, the ingest discarded, as
+   * containerd's own server answers.
+   *
+   * <p>Content this holder does not hold yet is committed with a reference in one step whether it
+   * is stored or not ({@code commitAndRef}: a new blob, one more reference, or a deleted blob
+   * resurrected), so a release by another host at the same moment meets it in the store's count;
+   * whether to answer AlreadyExists comes from a look-up just before.
    *
    * @throws AlreadyExistsException if the content was stored already; it is held all the same
-   * @throws AbortedException if stored content was deleted between that answer and the hold (the
-   *     ingest is gone: write it again)
    */
   void commit(Writer writer, long size, Digest expected, Map<String, String> labels) {
     Digest digest = expected != null ? expected : writer.digest();
@@ -73,25 +77,10 @@ final class HoldKeeper {
         return;
       }
       Info stored = storedInfo(digest);
-      if (stored == null) {
-        hold(digest, null, () -> writer.commitAndRef(size, expected, labels));
-        return;
+      hold(digest, stored, () -> writer.commitAndRef(size, expected, labels));
+      if (stored != null) {
+        throw new AlreadyExistsException("content " + digest + " already exists");
       }
-      try {
-        writer.commit(size, expected, labels);
-      } catch (AlreadyExistsException e) {
-        try {
-          hold(digest, stored, () -> store.ref(digest));
-        } catch (NotFoundException gone) {
-          AbortedException aborted = new AbortedException("content " + digest
-              + " was deleted while its commit found it stored; write it again", gone);
-          aborted.addSuppressed(e);
-          throw aborted;
-        }
-        throw e;
-      }
-      // Stored anew, without a reference: deleted since it was looked up.
-      hold(digest, null, () -> store.ref(digest));
     } finally {
       lock.unlock();
     }
@@ -187,6 +176,11 @@ final class HoldKeeper {
   /** Whether this holder holds {@code digest}. */
   boolean holds(Digest digest) {
     return holds.contains(digest);
+  }
+
+  /** The blobs this holder holds, as of some moment during the call. */
+  List<Digest> held() {
+    return holds.list();
   }
 
   @Override

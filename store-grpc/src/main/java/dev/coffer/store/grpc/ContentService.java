@@ -6,6 +6,7 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.Filter;
 import dev.coffer.store.Info;
+import dev.coffer.store.NotFoundException;
 import dev.coffer.store.ReaderAt;
 import dev.coffer.store.grpc.proto.AbortRequest;
 import dev.coffer.store.grpc.proto.ContentGrpc;
@@ -32,13 +33,19 @@ import io.grpc.StatusRuntimeException;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
+import java.util.Iterator;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,12 +53,15 @@ import org.slf4j.LoggerFactory;
 /**
  * containerd's {@code containerd.services.content.v1.Content} over a {@link ContentStore}, with the
  * behaviour of containerd's own content server, holding blobs for one containerd (see
- * {@link HoldKeeper}). Every store error goes through {@link GrpcErrors}. Thread-safe: calls share
- * the store, the holds and the open readers.
+ * {@link HoldKeeper}): List shows, and Delete releases, only what this holder holds. Every store
+ * error goes through {@link GrpcErrors}. Thread-safe: calls share the store, the holds and the
+ * open readers.
  */
 final class ContentService extends ContentGrpc.ContentImplBase implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(ContentService.class);
+  /** Info lookups in flight during a List. */
+  private static final int LIST_LOOKUPS = 16;
 
   private final ContentStore store;
   private final ServerSettings settings;
@@ -59,8 +69,8 @@ final class ContentService extends ContentGrpc.ContentImplBase implements AutoCl
   private final ReaderCache readers;
   private final IngestScope scope;
   private final WriteSessions writeSessions;
-  /** Where Write streams do their work, off the transport's threads. */
-  private final ExecutorService writeWorkers;
+  /** Where Write streams and List's lookups do their work, off the transport's threads. */
+  private final ExecutorService workers;
 
   ContentService(ContentStore store, ServerSettings settings, Holds holds, IngestScope scope) {
     this(store, settings, holds, scope, WriteSessions.CLOSE_WAIT_DEFAULT);
@@ -79,8 +89,8 @@ final class ContentService extends ContentGrpc.ContentImplBase implements AutoCl
     this.readers = new ReaderCache(store, settings.openReaders(), settings.readerIdle());
     this.writeSessions = new WriteSessions(closeWait);
     AtomicInteger threads = new AtomicInteger();
-    this.writeWorkers = Executors.newCachedThreadPool(r -> {
-      Thread t = new Thread(r, "coffer-write-" + threads.incrementAndGet());
+    this.workers = Executors.newCachedThreadPool(r -> {
+      Thread t = new Thread(r, "coffer-content-" + threads.incrementAndGet());
       t.setDaemon(true);
       return t;
     });
@@ -124,25 +134,71 @@ final class ContentService extends ContentGrpc.ContentImplBase implements AutoCl
     });
   }
 
+  /**
+   * Lists the blobs this holder holds, not the whole store. containerd calls List only from its
+   * garbage collector, which then deletes what its metadata does not know; a Delete releases only a
+   * held blob (see {@link HoldKeeper}), so the other blobs of a shared bucket (every other host's)
+   * cannot matter to it, and walking them cost a LIST per 1,000 keys and a record read per blob on
+   * every collection. Costs one info per held blob, {@value #LIST_LOOKUPS} at a time; a held blob
+   * no longer stored is left out.
+   */
   @Override
   public void list(ListContentRequest request, StreamObserver<ListContentResponse> responses) {
     LOG.debug("list {}", request.getFiltersList());
     try {
+      Filter filter = Filter.parse(request.getFiltersList().toArray(String[]::new));
       // Infos are small: batches keep the message count low, as containerd's server does.
       List<dev.coffer.store.grpc.proto.Info> batch = new ArrayList<>();
-      store.walk(info -> {
+      forEachHeld(info -> {
+        if (!filter.matches(info)) {
+          return;
+        }
         batch.add(Protos.info(info));
         if (batch.size() >= settings.listBatchSize()) {
           responses.onNext(ListContentResponse.newBuilder().addAllInfo(batch).build());
           batch.clear();
         }
-      }, request.getFiltersList().toArray(String[]::new));
+      });
       if (!batch.isEmpty()) {
         responses.onNext(ListContentResponse.newBuilder().addAllInfo(batch).build());
       }
       responses.onCompleted();
     } catch (RuntimeException e) {
       fail(responses, "list", e);
+    }
+  }
+
+  /**
+   * Hands {@code fn} the info of each blob this holder holds and the store still has, in the
+   * calling thread, with up to {@value #LIST_LOOKUPS} lookups in flight.
+   */
+  private void forEachHeld(Consumer<Info> fn) {
+    Iterator<Digest> held = holder.held().iterator();
+    Deque<CompletableFuture<Info>> inFlight = new ArrayDeque<>();
+    try {
+      while (held.hasNext() || !inFlight.isEmpty()) {
+        while (held.hasNext() && inFlight.size() < LIST_LOOKUPS) {
+          Digest digest = held.next();
+          inFlight.add(CompletableFuture.supplyAsync(() -> {
+            try {
+              return store.info(digest);
+            } catch (NotFoundException e) {
+              return null; // deleted outside containerd: nothing to release
+            }
+          }, workers));
+        }
+        Info info;
+        try {
+          info = inFlight.poll().join();
+        } catch (CompletionException e) {
+          throw e.getCause() instanceof RuntimeException r ? r : e;
+        }
+        if (info != null) {
+          fn.accept(info);
+        }
+      }
+    } finally {
+      inFlight.forEach(f -> f.cancel(true));
     }
   }
 
@@ -223,7 +279,7 @@ final class ContentService extends ContentGrpc.ContentImplBase implements AutoCl
   @Override
   public StreamObserver<WriteContentRequest> write(StreamObserver<WriteContentResponse> responses) {
     WriteSession session = new WriteSession(store, holder, scope, writeSessions,
-        (ServerCallStreamObserver<WriteContentResponse>) responses, writeWorkers);
+        (ServerCallStreamObserver<WriteContentResponse>) responses, workers);
     session.start();
     return session;
   }
@@ -245,9 +301,9 @@ final class ContentService extends ContentGrpc.ContentImplBase implements AutoCl
   @Override
   public void close() {
     readers.close();
-    writeWorkers.shutdown();
+    workers.shutdown();
     try {
-      if (!writeWorkers.awaitTermination(writeSessions.closeWait().toNanos(),
+      if (!workers.awaitTermination(writeSessions.closeWait().toNanos(),
           TimeUnit.NANOSECONDS)) {
         LOG.warn("write streams still closing their writers after {} ms",
             writeSessions.closeWait().toMillis());

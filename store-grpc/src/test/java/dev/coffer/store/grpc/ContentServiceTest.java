@@ -159,13 +159,15 @@ class ContentServiceTest {
   void listStreamsInfosInBatchesAndHonoursFilters() {
     List<Digest> all = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
-      all.add(put(bytes(100 + i, 10 + i), i % 2 == 0 ? Map.of("even", "yes") : Map.of()));
+      all.add(writeThroughTheService("ns/1/list-" + i, bytes(100 + i, 10 + i),
+          i % 2 == 0 ? Map.of("even", "yes") : Map.of()));
     }
 
     List<ListContentResponse> batches = new ArrayList<>();
     blocking.list(ListContentRequest.getDefaultInstance()).forEachRemaining(batches::add);
     assertThat(batches).hasSize(3); // batches of 2 in this test's settings
     assertThat(digests(batches)).containsExactlyInAnyOrderElementsOf(strings(all));
+    assertThat(batches.get(0).getInfo(0).getSize()).isBetween(100L, 104L);
 
     List<ListContentResponse> even = new ArrayList<>();
     blocking.list(ListContentRequest.newBuilder().addFilters("labels.even==yes").build())
@@ -181,6 +183,21 @@ class ContentServiceTest {
 
     assertCode(() -> blocking.list(ListContentRequest.newBuilder().addFilters("labels.=").build())
         .forEachRemaining(r -> { }), Code.INVALID_ARGUMENT, "labels.=");
+  }
+
+  @Test
+  void listShowsOnlyWhatThisServerHoldsAndStillStored() {
+    Digest held = writeThroughTheService("ns/1/held", bytes(300, 57));
+    Digest gone = writeThroughTheService("ns/1/gone", bytes(300, 58));
+    Digest outside = put(bytes(300, 59), Map.of()); // another host's, or coffer put's
+    store.delete(gone); // deleted outside containerd (coffer rm)
+
+    List<ListContentResponse> listed = new ArrayList<>();
+    blocking.list(ListContentRequest.getDefaultInstance()).forEachRemaining(listed::add);
+
+    assertThat(digests(listed)).containsExactly(held.toString());
+    assertThat(listed.get(0).getInfo(0).getSize()).isEqualTo(300);
+    assertThat(store.info(outside).size()).isEqualTo(300);
   }
 
   @Test
@@ -621,11 +638,15 @@ class ContentServiceTest {
 
   /** Writes and commits {@code bytes} through a Write stream, as containerd does. */
   private Digest writeThroughTheService(String ref, byte[] bytes) {
+    return writeThroughTheService(ref, bytes, Map.of());
+  }
+
+  private Digest writeThroughTheService(String ref, byte[] bytes, Map<String, String> labels) {
     Digest d = Digest.of(bytes);
     try (WriteStream w = stream()) {
       w.stat(ref);
       w.write(0, bytes);
-      w.commit(bytes.length, bytes.length, d.toString(), Map.of());
+      w.commit(bytes.length, bytes.length, d.toString(), labels);
     }
     return d;
   }

@@ -14,6 +14,7 @@ import dev.coffer.store.Writer;
 import dev.coffer.store.grpc.proto.AbortRequest;
 import dev.coffer.store.grpc.proto.ContentGrpc;
 import dev.coffer.store.grpc.proto.DeleteContentRequest;
+import dev.coffer.store.grpc.proto.ListContentRequest;
 import dev.coffer.store.grpc.proto.ListStatusesRequest;
 import dev.coffer.store.grpc.proto.ReadContentRequest;
 import dev.coffer.store.grpc.proto.StatusRequest;
@@ -199,6 +200,21 @@ class SharedStoreHoldsTest {
   }
 
   @Test
+  void eachHostListsOnlyWhatItHolds() {
+    Digest onA = a.write(bytes(700, 10));
+    Digest onB = b.write(bytes(800, 11));
+    Digest both = a.write(bytes(900, 12));
+    b.write(bytes(900, 12));
+    putWithoutReference(bytes(1000, 13));
+
+    assertThat(a.list()).containsExactlyInAnyOrder(onA, both);
+    assertThat(b.list()).containsExactlyInAnyOrder(onB, both);
+    a.delete(both);
+    assertThat(a.list()).containsExactly(onA);
+    assertThat(b.list()).containsExactlyInAnyOrder(onB, both);
+  }
+
+  @Test
   void eachHostSeesAndAbortsOnlyItsOwnIngests() {
     byte[] bytes = bytes(1000, 8);
     // Both containerd daemons number their refs alike: the same ref on two hosts at once.
@@ -288,6 +304,13 @@ class SharedStoreHoldsTest {
 
     void delete(Digest d) {
       blocking.delete(DeleteContentRequest.newBuilder().setDigest(d.toString()).build());
+    }
+
+    List<Digest> list() {
+      List<Digest> listed = new ArrayList<>();
+      blocking.list(ListContentRequest.getDefaultInstance()).forEachRemaining(r ->
+          r.getInfoList().forEach(i -> listed.add(Digest.parse(i.getDigest()))));
+      return listed;
     }
 
     byte[] read(Digest d) {

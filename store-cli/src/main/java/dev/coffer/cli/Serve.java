@@ -80,8 +80,10 @@ final class Serve extends StoreCommand {
         cli().err.println("coffer: serving containerd's content service on " + socket
             + server.tcpPort().stream().mapToObj(p -> " and 127.0.0.1:" + p).findFirst()
                 .orElse("")
-            + " (bucket " + settings.bucket() + (settings.prefix().isEmpty() ? "" : ", prefix "
-            + settings.prefix()) + "; holder " + holder + ", holds in " + holds + ")");
+            + " (" + (settings.embedded() ? "the embedded server's bucket " + EmbeddedServer.BUCKET
+                : "bucket " + settings.bucket())
+            + (settings.prefix().isEmpty() ? "" : ", prefix " + settings.prefix())
+            + "; holder " + holder + ", holds in " + holds + ")");
         try {
           server.awaitTermination();
         } catch (InterruptedException e) {

@@ -135,12 +135,12 @@ final class ContentService extends ContentGrpc.ContentImplBase implements AutoCl
   }
 
   /**
-   * Lists the blobs this holder holds, not the whole store. containerd calls List only from its
-   * garbage collector, which then deletes what its metadata does not know; a Delete releases only a
-   * held blob (see {@link HoldKeeper}), so the other blobs of a shared bucket (every other host's)
-   * cannot matter to it, and walking them cost a LIST per 1,000 keys and a record read per blob on
-   * every collection. Costs one info per held blob, {@value #LIST_LOOKUPS} at a time; a held blob
-   * no longer stored is left out.
+   * Lists the blobs this holder holds, not the whole store (GRPC-5). containerd calls List only
+   * from its garbage collector, which then deletes what its metadata does not know; a Delete
+   * releases only a held blob (see {@link HoldKeeper}), so the other blobs of a shared bucket
+   * (every other host's) cannot matter to it, and walking them cost a LIST per 1,000 keys and a
+   * record read per blob on every collection. Costs one info per held blob,
+   * {@value #LIST_LOOKUPS} at a time; a held blob no longer stored is left out.
    */
   @Override
   public void list(ListContentRequest request, StreamObserver<ListContentResponse> responses) {

@@ -23,15 +23,17 @@ import org.slf4j.LoggerFactory;
  * holder (or other reference) lets go, and the store's own deletion protocol settles a race with a
  * host committing the same content at that moment.
  *
- * <p>Orders that keep a crash safe: a hold takes the reference first and then records the hold, a
- * release forgets the hold first and then drops the reference. A crash between the two steps leaves
- * the blob with one reference too many, never deleted while held.
+ * <p>Orders that keep a crash safe (docs/architecture.md, GRPC-2): a hold takes the reference first
+ * and then records the hold, a release forgets the hold first and then drops the reference. A
+ * crash between the two steps leaves the blob with one reference too many, never deleted while
+ * held.
  *
  * <p>A blob stored with no reference at all (committed by the CLI or the library with a plain
  * commit, which lives until deleted) is pinned with one more reference the first time a holder
  * takes it, so the holders' releases never delete it.
  *
- * <p>Thread-safe: the steps of one digest run under one of a fixed set of locks.
+ * <p>Thread-safe: the steps of one digest run under one of a fixed set of locks, so a holder takes
+ * one reference per blob (GRPC-1).
  */
 final class HoldKeeper {
 
@@ -56,7 +58,7 @@ final class HoldKeeper {
   /**
    * Commits the writer's ingest and holds the blob. Content already stored is held too (this
    * holder now needs it), and then the commit fails with AlreadyExists, the ingest discarded, as
-   * containerd's own server answers.
+   * containerd's own server answers (GRPC-3).
    *
    * <p>Content this holder does not hold yet is committed with a reference in one step whether it
    * is stored or not ({@code commitAndRef}: a new blob, one more reference, or a deleted blob

@@ -20,7 +20,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * locked, and UNAVAILABLE would fail that reopen. A stream is marked ending on the transport's
  * thread when the client's close arrives (see {@link ContentService#callExecutors()}), so a reopen
  * the client sent after the close always finds the mark. A ref held by a stream that is not ending
- * stays UNAVAILABLE at once: that is another writer.
+ * stays UNAVAILABLE at once: that is another writer (docs/architecture.md, GRPC-4).
  *
  * <p>Thread-safe.
  */

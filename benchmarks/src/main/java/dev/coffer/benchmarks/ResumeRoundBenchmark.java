@@ -10,6 +10,7 @@ import dev.coffer.store.grpc.proto.ContentGrpc;
 import dev.coffer.store.grpc.proto.WriteAction;
 import dev.coffer.store.grpc.proto.WriteContentRequest;
 import dev.coffer.store.grpc.proto.WriteContentResponse;
+import dev.coffer.store.memory.InMemoryStore;
 import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
 import io.grpc.ManagedChannel;
@@ -73,7 +74,8 @@ import software.amazon.awssdk.services.s3.S3Client;
  * how long those took, so what a round spends outside S3 is their difference.
  *
  * <p>Needs an S3 endpoint: {@code -Dcoffer.bench.endpoint=http://127.0.0.1:PORT} (S3Mock, any
- * key); each trial uses a new bucket.
+ * key); each trial uses a new bucket. {@code -p store=memory} serves the in-memory store instead,
+ * which leaves the server's own share of a round.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)
@@ -87,8 +89,12 @@ public class ResumeRoundBenchmark {
   @Param({"await", "bare"})
   public String close;
 
+  /** {@code s3}: the S3 store behind the cache; {@code memory}: the in-memory store. */
+  @Param({"s3"})
+  public String store;
+
   private Path dir;
-  private ContentStore store;
+  private ContentStore contentStore;
   private ContentServer server;
   private EventLoopGroup clientLoop;
   private ManagedChannel channel;
@@ -136,6 +142,19 @@ public class ResumeRoundBenchmark {
 
   @Setup(Level.Trial)
   public void setUp() throws IOException {
+    dir = Files.createTempDirectory("coffer-benchmark-resume");
+    contentStore = "memory".equals(store) ? InMemoryStore.create() : s3Store();
+    Path socket = dir.resolve("coffer.sock");
+    server = ContentServer.builder(contentStore).unixSocket(socket).holderId("bench")
+        .holdDirectory(dir.resolve("holds")).build().start();
+    clientLoop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
+        .channelType(EpollDomainSocketChannel.class).eventLoopGroup(clientLoop)
+        .withOption(ChannelOption.SO_KEEPALIVE, null).usePlaintext().build();
+    stub = ContentGrpc.newStub(channel);
+  }
+
+  private ContentStore s3Store() {
     String endpoint = System.getProperty("coffer.bench.endpoint");
     if (endpoint == null) {
       throw new IllegalStateException("set -Dcoffer.bench.endpoint to an S3 endpoint (S3Mock)");
@@ -147,20 +166,11 @@ public class ResumeRoundBenchmark {
         .region(Region.US_EAST_1).credentialsProvider(credentials)
         .overrideConfiguration(o -> o.addExecutionInterceptor(timer)).build();
     client.createBucket(b -> b.bucket(bucket));
-    dir = Files.createTempDirectory("coffer-benchmark-resume");
     // The store's own client settings, with the timer: what S3ContentStore.open would build.
-    store = CachingStore.builder(S3ContentStore.builder().config(S3StoreConfig.builder()
+    return CachingStore.builder(S3ContentStore.builder().config(S3StoreConfig.builder()
             .bucket(bucket).endpoint(URI.create(endpoint)).pathStyle(true).region("us-east-1")
             .credentials(credentials).build()).client(client).build())
         .config(CacheConfig.builder().directory(dir.resolve("cache")).build()).build();
-    Path socket = dir.resolve("coffer.sock");
-    server = ContentServer.builder(store).unixSocket(socket).holderId("bench")
-        .holdDirectory(dir.resolve("holds")).build().start();
-    clientLoop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-    channel = NettyChannelBuilder.forAddress(new DomainSocketAddress(socket.toString()))
-        .channelType(EpollDomainSocketChannel.class).eventLoopGroup(clientLoop)
-        .withOption(ChannelOption.SO_KEEPALIVE, null).usePlaintext().build();
-    stub = ContentGrpc.newStub(channel);
   }
 
   @TearDown(Level.Trial)
@@ -168,8 +178,10 @@ public class ResumeRoundBenchmark {
     channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
     server.close();
     clientLoop.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-    store.close();
-    client.close();
+    contentStore.close();
+    if (client != null) {
+      client.close();
+    }
     try (Stream<Path> files = Files.walk(dir)) {
       files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
     }

@@ -129,6 +129,7 @@ class ContainerdContentSuiteIT {
         ContentServer server = ContentServer.builder(store).unixSocket(socket)
             .holderId("contentsuite").holdDirectory(dir.resolve("holds"))
             .shutdownGrace(Duration.ofSeconds(2)).build().start()) {
+      assertThat(server.unixSocket()).contains(socket);
       Path tmp = Files.createDirectories(dir.resolve("tmp"));
       Path log = dir.resolve("go-test.log");
       ProcessBuilder builder = new ProcessBuilder(BINARY.toAbsolutePath().toString(),

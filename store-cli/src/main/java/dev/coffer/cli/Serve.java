@@ -124,8 +124,10 @@ final class Serve extends StoreCommand {
         Runtime.getRuntime().addShutdownHook(hook);
         cli().err.println("coffer: serving containerd's content service on "
             + String.join(" and ", server.listeners())
-            + " (bucket " + settings.bucket() + (settings.prefix().isEmpty() ? "" : ", prefix "
-            + settings.prefix()) + "; holder " + holder + ", holds in " + holds + ")");
+            + " (" + (settings.embedded() ? "the embedded server's bucket " + EmbeddedServer.BUCKET
+                : "bucket " + settings.bucket())
+            + (settings.prefix().isEmpty() ? "" : ", prefix " + settings.prefix())
+            + "; holder " + holder + ", holds in " + holds + ")");
         try {
           server.awaitTermination();
         } catch (InterruptedException e) {

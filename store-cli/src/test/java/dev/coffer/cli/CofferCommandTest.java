@@ -20,6 +20,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -383,6 +385,41 @@ class CofferCommandTest {
     assertThat(ls.code()).isEqualTo(ExitCode.CONFIG.code);
     assertThat(ls.stderr()).isEqualTo("coffer ls: config file " + missing + " does not exist;"
         + " check --config or COFFER_CONFIG\n");
+  }
+
+  @Test
+  void serveWithoutABucketNamesTheEmbeddedServersBucket() throws Exception {
+    Path socket = tmp.resolve("coffer.sock");
+    Path state = tmp.resolve("state");
+    CountDownLatch serving = new CountDownLatch(1);
+    ByteArrayOutputStream err = new ByteArrayOutputStream() {
+      @Override
+      public synchronized void write(byte[] b, int off, int len) {
+        super.write(b, off, len);
+        if (toString(StandardCharsets.UTF_8).contains("coffer: serving")) {
+          serving.countDown();
+        }
+      }
+    };
+    env.put("HOME", tmp.toString());
+    int[] code = {-1};
+    Thread serve = new Thread(() -> code[0] = Coffer.run(new String[] {"serve",
+        "--containerd-socket", socket.toString(), "--holder-id", "host-1", "--state-dir",
+        state.toString()}, new ByteArrayInputStream(new byte[0]),
+        new PrintStream(new ByteArrayOutputStream(), true), new PrintStream(err, true), env,
+        (settings, notices) -> store, false));
+    serve.start();
+    assertThat(serving.await(30, TimeUnit.SECONDS)).as("started: %s", err).isTrue();
+    serve.interrupt(); // as SIGTERM would: the server stops and says so
+    serve.join(TimeUnit.SECONDS.toMillis(30));
+
+    assertThat(serve.isAlive()).isFalse();
+    assertThat(code[0]).isZero();
+    assertThat(err.toString(StandardCharsets.UTF_8).lines()).containsExactly(
+        "coffer: serving containerd's content service on unix://" + socket + " (mode 0600)"
+            + " (the embedded server's bucket coffer; holder host-1, holds in "
+            + state.resolve("holds").resolve("host-1") + ")",
+        "coffer: stopped serving " + socket);
   }
 
   private Digest put(String text, Map<String, String> labels) {

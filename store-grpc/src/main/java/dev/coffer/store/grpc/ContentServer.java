@@ -196,6 +196,7 @@ public final class ContentServer implements AutoCloseable {
         .addService(service)
         .intercept(writerBudget)
         .executor(executor)
+        .callExecutor(ContentService.callExecutors())
         .maxInboundMessageSize(settings.maxInboundMessageBytes())
         .maxConcurrentCallsPerConnection(limits.maxCallsPerConnection())
         .maxConnectionIdle(limits.maxConnectionIdle().toNanos(), TimeUnit.NANOSECONDS)

@@ -8,6 +8,7 @@ import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.Info;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.Writer;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
@@ -22,15 +23,17 @@ import org.slf4j.LoggerFactory;
  * holder (or other reference) lets go, and the store's own deletion protocol settles a race with a
  * host committing the same content at that moment.
  *
- * <p>Orders that keep a crash safe: a hold takes the reference first and then records the hold, a
- * release forgets the hold first and then drops the reference. A crash between the two steps leaves
- * the blob with one reference too many, never deleted while held.
+ * <p>Orders that keep a crash safe (docs/architecture.md, GRPC-2): a hold takes the reference first
+ * and then records the hold, a release forgets the hold first and then drops the reference. A
+ * crash between the two steps leaves the blob with one reference too many, never deleted while
+ * held.
  *
  * <p>A blob stored with no reference at all (committed by the CLI or the library with a plain
  * commit, which lives until deleted) is pinned with one more reference the first time a holder
  * takes it, so the holders' releases never delete it.
  *
- * <p>Thread-safe: the steps of one digest run under one of a fixed set of locks.
+ * <p>Thread-safe: the steps of one digest run under one of a fixed set of locks, so a holder takes
+ * one reference per blob (GRPC-1).
  */
 final class HoldKeeper {
 
@@ -53,8 +56,16 @@ final class HoldKeeper {
   }
 
   /**
-   * Commits the writer's ingest and holds the blob. Content already stored is held too and is not
-   * an error, since this holder now needs it.
+   * Commits the writer's ingest and holds the blob. Content already stored is held too (this
+   * holder now needs it), and then the commit fails with AlreadyExists, the ingest discarded, as
+   * containerd's own server answers (GRPC-3).
+   *
+   * <p>Content this holder does not hold yet is committed with a reference in one step whether it
+   * is stored or not ({@code commitAndRef}: a new blob, one more reference, or a deleted blob
+   * resurrected), so a release by another host at the same moment meets it in the store's count;
+   * whether to answer AlreadyExists comes from a look-up just before.
+   *
+   * @throws AlreadyExistsException if the content was stored already; it is held all the same
    */
   void commit(Writer writer, long size, Digest expected, Map<String, String> labels) {
     Digest digest = expected != null ? expected : writer.digest();
@@ -62,16 +73,16 @@ final class HoldKeeper {
     lock.lock();
     try {
       if (holds.contains(digest)) {
-        try {
-          writer.commit(size, expected, labels);
-          // Stored anew: the blob was deleted outside containerd (coffer rm) since it was held.
-          store.ref(digest);
-        } catch (AlreadyExistsException e) {
-          LOG.debug("commit of {}: stored and held already", digest);
-        }
+        writer.commit(size, expected, labels); // AlreadyExists: stored and held already
+        // Stored anew: the blob was deleted outside containerd (coffer rm) since it was held.
+        store.ref(digest);
         return;
       }
-      hold(digest, () -> writer.commitAndRef(size, expected, labels));
+      Info stored = storedInfo(digest);
+      hold(digest, stored, () -> writer.commitAndRef(size, expected, labels));
+      if (stored != null) {
+        throw new AlreadyExistsException("content " + digest + " already exists");
+      }
     } finally {
       lock.unlock();
     }
@@ -89,8 +100,12 @@ final class HoldKeeper {
       if (holds.contains(digest)) {
         return true;
       }
+      Info stored = storedInfo(digest);
+      if (stored == null) {
+        return false;
+      }
       try {
-        hold(digest, () -> store.ref(digest));
+        hold(digest, stored, () -> store.ref(digest));
         return true;
       } catch (NotFoundException e) {
         return false;
@@ -100,13 +115,22 @@ final class HoldKeeper {
     }
   }
 
-  private void hold(Digest digest, Supplier<Info> reference) {
-    boolean unreferenced;
+  /** The info of {@code digest}, or null if it is not stored. */
+  private Info storedInfo(Digest digest) {
     try {
-      unreferenced = store.info(digest).refCount() == 0;
+      return store.info(digest);
     } catch (NotFoundException e) {
-      unreferenced = false;
+      return null;
     }
+  }
+
+  /**
+   * Takes this holder's reference and records the hold.
+   *
+   * @param stored the blob's info as looked up before, null if it was not stored
+   */
+  private void hold(Digest digest, Info stored, Supplier<Info> reference) {
+    boolean unreferenced = stored != null && stored.refCount() == 0;
     reference.get();
     if (unreferenced) {
       // A concurrent holder may pin it too: one reference too many, which is the safe side.
@@ -154,6 +178,11 @@ final class HoldKeeper {
   /** Whether this holder holds {@code digest}. */
   boolean holds(Digest digest) {
     return holds.contains(digest);
+  }
+
+  /** The blobs this holder holds, as of some moment during the call. */
+  List<Digest> held() {
+    return holds.list();
   }
 
   @Override

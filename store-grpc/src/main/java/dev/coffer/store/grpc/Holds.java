@@ -1,11 +1,14 @@
 package dev.coffer.store.grpc;
 
 import dev.coffer.store.Digest;
+import dev.coffer.store.DigestAlgorithm;
+import dev.coffer.store.InvalidArgumentException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.SeekableByteChannel;
 import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
@@ -15,6 +18,8 @@ import java.nio.file.attribute.FileAttribute;
 import java.nio.file.attribute.PosixFilePermission;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -31,6 +36,12 @@ interface Holds {
 
   /** Forgets a hold durably before returning; a no-op if there is none. */
   void remove(Digest digest);
+
+  /**
+   * The blobs held, as of some moment during the call (holds added or removed meanwhile may be
+   * missed); the cost is the holds', never the store's.
+   */
+  List<Digest> list();
 
   /** Holds kept in memory: lost on restart, which leaves their blobs referenced (never deleted). */
   static Holds inMemory() {
@@ -49,6 +60,11 @@ interface Holds {
       @Override
       public void remove(Digest digest) {
         held.remove(digest);
+      }
+
+      @Override
+      public List<Digest> list() {
+        return List.copyOf(held);
       }
     };
   }
@@ -124,6 +140,30 @@ interface Holds {
       } catch (IOException e) {
         throw new UncheckedIOException("cannot remove the hold of " + digest + " at " + marker, e);
       }
+    }
+
+    /** The markers {@code <alg>/<hex>} under the directory; any other file is not a hold. */
+    @Override
+    public List<Digest> list() {
+      List<Digest> held = new ArrayList<>();
+      for (DigestAlgorithm algorithm : DigestAlgorithm.values()) {
+        Path dir = directory.resolve(algorithm.label());
+        if (!Files.isDirectory(dir)) {
+          continue;
+        }
+        try (DirectoryStream<Path> markers = Files.newDirectoryStream(dir)) {
+          for (Path marker : markers) {
+            try {
+              held.add(Digest.parse(algorithm.label() + ":" + marker.getFileName()));
+            } catch (InvalidArgumentException notAMarker) {
+              // not a hold: left alone
+            }
+          }
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot list the holds in " + dir, e);
+        }
+      }
+      return held;
     }
 
     @Override

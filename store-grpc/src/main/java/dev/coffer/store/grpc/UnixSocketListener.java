@@ -2,6 +2,7 @@ package dev.coffer.store.grpc;
 
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
 import io.grpc.netty.shaded.io.netty.channel.epoll.Epoll;
@@ -70,6 +71,9 @@ final class UnixSocketListener {
       server = configure.apply(NettyServerBuilder.forAddress(
               new DomainSocketAddress(bound.toString())))
           .channelType(EpollServerDomainSocketChannel.class)
+          // grpc-netty asks every accepted channel for TCP keep-alive; a Unix socket has none, and
+          // Netty warned about it on each connection.
+          .withChildOption(ChannelOption.SO_KEEPALIVE, null)
           .bossEventLoopGroup(boss)
           .workerEventLoopGroup(workers)
           .build()

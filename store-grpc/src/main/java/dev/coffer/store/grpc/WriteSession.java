@@ -1,16 +1,22 @@
 package dev.coffer.store.grpc;
 
+import com.google.common.util.concurrent.MoreExecutors;
 import dev.coffer.store.AlreadyExistsException;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.Status;
+import dev.coffer.store.UnavailableException;
 import dev.coffer.store.Writer;
 import dev.coffer.store.grpc.proto.WriteAction;
 import dev.coffer.store.grpc.proto.WriteContentRequest;
 import dev.coffer.store.grpc.proto.WriteContentResponse;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -20,7 +26,8 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>The first message must carry a ref; it opens the store's writer (taking the ref's lock:
- *       a locked ref fails the stream with UNAVAILABLE) with its total and expected digest. An
+ *       a locked ref fails the stream with UNAVAILABLE, unless this server's earlier stream on the
+ *       ref is closing it, see {@link WriteSessions}) with its total and expected digest. An
  *       expected digest already stored is held (see {@link HoldKeeper}) and fails the stream with
  *       ALREADY_EXISTS, which containerd takes as "stored".
  *   <li>STAT replies with the ingest's status and digest so far, writing nothing.
@@ -29,40 +36,117 @@ import org.slf4j.LoggerFactory;
  *       carries the new offset and the digest so far.
  *   <li>COMMIT then commits with the latest total, expected digest and the labels and holds the
  *       blob; its reply carries the committed digest and ends the stream. Content already stored
- *       is held and replied to as committed.
+ *       is held and fails the stream with ALREADY_EXISTS, the ingest discarded, as containerd's
+ *       own server answers.
  * </ul>
  *
  * <p>The writer is closed when the stream ends, fails or is cancelled, so an uncommitted ingest
- * stays resumable. gRPC delivers one call's messages serially and requests the next only after
- * {@link #onNext} returns, which is the back-pressure on a fast client; the fields need no lock.
+ * stays resumable.
+ *
+ * <p>Threads: gRPC calls this observer on the transport's thread ({@link
+ * ContentService#callExecutors()}), in the order the client sent the stream's messages and its
+ * close; the observer only marks an ending stream and hands each event to {@link #steps}, which
+ * runs them one at a time on the service's workers. Each message is requested only once the one
+ * before it is handled, which is the back-pressure on a fast client. The fields other than
+ * {@link #ending} and {@link #closed} are touched by the steps only.
  */
 final class WriteSession implements StreamObserver<WriteContentRequest> {
 
   private static final Logger LOG = LoggerFactory.getLogger(WriteSession.class);
 
-  /** How often an open retries when content it found stored is deleted before it is held. */
+  /** How often an open retries (content found stored deleted before it is held, a closing ref). */
   private static final int OPEN_ATTEMPTS = 3;
 
   private final ContentStore store;
   private final HoldKeeper holder;
   private final IngestScope scope;
-  private final StreamObserver<WriteContentResponse> responses;
+  private final WriteSessions sessions;
+  private final ServerCallStreamObserver<WriteContentResponse> responses;
+  private final Executor steps;
+  /** Set when the client's close or cancellation arrives; read by reopens of the ref. */
+  private volatile boolean ending;
+  /** Completed once the stream is over and its writer, if any, closed. */
+  private final CompletableFuture<Void> closed = new CompletableFuture<>();
   private Writer writer;
   private String ref;
+  private String storeRef;
   private long total;
   private Digest expected;
   private boolean done;
 
-  WriteSession(ContentStore store, HoldKeeper holder, IngestScope scope,
-      StreamObserver<WriteContentResponse> responses) {
+  WriteSession(ContentStore store, HoldKeeper holder, IngestScope scope, WriteSessions sessions,
+      ServerCallStreamObserver<WriteContentResponse> responses, Executor workers) {
     this.store = store;
     this.holder = holder;
     this.scope = scope;
+    this.sessions = sessions;
     this.responses = responses;
+    this.steps = MoreExecutors.newSequentialExecutor(workers);
+    responses.disableAutoRequest();
+  }
+
+  /** Asks for the first message; called once, by the service, as the stream starts. */
+  void start() {
+    responses.request(1);
+  }
+
+  /** Whether the client has closed or cancelled the stream. */
+  boolean ending() {
+    return ending;
+  }
+
+  /** Completed once the stream is over and its writer closed. */
+  CompletableFuture<Void> closed() {
+    return closed;
   }
 
   @Override
   public void onNext(WriteContentRequest request) {
+    step(() -> handle(request));
+  }
+
+  @Override
+  public void onError(Throwable t) {
+    ending = true;
+    step(() -> {
+      // The client cancelled or the connection broke: keep the ingest for a later resume.
+      LOG.debug("write of ref \"{}\" ended by the client: {}", ref, t.toString());
+      finish();
+    });
+  }
+
+  @Override
+  public void onCompleted() {
+    ending = true;
+    step(() -> {
+      if (!done) {
+        finish();
+        responses.onCompleted();
+      }
+    });
+  }
+
+  private void step(Runnable step) {
+    Runnable guarded = () -> {
+      try {
+        step.run();
+      } catch (RuntimeException e) {
+        // Nothing left to tell the client: its call is over (cancelled, typically).
+        if (responses.isCancelled()) {
+          LOG.debug("write of ref \"{}\": {}", ref, e.toString());
+        } else {
+          LOG.warn("write of ref \"{}\" failed", ref, e);
+        }
+      }
+    };
+    try {
+      steps.execute(guarded);
+    } catch (RejectedExecutionException e) {
+      guarded.run(); // the service is closing: the writer must still be closed, its ingest kept
+    }
+  }
+
+  private void handle(WriteContentRequest request) {
     if (done) {
       return; // after a commit or a failure, containerd's server reads no more either
     }
@@ -70,11 +154,16 @@ final class WriteSession implements StreamObserver<WriteContentRequest> {
       if (writer == null) {
         open(request);
       }
-      WriteContentResponse response = handle(request);
-      responses.onNext(response);
+      WriteContentResponse response = reply(request);
       if (request.getAction() == WriteAction.COMMIT) {
+        responses.onNext(response);
         finish();
         responses.onCompleted();
+      } else {
+        // Asked before replying, so that what the client sends after the reply (the next
+        // message, or its close) is taken in order.
+        responses.request(1);
+        responses.onNext(response);
       }
     } catch (RuntimeException e) {
       finish();
@@ -87,12 +176,15 @@ final class WriteSession implements StreamObserver<WriteContentRequest> {
       throw GrpcErrors.invalidArgument("first message of a write stream must have a ref");
     }
     ref = first.getRef();
+    storeRef = scope.toStore(ref);
     total = first.getTotal();
     expected = Protos.optionalDigest(first.getExpected());
     LOG.debug("write {} total {} expected {}", ref, total, expected);
     for (int attempt = 1; ; attempt++) {
+      long closes = sessions.closes();
       try {
-        writer = store.writer(scope.toStore(ref), new Descriptor(expected, Math.max(0, total)));
+        writer = store.writer(storeRef, new Descriptor(expected, Math.max(0, total)));
+        sessions.opened(storeRef, this);
         return;
       } catch (AlreadyExistsException e) {
         // containerd now records the blob as its own without writing it: hold it first. If it
@@ -100,11 +192,17 @@ final class WriteSession implements StreamObserver<WriteContentRequest> {
         if (holder.holdStored(expected) || attempt == OPEN_ATTEMPTS) {
           throw e;
         }
+      } catch (UnavailableException e) {
+        // Locked: by this server's earlier stream on the ref, still closing its writer (wait for
+        // that), or by a writer that is open (fail, as containerd's server does).
+        if (!sessions.awaitClose(storeRef, closes) || attempt == OPEN_ATTEMPTS) {
+          throw e;
+        }
       }
     }
   }
 
-  private WriteContentResponse handle(WriteContentRequest request) {
+  private WriteContentResponse reply(WriteContentRequest request) {
     Status status = writer.status();
     WriteContentResponse.Builder response = WriteContentResponse.newBuilder()
         .setAction(request.getAction())
@@ -151,30 +249,23 @@ final class WriteSession implements StreamObserver<WriteContentRequest> {
     return response.build();
   }
 
-  @Override
-  public void onError(Throwable t) {
-    // The client cancelled or the connection broke: keep the ingest for a later resume.
-    LOG.debug("write of ref \"{}\" ended by the client: {}", ref, t.toString());
-    finish();
-  }
-
-  @Override
-  public void onCompleted() {
-    if (!done) {
-      finish();
-      responses.onCompleted();
-    }
-  }
-
   private void finish() {
     done = true;
-    if (writer != null) {
-      try {
+    if (closed.isDone()) {
+      return;
+    }
+    try {
+      if (writer != null) {
         writer.close();
-      } catch (RuntimeException e) {
-        // The reply (or failure) already went out; a lock the store failed to release expires.
-        LOG.warn("closing the writer of ref \"{}\" failed", ref, e);
       }
+    } catch (RuntimeException e) {
+      // The reply (or failure) already went out; a lock the store failed to release expires.
+      LOG.warn("closing the writer of ref \"{}\" failed", ref, e);
+    } finally {
+      if (writer != null) {
+        sessions.closed(storeRef, this);
+      }
+      closed.complete(null);
     }
   }
 }

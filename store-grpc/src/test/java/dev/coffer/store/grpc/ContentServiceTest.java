@@ -48,6 +48,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
@@ -68,15 +69,22 @@ class ContentServiceTest {
   private ContentGrpc.ContentStub async;
   private final List<WriteStream> streams = new ArrayList<>();
 
+  private final ServerSettings settings = new ServerSettings(null, -1, CHUNK, 2,
+      ContentServer.MAX_INBOUND_MESSAGE_BYTES_DEFAULT, Duration.ZERO, 4, Duration.ofSeconds(5));
+
   @BeforeEach
   void start() throws Exception {
     intercepting = new InterceptingStore(InMemoryStore.create());
     store = intercepting.store;
-    ServerSettings settings = new ServerSettings(null, -1, CHUNK, 2,
-        ContentServer.MAX_INBOUND_MESSAGE_BYTES_DEFAULT, Duration.ZERO, 4, Duration.ofSeconds(5));
-    service = new ContentService(store, settings, Holds.inMemory(), IngestScope.NONE);
+    serve(new ContentService(store, settings, Holds.inMemory(), IngestScope.NONE));
+  }
+
+  /** Serves {@code service} on a new in-process server, as {@link ContentServer} does. */
+  private void serve(ContentService service) throws Exception {
+    this.service = service;
     String name = InProcessServerBuilder.generateName();
-    server = InProcessServerBuilder.forName(name).addService(service).build().start();
+    server = InProcessServerBuilder.forName(name).addService(service)
+        .callExecutor(ContentService.callExecutors()).build().start();
     channel = InProcessChannelBuilder.forName(name).build();
     blocking = ContentGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
     async = ContentGrpc.newStub(channel);
@@ -85,10 +93,14 @@ class ContentServiceTest {
   @AfterEach
   void stop() throws Exception {
     streams.forEach(WriteStream::close);
+    shutDown();
+    store.close();
+  }
+
+  private void shutDown() throws Exception {
     channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
     server.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
     service.close();
-    store.close();
   }
 
   // ---- Info, Update, List, Delete
@@ -149,13 +161,15 @@ class ContentServiceTest {
   void listStreamsInfosInBatchesAndHonoursFilters() {
     List<Digest> all = new ArrayList<>();
     for (int i = 0; i < 5; i++) {
-      all.add(put(bytes(100 + i, 10 + i), i % 2 == 0 ? Map.of("even", "yes") : Map.of()));
+      all.add(writeThroughTheService("ns/1/list-" + i, bytes(100 + i, 10 + i),
+          i % 2 == 0 ? Map.of("even", "yes") : Map.of()));
     }
 
     List<ListContentResponse> batches = new ArrayList<>();
     blocking.list(ListContentRequest.getDefaultInstance()).forEachRemaining(batches::add);
     assertThat(batches).hasSize(3); // batches of 2 in this test's settings
     assertThat(digests(batches)).containsExactlyInAnyOrderElementsOf(strings(all));
+    assertThat(batches.get(0).getInfo(0).getSize()).isBetween(100L, 104L);
 
     List<ListContentResponse> even = new ArrayList<>();
     blocking.list(ListContentRequest.newBuilder().addFilters("labels.even==yes").build())
@@ -171,6 +185,21 @@ class ContentServiceTest {
 
     assertCode(() -> blocking.list(ListContentRequest.newBuilder().addFilters("labels.=").build())
         .forEachRemaining(r -> { }), Code.INVALID_ARGUMENT, "labels.=");
+  }
+
+  @Test
+  void listShowsOnlyWhatThisServerHoldsAndStillStored() {
+    Digest held = writeThroughTheService("ns/1/held", bytes(300, 57));
+    Digest gone = writeThroughTheService("ns/1/gone", bytes(300, 58));
+    Digest outside = put(bytes(300, 59), Map.of()); // another host's, or coffer put's
+    store.delete(gone); // deleted outside containerd (coffer rm)
+
+    List<ListContentResponse> listed = new ArrayList<>();
+    blocking.list(ListContentRequest.getDefaultInstance()).forEachRemaining(listed::add);
+
+    assertThat(digests(listed)).containsExactly(held.toString());
+    assertThat(listed.get(0).getInfo(0).getSize()).isEqualTo(300);
+    assertThat(store.info(outside).size()).isEqualTo(300);
   }
 
   @Test
@@ -488,11 +517,12 @@ class ContentServiceTest {
       assertCode(() -> w.send(WriteContentRequest.newBuilder().setAction(WriteAction.STAT)
           .setRef("dup").setExpected(d.toString()).build()), Code.ALREADY_EXISTS, d.toString());
     }
-    // Committing content that turns out to be stored: this host now holds it as well.
+    // Committing content that turns out to be stored: ALREADY_EXISTS, as containerd's own server
+    // answers, and this host now holds it as well.
     try (WriteStream w = stream()) {
       w.stat("dup");
       w.write(0, bytes);
-      assertThat(w.commit(256, 256, "", Map.of()).getDigest()).isEqualTo(d.toString());
+      assertCode(() -> w.commit(256, 256, "", Map.of()), Code.ALREADY_EXISTS, d.toString());
     }
     assertThat(store.listStatuses()).isEmpty(); // the ingest is discarded
     assertThat(store.info(d).refCount()).isEqualTo(2); // its hold and the pin of a put blob
@@ -514,6 +544,73 @@ class ContentServiceTest {
       assertCode(() -> w.send(WriteContentRequest.newBuilder().setAction(WriteAction.STAT)
           .setRef("bad").setExpected("md5:abc").build()), Code.INVALID_ARGUMENT, "md5:abc");
     }
+  }
+
+  @Test
+  void commitOfContentThisHostHoldsIsAlreadyExistsAndDiscardsTheIngest() {
+    byte[] bytes = bytes(256, 24);
+    Digest d = writeThroughTheService("ns/1/first", bytes);
+    // containerd's CommitExists: the same bytes again, committed with and without the digest.
+    for (String expected : List.of(d.toString(), "")) {
+      try (WriteStream w = stream()) {
+        w.stat("ns/2/again");
+        w.write(0, bytes);
+        assertCode(() -> w.commit(256, 256, expected, Map.of()), Code.ALREADY_EXISTS,
+            d.toString());
+      }
+      assertThat(store.listStatuses()).as("ingest discarded").isEmpty();
+      assertThat(store.info(d).refCount()).as("held once").isEqualTo(1);
+    }
+    blocking.delete(DeleteContentRequest.newBuilder().setDigest(d.toString()).build());
+    assertCode(() -> blocking.info(InfoRequest.newBuilder().setDigest(d.toString()).build()),
+        Code.NOT_FOUND, d.toString());
+  }
+
+  @Test
+  void reopenOfARefWhoseWriterIsClosingWaitsForTheClose() throws Exception {
+    WriteStream first = stream();
+    first.stat("ns/1/resumed");
+    first.write(0, bytes(128, 25));
+    CountDownLatch gate = new CountDownLatch(1);
+    intercepting.closeGate.set(gate);
+    intercepting.writerCalls.drainPermits();
+    first.halfCloseAndGo();
+    assertThat(intercepting.closesEntered.tryAcquire(30, TimeUnit.SECONDS))
+        .as("the server is closing the writer").isTrue();
+
+    WriteStream second = stream();
+    second.sendAndGo(WriteContentRequest.newBuilder().setAction(WriteAction.STAT)
+        .setRef("ns/1/resumed").build());
+    assertThat(intercepting.writerCalls.tryAcquire(30, TimeUnit.SECONDS))
+        .as("the reopen reached the store while the close was under way").isTrue();
+    gate.countDown();
+
+    WriteContentResponse stat = second.reply();
+    assertThat(stat.getOffset()).isEqualTo(128);
+    assertThat(stat.getDigest()).isEqualTo(Digest.of(bytes(128, 25)).toString());
+    assertThat(first.completed()).isTrue();
+  }
+
+  @Test
+  void reopenWaitsForAClosingWriterOnlySoLong() throws Exception {
+    shutDown();
+    serve(new ContentService(store, settings, Holds.inMemory(), IngestScope.NONE,
+        Duration.ofMillis(300)));
+    WriteStream first = stream();
+    first.stat("ns/1/stuck");
+    first.write(0, bytes(10, 26));
+    CountDownLatch gate = new CountDownLatch(1);
+    intercepting.closeGate.set(gate);
+    try {
+      first.halfCloseAndGo();
+      assertThat(intercepting.closesEntered.tryAcquire(30, TimeUnit.SECONDS)).isTrue();
+      WriteStream second = stream();
+      assertCode(() -> second.stat("ns/1/stuck"), Code.UNAVAILABLE,
+          "ref \"ns/1/stuck\" is still being closed by an earlier stream after 300 ms");
+    } finally {
+      gate.countDown();
+    }
+    assertThat(first.completed()).isTrue();
   }
 
   // ---- error classes the in-memory store never raises
@@ -573,11 +670,15 @@ class ContentServiceTest {
 
   /** Writes and commits {@code bytes} through a Write stream, as containerd does. */
   private Digest writeThroughTheService(String ref, byte[] bytes) {
+    return writeThroughTheService(ref, bytes, Map.of());
+  }
+
+  private Digest writeThroughTheService(String ref, byte[] bytes, Map<String, String> labels) {
     Digest d = Digest.of(bytes);
     try (WriteStream w = stream()) {
       w.stat(ref);
       w.write(0, bytes);
-      w.commit(bytes.length, bytes.length, d.toString(), Map.of());
+      w.commit(bytes.length, bytes.length, d.toString(), labels);
     }
     return d;
   }

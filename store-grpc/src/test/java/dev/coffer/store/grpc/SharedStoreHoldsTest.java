@@ -14,6 +14,7 @@ import dev.coffer.store.Writer;
 import dev.coffer.store.grpc.proto.AbortRequest;
 import dev.coffer.store.grpc.proto.ContentGrpc;
 import dev.coffer.store.grpc.proto.DeleteContentRequest;
+import dev.coffer.store.grpc.proto.ListContentRequest;
 import dev.coffer.store.grpc.proto.ListStatusesRequest;
 import dev.coffer.store.grpc.proto.ReadContentRequest;
 import dev.coffer.store.grpc.proto.StatusRequest;
@@ -23,6 +24,7 @@ import dev.coffer.store.memory.InMemoryStore;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status.Code;
+import io.grpc.StatusRuntimeException;
 import io.grpc.inprocess.InProcessChannelBuilder;
 import io.grpc.inprocess.InProcessServerBuilder;
 import java.io.ByteArrayOutputStream;
@@ -77,7 +79,7 @@ class SharedStoreHoldsTest {
     byte[] bytes = bytes(100_000, 1);
     Digest d = a.write(bytes);
     assertThat(store.info(d).refCount()).isEqualTo(1);
-    assertThat(b.write(bytes)).isEqualTo(d); // stored already: held, and answered as committed
+    assertThat(b.write(bytes)).isEqualTo(d); // stored already: held, and ALREADY_EXISTS
     assertThat(store.info(d).refCount()).isEqualTo(2);
 
     a.delete(d);
@@ -103,6 +105,24 @@ class SharedStoreHoldsTest {
       }
     }
     assertThat(store.info(d).refCount()).isEqualTo(2);
+    a.delete(d);
+    assertThat(b.read(d)).isEqualTo(bytes);
+    b.delete(d);
+    assertThatThrownBy(() -> store.info(d)).isInstanceOf(NotFoundException.class);
+  }
+
+  @Test
+  void aCommitOfContentAnotherHostHoldsIsAlreadyExistsAndHoldsItHereToo() {
+    byte[] bytes = bytes(6000, 9);
+    Digest d = a.write(bytes);
+    try (WriteStream w = new WriteStream(b.stub)) {
+      w.stat("ns/1/same-bytes"); // no digest at open, as behind containerd's metadata layer
+      w.write(0, bytes);
+      assertCode(() -> w.commit(bytes.length, bytes.length, "", Map.of()), Code.ALREADY_EXISTS,
+          d.toString());
+    }
+    assertThat(store.listStatuses()).as("ingest discarded").isEmpty();
+    assertThat(store.info(d).refCount()).as("held by a and b").isEqualTo(2);
     a.delete(d);
     assertThat(b.read(d)).isEqualTo(bytes);
     b.delete(d);
@@ -180,6 +200,21 @@ class SharedStoreHoldsTest {
   }
 
   @Test
+  void eachHostListsOnlyWhatItHolds() {
+    Digest onA = a.write(bytes(700, 10));
+    Digest onB = b.write(bytes(800, 11));
+    Digest both = a.write(bytes(900, 12));
+    b.write(bytes(900, 12));
+    putWithoutReference(bytes(1000, 13));
+
+    assertThat(a.list()).containsExactlyInAnyOrder(onA, both);
+    assertThat(b.list()).containsExactlyInAnyOrder(onB, both);
+    a.delete(both);
+    assertThat(a.list()).containsExactly(onA);
+    assertThat(b.list()).containsExactlyInAnyOrder(onB, both);
+  }
+
+  @Test
   void eachHostSeesAndAbortsOnlyItsOwnIngests() {
     byte[] bytes = bytes(1000, 8);
     // Both containerd daemons number their refs alike: the same ref on two hosts at once.
@@ -241,13 +276,17 @@ class SharedStoreHoldsTest {
           ContentServer.MAX_INBOUND_MESSAGE_BYTES_DEFAULT, Duration.ZERO, 4, Duration.ofSeconds(5));
       service = new ContentService(store, settings, holds, scope);
       String name = InProcessServerBuilder.generateName();
-      server = InProcessServerBuilder.forName(name).addService(service).build().start();
+      server = InProcessServerBuilder.forName(name).addService(service)
+          .callExecutor(ContentService.callExecutors()).build().start();
       channel = InProcessChannelBuilder.forName(name).build();
       blocking = ContentGrpc.newBlockingStub(channel).withDeadlineAfter(60, TimeUnit.SECONDS);
       stub = ContentGrpc.newStub(channel);
     }
 
-    /** Writes and commits {@code bytes} through a Write stream, as containerd's ingest. */
+    /**
+     * Writes and commits {@code bytes} through a Write stream, as containerd's ingest; content
+     * already stored (ALREADY_EXISTS) counts as written, as containerd takes it.
+     */
     Digest write(byte[] bytes) {
       Digest d = Digest.of(bytes);
       try (WriteStream w = new WriteStream(stub)) {
@@ -255,11 +294,23 @@ class SharedStoreHoldsTest {
         w.write(0, bytes);
         return Digest.parse(w.commit(bytes.length, bytes.length, d.toString(), Map.of())
             .getDigest());
+      } catch (StatusRuntimeException e) {
+        if (e.getStatus().getCode() != Code.ALREADY_EXISTS) {
+          throw e;
+        }
+        return d;
       }
     }
 
     void delete(Digest d) {
       blocking.delete(DeleteContentRequest.newBuilder().setDigest(d.toString()).build());
+    }
+
+    List<Digest> list() {
+      List<Digest> listed = new ArrayList<>();
+      blocking.list(ListContentRequest.getDefaultInstance()).forEachRemaining(r ->
+          r.getInfoList().forEach(i -> listed.add(Digest.parse(i.getDigest()))));
+      return listed;
     }
 
     byte[] read(Digest d) {

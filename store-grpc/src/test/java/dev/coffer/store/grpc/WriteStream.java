@@ -82,6 +82,20 @@ final class WriteStream implements AutoCloseable {
     return event == COMPLETED;
   }
 
+  /** Sends {@code request} without waiting for the reply ({@link #reply()} takes it). */
+  void sendAndGo(WriteContentRequest request) {
+    requests.onNext(request);
+  }
+
+  /**
+   * Ends the client's side without waiting for the server, as containerd's proxy writer closes
+   * ({@link #completed()} tells how the server ended the stream).
+   */
+  void halfCloseAndGo() {
+    halfClosed = true;
+    requests.onCompleted();
+  }
+
   /** Ends the client's side and waits for the server to end the stream. */
   void halfClose() {
     halfClosed = true;

@@ -55,9 +55,10 @@ final class BlobPublisher {
     return takeRef;
   }
 
-  /** The record a commit of these bytes creates when there is none. */
+  /** The record a commit of these bytes creates when there is none: a new incarnation. */
   IndexRecord fresh() {
-    return IndexRecord.live(digest, size, store.now(), labels, takeRef ? 1 : 0);
+    return IndexRecord.live(digest, size, store.now(), labels, takeRef ? 1 : 0,
+        store.newIncarnation());
   }
 
   /**

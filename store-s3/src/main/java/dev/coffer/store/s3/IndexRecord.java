@@ -20,6 +20,11 @@ import java.util.TreeMap;
  * purge timeout: then another host stamps it anew by CAS and finishes the purge. {@code
  * stateChangedAt} stamps the last state change, so a collector can wait out a grace period before
  * {@code deleting → purging}, and a purge that outlived its timeout can be told apart.
+ *
+ * <p>{@code incarnation} is drawn at random whenever a record becomes live from nothing or from
+ * {@code deleting} (a creation or a resurrection), and {@code linkIncarnations} keeps, for each
+ * link, the incarnation of its target whose reference the link holds (PROTO-1). Records written
+ * before incarnations existed read as incarnation 0 and links without one, which match any.
  */
 record IndexRecord(
     int version,
@@ -32,7 +37,9 @@ record IndexRecord(
     List<String> links,
     State state,
     long stateChangedAt,
-    List<String> ops) {
+    List<String> ops,
+    long incarnation,
+    Map<String, Long> linkIncarnations) {
 
   static final int VERSION = 1;
   /** How many of the latest changes' operation ids a record keeps. */
@@ -48,12 +55,18 @@ record IndexRecord(
     labels = labels == null ? Map.of() : new TreeMap<>(labels);
     links = links == null ? List.of() : List.copyOf(links);
     ops = ops == null ? List.of() : List.copyOf(ops);
+    linkIncarnations = linkIncarnations == null ? Map.of() : new TreeMap<>(linkIncarnations);
   }
 
+  /**
+   * A record of content committed anew, as a new incarnation.
+   *
+   * @param incarnation a fresh random value, not 0
+   */
   static IndexRecord live(Digest digest, long size, long now, Map<String, String> labels,
-      long refCount) {
+      long refCount, long incarnation) {
     return new IndexRecord(VERSION, digest.toString(), size, now, now, labels, refCount, List.of(),
-        State.LIVE, now, List.of());
+        State.LIVE, now, List.of(), incarnation, Map.of());
   }
 
   boolean isLive() {
@@ -62,39 +75,60 @@ record IndexRecord(
 
   IndexRecord withLabels(Map<String, String> newLabels, long now) {
     return new IndexRecord(version, digest, size, createdAt, now, newLabels, refCount, links, state,
-        stateChangedAt, ops);
+        stateChangedAt, ops, incarnation, linkIncarnations);
   }
 
   IndexRecord withRefCount(long count) {
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, count, links, state,
-        stateChangedAt, ops);
+        stateChangedAt, ops, incarnation, linkIncarnations);
   }
 
   IndexRecord withLinks(List<String> newLinks) {
+    Map<String, Long> incarnations = new TreeMap<>(linkIncarnations);
+    incarnations.keySet().retainAll(newLinks);
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, newLinks,
-        state, stateChangedAt, ops);
+        state, stateChangedAt, ops, incarnation, incarnations);
   }
 
-  IndexRecord withLink(Digest to) {
+  /** This record linking to incarnation {@code toIncarnation} of {@code to}. */
+  IndexRecord withLink(Digest to, long toIncarnation) {
     List<String> more = new ArrayList<>(links);
     more.add(to.toString());
-    return withLinks(more);
+    Map<String, Long> incarnations = new TreeMap<>(linkIncarnations);
+    if (toIncarnation != 0) {
+      incarnations.put(to.toString(), toIncarnation);
+    }
+    return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, more,
+        state, stateChangedAt, ops, incarnation, incarnations);
   }
 
   IndexRecord withoutLink(Digest to) {
     List<String> fewer = new ArrayList<>(links);
     fewer.remove(to.toString());
-    return withLinks(fewer);
+    Map<String, Long> incarnations = new TreeMap<>(linkIncarnations);
+    incarnations.remove(to.toString());
+    return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, fewer,
+        state, stateChangedAt, ops, incarnation, incarnations);
+  }
+
+  /** The incarnation of {@code to} whose reference this record's link holds; 0 if any. */
+  long linkIncarnation(Digest to) {
+    return linkIncarnations.getOrDefault(to.toString(), 0L);
+  }
+
+  /** Whether a reference taken on {@code expected} (0: any) belongs to this incarnation. */
+  boolean isIncarnation(long expected) {
+    return expected == 0 || incarnation == 0 || expected == incarnation;
   }
 
   IndexRecord deleting(long now) {
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, 0, links,
-        State.DELETING, now, ops);
+        State.DELETING, now, ops, incarnation, linkIncarnations);
   }
 
   IndexRecord purging(long now) {
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, 0, links,
-        State.PURGING, now, ops);
+        State.PURGING, now, ops, incarnation, linkIncarnations);
   }
 
   /**
@@ -110,7 +144,7 @@ record IndexRecord(
       recent = recent.subList(recent.size() - RECENT_OPS, recent.size());
     }
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, links,
-        state, stateChangedAt, recent);
+        state, stateChangedAt, recent, incarnation, linkIncarnations);
   }
 
   List<Digest> linkDigests() {
@@ -119,7 +153,7 @@ record IndexRecord(
 
   Info toInfo() {
     return new Info(Digest.parse(digest), size, Times.instant(createdAt), Times.instant(updatedAt),
-        labels, refCount, new java.util.HashSet<>(linkDigests()));
+        labels, refCount, new java.util.HashSet<>(linkDigests()), incarnation);
   }
 
   /** The tags mirroring this record on the blob object. */

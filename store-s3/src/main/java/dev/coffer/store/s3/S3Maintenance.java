@@ -419,7 +419,7 @@ final class S3Maintenance {
    */
   private boolean purgeOrphan(Digest digest) {
     long now = store.now();
-    IndexRecord claim = IndexRecord.live(digest, 0, now, Map.of(), 0).purging(now);
+    IndexRecord claim = IndexRecord.live(digest, 0, now, Map.of(), 0, 0).purging(now);
     byte[] json = Json.write(claim);
     String etag = objects.putIfAbsent(store.keys.index(digest), json, json.length, null, Map.of());
     if (etag == null) {

@@ -196,7 +196,7 @@ final class S3Store implements ContentStore {
   @Override
   public void delete(Digest digest) {
     checkOpen();
-    release(digest, true);
+    release(digest, true, 0);
   }
 
   // ---- Provider
@@ -383,17 +383,29 @@ final class S3Store implements ContentStore {
   @Override
   public void deref(Digest digest) {
     checkOpen();
-    release(digest, false);
+    release(digest, false, 0);
+  }
+
+  @Override
+  public void deref(Digest digest, long incarnation) {
+    checkOpen();
+    release(digest, false, incarnation);
   }
 
   /**
    * Removes one reference ({@code whole} false) or the blob itself ({@code whole} true) by CAS;
    * a blob that leaves the live state releases what its links hold, by cascade.
+   *
+   * @param incarnation the incarnation the reference was taken on, 0 for any (PROTO-1)
    */
-  private void release(Digest digest, boolean whole) {
+  private void release(Digest digest, boolean whole, long incarnation) {
     long now = now();
     IndexRecord after = casIndex(digest, record -> {
       requireLive(digest, record);
+      if (!record.isIncarnation(incarnation)) {
+        throw new NotFoundException("content " + digest + " not found: incarnation "
+            + Long.toHexString(incarnation) + " was deleted, and the blob committed anew since");
+      }
       if (whole || record.refCount() == 1) {
         return record.deleting(now);
       }
@@ -404,7 +416,7 @@ final class S3Store implements ContentStore {
     });
     mirrorTags(digest, after);
     if (!after.isLive()) {
-      cascade(after.linkDigests(), digest);
+      cascade(after, digest);
     }
   }
 
@@ -423,7 +435,7 @@ final class S3Store implements ContentStore {
         throw new FailedPreconditionException(
             "blob " + to + " has no reference to transfer to a link from " + from);
       }
-      return record.withLink(to);
+      return record.withLink(to, target.incarnation());
     });
     if (existed.get()) {
       deref(to); // the link already holds a reference: drop the caller's
@@ -435,13 +447,20 @@ final class S3Store implements ContentStore {
     checkOpen();
     liveRecord(to);
     AtomicBoolean removed = new AtomicBoolean();
+    AtomicLong incarnation = new AtomicLong();
     casIndex(from, record -> {
       requireLive(from, record);
       removed.set(record.links().contains(to.toString()));
+      incarnation.set(record.linkIncarnation(to));
       return removed.get() ? record.withoutLink(to) : null;
     });
     if (removed.get()) {
-      deref(to);
+      try {
+        release(to, false, incarnation.get());
+      } catch (NotFoundException e) {
+        // The link held a reference of an incarnation of `to` that is gone: nothing to release.
+        LOG.debug("unlink {} -> {}: {}", from, to, e.getMessage());
+      }
     }
   }
 
@@ -450,13 +469,16 @@ final class S3Store implements ContentStore {
    * each blob is released at most once per cascade, so cycles terminate. Dangling links and blobs
    * without references are skipped.
    */
-  private void cascade(List<Digest> firstTargets, Digest origin) {
-    Deque<Digest> pending = new ArrayDeque<>(firstTargets);
+  private void cascade(IndexRecord first, Digest origin) {
+    record Link(Digest to, long incarnation) {}
+    Deque<Link> pending = new ArrayDeque<>();
+    first.linkDigests().forEach(to -> pending.add(new Link(to, first.linkIncarnation(to))));
     Set<Digest> removed = new HashSet<>();
     removed.add(origin);
     long now = now();
     while (!pending.isEmpty()) {
-      Digest digest = pending.pop();
+      Link link = pending.pop();
+      Digest digest = link.to();
       AtomicBoolean skip = new AtomicBoolean();
       IndexRecord after;
       try {
@@ -464,7 +486,9 @@ final class S3Store implements ContentStore {
           if (record == null) {
             return null; // a dangling link to a purged blob: casIndex says NotFound
           }
-          if (!record.isLive() || record.refCount() == 0) {
+          if (!record.isLive() || record.refCount() == 0
+              || !record.isIncarnation(link.incarnation())) {
+            // Also a later incarnation: its references are not this link's (PROTO-1).
             skip.set(true);
             return null;
           }
@@ -479,7 +503,7 @@ final class S3Store implements ContentStore {
       }
       mirrorTags(digest, after);
       if (!after.isLive() && removed.add(digest)) {
-        pending.addAll(after.linkDigests());
+        after.linkDigests().forEach(to -> pending.add(new Link(to, after.linkIncarnation(to))));
       }
     }
   }
@@ -632,6 +656,12 @@ final class S3Store implements ContentStore {
       return new Creation(true, null);
     }
     return new Creation(false, found);
+  }
+
+  /** A fresh incarnation for a record that becomes live anew: random, never 0 (PROTO-1). */
+  long newIncarnation() {
+    long incarnation = runtime.nextLong();
+    return incarnation == 0 ? 1 : incarnation;
   }
 
   /** A fresh id for one change of an index record. */

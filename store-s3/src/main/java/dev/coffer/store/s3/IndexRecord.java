@@ -3,6 +3,7 @@ package dev.coffer.store.s3;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.coffer.store.Digest;
 import dev.coffer.store.Info;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -42,8 +43,10 @@ record IndexRecord(
     Map<String, Long> linkIncarnations) {
 
   static final int VERSION = 1;
-  /** How many of the latest changes' operation ids a record keeps. */
+  /** How many of the latest changes' operation ids a record keeps whatever their age. */
   static final int RECENT_OPS = 8;
+  /** How long a record keeps the operation id of a change (PROTO-3). */
+  static final Duration OP_RETENTION = Duration.ofMinutes(15);
 
   enum State {
     @JsonProperty("live") LIVE,
@@ -132,19 +135,46 @@ record IndexRecord(
   }
 
   /**
-   * This record stamped with the id of the change that writes it, keeping the latest
-   * {@value #RECENT_OPS}: a writer whose compare-and-swap answer was lost (a reset after S3
-   * applied it, then a retry that met its own new ETag) finds its id here and knows the change
-   * landed, instead of applying it twice.
+   * This record stamped with the id of the change that writes it: a writer whose answer was lost
+   * (a timeout or reset after S3 applied it) finds its id here on its next read and knows the
+   * change landed, instead of applying it twice. Ids are kept by age, not by count (PROTO-3): an
+   * id {@code <random hex>-<hex ns>} is kept while younger than {@link #OP_RETENTION} on this
+   * writer's clock, which is longer than a compare-and-swap may take ({@link
+   * S3Store#CAS_DEADLINE}) plus the clock skew the store allows between hosts; the latest
+   * {@value #RECENT_OPS} are kept whatever their age, and ids without a time (written before
+   * ids had one) only among those.
+   *
+   * @param now this writer's clock, in ns since the epoch
    */
-  IndexRecord withOp(String op) {
-    List<String> recent = new ArrayList<>(ops);
-    recent.add(op);
-    if (recent.size() > RECENT_OPS) {
-      recent = recent.subList(recent.size() - RECENT_OPS, recent.size());
+  IndexRecord withOp(String op, long now) {
+    List<String> kept = new ArrayList<>();
+    for (int i = 0; i < ops.size(); i++) {
+      String old = ops.get(i);
+      if (ops.size() - i < RECENT_OPS || opTime(old) >= now - OP_RETENTION.toNanos()) {
+        kept.add(old);
+      }
     }
+    kept.add(op);
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, links,
-        state, stateChangedAt, recent, incarnation, linkIncarnations);
+        state, stateChangedAt, kept, incarnation, linkIncarnations);
+  }
+
+  /** A new operation id stamped at {@code now} (ns since the epoch). */
+  static String op(long random, long now) {
+    return Long.toHexString(random | Long.MIN_VALUE) + "-" + Long.toHexString(now);
+  }
+
+  /** The time an operation id was stamped at, or {@link Long#MIN_VALUE} if it has none. */
+  static long opTime(String op) {
+    int dash = op.indexOf('-');
+    if (dash < 0) {
+      return Long.MIN_VALUE;
+    }
+    try {
+      return Long.parseUnsignedLong(op.substring(dash + 1), 16);
+    } catch (NumberFormatException e) {
+      return Long.MIN_VALUE;
+    }
   }
 
   List<Digest> linkDigests() {

@@ -82,6 +82,8 @@ final class S3Store implements ContentStore {
   /** Running digests of ingests paused by this instance, valid while their data ETag matches. */
   final Cache<String, PausedDigest> pausedDigests;
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** Whether the server honours what gc and repairs rest on; probed once (PROTO-2). */
+  final ServerProbe probe = new ServerProbe(this);
 
   /** The running digest of a paused ingest, and its bytes when small enough to be re-sent. */
   record PausedDigest(String dataEtag, long offset, MessageDigest hasher, byte[] bytes) {}
@@ -521,12 +523,16 @@ final class S3Store implements ContentStore {
   @Override
   public GcReport gc(GcOptions options) {
     checkOpen();
+    probe.requireSafeDeletes("gc");
     return new S3Maintenance(this).gc(options);
   }
 
   @Override
   public FsckReport fsck(boolean repair) {
     checkOpen();
+    if (repair) {
+      probe.requireSafeDeletes("fsck repairs");
+    }
     return new S3Maintenance(this).fsck(repair);
   }
 

@@ -341,8 +341,11 @@ final class S3Objects {
     }
   }
 
-  /** The object's tags, or null if there is no object. */
+  /** The object's tags (none on a server without tagging), or null if there is no object. */
   Map<String, String> tags(String key) {
+    if (!tagging) {
+      return exists(key) ? Map.of() : null;
+    }
     try {
       Map<String, String> tags = new TreeMap<>();
       control.getObjectTagging(b -> b.bucket(bucket).key(key)).tagSet()
@@ -354,8 +357,17 @@ final class S3Objects {
       if (status(e) == 404) {
         return null;
       }
+      if (status(e) == NOT_IMPLEMENTED) {
+        taggingUnsupported(e);
+        return exists(key) ? Map.of() : null;
+      }
       throw translate("reading the tags of " + key, e);
     }
+  }
+
+  /** Whether the server is still believed to support object tagging. */
+  boolean tagging() {
+    return tagging;
   }
 
   /**

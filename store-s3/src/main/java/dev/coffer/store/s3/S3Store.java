@@ -186,6 +186,15 @@ final class S3Store implements ContentStore {
    * hands their bytes (null if gone meanwhile) to {@code fn} in the calling thread, in key order.
    */
   private void forEachRecord(List<String> recordKeys, BiConsumer<String, byte[]> fn) {
+    forEachObject(recordKeys, (key, fetched) -> fn.accept(key, fetched == null ? null
+        : fetched.bytes()));
+  }
+
+  /**
+   * Reads the objects {@code recordKeys} with up to {@value #LIST_CONCURRENCY} reads in flight and
+   * hands them (null if gone meanwhile) to {@code fn} in the calling thread, in key order.
+   */
+  void forEachObject(List<String> recordKeys, BiConsumer<String, S3Objects.Fetched> fn) {
     Deque<CompletableFuture<S3Objects.Fetched>> inFlight = new ArrayDeque<>();
     int next = 0;
     try {
@@ -195,8 +204,7 @@ final class S3Store implements ContentStore {
           inFlight.add(CompletableFuture.supplyAsync(() -> objects.get(key), workers));
         }
         String key = recordKeys.get(next - inFlight.size());
-        S3Objects.Fetched fetched = S3Objects.join(inFlight.poll(), "reading records");
-        fn.accept(key, fetched == null ? null : fetched.bytes());
+        fn.accept(key, S3Objects.join(inFlight.poll(), "reading records"));
       }
     } finally {
       inFlight.forEach(f -> f.cancel(true));
@@ -479,7 +487,7 @@ final class S3Store implements ContentStore {
    * each blob is released at most once per cascade, so cycles terminate. Dangling links and blobs
    * without references are skipped.
    */
-  private void cascade(IndexRecord first, Digest origin) {
+  void cascade(IndexRecord first, Digest origin) {
     record Link(Digest to, long incarnation) {}
     Deque<Link> pending = new ArrayDeque<>();
     first.linkDigests().forEach(to -> pending.add(new Link(to, first.linkIncarnation(to))));

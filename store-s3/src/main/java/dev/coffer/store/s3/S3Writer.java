@@ -647,6 +647,9 @@ final class S3Writer implements Writer {
       dirty = false;
       IndexRecord existing = store.record(digest);
       if (existing != null && existing.isLive() && !publisher.takesRef()) {
+        if (!objects.exists(blobKey)) {
+          copyToBlob(data.key()); // a live record without its object: heal it (PROTO-5)
+        }
         discardIngest();
         throw new AlreadyExistsException("content " + digest + " already exists");
       }

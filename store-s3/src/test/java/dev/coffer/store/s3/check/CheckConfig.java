@@ -1,0 +1,41 @@
+package dev.coffer.store.s3.check;
+
+/**
+ * One run of the checker.
+ *
+ * @param seed draws the history, the contents, the faults and every store's randomness
+ * @param ops how many steps the history has
+ * @param hosts how many hosts, each with its own store (at least 4 in the build's runs)
+ * @param blobs how many distinct contents the hosts write (few, so that they collide)
+ * @param refs how many ingest refs the hosts share
+ * @param faults the probability of each network knob (500, 503, 409, lost answer) per request
+ * @param deaths the probability that a step's host dies during it
+ * @param skewMillis the largest clock skew of a host, either way
+ */
+record CheckConfig(long seed, int ops, int hosts, int blobs, int refs, double faults,
+    double deaths, long skewMillis) {
+
+  CheckConfig {
+    if (hosts < 1 || blobs < 1 || refs < 1 || ops < 0) {
+      throw new IllegalArgumentException("invalid check configuration");
+    }
+  }
+
+  /** No faults, no deaths, no skew: outcomes and counts must match the model exactly. */
+  static CheckConfig clean(long seed, int ops) {
+    return new CheckConfig(seed, ops, 4, 12, 6, 0, 0, 0);
+  }
+
+  /** Network faults, deaths and clock skew. */
+  static CheckConfig faulty(long seed, int ops) {
+    return new CheckConfig(seed, ops, 4, 12, 6, 0.02, 0.02, 5_000);
+  }
+
+  CheckConfig withOps(int n) {
+    return new CheckConfig(seed, n, hosts, blobs, refs, faults, deaths, skewMillis);
+  }
+
+  boolean exact() {
+    return faults == 0 && deaths == 0;
+  }
+}

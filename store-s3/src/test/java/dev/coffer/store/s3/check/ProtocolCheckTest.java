@@ -1,0 +1,67 @@
+package dev.coffer.store.s3.check;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coffer.store.s3.check.History.Step;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The multi-host protocol checker (docs/architecture.md, "The multi-host checker"): seeded
+ * histories of every operation on four hosts sharing one simulated bucket, checked against the
+ * model after every step (INV-1 to INV-7). {@code -Dcoffer.sim.seed=N} replays a run exactly,
+ * {@code -Dcoffer.sim.ops=N} sets the steps of each run. A failing run prints its seed and a
+ * shrunk history.
+ */
+class ProtocolCheckTest {
+  /** Steps per run in the build, unless {@code coffer.sim.ops} says otherwise. */
+  static final int BUILD_OPS = 2_000;
+  /** How many whole runs shrinking may spend. */
+  static final int SHRINK_RUNS = 300;
+
+  static long seed(long fallback) {
+    String s = System.getProperty("coffer.sim.seed");
+    return s == null || s.isBlank() ? fallback : Long.parseLong(s.trim());
+  }
+
+  static int ops() {
+    return Integer.getInteger("coffer.sim.ops", BUILD_OPS);
+  }
+
+  @Test
+  void cleanHistoriesMatchTheModelExactly() {
+    check(CheckConfig.clean(seed(1), ops()));
+  }
+
+  static Simulation.Stats check(CheckConfig config) {
+    List<Step> history = History.draw(config);
+    Simulation.Violation violation;
+    Simulation.Stats stats = null;
+    long started = System.nanoTime();
+    try (Simulation sim = new Simulation(config)) {
+      stats = sim.run(history, true);
+      violation = null;
+    } catch (Simulation.Violation v) {
+      violation = v;
+    }
+    if (violation != null) {
+      Shrinker.Result shrunk = Shrinker.shrink(config, history, violation, SHRINK_RUNS);
+      String minimal = shrunk.steps().stream().map(s -> "  " + s)
+          .collect(Collectors.joining("\n"));
+      String report = "seed " + config.seed() + " (" + config + ") broke "
+          + violation.getMessage() + "\nminimal history (" + shrunk.steps().size()
+          + " steps, " + shrunk.runs() + " runs to shrink), ending in "
+          + shrunk.violation().getMessage() + ":\n" + minimal
+          + "\nreplay: -Dcoffer.sim.seed=" + config.seed() + " -Dcoffer.sim.ops=" + config.ops();
+      System.err.println(report);
+      throw new AssertionError(report);
+    }
+    System.out.printf("checker: seed %d, %d steps on %d hosts, %d requests, %d deaths, "
+        + "%d unclear steps (%d with excess references), %.1f s%n", config.seed(),
+        stats.steps(), config.hosts(), stats.requests(), stats.deaths(), stats.unclear(),
+        stats.excess(), (System.nanoTime() - started) / 1e9);
+    assertThat(stats.steps()).isEqualTo(config.ops());
+    return stats;
+  }
+}

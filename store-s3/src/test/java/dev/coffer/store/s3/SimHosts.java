@@ -111,7 +111,7 @@ public final class SimHosts implements AutoCloseable {
       List<String> links = new ArrayList<>();
       n.path("links").forEach(l -> links.add(l.asText()));
       Map<String, String> labels = new TreeMap<>();
-      n.path("labels").fields().forEachRemaining(e -> labels.put(e.getKey(),
+      n.path("labels").properties().forEach(e -> labels.put(e.getKey(),
           e.getValue().asText()));
       return new RecordView(n.path("state").asText(), n.path("size").asLong(),
           n.path("refCount").asLong(), links, labels);

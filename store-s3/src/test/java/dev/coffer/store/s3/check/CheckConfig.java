@@ -11,9 +11,11 @@ package dev.coffer.store.s3.check;
  * @param faults the probability of each network knob (500, 503, 409, lost answer) per request
  * @param deaths the probability that a step's host dies during it
  * @param skewMillis the largest clock skew of a host, either way
+ * @param incarnations whether the model holds the store to links that keep a reference of the
+ *     incarnation they were made to only (issue 17), rather than to today's behaviour
  */
 record CheckConfig(long seed, int ops, int hosts, int blobs, int refs, double faults,
-    double deaths, long skewMillis) {
+    double deaths, long skewMillis, boolean incarnations) {
 
   CheckConfig {
     if (hosts < 1 || blobs < 1 || refs < 1 || ops < 0) {
@@ -23,16 +25,22 @@ record CheckConfig(long seed, int ops, int hosts, int blobs, int refs, double fa
 
   /** No faults, no deaths, no skew: outcomes and counts must match the model exactly. */
   static CheckConfig clean(long seed, int ops) {
-    return new CheckConfig(seed, ops, 4, 12, 6, 0, 0, 0);
+    return new CheckConfig(seed, ops, 4, 12, 6, 0, 0, 0, false);
   }
 
   /** Network faults, deaths and clock skew. */
   static CheckConfig faulty(long seed, int ops) {
-    return new CheckConfig(seed, ops, 4, 12, 6, 0.02, 0.02, 5_000);
+    return new CheckConfig(seed, ops, 4, 12, 6, 0.02, 0.02, 5_000, false);
   }
 
   CheckConfig withOps(int n) {
-    return new CheckConfig(seed, n, hosts, blobs, refs, faults, deaths, skewMillis);
+    return new CheckConfig(seed, n, hosts, blobs, refs, faults, deaths, skewMillis,
+        incarnations);
+  }
+
+  /** The same run, with the model holding links to the incarnation they were made to. */
+  CheckConfig withIncarnations() {
+    return new CheckConfig(seed, ops, hosts, blobs, refs, faults, deaths, skewMillis, true);
   }
 
   boolean exact() {

@@ -26,13 +26,19 @@ final class Model {
   /** A live blob. */
   static final class Blob {
     long refs;
+    /** Which life of its digest this is: a blob deleted and committed again is a new one. */
+    long incarnation;
     final TreeSet<Integer> links = new TreeSet<>();
+    /** The incarnation of each link's target when the link was made. */
+    final TreeMap<Integer, Long> linkedIncarnations = new TreeMap<>();
     final TreeMap<String, String> labels = new TreeMap<>();
 
     Blob copy() {
       Blob b = new Blob();
       b.refs = refs;
+      b.incarnation = incarnation;
       b.links.addAll(links);
+      b.linkedIncarnations.putAll(linkedIncarnations);
       b.labels.putAll(labels);
       return b;
     }
@@ -84,9 +90,22 @@ final class Model {
 
   final TreeMap<Integer, Blob> blobs = new TreeMap<>();
   final TreeMap<Integer, Ingest> ingests = new TreeMap<>();
+  /**
+   * Whether a link holds a reference of the target's incarnation it was made to only (the
+   * contract issue 17 gives the store), rather than of whatever blob has that digest now (what
+   * the store does today: a link, once its target was deleted and committed again, spends a
+   * reference of the new blob).
+   */
+  final boolean incarnations;
+  long lives;
+
+  Model(boolean incarnations) {
+    this.incarnations = incarnations;
+  }
 
   Model copy() {
-    Model m = new Model();
+    Model m = new Model(incarnations);
+    m.lives = lives;
     blobs.forEach((k, v) -> m.blobs.put(k, v.copy()));
     ingests.forEach((k, v) -> m.ingests.put(k, v.copy()));
     return m;
@@ -108,6 +127,7 @@ final class Model {
     }
     Blob created = new Blob();
     created.refs = takeRef ? 1 : 0;
+    created.incarnation = ++lives;
     labels.forEach((k, v) -> {
       if (!v.isEmpty()) {
         created.labels.put(k, v);
@@ -141,7 +161,7 @@ final class Model {
     }
     if (whole || b.refs == 1) {
       blobs.remove(blob);
-      cascade(List.copyOf(b.links), blob);
+      cascade(held(b), blob);
       return null;
     }
     if (b.refs == 0) {
@@ -165,12 +185,27 @@ final class Model {
       if (b.refs == 1) {
         blobs.remove(d);
         if (removed.add(d)) {
-          pending.addAll(b.links);
+          pending.addAll(held(b));
         }
       } else {
         b.refs--;
       }
     }
+  }
+
+  /** The targets whose references {@code b}'s links hold. */
+  private List<Integer> held(Blob b) {
+    return b.links.stream().filter(to -> holds(b, to)).toList();
+  }
+
+  /** Whether {@code b}'s link to {@code to} holds a reference of the blob live at {@code to}. */
+  private boolean holds(Blob b, int to) {
+    if (!incarnations) {
+      return true;
+    }
+    Blob target = blobs.get(to);
+    Long life = b.linkedIncarnations.get(to);
+    return target != null && life != null && life == target.incarnation;
   }
 
   Class<? extends StoreException> link(int to, int from) {
@@ -179,13 +214,14 @@ final class Model {
     if (target == null || source == null) {
       return NotFoundException.class;
     }
-    if (source.links.contains(to)) {
+    if (source.links.contains(to) && holds(source, to)) {
       return deref(to);
     }
     if (target.refs == 0) {
       return FailedPreconditionException.class;
     }
     source.links.add(to);
+    source.linkedIncarnations.put(to, target.incarnation);
     return null;
   }
 
@@ -195,8 +231,10 @@ final class Model {
     if (target == null || source == null) {
       return NotFoundException.class;
     }
+    boolean held = holds(source, to);
     if (source.links.remove(to)) {
-      return deref(to);
+      source.linkedIncarnations.remove(to);
+      return held ? deref(to) : null;
     }
     return null;
   }
@@ -219,6 +257,7 @@ final class Model {
   Class<? extends StoreException> repairDanglingLinks() {
     for (Blob b : blobs.values()) {
       b.links.removeIf(to -> !blobs.containsKey(to));
+      b.linkedIncarnations.keySet().retainAll(b.links);
     }
     return null;
   }

@@ -77,7 +77,7 @@ final class Simulation implements AutoCloseable {
   private final S3StoreConfig[] configs;
   private final ContentStore[] stores;
   private final SplittableRandom randomness;
-  private Model model = new Model();
+  private Model model;
 
   // The step in progress: whose requests count towards a death.
   private int activeHost = -1;
@@ -93,6 +93,7 @@ final class Simulation implements AutoCloseable {
 
   Simulation(CheckConfig config) {
     this.config = config;
+    this.model = new Model(config.incarnations());
     this.sim = SimS3.builder().clock(clock).storage(storage).seed(config.seed()).build();
     this.hosts = SimHosts.on(sim);
     this.randomness = new SplittableRandom(config.seed() ^ 0x5DEECE66DL);
@@ -488,6 +489,7 @@ final class Simulation implements AutoCloseable {
     all.addAll(observed.keySet());
     Model next = before.copy();
     next.blobs.clear();
+    next.lives = after.lives;
     for (int b : all) {
       Model.Blob was = before.blobs.get(b);
       Model.Blob would = after.blobs.get(b);
@@ -521,7 +523,25 @@ final class Simulation implements AutoCloseable {
       if (would != null && now.refs > would.refs) {
         excess++;
       }
+      now.incarnation = (would != null ? would : was).incarnation;
       next.blobs.put(b, now);
+    }
+    // Links keep the incarnation they were made to; a link this step made is to the live one.
+    for (var e : next.blobs.entrySet()) {
+      for (int to : e.getValue().links) {
+        Long life = null;
+        for (Model m : List.of(after, before)) {
+          Model.Blob known = m.blobs.get(e.getKey());
+          if (life == null && known != null) {
+            life = known.linkedIncarnations.get(to);
+          }
+        }
+        if (life == null) {
+          Model.Blob target = next.blobs.get(to);
+          life = target == null ? 0L : target.incarnation;
+        }
+        e.getValue().linkedIncarnations.put(to, life);
+      }
     }
     model = next;
   }

@@ -35,7 +35,7 @@ final class History {
       int dieAt = 0;
       boolean applied = false;
       if (op.host() >= 0 && config.deaths() > 0 && r.nextDouble() < config.deaths()) {
-        dieAt = 1 + r.nextInt(6);
+        dieAt = 1 + r.nextInt(12);
         applied = r.nextBoolean();
       }
       steps.add(new Step(op, dieAt, applied));

@@ -3,6 +3,7 @@ package dev.coffer.store.s3.check;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.coffer.store.s3.check.History.Step;
+import java.lang.management.ManagementFactory;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Disabled;
@@ -28,6 +29,12 @@ class ProtocolCheckTest {
 
   static int ops() {
     return Integer.getInteger("coffer.sim.ops", BUILD_OPS);
+  }
+
+  /** The CPU time this process has used (all threads, the JIT's and the collector's too). */
+  static long cpuNanos() {
+    return ManagementFactory.getPlatformMXBean(com.sun.management.OperatingSystemMXBean.class)
+        .getProcessCpuTime();
   }
 
   @Test
@@ -60,6 +67,7 @@ class ProtocolCheckTest {
     Simulation.Violation violation;
     Simulation.Stats stats = null;
     long started = System.nanoTime();
+    long cpu = cpuNanos();
     try (Simulation sim = new Simulation(config)) {
       stats = sim.run(history, true);
       violation = null;
@@ -79,9 +87,10 @@ class ProtocolCheckTest {
       throw new AssertionError(report);
     }
     System.out.printf("checker: seed %d, %d steps on %d hosts, %d requests, %d deaths, "
-        + "%d unclear steps (%d with excess references), %.1f s%n", config.seed(),
-        stats.steps(), config.hosts(), stats.requests(), stats.deaths(), stats.unclear(),
-        stats.excess(), (System.nanoTime() - started) / 1e9);
+        + "%d unclear steps (%d with excess references), %.1f s (%.1f s of CPU)%n",
+        config.seed(), stats.steps(), config.hosts(), stats.requests(), stats.deaths(),
+        stats.unclear(), stats.excess(), (System.nanoTime() - started) / 1e9,
+        (cpuNanos() - cpu) / 1e9);
     assertThat(stats.steps()).isEqualTo(config.ops());
     return stats;
   }

@@ -18,12 +18,19 @@ final class History {
    * operation's {@code dieAt}-th request (which S3 applies, its answer lost, if
    * {@code fatalApplied}).
    */
-  record Step(Op op, int dieAt, boolean fatalApplied) {
+  record Step(Op op, int dieAt, boolean fatalApplied, Op nested, int nestAt) {
     @Override
     public String toString() {
       return op + (dieAt > 0 ? "  [host dies at request " + dieAt
-          + (fatalApplied ? ", applied" : ", not applied") + "]" : "");
+          + (fatalApplied ? ", applied" : ", not applied") + "]" : "")
+          + (nested != null ? "  [before its request " + nestAt + ": " + nested + "]" : "");
     }
+  }
+
+  /** Whether {@code op} may run nested in another, or have one nested in it. */
+  static boolean nestable(Op op) {
+    return !(op instanceof Op.Ingest) && !(op instanceof Op.Advance)
+        && !(op instanceof Op.Abort);
   }
 
   /** {@code config.ops()} steps drawn from {@code config.seed()}. */
@@ -38,7 +45,19 @@ final class History {
         dieAt = 1 + r.nextInt(12);
         applied = r.nextBoolean();
       }
-      steps.add(new Step(op, dieAt, applied));
+      Op nested = null;
+      int nestAt = 0;
+      if (config.interleave() > 0 && r.nextDouble() < config.interleave() && dieAt == 0
+          && nestable(op)) {
+        for (int tries = 0; tries < 8 && nested == null; tries++) {
+          Op other = op(r, config);
+          if (nestable(other) && other.host() != op.host()) {
+            nested = other;
+          }
+        }
+        nestAt = 1 + r.nextInt(4);
+      }
+      steps.add(new Step(op, dieAt, applied, nested, nested == null ? 0 : nestAt));
     }
     return steps;
   }

@@ -12,13 +12,15 @@ import org.junit.jupiter.api.Test;
 /**
  * The multi-host protocol checker (docs/architecture.md, "The multi-host checker"): seeded
  * histories of every operation on four hosts sharing one simulated bucket, checked against the
- * model after every step (INV-1 to INV-7). {@code -Dcoffer.sim.seed=N} replays a run exactly,
+ * model after every step (INV-1 to INV-8). {@code -Dcoffer.sim.seed=N} replays a run exactly,
  * {@code -Dcoffer.sim.ops=N} sets the steps of each run. A failing run prints its seed and a
  * shrunk history.
  */
 class ProtocolCheckTest {
   /** Steps per run in the build, unless {@code coffer.sim.ops} says otherwise. */
   static final int BUILD_OPS = 2_000;
+  /** The share of steps with another host's operation run in their middle. */
+  static final double INTERLEAVE = 0.2;
   /** How many whole runs shrinking may spend. */
   static final int SHRINK_RUNS = 300;
 
@@ -39,12 +41,12 @@ class ProtocolCheckTest {
 
   @Test
   void cleanHistoriesMatchTheModelExactly() {
-    check(CheckConfig.clean(seed(1), ops()));
+    check(CheckConfig.clean(seed(1), ops()).withInterleave(INTERLEAVE));
   }
 
   @Test
   void faultsDeathsAndSkewNeverBreakTheInvariants() {
-    check(CheckConfig.faulty(seed(2), ops()));
+    check(CheckConfig.faulty(seed(2), ops()).withInterleave(INTERLEAVE));
   }
 
   /**
@@ -86,10 +88,11 @@ class ProtocolCheckTest {
       System.err.println(report);
       throw new AssertionError(report);
     }
-    System.out.printf("checker: seed %d, %d steps on %d hosts, %d requests, %d deaths, "
-        + "%d unclear steps (%d with excess references), %.1f s (%.1f s of CPU)%n",
-        config.seed(), stats.steps(), config.hosts(), stats.requests(), stats.deaths(),
-        stats.unclear(), stats.excess(), (System.nanoTime() - started) / 1e9,
+    System.out.printf("checker: seed %d, %d steps on %d hosts (%d with another host's operation "
+        + "in their middle), %d requests, %d deaths, %d unclear steps (%d with excess "
+        + "references), %.1f s (%.1f s of CPU)%n",
+        config.seed(), stats.steps(), config.hosts(), stats.interleaved(), stats.requests(),
+        stats.deaths(), stats.unclear(), stats.excess(), (System.nanoTime() - started) / 1e9,
         (cpuNanos() - cpu) / 1e9);
     assertThat(stats.steps()).isEqualTo(config.ops());
     return stats;

@@ -39,7 +39,7 @@ import java.util.TreeSet;
  * it, and a model. Steps run one at a time on the test's thread; each host's store does its
  * background work on that thread too, so every request, fault and death happens in an order the
  * seed alone decides. After each step the bucket is read straight from the simulation's storage
- * and compared with the model (invariants INV-1 to INV-7 of docs/architecture.md); a violation is
+ * and compared with the model (invariants INV-1 to INV-8 of docs/architecture.md); a violation is
  * thrown as {@link Violation}.
  */
 final class Simulation implements AutoCloseable {
@@ -64,7 +64,8 @@ final class Simulation implements AutoCloseable {
   }
 
   /** What a run did. */
-  record Stats(long steps, long requests, long deaths, long unclear, long excess) {}
+  record Stats(long steps, long requests, long deaths, long unclear, long excess,
+      long interleaved) {}
 
   private final CheckConfig config;
   private final SimClock clock = new SimClock();
@@ -87,11 +88,17 @@ final class Simulation implements AutoCloseable {
   private boolean fatalApplied;
   private int requestsOfStep;
   private boolean died;
+  // Another host's operation to run just before the step's nestAt-th request, once.
+  private Op nested;
+  private int nestAt;
+  private RuntimeException nestedThrown;
+  private boolean nestedRan;
 
   private long deaths;
   private long unclear;
   private long excess;
   private long stepsRun;
+  private long interleavedSteps;
 
   Simulation(CheckConfig config) {
     this.config = config;
@@ -135,6 +142,14 @@ final class Simulation implements AutoCloseable {
           return;
         }
         requestsOfStep++;
+        if (nested != null && !nestedRan && requestsOfStep == nestAt) {
+          nestedRan = true;
+          try {
+            call(stores[nested.host()], nested);
+          } catch (RuntimeException e) {
+            nestedThrown = e;
+          }
+        }
         if (dieAt > 0 && requestsOfStep == dieAt) {
           died = true;
           if (fatalApplied) {
@@ -165,7 +180,8 @@ final class Simulation implements AutoCloseable {
     if (finish) {
       finish(steps.size());
     }
-    return new Stats(stepsRun, sim.log().total(), deaths, unclear, excess);
+    return new Stats(stepsRun, sim.log().total(), deaths, unclear, excess,
+        interleavedSteps);
   }
 
   // ---- one step
@@ -184,9 +200,15 @@ final class Simulation implements AutoCloseable {
     fatalApplied = s.fatalApplied();
     requestsOfStep = 0;
     died = false;
+    nested = s.nested();
+    nestAt = s.nestAt();
+    nestedRan = false;
+    nestedThrown = null;
     try {
       if (op instanceof Op.Ingest g) {
         ingest(i, h, g);
+      } else if (nested != null) {
+        interleaved(i, op);
       } else {
         Model after = model.copy();
         Class<? extends StoreException> expected = expect(after, op);
@@ -200,6 +222,7 @@ final class Simulation implements AutoCloseable {
       }
     } finally {
       activeHost = -1;
+      nested = null;
     }
     if (died) {
       deaths++;
@@ -207,6 +230,84 @@ final class Simulation implements AutoCloseable {
       model.ingests.values().forEach(g -> g.mayBeLocked = true);
     }
     check(i);
+  }
+
+  /**
+   * INV-8: a step with another host's operation run in its middle must be explained by one of
+   * the two orders: both answers and the bucket as the model has them after that order.
+   */
+  private void interleaved(int i, Op op) {
+    RuntimeException thrown = null;
+    try {
+      call(stores[op.host()], op);
+    } catch (RuntimeException e) {
+      thrown = e;
+    }
+    Op other = nested;
+    RuntimeException otherThrown = nestedRan ? nestedThrown : null;
+    if (nestedRan) {
+      interleavedSteps++;
+    }
+    if (!nestedRan) { // the step made fewer requests than nestAt: the other runs after it
+      try {
+        call(stores[other.host()], other);
+      } catch (RuntimeException e) {
+        otherThrown = e;
+      }
+    }
+    Model first = model.copy();
+    Class<? extends StoreException> a1 = expect(first, op);
+    Class<? extends StoreException> b1 = expect(first, other);
+    Model second = model.copy();
+    Class<? extends StoreException> b2 = expect(second, other);
+    Class<? extends StoreException> a2 = expect(second, op);
+    if (!config.exact() && (unclearAnswer(thrown) || unclearAnswer(otherThrown))) {
+      unclear++;
+      try {
+        reconcile(i, model, first);
+      } catch (Violation v) {
+        reconcile(i, model, second);
+      }
+      return;
+    }
+    boolean firstFits = answers(a1, thrown) && answers(b1, otherThrown) && matches(i, first);
+    boolean secondFits = answers(a2, thrown) && answers(b2, otherThrown) && matches(i, second);
+    if (!firstFits && !secondFits) {
+      throw new Violation(i, "INV-8 linearizable", op + " answered " + answer(thrown) + " and "
+          + other + " run in its middle answered " + answer(otherThrown) + "; in that order the "
+          + "model answers " + name(a1) + ", " + name(b1) + " and holds " + first.blobs
+          + "; in the other " + name(a2) + ", " + name(b2) + " and " + second.blobs
+          + "; the bucket holds " + liveRecords(i));
+    }
+    model = firstFits ? first : second;
+  }
+
+  private static boolean answers(Class<? extends StoreException> expected, Throwable thrown) {
+    return thrown == null ? expected == null : expected != null && expected.isInstance(thrown);
+  }
+
+  private static String answer(Throwable t) {
+    return t == null ? "success" : t.toString();
+  }
+
+  private static String name(Class<?> c) {
+    return c == null ? "success" : c.getSimpleName();
+  }
+
+  /** Whether the bucket's live records are exactly {@code m}'s blobs (counts, labels, links). */
+  private boolean matches(int i, Model m) {
+    Map<Integer, SimHosts.RecordView> live = liveRecords(i);
+    if (!live.keySet().equals(m.blobs.keySet())) {
+      return false;
+    }
+    for (var e : m.blobs.entrySet()) {
+      Model.Blob now = toBlob(i, e.getKey(), live.get(e.getKey()));
+      if (now.refs != e.getValue().refs || !now.labels.equals(e.getValue().labels)
+          || !now.links.equals(e.getValue().links)) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private Class<? extends StoreException> expect(Model m, Op op) {

@@ -45,8 +45,8 @@ import java.util.logging.Logger;
 public final class EmbeddedS3Server implements AutoCloseable {
   /** The {@code Server} header of every response. */
   public static final String SERVER_NAME = "CofferEmbeddedS3";
-  /** The default largest request body. */
-  public static final long MAX_BODY_BYTES_DEFAULT = 1L << 30;
+  /** The default largest request body: the S3 store's largest part. */
+  public static final long MAX_BODY_BYTES_DEFAULT = 512L << 20;
   /** The default number of threads serving requests. */
   public static final int THREADS_DEFAULT = 16;
 

@@ -7,6 +7,7 @@ import java.nio.channels.FileLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -41,7 +42,10 @@ public final class Main {
       System.exit(2);
     }
     Path data = Path.of(options.get("--data"));
-    Files.createDirectories(data);
+    if (!Files.isDirectory(data)) {
+      Files.createDirectories(data, PosixFilePermissions.asFileAttribute(
+          PosixFilePermissions.fromString("rwx------")));
+    }
     FileChannel lockFile = FileChannel.open(data.resolve(".lock"), StandardOpenOption.CREATE,
         StandardOpenOption.WRITE);
     FileLock lock = lockFile.tryLock();

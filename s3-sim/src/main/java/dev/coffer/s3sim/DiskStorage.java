@@ -281,6 +281,16 @@ final class DiskStorage implements Storage {
     };
   }
 
+  /** From the index in memory: no file is read. */
+  @Override
+  public Iterator<ObjectSummary> summariesFrom(String bucket, String fromKey) {
+    Bucket b = bucket(bucket);
+    NavigableMap<String, Description> objects = fromKey == null ? b.objects
+        : b.objects.tailMap(fromKey, true);
+    return objects.values().stream().map(d -> new ObjectSummary(d.key(), d.length(), d.etag(),
+        d.lastModified(), d.checksum())).iterator();
+  }
+
   @Override
   public StoredUpload upload(String bucket, String uploadId) {
     return bucket(bucket).uploads.get(uploadId);

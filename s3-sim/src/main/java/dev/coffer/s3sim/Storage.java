@@ -62,6 +62,26 @@ public interface Storage {
   /** The objects whose keys are at or after {@code fromKey} (null: all), in key order. */
   Iterator<StoredObject> objectsFrom(String bucket, String fromKey);
 
+  /**
+   * What a listing shows of the objects whose keys are at or after {@code fromKey} (null: all), in
+   * key order. This default reads each object; a storage that keeps the bytes apart answers
+   * without reading them.
+   */
+  default Iterator<ObjectSummary> summariesFrom(String bucket, String fromKey) {
+    Iterator<StoredObject> objects = objectsFrom(bucket, fromKey);
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return objects.hasNext();
+      }
+
+      @Override
+      public ObjectSummary next() {
+        return objects.next().summary();
+      }
+    };
+  }
+
   /** The multipart upload with {@code uploadId}, or null. */
   StoredUpload upload(String bucket, String uploadId);
 
@@ -112,12 +132,26 @@ public interface Storage {
       tags = Collections.unmodifiableMap(new LinkedHashMap<>(tags));
     }
 
+    /** What a listing shows of it. */
+    public ObjectSummary summary() {
+      return new ObjectSummary(key, content.length, etag, lastModified, checksum);
+    }
+
     /** This object with other tags. */
     public StoredObject withTags(Map<String, String> newTags) {
       return new StoredObject(key, content, etag, lastModified, contentType, metadata, newTags,
           checksum, parts);
     }
   }
+
+  /**
+   * An object without its bytes, as a listing shows it.
+   *
+   * @param size the length of its content
+   * @param checksum the whole object's checksum, or null
+   */
+  record ObjectSummary(String key, long size, String etag, Instant lastModified,
+      StoredChecksum checksum) {}
 
   /**
    * One uploaded part.

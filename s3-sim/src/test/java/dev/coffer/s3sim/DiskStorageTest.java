@@ -140,6 +140,25 @@ class DiskStorageTest {
   }
 
   @Test
+  void aListingReadsNoObjectFile() throws Exception {
+    S3Server server = open();
+    server.createBucket("bkt");
+    for (int i = 0; i < 3; i++) {
+      send(server, SimRequest.builder("PUT", "/bkt/blobs/" + i).body(new byte[1000 + i]));
+    }
+    // Were a listing to read the objects' files, it would now fail.
+    try (Stream<Path> files = Files.walk(dir.resolve("data/bkt/objects"))) {
+      for (Path file : (Iterable<Path>) files.filter(Files::isRegularFile)::iterator) {
+        Files.write(file, bytes("not an object any more"));
+      }
+    }
+    String listing = send(server, SimRequest.builder("GET", "/bkt").query("list-type", "2")
+        .query("prefix", "blobs/")).bodyText();
+    assertThat(listing).contains("<Key>blobs/0</Key>", "<Size>1000</Size>", "<Key>blobs/2</Key>",
+        "<Size>1002</Size>");
+  }
+
+  @Test
   void aFileItDidNotWriteIsRefused() throws Exception {
     open().createBucket("bkt");
     Path stray = dir.resolve("data/bkt/objects/00/stray");

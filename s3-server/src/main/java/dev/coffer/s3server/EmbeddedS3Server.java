@@ -3,6 +3,7 @@ package dev.coffer.s3server;
 import com.sun.net.httpserver.Headers;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
+import dev.coffer.s3sim.Capabilities;
 import dev.coffer.s3sim.S3Server;
 import dev.coffer.s3sim.SimRequest;
 import dev.coffer.s3sim.SimResponse;
@@ -68,7 +69,10 @@ public final class EmbeddedS3Server implements AutoCloseable {
     this.credentials = b.credentials;
     this.clock = b.clock;
     this.maxBodyBytes = b.maxBodyBytes;
+    // A repeated CompleteMultipartUpload is answered 200, as AWS does: a client whose first
+    // attempt timed out on a large upload, and retries, finds its object instead of NoSuchUpload.
     this.s3 = S3Server.builder().storage(b.storage).clock(b.clock)
+        .capabilities(Capabilities.s3().withIdempotentCompletion())
         .seed(new SecureRandom().nextLong()).build();
     for (String bucket : b.buckets) {
       try {

@@ -124,6 +124,12 @@ class EmbeddedS3ServerTest {
             CompletedPart.builder().partNumber(2).eTag(e2).build()).build()));
     assertThat(s3.getObjectAsBytes(b -> b.bucket("coffer").key("big")).asByteArray())
         .isEqualTo(big);
+    // A retry of the completion (its first answer lost to a client's timeout) succeeds, as on AWS.
+    assertThat(s3.completeMultipartUpload(b -> b.bucket("coffer").key("big").uploadId(upload)
+        .multipartUpload(CompletedMultipartUpload.builder().parts(
+            CompletedPart.builder().partNumber(1).eTag(e1).build(),
+            CompletedPart.builder().partNumber(2).eTag(e2).build()).build())).eTag())
+        .isEqualTo(s3.headObject(b -> b.bucket("coffer").key("big")).eTag());
     assertThat(s3.listObjectsV2(b -> b.bucket("coffer").prefix("dir/")).contents())
         .extracting(S3Object::key).containsExactly("dir/a b+c~");
     assertThat(s3.headObject(b -> b.bucket("coffer").key("big")).contentLength())

@@ -52,6 +52,7 @@ final class DiskStorage implements Storage {
   private static final int OBJECT_MAGIC = 0x43534f31; // "CSO1"
   private static final int UPLOAD_MAGIC = 0x43535531; // "CSU1"
   private static final String TEMP_PREFIX = ".tmp-";
+  private static final int WRITE_SLICE = 1 << 20;
 
   /** An object without its bytes. */
   private record Description(String key, long length, String etag, Instant lastModified,
@@ -213,8 +214,8 @@ final class DiskStorage implements Storage {
   public void putObject(String bucket, StoredObject object) {
     Bucket b = bucket(bucket);
     Path file = objectFile(b, object.key());
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(object.content().length + 512);
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
+    ByteArrayOutputStream header = new ByteArrayOutputStream(512);
+    try (DataOutputStream out = new DataOutputStream(header)) {
       out.writeInt(OBJECT_MAGIC);
       writeString(out, object.key());
       out.writeLong(object.content().length);
@@ -231,13 +232,13 @@ final class DiskStorage implements Storage {
         writeString(out, c.value());
       }
       out.writeInt(object.parts());
-      out.write(object.content());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
     try {
       Files.createDirectories(file.getParent());
-      writeAtomically(file, bytes.toByteArray());
+      // The bytes go from the object's own array to the file: no copy of a large object.
+      writeAtomically(file, header.toByteArray(), object.content());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
     }
@@ -306,7 +307,8 @@ final class DiskStorage implements Storage {
       for (StoredPart part : upload.parts().values()) {
         StoredPart old = before == null ? null : before.parts().get(part.number());
         if (old != part) {
-          writeAtomically(dir.resolve("part-" + part.number()), partBytes(part));
+          writeAtomically(dir.resolve("part-" + part.number()), partHeader(part),
+              part.content());
         }
       }
       if (before != null) {
@@ -405,15 +407,14 @@ final class DiskStorage implements Storage {
         parts);
   }
 
-  private static byte[] partBytes(StoredPart part) throws IOException {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(part.content().length + 128);
+  private static byte[] partHeader(StoredPart part) throws IOException {
+    ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
     try (DataOutputStream out = new DataOutputStream(bytes)) {
       out.writeInt(part.number());
       writeString(out, part.etag());
       writeInstant(out, part.lastModified());
       writeString(out, part.checksum());
       out.writeInt(part.content().length);
-      out.write(part.content());
     }
     return bytes.toByteArray();
   }
@@ -487,15 +488,20 @@ final class DiskStorage implements Storage {
     }
   }
 
-  /** Writes {@code bytes} to a new file beside {@code target}, forces it, renames it over it. */
-  private static void writeAtomically(Path target, byte[] bytes) throws IOException {
+  /** Writes {@code chunks} to a new file beside {@code target}, forces it, renames it over it. */
+  private static void writeAtomically(Path target, byte[]... chunks) throws IOException {
     Path temp = target.resolveSibling(TEMP_PREFIX + UUID.randomUUID());
     try {
       try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW,
           StandardOpenOption.WRITE)) {
-        ByteBuffer buffer = ByteBuffer.wrap(bytes);
-        while (buffer.hasRemaining()) {
-          channel.write(buffer);
+        for (byte[] chunk : chunks) {
+          // In slices: the JDK copies a heap buffer into a direct one of the size written.
+          for (int at = 0; at < chunk.length; at += WRITE_SLICE) {
+            ByteBuffer buffer = ByteBuffer.wrap(chunk, at, Math.min(WRITE_SLICE, chunk.length - at));
+            while (buffer.hasRemaining()) {
+              channel.write(buffer);
+            }
+          }
         }
         channel.force(true);
       }

@@ -20,22 +20,22 @@ final class DefaultConnector implements StoreConnector {
   @Override
   public ContentStore open(Settings settings, PrintStream notices) {
     Settings effective = settings;
+    EmbeddedServer.Endpoint embedded = null;
     if (settings.embedded()) {
-      URI endpoint;
       try {
-        endpoint = new EmbeddedServer(settings.home()).ensureRunning(notices);
+        embedded = new EmbeddedServer(settings.home()).ensureRunning(notices);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
       effective = new Settings(EmbeddedServer.BUCKET, settings.prefix(), settings.region(),
-          endpoint.toString(), true, null, settings.cacheDir(), settings.cacheEnabled(),
+          embedded.uri().toString(), true, null, settings.cacheDir(), settings.cacheEnabled(),
           settings.diskCacheBytes(), settings.memoryCacheBytes(), settings.home(),
           settings.deletionGrace());
     }
-    return openS3(effective, settings.embedded());
+    return openS3(effective, embedded);
   }
 
-  private static ContentStore openS3(Settings settings, boolean embedded) {
+  private static ContentStore openS3(Settings settings, EmbeddedServer.Endpoint embedded) {
     S3StoreConfig.Builder config = S3StoreConfig.builder()
         .bucket(settings.bucket())
         .prefix(settings.prefix())
@@ -57,10 +57,10 @@ final class DefaultConnector implements StoreConnector {
             + e.getMessage());
       }
     }
-    if (embedded) {
-      // The embedded server does not check signatures; any key signs.
-      config.credentials(StaticCredentialsProvider.create(
-          AwsBasicCredentials.create("coffer", "coffer")));
+    if (embedded != null) {
+      // The installation's own key: the embedded server accepts no other (SEC-8, SEC-10).
+      config.credentials(StaticCredentialsProvider.create(AwsBasicCredentials.create(
+          embedded.credentials().accessKeyId(), embedded.credentials().secretAccessKey())));
     } else if (settings.profile() != null) {
       config.credentials(ProfileCredentialsProvider.create(settings.profile()));
     }

@@ -3,45 +3,71 @@ package dev.coffer.store.s3;
 import dev.coffer.store.AbortedException;
 import dev.coffer.store.AlreadyExistsException;
 import dev.coffer.store.ContentStore;
-import dev.coffer.store.Descriptor;
-import dev.coffer.store.Digest;
 import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.FsckReport;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
-import dev.coffer.store.Info;
 import dev.coffer.store.InvalidArgumentException;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.PermissionDeniedException;
-import dev.coffer.store.ReaderAt;
-import dev.coffer.store.Status;
 import dev.coffer.store.UnavailableException;
 import dev.coffer.store.Writer;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.nio.ByteBuffer;
-import java.util.List;
-import java.util.Map;
-import java.util.function.Consumer;
-import java.util.function.Supplier;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Proxy;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
 
 /**
- * A store that times each of its delegate's operations, by operation and outcome, as
- * {@code coffer.store.operations} (OBS-2 in docs/architecture.md), and counts what gc and fsck
- * report. Everything else is the delegate's.
+ * A store that times each call of its delegate, by operation and outcome, as
+ * {@code coffer.store.operations} (OBS-2 in docs/architecture.md), times its writers' commits, and
+ * counts what gc and fsck report. Everything else is the delegate's.
+ *
+ * <p>A dynamic proxy rather than a hand-written decorator: every method of {@link ContentStore},
+ * present or added later, is timed under its own name without this class changing.
  *
  * <p>Thread-safe as the delegate is.
  */
-final class MeteredStore implements ContentStore {
+final class MeteredStore implements InvocationHandler {
   static final String OPERATIONS = "coffer.store.operations";
 
-  private final ContentStore delegate;
-  private final MeterRegistry registry;
+  /** Calls that are not operations of the store: passed through untimed. */
+  private static final Set<String> UNTIMED = Set.of("close", "equals", "hashCode", "toString");
+  /** The writer's calls that are timed. */
+  private static final Set<String> WRITER_TIMED = Set.of("commit", "commitAndRef");
 
-  MeteredStore(ContentStore delegate, MeterRegistry registry) {
+  private final Object delegate;
+  private final MeterRegistry registry;
+  private final boolean writer;
+
+  private MeteredStore(Object delegate, MeterRegistry registry, boolean writer) {
     this.delegate = delegate;
     this.registry = registry;
+    this.writer = writer;
+  }
+
+  /** {@code store}, its calls timed in {@code registry}. */
+  static ContentStore wrap(ContentStore store, MeterRegistry registry) {
+    return (ContentStore) Proxy.newProxyInstance(ContentStore.class.getClassLoader(),
+        new Class<?>[] {ContentStore.class}, new MeteredStore(store, registry, false));
+  }
+
+  private static Writer wrap(Writer writer, MeterRegistry registry) {
+    return (Writer) Proxy.newProxyInstance(Writer.class.getClassLoader(),
+        new Class<?>[] {Writer.class}, new MeteredStore(writer, registry, true));
+  }
+
+  /** The operation tag of a method: its name in snake case; opening a reader is {@code read}. */
+  static String operation(String method) {
+    if (method.equals("readerAt")) {
+      return "read";
+    }
+    return method.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
   }
 
   /** The outcome tag of a failure: the store's error class, or {@code error} for anything else. */
@@ -64,112 +90,45 @@ final class MeteredStore implements ContentStore {
     return "error";
   }
 
-  private <T> T timed(String operation, Supplier<T> call) {
+  @Override
+  public Object invoke(Object proxy, Method method, Object[] args) throws Throwable {
+    String name = method.getName();
+    if (method.getDeclaringClass() == Object.class || UNTIMED.contains(name)
+        || (writer && !WRITER_TIMED.contains(name))) {
+      return call(method, args);
+    }
     long start = System.nanoTime();
     String outcome = "ok";
+    Object result;
     try {
-      return call.get();
-    } catch (RuntimeException | Error e) {
-      outcome = outcome(e);
-      throw e;
+      result = call(method, args);
+    } catch (Throwable t) {
+      outcome = outcome(t);
+      throw t;
     } finally {
       Timer.builder(OPERATIONS).description("store operations by outcome")
-          .tag("operation", operation).tag("outcome", outcome)
-          .register(registry).record(System.nanoTime() - start,
-              java.util.concurrent.TimeUnit.NANOSECONDS);
+          .tag("operation", operation(name)).tag("outcome", outcome)
+          .register(registry).record(System.nanoTime() - start, TimeUnit.NANOSECONDS);
+    }
+    if (result instanceof Writer w) {
+      return wrap(w, registry);
+    } else if (result instanceof GcReport report && args[0] instanceof GcOptions options) {
+      gcResults(report, options);
+    } else if (result instanceof FsckReport report) {
+      fsckResults(report);
+    }
+    return result;
+  }
+
+  private Object call(Method method, Object[] args) throws Throwable {
+    try {
+      return method.invoke(delegate, args);
+    } catch (InvocationTargetException e) {
+      throw e.getCause();
     }
   }
 
-  private void timed(String operation, Runnable call) {
-    timed(operation, () -> {
-      call.run();
-      return null;
-    });
-  }
-
-  private void count(String name, String unit, String description, double amount) {
-    Counter.builder(name).baseUnit(unit).description(description).register(registry)
-        .increment(amount);
-  }
-
-  @Override
-  public Info info(Digest digest) {
-    return timed("info", () -> delegate.info(digest));
-  }
-
-  @Override
-  public Info update(Info info, String... fieldpaths) {
-    return timed("update", () -> delegate.update(info, fieldpaths));
-  }
-
-  @Override
-  public void walk(Consumer<? super Info> fn, String... filters) {
-    timed("walk", () -> delegate.walk(fn, filters));
-  }
-
-  @Override
-  public void delete(Digest digest) {
-    timed("delete", () -> delegate.delete(digest));
-  }
-
-  @Override
-  public ReaderAt readerAt(Descriptor descriptor) {
-    return timed("read", () -> delegate.readerAt(descriptor));
-  }
-
-  @Override
-  public Status status(String ref) {
-    return timed("status", () -> delegate.status(ref));
-  }
-
-  @Override
-  public List<Status> listStatuses(String... filters) {
-    return timed("list_statuses", () -> delegate.listStatuses(filters));
-  }
-
-  @Override
-  public void abort(String ref) {
-    timed("abort", () -> delegate.abort(ref));
-  }
-
-  @Override
-  public Writer writer(String ref, Descriptor descriptor) {
-    return new MeteredWriter(timed("writer", () -> delegate.writer(ref, descriptor)));
-  }
-
-  @Override
-  public Info put(byte[] content, Digest expected, Map<String, String> labels) {
-    return timed("put", () -> delegate.put(content, expected, labels));
-  }
-
-  @Override
-  public Info putAndRef(byte[] content, Digest expected, Map<String, String> labels) {
-    return timed("put_and_ref", () -> delegate.putAndRef(content, expected, labels));
-  }
-
-  @Override
-  public Info ref(Digest digest) {
-    return timed("ref", () -> delegate.ref(digest));
-  }
-
-  @Override
-  public void deref(Digest digest) {
-    timed("deref", () -> delegate.deref(digest));
-  }
-
-  @Override
-  public void link(Digest to, Digest from) {
-    timed("link", () -> delegate.link(to, from));
-  }
-
-  @Override
-  public void unlink(Digest to, Digest from) {
-    timed("unlink", () -> delegate.unlink(to, from));
-  }
-
-  @Override
-  public GcReport gc(GcOptions options) {
-    GcReport report = timed("gc", () -> delegate.gc(options));
+  private void gcResults(GcReport report, GcOptions options) {
     if (!options.dryRun()) {
       count("coffer.gc.purged", null, "blobs gc purged", report.blobsPurged());
       count("coffer.gc.freed", "bytes", "bytes of blobs gc purged", report.bytesFreed());
@@ -179,72 +138,19 @@ final class MeteredStore implements ContentStore {
           report.uploadsAborted());
     }
     count("coffer.gc.skipped", null, "subjects gc skipped", report.skipped().size());
-    return report;
   }
 
-  @Override
-  public FsckReport fsck(boolean repair) {
-    FsckReport report = timed("fsck", () -> delegate.fsck(repair));
+  private void fsckResults(FsckReport report) {
     count("coffer.fsck.checked", null, "blobs fsck checked", report.blobsChecked());
     report.findings().forEach(f -> Counter.builder("coffer.fsck.findings")
         .description("fsck findings by kind and whether repaired")
-        .tag("kind", f.kind().name().toLowerCase(java.util.Locale.ROOT))
+        .tag("kind", f.kind().name().toLowerCase(Locale.ROOT))
         .tag("repaired", Boolean.toString(f.repaired()))
         .register(registry).increment());
-    return report;
   }
 
-  @Override
-  public void close() {
-    delegate.close();
-  }
-
-  /** Times commits; the rest is the delegate's. */
-  private final class MeteredWriter implements Writer {
-    private final Writer writer;
-
-    MeteredWriter(Writer writer) {
-      this.writer = writer;
-    }
-
-    @Override
-    public int write(ByteBuffer src) {
-      return writer.write(src);
-    }
-
-    @Override
-    public void write(byte[] bytes, int offset, int length) {
-      writer.write(bytes, offset, length);
-    }
-
-    @Override
-    public Digest digest() {
-      return writer.digest();
-    }
-
-    @Override
-    public void commit(long size, Digest expected, Map<String, String> labels) {
-      timed("commit", () -> writer.commit(size, expected, labels));
-    }
-
-    @Override
-    public Info commitAndRef(long size, Digest expected, Map<String, String> labels) {
-      return timed("commit_and_ref", () -> writer.commitAndRef(size, expected, labels));
-    }
-
-    @Override
-    public Status status() {
-      return writer.status();
-    }
-
-    @Override
-    public void truncate(long size) {
-      writer.truncate(size);
-    }
-
-    @Override
-    public void close() {
-      writer.close();
-    }
+  private void count(String name, String unit, String description, double amount) {
+    Counter.builder(name).baseUnit(unit).description(description).register(registry)
+        .increment(amount);
   }
 }

@@ -145,7 +145,7 @@ public final class S3ContentStore {
       S3Objects objects = new S3Objects(control, bulk, config.bucket(), config.checksumMode());
       ContentStore store = new S3Store(config, objects, () -> closeAll(owned),
           runtime != null ? runtime : StoreRuntime.system());
-      return registry == null ? store : new MeteredStore(store, registry);
+      return registry == null ? store : MeteredStore.wrap(store, registry);
     }
   }
 

@@ -104,6 +104,10 @@ class StoreMetricsTest extends SimStoreTestBase {
       counted.merge(m.getId().getTag("operation") + " " + m.getId().getTag("status"),
           (long) ((Counter) m).count(), Long::sum);
     }
+    assertThat(registry.get("coffer.gc.purged").counter().count()).isEqualTo(2);
+    assertThat(registry.get("coffer.gc.freed").counter().count()).isEqualTo(1000 + 6 * MIB);
+    assertThat(registry.get(MeteredStore.OPERATIONS).tag("operation", "put")
+        .tag("outcome", "already_exists").timer().count()).isEqualTo(1);
     assertThat(logged).isNotEmpty().containsKeys("PutObject 200", "GetObject 200");
     assertThat(counted).isEqualTo(logged);
   }
@@ -136,6 +140,22 @@ class StoreMetricsTest extends SimStoreTestBase {
     assertThat(operations("info", "ok")).isGreaterThanOrEqualTo(2);
     assertThat(operations("ref", "not_found")).isEqualTo(1);
     assertThat(operations("ref", "ok")).isZero();
+  }
+
+  @Test
+  void writersCommitsAreTimedAndOperationNamesAreSnakeCase() {
+    try (ContentStore store = meteredStore()) {
+      byte[] content = {5, 6, 7};
+      try (var writer = store.writer("w", new dev.coffer.store.Descriptor(null, 3))) {
+        writer.write(content);
+        writer.commit(3, null, Map.of());
+      }
+    }
+    assertThat(operations("writer", "ok")).isEqualTo(1);
+    assertThat(operations("commit", "ok")).isEqualTo(1);
+    assertThat(MeteredStore.operation("readerAt")).isEqualTo("read");
+    assertThat(MeteredStore.operation("commitAndRef")).isEqualTo("commit_and_ref");
+    assertThat(MeteredStore.operation("listStatuses")).isEqualTo("list_statuses");
   }
 
   private double bytes(String operation, String direction) {

@@ -1,6 +1,7 @@
 package dev.coffer.cli;
 
 import dev.coffer.s3sim.LoggedRequest;
+import dev.coffer.s3sim.SimClock;
 import dev.coffer.s3sim.SimS3;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.s3.S3ContentStore;
@@ -29,7 +30,9 @@ final class SimConnector implements StoreConnector, AutoCloseable {
   private static final StaticCredentialsProvider CREDENTIALS =
       StaticCredentialsProvider.create(AwsBasicCredentials.create("sim", "sim"));
 
-  final SimS3 sim = SimS3.create();
+  /** The time of the simulated S3 and of the stores. */
+  final SimClock clock = new SimClock();
+  final SimS3 sim = SimS3.builder().clock(clock).build();
   private final List<AutoCloseable> clients = new ArrayList<>();
   private int opened;
   /** The host of the most recently opened store. */
@@ -51,7 +54,7 @@ final class SimConnector implements StoreConnector, AutoCloseable {
       MeterRegistry registry) {
     host = "cli-" + ++opened;
     S3StoreConfig config = S3StoreConfig.builder().bucket(BUCKET).prefix(settings.prefix())
-        .endpoint(SimS3.ENDPOINT).pathStyle(true).partSize(5 << 20).build();
+        .endpoint(SimS3.ENDPOINT).pathStyle(true).partSize(5 << 20).clock(clock).build();
     S3Client client = S3Client.builder().httpClient(sim.httpClient(host))
         .endpointOverride(SimS3.ENDPOINT).forcePathStyle(true).region(Region.US_EAST_1)
         .credentialsProvider(CREDENTIALS)

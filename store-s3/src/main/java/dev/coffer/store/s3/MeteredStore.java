@@ -57,6 +57,15 @@ final class MeteredStore implements InvocationHandler {
         new Class<?>[] {ContentStore.class}, new MeteredStore(store, registry, false));
   }
 
+  /** The store {@code store} measures, or {@code store} itself if it is not a measured one. */
+  static Object unwrap(ContentStore store) {
+    if (Proxy.isProxyClass(store.getClass())
+        && Proxy.getInvocationHandler(store) instanceof MeteredStore metered) {
+      return metered.delegate;
+    }
+    return store;
+  }
+
   private static Writer wrap(Writer writer, MeterRegistry registry) {
     return (Writer) Proxy.newProxyInstance(Writer.class.getClassLoader(),
         new Class<?>[] {Writer.class}, new MeteredStore(writer, registry, true));

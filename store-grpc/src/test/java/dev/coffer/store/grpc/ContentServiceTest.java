@@ -8,6 +8,7 @@ import com.google.protobuf.FieldMask;
 import dev.coffer.store.AbortedException;
 import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
+import dev.coffer.store.DataLossException;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.NotFoundException;
@@ -229,6 +230,22 @@ class ContentServiceTest {
     blocking.delete(delete);
     assertCode(() -> blocking.info(InfoRequest.newBuilder().setDigest(d.toString()).build()),
         Code.NOT_FOUND, d.toString());
+  }
+
+  /**
+   * PROTO-3: a release whose deref may still land (Unknown) is not held again, so the next
+   * collection cannot release the same reference a second time; the blob stays over-referenced.
+   */
+  @Test
+  void aReleaseWhoseOutcomeIsUnknownIsNeverSentAgain() {
+    Digest d = writeThroughTheService("ns/1/unknown", bytes(10, 57));
+    DeleteContentRequest delete = DeleteContentRequest.newBuilder().setDigest(d.toString()).build();
+    intercepting.failWith("deref", new UnknownException("a write of " + d + " may still land"));
+    assertCode(() -> blocking.delete(delete), Code.UNKNOWN, "backing storage failed");
+
+    intercepting.failWith("none", null);
+    blocking.delete(delete);
+    assertThat(store.info(d).refCount()).isEqualTo(1);
   }
 
   // ---- Read
@@ -629,6 +646,15 @@ class ContentServiceTest {
         "backing storage failed (PERMISSION_DENIED)");
     intercepting.failWith("info", new IllegalStateException("a bug"));
     assertCode(() -> blocking.info(request), Code.UNKNOWN, "backing storage failed (UNKNOWN)");
+  }
+
+  @Test
+  void corruptContentIsDataLossNamingTheDigest() {
+    // INT-2: the store found bytes that do not hash to their digest; containerd's DataLoss.
+    Digest d = put(bytes(100, 41), Map.of());
+    Digest actual = Digest.of(bytes(100, 42));
+    intercepting.failWith("readerAt", DataLossException.digestMismatch(d, actual));
+    assertCode(() -> read(d, 0, 0), Code.DATA_LOSS, "hash to " + actual);
   }
 
   /** SEC-6. */

@@ -165,6 +165,56 @@ final class S3Objects {
     return put(key, bytes, bytes.length, null, Map.of(), null, etag);
   }
 
+  /**
+   * What one conditional write of a record did: the new ETag, or refused (412, or 404 for an
+   * If-Match write of a missing key), or failed without being applied (409, 429, 503), or failed
+   * with an outcome that is unknown and may still change ({@code mayLand}: a timeout, a reset, a
+   * 5xx other than 503: S3 may have applied it, or may apply a request still on its way).
+   */
+  record Attempt(String etag, StoreException failure, boolean mayLand) {
+    boolean written() {
+      return etag != null;
+    }
+  }
+
+  /**
+   * Writes a record with one attempt, If-Match {@code etag} or, if {@code etag} is null, create-only
+   * (If-None-Match: *): the SDK's retry strategy is off for this request, so the caller, which
+   * stamps each attempt with an operation id and reads the record again before the next one, owns
+   * every retry (PROTO-3). A failure that is neither a refusal nor transient is thrown.
+   */
+  Attempt writeRecordOnce(String key, byte[] bytes, String etag) {
+    PutObjectRequest request = PutObjectRequest.builder().bucket(bucket).key(key)
+        .ifNoneMatch(etag == null ? "*" : null).ifMatch(etag)
+        .overrideConfiguration(o -> o.addPlugin(SINGLE_ATTEMPT)).build();
+    try {
+      return new Attempt(control.putObject(request, RequestBody.fromBytes(bytes)).eTag(), null,
+          false);
+    } catch (SdkException e) {
+      int status = status(e);
+      if (status == PRECONDITION_FAILED || (etag != null && status == 404)) {
+        return new Attempt(null, null, false);
+      }
+      StoreException failure = translate("writing " + key, e);
+      return switch (status) {
+        // ConditionalRequestConflict, and throttling: S3 refused it without applying it.
+        case 409, 429, 503 -> new Attempt(null, failure, false);
+        case 0 -> {
+          if (!isTransient(e)) {
+            throw failure;
+          }
+          yield new Attempt(null, failure, true);
+        }
+        default -> {
+          if (status < 500) {
+            throw failure;
+          }
+          yield new Attempt(null, failure, true);
+        }
+      };
+    }
+  }
+
   /** Writes the object unconditionally; returns its ETag. */
   String put(String key, byte[] bytes, int length) {
     return put(key, bytes, length, null, Map.of(), null, null);
@@ -291,8 +341,11 @@ final class S3Objects {
     }
   }
 
-  /** The object's tags, or null if there is no object. */
+  /** The object's tags (none on a server without tagging), or null if there is no object. */
   Map<String, String> tags(String key) {
+    if (!tagging) {
+      return exists(key) ? Map.of() : null;
+    }
     try {
       Map<String, String> tags = new TreeMap<>();
       control.getObjectTagging(b -> b.bucket(bucket).key(key)).tagSet()
@@ -304,8 +357,17 @@ final class S3Objects {
       if (status(e) == 404) {
         return null;
       }
+      if (status(e) == NOT_IMPLEMENTED) {
+        taggingUnsupported(e);
+        return exists(key) ? Map.of() : null;
+      }
       throw translate("reading the tags of " + key, e);
     }
+  }
+
+  /** Whether the server is still believed to support object tagging. */
+  boolean tagging() {
+    return tagging;
   }
 
   /**

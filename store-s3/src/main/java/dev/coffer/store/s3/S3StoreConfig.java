@@ -143,6 +143,7 @@ public final class S3StoreConfig {
   private final Duration purgeTimeout;
   private final int casAttempts;
   private final int sdkAttempts;
+  private final boolean trustConditionalRequests;
   private final Clock clock;
 
   private S3StoreConfig(Builder b) {
@@ -166,6 +167,7 @@ public final class S3StoreConfig {
     this.purgeTimeout = b.purgeTimeout;
     this.casAttempts = b.casAttempts;
     this.sdkAttempts = b.sdkAttempts;
+    this.trustConditionalRequests = b.trustConditionalRequests;
     this.clock = b.clock;
   }
 
@@ -282,6 +284,14 @@ public final class S3StoreConfig {
     return sdkAttempts;
   }
 
+  /**
+   * Whether gc and repairs skip the probe of the server's conditional requests (PROTO-2); default
+   * false.
+   */
+  public boolean trustConditionalRequests() {
+    return trustConditionalRequests;
+  }
+
   /** The clock of timestamps and leases; default the system UTC clock. */
   public Clock clock() {
     return clock;
@@ -294,7 +304,7 @@ public final class S3StoreConfig {
         + ", uploadConcurrency=" + uploadConcurrency + ", copyConcurrency=" + copyConcurrency
         + ", transfer=" + transfer + ", checksumMode=" + checksumMode + ", leaseDuration="
         + leaseDuration + ", deletionGrace=" + deletionGrace + ", purgeTimeout=" + purgeTimeout
-        + "}";
+        + (trustConditionalRequests ? ", trustConditionalRequests=true" : "") + "}";
   }
 
   /** Collects the values of a configuration. Not thread-safe. */
@@ -319,6 +329,7 @@ public final class S3StoreConfig {
     private Duration purgeTimeout = PURGE_TIMEOUT_DEFAULT;
     private int casAttempts = CAS_ATTEMPTS_DEFAULT;
     private int sdkAttempts = SDK_ATTEMPTS_DEFAULT;
+    private boolean trustConditionalRequests;
     private Clock clock = Clock.systemUTC();
 
     private Builder() {}
@@ -344,6 +355,7 @@ public final class S3StoreConfig {
       purgeTimeout = c.purgeTimeout;
       casAttempts = c.casAttempts;
       sdkAttempts = c.sdkAttempts;
+      trustConditionalRequests = c.trustConditionalRequests;
       clock = c.clock;
     }
 
@@ -503,6 +515,16 @@ public final class S3StoreConfig {
     public Builder sdkAttempts(int attempts) {
       this.sdkAttempts = (int) checkRange("sdkAttempts", attempts, SDK_ATTEMPTS_MIN,
           SDK_ATTEMPTS_MAX);
+      return this;
+    }
+
+    /**
+     * Skips the probe that gc and repairs make of the server's conditional DeleteObject and the
+     * atomicity of its conditional writes (PROTO-2), trusting both: for a server known to honour
+     * them, or a test server (S3Mock, LocalStack) whose gaps a test accepts. Default false.
+     */
+    public Builder trustConditionalRequests(boolean trust) {
+      this.trustConditionalRequests = trust;
       return this;
     }
 

@@ -143,9 +143,13 @@ public final class S3ContentStore {
         }
       }
       S3Objects objects = new S3Objects(control, bulk, config.bucket(), config.checksumMode());
-      ContentStore store = new S3Store(config, objects, () -> closeAll(owned),
+      S3Store store = new S3Store(config, objects, () -> closeAll(owned),
           runtime != null ? runtime : StoreRuntime.system());
-      return registry == null ? store : MeteredStore.wrap(store, registry);
+      if (registry == null) {
+        return store;
+      }
+      store.metrics = new StoreMetrics(registry);
+      return MeteredStore.wrap(store, registry);
     }
   }
 

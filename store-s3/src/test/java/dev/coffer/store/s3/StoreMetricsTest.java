@@ -19,6 +19,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -156,6 +157,31 @@ class StoreMetricsTest extends SimStoreTestBase {
     assertThat(MeteredStore.operation("readerAt")).isEqualTo("read");
     assertThat(MeteredStore.operation("commitAndRef")).isEqualTo("commit_and_ref");
     assertThat(MeteredStore.operation("listStatuses")).isEqualTo("list_statuses");
+  }
+
+  @Test
+  void aLostAnswerIsCountedAsAnIoErrorARetryAndARecovery() {
+    try (ContentStore store = meteredStore()) {
+      Digest digest = store.putAndRef(random(100, 4), null, Map.of()).digest();
+      AtomicInteger seen = new AtomicInteger();
+      sim().network().interceptor(e -> {
+        if (e.operation() == Operation.PUT_OBJECT
+            && keys.index(digest).equals(e.request().key())
+            && e.request().header("If-Match") != null && seen.getAndIncrement() == 0) {
+          e.applyAndLoseAnswer();
+        } else {
+          e.proceed();
+        }
+      });
+      assertThat(store.ref(digest).refCount()).isEqualTo(2);
+    }
+    assertThat(registry.get("coffer.store.cas").tag("event", "retry").counter().count())
+        .isEqualTo(1);
+    assertThat(registry.get("coffer.store.cas").tag("event", "recovered").counter().count())
+        .isEqualTo(1);
+    assertThat(registry.find("coffer.store.cas").tag("event", "aborted").counter()).isNull();
+    assertThat(registry.get(S3RequestMeter.REQUESTS).tag("operation", "PutObject")
+        .tag("status", "io_error").counter().count()).isEqualTo(1);
   }
 
   private double bytes(String operation, String direction) {

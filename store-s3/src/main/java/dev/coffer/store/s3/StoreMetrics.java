@@ -4,7 +4,7 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 
 /**
- * Counters of the store's protocol events (docs/metrics.md), or none: {@link #NONE} counts
+ * Counters of the store's protocol events (OBS-5 in docs/architecture.md; docs/metrics.md), or none: {@link #NONE} counts
  * nothing.
  *
  * <ul>

@@ -3,9 +3,13 @@ package dev.coffer.cli;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.cache.CacheConfig;
+import dev.coffer.store.cache.CacheMetrics;
+import dev.coffer.store.cache.CachedContentStore;
 import dev.coffer.store.cache.CachingStore;
 import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -19,6 +23,11 @@ final class DefaultConnector implements StoreConnector {
 
   @Override
   public ContentStore open(Settings settings, PrintStream notices) {
+    return open(settings, notices, null);
+  }
+
+  @Override
+  public ContentStore open(Settings settings, PrintStream notices, MeterRegistry registry) {
     Settings effective = settings;
     EmbeddedServer.Endpoint embedded = null;
     if (settings.embedded()) {
@@ -32,10 +41,19 @@ final class DefaultConnector implements StoreConnector {
           settings.diskCacheBytes(), settings.memoryCacheBytes(), settings.home(),
           settings.deletionGrace());
     }
-    return openS3(effective, embedded);
+    return measured(openS3(effective, embedded, registry), registry);
   }
 
-  private static ContentStore openS3(Settings settings, EmbeddedServer.Endpoint embedded) {
+  /** The cache's meters bound to {@code registry} (the store measures its own requests). */
+  private static ContentStore measured(ContentStore store, MeterRegistry registry) {
+    if (registry != null && store instanceof CachedContentStore cached) {
+      CacheMetrics.of(cached, Tags.empty()).bindTo(registry);
+    }
+    return store;
+  }
+
+  private static ContentStore openS3(Settings settings, EmbeddedServer.Endpoint embedded,
+      MeterRegistry registry) {
     S3StoreConfig.Builder config = S3StoreConfig.builder()
         .bucket(settings.bucket())
         .prefix(settings.prefix())
@@ -64,7 +82,11 @@ final class DefaultConnector implements StoreConnector {
     } else if (settings.profile() != null) {
       config.credentials(ProfileCredentialsProvider.create(settings.profile()));
     }
-    ContentStore s3 = S3ContentStore.open(config.build());
+    S3ContentStore.Builder store = S3ContentStore.builder().config(config.build());
+    if (registry != null) {
+      store.meterRegistry(registry);
+    }
+    ContentStore s3 = store.build();
     if (!settings.cacheEnabled()) {
       return s3;
     }

@@ -181,6 +181,7 @@ final class S3Writer implements Writer {
     }
     record = taken;
     recordEtag = newEtag;
+    store.metrics.lease("taken_over");
     if (taken.uploadId() != null) {
       recoverUpload();
     }
@@ -292,7 +293,9 @@ final class S3Writer implements Writer {
       }
       try {
         updateRecord(r -> r.withLease(owner, store.now() + leaseNanos));
+        store.metrics.lease("renewed");
       } catch (StoreException e) {
+        store.metrics.lease("renewal_failed");
         // Lost or unreachable: the next write or commit reports it.
         LOG.debug("renewing the lease on ref \"{}\" failed", ref, e);
       }
@@ -309,6 +312,7 @@ final class S3Writer implements Writer {
       String etag = objects.putIfMatch(stateKey, Json.write(next), recordEtag);
       if (etag == null) {
         leaseLost = true;
+        store.metrics.lease("lost");
         throw new UnavailableException("the lease on ref \"" + ref
             + "\" was lost: another writer took the ingest over");
       }

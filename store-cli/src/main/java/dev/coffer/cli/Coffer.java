@@ -2,8 +2,12 @@ package dev.coffer.cli;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.channels.Channels;
+import java.nio.channels.WritableByteChannel;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -60,6 +64,19 @@ public final class Coffer implements Runnable {
     this.env = env;
     this.connector = connector;
     this.terminal = terminal;
+  }
+
+  /**
+   * Standard output as a channel, after flushing {@link #out}: the process's own descriptor when
+   * {@link #out} is {@link System#out} (so bytes from a file reach it without passing through the
+   * heap), otherwise a channel writing to {@link #out}. Not to be closed.
+   */
+  WritableByteChannel outChannel() {
+    out.flush();
+    if (out == System.out) {
+      return new FileOutputStream(FileDescriptor.out).getChannel();
+    }
+    return Channels.newChannel(out);
   }
 
   @Override

@@ -29,19 +29,19 @@ final class DefaultConnector implements StoreConnector {
   @Override
   public ContentStore open(Settings settings, PrintStream notices, MeterRegistry registry) {
     Settings effective = settings;
+    EmbeddedServer.Endpoint embedded = null;
     if (settings.embedded()) {
-      URI endpoint;
       try {
-        endpoint = new EmbeddedServer(settings.home()).ensureRunning(notices);
+        embedded = new EmbeddedServer(settings.home()).ensureRunning(notices);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
       effective = new Settings(EmbeddedServer.BUCKET, settings.prefix(), settings.region(),
-          endpoint.toString(), true, null, settings.cacheDir(), settings.cacheEnabled(),
+          embedded.uri().toString(), true, null, settings.cacheDir(), settings.cacheEnabled(),
           settings.diskCacheBytes(), settings.memoryCacheBytes(), settings.home(),
           settings.deletionGrace());
     }
-    return measured(openS3(effective, settings.embedded(), registry), registry);
+    return measured(openS3(effective, embedded, registry), registry);
   }
 
   /** The cache's meters bound to {@code registry} (the store measures its own requests). */
@@ -52,7 +52,7 @@ final class DefaultConnector implements StoreConnector {
     return store;
   }
 
-  private static ContentStore openS3(Settings settings, boolean embedded,
+  private static ContentStore openS3(Settings settings, EmbeddedServer.Endpoint embedded,
       MeterRegistry registry) {
     S3StoreConfig.Builder config = S3StoreConfig.builder()
         .bucket(settings.bucket())
@@ -75,10 +75,10 @@ final class DefaultConnector implements StoreConnector {
             + e.getMessage());
       }
     }
-    if (embedded) {
-      // The embedded server does not check signatures; any key signs.
-      config.credentials(StaticCredentialsProvider.create(
-          AwsBasicCredentials.create("coffer", "coffer")));
+    if (embedded != null) {
+      // The installation's own key: the embedded server accepts no other (SEC-8, SEC-10).
+      config.credentials(StaticCredentialsProvider.create(AwsBasicCredentials.create(
+          embedded.credentials().accessKeyId(), embedded.credentials().secretAccessKey())));
     } else if (settings.profile() != null) {
       config.credentials(ProfileCredentialsProvider.create(settings.profile()));
     }

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
@@ -127,20 +128,16 @@ public final class S3ContentStore {
         control = S3ContentStore.controlClient(config, registry);
         owned.add(control);
       }
-      S3AsyncClient bulk = bulkClient;
-      if (bulk == null) {
-        SdkEventLoopGroup loop = null;
-        if (config.transfer() == S3StoreConfig.Transfer.JAVA_ASYNC) {
-          // The store owns the event loop so that close() ends it at once: the SDK would shut its
-          // own down with Netty's two-second quiet period, which every CLI command would wait out.
-          loop = SdkEventLoopGroup.builder().build();
-        }
-        bulk = S3ContentStore.bulkClient(config, loop, registry);
-        owned.add(bulk);
-        if (loop != null) {
-          var group = loop.eventLoopGroup();
-          owned.add(() -> group.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly());
-        }
+      Supplier<S3AsyncClient> bulk;
+      if (bulkClient != null) {
+        S3AsyncClient given = bulkClient;
+        bulk = () -> given;
+      } else {
+        // Built on first use: a command that uploads nothing (info, ls, a cached get) never
+        // starts Netty, its event loop or its shutdown.
+        OwnedBulkClient own = new OwnedBulkClient(config, registry);
+        owned.add(own);
+        bulk = own;
       }
       S3Objects objects = new S3Objects(control, bulk, config.bucket(), config.checksumMode());
       S3Store store = new S3Store(config, objects, () -> closeAll(owned),
@@ -150,6 +147,51 @@ public final class S3ContentStore {
       }
       store.metrics = new StoreMetrics(registry);
       return MeteredStore.wrap(store, registry);
+    }
+  }
+
+  /** The store's own bulk client and event loop, built on first use; thread-safe. */
+  private static final class OwnedBulkClient implements Supplier<S3AsyncClient>, AutoCloseable {
+    private final S3StoreConfig config;
+    private final MeterRegistry registry; // null: not measured
+    private final List<AutoCloseable> parts = new ArrayList<>();
+    private S3AsyncClient client; // guarded by this
+    private boolean closed; // guarded by this
+
+    OwnedBulkClient(S3StoreConfig config, MeterRegistry registry) {
+      this.config = config;
+      this.registry = registry;
+    }
+
+    @Override
+    public synchronized S3AsyncClient get() {
+      if (closed) {
+        throw new IllegalStateException("the store's bulk client is closed");
+      }
+      if (client == null) {
+        SdkEventLoopGroup loop = null;
+        if (config.transfer() == S3StoreConfig.Transfer.JAVA_ASYNC) {
+          // The store owns the event loop so that close() ends it at once: the SDK would shut its
+          // own down with Netty's two-second quiet period, which every CLI command would wait out.
+          loop = SdkEventLoopGroup.builder().build();
+        }
+        S3AsyncClient built = S3ContentStore.bulkClient(config, loop, registry);
+        parts.add(built);
+        if (loop != null) {
+          var group = loop.eventLoopGroup();
+          parts.add(() -> group.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly());
+        }
+        client = built;
+      }
+      return client;
+    }
+
+    @Override
+    public void close() throws Exception {
+      synchronized (this) {
+        closed = true;
+      }
+      closeAll(parts);
     }
   }
 

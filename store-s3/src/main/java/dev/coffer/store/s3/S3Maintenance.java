@@ -12,6 +12,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Garbage collection and consistency checks over the bucket. Safe on many hosts at once: every
@@ -24,6 +26,7 @@ import java.util.Set;
  * says {@code purging} and nobody writes it.
  */
 final class S3Maintenance {
+  private static final Logger LOG = LoggerFactory.getLogger(S3Maintenance.class);
   /** S3 reports LastModified in whole seconds. */
   private static final Duration LAST_MODIFIED_PRECISION = Duration.ofSeconds(1);
 
@@ -118,8 +121,13 @@ final class S3Maintenance {
         skipped.add(new GcReport.Skip(digest.toString(), "re-committed, changed or purged elsewhere during gc"));
       }
     }
-    return new GcReport(purged, bytes[0], ingests[0], aborted, skipped,
+    GcReport report = new GcReport(purged, bytes[0], ingests[0], aborted, skipped,
         Duration.ofNanos(store.runtime.nanoTime().getAsLong() - started));
+    LOG.info("gc{}: {} blobs purged ({} bytes), {} ingests removed, {} uploads aborted, {} skipped,"
+        + " in {} ms", options.dryRun() ? " (dry run)" : "", report.blobsPurged(),
+        report.bytesFreed(), report.ingestsRemoved(), report.uploadsAborted(),
+        report.skipped().size(), report.elapsed().toMillis());
+    return report;
   }
 
   /**
@@ -224,6 +232,8 @@ final class S3Maintenance {
     boolean takeover = record.state() == IndexRecord.State.PURGING;
     if (takeover) {
       store.metrics.purgeTakeover();
+      LOG.info("taking over the purge of {}, abandoned since {}", digest,
+          Times.instant(record.stateChangedAt()));
     }
     boolean deleteBlob = !takeover
         || storedBefore(digest, record.stateChangedAt() - takeoverMargin());
@@ -365,6 +375,8 @@ final class S3Maintenance {
           digest.toString(), where + " (an interrupted commit)" + (removed ? "; removed" : ""),
           removed));
     });
+    LOG.info("fsck: {} blobs checked, {} findings, {} repaired", records.size(), findings.size(),
+        findings.stream().filter(FsckReport.Finding::repaired).count());
     return new FsckReport(records.size(), findings);
   }
 

@@ -182,6 +182,8 @@ final class S3Writer implements Writer {
     record = taken;
     recordEtag = newEtag;
     store.metrics.lease("taken_over");
+    LOG.info("took over ref \"{}\" at offset {}: the lease of {} had lapsed", ref,
+        taken.offset(), found.leaseOwner());
     if (taken.uploadId() != null) {
       recoverUpload();
     }

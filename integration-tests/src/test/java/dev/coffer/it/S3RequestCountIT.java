@@ -135,15 +135,16 @@ class S3RequestCountIT {
     // Parts go out in the background while the writer fills the next buffer, so writing and
     // committing are counted together: the upload is started and named in the ingest record
     // (PutObject), three parts, the completion and its record update (PutObject), the index
-    // lookup (GetObject), one server-side copy, the index record, the look that no purge took
-    // the copy meanwhile (HeadObject), the tags, and the ingest's record and data removed.
+    // lookup (GetObject), the look that the ingest's object has the ingest's length (HeadObject,
+    // INT-1), one server-side copy, the index record, the look that no purge took the copy
+    // meanwhile (HeadObject), the tags, and the ingest's record and data removed.
     Map<String, Integer> commit = measure("write + commit 12 MiB (3 parts)", () -> {
       writer.write(bytes);
       writer.commit(bytes.length, digest, null);
     });
     assertThat(commit).isEqualTo(Map.of("CreateMultipartUpload", 1, "UploadPart", 3,
         "CompleteMultipartUpload", 1, "PutObject", 3, "GetObject", 1, "CopyObject", 1,
-        "HeadObject", 1, "PutObjectTagging", 1, "DeleteObject", 2));
+        "HeadObject", 2, "PutObjectTagging", 1, "DeleteObject", 2));
 
     Writer paused = store.writer("paused", Descriptor.UNKNOWN);
     assertThat(measure("write 6 MiB + close without commit (upload completed)", () -> {

@@ -184,10 +184,12 @@ public final class Content {
   }
 
   /**
-   * Reads a whole blob into memory. Meant for small blobs such as manifests, not layers.
+   * Reads a whole blob into memory and verifies it against its digest (INT-2 of
+   * docs/architecture.md). Meant for small blobs such as manifests, not layers.
    *
    * @throws NotFoundException if the blob does not exist
    * @throws FailedPreconditionException if the blob is larger than 2 GiB
+   * @throws DataLossException if the bytes read do not hash to the digest, or end early
    */
   public static byte[] readBlob(Provider provider, Descriptor descriptor) {
     try (ReaderAt reader = provider.readerAt(descriptor)) {
@@ -201,10 +203,14 @@ public final class Content {
       while (done < bytes.length) {
         int n = reader.read(bytes, done, bytes.length - done, done);
         if (n < 0) {
-          throw new FailedPreconditionException("blob " + descriptor.digest() + " ended at "
-              + done + " of " + size + " bytes");
+          throw DataLossException.lengthMismatch(descriptor.digest(), size, done);
         }
         done += n;
+      }
+      Digest digest = descriptor.requireDigest();
+      Digest actual = Digest.of(digest.algorithm(), bytes);
+      if (!actual.equals(digest)) {
+        throw DataLossException.digestMismatch(digest, actual);
       }
       return bytes;
     }

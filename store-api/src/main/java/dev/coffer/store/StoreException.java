@@ -16,13 +16,14 @@ package dev.coffer.store;
  *   <li>{@link AbortedException}: a concurrent change won every attempt; retry the operation;
  *   <li>{@link PermissionDeniedException}: the backing storage refused the credentials;
  *   <li>{@link UnknownException}: the backing storage failed in a way the store cannot classify
- *       (after its own retries); the operation may be retried and nothing committed was changed.
+ *       (after its own retries); the operation may be retried and nothing committed was changed;
+ *   <li>{@link DataLossException}: stored bytes do not match their digest or their recorded size.
  * </ul>
  */
 public abstract sealed class StoreException extends RuntimeException
     permits NotFoundException, AlreadyExistsException, FailedPreconditionException,
         InvalidArgumentException, UnavailableException, AbortedException,
-        PermissionDeniedException, UnknownException {
+        PermissionDeniedException, UnknownException, DataLossException {
 
   private static final long serialVersionUID = 1L;
 

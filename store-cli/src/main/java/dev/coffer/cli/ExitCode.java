@@ -2,6 +2,7 @@ package dev.coffer.cli;
 
 import dev.coffer.store.AbortedException;
 import dev.coffer.store.AlreadyExistsException;
+import dev.coffer.store.DataLossException;
 import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.InvalidArgumentException;
 import dev.coffer.store.NotFoundException;
@@ -25,7 +26,8 @@ enum ExitCode {
   PERMISSION_DENIED(9, "permission denied by the bucket"),
   STORAGE(10, "storage failure; retry"),
   IO(11, "local file or stream error"),
-  CONFIG(12, "configuration error");
+  CONFIG(12, "configuration error"),
+  DATA_LOSS(13, "data loss: stored bytes do not match their digest");
 
   final int code;
   final String meaning;
@@ -52,6 +54,8 @@ enum ExitCode {
       return PERMISSION_DENIED;
     } else if (e instanceof UnknownException) {
       return STORAGE;
+    } else if (e instanceof DataLossException) {
+      return DATA_LOSS;
     }
     return FAILURE;
   }

@@ -3,7 +3,7 @@ package dev.coffer.cli;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
-import dev.coffer.store.FailedPreconditionException;
+import dev.coffer.store.DataLossException;
 import dev.coffer.store.InvalidArgumentException;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.ReaderAt;
@@ -23,7 +23,8 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code coffer get}: a blob, or a byte range of it, to stdout or a file. A file appears whole or
- * not at all (see {@link PartFiles}); a whole read is checked against the digest.
+ * not at all (see {@link PartFiles}); a whole read is checked against the digest, and a mismatch is
+ * DataLossException (INT-2): the file is then not written, stdout has had the bytes already.
  */
 @Command(name = "get", description = "Write a blob, or a byte range of it, to stdout or a file.")
 final class GetCommand extends StoreCommand {
@@ -105,8 +106,7 @@ final class GetCommand extends StoreCommand {
       buffer.limit((int) Math.min(CHUNK, end - position));
       int n = reader.read(buffer, position);
       if (n < 0) {
-        throw new FailedPreconditionException("blob " + d + " ended at byte " + position
-            + " of " + size);
+        throw DataLossException.lengthMismatch(d, size, position);
       }
       out.write(buffer.array(), 0, n);
       if (hasher != null) {
@@ -119,8 +119,7 @@ final class GetCommand extends StoreCommand {
     if (hasher != null) {
       Digest actual = Digest.fromHasher(d.algorithm(), hasher.digest());
       if (!actual.equals(d)) {
-        throw new FailedPreconditionException("blob " + d + " read back as " + actual
-            + ": the stored bytes are corrupt");
+        throw DataLossException.digestMismatch(d, actual);
       }
     }
   }

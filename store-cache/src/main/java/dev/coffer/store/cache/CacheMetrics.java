@@ -69,6 +69,8 @@ public final class CacheMetrics implements MeterBinder {
         s -> s.diskFailures());
     counter(registry, "coffer.cache.load.failures", null,
         "fetches that failed or did not match their digest", s -> s.loadFailures());
+    counter(registry, "coffer.cache.load.corrupt", null,
+        "fetches whose bytes did not match their digest", s -> s.corruptLoads());
     FunctionTimer.builder("coffer.cache.loads", store,
             s -> {
               CacheStats stats = s.stats();

@@ -158,6 +158,7 @@ abstract sealed class CacheReader implements ReaderAt {
     @Override
     int readCached(ByteBuffer dst, long position, int want) {
       if (fill != null && !fill.await(position + want)) {
+        fill.throwIfCorrupt(); // never read through bytes known to be wrong (INT-4)
         return READ_THROUGH;
       }
       int start = dst.position();

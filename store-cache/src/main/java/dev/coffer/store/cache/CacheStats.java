@@ -24,6 +24,8 @@ import java.time.Duration;
  * @param corruptEntries disk entries found corrupt or truncated, then evicted
  * @param loads fetches from the backing store that filled the cache
  * @param loadFailures fetches that failed or did not match their digest
+ * @param corruptLoads fetches whose bytes did not match their digest (counted in loadFailures
+ *     too): their readers got DataLossException and nothing was cached
  * @param totalLoadTime the time spent in loads, successful or not
  * @param diskFailures disk operations that failed and made the disk tier degrade
  * @param memoryBytes bytes held by the memory tier now
@@ -45,6 +47,7 @@ public record CacheStats(
     long corruptEntries,
     long loads,
     long loadFailures,
+    long corruptLoads,
     Duration totalLoadTime,
     long diskFailures,
     long memoryBytes,

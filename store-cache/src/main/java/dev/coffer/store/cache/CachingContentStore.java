@@ -8,6 +8,7 @@ import dev.coffer.store.AbortedException;
 import dev.coffer.store.AlreadyExistsException;
 import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
+import dev.coffer.store.DataLossException;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.FailedPreconditionException;
@@ -162,15 +163,16 @@ final class CachingContentStore implements CachedContentStore {
     DiskSource source =
         diskUsable() && size <= config.diskMaxBytes() ? diskSource(digest, size) : null;
     if (source != null) {
-      if (source.fill() == null || source.fill().await(size)) {
+      if (source.fill() != null && !source.fill().await(size)) {
+        closeQuietly(source.channel());
+        source.fill().throwIfCorrupt();
+      } else {
         byte[] bytes = readFully(digest, source.channel(), size);
         if (bytes != null) {
           memory.put(digest, bytes);
           return CacheReader.ofBytes(this, digest, bytes,
               source.fill() == null ? stats.diskBytesServed : stats.backingBytesServed);
         }
-      } else {
-        closeQuietly(source.channel());
       }
     }
     return CacheReader.ofBytes(this, digest, loadSmall(digest, size), stats.backingBytesServed);
@@ -225,18 +227,21 @@ final class CachingContentStore implements CachedContentStore {
     long start = System.nanoTime();
     try {
       byte[] bytes = Content.readBlob(backing, Descriptor.of(digest, size));
-      boolean verified = Digest.of(digest.algorithm(), bytes).equals(digest);
-      stats.recordLoad(start, verified);
-      if (verified) {
-        memory.put(digest, bytes);
-      } else {
-        LOG.warn("blob {} read from the backing store does not match its digest; not cached",
-            digest);
+      Digest actual = Digest.of(digest.algorithm(), bytes);
+      if (!actual.equals(digest)) {
+        // A backing store whose readBlob does not verify: never serve bytes known to be wrong.
+        throw DataLossException.digestMismatch(digest, actual);
       }
+      stats.recordLoad(start, true);
+      memory.put(digest, bytes);
       mine.complete(bytes);
       return bytes;
     } catch (RuntimeException e) {
       stats.recordLoad(start, false);
+      if (e instanceof DataLossException) {
+        stats.corruptLoads.increment();
+        LOG.warn("blob {} read from the backing store is corrupt; not cached", digest);
+      }
       mine.completeExceptionally(e);
       throw e;
     } finally {

@@ -1,9 +1,9 @@
 package dev.coffer.store.cache;
 
 import dev.coffer.store.AbortedException;
+import dev.coffer.store.DataLossException;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
-import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.ReaderAt;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -36,6 +36,8 @@ final class Fill implements Runnable {
   private long filled;
   private boolean done;
   private boolean failed;
+  /** Why the fill failed, if its bytes did not match the digest; else null. */
+  private DataLossException corrupt;
 
   Fill(CachingContentStore store, DiskTier disk, Digest digest, long size, StagingFile staging) {
     this.store = store;
@@ -70,8 +72,7 @@ final class Fill implements Runnable {
     FileChannel out = staging.channel();
     try (ReaderAt in = store.backing().readerAt(Descriptor.of(digest, size))) {
       if (in.size() != size) {
-        throw new FailedPreconditionException("blob " + digest + " has " + in.size()
-            + " bytes in the backing store, its info says " + size);
+        throw DataLossException.lengthMismatch(digest, size, in.size());
       }
       MessageDigest hasher = digest.algorithm().newHasher();
       ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
@@ -81,8 +82,7 @@ final class Fill implements Runnable {
         diskStage = false;
         int n = in.read(buffer, position);
         if (n < 0) {
-          throw new FailedPreconditionException("blob " + digest + " ended at " + position
-              + " of " + size + " bytes in the backing store");
+          throw DataLossException.lengthMismatch(digest, size, position);
         }
         buffer.flip();
         hasher.update(buffer.duplicate());
@@ -96,14 +96,22 @@ final class Fill implements Runnable {
       Digest actual = Digest.fromHasher(digest.algorithm(), hasher.digest());
       if (!actual.equals(digest)) {
         diskStage = false;
-        throw new FailedPreconditionException(
-            "blob " + digest + " read from the backing store has digest " + actual);
+        throw DataLossException.digestMismatch(digest, actual);
       }
       diskStage = true;
       // Durable before it is named: a crash must never leave a short file under the digest.
       out.force(false);
     } catch (IOException | RuntimeException e) {
       store.counters().recordLoad(start, false);
+      if (e instanceof DataLossException loss) {
+        store.counters().corruptLoads.increment();
+        lock.lock();
+        try {
+          corrupt = loss;
+        } finally {
+          lock.unlock();
+        }
+      }
       finish(diskStage, e, false);
       return;
     }
@@ -139,6 +147,21 @@ final class Fill implements Runnable {
       Thread.currentThread().interrupt();
       throw new AbortedException("interrupted while waiting for blob " + digest + " to be fetched",
           e);
+    } finally {
+      lock.unlock();
+    }
+  }
+
+  /**
+   * After {@link #await} returned false: throws DataLossException if the fill failed because the
+   * backing store's bytes do not match the digest (its readers must not read them through).
+   */
+  void throwIfCorrupt() {
+    lock.lock();
+    try {
+      if (corrupt != null) {
+        throw new DataLossException(corrupt.getMessage(), corrupt);
+      }
     } finally {
       lock.unlock();
     }

@@ -17,6 +17,7 @@ final class StatsCounter {
   final LongAdder corruptEntries = new LongAdder();
   final LongAdder loads = new LongAdder();
   final LongAdder loadFailures = new LongAdder();
+  final LongAdder corruptLoads = new LongAdder();
   final LongAdder loadNanos = new LongAdder();
   final LongAdder diskFailures = new LongAdder();
 
@@ -29,7 +30,7 @@ final class StatsCounter {
     return new CacheStats(memoryHits.sum(), memoryMisses.sum(), diskHits.sum(), diskMisses.sum(),
         memoryBytesServed.sum(), diskBytesServed.sum(), backingBytesServed.sum(),
         memoryEvictions.sum(), diskEvictions.sum(), corruptEntries.sum(), loads.sum(),
-        loadFailures.sum(), Duration.ofNanos(loadNanos.sum()), diskFailures.sum(), memoryBytes,
+        loadFailures.sum(), corruptLoads.sum(), Duration.ofNanos(loadNanos.sum()), diskFailures.sum(), memoryBytes,
         diskBytes, diskDegraded);
   }
 }

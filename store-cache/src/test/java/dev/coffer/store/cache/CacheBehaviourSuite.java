@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.coffer.store.AlreadyExistsException;
 import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
+import dev.coffer.store.DataLossException;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.FailedPreconditionException;
@@ -548,22 +549,71 @@ public abstract class CacheBehaviourSuite {
     }
   }
 
+  /**
+   * Reads a whole blob with positional reads, without verifying it, so that what the cache serves
+   * is seen as served (Content.readBlob would verify it again).
+   */
+  static byte[] readUnverified(ContentStore store, Digest digest) {
+    try (ReaderAt reader = store.readerAt(Descriptor.of(digest))) {
+      byte[] bytes = new byte[(int) reader.size()];
+      int done = 0;
+      while (done < bytes.length) {
+        int n = reader.read(bytes, done, Math.min(64 * KIB, bytes.length - done), done);
+        assertThat(n).isPositive();
+        done += n;
+      }
+      return bytes;
+    }
+  }
+
   @Test
-  public void fetchThatDoesNotMatchItsDigestIsNeverCached() throws IOException {
+  public void fetchThatDoesNotMatchItsDigestFailsItsReadersWithDataLossAndIsNeverCached()
+      throws IOException {
+    // INT-4: a disk fill that fails verification fails its readers (at the end for those that
+    // read its prefix), is counted, caches nothing, and the next read fetches again.
     byte[] bytes = random(2 * MIB, 13);
     Digest digest = put(bytes);
     CachedContentStore cache = cache(config().build());
     counting.corruptReads(true);
 
-    byte[] read = read(cache, digest);
-    assertThat(read[0]).isEqualTo((byte) ~bytes[0]);
+    assertThatThrownBy(() -> readUnverified(cache, digest))
+        .isInstanceOf(DataLossException.class).hasMessageContaining(digest.toString());
     assertThat(entry(digest)).doesNotExist();
     assertThat(files(directory.resolve("tmp"))).isEmpty();
     assertThat(cache.stats().loadFailures()).isEqualTo(1);
+    assertThat(cache.stats().corruptLoads()).isEqualTo(1);
 
     counting.corruptReads(false);
-    assertThat(read(cache, digest)).isEqualTo(bytes);
+    assertThat(readUnverified(cache, digest)).isEqualTo(bytes);
     assertThat(entry(digest)).hasBinaryContent(bytes);
+    assertThat(counting.readerOpens()).isEqualTo(2);
+  }
+
+  @Test
+  public void smallBlobThatDoesNotMatchItsDigestIsAnErrorNotAServedResult() {
+    byte[] bytes = random(KIB, 31);
+    Digest digest = put(bytes);
+    CachedContentStore cache = cache(config().build());
+    counting.corruptReads(true);
+
+    assertThatThrownBy(() -> readUnverified(cache, digest))
+        .isInstanceOf(DataLossException.class).hasMessageContaining(digest.toString());
+    assertThat(cache.stats().corruptLoads()).isEqualTo(1);
+    assertThat(cache.stats().memoryBytes()).isZero();
+
+    counting.corruptReads(false);
+    assertThat(readUnverified(cache, digest)).isEqualTo(bytes);
+    assertThat(readUnverified(cache, digest)).isEqualTo(bytes);
+    assertThat(cache.stats().memoryHits()).isEqualTo(1);
+  }
+
+  @Test
+  public void withoutADiskTierACorruptBlobFailsTheWholeReadThrough() {
+    byte[] bytes = random(2 * MIB, 32);
+    Digest digest = put(bytes);
+    CachedContentStore cache = cache(config().directory(null).build());
+    counting.corruptReads(true);
+    assertThatThrownBy(() -> read(cache, digest)).isInstanceOf(DataLossException.class);
   }
 
   // ---- degraded disk ----

@@ -2,6 +2,7 @@ package dev.coffer.store.grpc;
 
 import dev.coffer.store.AbortedException;
 import dev.coffer.store.AlreadyExistsException;
+import dev.coffer.store.DataLossException;
 import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.InvalidArgumentException;
 import dev.coffer.store.NotFoundException;
@@ -66,6 +67,8 @@ final class GrpcErrors {
       return Status.ABORTED;
     } else if (failure instanceof PermissionDeniedException) {
       return Status.PERMISSION_DENIED;
+    } else if (failure instanceof DataLossException) {
+      return Status.DATA_LOSS;
     }
     // UnknownException, and anything that is not a store error (a bug, an I/O failure).
     return Status.UNKNOWN;

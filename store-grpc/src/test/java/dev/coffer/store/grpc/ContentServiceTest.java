@@ -8,6 +8,7 @@ import com.google.protobuf.FieldMask;
 import dev.coffer.store.AbortedException;
 import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
+import dev.coffer.store.DataLossException;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.NotFoundException;
@@ -645,6 +646,15 @@ class ContentServiceTest {
         "backing storage failed (PERMISSION_DENIED)");
     intercepting.failWith("info", new IllegalStateException("a bug"));
     assertCode(() -> blocking.info(request), Code.UNKNOWN, "backing storage failed (UNKNOWN)");
+  }
+
+  @Test
+  void corruptContentIsDataLossNamingTheDigest() {
+    // INT-2: the store found bytes that do not hash to their digest; containerd's DataLoss.
+    Digest d = put(bytes(100, 41), Map.of());
+    Digest actual = Digest.of(bytes(100, 42));
+    intercepting.failWith("readerAt", DataLossException.digestMismatch(d, actual));
+    assertCode(() -> read(d, 0, 0), Code.DATA_LOSS, "hash to " + actual);
   }
 
   /** SEC-6. */

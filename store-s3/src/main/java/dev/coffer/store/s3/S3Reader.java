@@ -1,13 +1,14 @@
 package dev.coffer.store.s3;
 
+import dev.coffer.store.DataLossException;
 import dev.coffer.store.Digest;
 import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.InvalidArgumentException;
 import dev.coffer.store.ReaderAt;
 import dev.coffer.store.StoreException;
-import dev.coffer.store.UnknownException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.security.MessageDigest;
 import java.util.ArrayDeque;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
@@ -30,6 +31,12 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
  *   <li>Any other read is one ranged GET into the caller's buffer.
  * </ul>
  *
+ * <p>Reads that run in order from byte 0 to the end (the sequential GET only) are verified
+ * (INT-2 of docs/architecture.md): their bytes are hashed as they pass, and the read that reaches
+ * the end fails with {@link DataLossException} if they do not hash to the digest; a GET whose
+ * length differs from what the record promises fails at once. Any other read (a jump, a split or
+ * ranged read) ends the verification of that pass; such reads cannot be verified by themselves.
+ *
  * <p>Thread-safe: streamed and split reads hold a lock, single ranged GETs need none. Closing
  * waits for a streamed or split read in progress on another thread, then drops the stream's
  * connection; a split read cancels its pieces still in flight when it fails, and the array of such
@@ -49,6 +56,9 @@ final class S3Reader implements ReaderAt {
   private ResponseInputStream<GetObjectResponse> stream;
   private long streamPosition;
   private long nextSequential;
+  /** The hash of bytes {@code [0, verifiedTo)}, read in order; null when not verifying. */
+  private MessageDigest verifier;
+  private long verifiedTo;
   private volatile boolean closed;
 
   S3Reader(S3Store store, Digest digest, String key, long size) {
@@ -114,6 +124,17 @@ final class S3Reader implements ReaderAt {
     if (fresh) {
       stream = objects.stream(key, position);
       streamPosition = position;
+      Long length = stream.response().contentLength();
+      if (length != null && length != size - position) {
+        dropStream();
+        throw DataLossException.lengthMismatch(digest, size, position + length);
+      }
+    }
+    if (position == 0) {
+      verifier = digest.algorithm().newHasher();
+      verifiedTo = 0;
+    } else if (verifiedTo != position) {
+      verifier = null;
     }
     int start = dst.position();
     try {
@@ -135,6 +156,7 @@ final class S3Reader implements ReaderAt {
         throw again;
       }
     }
+    verify(dst, start, count);
     if (streamPosition == size) {
       // Every byte read: closing returns the connection to the pool.
       try {
@@ -143,6 +165,27 @@ final class S3Reader implements ReaderAt {
         // The response was read to its end; nothing is lost.
       }
       stream = null;
+    }
+  }
+
+  /**
+   * Hashes the {@code count} bytes just read into {@code dst} from {@code start}; at the blob's
+   * end, checks the digest. Holds the lock.
+   */
+  private void verify(ByteBuffer dst, int start, int count) {
+    if (verifier == null) {
+      return;
+    }
+    ByteBuffer read = dst.duplicate();
+    read.position(start).limit(start + count);
+    verifier.update(read);
+    verifiedTo += count;
+    if (verifiedTo == size) {
+      Digest actual = Digest.fromHasher(digest.algorithm(), verifier.digest());
+      verifier = null;
+      if (!actual.equals(digest)) {
+        throw DataLossException.digestMismatch(digest, actual);
+      }
     }
   }
 
@@ -177,9 +220,8 @@ final class S3Reader implements ReaderAt {
     }
   }
 
-  private UnknownException shortRead() {
-    return new UnknownException("reading " + digest + ": the object ended at byte "
-        + streamPosition + " of " + size);
+  private DataLossException shortRead() {
+    return DataLossException.lengthMismatch(digest, size, streamPosition);
   }
 
   /** Drops the sequential GET without reading the rest of it. Holds the lock. */

@@ -3,6 +3,7 @@ package dev.coffer.store.s3;
 import dev.coffer.store.AbortedException;
 import dev.coffer.store.AlreadyExistsException;
 import dev.coffer.store.Content;
+import dev.coffer.store.DataLossException;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.DigestAlgorithm;
@@ -84,6 +85,12 @@ final class S3Writer implements Writer {
   private long updatedAt;
   /** Whether the bytes differ from those the ingest record names. */
   private boolean dirty;
+  /**
+   * The object that holds exactly the bytes written, once one was made durable (INT-1): a later
+   * attempt to persist or commit them reuses it instead of sending anything again. Null after a
+   * write or truncate.
+   */
+  private Data materialized;
 
   /** A durable object of the first {@code prefixLength} bytes, copied server-side into parts. */
   private String prefixKey;
@@ -232,9 +239,12 @@ final class S3Writer implements Writer {
     }
     byte[] bytes = null;
     S3Store.PausedDigest paused = store.pausedDigests.getIfPresent(ref);
-    if (paused != null && paused.dataEtag().equals(r.dataEtag()) && paused.offset() == offset) {
+    if (paused != null && paused.dataEtag().equals(r.dataEtag()) && paused.offset() == offset
+        && holdsOffset(r.dataKey())) {
       hasher = clone(paused.hasher());
       bytes = paused.bytes();
+    } else if (paused != null) {
+      store.pausedDigests.invalidate(ref);
     }
     boolean small = offset < S3Store.minPart();
     if (hasher == null || (small && bytes == null)) {
@@ -248,7 +258,7 @@ final class S3Writer implements Writer {
         throw new UnknownException("reading the ingest of ref \"" + ref + "\"", e);
       }
       if (read != offset) {
-        throw new UnknownException("the ingest of ref \"" + ref + "\" holds " + read
+        throw new DataLossException("the ingest of ref \"" + ref + "\" holds " + read
             + " bytes, its record says " + offset);
       }
       bytes = small ? copy.toByteArray() : null;
@@ -262,6 +272,15 @@ final class S3Writer implements Writer {
       prefixKey = r.dataKey();
       prefixLength = offset;
     }
+  }
+
+  /**
+   * Whether the object at {@code key} holds exactly {@code offset} bytes: a cached digest is used
+   * only for an object of the length it was computed over (INT-1).
+   */
+  private boolean holdsOffset(String key) {
+    S3Objects.Head head = objects.head(key);
+    return head != null && head.size() == offset;
   }
 
   // ---- the lease
@@ -318,6 +337,7 @@ final class S3Writer implements Writer {
     }
     if (count > 0) {
       dirty = true;
+      materialized = null;
       updatedAt = store.now();
     }
     return count;
@@ -408,8 +428,8 @@ final class S3Writer implements Writer {
     return ranges;
   }
 
-  /** The object holding all bytes written, its ETag and generation. */
-  private record Data(String key, String etag, long generation) {}
+  /** The object holding all bytes written, its ETag, generation and length. */
+  private record Data(String key, String etag, long generation, long length) {}
 
   /**
    * Makes every byte written one readable object: completes this session's upload (sending the
@@ -418,27 +438,38 @@ final class S3Writer implements Writer {
   private Data materialize() {
     if (!dirty) {
       return record.dataKey() == null ? null
-          : new Data(record.dataKey(), record.dataEtag(), record.generation());
+          : new Data(record.dataKey(), record.dataEtag(), record.generation(), record.offset());
+    }
+    if (materialized != null) {
+      return materialized; // INT-1: made durable by an earlier attempt; never sent twice
     }
     if (uploadId != null || (prefixKey != null && filled > 0)) {
       ensureUpload();
       if (filled > 0) {
+        // The tail becomes a part once: hashed, then dropped from the buffer, so that a retry
+        // after a failed completion completes the same parts again instead of adding a copy.
         int number = nextPart++;
         parts.add(objects.uploadPart(uploadKey, uploadId, number, buffer, filled,
             uploadChecksummed));
+        hashBuffer();
+        filled = 0;
+        bufferHashed = 0;
       }
       List<CompletedPart> done = new ArrayList<>();
       for (CompletableFuture<CompletedPart> part : parts) {
         done.add(S3Objects.join(part, "uploading part of ref \"" + ref + "\""));
       }
-      String etag = objects.complete(uploadKey, uploadId, done);
-      Data data = new Data(uploadKey, etag, uploadGeneration);
+      Data data = new Data(uploadKey, completeUpload(done), uploadGeneration, offset);
       uploadId = null;
       parts.clear();
+      // The writer's durable state follows the object the moment it is complete.
+      prefixKey = data.key();
+      prefixLength = offset;
+      materialized = data;
       return data;
     }
     if (prefixKey != null) {
-      return new Data(prefixKey, record.dataEtag(), record.generation());
+      return new Data(prefixKey, record.dataEtag(), record.generation(), prefixLength);
     }
     if (offset == 0) {
       return null;
@@ -446,7 +477,36 @@ final class S3Writer implements Writer {
     long generation = record.generation() + 1;
     String key = store.keys.ingestData(ref, generation, token);
     String etag = objects.put(key, buffer, filled);
-    return new Data(key, etag, generation);
+    materialized = new Data(key, etag, generation, offset);
+    return materialized;
+  }
+
+  /**
+   * Completes this session's upload. A completion S3 applied but whose answer was lost is retried
+   * by the SDK into NoSuchUpload (S3's documented answer, MinIO's and S3Mock's): then the upload's
+   * key, which only this writer writes, holds the completed object if its length is the offset.
+   */
+  private String completeUpload(List<CompletedPart> done) {
+    try {
+      return objects.complete(uploadKey, uploadId, done);
+    } catch (NotFoundException e) {
+      S3Objects.Head head = objects.head(uploadKey);
+      if (head == null || head.size() != offset) {
+        throw new UnknownException("completing the upload of ref \"" + ref + "\" failed: "
+            + "the upload is gone and its key holds " + (head == null ? "nothing"
+                : head.size() + " bytes, not " + offset), e);
+      }
+      return head.etag();
+    }
+  }
+
+  /** Feeds the buffer's unhashed bytes to the running digest. */
+  private void hashBuffer() {
+    awaitHashing();
+    if (buffer != null) {
+      hasher.update(buffer, bufferHashed, filled - bufferHashed);
+      bufferHashed = filled;
+    }
   }
 
   /** Makes the ingest durable as the record says and points the record at it; drops old data. */
@@ -463,7 +523,7 @@ final class S3Writer implements Writer {
       prefixKey = data == null || offset < S3Store.minPart() ? null : data.key();
       prefixLength = prefixKey == null ? 0 : offset;
     }
-    if (data != null) {
+    if (data != null && data.length() == offset) {
       byte[] small = offset < S3Store.minPart() && buffer != null
           ? Arrays.copyOf(buffer, filled) : null;
       store.pausedDigests.put(ref, new S3Store.PausedDigest(data.etag(), offset,
@@ -551,6 +611,8 @@ final class S3Writer implements Writer {
     final Digest digest;
     final String blobKey;
     final BlobPublisher publisher;
+    /** Whether the ingest's object was found to hold {@code offset} bytes. */
+    boolean sourceChecked;
 
     Committer(Digest digest, Map<String, String> labels, boolean takeRef) {
       this.digest = digest;
@@ -600,6 +662,15 @@ final class S3Writer implements Writer {
     }
 
     private void copyToBlob(String source) {
+      if (!sourceChecked) {
+        // INT-1: nothing is copied to a digest key from an object of another length.
+        S3Objects.Head head = objects.head(source);
+        if (head != null && head.size() != offset) {
+          throw new DataLossException("the ingest of ref \"" + ref + "\" holds " + head.size()
+              + " bytes, its record says " + offset + "; abort it and write it again");
+        }
+        sourceChecked = true;
+      }
       try {
         if (offset > store.config.multipartCopyThreshold()) {
           new MultipartCopy(store, source, blobKey, offset).run();
@@ -649,12 +720,7 @@ final class S3Writer implements Writer {
 
   /** A copy of the running digest of every byte written. */
   private MessageDigest runningDigest() {
-    awaitHashing();
-    if (buffer != null) {
-      // Hashed here once, not again when the buffer is sent.
-      hasher.update(buffer, bufferHashed, filled - bufferHashed);
-      bufferHashed = filled;
-    }
+    hashBuffer(); // hashed here once, not again when the buffer is sent
     return clone(hasher);
   }
 
@@ -697,6 +763,7 @@ final class S3Writer implements Writer {
     awaitHashing(); // the stage in flight must not feed the new hasher
     hasher = record.digestAlgorithm().newHasher();
     dirty = true;
+    materialized = null;
     updatedAt = store.now();
   }
 

@@ -14,7 +14,6 @@ import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.s3.model.ChecksumMode;
 
@@ -95,15 +94,11 @@ class LargeCommitTest extends SimStoreTestBase {
   }
 
   /**
-   * Fails today: the SDK retries the completion S3 applied and gets 404 NoSuchUpload (S3's answer
-   * to an upload completed already, as on MinIO and S3Mock); the commit fails with
-   * NotFoundException, a class the contract does not give commit, and the pause that follows fails
-   * on the same upload. The bytes are not lost: the next writer of the ref finds the completed
-   * object.
+   * The SDK retries the completion S3 applied and gets 404 NoSuchUpload (S3's answer to an upload
+   * completed already, as on MinIO and S3Mock); the writer then finds the completed object at its
+   * own upload key, of the ingest's length, and commits it (INT-1).
    */
   @Test
-  @Disabled("defect: a lost answer to CompleteMultipartUpload fails the commit with NotFound "
-      + "(the retry meets NoSuchUpload); see issue 16, item 1")
   void aCompletionWhoseAnswerIsLostStillCommits() {
     ContentStore store = open("h");
     onFirst(Operation.COMPLETE_MULTIPART_UPLOAD, Exchange::applyAndLoseAnswer);

@@ -144,6 +144,15 @@ final class S3Writer implements Writer {
         break;
       }
       S3Objects.Fetched fetched = objects.get(stateKey);
+      if (fetched != null && Arrays.equals(fetched.bytes(), json)) {
+        // This writer's own creation, applied with its answer lost: the SDK's retry met it as
+        // 412. The lease is this writer's (PROTO-6).
+        record = fresh;
+        recordEtag = fetched.etag();
+        hasher = fresh.digestAlgorithm().newHasher();
+        updatedAt = now;
+        break;
+      }
       if (fetched == null) {
         if (attempt >= store.config.casAttempts()) {
           throw new UnavailableException("ref \"" + ref + "\" keeps changing; try again");
@@ -306,7 +315,16 @@ final class S3Writer implements Writer {
         throw new UnavailableException("the lease on ref \"" + ref + "\" was lost");
       }
       IngestRecord next = change.apply(record);
-      String etag = objects.putIfMatch(stateKey, Json.write(next), recordEtag);
+      byte[] json = Json.write(next);
+      String etag = objects.putIfMatch(stateKey, json, recordEtag);
+      if (etag == null) {
+        // A 412 may answer the SDK's retry of this very write, applied by S3 with its answer
+        // lost: the record then holds exactly these bytes, this writer's lease included (PROTO-6).
+        S3Objects.Fetched found = objects.get(stateKey);
+        if (found != null && Arrays.equals(found.bytes(), json)) {
+          etag = found.etag();
+        }
+      }
       if (etag == null) {
         leaseLost = true;
         throw new UnavailableException("the lease on ref \"" + ref

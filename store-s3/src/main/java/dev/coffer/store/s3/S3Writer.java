@@ -713,13 +713,21 @@ final class S3Writer implements Writer {
       etag = recordEtag;
       leaseLost = true; // nothing may write the record any more
     }
+    store.pausedDigests.invalidate(ref);
+    // The record first, and the bytes only if it was still this writer's (PROTO-4): a writer whose
+    // lease lapsed (during a long copy) may find the ingest taken over, and the new owner resumes
+    // from these very bytes and this upload.
+    if (!objects.deleteIfMatch(stateKey, etag) && objects.get(stateKey) != null) {
+      LOG.warn("the ingest of ref \"{}\" was taken over by another writer while this one "
+          + "committed (its lease lapsed); its bytes are left to that writer", ref);
+      uploadId = null;
+      return;
+    }
     if (uploadId != null) {
       objects.abortUpload(uploadKey, uploadId);
       uploadId = null;
     }
-    objects.deleteIfMatch(stateKey, etag);
     store.discardBytes(r);
-    store.pausedDigests.invalidate(ref);
   }
 
   // ---- the rest of the contract

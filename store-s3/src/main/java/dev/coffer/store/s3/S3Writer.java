@@ -29,9 +29,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -109,6 +111,8 @@ final class S3Writer implements Writer {
   private final List<CompletableFuture<CompletedPart>> parts = new ArrayList<>();
 
   private ScheduledFuture<?> renewal;
+  /** Whether a renewal of this writer's lease is under way on the workers. */
+  private final AtomicBoolean renewing = new AtomicBoolean();
   private volatile boolean closed;
   /** Whether a commit is in progress (the lease is renewed meanwhile); guarded by recordLock. */
   private boolean committing;
@@ -165,7 +169,7 @@ final class S3Writer implements Writer {
     }
     lastStatus = currentStatus();
     long period = Math.max(1, leaseNanos / 3);
-    renewal = store.leases.scheduleAtFixedRate(this::renewLease, period, period,
+    renewal = store.leases.scheduleAtFixedRate(this::startRenewal, period, period,
         TimeUnit.NANOSECONDS);
   }
 
@@ -294,6 +298,28 @@ final class S3Writer implements Writer {
 
   // ---- the lease
 
+  /**
+   * Hands this writer's renewal to the workers, unless the last one is still running: the lease
+   * thread only schedules, so a renewal stuck in a slow request never holds back the other
+   * writers' (PROTO-7).
+   */
+  private void startRenewal() {
+    if (!renewing.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      store.workers.execute(() -> {
+        try {
+          renewLease();
+        } finally {
+          renewing.set(false);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      renewing.set(false); // the store is closing
+    }
+  }
+
   private void renewLease() {
     synchronized (recordLock) {
       if (leaseLost || (closed && !committing)) {
@@ -302,8 +328,12 @@ final class S3Writer implements Writer {
       try {
         updateRecord(r -> r.withLease(owner, store.now() + leaseNanos));
       } catch (StoreException e) {
-        // Lost or unreachable: the next write or commit reports it.
-        LOG.debug("renewing the lease on ref \"{}\" failed", ref, e);
+        LOG.warn("renewing the lease on ref \"{}\" failed (it lapses at {}): {}", ref,
+            Times.instant(record.leaseExpiry()), e.getMessage());
+        if (!leaseLost && store.now() >= record.leaseExpiry()) {
+          // Lapsed: another writer may take the ingest over now. This one stops writing it.
+          leaseLost = true;
+        }
       }
     }
   }

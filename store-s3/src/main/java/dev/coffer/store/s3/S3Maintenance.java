@@ -222,6 +222,9 @@ final class S3Maintenance {
       return false;
     }
     boolean takeover = record.state() == IndexRecord.State.PURGING;
+    if (takeover) {
+      store.metrics.purgeTakeover();
+    }
     boolean deleteBlob = !takeover
         || storedBefore(digest, record.stateChangedAt() - takeoverMargin());
     return deleteAsPurger(digest, etag, now, deleteBlob);

@@ -23,6 +23,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -75,7 +76,7 @@ final class S3Objects {
       c -> c.retryStrategy(AwsRetryStrategy.doNotRetry()));
 
   private final S3Client control;
-  private final S3AsyncClient bulk;
+  private final Supplier<S3AsyncClient> bulk;
   private final String bucket;
   private final S3StoreConfig.ChecksumMode checksums;
   /**
@@ -86,7 +87,7 @@ final class S3Objects {
   /** True once a write with tags succeeded: the server has object tagging. */
   private volatile boolean taggingWorks;
 
-  S3Objects(S3Client control, S3AsyncClient bulk, String bucket,
+  S3Objects(S3Client control, Supplier<S3AsyncClient> bulk, String bucket,
       S3StoreConfig.ChecksumMode checksums) {
     this.control = control;
     this.bulk = bulk;
@@ -428,7 +429,7 @@ final class S3Objects {
       request.checksumCRC32C(checksum);
       completed.checksumCRC32C(checksum);
     }
-    return bulk.uploadPart(request.build(),
+    return bulk.get().uploadPart(request.build(),
             AsyncRequestBody.fromByteBufferUnsafe(ByteBuffer.wrap(buffer, 0, length)))
         .thenApply(r -> completed.eTag(r.eTag()).build());
   }
@@ -445,7 +446,7 @@ final class S3Objects {
   /** Copies bytes {@code first..last} (inclusive) of {@code source} as one part (bulk client). */
   CompletableFuture<CompletedPart> uploadPartCopy(String source, String key, String uploadId,
       int partNumber, long first, long last) {
-    return bulk.uploadPartCopy(b -> b.sourceBucket(bucket).sourceKey(source)
+    return bulk.get().uploadPartCopy(b -> b.sourceBucket(bucket).sourceKey(source)
             .destinationBucket(bucket).destinationKey(key).uploadId(uploadId)
             .partNumber(partNumber).copySourceRange("bytes=" + first + "-" + last))
         .thenApply(r -> CompletedPart.builder().partNumber(partNumber)

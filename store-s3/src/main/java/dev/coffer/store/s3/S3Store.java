@@ -82,6 +82,8 @@ final class S3Store implements ContentStore {
   /** Running digests of ingests paused by this instance, valid while their data ETag matches. */
   final Cache<String, PausedDigest> pausedDigests;
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** Counters of CAS and lease events; set once by the builder, before any use. */
+  volatile StoreMetrics metrics = StoreMetrics.NONE;
   /** Whether the server honours what gc and repairs rest on; probed once (PROTO-2). */
   final ServerProbe probe = new ServerProbe(this);
 
@@ -611,6 +613,7 @@ final class S3Store implements ContentStore {
           fetched == null ? null : Json.read(fetched.bytes(), IndexRecord.class, key);
       IndexRecord landed = landed(current, attempts);
       if (landed != null) {
+        metrics.cas("recovered");
         return landed;
       }
       if (attempt >= config.casAttempts()
@@ -622,6 +625,7 @@ final class S3Store implements ContentStore {
           if (failure != null) {
             unknown.addSuppressed(failure);
           }
+          metrics.cas("unknown");
           throw unknown;
         }
         AbortedException aborted = new AbortedException("the record of " + digest
@@ -629,6 +633,7 @@ final class S3Store implements ContentStore {
         if (failure != null) {
           aborted.addSuppressed(failure);
         }
+        metrics.cas("aborted");
         throw aborted;
       }
       IndexRecord next = change.apply(current);
@@ -652,6 +657,7 @@ final class S3Store implements ContentStore {
       if (result.mayLand()) {
         mayLand.add(condition == null ? "" : condition);
       }
+      metrics.cas("retry");
       pause(attempt);
     }
   }

@@ -194,6 +194,7 @@ final class S3Writer implements Writer {
     }
     record = taken;
     recordEtag = newEtag;
+    store.metrics.lease("taken_over");
     if (taken.uploadId() != null) {
       recoverUpload();
     }
@@ -327,7 +328,9 @@ final class S3Writer implements Writer {
       }
       try {
         updateRecord(r -> r.withLease(owner, store.now() + leaseNanos));
+        store.metrics.lease("renewed");
       } catch (StoreException e) {
+        store.metrics.lease("renewal_failed");
         LOG.warn("renewing the lease on ref \"{}\" failed (it lapses at {}): {}", ref,
             Times.instant(record.leaseExpiry()), e.getMessage());
         if (!leaseLost && store.now() >= record.leaseExpiry()) {
@@ -357,6 +360,7 @@ final class S3Writer implements Writer {
       }
       if (etag == null) {
         leaseLost = true;
+        store.metrics.lease("lost");
         throw new UnavailableException("the lease on ref \"" + ref
             + "\" was lost: another writer took the ingest over");
       }

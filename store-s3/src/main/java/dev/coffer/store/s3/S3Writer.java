@@ -29,9 +29,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -109,6 +111,8 @@ final class S3Writer implements Writer {
   private final List<CompletableFuture<CompletedPart>> parts = new ArrayList<>();
 
   private ScheduledFuture<?> renewal;
+  /** Whether a renewal of this writer's lease is under way on the workers. */
+  private final AtomicBoolean renewing = new AtomicBoolean();
   private volatile boolean closed;
   /** Whether a commit is in progress (the lease is renewed meanwhile); guarded by recordLock. */
   private boolean committing;
@@ -144,6 +148,15 @@ final class S3Writer implements Writer {
         break;
       }
       S3Objects.Fetched fetched = objects.get(stateKey);
+      if (fetched != null && Arrays.equals(fetched.bytes(), json)) {
+        // This writer's own creation, applied with its answer lost: the SDK's retry met it as
+        // 412. The lease is this writer's (PROTO-6).
+        record = fresh;
+        recordEtag = fetched.etag();
+        hasher = fresh.digestAlgorithm().newHasher();
+        updatedAt = now;
+        break;
+      }
       if (fetched == null) {
         if (attempt >= store.config.casAttempts()) {
           throw new UnavailableException("ref \"" + ref + "\" keeps changing; try again");
@@ -156,7 +169,7 @@ final class S3Writer implements Writer {
     }
     lastStatus = currentStatus();
     long period = Math.max(1, leaseNanos / 3);
-    renewal = store.leases.scheduleAtFixedRate(this::renewLease, period, period,
+    renewal = store.leases.scheduleAtFixedRate(this::startRenewal, period, period,
         TimeUnit.NANOSECONDS);
   }
 
@@ -288,6 +301,28 @@ final class S3Writer implements Writer {
 
   // ---- the lease
 
+  /**
+   * Hands this writer's renewal to the workers, unless the last one is still running: the lease
+   * thread only schedules, so a renewal stuck in a slow request never holds back the other
+   * writers' (PROTO-7).
+   */
+  private void startRenewal() {
+    if (!renewing.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      store.workers.execute(() -> {
+        try {
+          renewLease();
+        } finally {
+          renewing.set(false);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      renewing.set(false); // the store is closing
+    }
+  }
+
   private void renewLease() {
     synchronized (recordLock) {
       if (leaseLost || (closed && !committing)) {
@@ -298,8 +333,12 @@ final class S3Writer implements Writer {
         store.metrics.lease("renewed");
       } catch (StoreException e) {
         store.metrics.lease("renewal_failed");
-        // Lost or unreachable: the next write or commit reports it.
-        LOG.debug("renewing the lease on ref \"{}\" failed", ref, e);
+        LOG.warn("renewing the lease on ref \"{}\" failed (it lapses at {}): {}", ref,
+            Times.instant(record.leaseExpiry()), e.getMessage());
+        if (!leaseLost && store.now() >= record.leaseExpiry()) {
+          // Lapsed: another writer may take the ingest over now. This one stops writing it.
+          leaseLost = true;
+        }
       }
     }
   }
@@ -311,7 +350,16 @@ final class S3Writer implements Writer {
         throw new UnavailableException("the lease on ref \"" + ref + "\" was lost");
       }
       IngestRecord next = change.apply(record);
-      String etag = objects.putIfMatch(stateKey, Json.write(next), recordEtag);
+      byte[] json = Json.write(next);
+      String etag = objects.putIfMatch(stateKey, json, recordEtag);
+      if (etag == null) {
+        // A 412 may answer the SDK's retry of this very write, applied by S3 with its answer
+        // lost: the record then holds exactly these bytes, this writer's lease included (PROTO-6).
+        S3Objects.Fetched found = objects.get(stateKey);
+        if (found != null && Arrays.equals(found.bytes(), json)) {
+          etag = found.etag();
+        }
+      }
       if (etag == null) {
         leaseLost = true;
         store.metrics.lease("lost");
@@ -701,13 +749,21 @@ final class S3Writer implements Writer {
       etag = recordEtag;
       leaseLost = true; // nothing may write the record any more
     }
+    store.pausedDigests.invalidate(ref);
+    // The record first, and the bytes only if it was still this writer's (PROTO-4): a writer whose
+    // lease lapsed (during a long copy) may find the ingest taken over, and the new owner resumes
+    // from these very bytes and this upload.
+    if (!objects.deleteIfMatch(stateKey, etag) && objects.get(stateKey) != null) {
+      LOG.warn("the ingest of ref \"{}\" was taken over by another writer while this one "
+          + "committed (its lease lapsed); its bytes are left to that writer", ref);
+      uploadId = null;
+      return;
+    }
     if (uploadId != null) {
       objects.abortUpload(uploadKey, uploadId);
       uploadId = null;
     }
-    objects.deleteIfMatch(stateKey, etag);
     store.discardBytes(r);
-    store.pausedDigests.invalidate(ref);
   }
 
   // ---- the rest of the contract

@@ -262,8 +262,10 @@ class CofferCliIT {
       assertThat(lines).as(first.stderr()).hasSize(4);
       String size = Pattern.quote(Sizes.format(readme.length));
       assertThat(lines.get(0)).matches("coffer: no bucket configured; starting the embedded S3"
-          + " server on http://127\\.0\\.0\\.1:\\d+ with its data in "
-          + Pattern.quote(home.resolve(".coffer/embedded/data").toString())
+          + " server on http://127\\.0\\.0\\.1:\\d+ \\(this machine only; credentials in "
+          + Pattern.quote(home.resolve(".coffer/embedded/credentials").toString())
+          + "\\) with its data in "
+          + Pattern.quote(home.resolve(".coffer/embedded/s3").toString())
           + " \\(set COFFER_BUCKET to use S3\\)");
       assertThat(lines.get(1)).matches("coffer: the embedded server is up after \\d+\\.\\d s; it"
           + " keeps running for later commands \\(stop it with: kill \\d+\\)");
@@ -279,8 +281,8 @@ class CofferCliIT {
       assertThat(shown.get(0)).isEqualTo(
           "coffer: building the command-line tool (first run only; a minute or two)...");
       assertThat(shown.get(1)).matches("coffer: no bucket configured; starting the embedded S3"
-          + " server on http://127\\.0\\.0\\.1:\\d+ with its data in \\S+ \\(set COFFER_BUCKET to"
-          + " use S3\\)");
+          + " server on http://127\\.0\\.0\\.1:\\d+ \\(this machine only; credentials in \\S+\\)"
+          + " with its data in \\S+ \\(set COFFER_BUCKET to use S3\\)");
       assertThat(shown.get(2)).matches("coffer: the embedded server is up after \\d+\\.\\d s; it"
           + " keeps running for later commands \\(stop it with: kill \\d+\\)");
       assertThat(shown.get(3)).matches("stored [0-9.]+ KiB in \\d+\\.\\d\\d s \\([0-9.]+ KiB/s\\)");
@@ -359,7 +361,7 @@ class CofferCliIT {
     Path home = Files.createDirectories(tmp.resolve("home"));
     env = new HashMap<>(Map.of("HOME", home.toString()));
     Pattern started = Pattern.compile("coffer: no bucket configured; starting the embedded S3"
-        + " server on http://127\\.0\\.0\\.1:(\\d+) with its data in .*");
+        + " server on http://127\\.0\\.0\\.1:(\\d+) \\(this machine only; .*");
     try {
       Result first = run("ls");
       assertThat(first.code()).as(first.stderr()).isZero();

@@ -1,6 +1,13 @@
 package dev.coffer.it;
 
+import dev.coffer.s3server.Credentials;
+import dev.coffer.s3server.EmbeddedS3Server;
+import dev.coffer.s3sim.Storage;
 import dev.coffer.store.s3.S3StoreConfig;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.net.URI;
 import java.util.Locale;
 import java.util.UUID;
@@ -29,6 +36,9 @@ import software.amazon.awssdk.services.s3.S3ClientBuilder;
  *   <li>{@code s3mock} (the default): the embedded {@link S3Mock}. It applies conditional writes
  *       non-atomically, so stores reach it through a {@link FaultProxy} without faults that
  *       serialises the requests on each key ({@link #endpoint()});
+ *   <li>{@code embedded}: the CLI's embedded server ({@link EmbeddedS3Server}) in this JVM, over
+ *       HTTP on loopback, its data on disk in a temporary directory, with random credentials; its
+ *       conditional writes are atomic, so stores reach it directly;
  *   <li>{@code localstack}: LocalStack ({@value #LOCALSTACK_IMAGE}) in a Testcontainers container;
  *       a test on it is skipped (assumption) where no Docker engine exists;
  *   <li>{@code aws}: a real bucket, named by {@code COFFER_IT_S3_BUCKET}, in
@@ -45,6 +55,7 @@ final class S3Endpoint {
 
   private static S3Endpoint selected;
   private static S3Endpoint localStack;
+  private static S3Endpoint embedded;
   private static LocalStackContainer container;
   private static FaultProxy serializer;
 
@@ -76,10 +87,11 @@ final class S3Endpoint {
       }
       selected = switch (choice.toLowerCase(Locale.ROOT)) {
         case "s3mock" -> s3Mock();
+        case "embedded" -> embedded();
         case "localstack" -> localStack();
         case "aws" -> aws();
         default -> throw new IllegalArgumentException(PROPERTY + "=" + choice
-            + ": expected s3mock, localstack or aws");
+            + ": expected s3mock, embedded, localstack or aws");
       };
       System.out.println("S3 endpoint: " + selected.name + " " + selected.endpoint());
     }
@@ -92,6 +104,26 @@ final class S3Endpoint {
     return new S3Endpoint("s3mock", mock.endpoint(), "us-east-1",
         StaticCredentialsProvider.create(AwsBasicCredentials.create("coffer", "coffer")),
         false, null, "");
+  }
+
+  /** The CLI's embedded server, started in this JVM on first use and stopped with it. */
+  static synchronized S3Endpoint embedded() {
+    if (embedded == null) {
+      try {
+        Path data = Files.createTempDirectory("coffer-embedded-s3");
+        Credentials credentials = Credentials.random();
+        EmbeddedS3Server server = EmbeddedS3Server.builder().storage(Storage.onDisk(data))
+            .credentials(credentials).start();
+        Runtime.getRuntime().addShutdownHook(new Thread(server::close, "embedded-s3-stop"));
+        embedded = new S3Endpoint("embedded", server.endpoint(), "us-east-1",
+            StaticCredentialsProvider.create(AwsBasicCredentials.create(
+                credentials.accessKeyId(), credentials.secretAccessKey())),
+            true, null, "");
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return embedded;
   }
 
   /**
@@ -135,7 +167,7 @@ final class S3Endpoint {
     return value == null || value.isBlank() ? fallback : value;
   }
 
-  /** s3mock, localstack or aws. */
+  /** s3mock, embedded, localstack or aws. */
   String name() {
     return name;
   }
@@ -208,10 +240,14 @@ final class S3Endpoint {
     return config(endpoint(), bucket, prefix);
   }
 
-  /** A store configuration on {@code bucket} and {@code prefix} reached through {@code via}. */
+  /**
+   * A store configuration on {@code bucket} and {@code prefix} reached through {@code via}. The
+   * test servers' conditional requests are trusted (PROTO-2): S3Mock's writes are not atomic and
+   * LocalStack ignores DeleteObject If-Match, and the tests run gc on them as they always have.
+   */
   S3StoreConfig.Builder config(URI via, String bucket, String prefix) {
     S3StoreConfig.Builder config = S3StoreConfig.builder().bucket(bucket).prefix(prefix)
-        .region(region).credentials(credentials);
+        .region(region).credentials(credentials).trustConditionalRequests(true);
     if (via != null) {
       config.endpoint(via).pathStyle(true);
     }

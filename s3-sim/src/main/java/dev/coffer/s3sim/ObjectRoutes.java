@@ -173,12 +173,12 @@ final class ObjectRoutes {
             : encodeToken(listing.next()))
         .element("StartAfter", startAfter == null ? null : encode(startAfter, url))
         .element("EncodingType", url ? "url" : null);
-    for (StoredObject object : listing.contents()) {
+    for (Storage.ObjectSummary object : listing.contents()) {
       xml.start("Contents")
           .element("Key", encode(object.key(), url))
           .element("LastModified", Requests.ISO.format(object.lastModified()))
           .element("ETag", object.etag())
-          .element("Size", object.content().length)
+          .element("Size", object.size())
           .element("StorageClass", "STANDARD");
       if (object.checksum() != null) {
         xml.element("ChecksumAlgorithm", object.checksum().algorithm())

@@ -1,5 +1,6 @@
 package dev.coffer.s3sim;
 
+import dev.coffer.s3sim.Storage.ObjectSummary;
 import dev.coffer.s3sim.Storage.StoredChecksum;
 import dev.coffer.s3sim.Storage.StoredObject;
 import java.time.Clock;
@@ -79,7 +80,7 @@ final class S3Model {
     lock.lock();
     try {
       requireBucket(bucket);
-      if (storage.objectsFrom(bucket, null).hasNext()) {
+      if (storage.summariesFrom(bucket, null).hasNext()) {
         throw new S3Error(409, "BucketNotEmpty", "The bucket you tried to delete is not empty",
             Map.of("BucketName", bucket));
       }
@@ -255,7 +256,7 @@ final class S3Model {
   }
 
   /** One page of ListObjectsV2. */
-  record Listing(List<StoredObject> contents, List<String> commonPrefixes, boolean truncated,
+  record Listing(List<ObjectSummary> contents, List<String> commonPrefixes, boolean truncated,
       Marker next) {}
 
   /** Where a listing continues: after a key, or after every key under a common prefix. */
@@ -271,14 +272,14 @@ final class S3Model {
     lock.lock();
     try {
       requireBucket(bucket);
-      List<StoredObject> contents = new ArrayList<>();
+      List<ObjectSummary> contents = new ArrayList<>();
       List<String> prefixes = new ArrayList<>();
       String from = after != null && after.value().compareTo(prefix) > 0 ? after.value() : prefix;
-      Iterator<StoredObject> it = storage.objectsFrom(bucket, from.isEmpty() ? null : from);
+      Iterator<ObjectSummary> it = storage.summariesFrom(bucket, from.isEmpty() ? null : from);
       Marker last = null;
       boolean truncated = false;
       while (it.hasNext()) {
-        StoredObject object = it.next();
+        ObjectSummary object = it.next();
         String key = object.key();
         if (after != null && (after.commonPrefix() ? key.startsWith(after.value())
             : key.compareTo(after.value()) <= 0)) {

@@ -1,5 +1,6 @@
 package dev.coffer.s3sim;
 
+import java.nio.file.Path;
 import java.time.Instant;
 import java.util.Collections;
 import java.util.Iterator;
@@ -13,8 +14,8 @@ import java.util.TreeMap;
 /**
  * Where the simulated S3 keeps its state: buckets, objects and multipart uploads, as immutable
  * records. The server holds its own lock around every call and decides every semantic question
- * (conditions, checksums, ETags); a storage only keeps what it is given. {@link #inMemory()} is
- * the one implementation today; one on disk would let a loopback server keep its data between runs.
+ * (conditions, checksums, ETags); a storage only keeps what it is given: {@link #inMemory()} for
+ * tests, {@link #onDisk(Path)} for a server that keeps its data between runs.
  *
  * <p>Implementations need not be thread-safe: the server never calls one from two threads at once.
  */
@@ -23,6 +24,18 @@ public interface Storage {
   /** A new, empty storage in memory. */
   static Storage inMemory() {
     return new MemoryStorage();
+  }
+
+  /**
+   * The storage kept in {@code directory} (created 0700 if missing): whatever it held is there again,
+   * and every change is durable once the call returns, written whole or not at all (SIM-5 of
+   * docs/architecture.md). One process at a time may open a directory.
+   *
+   * @throws java.io.UncheckedIOException if the directory cannot be created or read, or holds files
+   *     this storage did not write
+   */
+  static Storage onDisk(Path directory) {
+    return DiskStorage.open(directory);
   }
 
   /** Creates a bucket; false if it exists. */
@@ -48,6 +61,26 @@ public interface Storage {
 
   /** The objects whose keys are at or after {@code fromKey} (null: all), in key order. */
   Iterator<StoredObject> objectsFrom(String bucket, String fromKey);
+
+  /**
+   * What a listing shows of the objects whose keys are at or after {@code fromKey} (null: all), in
+   * key order. This default reads each object; a storage that keeps the bytes apart answers
+   * without reading them.
+   */
+  default Iterator<ObjectSummary> summariesFrom(String bucket, String fromKey) {
+    Iterator<StoredObject> objects = objectsFrom(bucket, fromKey);
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return objects.hasNext();
+      }
+
+      @Override
+      public ObjectSummary next() {
+        return objects.next().summary();
+      }
+    };
+  }
 
   /** The multipart upload with {@code uploadId}, or null. */
   StoredUpload upload(String bucket, String uploadId);
@@ -99,12 +132,26 @@ public interface Storage {
       tags = Collections.unmodifiableMap(new LinkedHashMap<>(tags));
     }
 
+    /** What a listing shows of it. */
+    public ObjectSummary summary() {
+      return new ObjectSummary(key, content.length, etag, lastModified, checksum);
+    }
+
     /** This object with other tags. */
     public StoredObject withTags(Map<String, String> newTags) {
       return new StoredObject(key, content, etag, lastModified, contentType, metadata, newTags,
           checksum, parts);
     }
   }
+
+  /**
+   * An object without its bytes, as a listing shows it.
+   *
+   * @param size the length of its content
+   * @param checksum the whole object's checksum, or null
+   */
+  record ObjectSummary(String key, long size, String etag, Instant lastModified,
+      StoredChecksum checksum) {}
 
   /**
    * One uploaded part.

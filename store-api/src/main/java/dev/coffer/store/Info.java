@@ -22,6 +22,10 @@ import java.util.TreeSet;
  * @param labels the blob's labels
  * @param refCount the blob's reference count, 0 for a blob committed without a reference
  * @param links the digests of the blobs this blob links to, each holding one of their references
+ * @param incarnation which life of the blob this is: a value the store sets when the content is
+ *     committed anew (created, or committed again after it was deleted) and keeps through
+ *     references, links and label updates, so that a reference taken on one life is never spent
+ *     on a later one ({@link ReferenceCounter#deref(Digest, long)}); 0 if the store does not say
  */
 public record Info(
     Digest digest,
@@ -30,7 +34,8 @@ public record Info(
     Instant updatedAt,
     Map<String, String> labels,
     long refCount,
-    Set<Digest> links) {
+    Set<Digest> links,
+    long incarnation) {
 
   public Info {
     Objects.requireNonNull(digest, "digest");
@@ -48,6 +53,12 @@ public record Info(
         ? Set.of() : Collections.unmodifiableSet(new TreeSet<>(links));
   }
 
+  /** An info of a store that does not tell incarnations apart (incarnation 0). */
+  public Info(Digest digest, long size, Instant createdAt, Instant updatedAt,
+      Map<String, String> labels, long refCount, Set<Digest> links) {
+    this(digest, size, createdAt, updatedAt, labels, refCount, links, 0);
+  }
+
   /**
    * An info that carries only a digest and labels, as passed to {@link Manager#update}; its other
    * fields are ignored there.
@@ -58,7 +69,7 @@ public record Info(
 
   /** A copy with other labels. */
   public Info withLabels(Map<String, String> newLabels) {
-    return new Info(digest, size, createdAt, updatedAt, newLabels, refCount, links);
+    return new Info(digest, size, createdAt, updatedAt, newLabels, refCount, links, incarnation);
   }
 
   /** The descriptor of this blob. */

@@ -1,8 +1,10 @@
 package dev.coffer.store;
 
 import java.io.Closeable;
+import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.WritableByteChannel;
 
 /**
  * Positional reads of one committed blob. Reads at different positions may run concurrently from
@@ -38,6 +40,51 @@ public interface ReaderAt extends Closeable {
    */
   default InputStream stream(long position) {
     return new ReaderAtInputStream(this, position);
+  }
+
+  /**
+   * Writes the bytes from {@code position} to {@code position + count} (fewer if the blob ends
+   * first) to {@code target} and returns how many it wrote. A reader of a local file may have the
+   * operating system copy them (say {@link java.nio.channels.FileChannel#transferTo}) without
+   * passing them through the heap; by default they pass through a buffer, read with
+   * {@link #read(ByteBuffer, long)}. Not atomic: after a failure some bytes may have been written.
+   *
+   * @return the number of bytes written, 0 at or past the end of the blob
+   * @throws InvalidArgumentException if {@code position} or {@code count} is negative
+   * @throws NotFoundException if the blob was deleted meanwhile
+   * @throws IOException if {@code target} cannot be written
+   */
+  default long transferTo(long position, long count, WritableByteChannel target)
+      throws IOException {
+    if (position < 0 || count < 0) {
+      throw new InvalidArgumentException("invalid transfer of " + count + " bytes at " + position);
+    }
+    ByteBuffer buffer = ByteBuffer.allocate((int) Math.max(1, Math.min(count, 1 << 20)));
+    long done = 0;
+    while (done < count) {
+      buffer.clear();
+      buffer.limit((int) Math.min(buffer.capacity(), count - done));
+      int n = read(buffer, position + done);
+      if (n < 0) {
+        break;
+      }
+      buffer.flip();
+      while (buffer.hasRemaining()) {
+        target.write(buffer);
+      }
+      done += n;
+    }
+    return done;
+  }
+
+  /**
+   * Whether every byte this reader has served, and will serve, comes from content that was checked
+   * against the blob's digest before this reader was opened (a verified cache entry): a caller that
+   * sees {@code true} both before and after its reads need not hash what it read again. False by
+   * default; it turns false for good if the reader falls back to unverified content mid-way.
+   */
+  default boolean servesVerifiedContent() {
+    return false;
   }
 
   /** Releases the reader's resources; idempotent. */

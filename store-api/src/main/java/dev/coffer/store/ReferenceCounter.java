@@ -8,6 +8,10 @@ package dev.coffer.store;
  * (a cascade that terminates on cycles). A blob may link to another: the link holds one reference of
  * its target. Every step changes one blob's record atomically, so a crash in a cascade may leave a
  * blob over-referenced, never a referenced blob removed.
+ *
+ * <p>A reference belongs to one incarnation of its blob ({@link Info#incarnation}): a blob deleted
+ * and committed anew is a new incarnation, and a reference of the earlier one (held by a link, or
+ * remembered by a caller with {@link #deref(Digest, long)}) is never spent on it.
  */
 public interface ReferenceCounter {
 
@@ -28,8 +32,22 @@ public interface ReferenceCounter {
   void deref(Digest digest);
 
   /**
+   * Removes one reference taken on incarnation {@code incarnation} of a blob, as {@link
+   * #deref(Digest)} does, provided the blob is still that incarnation; a blob deleted and committed
+   * anew since is another incarnation, whose references are someone else's: nothing changes.
+   *
+   * @param incarnation the blob's {@link Info#incarnation} when the reference was taken; 0 means
+   *     any, as {@link #deref(Digest)}
+   * @throws NotFoundException if no blob has that digest, or it is another incarnation
+   * @throws FailedPreconditionException if the blob has no reference to remove
+   */
+  void deref(Digest digest, long incarnation);
+
+  /**
    * Records that {@code from} links to {@code to}, transferring the caller's reference to {@code to}
-   * to the link: {@code to}'s count does not change. If the link exists already, the caller's
+   * to the link: {@code to}'s count does not change. The link holds its reference of {@code to}'s
+   * current incarnation: if {@code to} is later deleted and committed anew, removing the link (by
+   * {@link #unlink} or a cascade) does not take a reference of the new incarnation. If the link exists already, the caller's
    * reference is dropped instead ({@code to} loses one reference).
    *
    * @throws NotFoundException if either blob does not exist

@@ -1551,6 +1551,44 @@ public abstract class ConformanceSuite {
     assertThat(walk()).isEmpty();
   }
 
+  /** PROTO-1: a reference of an earlier life of a blob is not spent on its later life. */
+  @Test
+  public void aDerefOfAnEarlierIncarnationIsNotFoundAndChangesNothing() {
+    byte[] content = randomBytes(100);
+    Info first = commitAndRef("first", content);
+    store.delete(first.digest());
+    Info second = commitAndRef("second", content);
+    assertThat(second.incarnation()).isNotEqualTo(first.incarnation()).isNotZero();
+    assertThat(store.ref(second.digest()).incarnation()).isEqualTo(second.incarnation());
+    assertFails(NotFoundException.class, first.digest().toString(),
+        () -> store.deref(first.digest(), first.incarnation()));
+    assertRefCount(first.digest(), 2);
+    store.deref(second.digest(), second.incarnation());
+    assertRefCount(first.digest(), 1);
+    assertThat(store.info(first.digest()).incarnation()).isEqualTo(second.incarnation());
+  }
+
+  /** PROTO-1: a link keeps the incarnation of its target; unlink and cascade spend only that. */
+  @Test
+  public void aLinkToAnEarlierIncarnationReleasesNothingOfTheNewOne() {
+    byte[] content = randomBytes(100);
+    Digest to = commitAndRef("to", content).digest();
+    Digest viaCascade = referencedBlob("cascade");
+    Digest viaUnlink = referencedBlob("unlink");
+    store.ref(to);
+    store.link(to, viaCascade);
+    store.link(to, viaUnlink);
+    store.delete(to);
+    commitAndRef("to-again", content);
+
+    store.unlink(to, viaUnlink);
+    store.deref(viaCascade);
+
+    assertRefCount(to, 1);
+    assertThat(readBlob(to)).isEqualTo(content);
+    assertThat(store.info(viaUnlink).links()).isEmpty();
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Maintenance: gc and fsck.
 

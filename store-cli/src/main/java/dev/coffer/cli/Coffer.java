@@ -1,7 +1,13 @@
 package dev.coffer.cli;
 
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
+import java.nio.channels.Channels;
+import java.nio.channels.WritableByteChannel;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -26,7 +32,7 @@ import picocli.CommandLine.Command;
         Commands.Label.class, Commands.Rm.class, Commands.Ref.class, Commands.Deref.class,
         Commands.Link.class, Commands.Unlink.class, IngestCommands.class,
         MaintenanceCommands.Gc.class, MaintenanceCommands.Fsck.class, CacheCommands.class,
-        Serve.class, CommandLine.HelpCommand.class},
+        Serve.class, StatsCommand.class, DuCommand.class, CommandLine.HelpCommand.class},
     footerHeading = "%nConfiguration (highest first):%n",
     footer = {
         "  flags; environment: COFFER_BUCKET, COFFER_PREFIX, COFFER_ENDPOINT,",
@@ -44,6 +50,11 @@ public final class Coffer implements Runnable {
   final StoreConnector connector;
   /** Whether stderr is a terminal, where progress bars may show. */
   final boolean terminal;
+  /**
+   * The meters of this run's store (docs/metrics.md): what {@code coffer stats} reports and
+   * {@code coffer serve --metrics-address} serves.
+   */
+  final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
 
   Coffer(InputStream in, PrintStream out, PrintStream err, Map<String, String> env,
       StoreConnector connector, boolean terminal) {
@@ -55,6 +66,19 @@ public final class Coffer implements Runnable {
     this.terminal = terminal;
   }
 
+  /**
+   * Standard output as a channel, after flushing {@link #out}: the process's own descriptor when
+   * {@link #out} is {@link System#out} (so bytes from a file reach it without passing through the
+   * heap), otherwise a channel writing to {@link #out}. Not to be closed.
+   */
+  WritableByteChannel outChannel() {
+    out.flush();
+    if (out == System.out) {
+      return new FileOutputStream(FileDescriptor.out).getChannel();
+    }
+    return Channels.newChannel(out);
+  }
+
   @Override
   public void run() {
     CommandLine.usage(this, out);
@@ -64,10 +88,18 @@ public final class Coffer implements Runnable {
   static int run(String[] args, InputStream in, PrintStream out, PrintStream err,
       Map<String, String> env, StoreConnector connector, boolean terminal) {
     System.setProperty("coffer.exitCodes", ExitCode.table());
-    CommandLine cli = new CommandLine(new Coffer(in, out, err, env, connector, terminal));
-    cli.setOut(new java.io.PrintWriter(out, true));
+    return execute(new Coffer(in, out, err, env, connector, terminal), args);
+  }
+
+  /** Runs one command line on {@code coffer}'s streams and meters; the exit code. */
+  static int execute(Coffer coffer, String[] args) {
+    PrintStream err = coffer.err;
+    CommandLine cli = new CommandLine(coffer);
+    cli.setOut(new java.io.PrintWriter(coffer.out, true));
     cli.setErr(new java.io.PrintWriter(err, true));
     cli.setExitCodeExceptionMapper(e -> ExitCode.FAILURE.code);
+    // coffer stats COMMAND...: what follows the command's name is the command's.
+    cli.getSubcommands().get("stats").getCommandSpec().parser().stopAtPositional(true);
     cli.setParameterExceptionHandler((e, a) -> {
       err.println("coffer: " + e.getMessage());
       if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, err)) {

@@ -3,9 +3,13 @@ package dev.coffer.cli;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.cache.CacheConfig;
+import dev.coffer.store.cache.CacheMetrics;
+import dev.coffer.store.cache.CachedContentStore;
 import dev.coffer.store.cache.CachingStore;
 import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Tags;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -19,23 +23,37 @@ final class DefaultConnector implements StoreConnector {
 
   @Override
   public ContentStore open(Settings settings, PrintStream notices) {
+    return open(settings, notices, null);
+  }
+
+  @Override
+  public ContentStore open(Settings settings, PrintStream notices, MeterRegistry registry) {
     Settings effective = settings;
+    EmbeddedServer.Endpoint embedded = null;
     if (settings.embedded()) {
-      URI endpoint;
       try {
-        endpoint = new EmbeddedServer(settings.home()).ensureRunning(notices);
+        embedded = new EmbeddedServer(settings.home()).ensureRunning(notices);
       } catch (IOException e) {
         throw new UncheckedIOException(e);
       }
       effective = new Settings(EmbeddedServer.BUCKET, settings.prefix(), settings.region(),
-          endpoint.toString(), true, null, settings.cacheDir(), settings.cacheEnabled(),
+          embedded.uri().toString(), true, null, settings.cacheDir(), settings.cacheEnabled(),
           settings.diskCacheBytes(), settings.memoryCacheBytes(), settings.home(),
           settings.deletionGrace());
     }
-    return openS3(effective, settings.embedded());
+    return measured(openS3(effective, embedded, registry), registry);
   }
 
-  private static ContentStore openS3(Settings settings, boolean embedded) {
+  /** The cache's meters bound to {@code registry} (the store measures its own requests). */
+  private static ContentStore measured(ContentStore store, MeterRegistry registry) {
+    if (registry != null && store instanceof CachedContentStore cached) {
+      CacheMetrics.of(cached, Tags.empty()).bindTo(registry);
+    }
+    return store;
+  }
+
+  private static ContentStore openS3(Settings settings, EmbeddedServer.Endpoint embedded,
+      MeterRegistry registry) {
     S3StoreConfig.Builder config = S3StoreConfig.builder()
         .bucket(settings.bucket())
         .prefix(settings.prefix())
@@ -57,14 +75,18 @@ final class DefaultConnector implements StoreConnector {
             + e.getMessage());
       }
     }
-    if (embedded) {
-      // The embedded server does not check signatures; any key signs.
-      config.credentials(StaticCredentialsProvider.create(
-          AwsBasicCredentials.create("coffer", "coffer")));
+    if (embedded != null) {
+      // The installation's own key: the embedded server accepts no other (SEC-8, SEC-10).
+      config.credentials(StaticCredentialsProvider.create(AwsBasicCredentials.create(
+          embedded.credentials().accessKeyId(), embedded.credentials().secretAccessKey())));
     } else if (settings.profile() != null) {
       config.credentials(ProfileCredentialsProvider.create(settings.profile()));
     }
-    ContentStore s3 = S3ContentStore.open(config.build());
+    S3ContentStore.Builder store = S3ContentStore.builder().config(config.build());
+    if (registry != null) {
+      store.meterRegistry(registry);
+    }
+    ContentStore s3 = store.build();
     if (!settings.cacheEnabled()) {
       return s3;
     }

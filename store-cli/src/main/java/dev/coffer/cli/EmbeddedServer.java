@@ -2,6 +2,9 @@ package dev.coffer.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.coffer.s3server.Credentials;
+import dev.coffer.s3server.EmbeddedS3Server;
+import dev.coffer.s3server.Main;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
@@ -26,10 +29,15 @@ import java.util.Locale;
 import java.util.Map;
 
 /**
- * The embedded S3-compatible server (S3Mock) the CLI uses when no bucket is configured. It runs as a
- * background process keeping its data under {@code <home>/embedded/data}, so blobs survive between
- * runs; a later run finds it through {@code <home>/embedded/server.json} and reuses it, so only the
- * first command pays the start cost.
+ * The embedded S3 server the CLI uses when no bucket is configured: s3-server's {@code Main} (the
+ * simulated S3's semantics, every request atomic, over HTTP on 127.0.0.1 only, SigV4 required) run
+ * as a background process keeping its data under {@code <home>/embedded/s3}, so blobs survive
+ * between runs; a later run finds it through {@code <home>/embedded/server.json} and reuses it, so
+ * only the first command pays the start cost.
+ *
+ * <p>Its credentials are this installation's own, random, created once in {@code
+ * <home>/embedded/credentials} (0600, AWS shared-credentials format; invariant SEC-10 of
+ * docs/architecture.md); the CLI signs with them and the server accepts nothing else (SEC-8).
  *
  * <p>Its port is chosen once, kept in {@code <home>/embedded/port} beside the data, and used on
  * every start, so other clients pointed at the server keep working across restarts; the file holds
@@ -40,6 +48,11 @@ final class EmbeddedServer {
   static final String BUCKET = "coffer";
   static final Duration START_TIMEOUT = Duration.ofSeconds(120);
   static final String PORT_FILE = "port";
+  static final String CREDENTIALS_FILE = "credentials";
+  static final String DATA_DIR = "s3";
+
+  /** Where the running server is and how to sign for it. */
+  record Endpoint(URI uri, Credentials credentials) {}
 
   private final Path dir;
 
@@ -51,17 +64,27 @@ final class EmbeddedServer {
    * The server's endpoint, starting the server first if none is running. Starting says so on
    * {@code notices} (what, where, and when it is up); finding it running says nothing.
    *
-   * @throws ConfigException if the server cannot be started, naming why and what to do
+   * @throws ConfigException if the server cannot be started or its credentials read, naming why
+   *     and what to do
    */
-  URI ensureRunning(PrintStream notices) throws IOException {
+  Endpoint ensureRunning(PrintStream notices) throws IOException {
     Files.createDirectories(dir);
+    try {
+      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+    } catch (UnsupportedOperationException e) {
+      // Not a POSIX file system; permissions are the platform's default.
+    }
     try (FileChannel lockFile = FileChannel.open(dir.resolve("lock"), StandardOpenOption.CREATE,
         StandardOpenOption.WRITE); FileLock lock = lockFile.lock()) {
-      URI running = running();
-      if (running != null) {
-        return running;
+      Credentials credentials;
+      try {
+        credentials = Credentials.loadOrCreate(dir.resolve(CREDENTIALS_FILE));
+      } catch (IOException e) {
+        throw new ConfigException("cannot use the embedded server's credentials: "
+            + e.getMessage());
       }
-      return start(notices);
+      URI running = running();
+      return new Endpoint(running != null ? running : start(notices), credentials);
     }
   }
 
@@ -85,42 +108,34 @@ final class EmbeddedServer {
   }
 
   private URI start(PrintStream notices) throws IOException {
-    Path jar = serverJar();
-    Path data = dir.resolve("data");
-    Files.createDirectories(data);
-    try {
-      Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
-    } catch (UnsupportedOperationException e) {
-      // Not a POSIX file system; permissions are the platform's default.
-    }
+    Path data = dir.resolve(DATA_DIR);
     int port = port();
     if (!bindable(port)) {
       long last = lastServer().path("pid").asLong();
       if (last > 0 && ProcessHandle.of(last).map(ProcessHandle::isAlive).orElse(false)) {
         throw new ConfigException("the embedded server (pid " + last + ") holds port " + port
-            + " but does not answer (see " + dir.resolve("server.log") + "); stop it with: kill "
-            + last);
+            + " but does not answer as this version's server does (see "
+            + dir.resolve("server.log") + "); stop it with: kill " + last);
       }
       throw new ConfigException("port " + port + " of the embedded server (kept in "
           + dir.resolve(PORT_FILE) + ") is taken by another program; stop that program, or"
           + " delete the file to choose a new port");
     }
-    int adminPort = freePort(port);
     String java = ProcessHandle.current().info().command().orElse("java");
     List<String> command = new ArrayList<>();
     if (Files.isExecutable(Path.of("/usr/bin/setsid"))) {
       command.add("/usr/bin/setsid"); // detach from the terminal's signals: the server outlives us
     }
-    command.addAll(List.of(java, "-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
-        "-jar", jar.toString(),
-        "--com.adobe.testing.s3mock.httpPort=" + port,
-        "--server.port=" + adminPort,
-        "--server.address=127.0.0.1",
-        "--com.adobe.testing.s3mock.store.root=" + data,
-        "--com.adobe.testing.s3mock.store.retainFilesOnExit=true",
-        "--com.adobe.testing.s3mock.store.initialBuckets=" + BUCKET));
-    notices.printf("coffer: no bucket configured; starting the embedded S3 server on %s with its"
-        + " data in %s (set COFFER_BUCKET to use S3)%n", endpoint(port), data);
+    // Request bodies are held whole (a part, up to 512 MiB): room for two at once.
+    command.addAll(List.of(java, "-Xmx2g", "-XX:+UseSerialGC",
+        "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+        "--data", data.toString(),
+        "--credentials", dir.resolve(CREDENTIALS_FILE).toString(),
+        "--port", Integer.toString(port),
+        "--bucket", BUCKET));
+    notices.printf("coffer: no bucket configured; starting the embedded S3 server on %s (this"
+        + " machine only; credentials in %s) with its data in %s (set COFFER_BUCKET to use S3)%n",
+        endpoint(port), dir.resolve(CREDENTIALS_FILE), data);
     Path log = dir.resolve("server.log");
     long t0 = System.nanoTime();
     Process process = new ProcessBuilder(command)
@@ -195,7 +210,10 @@ final class EmbeddedServer {
     }
   }
 
-  /** Whether an S3 server answers HTTP on the port (any status: it is up). */
+  /**
+   * Whether this version's server answers on the port: an anonymous request is refused (403) by a
+   * server that names itself {@value EmbeddedS3Server#SERVER_NAME}. An older S3Mock answers 200.
+   */
   private static boolean answers(int port) {
     try (Socket socket = new Socket()) {
       socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
@@ -208,7 +226,8 @@ final class EmbeddedServer {
           .send(HttpRequest.newBuilder(endpoint(port).resolve("/" + BUCKET))
               .method("HEAD", HttpRequest.BodyPublishers.noBody())
               .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding());
-      return response.statusCode() == 200;
+      return response.statusCode() == 403 && response.headers().firstValue("Server")
+          .filter(EmbeddedS3Server.SERVER_NAME::equals).isPresent();
     } catch (IOException e) {
       return false;
     } catch (InterruptedException e) {
@@ -241,29 +260,5 @@ final class EmbeddedServer {
     } catch (IOException e) {
       return false;
     }
-  }
-
-  /**
-   * The S3Mock executable jar: the {@code coffer.s3mock.jar} system property (set by the launcher),
-   * else {@code lib/s3mock.jar} beside the CLI's jar.
-   */
-  static Path serverJar() {
-    String property = System.getProperty("coffer.s3mock.jar");
-    if (property != null && Files.isRegularFile(Path.of(property))) {
-      return Path.of(property);
-    }
-    try {
-      Path self = Path.of(EmbeddedServer.class.getProtectionDomain().getCodeSource().getLocation()
-          .toURI());
-      Path beside = self.getParent()
-          .resolve("lib").resolve("s3mock.jar");
-      if (Files.isRegularFile(beside)) {
-        return beside;
-      }
-    } catch (java.net.URISyntaxException | RuntimeException e) {
-      // Fall through to the error below.
-    }
-    throw new ConfigException("no bucket configured and the embedded server's jar was not found;"
-        + " set COFFER_BUCKET, or build with: mvn -B -DskipTests package -pl store-cli -am");
   }
 }

@@ -8,8 +8,9 @@ import dev.coffer.store.InvalidArgumentException;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.ReaderAt;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -29,6 +30,8 @@ import picocli.CommandLine.Parameters;
 @Command(name = "get", description = "Write a blob, or a byte range of it, to stdout or a file.")
 final class GetCommand extends StoreCommand {
   private static final int CHUNK = 1 << 20;
+  /** Bytes handed over per transfer from a verified cache entry: the progress bar's step. */
+  private static final long TRANSFER_CHUNK = 16L << 20;
   private static final Pattern RANGE = Pattern.compile("(\\d{1,18})-(\\d{0,18})");
 
   @Parameters(index = "0", paramLabel = "DIGEST")
@@ -65,7 +68,7 @@ final class GetCommand extends StoreCommand {
       long start = span[0];
       long end = span[1];
       transfer.phase("read", end - start, 0);
-      MessageDigest hasher = range == null ? d.algorithm().newHasher() : null;
+      boolean whole = range == null;
       Path target = output == null ? null : Path.of(output);
       if (target != null && (Files.notExists(target) || Files.isRegularFile(target))) {
         Path part;
@@ -75,8 +78,8 @@ final class GetCommand extends StoreCommand {
           throw LocalFiles.cannotWrite(target, e);
         }
         try {
-          try (OutputStream out = Files.newOutputStream(part, StandardOpenOption.WRITE)) {
-            copy(reader, d, start, end, size, out, hasher, transfer);
+          try (FileChannel out = FileChannel.open(part, StandardOpenOption.WRITE)) {
+            copy(reader, d, start, end, size, out, whole, transfer);
           }
           Files.move(part, target, StandardCopyOption.REPLACE_EXISTING,
               StandardCopyOption.ATOMIC_MOVE);
@@ -87,40 +90,77 @@ final class GetCommand extends StoreCommand {
         }
       } else if (target != null) {
         // A device or a pipe (say /dev/null) is written in place, never replaced.
-        try (OutputStream out = Files.newOutputStream(target, StandardOpenOption.WRITE)) {
-          copy(reader, d, start, end, size, out, hasher, transfer);
+        try (FileChannel out = FileChannel.open(target, StandardOpenOption.WRITE)) {
+          copy(reader, d, start, end, size, out, whole, transfer);
         }
       } else {
-        copy(reader, d, start, end, size, cli().out, hasher, transfer);
+        copy(reader, d, start, end, size, cli().outChannel(), whole, transfer);
+        cli().out.flush();
       }
       return end - start;
     }
   }
 
+  /**
+   * Copies bytes {@code start} to {@code end} of the blob to {@code out}; a {@code whole} read is
+   * checked against the digest. Content the reader serves from a verified cache entry was checked
+   * when the entry was installed and sealed (CLI-6), so it goes straight from the entry's file to
+   * {@code out} ({@link ReaderAt#transferTo}) without being hashed again; if the entry fails
+   * mid-way and the rest comes from the store, the blob is hashed as the store serves it.
+   */
   private static void copy(ReaderAt reader, Digest d, long start, long end, long size,
-      OutputStream out, MessageDigest hasher, Transfer transfer) throws IOException {
-    ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
+      WritableByteChannel out, boolean whole, Transfer transfer) throws IOException {
+    boolean verified = reader.servesVerifiedContent();
+    MessageDigest hasher = whole && !verified ? d.algorithm().newHasher() : null;
+    ByteBuffer buffer = hasher == null ? null : ByteBuffer.allocate(CHUNK);
     long position = start;
     while (position < end) {
-      buffer.clear();
-      buffer.limit((int) Math.min(CHUNK, end - position));
-      int n = reader.read(buffer, position);
-      if (n < 0) {
-        throw DataLossException.lengthMismatch(d, size, position);
+      long n;
+      if (hasher == null) {
+        n = reader.transferTo(position, Math.min(TRANSFER_CHUNK, end - position), out);
+      } else {
+        buffer.clear();
+        buffer.limit((int) Math.min(CHUNK, end - position));
+        n = Math.max(0, reader.read(buffer, position));
+        hasher.update(buffer.array(), 0, (int) n);
+        buffer.flip();
+        while (buffer.hasRemaining()) {
+          out.write(buffer);
+        }
       }
-      out.write(buffer.array(), 0, n);
-      if (hasher != null) {
-        hasher.update(buffer.array(), 0, n);
+      if (n <= 0) {
+        throw DataLossException.lengthMismatch(d, size, position);
       }
       position += n;
       transfer.advance(n);
     }
-    out.flush();
     if (hasher != null) {
-      Digest actual = Digest.fromHasher(d.algorithm(), hasher.digest());
-      if (!actual.equals(d)) {
-        throw DataLossException.digestMismatch(d, actual);
+      check(d, Digest.fromHasher(d.algorithm(), hasher.digest()));
+    } else if (whole && !reader.servesVerifiedContent()) {
+      check(d, hashAll(reader, d, size));
+    }
+  }
+
+  /** The digest of the blob as {@code reader} serves it now. */
+  private static Digest hashAll(ReaderAt reader, Digest d, long size) {
+    MessageDigest hasher = d.algorithm().newHasher();
+    ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
+    long position = 0;
+    while (position < size) {
+      buffer.clear();
+      int n = reader.read(buffer, position);
+      if (n < 0) {
+        throw DataLossException.lengthMismatch(d, size, position);
       }
+      hasher.update(buffer.array(), 0, n);
+      position += n;
+    }
+    return Digest.fromHasher(d.algorithm(), hasher.digest());
+  }
+
+  private static void check(Digest d, Digest actual) {
+    if (!actual.equals(d)) {
+      throw DataLossException.digestMismatch(d, actual);
     }
   }
 

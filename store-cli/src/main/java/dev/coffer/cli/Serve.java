@@ -87,8 +87,23 @@ final class Serve extends StoreCommand {
           + " is refused with RESOURCE_EXHAUSTED."})
   String writerMemory;
 
+  @Option(names = "--metrics-address", paramLabel = "HOST:PORT",
+      description = {"Also serve /metrics (Prometheus text format) and /healthz (200 once the"
+          + " store answered a probe) over HTTP on this loopback address (127.0.0.1:9464;"
+          + " port 0: any free port). Other addresses are refused: the listener has no TLS or"
+          + " authentication."})
+  String metricsAddress;
+
   @Override
   ExitCode execute(ContentStore store, Settings settings) throws IOException {
+    try (ServeMetrics metrics = metricsAddress == null ? null
+        : ServeMetrics.start(MetricsServer.address(metricsAddress), store, cli().metrics,
+            cli().err)) {
+      return serve(store, settings);
+    }
+  }
+
+  private ExitCode serve(ContentStore store, Settings settings) throws IOException {
     String holder = holderId != null ? holderId : defaultHolderId(socket);
     Path state = stateDir != null ? stateDir
         : Optional.ofNullable(cli().env.get("COFFER_STATE_DIR")).map(Path::of)

@@ -93,7 +93,7 @@ abstract class StoreCommand implements Callable<Integer> {
       // Even with -q: it is about where credentials and content go, not progress.
       Settings.insecureEndpointWarning(settings.endpoint())
           .ifPresent(warning -> cli.err.println("coffer: warning: " + warning));
-      try (ContentStore store = cli.connector.open(settings, notices())) {
+      try (ContentStore store = cli.connector.open(settings, notices(), cli.metrics)) {
         return execute(store, settings).code;
       }
     } catch (StoreException e) {

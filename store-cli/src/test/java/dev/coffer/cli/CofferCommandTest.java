@@ -294,7 +294,7 @@ class CofferCommandTest {
         summaries.add(line.trim());
       }
     }
-    assertThat(summaries).hasSize(16).allSatisfy(summary -> assertThat(summary).endsWith("."));
+    assertThat(summaries).hasSize(18).allSatisfy(summary -> assertThat(summary).endsWith("."));
     for (String line : lines.subList(end + 1, lines.size())) {
       assertThat(line).as("a footer line that was not cut").matches("|  .*|Exit codes:");
     }
@@ -302,7 +302,7 @@ class CofferCommandTest {
         .filter(l -> !l.isEmpty()).toList())
         .hasSize(ExitCode.values().length).allMatch(l -> l.matches(" {2,3}\\d{1,2}  \\S.*"));
     for (String command : List.of("put", "get", "info", "ls", "label", "rm", "ref", "deref",
-        "link", "unlink", "ingest", "gc", "fsck", "cache", "serve")) {
+        "link", "unlink", "ingest", "gc", "fsck", "cache", "serve", "stats", "du")) {
       Result commandHelp = run(command, "--help");
       assertThat(commandHelp.code()).as(command + " --help: " + commandHelp.stderr()).isZero();
       assertThat(commandHelp.out()).startsWith("Usage: coffer " + command);

@@ -31,7 +31,7 @@ public class IndexRecordBenchmark {
       1_795_000_000_000_000_000L, Map.of("team", "ci", "group", "g3",
           "containerd.io/gc.root", "2026-11-22T10:00:00Z",
           "containerd.io/distribution.source.registry", "library/builder", "build.id", "81723"),
-      2).withLinks(List.of(digest("a").toString(), digest("b").toString(),
+      2, 0x5eed_1ca7_10e5L).withLinks(List.of(digest("a").toString(), digest("b").toString(),
           digest("c").toString()));
   private final byte[] json = Json.write(record);
 

@@ -32,7 +32,7 @@ import java.util.Arrays;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -52,9 +52,13 @@ final class MemoryContentStore implements ContentStore {
     Instant updatedAt;
     Map<String, String> labels;
     long refCount;
-    final Set<Digest> links = new LinkedHashSet<>();
+    /** The blobs this one links to, each with the incarnation whose reference the link holds. */
+    final Map<Digest, Long> links = new LinkedHashMap<>();
+    final long incarnation;
 
-    Blob(byte[] data, Instant createdAt, Map<String, String> labels, long refCount) {
+    Blob(byte[] data, Instant createdAt, Map<String, String> labels, long refCount,
+        long incarnation) {
+      this.incarnation = incarnation;
       this.data = data;
       this.createdAt = createdAt;
       this.updatedAt = createdAt;
@@ -115,6 +119,8 @@ final class MemoryContentStore implements ContentStore {
 
   private final Clock clock;
   private final Map<Digest, Blob> blobs = new HashMap<>();
+  /** The incarnation of the last blob committed (PROTO-1); every commit of new content counts. */
+  private long incarnations;
   private final Map<String, Ingest> ingests = new HashMap<>();
 
   MemoryContentStore(Clock clock) {
@@ -183,6 +189,16 @@ final class MemoryContentStore implements ContentStore {
     Blob blob = live(digest);
     blobs.remove(digest);
     cascade(blob.links);
+  }
+
+  @Override
+  public synchronized void deref(Digest digest, long incarnation) {
+    Blob blob = live(digest);
+    if (incarnation != 0 && blob.incarnation != incarnation) {
+      throw new NotFoundException("content " + digest + " not found: incarnation " + incarnation
+          + " was deleted, and the blob committed anew since");
+    }
+    deref(digest);
   }
 
   // ---- Provider
@@ -282,7 +298,7 @@ final class MemoryContentStore implements ContentStore {
   public synchronized void link(Digest to, Digest from) {
     Blob target = live(to);
     Blob source = live(from);
-    if (source.links.contains(to)) {
+    if (source.links.containsKey(to)) {
       deref(to); // the link already holds a reference: drop the caller's
       return;
     }
@@ -290,31 +306,37 @@ final class MemoryContentStore implements ContentStore {
       throw new FailedPreconditionException(
           "blob " + to + " has no reference to transfer to a link from " + from);
     }
-    source.links.add(to);
+    source.links.put(to, target.incarnation);
   }
 
   @Override
   public synchronized void unlink(Digest to, Digest from) {
     live(to);
     Blob source = live(from);
-    if (source.links.remove(to)) {
-      deref(to);
+    if (source.links.containsKey(to)) {
+      long incarnation = source.links.remove(to);
+      if (live(to).incarnation == incarnation) {
+        deref(to);
+      }
     }
   }
 
   /** Dereferences every target of removed links, iteratively, so that cycles terminate. */
-  private void cascade(Set<Digest> firstTargets) {
-    Deque<Digest> pending = new ArrayDeque<>(firstTargets);
+  private void cascade(Map<Digest, Long> firstTargets) {
+    Deque<Map.Entry<Digest, Long>> pending = new ArrayDeque<>(firstTargets.entrySet());
     Set<Digest> removed = new HashSet<>();
     while (!pending.isEmpty()) {
-      Digest digest = pending.pop();
+      Map.Entry<Digest, Long> link = pending.pop();
+      Digest digest = link.getKey();
       Blob blob = blobs.get(digest);
-      if (blob == null || blob.refCount == 0) {
-        continue; // dangling link, or a blob committed without references: nothing to release
+      if (blob == null || blob.refCount == 0 || blob.incarnation != link.getValue()) {
+        // A dangling link, a blob committed without references, or a later incarnation whose
+        // references are not this link's (PROTO-1): nothing to release.
+        continue;
       }
       if (--blob.refCount == 0 && removed.add(digest)) {
         blobs.remove(digest);
-        pending.addAll(blob.links);
+        pending.addAll(blob.links.entrySet());
       }
     }
   }
@@ -365,7 +387,7 @@ final class MemoryContentStore implements ContentStore {
   public synchronized FsckReport fsck(boolean repair) {
     List<FsckReport.Finding> findings = new ArrayList<>();
     for (Map.Entry<Digest, Blob> entry : blobs.entrySet()) {
-      for (var it = entry.getValue().links.iterator(); it.hasNext(); ) {
+      for (var it = entry.getValue().links.keySet().iterator(); it.hasNext(); ) {
         Digest target = it.next();
         if (!blobs.containsKey(target)) {
           if (repair) {
@@ -396,7 +418,7 @@ final class MemoryContentStore implements ContentStore {
 
   private static Info infoOf(Digest digest, Blob blob) {
     return new Info(digest, blob.data.length, blob.createdAt, blob.updatedAt, blob.labels,
-        blob.refCount, blob.links);
+        blob.refCount, blob.links.keySet(), blob.incarnation);
   }
 
   /** Ends a commit: the writer is closed whatever the outcome. */
@@ -432,7 +454,7 @@ final class MemoryContentStore implements ContentStore {
     Map<String, String> kept = new TreeMap<>(labels == null ? Map.of() : labels);
     kept.values().removeIf(String::isEmpty);
     Blob blob = new Blob(Arrays.copyOf(ingest.buffer, ingest.length), now(), Map.copyOf(kept),
-        takeReference ? 1 : 0);
+        takeReference ? 1 : 0, ++incarnations);
     blobs.put(actual, blob);
     ingests.remove(ingest.ref);
     return infoOf(actual, blob);

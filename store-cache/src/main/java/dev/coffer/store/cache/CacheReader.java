@@ -8,6 +8,7 @@ import dev.coffer.store.ReaderAt;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.channels.WritableByteChannel;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
@@ -93,6 +94,47 @@ abstract sealed class CacheReader implements ReaderAt {
     return n;
   }
 
+  /**
+   * Hands the bytes straight from a disk entry's file to {@code target} ({@link
+   * FileChannel#transferTo}: no copy through the heap) while this reader is served by a whole,
+   * verified entry; otherwise, and from where the entry fails, reads them through a buffer.
+   */
+  @Override
+  public final long transferTo(long position, long count, WritableByteChannel target)
+      throws IOException {
+    if (closed || store.isClosed()) {
+      throw new FailedPreconditionException("reader of blob " + digest + " is closed");
+    }
+    if (position < 0 || count < 0) {
+      throw new InvalidArgumentException("invalid transfer of " + count + " bytes at " + position
+          + " in blob " + digest);
+    }
+    long end = Math.min(size, position + Math.min(count, Long.MAX_VALUE - position));
+    long done = 0;
+    if (position < end && servesVerifiedContent()) {
+      done = transferCached(position, end, target);
+      if (done > 0) {
+        served.add(done);
+      }
+    }
+    return done + ReaderAt.super.transferTo(position + done, Math.max(0, end - position - done),
+        target);
+  }
+
+  /**
+   * Transfers bytes {@code position} to {@code end} of the tier's content to {@code target}, and
+   * returns how many it transferred: all of them, or fewer if the tier failed (and the reader now
+   * reads through). Failures of {@code target} are thrown.
+   */
+  long transferCached(long position, long end, WritableByteChannel target) throws IOException {
+    return 0;
+  }
+
+  @Override
+  public boolean servesVerifiedContent() {
+    return false;
+  }
+
   @Override
   public final long size() {
     return size;
@@ -120,6 +162,16 @@ abstract sealed class CacheReader implements ReaderAt {
 
   /** Releases the tier's resources. */
   void closeTier() {}
+
+  /** Whether this reader reads through the backing store now (for good). */
+  final synchronized boolean readsThrough() {
+    return backingReader != null;
+  }
+
+  /** Makes every later read go to the backing store. */
+  final void switchToBacking() {
+    backing();
+  }
 
   /** The reader of the backing store, opened on first use. */
   final synchronized ReaderAt backing() {
@@ -181,6 +233,47 @@ abstract sealed class CacheReader implements ReaderAt {
         return READ_THROUGH;
       } finally {
         dst.limit(limit);
+      }
+    }
+
+    @Override
+    public boolean servesVerifiedContent() {
+      // An entry is opened only once it was verified (DiskTier.open); a fill is not yet.
+      return fill == null && !readsThrough();
+    }
+
+    @Override
+    long transferCached(long position, long end, WritableByteChannel target) throws IOException {
+      long at = position;
+      while (at < end) {
+        long n;
+        try {
+          n = channel.transferTo(at, end - at, target);
+        } catch (IOException e) {
+          if (sourceReadable(at)) {
+            throw e; // the target failed, not the entry
+          }
+          store.entryFailed(digest, "cannot be read", e);
+          switchToBacking();
+          return at - position;
+        }
+        if (n <= 0) {
+          // transferTo moves nothing only past the file's end: truncated under us.
+          store.entryFailed(digest, "ends at " + at, null);
+          switchToBacking();
+          return at - position;
+        }
+        at += n;
+      }
+      return at - position;
+    }
+
+    /** Whether the entry's file still reads at {@code position}. */
+    private boolean sourceReadable(long position) {
+      try {
+        return channel.read(ByteBuffer.allocate(1), position) == 1;
+      } catch (IOException e) {
+        return false;
       }
     }
 

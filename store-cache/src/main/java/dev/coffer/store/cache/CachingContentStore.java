@@ -576,6 +576,16 @@ final class CachingContentStore implements CachedContentStore {
   }
 
   @Override
+  public void deref(Digest digest, long incarnation) {
+    checkOpen();
+    try {
+      backing.deref(digest, incarnation);
+    } finally {
+      afterReferenceDrop(digest);
+    }
+  }
+
+  @Override
   public void link(Digest to, Digest from) {
     checkOpen();
     try {

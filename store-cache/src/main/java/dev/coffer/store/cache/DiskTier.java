@@ -37,6 +37,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+// Over 400 lines: the index and the files it governs change together, in one class.
 /**
  * The disk tier: one file per blob under {@code blobs/<algorithm>/<hex>}, fills staged in
  * {@code tmp/}, and an index of entries and their sizes in a Caffeine cache bounded by total bytes.
@@ -190,8 +191,8 @@ final class DiskTier implements Closeable {
   /**
    * Opens the entry of {@code digest} for reading if it is valid: its file exists and has
    * {@code expectedSize} bytes, and its content has the digest if {@code verify} is set or the
-   * entry was found at start and is opened for the first time. An invalid entry is counted as
-   * corrupt and evicted.
+   * entry was found at start and is opened for the first time without a seal that still holds
+   * ({@link EntrySeal}). An invalid entry is counted as corrupt and evicted.
    *
    * @return a channel positioned nowhere in particular (use positional reads), or null on a miss
    */
@@ -218,11 +219,14 @@ final class DiskTier implements Closeable {
       long actual = channel.size();
       if (actual != expectedSize || actual != indexed.size()) {
         problem = "has " + actual + " bytes instead of " + expectedSize;
-      } else if ((verify || !indexed.verified())
+      } else if ((verify || !(indexed.verified() || EntrySeal.holds(pathOf(digest), digest)))
           && !digestOf(channel, digest.algorithm()).equals(digest)) {
         problem = "does not match its digest";
       } else {
         if (!indexed.verified()) {
+          // Verified now, by its seal or its hash; sealing again is harmless and seals entries
+          // found without one (CLI-6).
+          EntrySeal.write(pathOf(digest), digest);
           index.asMap().computeIfPresent(digest,
               (d, entry) -> entry.equals(indexed) ? new Entry(entry.size(), true) : entry);
         }
@@ -272,6 +276,7 @@ final class DiskTier implements Closeable {
           return null;
         }
         bytes.addAndGet(size - (old == null ? 0 : old.size()));
+        EntrySeal.write(entry, d);
         return new Entry(size, true);
       });
     } catch (UncheckedIOException e) {

@@ -29,10 +29,11 @@ final class TeeWriter implements Writer {
   private final DigestAlgorithm algorithm;
   private final StagingFile staging;
   private final long memoryLimit;
-  // The copy: a staging file, or bytes in memory, or neither (hasher null).
+  // The copy: a staging file, or bytes in memory (hashed as they come), or neither (!copying).
   private FileChannel copy;
   private ByteArrayOutputStream buffered;
   private MessageDigest hasher;
+  private boolean copying;
   private long copied;
 
   private TeeWriter(CachingContentStore store, Writer delegate, Digest expected,
@@ -44,7 +45,10 @@ final class TeeWriter implements Writer {
     this.copy = copy;
     this.memoryLimit = memoryLimit;
     this.buffered = memoryLimit > 0 ? new ByteArrayOutputStream() : null;
-    this.hasher = copy != null || buffered != null ? algorithm.newHasher() : null;
+    // A staging file is not hashed: it holds exactly the bytes the backing writer hashed, from
+    // offset 0, so the digest the backing store commits is the copy's (checked with its size).
+    this.hasher = buffered != null ? algorithm.newHasher() : null;
+    this.copying = copy != null || buffered != null;
   }
 
   /** A writer that copies what it writes to {@code staging}. */
@@ -69,12 +73,12 @@ final class TeeWriter implements Writer {
   public int write(ByteBuffer src) {
     ByteBuffer bytes = src.duplicate();
     int n = delegate.write(src);
-    if (hasher == null) {
+    if (!copying) {
       return n;
     }
     bytes.limit(bytes.position() + n);
-    hasher.update(bytes.duplicate());
     if (buffered != null) {
+      hasher.update(bytes.duplicate());
       if (buffered.size() + (long) n > memoryLimit) {
         dropCopy();
       } else {
@@ -145,13 +149,13 @@ final class TeeWriter implements Writer {
   @Override
   public void truncate(long size) {
     delegate.truncate(size);
-    if (hasher == null) {
+    if (!copying) {
       return;
     }
     if (size == 0) {
-      hasher.reset();
       copied = 0;
       if (buffered != null) {
+        hasher.reset();
         buffered.reset();
         return;
       }
@@ -181,22 +185,28 @@ final class TeeWriter implements Writer {
    * known to the backing store).
    */
   private void promote(Digest committed) {
-    if (hasher == null) {
+    if (!copying) {
       return;
     }
-    Digest digest = Digest.fromHasher(algorithm, hasher.digest());
     if (buffered != null) {
+      Digest digest = Digest.fromHasher(algorithm, hasher.digest());
       if (committed == null || committed.equals(digest)) {
         store.promote(digest, buffered.toByteArray());
       }
       dropCopy();
       return;
     }
+    Digest digest = null;
     try {
-      if (committed == null || committed.equals(digest)) {
+      // The backing writer's digest of every byte of this ingest, which the copy holds too if
+      // it has as many bytes as the backing store committed.
+      digest = delegate.digest();
+      if ((committed == null || committed.equals(digest)) && copied == delegate.status().offset()) {
         copy.force(false);
         store.promote(digest, staging, copied);
       }
+    } catch (RuntimeException e) {
+      // No digest or status after the commit (a closed writer): the first read fills the cache.
     } catch (IOException e) {
       store.diskFailed("placing written blob " + digest + " in the cache", e);
     } finally {
@@ -205,6 +215,7 @@ final class TeeWriter implements Writer {
   }
 
   private void dropCopy() {
+    copying = false;
     hasher = null;
     buffered = null;
     if (copy == null) {

@@ -15,13 +15,16 @@ import dev.coffer.store.NotFoundException;
 import dev.coffer.store.ReaderAt;
 import dev.coffer.store.Writer;
 import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -38,6 +41,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -537,6 +541,64 @@ public abstract class CacheBehaviourSuite {
     assertThat(counting.readerOpens()).isEqualTo(4);
     assertThat(entry(smallDigest)).hasBinaryContent(small);
     assertThat(entry(largeDigest)).hasBinaryContent(large);
+  }
+
+  @Test
+  public void sealedEntryIsTrustedAfterARestartAndOnlyVerifyOnOpenHashesIt() throws IOException {
+    byte[] large = random(3 * MIB, 39);
+    Digest digest = cachedBeforeRestart(random(10 * KIB, 40), large).get(1);
+    Assumptions.assumeTrue(EntrySeal.holds(entry(digest), digest),
+        "this file system keeps no user extended attributes, so entries are not sealed");
+    // Corruption that no write made (the medium's): the bytes change, the modification time not.
+    FileTime sealed = Files.getLastModifiedTime(entry(digest));
+    flipByte(entry(digest), 2 * MIB + 7);
+    Files.setLastModifiedTime(entry(digest), sealed);
+
+    // CLI-6: the seal stands for the hash taken at install, so the entry is served unhashed ...
+    CachedContentStore trusting = cache(config().build());
+    byte[] served = read(trusting, digest);
+    assertThat(served).hasSize(large.length).isNotEqualTo(large);
+    assertThat(trusting.stats().corruptEntries()).isZero();
+    trusting.close();
+    // ... and verifyOnOpen is what finds such corruption.
+    CachedContentStore verifying = cache(config().verifyOnOpen(true).build());
+    assertThat(read(verifying, digest)).isEqualTo(large);
+    assertThat(verifying.stats().corruptEntries()).isEqualTo(1);
+  }
+
+  @Test
+  public void transferToHandsOverAVerifiedEntryAndFallsBackWhenItIsTruncated()
+      throws IOException {
+    byte[] bytes = random(3 * MIB, 41);
+    Digest digest = put(bytes);
+    CachedContentStore cache = cache(config().build());
+    try (ReaderAt filling = cache.readerAt(digest)) {
+      assertThat(filling.servesVerifiedContent()).isFalse();
+      assertThat(transferAll(filling, 0, bytes.length)).isEqualTo(bytes);
+    }
+    try (ReaderAt reader = cache.readerAt(digest)) {
+      assertThat(reader.servesVerifiedContent()).isTrue();
+      assertThat(transferAll(reader, MIB, 10)).isEqualTo(Arrays.copyOfRange(bytes, MIB, MIB + 10));
+      long before = cache.stats().diskBytesServed();
+      assertThat(transferAll(reader, 0, Long.MAX_VALUE)).isEqualTo(bytes);
+      assertThat(cache.stats().diskBytesServed() - before).isEqualTo(bytes.length);
+      try (FileChannel channel = FileChannel.open(entry(digest), StandardOpenOption.WRITE)) {
+        channel.truncate(MIB);
+      }
+      assertThat(transferAll(reader, 0, bytes.length)).isEqualTo(bytes);
+      assertThat(reader.servesVerifiedContent()).isFalse();
+      assertThat(transferAll(reader, bytes.length, 5)).isEmpty();
+    }
+    assertThat(cache.stats().corruptEntries()).isEqualTo(1);
+    assertThat(entry(digest)).doesNotExist();
+  }
+
+  private static byte[] transferAll(ReaderAt reader, long position, long count)
+      throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    long n = reader.transferTo(position, count, Channels.newChannel(out));
+    assertThat(n).isEqualTo(out.size());
+    return out.toByteArray();
   }
 
   private static void flipByte(Path file, long position) throws IOException {

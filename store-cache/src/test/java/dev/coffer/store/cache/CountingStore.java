@@ -175,6 +175,11 @@ public final class CountingStore implements ContentStore {
   }
 
   @Override
+  public void deref(Digest digest, long incarnation) {
+    store.deref(digest, incarnation);
+  }
+
+  @Override
   public void link(Digest to, Digest from) {
     store.link(to, from);
   }

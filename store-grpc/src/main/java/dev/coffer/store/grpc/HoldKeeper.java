@@ -10,6 +10,7 @@ import dev.coffer.store.NotFoundException;
 import dev.coffer.store.Writer;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -72,14 +73,27 @@ final class HoldKeeper {
     ReentrantLock lock = lock(digest);
     lock.lock();
     try {
-      if (holds.contains(digest)) {
-        writer.commit(size, expected, labels); // AlreadyExists: stored and held already
+      Long held = holds.incarnation(digest);
+      if (held != null) {
+        try {
+          writer.commit(size, expected, labels); // AlreadyExists: stored and held already
+        } catch (AlreadyExistsException e) {
+          // Held, unless the blob was deleted and committed anew since the hold was taken: the
+          // hold's reference went with the earlier incarnation, and this one needs its own.
+          Info stored = storedInfo(digest);
+          if (stored != null && !sameIncarnation(held, stored)) {
+            LOG.debug("{} held as incarnation {}, stored as {}: holding it anew", digest, held,
+                stored.incarnation());
+            hold(digest, () -> store.ref(digest), null);
+          }
+          throw e;
+        }
         // Stored anew: the blob was deleted outside containerd (coffer rm) since it was held.
-        store.ref(digest);
+        hold(digest, () -> store.ref(digest), null);
         return;
       }
       Info stored = storedInfo(digest);
-      hold(digest, stored, () -> writer.commitAndRef(size, expected, labels));
+      hold(digest, () -> writer.commitAndRef(size, expected, labels), Optional.ofNullable(stored));
       if (stored != null) {
         throw new AlreadyExistsException("content " + digest + " already exists");
       }
@@ -89,7 +103,7 @@ final class HoldKeeper {
   }
 
   /**
-   * Holds a blob that an ingest found stored, unless it is held already.
+   * Holds a blob that an ingest found stored, unless it holds this incarnation of it already.
    *
    * @return false if the blob is no longer stored (deleted meanwhile): the caller writes it
    */
@@ -97,15 +111,16 @@ final class HoldKeeper {
     ReentrantLock lock = lock(digest);
     lock.lock();
     try {
-      if (holds.contains(digest)) {
-        return true;
-      }
+      Long held = holds.incarnation(digest);
       Info stored = storedInfo(digest);
       if (stored == null) {
         return false;
       }
+      if (held != null && sameIncarnation(held, stored)) {
+        return true;
+      }
       try {
-        hold(digest, stored, () -> store.ref(digest));
+        hold(digest, () -> store.ref(digest), null);
         return true;
       } catch (NotFoundException e) {
         return false;
@@ -113,6 +128,11 @@ final class HoldKeeper {
     } finally {
       lock.unlock();
     }
+  }
+
+  /** Whether a hold of incarnation {@code held} owns a reference of {@code stored}. */
+  private static boolean sameIncarnation(long held, Info stored) {
+    return held == 0 || stored.incarnation() == 0 || held == stored.incarnation();
   }
 
   /** The info of {@code digest}, or null if it is not stored. */
@@ -125,25 +145,35 @@ final class HoldKeeper {
   }
 
   /**
-   * Takes this holder's reference and records the hold.
+   * Takes this holder's reference and records the hold with the incarnation the reference was
+   * taken on (PROTO-1). A blob that had no reference before this one is pinned with one more
+   * reference, so the holders' releases leave it as it was; the count that tells is the one the
+   * reference-taking call returned, not a cached look-up (PROTO-8).
    *
-   * @param stored the blob's info as looked up before, null if it was not stored
+   * @param looked null if {@code reference} only adds a reference ({@code ref}); for a commit,
+   *     which creates the blob when it is not stored, the blob as looked up before (empty if not
+   *     stored). A count of 1 after a commit is then ours alone unless it is the incarnation the
+   *     look-up found: a blob committed anew meanwhile is taken for this commit's own.
    */
-  private void hold(Digest digest, Info stored, Supplier<Info> reference) {
-    boolean unreferenced = stored != null && stored.refCount() == 0;
-    reference.get();
-    if (unreferenced) {
+  private void hold(Digest digest, Supplier<Info> reference, Optional<Info> looked) {
+    Info taken = reference.get();
+    boolean hadNone = taken.refCount() == 1 && (looked == null || looked.map(before ->
+        before.incarnation() != 0 ? before.incarnation() == taken.incarnation()
+            : before.refCount() == 0).orElse(false));
+    if (hadNone) {
       // A concurrent holder may pin it too: one reference too many, which is the safe side.
       store.ref(digest);
       LOG.debug("{} had no reference: pinned", digest);
     }
-    holds.add(digest);
-    LOG.debug("holding {}", digest);
+    holds.add(digest, taken.incarnation());
+    LOG.debug("holding {} (incarnation {})", digest, taken.incarnation());
   }
 
   /**
    * containerd's Delete: drops this holder's reference, if it holds the blob; otherwise leaves the
-   * store alone (another host, or another reference, keeps the blob).
+   * store alone (another host, or another reference, keeps the blob). The reference dropped is
+   * one of the incarnation the hold took it on: if the blob was deleted and committed anew since,
+   * the new incarnation's references are others', and none is dropped (PROTO-1).
    *
    * @return whether this holder held the blob
    */
@@ -151,22 +181,25 @@ final class HoldKeeper {
     ReentrantLock lock = lock(digest);
     lock.lock();
     try {
-      if (!holds.contains(digest)) {
+      Long held = holds.incarnation(digest);
+      if (held == null) {
         LOG.debug("delete of {}: not held here, kept", digest);
         return false;
       }
       holds.remove(digest);
       try {
-        store.deref(digest);
+        store.deref(digest, held);
         LOG.debug("released {}", digest);
       } catch (NotFoundException | FailedPreconditionException e) {
-        // Deleted outside containerd (coffer rm), or its references dropped by hand.
+        // Deleted outside containerd (coffer rm), perhaps committed anew since, or its references
+        // dropped by hand.
         LOG.debug("release of {}: {}", digest, e.getMessage());
       } catch (AbortedException e) {
-        // The count did not change: hold it again, so the next collection retries the release.
-        // (After an Unknown failure the deref may have applied; holding again could release a
-        // reference twice, so that hold stays forgotten and the blob over-referenced.)
-        holds.add(digest);
+        // The count did not change (the store says Aborted only then, PROTO-3): hold it again,
+        // so the next collection retries the release. After any other failure the deref may
+        // have applied; holding again could release a reference twice, so that hold stays
+        // forgotten and the blob over-referenced.
+        holds.add(digest, held);
         throw e;
       }
       return true;

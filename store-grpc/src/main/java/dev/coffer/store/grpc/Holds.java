@@ -10,7 +10,8 @@ import java.nio.channels.SeekableByteChannel;
 import java.nio.channels.FileChannel;
 import java.nio.file.DirectoryStream;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.StandardCopyOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -20,19 +21,30 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The blobs one holder (one containerd) holds: for each, the holder owns exactly one reference in
- * the store. Callers serialise the changes of one digest ({@link HoldKeeper} locks it).
+ * the store, taken on one incarnation of the blob ({@link dev.coffer.store.Info#incarnation}),
+ * which the hold keeps so that its release never spends a reference of a later incarnation
+ * (PROTO-1). Callers serialise the changes of one digest ({@link HoldKeeper} locks it).
  */
 interface Holds {
 
-  boolean contains(Digest digest);
+  default boolean contains(Digest digest) {
+    return incarnation(digest) != null;
+  }
 
-  /** Records a hold; a no-op if it is recorded already. */
-  void add(Digest digest);
+  /**
+   * The incarnation of the blob whose reference the hold owns (0 if unknown: a hold recorded
+   * before incarnations were kept), or null if {@code digest} is not held.
+   */
+  Long incarnation(Digest digest);
+
+  /** Records a hold of incarnation {@code incarnation}, replacing any hold of {@code digest}. */
+  void add(Digest digest, long incarnation);
 
   /** Forgets a hold durably before returning; a no-op if there is none. */
   void remove(Digest digest);
@@ -45,16 +57,16 @@ interface Holds {
 
   /** Holds kept in memory: lost on restart, which leaves their blobs referenced (never deleted). */
   static Holds inMemory() {
-    Set<Digest> held = ConcurrentHashMap.newKeySet();
+    Map<Digest, Long> held = new ConcurrentHashMap<>();
     return new Holds() {
       @Override
-      public boolean contains(Digest digest) {
-        return held.contains(digest);
+      public Long incarnation(Digest digest) {
+        return held.get(digest);
       }
 
       @Override
-      public void add(Digest digest) {
-        held.add(digest);
+      public void add(Digest digest, long incarnation) {
+        held.put(digest, incarnation);
       }
 
       @Override
@@ -64,13 +76,14 @@ interface Holds {
 
       @Override
       public List<Digest> list() {
-        return List.copyOf(held);
+        return List.copyOf(held.keySet());
       }
     };
   }
 
   /**
-   * Holds as one marker file per blob, {@code <directory>/<alg>/<hex>}, surviving restarts. A
+   * Holds as one marker file per blob, {@code <directory>/<alg>/<hex>}, surviving restarts; a
+   * marker holds the time of the hold and then {@code incarnation <n>} on a line of its own. A
    * removal is forced to disk (the directory entry too) before it returns, because the reference is
    * released after it: a marker that came back after a crash would release a reference twice.
    */
@@ -85,6 +98,7 @@ interface Holds {
     private static final FileAttribute<Set<PosixFilePermission>> OWNER_ONLY_FILE =
         PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------"));
 
+    private static final String INCARNATION = "incarnation ";
     private final Path directory;
 
     private DirectoryHolds(Path directory) {
@@ -102,27 +116,48 @@ interface Holds {
     }
 
     @Override
-    public boolean contains(Digest digest) {
-      return Files.exists(marker(digest));
+    public Long incarnation(Digest digest) {
+      Path marker = marker(digest);
+      List<String> lines;
+      try {
+        lines = Files.readAllLines(marker, StandardCharsets.US_ASCII);
+      } catch (NoSuchFileException e) {
+        return null;
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read the hold of " + digest + " at " + marker, e);
+      }
+      for (String line : lines) {
+        if (line.startsWith(INCARNATION)) {
+          try {
+            return Long.parseLong(line.substring(INCARNATION.length()).trim());
+          } catch (NumberFormatException e) {
+            return 0L; // unreadable: released as a hold of any incarnation, as before
+          }
+        }
+      }
+      return 0L; // a marker written before incarnations were kept
     }
 
     @Override
-    public void add(Digest digest) {
+    public void add(Digest digest, long incarnation) {
       Path marker = marker(digest);
+      Path staged = marker.resolveSibling("." + marker.getFileName() + ".new");
       try {
         Files.createDirectories(marker.getParent(), OWNER_ONLY_DIRECTORY);
-        // Written, not just created: the content says when, for an operator reading the directory.
-        try (SeekableByteChannel out = Files.newByteChannel(marker, Set.of(
+        // Written, not just created: the time is for an operator reading the directory, the
+        // incarnation for the release. Staged and renamed, so a marker is never half written.
+        Files.deleteIfExists(staged);
+        try (SeekableByteChannel out = Files.newByteChannel(staged, Set.of(
             StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE, StandardOpenOption.SYNC),
             OWNER_ONLY_FILE)) {
-          ByteBuffer content = ByteBuffer.wrap(
-              (Instant.now() + "\n").getBytes(StandardCharsets.US_ASCII));
+          ByteBuffer content = ByteBuffer.wrap((Instant.now() + "\n" + INCARNATION + incarnation
+              + "\n").getBytes(StandardCharsets.US_ASCII));
           while (content.hasRemaining()) {
             out.write(content);
           }
         }
-      } catch (FileAlreadyExistsException e) {
-        // held already
+        Files.move(staged, marker, StandardCopyOption.REPLACE_EXISTING,
+            StandardCopyOption.ATOMIC_MOVE);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot record the hold of " + digest + " in " + marker, e);
       }

@@ -232,6 +232,22 @@ class ContentServiceTest {
         Code.NOT_FOUND, d.toString());
   }
 
+  /**
+   * PROTO-3: a release whose deref may still land (Unknown) is not held again, so the next
+   * collection cannot release the same reference a second time; the blob stays over-referenced.
+   */
+  @Test
+  void aReleaseWhoseOutcomeIsUnknownIsNeverSentAgain() {
+    Digest d = writeThroughTheService("ns/1/unknown", bytes(10, 57));
+    DeleteContentRequest delete = DeleteContentRequest.newBuilder().setDigest(d.toString()).build();
+    intercepting.failWith("deref", new UnknownException("a write of " + d + " may still land"));
+    assertCode(() -> blocking.delete(delete), Code.UNKNOWN, "backing storage failed");
+
+    intercepting.failWith("none", null);
+    blocking.delete(delete);
+    assertThat(store.info(d).refCount()).isEqualTo(1);
+  }
+
   // ---- Read
 
   @Test

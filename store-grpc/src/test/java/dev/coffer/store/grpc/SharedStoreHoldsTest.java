@@ -199,6 +199,39 @@ class SharedStoreHoldsTest {
     }
   }
 
+  /** PROTO-1: host a's hold is of the blob's first life; host b's reference is of its second. */
+  @Test
+  void aHoldOfAnEarlierIncarnationNeverReleasesAnotherHostsReference() {
+    byte[] bytes = bytes(1500, 14);
+    Digest d = a.write(bytes);
+    store.delete(d); // coffer rm
+    b.write(bytes);
+    assertThat(store.info(d).refCount()).isEqualTo(1);
+
+    a.delete(d); // a's collection: a's hold went with the blob it was taken on
+
+    assertThat(store.info(d).refCount()).isEqualTo(1);
+    assertThat(b.read(d)).isEqualTo(bytes);
+    assertThat(a.list()).isEmpty();
+  }
+
+  /** PROTO-1: a host that writes the blob again after it came back holds the new life. */
+  @Test
+  void aHostHoldingAnEarlierIncarnationTakesTheNewOneWhenItWritesAgain() {
+    byte[] bytes = bytes(1600, 15);
+    Digest d = a.write(bytes);
+    store.delete(d);
+    b.write(bytes);
+
+    a.write(bytes); // ALREADY_EXISTS, and now a holds this life too
+
+    assertThat(store.info(d).refCount()).isEqualTo(2);
+    b.delete(d);
+    assertThat(a.read(d)).isEqualTo(bytes);
+    a.delete(d);
+    assertThatThrownBy(() -> store.info(d)).isInstanceOf(NotFoundException.class);
+  }
+
   @Test
   void eachHostListsOnlyWhatItHolds() {
     Digest onA = a.write(bytes(700, 10));

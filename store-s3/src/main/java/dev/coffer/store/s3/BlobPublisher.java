@@ -26,6 +26,8 @@ final class BlobPublisher {
   private final Runnable settle;
   /** Stores the bytes at the digest key again, for a blob whose object a purge removed. */
   private Runnable restore;
+  /** Whether this caller's own PutObject just stored or found the object at the digest key. */
+  private boolean put;
 
   /**
    * @param labels the labels of a new record, without empty values
@@ -55,9 +57,10 @@ final class BlobPublisher {
     return takeRef;
   }
 
-  /** The record a commit of these bytes creates when there is none. */
+  /** The record a commit of these bytes creates when there is none: a new incarnation. */
   IndexRecord fresh() {
-    return IndexRecord.live(digest, size, store.now(), labels, takeRef ? 1 : 0);
+    return IndexRecord.live(digest, size, store.now(), labels, takeRef ? 1 : 0,
+        store.newIncarnation());
   }
 
   /**
@@ -78,21 +81,27 @@ final class BlobPublisher {
    * @see #publish(Runnable, Created)
    */
   Info publish(Runnable restoreBytes) {
-    return publish(restoreBytes, null);
+    return publish(restoreBytes, null, false);
   }
 
   /**
-   * Publishes the record once the bytes are at the digest key.
+   * Publishes the record once this caller's create-only PutObject stored the bytes at the digest
+   * key, or found an object there.
    *
    * @param restoreBytes stores the bytes at the digest key again
    * @param created when this caller's own create-only PutObject created the object, or null if it
-   *     found one or cannot tell
+   *     found one
    * @return the blob's info as published
    * @throws AlreadyExistsException if the content is live and no reference is taken
    * @throws UnavailableException if a purge of the digest outlasts every attempt
    */
   Info publish(Runnable restoreBytes, Created created) {
+    return publish(restoreBytes, created, true);
+  }
+
+  private Info publish(Runnable restoreBytes, Created created, boolean putByCaller) {
     restore = restoreBytes;
+    put = putByCaller;
     IndexRecord record = fresh();
     S3Store.Creation creation = store.createIndex(digest, record);
     if (creation.created()) {
@@ -176,6 +185,12 @@ final class BlobPublisher {
     }
     switch (record.state()) {
       case LIVE:
+        // A live record may have lost its object (a purger's DeleteObject that reached S3 after
+        // the blob was committed anew, or a hand): these bytes heal it (PROTO-5). Unless this
+        // caller's own PutObject has just stored or found it, and nothing deletes a live blob's.
+        if (!put && !objects.exists(blobKey)) {
+          restore.run();
+        }
         if (!takeRef) {
           throw new AlreadyExistsException("content " + digest + " already exists");
         }

@@ -3,6 +3,7 @@ package dev.coffer.store.s3;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.coffer.store.Digest;
 import dev.coffer.store.Info;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -20,6 +21,11 @@ import java.util.TreeMap;
  * purge timeout: then another host stamps it anew by CAS and finishes the purge. {@code
  * stateChangedAt} stamps the last state change, so a collector can wait out a grace period before
  * {@code deleting → purging}, and a purge that outlived its timeout can be told apart.
+ *
+ * <p>{@code incarnation} is drawn at random whenever a record becomes live from nothing or from
+ * {@code deleting} (a creation or a resurrection), and {@code linkIncarnations} keeps, for each
+ * link, the incarnation of its target whose reference the link holds (PROTO-1). Records written
+ * before incarnations existed read as incarnation 0 and links without one, which match any.
  */
 record IndexRecord(
     int version,
@@ -32,11 +38,15 @@ record IndexRecord(
     List<String> links,
     State state,
     long stateChangedAt,
-    List<String> ops) {
+    List<String> ops,
+    long incarnation,
+    Map<String, Long> linkIncarnations) {
 
   static final int VERSION = 1;
-  /** How many of the latest changes' operation ids a record keeps. */
+  /** How many of the latest changes' operation ids a record keeps whatever their age. */
   static final int RECENT_OPS = 8;
+  /** How long a record keeps the operation id of a change (PROTO-3). */
+  static final Duration OP_RETENTION = Duration.ofMinutes(15);
 
   enum State {
     @JsonProperty("live") LIVE,
@@ -48,12 +58,18 @@ record IndexRecord(
     labels = labels == null ? Map.of() : new TreeMap<>(labels);
     links = links == null ? List.of() : List.copyOf(links);
     ops = ops == null ? List.of() : List.copyOf(ops);
+    linkIncarnations = linkIncarnations == null ? Map.of() : new TreeMap<>(linkIncarnations);
   }
 
+  /**
+   * A record of content committed anew, as a new incarnation.
+   *
+   * @param incarnation a fresh random value, not 0
+   */
   static IndexRecord live(Digest digest, long size, long now, Map<String, String> labels,
-      long refCount) {
+      long refCount, long incarnation) {
     return new IndexRecord(VERSION, digest.toString(), size, now, now, labels, refCount, List.of(),
-        State.LIVE, now, List.of());
+        State.LIVE, now, List.of(), incarnation, Map.of());
   }
 
   boolean isLive() {
@@ -62,55 +78,103 @@ record IndexRecord(
 
   IndexRecord withLabels(Map<String, String> newLabels, long now) {
     return new IndexRecord(version, digest, size, createdAt, now, newLabels, refCount, links, state,
-        stateChangedAt, ops);
+        stateChangedAt, ops, incarnation, linkIncarnations);
   }
 
   IndexRecord withRefCount(long count) {
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, count, links, state,
-        stateChangedAt, ops);
+        stateChangedAt, ops, incarnation, linkIncarnations);
   }
 
   IndexRecord withLinks(List<String> newLinks) {
+    Map<String, Long> incarnations = new TreeMap<>(linkIncarnations);
+    incarnations.keySet().retainAll(newLinks);
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, newLinks,
-        state, stateChangedAt, ops);
+        state, stateChangedAt, ops, incarnation, incarnations);
   }
 
-  IndexRecord withLink(Digest to) {
+  /** This record linking to incarnation {@code toIncarnation} of {@code to}. */
+  IndexRecord withLink(Digest to, long toIncarnation) {
     List<String> more = new ArrayList<>(links);
     more.add(to.toString());
-    return withLinks(more);
+    Map<String, Long> incarnations = new TreeMap<>(linkIncarnations);
+    if (toIncarnation != 0) {
+      incarnations.put(to.toString(), toIncarnation);
+    }
+    return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, more,
+        state, stateChangedAt, ops, incarnation, incarnations);
   }
 
   IndexRecord withoutLink(Digest to) {
     List<String> fewer = new ArrayList<>(links);
     fewer.remove(to.toString());
-    return withLinks(fewer);
+    Map<String, Long> incarnations = new TreeMap<>(linkIncarnations);
+    incarnations.remove(to.toString());
+    return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, fewer,
+        state, stateChangedAt, ops, incarnation, incarnations);
+  }
+
+  /** The incarnation of {@code to} whose reference this record's link holds; 0 if any. */
+  long linkIncarnation(Digest to) {
+    return linkIncarnations.getOrDefault(to.toString(), 0L);
+  }
+
+  /** Whether a reference taken on {@code expected} (0: any) belongs to this incarnation. */
+  boolean isIncarnation(long expected) {
+    return expected == 0 || incarnation == 0 || expected == incarnation;
   }
 
   IndexRecord deleting(long now) {
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, 0, links,
-        State.DELETING, now, ops);
+        State.DELETING, now, ops, incarnation, linkIncarnations);
   }
 
   IndexRecord purging(long now) {
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, 0, links,
-        State.PURGING, now, ops);
+        State.PURGING, now, ops, incarnation, linkIncarnations);
   }
 
   /**
-   * This record stamped with the id of the change that writes it, keeping the latest
-   * {@value #RECENT_OPS}: a writer whose compare-and-swap answer was lost (a reset after S3
-   * applied it, then a retry that met its own new ETag) finds its id here and knows the change
-   * landed, instead of applying it twice.
+   * This record stamped with the id of the change that writes it: a writer whose answer was lost
+   * (a timeout or reset after S3 applied it) finds its id here on its next read and knows the
+   * change landed, instead of applying it twice. Ids are kept by age, not by count (PROTO-3): an
+   * id {@code <random hex>-<hex ns>} is kept while younger than {@link #OP_RETENTION} on this
+   * writer's clock, which is longer than a compare-and-swap may take ({@link
+   * S3Store#CAS_DEADLINE}) plus the clock skew the store allows between hosts; the latest
+   * {@value #RECENT_OPS} are kept whatever their age, and ids without a time (written before
+   * ids had one) only among those.
+   *
+   * @param now this writer's clock, in ns since the epoch
    */
-  IndexRecord withOp(String op) {
-    List<String> recent = new ArrayList<>(ops);
-    recent.add(op);
-    if (recent.size() > RECENT_OPS) {
-      recent = recent.subList(recent.size() - RECENT_OPS, recent.size());
+  IndexRecord withOp(String op, long now) {
+    List<String> kept = new ArrayList<>();
+    for (int i = 0; i < ops.size(); i++) {
+      String old = ops.get(i);
+      if (ops.size() - i < RECENT_OPS || opTime(old) >= now - OP_RETENTION.toNanos()) {
+        kept.add(old);
+      }
     }
+    kept.add(op);
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, links,
-        state, stateChangedAt, recent);
+        state, stateChangedAt, kept, incarnation, linkIncarnations);
+  }
+
+  /** A new operation id stamped at {@code now} (ns since the epoch). */
+  static String op(long random, long now) {
+    return Long.toHexString(random | Long.MIN_VALUE) + "-" + Long.toHexString(now);
+  }
+
+  /** The time an operation id was stamped at, or {@link Long#MIN_VALUE} if it has none. */
+  static long opTime(String op) {
+    int dash = op.indexOf('-');
+    if (dash < 0) {
+      return Long.MIN_VALUE;
+    }
+    try {
+      return Long.parseUnsignedLong(op.substring(dash + 1), 16);
+    } catch (NumberFormatException e) {
+      return Long.MIN_VALUE;
+    }
   }
 
   List<Digest> linkDigests() {
@@ -119,7 +183,7 @@ record IndexRecord(
 
   Info toInfo() {
     return new Info(Digest.parse(digest), size, Times.instant(createdAt), Times.instant(updatedAt),
-        labels, refCount, new java.util.HashSet<>(linkDigests()));
+        labels, refCount, new java.util.HashSet<>(linkDigests()), incarnation);
   }
 
   /** The tags mirroring this record on the blob object. */

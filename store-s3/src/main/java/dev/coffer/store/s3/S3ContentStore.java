@@ -1,13 +1,16 @@
 package dev.coffer.store.s3;
 
 import dev.coffer.store.ContentStore;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
@@ -47,6 +50,16 @@ public final class S3ContentStore {
     return new Builder();
   }
 
+  /**
+   * An interceptor that counts the requests of the client it is added to in {@code registry}
+   * ({@code coffer.s3.requests}, {@code coffer.s3.bytes}, {@code coffer.s3.latency}; see
+   * docs/metrics.md), for clients passed to {@link Builder#client} and {@link Builder#bulkClient}.
+   * Thread-safe.
+   */
+  public static ExecutionInterceptor requestMeter(MeterRegistry registry) {
+    return new S3RequestMeter(registry);
+  }
+
   /** Opens a store with its own clients; shorthand for {@code builder().config(config).build()}. */
   public static ContentStore open(S3StoreConfig config) {
     return builder().config(config).build();
@@ -58,8 +71,20 @@ public final class S3ContentStore {
     private S3Client client;
     private S3AsyncClient bulkClient;
     private StoreRuntime runtime;
+    private MeterRegistry registry;
 
     private Builder() {}
+
+    /**
+     * Where the store publishes its metrics (docs/metrics.md): the requests of the clients it
+     * builds itself (not of clients passed in: add {@link #requestMeter} to those; nor of the CRT
+     * transfer client, which takes no interceptors) and its own operations by outcome. Without
+     * one the store measures nothing.
+     */
+    public Builder meterRegistry(MeterRegistry registry) {
+      this.registry = Objects.requireNonNull(registry, "registry");
+      return this;
+    }
 
     /**
      * The threads, monotonic clock, pauses and randomness the store uses, instead of the system's
@@ -100,27 +125,73 @@ public final class S3ContentStore {
       List<AutoCloseable> owned = new ArrayList<>();
       S3Client control = client;
       if (control == null) {
-        control = S3ContentStore.controlClient(config);
+        control = S3ContentStore.controlClient(config, registry);
         owned.add(control);
       }
-      S3AsyncClient bulk = bulkClient;
-      if (bulk == null) {
+      Supplier<S3AsyncClient> bulk;
+      if (bulkClient != null) {
+        S3AsyncClient given = bulkClient;
+        bulk = () -> given;
+      } else {
+        // Built on first use: a command that uploads nothing (info, ls, a cached get) never
+        // starts Netty, its event loop or its shutdown.
+        OwnedBulkClient own = new OwnedBulkClient(config, registry);
+        owned.add(own);
+        bulk = own;
+      }
+      S3Objects objects = new S3Objects(control, bulk, config.bucket(), config.checksumMode());
+      S3Store store = new S3Store(config, objects, () -> closeAll(owned),
+          runtime != null ? runtime : StoreRuntime.system());
+      if (registry == null) {
+        return store;
+      }
+      store.metrics = new StoreMetrics(registry);
+      return MeteredStore.wrap(store, registry);
+    }
+  }
+
+  /** The store's own bulk client and event loop, built on first use; thread-safe. */
+  private static final class OwnedBulkClient implements Supplier<S3AsyncClient>, AutoCloseable {
+    private final S3StoreConfig config;
+    private final MeterRegistry registry; // null: not measured
+    private final List<AutoCloseable> parts = new ArrayList<>();
+    private S3AsyncClient client; // guarded by this
+    private boolean closed; // guarded by this
+
+    OwnedBulkClient(S3StoreConfig config, MeterRegistry registry) {
+      this.config = config;
+      this.registry = registry;
+    }
+
+    @Override
+    public synchronized S3AsyncClient get() {
+      if (closed) {
+        throw new IllegalStateException("the store's bulk client is closed");
+      }
+      if (client == null) {
         SdkEventLoopGroup loop = null;
         if (config.transfer() == S3StoreConfig.Transfer.JAVA_ASYNC) {
           // The store owns the event loop so that close() ends it at once: the SDK would shut its
           // own down with Netty's two-second quiet period, which every CLI command would wait out.
           loop = SdkEventLoopGroup.builder().build();
         }
-        bulk = S3ContentStore.bulkClient(config, loop);
-        owned.add(bulk);
+        S3AsyncClient built = S3ContentStore.bulkClient(config, loop, registry);
+        parts.add(built);
         if (loop != null) {
           var group = loop.eventLoopGroup();
-          owned.add(() -> group.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly());
+          parts.add(() -> group.shutdownGracefully(0, 5, TimeUnit.SECONDS).syncUninterruptibly());
         }
+        client = built;
       }
-      S3Objects objects = new S3Objects(control, bulk, config.bucket(), config.checksumMode());
-      return new S3Store(config, objects, () -> closeAll(owned),
-          runtime != null ? runtime : StoreRuntime.system());
+      return client;
+    }
+
+    @Override
+    public void close() throws Exception {
+      synchronized (this) {
+        closed = true;
+      }
+      closeAll(parts);
     }
   }
 
@@ -152,7 +223,12 @@ public final class S3ContentStore {
 
   /** The synchronous client a store builds for records and metadata requests. */
   static S3Client controlClient(S3StoreConfig config) {
-    return common(S3Client.builder(), config)
+    return controlClient(config, null);
+  }
+
+  /** The synchronous client, its requests counted in {@code registry} unless null. */
+  static S3Client controlClient(S3StoreConfig config, MeterRegistry registry) {
+    return common(S3Client.builder(), config, registry)
         .httpClientBuilder(ApacheHttpClient.builder().maxConnections(64))
         .build();
   }
@@ -162,6 +238,12 @@ public final class S3ContentStore {
    * client runs on {@code loop}, which the caller shuts down after closing the client.
    */
   static S3AsyncClient bulkClient(S3StoreConfig config, SdkEventLoopGroup loop) {
+    return bulkClient(config, loop, null);
+  }
+
+  /** The bulk client, its requests counted in {@code registry} unless null (not the CRT's). */
+  static S3AsyncClient bulkClient(S3StoreConfig config, SdkEventLoopGroup loop,
+      MeterRegistry registry) {
     if (config.transfer() == S3StoreConfig.Transfer.CRT) {
       S3CrtAsyncClientBuilder builder = S3AsyncClient.crtBuilder()
           .region(Region.of(config.region()))
@@ -175,7 +257,7 @@ public final class S3ContentStore {
       config.credentials().ifPresent(builder::credentialsProvider);
       return builder.build();
     }
-    return common(S3AsyncClient.builder(), config)
+    return common(S3AsyncClient.builder(), config, registry)
         .httpClientBuilder(NettyNioAsyncHttpClient.builder().maxConcurrency(64)
             .eventLoopGroup(loop))
         .build();
@@ -183,12 +265,17 @@ public final class S3ContentStore {
 
   /** Settings shared by the SDK-built clients: addressing, checksums, retries, credentials. */
   private static <B extends S3BaseClientBuilder<B, ?>> B common(B builder,
-      S3StoreConfig config) {
+      S3StoreConfig config, MeterRegistry registry) {
     builder.region(Region.of(config.region()))
         .forcePathStyle(config.pathStyle())
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-        .overrideConfiguration(o -> o.retryStrategy(retryStrategy(config)));
+        .overrideConfiguration(o -> {
+          o.retryStrategy(retryStrategy(config));
+          if (registry != null) {
+            o.addExecutionInterceptor(new S3RequestMeter(registry));
+          }
+        });
     config.endpoint().ifPresent(builder::endpointOverride);
     config.credentials().ifPresent(builder::credentialsProvider);
     return builder;

@@ -62,10 +62,10 @@ final class S3Maintenance {
     Set<String> namedUploads = new HashSet<>();
     Set<String> namedData = new HashSet<>();
     Set<String> leasedDirs = new HashSet<>();
-    for (String key : stateKeys) {
-      S3Objects.Fetched fetched = objects.get(key);
+    // The records read as a walk reads them, many at once; handled one at a time here.
+    store.forEachObject(stateKeys, (key, fetched) -> {
       if (fetched == null) {
-        continue;
+        return;
       }
       IngestRecord record = Json.read(fetched.bytes(), IngestRecord.class, key);
       if (record.uploadId() != null) {
@@ -75,22 +75,22 @@ final class S3Maintenance {
       if (store.openWriters.containsKey(record.ref()) || record.leasedAt(now)) {
         leasedDirs.add(directoryOf(key));
         skipped.add(new GcReport.Skip(record.ref(), "a writer has the ingest open"));
-        continue;
+        return;
       }
       if (record.updatedAt() > ingestCutoff) {
-        continue;
+        return;
       }
       if (!options.dryRun()) {
         if (!objects.deleteIfMatch(key, fetched.etag())) {
           skipped.add(new GcReport.Skip(record.ref(), "the ingest changed during gc"));
-          continue;
+          return;
         }
         store.discardBytes(record);
         store.pausedDigests.invalidate(record.ref());
       }
       ingests[0]++;
       bytes[0] += record.offset();
-    }
+    });
 
     long aborted = abandonedUploads(options, now, namedUploads, leasedDirs, skipped);
     unnamedIngestBytes(options, now, ingestBytes, namedData, leasedDirs);
@@ -230,6 +230,9 @@ final class S3Maintenance {
       return false;
     }
     boolean takeover = record.state() == IndexRecord.State.PURGING;
+    if (takeover) {
+      store.metrics.purgeTakeover();
+    }
     boolean deleteBlob = !takeover
         || storedBefore(digest, record.stateChangedAt() - takeoverMargin());
     return deleteAsPurger(digest, etag, now, deleteBlob);
@@ -358,9 +361,12 @@ final class S3Maintenance {
       }
       Map<String, String> tags = objects.tags(store.keys.blob(digest));
       if (tags == null) {
+        boolean retired = repair && retire(digest);
         findings.add(new FsckReport.Finding(FsckReport.Kind.RECORD_WITHOUT_BLOB,
-            digest.toString(), "is live but its content is missing", false));
-      } else if (!tags.equals(record.tags())) {
+            digest.toString(), "is live but its content is missing" + (retired
+                ? "; moved to deleting, so the next commit of its bytes stores them anew"
+                : "; the next commit of its bytes stores them again"), retired));
+      } else if (objects.tagging() && !tags.equals(record.tags())) {
         tagDrift(digest, tags, repair).ifPresent(findings::add);
       }
       for (Digest target : record.linkDigests()) {
@@ -463,7 +469,7 @@ final class S3Maintenance {
    */
   private boolean purgeOrphan(Digest digest) {
     long now = store.now();
-    IndexRecord claim = IndexRecord.live(digest, 0, now, Map.of(), 0).purging(now);
+    IndexRecord claim = IndexRecord.live(digest, 0, now, Map.of(), 0, 0).purging(now);
     byte[] json = Json.write(claim);
     String etag = objects.putIfAbsent(store.keys.index(digest), json, json.length, null, Map.of());
     if (etag == null) {
@@ -491,15 +497,43 @@ final class S3Maintenance {
   private Map<Digest, Versioned> records() {
     Map<Digest, Versioned> records = new HashMap<>();
     List<String> keys = new ArrayList<>();
-    objects.list(store.keys.indexPrefix(), keys::add);
-    for (String key : keys) {
-      Digest digest = Keys.digestOf(store.keys.indexPrefix(), key);
-      S3Objects.Fetched fetched = digest == null ? null : objects.get(key);
+    objects.list(store.keys.indexPrefix(), key -> {
+      if (Keys.digestOf(store.keys.indexPrefix(), key) != null) {
+        keys.add(key);
+      }
+    });
+    // As many reads in flight as a walk's.
+    store.forEachObject(keys, (key, fetched) -> {
       if (fetched != null) {
-        records.put(digest,
+        records.put(Keys.digestOf(store.keys.indexPrefix(), key),
             new Versioned(Json.read(fetched.bytes(), IndexRecord.class, key), fetched.etag()));
       }
-    }
+    });
     return records;
+  }
+
+  /**
+   * Moves a live record whose blob object is missing to {@code deleting} (PROTO-5), if it is still
+   * live and the object still missing when the compare-and-swap reads it, and releases its links
+   * as a delete would: writers then no longer meet AlreadyExists, and the next commit of the
+   * bytes resurrects it with them.
+   *
+   * @return whether this call retired it
+   */
+  private boolean retire(Digest digest) {
+    long now = store.now();
+    String blobKey = store.keys.blob(digest);
+    IndexRecord after;
+    try {
+      after = store.casIndex(digest, r -> r == null || !r.isLive() || objects.exists(blobKey)
+          ? null : r.deleting(now));
+    } catch (dev.coffer.store.NotFoundException e) {
+      return false;
+    }
+    if (after.isLive()) {
+      return false;
+    }
+    store.cascade(after, digest);
+    return true;
   }
 }

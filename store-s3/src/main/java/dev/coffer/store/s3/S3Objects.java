@@ -23,6 +23,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
@@ -77,7 +78,7 @@ final class S3Objects {
       c -> c.retryStrategy(AwsRetryStrategy.doNotRetry()));
 
   private final S3Client control;
-  private final S3AsyncClient bulk;
+  private final Supplier<S3AsyncClient> bulk;
   private final String bucket;
   private final S3StoreConfig.ChecksumMode checksums;
   /**
@@ -88,7 +89,7 @@ final class S3Objects {
   /** True once a write with tags succeeded: the server has object tagging. */
   private volatile boolean taggingWorks;
 
-  S3Objects(S3Client control, S3AsyncClient bulk, String bucket,
+  S3Objects(S3Client control, Supplier<S3AsyncClient> bulk, String bucket,
       S3StoreConfig.ChecksumMode checksums) {
     this.control = control;
     this.bulk = bulk;
@@ -195,6 +196,56 @@ final class S3Objects {
    */
   String putIfMatch(String key, byte[] bytes, String etag) {
     return put(key, bytes, bytes.length, null, Map.of(), null, etag);
+  }
+
+  /**
+   * What one conditional write of a record did: the new ETag, or refused (412, or 404 for an
+   * If-Match write of a missing key), or failed without being applied (409, 429, 503), or failed
+   * with an outcome that is unknown and may still change ({@code mayLand}: a timeout, a reset, a
+   * 5xx other than 503: S3 may have applied it, or may apply a request still on its way).
+   */
+  record Attempt(String etag, StoreException failure, boolean mayLand) {
+    boolean written() {
+      return etag != null;
+    }
+  }
+
+  /**
+   * Writes a record with one attempt, If-Match {@code etag} or, if {@code etag} is null, create-only
+   * (If-None-Match: *): the SDK's retry strategy is off for this request, so the caller, which
+   * stamps each attempt with an operation id and reads the record again before the next one, owns
+   * every retry (PROTO-3). A failure that is neither a refusal nor transient is thrown.
+   */
+  Attempt writeRecordOnce(String key, byte[] bytes, String etag) {
+    PutObjectRequest request = PutObjectRequest.builder().bucket(bucket).key(key)
+        .ifNoneMatch(etag == null ? "*" : null).ifMatch(etag)
+        .overrideConfiguration(o -> o.addPlugin(SINGLE_ATTEMPT)).build();
+    try {
+      return new Attempt(control.putObject(request, RequestBody.fromBytes(bytes)).eTag(), null,
+          false);
+    } catch (SdkException e) {
+      int status = status(e);
+      if (status == PRECONDITION_FAILED || (etag != null && status == 404)) {
+        return new Attempt(null, null, false);
+      }
+      StoreException failure = translate("writing " + key, e);
+      return switch (status) {
+        // ConditionalRequestConflict, and throttling: S3 refused it without applying it.
+        case 409, 429, 503 -> new Attempt(null, failure, false);
+        case 0 -> {
+          if (!isTransient(e)) {
+            throw failure;
+          }
+          yield new Attempt(null, failure, true);
+        }
+        default -> {
+          if (status < 500) {
+            throw failure;
+          }
+          yield new Attempt(null, failure, true);
+        }
+      };
+    }
   }
 
   /** Writes the object unconditionally; returns its ETag. */
@@ -323,8 +374,11 @@ final class S3Objects {
     }
   }
 
-  /** The object's tags, or null if there is no object. */
+  /** The object's tags (none on a server without tagging), or null if there is no object. */
   Map<String, String> tags(String key) {
+    if (!tagging) {
+      return exists(key) ? Map.of() : null;
+    }
     try {
       Map<String, String> tags = new TreeMap<>();
       control.getObjectTagging(b -> b.bucket(bucket).key(key)).tagSet()
@@ -336,8 +390,17 @@ final class S3Objects {
       if (status(e) == 404) {
         return null;
       }
+      if (status(e) == NOT_IMPLEMENTED) {
+        taggingUnsupported(e);
+        return exists(key) ? Map.of() : null;
+      }
       throw translate("reading the tags of " + key, e);
     }
+  }
+
+  /** Whether the server is still believed to support object tagging. */
+  boolean tagging() {
+    return tagging;
   }
 
   /**
@@ -398,7 +461,7 @@ final class S3Objects {
       request.checksumCRC32C(checksum);
       completed.checksumCRC32C(checksum);
     }
-    return bulk.uploadPart(request.build(),
+    return bulk.get().uploadPart(request.build(),
             AsyncRequestBody.fromByteBufferUnsafe(ByteBuffer.wrap(buffer, 0, length)))
         .thenApply(r -> completed.eTag(r.eTag()).build());
   }
@@ -415,7 +478,7 @@ final class S3Objects {
   /** Copies bytes {@code first..last} (inclusive) of {@code source} as one part (bulk client). */
   CompletableFuture<CompletedPart> uploadPartCopy(String source, String key, String uploadId,
       int partNumber, long first, long last) {
-    return bulk.uploadPartCopy(b -> b.sourceBucket(bucket).sourceKey(source)
+    return bulk.get().uploadPartCopy(b -> b.sourceBucket(bucket).sourceKey(source)
             .destinationBucket(bucket).destinationKey(key).uploadId(uploadId)
             .partNumber(partNumber).copySourceRange("bytes=" + first + "-" + last))
         .thenApply(r -> CompletedPart.builder().partNumber(partNumber)

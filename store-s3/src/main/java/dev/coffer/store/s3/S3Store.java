@@ -24,6 +24,7 @@ import dev.coffer.store.Refs;
 import dev.coffer.store.Status;
 import dev.coffer.store.StoreException;
 import dev.coffer.store.UnavailableException;
+import dev.coffer.store.UnknownException;
 import dev.coffer.store.Writer;
 import java.security.MessageDigest;
 import java.time.Duration;
@@ -31,6 +32,7 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -58,6 +60,12 @@ import org.slf4j.LoggerFactory;
 final class S3Store implements ContentStore {
   private static final Logger LOG = LoggerFactory.getLogger(S3Store.class);
   private static final long MIN_PART = S3StoreConfig.PART_SIZE_MIN;
+  /**
+   * How long a compare-and-swap of a record keeps trying (PROTO-3): well below {@link
+   * IndexRecord#OP_RETENTION}, so its operation ids are still in the record when it last reads it,
+   * even with hosts' clocks apart by half the default purge timeout.
+   */
+  static final Duration CAS_DEADLINE = Duration.ofMinutes(5);
   /** Record reads in flight during a walk or a listing of ingests. */
   private static final int LIST_CONCURRENCY = 16;
 
@@ -75,6 +83,10 @@ final class S3Store implements ContentStore {
   /** Running digests of ingests paused by this instance, valid while their data ETag matches. */
   final Cache<String, PausedDigest> pausedDigests;
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** Counters of CAS and lease events; set once by the builder, before any use. */
+  volatile StoreMetrics metrics = StoreMetrics.NONE;
+  /** Whether the server honours what gc and repairs rest on; probed once (PROTO-2). */
+  final ServerProbe probe = new ServerProbe(this);
 
   /** The running digest of a paused ingest, and its bytes when small enough to be re-sent. */
   record PausedDigest(String dataEtag, long offset, MessageDigest hasher, byte[] bytes) {}
@@ -177,6 +189,15 @@ final class S3Store implements ContentStore {
    * hands their bytes (null if gone meanwhile) to {@code fn} in the calling thread, in key order.
    */
   private void forEachRecord(List<String> recordKeys, BiConsumer<String, byte[]> fn) {
+    forEachObject(recordKeys, (key, fetched) -> fn.accept(key, fetched == null ? null
+        : fetched.bytes()));
+  }
+
+  /**
+   * Reads the objects {@code recordKeys} with up to {@value #LIST_CONCURRENCY} reads in flight and
+   * hands them (null if gone meanwhile) to {@code fn} in the calling thread, in key order.
+   */
+  void forEachObject(List<String> recordKeys, BiConsumer<String, S3Objects.Fetched> fn) {
     Deque<CompletableFuture<S3Objects.Fetched>> inFlight = new ArrayDeque<>();
     int next = 0;
     try {
@@ -186,8 +207,7 @@ final class S3Store implements ContentStore {
           inFlight.add(CompletableFuture.supplyAsync(() -> objects.get(key), workers));
         }
         String key = recordKeys.get(next - inFlight.size());
-        S3Objects.Fetched fetched = S3Objects.join(inFlight.poll(), "reading records");
-        fn.accept(key, fetched == null ? null : fetched.bytes());
+        fn.accept(key, S3Objects.join(inFlight.poll(), "reading records"));
       }
     } finally {
       inFlight.forEach(f -> f.cancel(true));
@@ -197,7 +217,7 @@ final class S3Store implements ContentStore {
   @Override
   public void delete(Digest digest) {
     checkOpen();
-    release(digest, true);
+    release(digest, true, 0);
   }
 
   // ---- Provider
@@ -386,17 +406,29 @@ final class S3Store implements ContentStore {
   @Override
   public void deref(Digest digest) {
     checkOpen();
-    release(digest, false);
+    release(digest, false, 0);
+  }
+
+  @Override
+  public void deref(Digest digest, long incarnation) {
+    checkOpen();
+    release(digest, false, incarnation);
   }
 
   /**
    * Removes one reference ({@code whole} false) or the blob itself ({@code whole} true) by CAS;
    * a blob that leaves the live state releases what its links hold, by cascade.
+   *
+   * @param incarnation the incarnation the reference was taken on, 0 for any (PROTO-1)
    */
-  private void release(Digest digest, boolean whole) {
+  private void release(Digest digest, boolean whole, long incarnation) {
     long now = now();
     IndexRecord after = casIndex(digest, record -> {
       requireLive(digest, record);
+      if (!record.isIncarnation(incarnation)) {
+        throw new NotFoundException("content " + digest + " not found: incarnation "
+            + Long.toHexString(incarnation) + " was deleted, and the blob committed anew since");
+      }
       if (whole || record.refCount() == 1) {
         return record.deleting(now);
       }
@@ -407,7 +439,7 @@ final class S3Store implements ContentStore {
     });
     mirrorTags(digest, after);
     if (!after.isLive()) {
-      cascade(after.linkDigests(), digest);
+      cascade(after, digest);
     }
   }
 
@@ -426,7 +458,7 @@ final class S3Store implements ContentStore {
         throw new FailedPreconditionException(
             "blob " + to + " has no reference to transfer to a link from " + from);
       }
-      return record.withLink(to);
+      return record.withLink(to, target.incarnation());
     });
     if (existed.get()) {
       deref(to); // the link already holds a reference: drop the caller's
@@ -438,13 +470,20 @@ final class S3Store implements ContentStore {
     checkOpen();
     liveRecord(to);
     AtomicBoolean removed = new AtomicBoolean();
+    AtomicLong incarnation = new AtomicLong();
     casIndex(from, record -> {
       requireLive(from, record);
       removed.set(record.links().contains(to.toString()));
+      incarnation.set(record.linkIncarnation(to));
       return removed.get() ? record.withoutLink(to) : null;
     });
     if (removed.get()) {
-      deref(to);
+      try {
+        release(to, false, incarnation.get());
+      } catch (NotFoundException e) {
+        // The link held a reference of an incarnation of `to` that is gone: nothing to release.
+        LOG.debug("unlink {} -> {}: {}", from, to, e.getMessage());
+      }
     }
   }
 
@@ -453,13 +492,16 @@ final class S3Store implements ContentStore {
    * each blob is released at most once per cascade, so cycles terminate. Dangling links and blobs
    * without references are skipped.
    */
-  private void cascade(List<Digest> firstTargets, Digest origin) {
-    Deque<Digest> pending = new ArrayDeque<>(firstTargets);
+  void cascade(IndexRecord first, Digest origin) {
+    record Link(Digest to, long incarnation) {}
+    Deque<Link> pending = new ArrayDeque<>();
+    first.linkDigests().forEach(to -> pending.add(new Link(to, first.linkIncarnation(to))));
     Set<Digest> removed = new HashSet<>();
     removed.add(origin);
     long now = now();
     while (!pending.isEmpty()) {
-      Digest digest = pending.pop();
+      Link link = pending.pop();
+      Digest digest = link.to();
       AtomicBoolean skip = new AtomicBoolean();
       IndexRecord after;
       try {
@@ -467,7 +509,9 @@ final class S3Store implements ContentStore {
           if (record == null) {
             return null; // a dangling link to a purged blob: casIndex says NotFound
           }
-          if (!record.isLive() || record.refCount() == 0) {
+          if (!record.isLive() || record.refCount() == 0
+              || !record.isIncarnation(link.incarnation())) {
+            // Also a later incarnation: its references are not this link's (PROTO-1).
             skip.set(true);
             return null;
           }
@@ -482,7 +526,7 @@ final class S3Store implements ContentStore {
       }
       mirrorTags(digest, after);
       if (!after.isLive() && removed.add(digest)) {
-        pending.addAll(after.linkDigests());
+        after.linkDigests().forEach(to -> pending.add(new Link(to, after.linkIncarnation(to))));
       }
     }
   }
@@ -492,12 +536,16 @@ final class S3Store implements ContentStore {
   @Override
   public GcReport gc(GcOptions options) {
     checkOpen();
+    probe.requireSafeDeletes("gc");
     return new S3Maintenance(this).gc(options);
   }
 
   @Override
   public FsckReport fsck(boolean repair) {
     checkOpen();
+    if (repair) {
+      probe.requireSafeDeletes("fsck repairs");
+    }
     return new S3Maintenance(this).fsck(repair);
   }
 
@@ -531,11 +579,22 @@ final class S3Store implements ContentStore {
   /**
    * Changes the record of {@code digest} by compare-and-swap: reads it, applies {@code change}
    * (which sees null for a missing record, may throw to refuse, and returns null for "no change"),
-   * and writes the result If-Match the ETag read; on 412 it starts over after a jittered pause.
+   * and writes the result If-Match the ETag read, as one request; when that is refused, or fails,
+   * it starts over after a jittered pause, at most {@link S3StoreConfig#casAttempts} times and
+   * for at most {@link #CAS_DEADLINE}.
    *
-   * @return the record written, or the record read if {@code change} returned null
+   * <p>The store owns these retries (PROTO-3): the SDK does not retry a record write, and each
+   * attempt carries its own operation id, which the record keeps by age ({@link
+   * IndexRecord#withOp}), so an attempt that S3 applied but whose answer was lost is found on the
+   * next read however many other changes landed meanwhile, and is not applied again.
+   *
+   * @return the record written (by the attempt that landed), or the record read if {@code change}
+   *     returned null
    * @throws NotFoundException if there is no record and {@code change} accepts that with null
-   * @throws AbortedException if every attempt lost a race
+   * @throws AbortedException if every attempt was refused or failed without being applied, and
+   *     none can land any more: nothing was changed
+   * @throws UnknownException if an attempt failed in a way that leaves it able to land still (its
+   *     condition is the record's current ETag): the change may or may not happen
    */
   IndexRecord casIndex(Digest digest, UnaryOperator<IndexRecord> change) {
     return casIndex(digest, change, null);
@@ -548,19 +607,43 @@ final class S3Store implements ContentStore {
   IndexRecord casIndex(Digest digest, UnaryOperator<IndexRecord> change,
       S3Objects.Fetched first) {
     String key = keys.index(digest);
-    // Each write carries this change's id, so an attempt whose answer was lost (the SDK retried a
-    // write S3 had applied and met 412, or gave up with a retryable error) is recognised on the
-    // next read instead of being applied a second time: a deref counted twice could delete a
-    // blob another host still holds.
-    String op = newOp();
-    IndexRecord attempted = null;
-    StoreException ambiguous = null;
-    for (int attempt = 0; attempt < config.casAttempts(); attempt++) {
-      S3Objects.Fetched fetched = attempt == 0 && first != null ? first : objects.get(key);
+    // Each attempt's record, by its operation id: the one found in a later read is what landed.
+    Map<String, IndexRecord> attempts = new HashMap<>();
+    // The conditions (the ETag written If-Match, "" for create-only) of attempts that may land.
+    Set<String> mayLand = new HashSet<>();
+    StoreException failure = null;
+    long started = runtime.nanoTime().getAsLong();
+    S3Objects.Fetched fetched = first;
+    for (int attempt = 0; ; attempt++) {
+      if (attempt > 0 || fetched == null) {
+        fetched = objects.get(key);
+      }
       IndexRecord current =
           fetched == null ? null : Json.read(fetched.bytes(), IndexRecord.class, key);
-      if (attempted != null && current != null && current.ops().contains(op)) {
-        return attempted;
+      IndexRecord landed = landed(current, attempts);
+      if (landed != null) {
+        metrics.cas("recovered");
+        return landed;
+      }
+      if (attempt >= config.casAttempts()
+          || runtime.nanoTime().getAsLong() - started > CAS_DEADLINE.toNanos()) {
+        String condition = fetched == null ? "" : fetched.etag();
+        if (mayLand.contains(condition)) {
+          UnknownException unknown = new UnknownException("the record of " + digest
+              + " may still change: a write of it failed without an answer and can still land");
+          if (failure != null) {
+            unknown.addSuppressed(failure);
+          }
+          metrics.cas("unknown");
+          throw unknown;
+        }
+        AbortedException aborted = new AbortedException("the record of " + digest
+            + " changed concurrently " + attempt + " times; nothing was changed");
+        if (failure != null) {
+          aborted.addSuppressed(failure);
+        }
+        metrics.cas("aborted");
+        throw aborted;
       }
       IndexRecord next = change.apply(current);
       if (next == null) {
@@ -569,39 +652,37 @@ final class S3Store implements ContentStore {
         }
         return current;
       }
-      next = next.withOp(op);
-      byte[] json = Json.write(next);
-      String etag;
-      try {
-        etag = current == null
-            ? objects.putIfAbsent(key, json, json.length, null, Map.of())
-            : objects.putIfMatch(key, json, fetched.etag());
-      } catch (StoreException e) {
-        if (!e.retryable()) {
-          throw e;
-        }
-        ambiguous = e; // applied or not: the next read tells
-        etag = null;
-      }
-      if (etag != null) {
+      String op = newOp();
+      next = next.withOp(op, now());
+      attempts.put(op, next);
+      String condition = fetched == null ? null : fetched.etag();
+      S3Objects.Attempt result = objects.writeRecordOnce(key, Json.write(next), condition);
+      if (result.written()) {
         return next;
       }
-      attempted = next;
+      if (result.failure() != null) {
+        failure = result.failure();
+      }
+      if (result.mayLand()) {
+        mayLand.add(condition == null ? "" : condition);
+      }
+      metrics.cas("retry");
       pause(attempt);
     }
-    if (attempted != null) {
-      S3Objects.Fetched last = objects.get(key);
-      if (last != null
-          && Json.read(last.bytes(), IndexRecord.class, key).ops().contains(op)) {
-        return attempted;
+  }
+
+  /** The attempt of {@code attempts} that {@code current} shows landed, or null. */
+  private static IndexRecord landed(IndexRecord current, Map<String, IndexRecord> attempts) {
+    if (current == null || attempts.isEmpty()) {
+      return null;
+    }
+    for (String op : current.ops()) {
+      IndexRecord attempt = attempts.get(op);
+      if (attempt != null) {
+        return attempt;
       }
     }
-    AbortedException aborted = new AbortedException("the record of " + digest
-        + " changed concurrently " + config.casAttempts() + " times; nothing was changed");
-    if (ambiguous != null) {
-      aborted.addSuppressed(ambiguous);
-    }
-    throw aborted;
+    return null;
   }
 
   /**
@@ -614,38 +695,47 @@ final class S3Store implements ContentStore {
   record Creation(boolean created, S3Objects.Fetched found) {}
 
   /**
-   * Creates the record of {@code digest} create-only (If-None-Match), stamped with an operation
-   * id so that a creation whose answer was lost (applied, then the SDK's retry met it as 412, or
-   * a retryable failure) is recognised as this one's rather than taken for another host's.
+   * Creates the record of {@code digest} create-only (If-None-Match), one request at a time,
+   * stamped with an operation id so that a creation whose answer was lost (applied, then a
+   * timeout or reset) is recognised as this one's rather than taken for another host's; an
+   * attempt that failed and left no record is sent again (create-only, so at most one lands).
+   *
+   * @throws UnknownException if every attempt failed and none is seen landed
    */
   Creation createIndex(Digest digest, IndexRecord record) {
     String key = keys.index(digest);
     String op = newOp();
-    byte[] json = Json.write(record.withOp(op));
-    StoreException ambiguous = null;
-    try {
-      if (objects.putIfAbsent(key, json, json.length, null, Map.of()) != null) {
+    byte[] json = Json.write(record.withOp(op, now()));
+    StoreException failure = null;
+    for (int attempt = 0; attempt < config.casAttempts(); attempt++) {
+      S3Objects.Attempt result = objects.writeRecordOnce(key, json, null);
+      if (result.written()) {
         return new Creation(true, null);
       }
-    } catch (StoreException e) {
-      if (!e.retryable()) {
-        throw e;
+      S3Objects.Fetched found = objects.get(key);
+      if (found != null) {
+        boolean ours = Json.read(found.bytes(), IndexRecord.class, key).ops().contains(op);
+        return ours ? new Creation(true, null) : new Creation(false, found);
       }
-      ambiguous = e;
+      if (result.failure() != null) {
+        failure = result.failure();
+        pause(attempt);
+      }
+      // Else refused, and the record is gone already (a purge ended meanwhile): create it again.
     }
-    S3Objects.Fetched found = objects.get(key);
-    if (found == null && ambiguous != null) {
-      throw ambiguous; // not applied: the caller's retry starts afresh
-    }
-    if (found != null && Json.read(found.bytes(), IndexRecord.class, key).ops().contains(op)) {
-      return new Creation(true, null);
-    }
-    return new Creation(false, found);
+    throw new UnknownException("creating the record of " + digest + " failed "
+        + config.casAttempts() + " times", failure);
   }
 
-  /** A fresh id for one change of an index record. */
+  /** A fresh incarnation for a record that becomes live anew: random, never 0 (PROTO-1). */
+  long newIncarnation() {
+    long incarnation = runtime.nextLong();
+    return incarnation == 0 ? 1 : incarnation;
+  }
+
+  /** A fresh id for one attempt of a change of an index record, stamped with the time. */
   private String newOp() {
-    return Long.toHexString(runtime.nextLong() | Long.MIN_VALUE);
+    return IndexRecord.op(runtime.nextLong(), now());
   }
 
   /** A jittered pause before attempt {@code attempt + 1} of a compare-and-swap. */

@@ -189,6 +189,7 @@ final class S3Writer implements Writer {
     }
     record = taken;
     recordEtag = newEtag;
+    store.metrics.lease("taken_over");
     if (taken.uploadId() != null) {
       recoverUpload();
     }
@@ -302,7 +303,9 @@ final class S3Writer implements Writer {
       }
       try {
         updateRecord(r -> r.withLease(owner, store.now() + leaseNanos));
+        store.metrics.lease("renewed");
       } catch (StoreException e) {
+        store.metrics.lease("renewal_failed");
         // Lost or unreachable: the next write or commit reports it.
         LOG.debug("renewing the lease on ref \"{}\" failed", ref, e);
       }
@@ -319,6 +322,7 @@ final class S3Writer implements Writer {
       String etag = objects.putIfMatch(stateKey, Json.write(next), recordEtag);
       if (etag == null) {
         leaseLost = true;
+        store.metrics.lease("lost");
         throw new UnavailableException("the lease on ref \"" + ref
             + "\" was lost: another writer took the ingest over");
       }
@@ -668,6 +672,9 @@ final class S3Writer implements Writer {
         copyToBlob(data.key()); // INT-3: the bytes of a repaired corrupt blob, restored
       }
       if (existing != null && existing.isLive() && !publisher.takesRef()) {
+        if (!objects.exists(blobKey)) {
+          copyToBlob(data.key()); // a live record without its object: heal it (PROTO-5)
+        }
         discardIngest();
         throw new AlreadyExistsException("content " + digest + " already exists");
       }

@@ -47,11 +47,11 @@ class RecordCasTest extends SimStoreTestBase {
     onFirst(recordWrite(digest, "If-Match"), Exchange::applyAndLoseAnswer);
     assertThat(store.ref(digest).refCount()).isEqualTo(2);
     assertThat(store.info(digest).refCount()).isEqualTo(2);
-    // The SDK's retry met the write its first attempt had made.
+    // One request (the SDK does not retry record writes, PROTO-3): the store's next read found
+    // the change it had made.
     assertThat(requests(Operation.PUT_OBJECT, keys.index(digest)))
         .extracting(LoggedRequest::outcome, LoggedRequest::status)
-        .endsWith(tuple(Outcome.ANSWER_LOST, 200),
-            tuple(Outcome.ANSWERED, 412));
+        .endsWith(tuple(Outcome.ANSWERED, 200), tuple(Outcome.ANSWER_LOST, 200));
   }
 
   @Test
@@ -88,8 +88,7 @@ class RecordCasTest extends SimStoreTestBase {
     assertThat(store.info(digest).labels()).isEqualTo(Map.of("k", "v"));
     assertThat(requests(Operation.PUT_OBJECT, keys.index(digest)))
         .extracting(LoggedRequest::outcome, LoggedRequest::status)
-        .containsExactly(tuple(Outcome.ANSWER_LOST, 200),
-            tuple(Outcome.ANSWERED, 412));
+        .containsExactly(tuple(Outcome.ANSWER_LOST, 200));
   }
 
   @Test
@@ -123,6 +122,6 @@ class RecordCasTest extends SimStoreTestBase {
     assertThat(store.info(a).refCount()).isEqualTo(4);
     assertThat(store.info(b).refCount()).isEqualTo(1);
     assertThat(store.info(a).links()).containsExactly(b);
-    assertThat(sim().log().count(Operation.PUT_OBJECT, Outcome.ANSWER_LOST)).isGreaterThan(3);
+    assertThat(sim().log().count(Operation.PUT_OBJECT, Outcome.ANSWER_LOST)).isGreaterThan(1);
   }
 }

@@ -111,6 +111,11 @@ final class SimStores implements AutoCloseable {
         s3.abortMultipartUpload(b -> b.bucket(BUCKET).key(u.key()).uploadId(u.uploadId())));
   }
 
+  /** Deletes one object, without faults. */
+  void delete(String key) {
+    inspector().deleteObject(b -> b.bucket(BUCKET).key(key));
+  }
+
   /** An object's bytes, read without faults. */
   byte[] read(String key) {
     return inspector().getObjectAsBytes(b -> b.bucket(BUCKET).key(key)).asByteArray();

@@ -9,6 +9,7 @@ import dev.coffer.s3sim.Operation;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
+import dev.coffer.store.FsckReport;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.Writer;
 import java.nio.ByteBuffer;
@@ -57,6 +58,24 @@ class TaglessServerTest extends SimStoreTestBase {
     assertThat(sim().log().entries()).filteredOn(e -> e.status() == 501)
         .extracting(LoggedRequest::operation).containsExactly(Operation.PUT_OBJECT);
     assertThat(sim().log().count(Operation.PUT_OBJECT_TAGGING)).isZero();
+  }
+
+  /** Issue 17, item 9: fsck on a tagless server reports what it finds, without tag drift. */
+  @Test
+  void fsckWorksWithoutTagging() {
+    ContentStore store = open("h");
+    Digest kept = store.putAndRef(random(1000, 3), null, Map.of()).digest();
+    Digest lost = store.putAndRef(random(1000, 4), null, Map.of()).digest();
+    stores.delete(keys.blob(lost));
+
+    FsckReport report = store.fsck(false);
+
+    assertThat(report.findings()).singleElement().satisfies(f -> {
+      assertThat(f.kind()).isEqualTo(FsckReport.Kind.RECORD_WITHOUT_BLOB);
+      assertThat(f.subject()).isEqualTo(lost.toString());
+    });
+    assertThat(store.info(kept).refCount()).isEqualTo(1);
+    assertThat(sim().log().count(Operation.GET_OBJECT_TAGGING)).isLessThanOrEqualTo(1);
   }
 
   private static void assertThrowsNotFound(ContentStore store, Digest digest) {

@@ -1,0 +1,100 @@
+package dev.coffer.store.s3.check;
+
+import dev.coffer.store.s3.check.Op.End;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.SplittableRandom;
+
+/**
+ * Draws a history from a seed: which host does what, to which blob or ref, and at which of its
+ * requests a host dies. Nothing here looks at the store, so a history is the same on every run of
+ * its seed and can be cut by the shrinker without changing the steps that remain.
+ */
+final class History {
+  private History() {}
+
+  /**
+   * One step: an operation and, if {@code dieAt} is positive, the death of its host at the
+   * operation's {@code dieAt}-th request (which S3 applies, its answer lost, if
+   * {@code fatalApplied}).
+   */
+  record Step(Op op, int dieAt, boolean fatalApplied, Op nested, int nestAt) {
+    @Override
+    public String toString() {
+      return op + (dieAt > 0 ? "  [host dies at request " + dieAt
+          + (fatalApplied ? ", applied" : ", not applied") + "]" : "")
+          + (nested != null ? "  [before its request " + nestAt + ": " + nested + "]" : "");
+    }
+  }
+
+  /** Whether {@code op} may run nested in another, or have one nested in it. */
+  static boolean nestable(Op op) {
+    return !(op instanceof Op.Ingest) && !(op instanceof Op.Advance)
+        && !(op instanceof Op.Abort);
+  }
+
+  /** {@code config.ops()} steps drawn from {@code config.seed()}. */
+  static List<Step> draw(CheckConfig config) {
+    SplittableRandom r = new SplittableRandom(config.seed());
+    List<Step> steps = new ArrayList<>(config.ops());
+    for (int i = 0; i < config.ops(); i++) {
+      Op op = op(r, config);
+      int dieAt = 0;
+      boolean applied = false;
+      if (op.host() >= 0 && config.deaths() > 0 && r.nextDouble() < config.deaths()) {
+        dieAt = 1 + r.nextInt(12);
+        applied = r.nextBoolean();
+      }
+      Op nested = null;
+      int nestAt = 0;
+      if (config.interleave() > 0 && r.nextDouble() < config.interleave() && dieAt == 0
+          && nestable(op)) {
+        for (int tries = 0; tries < 8 && nested == null; tries++) {
+          Op other = op(r, config);
+          if (nestable(other) && other.host() != op.host()) {
+            nested = other;
+          }
+        }
+        nestAt = 1 + r.nextInt(4);
+      }
+      steps.add(new Step(op, dieAt, applied, nested, nested == null ? 0 : nestAt));
+    }
+    return steps;
+  }
+
+  private static Op op(SplittableRandom r, CheckConfig c) {
+    int host = r.nextInt(c.hosts());
+    int blob = r.nextInt(c.blobs());
+    int roll = r.nextInt(100);
+    if (roll < 12) {
+      return new Op.Put(host, blob, false, r.nextInt(3));
+    } else if (roll < 22) {
+      return new Op.Put(host, blob, true, r.nextInt(3));
+    } else if (roll < 40) {
+      End end = End.values()[r.nextInt(End.values().length)];
+      return new Op.Ingest(host, r.nextInt(c.refs()), blob, 30 + r.nextInt(80), end,
+          r.nextInt(4) == 0);
+    } else if (roll < 50) {
+      return new Op.Ref(host, blob);
+    } else if (roll < 62) {
+      return new Op.Deref(host, blob);
+    } else if (roll < 68) {
+      return new Op.Link(host, blob, r.nextInt(c.blobs()));
+    } else if (roll < 72) {
+      return new Op.Unlink(host, blob, r.nextInt(c.blobs()));
+    } else if (roll < 80) {
+      return new Op.Label(host, blob, r.nextInt(3), r.nextInt(3));
+    } else if (roll < 84) {
+      return new Op.Delete(host, blob);
+    } else if (roll < 86) {
+      return new Op.Abort(host, r.nextInt(c.refs()));
+    } else if (roll < 88) {
+      return new Op.Gc(host);
+    } else if (roll < 89) {
+      return new Op.Fsck(host);
+    }
+    // Mostly seconds; now and then past the deletion grace and the purge timeout.
+    long millis = r.nextInt(10) == 0 ? 60_000L + r.nextInt(240_000) : 1 + r.nextInt(5_000);
+    return new Op.Advance(millis);
+  }
+}

@@ -1,0 +1,123 @@
+package dev.coffer.store.s3.check;
+
+/**
+ * One step of a history: an operation one host performs on its store, or time passing. Steps are
+ * plain data drawn from the seed alone (never from what earlier steps did), so a history can be
+ * replayed, cut and printed. Blobs and refs are indices into the run's pools of contents and refs.
+ */
+sealed interface Op {
+
+  /** The host that performs it, or -1 for a step of no host. */
+  int host();
+
+  /** How an ingest step ends. */
+  enum End { PAUSE, COMMIT, COMMIT_AND_REF }
+
+  /** {@code put} (no reference) or {@code putAndRef} of content {@code blob}, with a label. */
+  record Put(int host, int blob, boolean takeRef, int label) implements Op {
+    @Override
+    public String toString() {
+      return "h" + host + (takeRef ? " putAndRef b" : " put b") + blob + " label=" + label;
+    }
+  }
+
+  /**
+   * Opens a writer on {@code ref} (resuming its ingest if there is one, else starting one of
+   * content {@code blob}), writes up to {@code percent} % more of the content, then pauses
+   * (closes without commit) or commits, with or without a reference; {@code describe} passes
+   * the content's size and digest to {@code writer()}.
+   */
+  record Ingest(int host, int ref, int blob, int percent, End end, boolean describe)
+      implements Op {
+    @Override
+    public String toString() {
+      return "h" + host + " ingest r" + ref + " (b" + blob + ") +" + percent + "% " + end
+          + (describe ? " described" : "");
+    }
+  }
+
+  /** {@code ref}. */
+  record Ref(int host, int blob) implements Op {
+    @Override
+    public String toString() {
+      return "h" + host + " ref b" + blob;
+    }
+  }
+
+  /** {@code deref}. */
+  record Deref(int host, int blob) implements Op {
+    @Override
+    public String toString() {
+      return "h" + host + " deref b" + blob;
+    }
+  }
+
+  /** {@code link(to, from)}. */
+  record Link(int host, int to, int from) implements Op {
+    @Override
+    public String toString() {
+      return "h" + host + " link b" + to + " from b" + from;
+    }
+  }
+
+  /** {@code unlink(to, from)}. */
+  record Unlink(int host, int to, int from) implements Op {
+    @Override
+    public String toString() {
+      return "h" + host + " unlink b" + to + " from b" + from;
+    }
+  }
+
+  /** {@code update} of one label: value 0 removes it. */
+  record Label(int host, int blob, int key, int value) implements Op {
+    @Override
+    public String toString() {
+      return "h" + host + " label b" + blob + " k" + key + "=" + (value == 0 ? "(remove)" : value);
+    }
+  }
+
+  /** {@code delete}. */
+  record Delete(int host, int blob) implements Op {
+    @Override
+    public String toString() {
+      return "h" + host + " delete b" + blob;
+    }
+  }
+
+  /** {@code abort} of an ingest. */
+  record Abort(int host, int ref) implements Op {
+    @Override
+    public String toString() {
+      return "h" + host + " abort r" + ref;
+    }
+  }
+
+  /** {@code gc}, leaving ingests alone (the model does not age them). */
+  record Gc(int host) implements Op {
+    @Override
+    public String toString() {
+      return "h" + host + " gc";
+    }
+  }
+
+  /** {@code fsck --repair}. */
+  record Fsck(int host) implements Op {
+    @Override
+    public String toString() {
+      return "h" + host + " fsck --repair";
+    }
+  }
+
+  /** The simulated clock moves on. */
+  record Advance(long millis) implements Op {
+    @Override
+    public int host() {
+      return -1;
+    }
+
+    @Override
+    public String toString() {
+      return "advance " + millis + " ms";
+    }
+  }
+}

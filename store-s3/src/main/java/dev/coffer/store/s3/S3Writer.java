@@ -669,12 +669,11 @@ final class S3Writer implements Writer {
       dirty = false;
       IndexRecord existing = store.record(digest);
       if (existing != null && existing.isLive() && !objects.exists(blobKey)) {
-        copyToBlob(data.key()); // INT-3: the bytes of a repaired corrupt blob, restored
+        // A live record without its object (PROTO-5), such as a corrupt blob whose bytes
+        // fsck --verify --repair removed (INT-3): heal it, with or without a reference taken.
+        copyToBlob(data.key());
       }
       if (existing != null && existing.isLive() && !publisher.takesRef()) {
-        if (!objects.exists(blobKey)) {
-          copyToBlob(data.key()); // a live record without its object: heal it (PROTO-5)
-        }
         discardIngest();
         throw new AlreadyExistsException("content " + digest + " already exists");
       }

@@ -1,6 +1,14 @@
 package dev.coffer.store.s3;
 
+import dev.coffer.store.BlobVerifier;
 import dev.coffer.store.Digest;
+import dev.coffer.store.FsckOptions;
+import dev.coffer.store.NotFoundException;
+import dev.coffer.store.UnknownException;
+import java.io.IOException;
+import java.security.MessageDigest;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import dev.coffer.store.FsckReport;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
@@ -312,6 +320,42 @@ final class S3Maintenance {
         purge(digest, found);
       }
     }
+  }
+
+  /**
+   * {@link #fsck(boolean)}, then with {@code options.verify()} the content check (INT-3): a
+   * corrupt blob's repair deletes its object if it still has the ETag it had when checked, and
+   * keeps its record (references, links, labels), so the next commit of the true bytes stores them
+   * again (a commit or put that finds a live record without an object restores it).
+   */
+  FsckReport fsck(FsckOptions options) {
+    FsckReport base = fsck(options.repair());
+    if (!options.verify()) {
+      return base;
+    }
+    List<FsckReport.Finding> findings = new ArrayList<>(base.findings());
+    findings.addAll(BlobVerifier.verify(store, options, this::removeCorruptBytes));
+    return new FsckReport(base.blobsChecked(), findings);
+  }
+
+  /** Deletes the object of a corrupt blob (its record stays); whether it did. */
+  private boolean removeCorruptBytes(Digest digest) {
+    String key = store.keys.blob(digest);
+    // Read again, and deleted only under the ETag of what was read: bytes restored meanwhile stay.
+    String etag;
+    try (ResponseInputStream<GetObjectResponse> in = objects.stream(key, 0)) {
+      etag = in.response().eTag();
+      MessageDigest hasher = digest.algorithm().newHasher();
+      S3Objects.drain(in, hasher, null);
+      if (Digest.fromHasher(digest.algorithm(), hasher.digest()).equals(digest)) {
+        return false;
+      }
+    } catch (NotFoundException e) {
+      return true;
+    } catch (IOException e) {
+      throw new UnknownException("reading " + key + " again", e);
+    }
+    return objects.deleteIfMatch(key, etag);
   }
 
   FsckReport fsck(boolean repair) {

@@ -371,11 +371,12 @@ final class S3Maintenance {
       }
       Map<String, String> tags = objects.tags(store.keys.blob(digest));
       if (tags == null) {
-        boolean retired = repair && retire(digest);
+        // Left live even when repairing (PROTO-5, INT-3): its references, links and labels stay,
+        // writers check the object before answering AlreadyExists, and the next commit of its
+        // bytes stores them again under the same record.
         findings.add(new FsckReport.Finding(FsckReport.Kind.RECORD_WITHOUT_BLOB,
-            digest.toString(), "is live but its content is missing" + (retired
-                ? "; moved to deleting, so the next commit of its bytes stores them anew"
-                : "; the next commit of its bytes stores them again"), retired));
+            digest.toString(), "is live but its content is missing; its references are kept and "
+                + "the next commit of its bytes stores them again", false));
       } else if (objects.tagging() && !tags.equals(record.tags())) {
         tagDrift(digest, tags, repair).ifPresent(findings::add);
       }
@@ -522,30 +523,5 @@ final class S3Maintenance {
       }
     });
     return records;
-  }
-
-  /**
-   * Moves a live record whose blob object is missing to {@code deleting} (PROTO-5), if it is still
-   * live and the object still missing when the compare-and-swap reads it, and releases its links
-   * as a delete would: writers then no longer meet AlreadyExists, and the next commit of the
-   * bytes resurrects it with them.
-   *
-   * @return whether this call retired it
-   */
-  private boolean retire(Digest digest) {
-    long now = store.now();
-    String blobKey = store.keys.blob(digest);
-    IndexRecord after;
-    try {
-      after = store.casIndex(digest, r -> r == null || !r.isLive() || objects.exists(blobKey)
-          ? null : r.deleting(now));
-    } catch (dev.coffer.store.NotFoundException e) {
-      return false;
-    }
-    if (after.isLive()) {
-      return false;
-    }
-    store.cascade(after, digest);
-    return true;
   }
 }

@@ -786,6 +786,12 @@ final class Simulation implements AutoCloseable {
     }
   }
 
+  /** The network's most recent requests, one line each: host, operation, key and outcome. */
+  List<String> requestTrace() {
+    return sim.log().entries().stream().map(e -> e.sequence() + " " + e.host() + " "
+        + e.operation() + " " + e.key() + " " + e.outcome() + " " + e.status()).toList();
+  }
+
   @Override
   public void close() {
     hosts.close();

@@ -748,7 +748,12 @@ final class Simulation implements AutoCloseable {
     clock.advance(LEASE.plus(Duration.ofSeconds(config.skewMillis() / 1000 + 1)));
     ContentStore store = stores[0];
     for (int ref : List.copyOf(model.ingests.keySet())) {
-      store.abort(ref(ref));
+      try {
+        store.abort(ref(ref));
+      } catch (NotFoundException e) {
+        throw new Violation(i, "INV-6 resume", "the ingest of r" + ref + " the model holds ("
+            + model.ingests.get(ref) + ") is gone: " + e.getMessage());
+      }
     }
     for (int b = 0; b < config.blobs(); b++) {
       try {

@@ -380,6 +380,9 @@ final class Simulation implements AutoCloseable {
     if (op instanceof Op.Abort a && thrown instanceof UnavailableException) {
       Model.Ingest g = model.ingests.get(a.ref());
       if (g != null && g.mayBeLocked && !died) {
+        // Refused as locked, or its conditional delete applied with the answer lost: the
+        // bucket tells which.
+        reconcileIngest(a.ref(), -1, -1);
         return;
       }
     }

@@ -9,6 +9,7 @@ import java.util.Locale;
 import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
+import me.tongfei.progressbar.ProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBarStyle;
 
 /**
@@ -33,6 +34,7 @@ final class Transfer {
   private String phase;
   private long phaseStarted;
   private ProgressBar bar;
+  private LineEndingConsumer consumer; // the bar's
   private long millis;
   private CachedContentStore cache;
   private CacheStats before;
@@ -113,6 +115,7 @@ final class Transfer {
     if (bar != null) {
       bar.close();
       bar = null;
+      consumer.close(); // ends the bar's line if the bar did not
     }
   }
 
@@ -125,9 +128,48 @@ final class Transfer {
   }
 
   private ProgressBarBuilder builder(String name) {
+    consumer = new LineEndingConsumer(new ConsoleProgressBarConsumer(command.cli().err));
     return new ProgressBarBuilder()
         .setTaskName(name)
-        .setConsumer(new ConsoleProgressBarConsumer(command.cli().err));
+        .setConsumer(consumer);
+  }
+
+  /**
+   * A console consumer that knows whether the bar ended its line. progressbar 0.10.2 closes its
+   * consumer (which ends the line) only from an update after the first: a bar closed before its
+   * first scheduled update (a phase shorter than the refresh interval) leaves the cursor after
+   * its text, and the summary would be printed on the same line.
+   */
+  private static final class LineEndingConsumer implements ProgressBarConsumer {
+    private final ProgressBarConsumer console;
+    private volatile boolean closed;
+
+    LineEndingConsumer(ProgressBarConsumer console) {
+      this.console = console;
+    }
+
+    @Override
+    public int getMaxRenderedLength() {
+      return console.getMaxRenderedLength();
+    }
+
+    @Override
+    public void accept(String rendered) {
+      console.accept(rendered);
+    }
+
+    @Override
+    public void clear() {
+      console.clear();
+    }
+
+    @Override
+    public void close() {
+      if (!closed) {
+        closed = true;
+        console.close();
+      }
+    }
   }
 
   private void endPhase() {
@@ -138,6 +180,7 @@ final class Transfer {
     if (bar != null) {
       bar.close();
       bar = null;
+      consumer.close(); // ends the bar's line if the bar did not
     }
   }
 

@@ -58,9 +58,8 @@ class HotGetTest {
 
     Cli.Result get = cli.run("get", digest.toString(), "-q");
 
-    assertThat(get.code()).isEqualTo(ExitCode.FAILED_PRECONDITION.code);
-    assertThat(get.stderr()).contains("blob " + digest + " read back as ")
-        .contains("the stored bytes are corrupt");
+    assertThat(get.code()).isEqualTo(ExitCode.DATA_LOSS.code);
+    assertThat(get.stderr()).contains("content " + digest + " is corrupt: its bytes hash to ");
   }
 
   @Test

@@ -77,7 +77,10 @@ class RefCountModelIT {
   private static final class Blob {
     boolean live;
     long refCount;
-    final Set<Integer> links = new TreeSet<>();
+    /** Counts the blob's lives: a link holds a reference of the life it was made to (PROTO-1). */
+    int incarnation;
+    /** Each link's target and the incarnation of the target whose reference it holds. */
+    final Map<Integer, Integer> links = new TreeMap<>();
     final Map<String, String> labels = new TreeMap<>();
   }
 
@@ -280,7 +283,7 @@ class RefCountModelIT {
     while (!pending.isEmpty()) {
       int i = pending.pop();
       if (seen.add(i)) {
-        pending.addAll(model[i].links);
+        pending.addAll(model[i].links.keySet());
       }
     }
     return seen;
@@ -298,7 +301,7 @@ class RefCountModelIT {
       case LINK -> !model[d].live || !model[other].live ? NotFoundException.class
           : model[d].refCount == 0 ? FailedPreconditionException.class : null;
       case UNLINK -> !model[d].live || !model[other].live ? NotFoundException.class
-          : model[other].links.contains(d) && model[d].refCount == 0
+          : holdsCurrent(other, d) && model[d].refCount == 0
               ? FailedPreconditionException.class : null;
     };
   }
@@ -313,6 +316,7 @@ class RefCountModelIT {
         } else {
           // A new record, or a deleting one resurrected: both start afresh.
           blob.live = true;
+          blob.incarnation++;
           blob.refCount = 1;
           blob.links.clear();
           blob.labels.clear();
@@ -321,6 +325,7 @@ class RefCountModelIT {
       }
       case COMMIT_NO_REF -> {
         blob.live = true;
+        blob.incarnation++;
         blob.refCount = 0;
         blob.links.clear();
         blob.labels.clear();
@@ -330,15 +335,17 @@ class RefCountModelIT {
       case DEREF -> release(d, false);
       case DELETE -> release(d, true);
       case LINK -> {
-        if (model[other].links.contains(d)) {
+        if (holdsCurrent(other, d)) {
           release(d, false); // the link holds a reference already: the caller's is dropped
         } else {
-          model[other].links.add(d);
+          // A new link, or one replacing a link to an earlier life of d (PROTO-1).
+          model[other].links.put(d, blob.incarnation);
         }
       }
       case UNLINK -> {
-        if (model[other].links.remove(d)) {
-          release(d, false);
+        boolean current = holdsCurrent(other, d);
+        if (model[other].links.remove(d) != null && current) {
+          release(d, false); // a link to an earlier life releases nothing of this one
         }
       }
       case UPDATE -> {
@@ -353,6 +360,12 @@ class RefCountModelIT {
     }
   }
 
+  /** Whether {@code from} links to the current life of {@code to}. */
+  private boolean holdsCurrent(int from, int to) {
+    Integer held = model[from].links.get(to);
+    return held != null && held == model[to].incarnation;
+  }
+
   /** A reference (or, {@code whole}, the blob) released, cascading through the links. */
   private void release(int d, boolean whole) {
     Blob blob = model[d];
@@ -362,18 +375,19 @@ class RefCountModelIT {
     }
     blob.live = false;
     blob.refCount = 0;
-    Deque<Integer> pending = new ArrayDeque<>(blob.links);
+    Deque<Map.Entry<Integer, Integer>> pending = new ArrayDeque<>(blob.links.entrySet());
     Set<Integer> removed = new HashSet<>(List.of(d));
     while (!pending.isEmpty()) {
-      int t = pending.pop();
+      Map.Entry<Integer, Integer> link = pending.pop();
+      int t = link.getKey();
       Blob target = model[t];
-      if (!target.live || target.refCount == 0) {
-        continue; // a dangling link, or a blob with no reference to give back
+      if (!target.live || target.refCount == 0 || link.getValue() != target.incarnation) {
+        continue; // a dangling link, one to an earlier life, or a blob with no reference left
       }
       if (--target.refCount == 0) {
         target.live = false;
         if (removed.add(t)) {
-          pending.addAll(target.links);
+          pending.addAll(target.links.entrySet());
         }
       }
     }
@@ -390,7 +404,7 @@ class RefCountModelIT {
         Info info = checker.info(digest);
         assertThat(info.refCount()).as(what + ": count").isEqualTo(blob.refCount);
         assertThat(info.labels()).as(what + ": labels").isEqualTo(blob.labels);
-        assertThat(info.links()).as(what + ": links").isEqualTo(blob.links.stream()
+        assertThat(info.links()).as(what + ": links").isEqualTo(blob.links.keySet().stream()
             .map(t -> digests[t]).collect(Collectors.toSet()));
         assertThat(hosts.exists(hosts.blobKey(digest))).as(what + ": blob object").isTrue();
         RefCountHosts.assertReadable(checker, digest, contents[i]);
@@ -405,7 +419,7 @@ class RefCountModelIT {
     Set<String> dangling = new TreeSet<>();
     for (int i = 0; i < CONTENTS; i++) {
       if (model[i].live) {
-        for (int t : model[i].links) {
+        for (int t : model[i].links.keySet()) {
           if (!model[t].live) {
             dangling.add(digests[i] + " -> " + digests[t]);
           }
@@ -425,8 +439,8 @@ class RefCountModelIT {
       assertThat(checker.fsck(true).clean()).isTrue();
       for (int i = 0; i < CONTENTS; i++) {
         if (model[i].live) {
-          model[i].links.removeIf(t -> !model[t].live);
-          assertThat(checker.info(digests[i]).links()).isEqualTo(model[i].links.stream()
+          model[i].links.keySet().removeIf(t -> !model[t].live);
+          assertThat(checker.info(digests[i]).links()).isEqualTo(model[i].links.keySet().stream()
               .map(t -> digests[t]).collect(Collectors.toSet()));
         }
       }

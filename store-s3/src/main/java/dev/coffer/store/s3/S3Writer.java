@@ -879,6 +879,11 @@ final class S3Writer implements Writer {
       return;
     }
     closed = true;
+    if (record == null) {
+      // Still opening on another thread (the store is closing): it has nothing durable to pause.
+      store.openWriters.remove(ref, this);
+      return;
+    }
     stopRenewal();
     try {
       pauseIngest();

@@ -20,7 +20,9 @@ import java.time.Duration;
  * @param diskMaxBytes the disk tier's bound, in bytes of blob content; blobs larger than it are
  *     read through without being cached on disk
  * @param infoTtl how long a blob's info is reused before the backing store is asked again; this is
- *     how long a blob deleted by another host may still be served; zero disables info caching
+ *     how long a blob deleted by another host may still be opened (a reader opened before its
+ *     deletion asks the info again once a minute, so serves it up to a minute longer); zero
+ *     disables info caching
  * @param cacheOnCommit whether blobs committed through the cache are placed in it: the bytes of an
  *     ingest written from its start through the cache are copied as they are written (to a staging
  *     file, or to memory for a small blob when there is no usable disk tier) and placed under their

@@ -4,27 +4,42 @@ import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.InvalidArgumentException;
+import dev.coffer.store.NotFoundException;
 import dev.coffer.store.ReaderAt;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.WritableByteChannel;
+import java.time.Duration;
 import java.util.concurrent.atomic.LongAdder;
 
 /**
  * A reader of one blob served by a tier of the cache. When the tier cannot serve a read (a failed
  * fill, a disk error, a truncated file), the reader switches for good to a reader of the backing
  * store: a read never fails because of the cache.
+ *
+ * <p>A reader holds its tier's bytes (an array, an open file, a backing reader) for as long as it is
+ * open, which would serve a blob deleted by another host for ever. So a read or transfer asks the
+ * store's info (cached for at most the info time-to-live) once the blob was last found stored
+ * {@link #RECHECK_AFTER} ago or more, and fails with NotFound, the blob evicted, if it was deleted
+ * (PROTO-8).
  */
 abstract sealed class CacheReader implements ReaderAt {
   /** What {@link #readCached} returns when the backing store must serve the read. */
   static final int READ_THROUGH = -2;
+  /**
+   * How long a reader serves without looking its blob up again: 1 minute, the longest info
+   * time-to-live, well inside the S3 store's default deletion grace (15 minutes), PROTO-8.
+   */
+  static final Duration RECHECK_AFTER = Duration.ofMinutes(1);
 
   final CachingContentStore store;
   final Digest digest;
   final long size;
   private final LongAdder served;
   private volatile boolean closed;
+  /** When the blob was last found stored ({@link CachingContentStore#ticker()}). */
+  private volatile long checkedAt;
   private ReaderAt backingReader; // guarded by this
 
   CacheReader(CachingContentStore store, Digest digest, long size, LongAdder served) {
@@ -32,6 +47,8 @@ abstract sealed class CacheReader implements ReaderAt {
     this.digest = digest;
     this.size = size;
     this.served = served;
+    // Opened right after the store found the blob's info (readerAt asks it first).
+    this.checkedAt = store.ticker().read();
   }
 
   /** A reader of bytes held in memory. */
@@ -69,6 +86,7 @@ abstract sealed class CacheReader implements ReaderAt {
       throw new InvalidArgumentException(
           "invalid read position " + position + " in blob " + digest);
     }
+    recheck();
     if (position >= size) {
       return -1;
     }
@@ -95,6 +113,19 @@ abstract sealed class CacheReader implements ReaderAt {
   }
 
   /**
+   * Asks the store's info if the blob was last found stored {@link #RECHECK_AFTER} ago.
+   *
+   * @throws NotFoundException if the blob was deleted (the store evicts it)
+   */
+  private void recheck() {
+    long now = store.ticker().read();
+    if (now - checkedAt >= RECHECK_AFTER.toNanos()) {
+      store.info(digest);
+      checkedAt = now;
+    }
+  }
+
+  /**
    * Hands the bytes straight from a disk entry's file to {@code target} ({@link
    * FileChannel#transferTo}: no copy through the heap) while this reader is served by a whole,
    * verified entry; otherwise, and from where the entry fails, reads them through a buffer.
@@ -109,6 +140,7 @@ abstract sealed class CacheReader implements ReaderAt {
       throw new InvalidArgumentException("invalid transfer of " + count + " bytes at " + position
           + " in blob " + digest);
     }
+    recheck();
     long end = Math.min(size, position + Math.min(count, Long.MAX_VALUE - position));
     long done = 0;
     if (position < end && servesVerifiedContent()) {

@@ -52,7 +52,8 @@ import org.slf4j.LoggerFactory;
  * cache with a short time-to-live, and single-flight fills from the backing store.
  *
  * <p>Every read starts from the blob's info, cached or refreshed, so a blob deleted elsewhere stops
- * being served once its info expires, and a NotFound from the backing store evicts the blob.
+ * being served once its info expires, and a NotFound from the backing store evicts the blob. An
+ * open reader asks the info again once its last look is {@link CacheReader#RECHECK_AFTER} old.
  */
 final class CachingContentStore implements CachedContentStore {
   private static final Logger LOG = LoggerFactory.getLogger(CachedContentStore.class);
@@ -60,6 +61,7 @@ final class CachingContentStore implements CachedContentStore {
 
   private final ContentStore backing;
   private final CacheConfig config;
+  private final Ticker ticker;
   private final StatsCounter stats = new StatsCounter();
   private final Cache<Digest, byte[]> memory;
   private final Cache<Digest, Info> infos;
@@ -75,6 +77,7 @@ final class CachingContentStore implements CachedContentStore {
   CachingContentStore(ContentStore backing, CacheConfig config, Executor executor, Ticker ticker) {
     this.backing = backing;
     this.config = config;
+    this.ticker = ticker;
     this.memory = config.memoryMaxBytes() == 0 ? null : Caffeine.newBuilder()
         .maximumWeight(config.memoryMaxBytes())
         .weigher((Digest digest, byte[] bytes) -> bytes.length)
@@ -304,6 +307,11 @@ final class CachingContentStore implements CachedContentStore {
 
   ContentStore backing() {
     return backing;
+  }
+
+  /** The time source of info expiry and of readers' rechecks. */
+  Ticker ticker() {
+    return ticker;
   }
 
   StatsCounter counters() {

@@ -68,7 +68,8 @@ public final class CachingStore {
     }
 
     /**
-     * The time source of info expiry; {@link Ticker#systemTicker()} if not set.
+     * The time source of info expiry and of open readers' rechecks; {@link Ticker#systemTicker()}
+     * if not set.
      *
      * @throws IllegalStateException if already set
      */

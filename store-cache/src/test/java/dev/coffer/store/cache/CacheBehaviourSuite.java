@@ -941,6 +941,70 @@ public abstract class CacheBehaviourSuite {
   }
 
   @Test
+  public void openReadersOfABlobDeletedByAnotherHostStopAfterTheRecheckBound() throws IOException {
+    byte[] small = random(KIB, 32);
+    byte[] large = random(2 * MIB, 33);
+    Digest smallDigest = put(small);
+    Digest largeDigest = put(large);
+    CachedContentStore cache = cache(config().infoTtl(Duration.ofSeconds(5)).build());
+    assertThat(read(cache, smallDigest)).isEqualTo(small);
+    assertThat(read(cache, largeDigest)).isEqualTo(large);
+    try (ReaderAt memoryReader = cache.readerAt(smallDigest);
+        ReaderAt diskReader = cache.readerAt(largeDigest)) {
+      assertThat(diskReader.servesVerifiedContent()).as("a disk hit").isTrue();
+      backing.delete(smallDigest);
+      backing.delete(largeDigest);
+
+      // Within the bound an open reader serves what it holds, asking nothing.
+      nanos.addAndGet(CacheReader.RECHECK_AFTER.toNanos() - 1);
+      long infos = counting.infoCalls();
+      assertThat(readAll(memoryReader)).isEqualTo(small);
+      assertThat(transferAll(diskReader)).isEqualTo(large);
+      assertThat(counting.infoCalls()).isEqualTo(infos);
+
+      nanos.incrementAndGet();
+      assertThatThrownBy(() -> memoryReader.read(ByteBuffer.allocate(KIB), 0))
+          .isInstanceOf(NotFoundException.class).hasMessageContaining(smallDigest.toString());
+      assertThatThrownBy(() -> transferAll(diskReader))
+          .isInstanceOf(NotFoundException.class).hasMessageContaining(largeDigest.toString());
+      assertThatThrownBy(() -> diskReader.read(ByteBuffer.allocate(KIB), 0))
+          .isInstanceOf(NotFoundException.class);
+      assertThat(entry(largeDigest)).doesNotExist();
+    }
+  }
+
+  @Test
+  public void anOpenReaderOfAStoredBlobAsksItsInfoOncePerBound() {
+    byte[] bytes = random(2 * MIB, 34);
+    Digest digest = put(bytes);
+    CachedContentStore cache = cache(config().infoTtl(Duration.ofSeconds(5)).build());
+    try (ReaderAt reader = cache.readerAt(digest)) {
+      assertThat(readAll(reader)).isEqualTo(bytes);
+      long infos = counting.infoCalls();
+      for (int second = 0; second < 130; second++) {
+        nanos.addAndGet(Duration.ofSeconds(1).toNanos());
+        assertThat(reader.read(ByteBuffer.allocate(KIB), second * KIB)).isEqualTo(KIB);
+      }
+      assertThat(counting.infoCalls() - infos).isEqualTo(2);
+    }
+  }
+
+  private static byte[] readAll(ReaderAt reader) {
+    ByteBuffer buffer = ByteBuffer.allocate((int) reader.size());
+    while (buffer.hasRemaining()) {
+      assertThat(reader.read(buffer, buffer.position())).isPositive();
+    }
+    return buffer.array();
+  }
+
+  private static byte[] transferAll(ReaderAt reader) throws IOException {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    assertThat(reader.transferTo(0, reader.size(), Channels.newChannel(out)))
+        .isEqualTo(reader.size());
+    return out.toByteArray();
+  }
+
+  @Test
   public void infoIsAskedOnceWithinItsTimeToLive() {
     Digest digest = put(random(KIB, 27));
     CachedContentStore cache = cache(config().infoTtl(Duration.ofSeconds(5)).build());

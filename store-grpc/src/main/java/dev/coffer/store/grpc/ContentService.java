@@ -1,5 +1,6 @@
 package dev.coffer.store.grpc;
 
+import com.github.benmanes.caffeine.cache.Ticker;
 import com.google.common.util.concurrent.MoreExecutors;
 import com.google.protobuf.Empty;
 import dev.coffer.store.ContentStore;
@@ -82,11 +83,18 @@ final class ContentService extends ContentGrpc.ContentImplBase implements AutoCl
    */
   ContentService(ContentStore store, ServerSettings settings, Holds holds, IngestScope scope,
       Duration closeWait) {
+    this(store, settings, holds, scope, closeWait, Ticker.systemTicker());
+  }
+
+  /** A service whose shared readers' idle and recheck times are measured by {@code ticker}. */
+  ContentService(ContentStore store, ServerSettings settings, Holds holds, IngestScope scope,
+      Duration closeWait, Ticker ticker) {
     this.store = store;
     this.settings = settings;
     this.scope = scope;
     this.holder = new HoldKeeper(store, holds);
-    this.readers = new ReaderCache(store, settings.openReaders(), settings.readerIdle());
+    this.readers = new ReaderCache(store, settings.openReaders(), settings.readerIdle(),
+        ticker);
     this.writeSessions = new WriteSessions(closeWait);
     AtomicInteger threads = new AtomicInteger();
     this.workers = Executors.newCachedThreadPool(r -> {

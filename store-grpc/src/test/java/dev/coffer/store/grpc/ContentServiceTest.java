@@ -1,6 +1,7 @@
 package dev.coffer.store.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import com.google.protobuf.ByteString;
@@ -51,6 +52,7 @@ import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -292,6 +294,58 @@ class ContentServiceTest {
     service.close(); // closes the idle reader; idempotent
     service.close();
     assertThat(intercepting.readersClosed.get()).isEqualTo(1);
+  }
+
+  @Test
+  void aSharedReaderKeptBusyStopsServingABlobDeletedElsewhereAfterTheRecheckBound()
+      throws Exception {
+    AtomicLong nanos = new AtomicLong();
+    shutDown();
+    serve(new ContentService(store, settings, Holds.inMemory(), IngestScope.NONE,
+        WriteSessions.CLOSE_WAIT_DEFAULT, nanos::get));
+    byte[] bytes = bytes(64 << 10, 61);
+    Digest d = put(bytes, Map.of());
+    assertThat(read(d, 0, 32 << 10)).isEqualTo(slice(bytes, 0, 32 << 10));
+
+    // Deleted by someone else (another host's store on the same bucket): the server's holds know
+    // nothing of it. The in-memory store's open reader goes on serving the bytes it holds.
+    store.delete(d);
+    assertThatThrownBy(() -> store.info(d)).isInstanceOf(NotFoundException.class);
+
+    // A reader read every 4 s never goes idle (5 s); within the bound it still serves, unchecked.
+    long step = Duration.ofSeconds(4).toNanos();
+    while (nanos.get() + step < ReaderCache.RECHECK_AFTER.toNanos()) {
+      nanos.addAndGet(step);
+      assertThat(read(d, 32 << 10, 32 << 10)).isEqualTo(slice(bytes, 32 << 10, 64 << 10));
+    }
+    assertThat(intercepting.readersOpened.get()).isEqualTo(1);
+
+    nanos.addAndGet(step);
+    assertCode(() -> read(d, 32 << 10, 32 << 10), Code.NOT_FOUND, d.toString());
+    assertCode(() -> read(d, 0, 0), Code.NOT_FOUND, d.toString());
+    assertThat(intercepting.readersOpened.get()).isEqualTo(1);
+    assertThat(intercepting.readersClosed.get()).as("the stale reader is closed").isEqualTo(1);
+  }
+
+  @Test
+  void aSharedReaderOfAStoredBlobIsCheckedOncePerBound() throws Exception {
+    AtomicLong nanos = new AtomicLong();
+    shutDown();
+    serve(new ContentService(store, settings, Holds.inMemory(), IngestScope.NONE,
+        WriteSessions.CLOSE_WAIT_DEFAULT, nanos::get));
+    byte[] bytes = bytes(32 << 10, 62);
+    Digest d = put(bytes, Map.of());
+    long infosBefore = intercepting.calls("info");
+    long step = Duration.ofSeconds(4).toNanos();
+    int reads = 0;
+    while (nanos.get() < 2 * ReaderCache.RECHECK_AFTER.toNanos() + step) {
+      assertThat(read(d, 0, 0)).isEqualTo(bytes);
+      reads++;
+      nanos.addAndGet(step);
+    }
+    assertThat(reads).isGreaterThan(30);
+    assertThat(intercepting.calls("info") - infosBefore).isEqualTo(2);
+    assertThat(intercepting.readersOpened.get()).isEqualTo(1);
   }
 
   @Test

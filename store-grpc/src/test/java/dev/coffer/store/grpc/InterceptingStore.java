@@ -7,6 +7,8 @@ import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
@@ -17,7 +19,7 @@ import java.util.concurrent.atomic.AtomicReference;
 /**
  * A store that delegates to another, counts the readers it opens and the bytes they return, can
  * be told to fail every call of one method, to see what the service makes of each error class, and
- * can hold writers' closes at a gate, as a slow backend's close.
+ * can hold writers' closes at a gate, as a slow backend's close; counts the calls of each method.
  */
 final class InterceptingStore {
 
@@ -25,6 +27,7 @@ final class InterceptingStore {
   final AtomicLong bytesRead = new AtomicLong();
   final AtomicLong readersOpened = new AtomicLong();
   final AtomicLong readersClosed = new AtomicLong();
+  private final Map<String, AtomicLong> calls = new ConcurrentHashMap<>();
   final AtomicReference<String> failingMethod = new AtomicReference<>();
   final AtomicReference<RuntimeException> failure = new AtomicReference<>();
 
@@ -37,6 +40,7 @@ final class InterceptingStore {
 
   InterceptingStore(ContentStore delegate) {
     store = proxy(ContentStore.class, (p, method, args) -> {
+      calls.computeIfAbsent(method.getName(), name -> new AtomicLong()).incrementAndGet();
       if (method.getName().equals(failingMethod.get())) {
         throw failure.get();
       }
@@ -71,6 +75,12 @@ final class InterceptingStore {
       }
       return invoke(writer, method, args);
     });
+  }
+
+  /** How many calls of the store's method {@code name} were made. */
+  long calls(String name) {
+    AtomicLong n = calls.get(name);
+    return n == null ? 0 : n.get();
   }
 
   void failWith(String method, RuntimeException e) {

@@ -1,0 +1,120 @@
+package dev.coffer.cli;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coffer.cli.Cli.Result;
+import dev.coffer.store.Digest;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code put -r}, {@code get -r}, {@code ls -r} and {@code diff} on the simulated S3 (TREE-1..5). */
+class TreeCommandsTest {
+  @TempDir
+  Path tmp;
+
+  private final SimConnector connector = new SimConnector();
+  private final Cli cli = new Cli(connector);
+
+  @AfterEach
+  void close() throws Exception {
+    connector.close();
+  }
+
+  private static void write(Path file, String content) throws Exception {
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, content, UTF_8);
+  }
+
+  private Result ok(String... args) {
+    Result r = cli.run(args);
+    assertThat(r.code()).as(r.stderr()).isZero();
+    return r;
+  }
+
+  @Test
+  void putGetListAndDiffADirectory() throws Exception {
+    Path src = tmp.resolve("build");
+    write(src.resolve("bin/tool"), "#!/bin/sh\n");
+    Files.setPosixFilePermissions(src.resolve("bin/tool"), PosixFilePermissions.fromString("rwxr-xr-x"));
+    write(src.resolve("lib/a.jar"), "jar bytes");
+    write(src.resolve("lib/b.jar"), "jar bytes"); // same content: one blob
+    Files.createDirectories(src.resolve("empty"));
+    Files.createSymbolicLink(src.resolve("current"), Path.of("bin/tool"));
+
+    Result put = ok("put", "-r", src.toString(), "--label", "build=41", "--jobs", "3");
+    String tree = put.out().strip();
+    assertThat(put.stderr()).contains("stored 3 files, 28 bytes; new 2 files, 19 bytes");
+    Digest treeDigest = Digest.parse(tree);
+
+    Result info = ok("info", "--json", tree);
+    assertThat(info.json().get("refCount").asLong()).isEqualTo(1);
+    assertThat(info.json().get("labels").get("build").asText()).isEqualTo("41");
+    assertThat(info.json().get("links")).hasSize(2);
+
+    Result again = ok("put", "-r", src.toString());
+    assertThat(again.out().strip()).isEqualTo(tree);
+    assertThat(again.stderr()).contains("new 0 files, 0 bytes");
+
+    Result ls = ok("ls", "-r", tree);
+    assertThat(ls.out().lines()).containsExactly(
+        "dir\t0755\t0\t-\tbin".replace("0755", mode(src.resolve("bin"))),
+        "file\t0755\t10\t" + Digest.of("#!/bin/sh\n".getBytes(UTF_8)) + "\tbin/tool",
+        "symlink\t0777\t0\t-> bin/tool\tcurrent",
+        "dir\t" + mode(src.resolve("empty")) + "\t0\t-\tempty",
+        "dir\t" + mode(src.resolve("lib")) + "\t0\t-\tlib",
+        "file\t" + mode(src.resolve("lib/a.jar")) + "\t9\t"
+            + Digest.of("jar bytes".getBytes(UTF_8)) + "\tlib/a.jar",
+        "file\t" + mode(src.resolve("lib/b.jar")) + "\t9\t"
+            + Digest.of("jar bytes".getBytes(UTF_8)) + "\tlib/b.jar");
+
+    Path out = tmp.resolve("out");
+    Result get = ok("get", "-r", tree, "-o", out.toString());
+    assertThat(get.stderr()).contains("restored 3 files, 28 bytes; written 3 files, 28 bytes");
+    assertThat(Files.readString(out.resolve("lib/b.jar"))).isEqualTo("jar bytes");
+    assertThat(Files.isExecutable(out.resolve("bin/tool"))).isTrue();
+    assertThat(Files.readSymbolicLink(out.resolve("current"))).isEqualTo(Path.of("bin/tool"));
+    assertThat(Files.isDirectory(out.resolve("empty"))).isTrue();
+    Result getAgain = ok("get", "-r", tree, "-o", out.toString());
+    assertThat(getAgain.stderr()).contains("written 0 files, 0 bytes");
+
+    write(src.resolve("lib/a.jar"), "new jar bytes");
+    Files.delete(src.resolve("lib/b.jar"));
+    write(src.resolve("lib/c.jar"), "c");
+    String tree2 = ok("put", "-r", src.toString()).out().strip();
+    Result diff = ok("diff", tree, tree2);
+    assertThat(diff.out().lines()).containsExactly("+\tlib/c.jar", "-\tlib/b.jar", "M\tlib/a.jar");
+    assertThat(diff.stderr()).contains("1 added, 1 removed, 1 changed, 14 bytes to transfer");
+    assertThat(treeDigest).isNotEqualTo(Digest.parse(tree2));
+  }
+
+  @Test
+  void anEscapingEntryIsAnInvalidArgumentNamingIt() throws Exception {
+    Path blob = tmp.resolve("x");
+    Files.writeString(blob, "x");
+    String file = ok("put", blob.toString()).out().strip();
+    Path evil = tmp.resolve("evil.json");
+    Files.writeString(evil, "{\"mediaType\":\"application/vnd.coffer.tree.v1+json\",\"version\":1,"
+        + "\"entries\":[{\"path\":\"../escaped\",\"kind\":\"file\",\"mode\":420,\"size\":1,"
+        + "\"digest\":\"" + file + "\"}]}");
+    String tree = ok("put", evil.toString()).out().strip();
+    Result get = cli.run("get", "-r", tree, "-o", tmp.resolve("out").toString());
+    assertThat(get.code()).isEqualTo(ExitCode.INVALID_ARGUMENT.code);
+    assertThat(get.stderr()).contains("\"../escaped\"");
+    assertThat(Files.exists(tmp.resolve("escaped"))).isFalse();
+  }
+
+  private static String mode(Path p) throws Exception {
+    String s = PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    int m = 0;
+    for (char c : s.toCharArray()) {
+      m = (m << 1) | (c == '-' ? 0 : 1);
+    }
+    return String.format("%04o", m);
+  }
+
+}

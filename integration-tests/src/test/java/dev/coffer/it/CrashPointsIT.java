@@ -152,7 +152,8 @@ class CrashPointsIT {
     }
     points.add(new Point("after-close", "pause", CrashPointHost.AFTER_CLOSE, ONE_COPY));
     points.add(new Point("after-close", "pause", "GetObject:ingest:1:BEFORE", PART_COPIES));
-    points.add(new Point("ingest-cleanup", "commit", "HeadObject:blobs:1:AFTER", ONE_COPY));
+    // The second look at the blob object: the first is the check of the copy (INT-5).
+    points.add(new Point("ingest-cleanup", "commit", "HeadObject:blobs:2:AFTER", ONE_COPY));
     points.add(new Point("ingest-cleanup", "commit", "PutObjectTagging:blobs:1:BEFORE",
         PART_COPIES));
     points.add(new Point("commit", "commit", "GetObject:index:1:BEFORE", ONE_COPY));

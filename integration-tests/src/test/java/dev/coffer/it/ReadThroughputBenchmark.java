@@ -1,6 +1,11 @@
 package dev.coffer.it;
 
 import dev.coffer.store.ContentStore;
+import dev.coffer.store.DigestAlgorithm;
+import dev.coffer.store.cache.CacheConfig;
+import dev.coffer.store.cache.CachedContentStore;
+import dev.coffer.store.cache.CachingStore;
+import java.security.MessageDigest;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.ReaderAt;
@@ -29,6 +34,10 @@ import software.amazon.awssdk.services.s3.S3Client;
  * drained through its InputStream with a 1 MiB array. Runs alternate; each figure is the median
  * of the runs, and the ratio is the library's throughput over the raw GET's.
  *
+ * <p>Also: the raw GET hashed with SHA-256 as it is read (what verifying a whole read costs, INT-2
+ * of docs/architecture.md), and hot reads from the cache's disk tier as served and with
+ * {@code verifyOnOpen}, each a separate cache filled before the runs.
+ *
  * <p>Arguments: size in MiB (default 256), runs (default 5).
  */
 public final class ReadThroughputBenchmark {
@@ -51,7 +60,19 @@ public final class ReadThroughputBenchmark {
 
     Map<String, Supplier<Long>> cases = new LinkedHashMap<>();
     cases.put("library readerAt", () -> library(config, control, bulk, digest, size));
-    cases.put("raw SDK GET", () -> raw(control, bucket, key, size));
+    cases.put("raw SDK GET", () -> raw(control, bucket, key, size, false));
+    // INT-2's cost: the same GET hashed as it is read, as the library's sequential read now does.
+    cases.put("raw SDK GET + SHA-256", () -> raw(control, bucket, key, size, true));
+    // Hot reads from the disk tier, as served (verified once, at install) and with every open
+    // re-hashing the entry (verifyOnOpen), each cache filled once before the runs.
+    ContentStore backing = open(config, control, bulk);
+    for (boolean verify : new boolean[] {false, true}) {
+      CachedContentStore cache = CachingStore.builder(backing).config(CacheConfig.builder()
+          .directory(Files.createTempDirectory("coffer-read-bench")).memoryMaxBlobBytes(0)
+          .memoryMaxBytes(0).diskMaxBytes(size * 2).verifyOnOpen(verify).build()).build();
+      read(cache, digest, size);
+      cases.put(verify ? "hot, verifyOnOpen" : "hot (disk tier)", () -> read(cache, digest, size));
+    }
 
     System.out.printf("load before: %s%n", load());
     Map<String, List<Long>> nanos = new LinkedHashMap<>();
@@ -97,6 +118,22 @@ public final class ReadThroughputBenchmark {
     return S3ContentStore.builder().config(config).client(control).bulkClient(bulk).build();
   }
 
+  private static long read(ContentStore store, Digest digest, long size) {
+    long start = System.nanoTime();
+    long position = 0;
+    try (ReaderAt reader = store.readerAt(digest)) {
+      ByteBuffer buffer = ByteBuffer.allocate(MIB);
+      int n;
+      while ((n = reader.read(buffer, position)) > 0) {
+        position += n;
+        buffer.clear();
+      }
+    }
+    long took = System.nanoTime() - start;
+    expect(size, position);
+    return took;
+  }
+
   private static long library(S3StoreConfig config, S3Client control, S3AsyncClient bulk,
       Digest digest, long size) {
     long start = System.nanoTime();
@@ -115,14 +152,22 @@ public final class ReadThroughputBenchmark {
     return took;
   }
 
-  private static long raw(S3Client control, String bucket, String key, long size) {
+  private static long raw(S3Client control, String bucket, String key, long size,
+      boolean hash) {
     long start = System.nanoTime();
     long total = 0;
+    MessageDigest hasher = hash ? DigestAlgorithm.SHA256.newHasher() : null;
     try (InputStream in = control.getObject(b -> b.bucket(bucket).key(key))) {
       byte[] buffer = new byte[MIB];
       int n;
       while ((n = in.read(buffer)) >= 0) {
         total += n;
+        if (hasher != null) {
+          hasher.update(buffer, 0, n);
+        }
+      }
+      if (hasher != null) {
+        hasher.digest();
       }
     } catch (IOException e) {
       throw new UncheckedIOException(e);

@@ -73,6 +73,12 @@ final class DiskStorage implements Storage {
 
   private final Path root;
   private final NavigableMap<String, Bucket> buckets = new TreeMap<>();
+  /**
+   * The object last written or read, kept whole: a multipart copy reads its source once per part
+   * (UploadPartCopy), and the store copies each new blob so right after completing it.
+   */
+  private Bucket recentBucket;
+  private StoredObject recent;
 
   private DiskStorage(Path root) {
     this.root = root;
@@ -187,6 +193,10 @@ final class DiskStorage implements Storage {
     if (b == null) {
       return false;
     }
+    if (recentBucket == b) {
+      recentBucket = null;
+      recent = null;
+    }
     try {
       // The marker first: a crash part-way leaves a directory that load() ignores.
       Files.deleteIfExists(b.dir.resolve("bucket"));
@@ -207,13 +217,22 @@ final class DiskStorage implements Storage {
   @Override
   public StoredObject object(String bucket, String key) {
     Bucket b = bucket(bucket);
-    return b.objects.containsKey(key) ? read(b, key) : null;
+    if (!b.objects.containsKey(key)) {
+      return null;
+    }
+    if (recentBucket != b || !recent.key().equals(key)) {
+      recent = read(b, key);
+      recentBucket = b;
+    }
+    return recent;
   }
 
   @Override
   public void putObject(String bucket, StoredObject object) {
     Bucket b = bucket(bucket);
     Path file = objectFile(b, object.key());
+    recentBucket = null; // until the new one is written: a failed write may have replaced the file
+    recent = null;
     ByteArrayOutputStream header = new ByteArrayOutputStream(512);
     try (DataOutputStream out = new DataOutputStream(header)) {
       out.writeInt(OBJECT_MAGIC);
@@ -242,6 +261,8 @@ final class DiskStorage implements Storage {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
     }
+    recentBucket = b;
+    recent = object;
     b.objects.put(object.key(), new Description(object.key(), object.content().length,
         object.etag(), object.lastModified(), object.contentType(), object.metadata(),
         object.tags(), object.checksum(), object.parts()));
@@ -252,6 +273,10 @@ final class DiskStorage implements Storage {
     Bucket b = bucket(bucket);
     if (b.objects.remove(key) == null) {
       return false;
+    }
+    if (recentBucket == b && recent.key().equals(key)) {
+      recentBucket = null;
+      recent = null;
     }
     Path file = objectFile(b, key);
     try {

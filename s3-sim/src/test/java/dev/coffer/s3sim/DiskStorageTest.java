@@ -80,13 +80,22 @@ class DiskStorageTest {
         .header("If-None-Match", "*")).status()).isEqualTo(412);
     assertThat(send(second, SimRequest.builder("PUT", "/bkt/a/small").body(bytes("v2"))
         .header("If-Match", etag)).status()).isEqualTo(200);
+    // The object kept whole after a read or write is the one now stored.
+    assertThat(send(second, SimRequest.builder("GET", "/bkt/a/small")).bodyText()).isEqualTo("v2");
+    send(second, SimRequest.builder("GET", "/bkt/a/big"));
+    assertThat(send(second, SimRequest.builder("DELETE", "/bkt/a/big")).status()).isEqualTo(204);
+    assertThat(send(second, SimRequest.builder("GET", "/bkt/a/big")).status()).isEqualTo(404);
+    send(second, SimRequest.builder("PUT", "/bkt/a/big").body(bytes("reborn")));
     String listing = send(second, SimRequest.builder("GET", "/bkt").query("list-type", "2"))
         .bodyText();
-    assertThat(listing).contains("<Key>a/big</Key>", "<Size>" + big.length + "</Size>",
+    assertThat(listing).contains("<Key>a/big</Key>", "<Size>6</Size>",
         "<Key>a/small</Key>").doesNotContain("<Key>gone</Key>");
 
-    assertThat(send(open(), SimRequest.builder("GET", "/bkt/a/small")).bodyText())
+    S3Server third = open();
+    assertThat(send(third, SimRequest.builder("GET", "/bkt/a/small")).bodyText())
         .isEqualTo("v2");
+    assertThat(send(third, SimRequest.builder("GET", "/bkt/a/big")).bodyText())
+        .isEqualTo("reborn");
   }
 
   @Test

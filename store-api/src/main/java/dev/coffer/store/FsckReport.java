@@ -32,7 +32,13 @@ public record FsckReport(long blobsChecked, List<Finding> findings) {
     /** A record stuck in deletion that gc has not finished. */
     STALE_DELETION,
     /** An ingest with no live writer and no data, or data without a record. */
-    ORPHAN_INGEST
+    ORPHAN_INGEST,
+    /**
+     * A live blob whose stored bytes do not hash to its digest or differ from its size (found
+     * only with {@link FsckOptions#verify()}); a repair makes the next commit of the true bytes
+     * restore it, with its references, links and labels.
+     */
+    CORRUPT_BLOB
   }
 
   /**

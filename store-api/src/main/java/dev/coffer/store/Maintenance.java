@@ -22,4 +22,18 @@ public interface Maintenance {
    * @return the findings, each marked repaired or not
    */
   FsckReport fsck(boolean repair);
+
+  /**
+   * As {@link #fsck(boolean)} with {@code options.repair()}, and with {@code options.verify()}
+   * also reads and hashes the live blobs (or a sample), {@code options.parallelism()} at once,
+   * reporting corrupt ones (INT-3 of docs/architecture.md). This default cannot verify.
+   *
+   * @throws InvalidArgumentException if verification is asked of a store that cannot do it
+   */
+  default FsckReport fsck(FsckOptions options) {
+    if (options.verify()) {
+      throw new InvalidArgumentException("this store cannot verify its content");
+    }
+    return fsck(options.repair());
+  }
 }

@@ -3,6 +3,7 @@ package dev.coffer.cli;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.store.ContentStore;
+import dev.coffer.store.FsckOptions;
 import dev.coffer.store.FsckReport;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
@@ -56,15 +57,52 @@ final class MaintenanceCommands {
 
   @Command(name = "fsck", description = {
       "Check index records, blob objects and tags against each other.",
-      "--repair fixes what can be fixed without deleting anything still referenced. Exits 6 if"
-          + " unrepaired findings remain."})
+      "--verify also reads and hashes every live blob (or a --sample); --repair fixes what can be"
+          + " fixed without deleting anything still referenced, and makes a corrupt blob take its"
+          + " true bytes at their next put. Exits 6 if unrepaired findings remain."})
   static final class Fsck extends StoreCommand {
     @Option(names = "--repair", description = "Repair what can be repaired safely.")
     boolean repair;
 
+    @Option(names = "--verify", description = "Read and hash live blobs; report corrupt ones.")
+    boolean verify;
+
+    @Option(names = "--sample", paramLabel = "PERCENT", defaultValue = "100",
+        description = "With --verify, read only this share of the blobs, chosen by digest"
+            + " (default: ${DEFAULT-VALUE}).")
+    double sample;
+
+    @Option(names = "--parallel", paramLabel = "N", defaultValue = "4",
+        description = "With --verify, blobs read at once (default: ${DEFAULT-VALUE}).")
+    int parallel;
+
     @Override
     ExitCode execute(ContentStore store, Settings settings) {
-      FsckReport report = store.fsck(repair);
+      FsckOptions options = FsckOptions.of(repair);
+      Transfer transfer = new Transfer(this);
+      if (verify) {
+        options = options.verifying(sample, parallel, new FsckOptions.Progress() {
+          @Override
+          public void started(long blobs, long bytes) {
+            synchronized (transfer) {
+              transfer.phase("verify", bytes, 0);
+            }
+          }
+
+          @Override
+          public void read(long bytes) {
+            synchronized (transfer) {
+              transfer.advance(bytes);
+            }
+          }
+        });
+      }
+      FsckReport report;
+      try {
+        report = store.fsck(options);
+      } finally {
+        transfer.abandon();
+      }
       if (json) {
         ObjectNode node = JSON.createObjectNode();
         node.put("blobsChecked", report.blobsChecked());

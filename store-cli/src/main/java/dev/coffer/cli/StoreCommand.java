@@ -66,6 +66,14 @@ abstract class StoreCommand implements Callable<Integer> {
   @Option(names = "--debug", description = "Show stack traces of failures.")
   boolean debug;
 
+  /** How log lines are written to stderr. */
+  enum LogFormat { text, json }
+
+  @Option(names = "--log-format", paramLabel = "text|json", defaultValue = "text",
+      description = "Log lines on stderr as text (default) or one JSON object each (time, level,"
+          + " message); the command's own messages stay text.")
+  LogFormat logFormat = LogFormat.text;
+
   Coffer cli() {
     return (Coffer) spec.root().userObject();
   }
@@ -82,6 +90,20 @@ abstract class StoreCommand implements Callable<Integer> {
 
   @Override
   public final Integer call() {
+    if (logFormat != LogFormat.json) {
+      return run();
+    }
+    // The logger writes to whatever System.err is when it writes (slf4j-simple's "System.err").
+    PrintStream systemErr = System.err;
+    System.setErr(new JsonLogStream(systemErr, java.time.Clock.systemUTC()));
+    try {
+      return run();
+    } finally {
+      System.setErr(systemErr);
+    }
+  }
+
+  private Integer run() {
     Coffer cli = cli();
     if (debug) {
       // slf4j-simple reads a logger's level when the logger is created, so this precedes the store.

@@ -8,6 +8,8 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.DigestAlgorithm;
 import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.Filter;
+import dev.coffer.store.BlobVerifier;
+import dev.coffer.store.FsckOptions;
 import dev.coffer.store.FsckReport;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
@@ -367,6 +369,18 @@ final class MemoryContentStore implements ContentStore {
     }
     // Blobs are removed at once when deleted or dereferenced to zero: nothing waits for a purge.
     return new GcReport(0, bytes, removed, 0, skipped, Duration.ofNanos(System.nanoTime() - started));
+  }
+
+  /** Verification reads every blob through this store; a corrupt blob is not repaired. */
+  @Override
+  public FsckReport fsck(FsckOptions options) {
+    FsckReport base = fsck(options.repair());
+    if (!options.verify()) {
+      return base;
+    }
+    List<FsckReport.Finding> findings = new ArrayList<>(base.findings());
+    findings.addAll(BlobVerifier.verify(this, options, digest -> false));
+    return new FsckReport(base.blobsChecked(), findings);
   }
 
   @Override

@@ -72,8 +72,12 @@ public record CacheConfig(
   public static final Duration INFO_TTL_DEFAULT = Duration.ofSeconds(5);
   /** Smallest info time-to-live: zero (info is always asked of the backing store). */
   public static final Duration INFO_TTL_MIN = Duration.ZERO;
-  /** Largest info time-to-live: 1 hour. */
-  public static final Duration INFO_TTL_MAX = Duration.ofHours(1);
+  /**
+   * Largest info time-to-live: 1 minute. A cached info lets a deleted blob be served and look
+   * stored; the window must end well before a backing store may purge it (the S3 store's
+   * deletion grace is 15 minutes by default), PROTO-8.
+   */
+  public static final Duration INFO_TTL_MAX = Duration.ofMinutes(1);
 
   /** Default of {@link #cacheOnCommit()}: true. */
   public static final boolean CACHE_ON_COMMIT_DEFAULT = true;

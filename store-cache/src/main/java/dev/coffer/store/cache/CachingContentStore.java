@@ -12,6 +12,7 @@ import dev.coffer.store.DataLossException;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.FailedPreconditionException;
+import dev.coffer.store.FsckOptions;
 import dev.coffer.store.FsckReport;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
@@ -651,6 +652,19 @@ final class CachingContentStore implements CachedContentStore {
       return backing.gc(options);
     } finally {
       forgetAllInfo();
+    }
+  }
+
+  /** Verifies the backing store's bytes, not the cache's (its entries are verified on install). */
+  @Override
+  public FsckReport fsck(FsckOptions options) {
+    checkOpen();
+    try {
+      return backing.fsck(options);
+    } finally {
+      if (options.repair()) {
+        forgetAllInfo();
+      }
     }
   }
 

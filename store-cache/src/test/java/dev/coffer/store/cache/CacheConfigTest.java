@@ -54,6 +54,11 @@ class CacheConfigTest {
         .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("diskMaxBytes -5");
     assertThatThrownBy(() -> builder.infoTtl(Duration.ofHours(2)))
         .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("infoTtl PT2H");
+    // PROTO-8: an hour would outlast the S3 store's deletion grace (15 minutes by default).
+    assertThatThrownBy(() -> builder.infoTtl(Duration.ofHours(1)))
+        .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("infoTtl PT1H");
+    assertThat(builder.infoTtl(Duration.ofMinutes(1)).build().infoTtl())
+        .isEqualTo(Duration.ofMinutes(1));
     assertThatThrownBy(() -> builder.infoTtl(Duration.ofSeconds(-1)))
         .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("infoTtl");
     assertThatThrownBy(() -> builder.degradedRetry(null))

@@ -232,6 +232,52 @@ class SharedStoreHoldsTest {
     assertThatThrownBy(() -> store.info(d)).isInstanceOf(NotFoundException.class);
   }
 
+  /**
+   * PROTO-8: whether a blob needs a pin is read from the count the reference-taking call returned,
+   * not from an info a cache may have kept for seconds: a host whose cached info still says "no
+   * reference" adds no second pin to a blob another host has pinned meanwhile.
+   */
+  @Test
+  void thePinDecisionReadsTheFreshCountNotACachedInfo() throws Exception {
+    byte[] bytes = bytes(1700, 16);
+    Digest d = putWithoutReference(bytes);
+    ContentStore cached = withInfosKeptForever(store);
+    assertThat(cached.info(d).refCount()).isZero(); // what a cache keeps for its TTL
+    Host c = host("c", cached, Holds.inMemory());
+
+    a.write(bytes); // a's reference and the pin
+    c.write(bytes); // c's reference; its cached info still says none
+
+    assertThat(store.info(d).refCount()).isEqualTo(3);
+    a.delete(d);
+    c.delete(d);
+    assertThat(store.info(d).refCount()).isEqualTo(1); // the one pin, as stored by the CLI + 1
+    assertThat(Content.readBlob(store, Descriptor.of(d))).isEqualTo(bytes);
+  }
+
+  /** {@code store}, except that {@code info} answers what it answered the first time. */
+  private static ContentStore withInfosKeptForever(ContentStore store) {
+    Map<Object, Object> infos = new java.util.concurrent.ConcurrentHashMap<>();
+    return (ContentStore) java.lang.reflect.Proxy.newProxyInstance(
+        ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
+        (proxy, method, args) -> {
+          try {
+            if (method.getName().equals("info")) {
+              Object known = infos.get(args[0]);
+              if (known != null) {
+                return known;
+              }
+              Object info = method.invoke(store, args);
+              infos.put(args[0], info);
+              return info;
+            }
+            return method.invoke(store, args);
+          } catch (java.lang.reflect.InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+  }
+
   @Test
   void eachHostListsOnlyWhatItHolds() {
     Digest onA = a.write(bytes(700, 10));
@@ -291,7 +337,11 @@ class SharedStoreHoldsTest {
   }
 
   private Host host(String id, Holds holds) throws Exception {
-    Host host = new Host(store, holds, IngestScope.of(id));
+    return host(id, store, holds);
+  }
+
+  private Host host(String id, ContentStore on, Holds holds) throws Exception {
+    Host host = new Host(on, holds, IngestScope.of(id));
     hosts.add(host);
     return host;
   }

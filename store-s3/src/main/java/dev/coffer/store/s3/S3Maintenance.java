@@ -1,6 +1,14 @@
 package dev.coffer.store.s3;
 
+import dev.coffer.store.BlobVerifier;
 import dev.coffer.store.Digest;
+import dev.coffer.store.FsckOptions;
+import dev.coffer.store.NotFoundException;
+import dev.coffer.store.UnknownException;
+import java.io.IOException;
+import java.security.MessageDigest;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import dev.coffer.store.FsckReport;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
@@ -12,6 +20,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Garbage collection and consistency checks over the bucket. Safe on many hosts at once: every
@@ -24,6 +34,7 @@ import java.util.Set;
  * says {@code purging} and nobody writes it.
  */
 final class S3Maintenance {
+  private static final Logger LOG = LoggerFactory.getLogger(S3Maintenance.class);
   /** S3 reports LastModified in whole seconds. */
   private static final Duration LAST_MODIFIED_PRECISION = Duration.ofSeconds(1);
 
@@ -118,8 +129,13 @@ final class S3Maintenance {
         skipped.add(new GcReport.Skip(digest.toString(), "re-committed, changed or purged elsewhere during gc"));
       }
     }
-    return new GcReport(purged, bytes[0], ingests[0], aborted, skipped,
+    GcReport report = new GcReport(purged, bytes[0], ingests[0], aborted, skipped,
         Duration.ofNanos(store.runtime.nanoTime().getAsLong() - started));
+    LOG.info("gc{}: {} blobs purged ({} bytes), {} ingests removed, {} uploads aborted, {} skipped,"
+        + " in {} ms", options.dryRun() ? " (dry run)" : "", report.blobsPurged(),
+        report.bytesFreed(), report.ingestsRemoved(), report.uploadsAborted(),
+        report.skipped().size(), report.elapsed().toMillis());
+    return report;
   }
 
   /**
@@ -224,6 +240,8 @@ final class S3Maintenance {
     boolean takeover = record.state() == IndexRecord.State.PURGING;
     if (takeover) {
       store.metrics.purgeTakeover();
+      LOG.info("taking over the purge of {}, abandoned since {}", digest,
+          Times.instant(record.stateChangedAt()));
     }
     boolean deleteBlob = !takeover
         || storedBefore(digest, record.stateChangedAt() - takeoverMargin());
@@ -304,6 +322,42 @@ final class S3Maintenance {
     }
   }
 
+  /**
+   * {@link #fsck(boolean)}, then with {@code options.verify()} the content check (INT-3): a
+   * corrupt blob's repair deletes its object if it still has the ETag it had when checked, and
+   * keeps its record (references, links, labels), so the next commit of the true bytes stores them
+   * again (a commit or put that finds a live record without an object restores it).
+   */
+  FsckReport fsck(FsckOptions options) {
+    FsckReport base = fsck(options.repair());
+    if (!options.verify()) {
+      return base;
+    }
+    List<FsckReport.Finding> findings = new ArrayList<>(base.findings());
+    findings.addAll(BlobVerifier.verify(store, options, this::removeCorruptBytes));
+    return new FsckReport(base.blobsChecked(), findings);
+  }
+
+  /** Deletes the object of a corrupt blob (its record stays); whether it did. */
+  private boolean removeCorruptBytes(Digest digest) {
+    String key = store.keys.blob(digest);
+    // Read again, and deleted only under the ETag of what was read: bytes restored meanwhile stay.
+    String etag;
+    try (ResponseInputStream<GetObjectResponse> in = objects.stream(key, 0)) {
+      etag = in.response().eTag();
+      MessageDigest hasher = digest.algorithm().newHasher();
+      S3Objects.drain(in, hasher, null);
+      if (Digest.fromHasher(digest.algorithm(), hasher.digest()).equals(digest)) {
+        return false;
+      }
+    } catch (NotFoundException e) {
+      return true;
+    } catch (IOException e) {
+      throw new UnknownException("reading " + key + " again", e);
+    }
+    return objects.deleteIfMatch(key, etag);
+  }
+
   FsckReport fsck(boolean repair) {
     long now = store.now();
     Map<Digest, Versioned> records = records();
@@ -317,11 +371,12 @@ final class S3Maintenance {
       }
       Map<String, String> tags = objects.tags(store.keys.blob(digest));
       if (tags == null) {
-        boolean retired = repair && retire(digest);
+        // Left live even when repairing (PROTO-5, INT-3): its references, links and labels stay,
+        // writers check the object before answering AlreadyExists, and the next commit of its
+        // bytes stores them again under the same record.
         findings.add(new FsckReport.Finding(FsckReport.Kind.RECORD_WITHOUT_BLOB,
-            digest.toString(), "is live but its content is missing" + (retired
-                ? "; moved to deleting, so the next commit of its bytes stores them anew"
-                : "; the next commit of its bytes stores them again"), retired));
+            digest.toString(), "is live but its content is missing; its references are kept and "
+                + "the next commit of its bytes stores them again", false));
       } else if (objects.tagging() && !tags.equals(record.tags())) {
         tagDrift(digest, tags, repair).ifPresent(findings::add);
       }
@@ -365,6 +420,8 @@ final class S3Maintenance {
           digest.toString(), where + " (an interrupted commit)" + (removed ? "; removed" : ""),
           removed));
     });
+    LOG.info("fsck: {} blobs checked, {} findings, {} repaired", records.size(), findings.size(),
+        findings.stream().filter(FsckReport.Finding::repaired).count());
     return new FsckReport(records.size(), findings);
   }
 
@@ -466,30 +523,5 @@ final class S3Maintenance {
       }
     });
     return records;
-  }
-
-  /**
-   * Moves a live record whose blob object is missing to {@code deleting} (PROTO-5), if it is still
-   * live and the object still missing when the compare-and-swap reads it, and releases its links
-   * as a delete would: writers then no longer meet AlreadyExists, and the next commit of the
-   * bytes resurrects it with them.
-   *
-   * @return whether this call retired it
-   */
-  private boolean retire(Digest digest) {
-    long now = store.now();
-    String blobKey = store.keys.blob(digest);
-    IndexRecord after;
-    try {
-      after = store.casIndex(digest, r -> r == null || !r.isLive() || objects.exists(blobKey)
-          ? null : r.deleting(now));
-    } catch (dev.coffer.store.NotFoundException e) {
-      return false;
-    }
-    if (after.isLive()) {
-      return false;
-    }
-    store.cascade(after, digest);
-    return true;
   }
 }

@@ -41,6 +41,8 @@ import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
+import software.amazon.awssdk.services.s3.model.ChecksumMode;
+import software.amazon.awssdk.services.s3.model.ChecksumType;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
@@ -144,6 +146,36 @@ final class S3Objects {
       }
       throw translate("looking up " + key, e);
     }
+  }
+
+  /**
+   * An object's length and, if S3 keeps one for the whole object, its CRC32C as S3 spells it;
+   * null if the object has no full-object CRC32C (another algorithm, or a composite checksum).
+   */
+  record Checked(long size, String fullObjectCrc32c) {}
+
+  /** The object's length and full-object CRC32C (HeadObject in checksum mode), or null. */
+  Checked headChecked(String key) {
+    try {
+      HeadObjectResponse head = control.headObject(b -> b.bucket(bucket).key(key)
+          .checksumMode(ChecksumMode.ENABLED));
+      String crc = head.checksumCRC32C();
+      boolean composite = head.checksumType() == ChecksumType.COMPOSITE
+          || (crc != null && crc.contains("-"));
+      return new Checked(head.contentLength(), composite ? null : crc);
+    } catch (NoSuchKeyException e) {
+      return null;
+    } catch (SdkException e) {
+      if (status(e) == 404) {
+        return null;
+      }
+      throw translate("looking up " + key, e);
+    }
+  }
+
+  /** The CRC32C {@code crc} holds, as S3 spells it. */
+  static String crc32c(CRC32C crc) {
+    return base64(ByteBuffer.allocate(Integer.BYTES).putInt((int) crc.getValue()).array());
   }
 
   /**

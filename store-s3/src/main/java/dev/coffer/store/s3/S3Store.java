@@ -11,6 +11,7 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.DigestAlgorithm;
 import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.Filter;
+import dev.coffer.store.FsckOptions;
 import dev.coffer.store.FsckReport;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
@@ -324,7 +325,9 @@ final class S3Store implements ContentStore {
     Refs.validate(ref);
     if (descriptor.digest() != null) {
       IndexRecord existing = record(descriptor.digest());
-      if (existing != null && existing.isLive()) {
+      // INT-3: a live record whose bytes fsck --verify --repair removed takes the content again.
+      if (existing != null && existing.isLive()
+          && objects.exists(keys.blob(descriptor.digest()))) {
         throw new AlreadyExistsException("content " + descriptor.digest() + " already exists");
       }
     }
@@ -544,6 +547,12 @@ final class S3Store implements ContentStore {
       probe.requireSafeDeletes("fsck repairs");
     }
     return new S3Maintenance(this).fsck(repair);
+  }
+
+  @Override
+  public FsckReport fsck(FsckOptions options) {
+    checkOpen();
+    return new S3Maintenance(this).fsck(options);
   }
 
   // ---- index records

@@ -29,10 +29,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.UnaryOperator;
+import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
@@ -77,6 +80,12 @@ final class S3Writer implements Writer {
   /** The last hashing stage; the writer's bytes up to the current buffer are hashed when done. */
   private CompletableFuture<Void> hashed = CompletableFuture.completedFuture(null);
   /**
+   * The CRC32C of every byte written, fed by the same stages as the hasher (whole buffers, from
+   * their start), to compare with the blob object's full-object CRC32C after the copy (INT-5);
+   * null when this writer continues an object it did not read.
+   */
+  private CRC32C crc;
+  /**
    * How many bytes at the start of the buffer the hasher holds already (a restored ingest, or a
    * digest asked for mid-buffer).
    */
@@ -109,6 +118,8 @@ final class S3Writer implements Writer {
   private final List<CompletableFuture<CompletedPart>> parts = new ArrayList<>();
 
   private ScheduledFuture<?> renewal;
+  /** Whether a renewal of this writer's lease is under way on the workers. */
+  private final AtomicBoolean renewing = new AtomicBoolean();
   private volatile boolean closed;
   /** Whether a commit is in progress (the lease is renewed meanwhile); guarded by recordLock. */
   private boolean committing;
@@ -140,10 +151,20 @@ final class S3Writer implements Writer {
         record = fresh;
         recordEtag = etag;
         hasher = fresh.digestAlgorithm().newHasher();
+        crc = new CRC32C();
         updatedAt = now;
         break;
       }
       S3Objects.Fetched fetched = objects.get(stateKey);
+      if (fetched != null && Arrays.equals(fetched.bytes(), json)) {
+        // This writer's own creation, applied with its answer lost: the SDK's retry met it as
+        // 412. The lease is this writer's (PROTO-6).
+        record = fresh;
+        recordEtag = fetched.etag();
+        hasher = fresh.digestAlgorithm().newHasher();
+        updatedAt = now;
+        break;
+      }
       if (fetched == null) {
         if (attempt >= store.config.casAttempts()) {
           throw new UnavailableException("ref \"" + ref + "\" keeps changing; try again");
@@ -156,7 +177,7 @@ final class S3Writer implements Writer {
     }
     lastStatus = currentStatus();
     long period = Math.max(1, leaseNanos / 3);
-    renewal = store.leases.scheduleAtFixedRate(this::renewLease, period, period,
+    renewal = store.leases.scheduleAtFixedRate(this::startRenewal, period, period,
         TimeUnit.NANOSECONDS);
   }
 
@@ -182,6 +203,8 @@ final class S3Writer implements Writer {
     record = taken;
     recordEtag = newEtag;
     store.metrics.lease("taken_over");
+    LOG.info("took over ref \"{}\" at offset {}: the lease of {} had lapsed", ref,
+        taken.offset(), found.leaseOwner());
     if (taken.uploadId() != null) {
       recoverUpload();
     }
@@ -236,6 +259,7 @@ final class S3Writer implements Writer {
     DigestAlgorithm algorithm = r.digestAlgorithm();
     if (offset == 0) {
       hasher = algorithm.newHasher();
+      crc = new CRC32C();
       return;
     }
     byte[] bytes = null;
@@ -269,6 +293,7 @@ final class S3Writer implements Writer {
       System.arraycopy(bytes, 0, buffer, 0, bytes.length);
       filled = bytes.length;
       bufferHashed = filled;
+      crc = new CRC32C(); // the buffer holds every byte, and is fed to it whole
     } else {
       prefixKey = r.dataKey();
       prefixLength = offset;
@@ -286,6 +311,28 @@ final class S3Writer implements Writer {
 
   // ---- the lease
 
+  /**
+   * Hands this writer's renewal to the workers, unless the last one is still running: the lease
+   * thread only schedules, so a renewal stuck in a slow request never holds back the other
+   * writers' (PROTO-7).
+   */
+  private void startRenewal() {
+    if (!renewing.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      store.workers.execute(() -> {
+        try {
+          renewLease();
+        } finally {
+          renewing.set(false);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      renewing.set(false); // the store is closing
+    }
+  }
+
   private void renewLease() {
     synchronized (recordLock) {
       if (leaseLost || (closed && !committing)) {
@@ -296,8 +343,12 @@ final class S3Writer implements Writer {
         store.metrics.lease("renewed");
       } catch (StoreException e) {
         store.metrics.lease("renewal_failed");
-        // Lost or unreachable: the next write or commit reports it.
-        LOG.debug("renewing the lease on ref \"{}\" failed", ref, e);
+        LOG.warn("renewing the lease on ref \"{}\" failed (it lapses at {}): {}", ref,
+            Times.instant(record.leaseExpiry()), e.getMessage());
+        if (!leaseLost && store.now() >= record.leaseExpiry()) {
+          // Lapsed: another writer may take the ingest over now. This one stops writing it.
+          leaseLost = true;
+        }
       }
     }
   }
@@ -309,7 +360,16 @@ final class S3Writer implements Writer {
         throw new UnavailableException("the lease on ref \"" + ref + "\" was lost");
       }
       IngestRecord next = change.apply(record);
-      String etag = objects.putIfMatch(stateKey, Json.write(next), recordEtag);
+      byte[] json = Json.write(next);
+      String etag = objects.putIfMatch(stateKey, json, recordEtag);
+      if (etag == null) {
+        // A 412 may answer the SDK's retry of this very write, applied by S3 with its answer
+        // lost: the record then holds exactly these bytes, this writer's lease included (PROTO-6).
+        S3Objects.Fetched found = objects.get(stateKey);
+        if (found != null && Arrays.equals(found.bytes(), json)) {
+          etag = found.etag();
+        }
+      }
       if (etag == null) {
         leaseLost = true;
         store.metrics.lease("lost");
@@ -376,8 +436,13 @@ final class S3Writer implements Writer {
     String id = uploadId;
     boolean checksummed = uploadChecksummed;
     MessageDigest running = hasher;
-    CompletableFuture<Void> hashing = hashed.thenRunAsync(
-        () -> running.update(full, from, length - from), store.workers);
+    CRC32C check = crc;
+    CompletableFuture<Void> hashing = hashed.thenRunAsync(() -> {
+      running.update(full, from, length - from);
+      if (check != null) {
+        check.update(full, 0, length);
+      }
+    }, store.workers);
     hashed = hashing;
     CompletableFuture<CompletedPart> part = CompletableFuture
         .supplyAsync(() -> objects.uploadPart(key, id, number, full, length, checksummed),
@@ -456,6 +521,9 @@ final class S3Writer implements Writer {
         parts.add(objects.uploadPart(uploadKey, uploadId, number, buffer, filled,
             uploadChecksummed));
         hashBuffer();
+        if (crc != null) {
+          crc.update(buffer, 0, filled);
+        }
         filled = 0;
         bufferHashed = 0;
       }
@@ -650,10 +718,12 @@ final class S3Writer implements Writer {
       }
       dirty = false;
       IndexRecord existing = store.record(digest);
+      if (existing != null && existing.isLive() && !objects.exists(blobKey)) {
+        // A live record without its object (PROTO-5), such as a corrupt blob whose bytes
+        // fsck --verify --repair removed (INT-3): heal it, with or without a reference taken.
+        copyToBlob(data.key());
+      }
       if (existing != null && existing.isLive() && !publisher.takesRef()) {
-        if (!objects.exists(blobKey)) {
-          copyToBlob(data.key()); // a live record without its object: heal it (PROTO-5)
-        }
         discardIngest();
         throw new AlreadyExistsException("content " + digest + " already exists");
       }
@@ -687,6 +757,29 @@ final class S3Writer implements Writer {
         throw new UnavailableException("the ingest of ref \"" + ref + "\" was removed while "
             + "committing: its lease lapsed", e);
       }
+      checkCopy();
+    }
+
+    /**
+     * INT-5: before the record goes live, the blob object has the content's length and, where S3
+     * keeps a full-object CRC32C for it (a CopyObject of CRC32C parts), the CRC32C of the bytes
+     * written. A missing object is left to the publisher's look for it.
+     */
+    private void checkCopy() {
+      S3Objects.Checked copied = objects.headChecked(blobKey);
+      if (copied == null) {
+        return;
+      }
+      if (copied.size() != offset) {
+        throw DataLossException.lengthMismatch(digest, offset, copied.size());
+      }
+      String written = crc == null ? null : S3Objects.crc32c(crc);
+      if (written != null && copied.fullObjectCrc32c() != null
+          && !written.equals(copied.fullObjectCrc32c())) {
+        throw new DataLossException("content " + digest + " copied from ref \"" + ref
+            + "\" is corrupt: its CRC32C is " + copied.fullObjectCrc32c() + ", the bytes written "
+            + written);
+      }
     }
   }
 
@@ -699,13 +792,21 @@ final class S3Writer implements Writer {
       etag = recordEtag;
       leaseLost = true; // nothing may write the record any more
     }
+    store.pausedDigests.invalidate(ref);
+    // The record first, and the bytes only if it was still this writer's (PROTO-4): a writer whose
+    // lease lapsed (during a long copy) may find the ingest taken over, and the new owner resumes
+    // from these very bytes and this upload.
+    if (!objects.deleteIfMatch(stateKey, etag) && objects.get(stateKey) != null) {
+      LOG.warn("the ingest of ref \"{}\" was taken over by another writer while this one "
+          + "committed (its lease lapsed); its bytes are left to that writer", ref);
+      uploadId = null;
+      return;
+    }
     if (uploadId != null) {
       objects.abortUpload(uploadKey, uploadId);
       uploadId = null;
     }
-    objects.deleteIfMatch(stateKey, etag);
     store.discardBytes(r);
-    store.pausedDigests.invalidate(ref);
   }
 
   // ---- the rest of the contract
@@ -766,6 +867,7 @@ final class S3Writer implements Writer {
     offset = 0;
     awaitHashing(); // the stage in flight must not feed the new hasher
     hasher = record.digestAlgorithm().newHasher();
+    crc = new CRC32C();
     dirty = true;
     materialized = null;
     updatedAt = store.now();

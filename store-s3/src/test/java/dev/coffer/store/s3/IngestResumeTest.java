@@ -17,7 +17,6 @@ import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -94,13 +93,12 @@ class IngestResumeTest extends SimStoreTestBase {
   }
 
   /**
-   * Fails today: the SDK's retry of the create-only write meets the record its first attempt
-   * created, and the writer reads its own lease back as another writer's, so the ref stays locked
-   * until the lease expires (UnavailableException "locked by another writer (<its own id>)").
+   * PROTO-6: the SDK's retry of the create-only write meets the record its first attempt created;
+   * the writer recognises its own record (its lease in it) instead of reading it as another
+   * writer's, which locked the ref until the lease expired (UnavailableException "locked by
+   * another writer (<its own id>)") before issue 17.
    */
   @Test
-  @Disabled("defect: a lost answer to the ingest record's creation locks the ref for a whole "
-      + "lease (the writer takes its own lease for another's); see issue 17, item 6")
   void aWriterWhoseIngestRecordCreationLostItsAnswerOwnsTheRef() {
     ContentStore store = open("h");
     AtomicInteger seen = new AtomicInteger();
@@ -121,14 +119,12 @@ class IngestResumeTest extends SimStoreTestBase {
   }
 
   /**
-   * Fails today: the writer changes its ingest record by If-Match against the ETag it last wrote,
-   * with no operation id; when S3 applied the change but the answer was lost, the SDK's retry gets
-   * 412 and the writer takes its own change for another writer's takeover: the write fails with
-   * UnavailableException "the lease on ref "layer" was lost: another writer took the ingest over".
+   * PROTO-6: the writer changes its ingest record by If-Match against the ETag it last wrote;
+   * when S3 applied the change but the answer was lost, the SDK's retry gets 412, and the writer
+   * reads the record back and finds its own change, where before issue 17 it took it for another
+   * writer's takeover and failed with UnavailableException "the lease on ref "layer" was lost".
    */
   @Test
-  @Disabled("defect: a lost answer to an ingest record update makes the writer believe its lease "
-      + "was taken and fail; see issue 17, items 3 and 6")
   void aWriterWhoseIngestRecordUpdateLostItsAnswerKeepsItsLease() {
     ContentStore store = open("h");
     AtomicInteger seen = new AtomicInteger();

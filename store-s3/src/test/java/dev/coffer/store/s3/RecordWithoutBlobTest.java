@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Test;
 /**
  * A live record whose blob object is gone (a purger's DeleteObject that reached S3 after the blob
  * was committed again, or an object removed by hand) is healed by the next commit of the same
- * bytes, and fsck reports it and, repairing, retires it so that writers are no longer told the
- * content exists (docs/architecture.md, PROTO-5).
+ * bytes, and fsck reports it and, repairing, leaves it live with its references: writers check
+ * the object before they are told the content exists (docs/architecture.md, PROTO-5, INT-3).
  */
 class RecordWithoutBlobTest extends SimStoreTestBase {
 
@@ -62,27 +62,28 @@ class RecordWithoutBlobTest extends SimStoreTestBase {
   }
 
   @Test
-  void fsckReportsALiveRecordWithoutItsObjectAndARepairRetiresIt() {
+  void fsckReportsALiveRecordWithoutItsObjectAndARepairKeepsItsReferences() {
     ContentStore store = open("h");
     byte[] bytes = random(1000, 3);
-    Digest digest = store.putAndRef(bytes, null, Map.of()).digest();
+    Digest digest = store.putAndRef(bytes, null, Map.of("team", "ci")).digest();
     stores.delete(keys.blob(digest));
 
-    assertThat(store.fsck(false).findings()).singleElement().satisfies(f -> {
-      assertThat(f.kind()).isEqualTo(FsckReport.Kind.RECORD_WITHOUT_BLOB);
-      assertThat(f.repaired()).isFalse();
-    });
-    assertThat(store.fsck(true).findings()).singleElement().satisfies(f -> {
-      assertThat(f.kind()).isEqualTo(FsckReport.Kind.RECORD_WITHOUT_BLOB);
-      assertThat(f.repaired()).isTrue();
-    });
+    for (boolean repair : new boolean[] {false, true}) {
+      assertThat(store.fsck(repair).findings()).singleElement().satisfies(f -> {
+        assertThat(f.kind()).isEqualTo(FsckReport.Kind.RECORD_WITHOUT_BLOB);
+        assertThat(f.repaired()).isFalse();
+      });
+    }
+    assertThat(store.info(digest).refCount()).isEqualTo(1);
 
-    // A writer with the expected digest is no longer told it exists; its commit stores it anew.
+    // A writer with the expected digest is not told it exists; its commit stores the bytes again.
     try (Writer w = store.writer("pull", Descriptor.of(digest, bytes.length))) {
       w.write(ByteBuffer.wrap(bytes));
       w.commitAndRef(bytes.length, digest, Map.of());
     }
     assertThat(read(store, digest)).isEqualTo(bytes);
+    assertThat(store.info(digest).refCount()).isEqualTo(2);
+    assertThat(store.info(digest).labels()).containsEntry("team", "ci");
     assertThat(store.fsck(false).findings()).isEmpty();
   }
 }

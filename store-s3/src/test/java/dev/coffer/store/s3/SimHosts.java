@@ -49,9 +49,14 @@ public final class SimHosts implements AutoCloseable {
     return SimStores.BUCKET;
   }
 
-  /** A configuration on the bucket under {@code prefix}, with 5 MiB parts, on the simulation. */
+  /**
+   * A configuration on the bucket under {@code prefix}, with 5 MiB parts, on the simulation. It
+   * trusts the server's conditional requests (PROTO-2): the simulated server honours them, and the
+   * probe's racing writes cannot overlap on hosts whose background work runs on the calling thread
+   * (the probe itself is tested by {@code UnsafeServerTest}).
+   */
   public static S3StoreConfig.Builder config(String prefix) {
-    return SimStores.config(prefix);
+    return SimStores.config(prefix).trustConditionalRequests(true);
   }
 
   /**

@@ -9,6 +9,7 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.DigestAlgorithm;
 import dev.coffer.store.Info;
 import dev.coffer.store.InvalidArgumentException;
+import dev.coffer.store.NotFoundException;
 import dev.coffer.store.ReaderAt;
 import dev.coffer.store.Writer;
 import java.io.IOException;
@@ -58,6 +59,8 @@ public final class Trees {
 
   private static final Duration LOCK_WAIT = Duration.ofMinutes(1);
   private static final int SYMLINK_MODE = 0777;
+  /** Files up to this size are put in one step, read into memory (at most {@code jobs} at once). */
+  private static final long ONE_STEP_LIMIT = 4L << 20;
 
   private final ContentStore store;
   private final int jobs;
@@ -276,6 +279,20 @@ public final class Trees {
 
   /** Commits a file unless its digest is stored already; whether it was uploaded. */
   private boolean upload(Path file, Digest digest, long size) throws IOException {
+    if (size <= ONE_STEP_LIMIT) {
+      // One lookup, then (if absent) one-step put: fewer requests than a writer's open and commit.
+      try {
+        store.info(digest);
+        return false;
+      } catch (NotFoundException absent) {
+        try {
+          store.put(Files.readAllBytes(file), digest, Map.of());
+          return true;
+        } catch (AlreadyExistsException e) {
+          return false; // another put committed it meanwhile
+        }
+      }
+    }
     Writer writer;
     try {
       writer = Content.openWriter(store, "tree-file-" + digest.algorithm().label() + "-"

@@ -63,6 +63,22 @@ class TreesTest {
   }
 
   @Test
+  void aFileAboveTheOneStepLimitGoesThroughAWriterAndRoundTrips() throws IOException {
+    Path src = tmp.resolve("big");
+    byte[] big = new byte[5 << 20];
+    new java.util.Random(7).nextBytes(big);
+    Files.createDirectories(src);
+    Files.write(src.resolve("big.bin"), big);
+    TreeTransfer put = trees.put(src, Map.of());
+    assertThat(put.newBytes()).isEqualTo(big.length);
+    assertThat(trees.put(src, Map.of()).newFiles()).isZero();
+    assertThat(store.info(Digest.of(big)).refCount()).isEqualTo(1);
+    Path out = tmp.resolve("out");
+    trees.get(put.tree(), out);
+    assertThat(Files.readAllBytes(out.resolve("big.bin"))).isEqualTo(big);
+  }
+
+  @Test
   void roundTripRestoresBytesModesLinksEmptyDirsAndUnicodeNames() throws IOException {
     Path src = sample();
     TreeTransfer put = trees.put(src, Map.of());

@@ -16,29 +16,20 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.UncheckedIOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.nio.file.attribute.PosixFilePermission;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -108,18 +99,19 @@ public final class Trees {
     if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       throw new InvalidArgumentException("not a directory: " + dir);
     }
-    List<Path> paths = scan(dir);
+    List<Path> paths = LocalFiles.scan(dir);
     AtomicLong newFiles = new AtomicLong();
     AtomicLong newBytes = new AtomicLong();
-    List<Tree.Entry> entries = runAll(paths.stream().<Callable<Tree.Entry>>map(p -> () -> {
-      String rel = relative(dir, p);
+    List<Tree.Entry> entries = Jobs.runAll(jobs,
+        paths.stream().<Callable<Tree.Entry>>map(p -> () -> {
+      String rel = LocalFiles.relative(dir, p);
       BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class,
           LinkOption.NOFOLLOW_LINKS);
       if (a.isSymbolicLink()) {
         return new Tree.Entry(rel, Tree.Kind.SYMLINK, SYMLINK_MODE, 0, null,
             Files.readSymbolicLink(p).toString());
       }
-      int mode = mode(p);
+      int mode = LocalFiles.mode(p);
       if (a.isDirectory()) {
         return new Tree.Entry(rel, Tree.Kind.DIR, mode, 0, null, null);
       }
@@ -150,7 +142,7 @@ public final class Trees {
     Set<Digest> files = new LinkedHashSet<>();
     tree.files().forEach(e -> files.add(e.digest()));
     files.removeAll(linked);
-    runAll(files.stream().<Callable<Void>>map(f -> () -> {
+    Jobs.runAll(jobs, files.stream().<Callable<Void>>map(f -> () -> {
       Info taken = store.ref(f);
       try {
         store.link(f, digest);
@@ -203,11 +195,15 @@ public final class Trees {
           if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
             Files.createDirectories(d);
           }
+          if (!d.toRealPath().startsWith(root)) { // a link in place of the directory: no chmod
+            throw new InvalidArgumentException("tree entry \"" + e.path() + "\": escapes " + root
+                + " through a symbolic link");
+          }
         }
       }
       AtomicLong newFiles = new AtomicLong();
       AtomicLong newBytes = new AtomicLong();
-      runAll(t.entries().stream().filter(e -> e.kind() != Tree.Kind.DIR)
+      Jobs.runAll(jobs, t.entries().stream().filter(e -> e.kind() != Tree.Kind.DIR)
           .<Callable<Void>>map(e -> () -> {
             Path target = inside(root, e);
             Files.createDirectories(target.getParent());
@@ -225,7 +221,7 @@ public final class Trees {
       java.util.Collections.reverse(dirs);
       for (Tree.Entry e : dirs) {
         if (e.kind() == Tree.Kind.DIR) {
-          setMode(inside(root, e), e.mode());
+          LocalFiles.setMode(inside(root, e), e.mode());
         }
       }
       long bytes = t.files().stream().mapToLong(Tree.Entry::size).sum();
@@ -313,11 +309,11 @@ public final class Trees {
         present = Digest.of(e.digest().algorithm(), in);
       }
       if (present.equals(e.digest())) {
-        setMode(target, e.mode());
+        LocalFiles.setMode(target, e.mode());
         return false;
       }
     }
-    Path temp = temp(target);
+    Path temp = LocalFiles.temp(target);
     try {
       MessageDigest hasher = e.digest().algorithm().newHasher();
       long written = 0;
@@ -338,7 +334,7 @@ public final class Trees {
       if (!actual.equals(e.digest())) {
         throw DataLossException.digestMismatch(e.digest(), actual);
       }
-      setMode(temp, e.mode());
+      LocalFiles.setMode(temp, e.mode());
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       return true;
     } finally {
@@ -351,7 +347,7 @@ public final class Trees {
         && Files.readSymbolicLink(target).toString().equals(e.target())) {
       return;
     }
-    Path temp = temp(target);
+    Path temp = LocalFiles.temp(target);
     try {
       Files.createSymbolicLink(temp, target.getFileSystem().getPath(e.target()));
       Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
@@ -372,106 +368,5 @@ public final class Trees {
           + " through a symbolic link");
     }
     return target;
-  }
-
-  private static Path temp(Path target) {
-    return target.resolveSibling("." + target.getFileName() + ".coffer-" + UUID.randomUUID());
-  }
-
-  private static List<Path> scan(Path dir) {
-    List<Path> paths = new ArrayList<>();
-    try {
-      Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-        @Override
-        public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
-          if (!d.equals(dir)) {
-            paths.add(d);
-          }
-          return FileVisitResult.CONTINUE;
-        }
-
-        @Override
-        public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) {
-          if (attrs.isRegularFile() || attrs.isSymbolicLink()) {
-            paths.add(f);
-          }
-          return FileVisitResult.CONTINUE;
-        }
-      });
-    } catch (IOException e) {
-      throw new UncheckedIOException("reading " + dir + ": " + e, e);
-    }
-    return paths;
-  }
-
-  private static String relative(Path dir, Path p) {
-    List<String> parts = new ArrayList<>();
-    dir.relativize(p).forEach(part -> parts.add(part.toString()));
-    return String.join("/", parts);
-  }
-
-  private static final PosixFilePermission[] BITS = {
-      PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
-      PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_EXECUTE,
-      PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
-      PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
-      PosixFilePermission.OWNER_READ};
-
-  private static int mode(Path p) throws IOException {
-    Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS);
-    int mode = 0;
-    for (int i = 0; i < BITS.length; i++) {
-      if (perms.contains(BITS[i])) {
-        mode |= 1 << i;
-      }
-    }
-    return mode;
-  }
-
-  private static void setMode(Path p, int mode) throws IOException {
-    Set<PosixFilePermission> perms = EnumSet.noneOf(PosixFilePermission.class);
-    for (int i = 0; i < BITS.length; i++) {
-      if ((mode & (1 << i)) != 0) {
-        perms.add(BITS[i]);
-      }
-    }
-    Files.setPosixFilePermissions(p, perms);
-  }
-
-  /** Runs the tasks at most {@code jobs} at a time; on a failure cancels the rest and rethrows it. */
-  private <T> List<T> runAll(List<Callable<T>> tasks) {
-    if (tasks.isEmpty()) {
-      return List.of();
-    }
-    ExecutorService pool = Executors.newFixedThreadPool(Math.min(jobs, tasks.size()));
-    try {
-      List<Future<T>> futures = new ArrayList<>();
-      for (Callable<T> task : tasks) {
-        futures.add(pool.submit(task));
-      }
-      List<T> results = new ArrayList<>(futures.size());
-      for (Future<T> f : futures) {
-        try {
-          results.add(f.get());
-        } catch (ExecutionException e) {
-          futures.forEach(x -> x.cancel(true));
-          Throwable cause = e.getCause();
-          if (cause instanceof RuntimeException r) {
-            throw r;
-          }
-          if (cause instanceof IOException io) {
-            throw new UncheckedIOException(io.getMessage(), io);
-          }
-          throw new IllegalStateException(cause);
-        } catch (InterruptedException e) {
-          futures.forEach(x -> x.cancel(true));
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("interrupted", e);
-        }
-      }
-      return results;
-    } finally {
-      pool.shutdownNow();
-    }
   }
 }

@@ -227,6 +227,19 @@ class TreesTest {
   }
 
   @Test
+  void aLinkInPlaceOfADirectoryIsNotFollowedToChangeModes() throws IOException {
+    Path outside = Files.createDirectories(tmp.resolve("outside"));
+    Files.setPosixFilePermissions(outside, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path out = Files.createDirectories(tmp.resolve("out"));
+    Files.createSymbolicLink(out.resolve("d"), outside);
+    Digest tree = storeTree("{\"path\":\"d\",\"kind\":\"dir\",\"mode\":448}");
+    assertThatThrownBy(() -> trees.get(tree, out))
+        .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("\"d\"");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(outside)))
+        .isEqualTo("rwxr-xr-x");
+  }
+
+  @Test
   void aPutInterruptedWhileLinkingIsFinishedByARerun() throws IOException {
     Path src = sample();
     AtomicInteger links = new AtomicInteger();

@@ -4,7 +4,13 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.coffer.cli.Cli.Result;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
+import dev.coffer.store.UnavailableException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -127,6 +133,45 @@ class TreeCommandsTest {
     assertThat(total).as(second.toString()).isLessThanOrEqualTo(40 + 8);
     assertThat(second.getOrDefault("PutObject 200", 0L)).as(second.toString()).isEqualTo(1);
     assertThat(second).doesNotContainKeys("HeadObject 200", "CreateMultipartUpload 200");
+  }
+
+  @Test
+  void aPutRInterruptedWhileLinkingIsFinishedByARerunOnS3() throws Exception {
+    Path src = tmp.resolve("build");
+    for (int i = 0; i < 6; i++) {
+      write(src.resolve("f" + i), "content " + i);
+    }
+    AtomicInteger links = new AtomicInteger();
+    Cli failing = new Cli((settings, notices) -> {
+      ContentStore store = connector.open(settings, notices);
+      return (ContentStore) Proxy.newProxyInstance(ContentStore.class.getClassLoader(),
+          new Class<?>[] {ContentStore.class}, (proxy, method, args) -> {
+            if (method.getName().equals("link") && links.incrementAndGet() > 3) {
+              throw new UnavailableException("link refused: the put is cut off here");
+            }
+            try {
+              return method.invoke(store, args);
+            } catch (InvocationTargetException e) {
+              throw e.getCause();
+            }
+          });
+    });
+    Result cut = failing.run("put", "-r", src.toString(), "--jobs", "1");
+    assertThat(cut.code()).as(cut.stderr()).isEqualTo(ExitCode.UNAVAILABLE.code);
+
+    String tree = ok("put", "-r", src.toString()).out().strip();
+    JsonNode info = ok("info", "--json", tree).json();
+    assertThat(info.get("refCount").asLong()).isEqualTo(1); // TREE-3: the rerun's, only
+    assertThat(info.get("links")).hasSize(6);
+    for (int i = 0; i < 6; i++) {
+      String file = Digest.of(("content " + i).getBytes(UTF_8)).toString();
+      assertThat(ok("info", "--json", file).json().get("refCount").asLong()).as(file).isEqualTo(1);
+    }
+    ok("deref", tree);
+    for (int i = 0; i < 6; i++) {
+      String file = Digest.of(("content " + i).getBytes(UTF_8)).toString();
+      assertThat(cli.run("info", file).code()).isEqualTo(ExitCode.NOT_FOUND.code);
+    }
   }
 
   private static String mode(Path p) throws Exception {

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
+import dev.coffer.store.InvalidArgumentException;
 import dev.coffer.store.tree.Tree;
 import dev.coffer.store.tree.TreeDiff;
 import dev.coffer.store.tree.TreeTransfer;
@@ -23,6 +24,9 @@ final class TreeCommands {
   private TreeCommands() {}
 
   static Trees trees(ContentStore store, Integer jobs) {
+    if (jobs != null && (jobs < 1 || jobs > Trees.MAX_JOBS)) {
+      throw new InvalidArgumentException("--jobs must be 1 to " + Trees.MAX_JOBS + ", not " + jobs);
+    }
     return jobs == null ? Trees.of(store) : Trees.of(store).withJobs(jobs);
   }
 

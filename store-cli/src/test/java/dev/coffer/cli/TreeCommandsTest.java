@@ -112,6 +112,9 @@ class TreeCommandsTest {
     Result get = cli.run("get", "-r", tree, "-o", tmp.resolve("out").toString());
     assertThat(get.code()).isEqualTo(ExitCode.INVALID_ARGUMENT.code);
     assertThat(get.stderr()).contains("\"../escaped\"");
+    Result jobs = cli.run("put", "-r", tmp.toString(), "--jobs", "0");
+    assertThat(jobs.code()).isEqualTo(ExitCode.INVALID_ARGUMENT.code);
+    assertThat(jobs.stderr()).contains("--jobs must be 1 to 256, not 0");
     assertThat(Files.exists(tmp.resolve("escaped"))).isFalse();
   }
 

@@ -1589,6 +1589,30 @@ public abstract class ConformanceSuite {
     assertThat(store.info(viaUnlink).links()).isEmpty();
   }
 
+  /**
+   * PROTO-1: linking again to a blob committed anew replaces a link to its earlier incarnation and
+   * takes the caller's reference into it; it does not count as linked already (the protocol
+   * checker's seed 1 with incarnations found this).
+   */
+  @Test
+  public void aLinkAgainToALaterIncarnationReplacesTheStaleLinkAndKeepsTheReference() {
+    byte[] content = randomBytes(100);
+    Digest to = commitAndRef("to", content).digest();
+    Digest from = referencedBlob("from");
+    store.link(to, from);
+    store.deref(to);
+    assertFails(NotFoundException.class, () -> store.info(to));
+    commitAndRef("to-again", content);
+    store.ref(to);
+
+    store.link(to, from);
+
+    assertRefCount(to, 2);
+    store.unlink(to, from);
+    assertRefCount(to, 1);
+    assertThat(readBlob(to)).isEqualTo(content);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Maintenance: gc and fsck.
 

@@ -298,10 +298,12 @@ final class MemoryContentStore implements ContentStore {
   public synchronized void link(Digest to, Digest from) {
     Blob target = live(to);
     Blob source = live(from);
-    if (source.links.containsKey(to)) {
+    Long linked = source.links.get(to);
+    if (linked != null && linked == target.incarnation) {
       deref(to); // the link already holds a reference: drop the caller's
       return;
     }
+    // A link to an earlier incarnation holds nothing of this one (PROTO-1): it is replaced.
     if (target.refCount == 0) {
       throw new FailedPreconditionException(
           "blob " + to + " has no reference to transfer to a link from " + from);

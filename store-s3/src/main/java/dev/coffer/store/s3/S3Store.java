@@ -450,7 +450,10 @@ final class S3Store implements ContentStore {
     AtomicBoolean existed = new AtomicBoolean();
     casIndex(from, record -> {
       requireLive(from, record);
-      existed.set(record.links().contains(to.toString()));
+      boolean linked = record.links().contains(to.toString());
+      // A link to an earlier incarnation of `to` holds nothing of this one (PROTO-1): it is
+      // replaced by a link holding the caller's reference, never counted as linked already.
+      existed.set(linked && target.isIncarnation(record.linkIncarnation(to)));
       if (existed.get()) {
         return null;
       }
@@ -458,7 +461,7 @@ final class S3Store implements ContentStore {
         throw new FailedPreconditionException(
             "blob " + to + " has no reference to transfer to a link from " + from);
       }
-      return record.withLink(to, target.incarnation());
+      return (linked ? record.withoutLink(to) : record).withLink(to, target.incarnation());
     });
     if (existed.get()) {
       deref(to); // the link already holds a reference: drop the caller's

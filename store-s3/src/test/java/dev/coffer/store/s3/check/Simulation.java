@@ -380,6 +380,9 @@ final class Simulation implements AutoCloseable {
     if (op instanceof Op.Abort a && thrown instanceof UnavailableException) {
       Model.Ingest g = model.ingests.get(a.ref());
       if (g != null && g.mayBeLocked && !died) {
+        // Refused as locked, or its conditional delete applied with the answer lost: the
+        // bucket tells which.
+        reconcileIngest(a.ref(), -1, -1);
         return;
       }
     }
@@ -748,7 +751,12 @@ final class Simulation implements AutoCloseable {
     clock.advance(LEASE.plus(Duration.ofSeconds(config.skewMillis() / 1000 + 1)));
     ContentStore store = stores[0];
     for (int ref : List.copyOf(model.ingests.keySet())) {
-      store.abort(ref(ref));
+      try {
+        store.abort(ref(ref));
+      } catch (NotFoundException e) {
+        throw new Violation(i, "INV-6 resume", "the ingest of r" + ref + " the model holds ("
+            + model.ingests.get(ref) + ") is gone: " + e.getMessage());
+      }
     }
     for (int b = 0; b < config.blobs(); b++) {
       try {
@@ -784,6 +792,12 @@ final class Simulation implements AutoCloseable {
       throw new Violation(i, "INV-5 nothing left", "after every reference was dropped and gc "
           + "and fsck ran: " + left);
     }
+  }
+
+  /** The network's most recent requests, one line each: host, operation, key and outcome. */
+  List<String> requestTrace() {
+    return sim.log().entries().stream().map(e -> e.sequence() + " " + e.host() + " "
+        + e.operation() + " " + e.key() + " " + e.outcome() + " " + e.status()).toList();
   }
 
   @Override

@@ -32,7 +32,8 @@ import picocli.CommandLine.Command;
         Commands.Label.class, Commands.Rm.class, Commands.Ref.class, Commands.Deref.class,
         Commands.Link.class, Commands.Unlink.class, IngestCommands.class,
         MaintenanceCommands.Gc.class, MaintenanceCommands.Fsck.class, CacheCommands.class,
-        Serve.class, StatsCommand.class, DuCommand.class, CommandLine.HelpCommand.class},
+        Serve.class, StatsCommand.class, DuCommand.class, TreeCommands.Diff.class,
+        CommandLine.HelpCommand.class},
     footerHeading = "%nConfiguration (highest first):%n",
     footer = {
         "  flags; environment: COFFER_BUCKET, COFFER_PREFIX, COFFER_ENDPOINT,",

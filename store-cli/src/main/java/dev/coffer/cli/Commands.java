@@ -47,8 +47,14 @@ final class Commands {
         description = "Filter, e.g. 'labels.team==ci' (repeatable: any matches).")
     List<String> filters = new ArrayList<>();
 
+    @Option(names = {"-r", "--tree"}, paramLabel = "TREE", description = "List the entries of a tree.")
+    String tree;
+
     @Override
     ExitCode execute(ContentStore store, Settings settings) {
+      if (tree != null) {
+        return TreeCommands.list(this, store, Digest.parse(tree));
+      }
       FilterFields.checkBlobs(filters);
       List<Info> infos = new ArrayList<>();
       store.walk(infos::add, filters.toArray(String[]::new));

@@ -45,9 +45,22 @@ final class GetCommand extends StoreCommand {
       description = "Only bytes START to END, inclusive; START- reads to the end.")
   String range;
 
+  @Option(names = {"-r", "--recursive"},
+      description = "DIGEST is a tree: restore it into the directory given by -o.")
+  boolean recursive;
+
+  @Option(names = "--jobs", paramLabel = "N", description = "Parallel transfers with -r.")
+  Integer jobs;
+
   @Override
   ExitCode execute(ContentStore store, Settings settings) throws IOException {
     Digest d = Digest.parse(digest);
+    if (recursive) {
+      if (output == null) {
+        throw new InvalidArgumentException("get -r needs -o DIR");
+      }
+      return TreeCommands.get(this, store, d, Path.of(output), jobs);
+    }
     Transfer transfer = new Transfer(this).watching(store);
     try {
       long bytes = read(store, d, transfer);

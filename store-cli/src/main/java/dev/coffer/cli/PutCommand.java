@@ -74,12 +74,22 @@ final class PutCommand extends StoreCommand {
       description = "Fail, storing nothing, unless the content has this digest.")
   String expect;
 
+  @Option(names = {"-r", "--recursive"},
+      description = "FILE is a directory: store it as a tree and print the tree's digest.")
+  boolean recursive;
+
+  @Option(names = "--jobs", paramLabel = "N", description = "Parallel transfers with -r.")
+  Integer jobs;
+
   /** What a put did: the content's digest and size, whether it stored it, and its ingest if any. */
   private record Outcome(Digest digest, long size, boolean stored, String ref) {}
 
   @Override
   ExitCode execute(ContentStore store, Settings settings) throws IOException {
     Map<String, String> labels = LabelArgs.parse(labelArgs);
+    if (recursive) {
+      return TreeCommands.put(this, store, Path.of(file), labels, jobs);
+    }
     Digest expected = expect == null ? null : Digest.parse(expect);
     Transfer transfer = new Transfer(this);
     Outcome outcome;

@@ -294,7 +294,7 @@ class CofferCommandTest {
         summaries.add(line.trim());
       }
     }
-    assertThat(summaries).hasSize(18).allSatisfy(summary -> assertThat(summary).endsWith("."));
+    assertThat(summaries).hasSize(19).allSatisfy(summary -> assertThat(summary).endsWith("."));
     for (String line : lines.subList(end + 1, lines.size())) {
       assertThat(line).as("a footer line that was not cut").matches("|  .*|Exit codes:");
     }

@@ -1,0 +1,126 @@
+package dev.coffer.cli;
+
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.Digest;
+import dev.coffer.store.InvalidArgumentException;
+import dev.coffer.store.tree.Tree;
+import dev.coffer.store.tree.TreeDiff;
+import dev.coffer.store.tree.TreeTransfer;
+import dev.coffer.store.tree.Trees;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Parameters;
+
+/**
+ * The tree forms of the commands ({@code put -r}, {@code get -r}, {@code ls -r}) and {@code diff}:
+ * whole directories through {@link Trees} (TREE- invariants of docs/architecture.md).
+ */
+final class TreeCommands {
+
+  private TreeCommands() {}
+
+  static Trees trees(ContentStore store, Integer jobs) {
+    if (jobs != null && (jobs < 1 || jobs > Trees.MAX_JOBS)) {
+      throw new InvalidArgumentException("--jobs must be 1 to " + Trees.MAX_JOBS + ", not " + jobs);
+    }
+    return jobs == null ? Trees.of(store) : Trees.of(store).withJobs(jobs);
+  }
+
+  /** {@code put -r DIR}: prints the tree's digest, and a summary on stderr. */
+  static ExitCode put(StoreCommand command, ContentStore store, Path dir,
+      Map<String, String> labels, Integer jobs) {
+    TreeTransfer done = trees(store, jobs).put(dir, labels);
+    report(command, done, "stored", "new");
+    return ExitCode.OK;
+  }
+
+  /** {@code get -r TREE -o DIR}: restores the directory, a summary on stderr. */
+  static ExitCode get(StoreCommand command, ContentStore store, Digest tree, Path dir,
+      Integer jobs) {
+    TreeTransfer done = trees(store, jobs).get(tree, dir);
+    report(command, done, "restored", "written");
+    return ExitCode.OK;
+  }
+
+  /** {@code ls -r TREE}: one line per entry, kind, mode (octal), size, digest or target, path. */
+  static ExitCode list(StoreCommand command, ContentStore store, Digest tree) {
+    Tree t = Trees.of(store).list(tree);
+    if (command.json) {
+      ArrayNode array = StoreCommand.JSON.createArrayNode();
+      for (Tree.Entry e : t.entries()) {
+        ObjectNode node = array.addObject();
+        node.put("path", e.path());
+        node.put("kind", e.kind().name().toLowerCase(java.util.Locale.ROOT));
+        node.put("mode", String.format("%04o", e.mode()));
+        node.put("size", e.size());
+        if (e.digest() != null) {
+          node.put("digest", e.digest().toString());
+        }
+        if (e.target() != null) {
+          node.put("target", e.target());
+        }
+      }
+      command.printJson(array);
+      return ExitCode.OK;
+    }
+    for (Tree.Entry e : t.entries()) {
+      String what = e.digest() != null ? e.digest().toString()
+          : e.target() != null ? "-> " + e.target() : "-";
+      command.cli().out.println(e.kind().name().toLowerCase(java.util.Locale.ROOT) + '\t'
+          + String.format("%04o", e.mode()) + '\t' + e.size() + '\t' + what + '\t' + e.path());
+    }
+    return ExitCode.OK;
+  }
+
+  private static void report(StoreCommand command, TreeTransfer done, String verb, String fresh) {
+    if (command.json) {
+      ObjectNode node = StoreCommand.JSON.createObjectNode();
+      node.put("tree", done.tree().toString());
+      node.put("files", done.files());
+      node.put("bytes", done.bytes());
+      node.put("newFiles", done.newFiles());
+      node.put("newBytes", done.newBytes());
+      command.printJson(node);
+      return;
+    }
+    command.cli().out.println(done.tree());
+    command.notices().println(command.name() + " -r: " + verb + " " + done.files() + " files, "
+        + done.bytes() + " bytes; " + fresh + " " + done.newFiles() + " files, " + done.newBytes()
+        + " bytes");
+  }
+
+  @Command(name = "diff", description = {
+      "Compare two trees: paths added, removed and changed from TREE1 to TREE2, and the bytes"
+          + " a copy of TREE1 downloads to become TREE2."})
+  static final class Diff extends StoreCommand {
+    @Parameters(index = "0", paramLabel = "TREE1")
+    String from;
+
+    @Parameters(index = "1", paramLabel = "TREE2")
+    String to;
+
+    @Override
+    ExitCode execute(ContentStore store, Settings settings) {
+      TreeDiff diff = Trees.of(store).diff(Digest.parse(from), Digest.parse(to));
+      if (json) {
+        printJson(diff);
+        return ExitCode.OK;
+      }
+      print("+", diff.added());
+      print("-", diff.removed());
+      print("M", diff.changed());
+      notices().println(name() + ": " + diff.added().size() + " added, " + diff.removed().size()
+          + " removed, " + diff.changed().size() + " changed, " + diff.bytesToTransfer()
+          + " bytes to transfer");
+      return ExitCode.OK;
+    }
+
+    private void print(String mark, List<String> paths) {
+      paths.forEach(p -> cli().out.println(mark + '\t' + p));
+    }
+  }
+}

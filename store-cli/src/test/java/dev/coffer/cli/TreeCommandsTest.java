@@ -1,0 +1,189 @@
+package dev.coffer.cli;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coffer.cli.Cli.Result;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.Digest;
+import dev.coffer.store.UnavailableException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** {@code put -r}, {@code get -r}, {@code ls -r} and {@code diff} on the simulated S3 (TREE-1..5). */
+class TreeCommandsTest {
+  @TempDir
+  Path tmp;
+
+  private final SimConnector connector = new SimConnector();
+  private final Cli cli = new Cli(connector);
+
+  @AfterEach
+  void close() throws Exception {
+    connector.close();
+  }
+
+  private static void write(Path file, String content) throws Exception {
+    Files.createDirectories(file.getParent());
+    Files.writeString(file, content, UTF_8);
+  }
+
+  private Result ok(String... args) {
+    Result r = cli.run(args);
+    assertThat(r.code()).as(r.stderr()).isZero();
+    return r;
+  }
+
+  @Test
+  void putGetListAndDiffADirectory() throws Exception {
+    Path src = tmp.resolve("build");
+    write(src.resolve("bin/tool"), "#!/bin/sh\n");
+    Files.setPosixFilePermissions(src.resolve("bin/tool"), PosixFilePermissions.fromString("rwxr-xr-x"));
+    write(src.resolve("lib/a.jar"), "jar bytes");
+    write(src.resolve("lib/b.jar"), "jar bytes"); // same content: one blob
+    Files.createDirectories(src.resolve("empty"));
+    Files.createSymbolicLink(src.resolve("current"), Path.of("bin/tool"));
+
+    Result put = ok("put", "-r", src.toString(), "--label", "build=41", "--jobs", "3");
+    String tree = put.out().strip();
+    assertThat(put.stderr()).contains("stored 3 files, 28 bytes; new 2 files, 19 bytes");
+    Digest treeDigest = Digest.parse(tree);
+
+    Result info = ok("info", "--json", tree);
+    assertThat(info.json().get("refCount").asLong()).isEqualTo(1);
+    assertThat(info.json().get("labels").get("build").asText()).isEqualTo("41");
+    assertThat(info.json().get("links")).hasSize(2);
+
+    Result again = ok("put", "-r", src.toString());
+    assertThat(again.out().strip()).isEqualTo(tree);
+    assertThat(again.stderr()).contains("new 0 files, 0 bytes");
+
+    Result ls = ok("ls", "-r", tree);
+    assertThat(ls.out().lines()).containsExactly(
+        "dir\t0755\t0\t-\tbin".replace("0755", mode(src.resolve("bin"))),
+        "file\t0755\t10\t" + Digest.of("#!/bin/sh\n".getBytes(UTF_8)) + "\tbin/tool",
+        "symlink\t0777\t0\t-> bin/tool\tcurrent",
+        "dir\t" + mode(src.resolve("empty")) + "\t0\t-\tempty",
+        "dir\t" + mode(src.resolve("lib")) + "\t0\t-\tlib",
+        "file\t" + mode(src.resolve("lib/a.jar")) + "\t9\t"
+            + Digest.of("jar bytes".getBytes(UTF_8)) + "\tlib/a.jar",
+        "file\t" + mode(src.resolve("lib/b.jar")) + "\t9\t"
+            + Digest.of("jar bytes".getBytes(UTF_8)) + "\tlib/b.jar");
+
+    Path out = tmp.resolve("out");
+    Result get = ok("get", "-r", tree, "-o", out.toString());
+    assertThat(get.stderr()).contains("restored 3 files, 28 bytes; written 3 files, 28 bytes");
+    assertThat(Files.readString(out.resolve("lib/b.jar"))).isEqualTo("jar bytes");
+    assertThat(Files.isExecutable(out.resolve("bin/tool"))).isTrue();
+    assertThat(Files.readSymbolicLink(out.resolve("current"))).isEqualTo(Path.of("bin/tool"));
+    assertThat(Files.isDirectory(out.resolve("empty"))).isTrue();
+    Result getAgain = ok("get", "-r", tree, "-o", out.toString());
+    assertThat(getAgain.stderr()).contains("written 0 files, 0 bytes");
+
+    write(src.resolve("lib/a.jar"), "new jar bytes");
+    Files.delete(src.resolve("lib/b.jar"));
+    write(src.resolve("lib/c.jar"), "c");
+    String tree2 = ok("put", "-r", src.toString()).out().strip();
+    Result diff = ok("diff", tree, tree2);
+    assertThat(diff.out().lines()).containsExactly("+\tlib/c.jar", "-\tlib/b.jar", "M\tlib/a.jar");
+    assertThat(diff.stderr()).contains("1 added, 1 removed, 1 changed, 14 bytes to transfer");
+    assertThat(treeDigest).isNotEqualTo(Digest.parse(tree2));
+  }
+
+  @Test
+  void anEscapingEntryIsAnInvalidArgumentNamingIt() throws Exception {
+    Path blob = tmp.resolve("x");
+    Files.writeString(blob, "x");
+    String file = ok("put", blob.toString()).out().strip();
+    Path evil = tmp.resolve("evil.json");
+    Files.writeString(evil, "{\"mediaType\":\"application/vnd.coffer.tree.v1+json\",\"version\":1,"
+        + "\"entries\":[{\"path\":\"../escaped\",\"kind\":\"file\",\"mode\":420,\"size\":1,"
+        + "\"digest\":\"" + file + "\"}]}");
+    String tree = ok("put", evil.toString()).out().strip();
+    Result get = cli.run("get", "-r", tree, "-o", tmp.resolve("out").toString());
+    assertThat(get.code()).isEqualTo(ExitCode.INVALID_ARGUMENT.code);
+    assertThat(get.stderr()).contains("\"../escaped\"");
+    Result jobs = cli.run("put", "-r", tmp.toString(), "--jobs", "0");
+    assertThat(jobs.code()).isEqualTo(ExitCode.INVALID_ARGUMENT.code);
+    assertThat(jobs.stderr()).contains("--jobs must be 1 to 256, not 0");
+    assertThat(Files.exists(tmp.resolve("escaped"))).isFalse();
+  }
+
+  @Test
+  void aSecondPutOfAnUnchangedDirectoryUploadsNothing() throws Exception {
+    Path src = tmp.resolve("build");
+    for (int i = 0; i < 40; i++) {
+      write(src.resolve("d" + (i % 3) + "/f" + i), "file " + i);
+    }
+    ok("put", "-q", "--no-cache", "-r", src.toString()); // 40 files, 3 directories
+    Map<String, Long> first = connector.logged(connector.host);
+    Result again = ok("put", "--no-cache", "-r", src.toString());
+    Map<String, Long> second = connector.logged(connector.host);
+    assertThat(first).containsKey("PutObject 200");
+    assertThat(again.stderr()).contains("new 0 files, 0 bytes");
+    // One record lookup per file; a handful for the tree (its lookup, its reference): measured
+    // 40 + 7 requests. Only the tree's reference writes: no file content is sent.
+    long total = second.values().stream().mapToLong(Long::longValue).sum();
+    assertThat(total).as(second.toString()).isLessThanOrEqualTo(40 + 8);
+    assertThat(second.getOrDefault("PutObject 200", 0L)).as(second.toString()).isEqualTo(1);
+    assertThat(second).doesNotContainKeys("HeadObject 200", "CreateMultipartUpload 200");
+  }
+
+  @Test
+  void aPutRInterruptedWhileLinkingIsFinishedByARerunOnS3() throws Exception {
+    Path src = tmp.resolve("build");
+    for (int i = 0; i < 6; i++) {
+      write(src.resolve("f" + i), "content " + i);
+    }
+    AtomicInteger links = new AtomicInteger();
+    Cli failing = new Cli((settings, notices) -> {
+      ContentStore store = connector.open(settings, notices);
+      return (ContentStore) Proxy.newProxyInstance(ContentStore.class.getClassLoader(),
+          new Class<?>[] {ContentStore.class}, (proxy, method, args) -> {
+            if (method.getName().equals("link") && links.incrementAndGet() > 3) {
+              throw new UnavailableException("link refused: the put is cut off here");
+            }
+            try {
+              return method.invoke(store, args);
+            } catch (InvocationTargetException e) {
+              throw e.getCause();
+            }
+          });
+    });
+    Result cut = failing.run("put", "-r", src.toString(), "--jobs", "1");
+    assertThat(cut.code()).as(cut.stderr()).isEqualTo(ExitCode.UNAVAILABLE.code);
+
+    String tree = ok("put", "-r", src.toString()).out().strip();
+    JsonNode info = ok("info", "--json", tree).json();
+    assertThat(info.get("refCount").asLong()).isEqualTo(1); // TREE-3: the rerun's, only
+    assertThat(info.get("links")).hasSize(6);
+    for (int i = 0; i < 6; i++) {
+      String file = Digest.of(("content " + i).getBytes(UTF_8)).toString();
+      assertThat(ok("info", "--json", file).json().get("refCount").asLong()).as(file).isEqualTo(1);
+    }
+    ok("deref", tree);
+    for (int i = 0; i < 6; i++) {
+      String file = Digest.of(("content " + i).getBytes(UTF_8)).toString();
+      assertThat(cli.run("info", file).code()).isEqualTo(ExitCode.NOT_FOUND.code);
+    }
+  }
+
+  private static String mode(Path p) throws Exception {
+    String s = PosixFilePermissions.toString(Files.getPosixFilePermissions(p));
+    int m = 0;
+    for (char c : s.toCharArray()) {
+      m = (m << 1) | (c == '-' ? 0 : 1);
+    }
+    return String.format("%04o", m);
+  }
+
+}

@@ -1,0 +1,86 @@
+package dev.coffer.store.tree;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.FileVisitResult;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.SimpleFileVisitor;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermission;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.List;
+import java.util.Set;
+import java.util.UUID;
+
+/** The local side of trees: walking a directory, relative paths, modes, temporary names. */
+final class LocalFiles {
+
+  private LocalFiles() {}
+
+  static Path temp(Path target) {
+    return target.resolveSibling("." + target.getFileName() + ".coffer-" + UUID.randomUUID());
+  }
+
+  static List<Path> scan(Path dir) {
+    List<Path> paths = new ArrayList<>();
+    try {
+      Files.walkFileTree(dir, new SimpleFileVisitor<>() {
+        @Override
+        public FileVisitResult preVisitDirectory(Path d, BasicFileAttributes attrs) {
+          if (!d.equals(dir)) {
+            paths.add(d);
+          }
+          return FileVisitResult.CONTINUE;
+        }
+
+        @Override
+        public FileVisitResult visitFile(Path f, BasicFileAttributes attrs) {
+          if (attrs.isRegularFile() || attrs.isSymbolicLink()) {
+            paths.add(f);
+          }
+          return FileVisitResult.CONTINUE;
+        }
+      });
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading " + dir + ": " + e, e);
+    }
+    return paths;
+  }
+
+  static String relative(Path dir, Path p) {
+    List<String> parts = new ArrayList<>();
+    dir.relativize(p).forEach(part -> parts.add(part.toString()));
+    return String.join("/", parts);
+  }
+
+  private static final PosixFilePermission[] BITS = {
+      PosixFilePermission.OTHERS_EXECUTE, PosixFilePermission.OTHERS_WRITE,
+      PosixFilePermission.OTHERS_READ, PosixFilePermission.GROUP_EXECUTE,
+      PosixFilePermission.GROUP_WRITE, PosixFilePermission.GROUP_READ,
+      PosixFilePermission.OWNER_EXECUTE, PosixFilePermission.OWNER_WRITE,
+      PosixFilePermission.OWNER_READ};
+
+  static int mode(Path p) throws IOException {
+    Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS);
+    int mode = 0;
+    for (int i = 0; i < BITS.length; i++) {
+      if (perms.contains(BITS[i])) {
+        mode |= 1 << i;
+      }
+    }
+    return mode;
+  }
+
+  static void setMode(Path p, int mode) throws IOException {
+    Set<PosixFilePermission> perms = EnumSet.noneOf(PosixFilePermission.class);
+    for (int i = 0; i < BITS.length; i++) {
+      if ((mode & (1 << i)) != 0) {
+        perms.add(BITS[i]);
+      }
+    }
+    Files.setPosixFilePermissions(p, perms);
+  }
+}

@@ -1,0 +1,372 @@
+package dev.coffer.store.tree;
+
+import dev.coffer.store.AlreadyExistsException;
+import dev.coffer.store.Content;
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.DataLossException;
+import dev.coffer.store.Descriptor;
+import dev.coffer.store.Digest;
+import dev.coffer.store.DigestAlgorithm;
+import dev.coffer.store.Info;
+import dev.coffer.store.InvalidArgumentException;
+import dev.coffer.store.NotFoundException;
+import dev.coffer.store.ReaderAt;
+import dev.coffer.store.Writer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * Whole directories over any {@link ContentStore}: {@link #put} stores a directory as a tree blob
+ * linking to its files, {@link #get} restores one, {@link #list} and {@link #diff} read them. Who holds
+ * which reference is stated in docs/architecture.md (TREE-1 to TREE-5).
+ *
+ * <p>Transfers run at most {@code jobs} at a time. Instances are immutable and thread-safe; each call
+ * uses its own threads and ends them before returning.
+ */
+public final class Trees {
+
+  /** The default number of parallel transfers: the machine's processors, at least 4. */
+  public static final int DEFAULT_JOBS = Math.max(4, Runtime.getRuntime().availableProcessors());
+
+  /** The most parallel transfers allowed. */
+  public static final int MAX_JOBS = 256;
+
+  private static final Duration LOCK_WAIT = Duration.ofMinutes(1);
+  private static final int SYMLINK_MODE = 0777;
+  /** Files up to this size are put in one step, read into memory (at most {@code jobs} at once). */
+  private static final long ONE_STEP_LIMIT = 4L << 20;
+
+  private final ContentStore store;
+  private final int jobs;
+
+  private Trees(ContentStore store, int jobs) {
+    this.store = store;
+    this.jobs = jobs;
+  }
+
+  /** Trees over {@code store} with {@link #DEFAULT_JOBS} parallel transfers. */
+  public static Trees of(ContentStore store) {
+    return new Trees(java.util.Objects.requireNonNull(store, "store"), DEFAULT_JOBS);
+  }
+
+  /**
+   * The same over {@code jobs} parallel transfers.
+   *
+   * @throws IllegalArgumentException unless 1 &le; jobs &le; {@link #MAX_JOBS}
+   */
+  public Trees withJobs(int jobs) {
+    if (jobs < 1 || jobs > MAX_JOBS) {
+      throw new IllegalArgumentException("jobs must be 1 to " + MAX_JOBS + ", not " + jobs);
+    }
+    return new Trees(store, jobs);
+  }
+
+  /** Stores {@code dir} with no labels; see {@link #put(Path, Map)}. */
+  public Digest put(Path dir) {
+    return put(dir, Map.of()).tree();
+  }
+
+  /**
+   * Stores every regular file, symbolic link and directory under {@code dir} (links are stored, not
+   * followed) and returns the tree's digest with counts. Files already stored are not uploaded
+   * again. In order (TREE-3): the files are committed; the tree blob is committed with {@code
+   * labels} (without a reference); the tree links to each distinct file it lacks a link to (a
+   * reference taken on the file and handed to the link); last, one reference is taken on the tree,
+   * which the caller holds, as {@code put --ref}. A call that fails or is killed part-way is finished
+   * by calling it again.
+   *
+   * @throws InvalidArgumentException if {@code dir} is not a directory, or a name cannot be stored
+   * @throws UncheckedIOException if reading the directory fails
+   */
+  public TreeTransfer put(Path dir, Map<String, String> labels) {
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      throw new InvalidArgumentException("not a directory: " + dir);
+    }
+    List<Path> paths = LocalFiles.scan(dir);
+    AtomicLong newFiles = new AtomicLong();
+    AtomicLong newBytes = new AtomicLong();
+    List<Tree.Entry> entries = Jobs.runAll(jobs,
+        paths.stream().<Callable<Tree.Entry>>map(p -> () -> {
+      String rel = LocalFiles.relative(dir, p);
+      BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class,
+          LinkOption.NOFOLLOW_LINKS);
+      if (a.isSymbolicLink()) {
+        return new Tree.Entry(rel, Tree.Kind.SYMLINK, SYMLINK_MODE, 0, null,
+            Files.readSymbolicLink(p).toString());
+      }
+      int mode = LocalFiles.mode(p);
+      if (a.isDirectory()) {
+        return new Tree.Entry(rel, Tree.Kind.DIR, mode, 0, null, null);
+      }
+      Digest digest;
+      try (InputStream in = Files.newInputStream(p)) {
+        digest = Digest.of(DigestAlgorithm.CANONICAL, in);
+      }
+      long size = a.size();
+      if (upload(p, digest, size)) {
+        newFiles.incrementAndGet();
+        newBytes.addAndGet(size);
+      }
+      return new Tree.Entry(rel, Tree.Kind.FILE, mode, size, digest, null);
+    }).toList());
+    Tree tree = Tree.of(entries);
+    byte[] blob = TreeCodec.encode(tree);
+    Digest digest = Digest.of(blob);
+    Map<String, String> kept = labels == null ? Map.of() : labels;
+    try {
+      store.put(blob, digest, kept);
+    } catch (AlreadyExistsException e) {
+      if (!kept.isEmpty()) {
+        store.update(Info.forUpdate(digest, kept),
+            kept.keySet().stream().map(k -> "labels." + k).toArray(String[]::new));
+      }
+    }
+    Set<Digest> linked = store.info(digest).links();
+    Set<Digest> files = new LinkedHashSet<>();
+    tree.files().forEach(e -> files.add(e.digest()));
+    files.removeAll(linked);
+    Jobs.runAll(jobs, files.stream().<Callable<Void>>map(f -> () -> {
+      Info taken = store.ref(f);
+      try {
+        store.link(f, digest);
+      } catch (RuntimeException e) {
+        // Give the reference back unless the link took it after all (its reply lost): an
+        // over-reference is safe, an under-reference is not (TREE-3).
+        try {
+          if (!store.info(digest).links().contains(f)) {
+            store.deref(f, taken.incarnation());
+          }
+        } catch (RuntimeException secondary) {
+          e.addSuppressed(secondary);
+        }
+        throw e;
+      }
+      return null;
+    }).toList());
+    store.ref(digest);
+    long bytes = tree.files().stream().mapToLong(Tree.Entry::size).sum();
+    return new TreeTransfer(digest, tree.files().size(), bytes, newFiles.get(), newBytes.get());
+  }
+
+  /**
+   * Restores tree {@code tree} into {@code dir}, creating it if needed. Every entry is checked before
+   * anything is written: one whose path would leave {@code dir} is refused (TREE-4). Each file is
+   * written to a temporary name beside its target, verified against its digest and renamed over the
+   * target; a file already there with the right digest is left untouched but for its mode (TREE-5).
+   * Modes and symbolic links are restored; entries of {@code dir} the tree does not list are kept.
+   *
+   * @throws dev.coffer.store.NotFoundException if the tree or one of its files is not stored
+   * @throws InvalidArgumentException naming the entry if one escapes {@code dir}, or the blob is not
+   *     a tree
+   * @throws DataLossException if a file's bytes do not hash to its digest (nothing is renamed then)
+   * @throws UncheckedIOException if writing fails
+   */
+  public TreeTransfer get(Digest tree, Path dir) {
+    Tree t = list(tree);
+    try {
+      Files.createDirectories(dir);
+      Path root = dir.toRealPath();
+      for (Tree.Entry e : t.entries()) {
+        Path target = root.resolve(e.path()).normalize();
+        if (!target.startsWith(root) || target.equals(root)) {
+          throw new InvalidArgumentException("tree entry \"" + e.path() + "\": escapes " + dir);
+        }
+      }
+      for (Tree.Entry e : t.entries()) {
+        if (e.kind() == Tree.Kind.DIR) {
+          Path d = inside(root, e);
+          if (!Files.isDirectory(d, LinkOption.NOFOLLOW_LINKS)) {
+            Files.createDirectories(d);
+          }
+          if (!d.toRealPath().startsWith(root)) { // a link in place of the directory: no chmod
+            throw new InvalidArgumentException("tree entry \"" + e.path() + "\": escapes " + root
+                + " through a symbolic link");
+          }
+        }
+      }
+      AtomicLong newFiles = new AtomicLong();
+      AtomicLong newBytes = new AtomicLong();
+      Jobs.runAll(jobs, t.entries().stream().filter(e -> e.kind() != Tree.Kind.DIR)
+          .<Callable<Void>>map(e -> () -> {
+            Path target = inside(root, e);
+            Files.createDirectories(target.getParent());
+            inside(root, e); // the parents now exist: check them once more, resolved
+            if (e.kind() == Tree.Kind.SYMLINK) {
+              restoreLink(target, e);
+            } else if (restoreFile(target, e)) {
+              newFiles.incrementAndGet();
+              newBytes.addAndGet(e.size());
+            }
+            return null;
+          }).toList());
+      // Directory modes last, deepest first, so a read-only directory is filled before it closes.
+      List<Tree.Entry> dirs = new ArrayList<>(t.entries());
+      java.util.Collections.reverse(dirs);
+      for (Tree.Entry e : dirs) {
+        if (e.kind() == Tree.Kind.DIR) {
+          LocalFiles.setMode(inside(root, e), e.mode());
+        }
+      }
+      long bytes = t.files().stream().mapToLong(Tree.Entry::size).sum();
+      return new TreeTransfer(tree, t.files().size(), bytes, newFiles.get(), newBytes.get());
+    } catch (IOException e) {
+      throw new UncheckedIOException("restoring tree " + tree + " into " + dir + ": " + e, e);
+    }
+  }
+
+  /**
+   * Reads tree {@code tree}.
+   *
+   * @throws dev.coffer.store.NotFoundException if it is not stored
+   * @throws InvalidArgumentException if the blob is not a tree, or an entry is malformed or escapes
+   * @throws DataLossException if the blob's bytes do not hash to its digest
+   */
+  public Tree list(Digest tree) {
+    return TreeCodec.decode(tree, Content.readBlob(store, Descriptor.of(tree)));
+  }
+
+  /** How tree {@code to} differs from tree {@code from}; see {@link TreeDiff}. */
+  public TreeDiff diff(Digest from, Digest to) {
+    return diff(list(from), list(to));
+  }
+
+  /** How tree {@code to} differs from tree {@code from}; see {@link TreeDiff}. */
+  public static TreeDiff diff(Tree from, Tree to) {
+    Map<String, Tree.Entry> before = new TreeMap<>();
+    from.entries().forEach(e -> before.put(e.path(), e));
+    Set<Digest> held = new java.util.HashSet<>();
+    from.files().forEach(e -> held.add(e.digest()));
+    List<String> added = new ArrayList<>();
+    List<String> changed = new ArrayList<>();
+    Set<Digest> counted = new java.util.HashSet<>();
+    long bytes = 0;
+    for (Tree.Entry e : to.entries()) {
+      Tree.Entry old = before.remove(e.path());
+      if (old == null) {
+        added.add(e.path());
+      } else if (!old.equals(e)) {
+        changed.add(e.path());
+      } else {
+        continue;
+      }
+      if (e.kind() == Tree.Kind.FILE && !held.contains(e.digest()) && counted.add(e.digest())) {
+        bytes += e.size();
+      }
+    }
+    return new TreeDiff(added, new ArrayList<>(before.keySet()), changed, bytes);
+  }
+
+  /** Commits a file unless its digest is stored already; whether it was uploaded. */
+  private boolean upload(Path file, Digest digest, long size) throws IOException {
+    if (size <= ONE_STEP_LIMIT) {
+      // One lookup, then (if absent) one-step put: fewer requests than a writer's open and commit.
+      try {
+        store.info(digest);
+        return false;
+      } catch (NotFoundException absent) {
+        try {
+          store.put(Files.readAllBytes(file), digest, Map.of());
+          return true;
+        } catch (AlreadyExistsException e) {
+          return false; // another put committed it meanwhile
+        }
+      }
+    }
+    Writer writer;
+    try {
+      writer = Content.openWriter(store, "tree-file-" + digest.algorithm().label() + "-"
+          + digest.hex(), Descriptor.of(digest, size), LOCK_WAIT);
+    } catch (AlreadyExistsException e) {
+      return false;
+    }
+    try (writer; InputStream in = Files.newInputStream(file)) {
+      Content.copy(writer, in, size, digest, Map.of());
+    }
+    return true;
+  }
+
+  private boolean restoreFile(Path target, Tree.Entry e) throws IOException {
+    if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) && Files.size(target) == e.size()) {
+      Digest present;
+      try (InputStream in = Files.newInputStream(target)) {
+        present = Digest.of(e.digest().algorithm(), in);
+      }
+      if (present.equals(e.digest())) {
+        LocalFiles.setMode(target, e.mode());
+        return false;
+      }
+    }
+    Path temp = LocalFiles.temp(target);
+    try {
+      MessageDigest hasher = e.digest().algorithm().newHasher();
+      long written = 0;
+      try (ReaderAt reader = store.readerAt(Descriptor.of(e.digest(), e.size()));
+          InputStream in = reader.stream(0);
+          OutputStream out = Files.newOutputStream(temp)) {
+        byte[] buffer = new byte[64 * 1024];
+        for (int n; (n = in.read(buffer)) >= 0; ) {
+          hasher.update(buffer, 0, n);
+          out.write(buffer, 0, n);
+          written += n;
+        }
+      }
+      if (written != e.size()) {
+        throw DataLossException.lengthMismatch(e.digest(), e.size(), written);
+      }
+      Digest actual = Digest.fromHasher(e.digest().algorithm(), hasher.digest());
+      if (!actual.equals(e.digest())) {
+        throw DataLossException.digestMismatch(e.digest(), actual);
+      }
+      LocalFiles.setMode(temp, e.mode());
+      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      return true;
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+  }
+
+  private static void restoreLink(Path target, Tree.Entry e) throws IOException {
+    if (Files.isSymbolicLink(target)
+        && Files.readSymbolicLink(target).toString().equals(e.target())) {
+      return;
+    }
+    Path temp = LocalFiles.temp(target);
+    try {
+      Files.createSymbolicLink(temp, target.getFileSystem().getPath(e.target()));
+      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+  }
+
+  /** The entry's path under root, refused if a directory on the way resolves outside root. */
+  private static Path inside(Path root, Tree.Entry e) throws IOException {
+    Path target = root.resolve(e.path());
+    Path parent = target.getParent();
+    while (parent != null && !Files.exists(parent, LinkOption.NOFOLLOW_LINKS)) {
+      parent = parent.getParent();
+    }
+    if (parent == null || !parent.toRealPath().startsWith(root)) {
+      throw new InvalidArgumentException("tree entry \"" + e.path() + "\": escapes " + root
+          + " through a symbolic link");
+    }
+    return target;
+  }
+}

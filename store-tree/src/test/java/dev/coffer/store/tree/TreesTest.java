@@ -1,0 +1,328 @@
+package dev.coffer.store.tree;
+
+import static java.nio.charset.StandardCharsets.UTF_8;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.Digest;
+import dev.coffer.store.InvalidArgumentException;
+import dev.coffer.store.NotFoundException;
+import dev.coffer.store.memory.InMemoryStore;
+import java.io.IOException;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TreesTest {
+
+  @TempDir Path tmp;
+  private final ContentStore store = InMemoryStore.create();
+  private final Trees trees = Trees.of(store).withJobs(4);
+
+  @AfterEach
+  void close() {
+    store.close();
+  }
+
+  private static Path write(Path file, String content) throws IOException {
+    Files.createDirectories(file.getParent());
+    return Files.writeString(file, content, UTF_8);
+  }
+
+  private Path sample() throws IOException {
+    Path src = tmp.resolve("src");
+    write(src.resolve("bin/run.sh"), "#!/bin/sh\necho hi\n");
+    Files.setPosixFilePermissions(src.resolve("bin/run.sh"),
+        PosixFilePermissions.fromString("rwxr-x---"));
+    write(src.resolve("données/日本語.txt"), "unicode ✓");
+    write(src.resolve("secret"), "only me");
+    Files.setPosixFilePermissions(src.resolve("secret"), PosixFilePermissions.fromString("rw-------"));
+    write(src.resolve("empty-file"), "");
+    write(src.resolve("copy-of-secret"), "only me");
+    Files.createDirectories(src.resolve("empty/dir"));
+    Files.createSymbolicLink(src.resolve("link"), Path.of("bin/run.sh"));
+    Files.createSymbolicLink(src.resolve("dangling"), Path.of("/nowhere/at/all"));
+    return src;
+  }
+
+  private static Digest digestOf(String s) {
+    return Digest.of(s.getBytes(UTF_8));
+  }
+
+  @Test
+  void aFileAboveTheOneStepLimitGoesThroughAWriterAndRoundTrips() throws IOException {
+    Path src = tmp.resolve("big");
+    byte[] big = new byte[5 << 20];
+    new java.util.Random(7).nextBytes(big);
+    Files.createDirectories(src);
+    Files.write(src.resolve("big.bin"), big);
+    TreeTransfer put = trees.put(src, Map.of());
+    assertThat(put.newBytes()).isEqualTo(big.length);
+    assertThat(trees.put(src, Map.of()).newFiles()).isZero();
+    assertThat(store.info(Digest.of(big)).refCount()).isEqualTo(1);
+    Path out = tmp.resolve("out");
+    trees.get(put.tree(), out);
+    assertThat(Files.readAllBytes(out.resolve("big.bin"))).isEqualTo(big);
+  }
+
+  @Test
+  void roundTripRestoresBytesModesLinksEmptyDirsAndUnicodeNames() throws IOException {
+    Path src = sample();
+    TreeTransfer put = trees.put(src, Map.of());
+    assertThat(put.files()).isEqualTo(5);
+    assertThat(put.newFiles()).isEqualTo(4); // secret and copy-of-secret share a blob
+    assertThat(put.bytes()).isEqualTo(Files.size(src.resolve("bin/run.sh")) + "unicode ✓"
+        .getBytes(UTF_8).length + 7 + 7);
+
+    Path out = tmp.resolve("out");
+    TreeTransfer got = trees.get(put.tree(), out);
+    assertThat(got.newFiles()).isEqualTo(5);
+    assertThat(Files.readString(out.resolve("bin/run.sh"))).isEqualTo("#!/bin/sh\necho hi\n");
+    assertThat(Files.readString(out.resolve("données/日本語.txt"))).isEqualTo("unicode ✓");
+    assertThat(Files.readString(out.resolve("copy-of-secret"))).isEqualTo("only me");
+    assertThat(Files.size(out.resolve("empty-file"))).isZero();
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(out.resolve("bin/run.sh"))))
+        .isEqualTo("rwxr-x---");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(out.resolve("secret"))))
+        .isEqualTo("rw-------");
+    assertThat(Files.isDirectory(out.resolve("empty/dir"))).isTrue();
+    assertThat(Files.readSymbolicLink(out.resolve("link"))).isEqualTo(Path.of("bin/run.sh"));
+    assertThat(Files.readSymbolicLink(out.resolve("dangling"))).isEqualTo(Path.of("/nowhere/at/all"));
+    try (var s = Files.list(out)) {
+      assertThat(s.map(p -> p.getFileName().toString()).collect(Collectors.toSet()))
+          .containsExactlyInAnyOrder("bin", "données", "secret", "empty-file", "copy-of-secret",
+              "empty", "link", "dangling"); // no temporary names left
+    }
+    // TREE-1: the restored copy stores as the same tree.
+    assertThat(trees.put(out, Map.of()).tree()).isEqualTo(put.tree());
+  }
+
+  @Test
+  void theSameDirectoryGivesTheSameDigestAndIsNotUploadedAgain() throws IOException {
+    Path src = sample();
+    TreeTransfer first = trees.put(src, Map.of("build", "1"));
+    TreeTransfer second = trees.put(src, Map.of());
+    assertThat(second.tree()).isEqualTo(first.tree());
+    assertThat(second.newFiles()).isZero();
+    assertThat(second.newBytes()).isZero();
+    // Each put holds one reference on the tree; the tree holds one on each distinct file (TREE-2).
+    assertThat(store.info(first.tree()).refCount()).isEqualTo(2);
+    assertThat(store.info(first.tree()).labels()).containsEntry("build", "1");
+    assertThat(store.info(digestOf("only me")).refCount()).isEqualTo(1);
+    assertThat(store.info(first.tree()).links()).hasSize(4);
+    assertThat(trees.list(first.tree()).entries().get(0).path()).isEqualTo("bin");
+  }
+
+  @Test
+  void anExistingFileWithTheRightDigestIsLeftUntouched() throws IOException {
+    Path src = sample();
+    Digest tree = trees.put(src);
+    Path out = tmp.resolve("out");
+    trees.get(tree, out);
+    Object before = Files.readAttributes(out.resolve("secret"), BasicFileAttributes.class).fileKey();
+    write(out.resolve("bin/run.sh"), "tampered");
+    TreeTransfer again = trees.get(tree, out);
+    assertThat(again.newFiles()).isEqualTo(1);
+    assertThat(Files.readString(out.resolve("bin/run.sh"))).isEqualTo("#!/bin/sh\necho hi\n");
+    assertThat(Files.readAttributes(out.resolve("secret"), BasicFileAttributes.class).fileKey())
+        .isEqualTo(before);
+  }
+
+  @Test
+  void treesSharingFilesCountExactlyAndDerefFreesOnlyUniqueFiles() throws IOException {
+    Path a = tmp.resolve("a");
+    Path b = tmp.resolve("b");
+    write(a.resolve("only-a"), "A");
+    write(a.resolve("shared1"), "S1");
+    write(a.resolve("x/shared2"), "S2");
+    write(b.resolve("renamed-shared1"), "S1");
+    write(b.resolve("x/shared2"), "S2");
+    write(b.resolve("only-b"), "B");
+    TreeTransfer ta = trees.put(a, Map.of());
+    TreeTransfer tb = trees.put(b, Map.of());
+    assertThat(tb.newFiles()).isEqualTo(1);
+    assertThat(tb.newBytes()).isEqualTo(1);
+    assertThat(store.info(digestOf("A")).refCount()).isEqualTo(1);
+    assertThat(store.info(digestOf("S1")).refCount()).isEqualTo(2);
+    assertThat(store.info(digestOf("S2")).refCount()).isEqualTo(2);
+    assertThat(store.info(digestOf("B")).refCount()).isEqualTo(1);
+
+    store.deref(ta.tree());
+
+    assertThatThrownBy(() -> store.info(ta.tree())).isInstanceOf(NotFoundException.class);
+    assertThatThrownBy(() -> store.info(digestOf("A"))).isInstanceOf(NotFoundException.class);
+    assertThat(store.info(digestOf("S1")).refCount()).isEqualTo(1);
+    assertThat(store.info(digestOf("S2")).refCount()).isEqualTo(1);
+    assertThat(store.info(digestOf("B")).refCount()).isEqualTo(1);
+    Path out = tmp.resolve("out");
+    trees.get(tb.tree(), out);
+    assertThat(Files.readString(out.resolve("renamed-shared1"))).isEqualTo("S1");
+  }
+
+  @Test
+  void diffNamesAddedRemovedChangedAndBytesToTransfer() throws IOException {
+    Path a = tmp.resolve("a");
+    write(a.resolve("same"), "same");
+    write(a.resolve("gone"), "gone");
+    write(a.resolve("edited"), "v1");
+    Path b = tmp.resolve("b");
+    write(b.resolve("same"), "same");
+    write(b.resolve("edited"), "v2!");
+    write(b.resolve("new"), "new content");
+    write(b.resolve("new-but-known"), "gone");
+    TreeDiff diff = trees.diff(trees.put(a), trees.put(b));
+    assertThat(diff.added()).containsExactly("new", "new-but-known");
+    assertThat(diff.removed()).containsExactly("gone");
+    assertThat(diff.changed()).containsExactly("edited");
+    assertThat(diff.bytesToTransfer()).isEqualTo(3 + 11);
+  }
+
+  private Digest storeTree(String entriesJson) {
+    byte[] blob = ("{\"mediaType\":\"" + Tree.MEDIA_TYPE + "\",\"version\":1,\"entries\":["
+        + entriesJson + "]}").getBytes(UTF_8);
+    return store.putAndRef(blob, null, Map.of()).digest();
+  }
+
+  @Test
+  void entriesEscapingTheTargetAreRefusedNamingTheEntry() throws IOException {
+    Digest file = store.putAndRef("x".getBytes(UTF_8), null, Map.of()).digest();
+    Path out = tmp.resolve("out");
+    for (String path : List.of("../evil", "/etc/evil", "a/../../evil", "./a", "a//b")) {
+      Digest tree = storeTree("{\"path\":\"" + path + "\",\"kind\":\"file\",\"mode\":420,"
+          + "\"size\":1,\"digest\":\"" + file + "\"}");
+      assertThatThrownBy(() -> trees.get(tree, out))
+          .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("\"" + path + "\"");
+    }
+    // Through a link of the tree itself.
+    Digest viaLink = storeTree("{\"path\":\"ln\",\"kind\":\"symlink\",\"mode\":511,"
+        + "\"target\":\"/tmp\"},{\"path\":\"ln/evil\",\"kind\":\"file\",\"mode\":420,"
+        + "\"size\":1,\"digest\":\"" + file + "\"}");
+    assertThatThrownBy(() -> trees.get(viaLink, out))
+        .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("\"ln/evil\"");
+    // Through a link already in the target directory.
+    Path outside = Files.createDirectories(tmp.resolve("outside"));
+    Files.createDirectories(out);
+    Files.createSymbolicLink(out.resolve("ln"), outside);
+    Digest plain = storeTree("{\"path\":\"ln/evil\",\"kind\":\"file\",\"mode\":420,"
+        + "\"size\":1,\"digest\":\"" + file + "\"}");
+    assertThatThrownBy(() -> trees.get(plain, out))
+        .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("\"ln/evil\"");
+    try (var s = Files.list(outside)) {
+      assertThat(s.toList()).isEmpty();
+    }
+    assertThat(Files.exists(tmp.resolve("evil"))).isFalse();
+  }
+
+  @Test
+  void aLinkInPlaceOfADirectoryIsNotFollowedToChangeModes() throws IOException {
+    Path outside = Files.createDirectories(tmp.resolve("outside"));
+    Files.setPosixFilePermissions(outside, PosixFilePermissions.fromString("rwxr-xr-x"));
+    Path out = Files.createDirectories(tmp.resolve("out"));
+    Files.createSymbolicLink(out.resolve("d"), outside);
+    Digest tree = storeTree("{\"path\":\"d\",\"kind\":\"dir\",\"mode\":448}");
+    assertThatThrownBy(() -> trees.get(tree, out))
+        .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("\"d\"");
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(outside)))
+        .isEqualTo("rwxr-xr-x");
+  }
+
+  @Test
+  void aPutInterruptedWhileLinkingIsFinishedByARerun() throws IOException {
+    Path src = sample();
+    AtomicInteger links = new AtomicInteger();
+    ContentStore failing = (ContentStore) Proxy.newProxyInstance(
+        ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("link") && links.incrementAndGet() > 2) {
+            throw new IllegalStateException("killed");
+          }
+          try {
+            return method.invoke(store, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    assertThatThrownBy(() -> Trees.of(failing).withJobs(1).put(src, Map.of()))
+        .hasMessageContaining("killed");
+    Digest tree = Trees.of(store).put(src);
+    // TREE-3: an interrupted put left the tree at count 0, so the rerun's root reference is the only one.
+    assertThat(store.info(tree).refCount()).isEqualTo(1);
+    assertThat(store.info(tree).links()).hasSize(4);
+    for (Digest f : store.info(tree).links()) {
+      assertThat(store.info(f).refCount()).as(f.toString()).isEqualTo(1);
+    }
+    store.deref(tree);
+    Set<Digest> left = new java.util.HashSet<>();
+    store.walk(i -> left.add(i.digest()));
+    assertThat(left).isEmpty();
+  }
+
+  @Test
+  void anAbandonedPutIsReclaimedByRefThenDeref() throws IOException {
+    Path src = sample();
+    AtomicInteger refs = new AtomicInteger();
+    ContentStore failing = (ContentStore) Proxy.newProxyInstance(
+        ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("ref") && refs.incrementAndGet() > 4) {
+            throw new IllegalStateException("killed before the root reference");
+          }
+          try {
+            return method.invoke(store, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    assertThatThrownBy(() -> Trees.of(failing).put(src, Map.of())).hasMessageContaining("killed");
+    Set<Digest> stored = new java.util.HashSet<>();
+    store.walk(i -> stored.add(i.digest()));
+    Digest tree = stored.stream().filter(d -> store.info(d).links().size() == 4).findFirst()
+        .orElseThrow();
+    assertThat(store.info(tree).refCount()).isZero();
+    store.ref(tree);
+    store.deref(tree);
+    Set<Digest> left = new java.util.HashSet<>();
+    store.walk(i -> left.add(i.digest()));
+    assertThat(left).isEmpty();
+  }
+
+  @Test
+  void theTreeBlobIsCanonicalJson() throws IOException {
+    Path src = tmp.resolve("s");
+    write(src.resolve("b"), "b");
+    write(src.resolve("a/c"), "c");
+    Digest tree = trees.put(src);
+    String json = new String(dev.coffer.store.Content.readBlob(store,
+        dev.coffer.store.Descriptor.of(tree)), UTF_8);
+    assertThat(json).isEqualTo("{\"mediaType\":\"application/vnd.coffer.tree.v1+json\","
+        + "\"version\":1,\"entries\":["
+        + "{\"path\":\"a\",\"kind\":\"dir\",\"mode\":" + modeOf(src.resolve("a")) + "},"
+        + "{\"path\":\"a/c\",\"kind\":\"file\",\"mode\":" + modeOf(src.resolve("a/c"))
+        + ",\"size\":1,\"digest\":\"" + digestOf("c") + "\"},"
+        + "{\"path\":\"b\",\"kind\":\"file\",\"mode\":" + modeOf(src.resolve("b"))
+        + ",\"size\":1,\"digest\":\"" + digestOf("b") + "\"}]}");
+  }
+
+  private static int modeOf(Path p) throws IOException {
+    String s = PosixFilePermissions.toString(Files.getPosixFilePermissions(p,
+        LinkOption.NOFOLLOW_LINKS));
+    int mode = 0;
+    for (char c : s.toCharArray()) {
+      mode = (mode << 1) | (c == '-' ? 0 : 1);
+    }
+    return mode;
+  }
+}

@@ -18,6 +18,7 @@ import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
+import software.amazon.awssdk.services.s3.S3BaseClientBuilder;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -49,34 +50,30 @@ final class SimConnector implements StoreConnector, AutoCloseable {
     return open(settings, notices, null);
   }
 
+  /** A client builder on the simulation, its requests counted in {@code registry} unless null. */
+  private static <B extends S3BaseClientBuilder<B, ?>> B common(B builder,
+      MeterRegistry registry) {
+    return builder.endpointOverride(SimS3.ENDPOINT).forcePathStyle(true).region(Region.US_EAST_1)
+        .credentialsProvider(CREDENTIALS)
+        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
+        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
+        .overrideConfiguration(o -> {
+          if (registry != null) {
+            o.addExecutionInterceptor(S3ContentStore.requestMeter(registry));
+          }
+        });
+  }
+
   @Override
   public synchronized ContentStore open(Settings settings, PrintStream notices,
       MeterRegistry registry) {
     host = "cli-" + ++opened;
     S3StoreConfig config = S3StoreConfig.builder().bucket(BUCKET).prefix(settings.prefix())
         .endpoint(SimS3.ENDPOINT).pathStyle(true).partSize(5 << 20).clock(clock).build();
-    S3Client client = S3Client.builder().httpClient(sim.httpClient(host))
-        .endpointOverride(SimS3.ENDPOINT).forcePathStyle(true).region(Region.US_EAST_1)
-        .credentialsProvider(CREDENTIALS)
-        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-        .overrideConfiguration(o -> {
-          if (registry != null) {
-            o.addExecutionInterceptor(S3ContentStore.requestMeter(registry));
-          }
-        })
+    S3Client client = common(S3Client.builder().httpClient(sim.httpClient(host)), registry)
         .build();
-    S3AsyncClient bulk = S3AsyncClient.builder().httpClient(sim.asyncHttpClient(host))
-        .endpointOverride(SimS3.ENDPOINT).forcePathStyle(true).region(Region.US_EAST_1)
-        .credentialsProvider(CREDENTIALS)
-        .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
-        .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
-        .overrideConfiguration(o -> {
-          if (registry != null) {
-            o.addExecutionInterceptor(S3ContentStore.requestMeter(registry));
-          }
-        })
-        .build();
+    S3AsyncClient bulk = common(S3AsyncClient.builder().httpClient(sim.asyncHttpClient(host)),
+        registry).build();
     clients.add(client);
     clients.add(bulk);
     S3ContentStore.Builder builder = S3ContentStore.builder().config(config).client(client)

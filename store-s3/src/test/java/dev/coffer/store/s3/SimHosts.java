@@ -125,14 +125,9 @@ public final class SimHosts implements AutoCloseable {
     }
   }
 
-  /** Runs every task on the submitting thread, at once. */
-  private static final class DirectExecutor extends AbstractExecutorService {
+  /** An executor with nothing of its own to wait for: shutting down is setting a flag. */
+  private abstract static class FlagExecutor extends AbstractExecutorService {
     private volatile boolean shutdown;
-
-    @Override
-    public void execute(Runnable command) {
-      command.run();
-    }
 
     @Override
     public void shutdown() {
@@ -161,13 +156,20 @@ public final class SimHosts implements AutoCloseable {
     }
   }
 
+  /** Runs every task on the submitting thread, at once. */
+  private static final class DirectExecutor extends FlagExecutor {
+    @Override
+    public void execute(Runnable command) {
+      command.run();
+    }
+  }
+
   /**
    * Accepts scheduled tasks and never runs them: the checker's writers live within one step, so
    * their leases need no renewal, and a dead host's leases lapse on the simulated clock.
    */
-  private static final class InertScheduler extends AbstractExecutorService
+  private static final class InertScheduler extends FlagExecutor
       implements ScheduledExecutorService {
-    private volatile boolean shutdown;
 
     @Override
     public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
@@ -194,32 +196,6 @@ public final class SimHosts implements AutoCloseable {
     @Override
     public void execute(Runnable command) {
       throw new UnsupportedOperationException("the lease scheduler only schedules");
-    }
-
-    @Override
-    public void shutdown() {
-      shutdown = true;
-    }
-
-    @Override
-    public List<Runnable> shutdownNow() {
-      shutdown = true;
-      return List.of();
-    }
-
-    @Override
-    public boolean isShutdown() {
-      return shutdown;
-    }
-
-    @Override
-    public boolean isTerminated() {
-      return shutdown;
-    }
-
-    @Override
-    public boolean awaitTermination(long timeout, TimeUnit unit) {
-      return true;
     }
   }
 

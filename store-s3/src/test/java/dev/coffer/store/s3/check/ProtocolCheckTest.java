@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
  */
 class ProtocolCheckTest {
   /** Steps per run in the build, unless {@code coffer.sim.ops} says otherwise. */
-  static final int BUILD_OPS = 5_000;
+  static final int BUILD_OPS = 34_000;
   /** The share of steps with another host's operation run in their middle. */
   static final double INTERLEAVE = 0.2;
   /** How many whole runs shrinking may spend. */

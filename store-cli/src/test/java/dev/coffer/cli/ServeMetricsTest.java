@@ -3,6 +3,7 @@ package dev.coffer.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.google.protobuf.ByteString;
 import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
@@ -11,7 +12,6 @@ import dev.coffer.store.grpc.proto.ContentGrpc;
 import dev.coffer.store.grpc.proto.WriteAction;
 import dev.coffer.store.grpc.proto.WriteContentRequest;
 import dev.coffer.store.grpc.proto.WriteContentResponse;
-import com.google.protobuf.ByteString;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;

@@ -29,8 +29,8 @@ import picocli.CommandLine.Parameters;
  * DataLossException (INT-2): the file is then not written, stdout has had the bytes already.
  */
 @Command(name = "get", description = {
-    "Write a blob, or a byte range of it, to stdout or a file;",
-    "or several blobs into a directory (-o DIR), each verified, named by its digest's hex."})
+    "Write a blob, or a byte range of it, to stdout or a file, or several blobs into a directory.",
+    "Several blobs (-o DIR) are each verified and named by their digest's hex."})
 final class GetCommand extends StoreCommand {
   private static final int CHUNK = 1 << 20;
   /** Bytes handed over per transfer from a verified cache entry: the progress bar's step. */

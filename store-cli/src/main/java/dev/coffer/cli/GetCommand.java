@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
@@ -27,18 +28,22 @@ import picocli.CommandLine.Parameters;
  * not at all (see {@link PartFiles}); a whole read is checked against the digest, and a mismatch is
  * DataLossException (INT-2): the file is then not written, stdout has had the bytes already.
  */
-@Command(name = "get", description = "Write a blob, or a byte range of it, to stdout or a file.")
+@Command(name = "get", description = {
+    "Write a blob, or a byte range of it, to stdout or a file, or several blobs into a directory.",
+    "Several blobs (-o DIR) are each verified and named by their digest's hex."})
 final class GetCommand extends StoreCommand {
   private static final int CHUNK = 1 << 20;
   /** Bytes handed over per transfer from a verified cache entry: the progress bar's step. */
   private static final long TRANSFER_CHUNK = 16L << 20;
   private static final Pattern RANGE = Pattern.compile("(\\d{1,18})-(\\d{0,18})");
 
-  @Parameters(index = "0", paramLabel = "DIGEST")
-  String digest;
+  @Parameters(arity = "1..*", paramLabel = "DIGEST",
+      description = "The blob; several, or one with -o naming a directory, are written to DIR/<hex"
+          + " of the digest>, --jobs at a time, each printed as DIGEST<tab>FILE.")
+  List<String> digests;
 
   @Option(names = {"-o", "--output"}, paramLabel = "FILE",
-      description = "Write to FILE instead of stdout.")
+      description = "Write to FILE instead of stdout (a directory with -r or several digests).")
   String output;
 
   @Option(names = "--range", paramLabel = "START-END",
@@ -49,12 +54,24 @@ final class GetCommand extends StoreCommand {
       description = "DIGEST is a tree: restore it into the directory given by -o.")
   boolean recursive;
 
-  @Option(names = "--jobs", paramLabel = "N", description = "Parallel transfers with -r.")
+  @Option(names = "--jobs", paramLabel = "N",
+      description = "Parallel transfers with -r or several digests.")
   Integer jobs;
 
   @Override
   ExitCode execute(ContentStore store, Settings settings) throws IOException {
-    Digest d = Digest.parse(digest);
+    if (!recursive && (digests.size() > 1
+        || (output != null && Files.isDirectory(Path.of(output))))) {
+      if (output == null || range != null) {
+        throw new InvalidArgumentException("several digests are written with -o DIR, without"
+            + " --range");
+      }
+      return BatchCommands.get(this, store, digests, Path.of(output), jobs);
+    }
+    if (digests.size() > 1) {
+      throw new InvalidArgumentException("get -r takes one tree");
+    }
+    Digest d = Digest.parse(digests.get(0));
     if (recursive) {
       if (output == null) {
         throw new InvalidArgumentException("get -r needs -o DIR");

@@ -15,6 +15,9 @@ import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.profiles.ProfileFile;
+import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 
 /**
  * The CLI's resolved configuration. Each setting comes, highest first, from a flag, the environment,
@@ -22,7 +25,8 @@ import java.util.regex.Pattern;
  *
  * @param bucket the bucket; null selects the embedded server
  * @param prefix the key prefix inside the bucket
- * @param region the AWS region
+ * @param region the AWS region: as given, else (with a bucket) the SDK's region provider chain's
+ *     ({@link #sdkRegion}), else {@code us-east-1}
  * @param endpoint an endpoint override (LocalStack, S3-compatible servers); null for AWS
  * @param pathStyle whether to address the bucket in the path
  * @param profile the AWS profile for credentials; null for the default chain
@@ -79,15 +83,19 @@ record Settings(
     String bucket = first(flags.bucket(), env.get("COFFER_BUCKET"), text(file, "bucket"));
     String prefix = java.util.Objects.requireNonNullElse(
         first(flags.prefix(), env.get("COFFER_PREFIX"), text(file, "prefix")), "");
+    String profile = first(flags.profile(), env.get("AWS_PROFILE"), text(file, "profile"));
     String region = first(flags.region(), env.get("AWS_REGION"), env.get("AWS_DEFAULT_REGION"),
-        text(file, "region"), DEFAULT_REGION);
+        text(file, "region"));
+    if (region == null) {
+      // The embedded server takes any region: no need to look further, or to ask EC2.
+      region = bucket == null ? DEFAULT_REGION : sdkRegion(profile, env);
+    }
     String endpoint = first(flags.endpoint(), env.get("COFFER_ENDPOINT"), text(file, "endpoint"));
     boolean pathStyle = Optional.ofNullable(flags.pathStyle())
         .or(() -> Optional.ofNullable(bool(env.get("COFFER_PATH_STYLE"), "COFFER_PATH_STYLE")))
         .or(() -> Optional.ofNullable(file == null || !file.hasNonNull("pathStyle")
             ? null : file.get("pathStyle").asBoolean()))
         .orElse(endpoint != null);
-    String profile = first(flags.profile(), env.get("AWS_PROFILE"), text(file, "profile"));
     Path cacheDir = Path.of(first(flags.cacheDir(), env.get("COFFER_CACHE_DIR"),
         text(file, "cacheDir"), home.resolve("cache").toString()));
     boolean cacheEnabled = !Boolean.TRUE.equals(flags.noCache())
@@ -106,6 +114,29 @@ record Settings(
     }
     return new Settings(bucket, prefix, region, endpoint, pathStyle, profile, cacheDir,
         cacheEnabled, disk, memory, home, grace);
+  }
+
+  /**
+   * The region the SDK's default chain finds ({@link DefaultAwsRegionProviderChain}): the
+   * {@code aws.region} system property, the {@code region} of the profile in the AWS config file
+   * ({@code AWS_CONFIG_FILE} of {@code env}, else {@code ~/.aws/config}), the EC2 instance's
+   * region; {@link #DEFAULT_REGION} if none says.
+   */
+  static String sdkRegion(String profile, Map<String, String> env) {
+    DefaultAwsRegionProviderChain.Builder chain = DefaultAwsRegionProviderChain.builder();
+    String configFile = env.get("AWS_CONFIG_FILE");
+    if (configFile != null && Files.isRegularFile(Path.of(configFile))) {
+      chain.profileFile(() -> ProfileFile.builder().content(Path.of(configFile))
+          .type(ProfileFile.Type.CONFIGURATION).build());
+    }
+    if (profile != null) {
+      chain.profileName(profile);
+    }
+    try {
+      return chain.build().getRegion().id();
+    } catch (SdkClientException e) {
+      return DEFAULT_REGION;
+    }
   }
 
   private static JsonNode readConfig(Path path) {

@@ -31,6 +31,38 @@ class SettingsTest {
   }
 
   @Test
+  void withABucketAndNoRegionGivenTheRegionComesFromTheProfileInTheAwsConfigFile()
+      throws Exception {
+    // The SDK's chain would ask EC2's metadata last: off for the tests (store-cli's pom).
+    assertThat(System.getProperty("aws.disableEc2Metadata")).isEqualTo("true");
+    Path awsConfig = tmp.resolve("aws-config");
+    Files.writeString(awsConfig, "[default]\nregion = eu-central-1\n\n"
+        + "[profile ci]\nregion = ap-southeast-2\n");
+    Map<String, String> env = new HashMap<>(Map.of("HOME", tmp.toString(),
+        "COFFER_BUCKET", "b", "AWS_CONFIG_FILE", awsConfig.toString()));
+
+    assertThat(Settings.resolve(flags(null, null, null), env).region()).isEqualTo("eu-central-1");
+    env.put("AWS_PROFILE", "ci");
+    assertThat(Settings.resolve(flags(null, null, null), env).region())
+        .isEqualTo("ap-southeast-2");
+    env.put("AWS_REGION", "us-west-1");
+    assertThat(Settings.resolve(flags(null, null, null), env).region()).isEqualTo("us-west-1");
+  }
+
+  @Test
+  void aProfileWithoutARegionFallsBackToUsEast1AndTheEmbeddedServerNeverAsks() throws Exception {
+    Path awsConfig = tmp.resolve("aws-config");
+    Files.writeString(awsConfig, "[default]\noutput = json\n");
+    Map<String, String> env = Map.of("HOME", tmp.toString(), "AWS_CONFIG_FILE",
+        awsConfig.toString());
+
+    assertThat(Settings.resolve(flags(null, "b", null), env).region()).isEqualTo("us-east-1");
+    Files.writeString(awsConfig, "[default]\nregion = eu-north-1\n");
+    assertThat(Settings.resolve(flags(null, "b", null), env).region()).isEqualTo("eu-north-1");
+    assertThat(Settings.resolve(flags(null, null, null), env).region()).isEqualTo("us-east-1");
+  }
+
+  @Test
   void flagsBeatEnvironmentWhichBeatsTheConfigFile() throws Exception {
     Path config = tmp.resolve("coffer.json");
     Files.writeString(config, """

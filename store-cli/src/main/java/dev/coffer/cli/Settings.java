@@ -58,7 +58,7 @@ record Settings(
     return bucket == null;
   }
 
-  /** Values given on the command line; null where the flag was not given. */
+  /** The store options as parsed: given, else from the environment or file; null if none says. */
   record Flags(String configFile, String bucket, String prefix, String region, String endpoint,
       Boolean pathStyle, String profile, String cacheDir, Boolean noCache) {}
 

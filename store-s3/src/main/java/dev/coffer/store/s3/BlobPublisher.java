@@ -60,7 +60,7 @@ final class BlobPublisher {
   /** The record a commit of these bytes creates when there is none: a new incarnation. */
   IndexRecord fresh() {
     return IndexRecord.live(digest, size, store.now(), labels, takeRef ? 1 : 0,
-        store.newIncarnation());
+        store.records().newIncarnation());
   }
 
   /**
@@ -103,7 +103,7 @@ final class BlobPublisher {
     restore = restoreBytes;
     put = putByCaller;
     IndexRecord record = fresh();
-    S3Store.Creation creation = store.createIndex(digest, record);
+    IndexRecords.Creation creation = store.records().createIndex(digest, record);
     if (creation.created()) {
       // The bytes were stored (or found) before the record existed, so something may have deleted
       // them meanwhile: a purge of an earlier record of this digest that found a 'deleting' record
@@ -123,7 +123,7 @@ final class BlobPublisher {
     S3Objects.Fetched found = creation.found(); // the record that refused ours, read once
     for (int attempt = 0; after == null; attempt++) {
       try {
-        after = store.casIndex(digest, this::merge, found);
+        after = store.records().casIndex(digest, this::merge, found);
         found = null;
       } catch (AlreadyExistsException e) {
         settle.run();
@@ -134,12 +134,12 @@ final class BlobPublisher {
               + " is being purged; commit again once it is gone", e);
         }
         found = null;
-        store.pause(attempt); // the purger deletes the blob object, then the record
+        store.records().pause(attempt); // the purger deletes the blob object, then the record
         new S3Maintenance(store).finishStalePurge(digest); // unless it died doing so
       }
     }
     settle.run();
-    store.mirrorTags(digest, after);
+    store.records().mirrorTags(digest, after);
     return after.toInfo();
   }
 

@@ -384,7 +384,7 @@ final class S3Maintenance {
         Versioned linked = records.get(target);
         if (linked == null || !linked.record().isLive()) {
           if (repair) {
-            store.casIndex(digest, r -> r != null && r.links().contains(target.toString())
+            store.records().casIndex(digest, r -> r != null && r.links().contains(target.toString())
                 ? r.withoutLink(target) : null);
           }
           findings.add(new FsckReport.Finding(FsckReport.Kind.DANGLING_LINK, digest.toString(),
@@ -455,7 +455,7 @@ final class S3Maintenance {
    */
   private Optional<FsckReport.Finding> tagDrift(Digest digest, Map<String, String> tags,
       boolean repair) {
-    IndexRecord current = store.record(digest);
+    IndexRecord current = store.records().record(digest);
     if (current == null || !current.isLive() || tags.equals(current.tags())) {
       return Optional.empty();
     }

@@ -29,10 +29,8 @@ import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Deque;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
@@ -78,6 +76,8 @@ final class S3Store implements ContentStore {
   final ServerProbe probe = new ServerProbe(this);
   /** The index records: reads, compare-and-swap, creation, tag mirror. */
   private final IndexRecords records;
+  /** The reference graph: counts, links and their cascade. */
+  private final References references;
 
   /** The running digest of a paused ingest, and its bytes when small enough to be re-sent. */
   record PausedDigest(String dataEtag, long offset, MessageDigest hasher, byte[] bytes) {}
@@ -96,6 +96,7 @@ final class S3Store implements ContentStore {
         .weigher((String ref, PausedDigest p) -> 1024 + (p.bytes() == null ? 0 : p.bytes().length))
         .build();
     this.records = new IndexRecords(config, objects, keys, runtime, () -> metrics);
+    this.references = new References(records, config);
   }
 
   /** The store's index records. */
@@ -214,7 +215,7 @@ final class S3Store implements ContentStore {
   @Override
   public void delete(Digest digest) {
     checkOpen();
-    release(digest, true, 0);
+    references.release(digest, true, 0);
   }
 
   // ---- Provider
@@ -392,143 +393,31 @@ final class S3Store implements ContentStore {
   @Override
   public Info ref(Digest digest) {
     checkOpen();
-    IndexRecord after = records.casIndex(digest, record -> {
-      IndexRecords.requireLive(digest, record);
-      return record.withRefCount(record.refCount() + 1);
-    });
-    records.mirrorTags(digest, after);
-    return after.toInfo();
+    return references.ref(digest);
   }
 
   @Override
   public void deref(Digest digest) {
     checkOpen();
-    release(digest, false, 0);
+    references.release(digest, false, 0);
   }
 
   @Override
   public void deref(Digest digest, long incarnation) {
     checkOpen();
-    release(digest, false, incarnation);
-  }
-
-  /**
-   * Removes one reference ({@code whole} false) or the blob itself ({@code whole} true) by CAS;
-   * a blob that leaves the live state releases what its links hold, by cascade.
-   *
-   * @param incarnation the incarnation the reference was taken on, 0 for any (PROTO-1)
-   */
-  private void release(Digest digest, boolean whole, long incarnation) {
-    long now = now();
-    IndexRecord after = records.casIndex(digest, record -> {
-      IndexRecords.requireLive(digest, record);
-      if (!record.isIncarnation(incarnation)) {
-        throw new NotFoundException("content " + digest + " not found: incarnation "
-            + Long.toHexString(incarnation) + " was deleted, and the blob committed anew since");
-      }
-      if (whole || record.refCount() == 1) {
-        return record.deleting(now);
-      }
-      if (record.refCount() == 0) {
-        throw new FailedPreconditionException("blob " + digest + " has no reference to remove");
-      }
-      return record.withRefCount(record.refCount() - 1);
-    });
-    records.mirrorTags(digest, after);
-    if (!after.isLive()) {
-      cascade(after, digest);
-    }
+    references.release(digest, false, incarnation);
   }
 
   @Override
   public void link(Digest to, Digest from) {
     checkOpen();
-    IndexRecord target = records.liveRecord(to);
-    AtomicBoolean existed = new AtomicBoolean();
-    records.casIndex(from, record -> {
-      IndexRecords.requireLive(from, record);
-      boolean linked = record.links().contains(to.toString());
-      // A link to an earlier incarnation of `to` holds nothing of this one (PROTO-1): it is
-      // replaced by a link holding the caller's reference, never counted as linked already.
-      existed.set(linked && target.isIncarnation(record.linkIncarnation(to)));
-      if (existed.get()) {
-        return null;
-      }
-      if (target.refCount() == 0) {
-        throw new FailedPreconditionException(
-            "blob " + to + " has no reference to transfer to a link from " + from);
-      }
-      return (linked ? record.withoutLink(to) : record).withLink(to, target.incarnation());
-    });
-    if (existed.get()) {
-      deref(to); // the link already holds a reference: drop the caller's
-    }
+    references.link(to, from);
   }
 
   @Override
   public void unlink(Digest to, Digest from) {
     checkOpen();
-    records.liveRecord(to);
-    AtomicBoolean removed = new AtomicBoolean();
-    AtomicLong incarnation = new AtomicLong();
-    records.casIndex(from, record -> {
-      IndexRecords.requireLive(from, record);
-      removed.set(record.links().contains(to.toString()));
-      incarnation.set(record.linkIncarnation(to));
-      return removed.get() ? record.withoutLink(to) : null;
-    });
-    if (removed.get()) {
-      try {
-        release(to, false, incarnation.get());
-      } catch (NotFoundException e) {
-        // The link held a reference of an incarnation of `to` that is gone: nothing to release.
-        LOG.debug("unlink {} -> {}: {}", from, to, e.getMessage());
-      }
-    }
-  }
-
-  /**
-   * Releases the references held by the links of blobs that just left the live state, iteratively;
-   * each blob is released at most once per cascade, so cycles terminate. Dangling links and blobs
-   * without references are skipped.
-   */
-  void cascade(IndexRecord first, Digest origin) {
-    record Link(Digest to, long incarnation) {}
-    Deque<Link> pending = new ArrayDeque<>();
-    first.linkDigests().forEach(to -> pending.add(new Link(to, first.linkIncarnation(to))));
-    Set<Digest> removed = new HashSet<>();
-    removed.add(origin);
-    long now = now();
-    while (!pending.isEmpty()) {
-      Link link = pending.pop();
-      Digest digest = link.to();
-      AtomicBoolean skip = new AtomicBoolean();
-      IndexRecord after;
-      try {
-        after = records.casIndex(digest, record -> {
-          if (record == null) {
-            return null; // a dangling link to a purged blob: casIndex says NotFound
-          }
-          if (!record.isLive() || record.refCount() == 0
-              || !record.isIncarnation(link.incarnation())) {
-            // Also a later incarnation: its references are not this link's (PROTO-1).
-            skip.set(true);
-            return null;
-          }
-          return record.refCount() == 1 ? record.deleting(now)
-              : record.withRefCount(record.refCount() - 1);
-        });
-      } catch (NotFoundException e) {
-        continue;
-      }
-      if (skip.get()) {
-        continue;
-      }
-      records.mirrorTags(digest, after);
-      if (!after.isLive() && removed.add(digest)) {
-        after.linkDigests().forEach(to -> pending.add(new Link(to, after.linkIncarnation(to))));
-      }
-    }
+    references.unlink(to, from);
   }
 
   // ---- Maintenance

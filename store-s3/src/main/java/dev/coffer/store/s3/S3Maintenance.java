@@ -66,7 +66,7 @@ final class S3Maintenance {
     Set<String> namedData = new HashSet<>();
     Set<String> leasedDirs = new HashSet<>();
     // The records read as a walk reads them, many at once; handled one at a time here.
-    store.forEachObject(stateKeys, (key, fetched) -> {
+    store.reads().forEach(stateKeys, (key, fetched) -> {
       if (fetched == null) {
         return;
       }
@@ -516,7 +516,7 @@ final class S3Maintenance {
       }
     });
     // As many reads in flight as a walk's.
-    store.forEachObject(keys, (key, fetched) -> {
+    store.reads().forEach(keys, (key, fetched) -> {
       if (fetched != null) {
         records.put(Keys.digestOf(store.keys.indexPrefix(), key),
             new Versioned(Json.read(fetched.bytes(), IndexRecord.class, key), fetched.etag()));

@@ -17,32 +17,23 @@ import dev.coffer.store.GcReport;
 import dev.coffer.store.Info;
 import dev.coffer.store.InvalidArgumentException;
 import dev.coffer.store.Labels;
-import dev.coffer.store.NotFoundException;
 import dev.coffer.store.ReaderAt;
 import dev.coffer.store.Refs;
 import dev.coffer.store.Status;
-import dev.coffer.store.StoreException;
 import dev.coffer.store.UnavailableException;
 import dev.coffer.store.Writer;
 import java.security.MessageDigest;
-import java.time.Instant;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BiConsumer;
 import java.util.function.Consumer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * The content store on one bucket and prefix. Every shared fact lives in S3 and changes by
@@ -51,10 +42,7 @@ import org.slf4j.LoggerFactory;
  * of paused ingests, which saves re-reading their bytes when the same instance resumes them.
  */
 final class S3Store implements ContentStore {
-  private static final Logger LOG = LoggerFactory.getLogger(S3Store.class);
   private static final long MIN_PART = S3StoreConfig.PART_SIZE_MIN;
-  /** Record reads in flight during a walk or a listing of ingests. */
-  private static final int LIST_CONCURRENCY = 16;
 
   final S3StoreConfig config;
   final S3Objects objects;
@@ -78,6 +66,10 @@ final class S3Store implements ContentStore {
   private final IndexRecords records;
   /** The reference graph: counts, links and their cascade. */
   private final References references;
+  /** Record reads many at once, for a walk, a listing of ingests, gc and fsck. */
+  private final ParallelReads reads;
+  /** Ingests seen from outside their writers: status, listing, abort. */
+  private final Ingests ingests;
 
   /** The running digest of a paused ingest, and its bytes when small enough to be re-sent. */
   record PausedDigest(String dataEtag, long offset, MessageDigest hasher, byte[] bytes) {}
@@ -97,6 +89,13 @@ final class S3Store implements ContentStore {
         .build();
     this.records = new IndexRecords(config, objects, keys, runtime, () -> metrics);
     this.references = new References(records, config);
+    this.reads = new ParallelReads(objects, workers);
+    this.ingests = new Ingests(config, objects, keys, openWriters, pausedDigests, reads);
+  }
+
+  /** Reads of many records at once. */
+  ParallelReads reads() {
+    return reads;
   }
 
   /** The store's index records. */
@@ -171,7 +170,7 @@ final class S3Store implements ContentStore {
     Filter filter = Filter.parse(filters);
     List<String> recordKeys = new ArrayList<>();
     objects.list(keys.indexPrefix(), recordKeys::add);
-    forEachRecord(recordKeys, (key, bytes) -> {
+    reads.forEachBytes(recordKeys, (key, bytes) -> {
       IndexRecord record = bytes == null ? null : Json.read(bytes, IndexRecord.class, "index");
       if (record != null && record.isLive()) {
         Info info = record.toInfo();
@@ -180,36 +179,6 @@ final class S3Store implements ContentStore {
         }
       }
     });
-  }
-
-  /**
-   * Reads the objects {@code recordKeys} with up to {@value #LIST_CONCURRENCY} reads in flight and
-   * hands their bytes (null if gone meanwhile) to {@code fn} in the calling thread, in key order.
-   */
-  private void forEachRecord(List<String> recordKeys, BiConsumer<String, byte[]> fn) {
-    forEachObject(recordKeys, (key, fetched) -> fn.accept(key, fetched == null ? null
-        : fetched.bytes()));
-  }
-
-  /**
-   * Reads the objects {@code recordKeys} with up to {@value #LIST_CONCURRENCY} reads in flight and
-   * hands them (null if gone meanwhile) to {@code fn} in the calling thread, in key order.
-   */
-  void forEachObject(List<String> recordKeys, BiConsumer<String, S3Objects.Fetched> fn) {
-    Deque<CompletableFuture<S3Objects.Fetched>> inFlight = new ArrayDeque<>();
-    int next = 0;
-    try {
-      while (next < recordKeys.size() || !inFlight.isEmpty()) {
-        while (next < recordKeys.size() && inFlight.size() < LIST_CONCURRENCY) {
-          String key = recordKeys.get(next++);
-          inFlight.add(CompletableFuture.supplyAsync(() -> objects.get(key), workers));
-        }
-        String key = recordKeys.get(next - inFlight.size());
-        fn.accept(key, S3Objects.join(inFlight.poll(), "reading records"));
-      }
-    } finally {
-      inFlight.forEach(f -> f.cancel(true));
-    }
   }
 
   @Override
@@ -233,88 +202,25 @@ final class S3Store implements ContentStore {
   @Override
   public Status status(String ref) {
     checkOpen();
-    Refs.validate(ref);
-    S3Writer open = openWriters.get(ref);
-    if (open != null) {
-      return open.status();
-    }
-    S3Objects.Fetched fetched = objects.get(keys.ingestState(ref));
-    if (fetched == null) {
-      throw new NotFoundException("no ingest with ref \"" + ref + "\"");
-    }
-    return Json.read(fetched.bytes(), IngestRecord.class, ref).toStatus();
+    return ingests.status(ref);
   }
 
   @Override
   public List<Status> listStatuses(String... filters) {
     checkOpen();
-    Filter filter = Filter.parse(filters);
-    List<String> stateKeys = new ArrayList<>();
-    objects.list(keys.ingestPrefix(), key -> {
-      if (keys.isIngestState(key)) {
-        stateKeys.add(key);
-      }
-    });
-    List<Status> statuses = new ArrayList<>();
-    forEachRecord(stateKeys, (key, bytes) -> {
-      if (bytes == null) {
-        return;
-      }
-      Status status;
-      try {
-        IngestRecord record = Json.read(bytes, IngestRecord.class, key);
-        S3Writer open = openWriters.get(record.ref());
-        status = open != null ? open.status() : record.toStatus();
-      } catch (StoreException | NullPointerException | IllegalArgumentException e) {
-        // Any writer of the bucket can write an ingest record: one that does not parse must not
-        // hide every other host's ingests. It stays for gc and fsck.
-        LOG.warn("skipping the unreadable ingest record {}: {}", key, e.toString());
-        return;
-      }
-      if (filter.matches(status)) {
-        statuses.add(status);
-      }
-    });
-    return statuses;
+    return ingests.listStatuses(filters);
   }
 
   @Override
   public void abort(String ref) {
     checkOpen();
-    Refs.validate(ref);
-    if (openWriters.containsKey(ref)) {
-      throw new UnavailableException("ref \"" + ref + "\" is locked by an open writer");
-    }
-    String stateKey = keys.ingestState(ref);
-    S3Objects.Fetched fetched = objects.get(stateKey);
-    if (fetched == null) {
-      throw new NotFoundException("no ingest with ref \"" + ref + "\"");
-    }
-    IngestRecord record = Json.read(fetched.bytes(), IngestRecord.class, ref);
-    if (record.leasedAt(now())) {
-      Instant until = Times.instant(record.leaseExpiry());
-      throw new UnavailableException("ref \"" + ref + "\" is locked by a writer ("
-          + record.leaseOwner() + ") whose lease lapses at " + until + " unless renewed", until);
-    }
-    // Removing the record first makes the ref free at once; the bytes follow.
-    if (!objects.deleteIfMatch(stateKey, fetched.etag())) {
-      throw new UnavailableException("ref \"" + ref + "\" changed while being aborted");
-    }
-    discardBytes(record);
-    pausedDigests.invalidate(ref);
+    ingests.abort(ref);
   }
 
   /** Removes the objects and upload of an ingest whose record is gone or being replaced. */
   void discardBytes(IngestRecord record) {
-    if (record.uploadId() != null) {
-      // The upload's key never holds an object before completion, so aborting it loses nothing.
-      objects.abortUpload(record.uploadKey(), record.uploadId());
-    }
-    if (record.dataKey() != null) {
-      objects.delete(record.dataKey());
-    }
+    ingests.discardBytes(record);
   }
-
   // ---- Ingester
 
   @Override

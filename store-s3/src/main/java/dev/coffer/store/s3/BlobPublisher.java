@@ -135,7 +135,7 @@ final class BlobPublisher {
         }
         found = null;
         store.records().pause(attempt); // the purger deletes the blob object, then the record
-        new S3Maintenance(store).finishStalePurge(digest); // unless it died doing so
+        new Purges(store).finishStalePurge(digest); // unless it died doing so
       }
     }
     settle.run();
@@ -151,7 +151,7 @@ final class BlobPublisher {
    * <p>Why. The object was absent when that PutObject reached S3, so the first purger of an
    * earlier record of this digest (the one that moved it from {@code deleting}) had already
    * deleted it: it deletes once, right after its stamp, and the residual risks are a DeleteObject
-   * reaching S3 late (see {@link S3Maintenance#purge}) and a record that had lost its object
+   * reaching S3 late (see {@link Purges#purge}) and a record that had lost its object
    * before it was deleted (which fsck reports as content missing). The other deleters spare a
    * young object: a purge taken over from a dead purger deletes only an object stored before the
    * dead purger's stamp, which puts more than {@code B/2} between such a put's PutObject and its

@@ -341,13 +341,13 @@ final class S3Store implements ContentStore {
     if (repair) {
       probe.requireSafeDeletes("fsck repairs");
     }
-    return new S3Maintenance(this).fsck(repair);
+    return new S3Fsck(this).fsck(repair);
   }
 
   @Override
   public FsckReport fsck(FsckOptions options) {
     checkOpen();
-    return new S3Maintenance(this).fsck(options);
+    return new S3Fsck(this).fsck(options);
   }
 
 

@@ -717,7 +717,7 @@ final class S3Writer implements Writer {
         objects.delete(oldKey);
       }
       dirty = false;
-      IndexRecord existing = store.record(digest);
+      IndexRecord existing = store.records().record(digest);
       if (existing != null && existing.isLive() && !objects.exists(blobKey)) {
         // A live record without its object (PROTO-5), such as a corrupt blob whose bytes
         // fsck --verify --repair removed (INT-3): heal it, with or without a reference taken.
@@ -731,7 +731,7 @@ final class S3Writer implements Writer {
         copyToBlob(data.key());
       }
       Info info = publisher.publish(() -> copyToBlob(data.key()));
-      store.mirrorTags(digest, publisher.fresh().withRefCount(info.refCount()));
+      store.records().mirrorTags(digest, publisher.fresh().withRefCount(info.refCount()));
       return info;
     }
 

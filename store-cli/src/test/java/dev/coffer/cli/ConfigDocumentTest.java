@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coffer.store.ContentStore;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -57,7 +57,7 @@ class ConfigDocumentTest {
   @Test
   void theCliExitsWithAConfigErrorEvenWhenQuiet() throws Exception {
     Path config = Files.writeString(tmp.resolve("coffer.json"), "{\"version\": 1}");
-    ContentStore store = InMemoryStore.create();
+    ContentStore store = MemoryStores.open();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = Coffer.run(new String[] {"ls", "-q", "--config", config.toString()},
         new ByteArrayInputStream(new byte[0]), new PrintStream(new ByteArrayOutputStream()),
@@ -98,7 +98,7 @@ class ConfigDocumentTest {
 
   @Test
   void theWarningIsPrintedEvenWhenQuiet() {
-    ContentStore store = InMemoryStore.create();
+    ContentStore store = MemoryStores.open();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = Coffer.run(new String[] {"ls", "-q", "--bucket", "b", "--endpoint",
         "http://minio.internal:9000"}, new ByteArrayInputStream(new byte[0]),

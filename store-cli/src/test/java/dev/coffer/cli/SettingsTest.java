@@ -3,7 +3,7 @@ package dev.coffer.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -105,7 +105,7 @@ class SettingsTest {
     List<Settings> opened = new ArrayList<>();
     Cli cli = new Cli((settings, notices) -> {
       opened.add(settings);
-      return InMemoryStore.create();
+      return MemoryStores.open();
     });
     cli.env.putAll(Map.of("HOME", tmp.toString(), "COFFER_CONFIG", config.toString(),
         "COFFER_PREFIX", "env/", "COFFER_PATH_STYLE", "no"));
@@ -123,7 +123,7 @@ class SettingsTest {
 
   @Test
   void aSourceThatCannotBeUsedIsAConfigurationErrorButHelpStillWorks() {
-    Cli cli = new Cli((settings, notices) -> InMemoryStore.create());
+    Cli cli = new Cli((settings, notices) -> MemoryStores.open());
     cli.env.putAll(Map.of("HOME", tmp.toString(), "COFFER_NO_CACHE", "perhaps"));
 
     Cli.Result bad = cli.run(InputStream.nullInputStream(), "ls");

@@ -1,8 +1,8 @@
 package dev.coffer.benchmarks.macro;
 
 import dev.coffer.store.ContentStore;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -112,7 +112,7 @@ final class Venue implements AutoCloseable {
 
   /** A store on {@code prefix} over the shared clients (closing it leaves them open). */
   ContentStore store(String prefix) {
-    return S3ContentStore.builder().config(config(prefix)).client(control).bulkClient(bulk)
+    return S3Stores.builder().config(config(prefix)).client(control).bulkClient(bulk)
         .build();
   }
 

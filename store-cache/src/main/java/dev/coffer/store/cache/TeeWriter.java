@@ -24,7 +24,7 @@ import java.util.Map;
  * fails the write. Used by one thread at a time, as every writer.
  */
 final class TeeWriter implements Writer {
-  private final CachingContentStore store;
+  private final CachingStore store;
   private final Writer delegate;
   private final DigestAlgorithm algorithm;
   private final StagingFile staging;
@@ -36,7 +36,7 @@ final class TeeWriter implements Writer {
   private boolean copying;
   private long copied;
 
-  private TeeWriter(CachingContentStore store, Writer delegate, Digest expected,
+  private TeeWriter(CachingStore store, Writer delegate, Digest expected,
       StagingFile staging, FileChannel copy, long memoryLimit) {
     this.store = store;
     this.delegate = delegate;
@@ -52,20 +52,20 @@ final class TeeWriter implements Writer {
   }
 
   /** A writer that copies what it writes to {@code staging}. */
-  static TeeWriter copying(CachingContentStore store, Writer delegate, Digest expected,
+  static TeeWriter copying(CachingStore store, Writer delegate, Digest expected,
       StagingFile staging) {
     // The channel the staging file was created with: no reopening by name.
     return new TeeWriter(store, delegate, expected, staging, staging.channel(), 0);
   }
 
   /** A writer that keeps what it writes in memory while it is at most {@code limit} bytes. */
-  static TeeWriter buffering(CachingContentStore store, Writer delegate, Digest expected,
+  static TeeWriter buffering(CachingStore store, Writer delegate, Digest expected,
       long limit) {
     return new TeeWriter(store, delegate, expected, null, null, limit);
   }
 
   /** A writer that copies nothing, only forgets the info of what it commits. */
-  static TeeWriter plain(CachingContentStore store, Writer delegate, Digest expected) {
+  static TeeWriter plain(CachingStore store, Writer delegate, Digest expected) {
     return new TeeWriter(store, delegate, expected, null, null, 0);
   }
 

@@ -16,12 +16,13 @@ import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
 import dev.coffer.store.Info;
 import dev.coffer.store.InvalidArgumentException;
-import dev.coffer.store.Labels;
 import dev.coffer.store.ReaderAt;
-import dev.coffer.store.Refs;
 import dev.coffer.store.Status;
 import dev.coffer.store.UnavailableException;
 import dev.coffer.store.Writer;
+import dev.coffer.store.spi.Checks;
+import dev.coffer.store.spi.Labels;
+import dev.coffer.store.spi.Refs;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.List;
@@ -272,7 +273,7 @@ final class S3Store implements ContentStore {
   private Info putSmall(byte[] content, Digest expected, Map<String, String> labels,
       boolean takeRef) {
     checkOpen();
-    Digest digest = Content.checkPut(content, expected, labels);
+    Digest digest = Checks.put(content, expected, labels);
     BlobPublisher publisher = new BlobPublisher(this, digest, content.length,
         BlobPublisher.kept(labels), takeRef, () -> { });
     BlobPublisher.Created created = putBlob(digest, content, content.length, publisher.fresh());

@@ -7,9 +7,10 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.Info;
 import dev.coffer.store.InvalidArgumentException;
-import dev.coffer.store.Labels;
 import dev.coffer.store.Status;
 import dev.coffer.store.Writer;
+import dev.coffer.store.spi.Checks;
+import dev.coffer.store.spi.Labels;
 import java.nio.ByteBuffer;
 import java.util.Map;
 
@@ -179,7 +180,7 @@ final class S3Writer implements Writer {
     try {
       store.checkOpen();
       Labels.validate(labels);
-      Content.checkCommitSize(size, ref);
+      Checks.commitSize(size, ref);
       long offset = pipeline.offset();
       if (size > 0 && size != offset) {
         throw new FailedPreconditionException("unexpected commit size " + offset + " of ref \""

@@ -144,8 +144,8 @@ final class S3Fsck {
    * A record left in deletion: {@code purging} past the purge timeout (its purger stopped; a repair
    * finishes the purge), or {@code deleting} past twice the grace (gc has not run).
    */
-  private Optional<FsckReport.Finding> staleDeletion(Digest digest, Purges.Versioned found, long now,
-      boolean repair) {
+  private Optional<FsckReport.Finding> staleDeletion(Digest digest, Purges.Versioned found,
+      long now, boolean repair) {
     IndexRecord record = found.record();
     String since = " since " + Times.instant(record.stateChangedAt());
     if (record.state() == IndexRecord.State.PURGING) {

@@ -219,11 +219,11 @@ final class S3Writer implements Writer {
     IngestRecord r = record;
     List<CompletedPart> kept = new ArrayList<>();
     long size = 0;
-    for (Part part : objects.listParts(r.uploadKey(), r.uploadId())) {
+    for (Part part : objects.uploads().listParts(r.uploadKey(), r.uploadId())) {
       if (part.partNumber() != kept.size() + 1) {
         break;
       }
-      kept.add(S3Objects.completed(part));
+      kept.add(S3Uploads.completed(part));
       size += part.size();
     }
     String etag;
@@ -234,14 +234,14 @@ final class S3Writer implements Writer {
       // fewer bytes than the record's offset), and aborting would lose them.
       S3Objects.Head completed = objects.head(r.uploadKey());
       if (completed == null || completed.size() < r.offset()) {
-        objects.abortUpload(r.uploadKey(), r.uploadId());
+        objects.uploads().abortUpload(r.uploadKey(), r.uploadId());
         updateRecord(x -> x.withUpload(null, null, x.generation()));
         return;
       }
       etag = completed.etag();
       recovered = completed.size();
     } else {
-      etag = objects.complete(r.uploadKey(), r.uploadId(), kept);
+      etag = objects.uploads().complete(r.uploadKey(), r.uploadId(), kept);
     }
     long offset = recovered;
     updateRecord(x -> x.withData(offset, store.now(), x.generation(), r.uploadKey(), etag));
@@ -445,7 +445,7 @@ final class S3Writer implements Writer {
     }, store.workers);
     hashed = hashing;
     CompletableFuture<CompletedPart> part = CompletableFuture
-        .supplyAsync(() -> objects.uploadPart(key, id, number, full, length, checksummed),
+        .supplyAsync(() -> objects.uploads().uploadPart(key, id, number, full, length, checksummed),
             store.workers)
         .thenCompose(f -> f);
     CompletableFuture.allOf(part, hashing).whenComplete((r, e) -> {
@@ -455,7 +455,7 @@ final class S3Writer implements Writer {
     parts.add(part);
     for (CompletableFuture<CompletedPart> p : parts) {
       if (p.isCompletedExceptionally()) {
-        S3Objects.join(p, "uploading part of ref \"" + ref + "\"");
+        S3Errors.join(p, "uploading part of ref \"" + ref + "\"");
       }
     }
   }
@@ -468,7 +468,7 @@ final class S3Writer implements Writer {
     long generation = record.generation() + 1;
     String key = store.keys.ingestData(ref, generation, token);
     boolean checksummed = prefixKey == null;
-    String id = objects.createUpload(key, checksummed);
+    String id = objects.uploads().createUpload(key, checksummed);
     updateRecord(r -> r.withUpload(id, key, generation));
     uploadId = id;
     uploadKey = key;
@@ -477,7 +477,8 @@ final class S3Writer implements Writer {
     nextPart = 1;
     if (prefixKey != null) {
       for (long[] range : ranges(prefixLength, store.config.copyPartSize())) {
-        parts.add(objects.uploadPartCopy(prefixKey, key, id, nextPart++, range[0], range[1]));
+        parts.add(objects.uploads().uploadPartCopy(prefixKey, key, id, nextPart++, range[0],
+            range[1]));
       }
     }
   }
@@ -518,7 +519,7 @@ final class S3Writer implements Writer {
         // The tail becomes a part once: hashed, then dropped from the buffer, so that a retry
         // after a failed completion completes the same parts again instead of adding a copy.
         int number = nextPart++;
-        parts.add(objects.uploadPart(uploadKey, uploadId, number, buffer, filled,
+        parts.add(objects.uploads().uploadPart(uploadKey, uploadId, number, buffer, filled,
             uploadChecksummed));
         hashBuffer();
         if (crc != null) {
@@ -529,7 +530,7 @@ final class S3Writer implements Writer {
       }
       List<CompletedPart> done = new ArrayList<>();
       for (CompletableFuture<CompletedPart> part : parts) {
-        done.add(S3Objects.join(part, "uploading part of ref \"" + ref + "\""));
+        done.add(S3Errors.join(part, "uploading part of ref \"" + ref + "\""));
       }
       Data data = new Data(uploadKey, completeUpload(done), uploadGeneration, offset);
       uploadId = null;
@@ -560,7 +561,7 @@ final class S3Writer implements Writer {
    */
   private String completeUpload(List<CompletedPart> done) {
     try {
-      return objects.complete(uploadKey, uploadId, done);
+      return objects.uploads().complete(uploadKey, uploadId, done);
     } catch (NotFoundException e) {
       S3Objects.Head head = objects.head(uploadKey);
       if (head == null || head.size() != offset) {
@@ -803,7 +804,7 @@ final class S3Writer implements Writer {
       return;
     }
     if (uploadId != null) {
-      objects.abortUpload(uploadKey, uploadId);
+      objects.uploads().abortUpload(uploadKey, uploadId);
       uploadId = null;
     }
     store.discardBytes(r);
@@ -830,7 +831,7 @@ final class S3Writer implements Writer {
   }
 
   private void awaitHashing() {
-    S3Objects.join(hashed, "hashing ref \"" + ref + "\"");
+    S3Errors.join(hashed, "hashing ref \"" + ref + "\"");
   }
 
   @Override
@@ -856,7 +857,7 @@ final class S3Writer implements Writer {
     if (uploadId != null) {
       parts.forEach(p -> p.cancel(true));
       parts.clear();
-      objects.abortUpload(uploadKey, uploadId);
+      objects.uploads().abortUpload(uploadKey, uploadId);
       uploadId = null;
       updateRecord(r -> r.withUpload(null, null, r.generation()));
     }

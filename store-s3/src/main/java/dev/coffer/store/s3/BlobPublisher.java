@@ -121,6 +121,7 @@ final class BlobPublisher {
     }
     IndexRecord after = null;
     S3Objects.Fetched found = creation.found(); // the record that refused ours, read once
+    Backoff backoff = store.records().backoff();
     for (int attempt = 0; after == null; attempt++) {
       try {
         after = store.records().casIndex(digest, this::merge, found);
@@ -134,7 +135,7 @@ final class BlobPublisher {
               + " is being purged; commit again once it is gone", e);
         }
         found = null;
-        store.records().pause(attempt); // the purger deletes the blob object, then the record
+        backoff.pause(attempt); // the purger deletes the blob object, then the record
         new Purges(store).finishStalePurge(digest); // unless it died doing so
       }
     }

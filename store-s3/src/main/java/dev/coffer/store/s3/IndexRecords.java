@@ -106,6 +106,7 @@ final class IndexRecords {
     StoreException failure = null;
     long started = runtime.nanoTime().getAsLong();
     S3Objects.Fetched fetched = first;
+    Backoff backoff = backoff();
     for (int attempt = 0; ; attempt++) {
       if (attempt > 0 || fetched == null) {
         fetched = objects.get(key);
@@ -159,7 +160,7 @@ final class IndexRecords {
         mayLand.add(condition == null ? "" : condition);
       }
       metrics.get().cas("retry");
-      pause(attempt);
+      backoff.pause(attempt);
     }
   }
 
@@ -199,6 +200,7 @@ final class IndexRecords {
     String op = newOp();
     byte[] json = Json.write(record.withOp(op, now()));
     StoreException failure = null;
+    Backoff backoff = backoff();
     for (int attempt = 0; attempt < config.casAttempts(); attempt++) {
       S3Objects.Attempt result = objects.writeRecordOnce(key, json, null);
       if (result.written()) {
@@ -211,7 +213,7 @@ final class IndexRecords {
       }
       if (result.failure() != null) {
         failure = result.failure();
-        pause(attempt);
+        backoff.pause(attempt);
       }
       // Else refused, and the record is gone already (a purge ended meanwhile): create it again.
     }
@@ -230,16 +232,9 @@ final class IndexRecords {
     return IndexRecord.op(runtime.nextLong(), now());
   }
 
-  /** A jittered pause before attempt {@code attempt + 1} of a compare-and-swap. */
-  void pause(int attempt) {
-    long cap = Math.min(1000, 10L << Math.min(attempt, 10));
-    try {
-      runtime.sleeper().sleep(
-          Duration.ofMillis(runtime.random().get().nextLong(cap / 2, cap + 1)));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AbortedException("interrupted while retrying a compare-and-swap", e);
-    }
+  /** The pauses of one retry loop over records. */
+  Backoff backoff() {
+    return new Backoff(runtime);
   }
 
   /** Sets the blob object's tags to mirror its record; best effort, the record is the truth. */

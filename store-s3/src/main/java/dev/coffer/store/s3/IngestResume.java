@@ -47,11 +47,11 @@ final class IngestResume {
     IngestRecord r = lease.record();
     List<CompletedPart> kept = new ArrayList<>();
     long size = 0;
-    for (Part part : objects.listParts(r.uploadKey(), r.uploadId())) {
+    for (Part part : objects.uploads().listParts(r.uploadKey(), r.uploadId())) {
       if (part.partNumber() != kept.size() + 1) {
         break;
       }
-      kept.add(S3Objects.completed(part));
+      kept.add(S3Uploads.completed(part));
       size += part.size();
     }
     String etag;
@@ -62,14 +62,14 @@ final class IngestResume {
       // fewer bytes than the record's offset), and aborting would lose them.
       S3Objects.Head completed = objects.head(r.uploadKey());
       if (completed == null || completed.size() < r.offset()) {
-        objects.abortUpload(r.uploadKey(), r.uploadId());
+        objects.uploads().abortUpload(r.uploadKey(), r.uploadId());
         lease.update(x -> x.withUpload(null, null, x.generation()));
         return;
       }
       etag = completed.etag();
       recovered = completed.size();
     } else {
-      etag = objects.complete(r.uploadKey(), r.uploadId(), kept);
+      etag = objects.uploads().complete(r.uploadKey(), r.uploadId(), kept);
     }
     long offset = recovered;
     lease.update(x -> x.withData(offset, store.now(), x.generation(), r.uploadKey(), etag));

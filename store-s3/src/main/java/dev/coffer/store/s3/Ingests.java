@@ -115,7 +115,7 @@ final class Ingests {
   void discardBytes(IngestRecord record) {
     if (record.uploadId() != null) {
       // The upload's key never holds an object before completion, so aborting it loses nothing.
-      objects.abortUpload(record.uploadKey(), record.uploadId());
+      objects.uploads().abortUpload(record.uploadKey(), record.uploadId());
     }
     if (record.dataKey() != null) {
       objects.delete(record.dataKey());

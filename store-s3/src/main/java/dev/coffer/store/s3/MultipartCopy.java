@@ -28,26 +28,26 @@ final class MultipartCopy {
 
   void run() {
     S3Objects objects = store.objects;
-    String uploadId = objects.createUpload(target, false);
+    String uploadId = objects.uploads().createUpload(target, false);
     Deque<CompletableFuture<CompletedPart>> inFlight = new ArrayDeque<>();
     List<CompletedPart> done = new ArrayList<>();
     try {
       int number = 1;
       for (long[] range : PartPipeline.ranges(size, store.config.copyPartSize())) {
         if (inFlight.size() >= store.config.copyConcurrency()) {
-          done.add(S3Objects.join(inFlight.poll(), "copying " + source + " to " + target));
+          done.add(S3Errors.join(inFlight.poll(), "copying " + source + " to " + target));
         }
-        inFlight.add(objects.uploadPartCopy(source, target, uploadId, number++, range[0],
+        inFlight.add(objects.uploads().uploadPartCopy(source, target, uploadId, number++, range[0],
             range[1]));
       }
       while (!inFlight.isEmpty()) {
-        done.add(S3Objects.join(inFlight.poll(), "copying " + source + " to " + target));
+        done.add(S3Errors.join(inFlight.poll(), "copying " + source + " to " + target));
       }
-      objects.complete(target, uploadId, done);
+      objects.uploads().complete(target, uploadId, done);
     } catch (StoreException | Error e) {
       inFlight.forEach(f -> f.cancel(true));
       try {
-        objects.abortUpload(target, uploadId);
+        objects.uploads().abortUpload(target, uploadId);
       } catch (RuntimeException secondary) {
         e.addSuppressed(secondary);
       }

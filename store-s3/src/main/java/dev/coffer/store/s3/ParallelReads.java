@@ -47,7 +47,7 @@ final class ParallelReads {
           inFlight.add(CompletableFuture.supplyAsync(() -> objects.get(key), workers));
         }
         String key = recordKeys.get(next - inFlight.size());
-        fn.accept(key, S3Objects.join(inFlight.poll(), "reading records"));
+        fn.accept(key, S3Errors.join(inFlight.poll(), "reading records"));
       }
     } finally {
       inFlight.forEach(f -> f.cancel(true));

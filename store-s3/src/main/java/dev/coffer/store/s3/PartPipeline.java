@@ -149,7 +149,7 @@ final class PartPipeline {
     boolean checksummed = uploadChecksummed;
     CompletableFuture<Void> hashing = digest.partLater(full, from, length, store.workers);
     CompletableFuture<CompletedPart> part = CompletableFuture
-        .supplyAsync(() -> objects.uploadPart(key, id, number, full, length, checksummed),
+        .supplyAsync(() -> objects.uploads().uploadPart(key, id, number, full, length, checksummed),
             store.workers)
         .thenCompose(f -> f);
     CompletableFuture.allOf(part, hashing).whenComplete((r, e) -> {
@@ -159,7 +159,7 @@ final class PartPipeline {
     parts.add(part);
     for (CompletableFuture<CompletedPart> p : parts) {
       if (p.isCompletedExceptionally()) {
-        S3Objects.join(p, "uploading part of ref \"" + ref + "\"");
+        S3Errors.join(p, "uploading part of ref \"" + ref + "\"");
       }
     }
   }
@@ -172,7 +172,7 @@ final class PartPipeline {
     long generation = lease.record().generation() + 1;
     String key = store.keys.ingestData(ref, generation, token);
     boolean checksummed = prefixKey == null;
-    String id = objects.createUpload(key, checksummed);
+    String id = objects.uploads().createUpload(key, checksummed);
     lease.update(r -> r.withUpload(id, key, generation));
     uploadId = id;
     uploadKey = key;
@@ -181,7 +181,7 @@ final class PartPipeline {
     prefixParts = 0;
     if (prefixKey != null) {
       for (long[] range : ranges(prefixLength, store.config.copyPartSize())) {
-        parts.add(objects.uploadPartCopy(prefixKey, key, id, ++prefixParts, range[0],
+        parts.add(objects.uploads().uploadPartCopy(prefixKey, key, id, ++prefixParts, range[0],
             range[1]));
       }
     }
@@ -223,7 +223,7 @@ final class PartPipeline {
     if (filled > 0) {
       // The tail becomes a part once: hashed, then dropped from the buffer, so that a retry
       // after a failed completion completes the same parts again instead of adding a copy.
-      parts.add(objects.uploadPart(uploadKey, uploadId, partNumber(offset - filled), buffer,
+      parts.add(objects.uploads().uploadPart(uploadKey, uploadId, partNumber(offset - filled), buffer,
           filled, uploadChecksummed));
       digest.part(buffer, bufferHashed, filled);
       filled = 0;
@@ -231,7 +231,7 @@ final class PartPipeline {
     }
     List<CompletedPart> done = new ArrayList<>();
     for (CompletableFuture<CompletedPart> part : parts) {
-      done.add(S3Objects.join(part, "uploading part of ref \"" + ref + "\""));
+      done.add(S3Errors.join(part, "uploading part of ref \"" + ref + "\""));
     }
     IngestData data = new IngestData(uploadKey, completeUpload(done), uploadGeneration, offset);
     uploadId = null;
@@ -250,7 +250,7 @@ final class PartPipeline {
    */
   private String completeUpload(List<CompletedPart> done) {
     try {
-      return objects.complete(uploadKey, uploadId, done);
+      return objects.uploads().complete(uploadKey, uploadId, done);
     } catch (NotFoundException e) {
       S3Objects.Head head = objects.head(uploadKey);
       if (head == null || head.size() != offset) {
@@ -322,7 +322,7 @@ final class PartPipeline {
     if (uploadId != null) {
       parts.forEach(p -> p.cancel(true));
       parts.clear();
-      objects.abortUpload(uploadKey, uploadId);
+      objects.uploads().abortUpload(uploadKey, uploadId);
       uploadId = null;
       lease.update(r -> r.withUpload(null, null, r.generation()));
     }
@@ -338,7 +338,7 @@ final class PartPipeline {
   /** Forgets this session's upload; aborts it first if {@code abort}. */
   void dropUpload(boolean abort) {
     if (abort && uploadId != null) {
-      objects.abortUpload(uploadKey, uploadId);
+      objects.uploads().abortUpload(uploadKey, uploadId);
     }
     uploadId = null;
   }

@@ -94,7 +94,7 @@ final class RunningDigest {
   }
 
   private void await() {
-    S3Objects.join(hashed, "hashing ref \"" + ref + "\"");
+    S3Errors.join(hashed, "hashing ref \"" + ref + "\"");
   }
 
   static MessageDigest copy(MessageDigest hasher) {

@@ -3,13 +3,11 @@ package dev.coffer.store.s3;
 import dev.coffer.store.BlobVerifier;
 import dev.coffer.store.Digest;
 import dev.coffer.store.FsckOptions;
+import dev.coffer.store.FsckReport;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.UnknownException;
 import java.io.IOException;
 import java.security.MessageDigest;
-import software.amazon.awssdk.core.ResponseInputStream;
-import software.amazon.awssdk.services.s3.model.GetObjectResponse;
-import dev.coffer.store.FsckReport;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -17,6 +15,8 @@ import java.util.Map;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import software.amazon.awssdk.core.ResponseInputStream;
+import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 
 /**
  * Consistency checks over the bucket, and their repairs: records left in deletion, live records
@@ -144,8 +144,8 @@ final class S3Fsck {
    * A record left in deletion: {@code purging} past the purge timeout (its purger stopped; a repair
    * finishes the purge), or {@code deleting} past twice the grace (gc has not run).
    */
-  private Optional<FsckReport.Finding> staleDeletion(Digest digest, Purges.Versioned found, long now,
-      boolean repair) {
+  private Optional<FsckReport.Finding> staleDeletion(Digest digest, Purges.Versioned found,
+      long now, boolean repair) {
     IndexRecord record = found.record();
     String since = " since " + Times.instant(record.stateChangedAt());
     if (record.state() == IndexRecord.State.PURGING) {

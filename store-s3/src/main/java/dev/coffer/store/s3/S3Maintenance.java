@@ -133,8 +133,8 @@ final class S3Maintenance {
       Set<String> leasedDirs, List<GcReport.Skip> skipped) {
     long cutoff = now - Math.max(options.ingestAge().toNanos(),
         store.config.leaseDuration().toNanos());
-    List<S3Objects.Upload> abandoned = new ArrayList<>();
-    objects.listUploads(store.keys.ingestPrefix(), upload -> {
+    List<S3Uploads.Upload> abandoned = new ArrayList<>();
+    objects.uploads().listUploads(store.keys.ingestPrefix(), upload -> {
       if (!named.contains(upload.uploadId()) && !leasedDirs.contains(directoryOf(upload.key()))
           && upload.initiated() != null && Times.nanos(upload.initiated()) < cutoff) {
         abandoned.add(upload);
@@ -143,7 +143,7 @@ final class S3Maintenance {
     // A multipart copy to a blob key whose committer died. Once another host has stored the
     // blob at that key it is left alone: S3 keeps the object when such an upload is aborted, but
     // some S3-compatible servers (S3Mock 5.2.0) delete it.
-    objects.listUploads(store.keys.blobPrefix(), upload -> {
+    objects.uploads().listUploads(store.keys.blobPrefix(), upload -> {
       if (upload.initiated() != null && Times.nanos(upload.initiated()) < cutoff) {
         if (objects.exists(upload.key())) {
           skipped.add(new GcReport.Skip(upload.key(), "a multipart copy to a stored blob; abort"
@@ -154,7 +154,7 @@ final class S3Maintenance {
       }
     });
     if (!options.dryRun()) {
-      abandoned.forEach(u -> objects.abortUpload(u.key(), u.uploadId()));
+      abandoned.forEach(u -> objects.uploads().abortUpload(u.key(), u.uploadId()));
     }
     return abandoned.size();
   }

@@ -1,26 +1,17 @@
 package dev.coffer.store.s3;
 
-import dev.coffer.store.AbortedException;
-import dev.coffer.store.NotFoundException;
-import dev.coffer.store.PermissionDeniedException;
 import dev.coffer.store.StoreException;
-import dev.coffer.store.UnavailableException;
 import dev.coffer.store.UnknownException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Base64;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
-import java.util.concurrent.ExecutionException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -28,50 +19,40 @@ import java.util.stream.Collectors;
 import java.util.zip.CRC32C;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
-import software.amazon.awssdk.awscore.exception.AwsServiceException;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.core.ResponseInputStream;
 import software.amazon.awssdk.core.SdkPlugin;
-import software.amazon.awssdk.core.async.AsyncRequestBody;
-import software.amazon.awssdk.core.exception.ApiCallAttemptTimeoutException;
-import software.amazon.awssdk.core.exception.ApiCallTimeoutException;
 import software.amazon.awssdk.core.exception.SdkException;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
 import software.amazon.awssdk.services.s3.S3Client;
-import software.amazon.awssdk.services.s3.model.ChecksumAlgorithm;
 import software.amazon.awssdk.services.s3.model.ChecksumMode;
 import software.amazon.awssdk.services.s3.model.ChecksumType;
-import software.amazon.awssdk.services.s3.model.CompletedPart;
-import software.amazon.awssdk.services.s3.model.CreateMultipartUploadRequest;
 import software.amazon.awssdk.services.s3.model.DeleteObjectRequest;
 import software.amazon.awssdk.services.s3.model.GetObjectResponse;
 import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
-import software.amazon.awssdk.services.s3.model.ListPartsResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
-import software.amazon.awssdk.services.s3.model.Part;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
-import software.amazon.awssdk.services.s3.model.S3Exception;
 import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.model.Tag;
 import software.amazon.awssdk.services.s3.model.Tagging;
-import software.amazon.awssdk.services.s3.model.UploadPartRequest;
 
 /**
  * The S3 requests the store makes, on one bucket. The control client carries small records and
- * metadata requests, and reads; the bulk client carries parts and part copies. This class is
- * also the one place where SDK exceptions become the store's: {@link #translate}. Transport
+ * metadata requests, and reads; the bulk client carries parts and part copies. Multipart
+ * requests are {@link S3Uploads}'; SDK exceptions become the store's in {@link S3Errors}. Transport
  * failures, throttling and 409 conflicts have been retried by the SDK's retry strategy before they
  * get here (except for {@link #deleteOnce}, a single attempt); a 412 of a conditional request is
  * an answer, returned as null by the methods that make one.
  *
  * <p>Thread-safe.
  */
+// Over 400 lines: each single-object request beside its conditional answers and tagging fallback.
 final class S3Objects {
 
   private static final Logger LOG = LoggerFactory.getLogger(S3Objects.class);
-  private static final int PRECONDITION_FAILED = 412;
+  private static final int PRECONDITION_FAILED = S3Errors.PRECONDITION_FAILED;
   private static final int NOT_IMPLEMENTED = 501;
   /** Turns the SDK's retries off for the one request that carries it (see {@link #deleteOnce}). */
   private static final SdkPlugin SINGLE_ATTEMPT = config -> config.overrideConfiguration(
@@ -81,6 +62,7 @@ final class S3Objects {
   private final Supplier<S3AsyncClient> bulk;
   private final String bucket;
   private final S3StoreConfig.ChecksumMode checksums;
+  private final S3Uploads uploads;
   /**
    * False once the server answered a tagging request with 501 Not Implemented, as some
    * S3-compatible servers do: tags only mirror the index records, so the store goes on without.
@@ -95,6 +77,12 @@ final class S3Objects {
     this.bulk = bulk;
     this.bucket = bucket;
     this.checksums = checksums;
+    this.uploads = new S3Uploads(control, bulk, bucket, checksums);
+  }
+
+  /** The multipart requests on the same bucket and clients. */
+  S3Uploads uploads() {
+    return uploads;
   }
 
   /** An object's bytes and the ETag they were read at. */
@@ -109,10 +97,10 @@ final class S3Objects {
     } catch (NoSuchKeyException e) {
       return null;
     } catch (SdkException e) {
-      if (status(e) == 404) {
+      if (S3Errors.status(e) == 404) {
         return null;
       }
-      throw translate("reading " + key, e);
+      throw S3Errors.translate("reading " + key, e);
     }
   }
 
@@ -121,7 +109,7 @@ final class S3Objects {
     try {
       return control.getObject(b -> b.bucket(bucket).key(key));
     } catch (SdkException e) {
-      throw translate("reading " + key, e);
+      throw S3Errors.translate("reading " + key, e);
     }
   }
 
@@ -141,10 +129,10 @@ final class S3Objects {
     } catch (NoSuchKeyException e) {
       return null;
     } catch (SdkException e) {
-      if (status(e) == 404) {
+      if (S3Errors.status(e) == 404) {
         return null;
       }
-      throw translate("looking up " + key, e);
+      throw S3Errors.translate("looking up " + key, e);
     }
   }
 
@@ -166,10 +154,10 @@ final class S3Objects {
     } catch (NoSuchKeyException e) {
       return null;
     } catch (SdkException e) {
-      if (status(e) == 404) {
+      if (S3Errors.status(e) == 404) {
         return null;
       }
-      throw translate("looking up " + key, e);
+      throw S3Errors.translate("looking up " + key, e);
     }
   }
 
@@ -224,16 +212,16 @@ final class S3Objects {
       return new Attempt(control.putObject(request, RequestBody.fromBytes(bytes)).eTag(), null,
           false);
     } catch (SdkException e) {
-      int status = status(e);
+      int status = S3Errors.status(e);
       if (status == PRECONDITION_FAILED || (etag != null && status == 404)) {
         return new Attempt(null, null, false);
       }
-      StoreException failure = translate("writing " + key, e);
+      StoreException failure = S3Errors.translate("writing " + key, e);
       return switch (status) {
         // ConditionalRequestConflict, and throttling: S3 refused it without applying it.
         case 409, 429, 503 -> new Attempt(null, failure, false);
         case 0 -> {
-          if (!isTransient(e)) {
+          if (!S3Errors.isTransient(e)) {
             throw failure;
           }
           yield new Attempt(null, failure, true);
@@ -276,7 +264,7 @@ final class S3Objects {
       }
       return etag;
     } catch (SdkException e) {
-      int status = status(e);
+      int status = S3Errors.status(e);
       if (status == PRECONDITION_FAILED || (ifMatch != null && status == 404)) {
         return null;
       }
@@ -284,7 +272,7 @@ final class S3Objects {
         taggingUnsupported(e);
         return put(key, bytes, length, sha256, Map.of(), ifNoneMatch, ifMatch);
       }
-      throw translate("writing " + key, e);
+      throw S3Errors.translate("writing " + key, e);
     }
   }
 
@@ -303,7 +291,7 @@ final class S3Objects {
       taggingWorks = true;
       return false;
     } catch (SdkException e) {
-      if (status(e) == NOT_IMPLEMENTED) {
+      if (S3Errors.status(e) == NOT_IMPLEMENTED) {
         return true;
       }
       failure.addSuppressed(e);
@@ -326,8 +314,8 @@ final class S3Objects {
     try {
       control.deleteObject(b -> b.bucket(bucket).key(key));
     } catch (SdkException e) {
-      if (status(e) != 404) {
-        throw translate("deleting " + key, e);
+      if (S3Errors.status(e) != 404) {
+        throw S3Errors.translate("deleting " + key, e);
       }
     }
   }
@@ -344,8 +332,8 @@ final class S3Objects {
       control.deleteObject(DeleteObjectRequest.builder().bucket(bucket).key(key)
           .overrideConfiguration(o -> o.addPlugin(SINGLE_ATTEMPT)).build());
     } catch (SdkException e) {
-      if (status(e) != 404) {
-        throw translate("deleting " + key + " (one attempt)", e);
+      if (S3Errors.status(e) != 404) {
+        throw S3Errors.translate("deleting " + key + " (one attempt)", e);
       }
     }
   }
@@ -356,11 +344,11 @@ final class S3Objects {
       control.deleteObject(b -> b.bucket(bucket).key(key).ifMatch(etag));
       return true;
     } catch (SdkException e) {
-      int status = status(e);
+      int status = S3Errors.status(e);
       if (status == PRECONDITION_FAILED || status == 404) {
         return false;
       }
-      throw translate("deleting " + key, e);
+      throw S3Errors.translate("deleting " + key, e);
     }
   }
 
@@ -370,7 +358,7 @@ final class S3Objects {
       control.copyObject(b -> b.sourceBucket(bucket).sourceKey(source)
           .destinationBucket(bucket).destinationKey(target));
     } catch (SdkException e) {
-      throw translate("copying " + source + " to " + target, e);
+      throw S3Errors.translate("copying " + source + " to " + target, e);
     }
   }
 
@@ -387,14 +375,14 @@ final class S3Objects {
     } catch (NoSuchKeyException e) {
       return null;
     } catch (SdkException e) {
-      if (status(e) == 404) {
+      if (S3Errors.status(e) == 404) {
         return null;
       }
-      if (status(e) == NOT_IMPLEMENTED) {
+      if (S3Errors.status(e) == NOT_IMPLEMENTED) {
         taggingUnsupported(e);
         return exists(key) ? Map.of() : null;
       }
-      throw translate("reading the tags of " + key, e);
+      throw S3Errors.translate("reading the tags of " + key, e);
     }
   }
 
@@ -415,138 +403,11 @@ final class S3Objects {
       control.putObjectTagging(b -> b.bucket(bucket).key(key)
           .tagging(t -> t.tagSet(tagSet(tags))));
     } catch (SdkException e) {
-      if (status(e) == NOT_IMPLEMENTED) {
+      if (S3Errors.status(e) == NOT_IMPLEMENTED) {
         taggingUnsupported(e);
         return;
       }
-      throw translate("tagging " + key, e);
-    }
-  }
-
-  /**
-   * Starts a multipart upload; returns its id. With {@code checksummed} (and a checksum mode other
-   * than WHEN_REQUIRED) every part must carry the mode's checksum, so an upload that will hold
-   * UploadPartCopy parts, whose responses carry none on some servers, is started without.
-   */
-  String createUpload(String key, boolean checksummed) {
-    CreateMultipartUploadRequest.Builder request =
-        CreateMultipartUploadRequest.builder().bucket(bucket).key(key);
-    if (checksummed && checksums == S3StoreConfig.ChecksumMode.SHA256) {
-      request.checksumAlgorithm(ChecksumAlgorithm.SHA256);
-    } else if (checksummed && checksums == S3StoreConfig.ChecksumMode.CRC32C) {
-      request.checksumAlgorithm(ChecksumAlgorithm.CRC32_C);
-    }
-    try {
-      return control.createMultipartUpload(request.build()).uploadId();
-    } catch (SdkException e) {
-      throw translate("starting an upload to " + key, e);
-    }
-  }
-
-  /**
-   * Uploads {@code length} bytes of {@code buffer} as one part, on the bulk client, with the
-   * checksum mode's checksum if the upload was started {@code checksummed}.
-   */
-  CompletableFuture<CompletedPart> uploadPart(String key, String uploadId, int partNumber,
-      byte[] buffer, int length, boolean checksummed) {
-    UploadPartRequest.Builder request = UploadPartRequest.builder().bucket(bucket).key(key)
-        .uploadId(uploadId).partNumber(partNumber).contentLength((long) length);
-    CompletedPart.Builder completed = CompletedPart.builder().partNumber(partNumber);
-    if (checksummed && checksums == S3StoreConfig.ChecksumMode.SHA256) {
-      String checksum = base64(sha256(buffer, 0, length));
-      request.checksumSHA256(checksum);
-      completed.checksumSHA256(checksum);
-    } else if (checksummed && checksums == S3StoreConfig.ChecksumMode.CRC32C) {
-      String checksum = crc32c(buffer, 0, length);
-      request.checksumCRC32C(checksum);
-      completed.checksumCRC32C(checksum);
-    }
-    return bulk.get().uploadPart(request.build(),
-            AsyncRequestBody.fromByteBufferUnsafe(ByteBuffer.wrap(buffer, 0, length)))
-        .thenApply(r -> completed.eTag(r.eTag()).build());
-  }
-
-  /**
-   * The part as CompleteMultipartUpload needs it, with whichever checksum the server listed: a
-   * resumed upload is completed with the checksums its parts were sent with.
-   */
-  static CompletedPart completed(Part part) {
-    return CompletedPart.builder().partNumber(part.partNumber()).eTag(part.eTag())
-        .checksumSHA256(part.checksumSHA256()).checksumCRC32C(part.checksumCRC32C()).build();
-  }
-
-  /** Copies bytes {@code first..last} (inclusive) of {@code source} as one part (bulk client). */
-  CompletableFuture<CompletedPart> uploadPartCopy(String source, String key, String uploadId,
-      int partNumber, long first, long last) {
-    return bulk.get().uploadPartCopy(b -> b.sourceBucket(bucket).sourceKey(source)
-            .destinationBucket(bucket).destinationKey(key).uploadId(uploadId)
-            .partNumber(partNumber).copySourceRange("bytes=" + first + "-" + last))
-        .thenApply(r -> CompletedPart.builder().partNumber(partNumber)
-            .eTag(r.copyPartResult().eTag())
-            .checksumSHA256(r.copyPartResult().checksumSHA256())
-            .checksumCRC32C(r.copyPartResult().checksumCRC32C()).build());
-  }
-
-  /** Completes a multipart upload with {@code parts} in order; returns the object's ETag. */
-  String complete(String key, String uploadId, List<CompletedPart> parts) {
-    List<CompletedPart> sorted = new ArrayList<>(parts);
-    sorted.sort(Comparator.comparing(CompletedPart::partNumber));
-    try {
-      return control.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
-          .multipartUpload(m -> m.parts(sorted))).eTag();
-    } catch (SdkException e) {
-      throw translate("completing the upload to " + key, e);
-    }
-  }
-
-  /** Aborts a multipart upload; an unknown upload is no error. */
-  void abortUpload(String key, String uploadId) {
-    try {
-      control.abortMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId));
-    } catch (SdkException e) {
-      if (status(e) != 404) {
-        throw translate("aborting the upload to " + key, e);
-      }
-    }
-  }
-
-  /** The parts of an upload, by part number; empty if the upload is gone. */
-  List<Part> listParts(String key, String uploadId) {
-    List<Part> parts = new ArrayList<>();
-    Integer marker = null;
-    try {
-      while (true) {
-        Integer from = marker;
-        ListPartsResponse page = control.listParts(b -> b.bucket(bucket).key(key)
-            .uploadId(uploadId).partNumberMarker(from));
-        parts.addAll(page.parts());
-        if (!Boolean.TRUE.equals(page.isTruncated())) {
-          break;
-        }
-        marker = page.nextPartNumberMarker();
-      }
-    } catch (SdkException e) {
-      if (status(e) == 404) {
-        return List.of();
-      }
-      throw translate("listing the parts of the upload to " + key, e);
-    }
-    parts.sort(Comparator.comparing(Part::partNumber));
-    return parts;
-  }
-
-  /** A multipart upload in progress. */
-  record Upload(String key, String uploadId, java.time.Instant initiated) {}
-
-  /** Calls {@code fn} with every multipart upload in progress under {@code prefix}. */
-  void listUploads(String prefix, Consumer<Upload> fn) {
-    try {
-      for (var page : control.listMultipartUploadsPaginator(b -> b.bucket(bucket)
-          .prefix(prefix))) {
-        page.uploads().forEach(u -> fn.accept(new Upload(u.key(), u.uploadId(), u.initiated())));
-      }
-    } catch (SdkException e) {
-      throw translate("listing the uploads under " + prefix, e);
+      throw S3Errors.translate("tagging " + key, e);
     }
   }
 
@@ -564,7 +425,7 @@ final class S3Objects {
         }
       });
     } catch (SdkException e) {
-      throw translate("reading " + key, e);
+      throw S3Errors.translate("reading " + key, e);
     }
   }
 
@@ -598,7 +459,7 @@ final class S3Objects {
         at += n;
       }
     } catch (SdkException | IOException e) {
-      throw translate("reading " + key, e);
+      throw S3Errors.translate("reading " + key, e);
     }
   }
 
@@ -614,80 +475,8 @@ final class S3Objects {
         page.contents().forEach(fn);
       }
     } catch (SdkException e) {
-      throw translate("listing " + prefix, e);
+      throw S3Errors.translate("listing " + prefix, e);
     }
-  }
-
-  /** Waits for an asynchronous request, translating its failure. */
-  static <T> T join(CompletableFuture<T> future, String what) {
-    try {
-      return future.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      future.cancel(true);
-      throw new AbortedException("interrupted while " + what, e);
-    } catch (ExecutionException | CancellationException e) {
-      throw translate(what, e);
-    }
-  }
-
-  /**
-   * The store's exception for a failure of {@code what}: the one place SDK exceptions are mapped.
-   * 404 is NotFound, 401/403 PermissionDenied, a 409 or 412 that outlived the retries Aborted, and
-   * every other failure (after the SDK's retries) Unknown.
-   */
-  static StoreException translate(String what, Throwable failure) {
-    Throwable t = failure;
-    while ((t instanceof CompletionException || t instanceof ExecutionException)
-        && t.getCause() != null) {
-      t = t.getCause();
-    }
-    if (t instanceof StoreException store) {
-      return store;
-    }
-    int status = status(t);
-    String message = what + ": " + t.getMessage();
-    return switch (status) {
-      case 404 -> new NotFoundException(message, t);
-      case 401, 403 -> new PermissionDeniedException(message, t);
-      case 409, PRECONDITION_FAILED -> new AbortedException(message, t);
-      // Throttling and server errors the SDK's retries did not outlast: try again later.
-      case 429, 500, 502, 503, 504 -> new UnavailableException(message, t);
-      case 0 -> isTransient(t) ? new UnavailableException(message, t)
-          : new UnknownException(message, t);
-      default -> new UnknownException(message, t);
-    };
-  }
-
-  /**
-   * Whether a failure without an HTTP answer is the network's (a reset, a refused or timed-out
-   * connection, no response): the request may or may not have reached S3, and a later attempt
-   * may succeed.
-   */
-  private static boolean isTransient(Throwable t) {
-    for (Throwable c = t; c != null; c = c.getCause()) {
-      if (c instanceof IOException || c instanceof ApiCallTimeoutException
-          || c instanceof ApiCallAttemptTimeoutException) {
-        return true;
-      }
-    }
-    return false;
-  }
-
-  /** The HTTP status of a service error, or 0. */
-  static int status(Throwable t) {
-    Throwable c = t;
-    while (c instanceof CompletionException && c.getCause() != null) {
-      c = c.getCause();
-    }
-    if (c instanceof AwsServiceException service) {
-      return service.statusCode();
-    }
-    return 0;
-  }
-
-  static boolean isPreconditionFailed(Throwable t) {
-    return status(t) == PRECONDITION_FAILED;
   }
 
   static byte[] sha256(byte[] bytes, int offset, int length) {

@@ -221,7 +221,7 @@ final class S3Reader implements ReaderAt {
         }
       }
     } catch (IOException | SdkException e) {
-      throw S3Objects.translate("reading " + digest, e);
+      throw S3Errors.translate("reading " + digest, e);
     }
   }
 
@@ -262,7 +262,7 @@ final class S3Reader implements ReaderAt {
           next += length;
         }
         Piece piece = inFlight.peek();
-        S3Objects.join(piece.done, "reading " + digest);
+        S3Errors.join(piece.done, "reading " + digest);
         inFlight.remove();
         dst.put(piece.bytes, 0, piece.length);
         // Its fetch has ended, so the array can take the next piece.

@@ -377,7 +377,7 @@ final class S3Store implements ContentStore {
     try {
       clients.close();
     } catch (Exception e) {
-      RuntimeException wrapped = S3Objects.translate("closing the S3 clients", e);
+      RuntimeException wrapped = S3Errors.translate("closing the S3 clients", e);
       if (failure == null) {
         failure = wrapped;
       } else {

@@ -217,7 +217,7 @@ public final class S3Stores {
   static RetryStrategy retryStrategy(S3StoreConfig config) {
     return AwsRetryStrategy.standardRetryStrategy().toBuilder()
         .maxAttempts(config.sdkAttempts())
-        .retryOnException(t -> S3Objects.status(t) == 409)
+        .retryOnException(t -> S3Errors.status(t) == 409)
         .build();
   }
 

@@ -83,7 +83,7 @@ public record S3Usage(Map<String, Tally> byState, String labelKey, Map<String, T
           inFlight.add(CompletableFuture.supplyAsync(() -> s3.objects.get(key), s3.workers));
         }
         String key = recordKeys.get(next - inFlight.size());
-        S3Objects.Fetched fetched = S3Objects.join(inFlight.poll(), "reading records");
+        S3Objects.Fetched fetched = S3Errors.join(inFlight.poll(), "reading records");
         progress.accept(++read);
         if (fetched == null) {
           continue; // purged since the listing

@@ -113,7 +113,7 @@ final class ServerProbe {
       int won = 0;
       for (CompletableFuture<S3Objects.Attempt> racer : racers) {
         try {
-          if (S3Objects.join(racer, "probing conditional writes").written()) {
+          if (S3Errors.join(racer, "probing conditional writes").written()) {
             won++;
           }
         } catch (StoreException e) {

@@ -87,6 +87,8 @@ final class S3Store implements ContentStore {
   volatile StoreMetrics metrics = StoreMetrics.NONE;
   /** Whether the server honours what gc and repairs rest on; probed once (PROTO-2). */
   final ServerProbe probe = new ServerProbe(this);
+  /** This host's uses of blobs, written to their records at most once per touch interval. */
+  final UsageMarks marks = new UsageMarks(this);
 
   /** The running digest of a paused ingest, and its bytes when small enough to be re-sent. */
   record PausedDigest(String dataEtag, long offset, MessageDigest hasher, byte[] bytes) {}
@@ -126,7 +128,10 @@ final class S3Store implements ContentStore {
   @Override
   public Info info(Digest digest) {
     checkOpen();
-    return liveRecord(digest).toInfo();
+    IndexRecord record = marks.usable(digest);
+    requireLive(digest, record);
+    marks.used(digest, record);
+    return record.toInfo();
   }
 
   @Override
@@ -226,7 +231,9 @@ final class S3Store implements ContentStore {
   public ReaderAt readerAt(Descriptor descriptor) {
     checkOpen();
     Digest digest = descriptor.requireDigest();
-    IndexRecord record = liveRecord(digest);
+    IndexRecord record = marks.usable(digest);
+    requireLive(digest, record);
+    marks.used(digest, record);
     return new S3Reader(this, digest, keys.blob(digest), record.size());
   }
 
@@ -395,9 +402,13 @@ final class S3Store implements ContentStore {
   @Override
   public Info ref(Digest digest) {
     checkOpen();
+    long now = now();
     IndexRecord after = casIndex(digest, record -> {
+      if (record != null && record.isExpired()) {
+        return record.resurrected(now, newIncarnation(), 1); // a use brings it back (RET-3)
+      }
       requireLive(digest, record);
-      return record.withRefCount(record.refCount() + 1);
+      return record.withRefCount(record.refCount() + 1).usedAt(now);
     });
     mirrorTags(digest, after);
     return after.toInfo();
@@ -781,6 +792,15 @@ final class S3Store implements ContentStore {
         } else {
           failure.addSuppressed(e);
         }
+      }
+    }
+    try {
+      marks.close();
+    } catch (RuntimeException e) {
+      if (failure == null) {
+        failure = e;
+      } else {
+        failure.addSuppressed(e);
       }
     }
     runtime.shutdown();

@@ -158,6 +158,16 @@ public final class S3StoreConfig {
   private final int sdkAttempts;
   private final boolean trustConditionalRequests;
   private final Clock clock;
+  private final Duration touchInterval;
+  private final Duration unusedFor;
+
+  /**
+   * How often, at most, a host records a use of one blob in its index record (RET-1); a record
+   * that already shows a use within it is not written at all.
+   */
+  public static final Duration TOUCH_INTERVAL_DEFAULT = Duration.ofDays(1);
+  public static final Duration TOUCH_INTERVAL_MIN = Duration.ofSeconds(1);
+  public static final Duration TOUCH_INTERVAL_MAX = Duration.ofDays(30);
 
   private S3StoreConfig(Builder b) {
     this.bucket = b.bucket;
@@ -185,6 +195,8 @@ public final class S3StoreConfig {
     this.sdkAttempts = b.sdkAttempts;
     this.trustConditionalRequests = b.trustConditionalRequests;
     this.clock = b.clock;
+    this.touchInterval = b.touchInterval;
+    this.unusedFor = b.unusedFor;
   }
 
   /** A builder with every default; bucket is required. */
@@ -317,6 +329,19 @@ public final class S3StoreConfig {
     return clock;
   }
 
+  /** How often, at most, this host records a use of one blob; default one day. */
+  public Duration touchInterval() {
+    return touchInterval;
+  }
+
+  /**
+   * The expiry by last use gc applies when its options name none: blobs without a reference
+   * unused for longer than this; null (the default) for none.
+   */
+  public Duration unusedFor() {
+    return unusedFor;
+  }
+
   @Override
   public String toString() {
     return "S3StoreConfig{bucket=" + bucket + ", prefix=" + prefix + ", region=" + region
@@ -351,6 +376,8 @@ public final class S3StoreConfig {
     private int sdkAttempts = SDK_ATTEMPTS_DEFAULT;
     private boolean trustConditionalRequests;
     private Clock clock = Clock.systemUTC();
+    private Duration touchInterval = TOUCH_INTERVAL_DEFAULT;
+    private Duration unusedFor;
 
     private Builder() {}
 
@@ -377,6 +404,8 @@ public final class S3StoreConfig {
       sdkAttempts = c.sdkAttempts;
       trustConditionalRequests = c.trustConditionalRequests;
       clock = c.clock;
+      touchInterval = c.touchInterval;
+      unusedFor = c.unusedFor;
     }
 
     /** The bucket, which must exist; required. */
@@ -552,6 +581,25 @@ public final class S3StoreConfig {
     /** The clock of timestamps and leases (tests pass a controllable one). */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
+      return this;
+    }
+
+    /** How often, at most, this host records a use of one blob, in [1 s, 30 days]. */
+    public Builder touchInterval(Duration interval) {
+      this.touchInterval = checkRange("touchInterval", interval, TOUCH_INTERVAL_MIN,
+          TOUCH_INTERVAL_MAX);
+      return this;
+    }
+
+    /**
+     * The expiry gc applies when its options name none: blobs without a reference unused for
+     * longer than this, at least the touch interval (checked by gc); null for none (default).
+     */
+    public Builder unusedFor(Duration age) {
+      if (age != null && age.isNegative()) {
+        throw new IllegalArgumentException("unusedFor " + age + " is negative");
+      }
+      this.unusedFor = age;
       return this;
     }
 

@@ -507,6 +507,14 @@ final class S3Store implements ContentStore {
    * without references are skipped.
    */
   void cascade(IndexRecord first, Digest origin) {
+    cascade(first, origin, false);
+  }
+
+  /**
+   * {@link #cascade(IndexRecord, Digest)}; with {@code expiry}, blobs it leaves without a
+   * reference are expired rather than deleted, so a use within the grace brings them back (RET-4).
+   */
+  void cascade(IndexRecord first, Digest origin, boolean expiry) {
     record Link(Digest to, long incarnation) {}
     Deque<Link> pending = new ArrayDeque<>();
     first.linkDigests().forEach(to -> pending.add(new Link(to, first.linkIncarnation(to))));
@@ -529,8 +537,10 @@ final class S3Store implements ContentStore {
             skip.set(true);
             return null;
           }
-          return record.refCount() == 1 ? record.deleting(now)
-              : record.withRefCount(record.refCount() - 1);
+          if (record.refCount() > 1) {
+            return record.withRefCount(record.refCount() - 1);
+          }
+          return expiry ? record.expiring(now) : record.deleting(now);
         });
       } catch (NotFoundException e) {
         continue;
@@ -550,7 +560,9 @@ final class S3Store implements ContentStore {
   @Override
   public GcReport gc(GcOptions options) {
     checkOpen();
-    probe.requireSafeDeletes("gc");
+    if (!options.dryRun()) { // a dry run writes nothing, not even a probe (RET-6)
+      probe.requireSafeDeletes("gc");
+    }
     return new S3Maintenance(this).gc(options);
   }
 

@@ -33,6 +33,10 @@ import java.util.regex.Pattern;
  * @param home Coffer's own directory (embedded server data, default cache)
  * @param deletionGrace how long a deleted blob stays resurrectable before gc purges it; null for
  *     the store's default
+ * @param unusedFor the age past which gc expires blobs without a reference when its command line
+ *     names none; null for none
+ * @param touchInterval how often, at most, this host records a use of one blob; null for the
+ *     store's default
  */
 record Settings(
     String bucket,
@@ -46,7 +50,9 @@ record Settings(
     long diskCacheBytes,
     long memoryCacheBytes,
     Path home,
-    Duration deletionGrace) {
+    Duration deletionGrace,
+    Duration unusedFor,
+    Duration touchInterval) {
 
   static final String DEFAULT_REGION = "us-east-1";
   static final long DEFAULT_DISK_CACHE_BYTES = 10L << 30;
@@ -98,6 +104,10 @@ record Settings(
         text(file, "cacheMemoryBytes")), DEFAULT_MEMORY_CACHE_BYTES, "COFFER_CACHE_MEMORY_BYTES");
     Duration grace = duration(first(env.get("COFFER_DELETION_GRACE"), text(file, "deletionGrace")),
         "COFFER_DELETION_GRACE");
+    Duration unusedFor = duration(first(env.get("COFFER_UNUSED_FOR"), text(file, "unusedFor")),
+        "COFFER_UNUSED_FOR");
+    Duration touchInterval = duration(first(env.get("COFFER_TOUCH_INTERVAL"),
+        text(file, "touchInterval")), "COFFER_TOUCH_INTERVAL");
     try {
       // One rule for prefixes, the store's, which is the Terraform module's.
       S3StoreConfig.builder().prefix(prefix);
@@ -105,7 +115,7 @@ record Settings(
       throw new ConfigException(e.getMessage());
     }
     return new Settings(bucket, prefix, region, endpoint, pathStyle, profile, cacheDir,
-        cacheEnabled, disk, memory, home, grace);
+        cacheEnabled, disk, memory, home, grace, unusedFor, touchInterval);
   }
 
   private static JsonNode readConfig(Path path) {

@@ -335,6 +335,7 @@ final class S3Store implements ContentStore {
       // INT-3: a live record whose bytes fsck --verify --repair removed takes the content again.
       if (existing != null && existing.isLive()
           && objects.exists(keys.blob(descriptor.digest()))) {
+        marks.used(descriptor.digest(), existing); // pushing stored content again is a use
         throw new AlreadyExistsException("content " + descriptor.digest() + " already exists");
       }
     }

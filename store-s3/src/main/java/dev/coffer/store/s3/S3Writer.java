@@ -724,6 +724,7 @@ final class S3Writer implements Writer {
         copyToBlob(data.key());
       }
       if (existing != null && existing.isLive() && !publisher.takesRef()) {
+        store.marks.used(digest, existing);
         discardIngest();
         throw new AlreadyExistsException("content " + digest + " already exists");
       }

@@ -1,6 +1,7 @@
 package dev.coffer.store.s3;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coffer.s3sim.LoggedRequest;
 import dev.coffer.s3sim.Operation;
@@ -148,5 +149,29 @@ class UsageMarksTest extends SimStoreTestBase {
     Instant referenced = clock.instant();
     store.ref(digest);
     assertThat(s3(store).record(digest).lastUsed()).isEqualTo(Times.nanos(referenced));
+  }
+
+  @Test
+  void openingAWriterForStoredContentAndCommittingItAgainAreUses() throws Exception {
+    ContentStore store = open("h");
+    byte[] content = random(1000, 5);
+    Digest digest = store.put(content, null, Map.of()).digest();
+    clock.advance(DAY.multipliedBy(2));
+    Instant opened = clock.instant();
+    assertThatThrownBy(() -> store.writer("again", dev.coffer.store.Descriptor.of(digest,
+        content.length))).isInstanceOf(dev.coffer.store.AlreadyExistsException.class);
+    s3(store).marks.flush();
+    assertThat(s3(store).record(digest).lastUsed()).isEqualTo(Times.nanos(opened));
+
+    clock.advance(DAY.multipliedBy(2));
+    Instant committed = clock.instant();
+    try (dev.coffer.store.Writer writer = store.writer("undescribed",
+        dev.coffer.store.Descriptor.UNKNOWN)) {
+      writer.write(java.nio.ByteBuffer.wrap(content));
+      assertThatThrownBy(() -> writer.commit(content.length, digest, Map.of()))
+          .isInstanceOf(dev.coffer.store.AlreadyExistsException.class);
+    }
+    s3(store).marks.flush();
+    assertThat(s3(store).record(digest).lastUsed()).isEqualTo(Times.nanos(committed));
   }
 }

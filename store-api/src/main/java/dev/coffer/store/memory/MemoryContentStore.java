@@ -390,6 +390,10 @@ final class MemoryContentStore implements ContentStore {
     }
     List<Digest> expired = new ArrayList<>();
     long expiredBytes = 0;
+    if (options.unusedFor() != null && options.unusedFor().compareTo(TOUCH_INTERVAL) < 0) {
+      throw new InvalidArgumentException("unused-for " + options.unusedFor()
+          + " is below the touch interval " + TOUCH_INTERVAL + ": a blob in use could look unused");
+    }
     if (options.expires()) {
       synchronized (this) {
         for (Digest digest : expirable(options)) {

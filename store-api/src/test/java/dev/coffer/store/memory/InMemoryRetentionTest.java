@@ -104,4 +104,11 @@ class InMemoryRetentionTest {
     assertThat(report.expired()).containsExactly(b, c);
     assertThat(store.info(a).size()).isEqualTo(4);
   }
+
+  @Test
+  void anAgeBelowTheTouchIntervalIsRefused() {
+    assertThatThrownBy(() -> store.gc(new GcOptions(DAY, true).withUnusedFor(Duration.ofHours(2))))
+        .isInstanceOf(dev.coffer.store.InvalidArgumentException.class)
+        .hasMessageContaining("touch interval");
+  }
 }

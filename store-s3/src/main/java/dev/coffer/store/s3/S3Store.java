@@ -561,7 +561,7 @@ final class S3Store implements ContentStore {
   @Override
   public GcReport gc(GcOptions options) {
     checkOpen();
-    if (!options.dryRun()) { // a dry run writes nothing, not even a probe (RET-6)
+    if (!options.dryRun()) { // a dry run writes nothing, not even a probe (RET-5)
       probe.requireSafeDeletes("gc");
     }
     return new S3Maintenance(this).gc(options);

@@ -18,7 +18,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * gc's expiry by last use on the simulated clock (RET-2..RET-6): what is expired, when it is
+ * gc's expiry by last use on the simulated clock (RET-2..RET-5): what is expired, when it is
  * purged, what a use racing it keeps, and what a dry run costs.
  */
 class RetentionTest extends SimStoreTestBase {

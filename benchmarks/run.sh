@@ -13,8 +13,17 @@ if [[ ! -x "$aws_cli" ]] || ! command -v "$rclone" >/dev/null; then
   echo "run.sh: installing awscli and rclone from Debian" >&2
   sudo=""
   [[ $(id -u) -eq 0 ]] || sudo="sudo"
-  $sudo apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq awscli rclone >/dev/null
+  if ! { $sudo apt-get update -qq &&
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq awscli rclone >/dev/null; }; then
+    echo "run.sh: could not install awscli and rclone from Debian" >&2
+  fi
+fi
+# A peer still missing is skipped, and said so here and in the harness's log.
+if ! command -v "$aws_cli" >/dev/null; then
+  echo "run.sh: awscli ($aws_cli) not found: its contenders are skipped (set BENCH_AWS)" >&2
+fi
+if ! command -v "$rclone" >/dev/null; then
+  echo "run.sh: rclone ($rclone) not found: its contenders are skipped (set BENCH_RCLONE)" >&2
 fi
 
 if [[ "${BENCH_SKIP_BUILD:-0}" != 1 ]]; then

@@ -172,6 +172,11 @@ final class S3Endpoint {
     return name;
   }
 
+  /** The credentials of the server's test user (null on AWS: the SDK's default chain). */
+  AwsCredentialsProvider credentials() {
+    return credentials;
+  }
+
   /** The server itself, or null for AWS's own endpoint. */
   URI server() {
     return server;

@@ -16,6 +16,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
+import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import picocli.CommandLine.Command;
@@ -27,18 +28,22 @@ import picocli.CommandLine.Parameters;
  * not at all (see {@link PartFiles}); a whole read is checked against the digest, and a mismatch is
  * DataLossException (INT-2): the file is then not written, stdout has had the bytes already.
  */
-@Command(name = "get", description = "Write a blob, or a byte range of it, to stdout or a file.")
+@Command(name = "get", description = {
+    "Write a blob, or a byte range of it, to stdout or a file, or several blobs into a directory.",
+    "Several blobs (-o DIR) are each verified and named by their digest's hex."})
 final class GetCommand extends StoreCommand {
   private static final int CHUNK = 1 << 20;
   /** Bytes handed over per transfer from a verified cache entry: the progress bar's step. */
   private static final long TRANSFER_CHUNK = 16L << 20;
   private static final Pattern RANGE = Pattern.compile("(\\d{1,18})-(\\d{0,18})");
 
-  @Parameters(index = "0", paramLabel = "DIGEST")
-  String digest;
+  @Parameters(arity = "1..*", paramLabel = "DIGEST",
+      description = "The blob; several, or one with -o naming a directory, are written to DIR/<hex"
+          + " of the digest>, --jobs at a time, each printed as DIGEST<tab>FILE.")
+  List<String> digests;
 
   @Option(names = {"-o", "--output"}, paramLabel = "FILE",
-      description = "Write to FILE instead of stdout.")
+      description = "Write to FILE instead of stdout (a directory with -r or several digests).")
   String output;
 
   @Option(names = "--range", paramLabel = "START-END",
@@ -49,12 +54,24 @@ final class GetCommand extends StoreCommand {
       description = "DIGEST is a tree: restore it into the directory given by -o.")
   boolean recursive;
 
-  @Option(names = "--jobs", paramLabel = "N", description = "Parallel transfers with -r.")
+  @Option(names = "--jobs", paramLabel = "N",
+      description = "Parallel transfers with -r or several digests.")
   Integer jobs;
 
   @Override
   ExitCode execute(ContentStore store, Settings settings) throws IOException {
-    Digest d = Digest.parse(digest);
+    if (!recursive && (digests.size() > 1
+        || (output != null && Files.isDirectory(Path.of(output))))) {
+      if (output == null || range != null) {
+        throw new InvalidArgumentException("several digests are written with -o DIR, without"
+            + " --range");
+      }
+      return BatchCommands.get(this, store, digests, Path.of(output), jobs);
+    }
+    if (digests.size() > 1) {
+      throw new InvalidArgumentException("get -r takes one tree");
+    }
+    Digest d = Digest.parse(digests.get(0));
     if (recursive) {
       if (output == null) {
         throw new InvalidArgumentException("get -r needs -o DIR");
@@ -116,26 +133,33 @@ final class GetCommand extends StoreCommand {
 
   /**
    * Copies bytes {@code start} to {@code end} of the blob to {@code out}; a {@code whole} read is
-   * checked against the digest. Content the reader serves from a verified cache entry was checked
-   * when the entry was installed and sealed (CLI-6), so it goes straight from the entry's file to
-   * {@code out} ({@link ReaderAt#transferTo}) without being hashed again; if the entry fails
-   * mid-way and the rest comes from the store, the blob is hashed as the store serves it.
+   * checked against the digest, once (INT-2). Content the reader serves from a verified cache entry
+   * was checked when the entry was installed and sealed (CLI-6), so it goes straight from the
+   * entry's file to {@code out} ({@link ReaderAt#transferTo}) without being hashed again; if the
+   * entry fails mid-way and the rest comes from the store, the blob is hashed as the store serves
+   * it. A reader that verifies in-order reads itself (the S3 store's, {@code --no-cache}) hashes
+   * the whole read as it passes, so the command does not hash it a second time; only if the reader
+   * then does not report the pass as checked is the blob hashed here.
    */
   private static void copy(ReaderAt reader, Digest d, long start, long end, long size,
       WritableByteChannel out, boolean whole, Transfer transfer) throws IOException {
     boolean verified = reader.servesVerifiedContent();
-    MessageDigest hasher = whole && !verified ? d.algorithm().newHasher() : null;
-    ByteBuffer buffer = hasher == null ? null : ByteBuffer.allocate(CHUNK);
+    boolean readerVerifies = whole && !verified && reader.verifiesInOrderReads();
+    MessageDigest hasher = whole && !verified && !readerVerifies
+        ? d.algorithm().newHasher() : null;
+    ByteBuffer buffer = hasher == null && !readerVerifies ? null : ByteBuffer.allocate(CHUNK);
     long position = start;
     while (position < end) {
       long n;
-      if (hasher == null) {
+      if (buffer == null) {
         n = reader.transferTo(position, Math.min(TRANSFER_CHUNK, end - position), out);
       } else {
         buffer.clear();
         buffer.limit((int) Math.min(CHUNK, end - position));
         n = Math.max(0, reader.read(buffer, position));
-        hasher.update(buffer.array(), 0, (int) n);
+        if (hasher != null) {
+          hasher.update(buffer.array(), 0, (int) n);
+        }
         buffer.flip();
         while (buffer.hasRemaining()) {
           out.write(buffer);
@@ -149,7 +173,7 @@ final class GetCommand extends StoreCommand {
     }
     if (hasher != null) {
       check(d, Digest.fromHasher(d.algorithm(), hasher.digest()));
-    } else if (whole && !reader.servesVerifiedContent()) {
+    } else if (whole && !reader.servesVerifiedContent() && !reader.verifiedInOrderRead()) {
       check(d, hashAll(reader, d, size));
     }
   }

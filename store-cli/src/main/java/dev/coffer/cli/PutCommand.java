@@ -8,6 +8,7 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.DigestAlgorithm;
 import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.Info;
+import dev.coffer.store.InvalidArgumentException;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.StoreException;
 import dev.coffer.store.Writer;
@@ -44,7 +45,7 @@ import picocli.CommandLine.Parameters;
  * docs/architecture.md.
  */
 @Command(name = "put", description = {
-    "Store a file (or stdin with -) and print its digest.",
+    "Store a file (or stdin with -) and print its digest; or several files, a line each.",
     "A file is hashed first, so content already stored is not uploaded again and --expect is"
         + " checked before anything is stored.",
     "An interrupted put of the same file resumes where it stopped."})
@@ -58,8 +59,12 @@ final class PutCommand extends StoreCommand {
    */
   static final int LOOKUP_FIRST = 1 << 20;
 
-  @Parameters(index = "0", arity = "0..1", paramLabel = "FILE", defaultValue = "-",
-      description = "File to store; - for stdin (the default).")
+  @Parameters(arity = "0..*", paramLabel = "FILE",
+      description = "File to store; - for stdin (the default). Several files are stored in one"
+          + " run, --jobs at a time, each printed as DIGEST<tab>FILE.")
+  List<String> files = new ArrayList<>();
+
+  /** The one file (or {@code -}) of a single put. */
   String file;
 
   @Option(names = {"-l", "--label"}, paramLabel = "KEY=VALUE",
@@ -78,7 +83,8 @@ final class PutCommand extends StoreCommand {
       description = "FILE is a directory: store it as a tree and print the tree's digest.")
   boolean recursive;
 
-  @Option(names = "--jobs", paramLabel = "N", description = "Parallel transfers with -r.")
+  @Option(names = "--jobs", paramLabel = "N",
+      description = "Parallel transfers with -r or several files.")
   Integer jobs;
 
   /** What a put did: the content's digest and size, whether it stored it, and its ingest if any. */
@@ -87,6 +93,14 @@ final class PutCommand extends StoreCommand {
   @Override
   ExitCode execute(ContentStore store, Settings settings) throws IOException {
     Map<String, String> labels = LabelArgs.parse(labelArgs);
+    file = files.isEmpty() ? "-" : files.get(0);
+    if (files.size() > 1) {
+      if (recursive || ref != null || expect != null || files.contains("-")) {
+        throw new InvalidArgumentException("several files are put without -r, --ref, --expect"
+            + " or stdin (-); put them one at a time for those");
+      }
+      return BatchCommands.put(this, store, files, labels, jobs);
+    }
     if (recursive) {
       return TreeCommands.put(this, store, Path.of(file), labels, jobs);
     }

@@ -140,7 +140,7 @@ final class Transfer {
    * first scheduled update (a phase shorter than the refresh interval) leaves the cursor after
    * its text, and the summary would be printed on the same line.
    */
-  private static final class LineEndingConsumer implements ProgressBarConsumer {
+  static final class LineEndingConsumer implements ProgressBarConsumer {
     private final ProgressBarConsumer console;
     private volatile boolean closed;
 

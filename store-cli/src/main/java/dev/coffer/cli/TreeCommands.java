@@ -30,19 +30,23 @@ final class TreeCommands {
     return jobs == null ? Trees.of(store) : Trees.of(store).withJobs(jobs);
   }
 
-  /** {@code put -r DIR}: prints the tree's digest, and a summary on stderr. */
+  /** {@code put -r DIR}: prints the tree's digest; one progress bar and a summary on stderr. */
   static ExitCode put(StoreCommand command, ContentStore store, Path dir,
       Map<String, String> labels, Integer jobs) {
-    TreeTransfer done = trees(store, jobs).put(dir, labels);
-    report(command, done, "stored", "new");
+    try (BatchProgress progress = new BatchProgress(command, "put -r")) {
+      TreeTransfer done = trees(store, jobs).withListener(progress).put(dir, labels);
+      report(command, progress, done, "stored", "new");
+    }
     return ExitCode.OK;
   }
 
-  /** {@code get -r TREE -o DIR}: restores the directory, a summary on stderr. */
+  /** {@code get -r TREE -o DIR}: restores the directory; one progress bar and a summary. */
   static ExitCode get(StoreCommand command, ContentStore store, Digest tree, Path dir,
       Integer jobs) {
-    TreeTransfer done = trees(store, jobs).get(tree, dir);
-    report(command, done, "restored", "written");
+    try (BatchProgress progress = new BatchProgress(command, "get -r")) {
+      TreeTransfer done = trees(store, jobs).withListener(progress).get(tree, dir);
+      report(command, progress, done, "restored", "written");
+    }
     return ExitCode.OK;
   }
 
@@ -76,21 +80,19 @@ final class TreeCommands {
     return ExitCode.OK;
   }
 
-  private static void report(StoreCommand command, TreeTransfer done, String verb, String fresh) {
+  private static void report(StoreCommand command, BatchProgress progress, TreeTransfer done,
+      String verb, String fresh) {
+    BatchProgress.Totals totals = new BatchProgress.Totals(done.files(), done.bytes(),
+        done.newFiles(), done.newBytes());
     if (command.json) {
       ObjectNode node = StoreCommand.JSON.createObjectNode();
       node.put("tree", done.tree().toString());
-      node.put("files", done.files());
-      node.put("bytes", done.bytes());
-      node.put("newFiles", done.newFiles());
-      node.put("newBytes", done.newBytes());
+      progress.finish(totals, verb, fresh, node);
       command.printJson(node);
       return;
     }
+    progress.finish(totals, verb, fresh, null);
     command.cli().out.println(done.tree());
-    command.notices().println(command.name() + " -r: " + verb + " " + done.files() + " files, "
-        + done.bytes() + " bytes; " + fresh + " " + done.newFiles() + " files, " + done.newBytes()
-        + " bytes");
   }
 
   @Command(name = "diff", description = {

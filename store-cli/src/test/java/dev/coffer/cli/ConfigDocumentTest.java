@@ -26,7 +26,7 @@ class ConfigDocumentTest {
 
   private Settings resolve(String document) throws Exception {
     Path config = Files.writeString(tmp.resolve("coffer.json"), document);
-    return Settings.resolve(new Settings.Flags(config.toString(), null, null, null, null, null,
+    return ParsedSettings.resolve(new Settings.Flags(config.toString(), null, null, null, null, null,
         null, null, null), Map.of("HOME", tmp.toString()));
   }
 
@@ -75,7 +75,7 @@ class ConfigDocumentTest {
         .isEqualTo("farm/eu/");
     for (String prefix : new String[] {"/abs/", "a//b/", "../x/", ".hidden/", "sp ace/", "a*/",
         "_x/", "p/" + "a".repeat(600) + "/"}) {
-      assertThatThrownBy(() -> Settings.resolve(new Settings.Flags(null, "b", prefix, null, null,
+      assertThatThrownBy(() -> ParsedSettings.resolve(new Settings.Flags(null, "b", prefix, null, null,
           null, null, null, null), Map.of("HOME", tmp.toString())))
           .as(prefix).isInstanceOf(ConfigException.class)
           .hasMessageStartingWith("invalid prefix \"" + prefix.substring(0,

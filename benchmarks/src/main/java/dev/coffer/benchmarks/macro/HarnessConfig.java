@@ -34,6 +34,7 @@ import java.util.Set;
  * @param rclone the rclone executable ({@code BENCH_RCLONE}, default rclone on the PATH)
  * @param writeDocs whether docs/benchmarks.md and the raw results are rewritten
  *     ({@code BENCH_WRITE_DOCS}, default 1)
+ * @param treeFiles files of the tree case's directory ({@code BENCH_TREE_FILES}, default 10,000)
  */
 record HarnessConfig(
     long size,
@@ -49,10 +50,12 @@ record HarnessConfig(
     Path servers,
     String awsCli,
     String rclone,
-    boolean writeDocs) {
+    boolean writeDocs,
+    int treeFiles) {
 
   /** The cases in the order they run; the walk reads the small blobs' case's blobs. */
-  static final List<String> CASES = List.of("ingest", "cold", "hot", "small", "walk", "scaling");
+  static final List<String> CASES = List.of("ingest", "cold", "hot", "small", "walk", "scaling",
+      "tree");
 
   static final long MIB = 1L << 20;
   static final long GIB = 1L << 30;
@@ -94,7 +97,8 @@ record HarnessConfig(
         repository.resolve("benchmarks/target/servers"),
         env.getOrDefault("BENCH_AWS", "/usr/bin/aws"),
         env.getOrDefault("BENCH_RCLONE", "rclone"),
-        !"0".equals(env.getOrDefault("BENCH_WRITE_DOCS", "1")));
+        !"0".equals(env.getOrDefault("BENCH_WRITE_DOCS", "1")),
+        positive("BENCH_TREE_FILES", env.getOrDefault("BENCH_TREE_FILES", "10000")));
   }
 
   /** Whether {@code name} (one of {@link #CASES}) runs. */

@@ -67,8 +67,8 @@ public final class MacroBenchmark {
         "  max_concurrent_requests = " + Cases.PARTS_IN_FLIGHT, ""));
     // The command as users run it: bin/coffer, with its class-data-sharing archive.
     List<String> coffer = List.of(config.repository().resolve("bin/coffer").toString());
-    Cases cases = new Cases(config, new Commands(config.work().resolve("command.err")), coffer,
-        awsConfig);
+    Commands commands = new Commands(config.work().resolve("command.err"));
+    Cases cases = new Cases(config, commands, coffer, awsConfig);
     List<String> versions = new ArrayList<>();
     versions.add("JDK " + System.getProperty("java.vm.name") + " "
         + System.getProperty("java.runtime.version"));
@@ -172,6 +172,9 @@ public final class MacroBenchmark {
           Files.deleteIfExists(file);
         }
       }
+      if (config.runs("tree")) {
+        runTree(small, commands, coffer, awsConfig, alternation);
+      }
     }
     Instant finished = Instant.now();
     String loadAfter = Machine.loadAverage();
@@ -188,6 +191,35 @@ public final class MacroBenchmark {
       log.println("written: " + doc + ", " + csv);
     }
   }
+
+  /**
+   * Case 6: a directory of {@code BENCH_TREE_FILES} files by coffer, awscli and rclone on the
+   * small-blob server (S3Proxy by default, where awscli's multipart uploads work): first upload,
+   * second upload with 1 % changed, download.
+   */
+  private void runTree(Venue v, Commands commands, List<String> coffer, Path awsConfig,
+      Alternation alternation) throws Exception {
+    TreeCase tree = new TreeCase(config, commands, coffer, awsConfig, log);
+    log.printf("6. tree of %d files (%s) on %s%n", config.treeFiles(),
+        HarnessConfig.formatSize(tree.bytes), v.server.name());
+    treeBytes = tree.bytes;
+    samples.addAll(alternation.run(TreeCase.UPLOAD, v, config.treeFiles(), tree.firstUpload(v)));
+    tree.prepare(v); // every tool's copy of the original, for the next two
+    String digest = Files.readString(config.work().resolve("tree.out")).strip();
+    samples.addAll(alternation.run(TreeCase.REUPLOAD, v, config.treeFiles(),
+        tree.secondUpload(v)));
+    samples.addAll(alternation.run(TreeCase.DOWNLOAD, v, config.treeFiles(),
+        tree.download(v, digest)));
+    TreeCase.delete(config.work().resolve("tree"));
+    String server = v.server.name();
+    for (String peer : List.of(TreeCase.AWS, TreeCase.RCLONE)) {
+      pairs.add(new Pair(TreeCase.UPLOAD, server, TreeCase.COFFER_PUT, peer, 1.0));
+      pairs.add(new Pair(TreeCase.REUPLOAD, server, TreeCase.COFFER_PUT, peer, 3.0));
+      pairs.add(new Pair(TreeCase.DOWNLOAD, server, TreeCase.COFFER_GET, peer, Double.NaN));
+    }
+  }
+
+  private long treeBytes;
 
   /** One case's table in the report: its {@link HarnessConfig#CASES} name, id, title, unit. */
   private record Section(String name, String caseId, String title, boolean counted,
@@ -232,8 +264,9 @@ public final class MacroBenchmark {
         + "in-process contenders and by the server's own log for child processes (S3Mock's "
         + "access log, S3Proxy's request handler).\n");
     if (config.size() != HarnessConfig.GIB || config.smallCount() != 10_000
-        || config.rounds() < 3) {
-      out.append("- **Reduced sizes**: the defaults are 1 GiB, 10,000 small blobs and 3 rounds.\n");
+        || config.rounds() < 3 || config.treeFiles() != 10_000) {
+      out.append("- **Reduced sizes**: the defaults are 1 GiB, 10,000 small blobs, a tree of"
+          + " 10,000 files and 3 rounds.\n");
     }
     if (!config.cases().containsAll(HarnessConfig.CASES)) {
       out.append("- **Some cases only**: ").append(String.join(", ", HarnessConfig.CASES.stream()
@@ -261,6 +294,25 @@ public final class MacroBenchmark {
             .append(Report.table(rows, r -> r.caseId().equals(c.caseId()), c.counted(), c.unit()))
             .append('\n');
       }
+    }
+    if (config.runs("tree")) {
+      String files = String.format(Locale.ROOT, "%,d files, %s", config.treeFiles(),
+          HarnessConfig.formatSize(treeBytes));
+      for (Section c : List.of(
+          new Section("tree", TreeCase.UPLOAD, "6. Tree: first upload of " + files, true,
+              "files/s"),
+          new Section("tree", TreeCase.REUPLOAD, "6. Tree: second upload, 1 % of the files"
+              + " changed", true, "files/s"),
+          new Section("tree", TreeCase.DOWNLOAD, "6. Tree: download into an empty directory",
+              true, "files/s"))) {
+        out.append("### ").append(c.title()).append("\n\n")
+            .append(Report.table(rows, r -> r.caseId().equals(c.caseId()), c.counted(), c.unit()))
+            .append('\n');
+      }
+      out.append("Tree sizes are log-uniform from 100 B to 8 MiB, one file in 2,000 (at least"
+          + " one) of 20 MiB; coffer runs with `--no-cache --jobs 16`, rclone with"
+          + " `--transfers 16 --checkers 16`, awscli with the harness's config; each tool has"
+          + " its own prefix; requests are the server's count.\n\n");
     }
     if (config.runs("scaling") && !config.scalingSizes().isEmpty()) {
       out.append("### Scaling: ingest time and requests by size (S3Mock)\n\n")

@@ -253,14 +253,14 @@ abstract sealed class CacheReader implements ReaderAt {
           int n = channel.read(dst, position + dst.position() - start);
           if (n < 0) {
             // Shorter than its verified size: the file was truncated under us.
-            store.entryFailed(digest, "ends at " + (position + dst.position() - start), null);
+            store.tiers().entryFailed(digest, "ends at " + (position + dst.position() - start), null);
             dst.position(start);
             return READ_THROUGH;
           }
         }
         return want;
       } catch (IOException e) {
-        store.entryFailed(digest, "cannot be read", e);
+        store.tiers().entryFailed(digest, "cannot be read", e);
         dst.position(start);
         return READ_THROUGH;
       } finally {
@@ -285,13 +285,13 @@ abstract sealed class CacheReader implements ReaderAt {
           if (sourceReadable(at)) {
             throw e; // the target failed, not the entry
           }
-          store.entryFailed(digest, "cannot be read", e);
+          store.tiers().entryFailed(digest, "cannot be read", e);
           switchToBacking();
           return at - position;
         }
         if (n <= 0) {
           // transferTo moves nothing only past the file's end: truncated under us.
-          store.entryFailed(digest, "ends at " + at, null);
+          store.tiers().entryFailed(digest, "ends at " + at, null);
           switchToBacking();
           return at - position;
         }

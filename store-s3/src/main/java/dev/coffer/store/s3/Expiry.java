@@ -43,10 +43,10 @@ final class Expiry {
    * @throws InvalidArgumentException if the age is below the touch interval: a blob in use could
    *     then look unused, its last use recorded up to one interval late
    */
-  Outcome run(GcOptions options, Map<Digest, S3Maintenance.Versioned> records,
+  Outcome run(GcOptions options, Map<Digest, Purges.Versioned> records,
       List<GcReport.Skip> skipped) {
     Duration unusedFor = options.unusedFor() != null ? options.unusedFor()
-        : store.config.unusedFor();
+        : store.config.unusedFor().orElse(null);
     long maxBytes = options.maxBytes();
     if (unusedFor == null && maxBytes < 0) {
       return new Outcome(List.of(), 0);
@@ -60,7 +60,7 @@ final class Expiry {
     long cutoff = unusedFor == null ? Long.MIN_VALUE : now - unusedFor.toNanos();
     long total = 0;
     List<IndexRecord> unreferenced = new ArrayList<>();
-    for (S3Maintenance.Versioned found : records.values()) {
+    for (Purges.Versioned found : records.values()) {
       IndexRecord record = found.record();
       if (record.isLive()) {
         total += record.size();
@@ -98,7 +98,7 @@ final class Expiry {
     AtomicReference<String> kept = new AtomicReference<>();
     IndexRecord after;
     try {
-      after = store.casIndex(digest, record -> {
+      after = store.records().casIndex(digest, record -> {
         kept.set(null);
         if (record == null || !record.isLive()) {
           kept.set("deleted during gc");
@@ -119,8 +119,8 @@ final class Expiry {
       skipped.add(new GcReport.Skip(digest.toString(), "not expired: " + kept.get()));
       return false;
     }
-    store.mirrorTags(digest, after);
-    store.cascade(after, digest, true);
+    store.records().mirrorTags(digest, after);
+    store.references().cascade(after, digest, true);
     return true;
   }
 }

@@ -111,14 +111,14 @@ final class UsageMarks implements AutoCloseable {
 
   private boolean write(Digest digest, long at) {
     AtomicBoolean wrote = new AtomicBoolean();
-    store.casIndex(digest, record -> {
+    store.records().casIndex(digest, record -> {
       wrote.set(false);
       if (record == null) {
         throw new NotFoundException("content " + digest + " not found");
       }
       if (record.isExpired()) {
         wrote.set(true);
-        return record.resurrected(at, store.newIncarnation(), 0);
+        return record.resurrected(at, store.records().newIncarnation(), 0);
       }
       if (!record.isLive() || record.lastUsed() > at - interval()) {
         return null;
@@ -137,14 +137,14 @@ final class UsageMarks implements AutoCloseable {
    * @throws NotFoundException if there is no live or expired record
    */
   IndexRecord usable(Digest digest) {
-    IndexRecord record = store.record(digest);
+    IndexRecord record = store.records().record(digest);
     if (record == null || !record.isExpired()) {
       return record;
     }
     long now = store.now();
-    return store.casIndex(digest, r -> {
+    return store.records().casIndex(digest, r -> {
       if (r != null && r.isExpired()) {
-        return r.resurrected(now, store.newIncarnation(), 0);
+        return r.resurrected(now, store.records().newIncarnation(), 0);
       }
       return null;
     });

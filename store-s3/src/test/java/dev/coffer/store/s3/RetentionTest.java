@@ -32,7 +32,7 @@ class RetentionTest extends SimStoreTestBase {
   }
 
   private IndexRecord record(ContentStore store, Digest digest) {
-    return ((S3Store) store).record(digest);
+    return ((S3Store) store).records().record(digest);
   }
 
   private static void flush(ContentStore store) {

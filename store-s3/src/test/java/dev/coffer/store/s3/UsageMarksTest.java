@@ -144,11 +144,11 @@ class UsageMarksTest extends SimStoreTestBase {
       // the content exists: a use
     }
     s3(store).marks.flush();
-    assertThat(s3(store).record(digest).lastUsed()).isEqualTo(Times.nanos(committed));
+    assertThat(s3(store).records().record(digest).lastUsed()).isEqualTo(Times.nanos(committed));
     clock.advance(Duration.ofHours(1));
     Instant referenced = clock.instant();
     store.ref(digest);
-    assertThat(s3(store).record(digest).lastUsed()).isEqualTo(Times.nanos(referenced));
+    assertThat(s3(store).records().record(digest).lastUsed()).isEqualTo(Times.nanos(referenced));
   }
 
   @Test
@@ -161,7 +161,7 @@ class UsageMarksTest extends SimStoreTestBase {
     assertThatThrownBy(() -> store.writer("again", dev.coffer.store.Descriptor.of(digest,
         content.length))).isInstanceOf(dev.coffer.store.AlreadyExistsException.class);
     s3(store).marks.flush();
-    assertThat(s3(store).record(digest).lastUsed()).isEqualTo(Times.nanos(opened));
+    assertThat(s3(store).records().record(digest).lastUsed()).isEqualTo(Times.nanos(opened));
 
     clock.advance(DAY.multipliedBy(2));
     Instant committed = clock.instant();
@@ -172,6 +172,6 @@ class UsageMarksTest extends SimStoreTestBase {
           .isInstanceOf(dev.coffer.store.AlreadyExistsException.class);
     }
     s3(store).marks.flush();
-    assertThat(s3(store).record(digest).lastUsed()).isEqualTo(Times.nanos(committed));
+    assertThat(s3(store).records().record(digest).lastUsed()).isEqualTo(Times.nanos(committed));
   }
 }

@@ -24,8 +24,12 @@ final class LocalFiles {
     return target.resolveSibling("." + target.getFileName() + ".coffer-" + UUID.randomUUID());
   }
 
-  static List<Path> scan(Path dir) {
+  /** What a directory holds: its entries (not itself), and its regular files' count and bytes. */
+  record Scan(List<Path> paths, long files, long bytes) {}
+
+  static Scan scan(Path dir) {
     List<Path> paths = new ArrayList<>();
+    long[] totals = new long[2];
     try {
       Files.walkFileTree(dir, new SimpleFileVisitor<>() {
         @Override
@@ -41,13 +45,17 @@ final class LocalFiles {
           if (attrs.isRegularFile() || attrs.isSymbolicLink()) {
             paths.add(f);
           }
+          if (attrs.isRegularFile()) {
+            totals[0]++;
+            totals[1] += attrs.size();
+          }
           return FileVisitResult.CONTINUE;
         }
       });
     } catch (IOException e) {
       throw new UncheckedIOException("reading " + dir + ": " + e, e);
     }
-    return paths;
+    return new Scan(paths, totals[0], totals[1]);
   }
 
   static String relative(Path dir, Path p) {

@@ -9,20 +9,14 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.DigestAlgorithm;
 import dev.coffer.store.Info;
 import dev.coffer.store.InvalidArgumentException;
-import dev.coffer.store.NotFoundException;
-import dev.coffer.store.ReaderAt;
-import dev.coffer.store.Writer;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.security.MessageDigest;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -48,22 +42,31 @@ public final class Trees {
   /** The most parallel transfers allowed. */
   public static final int MAX_JOBS = 256;
 
-  private static final Duration LOCK_WAIT = Duration.ofMinutes(1);
   private static final int SYMLINK_MODE = 0777;
-  /** Files up to this size are put in one step, read into memory (at most {@code jobs} at once). */
-  private static final long ONE_STEP_LIMIT = 4L << 20;
 
   private final ContentStore store;
   private final int jobs;
+  private final TransferListener listener;
 
-  private Trees(ContentStore store, int jobs) {
+  private Trees(ContentStore store, int jobs, TransferListener listener) {
     this.store = store;
     this.jobs = jobs;
+    this.listener = listener;
   }
 
-  /** Trees over {@code store} with {@link #DEFAULT_JOBS} parallel transfers. */
+  /** Trees over {@code store} with {@link #DEFAULT_JOBS} parallel transfers and no listener. */
   public static Trees of(ContentStore store) {
-    return new Trees(java.util.Objects.requireNonNull(store, "store"), DEFAULT_JOBS);
+    return new Trees(java.util.Objects.requireNonNull(store, "store"), DEFAULT_JOBS,
+        TransferListener.NONE);
+  }
+
+  /**
+   * The same, reporting the progress of each later call to {@code listener} (see its contract;
+   * what it throws is logged and ignored).
+   */
+  public Trees withListener(TransferListener listener) {
+    return new Trees(store, jobs, Listeners.safe(
+        java.util.Objects.requireNonNull(listener, "listener")));
   }
 
   /**
@@ -75,7 +78,7 @@ public final class Trees {
     if (jobs < 1 || jobs > MAX_JOBS) {
       throw new IllegalArgumentException("jobs must be 1 to " + MAX_JOBS + ", not " + jobs);
     }
-    return new Trees(store, jobs);
+    return new Trees(store, jobs, listener);
   }
 
   /** Stores {@code dir} with no labels; see {@link #put(Path, Map)}. */
@@ -99,7 +102,9 @@ public final class Trees {
     if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       throw new InvalidArgumentException("not a directory: " + dir);
     }
-    List<Path> paths = LocalFiles.scan(dir);
+    LocalFiles.Scan scan = LocalFiles.scan(dir);
+    List<Path> paths = scan.paths();
+    listener.started(scan.files(), scan.bytes());
     AtomicLong newFiles = new AtomicLong();
     AtomicLong newBytes = new AtomicLong();
     List<Tree.Entry> entries = Jobs.runAll(jobs,
@@ -120,10 +125,12 @@ public final class Trees {
         digest = Digest.of(DigestAlgorithm.CANONICAL, in);
       }
       long size = a.size();
-      if (upload(p, digest, size)) {
+      boolean sent = FileCopies.upload(store, p, digest, size, Map.of());
+      if (sent) {
         newFiles.incrementAndGet();
         newBytes.addAndGet(size);
       }
+      listener.fileDone(size, sent);
       return new Tree.Entry(rel, Tree.Kind.FILE, mode, size, digest, null);
     }).toList());
     Tree tree = Tree.of(entries);
@@ -203,6 +210,7 @@ public final class Trees {
       }
       AtomicLong newFiles = new AtomicLong();
       AtomicLong newBytes = new AtomicLong();
+      listener.started(t.files().size(), t.files().stream().mapToLong(Tree.Entry::size).sum());
       Jobs.runAll(jobs, t.entries().stream().filter(e -> e.kind() != Tree.Kind.DIR)
           .<Callable<Void>>map(e -> () -> {
             Path target = inside(root, e);
@@ -210,9 +218,14 @@ public final class Trees {
             inside(root, e); // the parents now exist: check them once more, resolved
             if (e.kind() == Tree.Kind.SYMLINK) {
               restoreLink(target, e);
-            } else if (restoreFile(target, e)) {
-              newFiles.incrementAndGet();
-              newBytes.addAndGet(e.size());
+            } else {
+              boolean written = FileCopies.restore(store, target, e.digest(), e.size(), e.mode())
+                  .written();
+              if (written) {
+                newFiles.incrementAndGet();
+                newBytes.addAndGet(e.size());
+              }
+              listener.fileDone(e.size(), written);
             }
             return null;
           }).toList());
@@ -229,6 +242,83 @@ public final class Trees {
     } catch (IOException e) {
       throw new UncheckedIOException("restoring tree " + tree + " into " + dir + ": " + e, e);
     }
+  }
+
+  /**
+   * Stores each of {@code files} as a blob of its own, with {@code labels} (set also on content
+   * found stored), {@code jobs} at a time, and returns what happened to each, in the order given.
+   * Nothing is referenced: as a put without a ref, each blob lives at count 0 until deleted or
+   * referenced. Content already stored is not uploaded again; a file above the one-step size goes
+   * through an ingest named by its digest, so a put killed mid-way resumes it. Every file is checked
+   * to be a regular file (links followed) before anything is stored.
+   *
+   * @throws InvalidArgumentException naming the first path that is not a regular file
+   * @throws UncheckedIOException if reading a file fails
+   */
+  public List<FileTransfer> putFiles(List<Path> files, Map<String, String> labels) {
+    Map<String, String> kept = labels == null ? Map.of() : Map.copyOf(labels);
+    long bytes = 0;
+    List<Long> sizes = new ArrayList<>();
+    for (Path f : files) {
+      try {
+        BasicFileAttributes a = Files.readAttributes(f, BasicFileAttributes.class);
+        if (!a.isRegularFile()) {
+          throw new InvalidArgumentException("not a regular file: " + f
+              + (a.isDirectory() ? " (a directory)" : ""));
+        }
+        sizes.add(a.size());
+        bytes += a.size();
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read " + f + ": " + e, e);
+      }
+    }
+    listener.started(files.size(), bytes);
+    List<Callable<FileTransfer>> tasks = new ArrayList<>();
+    for (int i = 0; i < files.size(); i++) {
+      Path f = files.get(i);
+      long size = sizes.get(i);
+      tasks.add(() -> {
+        Digest digest;
+        try (InputStream in = Files.newInputStream(f)) {
+          digest = Digest.of(DigestAlgorithm.CANONICAL, in);
+        }
+        boolean sent = FileCopies.upload(store, f, digest, size, kept);
+        listener.fileDone(size, sent);
+        return new FileTransfer(f, digest, size, sent);
+      });
+    }
+    return Jobs.runAll(jobs, tasks);
+  }
+
+  /**
+   * Writes each of {@code blobs} into directory {@code dir} (created if needed) as a file named by
+   * its digest's hex ({@code dir/<hex>}), {@code jobs} at a time, and returns what happened to each,
+   * in the order given. Each file is written under a temporary name, verified against its digest
+   * and renamed (TREE-5); a file already there with the right digest is left untouched. New files
+   * get the permissions a new file gets.
+   *
+   * @throws dev.coffer.store.NotFoundException if a blob is not stored
+   * @throws DataLossException if a blob's bytes do not hash to its digest (nothing is renamed then)
+   * @throws UncheckedIOException if writing fails
+   */
+  public List<FileTransfer> getBlobs(List<Digest> blobs, Path dir) {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create " + dir + ": " + e, e);
+    }
+    List<Digest> distinct = new ArrayList<>(new LinkedHashSet<>(blobs));
+    listener.started(distinct.size(), 0);
+    List<FileTransfer> done = Jobs.runAll(jobs, distinct.stream()
+        .<Callable<FileTransfer>>map(d -> () -> {
+          Path target = dir.resolve(d.hex());
+          FileCopies.Restored r = FileCopies.restore(store, target, d, -1, -1);
+          listener.fileDone(r.size(), r.written());
+          return new FileTransfer(target, d, r.size(), r.written());
+        }).toList());
+    Map<Digest, FileTransfer> byDigest = new java.util.HashMap<>();
+    done.forEach(t -> byDigest.put(t.digest(), t));
+    return blobs.stream().map(byDigest::get).toList();
   }
 
   /**
@@ -271,75 +361,6 @@ public final class Trees {
       }
     }
     return new TreeDiff(added, new ArrayList<>(before.keySet()), changed, bytes);
-  }
-
-  /** Commits a file unless its digest is stored already; whether it was uploaded. */
-  private boolean upload(Path file, Digest digest, long size) throws IOException {
-    if (size <= ONE_STEP_LIMIT) {
-      // One lookup, then (if absent) one-step put: fewer requests than a writer's open and commit.
-      try {
-        store.info(digest);
-        return false;
-      } catch (NotFoundException absent) {
-        try {
-          store.put(Files.readAllBytes(file), digest, Map.of());
-          return true;
-        } catch (AlreadyExistsException e) {
-          return false; // another put committed it meanwhile
-        }
-      }
-    }
-    Writer writer;
-    try {
-      writer = Content.openWriter(store, "tree-file-" + digest.algorithm().label() + "-"
-          + digest.hex(), Descriptor.of(digest, size), LOCK_WAIT);
-    } catch (AlreadyExistsException e) {
-      return false;
-    }
-    try (writer; InputStream in = Files.newInputStream(file)) {
-      Content.copy(writer, in, size, digest, Map.of());
-    }
-    return true;
-  }
-
-  private boolean restoreFile(Path target, Tree.Entry e) throws IOException {
-    if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS) && Files.size(target) == e.size()) {
-      Digest present;
-      try (InputStream in = Files.newInputStream(target)) {
-        present = Digest.of(e.digest().algorithm(), in);
-      }
-      if (present.equals(e.digest())) {
-        LocalFiles.setMode(target, e.mode());
-        return false;
-      }
-    }
-    Path temp = LocalFiles.temp(target);
-    try {
-      MessageDigest hasher = e.digest().algorithm().newHasher();
-      long written = 0;
-      try (ReaderAt reader = store.readerAt(Descriptor.of(e.digest(), e.size()));
-          InputStream in = reader.stream(0);
-          OutputStream out = Files.newOutputStream(temp)) {
-        byte[] buffer = new byte[64 * 1024];
-        for (int n; (n = in.read(buffer)) >= 0; ) {
-          hasher.update(buffer, 0, n);
-          out.write(buffer, 0, n);
-          written += n;
-        }
-      }
-      if (written != e.size()) {
-        throw DataLossException.lengthMismatch(e.digest(), e.size(), written);
-      }
-      Digest actual = Digest.fromHasher(e.digest().algorithm(), hasher.digest());
-      if (!actual.equals(e.digest())) {
-        throw DataLossException.digestMismatch(e.digest(), actual);
-      }
-      LocalFiles.setMode(temp, e.mode());
-      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-      return true;
-    } finally {
-      Files.deleteIfExists(temp);
-    }
   }
 
   private static void restoreLink(Path target, Tree.Entry e) throws IOException {

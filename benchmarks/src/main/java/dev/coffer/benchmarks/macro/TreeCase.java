@@ -1,0 +1,240 @@
+package dev.coffer.benchmarks.macro;
+
+import dev.coffer.benchmarks.macro.Contender.Counting;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import java.util.stream.Stream;
+
+/**
+ * The tree case: a build directory of {@code treeFiles} files, sizes log-uniform from 100 B to
+ * 8 MiB plus a few of 20 MiB (above one 16 MiB part), moved by {@code coffer put -r} / {@code get
+ * -r}, {@code aws s3 sync} and {@code rclone copy} to and from the same server: a first upload, a
+ * second after 1 % of the files changed, and a download into an empty directory. Each tool has its
+ * own prefix; coffer runs with {@code --no-cache}, so its second upload finds what is stored by
+ * asking the bucket, as the others do, rather than remembering it.
+ *
+ * <p>A peer whose executable is missing is skipped, and the log says so.
+ */
+final class TreeCase {
+  static final String UPLOAD = "tree upload";
+  static final String REUPLOAD = "tree upload, 1% changed";
+  static final String DOWNLOAD = "tree download";
+  static final String COFFER_PUT = "coffer put -r (CLI)";
+  static final String COFFER_GET = "coffer get -r (CLI)";
+  static final String AWS = "aws s3 sync";
+  static final String RCLONE = "rclone copy";
+  private static final long MIN = 100;
+  private static final long MAX = 8L << 20;
+  private static final int LARGE = 20 << 20;
+
+  private final HarnessConfig config;
+  private final Commands commands;
+  private final List<String> coffer;
+  private final Path awsConfig;
+  private final PrintStream log;
+  final Path original;
+  final Path changed;
+  final long bytes;
+
+  /** Lays out the directory and its 1 %-changed copy in the scratch directory. */
+  TreeCase(HarnessConfig config, Commands commands, List<String> coffer, Path awsConfig,
+      PrintStream log) throws IOException {
+    this.config = config;
+    this.commands = commands;
+    this.coffer = coffer;
+    this.awsConfig = awsConfig;
+    this.log = log;
+    original = config.work().resolve("tree/original");
+    changed = config.work().resolve("tree/changed");
+    SplittableRandom random = new SplittableRandom(10_000);
+    int n = config.treeFiles();
+    int large = Math.max(1, n / 2000);
+    long total = 0;
+    byte[] buffer = new byte[1 << 20];
+    for (int i = 0; i < n; i++) {
+      long size = i < large ? LARGE
+          : Math.round(MIN * Math.pow((double) MAX / MIN, random.nextDouble()));
+      Path file = original.resolve("d" + i % 37).resolve("f" + i + ".bin");
+      Files.createDirectories(file.getParent());
+      try (OutputStream out = Files.newOutputStream(file)) {
+        for (long left = size; left > 0; left -= buffer.length) {
+          random.nextBytes(buffer);
+          out.write(buffer, 0, (int) Math.min(buffer.length, left));
+        }
+      }
+      total += size;
+    }
+    bytes = total;
+    copy(original, changed);
+    // 1 % of the files (every hundredth) get new bytes at their start.
+    for (int i = 0; i < n; i += 100) {
+      Path file = changed.resolve("d" + i % 37).resolve("f" + i + ".bin");
+      byte[] bytes = Files.readAllBytes(file);
+      byte[] mark = ("changed " + i + " ").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      System.arraycopy(mark, 0, bytes, 0, Math.min(mark.length, bytes.length));
+      Files.write(file, bytes);
+    }
+  }
+
+  private static void copy(Path from, Path to) throws IOException {
+    try (Stream<Path> paths = Files.walk(from)) {
+      for (Path p : paths.sorted().toList()) {
+        Path target = to.resolve(from.relativize(p).toString());
+        if (Files.isDirectory(p)) {
+          Files.createDirectories(target);
+        } else {
+          Files.copy(p, target);
+        }
+      }
+    }
+  }
+
+  static void delete(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
+  /** Whether {@code executable} runs; if not, says which contender is skipped and why. */
+  boolean available(String executable, String contender) {
+    boolean ok = Files.isExecutable(Path.of(executable)) || Stream.of(
+        System.getenv().getOrDefault("PATH", "").split(":"))
+        .anyMatch(d -> !d.isEmpty() && Files.isExecutable(Path.of(d, executable)));
+    if (!ok) {
+      log.println("  tree: " + contender + " skipped: " + executable + " not found (set "
+          + (contender.startsWith("aws") ? "BENCH_AWS" : "BENCH_RCLONE") + ", or let run.sh"
+          + " install it)");
+    }
+    return ok;
+  }
+
+  /** One upload of {@code dir} by each tool, each into its own prefix. */
+  private List<Contender> uploads(Venue v, boolean reupload) {
+    List<Contender> list = new ArrayList<>();
+    list.add(Contender.of(COFFER_PUT, Counting.SERVER,
+        round -> commands.run(cli("put", "-q", "--no-cache", "-r",
+            dir(reupload).toString(), "--jobs", "16"), v.cliEnvironment("tree-coffer/", home(v)),
+            config.work().resolve("tree.out")),
+        round -> after(v, "tree-coffer/", reupload, r -> commands.run(cli("put", "-q",
+            "--no-cache", "-r", original.toString(), "--jobs", "16"),
+            v.cliEnvironment("tree-coffer/", home(v)), null))));
+    if (available(config.awsCli(), AWS)) {
+      list.add(Contender.of(AWS, Counting.SERVER,
+          round -> commands.run(aws(v, "s3", "sync", dir(reupload).toString(),
+              "s3://" + v.bucket + "/tree-aws/"), awsEnvironment(v), null),
+          round -> after(v, "tree-aws/", reupload, r -> commands.run(aws(v, "s3", "sync",
+              original.toString(), "s3://" + v.bucket + "/tree-aws/"), awsEnvironment(v),
+              null))));
+    }
+    if (available(config.rclone(), RCLONE)) {
+      list.add(Contender.of(RCLONE, Counting.SERVER,
+          round -> commands.run(rclone("copy", "--transfers", "16", "--checkers", "16",
+              dir(reupload).toString(), "bench:" + v.bucket + "/tree-rclone"),
+              v.cliEnvironment("", home(v)), null),
+          round -> after(v, "tree-rclone/", reupload, r -> commands.run(rclone("copy",
+              "--transfers", "16", "--checkers", "16", original.toString(),
+              "bench:" + v.bucket + "/tree-rclone"), v.cliEnvironment("", home(v)), null))));
+    }
+    return list;
+  }
+
+  private Path dir(boolean reupload) {
+    return reupload ? changed : original;
+  }
+
+  /**
+   * After a first upload: the prefix is emptied for the next round. After a second: the original
+   * is uploaded again (unmeasured), so the next round's second upload starts from the same state.
+   */
+  private void after(Venue v, String prefix, boolean reupload, Contender.Action restore)
+      throws Exception {
+    if (reupload) {
+      restore.accept(0);
+    } else {
+      v.purge(prefix);
+    }
+  }
+
+  /** The first uploads; each round starts from an empty prefix. */
+  List<Contender> firstUpload(Venue v) {
+    return uploads(v, false);
+  }
+
+  /** The second uploads; the caller has uploaded the original by every tool beforehand. */
+  List<Contender> secondUpload(Venue v) {
+    return uploads(v, true);
+  }
+
+  /** Uploads the original by every tool, unmeasured: the state of the second upload and download. */
+  void prepare(Venue v) throws Exception {
+    for (Contender c : firstUpload(v)) {
+      c.run(0);
+    }
+  }
+
+  /** Downloads into an empty directory, which is deleted after each run. */
+  List<Contender> download(Venue v, String tree) {
+    Path out = config.work().resolve("tree/download");
+    List<Contender> list = new ArrayList<>();
+    Contender.Action clean = round -> delete(out);
+    list.add(Contender.of(COFFER_GET, Counting.SERVER,
+        round -> commands.run(cli("get", "-q", "--no-cache", "-r", tree, "-o", out.toString(),
+            "--jobs", "16"), v.cliEnvironment("tree-coffer/", home(v)), null), clean));
+    if (available(config.awsCli(), AWS)) {
+      list.add(Contender.of(AWS, Counting.SERVER,
+          round -> commands.run(aws(v, "s3", "sync", "s3://" + v.bucket + "/tree-aws/",
+              out.toString()), awsEnvironment(v), null), clean));
+    }
+    if (available(config.rclone(), RCLONE)) {
+      list.add(Contender.of(RCLONE, Counting.SERVER,
+          round -> commands.run(rclone("copy", "--transfers", "16", "--checkers", "16",
+              "bench:" + v.bucket + "/tree-rclone", out.toString()),
+              v.cliEnvironment("", home(v)), null), clean));
+    }
+    return list;
+  }
+
+  private List<String> cli(String... args) {
+    List<String> command = new ArrayList<>(coffer);
+    command.addAll(List.of(args));
+    return command;
+  }
+
+  private List<String> aws(Venue v, String... args) {
+    List<String> command = new ArrayList<>(List.of(config.awsCli(), "--endpoint-url",
+        v.server.endpoint().toString()));
+    command.addAll(List.of(args));
+    command.add("--only-show-errors");
+    return command;
+  }
+
+  private Map<String, String> awsEnvironment(Venue v) {
+    Map<String, String> env = v.cliEnvironment("", home(v));
+    env.put("AWS_CONFIG_FILE", awsConfig.toString());
+    env.put("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
+    return env;
+  }
+
+  private List<String> rclone(String... args) {
+    List<String> command = new ArrayList<>(List.of(config.rclone(), "--config", "/dev/null"));
+    command.addAll(List.of(args));
+    return command;
+  }
+
+  private Path home(Venue v) {
+    return config.work().resolve("coffer-home-" + v.server.name());
+  }
+}

@@ -1,0 +1,134 @@
+package dev.coffer.store.tree;
+
+import dev.coffer.store.AlreadyExistsException;
+import dev.coffer.store.Content;
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.DataLossException;
+import dev.coffer.store.Descriptor;
+import dev.coffer.store.Digest;
+import dev.coffer.store.Info;
+import dev.coffer.store.NotFoundException;
+import dev.coffer.store.ReaderAt;
+import dev.coffer.store.Writer;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.Map;
+
+/** One file to the store and one blob to a file: what trees and batches are made of. */
+final class FileCopies {
+  private static final Duration LOCK_WAIT = Duration.ofMinutes(1);
+  /** Files up to this size are put in one step, read into memory (at most {@code jobs} at once). */
+  static final long ONE_STEP_LIMIT = 4L << 20;
+
+  private FileCopies() {}
+
+  /** A restored file's size, and whether it was written rather than found right already. */
+  record Restored(long size, boolean written) {}
+
+  /**
+   * Commits {@code file} (hashed already to {@code digest}) unless its digest is stored already,
+   * with {@code labels}; whether it was uploaded. Content found stored gets {@code labels} too.
+   */
+  static boolean upload(ContentStore store, Path file, Digest digest, long size,
+      Map<String, String> labels) throws IOException {
+    boolean sent = send(store, file, digest, size, labels);
+    if (!sent && !labels.isEmpty()) {
+      store.update(Info.forUpdate(digest, labels),
+          labels.keySet().stream().map(k -> "labels." + k).toArray(String[]::new));
+    }
+    return sent;
+  }
+
+  private static boolean send(ContentStore store, Path file, Digest digest, long size,
+      Map<String, String> labels) throws IOException {
+    if (size <= ONE_STEP_LIMIT) {
+      // One lookup, then (if absent) one-step put: fewer requests than a writer's open and commit.
+      try {
+        store.info(digest);
+        return false;
+      } catch (NotFoundException absent) {
+        try {
+          store.put(Files.readAllBytes(file), digest, labels);
+          return true;
+        } catch (AlreadyExistsException e) {
+          return false; // another put committed it meanwhile
+        }
+      }
+    }
+    Writer writer;
+    try {
+      // A ref named by the digest: a put of the same content killed mid-way is resumed.
+      writer = Content.openWriter(store, "tree-file-" + digest.algorithm().label() + "-"
+          + digest.hex(), Descriptor.of(digest, size), LOCK_WAIT);
+    } catch (AlreadyExistsException e) {
+      return false;
+    }
+    try (writer; InputStream in = Files.newInputStream(file)) {
+      Content.copy(writer, in, size, digest, labels);
+    } catch (AlreadyExistsException e) {
+      return false;
+    }
+    return true;
+  }
+
+  /**
+   * Writes blob {@code digest} to {@code target} through a temporary name beside it, verified
+   * against the digest (and {@code size} unless negative) before the rename; a file already there
+   * with the right digest is left untouched. Sets {@code mode} unless negative.
+   */
+  static Restored restore(ContentStore store, Path target, Digest digest, long size, int mode)
+      throws IOException {
+    if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)
+        && (size < 0 || Files.size(target) == size)) {
+      Digest present;
+      try (InputStream in = Files.newInputStream(target)) {
+        present = Digest.of(digest.algorithm(), in);
+      }
+      if (present.equals(digest)) {
+        if (mode >= 0) {
+          LocalFiles.setMode(target, mode);
+        }
+        return new Restored(Files.size(target), false);
+      }
+    }
+    Path temp = LocalFiles.temp(target);
+    try {
+      MessageDigest hasher = digest.algorithm().newHasher();
+      long written = 0;
+      long expected;
+      try (ReaderAt reader = store.readerAt(size < 0 ? Descriptor.of(digest)
+              : Descriptor.of(digest, size));
+          InputStream in = reader.stream(0);
+          OutputStream out = Files.newOutputStream(temp)) {
+        expected = size < 0 ? reader.size() : size;
+        byte[] buffer = new byte[64 * 1024];
+        for (int n; (n = in.read(buffer)) >= 0; ) {
+          hasher.update(buffer, 0, n);
+          out.write(buffer, 0, n);
+          written += n;
+        }
+      }
+      if (written != expected) {
+        throw DataLossException.lengthMismatch(digest, expected, written);
+      }
+      Digest actual = Digest.fromHasher(digest.algorithm(), hasher.digest());
+      if (!actual.equals(digest)) {
+        throw DataLossException.digestMismatch(digest, actual);
+      }
+      if (mode >= 0) {
+        LocalFiles.setMode(temp, mode);
+      }
+      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      return new Restored(written, true);
+    } finally {
+      Files.deleteIfExists(temp);
+    }
+  }
+}

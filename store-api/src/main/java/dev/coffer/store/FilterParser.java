@@ -1,6 +1,8 @@
 package dev.coffer.store;
 
 import dev.coffer.store.spi.Messages;
+import java.time.Instant;
+import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -12,9 +14,18 @@ import java.util.regex.PatternSyntaxException;
 /** The parser and evaluator behind {@link Filter}. */
 final class FilterParser {
 
-  private enum Operator { PRESENT, EQUAL, NOT_EQUAL, MATCHES }
+  /** BEFORE and AFTER ({@code <}, {@code >}) compare the time fields with an ISO-8601 instant. */
+  private enum Operator { PRESENT, EQUAL, NOT_EQUAL, MATCHES, BEFORE, AFTER }
 
-  private record Selector(List<String> fieldpath, Operator operator, String value, Pattern regex) {
+  /** The fields holding an instant, which {@code <} and {@code >} compare. */
+  private static final List<String> TIME_FIELDS = List.of("createdAt", "updatedAt", "lastUsedAt");
+
+  private record Selector(List<String> fieldpath, Operator operator, String value, Pattern regex,
+      Instant instant) {
+    Selector(List<String> fieldpath, Operator operator, String value, Pattern regex) {
+      this(fieldpath, operator, value, regex, null);
+    }
+
     boolean test(Function<List<String>, Optional<String>> fields) {
       Optional<String> field = fields.apply(fieldpath);
       return switch (operator) {
@@ -22,6 +33,8 @@ final class FilterParser {
         case EQUAL -> field.isPresent() && field.get().equals(value);
         case NOT_EQUAL -> field.isEmpty() || !field.get().equals(value);
         case MATCHES -> field.isPresent() && regex.matcher(field.get()).find();
+        case BEFORE -> field.isPresent() && Instant.parse(field.get()).isBefore(instant);
+        case AFTER -> field.isPresent() && Instant.parse(field.get()).isAfter(instant);
       };
     }
   }
@@ -79,6 +92,12 @@ final class FilterParser {
   static Optional<String> infoField(Info info, List<String> path) {
     return switch (path.get(0)) {
       case "digest" -> path.size() == 1 ? Optional.of(info.digest().toString()) : Optional.empty();
+      case "createdAt" -> path.size() == 1 ? Optional.of(info.createdAt().toString())
+          : Optional.empty();
+      case "updatedAt" -> path.size() == 1 ? Optional.of(info.updatedAt().toString())
+          : Optional.empty();
+      case "lastUsedAt" -> path.size() == 1 ? Optional.of(info.lastUsedAt().toString())
+          : Optional.empty();
       case "labels" -> path.size() == 1
           ? Optional.empty()
           : Optional.ofNullable(info.labels().get(String.join(".", path.subList(1, path.size()))));
@@ -124,11 +143,26 @@ final class FilterParser {
         path.add(field());
       }
       skipSpace();
+      int opAt = pos;
       Operator op = operator();
       if (op == Operator.PRESENT) {
         return new Selector(List.copyOf(path), op, null, null);
       }
       skipSpace();
+      if (op == Operator.BEFORE || op == Operator.AFTER) {
+        if (path.size() != 1 || !TIME_FIELDS.contains(path.get(0))) {
+          pos = opAt;
+          throw error("'<' and '>' compare only " + String.join(", ", TIME_FIELDS));
+        }
+        int start = pos;
+        String value = value(false);
+        try {
+          return new Selector(List.copyOf(path), op, value, null, Instant.parse(value));
+        } catch (DateTimeParseException e) {
+          pos = start;
+          throw error("expected an instant such as 2026-11-01T00:00:00Z, found \"" + value + "\"");
+        }
+      }
       String value = value(op == Operator.MATCHES);
       Pattern regex = null;
       if (op == Operator.MATCHES) {
@@ -164,7 +198,7 @@ final class FilterParser {
       // As containerd's scanner: a run of operator characters is one operator, so "===" is an
       // unsupported operator rather than "==" followed by a value starting with "=".
       int start = pos;
-      while (pos < input.length() && "=!~".indexOf(peek()) >= 0) {
+      while (pos < input.length() && "=!~<>".indexOf(peek()) >= 0) {
         pos++;
       }
       String op = input.substring(start, pos);
@@ -175,11 +209,17 @@ final class FilterParser {
           return Operator.NOT_EQUAL;
         case "~=":
           return Operator.MATCHES;
+        case "<":
+          return Operator.BEFORE;
+        case ">":
+          return Operator.AFTER;
         case "":
-          throw error("expected an operator (==, !=, ~=), ',' or end, found '" + peek() + "'");
+          throw error("expected an operator (==, !=, ~=, <, >), ',' or end, found '" + peek()
+              + "'");
         default:
           pos = start;
-          throw error("unsupported operator \"" + op + "\": expected an operator (==, !=, ~=)");
+          throw error("unsupported operator \"" + op
+              + "\": expected an operator (==, !=, ~=, <, >)");
       }
     }
 

@@ -26,6 +26,10 @@ import java.util.TreeSet;
  *     committed anew (created, or committed again after it was deleted) and keeps through
  *     references, links and label updates, so that a reference taken on one life is never spent
  *     on a later one ({@link ReferenceCounter#deref(Digest, long)}); 0 if the store does not say
+ * @param lastUsedAt when the blob was last used (committed, referenced, read or asked about) as the
+ *     store last recorded it: a store records uses lazily, at most once per blob per touch
+ *     interval, so this may lag the latest use by that interval; null given means the later of
+ *     createdAt and updatedAt (a record written before uses were recorded)
  */
 public record Info(
     Digest digest,
@@ -35,7 +39,8 @@ public record Info(
     Map<String, String> labels,
     long refCount,
     Set<Digest> links,
-    long incarnation) {
+    long incarnation,
+    Instant lastUsedAt) {
 
   public Info {
     Objects.requireNonNull(digest, "digest");
@@ -51,6 +56,15 @@ public record Info(
         ? Map.of() : Collections.unmodifiableMap(new TreeMap<>(labels));
     links = links == null || links.isEmpty()
         ? Set.of() : Collections.unmodifiableSet(new TreeSet<>(links));
+    if (lastUsedAt == null) {
+      lastUsedAt = updatedAt.isAfter(createdAt) ? updatedAt : createdAt;
+    }
+  }
+
+  /** An info whose last use is the later of its creation and its last update. */
+  public Info(Digest digest, long size, Instant createdAt, Instant updatedAt,
+      Map<String, String> labels, long refCount, Set<Digest> links, long incarnation) {
+    this(digest, size, createdAt, updatedAt, labels, refCount, links, incarnation, null);
   }
 
   /** An info of a store that does not tell incarnations apart (incarnation 0). */
@@ -69,7 +83,8 @@ public record Info(
 
   /** A copy with other labels. */
   public Info withLabels(Map<String, String> newLabels) {
-    return new Info(digest, size, createdAt, updatedAt, newLabels, refCount, links, incarnation);
+    return new Info(digest, size, createdAt, updatedAt, newLabels, refCount, links, incarnation,
+        lastUsedAt);
   }
 
   /** The descriptor of this blob. */

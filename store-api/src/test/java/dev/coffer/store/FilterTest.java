@@ -141,7 +141,9 @@ class FilterTest {
   @CsvSource(delimiter = ';', quoteCharacter = '`', value = {
       "labels.team==; 13; expected a value",
       "labels.team=build; 11; expected an operator",
-      "labels.team<build; 11; expected an operator",
+      "labels.team<build; 11; '<' and '>' compare only createdAt, updatedAt, lastUsedAt",
+      "lastUsedAt<yesterday; 11; expected an instant such as 2026-11-01T00:00:00Z",
+      "lastUsedAt<=2026-11-01T00:00:00Z; 10; unsupported operator \"<=\"",
       "labels.team===ci; 11; unsupported operator \"===\"",
       "labels.team!==ci; 11; unsupported operator \"!==\"",
       "labels.team~~=ci; 11; unsupported operator \"~~=\"",
@@ -188,5 +190,23 @@ class FilterTest {
             List.of("foo"));
     assertThat(Filter.ALL.fieldpaths()).isEmpty();
     assertThat(Filter.parse("").fieldpaths()).isEmpty();
+  }
+
+  @Test
+  void timeFieldsCompareAsInstants() {
+    Instant used = Instant.parse("2026-10-15T12:00:00Z");
+    Info info = new Info(DIGEST, 1, T0, T0, Map.of(), 0, Set.of(), 7, used);
+    assertThat(Filter.parse("lastUsedAt<2026-11-01T00:00:00Z").matches(info)).isTrue();
+    assertThat(Filter.parse("lastUsedAt>2026-11-01T00:00:00Z").matches(info)).isFalse();
+    assertThat(Filter.parse("lastUsedAt>2026-10-15T11:59:59.999999999Z").matches(info)).isTrue();
+    assertThat(Filter.parse("lastUsedAt<2026-10-15T12:00:00Z").matches(info)).isFalse();
+    assertThat(Filter.parse("lastUsedAt==2026-10-15T12:00:00Z").matches(info)).isTrue();
+    assertThat(Filter.parse("lastUsedAt < 2026-11-01T00:00:00Z, labels.team").matches(info))
+        .isFalse();
+    assertThat(Filter.parse("createdAt<2026-11-01T00:00:00Z").matches(info))
+        .isEqualTo(T0.isBefore(Instant.parse("2026-11-01T00:00:00Z")));
+    // An info without a recorded use was last used when it was created or updated.
+    assertThat(blob(Map.of()).lastUsedAt()).isEqualTo(T0);
+    assertThat(Filter.parse("lastUsedAt<2026-11-01T00:00:00Z").matches(ingest("r"))).isFalse();
   }
 }

@@ -33,6 +33,7 @@ final class Commands {
         out.println("size:      " + info.size() + " (" + Sizes.format(info.size()) + ")");
         out.println("created:   " + info.createdAt());
         out.println("updated:   " + info.updatedAt());
+        out.println("last used: " + info.lastUsedAt());
         out.println("refs:      " + info.refCount());
         info.links().forEach(l -> out.println("link:      " + l));
         info.labels().forEach((k, v) -> out.println("label:     " + k + "=" + v));
@@ -44,7 +45,8 @@ final class Commands {
   @Command(name = "ls", description = "List blobs, optionally filtered (containerd filter syntax).")
   static final class Ls extends StoreCommand {
     @Option(names = {"-f", "--filter"}, paramLabel = "FILTER",
-        description = "Filter, e.g. 'labels.team==ci' (repeatable: any matches).")
+        description = "Filter, e.g. 'labels.team==ci' or 'lastUsedAt<2026-11-01T00:00:00Z'"
+            + " (repeatable: any matches).")
     List<String> filters = new ArrayList<>();
 
     @Option(names = {"-r", "--tree"}, paramLabel = "TREE", description = "List the entries of a tree.")

@@ -10,9 +10,9 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
-import picocli.CommandLine;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
+import picocli.CommandLine;
 
 /**
  * The settings' sources below the flags: the environment, then the config file. As picocli's
@@ -41,7 +41,9 @@ final class ConfigSources implements CommandLine.IDefaultValueProvider {
     NO_CACHE("--no-cache", null, "COFFER_NO_CACHE"),
     CACHE_DISK_BYTES(null, "cacheDiskBytes", "COFFER_CACHE_DISK_BYTES"),
     CACHE_MEMORY_BYTES(null, "cacheMemoryBytes", "COFFER_CACHE_MEMORY_BYTES"),
-    DELETION_GRACE(null, "deletionGrace", "COFFER_DELETION_GRACE");
+    DELETION_GRACE(null, "deletionGrace", "COFFER_DELETION_GRACE"),
+    UNUSED_FOR(null, "unusedFor", "COFFER_UNUSED_FOR"),
+    TOUCH_INTERVAL(null, "touchInterval", "COFFER_TOUCH_INTERVAL");
 
     final String flag;
     final String field;

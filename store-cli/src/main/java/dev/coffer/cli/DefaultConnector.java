@@ -39,7 +39,7 @@ final class DefaultConnector implements StoreConnector {
       effective = new Settings(EmbeddedServer.BUCKET, settings.prefix(), settings.region(),
           embedded.uri().toString(), true, null, settings.cacheDir(), settings.cacheEnabled(),
           settings.diskCacheBytes(), settings.memoryCacheBytes(), settings.home(),
-          settings.deletionGrace());
+          settings.deletionGrace(), settings.unusedFor(), settings.touchInterval());
     }
     return measured(openS3(effective, embedded, registry), registry);
   }
@@ -74,6 +74,16 @@ final class DefaultConnector implements StoreConnector {
         throw new ConfigException("invalid deletion grace " + settings.deletionGrace() + ": "
             + e.getMessage());
       }
+    }
+    try {
+      if (settings.unusedFor() != null) {
+        config.unusedFor(settings.unusedFor());
+      }
+      if (settings.touchInterval() != null) {
+        config.touchInterval(settings.touchInterval());
+      }
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("invalid retention setting: " + e.getMessage());
     }
     if (embedded != null) {
       // The installation's own key: the embedded server accepts no other (SEC-8, SEC-10).

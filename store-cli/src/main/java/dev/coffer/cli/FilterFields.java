@@ -13,7 +13,8 @@ final class FilterFields {
   private FilterFields() {}
 
   /**
-   * Checks the fields of blob filters: {@code digest} and {@code labels.<key>}.
+   * Checks the fields of blob filters: {@code digest}, the times {@code createdAt}, {@code
+   * updatedAt} and {@code lastUsedAt}, and {@code labels.<key>}.
    *
    * @throws InvalidArgumentException naming the first filter that does not parse or names another
    *     field
@@ -21,10 +22,12 @@ final class FilterFields {
   static void checkBlobs(List<String> filters) {
     for (String filter : filters) {
       for (List<String> path : Filter.parse(filter).fieldpaths()) {
-        boolean known = path.get(0).equals("digest") ? path.size() == 1
+        boolean known = List.of("digest", "createdAt", "updatedAt", "lastUsedAt")
+            .contains(path.get(0)) ? path.size() == 1
             : path.get(0).equals("labels") && path.size() > 1;
         if (!known) {
-          throw unknown(filter, path, "blobs have digest and labels.<key>");
+          throw unknown(filter, path,
+              "blobs have digest, createdAt, updatedAt, lastUsedAt and labels.<key>");
         }
       }
     }

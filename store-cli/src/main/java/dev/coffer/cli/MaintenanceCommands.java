@@ -17,6 +17,8 @@ final class MaintenanceCommands {
 
   @Command(name = "gc", description = {
       "Purge blobs past their deletion grace period and remove abandoned ingests.",
+      "--unused-for and --max-bytes also expire blobs without a reference by last use: they are"
+          + " purged by a later gc once the deletion grace has passed, unless used meanwhile.",
       "Safe to run from several hosts at once and while others write."})
   static final class Gc extends StoreCommand {
     @Option(names = "--ingest-age", paramLabel = "DURATION", defaultValue = "1d",
@@ -25,12 +27,33 @@ final class MaintenanceCommands {
             + " (default: ${DEFAULT-VALUE}).")
     Duration ingestAge;
 
-    @Option(names = {"-n", "--dry-run"}, description = "Only report what would be removed.")
+    @Option(names = {"-n", "--dry-run"},
+        description = "Only report what would be removed or expired; writes nothing.")
     boolean dryRun;
+
+    @Option(names = "--unused-for", paramLabel = "DURATION", converter = Durations.Converter.class,
+        description = "Expire blobs without a reference unused for this long: 30d, 720h or"
+            + " ISO-8601 P30D; at least the store's touch interval (default: the store's"
+            + " configuration, none unless set).")
+    Duration unusedFor;
+
+    @Option(names = "--max-bytes", paramLabel = "SIZE", converter = SizeConverter.class,
+        description = "Expire the least recently used blobs without a reference until the live"
+            + " blobs under the prefix total at most SIZE: 500GiB, 2T or bytes.")
+    Long maxBytes;
+
+    /** Reads SIZE arguments as {@link Sizes#parse} does. */
+    static final class SizeConverter implements picocli.CommandLine.ITypeConverter<Long> {
+      @Override
+      public Long convert(String value) {
+        return Sizes.parse(value);
+      }
+    }
 
     @Override
     ExitCode execute(ContentStore store, Settings settings) {
-      GcReport report = store.gc(new GcOptions(ingestAge, dryRun));
+      GcReport report = store.gc(new GcOptions(ingestAge, dryRun, unusedFor,
+          maxBytes == null ? GcOptions.NO_LIMIT : maxBytes));
       if (json) {
         ObjectNode node = JSON.createObjectNode();
         node.put("dryRun", dryRun);
@@ -38,6 +61,10 @@ final class MaintenanceCommands {
         node.put("bytesFreed", report.bytesFreed());
         node.put("ingestsRemoved", report.ingestsRemoved());
         node.put("uploadsAborted", report.uploadsAborted());
+        node.put("blobsExpired", report.expired().size());
+        node.put("bytesExpired", report.bytesExpired());
+        ArrayNode expired = node.putArray("expired");
+        report.expired().forEach(d -> expired.add(d.toString()));
         node.put("seconds", report.elapsed().toMillis() / 1000.0);
         ArrayNode skipped = node.putArray("skipped");
         report.skipped().forEach(s -> skipped.addObject().put("subject", s.subject())
@@ -49,6 +76,11 @@ final class MaintenanceCommands {
             dryRun ? "(dry run) " : "", report.blobsPurged(), report.ingestsRemoved(),
             report.uploadsAborted(), Sizes.format(report.bytesFreed()),
             report.elapsed().toMillis() / 1000.0);
+        if (unusedFor != null || maxBytes != null || !report.expired().isEmpty()) {
+          out.printf("%s%d blobs expired, %s%n", dryRun ? "(dry run) " : "",
+              report.expired().size(), Sizes.format(report.bytesExpired()));
+          report.expired().forEach(d -> out.println((dryRun ? "would expire " : "expired ") + d));
+        }
         report.skipped().forEach(s -> out.println("skipped " + s.subject() + ": " + s.reason()));
       }
       return ExitCode.OK;

@@ -33,6 +33,10 @@ import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
  * @param home Coffer's own directory (embedded server data, default cache)
  * @param deletionGrace how long a deleted blob stays resurrectable before gc purges it; null for
  *     the store's default
+ * @param unusedFor the age past which gc expires blobs without a reference when its command line
+ *     names none; null for none
+ * @param touchInterval how often, at most, this host records a use of one blob; null for the
+ *     store's default
  */
 record Settings(
     String bucket,
@@ -46,7 +50,9 @@ record Settings(
     long diskCacheBytes,
     long memoryCacheBytes,
     Path home,
-    Duration deletionGrace) {
+    Duration deletionGrace,
+    Duration unusedFor,
+    Duration touchInterval) {
 
   static final String DEFAULT_REGION = "us-east-1";
   static final long DEFAULT_DISK_CACHE_BYTES = 10L << 30;
@@ -91,6 +97,8 @@ record Settings(
     long disk = size(sources, ConfigSources.Key.CACHE_DISK_BYTES, DEFAULT_DISK_CACHE_BYTES);
     long memory = size(sources, ConfigSources.Key.CACHE_MEMORY_BYTES, DEFAULT_MEMORY_CACHE_BYTES);
     Duration grace = duration(sources, ConfigSources.Key.DELETION_GRACE);
+    Duration unusedFor = duration(sources, ConfigSources.Key.UNUSED_FOR);
+    Duration touchInterval = duration(sources, ConfigSources.Key.TOUCH_INTERVAL);
     try {
       // One rule for prefixes, the store's, which is the Terraform module's.
       S3StoreConfig.builder().prefix(prefix);
@@ -98,7 +106,7 @@ record Settings(
       throw new ConfigException(e.getMessage());
     }
     return new Settings(bucket, prefix, region, endpoint, pathStyle, profile, cacheDir,
-        cacheEnabled, disk, memory, home, grace);
+        cacheEnabled, disk, memory, home, grace, unusedFor, touchInterval);
   }
 
   /**

@@ -169,6 +169,7 @@ abstract class StoreCommand implements Callable<Integer> {
     node.put("size", info.size());
     node.put("createdAt", info.createdAt().toString());
     node.put("updatedAt", info.updatedAt().toString());
+    node.put("lastUsedAt", info.lastUsedAt().toString());
     ObjectNode labels = node.putObject("labels");
     info.labels().forEach(labels::put);
     node.put("refCount", info.refCount());

@@ -355,14 +355,16 @@ class CofferCommandTest {
     Result operator = run("ls", "--filter", "labels.team===ci");
     assertThat(operator.code()).isEqualTo(ExitCode.INVALID_ARGUMENT.code);
     assertThat(operator.stderr()).isEqualTo("coffer ls: invalid filter \"labels.team===ci\" at"
-        + " position 11: unsupported operator \"===\": expected an operator (==, !=, ~=)\n");
+        + " position 11: unsupported operator \"===\": expected an operator (==, !=, ~=, <, >)\n");
     Result field = run("ls", "--filter", "labels.team==ci", "--filter", "foo==bar");
     assertThat(field.code()).isEqualTo(ExitCode.INVALID_ARGUMENT.code);
     assertThat(field.stderr()).isEqualTo("coffer ls: invalid filter \"foo==bar\": unknown field"
-        + " \"foo\"; blobs have digest and labels.<key>\n");
+        + " \"foo\"; blobs have digest, createdAt, updatedAt,"
+        + " lastUsedAt and labels.<key>\n");
     Result bare = run("ls", "--filter", "labels");
     assertThat(bare.stderr()).isEqualTo("coffer ls: invalid filter \"labels\": field \"labels\""
-        + " needs a key (labels.<key>); blobs have digest and labels.<key>\n");
+        + " needs a key (labels.<key>); blobs have digest, createdAt, updatedAt,"
+        + " lastUsedAt and labels.<key>\n");
     Result ingest = run("ingest", "ls", "--filter", "digest==x");
     assertThat(ingest.code()).isEqualTo(ExitCode.INVALID_ARGUMENT.code);
     assertThat(ingest.stderr()).isEqualTo("coffer ingest ls: invalid filter \"digest==x\":"

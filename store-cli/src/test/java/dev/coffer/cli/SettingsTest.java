@@ -178,4 +178,22 @@ class SettingsTest {
     assertThat(ParsedSettings.resolve(flags(config.toString(), null, null), Map.of("HOME", "/x"))
         .deletionGrace()).isEqualTo(Duration.ofDays(7));
   }
+
+  @Test
+  void retentionSettingsReadDurationsFromTheEnvironmentAndTheFile() throws Exception {
+    Settings none = ParsedSettings.resolve(flags(null, null, null), Map.of("HOME", "/x"));
+    assertThat(none.unusedFor()).isNull();
+    assertThat(none.touchInterval()).isNull();
+    Settings env = ParsedSettings.resolve(flags(null, null, null), Map.of("HOME", "/x",
+        "COFFER_UNUSED_FOR", "30d", "COFFER_TOUCH_INTERVAL", "12h"));
+    assertThat(env.unusedFor()).isEqualTo(Duration.ofDays(30));
+    assertThat(env.touchInterval()).isEqualTo(Duration.ofHours(12));
+    Path config = tmp.resolve("retention.json");
+    Files.writeString(config, "{\"version\": 1, \"bucket\": \"b\", \"unusedFor\": \"P7D\"}");
+    assertThat(ParsedSettings.resolve(flags(config.toString(), null, null), Map.of("HOME", "/x"))
+        .unusedFor()).isEqualTo(Duration.ofDays(7));
+    assertThatThrownBy(() -> ParsedSettings.resolve(flags(null, null, null),
+        Map.of("HOME", "/x", "COFFER_UNUSED_FOR", "later")))
+        .isInstanceOf(ConfigException.class).hasMessageContaining("later");
+  }
 }

@@ -55,6 +55,8 @@ final class MemoryStore implements ContentStore {
     /** The blobs this one links to, each with the incarnation whose reference the link holds. */
     final Map<Digest, Long> links = new LinkedHashMap<>();
     final long incarnation;
+    /** The last use recorded: at most one a touch interval, as the S3 store records them. */
+    Instant lastUsedAt;
 
     Blob(byte[] data, Instant createdAt, Map<String, String> labels, long refCount,
         long incarnation) {
@@ -62,6 +64,7 @@ final class MemoryStore implements ContentStore {
       this.data = data;
       this.createdAt = createdAt;
       this.updatedAt = createdAt;
+      this.lastUsedAt = createdAt;
       this.labels = labels;
       this.refCount = refCount;
     }
@@ -131,11 +134,24 @@ final class MemoryStore implements ContentStore {
     return clock.instant();
   }
 
+  /** How often a blob's use is recorded: as the S3 store's default touch interval, one day. */
+  static final Duration TOUCH_INTERVAL = Duration.ofDays(1);
+
+  /** Records a use of {@code blob} unless one within the touch interval is recorded (RET-1). */
+  private void used(Blob blob) {
+    Instant now = now();
+    if (!blob.lastUsedAt.plus(TOUCH_INTERVAL).isAfter(now)) {
+      blob.lastUsedAt = now;
+    }
+  }
+
   // ---- Manager
 
   @Override
   public synchronized Info info(Digest digest) {
-    return infoOf(digest, live(digest));
+    Blob blob = live(digest);
+    used(blob);
+    return infoOf(digest, blob);
   }
 
   @Override
@@ -206,7 +222,9 @@ final class MemoryStore implements ContentStore {
   @Override
   public synchronized ReaderAt readerAt(Descriptor descriptor) {
     Digest digest = descriptor.requireDigest();
-    return new MemoryReader(digest, live(digest).data);
+    Blob blob = live(digest);
+    used(blob);
+    return new MemoryReader(digest, blob.data);
   }
 
   // ---- IngestManager
@@ -279,6 +297,7 @@ final class MemoryStore implements ContentStore {
   public synchronized Info ref(Digest digest) {
     Blob blob = live(digest);
     blob.refCount++;
+    used(blob);
     return infoOf(digest, blob);
   }
 
@@ -369,8 +388,59 @@ final class MemoryStore implements ContentStore {
         }
       }
     }
-    // Blobs are removed at once when deleted or dereferenced to zero: nothing waits for a purge.
-    return new GcReport(0, bytes, removed, 0, skipped, Duration.ofNanos(System.nanoTime() - started));
+    List<Digest> expired = new ArrayList<>();
+    long expiredBytes = 0;
+    if (options.unusedFor() != null && options.unusedFor().compareTo(TOUCH_INTERVAL) < 0) {
+      throw new InvalidArgumentException("unused-for " + options.unusedFor()
+          + " is below the touch interval " + TOUCH_INTERVAL + ": a blob in use could look unused");
+    }
+    if (options.expires()) {
+      synchronized (this) {
+        for (Digest digest : expirable(options)) {
+          Blob blob = blobs.get(digest);
+          expired.add(digest);
+          expiredBytes += blob.data.length;
+          if (!options.dryRun()) {
+            blobs.remove(digest);
+            cascade(blob.links);
+          }
+        }
+      }
+    }
+    // Blobs are removed at once when deleted, dereferenced to zero or expired: nothing waits for
+    // a purge, and no use can race an expiry, which holds the store's monitor.
+    return new GcReport(expired.size(), bytes + expiredBytes, removed, 0, skipped,
+        Duration.ofNanos(System.nanoTime() - started), expired, expiredBytes);
+  }
+
+  /**
+   * The blobs without a reference that {@code options} expire, least recently used first: those
+   * unused for longer than {@code unusedFor}, then more until the rest fits {@code maxBytes}.
+   */
+  private List<Digest> expirable(GcOptions options) {
+    Instant now = now();
+    long total = 0;
+    List<Map.Entry<Digest, Blob>> unreferenced = new ArrayList<>();
+    for (Map.Entry<Digest, Blob> entry : blobs.entrySet()) {
+      total += entry.getValue().data.length;
+      if (entry.getValue().refCount == 0) {
+        unreferenced.add(entry);
+      }
+    }
+    unreferenced.sort(Map.Entry.comparingByValue(
+        java.util.Comparator.comparing((Blob b) -> b.lastUsedAt)));
+    List<Digest> chosen = new ArrayList<>();
+    for (Map.Entry<Digest, Blob> entry : unreferenced) {
+      boolean old = options.unusedFor() != null
+          && entry.getValue().lastUsedAt.isBefore(now.minus(options.unusedFor()));
+      boolean over = options.maxBytes() >= 0 && total > options.maxBytes();
+      if (!old && !over) {
+        break;
+      }
+      chosen.add(entry.getKey());
+      total -= entry.getValue().data.length;
+    }
+    return chosen;
   }
 
   /** Verification reads every blob through this store; a corrupt blob is not repaired. */
@@ -420,7 +490,7 @@ final class MemoryStore implements ContentStore {
 
   private static Info infoOf(Digest digest, Blob blob) {
     return new Info(digest, blob.data.length, blob.createdAt, blob.updatedAt, blob.labels,
-        blob.refCount, blob.links.keySet(), blob.incarnation);
+        blob.refCount, blob.links.keySet(), blob.incarnation, blob.lastUsedAt);
   }
 
   /** Ends a commit: the writer is closed whatever the outcome. */
@@ -447,6 +517,7 @@ final class MemoryStore implements ContentStore {
     Blob existing = blobs.get(actual);
     if (existing != null) {
       ingests.remove(ingest.ref);
+      used(existing);
       if (!takeReference) {
         throw new AlreadyExistsException("content " + actual + " already exists");
       }

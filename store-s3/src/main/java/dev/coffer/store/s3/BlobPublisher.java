@@ -193,9 +193,10 @@ final class BlobPublisher {
           restore.run();
         }
         if (!takeRef) {
+          store.marks.used(digest, record);
           throw new AlreadyExistsException("content " + digest + " already exists");
         }
-        return record.withRefCount(record.refCount() + 1);
+        return record.withRefCount(record.refCount() + 1).usedAt(store.now());
       case DELETING:
         // Content-addressed: the stored bytes are these bytes, if they are still there.
         if (!objects.exists(blobKey)) {

@@ -26,6 +26,11 @@ import java.util.TreeMap;
  * {@code deleting} (a creation or a resurrection), and {@code linkIncarnations} keeps, for each
  * link, the incarnation of its target whose reference the link holds (PROTO-1). Records written
  * before incarnations existed read as incarnation 0 and links without one, which match any.
+ *
+ * <p>{@code lastUsedAt} is the last use the hosts recorded (RET-1), 0 in records written before
+ * uses were recorded (then the later of {@code createdAt} and {@code updatedAt} stands for it);
+ * {@code expired} marks a {@code deleting} record that gc expired by last use rather than one
+ * deleted or dereferenced to zero: a use within the grace brings it back (RET-3).
  */
 record IndexRecord(
     int version,
@@ -40,7 +45,9 @@ record IndexRecord(
     long stateChangedAt,
     List<String> ops,
     long incarnation,
-    Map<String, Long> linkIncarnations) {
+    Map<String, Long> linkIncarnations,
+    long lastUsedAt,
+    boolean expired) {
 
   static final int VERSION = 1;
   /** How many of the latest changes' operation ids a record keeps whatever their age. */
@@ -69,7 +76,7 @@ record IndexRecord(
   static IndexRecord live(Digest digest, long size, long now, Map<String, String> labels,
       long refCount, long incarnation) {
     return new IndexRecord(VERSION, digest.toString(), size, now, now, labels, refCount, List.of(),
-        State.LIVE, now, List.of(), incarnation, Map.of());
+        State.LIVE, now, List.of(), incarnation, Map.of(), now, false);
   }
 
   boolean isLive() {
@@ -78,19 +85,19 @@ record IndexRecord(
 
   IndexRecord withLabels(Map<String, String> newLabels, long now) {
     return new IndexRecord(version, digest, size, createdAt, now, newLabels, refCount, links, state,
-        stateChangedAt, ops, incarnation, linkIncarnations);
+        stateChangedAt, ops, incarnation, linkIncarnations, lastUsedAt, expired);
   }
 
   IndexRecord withRefCount(long count) {
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, count, links, state,
-        stateChangedAt, ops, incarnation, linkIncarnations);
+        stateChangedAt, ops, incarnation, linkIncarnations, lastUsedAt, expired);
   }
 
   IndexRecord withLinks(List<String> newLinks) {
     Map<String, Long> incarnations = new TreeMap<>(linkIncarnations);
     incarnations.keySet().retainAll(newLinks);
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, newLinks,
-        state, stateChangedAt, ops, incarnation, incarnations);
+        state, stateChangedAt, ops, incarnation, incarnations, lastUsedAt, expired);
   }
 
   /** This record linking to incarnation {@code toIncarnation} of {@code to}. */
@@ -102,7 +109,7 @@ record IndexRecord(
       incarnations.put(to.toString(), toIncarnation);
     }
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, more,
-        state, stateChangedAt, ops, incarnation, incarnations);
+        state, stateChangedAt, ops, incarnation, incarnations, lastUsedAt, expired);
   }
 
   IndexRecord withoutLink(Digest to) {
@@ -111,7 +118,7 @@ record IndexRecord(
     Map<String, Long> incarnations = new TreeMap<>(linkIncarnations);
     incarnations.remove(to.toString());
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, fewer,
-        state, stateChangedAt, ops, incarnation, incarnations);
+        state, stateChangedAt, ops, incarnation, incarnations, lastUsedAt, expired);
   }
 
   /** The incarnation of {@code to} whose reference this record's link holds; 0 if any. */
@@ -126,12 +133,51 @@ record IndexRecord(
 
   IndexRecord deleting(long now) {
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, 0, links,
-        State.DELETING, now, ops, incarnation, linkIncarnations);
+        State.DELETING, now, ops, incarnation, linkIncarnations, lastUsedAt, false);
+  }
+
+  /**
+   * This record expired by last use (RET-2): {@code deleting} like a deleted record, but marked
+   * so that a use within the deletion grace brings it back ({@link #resurrected}).
+   */
+  IndexRecord expiring(long now) {
+    return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, 0, links,
+        State.DELETING, now, ops, incarnation, linkIncarnations, lastUsedAt, true);
+  }
+
+  /** Whether this record was expired by last use and a use may still bring it back. */
+  boolean isExpired() {
+    return expired && state == State.DELETING;
+  }
+
+  /**
+   * This expired record live again after a use at {@code now}, as a new incarnation without
+   * references or links (the expiry released what its links held, as a deletion does), keeping
+   * its labels and creation time (RET-3).
+   */
+  IndexRecord resurrected(long now, long newIncarnation, long refCount) {
+    return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount,
+        List.of(), State.LIVE, now, ops, newIncarnation, Map.of(), now, false);
+  }
+
+  /**
+   * The last use recorded, in ns since the epoch: for a record written before uses were
+   * recorded, the later of its creation and its last update.
+   */
+  long lastUsed() {
+    return Math.max(lastUsedAt, Math.max(createdAt, updatedAt));
+  }
+
+  /** This record used at {@code now} (ns since the epoch). */
+  IndexRecord usedAt(long now) {
+    return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, links,
+        state, stateChangedAt, ops, incarnation, linkIncarnations, Math.max(now, lastUsedAt),
+        expired);
   }
 
   IndexRecord purging(long now) {
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, 0, links,
-        State.PURGING, now, ops, incarnation, linkIncarnations);
+        State.PURGING, now, ops, incarnation, linkIncarnations, lastUsedAt, expired);
   }
 
   /**
@@ -156,7 +202,7 @@ record IndexRecord(
     }
     kept.add(op);
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, links,
-        state, stateChangedAt, kept, incarnation, linkIncarnations);
+        state, stateChangedAt, kept, incarnation, linkIncarnations, lastUsedAt, expired);
   }
 
   /** A new operation id stamped at {@code now} (ns since the epoch). */
@@ -183,7 +229,8 @@ record IndexRecord(
 
   Info toInfo() {
     return new Info(Digest.parse(digest), size, Times.instant(createdAt), Times.instant(updatedAt),
-        labels, refCount, new java.util.HashSet<>(linkDigests()), incarnation);
+        labels, refCount, new java.util.HashSet<>(linkDigests()), incarnation,
+        Times.instant(lastUsed()));
   }
 
   /** The tags mirroring this record on the blob object. */

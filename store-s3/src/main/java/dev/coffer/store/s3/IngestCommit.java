@@ -69,6 +69,7 @@ final class IngestCommit {
       copyToBlob(data.key(), crc32c);
     }
     if (existing != null && existing.isLive() && !publisher.takesRef()) {
+      store.marks.used(digest, existing);
       discardIngest.run();
       throw new AlreadyExistsException("content " + digest + " already exists");
     }

@@ -35,9 +35,13 @@ final class References {
   }
 
   Info ref(Digest digest) {
+    long now = now();
     IndexRecord after = records.casIndex(digest, record -> {
+      if (record != null && record.isExpired()) {
+        return record.resurrected(now, records.newIncarnation(), 1); // a use revives it (RET-3)
+      }
       IndexRecords.requireLive(digest, record);
-      return record.withRefCount(record.refCount() + 1);
+      return record.withRefCount(record.refCount() + 1).usedAt(now);
     });
     records.mirrorTags(digest, after);
     return after.toInfo();
@@ -120,6 +124,14 @@ final class References {
    * without references are skipped.
    */
   void cascade(IndexRecord first, Digest origin) {
+    cascade(first, origin, false);
+  }
+
+  /**
+   * {@link #cascade(IndexRecord, Digest)}; with {@code expiry}, blobs it leaves without a
+   * reference are expired rather than deleted, so a use within the grace brings them back (RET-4).
+   */
+  void cascade(IndexRecord first, Digest origin, boolean expiry) {
     record Link(Digest to, long incarnation) {}
     Deque<Link> pending = new ArrayDeque<>();
     first.linkDigests().forEach(to -> pending.add(new Link(to, first.linkIncarnation(to))));
@@ -142,8 +154,10 @@ final class References {
             skip.set(true);
             return null;
           }
-          return record.refCount() == 1 ? record.deleting(now)
-              : record.withRefCount(record.refCount() - 1);
+          if (record.refCount() > 1) {
+            return record.withRefCount(record.refCount() - 1);
+          }
+          return expiry ? record.expiring(now) : record.deleting(now);
         });
       } catch (NotFoundException e) {
         continue;

@@ -86,7 +86,9 @@ final class S3Maintenance {
     long purged = 0;
     long graceCutoff = now - store.config.deletionGrace().toNanos();
     long purgeCutoff = now - store.config.purgeTimeout().toNanos();
-    for (Map.Entry<Digest, Purges.Versioned> entry : purges.records().entrySet()) {
+    Map<Digest, Purges.Versioned> records = purges.records();
+    Expiry.Outcome expiry = new Expiry(store).run(options, records, skipped);
+    for (Map.Entry<Digest, Purges.Versioned> entry : records.entrySet()) {
       Digest digest = entry.getKey();
       IndexRecord record = entry.getValue().record();
       if (record.isLive()) {
@@ -115,9 +117,11 @@ final class S3Maintenance {
       }
     }
     GcReport report = new GcReport(purged, bytes[0], ingests[0], aborted, skipped,
-        Duration.ofNanos(store.runtime.nanoTime().getAsLong() - started));
-    LOG.info("gc{}: {} blobs purged ({} bytes), {} ingests removed, {} uploads aborted, {} skipped,"
-        + " in {} ms", options.dryRun() ? " (dry run)" : "", report.blobsPurged(),
+        Duration.ofNanos(store.runtime.nanoTime().getAsLong() - started), expiry.expired(),
+        expiry.bytes());
+    LOG.info("gc{}: {} blobs expired ({} bytes), {} blobs purged ({} bytes), {} ingests removed,"
+        + " {} uploads aborted, {} skipped, in {} ms", options.dryRun() ? " (dry run)" : "",
+        report.expired().size(), report.bytesExpired(), report.blobsPurged(),
         report.bytesFreed(), report.ingestsRemoved(), report.uploadsAborted(),
         report.skipped().size(), report.elapsed().toMillis());
     return report;

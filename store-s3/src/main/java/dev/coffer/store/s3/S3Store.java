@@ -63,6 +63,8 @@ final class S3Store implements ContentStore {
   volatile StoreMetrics metrics = StoreMetrics.NONE;
   /** Whether the server honours what gc and repairs rest on; probed once (PROTO-2). */
   final ServerProbe probe = new ServerProbe(this);
+  /** This host's uses of blobs, written to their records at most once per touch interval. */
+  final UsageMarks marks = new UsageMarks(this);
   /** The index records: reads, compare-and-swap, creation, tag mirror. */
   private final IndexRecords records;
   /** The reference graph: counts, links and their cascade. */
@@ -99,6 +101,11 @@ final class S3Store implements ContentStore {
     return reads;
   }
 
+  /** The reference graph: counts, links and their cascade. */
+  References references() {
+    return references;
+  }
+
   /** The store's index records. */
   IndexRecords records() {
     return records;
@@ -124,7 +131,10 @@ final class S3Store implements ContentStore {
   @Override
   public Info info(Digest digest) {
     checkOpen();
-    return records.liveRecord(digest).toInfo();
+    IndexRecord record = marks.usable(digest);
+    IndexRecords.requireLive(digest, record);
+    marks.used(digest, record);
+    return record.toInfo();
   }
 
   @Override
@@ -194,7 +204,9 @@ final class S3Store implements ContentStore {
   public ReaderAt readerAt(Descriptor descriptor) {
     checkOpen();
     Digest digest = descriptor.requireDigest();
-    IndexRecord record = records.liveRecord(digest);
+    IndexRecord record = marks.usable(digest);
+    IndexRecords.requireLive(digest, record);
+    marks.used(digest, record);
     return new S3Reader(this, digest, keys.blob(digest), record.size());
   }
 
@@ -233,6 +245,7 @@ final class S3Store implements ContentStore {
       // INT-3: a live record whose bytes fsck --verify --repair removed takes the content again.
       if (existing != null && existing.isLive()
           && objects.exists(keys.blob(descriptor.digest()))) {
+        marks.used(descriptor.digest(), existing); // pushing stored content again is a use
         throw new AlreadyExistsException("content " + descriptor.digest() + " already exists");
       }
     }
@@ -332,7 +345,9 @@ final class S3Store implements ContentStore {
   @Override
   public GcReport gc(GcOptions options) {
     checkOpen();
-    probe.requireSafeDeletes("gc");
+    if (!options.dryRun()) { // a dry run writes nothing, not even a probe (RET-5)
+      probe.requireSafeDeletes("gc");
+    }
     return new S3Maintenance(this).gc(options);
   }
 
@@ -371,6 +386,15 @@ final class S3Store implements ContentStore {
         } else {
           failure.addSuppressed(e);
         }
+      }
+    }
+    try {
+      marks.close();
+    } catch (RuntimeException e) {
+      if (failure == null) {
+        failure = e;
+      } else {
+        failure.addSuppressed(e);
       }
     }
     runtime.shutdown();

@@ -50,6 +50,11 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
  * @param trustConditionalRequests whether gc and repairs skip the probe of the server's
  *     conditional requests (PROTO-2); default false
  * @param clock the clock of timestamps and leases; default the system UTC clock
+ * @param touchInterval how often, at most, a host records a use of one blob in its index record
+ *     (RET-1); default one day
+ * @param unusedFor the expiry by last use gc applies when its options name none: blobs without a
+ *     reference unused for longer than this (at least the touch interval, checked by gc);
+ *     default none
  */
 public record S3StoreConfig(
     String bucket,
@@ -73,7 +78,14 @@ public record S3StoreConfig(
     int casAttempts,
     int sdkAttempts,
     boolean trustConditionalRequests,
-    Clock clock) {
+    Clock clock,
+    Duration touchInterval,
+    Optional<Duration> unusedFor) {
+
+  /** How often, at most, a host records a use of one blob in its index record (RET-1). */
+  public static final Duration TOUCH_INTERVAL_DEFAULT = Duration.ofDays(1);
+  public static final Duration TOUCH_INTERVAL_MIN = Duration.ofSeconds(1);
+  public static final Duration TOUCH_INTERVAL_MAX = Duration.ofDays(30);
 
   /** 1 MiB. */
   public static final long MIB = 1L << 20;
@@ -232,6 +244,11 @@ public record S3StoreConfig(
     checkRange("purgeTimeout", purgeTimeout, PURGE_TIMEOUT_MIN, PURGE_TIMEOUT_MAX);
     checkRange("casAttempts", casAttempts, CAS_ATTEMPTS_MIN, CAS_ATTEMPTS_MAX);
     checkRange("sdkAttempts", sdkAttempts, SDK_ATTEMPTS_MIN, SDK_ATTEMPTS_MAX);
+    checkRange("touchInterval", touchInterval, TOUCH_INTERVAL_MIN, TOUCH_INTERVAL_MAX);
+    Objects.requireNonNull(unusedFor, "unusedFor");
+    if (unusedFor.isPresent() && unusedFor.get().isNegative()) {
+      throw new IllegalArgumentException("unusedFor " + unusedFor.get() + " is negative");
+    }
     Objects.requireNonNull(clock, "clock");
     if (purgeTimeout.compareTo(PURGE_TIMEOUT_SHARED_MIN) < 0 && isSystemClock(clock)
         && !endpoint.map(S3StoreConfig::isLoopback).orElse(false)) {
@@ -260,7 +277,8 @@ public record S3StoreConfig(
     return b.readChunkSize(readChunkSize).readConcurrency(readConcurrency)
         .checksumMode(checksumMode).transfer(transfer).leaseDuration(leaseDuration)
         .deletionGrace(deletionGrace).purgeTimeout(purgeTimeout).casAttempts(casAttempts)
-        .sdkAttempts(sdkAttempts).trustConditionalRequests(trustConditionalRequests).clock(clock);
+        .sdkAttempts(sdkAttempts).trustConditionalRequests(trustConditionalRequests).clock(clock)
+        .touchInterval(touchInterval).unusedFor(unusedFor.orElse(null));
   }
 
   /** Credentials and the clock are left out: a provider may print its keys. */
@@ -361,6 +379,8 @@ public record S3StoreConfig(
     private int sdkAttempts = SDK_ATTEMPTS_DEFAULT;
     private boolean trustConditionalRequests;
     private Clock clock = Clock.systemUTC();
+    private Duration touchInterval = TOUCH_INTERVAL_DEFAULT;
+    private Duration unusedFor;
 
     private Builder() {}
 
@@ -540,6 +560,25 @@ public record S3StoreConfig(
       return this;
     }
 
+    /** How often, at most, this host records a use of one blob, in [1 s, 30 days]. */
+    public Builder touchInterval(Duration interval) {
+      checkRange("touchInterval", interval, TOUCH_INTERVAL_MIN, TOUCH_INTERVAL_MAX);
+      this.touchInterval = interval;
+      return this;
+    }
+
+    /**
+     * The expiry gc applies when its options name none: blobs without a reference unused for
+     * longer than this, at least the touch interval (checked by gc); null for none (default).
+     */
+    public Builder unusedFor(Duration age) {
+      if (age != null && age.isNegative()) {
+        throw new IllegalArgumentException("unusedFor " + age + " is negative");
+      }
+      this.unusedFor = age;
+      return this;
+    }
+
     /**
      * The configuration.
      *
@@ -552,7 +591,8 @@ public record S3StoreConfig(
           copyPartSize, multipartCopyThreshold != null ? multipartCopyThreshold
               : defaultMultipartCopyThreshold(endpoint),
           readChunkSize, readConcurrency, checksumMode, transfer, leaseDuration, deletionGrace,
-          purgeTimeout, casAttempts, sdkAttempts, trustConditionalRequests, clock);
+          purgeTimeout, casAttempts, sdkAttempts, trustConditionalRequests, clock, touchInterval,
+          Optional.ofNullable(unusedFor));
     }
   }
 }

@@ -82,7 +82,8 @@ class S3StoreConfigTest {
         valid.multipartCopyThreshold(), valid.readChunkSize(), valid.readConcurrency(),
         valid.checksumMode(), valid.transfer(), valid.leaseDuration(), valid.deletionGrace(),
         valid.purgeTimeout(), valid.casAttempts(), valid.sdkAttempts(),
-        valid.trustConditionalRequests(), valid.clock()))
+        valid.trustConditionalRequests(), valid.clock(), valid.touchInterval(),
+        valid.unusedFor()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("partSize 4194304 is outside [5242880, 536870912]");
     assertThatThrownBy(() -> new S3StoreConfig(valid.bucket(), "no-slash", valid.region(),
@@ -91,7 +92,8 @@ class S3StoreConfigTest {
         valid.multipartCopyThreshold(), valid.readChunkSize(), valid.readConcurrency(),
         valid.checksumMode(), valid.transfer(), valid.leaseDuration(), valid.deletionGrace(),
         valid.purgeTimeout(), valid.casAttempts(), valid.sdkAttempts(),
-        valid.trustConditionalRequests(), valid.clock()))
+        valid.trustConditionalRequests(), valid.clock(), valid.touchInterval(),
+        valid.unusedFor()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("invalid prefix \"no-slash\"");
   }

@@ -81,6 +81,10 @@ final class TreeCase {
       byte[] mark = ("changed " + i + " ").getBytes(java.nio.charset.StandardCharsets.UTF_8);
       System.arraycopy(mark, 0, bytes, 0, Math.min(mark.length, bytes.length));
       Files.write(file, bytes);
+      // Same size: a tool comparing size and time (aws s3 sync) must see a newer file than the
+      // object it uploaded from the original in between, or it uploads nothing.
+      Files.setLastModifiedTime(file, java.nio.file.attribute.FileTime.from(
+          java.time.Instant.now().plus(java.time.Duration.ofDays(1))));
     }
   }
 

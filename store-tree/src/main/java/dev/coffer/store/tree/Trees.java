@@ -149,10 +149,16 @@ public final class Trees {
     Set<Digest> files = new LinkedHashSet<>();
     tree.files().forEach(e -> files.add(e.digest()));
     files.removeAll(linked);
+    // Every link rewrites one record, the tree's: links made in parallel only fight over it (a
+    // compare-and-swap each, retried until the store gives up), so they are made one at a time;
+    // the references, each on its own file's record, are taken in parallel.
+    Object treeRecord = new Object();
     Jobs.runAll(jobs, files.stream().<Callable<Void>>map(f -> () -> {
       Info taken = store.ref(f);
       try {
-        store.link(f, digest);
+        synchronized (treeRecord) {
+          store.link(f, digest);
+        }
       } catch (RuntimeException e) {
         // Give the reference back unless the link took it after all (its reply lost): an
         // over-reference is safe, an under-reference is not (TREE-3).

@@ -6,8 +6,8 @@ import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.cache.CacheConfig;
 import dev.coffer.store.cache.CachedContentStore;
-import dev.coffer.store.cache.CachingStore;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.cache.CachingStores;
+import dev.coffer.store.memory.MemoryStores;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -30,10 +30,10 @@ final class CacheFixture implements AutoCloseable {
     byte[] bytes = new byte[size];
     new Random(size).nextBytes(bytes);
     this.digest = Digest.of(bytes);
-    ContentStore backing = InMemoryStore.create();
+    ContentStore backing = MemoryStores.open();
     Content.writeBlob(backing, "benchmark", new ByteArrayInputStream(bytes),
         Descriptor.of(digest, size), Map.of());
-    this.cache = CachingStore.builder(backing)
+    this.cache = CachingStores.builder(backing)
         .config(config.directory(directory.resolve("cache")).build())
         .build();
     // Warm: the first read fills the tiers; the benchmarks measure hot reads.

@@ -4,15 +4,15 @@ import com.google.protobuf.ByteString;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.cache.CacheConfig;
-import dev.coffer.store.cache.CachingStore;
+import dev.coffer.store.cache.CachingStores;
 import dev.coffer.store.grpc.ContentServer;
 import dev.coffer.store.grpc.proto.ContentGrpc;
 import dev.coffer.store.grpc.proto.WriteAction;
 import dev.coffer.store.grpc.proto.WriteContentRequest;
 import dev.coffer.store.grpc.proto.WriteContentResponse;
-import dev.coffer.store.memory.InMemoryStore;
-import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.memory.MemoryStores;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.ChannelOption;
@@ -26,7 +26,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Comparator;
 import java.util.Random;
 import java.util.UUID;
@@ -143,7 +142,7 @@ public class ResumeRoundBenchmark {
   @Setup(Level.Trial)
   public void setUp() throws IOException {
     dir = Files.createTempDirectory("coffer-benchmark-resume");
-    contentStore = "memory".equals(store) ? InMemoryStore.create() : s3Store();
+    contentStore = "memory".equals(store) ? MemoryStores.open() : s3Store();
     Path socket = dir.resolve("coffer.sock");
     server = ContentServer.builder(contentStore).unixSocket(socket).holderId("bench")
         .holdDirectory(dir.resolve("holds")).build().start();
@@ -166,8 +165,8 @@ public class ResumeRoundBenchmark {
         .region(Region.US_EAST_1).credentialsProvider(credentials)
         .overrideConfiguration(o -> o.addExecutionInterceptor(timer)).build();
     client.createBucket(b -> b.bucket(bucket));
-    // The store's own client settings, with the timer: what S3ContentStore.open would build.
-    return CachingStore.builder(S3ContentStore.builder().config(S3StoreConfig.builder()
+    // The store's own client settings, with the timer: what S3Stores.open would build.
+    return CachingStores.builder(S3Stores.builder().config(S3StoreConfig.builder()
             .bucket(bucket).endpoint(URI.create(endpoint)).pathStyle(true).region("us-east-1")
             .credentials(credentials).build()).client(client).build())
         .config(CacheConfig.builder().directory(dir.resolve("cache")).build()).build();

@@ -181,12 +181,12 @@ class CofferCliIT {
         .get("labels").has("stage")).isFalse();
 
     assertThat(run("ref", ci.toString(), "--json").json().get("refCount").asLong()).isEqualTo(1);
-    assertThat(run("link", web.toString(), ci.toString()).code()).isZero();
+    assertThat(run("link", ci.toString(), web.toString()).code()).isZero();
     assertThat(run("info", web.toString(), "--json").json().get("links").get(0).asText())
         .isEqualTo(ci.toString());
     assertThat(run("deref", web.toString()).code())
         .as("web was committed without a reference").isEqualTo(ExitCode.FAILED_PRECONDITION.code);
-    assertThat(run("unlink", web.toString(), ci.toString()).code()).isZero();
+    assertThat(run("unlink", ci.toString(), web.toString()).code()).isZero();
     assertThat(run("info", ci.toString()).code()).isEqualTo(ExitCode.NOT_FOUND.code);
 
     assertThat(run("rm", web.toString()).code()).isZero();
@@ -390,8 +390,8 @@ class CofferCliIT {
   @Test
   void aSecondProcessOnAHeldCacheSaysSoInOneLine() throws Exception {
     Path cacheDir = tmp.resolve("cache");
-    try (var holder = dev.coffer.store.cache.CachingStore.builder(
-        dev.coffer.store.memory.InMemoryStore.create())
+    try (var holder = dev.coffer.store.cache.CachingStores.builder(
+        dev.coffer.store.memory.MemoryStores.open())
         .config(dev.coffer.store.cache.CacheConfig.builder().directory(cacheDir).build())
         .build()) {
       Result put = runChild("held".getBytes(StandardCharsets.UTF_8), "put", "-q");

@@ -12,9 +12,9 @@ import dev.coffer.store.NotFoundException;
 import dev.coffer.store.StoreException;
 import dev.coffer.store.Writer;
 import dev.coffer.store.cache.CacheConfig;
-import dev.coffer.store.cache.CachingStore;
-import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.cache.CachingStores;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -186,11 +186,11 @@ class BuildFarmIT {
       System.out.printf("BuildFarmIT: seed %d (replay with -Dcoffer.it.seed=%d), %d hosts, "
           + "%d operations each, %d shared artefacts, prefix %s%n", seed, seed, HOSTS,
           opsPerHost, shared.size(), prefix);
-      observer = own(S3ContentStore.open(config(endpoint.endpoint()).build()));
+      observer = own(S3Stores.open(config(endpoint.endpoint()).build()));
       List<Host> hosts = new ArrayList<>();
       for (int i = 0; i < HOSTS; i++) {
-        ContentStore backing = own(S3ContentStore.open(config(via).build()));
-        ContentStore cached = own(CachingStore.builder(backing)
+        ContentStore backing = own(S3Stores.open(config(via).build()));
+        ContentStore cached = own(CachingStores.builder(backing)
             .config(CacheConfig.builder().directory(caches.resolve(prefix + "host-" + i))
                 .memoryMaxBlobBytes(64 * 1024).diskMaxBytes(256L * MIB).build())
             .build());
@@ -224,7 +224,7 @@ class BuildFarmIT {
 
     /** Checks the bucket against the model, then drops every reference and collects it all. */
     void settle() throws Exception {
-      ContentStore fresh = own(S3ContentStore.open(config(endpoint.endpoint()).build()));
+      ContentStore fresh = own(S3Stores.open(config(endpoint.endpoint()).build()));
       int lost = 0;
       int corrupt = 0;
       int ambiguous = 0;

@@ -2,7 +2,7 @@ package dev.coffer.it;
 
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.cache.CacheConfig;
-import dev.coffer.store.cache.CachingStore;
+import dev.coffer.store.cache.CachingStores;
 import java.nio.file.Path;
 import java.util.Collections;
 import java.util.IdentityHashMap;
@@ -35,7 +35,7 @@ class CachedS3ConformanceIT extends S3ConformanceIT {
   }
 
   private ContentStore cache(ContentStore s3) {
-    ContentStore cache = CachingStore.builder(s3)
+    ContentStore cache = CachingStores.builder(s3)
         .config(CacheConfig.builder()
             .directory(temp.resolve("host-" + caches.incrementAndGet()))
             .memoryMaxBlobBytes(4096)

@@ -2,8 +2,8 @@ package dev.coffer.it;
 
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.net.URI;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -23,7 +23,7 @@ public final class CascadeCrasher {
         StaticCredentialsProvider.create(AwsBasicCredentials.create("coffer", "coffer"));
     S3StoreConfig config = S3StoreConfig.builder().bucket(args[1]).prefix(args[2])
         .endpoint(URI.create(args[0])).pathStyle(true).credentials(credentials).build();
-    ContentStore store = S3ContentStore.open(config);
+    ContentStore store = S3Stores.open(config);
     Digest head = Digest.parse(args[3]);
     store.info(head); // the clients are warm before the signal
     System.out.println("READY");

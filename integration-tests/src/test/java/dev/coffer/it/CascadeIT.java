@@ -10,7 +10,7 @@ import dev.coffer.store.FsckReport;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.Info;
 import dev.coffer.store.NotFoundException;
-import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.s3.S3Stores;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,7 +50,7 @@ class CascadeIT {
   }
 
   private ContentStore host() {
-    return hosts.own(S3ContentStore.open(S3Mock.get().config(hosts.bucket, hosts.prefix)
+    return hosts.own(S3Stores.open(S3Mock.get().config(hosts.bucket, hosts.prefix)
         .deletionGrace(Duration.ZERO).build()));
   }
 

@@ -11,7 +11,7 @@ import dev.coffer.store.grpc.proto.ListContentRequest;
 import dev.coffer.store.grpc.proto.WriteAction;
 import dev.coffer.store.grpc.proto.WriteContentRequest;
 import dev.coffer.store.grpc.proto.WriteContentResponse;
-import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.s3.S3Stores;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;
@@ -59,7 +59,7 @@ class CollectionRequestCountIT {
     RequestCounter counter = new RequestCounter();
     try (S3Client client = endpoint.clientBuilder(endpoint.endpoint())
             .overrideConfiguration(o -> o.addExecutionInterceptor(counter)).build();
-        ContentStore store = S3ContentStore.builder()
+        ContentStore store = S3Stores.builder()
             .config(endpoint.config(bucket, prefix).build()).client(client).build();
         ContentServer server = ContentServer.builder(store).tcpPort(0).holderId("host-a")
             .holdDirectory(dir.resolve("holds")).shutdownGrace(Duration.ofSeconds(2)).build()
@@ -102,7 +102,7 @@ class CollectionRequestCountIT {
   private static void storeForeignBlobs(S3Endpoint endpoint, String bucket, String prefix)
       throws Exception {
     ExecutorService pool = Executors.newFixedThreadPool(16);
-    try (ContentStore others = S3ContentStore.open(endpoint.config(bucket, prefix).build())) {
+    try (ContentStore others = S3Stores.open(endpoint.config(bucket, prefix).build())) {
       List<Future<?>> puts = new ArrayList<>();
       for (int i = 0; i < FOREIGN; i++) {
         byte[] bytes = blob("other-host", i);

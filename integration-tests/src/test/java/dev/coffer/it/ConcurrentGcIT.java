@@ -8,8 +8,8 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
 import dev.coffer.store.NotFoundException;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -33,14 +33,14 @@ class ConcurrentGcIT {
         .deletionGrace(Duration.ZERO).build();
     GcOptions options = new GcOptions(Duration.ofDays(1), false);
     AtomicBoolean armed = new AtomicBoolean();
-    try (ContentStore other = S3ContentStore.open(config);
+    try (ContentStore other = S3Stores.open(config);
         S3Client control = endpoint.clientWithHook(request -> {
           if (request instanceof PutObjectRequest put && put.ifMatch() != null
               && put.key().contains("/index/") && armed.getAndSet(false)) {
             assertThat(other.gc(options).blobsPurged()).isEqualTo(1);
           }
         });
-        ContentStore host = S3ContentStore.builder().config(config).client(control).build()) {
+        ContentStore host = S3Stores.builder().config(config).client(control).build()) {
       byte[] bytes = "collected twice".getBytes(StandardCharsets.UTF_8);
       Digest digest = RefCountHosts.commitAndRef(host, "ref", bytes, null).digest();
       host.deref(digest);

@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.cache.CacheConfig;
-import dev.coffer.store.cache.CachingStore;
+import dev.coffer.store.cache.CachingStores;
 import dev.coffer.store.grpc.ContentServer;
-import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.s3.S3Stores;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -123,7 +123,7 @@ class ContainerdContentSuiteIT {
     Path socket = dir.resolve("coffer.sock");
     long started = System.nanoTime();
     String outcome = "FAIL";
-    try (ContentStore store = CachingStore.builder(S3ContentStore.open(
+    try (ContentStore store = CachingStores.builder(S3Stores.open(
             endpoint.config(bucket, endpoint.newPrefix()).build()))
         .config(CacheConfig.builder().directory(dir.resolve("cache")).build()).build();
         ContentServer server = ContentServer.builder(store).unixSocket(socket)

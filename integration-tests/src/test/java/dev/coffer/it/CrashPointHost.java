@@ -4,8 +4,8 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.Writer;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.net.URI;
 import java.time.Duration;
 import java.util.List;
@@ -59,7 +59,7 @@ public final class CrashPointHost {
     try (S3Client client = clients(S3Client.builder(), endpoint, credentials, trigger).build();
         S3AsyncClient bulk = clients(S3AsyncClient.builder(), endpoint, credentials, trigger)
             .build();
-        ContentStore store = S3ContentStore.builder().config(config).client(client)
+        ContentStore store = S3Stores.builder().config(config).client(client)
             .bulkClient(bulk).build()) {
       if (mode.equals("deref")) {
         Digest head = Digest.parse(args[5]);

@@ -16,8 +16,8 @@ import dev.coffer.store.GcReport;
 import dev.coffer.store.Info;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.Writer;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -117,7 +117,7 @@ class CrashPointsIT {
   }
 
   private ContentStore host(long threshold) {
-    ContentStore store = S3ContentStore.open(S3Mock.get().config(bucket, prefix)
+    ContentStore store = S3Stores.open(S3Mock.get().config(bucket, prefix)
         .partSize(PART).copyPartSize(PART).multipartCopyThreshold(threshold)
         .leaseDuration(Duration.ofSeconds(1)).deletionGrace(Duration.ZERO)
         .transfer(S3StoreConfig.Transfer.JAVA_ASYNC).build());

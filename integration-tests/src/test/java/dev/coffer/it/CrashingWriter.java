@@ -3,8 +3,8 @@ package dev.coffer.it;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Writer;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.net.URI;
 import java.time.Duration;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
@@ -37,7 +37,7 @@ public final class CrashingWriter {
         .endpoint(endpoint).pathStyle(true).credentials(credentials).partSize(partSize)
         .leaseDuration(Duration.ofSeconds(2)).transfer(S3StoreConfig.Transfer.JAVA_ASYNC).build();
     byte[] bytes = S3StoreIT.random(partSize * parts + tail, seed);
-    ContentStore store = S3ContentStore.open(config);
+    ContentStore store = S3Stores.open(config);
     Writer writer = store.writer(ref, Descriptor.UNKNOWN);
     writer.write(bytes);
     try (S3Client s3 = S3Client.builder().endpointOverride(endpoint).forcePathStyle(true)

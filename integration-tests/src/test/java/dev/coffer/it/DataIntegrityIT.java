@@ -14,8 +14,8 @@ import dev.coffer.store.FsckReport;
 import dev.coffer.store.Info;
 import dev.coffer.store.ReaderAt;
 import dev.coffer.store.cache.CacheConfig;
-import dev.coffer.store.cache.CachingStore;
-import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.cache.CachingStores;
+import dev.coffer.store.s3.S3Stores;
 import java.io.ByteArrayInputStream;
 import java.io.InputStream;
 import java.nio.file.Path;
@@ -51,7 +51,7 @@ class DataIntegrityIT {
     bucket = S3Mock.get().newBucket();
     prefix = S3Mock.newPrefix();
     other = S3Mock.get().client();
-    s3 = S3ContentStore.open(S3Mock.get().config(bucket, prefix).build());
+    s3 = S3Stores.open(S3Mock.get().config(bucket, prefix).build());
   }
 
   @AfterEach
@@ -79,7 +79,7 @@ class DataIntegrityIT {
   }
 
   private ContentStore cache(String name, long memoryMaxBlobBytes) {
-    return CachingStore.builder(s3).config(CacheConfig.builder()
+    return CachingStores.builder(s3).config(CacheConfig.builder()
         .directory(temp.resolve(name)).memoryMaxBlobBytes(memoryMaxBlobBytes)
         .diskMaxBytes(256L * MIB).build()).build();
   }

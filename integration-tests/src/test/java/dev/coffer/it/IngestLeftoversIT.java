@@ -6,7 +6,7 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.Writer;
-import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.s3.S3Stores;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -28,7 +28,7 @@ class IngestLeftoversIT {
     String bucket = endpoint.newBucket();
     String prefix = endpoint.newPrefix();
     Duration lease = Duration.ofSeconds(1);
-    try (ContentStore store = S3ContentStore.open(endpoint.config(bucket, prefix)
+    try (ContentStore store = S3Stores.open(endpoint.config(bucket, prefix)
             .leaseDuration(lease).build());
         S3Client plain = endpoint.client()) {
       write(store, "orphaned");

@@ -8,8 +8,8 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.UnavailableException;
 import dev.coffer.store.Writer;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.time.Duration;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicReference;
@@ -33,13 +33,13 @@ class LeaseDuringCommitIT {
     S3StoreConfig config = endpoint.config(endpoint.newBucket(), endpoint.newPrefix())
         .partSize(5 * MIB).leaseDuration(lease).build();
     AtomicReference<Object> meanwhile = new AtomicReference<>();
-    try (ContentStore other = S3ContentStore.open(config);
+    try (ContentStore other = S3Stores.open(config);
         S3Client control = endpoint.clientWithHook(request -> {
           if (request instanceof CopyObjectRequest && meanwhile.get() == null) {
             meanwhile.set(whileCopying(other, lease));
           }
         });
-        ContentStore host = S3ContentStore.builder().config(config).client(control).build()) {
+        ContentStore host = S3Stores.builder().config(config).client(control).build()) {
       byte[] bytes = new byte[6 * MIB];
       new Random(3).nextBytes(bytes);
       try (Writer writer = host.writer("slow-commit", Descriptor.UNKNOWN)) {

@@ -7,8 +7,8 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.NotFoundException;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -53,7 +53,7 @@ class LocalStackRegistryRaceIT {
         .deletionGrace(Duration.ZERO).build();
     List<ContentStore> hosts = new ArrayList<>();
     for (int i = 0; i < count; i++) {
-      ContentStore store = S3ContentStore.open(config);
+      ContentStore store = S3Stores.open(config);
       stores.add(store);
       hosts.add(store);
     }

@@ -9,7 +9,7 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.NotFoundException;
-import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.s3.S3Stores;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -30,11 +30,11 @@ class LostResponseIT {
     String prefix = endpoint.newPrefix();
     byte[] bytes = "held by two hosts".getBytes(StandardCharsets.UTF_8);
     Digest digest;
-    try (ContentStore setup = S3ContentStore.open(endpoint.config(bucket, prefix).build())) {
+    try (ContentStore setup = S3Stores.open(endpoint.config(bucket, prefix).build())) {
       digest = RefCountHosts.commitAndRef(setup, "setup", bytes, null).digest();
     }
     try (FaultProxy proxy = endpoint.proxy().rate(FaultProxy.Fault.RESPONSE_LOST, 0.5).start();
-        ContentStore host = S3ContentStore.open(endpoint.config(proxy.endpoint(), bucket, prefix)
+        ContentStore host = S3Stores.open(endpoint.config(proxy.endpoint(), bucket, prefix)
             .deletionGrace(Duration.ZERO).sdkAttempts(3).build())) {
       for (int i = 0; i < 6; i++) {
         host.ref(digest);

@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.StoreException;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.Assumptions;
@@ -37,7 +37,7 @@ class MultipartCopyAbortIT {
     new Random(5).nextBytes(bytes);
     Digest digest = Digest.of(bytes);
     AtomicBoolean armed = new AtomicBoolean(true);
-    try (ContentStore a = S3ContentStore.open(config);
+    try (ContentStore a = S3Stores.open(config);
         S3Client control = endpoint.clientWithHook(request -> {
           if (request instanceof CompleteMultipartUploadRequest c && c.key().contains("/blobs/")
               && armed.getAndSet(false)) {
@@ -45,7 +45,7 @@ class MultipartCopyAbortIT {
             throw SdkClientException.create("the copy's completion failed");
           }
         });
-        ContentStore b = S3ContentStore.builder().config(config).client(control).build()) {
+        ContentStore b = S3Stores.builder().config(config).client(control).build()) {
       assertThatThrownBy(() -> RefCountHosts.commitAndRef(b, "b", bytes, null))
           .isInstanceOfSatisfying(StoreException.class, e -> assertThat(e.retryable()).isTrue());
       assertThat(armed).isFalse();

@@ -5,19 +5,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-
 import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
-import dev.coffer.store.FsckReport;
 import dev.coffer.store.FsckReport.Finding;
+import dev.coffer.store.FsckReport;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
 import dev.coffer.store.Info;
 import dev.coffer.store.UnavailableException;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import io.netty.handler.codec.http.HttpMethod;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -111,7 +110,7 @@ class PurgeDeleteOnceIT {
   @Test
   void aPutAfterADeleteWhoseAnswerWasLostKeepsItsBytes() throws Exception {
     ContentStore purger = host(true);
-    ContentStore putter = S3ContentStore.open(s3.config(bucket, prefix)
+    ContentStore putter = S3Stores.open(s3.config(bucket, prefix)
         .endpoint(proxy.endpoint()).purgeTimeout(PURGE_TIMEOUT).build());
     resources.add(putter);
     byte[] bytes = "re-pushed after an applied delete lost its answer"
@@ -171,13 +170,13 @@ class PurgeDeleteOnceIT {
         .deletionGrace(Duration.ZERO).purgeTimeout(PURGE_TIMEOUT).build();
     ContentStore store;
     if (storeBuilt) {
-      store = S3ContentStore.open(config);
+      store = S3Stores.open(config);
     } else {
       S3Client client = S3Client.builder().endpointOverride(proxy.endpoint())
           .forcePathStyle(true).region(Region.US_EAST_1)
           .credentialsProvider(config.credentials().orElseThrow()).build();
       resources.add(client);
-      store = S3ContentStore.builder().config(config).client(client).build();
+      store = S3Stores.builder().config(config).client(client).build();
     }
     resources.add(store);
     return store;

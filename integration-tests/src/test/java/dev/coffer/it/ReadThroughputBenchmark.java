@@ -1,23 +1,23 @@
 package dev.coffer.it;
 
 import dev.coffer.store.ContentStore;
-import dev.coffer.store.DigestAlgorithm;
-import dev.coffer.store.cache.CacheConfig;
-import dev.coffer.store.cache.CachedContentStore;
-import dev.coffer.store.cache.CachingStore;
-import java.security.MessageDigest;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
+import dev.coffer.store.DigestAlgorithm;
 import dev.coffer.store.ReaderAt;
 import dev.coffer.store.Writer;
-import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.cache.CacheConfig;
+import dev.coffer.store.cache.CachedContentStore;
+import dev.coffer.store.cache.CachingStores;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -67,7 +67,7 @@ public final class ReadThroughputBenchmark {
     // re-hashing the entry (verifyOnOpen), each cache filled once before the runs.
     ContentStore backing = open(config, control, bulk);
     for (boolean verify : new boolean[] {false, true}) {
-      CachedContentStore cache = CachingStore.builder(backing).config(CacheConfig.builder()
+      CachedContentStore cache = CachingStores.builder(backing).config(CacheConfig.builder()
           .directory(Files.createTempDirectory("coffer-read-bench")).memoryMaxBlobBytes(0)
           .memoryMaxBytes(0).diskMaxBytes(size * 2).verifyOnOpen(verify).build()).build();
       read(cache, digest, size);
@@ -115,7 +115,7 @@ public final class ReadThroughputBenchmark {
   }
 
   private static ContentStore open(S3StoreConfig config, S3Client control, S3AsyncClient bulk) {
-    return S3ContentStore.builder().config(config).client(control).bulkClient(bulk).build();
+    return S3Stores.builder().config(config).client(control).bulkClient(bulk).build();
   }
 
   private static long read(ContentStore store, Digest digest, long size) {

@@ -14,7 +14,7 @@ import dev.coffer.store.Info;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.StoreException;
 import dev.coffer.store.Writer;
-import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.s3.S3Stores;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
@@ -113,7 +113,7 @@ class RefCountModelIT {
   }
 
   private ContentStore host(Duration grace) {
-    return hosts.own(S3ContentStore.open(S3Mock.get().config(hosts.bucket, hosts.prefix)
+    return hosts.own(S3Stores.open(S3Mock.get().config(hosts.bucket, hosts.prefix)
         .deletionGrace(grace).build()));
   }
 

@@ -9,7 +9,7 @@ import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
 import dev.coffer.store.Info;
 import dev.coffer.store.NotFoundException;
-import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.s3.S3Stores;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.EnumMap;
@@ -117,7 +117,7 @@ class RegistryRaceIT {
   }
 
   private ContentStore host(Hooks hooks) {
-    return hosts.own(S3ContentStore.builder()
+    return hosts.own(S3Stores.builder()
         .config(S3Mock.get().config(hosts.bucket, hosts.prefix).partSize(5 * MIB)
             .deletionGrace(Duration.ZERO).build())
         .client(hosts.own(S3Mock.get().client(hooks)))

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.coffer.store.BadInputProperties;
 import dev.coffer.store.ContentStore;
-import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.s3.S3Stores;
 import java.util.List;
 import net.jqwik.api.PropertyDefaults;
 import software.amazon.awssdk.services.s3.S3Client;
@@ -26,7 +26,7 @@ class S3BadInputPropertiesIT extends BadInputProperties {
   protected ContentStore createStore() {
     bucket = S3Mock.get().newBucket();
     prefix = S3Mock.newPrefix();
-    return S3ContentStore.open(S3Mock.get().config(bucket, prefix).build());
+    return S3Stores.open(S3Mock.get().config(bucket, prefix).build());
   }
 
   @Override

@@ -2,7 +2,7 @@ package dev.coffer.it;
 
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.cache.CacheBehaviourSuite;
-import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.s3.S3Stores;
 
 /**
  * The cache's behaviour (tiers, single flight, bounds, restart, corruption, invalidation) over the
@@ -20,6 +20,6 @@ class S3CacheBehaviourIT extends CacheBehaviourSuite {
 
   @Override
   protected ContentStore createBacking() {
-    return S3ContentStore.open(S3Mock.get().config(bucket(), S3Mock.newPrefix()).build());
+    return S3Stores.open(S3Mock.get().config(bucket(), S3Mock.newPrefix()).build());
   }
 }

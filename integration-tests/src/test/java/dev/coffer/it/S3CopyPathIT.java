@@ -6,7 +6,7 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.Writer;
-import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.s3.S3Stores;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
@@ -30,7 +30,7 @@ class S3CopyPathIT {
     Digest digest = Digest.of(bytes);
     try (S3Client client = s3.client(counter);
         S3AsyncClient bulk = s3.asyncClient(counter);
-        ContentStore store = S3ContentStore.builder()
+        ContentStore store = S3Stores.builder()
             .config(s3.config(bucket, prefix).partSize(5 * MIB).multipartCopyThreshold(5 * MIB)
                 .copyPartSize(5 * MIB).copyConcurrency(3).build())
             .client(client).bulkClient(bulk).build()) {

@@ -10,13 +10,13 @@ import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
-import dev.coffer.store.FsckReport;
 import dev.coffer.store.FsckReport.Finding;
+import dev.coffer.store.FsckReport;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
 import dev.coffer.store.Info;
 import dev.coffer.store.Writer;
-import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.s3.S3Stores;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -50,7 +50,7 @@ class S3GcIT {
   void setUp() {
     bucket = S3Mock.get().newBucket();
     prefix = S3Mock.newPrefix();
-    store = S3ContentStore.open(S3Mock.get().config(bucket, prefix)
+    store = S3Stores.open(S3Mock.get().config(bucket, prefix)
         .deletionGrace(Duration.ZERO).leaseDuration(Duration.ofMillis(300)).build());
     plain = S3Mock.get().client();
   }
@@ -274,7 +274,7 @@ class S3GcIT {
    */
   private ContentStore shortTimeoutAfterAgeing() throws InterruptedException {
     Thread.sleep(3_000);
-    ContentStore shortTimeout = S3ContentStore.open(S3Mock.get().config(bucket, prefix)
+    ContentStore shortTimeout = S3Stores.open(S3Mock.get().config(bucket, prefix)
         .deletionGrace(Duration.ZERO).purgeTimeout(Duration.ofSeconds(1)).build());
     others.add(shortTimeout);
     return shortTimeout;

@@ -10,8 +10,8 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.Status;
 import dev.coffer.store.UnavailableException;
 import dev.coffer.store.Writer;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -45,7 +45,7 @@ class S3MultiHostIT {
   }
 
   private ContentStore host(Duration lease) {
-    ContentStore store = S3ContentStore.open(S3Mock.get().config(bucket, prefix)
+    ContentStore store = S3Stores.open(S3Mock.get().config(bucket, prefix)
         .partSize(5 * MIB).leaseDuration(lease).transfer(S3StoreConfig.Transfer.JAVA_ASYNC)
         .build());
     stores.add(store);

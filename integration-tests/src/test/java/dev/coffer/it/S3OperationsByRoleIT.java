@@ -20,8 +20,8 @@ import dev.coffer.store.Status;
 import dev.coffer.store.StoreException;
 import dev.coffer.store.UnavailableException;
 import dev.coffer.store.Writer;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -409,7 +409,7 @@ class S3OperationsByRoleIT {
     S3AsyncClient bulk = s3.asyncClient(interceptors);
     resources.add(client);
     resources.add(bulk);
-    ContentStore store = S3ContentStore.builder()
+    ContentStore store = S3Stores.builder()
         .config(tune.apply(s3.config(bucket, prefix).partSize(5 * MIB)).build())
         .client(client).bulkClient(bulk).build();
     resources.add(store);

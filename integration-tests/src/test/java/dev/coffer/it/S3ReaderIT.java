@@ -11,8 +11,8 @@ import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.InvalidArgumentException;
 import dev.coffer.store.ReaderAt;
 import dev.coffer.store.UnavailableException;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -49,7 +49,7 @@ class S3ReaderIT {
     S3Mock s3 = S3Mock.get();
     config = s3.config(s3.newBucket(), S3Mock.newPrefix()).readChunkSize(CHUNK)
         .readConcurrency(3).build();
-    store = S3ContentStore.builder().config(config).client(s3.client(counter))
+    store = S3Stores.builder().config(config).client(s3.client(counter))
         .bulkClient(s3.asyncClient(counter)).build();
     digest = Digest.of(bytes);
     Content.writeBlob(store, "blob", new ByteArrayInputStream(bytes),
@@ -197,7 +197,7 @@ class S3ReaderIT {
     // runs. At 0.3 an attempt succeeds with 0.7^5 = 0.17, and 100 failures in a row are 1e-8.
     try (FaultProxy cut = FaultProxy.builder(s3.endpoint())
             .rate(FaultProxy.Fault.RESPONSE_CUT, 0.3).start();
-        ContentStore through = S3ContentStore.open(config.toBuilder().endpoint(cut.endpoint())
+        ContentStore through = S3Stores.open(config.toBuilder().endpoint(cut.endpoint())
             .sdkAttempts(20).build());
         ReaderAt reader = through.readerAt(digest)) {
       int[] sizes = {CHUNK + 1, 300 * KIB, 5, 200_001};

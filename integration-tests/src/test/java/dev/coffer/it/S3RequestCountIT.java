@@ -10,7 +10,7 @@ import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.Info;
 import dev.coffer.store.Writer;
-import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.s3.S3Stores;
 import java.io.ByteArrayInputStream;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -37,7 +37,7 @@ class S3RequestCountIT {
     S3Mock s3 = S3Mock.get();
     client = s3.client(counter);
     bulk = s3.asyncClient(counter);
-    store = S3ContentStore.builder()
+    store = S3Stores.builder()
         // A lease long enough that no renewal (a PutObject) falls inside a measured step, even
         // when a loaded machine makes a 12 MiB commit take longer than a third of the default.
         .config(s3.config(s3.newBucket(), S3Mock.newPrefix()).partSize(5 * MIB)

@@ -15,8 +15,8 @@ import dev.coffer.store.ReaderAt;
 import dev.coffer.store.Status;
 import dev.coffer.store.UnavailableException;
 import dev.coffer.store.Writer;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.io.ByteArrayInputStream;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -55,7 +55,7 @@ class S3StoreIT {
   }
 
   private ContentStore open(S3StoreConfig config) {
-    ContentStore s = S3ContentStore.open(config);
+    ContentStore s = S3Stores.open(config);
     stores.add(s);
     return s;
   }

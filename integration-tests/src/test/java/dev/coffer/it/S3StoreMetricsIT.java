@@ -7,8 +7,8 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.Writer;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import java.util.Map;
@@ -30,7 +30,7 @@ class S3StoreMetricsIT {
         .transfer(S3StoreConfig.Transfer.JAVA_ASYNC).build();
     byte[] bytes = "a small blob, counted".getBytes();
     Digest digest = Digest.of(bytes);
-    try (ContentStore store = S3ContentStore.builder().config(config).meterRegistry(registry)
+    try (ContentStore store = S3Stores.builder().config(config).meterRegistry(registry)
         .build()) {
       try (Writer writer = store.writer("small", Descriptor.UNKNOWN)) {
         writer.write(bytes);

@@ -2,8 +2,8 @@ package dev.coffer.it;
 
 import dev.coffer.store.ConformanceSuite;
 import dev.coffer.store.ContentStore;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.util.Collections;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -40,7 +40,7 @@ abstract class S3StoreSuite extends ConformanceSuite {
   }
 
   private ContentStore open(S3StoreConfig config) {
-    ContentStore store = S3ContentStore.open(config);
+    ContentStore store = S3Stores.open(config);
     configs.put(store, config);
     return store;
   }

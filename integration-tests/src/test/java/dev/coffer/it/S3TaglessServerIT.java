@@ -9,7 +9,7 @@ import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.UnavailableException;
-import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.s3.S3Stores;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -80,7 +80,7 @@ class S3TaglessServerIT {
       S3Mock s3 = S3Mock.get();
       S3Client client = s3.client(interceptors);
       S3AsyncClient bulk = s3.asyncClient(interceptors);
-      return new Opened(client, bulk, S3ContentStore.builder()
+      return new Opened(client, bulk, S3Stores.builder()
           .config(s3.config(s3.newBucket(), S3Mock.newPrefix()).build())
           .client(client).bulkClient(bulk).build());
     }

@@ -6,7 +6,7 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Status;
 import dev.coffer.store.Writer;
-import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.s3.S3Stores;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -23,7 +23,7 @@ class S3UnreadableIngestRecordIT {
   void listStatusesSkipsRecordsThatDoNotParse() {
     String bucket = S3Mock.get().newBucket();
     String prefix = S3Mock.newPrefix();
-    try (ContentStore store = S3ContentStore.open(S3Mock.get().config(bucket, prefix).build());
+    try (ContentStore store = S3Stores.open(S3Mock.get().config(bucket, prefix).build());
         S3Client s3 = S3Mock.get().client()) {
       try (Writer writer = store.writer("good-ref", Descriptor.UNKNOWN)) {
         writer.write(java.nio.ByteBuffer.wrap("partial".getBytes(StandardCharsets.UTF_8)));

@@ -7,8 +7,8 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.Writer;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -61,7 +61,7 @@ class S3WriterChecksumIT {
     if (mode != null) {
       config.checksumMode(mode);
     }
-    ContentStore store = S3ContentStore.open(config.build());
+    ContentStore store = S3Stores.open(config.build());
     stores.add(store);
     return store;
   }

@@ -4,8 +4,8 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.Writer;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -112,7 +112,7 @@ public final class ThroughputBenchmark {
       boolean commit) {
     S3StoreConfig config = s3.config(bucket, S3Mock.newPrefix()).partSize((long) partMib * MIB)
         .uploadConcurrency(concurrency).transfer(transfer).checksumMode(checksums).build();
-    try (ContentStore store = S3ContentStore.open(config)) {
+    try (ContentStore store = S3Stores.open(config)) {
       long start = System.nanoTime();
       Digest digest;
       try (Writer writer = store.writer("bench", Descriptor.UNKNOWN)) {

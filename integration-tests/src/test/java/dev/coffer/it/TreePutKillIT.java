@@ -8,8 +8,8 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.Info;
 import dev.coffer.store.NotFoundException;
-import dev.coffer.store.memory.InMemoryStore;
-import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.memory.MemoryStores;
+import dev.coffer.store.s3.S3Stores;
 import dev.coffer.store.tree.Tree;
 import dev.coffer.store.tree.Trees;
 import java.nio.file.Files;
@@ -53,7 +53,7 @@ class TreePutKillIT {
     bucket = server.newBucket();
     prefix = server.newPrefix();
     plain = server.client();
-    store = S3ContentStore.open(server.config(bucket, prefix).deletionGrace(Duration.ZERO)
+    store = S3Stores.open(server.config(bucket, prefix).deletionGrace(Duration.ZERO)
         .build());
     var credentials = server.credentials().resolveCredentials();
     env = new HashMap<>(Map.of("HOME", tmp.toString(), "COFFER_BUCKET", bucket,
@@ -145,7 +145,7 @@ class TreePutKillIT {
     Path src = build();
     Tree expected;
     Digest uninterrupted;
-    try (ContentStore memory = InMemoryStore.create()) {
+    try (ContentStore memory = MemoryStores.open()) {
       uninterrupted = Trees.of(memory).put(src);
       expected = Trees.of(memory).list(uninterrupted);
     }
@@ -191,7 +191,7 @@ class TreePutKillIT {
     Path src = build();
     Digest tree;
     Tree expected;
-    try (ContentStore memory = InMemoryStore.create()) {
+    try (ContentStore memory = MemoryStores.open()) {
       tree = Trees.of(memory).put(src);
       expected = Trees.of(memory).list(tree);
     }

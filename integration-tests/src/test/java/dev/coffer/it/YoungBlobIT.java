@@ -7,13 +7,13 @@ import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
-import dev.coffer.store.FsckReport;
 import dev.coffer.store.FsckReport.Finding;
+import dev.coffer.store.FsckReport;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
 import dev.coffer.store.Info;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -172,7 +172,7 @@ class YoungBlobIT {
   // ---- helpers
 
   private ContentStore store(UnaryOperator<S3StoreConfig.Builder> config) {
-    ContentStore store = S3ContentStore.open(config.apply(s3.config(bucket, prefix)).build());
+    ContentStore store = S3Stores.open(config.apply(s3.config(bucket, prefix)).build());
     resources.add(store);
     return store;
   }
@@ -196,7 +196,7 @@ class YoungBlobIT {
     var bulk = s3.asyncClient(counter, hook);
     resources.add(client);
     resources.add(bulk);
-    ContentStore store = S3ContentStore.builder()
+    ContentStore store = S3Stores.builder()
         .config(config.apply(s3.config(bucket, prefix)).build())
         .client(client).bulkClient(bulk).build();
     resources.add(store);

@@ -8,8 +8,8 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.FsckReport;
 import dev.coffer.store.Info;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -53,7 +53,7 @@ class RefCountThroughServerTest {
       ExecutorService pool = Executors.newFixedThreadPool(threads);
       try {
         for (int t = 0; t < threads; t++) {
-          stores.add(S3ContentStore.open(config));
+          stores.add(S3Stores.open(config));
         }
         Digest digest = stores.get(0).putAndRef("counted".getBytes(StandardCharsets.UTF_8), null,
             Map.of()).digest();

@@ -6,8 +6,8 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.coffer.s3sim.Storage;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.io.File;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -51,7 +51,7 @@ class ThirdPartyClientsTest {
         .credentials(StaticCredentialsProvider.create(AwsBasicCredentials.create(
             credentials.accessKeyId(), credentials.secretAccessKey())))
         .build();
-    try (ContentStore store = S3ContentStore.open(config)) {
+    try (ContentStore store = S3Stores.open(config)) {
       byte[] small = "what coffer wrote\n".getBytes(StandardCharsets.UTF_8);
       byte[] large = new byte[(5 << 20) * 2 + 12345];
       new Random(3).nextBytes(large);

@@ -19,40 +19,6 @@ public final class Content {
   private Content() {}
 
   /**
-   * Checks the size passed to {@link Writer#commit}, for store implementations: 0 means unknown,
-   * a negative size is malformed.
-   *
-   * @throws InvalidArgumentException naming the size and the ref if {@code size} is negative
-   */
-  public static void checkCommitSize(long size, String ref) {
-    if (size < 0) {
-      throw new InvalidArgumentException("invalid commit size " + size + " of ref \""
-          + Digest.printable(ref) + "\": must not be negative (0 means unknown)");
-    }
-  }
-
-  /**
-   * The checks of {@link Ingester#put} before anything is stored, for store implementations, in the
-   * order of {@link Writer#commit}: labels, then the expected digest.
-   *
-   * @return the content's digest, in the expected digest's algorithm (sha256 when none is given)
-   * @throws InvalidArgumentException if a label is invalid
-   * @throws FailedPreconditionException naming both digests if {@code expected} is not the
-   *     content's digest
-   */
-  public static Digest checkPut(byte[] content, Digest expected, Map<String, String> labels) {
-    java.util.Objects.requireNonNull(content, "content");
-    Labels.validate(labels);
-    Digest actual = expected == null ? Digest.of(content)
-        : Digest.of(expected.algorithm(), content);
-    if (expected != null && !expected.equals(actual)) {
-      throw new FailedPreconditionException("unexpected put digest " + actual + ", expected "
-          + expected);
-    }
-    return actual;
-  }
-
-  /**
    * Opens a writer, retrying while the ref is locked ({@link UnavailableException}) with jittered
    * backoff from 16 ms doubling to 2048 ms, until {@code timeout} has passed.
    *

@@ -1,5 +1,6 @@
 package dev.coffer.store;
 
+import dev.coffer.store.spi.Messages;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -48,15 +49,15 @@ public record Digest(DigestAlgorithm algorithm, String hex) implements Comparabl
     int colon = value.indexOf(':');
     if (colon < 0) {
       throw new InvalidArgumentException(
-          "invalid digest \"" + printable(value) + "\": expected algorithm:hex");
+          "invalid digest \"" + Messages.printable(value) + "\": expected algorithm:hex");
     }
     String label = value.substring(0, colon);
     DigestAlgorithm algorithm = DigestAlgorithm.forLabel(label).orElseThrow(
-        () -> new InvalidArgumentException("invalid digest \"" + printable(value)
-            + "\": unsupported algorithm \"" + printable(label) + "\" (sha256, sha384, sha512)"));
+        () -> new InvalidArgumentException("invalid digest \"" + Messages.printable(value)
+            + "\": unsupported algorithm \"" + Messages.printable(label) + "\" (sha256, sha384, sha512)"));
     String hex = value.substring(colon + 1);
     if (hex.length() != algorithm.hexLength() || !isLowerHex(hex)) {
-      throw new InvalidArgumentException("invalid digest \"" + printable(value) + "\": expected "
+      throw new InvalidArgumentException("invalid digest \"" + Messages.printable(value) + "\": expected "
           + algorithm.hexLength() + " lowercase hexadecimal characters after \"" + label + ":\"");
     }
     return new Digest(algorithm, hex);
@@ -124,21 +125,4 @@ public record Digest(DigestAlgorithm algorithm, String hex) implements Comparabl
     return true;
   }
 
-  /** The value shortened and with control characters escaped, so it can be quoted in a message. */
-  static String printable(String value) {
-    StringBuilder sb = new StringBuilder();
-    int limit = Math.min(value.length(), 200);
-    for (int i = 0; i < limit; i++) {
-      char c = value.charAt(i);
-      if (c < 0x20 || c == 0x7f) {
-        sb.append(String.format("\\x%02x", (int) c));
-      } else {
-        sb.append(c);
-      }
-    }
-    if (value.length() > limit) {
-      sb.append("...(").append(value.length()).append(" chars)");
-    }
-    return sb.toString();
-  }
 }

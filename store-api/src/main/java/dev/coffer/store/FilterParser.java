@@ -1,5 +1,6 @@
 package dev.coffer.store;
 
+import dev.coffer.store.spi.Messages;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
@@ -289,7 +290,7 @@ final class FilterParser {
     }
 
     private InvalidArgumentException error(String what) {
-      return new InvalidArgumentException("invalid filter \"" + Digest.printable(input)
+      return new InvalidArgumentException("invalid filter \"" + Messages.printable(input)
           + "\" at position " + pos + ": " + what);
     }
 

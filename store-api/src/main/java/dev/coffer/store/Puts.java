@@ -1,5 +1,6 @@
 package dev.coffer.store;
 
+import dev.coffer.store.spi.Checks;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
@@ -14,7 +15,7 @@ final class Puts {
 
   static Info put(Ingester ingester, byte[] content, Digest expected, Map<String, String> labels,
       boolean takeRef) {
-    Digest actual = Content.checkPut(content, expected, labels);
+    Digest actual = Checks.put(content, expected, labels);
     String ref = "put-" + actual.algorithm().label() + "-" + actual.hex();
     // No digest at open: commitAndRef of existing content must take a reference, not fail there.
     try (Writer writer = Content.openWriter(ingester, ref, new Descriptor(null, content.length),

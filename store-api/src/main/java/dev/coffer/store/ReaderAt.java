@@ -87,6 +87,27 @@ public interface ReaderAt extends Closeable {
     return false;
   }
 
+  /**
+   * Whether this reader verifies a whole read made in order by itself: when every byte is read
+   * from 0 to the end, each read starting where the previous one ended, the reader hashes the
+   * bytes as they pass and the read that reaches the end fails with {@link DataLossException} if
+   * they do not hash to the blob's digest (INT-2 of docs/architecture.md). A caller reading so need
+   * not hash the bytes itself, provided {@link #verifiedInOrderRead()} says afterwards that the
+   * pass was checked. False by default.
+   */
+  default boolean verifiesInOrderReads() {
+    return false;
+  }
+
+  /**
+   * Whether one read of the whole blob, in order from byte 0 to the end, has been made through
+   * this reader and its bytes were found by the reader to hash to the blob's digest. Once true it
+   * stays true. False by default, and for readers that do not {@link #verifiesInOrderReads()}.
+   */
+  default boolean verifiedInOrderRead() {
+    return false;
+  }
+
   /** Releases the reader's resources; idempotent. */
   @Override
   void close();

@@ -3,6 +3,9 @@ package dev.coffer.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.coffer.store.spi.Labels;
+import dev.coffer.store.spi.Messages;
+import dev.coffer.store.spi.Refs;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -179,7 +182,7 @@ public abstract class BadInputProperties {
         if (message.contains("\"\"") || message.contains("empty")) {
           return;
         }
-      } else if (message.contains(value) || message.contains(Digest.printable(value))) {
+      } else if (message.contains(value) || message.contains(Messages.printable(value))) {
         return;
       }
     }
@@ -187,7 +190,7 @@ public abstract class BadInputProperties {
   }
 
   private static String shorten(List<String> values) {
-    return values.stream().map(v -> v == null ? "null" : Digest.printable(v)).toList().toString();
+    return values.stream().map(v -> v == null ? "null" : Messages.printable(v)).toList().toString();
   }
 
   // ---- digests
@@ -229,7 +232,7 @@ public abstract class BadInputProperties {
     StoreException refused = outcome("Digest.parse", () -> Digest.parse(value));
     boolean wellFormed = isWellFormedDigest(value);
     if (!wellFormed) {
-      fails("Digest.parse(\"" + Digest.printable(value) + "\")", () -> Digest.parse(value),
+      fails("Digest.parse(\"" + Messages.printable(value) + "\")", () -> Digest.parse(value),
           List.of(value), InvalidArgumentException.class);
       return;
     }
@@ -268,7 +271,7 @@ public abstract class BadInputProperties {
       if (valid) {
         assertThat(succeeds("new Digest", () -> new Digest(algorithm, hex)).hex()).isEqualTo(hex);
       } else {
-        fails("new Digest(" + algorithm + ", \"" + Digest.printable(hex) + "\")",
+        fails("new Digest(" + algorithm + ", \"" + Messages.printable(hex) + "\")",
             () -> new Digest(algorithm, hex), List.of(algorithm + ":" + hex),
             InvalidArgumentException.class);
       }
@@ -335,7 +338,7 @@ public abstract class BadInputProperties {
   @Property
   void refsAreAcceptedOrRefusedByEveryCall(@ForAll("refs") String ref) {
     List<String> named = List.of(ref);
-    String shown = "\"" + Digest.printable(ref) + "\"";
+    String shown = "\"" + Messages.printable(ref) + "\"";
     if (!isValidRef(ref)) {
       fails("writer(" + shown + ")", () -> store.writer(ref, Descriptor.UNKNOWN), named,
           InvalidArgumentException.class);

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.fail;
 
+import dev.coffer.store.spi.Labels;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;

@@ -3,7 +3,7 @@ package dev.coffer.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import java.io.ByteArrayInputStream;
 import java.time.Duration;
 import java.util.Arrays;
@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 /** The helpers of {@link Content}, over the in-memory store and, for retries, a locked ingester. */
 class ContentTest {
 
-  private final ContentStore store = InMemoryStore.create();
+  private final ContentStore store = MemoryStores.open();
 
   @AfterEach
   void closeStore() {

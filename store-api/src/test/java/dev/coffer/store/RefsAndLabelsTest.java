@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.coffer.store.spi.Labels;
+import dev.coffer.store.spi.Refs;
 import java.util.HashMap;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -99,6 +99,9 @@ public final class Coffer implements Runnable {
     cli.setOut(new java.io.PrintWriter(coffer.out, true));
     cli.setErr(new java.io.PrintWriter(err, true));
     cli.setExitCodeExceptionMapper(e -> ExitCode.FAILURE.code);
+    // Flags first, then the environment, then the config file: picocli asks the sources for every
+    // store option not given.
+    cli.setDefaultValueProvider(new ConfigSources(coffer.env));
     // coffer stats COMMAND...: what follows the command's name is the command's.
     cli.getSubcommands().get("stats").getCommandSpec().parser().stopAtPositional(true);
     cli.setParameterExceptionHandler((e, a) -> {

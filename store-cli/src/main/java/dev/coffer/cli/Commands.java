@@ -183,36 +183,38 @@ final class Commands {
   }
 
   @Command(name = "link", description = {
-      "Record that FROM links to TO; your reference to TO passes to the link."})
+      "Record that FROM links to TO; your reference to TO passes to the link.",
+      "TO comes first, as the target does in ln TARGET NAME and in the library's link(to, from)."})
   static final class Link extends StoreCommand {
-    @Parameters(index = "0", paramLabel = "FROM")
-    String from;
-
-    @Parameters(index = "1", paramLabel = "TO")
+    @Parameters(index = "0", paramLabel = "TO")
     String to;
+
+    @Parameters(index = "1", paramLabel = "FROM")
+    String from;
 
     @Override
     ExitCode execute(ContentStore store, Settings settings) {
-      Digest f = Digest.parse(from);
       Digest t = Digest.parse(to);
+      Digest f = Digest.parse(from);
       store.link(t, f);
       reportLinks(this, store, f, "linked");
       return ExitCode.OK;
     }
   }
 
-  @Command(name = "unlink", description = "Remove the link from FROM to TO and dereference TO.")
+  @Command(name = "unlink", description = {
+      "Remove the link from FROM to TO and dereference TO (the order of link)."})
   static final class Unlink extends StoreCommand {
-    @Parameters(index = "0", paramLabel = "FROM")
-    String from;
-
-    @Parameters(index = "1", paramLabel = "TO")
+    @Parameters(index = "0", paramLabel = "TO")
     String to;
+
+    @Parameters(index = "1", paramLabel = "FROM")
+    String from;
 
     @Override
     ExitCode execute(ContentStore store, Settings settings) {
-      Digest f = Digest.parse(from);
       Digest t = Digest.parse(to);
+      Digest f = Digest.parse(from);
       store.unlink(t, f);
       reportLinks(this, store, f, "unlinked");
       return ExitCode.OK;

@@ -5,18 +5,18 @@ import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.cache.CacheConfig;
 import dev.coffer.store.cache.CacheMetrics;
 import dev.coffer.store.cache.CachedContentStore;
-import dev.coffer.store.cache.CachingStore;
-import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.cache.CachingStores;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
-import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
-import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
-import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
+import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
+import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 
 /** Opens the S3 store (through the cache unless disabled), on the embedded server if no bucket. */
 final class DefaultConnector implements StoreConnector {
@@ -82,7 +82,7 @@ final class DefaultConnector implements StoreConnector {
     } else if (settings.profile() != null) {
       config.credentials(ProfileCredentialsProvider.create(settings.profile()));
     }
-    S3ContentStore.Builder store = S3ContentStore.builder().config(config.build());
+    S3Stores.Builder store = S3Stores.builder().config(config.build());
     if (registry != null) {
       store.meterRegistry(registry);
     }
@@ -91,7 +91,7 @@ final class DefaultConnector implements StoreConnector {
       return s3;
     }
     try {
-      return CachingStore.builder(s3)
+      return CachingStores.builder(s3)
           .config(CacheConfig.builder()
               .directory(settings.cacheDir())
               .diskMaxBytes(settings.diskCacheBytes())

@@ -133,26 +133,33 @@ final class GetCommand extends StoreCommand {
 
   /**
    * Copies bytes {@code start} to {@code end} of the blob to {@code out}; a {@code whole} read is
-   * checked against the digest. Content the reader serves from a verified cache entry was checked
-   * when the entry was installed and sealed (CLI-6), so it goes straight from the entry's file to
-   * {@code out} ({@link ReaderAt#transferTo}) without being hashed again; if the entry fails
-   * mid-way and the rest comes from the store, the blob is hashed as the store serves it.
+   * checked against the digest, once (INT-2). Content the reader serves from a verified cache entry
+   * was checked when the entry was installed and sealed (CLI-6), so it goes straight from the
+   * entry's file to {@code out} ({@link ReaderAt#transferTo}) without being hashed again; if the
+   * entry fails mid-way and the rest comes from the store, the blob is hashed as the store serves
+   * it. A reader that verifies in-order reads itself (the S3 store's, {@code --no-cache}) hashes
+   * the whole read as it passes, so the command does not hash it a second time; only if the reader
+   * then does not report the pass as checked is the blob hashed here.
    */
   private static void copy(ReaderAt reader, Digest d, long start, long end, long size,
       WritableByteChannel out, boolean whole, Transfer transfer) throws IOException {
     boolean verified = reader.servesVerifiedContent();
-    MessageDigest hasher = whole && !verified ? d.algorithm().newHasher() : null;
-    ByteBuffer buffer = hasher == null ? null : ByteBuffer.allocate(CHUNK);
+    boolean readerVerifies = whole && !verified && reader.verifiesInOrderReads();
+    MessageDigest hasher = whole && !verified && !readerVerifies
+        ? d.algorithm().newHasher() : null;
+    ByteBuffer buffer = hasher == null && !readerVerifies ? null : ByteBuffer.allocate(CHUNK);
     long position = start;
     while (position < end) {
       long n;
-      if (hasher == null) {
+      if (buffer == null) {
         n = reader.transferTo(position, Math.min(TRANSFER_CHUNK, end - position), out);
       } else {
         buffer.clear();
         buffer.limit((int) Math.min(CHUNK, end - position));
         n = Math.max(0, reader.read(buffer, position));
-        hasher.update(buffer.array(), 0, (int) n);
+        if (hasher != null) {
+          hasher.update(buffer.array(), 0, (int) n);
+        }
         buffer.flip();
         while (buffer.hasRemaining()) {
           out.write(buffer);
@@ -166,7 +173,7 @@ final class GetCommand extends StoreCommand {
     }
     if (hasher != null) {
       check(d, Digest.fromHasher(d.algorithm(), hasher.digest()));
-    } else if (whole && !reader.servesVerifiedContent()) {
+    } else if (whole && !reader.servesVerifiedContent() && !reader.verifiedInOrderRead()) {
       check(d, hashAll(reader, d, size));
     }
   }

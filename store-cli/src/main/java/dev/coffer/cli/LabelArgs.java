@@ -1,7 +1,7 @@
 package dev.coffer.cli;
 
 import dev.coffer.store.InvalidArgumentException;
-import dev.coffer.store.Labels;
+import dev.coffer.store.spi.Labels;
 import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;

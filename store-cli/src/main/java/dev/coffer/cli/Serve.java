@@ -128,6 +128,7 @@ final class Serve extends StoreCommand {
     }
     try {
       try (ContentServer server = built.start()) {
+        ServeMetrics.bindServer(server, cli().metrics);
         Thread hook = new Thread(() -> {
           server.close();
           try {

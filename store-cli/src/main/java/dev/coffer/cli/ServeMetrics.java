@@ -4,6 +4,9 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.StoreException;
+import dev.coffer.store.grpc.ContentServer;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
@@ -59,6 +62,20 @@ final class ServeMetrics implements AutoCloseable {
     notices.println("coffer: serving /metrics and /healthz on http://"
         + (host.contains(":") ? "[" + host + "]" : host) + ":" + bound.getPort());
     return new ServeMetrics(server, prober);
+  }
+
+  /**
+   * The server's gauges: {@code coffer.serve.holds} (blobs its holder holds) and
+   * {@code coffer.serve.writers.open} (store writers its Write streams hold open), read at each
+   * scrape.
+   */
+  static void bindServer(ContentServer server, MeterRegistry registry) {
+    Gauge.builder("coffer.serve.holds", server, ContentServer::holds)
+        .description("blobs this server's holder holds, one store reference each")
+        .register(registry);
+    Gauge.builder("coffer.serve.writers.open", server, ContentServer::openWriters)
+        .description("store writers the server's Write streams hold open")
+        .register(registry);
   }
 
   /** Whether the store answered: a blob found, or not found, both say the bucket is there. */

@@ -1,28 +1,28 @@
 package dev.coffer.cli;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.coffer.store.s3.S3StoreConfig;
-import java.io.IOException;
 import java.net.InetAddress;
 import java.net.URI;
 import java.net.UnknownHostException;
-import java.nio.file.FileSystemException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Pattern;
+import software.amazon.awssdk.core.exception.SdkClientException;
+import software.amazon.awssdk.profiles.ProfileFile;
+import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
 
 /**
  * The CLI's resolved configuration. Each setting comes, highest first, from a flag, the environment,
- * the config file, or the default.
+ * the config file, or the default: picocli layers the first three for settings with a flag
+ * ({@link ConfigSources} is its default provider), {@link ConfigSources#value} for the others.
  *
  * @param bucket the bucket; null selects the embedded server
  * @param prefix the key prefix inside the bucket
- * @param region the AWS region
+ * @param region the AWS region: as given, else (with a bucket) the SDK's region provider chain's
+ *     ({@link #sdkRegion}), else {@code us-east-1}
  * @param endpoint an endpoint override (LocalStack, S3-compatible servers); null for AWS
  * @param pathStyle whether to address the bucket in the path
  * @param profile the AWS profile for credentials; null for the default chain
@@ -51,8 +51,6 @@ record Settings(
   static final String DEFAULT_REGION = "us-east-1";
   static final long DEFAULT_DISK_CACHE_BYTES = 10L << 30;
   static final long DEFAULT_MEMORY_CACHE_BYTES = 256L << 20;
-  /** The config document version this reader knows. */
-  static final int CONFIG_VERSION = 1;
   /** An IPv4 or IPv6 literal, which InetAddress parses without a name lookup. */
   private static final Pattern IP_LITERAL = Pattern.compile("[0-9.]+|[0-9A-Fa-f:.]*:[0-9A-Fa-f:.]*");
 
@@ -60,44 +58,39 @@ record Settings(
     return bucket == null;
   }
 
-  /** Values given on the command line; null where the flag was not given. */
+  /** The store options as parsed: given, else from the environment or file; null if none says. */
   record Flags(String configFile, String bucket, String prefix, String region, String endpoint,
       Boolean pathStyle, String profile, String cacheDir, Boolean noCache) {}
 
   /**
-   * Resolves the settings from flags, then {@code env}, then the config file (from the flag or
-   * {@code COFFER_CONFIG}), then defaults.
+   * Resolves the settings: {@code flags} as picocli left them, each flag not given already taken
+   * from {@code sources} (picocli's default provider), then settings without a flag from
+   * {@code sources}, then defaults.
    *
    * @throws ConfigException naming the file or value that could not be used
    */
-  static Settings resolve(Flags flags, Map<String, String> env) {
-    String configPath = first(flags.configFile(), env.get("COFFER_CONFIG"));
-    JsonNode file = configPath == null ? null : checkDocument(Path.of(configPath),
-        readConfig(Path.of(configPath)));
+  static Settings resolve(Flags flags, ConfigSources sources) {
+    sources.configFile(flags.configFile());
+    sources.throwIfFailed();
+    sources.document(); // a config file named is read and checked, whatever it is needed for
+    Map<String, String> env = sources.env();
     Path home = Path.of(first(env.get("COFFER_HOME"),
         Path.of(first(env.get("HOME"), System.getProperty("user.home")), ".coffer").toString()));
-    String bucket = first(flags.bucket(), env.get("COFFER_BUCKET"), text(file, "bucket"));
-    String prefix = java.util.Objects.requireNonNullElse(
-        first(flags.prefix(), env.get("COFFER_PREFIX"), text(file, "prefix")), "");
-    String region = first(flags.region(), env.get("AWS_REGION"), env.get("AWS_DEFAULT_REGION"),
-        text(file, "region"), DEFAULT_REGION);
-    String endpoint = first(flags.endpoint(), env.get("COFFER_ENDPOINT"), text(file, "endpoint"));
-    boolean pathStyle = Optional.ofNullable(flags.pathStyle())
-        .or(() -> Optional.ofNullable(bool(env.get("COFFER_PATH_STYLE"), "COFFER_PATH_STYLE")))
-        .or(() -> Optional.ofNullable(file == null || !file.hasNonNull("pathStyle")
-            ? null : file.get("pathStyle").asBoolean()))
-        .orElse(endpoint != null);
-    String profile = first(flags.profile(), env.get("AWS_PROFILE"), text(file, "profile"));
-    Path cacheDir = Path.of(first(flags.cacheDir(), env.get("COFFER_CACHE_DIR"),
-        text(file, "cacheDir"), home.resolve("cache").toString()));
-    boolean cacheEnabled = !Boolean.TRUE.equals(flags.noCache())
-        && !Boolean.TRUE.equals(bool(env.get("COFFER_NO_CACHE"), "COFFER_NO_CACHE"));
-    long disk = size(first(env.get("COFFER_CACHE_DISK_BYTES"), text(file, "cacheDiskBytes")),
-        DEFAULT_DISK_CACHE_BYTES, "COFFER_CACHE_DISK_BYTES");
-    long memory = size(first(env.get("COFFER_CACHE_MEMORY_BYTES"),
-        text(file, "cacheMemoryBytes")), DEFAULT_MEMORY_CACHE_BYTES, "COFFER_CACHE_MEMORY_BYTES");
-    Duration grace = duration(first(env.get("COFFER_DELETION_GRACE"), text(file, "deletionGrace")),
-        "COFFER_DELETION_GRACE");
+    String bucket = first(flags.bucket());
+    String prefix = java.util.Objects.requireNonNullElse(first(flags.prefix()), "");
+    String endpoint = first(flags.endpoint());
+    boolean pathStyle = flags.pathStyle() != null ? flags.pathStyle() : endpoint != null;
+    String profile = first(flags.profile());
+    String region = first(flags.region());
+    if (region == null) {
+      // The embedded server takes any region: no need to look further, or to ask EC2.
+      region = bucket == null ? DEFAULT_REGION : sdkRegion(profile, env);
+    }
+    Path cacheDir = Path.of(first(flags.cacheDir(), home.resolve("cache").toString()));
+    boolean cacheEnabled = !Boolean.TRUE.equals(flags.noCache());
+    long disk = size(sources, ConfigSources.Key.CACHE_DISK_BYTES, DEFAULT_DISK_CACHE_BYTES);
+    long memory = size(sources, ConfigSources.Key.CACHE_MEMORY_BYTES, DEFAULT_MEMORY_CACHE_BYTES);
+    Duration grace = duration(sources, ConfigSources.Key.DELETION_GRACE);
     try {
       // One rule for prefixes, the store's, which is the Terraform module's.
       S3StoreConfig.builder().prefix(prefix);
@@ -108,48 +101,27 @@ record Settings(
         cacheEnabled, disk, memory, home, grace);
   }
 
-  private static JsonNode readConfig(Path path) {
-    try {
-      JsonNode node = new ObjectMapper().readTree(Files.readAllBytes(path));
-      if (node == null || !node.isObject()) {
-        throw new ConfigException("invalid config file " + path + ": expected a JSON object");
-      }
-      // `terraform output -json` wraps a value as {"value": ..., "type": ...}; accept it too.
-      if (node.has("value") && node.get("value").isObject() && node.has("type")) {
-        node = node.get("value");
-      }
-      return node;
-    } catch (NoSuchFileException e) {
-      throw new ConfigException("config file " + path + " does not exist; check --config or"
-          + " COFFER_CONFIG");
-    } catch (FileSystemException e) {
-      throw new ConfigException("cannot read config file " + path + ": " + LocalFiles.reason(e));
-    } catch (IOException e) {
-      throw new ConfigException("cannot read config file " + path + ": " + e.getMessage());
-    }
-  }
-
   /**
-   * A config document is the Terraform module's {@code coffer_config_json}: version 1 and a
-   * bucket. A file without them is not one, and falling back to the embedded server instead
-   * would store the user's data somewhere they did not ask for.
+   * The region the SDK's default chain finds ({@link DefaultAwsRegionProviderChain}): the
+   * {@code aws.region} system property, the {@code region} of the profile in the AWS config file
+   * ({@code AWS_CONFIG_FILE} of {@code env}, else {@code ~/.aws/config}), the EC2 instance's
+   * region; {@link #DEFAULT_REGION} if none says.
    */
-  private static JsonNode checkDocument(Path path, JsonNode document) {
-    JsonNode version = document.get("version");
-    if (version == null || version.isNull()) {
-      throw new ConfigException("invalid config file " + path
-          + ": no \"version\" (expected 1, as the Terraform module's coffer_config_json)");
+  static String sdkRegion(String profile, Map<String, String> env) {
+    DefaultAwsRegionProviderChain.Builder chain = DefaultAwsRegionProviderChain.builder();
+    String configFile = env.get("AWS_CONFIG_FILE");
+    if (configFile != null && Files.isRegularFile(Path.of(configFile))) {
+      chain.profileFile(() -> ProfileFile.builder().content(Path.of(configFile))
+          .type(ProfileFile.Type.CONFIGURATION).build());
     }
-    if (!version.isIntegralNumber() || version.asLong() != CONFIG_VERSION) {
-      throw new ConfigException("invalid config file " + path + ": version " + version
-          + " is not supported (expected " + CONFIG_VERSION + ")");
+    if (profile != null) {
+      chain.profileName(profile);
     }
-    JsonNode bucket = document.get("bucket");
-    if (bucket == null || !bucket.isTextual() || bucket.asText().isBlank()) {
-      throw new ConfigException("invalid config file " + path + ": no \"bucket\" (a config"
-          + " file names the bucket; without one, leave out --config to use the embedded server)");
+    try {
+      return chain.build().getRegion().id();
+    } catch (SdkClientException e) {
+      return DEFAULT_REGION;
     }
-    return document;
   }
 
   /**
@@ -193,14 +165,6 @@ record Settings(
     }
   }
 
-  private static String text(JsonNode node, String field) {
-    if (node == null || !node.hasNonNull(field)) {
-      return null;
-    }
-    String value = node.get(field).asText();
-    return value.isEmpty() ? null : value;
-  }
-
   @SafeVarargs
   private static <T> T first(T... values) {
     for (T v : values) {
@@ -211,37 +175,30 @@ record Settings(
     return null;
   }
 
-  private static Boolean bool(String value, String name) {
-    if (value == null || value.isEmpty()) {
-      return null;
-    }
-    return switch (value.toLowerCase(java.util.Locale.ROOT)) {
-      case "1", "true", "yes", "on" -> true;
-      case "0", "false", "no", "off" -> false;
-      default -> throw new ConfigException("invalid " + name + " \"" + value + "\": expected true or false");
-    };
-  }
-
   /** A duration as {@link Durations} reads it; null if not given. */
-  private static Duration duration(String value, String name) {
+  private static Duration duration(ConfigSources sources, ConfigSources.Key key) {
+    String value = sources.value(key);
     if (value == null) {
       return null;
     }
     try {
       return Durations.parse(value);
     } catch (IllegalArgumentException e) {
-      throw new ConfigException("invalid " + name + " \"" + value + "\": " + Durations.EXPECTED);
+      throw new ConfigException("invalid " + sources.source(key) + " \"" + value + "\": "
+          + Durations.EXPECTED);
     }
   }
 
-  private static long size(String value, long defaultValue, String name) {
+  private static long size(ConfigSources sources, ConfigSources.Key key, long defaultValue) {
+    String value = sources.value(key);
     if (value == null) {
       return defaultValue;
     }
     try {
       return Sizes.parse(value);
     } catch (IllegalArgumentException e) {
-      throw new ConfigException("invalid " + name + " \"" + value + "\": " + e.getMessage());
+      throw new ConfigException("invalid " + sources.source(key) + " \"" + value + "\": "
+          + e.getMessage());
     }
   }
 }

@@ -110,8 +110,7 @@ abstract class StoreCommand implements Callable<Integer> {
       System.setProperty("org.slf4j.simpleLogger.log.dev.coffer", "debug");
     }
     try {
-      Settings settings = Settings.resolve(new Settings.Flags(configFile, bucket, prefix, region,
-          endpoint, pathStyle, profile, cacheDir, noCache), cli.env);
+      Settings settings = Settings.resolve(flags(), sources());
       // Even with -q: it is about where credentials and content go, not progress.
       Settings.insecureEndpointWarning(settings.endpoint())
           .ifPresent(warning -> cli.err.println("coffer: warning: " + warning));
@@ -129,6 +128,18 @@ abstract class StoreCommand implements Callable<Integer> {
     } catch (RuntimeException e) {
       return fail(ExitCode.FAILURE, e);
     }
+  }
+
+  /** The store options, each one not given on the command line taken from its sources. */
+  Settings.Flags flags() {
+    return new Settings.Flags(configFile, bucket, prefix, region, endpoint, pathStyle, profile,
+        cacheDir, noCache);
+  }
+
+  /** The sources picocli took the options not given from (see {@link Coffer#execute}). */
+  private ConfigSources sources() {
+    return spec.commandLine().getDefaultValueProvider() instanceof ConfigSources sources
+        ? sources : new ConfigSources(cli().env);
   }
 
   /** Runs the command on an open store. */

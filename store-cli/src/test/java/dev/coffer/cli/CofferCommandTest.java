@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.coffer.store.ContentStore;
 import dev.coffer.store.Content;
+import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.Writer;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Runs the CLI in-process over an in-memory store and checks outputs, stored bytes and exit codes. */
 class CofferCommandTest {
 
-  private final ContentStore store = InMemoryStore.create();
+  private final ContentStore store = MemoryStores.open();
   private final Map<String, String> env = new HashMap<>();
   @TempDir
   Path tmp;
@@ -201,11 +201,11 @@ class CofferCommandTest {
     Digest layer = putReferenced("layer");
 
     assertThat(run("ref", layer.toString()).out()).contains("\t2");
-    assertThat(run("link", manifest.toString(), layer.toString()).code()).isZero();
+    assertThat(run("link", layer.toString(), manifest.toString()).code()).isZero();
     assertThat(store.info(manifest).links()).containsExactly(layer);
     assertThat(store.info(layer).refCount()).isEqualTo(2);
 
-    Result unlink = run("unlink", manifest.toString(), layer.toString(), "--json");
+    Result unlink = run("unlink", layer.toString(), manifest.toString(), "--json");
     assertThat(unlink.code()).isZero();
     assertThat(store.info(layer).refCount()).isEqualTo(1);
 
@@ -313,7 +313,7 @@ class CofferCommandTest {
   @Test
   void cacheStatsPrintsJson() throws Exception {
     Path cacheDir = tmp.resolve("cache");
-    try (ContentStore cached = dev.coffer.store.cache.CachingStore.builder(InMemoryStore.create())
+    try (ContentStore cached = dev.coffer.store.cache.CachingStores.builder(MemoryStores.open())
         .config(dev.coffer.store.cache.CacheConfig.builder().directory(cacheDir).build())
         .build()) {
       env.put("COFFER_CACHE_DIR", cacheDir.toString());

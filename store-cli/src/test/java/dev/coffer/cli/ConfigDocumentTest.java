@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coffer.store.ContentStore;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -26,7 +26,7 @@ class ConfigDocumentTest {
 
   private Settings resolve(String document) throws Exception {
     Path config = Files.writeString(tmp.resolve("coffer.json"), document);
-    return Settings.resolve(new Settings.Flags(config.toString(), null, null, null, null, null,
+    return ParsedSettings.resolve(new Settings.Flags(config.toString(), null, null, null, null, null,
         null, null, null), Map.of("HOME", tmp.toString()));
   }
 
@@ -57,7 +57,7 @@ class ConfigDocumentTest {
   @Test
   void theCliExitsWithAConfigErrorEvenWhenQuiet() throws Exception {
     Path config = Files.writeString(tmp.resolve("coffer.json"), "{\"version\": 1}");
-    ContentStore store = InMemoryStore.create();
+    ContentStore store = MemoryStores.open();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = Coffer.run(new String[] {"ls", "-q", "--config", config.toString()},
         new ByteArrayInputStream(new byte[0]), new PrintStream(new ByteArrayOutputStream()),
@@ -75,7 +75,7 @@ class ConfigDocumentTest {
         .isEqualTo("farm/eu/");
     for (String prefix : new String[] {"/abs/", "a//b/", "../x/", ".hidden/", "sp ace/", "a*/",
         "_x/", "p/" + "a".repeat(600) + "/"}) {
-      assertThatThrownBy(() -> Settings.resolve(new Settings.Flags(null, "b", prefix, null, null,
+      assertThatThrownBy(() -> ParsedSettings.resolve(new Settings.Flags(null, "b", prefix, null, null,
           null, null, null, null), Map.of("HOME", tmp.toString())))
           .as(prefix).isInstanceOf(ConfigException.class)
           .hasMessageStartingWith("invalid prefix \"" + prefix.substring(0,
@@ -98,7 +98,7 @@ class ConfigDocumentTest {
 
   @Test
   void theWarningIsPrintedEvenWhenQuiet() {
-    ContentStore store = InMemoryStore.create();
+    ContentStore store = MemoryStores.open();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int code = Coffer.run(new String[] {"ls", "-q", "--bucket", "b", "--endpoint",
         "http://minio.internal:9000"}, new ByteArrayInputStream(new byte[0]),

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +26,7 @@ import org.junit.jupiter.params.provider.CsvSource;
 class GetCommandTest {
   private static final byte[] THIRTEEN = "hello coffer\n".getBytes(StandardCharsets.UTF_8);
 
-  private final ContentStore store = InMemoryStore.create();
+  private final ContentStore store = MemoryStores.open();
   private final Cli cli = new Cli(store);
   @TempDir
   Path tmp;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.ReaderAt;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -29,7 +29,7 @@ class GetCorruptBlobTest {
   @TempDir
   Path tmp;
 
-  private final ContentStore memory = InMemoryStore.create();
+  private final ContentStore memory = MemoryStores.open();
 
   /** The in-memory store, whose readers flip the first byte of every blob. */
   private final ContentStore corrupting = (ContentStore) Proxy.newProxyInstance(

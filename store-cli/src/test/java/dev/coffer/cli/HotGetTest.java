@@ -6,14 +6,13 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.ReaderAt;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.ByteBuffer;
 import java.nio.channels.WritableByteChannel;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -28,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 class HotGetTest {
   private static final byte[] BLOB = "verified once, at install\n".getBytes(StandardCharsets.UTF_8);
 
-  private final ContentStore memory = InMemoryStore.create();
+  private final ContentStore memory = MemoryStores.open();
   private final Digest digest = memory.put(BLOB, null, Map.of()).digest();
   private final AtomicInteger transfers = new AtomicInteger();
   @TempDir

@@ -7,7 +7,7 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.Writer;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +34,7 @@ class PutCommandTest {
   private static final int LARGE = PutCommand.ONE_STEP_LIMIT + 123; // takes the ingest path
   private static final Pattern SECONDS = Pattern.compile(" in (\\d+\\.\\d\\d) s ");
 
-  private final ContentStore memory = InMemoryStore.create();
+  private final ContentStore memory = MemoryStores.open();
   private final AtomicLong sent = new AtomicLong();
   private final ContentStore store = Cli.countingSent(memory, sent);
   private final Cli cli = new Cli(store);

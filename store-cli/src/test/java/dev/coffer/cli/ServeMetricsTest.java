@@ -3,10 +3,23 @@ package dev.coffer.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import com.google.protobuf.ByteString;
 import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.NotFoundException;
+import dev.coffer.store.grpc.proto.ContentGrpc;
+import dev.coffer.store.grpc.proto.WriteAction;
+import dev.coffer.store.grpc.proto.WriteContentRequest;
+import dev.coffer.store.grpc.proto.WriteContentResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollDomainSocketChannel;
+import io.grpc.netty.shaded.io.netty.channel.epoll.EpollIoHandler;
+import io.grpc.netty.shaded.io.netty.channel.unix.DomainSocketAddress;
+import io.grpc.stub.StreamObserver;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -18,8 +31,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -38,6 +54,8 @@ class ServeMetricsTest {
   private static final Pattern REQUESTS = Pattern.compile(
       "^coffer_s3_requests_total\\{operation=\"(\\w+)\",status=\"(\\w+)\"} (\\S+)$",
       Pattern.MULTILINE);
+  private static final Pattern SERVE_GAUGE =
+      Pattern.compile("^coffer_serve_(\\w+) (\\S+)$", Pattern.MULTILINE);
 
   @TempDir
   Path tmp;
@@ -115,6 +133,91 @@ class ServeMetricsTest {
     assertThat(scrape.body()).contains("coffer_store_operations_seconds_count{operation=\"ref\","
         + "outcome=\"ok\"} 1");
     assertThat(get(base.resolve("/other")).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void holdsAndOpenWritersAreGaugedExactly() throws Exception {
+    serve = new Thread(() -> serve("127.0.0.1:0"));
+    serve.start();
+    await().atMost(Duration.ofSeconds(30))
+        .until(() -> LISTENING.matcher(errText()).find()
+            && errText().contains("serving containerd's content service"));
+    Matcher m = LISTENING.matcher(errText());
+    assertThat(m.find()).isTrue();
+    URI base = URI.create(m.group(1));
+    assertThat(gauges(base)).isEqualTo(Map.of("holds", 0.0, "writers_open", 0.0));
+
+    EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
+    ManagedChannel channel = NettyChannelBuilder
+        .forAddress(new DomainSocketAddress(tmp.resolve("c.sock").toString()))
+        .channelType(EpollDomainSocketChannel.class).eventLoopGroup(loop).usePlaintext().build();
+    try {
+      ContentGrpc.ContentStub stub = ContentGrpc.newStub(channel);
+      for (String blob : List.of("held one", "held two")) {
+        byte[] bytes = blob.getBytes(StandardCharsets.UTF_8);
+        Stream write = new Stream(stub);
+        write.send(WriteContentRequest.newBuilder().setAction(WriteAction.STAT).setRef(blob));
+        write.send(WriteContentRequest.newBuilder().setAction(WriteAction.WRITE)
+            .setData(ByteString.copyFrom(bytes)));
+        write.send(WriteContentRequest.newBuilder().setAction(WriteAction.COMMIT)
+            .setOffset(bytes.length).setTotal(bytes.length)
+            .setExpected(Digest.of(bytes).toString()));
+        write.requests.onCompleted();
+      }
+      Stream open = new Stream(stub);
+      open.send(WriteContentRequest.newBuilder().setAction(WriteAction.STAT).setRef("open"));
+      open.send(WriteContentRequest.newBuilder().setAction(WriteAction.WRITE)
+          .setData(ByteString.copyFromUtf8("not committed")));
+
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(gauges(base))
+          .isEqualTo(Map.of("holds", 2.0, "writers_open", 1.0)));
+
+      open.requests.onError(new IllegalStateException("client gone"));
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(gauges(base))
+          .isEqualTo(Map.of("holds", 2.0, "writers_open", 0.0)));
+    } finally {
+      channel.shutdownNow().awaitTermination(10, TimeUnit.SECONDS);
+      loop.shutdownGracefully().await(10, TimeUnit.SECONDS);
+    }
+  }
+
+  /** The values of the {@code coffer_serve_*} gauges in a scrape, by the rest of their name. */
+  private Map<String, Double> gauges(URI base) throws Exception {
+    Map<String, Double> gauges = new TreeMap<>();
+    Matcher line = SERVE_GAUGE.matcher(get(base.resolve("/metrics")).body());
+    while (line.find()) {
+      gauges.put(line.group(1), Double.parseDouble(line.group(2)));
+    }
+    return gauges;
+  }
+
+  /** A Write stream driven one request and one reply at a time, as containerd's client does. */
+  private static final class Stream {
+    final BlockingQueue<Object> replies = new LinkedBlockingQueue<>();
+    final StreamObserver<WriteContentRequest> requests;
+
+    Stream(ContentGrpc.ContentStub stub) {
+      requests = stub.write(new StreamObserver<>() {
+        @Override
+        public void onNext(WriteContentResponse value) {
+          replies.add(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+          replies.add(t);
+        }
+
+        @Override
+        public void onCompleted() {}
+      });
+    }
+
+    void send(WriteContentRequest.Builder request) throws InterruptedException {
+      requests.onNext(request.build());
+      Object reply = replies.poll(30, TimeUnit.SECONDS);
+      assertThat(reply).isInstanceOf(WriteContentResponse.class);
+    }
   }
 
   @Test

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import dev.coffer.store.ContentStore;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
@@ -25,7 +25,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** {@code coffer serve}'s listening options, over an in-memory store. */
 class ServeOptionsTest {
 
-  private final ContentStore store = InMemoryStore.create();
+  private final ContentStore store = MemoryStores.open();
   private final Map<String, String> env = new HashMap<>();
   @TempDir
   Path tmp;

@@ -3,10 +3,14 @@ package dev.coffer.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.coffer.store.memory.MemoryStores;
+import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -22,12 +26,44 @@ class SettingsTest {
 
   @Test
   void defaultsSelectTheEmbeddedServer() {
-    Settings s = Settings.resolve(flags(null, null, null), Map.of("HOME", tmp.toString()));
+    Settings s = ParsedSettings.resolve(flags(null, null, null), Map.of("HOME", tmp.toString()));
     assertThat(s.embedded()).isTrue();
     assertThat(s.prefix()).isEmpty();
     assertThat(s.region()).isEqualTo("us-east-1");
     assertThat(s.cacheEnabled()).isTrue();
     assertThat(s.cacheDir()).isEqualTo(tmp.resolve(".coffer").resolve("cache"));
+  }
+
+  @Test
+  void withABucketAndNoRegionGivenTheRegionComesFromTheProfileInTheAwsConfigFile()
+      throws Exception {
+    // The SDK's chain would ask EC2's metadata last: off for the tests (store-cli's pom).
+    assertThat(System.getProperty("aws.disableEc2Metadata")).isEqualTo("true");
+    Path awsConfig = tmp.resolve("aws-config");
+    Files.writeString(awsConfig, "[default]\nregion = eu-central-1\n\n"
+        + "[profile ci]\nregion = ap-southeast-2\n");
+    Map<String, String> env = new HashMap<>(Map.of("HOME", tmp.toString(),
+        "COFFER_BUCKET", "b", "AWS_CONFIG_FILE", awsConfig.toString()));
+
+    assertThat(ParsedSettings.resolve(flags(null, null, null), env).region()).isEqualTo("eu-central-1");
+    env.put("AWS_PROFILE", "ci");
+    assertThat(ParsedSettings.resolve(flags(null, null, null), env).region())
+        .isEqualTo("ap-southeast-2");
+    env.put("AWS_REGION", "us-west-1");
+    assertThat(ParsedSettings.resolve(flags(null, null, null), env).region()).isEqualTo("us-west-1");
+  }
+
+  @Test
+  void aProfileWithoutARegionFallsBackToUsEast1AndTheEmbeddedServerNeverAsks() throws Exception {
+    Path awsConfig = tmp.resolve("aws-config");
+    Files.writeString(awsConfig, "[default]\noutput = json\n");
+    Map<String, String> env = Map.of("HOME", tmp.toString(), "AWS_CONFIG_FILE",
+        awsConfig.toString());
+
+    assertThat(ParsedSettings.resolve(flags(null, "b", null), env).region()).isEqualTo("us-east-1");
+    Files.writeString(awsConfig, "[default]\nregion = eu-north-1\n");
+    assertThat(ParsedSettings.resolve(flags(null, "b", null), env).region()).isEqualTo("eu-north-1");
+    assertThat(ParsedSettings.resolve(flags(null, null, null), env).region()).isEqualTo("us-east-1");
   }
 
   @Test
@@ -40,7 +76,7 @@ class SettingsTest {
     Map<String, String> env = new HashMap<>(Map.of("HOME", tmp.toString(),
         "COFFER_BUCKET", "env-bucket", "COFFER_CACHE_DIR", tmp.resolve("c").toString()));
 
-    Settings fileOnly = Settings.resolve(flags(config.toString(), null, null),
+    Settings fileOnly = ParsedSettings.resolve(flags(config.toString(), null, null),
         Map.of("HOME", tmp.toString()));
     assertThat(fileOnly.bucket()).isEqualTo("file-bucket");
     assertThat(fileOnly.prefix()).isEqualTo("file/");
@@ -48,14 +84,55 @@ class SettingsTest {
     assertThat(fileOnly.endpoint()).isEqualTo("http://file:4566");
     assertThat(fileOnly.pathStyle()).isTrue();
 
-    Settings envOverFile = Settings.resolve(flags(config.toString(), null, null), env);
+    Settings envOverFile = ParsedSettings.resolve(flags(config.toString(), null, null), env);
     assertThat(envOverFile.bucket()).isEqualTo("env-bucket");
     assertThat(envOverFile.prefix()).isEqualTo("file/");
     assertThat(envOverFile.cacheDir()).isEqualTo(tmp.resolve("c"));
 
-    Settings flagOverAll = Settings.resolve(flags(config.toString(), "flag-bucket", "flag/"), env);
+    Settings flagOverAll =
+        ParsedSettings.resolve(flags(config.toString(), "flag-bucket", "flag/"), env);
     assertThat(flagOverAll.bucket()).isEqualTo("flag-bucket");
     assertThat(flagOverAll.prefix()).isEqualTo("flag/");
+  }
+
+  @Test
+  void everyStoreCommandTakesOptionsNotGivenFromTheEnvironmentThenTheFile() throws Exception {
+    Path config = tmp.resolve("coffer.json");
+    Files.writeString(config, """
+        {"version": 1, "bucket": "file-bucket", "prefix": "file/", "region": "eu-west-1",
+         "pathStyle": true}
+        """);
+    List<Settings> opened = new ArrayList<>();
+    Cli cli = new Cli((settings, notices) -> {
+      opened.add(settings);
+      return MemoryStores.open();
+    });
+    cli.env.putAll(Map.of("HOME", tmp.toString(), "COFFER_CONFIG", config.toString(),
+        "COFFER_PREFIX", "env/", "COFFER_PATH_STYLE", "no"));
+
+    Cli.Result result = cli.run(InputStream.nullInputStream(), "ls", "--bucket", "flag-bucket");
+
+    assertThat(result.code()).as(result.stderr()).isZero();
+    assertThat(opened).singleElement().satisfies(s -> {
+      assertThat(s.bucket()).isEqualTo("flag-bucket");
+      assertThat(s.prefix()).isEqualTo("env/");
+      assertThat(s.region()).isEqualTo("eu-west-1");
+      assertThat(s.pathStyle()).isFalse();
+    });
+  }
+
+  @Test
+  void aSourceThatCannotBeUsedIsAConfigurationErrorButHelpStillWorks() {
+    Cli cli = new Cli((settings, notices) -> MemoryStores.open());
+    cli.env.putAll(Map.of("HOME", tmp.toString(), "COFFER_NO_CACHE", "perhaps"));
+
+    Cli.Result bad = cli.run(InputStream.nullInputStream(), "ls");
+    Cli.Result help = cli.run(InputStream.nullInputStream(), "ls", "--help");
+
+    assertThat(bad.code()).isEqualTo(ExitCode.CONFIG.code);
+    assertThat(bad.stderr())
+        .isEqualTo("coffer ls: invalid COFFER_NO_CACHE \"perhaps\": expected true or false\n");
+    assertThat(help.code()).isZero();
   }
 
   @Test
@@ -65,40 +142,40 @@ class SettingsTest {
         {"sensitive": false, "type": ["object", {}],
          "value": {"version": 1, "bucket": "tf", "prefix": "p/", "region": "us-west-2"}}
         """);
-    Settings s = Settings.resolve(flags(config.toString(), null, null), Map.of("HOME", "/x"));
+    Settings s = ParsedSettings.resolve(flags(config.toString(), null, null), Map.of("HOME", "/x"));
     assertThat(s.bucket()).isEqualTo("tf");
     assertThat(s.region()).isEqualTo("us-west-2");
   }
 
   @Test
   void badValuesNameTheValue() {
-    assertThatThrownBy(() -> Settings.resolve(flags(null, null, null),
+    assertThatThrownBy(() -> ParsedSettings.resolve(flags(null, null, null),
         Map.of("HOME", "/x", "COFFER_NO_CACHE", "maybe")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("maybe");
-    assertThatThrownBy(() -> Settings.resolve(flags(null, null, null),
+    assertThatThrownBy(() -> ParsedSettings.resolve(flags(null, null, null),
         Map.of("HOME", "/x", "COFFER_CACHE_DISK_BYTES", "12XB")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("12XB");
-    assertThatThrownBy(() -> Settings.resolve(flags(tmp.resolve("missing.json").toString(), null,
+    assertThatThrownBy(() -> ParsedSettings.resolve(flags(tmp.resolve("missing.json").toString(), null,
         null), Map.of("HOME", "/x")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("missing.json");
-    assertThatThrownBy(() -> Settings.resolve(flags(null, null, null),
+    assertThatThrownBy(() -> ParsedSettings.resolve(flags(null, null, null),
         Map.of("HOME", "/x", "COFFER_DELETION_GRACE", "soon")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("soon");
   }
 
   @Test
   void deletionGraceReadsShortAndIsoDurationsAndDefaultsToTheStores() throws Exception {
-    assertThat(Settings.resolve(flags(null, null, null), Map.of("HOME", "/x")).deletionGrace())
+    assertThat(ParsedSettings.resolve(flags(null, null, null), Map.of("HOME", "/x")).deletionGrace())
         .isNull();
-    assertThat(Settings.resolve(flags(null, null, null),
+    assertThat(ParsedSettings.resolve(flags(null, null, null),
         Map.of("HOME", "/x", "COFFER_DELETION_GRACE", "90s")).deletionGrace())
         .isEqualTo(Duration.ofSeconds(90));
-    assertThat(Settings.resolve(flags(null, null, null),
+    assertThat(ParsedSettings.resolve(flags(null, null, null),
         Map.of("HOME", "/x", "COFFER_DELETION_GRACE", "PT2H")).deletionGrace())
         .isEqualTo(Duration.ofHours(2));
     Path config = tmp.resolve("grace.json");
     Files.writeString(config, "{\"version\": 1, \"bucket\": \"b\", \"deletionGrace\": \"7d\"}");
-    assertThat(Settings.resolve(flags(config.toString(), null, null), Map.of("HOME", "/x"))
+    assertThat(ParsedSettings.resolve(flags(config.toString(), null, null), Map.of("HOME", "/x"))
         .deletionGrace()).isEqualTo(Duration.ofDays(7));
   }
 }

@@ -4,8 +4,8 @@ import dev.coffer.s3sim.LoggedRequest;
 import dev.coffer.s3sim.SimClock;
 import dev.coffer.s3sim.SimS3;
 import dev.coffer.store.ContentStore;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import io.micrometer.core.instrument.MeterRegistry;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -59,7 +59,7 @@ final class SimConnector implements StoreConnector, AutoCloseable {
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
         .overrideConfiguration(o -> {
           if (registry != null) {
-            o.addExecutionInterceptor(S3ContentStore.requestMeter(registry));
+            o.addExecutionInterceptor(S3Stores.requestMeter(registry));
           }
         });
   }
@@ -76,7 +76,7 @@ final class SimConnector implements StoreConnector, AutoCloseable {
         registry).build();
     clients.add(client);
     clients.add(bulk);
-    S3ContentStore.Builder builder = S3ContentStore.builder().config(config).client(client)
+    S3Stores.Builder builder = S3Stores.builder().config(config).client(client)
         .bulkClient(bulk);
     if (registry != null) {
       builder.meterRegistry(registry);

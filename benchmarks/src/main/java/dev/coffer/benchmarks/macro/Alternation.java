@@ -3,6 +3,8 @@ package dev.coffer.benchmarks.macro;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.function.IntToLongFunction;
 
 /**
@@ -52,6 +54,7 @@ final class Alternation {
   private Sample once(String caseId, String server, Venue venue, long units, Contender c,
       int round) {
     long before = requests(venue, c.counting());
+    Map<String, Long> opsBefore = byOperation(venue, c.counting());
     long start = System.nanoTime();
     String error = "";
     double seconds;
@@ -64,12 +67,15 @@ final class Alternation {
     }
     long after = requests(venue, c.counting());
     long requests = before < 0 || after < 0 ? -1 : after - before;
+    Map<String, Long> ops = new TreeMap<>(byOperation(venue, c.counting()));
+    opsBefore.forEach((op, n) -> ops.merge(op, -n, Long::sum));
+    ops.values().removeIf(n -> n == 0);
     try {
       c.after(round);
     } catch (Exception e) {
       log.printf("  (cleanup after %s failed: %s)%n", c.name(), e);
     }
-    Sample s = new Sample(caseId, server, c.name(), round, seconds, units, requests, error);
+    Sample s = new Sample(caseId, server, c.name(), round, seconds, units, requests, error, ops);
     log.printf("  %-8s %-8s round %d  %-34s %s%s%n", caseId, server, round, c.name(),
         s.ok() ? String.format("%8.3f s", seconds) : "FAILED " + error,
         requests >= 0 ? "  " + requests + " requests" : "");
@@ -82,6 +88,14 @@ final class Alternation {
     }
     return counting == Contender.Counting.CLIENT
         ? venue.requestsSent() : venue.server.requestsServed();
+  }
+
+  private static Map<String, Long> byOperation(Venue venue, Contender.Counting counting) {
+    if (venue == null || counting == Contender.Counting.NONE) {
+      return Map.of();
+    }
+    return counting == Contender.Counting.CLIENT
+        ? venue.requestsSentByOperation() : venue.server.requestsServedByOperation();
   }
 
   private static String firstLine(String message) {

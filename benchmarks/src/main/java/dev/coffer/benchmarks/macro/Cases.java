@@ -8,7 +8,7 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.ReaderAt;
 import dev.coffer.store.Writer;
 import dev.coffer.store.cache.CacheConfig;
-import dev.coffer.store.cache.CachingStore;
+import dev.coffer.store.cache.CachingStores;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
@@ -26,12 +26,12 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicLong;
-import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.FileRequestBodyConfiguration;
+import software.amazon.awssdk.core.async.AsyncRequestBody;
 import software.amazon.awssdk.core.sync.RequestBody;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
-import software.amazon.awssdk.services.s3.model.S3Object;
 import software.amazon.awssdk.services.s3.model.ListObjectsV2Response;
+import software.amazon.awssdk.services.s3.model.S3Object;
 
 /**
  * The contenders of each case. In-process contenders share one {@link Venue}'s clients; the
@@ -235,7 +235,7 @@ final class Cases {
 
   /** The caching store of the hot-read case, in {@code directory}. */
   static ContentStore cache(Venue v, String prefix, Path directory) {
-    return CachingStore.builder(v.store(prefix))
+    return CachingStores.builder(v.store(prefix))
         .config(CacheConfig.builder().directory(directory).build()).build();
   }
 

@@ -9,7 +9,12 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 
 /**
  * One S3-compatible server in a child process on a loopback port, with its data in a directory of
@@ -149,6 +154,65 @@ final class S3Server implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while counting requests", e);
     }
+  }
+
+  /**
+   * Requests the server has logged so far, by S3 operation as far as a log line tells it (method,
+   * path and query): a copy is logged as the PUT it is, so CopyObject and UploadPartCopy count as
+   * PutObject and UploadPart, which S3 prices alike.
+   */
+  Map<String, Long> requestsServedByOperation() {
+    try {
+      Thread.sleep(100);
+      if (!Files.exists(accessLog)) {
+        return Map.of();
+      }
+      try (var lines = Files.lines(accessLog)) {
+        return lines.filter(l -> l.startsWith(linePrefix)).map(S3Server::operation)
+            .collect(Collectors.groupingBy(o -> o, TreeMap::new, Collectors.counting()));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while counting requests", e);
+    }
+  }
+
+  private static final Pattern REQUEST_LINE =
+      Pattern.compile("\\b(GET|PUT|POST|HEAD|DELETE) (?:https?://[^/\\s]+)?(/[^\\s)]*)");
+
+  /**
+   * The S3 operation of one logged request: Tomcat's {@code "GET /bucket/key?x HTTP/1.1"} or
+   * S3Proxy's {@code Request(GET http://host:port/bucket/key?x)}; path-style addressing.
+   */
+  static String operation(String line) {
+    Matcher m = REQUEST_LINE.matcher(line);
+    if (!m.find()) {
+      return "Unknown";
+    }
+    String method = m.group(1);
+    String target = m.group(2);
+    int q = target.indexOf('?');
+    String path = q < 0 ? target : target.substring(0, q);
+    String query = q < 0 ? "" : "&" + target.substring(q + 1) + "&";
+    boolean bucket = path.replaceAll("^/+|/+$", "").indexOf('/') < 0;
+    return switch (method) {
+      case "HEAD" -> bucket ? "HeadBucket" : "HeadObject";
+      case "GET" -> query.contains("&uploads") ? "ListMultipartUploads"
+          : query.contains("&tagging") ? "GetObjectTagging"
+          : query.contains("&uploadId=") ? "ListParts"
+          : bucket ? (query.contains("&list-type=2") ? "ListObjectsV2" : "ListObjects")
+          : "GetObject";
+      case "PUT" -> query.contains("&tagging") ? "PutObjectTagging"
+          : query.contains("&partNumber=") ? "UploadPart"
+          : bucket ? "CreateBucket" : "PutObject";
+      case "POST" -> query.contains("&uploads") ? "CreateMultipartUpload"
+          : query.contains("&uploadId=") ? "CompleteMultipartUpload"
+          : query.contains("&delete") ? "DeleteObjects" : "PostObject";
+      default -> query.contains("&uploadId=") ? "AbortMultipartUpload"
+          : bucket ? "DeleteBucket" : "DeleteObject";
+    };
   }
 
   private void awaitPort(long timeoutMillis) throws IOException {

@@ -1,5 +1,7 @@
 package dev.coffer.benchmarks.macro;
 
+import java.util.Map;
+
 /**
  * One measured run of one contender.
  *
@@ -11,9 +13,21 @@ package dev.coffer.benchmarks.macro;
  * @param bytes bytes moved (or blobs, for the small-blob and walk cases)
  * @param requests S3 requests of the run, or -1 where they could not be counted
  * @param error why the run failed, or empty
+ * @param byOperation the run's S3 requests by operation (the SDK's names); empty where they
+ *     could not be counted or there were none
  */
 record Sample(String caseId, String server, String contender, int round, double seconds,
-    long bytes, long requests, String error) {
+    long bytes, long requests, String error, Map<String, Long> byOperation) {
+
+  Sample {
+    byOperation = Map.copyOf(byOperation);
+  }
+
+  /** A sample whose requests were not told apart by operation. */
+  Sample(String caseId, String server, String contender, int round, double seconds, long bytes,
+      long requests, String error) {
+    this(caseId, server, contender, round, seconds, bytes, requests, error, Map.of());
+  }
 
   boolean ok() {
     return error.isEmpty();

@@ -1,21 +1,24 @@
 package dev.coffer.benchmarks.macro;
 
 import dev.coffer.store.ContentStore;
-import dev.coffer.store.s3.S3ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
+import dev.coffer.store.s3.S3Stores;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
-import software.amazon.awssdk.core.exception.SdkServiceException;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
+import software.amazon.awssdk.core.exception.SdkServiceException;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttributes;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.core.interceptor.SdkExecutionAttribute;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.regions.Region;
@@ -41,6 +44,8 @@ final class Venue implements AutoCloseable {
   final S3Client control;
   final S3AsyncClient bulk;
   private final AtomicLong requests = new AtomicLong();
+  /** Requests the shared clients have sent, by the SDK's operation name. */
+  private final Map<String, AtomicLong> byOperation = new ConcurrentHashMap<>();
 
   Venue(S3Server server, String bucket) {
     this.server = server;
@@ -50,6 +55,9 @@ final class Venue implements AutoCloseable {
       public void beforeTransmission(Context.BeforeTransmission context,
           ExecutionAttributes attributes) {
         requests.incrementAndGet();
+        byOperation.computeIfAbsent(
+            attributes.getAttribute(SdkExecutionAttribute.OPERATION_NAME),
+            o -> new AtomicLong()).incrementAndGet();
       }
     };
     this.control = common(S3Client.builder(), counter)
@@ -86,6 +94,13 @@ final class Venue implements AutoCloseable {
     return requests.get();
   }
 
+  /** HTTP requests the shared clients have sent so far, by S3 operation. */
+  Map<String, Long> requestsSentByOperation() {
+    Map<String, Long> out = new TreeMap<>();
+    byOperation.forEach((op, n) -> out.put(op, n.get()));
+    return out;
+  }
+
   /** The store's configuration for {@code prefix}: its defaults, this server. */
   S3StoreConfig config(String prefix) {
     return S3StoreConfig.builder().bucket(bucket).prefix(prefix).region(REGION)
@@ -97,7 +112,7 @@ final class Venue implements AutoCloseable {
 
   /** A store on {@code prefix} over the shared clients (closing it leaves them open). */
   ContentStore store(String prefix) {
-    return S3ContentStore.builder().config(config(prefix)).client(control).bulkClient(bulk)
+    return S3Stores.builder().config(config(prefix)).client(control).bulkClient(bulk)
         .build();
   }
 

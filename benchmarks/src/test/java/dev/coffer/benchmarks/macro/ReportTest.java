@@ -4,9 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
+import java.io.StringReader;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import org.apache.commons.csv.CSVFormat;
+import org.apache.commons.csv.CSVRecord;
 import org.junit.jupiter.api.Test;
 
 class ReportTest {
@@ -78,9 +81,9 @@ class ReportTest {
   void csvQuotesFieldsWithCommas() {
     String csv = Report.csv(List.of(new Sample("walk", "S3Mock", "a, b", 1, 1.5, 10, 3, ""),
         new Sample("walk", "S3Mock", "c", 2, Double.NaN, 10, -1, "IOException: \"x\", y")));
-    assertThat(csv.lines()).containsExactly(Report.CSV_HEADER,
-        "walk,S3Mock,\"a, b\",1,1.5000,10,3,",
-        "walk,S3Mock,c,2,,10,-1,\"IOException: \"\"x\"\", y\"");
+    assertThat(csv.lines()).containsExactly(String.join(",", Report.CSV_HEADER),
+        "walk,S3Mock,\"a, b\",1,1.5000,10,3,,,",
+        "walk,S3Mock,c,2,,10,-1,,,\"IOException: \"\"x\"\", y\"");
   }
 
   @Test
@@ -169,5 +172,80 @@ class ReportTest {
     assertThat(Machine.busy("1000.00, 12.0, 9.0")).isTrue();
     assertThat(Machine.busy("0.00, 12.0, 9.0")).isFalse();
     assertThat(Machine.busy("?")).isFalse();
+  }
+
+  private static Sample counted(String contender, int round, Map<String, Long> ops) {
+    return new Sample("walk", "S3Proxy", contender, round, 2.0, 10_000,
+        ops.values().stream().mapToLong(Long::longValue).sum(), "", ops);
+  }
+
+  @Test
+  void rowsTakeTheMedianOfEachOperationAndPriceThemAsCofferStatsDoes() {
+    List<Report.Row> rows = Report.rows(List.of(
+        counted("ls", 1, Map.of("GetObject", 10_000L, "ListObjectsV2", 10L)),
+        counted("ls", 2, Map.of("GetObject", 10_002L, "ListObjectsV2", 10L, "PutObject", 1L)),
+        counted("ls", 3, Map.of("GetObject", 10_001L, "ListObjectsV2", 11L,
+            "DeleteObject", 4L))));
+
+    Report.Row ls = rows.get(0);
+    // PutObject and DeleteObject appeared in one round of three: their median is 0.
+    assertThat(ls.byOperation()).isEqualTo(Map.of("GetObject", 10_001.0, "ListObjectsV2", 10.0,
+        "PutObject", 0.0, "DeleteObject", 0.0));
+    // S3 Standard us-east-1: $0.0004 per 1,000 GET/HEAD, $0.005 per 1,000 PUT/COPY/POST/LIST.
+    assertThat(ls.costUsd()).isCloseTo(10_001 * 0.0004 / 1000 + 10 * 0.005 / 1000, within(1e-12));
+    String table = Report.table(rows, r -> true, true, "blobs/s");
+    assertThat(table).contains("| GetObject 10001, ListObjectsV2 10.0, DeleteObject 0.0, "
+        + "PutObject 0.0 | $0.004050 |");
+  }
+
+  @Test
+  void aRowWithoutCountsByOperationHasNoCost() {
+    Report.Row row = Report.rows(List.of(ok("cat", 1, 1.0, -1))).get(0);
+    assertThat(row.byOperation()).isEmpty();
+    assertThat(row.costUsd()).isNaN();
+    assertThat(Report.table(List.of(row), r -> true, false, "MiB/s")).contains("| – | – |");
+  }
+
+  @Test
+  void csvCarriesRequestsByOperationAndCostAndQuotesWhatNeedsIt() throws Exception {
+    String csv = Report.csv(List.of(
+        counted("coffer ls --filter, CLI", 1, Map.of("GetObject", 1000L, "ListObjectsV2", 1L)),
+        new Sample("ingest", "S3Mock", "aws \"s3\" cp", 1, Double.NaN, 5, -1, "Timeout: x, y")));
+
+    List<CSVRecord> records = CSVFormat.RFC4180.builder().setHeader().setSkipHeaderRecord(true)
+        .build().parse(new StringReader(csv)).getRecords();
+    assertThat(records).hasSize(2);
+    CSVRecord ls = records.get(0);
+    assertThat(ls.get("contender")).isEqualTo("coffer ls --filter, CLI");
+    assertThat(ls.get("requests")).isEqualTo("1001");
+    assertThat(ls.get("requests_by_operation")).isEqualTo("GetObject=1000 ListObjectsV2=1");
+    assertThat(Double.parseDouble(ls.get("cost_usd")))
+        .isCloseTo(1000 * 0.0004 / 1000 + 0.005 / 1000, within(1e-9));
+    CSVRecord failed = records.get(1);
+    assertThat(failed.get("contender")).isEqualTo("aws \"s3\" cp");
+    assertThat(failed.get("seconds")).isEmpty();
+    assertThat(failed.get("cost_usd")).isEmpty();
+    assertThat(failed.get("error")).isEqualTo("Timeout: x, y");
+  }
+
+  @Test
+  void serverLogLinesAreToldApartByOperation() {
+    assertThat(S3Server.operation(
+        "127.0.0.1 - - [02/Dec/2026:15:00:00 +0000] \"GET /b/p/index/sha256/ab HTTP/1.1\" 200 312"))
+        .isEqualTo("GetObject");
+    assertThat(S3Server.operation("\"GET /b?list-type=2&prefix=p%2Findex%2F HTTP/1.1\" 200 9"))
+        .isEqualTo("ListObjectsV2");
+    assertThat(S3Server.operation("request: Request(PUT http://127.0.0.1:9000/b/k?partNumber=3"
+        + "&uploadId=u)@1a2b")).isEqualTo("UploadPart");
+    assertThat(S3Server.operation("request: Request(POST http://127.0.0.1:9000/b/k?uploads)@1"))
+        .isEqualTo("CreateMultipartUpload");
+    assertThat(S3Server.operation("\"POST /b/k?uploadId=u HTTP/1.1\" 200 1"))
+        .isEqualTo("CompleteMultipartUpload");
+    assertThat(S3Server.operation("\"HEAD /b/k HTTP/1.1\" 200 -")).isEqualTo("HeadObject");
+    assertThat(S3Server.operation("\"PUT /b/k HTTP/1.1\" 200 -")).isEqualTo("PutObject");
+    assertThat(S3Server.operation("\"DELETE /b/k?uploadId=u HTTP/1.1\" 204 -"))
+        .isEqualTo("AbortMultipartUpload");
+    assertThat(S3Server.operation("\"POST /b?delete HTTP/1.1\" 200 1"))
+        .isEqualTo("DeleteObjects");
   }
 }

@@ -6,7 +6,7 @@ import dev.coffer.it.S3Mock;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.GcOptions;
-import dev.coffer.store.s3.S3ContentStore;
+import dev.coffer.store.s3.S3Stores;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
@@ -34,7 +34,7 @@ class CofferServeContainerdIT extends ContainerdIT {
   @Override
   protected ContentStore createStore() {
     // No grace: the deletion check purges what the last holder released and looks at the keys.
-    return S3ContentStore.open(S3Mock.get().config(bucket, prefix)
+    return S3Stores.open(S3Mock.get().config(bucket, prefix)
         .deletionGrace(Duration.ZERO).build());
   }
 

@@ -8,6 +8,6 @@ class InMemoryBadInputPropertiesTest extends BadInputProperties {
 
   @Override
   protected ContentStore createStore() {
-    return InMemoryStore.create();
+    return MemoryStores.open();
   }
 }

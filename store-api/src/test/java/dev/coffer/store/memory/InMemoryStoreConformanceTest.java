@@ -8,6 +8,6 @@ class InMemoryStoreConformanceTest extends ConformanceSuite {
 
   @Override
   protected ContentStore createStore() {
-    return InMemoryStore.create();
+    return MemoryStores.open();
   }
 }

@@ -33,16 +33,16 @@ abstract sealed class CacheReader implements ReaderAt {
    */
   static final Duration RECHECK_AFTER = Duration.ofMinutes(1);
 
-  final CachingContentStore store;
+  final CachingStore store;
   final Digest digest;
   final long size;
   private final LongAdder served;
   private volatile boolean closed;
-  /** When the blob was last found stored ({@link CachingContentStore#ticker()}). */
+  /** When the blob was last found stored ({@link CachingStore#ticker()}). */
   private volatile long checkedAt;
   private ReaderAt backingReader; // guarded by this
 
-  CacheReader(CachingContentStore store, Digest digest, long size, LongAdder served) {
+  CacheReader(CachingStore store, Digest digest, long size, LongAdder served) {
     this.store = store;
     this.digest = digest;
     this.size = size;
@@ -52,19 +52,19 @@ abstract sealed class CacheReader implements ReaderAt {
   }
 
   /** A reader of bytes held in memory. */
-  static ReaderAt ofBytes(CachingContentStore store, Digest digest, byte[] bytes,
+  static ReaderAt ofBytes(CachingStore store, Digest digest, byte[] bytes,
       LongAdder served) {
     return new Bytes(store, digest, bytes, served);
   }
 
   /** A reader of a disk entry or of a fill in progress ({@code fill} non-null). */
-  static ReaderAt ofChannel(CachingContentStore store, Digest digest, long size,
+  static ReaderAt ofChannel(CachingStore store, Digest digest, long size,
       FileChannel channel, Fill fill, LongAdder served) {
     return new Channel(store, digest, size, channel, fill, served);
   }
 
   /** A reader straight from the backing store, opened at once so NotFound surfaces here. */
-  static ReaderAt ofBacking(CachingContentStore store, Digest digest, long size) {
+  static ReaderAt ofBacking(CachingStore store, Digest digest, long size) {
     Through reader = new Through(store, digest, size);
     reader.backing();
     return reader;
@@ -216,7 +216,7 @@ abstract sealed class CacheReader implements ReaderAt {
   private static final class Bytes extends CacheReader {
     private final byte[] bytes;
 
-    Bytes(CachingContentStore store, Digest digest, byte[] bytes, LongAdder served) {
+    Bytes(CachingStore store, Digest digest, byte[] bytes, LongAdder served) {
       super(store, digest, bytes.length, served);
       this.bytes = bytes;
     }
@@ -232,7 +232,7 @@ abstract sealed class CacheReader implements ReaderAt {
     private final FileChannel channel;
     private final Fill fill;
 
-    Channel(CachingContentStore store, Digest digest, long size, FileChannel channel, Fill fill,
+    Channel(CachingStore store, Digest digest, long size, FileChannel channel, Fill fill,
         LongAdder served) {
       super(store, digest, size, served);
       this.channel = channel;
@@ -253,14 +253,14 @@ abstract sealed class CacheReader implements ReaderAt {
           int n = channel.read(dst, position + dst.position() - start);
           if (n < 0) {
             // Shorter than its verified size: the file was truncated under us.
-            store.entryFailed(digest, "ends at " + (position + dst.position() - start), null);
+            store.tiers().entryFailed(digest, "ends at " + (position + dst.position() - start), null);
             dst.position(start);
             return READ_THROUGH;
           }
         }
         return want;
       } catch (IOException e) {
-        store.entryFailed(digest, "cannot be read", e);
+        store.tiers().entryFailed(digest, "cannot be read", e);
         dst.position(start);
         return READ_THROUGH;
       } finally {
@@ -285,13 +285,13 @@ abstract sealed class CacheReader implements ReaderAt {
           if (sourceReadable(at)) {
             throw e; // the target failed, not the entry
           }
-          store.entryFailed(digest, "cannot be read", e);
+          store.tiers().entryFailed(digest, "cannot be read", e);
           switchToBacking();
           return at - position;
         }
         if (n <= 0) {
           // transferTo moves nothing only past the file's end: truncated under us.
-          store.entryFailed(digest, "ends at " + at, null);
+          store.tiers().entryFailed(digest, "ends at " + at, null);
           switchToBacking();
           return at - position;
         }
@@ -320,7 +320,7 @@ abstract sealed class CacheReader implements ReaderAt {
   }
 
   private static final class Through extends CacheReader {
-    Through(CachingContentStore store, Digest digest, long size) {
+    Through(CachingStore store, Digest digest, long size) {
       super(store, digest, size, store.counters().backingBytesServed);
     }
 

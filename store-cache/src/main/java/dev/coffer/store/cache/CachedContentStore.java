@@ -4,7 +4,7 @@ import dev.coffer.store.ContentStore;
 
 /**
  * A {@link ContentStore} that caches the blobs and infos of a backing store in memory and on a
- * local disk; built by {@link CachingStore#builder}. Every operation keeps the backing store's
+ * local disk; built by {@link CachingStores#builder}. Every operation keeps the backing store's
  * contract: reads never fail because of the cache (a corrupt, full or unwritable disk falls back to
  * the backing store), and a blob deleted through another instance stops being served once its
  * cached info expires ({@link CacheConfig#infoTtl()}).

@@ -1,94 +1,311 @@
 package dev.coffer.store.cache;
 
 import com.github.benmanes.caffeine.cache.Ticker;
+import dev.coffer.store.AlreadyExistsException;
 import dev.coffer.store.ContentStore;
-import java.util.Objects;
+import dev.coffer.store.Descriptor;
+import dev.coffer.store.Digest;
+import dev.coffer.store.FailedPreconditionException;
+import dev.coffer.store.Info;
+import dev.coffer.store.NotFoundException;
+import dev.coffer.store.ReaderAt;
+import dev.coffer.store.Writer;
+import dev.coffer.store.spi.Checks;
+import dev.coffer.store.spi.ForwardingContentStore;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.util.Map;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ForkJoinPool;
 
 /**
- * Builds read-through caches over content stores:
+ * The caching store: routes each read to the tier that serves it (the memory tier for small
+ * blobs, the disk tier for blobs up to its bound, single-flight fills from the backing store) and
+ * each write through to the backing store with a copy for the tiers. The tiers' state is
+ * {@link Tiers}, the fetches {@link Fills}; changes to the backing store go through
+ * {@link ChangesThrough}, which makes the tiers forget what they made stale; everything else is
+ * forwarded.
  *
- * <pre>{@code
- * CachedContentStore store = CachingStore.builder(s3Store)
- *     .config(CacheConfig.builder().directory(Path.of("/var/cache/coffer")).build())
- *     .build();
- * }</pre>
+ * <p>Every read starts from the blob's info, cached or refreshed, so a blob deleted elsewhere stops
+ * being served once its info expires, and a NotFound from the backing store evicts the blob. An
+ * open reader asks the info again once its last look is {@link CacheReader#RECHECK_AFTER} old.
  */
-public final class CachingStore {
+final class CachingStore extends ForwardingContentStore implements CachedContentStore {
+  private final ContentStore backing;
+  private final CacheConfig config;
+  private final Ticker ticker;
+  private final Tiers tiers;
+  private final Fills fills;
+  private final ChangesThrough changes;
 
-  private CachingStore() {}
-
-  /**
-   * A builder of a cache over {@code backing}; the cache owns the backing store and closes it.
-   *
-   * @throws NullPointerException if {@code backing} is null
-   */
-  public static Builder builder(ContentStore backing) {
-    return new Builder(Objects.requireNonNull(backing, "backing"));
+  CachingStore(ContentStore backing, CacheConfig config, Executor executor, Ticker ticker) {
+    this.backing = backing;
+    this.config = config;
+    this.ticker = ticker;
+    this.tiers = new Tiers(config, executor, ticker);
+    this.fills = new Fills(backing, tiers);
+    this.changes = new ChangesThrough(backing, tiers);
   }
 
-  /** Builds one {@link CachedContentStore}. Not thread-safe; each setter may be called once. */
-  public static final class Builder {
-    private final ContentStore backing;
-    private CacheConfig config;
-    private Executor executor;
-    private Ticker ticker;
+  /** Every operation not routed here goes through {@link ChangesThrough}, while open. */
+  @Override
+  protected ContentStore delegate() {
+    checkOpen();
+    return changes;
+  }
 
-    private Builder(ContentStore backing) {
-      this.backing = backing;
-    }
+  // ---- reads ----
 
-    /**
-     * The configuration; {@link CacheConfig#defaults()} if not set.
-     *
-     * @throws IllegalStateException if already set
-     */
-    public Builder config(CacheConfig config) {
-      if (this.config != null) {
-        throw new IllegalStateException("config was already set");
+  @Override
+  public ReaderAt readerAt(Descriptor descriptor) {
+    checkOpen();
+    Digest digest = descriptor.requireDigest();
+    long size = info(digest).size();
+    StatsCounter stats = tiers.counters();
+    if (tiers.fitsMemory(size)) {
+      byte[] bytes = tiers.inMemory(digest);
+      if (bytes != null && bytes.length == size) {
+        stats.memoryHits.increment();
+        return CacheReader.ofBytes(this, digest, bytes, stats.memoryBytesServed);
       }
-      this.config = Objects.requireNonNull(config, "config");
-      return this;
+      stats.memoryMisses.increment();
+      return readSmall(digest, size);
     }
-
-    /**
-     * The executor for the caches' maintenance (eviction); {@link ForkJoinPool#commonPool()} if not
-     * set. A same-thread executor ({@code Runnable::run}) makes eviction happen before a write
-     * returns, which tests rely on.
-     *
-     * @throws IllegalStateException if already set
-     */
-    public Builder executor(Executor executor) {
-      if (this.executor != null) {
-        throw new IllegalStateException("executor was already set");
+    if (tiers.diskUsable() && size <= config.diskMaxBytes()) {
+      ReaderAt reader = readFromDisk(digest, size);
+      if (reader != null) {
+        return reader;
       }
-      this.executor = Objects.requireNonNull(executor, "executor");
-      return this;
     }
+    return CacheReader.ofBacking(this, digest, size);
+  }
 
-    /**
-     * The time source of info expiry and of open readers' rechecks; {@link Ticker#systemTicker()}
-     * if not set.
-     *
-     * @throws IllegalStateException if already set
-     */
-    public Builder ticker(Ticker ticker) {
-      if (this.ticker != null) {
-        throw new IllegalStateException("ticker was already set");
+  /** A disk hit, a reader of a (new or joined) fill, or null if the disk tier cannot serve. */
+  private ReaderAt readFromDisk(Digest digest, long size) {
+    DiskSource source = diskSource(digest, size);
+    if (source == null) {
+      return null;
+    }
+    StatsCounter stats = tiers.counters();
+    return CacheReader.ofChannel(this, digest, size, source.channel(), source.fill(),
+        source.fill() == null ? stats.diskBytesServed : stats.backingBytesServed);
+  }
+
+  /** Reads a blob small enough for the memory tier, through the disk tier or straight. */
+  private ReaderAt readSmall(Digest digest, long size) {
+    StatsCounter stats = tiers.counters();
+    DiskSource source =
+        tiers.diskUsable() && size <= config.diskMaxBytes() ? diskSource(digest, size) : null;
+    if (source != null) {
+      if (source.fill() != null && !source.fill().await(size)) {
+        closeQuietly(source.channel());
+        source.fill().throwIfCorrupt();
+      } else {
+        byte[] bytes = readFully(digest, source.channel(), size);
+        if (bytes != null) {
+          tiers.keepInMemory(digest, bytes);
+          return CacheReader.ofBytes(this, digest, bytes,
+              source.fill() == null ? stats.diskBytesServed : stats.backingBytesServed);
+        }
       }
-      this.ticker = Objects.requireNonNull(ticker, "ticker");
-      return this;
     }
+    return CacheReader.ofBytes(this, digest, fills.loadSmall(digest, size),
+        stats.backingBytesServed);
+  }
 
-    /**
-     * Builds the cache. A disk tier that cannot be created or locked does not fail the build: the
-     * cache starts degraded (see {@link CacheStats#diskDegraded()}) and logs one warning.
-     */
-    public CachedContentStore build() {
-      return new CachingContentStore(backing, config == null ? CacheConfig.defaults() : config,
-          executor == null ? ForkJoinPool.commonPool() : executor,
-          ticker == null ? Ticker.systemTicker() : ticker);
+  /** Where the disk tier serves a blob from: its entry ({@code fill} null) or a running fill. */
+  private record DiskSource(FileChannel channel, Fill fill) {}
+
+  /** The disk entry of a blob, or a reader's channel on its (new or joined) fill, or null. */
+  private DiskSource diskSource(Digest digest, long size) {
+    StatsCounter stats = tiers.counters();
+    DiskTier disk = tiers.disk();
+    // Two attempts: a fill may install the entry between the lookup and joining it.
+    for (int attempt = 0; attempt < 2; attempt++) {
+      FileChannel channel = disk.open(digest, size, config.verifyOnOpen());
+      if (channel != null) {
+        stats.diskHits.increment();
+        return new DiskSource(channel, null);
+      }
+      Fill fill = fills.join(digest, size);
+      if (fill != null) {
+        stats.diskMisses.increment();
+        try {
+          channel = fill.openChannel();
+        } catch (IOException e) {
+          tiers.diskFailed("reading the fill of " + digest, e);
+          return null;
+        }
+        return channel == null ? null : new DiskSource(channel, fill);
+      }
+      if (!disk.contains(digest)) {
+        break;
+      }
+    }
+    stats.diskMisses.increment();
+    return null;
+  }
+
+  private static void closeQuietly(FileChannel channel) {
+    try {
+      channel.close();
+    } catch (IOException e) {
+      // A read-only channel loses nothing on a failed close.
+    }
+  }
+
+  private byte[] readFully(Digest digest, FileChannel channel, long size) {
+    try (channel) {
+      ByteBuffer buffer = ByteBuffer.allocate((int) size);
+      while (buffer.hasRemaining()) {
+        if (channel.read(buffer, buffer.position()) < 0) {
+          tiers.entryFailed(digest, "ends at " + buffer.position(), null);
+          return null;
+        }
+      }
+      return buffer.array();
+    } catch (IOException e) {
+      tiers.entryFailed(digest, "cannot be read", e);
+      return null;
+    }
+  }
+
+  @Override
+  public Info info(Digest digest) {
+    checkOpen();
+    try {
+      return tiers.info(digest, backing::info);
+    } catch (NotFoundException e) {
+      tiers.evict(digest);
+      throw e;
+    }
+  }
+
+  // ---- for readers and writers ----
+
+  ContentStore backing() {
+    return backing;
+  }
+
+  /** The time source of info expiry and of readers' rechecks. */
+  Ticker ticker() {
+    return ticker;
+  }
+
+  StatsCounter counters() {
+    return tiers.counters();
+  }
+
+  Tiers tiers() {
+    return tiers;
+  }
+
+  boolean isClosed() {
+    return tiers.isClosed();
+  }
+
+  // ---- writes: through, with a copy of new blobs ----
+
+  @Override
+  public Writer writer(String ref, Descriptor descriptor) {
+    checkOpen();
+    Writer writer = backing.writer(ref, descriptor);
+    Digest expected = descriptor == null ? null : descriptor.digest();
+    StagingFile staging;
+    try {
+      // A resumed ingest has bytes this host never saw: the first read fills the cache instead.
+      staging = config.cacheOnCommit() && tiers.diskUsable() && writer.status().offset() == 0
+          ? tiers.stagingFileOrNull("ingest") : null;
+    } catch (RuntimeException e) {
+      try {
+        writer.close();
+      } catch (RuntimeException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+    if (staging != null) {
+      return TeeWriter.copying(this, writer, expected, staging);
+    }
+    if (config.cacheOnCommit() && tiers.hasMemory() && config.memoryMaxBlobBytes() > 0
+        && writer.status().offset() == 0) {
+      return TeeWriter.buffering(this, writer, expected, config.memoryMaxBlobBytes());
+    }
+    return TeeWriter.plain(this, writer, expected);
+  }
+
+  /** Through to the backing store's put (its fast path); the bytes then fill the cache. */
+  @Override
+  public Info put(byte[] content, Digest expected, Map<String, String> labels) {
+    return putThrough(content, expected, labels, false);
+  }
+
+  /** Through to the backing store's putAndRef; the bytes then fill the cache. */
+  @Override
+  public Info putAndRef(byte[] content, Digest expected, Map<String, String> labels) {
+    return putThrough(content, expected, labels, true);
+  }
+
+  private Info putThrough(byte[] content, Digest expected, Map<String, String> labels,
+      boolean takeRef) {
+    checkOpen();
+    Digest digest = Checks.put(content, expected, labels);
+    Info info;
+    try {
+      info = takeRef ? backing.putAndRef(content, digest, labels)
+          : backing.put(content, digest, labels);
+    } catch (AlreadyExistsException e) {
+      // The backing store has these bytes under their digest: they are still a valid entry.
+      tiers.cacheCommitted(digest, content);
+      throw e;
+    } finally {
+      tiers.forgetInfo(digest);
+    }
+    tiers.cacheCommitted(digest, content);
+    return info;
+  }
+
+  // ---- the cache's own surface ----
+
+  @Override
+  public CacheStats stats() {
+    return tiers.stats();
+  }
+
+  @Override
+  public void clear() {
+    tiers.clear();
+  }
+
+  @Override
+  public void close() {
+    if (!tiers.markClosed()) {
+      return;
+    }
+    RuntimeException failure = null;
+    fills.close();
+    try {
+      tiers.close();
+    } catch (RuntimeException e) {
+      failure = e;
+    }
+    try {
+      backing.close();
+    } catch (RuntimeException e) {
+      if (failure == null) {
+        failure = e;
+      } else {
+        failure.addSuppressed(e);
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  private void checkOpen() {
+    if (tiers.isClosed()) {
+      throw new FailedPreconditionException("the caching store is closed");
     }
   }
 }

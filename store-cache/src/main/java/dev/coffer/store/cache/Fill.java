@@ -24,7 +24,7 @@ import java.util.concurrent.locks.ReentrantLock;
 final class Fill implements Runnable {
   static final int CHUNK = 1 << 20;
 
-  private final CachingContentStore store;
+  private final Fills fills;
   private final DiskTier disk;
   final Digest digest;
   final long size;
@@ -39,8 +39,8 @@ final class Fill implements Runnable {
   /** Why the fill failed, if its bytes did not match the digest; else null. */
   private DataLossException corrupt;
 
-  Fill(CachingContentStore store, DiskTier disk, Digest digest, long size, StagingFile staging) {
-    this.store = store;
+  Fill(Fills fills, DiskTier disk, Digest digest, long size, StagingFile staging) {
+    this.fills = fills;
     this.disk = disk;
     this.digest = digest;
     this.size = size;
@@ -51,7 +51,7 @@ final class Fill implements Runnable {
   void start() {
     if (started.compareAndSet(false, true)) {
       try {
-        store.fillExecutor().execute(this);
+        fills.executor().execute(this);
       } catch (RuntimeException e) {
         finish(false, e, false);
       }
@@ -70,7 +70,7 @@ final class Fill implements Runnable {
     boolean diskStage = false;
     // The channel the staging file was created with: no reopening by name.
     FileChannel out = staging.channel();
-    try (ReaderAt in = store.backing().readerAt(Descriptor.of(digest, size))) {
+    try (ReaderAt in = fills.backing().readerAt(Descriptor.of(digest, size))) {
       if (in.size() != size) {
         throw DataLossException.lengthMismatch(digest, size, in.size());
       }
@@ -102,9 +102,9 @@ final class Fill implements Runnable {
       // Durable before it is named: a crash must never leave a short file under the digest.
       out.force(false);
     } catch (IOException | RuntimeException e) {
-      store.counters().recordLoad(start, false);
+      fills.counters().recordLoad(start, false);
       if (e instanceof DataLossException loss) {
-        store.counters().corruptLoads.increment();
+        fills.counters().corruptLoads.increment();
         lock.lock();
         try {
           corrupt = loss;
@@ -118,10 +118,10 @@ final class Fill implements Runnable {
     lock.lock();
     try {
       disk.install(digest, staging, size);
-      store.counters().recordLoad(start, true);
+      fills.counters().recordLoad(start, true);
       finish(false, null, true);
     } catch (IOException e) {
-      store.counters().recordLoad(start, false);
+      fills.counters().recordLoad(start, false);
       finish(true, e, false);
     } finally {
       lock.unlock();
@@ -215,7 +215,7 @@ final class Fill implements Runnable {
     }
     // Before waking the readers: once they see the end, the fill is gone and nothing of a failed
     // one is left, so their next read starts afresh.
-    store.fillFinished(this, diskFailure, failure);
+    fills.finished(this, diskFailure, failure);
     lock.lock();
     try {
       done = true;

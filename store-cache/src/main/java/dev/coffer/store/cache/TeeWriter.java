@@ -24,7 +24,7 @@ import java.util.Map;
  * fails the write. Used by one thread at a time, as every writer.
  */
 final class TeeWriter implements Writer {
-  private final CachingContentStore store;
+  private final CachingStore store;
   private final Writer delegate;
   private final DigestAlgorithm algorithm;
   private final StagingFile staging;
@@ -36,7 +36,7 @@ final class TeeWriter implements Writer {
   private boolean copying;
   private long copied;
 
-  private TeeWriter(CachingContentStore store, Writer delegate, Digest expected,
+  private TeeWriter(CachingStore store, Writer delegate, Digest expected,
       StagingFile staging, FileChannel copy, long memoryLimit) {
     this.store = store;
     this.delegate = delegate;
@@ -52,20 +52,20 @@ final class TeeWriter implements Writer {
   }
 
   /** A writer that copies what it writes to {@code staging}. */
-  static TeeWriter copying(CachingContentStore store, Writer delegate, Digest expected,
+  static TeeWriter copying(CachingStore store, Writer delegate, Digest expected,
       StagingFile staging) {
     // The channel the staging file was created with: no reopening by name.
     return new TeeWriter(store, delegate, expected, staging, staging.channel(), 0);
   }
 
   /** A writer that keeps what it writes in memory while it is at most {@code limit} bytes. */
-  static TeeWriter buffering(CachingContentStore store, Writer delegate, Digest expected,
+  static TeeWriter buffering(CachingStore store, Writer delegate, Digest expected,
       long limit) {
     return new TeeWriter(store, delegate, expected, null, null, limit);
   }
 
   /** A writer that copies nothing, only forgets the info of what it commits. */
-  static TeeWriter plain(CachingContentStore store, Writer delegate, Digest expected) {
+  static TeeWriter plain(CachingStore store, Writer delegate, Digest expected) {
     return new TeeWriter(store, delegate, expected, null, null, 0);
   }
 
@@ -92,7 +92,7 @@ final class TeeWriter implements Writer {
           copied += copy.write(bytes, copied);
         }
       } catch (IOException e) {
-        store.diskFailed("copying a written blob to " + staging.path(), e);
+        store.tiers().diskFailed("copying a written blob to " + staging.path(), e);
         dropCopy();
       }
     }
@@ -119,8 +119,8 @@ final class TeeWriter implements Writer {
         // Any commit closes the writer; a failed one leaves nothing to copy for.
         dropCopy();
       }
-      store.forgetInfo(expected);
-      store.forgetInfo(delegate.digest());
+      store.tiers().forgetInfo(expected);
+      store.tiers().forgetInfo(delegate.digest());
     }
     promote(delegate.digest());
   }
@@ -134,8 +134,8 @@ final class TeeWriter implements Writer {
       dropCopy();
       throw e;
     } finally {
-      store.forgetInfo(expected);
-      store.forgetInfo(delegate.digest());
+      store.tiers().forgetInfo(expected);
+      store.tiers().forgetInfo(delegate.digest());
     }
     promote(info.digest());
     return info;
@@ -162,7 +162,7 @@ final class TeeWriter implements Writer {
       try {
         copy.truncate(0);
       } catch (IOException e) {
-        store.diskFailed("truncating " + staging.path(), e);
+        store.tiers().diskFailed("truncating " + staging.path(), e);
         dropCopy();
       }
     } else {
@@ -191,7 +191,7 @@ final class TeeWriter implements Writer {
     if (buffered != null) {
       Digest digest = Digest.fromHasher(algorithm, hasher.digest());
       if (committed == null || committed.equals(digest)) {
-        store.promote(digest, buffered.toByteArray());
+        store.tiers().promote(digest, buffered.toByteArray());
       }
       dropCopy();
       return;
@@ -203,12 +203,12 @@ final class TeeWriter implements Writer {
       digest = delegate.digest();
       if ((committed == null || committed.equals(digest)) && copied == delegate.status().offset()) {
         copy.force(false);
-        store.promote(digest, staging, copied);
+        store.tiers().promote(digest, staging, copied);
       }
     } catch (RuntimeException e) {
       // No digest or status after the commit (a closed writer): the first read fills the cache.
     } catch (IOException e) {
-      store.diskFailed("placing written blob " + digest + " in the cache", e);
+      store.tiers().diskFailed("placing written blob " + digest + " in the cache", e);
     } finally {
       dropCopy();
     }
@@ -224,7 +224,7 @@ final class TeeWriter implements Writer {
     try {
       staging.discard();
     } catch (IOException e) {
-      store.diskFailed("deleting " + staging.path(), e);
+      store.tiers().diskFailed("deleting " + staging.path(), e);
     }
     copy = null;
   }

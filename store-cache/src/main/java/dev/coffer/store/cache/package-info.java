@@ -2,7 +2,7 @@
  * A read-through cache in front of any {@link dev.coffer.store.ContentStore}, so that a host of a
  * build farm fetches each blob from the shared bucket once.
  *
- * <p>Build one with {@link dev.coffer.store.cache.CachingStore#builder}, configured by an immutable
+ * <p>Build one with {@link dev.coffer.store.cache.CachingStores#builder}, configured by an immutable
  * {@link dev.coffer.store.cache.CacheConfig}. The cache has three parts:
  *
  * <ul>

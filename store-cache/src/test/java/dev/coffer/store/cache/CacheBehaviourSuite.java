@@ -91,7 +91,7 @@ public abstract class CacheBehaviourSuite {
   }
 
   CachedContentStore cache(CacheConfig config) {
-    CachedContentStore cache = CachingStore.builder(counting)
+    CachedContentStore cache = CachingStores.builder(counting)
         .config(config)
         .executor(Runnable::run)
         .ticker(nanos::get)

@@ -71,8 +71,8 @@ class CacheConfigTest {
 
   @Test
   void builderSettingsAreSetOnce() {
-    CachingStore.Builder builder = CachingStore.builder(CountingStore.over(
-        dev.coffer.store.memory.InMemoryStore.create())).config(CacheConfig.defaults());
+    CachingStores.Builder builder = CachingStores.builder(CountingStore.over(
+        dev.coffer.store.memory.MemoryStores.open())).config(CacheConfig.defaults());
     assertThatThrownBy(() -> builder.config(CacheConfig.defaults()))
         .isInstanceOf(IllegalStateException.class);
   }

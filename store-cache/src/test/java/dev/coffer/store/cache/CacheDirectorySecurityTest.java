@@ -9,7 +9,7 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.FailedPreconditionException;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -38,8 +38,8 @@ class CacheDirectorySecurityTest {
     for (String mode : new String[] {"rwxrwxrwx", "rwxrwx---"}) {
       Path directory = Files.createDirectory(temp.resolve("cache-" + mode));
       Files.setPosixFilePermissions(directory, PosixFilePermissions.fromString(mode));
-      ContentStore backing = InMemoryStore.create();
-      assertThatThrownBy(() -> CachingStore.builder(backing)
+      ContentStore backing = MemoryStores.open();
+      assertThatThrownBy(() -> CachingStores.builder(backing)
           .config(CacheConfig.builder().directory(directory).build()).build())
           .isInstanceOf(FailedPreconditionException.class)
           .hasMessage("cache directory " + directory + " is writable by "
@@ -58,8 +58,8 @@ class CacheDirectorySecurityTest {
     } catch (IOException e) {
       assumeTrue(false, "changing a directory's owner needs root: " + e);
     }
-    ContentStore backing = InMemoryStore.create();
-    assertThatThrownBy(() -> CachingStore.builder(backing)
+    ContentStore backing = MemoryStores.open();
+    assertThatThrownBy(() -> CachingStores.builder(backing)
         .config(CacheConfig.builder().directory(directory).build()).build())
         .isInstanceOf(FailedPreconditionException.class)
         .hasMessageStartingWith("cache directory " + directory + " belongs to user id 65534")
@@ -70,8 +70,8 @@ class CacheDirectorySecurityTest {
   void aCacheDirectoryThatIsALinkIsRefused() throws IOException {
     Path real = Files.createDirectory(temp.resolve("real"));
     Path link = Files.createSymbolicLink(temp.resolve("link"), real);
-    ContentStore backing = InMemoryStore.create();
-    assertThatThrownBy(() -> CachingStore.builder(backing)
+    ContentStore backing = MemoryStores.open();
+    assertThatThrownBy(() -> CachingStores.builder(backing)
         .config(CacheConfig.builder().directory(link).build()).build())
         .isInstanceOf(FailedPreconditionException.class)
         .hasMessageContaining(link.toString()).hasMessageContaining("is not a directory");
@@ -79,7 +79,7 @@ class CacheDirectorySecurityTest {
 
   @Test
   void anEntryReplacedByALinkIsNeverReadThroughIt() throws IOException {
-    ContentStore backing = InMemoryStore.create();
+    ContentStore backing = MemoryStores.open();
     byte[] blob = bytes(1 << 20, 1);
     Digest digest = store(backing, blob);
     Path directory = temp.resolve("cache");
@@ -145,7 +145,7 @@ class CacheDirectorySecurityTest {
   @Test
   void createdDirectoriesArePrivate() throws IOException {
     Path directory = temp.resolve("new/cache");
-    try (CachedContentStore cache = cache(InMemoryStore.create(), directory)) {
+    try (CachedContentStore cache = cache(MemoryStores.open(), directory)) {
       for (Path d : new Path[] {directory, directory.resolve("blobs"),
           directory.resolve("blobs/sha256"), directory.resolve("tmp")}) {
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(d,
@@ -155,7 +155,7 @@ class CacheDirectorySecurityTest {
   }
 
   private static CachedContentStore cache(ContentStore backing, Path directory) {
-    return CachingStore.builder(backing)
+    return CachingStores.builder(backing)
         .config(CacheConfig.builder().directory(directory).memoryMaxBytes(0).build())
         .executor(Runnable::run)
         .build();

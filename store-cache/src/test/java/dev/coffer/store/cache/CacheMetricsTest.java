@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.coffer.store.Content;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import io.micrometer.core.instrument.FunctionTimer;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -28,7 +28,7 @@ class CacheMetricsTest {
     new Random(1).nextBytes(small);
     new Random(2).nextBytes(large);
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    try (CachedContentStore cache = CachingStore.builder(InMemoryStore.create())
+    try (CachedContentStore cache = CachingStores.builder(MemoryStores.open())
         .config(CacheConfig.builder().directory(temp.resolve("cache"))
             .memoryMaxBlobBytes(10_000).build())
         .executor(Runnable::run)

@@ -2,7 +2,7 @@ package dev.coffer.store.cache;
 
 import dev.coffer.store.ConformanceSuite;
 import dev.coffer.store.ContentStore;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import java.nio.file.Path;
 import java.util.IdentityHashMap;
 import java.util.Map;
@@ -23,7 +23,7 @@ class CachingStoreConformanceTest extends ConformanceSuite {
 
   @Override
   protected ContentStore createStore() {
-    ContentStore backing = InMemoryStore.create();
+    ContentStore backing = MemoryStores.open();
     CachedContentStore cache = cache(backing);
     backingOf.put(cache, backing);
     return cache;
@@ -36,7 +36,7 @@ class CachingStoreConformanceTest extends ConformanceSuite {
   }
 
   private CachedContentStore cache(ContentStore backing) {
-    return CachingStore.builder(backing)
+    return CachingStores.builder(backing)
         .config(CacheConfig.builder()
             .directory(temp.resolve("cache-" + caches.incrementAndGet()))
             .memoryMaxBlobBytes(4096)

@@ -6,7 +6,7 @@ import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -32,7 +32,7 @@ class DiskWarningTest {
 
   @Test
   void failingDiskWarnsOnce() throws IOException {
-    ContentStore backing = InMemoryStore.create();
+    ContentStore backing = MemoryStores.open();
     List<Digest> digests = new ArrayList<>();
     for (int i = 0; i < 3; i++) {
       byte[] bytes = new byte[2 << 20];
@@ -43,7 +43,7 @@ class DiskWarningTest {
       digests.add(digest);
     }
     Path directory = temp.resolve("cache");
-    try (CachedContentStore cache = CachingStore.builder(backing)
+    try (CachedContentStore cache = CachingStores.builder(backing)
         .config(CacheConfig.builder().directory(directory).build())
         .executor(Runnable::run)
         .build()) {

@@ -302,6 +302,22 @@ public final class ContentServer implements AutoCloseable {
   }
 
   /**
+   * How many blobs this server's holder holds now, one store reference each (read from the holds,
+   * a directory listing for holds kept on disk; no store request). Thread-safe; for gauges.
+   */
+  public int holds() {
+    return service.holdCount();
+  }
+
+  /**
+   * How many store writers this server's Write streams hold open now (one per ref being written).
+   * Thread-safe; for gauges.
+   */
+  public int openWriters() {
+    return service.openWriterCount();
+  }
+
+  /**
    * Blocks until the server has shut down (after {@link #close()} from another thread).
    *
    * @throws InterruptedException if interrupted while waiting

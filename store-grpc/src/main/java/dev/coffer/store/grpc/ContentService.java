@@ -104,6 +104,16 @@ final class ContentService extends ContentGrpc.ContentImplBase implements AutoCl
     });
   }
 
+  /** The blobs this service's holder holds now: its hold markers, counted (no store request). */
+  int holdCount() {
+    return holder.held().size();
+  }
+
+  /** The store writers this service's Write streams hold open now. */
+  int openWriterCount() {
+    return writeSessions.open();
+  }
+
   /**
    * The executors of this service's calls, for {@code ServerBuilder.callExecutor}: a Write
    * stream's callbacks run on the transport's thread, in the order the client sent the stream's

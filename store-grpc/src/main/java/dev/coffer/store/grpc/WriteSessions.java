@@ -55,6 +55,11 @@ final class WriteSessions {
     byRef.remove(ref, session);
   }
 
+  /** Writers the streams hold open now, one per ref. */
+  int open() {
+    return byRef.size();
+  }
+
   /** A count of the closes so far; {@link #awaitClose} compares it with its own. */
   long closes() {
     return closes.get();

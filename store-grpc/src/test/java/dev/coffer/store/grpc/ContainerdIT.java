@@ -8,7 +8,7 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.ReaderAt;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import java.io.ByteArrayOutputStream;
 import java.io.File;
 import java.io.IOException;
@@ -85,7 +85,7 @@ public class ContainerdIT {
    * checks on another one.
    */
   protected ContentStore createStore() {
-    return InMemoryStore.create();
+    return MemoryStores.open();
   }
 
   /**

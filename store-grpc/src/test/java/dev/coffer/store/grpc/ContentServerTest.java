@@ -12,7 +12,7 @@ import dev.coffer.store.Writer;
 import dev.coffer.store.grpc.proto.ContentGrpc;
 import dev.coffer.store.grpc.proto.InfoRequest;
 import dev.coffer.store.grpc.proto.ReadContentRequest;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import io.grpc.ManagedChannel;
 import io.grpc.Status.Code;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -52,7 +52,7 @@ class ContentServerTest {
     byte[] blob = bytes(2 << 20, 42);
     Digest d = Digest.of(blob);
     EventLoopGroup clientLoop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-    try (ContentStore store = InMemoryStore.create();
+    try (ContentStore store = MemoryStores.open();
         ContentServer server = ContentServer.builder(store).unixSocket(socket)
             .shutdownGrace(Duration.ofSeconds(1)).build().start()) {
       try (Writer w = store.writer("ref", Descriptor.of(d, blob.length))) {
@@ -92,7 +92,7 @@ class ContentServerTest {
 
   @Test
   void servesOverTcp() throws Exception {
-    try (ContentStore store = InMemoryStore.create();
+    try (ContentStore store = MemoryStores.open();
         ContentServer server = ContentServer.builder(store).tcpPort(0)
             .shutdownGrace(Duration.ZERO).build().start()) {
       int port = server.tcpPort().orElseThrow();
@@ -113,7 +113,7 @@ class ContentServerTest {
   @Test
   void refusesToReplaceAFileThatIsNotASocket() throws IOException {
     Path notASocket = Files.writeString(dir.resolve("precious"), "data");
-    try (ContentStore store = InMemoryStore.create()) {
+    try (ContentStore store = MemoryStores.open()) {
       ContentServer server = ContentServer.builder(store).unixSocket(notASocket).build();
       assertThatThrownBy(server::start).isInstanceOf(IOException.class)
           .hasMessageContaining("not a socket");
@@ -125,7 +125,7 @@ class ContentServerTest {
 
   @Test
   void builderChecksValuesWhenSet() {
-    try (ContentStore store = InMemoryStore.create()) {
+    try (ContentStore store = MemoryStores.open()) {
       ContentServer.Builder builder = ContentServer.builder(store);
       assertThatThrownBy(() -> builder.tcpPort(70000)).isInstanceOf(IllegalArgumentException.class)
           .hasMessageContaining("70000");

@@ -32,7 +32,7 @@ import dev.coffer.store.grpc.proto.UpdateRequest;
 import dev.coffer.store.grpc.proto.WriteAction;
 import dev.coffer.store.grpc.proto.WriteContentRequest;
 import dev.coffer.store.grpc.proto.WriteContentResponse;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status.Code;
@@ -77,7 +77,7 @@ class ContentServiceTest {
 
   @BeforeEach
   void start() throws Exception {
-    intercepting = new InterceptingStore(InMemoryStore.create());
+    intercepting = new InterceptingStore(MemoryStores.open());
     store = intercepting.store;
     serve(new ContentService(store, settings, Holds.inMemory(), IngestScope.NONE));
   }

@@ -7,7 +7,7 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.grpc.proto.ContentGrpc;
 import dev.coffer.store.grpc.proto.WriteAction;
 import dev.coffer.store.grpc.proto.WriteContentRequest;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
@@ -43,7 +43,7 @@ class ReopenOverASocketTest {
 
   @BeforeEach
   void start() throws Exception {
-    intercepting = new InterceptingStore(InMemoryStore.create());
+    intercepting = new InterceptingStore(MemoryStores.open());
     Path socket = dir.resolve("coffer.sock");
     server = ContentServer.builder(intercepting.store).unixSocket(socket)
         .shutdownGrace(Duration.ofSeconds(1)).build().start();

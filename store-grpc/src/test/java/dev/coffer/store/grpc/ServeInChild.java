@@ -1,7 +1,7 @@
 package dev.coffer.store.grpc;
 
 import dev.coffer.store.ContentStore;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import java.nio.file.Path;
 import java.time.Duration;
 
@@ -14,7 +14,7 @@ public final class ServeInChild {
   private ServeInChild() {}
 
   public static void main(String[] args) throws Exception {
-    try (ContentStore store = InMemoryStore.create()) {
+    try (ContentStore store = MemoryStores.open()) {
       ContentServer.Builder builder = ContentServer.builder(store).unixSocket(Path.of(args[0]))
           .holdDirectory(Path.of(args[1])).shutdownGrace(Duration.ZERO);
       if (args.length > 2) {

@@ -10,7 +10,7 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.grpc.proto.ContentGrpc;
 import dev.coffer.store.grpc.proto.InfoRequest;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import io.grpc.ConnectivityState;
 import io.grpc.ManagedChannel;
 import io.grpc.Status.Code;
@@ -28,7 +28,7 @@ class ServerLimitsTest {
 
   @Test
   void writesBeyondTheWriterMemoryBudgetAreRefusedUntilOneEnds() throws Exception {
-    try (ContentStore store = InMemoryStore.create();
+    try (ContentStore store = MemoryStores.open();
         ContentServer server = ContentServer.builder(store).tcpPort(0)
             // Two writers of 64 MiB each fit in 160 MiB.
             .writerMemory(160 * MIB, 64 * MIB)
@@ -69,7 +69,7 @@ class ServerLimitsTest {
 
   @Test
   void callsBeyondTheBoundPerConnectionWaitForOneToEnd() throws Exception {
-    try (ContentStore store = InMemoryStore.create();
+    try (ContentStore store = MemoryStores.open();
         ContentServer server = ContentServer.builder(store).tcpPort(0)
             .maxCallsPerConnection(1)
             .shutdownGrace(Duration.ZERO).build().start()) {
@@ -94,7 +94,7 @@ class ServerLimitsTest {
 
   @Test
   void anIdleConnectionIsClosed() throws Exception {
-    try (ContentStore store = InMemoryStore.create();
+    try (ContentStore store = MemoryStores.open();
         ContentServer server = ContentServer.builder(store).tcpPort(0)
             .connectionLimits(Duration.ofMillis(500), Duration.ofHours(1), Duration.ofMinutes(1))
             .shutdownGrace(Duration.ZERO).build().start()) {
@@ -116,7 +116,7 @@ class ServerLimitsTest {
 
   @Test
   void callsRunOnTheBoundedPoolOfCallThreads() throws Exception {
-    ContentStore memory = InMemoryStore.create();
+    ContentStore memory = MemoryStores.open();
     java.util.Set<String> threads = java.util.concurrent.ConcurrentHashMap.newKeySet();
     // The store sees which thread runs each call.
     ContentStore recording = (ContentStore) java.lang.reflect.Proxy.newProxyInstance(
@@ -153,7 +153,7 @@ class ServerLimitsTest {
 
   @Test
   void limitsAreCheckedWhenSet() {
-    try (ContentStore store = InMemoryStore.create()) {
+    try (ContentStore store = MemoryStores.open()) {
       ContentServer.Builder builder = ContentServer.builder(store);
       assertThatThrownBy(() -> builder.maxCallsPerConnection(0))
           .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("0");

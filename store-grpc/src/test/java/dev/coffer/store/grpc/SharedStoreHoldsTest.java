@@ -20,7 +20,7 @@ import dev.coffer.store.grpc.proto.ReadContentRequest;
 import dev.coffer.store.grpc.proto.StatusRequest;
 import dev.coffer.store.grpc.proto.WriteAction;
 import dev.coffer.store.grpc.proto.WriteContentRequest;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status.Code;
@@ -61,7 +61,7 @@ class SharedStoreHoldsTest {
 
   @BeforeEach
   void start() throws Exception {
-    store = InMemoryStore.create();
+    store = MemoryStores.open();
     a = host("a", Holds.inDirectory(temp.resolve("a")));
     b = host("b", Holds.inMemory());
   }

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.coffer.store.ContentStore;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -73,7 +73,7 @@ class SocketPermissionsTest {
     Path open = Files.createDirectory(dir.resolve("open"));
     Files.setPosixFilePermissions(open, PosixFilePermissions.fromString("rwxrwxrwx"));
     Path socket = open.resolve("coffer.sock");
-    try (ContentStore store = InMemoryStore.create()) {
+    try (ContentStore store = MemoryStores.open()) {
       ContentServer server = ContentServer.builder(store).unixSocket(socket).build();
       assertThatThrownBy(server::start).isInstanceOf(IOException.class)
           .hasMessageContaining(open.toString())
@@ -88,7 +88,7 @@ class SocketPermissionsTest {
   void refusesAHoldDirectoryOthersCanWrite() throws Exception {
     Path holds = Files.createDirectory(dir.resolve("holds"));
     Files.setPosixFilePermissions(holds, PosixFilePermissions.fromString("rwxrwxrwx"));
-    try (ContentStore store = InMemoryStore.create()) {
+    try (ContentStore store = MemoryStores.open()) {
       assertThatThrownBy(() -> ContentServer.builder(store).unixSocket(dir.resolve("s.sock"))
           .holdDirectory(holds).build())
           .isInstanceOf(UncheckedIOException.class)

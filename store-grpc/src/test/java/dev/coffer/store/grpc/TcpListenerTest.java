@@ -10,7 +10,7 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.grpc.proto.ContentGrpc;
 import dev.coffer.store.grpc.proto.InfoRequest;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
 import io.grpc.Status.Code;
@@ -52,7 +52,7 @@ class TcpListenerTest {
 
   @Test
   void tcpPortListensOnLoopbackOnly() throws Exception {
-    try (ContentStore store = InMemoryStore.create();
+    try (ContentStore store = MemoryStores.open();
         ContentServer server = ContentServer.builder(store).tcpPort(0)
             .shutdownGrace(Duration.ZERO).build().start()) {
       InetSocketAddress bound = server.tcpAddress().orElseThrow();
@@ -78,7 +78,7 @@ class TcpListenerTest {
   void refusesToListenBeyondLoopbackWithoutTlsAndClientAuthentication() throws Exception {
     Path token = tokenFile("0123456789abcdef0123");
     InetAddress any = InetAddress.getByName("0.0.0.0");
-    try (ContentStore store = InMemoryStore.create()) {
+    try (ContentStore store = MemoryStores.open()) {
       assertThatThrownBy(() -> ContentServer.builder(store).tcpAddress(any).tcpPort(0).build())
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("refusing to listen on 0.0.0.0")
@@ -104,7 +104,7 @@ class TcpListenerTest {
     TestCertificates.Pem stranger = TestCertificates.authority("another CA")
         .issueClient(dir, "stranger");
 
-    try (ContentStore store = InMemoryStore.create();
+    try (ContentStore store = MemoryStores.open();
         ContentServer server = ContentServer.builder(store)
             .tcpAddress(InetAddress.getByName("0.0.0.0")).tcpPort(0)
             .tls(serverPem.certificate(), serverPem.key())
@@ -139,7 +139,7 @@ class TcpListenerTest {
     Path caFile = ca.writeCertificate(dir, "ca.crt");
     Path token = tokenFile("s3cret-token-0123456789");
 
-    try (ContentStore store = InMemoryStore.create();
+    try (ContentStore store = MemoryStores.open();
         ContentServer server = ContentServer.builder(store)
             .tcpAddress(InetAddress.getByName("0.0.0.0")).tcpPort(0)
             .tls(serverPem.certificate(), serverPem.key())
@@ -171,7 +171,7 @@ class TcpListenerTest {
     Files.setPosixFilePermissions(shared, PosixFilePermissions.fromString("rw-r--r--"));
     Path shortToken = Files.writeString(dir.resolve("short"), "abc\n");
     Files.setPosixFilePermissions(shortToken, PosixFilePermissions.fromString("rw-------"));
-    try (ContentStore store = InMemoryStore.create()) {
+    try (ContentStore store = MemoryStores.open()) {
       ContentServer readable = ContentServer.builder(store).tcpPort(0)
           .tls(serverPem.certificate(), serverPem.key()).bearerTokenFile(shared).build();
       assertThatThrownBy(readable::start).isInstanceOf(IOException.class)
@@ -187,7 +187,7 @@ class TcpListenerTest {
   void unusableTlsFilesAreRefusedAtStart() throws Exception {
     Path notPem = Files.writeString(dir.resolve("server.crt"), "not a certificate");
     Path token = tokenFile("0123456789abcdef0123");
-    try (ContentStore store = InMemoryStore.create()) {
+    try (ContentStore store = MemoryStores.open()) {
       ContentServer server = ContentServer.builder(store).tcpPort(0)
           .tls(notPem, dir.resolve("missing.key")).bearerTokenFile(token).build();
       assertThatThrownBy(server::start).isInstanceOf(IOException.class)

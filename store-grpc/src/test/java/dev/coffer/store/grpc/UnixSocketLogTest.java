@@ -8,7 +8,7 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.grpc.proto.ContentGrpc;
 import dev.coffer.store.grpc.proto.InfoRequest;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import io.grpc.ManagedChannel;
 import io.grpc.Status.Code;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -39,7 +39,7 @@ class UnixSocketLogTest {
     ByteArrayOutputStream captured = new ByteArrayOutputStream();
     PrintStream stderr = System.err;
     EventLoopGroup clientLoop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());
-    try (ContentStore store = InMemoryStore.create();
+    try (ContentStore store = MemoryStores.open();
         ContentServer server = ContentServer.builder(store).unixSocket(socket)
             .shutdownGrace(Duration.ofSeconds(1)).build().start()) {
       // slf4j-simple writes to whatever System.err is when it logs.

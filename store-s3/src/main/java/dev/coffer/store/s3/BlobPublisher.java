@@ -60,7 +60,7 @@ final class BlobPublisher {
   /** The record a commit of these bytes creates when there is none: a new incarnation. */
   IndexRecord fresh() {
     return IndexRecord.live(digest, size, store.now(), labels, takeRef ? 1 : 0,
-        store.newIncarnation());
+        store.records().newIncarnation());
   }
 
   /**
@@ -103,7 +103,7 @@ final class BlobPublisher {
     restore = restoreBytes;
     put = putByCaller;
     IndexRecord record = fresh();
-    S3Store.Creation creation = store.createIndex(digest, record);
+    IndexRecords.Creation creation = store.records().createIndex(digest, record);
     if (creation.created()) {
       // The bytes were stored (or found) before the record existed, so something may have deleted
       // them meanwhile: a purge of an earlier record of this digest that found a 'deleting' record
@@ -123,7 +123,7 @@ final class BlobPublisher {
     S3Objects.Fetched found = creation.found(); // the record that refused ours, read once
     for (int attempt = 0; after == null; attempt++) {
       try {
-        after = store.casIndex(digest, this::merge, found);
+        after = store.records().casIndex(digest, this::merge, found);
         found = null;
       } catch (AlreadyExistsException e) {
         settle.run();
@@ -134,12 +134,12 @@ final class BlobPublisher {
               + " is being purged; commit again once it is gone", e);
         }
         found = null;
-        store.pause(attempt); // the purger deletes the blob object, then the record
-        new S3Maintenance(store).finishStalePurge(digest); // unless it died doing so
+        store.records().pause(attempt); // the purger deletes the blob object, then the record
+        new Purges(store).finishStalePurge(digest); // unless it died doing so
       }
     }
     settle.run();
-    store.mirrorTags(digest, after);
+    store.records().mirrorTags(digest, after);
     return after.toInfo();
   }
 
@@ -151,7 +151,7 @@ final class BlobPublisher {
    * <p>Why. The object was absent when that PutObject reached S3, so the first purger of an
    * earlier record of this digest (the one that moved it from {@code deleting}) had already
    * deleted it: it deletes once, right after its stamp, and the residual risks are a DeleteObject
-   * reaching S3 late (see {@link S3Maintenance#purge}) and a record that had lost its object
+   * reaching S3 late (see {@link Purges#purge}) and a record that had lost its object
    * before it was deleted (which fsck reports as content missing). The other deleters spare a
    * young object: a purge taken over from a dead purger deletes only an object stored before the
    * dead purger's stamp, which puts more than {@code B/2} between such a put's PutObject and its

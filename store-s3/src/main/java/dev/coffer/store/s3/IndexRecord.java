@@ -140,7 +140,7 @@ record IndexRecord(
    * change landed, instead of applying it twice. Ids are kept by age, not by count (PROTO-3): an
    * id {@code <random hex>-<hex ns>} is kept while younger than {@link #OP_RETENTION} on this
    * writer's clock, which is longer than a compare-and-swap may take ({@link
-   * S3Store#CAS_DEADLINE}) plus the clock skew the store allows between hosts; the latest
+   * IndexRecords#CAS_DEADLINE}) plus the clock skew the store allows between hosts; the latest
    * {@value #RECENT_OPS} are kept whatever their age, and ids without a time (written before
    * ids had one) only among those.
    *

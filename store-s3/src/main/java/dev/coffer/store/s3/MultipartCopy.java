@@ -33,7 +33,7 @@ final class MultipartCopy {
     List<CompletedPart> done = new ArrayList<>();
     try {
       int number = 1;
-      for (long[] range : S3Writer.ranges(size, store.config.copyPartSize())) {
+      for (long[] range : PartPipeline.ranges(size, store.config.copyPartSize())) {
         if (inFlight.size() >= store.config.copyConcurrency()) {
           done.add(S3Objects.join(inFlight.poll(), "copying " + source + " to " + target));
         }

@@ -36,6 +36,8 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
  * the end fails with {@link DataLossException} if they do not hash to the digest; a GET whose
  * length differs from what the record promises fails at once. Any other read (a jump, a split or
  * ranged read) ends the verification of that pass; such reads cannot be verified by themselves.
+ * {@link #verifiedInOrderRead()} reports a pass that was checked, so that its caller (say
+ * {@code coffer get --no-cache}) does not hash the same bytes a second time.
  *
  * <p>Thread-safe: streamed and split reads hold a lock, single ranged GETs need none. Closing
  * waits for a streamed or split read in progress on another thread, then drops the stream's
@@ -59,6 +61,8 @@ final class S3Reader implements ReaderAt {
   /** The hash of bytes {@code [0, verifiedTo)}, read in order; null when not verifying. */
   private MessageDigest verifier;
   private long verifiedTo;
+  /** Whether one pass in order from 0 to the end hashed to the digest. */
+  private volatile boolean verifiedPass;
   private volatile boolean closed;
 
   S3Reader(S3Store store, Digest digest, String key, long size) {
@@ -186,6 +190,7 @@ final class S3Reader implements ReaderAt {
       if (!actual.equals(digest)) {
         throw DataLossException.digestMismatch(digest, actual);
       }
+      verifiedPass = true;
     }
   }
 
@@ -285,6 +290,16 @@ final class S3Reader implements ReaderAt {
   @Override
   public long size() {
     return size;
+  }
+
+  @Override
+  public boolean verifiesInOrderReads() {
+    return true;
+  }
+
+  @Override
+  public boolean verifiedInOrderRead() {
+    return verifiedPass;
   }
 
   @Override

@@ -3,20 +3,77 @@ package dev.coffer.store.s3;
 import java.net.URI;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.regex.Pattern;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
 
+// Over 400 lines: every key's default, bounds and checked setter are declared here, once.
 /**
  * The immutable configuration of one S3 content store: the bucket and key prefix it owns, how it
- * reaches S3, and how it moves bytes. Every key has its default and bounds beside it; a builder
- * checks each value when it is set ({@link IllegalArgumentException}) and {@link Builder#build()}
- * checks the combination ({@link IllegalStateException}).
+ * reaches S3, and how it moves bytes. Every key has its default and bounds beside it. A value out
+ * of its bounds is refused with {@link IllegalArgumentException} naming the key and the value, when
+ * set on the builder and again by the record's constructor; a combination the store cannot work
+ * with (no bucket; a {@code purgeTimeout} shorter than the hosts' clocks can be held to, see
+ * {@link #PURGE_TIMEOUT_SHARED_MIN}) is refused with {@link IllegalStateException} naming the
+ * values, by {@link Builder#build()} and the constructor.
  *
  * <p>Instances are immutable and thread-safe; {@link #toBuilder()} derives a changed copy.
+ *
+ * @param bucket the bucket (required)
+ * @param prefix the key prefix the store owns, empty or ending in {@code /}; default empty
+ * @param region the region; default {@code us-east-1}
+ * @param endpoint the endpoint override (LocalStack, S3-compatible servers); default none (AWS)
+ * @param pathStyle whether requests use path-style addressing; default false
+ * @param credentials the credentials; default empty, meaning the SDK's default provider chain
+ * @param partSize size of each part a writer uploads, and the size below which a blob is one
+ *     PutObject
+ * @param uploadConcurrency parts one writer uploads at once
+ * @param copyConcurrency parts copied at once by a multipart copy
+ * @param copyPartSize range size of each part of a multipart copy
+ * @param multipartCopyThreshold blobs larger than this are copied to their digest key with a
+ *     multipart copy: as set, or {@link #MULTIPART_COPY_THRESHOLD_DEFAULT} on AWS and {@link
+ *     #MULTIPART_COPY_THRESHOLD_ENDPOINT_DEFAULT} with an endpoint override. {@link #toBuilder()}
+ *     keeps a threshold other than its endpoint's default; one equal to it follows the endpoint
+ *     set later, as an unset one does
+ * @param readChunkSize size of each ranged GET of a large read
+ * @param readConcurrency ranged GETs in flight for one large read
+ * @param checksumMode which checksums requests carry; default {@link ChecksumMode#CRC32C}
+ * @param transfer the client that carries bulk bytes; default {@link Transfer#JAVA_ASYNC}, which
+ *     measured faster than the CRT client against S3Mock here (see docs/s3-store.md)
+ * @param leaseDuration how long a writer's lease lasts without renewal
+ * @param deletionGrace how long gc leaves a deleted blob resurrectable before purging it
+ * @param purgeTimeout how long one purge may hold a record before another host finishes it
+ * @param casAttempts attempts of one compare-and-swap before AbortedException
+ * @param sdkAttempts attempts of one S3 request by the SDK's retry strategy
+ * @param trustConditionalRequests whether gc and repairs skip the probe of the server's
+ *     conditional requests (PROTO-2); default false
+ * @param clock the clock of timestamps and leases; default the system UTC clock
  */
-public final class S3StoreConfig {
+public record S3StoreConfig(
+    String bucket,
+    String prefix,
+    String region,
+    Optional<URI> endpoint,
+    boolean pathStyle,
+    Optional<AwsCredentialsProvider> credentials,
+    long partSize,
+    int uploadConcurrency,
+    int copyConcurrency,
+    long copyPartSize,
+    long multipartCopyThreshold,
+    long readChunkSize,
+    int readConcurrency,
+    ChecksumMode checksumMode,
+    Transfer transfer,
+    Duration leaseDuration,
+    Duration deletionGrace,
+    Duration purgeTimeout,
+    int casAttempts,
+    int sdkAttempts,
+    boolean trustConditionalRequests,
+    Clock clock) {
 
   /** 1 MiB. */
   public static final long MIB = 1L << 20;
@@ -101,6 +158,16 @@ public final class S3StoreConfig {
   public static final Duration PURGE_TIMEOUT_DEFAULT = Duration.ofMinutes(2);
   public static final Duration PURGE_TIMEOUT_MIN = Duration.ofMillis(100);
   public static final Duration PURGE_TIMEOUT_MAX = Duration.ofHours(1);
+  /**
+   * The shortest purge timeout with the system clock and a bucket other hosts may reach (AWS, or
+   * an endpoint not on loopback). Deleters spare blob objects younger than half the timeout by
+   * their LastModified (docs/architecture.md, "Deletion never loses a re-pushed blob"), which holds
+   * while the hosts' and S3's clocks agree within half of it: 5 s here, the skew the multi-host
+   * checker runs with, where clocks kept by NTP agree within far less. One host's own server
+   * (loopback) shares its clock, and a caller that passes its own clock vouches for it, so both
+   * may go down to {@link #PURGE_TIMEOUT_MIN}.
+   */
+  public static final Duration PURGE_TIMEOUT_SHARED_MIN = Duration.ofSeconds(10);
 
   /** Attempts of one compare-and-swap on an index or ingest record before AbortedException. */
   public static final int CAS_ATTEMPTS_DEFAULT = 16;
@@ -135,56 +202,45 @@ public final class S3StoreConfig {
     WHEN_REQUIRED
   }
 
-  private final String bucket;
-  private final String prefix;
-  private final String region;
-  private final URI endpoint;
-  private final boolean pathStyle;
-  private final AwsCredentialsProvider credentials;
-  private final long partSize;
-  private final int uploadConcurrency;
-  private final int copyConcurrency;
-  private final long copyPartSize;
-  private final long multipartCopyThreshold;
-  private final Long multipartCopyThresholdGiven;
-  private final long readChunkSize;
-  private final int readConcurrency;
-  private final ChecksumMode checksumMode;
-  private final Transfer transfer;
-  private final Duration leaseDuration;
-  private final Duration deletionGrace;
-  private final Duration purgeTimeout;
-  private final int casAttempts;
-  private final int sdkAttempts;
-  private final boolean trustConditionalRequests;
-  private final Clock clock;
-
-  private S3StoreConfig(Builder b) {
-    this.bucket = b.bucket;
-    this.prefix = b.prefix;
-    this.region = b.region;
-    this.endpoint = b.endpoint;
-    this.pathStyle = b.pathStyle;
-    this.credentials = b.credentials;
-    this.partSize = b.partSize;
-    this.uploadConcurrency = b.uploadConcurrency;
-    this.copyConcurrency = b.copyConcurrency;
-    this.copyPartSize = b.copyPartSize;
-    this.multipartCopyThresholdGiven = b.multipartCopyThreshold;
-    this.multipartCopyThreshold = b.multipartCopyThreshold != null ? b.multipartCopyThreshold
-        : b.endpoint == null ? MULTIPART_COPY_THRESHOLD_DEFAULT
-        : MULTIPART_COPY_THRESHOLD_ENDPOINT_DEFAULT;
-    this.readChunkSize = b.readChunkSize;
-    this.readConcurrency = b.readConcurrency;
-    this.checksumMode = b.checksumMode;
-    this.transfer = b.transfer;
-    this.leaseDuration = b.leaseDuration;
-    this.deletionGrace = b.deletionGrace;
-    this.purgeTimeout = b.purgeTimeout;
-    this.casAttempts = b.casAttempts;
-    this.sdkAttempts = b.sdkAttempts;
-    this.trustConditionalRequests = b.trustConditionalRequests;
-    this.clock = b.clock;
+  /** Checks every value and the combination: see the class comment. */
+  public S3StoreConfig {
+    if (bucket == null) {
+      throw new IllegalStateException("bucket is required");
+    }
+    checkBucket(bucket);
+    Objects.requireNonNull(prefix, "prefix");
+    if (!PREFIX.matcher(prefix).matches() || prefix.length() > PREFIX_MAX_LENGTH) {
+      throw invalidPrefix(prefix);
+    }
+    checkRegion(region);
+    Objects.requireNonNull(endpoint, "endpoint");
+    endpoint.ifPresent(S3StoreConfig::checkEndpoint);
+    Objects.requireNonNull(credentials, "credentials");
+    checkRange("partSize", partSize, PART_SIZE_MIN, PART_SIZE_MAX);
+    checkRange("uploadConcurrency", uploadConcurrency, UPLOAD_CONCURRENCY_MIN,
+        UPLOAD_CONCURRENCY_MAX);
+    checkRange("copyConcurrency", copyConcurrency, COPY_CONCURRENCY_MIN, COPY_CONCURRENCY_MAX);
+    checkRange("copyPartSize", copyPartSize, COPY_PART_SIZE_MIN, COPY_PART_SIZE_MAX);
+    checkRange("multipartCopyThreshold", multipartCopyThreshold, MULTIPART_COPY_THRESHOLD_MIN,
+        MULTIPART_COPY_THRESHOLD_MAX);
+    checkRange("readChunkSize", readChunkSize, READ_CHUNK_SIZE_MIN, READ_CHUNK_SIZE_MAX);
+    checkRange("readConcurrency", readConcurrency, READ_CONCURRENCY_MIN, READ_CONCURRENCY_MAX);
+    Objects.requireNonNull(checksumMode, "checksumMode");
+    Objects.requireNonNull(transfer, "transfer");
+    checkRange("leaseDuration", leaseDuration, LEASE_DURATION_MIN, LEASE_DURATION_MAX);
+    checkRange("deletionGrace", deletionGrace, DELETION_GRACE_MIN, DELETION_GRACE_MAX);
+    checkRange("purgeTimeout", purgeTimeout, PURGE_TIMEOUT_MIN, PURGE_TIMEOUT_MAX);
+    checkRange("casAttempts", casAttempts, CAS_ATTEMPTS_MIN, CAS_ATTEMPTS_MAX);
+    checkRange("sdkAttempts", sdkAttempts, SDK_ATTEMPTS_MIN, SDK_ATTEMPTS_MAX);
+    Objects.requireNonNull(clock, "clock");
+    if (purgeTimeout.compareTo(PURGE_TIMEOUT_SHARED_MIN) < 0 && isSystemClock(clock)
+        && !endpoint.map(S3StoreConfig::isLoopback).orElse(false)) {
+      throw new IllegalStateException("purgeTimeout " + purgeTimeout + " with the system clock"
+          + " and " + endpoint.map(e -> "endpoint " + e).orElse("AWS (no endpoint)")
+          + " is below " + PURGE_TIMEOUT_SHARED_MIN + ": it would assume that every host's clock"
+          + " and S3's agree within " + purgeTimeout.dividedBy(2) + "; set at least "
+          + PURGE_TIMEOUT_SHARED_MIN);
+    }
   }
 
   /** A builder with every default; bucket is required. */
@@ -194,140 +250,94 @@ public final class S3StoreConfig {
 
   /** A builder holding this configuration's values. */
   public Builder toBuilder() {
-    return new Builder(this);
+    Builder b = new Builder().bucket(bucket).prefix(prefix).region(region)
+        .endpoint(endpoint.orElse(null)).pathStyle(pathStyle).credentials(credentials.orElse(null))
+        .partSize(partSize).uploadConcurrency(uploadConcurrency).copyConcurrency(copyConcurrency)
+        .copyPartSize(copyPartSize);
+    if (multipartCopyThreshold != defaultMultipartCopyThreshold(endpoint.orElse(null))) {
+      b.multipartCopyThreshold(multipartCopyThreshold);
+    }
+    return b.readChunkSize(readChunkSize).readConcurrency(readConcurrency)
+        .checksumMode(checksumMode).transfer(transfer).leaseDuration(leaseDuration)
+        .deletionGrace(deletionGrace).purgeTimeout(purgeTimeout).casAttempts(casAttempts)
+        .sdkAttempts(sdkAttempts).trustConditionalRequests(trustConditionalRequests).clock(clock);
   }
 
-  /** The bucket (required). */
-  public String bucket() {
-    return bucket;
-  }
-
-  /** The key prefix the store owns, empty or ending in {@code /}; default empty. */
-  public String prefix() {
-    return prefix;
-  }
-
-  /** The region; default {@code us-east-1}. */
-  public String region() {
-    return region;
-  }
-
-  /** The endpoint override (LocalStack, S3-compatible servers); default none (AWS). */
-  public Optional<URI> endpoint() {
-    return Optional.ofNullable(endpoint);
-  }
-
-  /** Whether requests use path-style addressing; default false. */
-  public boolean pathStyle() {
-    return pathStyle;
-  }
-
-  /** The credentials; default empty, meaning the SDK's default provider chain. */
-  public Optional<AwsCredentialsProvider> credentials() {
-    return Optional.ofNullable(credentials);
-  }
-
-  /** Size of each part a writer uploads, and the size below which a blob is one PutObject. */
-  public long partSize() {
-    return partSize;
-  }
-
-  /** Parts one writer uploads at once. */
-  public int uploadConcurrency() {
-    return uploadConcurrency;
-  }
-
-  /** Parts copied at once by a multipart copy. */
-  public int copyConcurrency() {
-    return copyConcurrency;
-  }
-
-  /** Range size of each part of a multipart copy. */
-  public long copyPartSize() {
-    return copyPartSize;
-  }
-
-  /**
-   * Blobs larger than this are copied to their digest key with a multipart copy: as set, or
-   * {@link #MULTIPART_COPY_THRESHOLD_DEFAULT} on AWS and
-   * {@link #MULTIPART_COPY_THRESHOLD_ENDPOINT_DEFAULT} with an endpoint override.
-   */
-  public long multipartCopyThreshold() {
-    return multipartCopyThreshold;
-  }
-
-  /** Size of each ranged GET of a large read. */
-  public long readChunkSize() {
-    return readChunkSize;
-  }
-
-  /** Ranged GETs in flight for one large read. */
-  public int readConcurrency() {
-    return readConcurrency;
-  }
-
-  /** Which checksums requests carry; default {@link ChecksumMode#CRC32C}. */
-  public ChecksumMode checksumMode() {
-    return checksumMode;
-  }
-
-  /**
-   * The client that carries bulk bytes; default {@link Transfer#JAVA_ASYNC}, which measured faster
-   * than the CRT client against S3Mock here (see docs/s3-store.md).
-   */
-  public Transfer transfer() {
-    return transfer;
-  }
-
-  /** How long a writer's lease lasts without renewal. */
-  public Duration leaseDuration() {
-    return leaseDuration;
-  }
-
-  /** How long gc leaves a deleted blob resurrectable before purging it. */
-  public Duration deletionGrace() {
-    return deletionGrace;
-  }
-
-  /** How long one purge may hold a record before another host finishes it. */
-  public Duration purgeTimeout() {
-    return purgeTimeout;
-  }
-
-  /** Attempts of one compare-and-swap before AbortedException. */
-  public int casAttempts() {
-    return casAttempts;
-  }
-
-  /** Attempts of one S3 request by the SDK's retry strategy. */
-  public int sdkAttempts() {
-    return sdkAttempts;
-  }
-
-  /**
-   * Whether gc and repairs skip the probe of the server's conditional requests (PROTO-2); default
-   * false.
-   */
-  public boolean trustConditionalRequests() {
-    return trustConditionalRequests;
-  }
-
-  /** The clock of timestamps and leases; default the system UTC clock. */
-  public Clock clock() {
-    return clock;
-  }
-
+  /** Credentials and the clock are left out: a provider may print its keys. */
   @Override
   public String toString() {
     return "S3StoreConfig{bucket=" + bucket + ", prefix=" + prefix + ", region=" + region
-        + ", endpoint=" + endpoint + ", pathStyle=" + pathStyle + ", partSize=" + partSize
-        + ", uploadConcurrency=" + uploadConcurrency + ", copyConcurrency=" + copyConcurrency
-        + ", transfer=" + transfer + ", checksumMode=" + checksumMode + ", leaseDuration="
-        + leaseDuration + ", deletionGrace=" + deletionGrace + ", purgeTimeout=" + purgeTimeout
+        + ", endpoint=" + endpoint.orElse(null) + ", pathStyle=" + pathStyle + ", partSize="
+        + partSize + ", uploadConcurrency=" + uploadConcurrency + ", copyConcurrency="
+        + copyConcurrency + ", transfer=" + transfer + ", checksumMode=" + checksumMode
+        + ", leaseDuration=" + leaseDuration + ", deletionGrace=" + deletionGrace
+        + ", purgeTimeout=" + purgeTimeout
         + (trustConditionalRequests ? ", trustConditionalRequests=true" : "") + "}";
   }
 
-  /** Collects the values of a configuration. Not thread-safe. */
+  private static long defaultMultipartCopyThreshold(URI endpoint) {
+    return endpoint == null ? MULTIPART_COPY_THRESHOLD_DEFAULT
+        : MULTIPART_COPY_THRESHOLD_ENDPOINT_DEFAULT;
+  }
+
+  /** Whether every clock the store reads is this JVM's system clock, in whatever zone. */
+  private static boolean isSystemClock(Clock clock) {
+    return clock.getClass() == Clock.systemUTC().getClass();
+  }
+
+  /** Whether the endpoint is on this machine, named without a lookup. */
+  private static boolean isLoopback(URI endpoint) {
+    String host = endpoint.getHost();
+    if (host == null) {
+      return false;
+    }
+    host = host.toLowerCase(Locale.ROOT);
+    return host.equals("localhost") || host.startsWith("127.") || host.equals("[::1]");
+  }
+
+  private static void checkBucket(String bucket) {
+    if (bucket.isBlank()) {
+      throw new IllegalArgumentException("bucket must not be empty");
+    }
+  }
+
+  private static void checkRegion(String region) {
+    if (region == null || region.isBlank()) {
+      throw new IllegalArgumentException("region must not be empty");
+    }
+  }
+
+  private static void checkEndpoint(URI endpoint) {
+    if (endpoint.getScheme() == null) {
+      throw new IllegalArgumentException("endpoint " + endpoint + " has no scheme");
+    }
+  }
+
+  private static IllegalArgumentException invalidPrefix(String prefix) {
+    String shown = prefix.length() > 80 ? prefix.substring(0, 80) + "..." : prefix;
+    return new IllegalArgumentException("invalid prefix \"" + shown + "\": must be empty or"
+        + " segments of letters, digits, '.', '_' and '-' (each starting with a letter or"
+        + " digit) separated by '/', at most " + PREFIX_MAX_LENGTH + " characters");
+  }
+
+  private static Duration checkRange(String key, Duration value, Duration min, Duration max) {
+    Objects.requireNonNull(value, key);
+    if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
+      throw new IllegalArgumentException(
+          key + " " + value + " is outside [" + min + ", " + max + "]");
+    }
+    return value;
+  }
+
+  private static long checkRange(String key, long value, long min, long max) {
+    if (value < min || value > max) {
+      throw new IllegalArgumentException(
+          key + " " + value + " is outside [" + min + ", " + max + "]");
+    }
+    return value;
+  }
+
+  /** Collects the values of a configuration; each setter checks its value. Not thread-safe. */
   public static final class Builder {
     private String bucket;
     private String prefix = "";
@@ -354,36 +364,12 @@ public final class S3StoreConfig {
 
     private Builder() {}
 
-    private Builder(S3StoreConfig c) {
-      bucket = c.bucket;
-      prefix = c.prefix;
-      region = c.region;
-      endpoint = c.endpoint;
-      pathStyle = c.pathStyle;
-      credentials = c.credentials;
-      partSize = c.partSize;
-      uploadConcurrency = c.uploadConcurrency;
-      copyConcurrency = c.copyConcurrency;
-      copyPartSize = c.copyPartSize;
-      multipartCopyThreshold = c.multipartCopyThresholdGiven;
-      readChunkSize = c.readChunkSize;
-      readConcurrency = c.readConcurrency;
-      checksumMode = c.checksumMode;
-      transfer = c.transfer;
-      leaseDuration = c.leaseDuration;
-      deletionGrace = c.deletionGrace;
-      purgeTimeout = c.purgeTimeout;
-      casAttempts = c.casAttempts;
-      sdkAttempts = c.sdkAttempts;
-      trustConditionalRequests = c.trustConditionalRequests;
-      clock = c.clock;
-    }
-
     /** The bucket, which must exist; required. */
     public Builder bucket(String bucket) {
-      if (bucket == null || bucket.isBlank()) {
+      if (bucket == null) {
         throw new IllegalArgumentException("bucket must not be empty");
       }
+      checkBucket(bucket);
       this.bucket = bucket;
       return this;
     }
@@ -401,10 +387,7 @@ public final class S3StoreConfig {
       Objects.requireNonNull(prefix, "prefix");
       String normalised = prefix.isEmpty() || prefix.endsWith("/") ? prefix : prefix + "/";
       if (!PREFIX.matcher(normalised).matches() || normalised.length() > PREFIX_MAX_LENGTH) {
-        String shown = prefix.length() > 80 ? prefix.substring(0, 80) + "..." : prefix;
-        throw new IllegalArgumentException("invalid prefix \"" + shown + "\": must be empty or"
-            + " segments of letters, digits, '.', '_' and '-' (each starting with a letter or"
-            + " digit) separated by '/', at most " + PREFIX_MAX_LENGTH + " characters");
+        throw invalidPrefix(prefix);
       }
       this.prefix = normalised;
       return this;
@@ -412,17 +395,15 @@ public final class S3StoreConfig {
 
     /** The region. */
     public Builder region(String region) {
-      if (region == null || region.isBlank()) {
-        throw new IllegalArgumentException("region must not be empty");
-      }
+      checkRegion(region);
       this.region = region;
       return this;
     }
 
     /** The endpoint, such as {@code http://127.0.0.1:9090}; null for AWS. */
     public Builder endpoint(URI endpoint) {
-      if (endpoint != null && endpoint.getScheme() == null) {
-        throw new IllegalArgumentException("endpoint " + endpoint + " has no scheme");
+      if (endpoint != null) {
+        checkEndpoint(endpoint);
       }
       this.endpoint = endpoint;
       return this;
@@ -518,7 +499,11 @@ public final class S3StoreConfig {
       return this;
     }
 
-    /** How long one purge may hold a record before another host finishes it, in [100 ms, 1 h]. */
+    /**
+     * How long one purge may hold a record before another host finishes it, in [100 ms, 1 h];
+     * at least {@link #PURGE_TIMEOUT_SHARED_MIN} with the system clock and a bucket other hosts
+     * may reach, checked by {@link #build()}.
+     */
     public Builder purgeTimeout(Duration timeout) {
       this.purgeTimeout = checkRange("purgeTimeout", timeout, PURGE_TIMEOUT_MIN,
           PURGE_TIMEOUT_MAX);
@@ -558,30 +543,16 @@ public final class S3StoreConfig {
     /**
      * The configuration.
      *
-     * @throws IllegalStateException if no bucket was set
+     * @throws IllegalStateException if no bucket was set, or the values do not go together (see
+     *     {@link #PURGE_TIMEOUT_SHARED_MIN})
      */
     public S3StoreConfig build() {
-      if (bucket == null) {
-        throw new IllegalStateException("bucket is required");
-      }
-      return new S3StoreConfig(this);
-    }
-
-    private static Duration checkRange(String key, Duration value, Duration min, Duration max) {
-      Objects.requireNonNull(value, key);
-      if (value.compareTo(min) < 0 || value.compareTo(max) > 0) {
-        throw new IllegalArgumentException(
-            key + " " + value + " is outside [" + min + ", " + max + "]");
-      }
-      return value;
-    }
-
-    private static long checkRange(String key, long value, long min, long max) {
-      if (value < min || value > max) {
-        throw new IllegalArgumentException(
-            key + " " + value + " is outside [" + min + ", " + max + "]");
-      }
-      return value;
+      return new S3StoreConfig(bucket, prefix, region, Optional.ofNullable(endpoint), pathStyle,
+          Optional.ofNullable(credentials), partSize, uploadConcurrency, copyConcurrency,
+          copyPartSize, multipartCopyThreshold != null ? multipartCopyThreshold
+              : defaultMultipartCopyThreshold(endpoint),
+          readChunkSize, readConcurrency, checksumMode, transfer, leaseDuration, deletionGrace,
+          purgeTimeout, casAttempts, sdkAttempts, trustConditionalRequests, clock);
     }
   }
 }

@@ -50,7 +50,7 @@ public record S3Usage(Map<String, Tally> byState, String labelKey, Map<String, T
    * blob) and tallies those matching {@code filters} (containerd's filter syntax, on the blob's
    * info whatever its state).
    *
-   * @param store a store of {@link S3ContentStore}, measured or not
+   * @param store a store of {@link S3Stores}, measured or not
    * @param labelKey the label to break live blobs down by, or null
    * @param progress called with the number of records read so far, after each one
    * @throws IllegalArgumentException if {@code store} is not an S3 store
@@ -59,7 +59,7 @@ public record S3Usage(Map<String, Tally> byState, String labelKey, Map<String, T
   public static S3Usage measure(ContentStore store, String labelKey, LongConsumer progress,
       String... filters) {
     if (!(MeteredStore.unwrap(store) instanceof S3Store s3)) {
-      throw new IllegalArgumentException("not a store of S3ContentStore: " + store.getClass());
+      throw new IllegalArgumentException("not a store of S3Stores: " + store.getClass());
     }
     Filter filter = Filter.parse(filters);
     List<String> recordKeys = new ArrayList<>();

@@ -76,7 +76,7 @@ public final class SimHosts implements AutoCloseable {
           return t.getEpochSecond() * 1_000_000_000L + t.getNano();
         },
         clock::advance, () -> random, false);
-    return S3ContentStore.builder().config(config).client(client).bulkClient(bulk)
+    return S3Stores.builder().config(config).client(client).bulkClient(bulk)
         .runtime(runtime).build();
   }
 

@@ -47,7 +47,7 @@ final class SimStores implements AutoCloseable {
 
   /** A new store of {@code host}: one host may open several, as one process could. */
   ContentStore open(String host, S3StoreConfig config) {
-    return S3ContentStore.builder().config(config).client(client(host, config))
+    return S3Stores.builder().config(config).client(client(host, config))
         .bulkClient(bulkClient(host, config)).build();
   }
 
@@ -75,9 +75,9 @@ final class SimStores implements AutoCloseable {
         .build());
   }
 
-  /** The store's own retry strategy (S3ContentStore.retryStrategy), without backoff pauses. */
+  /** The store's own retry strategy (S3Stores.retryStrategy), without backoff pauses. */
   static RetryStrategy retries(S3StoreConfig config) {
-    return S3ContentStore.retryStrategy(config).toBuilder()
+    return S3Stores.retryStrategy(config).toBuilder()
         .backoffStrategy(BackoffStrategy.retryImmediately())
         .throttlingBackoffStrategy(BackoffStrategy.retryImmediately())
         .build();

@@ -46,7 +46,7 @@ class StoreMetricsTest extends SimStoreTestBase {
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
         .overrideConfiguration(o -> o.retryStrategy(SimStores.retries(config))
-            .addExecutionInterceptor(S3ContentStore.requestMeter(registry)))
+            .addExecutionInterceptor(S3Stores.requestMeter(registry)))
         .build();
     S3AsyncClient bulk = S3AsyncClient.builder()
         .httpClient(sim().asyncHttpClient(HOST))
@@ -55,11 +55,11 @@ class StoreMetricsTest extends SimStoreTestBase {
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
         .overrideConfiguration(o -> o.retryStrategy(SimStores.retries(config))
-            .addExecutionInterceptor(S3ContentStore.requestMeter(registry)))
+            .addExecutionInterceptor(S3Stores.requestMeter(registry)))
         .build();
     clients.add(client);
     clients.add(bulk);
-    return S3ContentStore.builder().config(config).client(client)
+    return S3Stores.builder().config(config).client(client)
         .bulkClient(bulk).meterRegistry(registry).build();
   }
 

@@ -10,7 +10,7 @@ import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.InvalidArgumentException;
 import dev.coffer.store.NotFoundException;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -27,7 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
 class BatchesTest {
 
   @TempDir Path tmp;
-  private final ContentStore store = InMemoryStore.create();
+  private final ContentStore store = MemoryStores.open();
 
   @AfterEach
   void close() {

@@ -8,7 +8,7 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.InvalidArgumentException;
 import dev.coffer.store.NotFoundException;
-import dev.coffer.store.memory.InMemoryStore;
+import dev.coffer.store.memory.MemoryStores;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
@@ -29,7 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 class TreesTest {
 
   @TempDir Path tmp;
-  private final ContentStore store = InMemoryStore.create();
+  private final ContentStore store = MemoryStores.open();
   private final Trees trees = Trees.of(store).withJobs(4);
 
   @AfterEach

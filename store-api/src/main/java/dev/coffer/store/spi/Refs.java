@@ -1,5 +1,7 @@
-package dev.coffer.store;
+package dev.coffer.store.spi;
 
+import dev.coffer.store.InvalidArgumentException;
+import dev.coffer.store.spi.Messages;
 import java.nio.charset.StandardCharsets;
 
 /** Validation of ingest refs, shared by every store so they accept and refuse the same refs. */
@@ -25,7 +27,7 @@ public final class Refs {
     for (int i = 0; i < ref.length(); i++) {
       char c = ref.charAt(i);
       if (Character.isISOControl(c)) {
-        throw new InvalidArgumentException("invalid ref \"" + Digest.printable(ref)
+        throw new InvalidArgumentException("invalid ref \"" + Messages.printable(ref)
             + "\": control character at index " + i);
       }
       if (Character.isHighSurrogate(c)) {
@@ -33,17 +35,17 @@ public final class Refs {
           i++;
           continue;
         }
-        throw new InvalidArgumentException("invalid ref \"" + Digest.printable(ref)
+        throw new InvalidArgumentException("invalid ref \"" + Messages.printable(ref)
             + "\": unpaired surrogate at index " + i);
       }
       if (Character.isLowSurrogate(c)) {
-        throw new InvalidArgumentException("invalid ref \"" + Digest.printable(ref)
+        throw new InvalidArgumentException("invalid ref \"" + Messages.printable(ref)
             + "\": unpaired surrogate at index " + i);
       }
     }
     int bytes = ref.getBytes(StandardCharsets.UTF_8).length;
     if (bytes > MAX_REF_BYTES) {
-      throw new InvalidArgumentException("invalid ref \"" + Digest.printable(ref) + "\": "
+      throw new InvalidArgumentException("invalid ref \"" + Messages.printable(ref) + "\": "
           + bytes + " bytes, more than " + MAX_REF_BYTES);
     }
     return ref;

@@ -9,19 +9,19 @@ import java.util.Objects;
  *
  * <p>It honours the whole contract of {@link ContentStore}, including ref locks, resumable ingests,
  * reference counts and links; it is thread-safe. Its state lives only as long as the instance: each
- * call to {@link #create()} returns a new, empty store.
+ * call to {@link #open()} returns a new, empty store.
  */
-public final class InMemoryStore {
+public final class MemoryStores {
 
-  private InMemoryStore() {}
+  private MemoryStores() {}
 
   /** A new, empty store whose timestamps come from the system clock (UTC). */
-  public static ContentStore create() {
-    return create(Clock.systemUTC());
+  public static ContentStore open() {
+    return open(Clock.systemUTC());
   }
 
   /** A new, empty store whose timestamps come from {@code clock}. */
-  public static ContentStore create(Clock clock) {
-    return new MemoryContentStore(Objects.requireNonNull(clock, "clock"));
+  public static ContentStore open(Clock clock) {
+    return new MemoryStore(Objects.requireNonNull(clock, "clock"));
   }
 }

@@ -1,27 +1,27 @@
 package dev.coffer.store.memory;
 
 import dev.coffer.store.AlreadyExistsException;
-import dev.coffer.store.Content;
+import dev.coffer.store.BlobVerifier;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.DigestAlgorithm;
 import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.Filter;
-import dev.coffer.store.BlobVerifier;
 import dev.coffer.store.FsckOptions;
 import dev.coffer.store.FsckReport;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
 import dev.coffer.store.Info;
 import dev.coffer.store.InvalidArgumentException;
-import dev.coffer.store.Labels;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.ReaderAt;
-import dev.coffer.store.Refs;
 import dev.coffer.store.Status;
 import dev.coffer.store.UnavailableException;
 import dev.coffer.store.Writer;
+import dev.coffer.store.spi.Checks;
+import dev.coffer.store.spi.Labels;
+import dev.coffer.store.spi.Refs;
 import java.security.MessageDigest;
 import java.time.Clock;
 import java.time.Duration;
@@ -43,7 +43,7 @@ import java.util.function.Consumer;
  * The in-memory store. One monitor guards all state: operations are short, and a single lock makes
  * every step of a cascade atomic, which is the behaviour the S3 store reaches with compare-and-swap.
  */
-final class MemoryContentStore implements ContentStore {
+final class MemoryStore implements ContentStore {
 
   /** A committed blob. The bytes never change; the rest is guarded by the store's monitor. */
   private static final class Blob {
@@ -123,7 +123,7 @@ final class MemoryContentStore implements ContentStore {
   private long incarnations;
   private final Map<String, Ingest> ingests = new HashMap<>();
 
-  MemoryContentStore(Clock clock) {
+  MemoryStore(Clock clock) {
     this.clock = clock;
   }
 
@@ -433,7 +433,7 @@ final class MemoryContentStore implements ContentStore {
     }
     writer.release();
     Labels.validate(labels);
-    Content.checkCommitSize(size, ingest.ref);
+    Checks.commitSize(size, ingest.ref);
     if (size > 0 && size != ingest.length) {
       throw new FailedPreconditionException("unexpected commit size " + ingest.length
           + " of ref \"" + ingest.ref + "\", expected " + size);
@@ -488,7 +488,7 @@ final class MemoryContentStore implements ContentStore {
 
     @Override
     public int write(java.nio.ByteBuffer src) {
-      synchronized (MemoryContentStore.this) {
+      synchronized (MemoryStore.this) {
         checkOpen();
         int count = src.remaining();
         byte[] bytes;
@@ -511,7 +511,7 @@ final class MemoryContentStore implements ContentStore {
 
     @Override
     public Digest digest() {
-      synchronized (MemoryContentStore.this) {
+      synchronized (MemoryStore.this) {
         if (committed != null) {
           return committed;
         }
@@ -521,28 +521,28 @@ final class MemoryContentStore implements ContentStore {
 
     @Override
     public void commit(long size, Digest expected, Map<String, String> labels) {
-      synchronized (MemoryContentStore.this) {
-        MemoryContentStore.this.commit(this, size, expected, labels, false);
+      synchronized (MemoryStore.this) {
+        MemoryStore.this.commit(this, size, expected, labels, false);
       }
     }
 
     @Override
     public Info commitAndRef(long size, Digest expected, Map<String, String> labels) {
-      synchronized (MemoryContentStore.this) {
-        return MemoryContentStore.this.commit(this, size, expected, labels, true);
+      synchronized (MemoryStore.this) {
+        return MemoryStore.this.commit(this, size, expected, labels, true);
       }
     }
 
     @Override
     public Status status() {
-      synchronized (MemoryContentStore.this) {
+      synchronized (MemoryStore.this) {
         return closed ? lastStatus : ingest.status();
       }
     }
 
     @Override
     public void truncate(long size) {
-      synchronized (MemoryContentStore.this) {
+      synchronized (MemoryStore.this) {
         checkOpen();
         if (size < 0 || size > ingest.length) {
           throw new InvalidArgumentException("cannot truncate ref \"" + ingest.ref + "\" to "
@@ -558,7 +558,7 @@ final class MemoryContentStore implements ContentStore {
 
     @Override
     public void close() {
-      synchronized (MemoryContentStore.this) {
+      synchronized (MemoryStore.this) {
         release();
       }
     }

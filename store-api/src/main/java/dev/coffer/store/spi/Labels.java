@@ -1,5 +1,7 @@
-package dev.coffer.store;
+package dev.coffer.store.spi;
 
+import dev.coffer.store.InvalidArgumentException;
+import dev.coffer.store.spi.Messages;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 
@@ -23,7 +25,7 @@ public final class Labels {
     int size = key.getBytes(StandardCharsets.UTF_8).length
         + (value == null ? 0 : value.getBytes(StandardCharsets.UTF_8).length);
     if (size > MAX_LABEL_BYTES) {
-      throw new InvalidArgumentException("invalid label \"" + Digest.printable(key)
+      throw new InvalidArgumentException("invalid label \"" + Messages.printable(key)
           + "\": key and value are " + size + " bytes, more than " + MAX_LABEL_BYTES);
     }
   }

@@ -17,8 +17,8 @@ import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
-import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3BaseClientBuilder;
+import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.S3CrtAsyncClientBuilder;
 
 /**
@@ -27,7 +27,7 @@ import software.amazon.awssdk.services.s3.S3CrtAsyncClientBuilder;
  * consistent by conditional writes (see docs/s3-store.md for the key layout and protocols).
  *
  * <pre>{@code
- * ContentStore store = S3ContentStore.builder()
+ * ContentStore store = S3Stores.builder()
  *     .config(S3StoreConfig.builder().bucket("builds").prefix("cas/").build())
  *     .build();
  * }</pre>
@@ -41,9 +41,9 @@ import software.amazon.awssdk.services.s3.S3CrtAsyncClientBuilder;
  *
  * <p>The builder is not thread-safe; the stores it builds are.
  */
-public final class S3ContentStore {
+public final class S3Stores {
 
-  private S3ContentStore() {}
+  private S3Stores() {}
 
   /** A new builder. */
   public static Builder builder() {
@@ -125,7 +125,7 @@ public final class S3ContentStore {
       List<AutoCloseable> owned = new ArrayList<>();
       S3Client control = client;
       if (control == null) {
-        control = S3ContentStore.controlClient(config, registry);
+        control = S3Stores.controlClient(config, registry);
         owned.add(control);
       }
       Supplier<S3AsyncClient> bulk;
@@ -175,7 +175,7 @@ public final class S3ContentStore {
           // own down with Netty's two-second quiet period, which every CLI command would wait out.
           loop = SdkEventLoopGroup.builder().build();
         }
-        S3AsyncClient built = S3ContentStore.bulkClient(config, loop, registry);
+        S3AsyncClient built = S3Stores.bulkClient(config, loop, registry);
         parts.add(built);
         if (loop != null) {
           var group = loop.eventLoopGroup();

@@ -1,0 +1,94 @@
+package dev.coffer.store.cache;
+
+import com.github.benmanes.caffeine.cache.Ticker;
+import dev.coffer.store.ContentStore;
+import java.util.Objects;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ForkJoinPool;
+
+/**
+ * Builds read-through caches over content stores:
+ *
+ * <pre>{@code
+ * CachedContentStore store = CachingStores.builder(s3Store)
+ *     .config(CacheConfig.builder().directory(Path.of("/var/cache/coffer")).build())
+ *     .build();
+ * }</pre>
+ */
+public final class CachingStores {
+
+  private CachingStores() {}
+
+  /**
+   * A builder of a cache over {@code backing}; the cache owns the backing store and closes it.
+   *
+   * @throws NullPointerException if {@code backing} is null
+   */
+  public static Builder builder(ContentStore backing) {
+    return new Builder(Objects.requireNonNull(backing, "backing"));
+  }
+
+  /** Builds one {@link CachedContentStore}. Not thread-safe; each setter may be called once. */
+  public static final class Builder {
+    private final ContentStore backing;
+    private CacheConfig config;
+    private Executor executor;
+    private Ticker ticker;
+
+    private Builder(ContentStore backing) {
+      this.backing = backing;
+    }
+
+    /**
+     * The configuration; {@link CacheConfig#defaults()} if not set.
+     *
+     * @throws IllegalStateException if already set
+     */
+    public Builder config(CacheConfig config) {
+      if (this.config != null) {
+        throw new IllegalStateException("config was already set");
+      }
+      this.config = Objects.requireNonNull(config, "config");
+      return this;
+    }
+
+    /**
+     * The executor for the caches' maintenance (eviction); {@link ForkJoinPool#commonPool()} if not
+     * set. A same-thread executor ({@code Runnable::run}) makes eviction happen before a write
+     * returns, which tests rely on.
+     *
+     * @throws IllegalStateException if already set
+     */
+    public Builder executor(Executor executor) {
+      if (this.executor != null) {
+        throw new IllegalStateException("executor was already set");
+      }
+      this.executor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
+     * The time source of info expiry and of open readers' rechecks; {@link Ticker#systemTicker()}
+     * if not set.
+     *
+     * @throws IllegalStateException if already set
+     */
+    public Builder ticker(Ticker ticker) {
+      if (this.ticker != null) {
+        throw new IllegalStateException("ticker was already set");
+      }
+      this.ticker = Objects.requireNonNull(ticker, "ticker");
+      return this;
+    }
+
+    /**
+     * Builds the cache. A disk tier that cannot be created or locked does not fail the build: the
+     * cache starts degraded (see {@link CacheStats#diskDegraded()}) and logs one warning.
+     */
+    public CachedContentStore build() {
+      return new CachingStore(backing, config == null ? CacheConfig.defaults() : config,
+          executor == null ? ForkJoinPool.commonPool() : executor,
+          ticker == null ? Ticker.systemTicker() : ticker);
+    }
+  }
+}

@@ -1,0 +1,253 @@
+package dev.coffer.store.s3;
+
+import dev.coffer.store.AbortedException;
+import dev.coffer.store.Digest;
+import dev.coffer.store.NotFoundException;
+import dev.coffer.store.StoreException;
+import dev.coffer.store.UnknownException;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.function.UnaryOperator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The index records of one store: reads, compare-and-swap changes and create-only creations of
+ * them, each attempt stamped with an operation id (PROTO-3), fresh incarnations (PROTO-1), and the
+ * mirror of a record in its blob object's tags. Thread-safe: it keeps no state of its own besides
+ * what it is given.
+ */
+final class IndexRecords {
+  private static final Logger LOG = LoggerFactory.getLogger(IndexRecords.class);
+  /**
+   * How long a compare-and-swap of a record keeps trying (PROTO-3): well below {@link
+   * IndexRecord#OP_RETENTION}, so its operation ids are still in the record when it last reads it,
+   * even with hosts' clocks apart by half the default purge timeout.
+   */
+  static final Duration CAS_DEADLINE = Duration.ofMinutes(5);
+
+  private final S3StoreConfig config;
+  private final S3Objects objects;
+  private final Keys keys;
+  private final StoreRuntime runtime;
+  private final Supplier<StoreMetrics> metrics;
+
+  IndexRecords(S3StoreConfig config, S3Objects objects, Keys keys, StoreRuntime runtime,
+      Supplier<StoreMetrics> metrics) {
+    this.config = config;
+    this.objects = objects;
+    this.keys = keys;
+    this.runtime = runtime;
+    this.metrics = metrics;
+  }
+
+  private long now() {
+    return Times.now(config.clock());
+  }
+
+  /** The record of {@code digest}, or null. */
+  IndexRecord record(Digest digest) {
+    S3Objects.Fetched fetched = objects.get(keys.index(digest));
+    return fetched == null ? null
+        : Json.read(fetched.bytes(), IndexRecord.class, digest.toString());
+  }
+
+  IndexRecord liveRecord(Digest digest) {
+    IndexRecord record = record(digest);
+    requireLive(digest, record);
+    return record;
+  }
+
+  static void requireLive(Digest digest, IndexRecord record) {
+    if (record == null || !record.isLive()) {
+      throw new NotFoundException("content " + digest + " not found");
+    }
+  }
+
+  /**
+   * Changes the record of {@code digest} by compare-and-swap: reads it, applies {@code change}
+   * (which sees null for a missing record, may throw to refuse, and returns null for "no change"),
+   * and writes the result If-Match the ETag read, as one request; when that is refused, or fails,
+   * it starts over after a jittered pause, at most {@link S3StoreConfig#casAttempts} times and
+   * for at most {@link #CAS_DEADLINE}.
+   *
+   * <p>The store owns these retries (PROTO-3): the SDK does not retry a record write, and each
+   * attempt carries its own operation id, which the record keeps by age ({@link
+   * IndexRecord#withOp}), so an attempt that S3 applied but whose answer was lost is found on the
+   * next read however many other changes landed meanwhile, and is not applied again.
+   *
+   * @return the record written (by the attempt that landed), or the record read if {@code change}
+   *     returned null
+   * @throws NotFoundException if there is no record and {@code change} accepts that with null
+   * @throws AbortedException if every attempt was refused or failed without being applied, and
+   *     none can land any more: nothing was changed
+   * @throws UnknownException if an attempt failed in a way that leaves it able to land still (its
+   *     condition is the record's current ETag): the change may or may not happen
+   */
+  IndexRecord casIndex(Digest digest, UnaryOperator<IndexRecord> change) {
+    return casIndex(digest, change, null);
+  }
+
+  /**
+   * {@link #casIndex(Digest, UnaryOperator)} starting from {@code first}, the record as the caller
+   * has just read it (null: read it).
+   */
+  IndexRecord casIndex(Digest digest, UnaryOperator<IndexRecord> change,
+      S3Objects.Fetched first) {
+    String key = keys.index(digest);
+    // Each attempt's record, by its operation id: the one found in a later read is what landed.
+    Map<String, IndexRecord> attempts = new HashMap<>();
+    // The conditions (the ETag written If-Match, "" for create-only) of attempts that may land.
+    Set<String> mayLand = new HashSet<>();
+    StoreException failure = null;
+    long started = runtime.nanoTime().getAsLong();
+    S3Objects.Fetched fetched = first;
+    for (int attempt = 0; ; attempt++) {
+      if (attempt > 0 || fetched == null) {
+        fetched = objects.get(key);
+      }
+      IndexRecord current =
+          fetched == null ? null : Json.read(fetched.bytes(), IndexRecord.class, key);
+      IndexRecord landed = landed(current, attempts);
+      if (landed != null) {
+        metrics.get().cas("recovered");
+        return landed;
+      }
+      if (attempt >= config.casAttempts()
+          || runtime.nanoTime().getAsLong() - started > CAS_DEADLINE.toNanos()) {
+        String condition = fetched == null ? "" : fetched.etag();
+        if (mayLand.contains(condition)) {
+          UnknownException unknown = new UnknownException("the record of " + digest
+              + " may still change: a write of it failed without an answer and can still land");
+          if (failure != null) {
+            unknown.addSuppressed(failure);
+          }
+          metrics.get().cas("unknown");
+          throw unknown;
+        }
+        AbortedException aborted = new AbortedException("the record of " + digest
+            + " changed concurrently " + attempt + " times; nothing was changed");
+        if (failure != null) {
+          aborted.addSuppressed(failure);
+        }
+        metrics.get().cas("aborted");
+        throw aborted;
+      }
+      IndexRecord next = change.apply(current);
+      if (next == null) {
+        if (current == null) {
+          throw new NotFoundException("content " + digest + " not found");
+        }
+        return current;
+      }
+      String op = newOp();
+      next = next.withOp(op, now());
+      attempts.put(op, next);
+      String condition = fetched == null ? null : fetched.etag();
+      S3Objects.Attempt result = objects.writeRecordOnce(key, Json.write(next), condition);
+      if (result.written()) {
+        return next;
+      }
+      if (result.failure() != null) {
+        failure = result.failure();
+      }
+      if (result.mayLand()) {
+        mayLand.add(condition == null ? "" : condition);
+      }
+      metrics.get().cas("retry");
+      pause(attempt);
+    }
+  }
+
+  /** The attempt of {@code attempts} that {@code current} shows landed, or null. */
+  private static IndexRecord landed(IndexRecord current, Map<String, IndexRecord> attempts) {
+    if (current == null || attempts.isEmpty()) {
+      return null;
+    }
+    for (String op : current.ops()) {
+      IndexRecord attempt = attempts.get(op);
+      if (attempt != null) {
+        return attempt;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * What {@link #createIndex} found.
+   *
+   * @param created whether this call created the record
+   * @param found the record that refused this one, as read to tell it from this call's own
+   *     (null if created, or if it vanished meanwhile)
+   */
+  record Creation(boolean created, S3Objects.Fetched found) {}
+
+  /**
+   * Creates the record of {@code digest} create-only (If-None-Match), one request at a time,
+   * stamped with an operation id so that a creation whose answer was lost (applied, then a
+   * timeout or reset) is recognised as this one's rather than taken for another host's; an
+   * attempt that failed and left no record is sent again (create-only, so at most one lands).
+   *
+   * @throws UnknownException if every attempt failed and none is seen landed
+   */
+  Creation createIndex(Digest digest, IndexRecord record) {
+    String key = keys.index(digest);
+    String op = newOp();
+    byte[] json = Json.write(record.withOp(op, now()));
+    StoreException failure = null;
+    for (int attempt = 0; attempt < config.casAttempts(); attempt++) {
+      S3Objects.Attempt result = objects.writeRecordOnce(key, json, null);
+      if (result.written()) {
+        return new Creation(true, null);
+      }
+      S3Objects.Fetched found = objects.get(key);
+      if (found != null) {
+        boolean ours = Json.read(found.bytes(), IndexRecord.class, key).ops().contains(op);
+        return ours ? new Creation(true, null) : new Creation(false, found);
+      }
+      if (result.failure() != null) {
+        failure = result.failure();
+        pause(attempt);
+      }
+      // Else refused, and the record is gone already (a purge ended meanwhile): create it again.
+    }
+    throw new UnknownException("creating the record of " + digest + " failed "
+        + config.casAttempts() + " times", failure);
+  }
+
+  /** A fresh incarnation for a record that becomes live anew: random, never 0 (PROTO-1). */
+  long newIncarnation() {
+    long incarnation = runtime.nextLong();
+    return incarnation == 0 ? 1 : incarnation;
+  }
+
+  /** A fresh id for one attempt of a change of an index record, stamped with the time. */
+  private String newOp() {
+    return IndexRecord.op(runtime.nextLong(), now());
+  }
+
+  /** A jittered pause before attempt {@code attempt + 1} of a compare-and-swap. */
+  void pause(int attempt) {
+    long cap = Math.min(1000, 10L << Math.min(attempt, 10));
+    try {
+      runtime.sleeper().sleep(
+          Duration.ofMillis(runtime.random().get().nextLong(cap / 2, cap + 1)));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AbortedException("interrupted while retrying a compare-and-swap", e);
+    }
+  }
+
+  /** Sets the blob object's tags to mirror its record; best effort, the record is the truth. */
+  void mirrorTags(Digest digest, IndexRecord record) {
+    try {
+      objects.putTags(keys.blob(digest), record.tags());
+    } catch (StoreException e) {
+      LOG.debug("could not mirror the tags of {}; fsck reconciles them", digest, e);
+    }
+  }
+}

@@ -3,6 +3,7 @@ package dev.coffer.store.cache;
 import com.github.benmanes.caffeine.cache.Ticker;
 import dev.coffer.store.AlreadyExistsException;
 import dev.coffer.store.ContentStore;
+import dev.coffer.store.DataLossException;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.FailedPreconditionException;
@@ -38,12 +39,17 @@ final class CachingStore extends ForwardingContentStore implements CachedContent
   private final Fills fills;
   private final ChangesThrough changes;
 
-  CachingStore(ContentStore backing, CacheConfig config, Executor executor, Ticker ticker) {
+  /**
+   * A cache over {@code backing}; {@code executor} runs the caches' maintenance, {@code
+   * fillExecutor} the fills (null: the cache's own fill threads).
+   */
+  CachingStore(ContentStore backing, CacheConfig config, Executor executor, Executor fillExecutor,
+      Ticker ticker) {
     this.backing = backing;
     this.config = config;
     this.ticker = ticker;
     this.tiers = new Tiers(config, executor, ticker);
-    this.fills = new Fills(backing, tiers);
+    this.fills = new Fills(backing, tiers, fillExecutor);
     this.changes = new ChangesThrough(backing, tiers);
   }
 
@@ -116,7 +122,11 @@ final class CachingStore extends ForwardingContentStore implements CachedContent
   /** Where the disk tier serves a blob from: its entry ({@code fill} null) or a running fill. */
   private record DiskSource(FileChannel channel, Fill fill) {}
 
-  /** The disk entry of a blob, or a reader's channel on its (new or joined) fill, or null. */
+  /**
+   * The disk entry of a blob, or a reader's channel on its (new or joined) fill, or null.
+   *
+   * @throws DataLossException if the fill joined has already failed verification
+   */
   private DiskSource diskSource(Digest digest, long size) {
     StatsCounter stats = tiers.counters();
     DiskTier disk = tiers.disk();
@@ -136,7 +146,14 @@ final class CachingStore extends ForwardingContentStore implements CachedContent
           tiers.diskFailed("reading the fill of " + digest, e);
           return null;
         }
-        return channel == null ? null : new DiskSource(channel, fill);
+        if (channel == null) {
+          // The fill ended before this reader opened it. If its bytes did not match the digest,
+          // this reader fails as the fill's other readers do: reading through would serve them
+          // unverified, fetching again would count the one corrupt fetch twice (INT-4).
+          fill.throwIfCorrupt();
+          return null;
+        }
+        return new DiskSource(channel, fill);
       }
       if (!disk.contains(digest)) {
         break;

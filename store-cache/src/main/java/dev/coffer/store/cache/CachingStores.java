@@ -33,6 +33,7 @@ public final class CachingStores {
     private final ContentStore backing;
     private CacheConfig config;
     private Executor executor;
+    private Executor fillExecutor;
     private Ticker ticker;
 
     private Builder(ContentStore backing) {
@@ -68,6 +69,18 @@ public final class CachingStores {
     }
 
     /**
+     * Runs the fills on {@code executor} instead of the cache's own fill threads; for tests, which
+     * pass {@code Runnable::run} to make a fill end before its first reader opens it.
+     */
+    Builder fillExecutor(Executor executor) {
+      if (this.fillExecutor != null) {
+        throw new IllegalStateException("fill executor was already set");
+      }
+      this.fillExecutor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
      * The time source of info expiry and of open readers' rechecks; {@link Ticker#systemTicker()}
      * if not set.
      *
@@ -87,7 +100,7 @@ public final class CachingStores {
      */
     public CachedContentStore build() {
       return new CachingStore(backing, config == null ? CacheConfig.defaults() : config,
-          executor == null ? ForkJoinPool.commonPool() : executor,
+          executor == null ? ForkJoinPool.commonPool() : executor, fillExecutor,
           ticker == null ? Ticker.systemTicker() : ticker);
     }
   }

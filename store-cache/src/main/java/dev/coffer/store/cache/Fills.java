@@ -34,15 +34,27 @@ final class Fills {
   private final ConcurrentHashMap<Digest, Fill> running = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<Digest, CompletableFuture<byte[]>> smallLoads =
       new ConcurrentHashMap<>();
-  private final ThreadPoolExecutor executor;
+  /** The fill threads, or null when fills run on an executor given by the caller. */
+  private final ThreadPoolExecutor pool;
+  private final Executor executor;
 
-  Fills(ContentStore backing, Tiers tiers) {
+  /**
+   * Fills on {@code executor} if given (tests pass {@code Runnable::run} to make a fill end before
+   * its first reader opens it), else on a pool of {@link CacheConfig#fillThreads()} threads.
+   */
+  Fills(ContentStore backing, Tiers tiers, Executor executor) {
     this.backing = backing;
     this.tiers = tiers;
-    int threads = tiers.config().fillThreads();
-    this.executor = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
-        new LinkedBlockingQueue<>(), fillThreads());
-    executor.allowCoreThreadTimeOut(true);
+    if (executor == null) {
+      int threads = tiers.config().fillThreads();
+      this.pool = new ThreadPoolExecutor(threads, threads, 30, TimeUnit.SECONDS,
+          new LinkedBlockingQueue<>(), fillThreads());
+      pool.allowCoreThreadTimeOut(true);
+      this.executor = pool;
+    } else {
+      this.pool = null;
+      this.executor = executor;
+    }
   }
 
   private static ThreadFactory fillThreads() {
@@ -151,14 +163,17 @@ final class Fills {
    * interrupted, and those never started end failed, so no reader waits for them.
    */
   void close() {
-    executor.shutdown();
+    if (pool == null) {
+      return; // the caller's executor: not ours to stop
+    }
+    pool.shutdown();
     try {
-      if (!executor.awaitTermination(5, TimeUnit.SECONDS)) {
+      if (!pool.awaitTermination(5, TimeUnit.SECONDS)) {
         LOG.warn("cache fills interrupted by close");
-        abandon(executor.shutdownNow());
+        abandon(pool.shutdownNow());
       }
     } catch (InterruptedException e) {
-      abandon(executor.shutdownNow());
+      abandon(pool.shutdownNow());
       Thread.currentThread().interrupt();
     }
   }

@@ -100,6 +100,22 @@ public abstract class CacheBehaviourSuite {
     return cache;
   }
 
+  /**
+   * A cache whose fills run on the thread that starts them: each fill has ended, installed or
+   * failed, before its first reader opens it, as a fill on a fill thread does when its reader is
+   * descheduled between starting it and opening it.
+   */
+  CachedContentStore cacheWithFillsEndedBeforeTheirReaderOpensThem(CacheConfig config) {
+    CachedContentStore cache = CachingStores.builder(counting)
+        .config(config)
+        .executor(Runnable::run)
+        .fillExecutor(Runnable::run)
+        .ticker(nanos::get)
+        .build();
+    caches.add(cache);
+    return cache;
+  }
+
   static byte[] random(int size, long seed) {
     byte[] bytes = new byte[size];
     new Random(seed).nextBytes(bytes);
@@ -669,6 +685,53 @@ public abstract class CacheBehaviourSuite {
     assertThat(readUnverified(cache, digest)).isEqualTo(bytes);
     assertThat(readUnverified(cache, digest)).isEqualTo(bytes);
     assertThat(cache.stats().memoryHits()).isEqualTo(1);
+  }
+
+  @Test
+  public void smallBlobWhoseFillFailedVerificationBeforeItsReaderOpenedItIsOneCorruptLoad() {
+    // INT-4: the reader of a fill that already ended corrupt fails with that fill's DataLoss; it
+    // does not fetch the blob a second time (which counted a second corrupt load).
+    byte[] bytes = random(KIB, 33);
+    Digest digest = put(bytes);
+    CachedContentStore cache = cacheWithFillsEndedBeforeTheirReaderOpensThem(config().build());
+    counting.corruptReads(true);
+
+    assertThatThrownBy(() -> readUnverified(cache, digest))
+        .isInstanceOf(DataLossException.class).hasMessageContaining(digest.toString());
+    assertThat(counting.readerOpens()).isEqualTo(1);
+    assertThat(cache.stats().corruptLoads()).isEqualTo(1);
+    assertThat(cache.stats().loadFailures()).isEqualTo(1);
+    assertThat(cache.stats().memoryBytes()).isZero();
+    assertThat(entry(digest)).doesNotExist();
+
+    counting.corruptReads(false);
+    assertThat(readUnverified(cache, digest)).isEqualTo(bytes);
+    assertThat(readUnverified(cache, digest)).isEqualTo(bytes);
+    assertThat(counting.readerOpens()).isEqualTo(2);
+    assertThat(cache.stats().memoryHits()).isEqualTo(1);
+    assertThat(entry(digest)).hasBinaryContent(bytes);
+  }
+
+  @Test
+  public void largeBlobWhoseFillFailedVerificationBeforeItsReaderOpenedItIsNeverReadThrough() {
+    // INT-4: a reader that finds its fill already ended corrupt must not read the backing store's
+    // bytes through unverified.
+    byte[] bytes = random(2 * MIB, 34);
+    Digest digest = put(bytes);
+    CachedContentStore cache = cacheWithFillsEndedBeforeTheirReaderOpensThem(config().build());
+    counting.corruptReads(true);
+
+    assertThatThrownBy(() -> readUnverified(cache, digest))
+        .isInstanceOf(DataLossException.class).hasMessageContaining(digest.toString());
+    assertThat(counting.readerOpens()).isEqualTo(1);
+    assertThat(cache.stats().corruptLoads()).isEqualTo(1);
+    assertThat(cache.stats().backingBytesServed()).isZero();
+    assertThat(entry(digest)).doesNotExist();
+
+    counting.corruptReads(false);
+    assertThat(readUnverified(cache, digest)).isEqualTo(bytes);
+    assertThat(counting.readerOpens()).isEqualTo(2);
+    assertThat(entry(digest)).hasBinaryContent(bytes);
   }
 
   @Test

@@ -127,7 +127,7 @@ class CascadeIT {
 
   /**
    * Writes a chain as the store itself would hold it after commitAndRef and link: per blob the
-   * blob object and its index record in the documented format (docs/s3-store.md), two PutObjects
+   * blob object and its index record in the documented format (docs/architecture.md, "Records"), two PutObjects
    * instead of the seven requests of commitAndRef + link, which took 94 s for a thousand blobs on
    * S3Mock on this machine. The cascade under test then runs through the store alone.
    */

@@ -16,7 +16,7 @@ import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 
 /**
  * Hosts of one store for the reference-count tests: store instances on one bucket and prefix,
- * each with its own clients, plus a plain S3 client to look at the keys of docs/s3-store.md.
+ * each with its own clients, plus a plain S3 client to look at the keys of docs/architecture.md ("The S3 store").
  * Closes everything it opened.
  */
 final class RefCountHosts implements AutoCloseable {

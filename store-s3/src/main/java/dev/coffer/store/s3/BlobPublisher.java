@@ -11,8 +11,10 @@ import java.util.TreeMap;
  * Publishes the index record of content whose bytes are stored at its digest key: the last step
  * of a writer's commit and of a put. Creates the record create-only; if one exists, takes a
  * reference (commitAndRef, putAndRef), resurrects a deleted blob (re-storing its bytes if they are
- * gone), waits for a purge in progress to end and publishes anew, or fails with AlreadyExists.
- * One instance serves one publication, on one thread.
+ * gone), waits for a purge in progress to end and publishes anew, or fails with AlreadyExists;
+ * a live record whose blob object is missing gets its bytes again (docs/architecture.md, "The
+ * protocol in steps", publication; PROTO-1, PROTO-5, PROTO-10). One instance serves one
+ * publication, on one thread.
  */
 final class BlobPublisher {
   private final S3Store store;
@@ -105,14 +107,7 @@ final class BlobPublisher {
     IndexRecord record = fresh();
     IndexRecords.Creation creation = store.records().createIndex(digest, record);
     if (creation.created()) {
-      // The bytes were stored (or found) before the record existed, so something may have deleted
-      // them meanwhile: a purge of an earlier record of this digest that found a 'deleting' record
-      // whose object was still there (this caller's PutObject then found the object rather than
-      // creating it), one taken over from a purger that died after deleting the object once
-      // already (it deletes it again), or an fsck repair that took the bytes for an interrupted
-      // commit and removed them through its own 'purging' claim. Their records are gone now that
-      // ours was created, and nothing purges ours, so one look suffices; and none is needed when
-      // this caller's PutObject created the object and its two writes were close together.
+      // The bytes may have been purged between their PutObject and this record (PROTO-10).
       if (!keptSince(created) && !objects.exists(blobKey)) {
         restore.run();
       }
@@ -146,23 +141,9 @@ final class BlobPublisher {
 
   /**
    * Whether the object this caller's PutObject created is known to be there still, without
-   * looking: true if that PutObject was sent less than half the purge timeout {@code B} before
-   * the record creation's answer came (on both the monotonic and the store's clock).
-   *
-   * <p>Why. The object was absent when that PutObject reached S3, so the first purger of an
-   * earlier record of this digest (the one that moved it from {@code deleting}) had already
-   * deleted it: it deletes once, right after its stamp, and the residual risks are a DeleteObject
-   * reaching S3 late (see {@link Purges#purge}) and a record that had lost its object
-   * before it was deleted (which fsck reports as content missing). The other deleters spare a
-   * young object: a purge taken over from a dead purger deletes only an object stored before the
-   * dead purger's stamp, which puts more than {@code B/2} between such a put's PutObject and its
-   * record (the takeover stamps {@code B} after the dead purger, and this record could only be
-   * created once the takeover deleted its own); an fsck repair of content without a record
-   * deletes only an object stored more than {@code B} (plus the second of LastModified's
-   * precision) before it reads it under its claim, again more than {@code B/2} before this record
-   * could exist. Both hold while the hosts' and S3's clocks agree within {@code B/2}, which the
-   * purge timeout already assumes. When the writes were further apart, or the object was found,
-   * the caller looks.
+   * looking: true if that PutObject was sent less than half the purge timeout before the record
+   * creation's answer came, on both the monotonic and the store's clock (PROTO-10, "Young blob
+   * objects"); false for a copy or an object found there.
    */
   private boolean keptSince(Created created) {
     if (created == null) {
@@ -186,9 +167,8 @@ final class BlobPublisher {
     }
     switch (record.state()) {
       case LIVE:
-        // A live record may have lost its object (a purger's DeleteObject that reached S3 after
-        // the blob was committed anew, or a hand): these bytes heal it (PROTO-5). Unless this
-        // caller's own PutObject has just stored or found it, and nothing deletes a live blob's.
+        // A live record without its object gets these bytes (PROTO-5), unless this caller's own
+        // PutObject has just stored or found the object.
         if (!put && !objects.exists(blobKey)) {
           restore.run();
         }

@@ -15,12 +15,9 @@ import java.util.TreeMap;
  *
  * <p>Format version 1. Times are nanoseconds since the epoch on the writing client's clock.
  * {@code state} is {@code live}; {@code deleting} once its count fell to zero or it was deleted
- * (readers see NotFound; a commit of the same content resurrects it by CAS); or {@code purging}
- * once a garbage collector has decided to remove the blob object, after which only that collector
- * touches the blob object and then deletes the record (If-Match), unless it is still there after the
- * purge timeout: then another host stamps it anew by CAS and finishes the purge. {@code
- * stateChangedAt} stamps the last state change, so a collector can wait out a grace period before
- * {@code deleting → purging}, and a purge that outlived its timeout can be told apart.
+ * (readers see NotFound); or {@code purging} while a purge holds it. {@code stateChangedAt} stamps
+ * the last change of state, from which the deletion grace and the purge timeout count. The format
+ * and the transitions are stated in docs/architecture.md ("Records", "The protocol in steps").
  *
  * <p>{@code incarnation} is drawn at random whenever a record becomes live from nothing or from
  * {@code deleting} (a creation or a resurrection), and {@code linkIncarnations} keeps, for each
@@ -181,14 +178,10 @@ record IndexRecord(
   }
 
   /**
-   * This record stamped with the id of the change that writes it: a writer whose answer was lost
-   * (a timeout or reset after S3 applied it) finds its id here on its next read and knows the
-   * change landed, instead of applying it twice. Ids are kept by age, not by count (PROTO-3): an
-   * id {@code <random hex>-<hex ns>} is kept while younger than {@link #OP_RETENTION} on this
-   * writer's clock, which is longer than a compare-and-swap may take ({@link
-   * IndexRecords#CAS_DEADLINE}) plus the clock skew the store allows between hosts; the latest
-   * {@value #RECENT_OPS} are kept whatever their age, and ids without a time (written before
-   * ids had one) only among those.
+   * This record stamped with the id of the change that writes it (PROTO-3). An id
+   * {@code <random hex>-<hex ns>} is kept while younger than {@link #OP_RETENTION} on this
+   * writer's clock; the latest {@value #RECENT_OPS} are kept whatever their age, and ids without a
+   * time (written before ids had one) only among those.
    *
    * @param now this writer's clock, in ns since the epoch
    */

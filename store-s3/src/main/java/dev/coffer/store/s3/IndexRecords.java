@@ -75,10 +75,8 @@ final class IndexRecords {
    * it starts over after a jittered pause, at most {@link S3StoreConfig#casAttempts} times and
    * for at most {@link #CAS_DEADLINE}.
    *
-   * <p>The store owns these retries (PROTO-3): the SDK does not retry a record write, and each
-   * attempt carries its own operation id, which the record keeps by age ({@link
-   * IndexRecord#withOp}), so an attempt that S3 applied but whose answer was lost is found on the
-   * next read however many other changes landed meanwhile, and is not applied again.
+   * <p>The SDK does not retry a record write; an attempt S3 applied whose answer was lost is
+   * recognised by its operation id ({@link IndexRecord#withOp}) and not applied again (PROTO-3).
    *
    * @return the record written (by the attempt that landed), or the record read if {@code change}
    *     returned null

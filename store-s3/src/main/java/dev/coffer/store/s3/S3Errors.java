@@ -40,8 +40,9 @@ final class S3Errors {
 
   /**
    * The store's exception for a failure of {@code what}: the one place SDK exceptions are mapped.
-   * 404 is NotFound, 401/403 PermissionDenied, a 409 or 412 that outlived the retries Aborted, and
-   * every other failure (after the SDK's retries) Unknown.
+   * 404 is NotFound, 401/403 PermissionDenied, a 409 or 412 that outlived the retries Aborted,
+   * 429, 500, 502, 503, 504 and a failure without an answer ({@link #isTransient}) Unavailable,
+   * anything else Unknown (docs/architecture.md, "Record changes and errors").
    */
   static StoreException translate(String what, Throwable failure) {
     Throwable t = failure;

@@ -40,8 +40,8 @@ final class S3Fsck {
   /**
    * {@link #fsck(boolean)}, then with {@code options.verify()} the content check (INT-3): a
    * corrupt blob's repair deletes its object if it still has the ETag it had when checked, and
-   * keeps its record (references, links, labels), so the next commit of the true bytes stores them
-   * again (a commit or put that finds a live record without an object restores it).
+   * keeps its record (references, links, labels); the next commit or put of the true bytes stores
+   * them again (PROTO-5).
    */
   FsckReport fsck(FsckOptions options) {
     FsckReport base = fsck(options.repair());
@@ -86,9 +86,8 @@ final class S3Fsck {
       }
       Map<String, String> tags = objects.tags(store.keys.blob(digest));
       if (tags == null) {
-        // Left live even when repairing (PROTO-5, INT-3): its references, links and labels stay,
-        // writers check the object before answering AlreadyExists, and the next commit of its
-        // bytes stores them again under the same record.
+        // Left live even when repairing, with its references, links and labels: the next commit
+        // or put of its bytes stores them again (PROTO-5, INT-3).
         findings.add(new FsckReport.Finding(FsckReport.Kind.RECORD_WITHOUT_BLOB,
             digest.toString(), "is live but its content is missing; its references are kept and "
                 + "the next commit of its bytes stores them again", false));

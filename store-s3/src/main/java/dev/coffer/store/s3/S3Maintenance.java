@@ -16,7 +16,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Garbage collection: removes ingests past their age and their leftovers (uploads and bytes no
  * ingest record names), and purges blobs past their deletion grace through {@link Purges}. Safe on
- * many hosts at once: every removal is conditional on the ETag of the record that justified it.
+ * many hosts at once: every removal is conditional on the ETag of the record that justified it
+ * (docs/architecture.md, "Purges and repairs"; PROTO-2, PROTO-10).
  */
 final class S3Maintenance {
   private static final Logger LOG = LoggerFactory.getLogger(S3Maintenance.class);

@@ -173,7 +173,7 @@ public record S3StoreConfig(
   /**
    * The shortest purge timeout with the system clock and a bucket other hosts may reach (AWS, or
    * an endpoint not on loopback). Deleters spare blob objects younger than half the timeout by
-   * their LastModified (docs/architecture.md, "Deletion never loses a re-pushed blob"), which holds
+   * their LastModified (PROTO-10 in docs/architecture.md, "Young blob objects"), which holds
    * while the hosts' and S3's clocks agree within half of it: 5 s here, the skew the multi-host
    * checker runs with, where clocks kept by NTP agree within far less. One host's own server
    * (loopback) shares its clock, and a caller that passes its own clock vouches for it, so both

@@ -24,7 +24,8 @@ import software.amazon.awssdk.services.s3.S3CrtAsyncClientBuilder;
 /**
  * Opens content stores on S3. A store owns the prefix of its {@link S3StoreConfig} in one bucket
  * (which must exist); stores on many hosts over the same bucket and prefix form one store, kept
- * consistent by conditional writes (see docs/s3-store.md for the key layout and protocols).
+ * consistent by conditional writes (docs/architecture.md, "The S3 store", states the key layout
+ * and the protocol; docs/s3-store.md the configuration and request counts).
  *
  * <pre>{@code
  * ContentStore store = S3Stores.builder()

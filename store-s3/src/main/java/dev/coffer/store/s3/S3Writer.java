@@ -17,15 +17,12 @@ import java.util.Map;
 /**
  * A writer on one ingest: coordinates the ref's {@link IngestLease}, the {@link PartPipeline} its
  * bytes go through, their durability ({@link IngestStep}) and the {@link IngestCommit}; a taken-over
- * ingest is resumed by {@link IngestResume}. Content
- * that never fills a part needs no multipart upload: it is written with one conditional PutObject
- * at commit.
+ * ingest is resumed by {@link IngestResume}. Content that never fills a part needs no multipart
+ * upload: it is written with one conditional PutObject at commit.
  *
- * <p>Closing without a commit makes the ingest's bytes one readable object (completing the upload,
- * or writing the buffer), so that any process can resume it: this instance from its cached running
- * digest, another by re-reading that object once. A resumed ingest of at least 5 MiB continues in a
- * new upload whose first parts are server-side copies of that object; a smaller one is re-sent with
- * the next part. The ref's lease is renewed in the background while the writer is open.
+ * <p>Closing without a commit leaves the ingest resumable by any process at exactly the bytes
+ * written; the ref's lease is renewed in the background while the writer is open (the steps:
+ * docs/architecture.md, "Writers"; INT-1, PROTO-4, PROTO-6, PROTO-7).
  */
 final class S3Writer implements Writer {
   private final S3Store store;

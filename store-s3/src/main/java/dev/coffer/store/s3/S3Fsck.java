@@ -90,7 +90,7 @@ final class S3Fsck {
         // or put of its bytes stores them again (PROTO-5, INT-3).
         findings.add(new FsckReport.Finding(FsckReport.Kind.RECORD_WITHOUT_BLOB,
             digest.toString(), "is live but its content is missing; its references are kept and "
-                + "the next commit of its bytes stores them again", false));
+                + "the next commit or put of its bytes stores them again", false));
       } else if (objects.tagging() && !tags.equals(record.tags())) {
         tagDrift(digest, tags, repair).ifPresent(findings::add);
       }

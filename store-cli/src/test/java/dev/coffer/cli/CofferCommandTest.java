@@ -275,6 +275,15 @@ class CofferCommandTest {
   }
 
   @Test
+  void helpFooterNamesEveryConfigurationVariable() {
+    Result help = run("--help");
+    String footer = help.out().substring(help.out().indexOf("Configuration (highest first):"));
+    for (ConfigSources.Key key : ConfigSources.Key.values()) {
+      assertThat(footer).as("the help footer names " + key).contains(key.variable());
+    }
+  }
+
+  @Test
   void everyCommandSummaryInHelpIsWholeAndEveryCommandTakesHelp() {
     Result help = run("--help");
     assertThat(help.code()).isZero();

@@ -333,9 +333,6 @@ final class S3Store implements ContentStore {
   @Override
   public FsckReport fsck(boolean repair) {
     checkOpen();
-    if (repair) {
-      probe.requireSafeDeletes("fsck repairs");
-    }
     return new S3Fsck(this).fsck(repair);
   }
 

@@ -69,6 +69,7 @@ public final class MacroBenchmark {
     List<String> coffer = List.of(config.repository().resolve("bin/coffer").toString());
     Commands commands = new Commands(config.work().resolve("command.err"));
     Cases cases = new Cases(config, commands, coffer, awsConfig);
+    SmallBlobCases smallCases = new SmallBlobCases(config);
     List<String> versions = new ArrayList<>();
     versions.add("JDK " + System.getProperty("java.vm.name") + " "
         + System.getProperty("java.runtime.version"));
@@ -136,23 +137,23 @@ public final class MacroBenchmark {
       }
 
       Venue small = config.smallOnProxy() ? onProxy : onMock;
-      Cases.SmallBlobs blobs = new Cases.SmallBlobs(config.smallCount());
+      SmallBlobCases.SmallBlobs blobs = new SmallBlobCases.SmallBlobs(config.smallCount());
       if (config.runs("small")) {
         log.println("4. small blobs on " + small.server.name());
         samples.addAll(alternation.run("small blobs", small, round -> {
-          int[] slice = Cases.slice(blobs.count(), round, config.rounds());
+          int[] slice = SmallBlobCases.slice(blobs.count(), round, config.rounds());
           return slice[1] - slice[0];
-        }, cases.smallBlobs(small, blobs)));
-        pairs.add(new Pair("small blobs", small.server.name(), Cases.SMALL_LIBRARY,
+        }, smallCases.contenders(small, blobs)));
+        pairs.add(new Pair("small blobs", small.server.name(), SmallBlobCases.SMALL_LIBRARY,
             "raw SDK PutObject", 0.8));
       }
       if (config.runs("walk")) {
         log.println("5. walk on " + small.server.name());
         if (!config.runs("small")) {
-          cases.putLibrary(small, blobs, 0, blobs.count());
+          smallCases.putLibrary(small, blobs, 0, blobs.count());
         }
         samples.addAll(alternation.run("walk", small, blobs.count(),
-            cases.walk(small, Cases.SMALL_LIBRARY_PREFIX, blobs.count())));
+            cases.walk(small, SmallBlobCases.SMALL_LIBRARY_PREFIX, blobs.count())));
         pairs.add(new Pair("walk", small.server.name(), "library walk",
             "raw SDK list + GET records", Double.NaN));
         pairs.add(new Pair("walk", small.server.name(), "coffer ls --filter (CLI)",
@@ -257,7 +258,7 @@ public final class MacroBenchmark {
     out.append(String.format(Locale.ROOT, "- sizes: large blob %s; %d small blobs of 4 KiB to "
             + "1 MiB (log-uniform, %s in all) by %d threads, a share of them in each round; %d "
             + "alternating rounds, medians shown%n", size, config.smallCount(),
-        HarnessConfig.formatSize(new Cases.SmallBlobs(config.smallCount()).totalBytes()
+        HarnessConfig.formatSize(new SmallBlobCases.SmallBlobs(config.smallCount()).totalBytes()
             / HarnessConfig.MIB * HarnessConfig.MIB), config.smallThreads(), config.rounds()));
     out.append("- uploads: 16 MiB parts, 4 in flight for every uploader (the store's defaults; "
         + "awscli and rclone configured to match). Requests are counted by the SDK clients for "
@@ -320,7 +321,7 @@ public final class MacroBenchmark {
     }
     out.append("### Ratios and targets\n\n").append(Report.ratioTable(ratios)).append('\n');
     Row small = Report.find(rows, "small blobs", config.smallOnProxy() ? "S3Proxy" : "S3Mock",
-        Cases.SMALL_LIBRARY);
+        SmallBlobCases.SMALL_LIBRARY);
     if (small != null && !Double.isNaN(small.requests())) {
       // Judged at the precision shown: a handful of retries in thousands of puts (a tagless
       // server refusing each client thread's first tags) is not a third request per blob.

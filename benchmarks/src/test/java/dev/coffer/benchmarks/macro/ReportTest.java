@@ -144,7 +144,7 @@ class ReportTest {
       for (int rounds = 1; rounds <= 7; rounds++) {
         int next = 0;
         for (int round = 1; round <= rounds; round++) {
-          int[] slice = Cases.slice(count, round, rounds);
+          int[] slice = SmallBlobCases.slice(count, round, rounds);
           assertThat(slice[0]).isEqualTo(next);
           assertThat(slice[1] - slice[0]).isBetween(count / rounds, count / rounds + 1);
           next = slice[1];
@@ -156,8 +156,8 @@ class ReportTest {
 
   @Test
   void smallBlobsAreDeterministicUniquePerRunAndWithinBounds() {
-    Cases.SmallBlobs blobs = new Cases.SmallBlobs(2000);
-    Cases.SmallBlobs again = new Cases.SmallBlobs(2000);
+    SmallBlobCases.SmallBlobs blobs = new SmallBlobCases.SmallBlobs(2000);
+    SmallBlobCases.SmallBlobs again = new SmallBlobCases.SmallBlobs(2000);
     for (int i = 0; i < blobs.count(); i++) {
       byte[] b = blobs.blob(i, "lib-1");
       assertThat(b.length).isBetween(4096, 1 << 20);

@@ -2,6 +2,7 @@ package dev.coffer.store.s3;
 
 import dev.coffer.store.AlreadyExistsException;
 import dev.coffer.store.Digest;
+import dev.coffer.store.DigestAlgorithm;
 import dev.coffer.store.Info;
 import dev.coffer.store.UnavailableException;
 import java.util.Map;
@@ -63,6 +64,29 @@ final class BlobPublisher {
   IndexRecord fresh() {
     return IndexRecord.live(digest, size, store.now(), labels, takeRef ? 1 : 0,
         store.records().newIncarnation());
+  }
+
+  /**
+   * Stores {@code length} bytes of {@code bytes} at the digest key unless an object is there, with
+   * their SHA-256 as checksum where the digest is one and the tags of a {@link #fresh()} record,
+   * then publishes the record: the whole of a small put or commit.
+   */
+  Info storeAndPublish(byte[] bytes, int length) {
+    Created created = putBlob(bytes, length, fresh());
+    return publish(() -> objects.put(blobKey, bytes, length), created);
+  }
+
+  /**
+   * The conditional PutObject of {@link #storeAndPublish}.
+   *
+   * @return when this call's PutObject was sent, if it created the object; null if it found one
+   *     (a PutObject whose answer was lost and that the SDK retried into a 412 counts as found)
+   */
+  private Created putBlob(byte[] bytes, int length, IndexRecord record) {
+    byte[] sha256 = digest.algorithm() == DigestAlgorithm.SHA256 ? digest.hash() : null;
+    Created sending = Created.sending(store);
+    return objects.putIfAbsent(blobKey, bytes, length, sha256, record.tags()) != null
+        ? sending : null;
   }
 
   /**

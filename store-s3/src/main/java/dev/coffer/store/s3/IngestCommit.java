@@ -46,8 +46,7 @@ final class IngestCommit {
 
   /** Content below one part, every byte in {@code bytes[0, length)}: one conditional PutObject. */
   Info small(byte[] bytes, int length) {
-    BlobPublisher.Created created = store.putBlob(digest, bytes, length, publisher.fresh());
-    return publisher.publish(() -> objects.put(blobKey, bytes, length), created);
+    return publisher.storeAndPublish(bytes, length);
   }
 
   /**

@@ -73,7 +73,15 @@ final class S3Fsck {
     return objects.deleteIfMatch(key, etag);
   }
 
+  /**
+   * Checks records, objects and tags; with {@code repair}, only once the server passed the probe
+   * (PROTO-2), else FailedPrecondition before any change. Every fsck, with or without verify,
+   * comes through here.
+   */
   FsckReport fsck(boolean repair) {
+    if (repair) {
+      store.probe.requireSafeDeletes("fsck repairs");
+    }
     long now = store.now();
     Map<Digest, Purges.Versioned> records = purges.records();
     List<FsckReport.Finding> findings = new ArrayList<>();

@@ -32,7 +32,11 @@ final class S3Maintenance {
     this.purges = new Purges(store);
   }
 
+  /** Fails with FailedPrecondition, before any change, on a server unsafe for deletes (PROTO-2). */
   GcReport gc(GcOptions options) {
+    if (!options.dryRun()) { // a dry run writes nothing, not even a probe (RET-5)
+      store.probe.requireSafeDeletes("gc");
+    }
     long started = store.runtime.nanoTime().getAsLong();
     long now = store.now();
     List<GcReport.Skip> skipped = new ArrayList<>();

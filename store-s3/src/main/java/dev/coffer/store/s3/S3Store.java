@@ -7,7 +7,6 @@ import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
-import dev.coffer.store.DigestAlgorithm;
 import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.Filter;
 import dev.coffer.store.FsckOptions;
@@ -287,25 +286,8 @@ final class S3Store implements ContentStore {
       boolean takeRef) {
     checkOpen();
     Digest digest = Checks.put(content, expected, labels);
-    BlobPublisher publisher = new BlobPublisher(this, digest, content.length,
-        BlobPublisher.kept(labels), takeRef, () -> { });
-    BlobPublisher.Created created = putBlob(digest, content, content.length, publisher.fresh());
-    String blobKey = keys.blob(digest);
-    return publisher.publish(() -> objects.put(blobKey, content, content.length), created);
-  }
-
-  /**
-   * Stores {@code length} bytes of {@code bytes} at the digest key unless an object is there, with
-   * their SHA-256 as checksum where the digest is one, and the tags of {@code record}.
-   *
-   * @return when this call's PutObject was sent, if it created the object; null if it found one
-   *     (a PutObject whose answer was lost and that the SDK retried into a 412 counts as found)
-   */
-  BlobPublisher.Created putBlob(Digest digest, byte[] bytes, int length, IndexRecord record) {
-    byte[] sha256 = digest.algorithm() == DigestAlgorithm.SHA256 ? digest.hash() : null;
-    BlobPublisher.Created sending = BlobPublisher.Created.sending(this);
-    return objects.putIfAbsent(keys.blob(digest), bytes, length, sha256, record.tags()) != null
-        ? sending : null;
+    return new BlobPublisher(this, digest, content.length, BlobPublisher.kept(labels), takeRef,
+        () -> { }).storeAndPublish(content, content.length);
   }
 
   // ---- ReferenceCounter
@@ -345,18 +327,12 @@ final class S3Store implements ContentStore {
   @Override
   public GcReport gc(GcOptions options) {
     checkOpen();
-    if (!options.dryRun()) { // a dry run writes nothing, not even a probe (RET-5)
-      probe.requireSafeDeletes("gc");
-    }
     return new S3Maintenance(this).gc(options);
   }
 
   @Override
   public FsckReport fsck(boolean repair) {
     checkOpen();
-    if (repair) {
-      probe.requireSafeDeletes("fsck repairs");
-    }
     return new S3Fsck(this).fsck(repair);
   }
 
@@ -365,7 +341,6 @@ final class S3Store implements ContentStore {
     checkOpen();
     return new S3Fsck(this).fsck(options);
   }
-
 
   static long minPart() {
     return MIN_PART;

@@ -11,6 +11,7 @@ import dev.coffer.s3sim.SimS3;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.FailedPreconditionException;
+import dev.coffer.store.FsckOptions;
 import dev.coffer.store.FsckReport;
 import dev.coffer.store.GcOptions;
 import java.time.Duration;
@@ -85,6 +86,22 @@ class UnsafeServerTest {
     assertThat(sim.keys(PREFIX)).contains(PREFIX + "index/sha256/" + digest.hex(),
         PREFIX + "blobs/sha256/" + digest.hex()); // nothing purged
     assertThat(sim.keys(PREFIX)).noneMatch(k -> k.contains("probe"));
+  }
+
+  @Test
+  void repairsAskedThroughFsckOptionsAreRefusedWhereDeleteObjectIgnoresIfMatch() {
+    SimStores sim = sim(SimS3.builder().capabilities(Capabilities.s3().ignoringDeleteIfMatch()));
+    ContentStore store = open(sim);
+    Digest digest = deletedBlob(store);
+
+    assertThatThrownBy(() -> store.fsck(FsckOptions.of(true)))
+        .isInstanceOf(FailedPreconditionException.class).hasMessageContaining("If-Match");
+    assertThatThrownBy(() -> store.fsck(FsckOptions.of(true).verifying(100, 1, null)))
+        .isInstanceOf(FailedPreconditionException.class).hasMessageContaining("If-Match");
+    assertThat(store.fsck(FsckOptions.of(false)).findings()).singleElement()
+        .satisfies(f -> assertThat(f.repaired()).isFalse());
+    assertThat(sim.keys(PREFIX)).contains(PREFIX + "index/sha256/" + digest.hex(),
+        PREFIX + "blobs/sha256/" + digest.hex()); // nothing purged
   }
 
   @Test

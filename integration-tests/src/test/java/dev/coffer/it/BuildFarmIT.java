@@ -272,7 +272,7 @@ class BuildFarmIT {
           fresh.deref(e.getKey());
         }
       }
-      Thread.sleep(LEASE.toMillis() + 500);
+      Thread.sleep(LEASE.toMillis() + 500); // the leases run out: time passes, not a poll
       fresh.gc(new GcOptions(Duration.ZERO, false));
       try (S3Client plain = endpoint.client()) {
         List<String> uploads = new ArrayList<>();

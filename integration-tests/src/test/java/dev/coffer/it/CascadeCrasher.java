@@ -31,6 +31,6 @@ public final class CascadeCrasher {
     store.deref(head);
     System.out.println("DONE");
     System.out.flush();
-    Thread.sleep(Long.MAX_VALUE);
+    Thread.sleep(Long.MAX_VALUE); // until the test kills this host
   }
 }

@@ -3,6 +3,7 @@ package dev.coffer.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+import static org.awaitility.Awaitility.await;
 
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
@@ -20,7 +21,6 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -209,13 +209,11 @@ class CascadeIT {
     try {
       ChildJvm.awaitReady(child);
       // Kill it a little after its cascade has begun: the head's record says deleting.
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-      while (!hosts.plain.getObjectAsBytes(b -> b.bucket(hosts.bucket).key(headRecord))
-          .asUtf8String().contains("\"deleting\"")) {
-        assertThat(System.nanoTime()).as("the child's deref began").isLessThan(deadline);
-        Thread.sleep(5);
-      }
-      Thread.sleep(delay);
+      await("the child's deref began").atMost(Duration.ofSeconds(60))
+          .pollInterval(Duration.ofMillis(5))
+          .until(() -> hosts.plain.getObjectAsBytes(b -> b.bucket(hosts.bucket).key(headRecord))
+              .asUtf8String().contains("\"deleting\""));
+      Thread.sleep(delay); // a random point in the cascade to kill it at, not a poll
     } finally {
       child.destroyForcibly().waitFor();
     }

@@ -254,7 +254,7 @@ class CrashPointsIT {
       // object when an upload on its key is aborted), so a gc runs before the resume here. It
       // may also remove the ingest, if the killed host's lease has run out: the resume then
       // starts at 0.
-      Thread.sleep(1100);
+      Thread.sleep(1100); // ages the upload past gc's cutoff: not a poll
       GcReport report = resumer.gc(GC_NOW);
       assertThat(report.uploadsAborted()).as("uploads gc aborted").isEqualTo(1);
       gcFirst = "; gc before the resume aborted its copy upload"

@@ -1,11 +1,15 @@
 package dev.coffer.it;
 
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.awaitility.core.ConditionTimeoutException;
 import software.amazon.awssdk.core.SdkRequest;
 import software.amazon.awssdk.core.interceptor.Context;
 import software.amazon.awssdk.core.interceptor.ExecutionAttribute;
@@ -141,14 +145,11 @@ final class CrashTrigger implements ExecutionInterceptor {
 
   /** Waits (up to 30 s) for the requests sent before the crash point to be answered. */
   private void awaitQuiet() {
-    long deadline = System.nanoTime() + 30_000_000_000L;
-    while (inFlight.get() > 0 && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(10);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
-      }
+    try {
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
+          .until(() -> inFlight.get() == 0);
+    } catch (ConditionTimeoutException stillInFlight) {
+      // The crash goes ahead; facts() reports what was still in flight.
     }
   }
 
@@ -162,7 +163,7 @@ final class CrashTrigger implements ExecutionInterceptor {
   private static void sleepForever() {
     while (true) {
       try {
-        Thread.sleep(Long.MAX_VALUE);
+        Thread.sleep(Long.MAX_VALUE); // until the test kills this host
       } catch (InterruptedException e) {
         // Only the kill ends this thread.
       }

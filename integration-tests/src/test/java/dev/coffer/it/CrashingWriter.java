@@ -1,5 +1,7 @@
 package dev.coffer.it;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Writer;
@@ -43,13 +45,12 @@ public final class CrashingWriter {
     try (S3Client s3 = S3Client.builder().endpointOverride(endpoint).forcePathStyle(true)
         .region(software.amazon.awssdk.regions.Region.US_EAST_1).credentialsProvider(credentials)
         .build()) {
-      while (listedParts(s3, bucket, prefix) < parts) {
-        Thread.sleep(50);
-      }
+      await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+          .until(() -> listedParts(s3, bucket, prefix), listed -> listed >= parts);
     }
     System.out.println("READY");
     System.out.flush();
-    Thread.sleep(Long.MAX_VALUE);
+    Thread.sleep(Long.MAX_VALUE); // until the test kills this host
   }
 
   private static int listedParts(S3Client s3, String bucket, String prefix) {

@@ -43,7 +43,7 @@ class IngestLeftoversIT {
       store.gc(new GcOptions(Duration.ofDays(1), false));
       assertThat(keys(plain, bucket, orphanDir)).as("bytes younger than the ingest age stay")
           .hasSize(1);
-      Thread.sleep(lease.toMillis() + 2000);
+      Thread.sleep(lease.toMillis() + 2000); // ages the bytes past the lease: not a poll
       write(store, "kept");
       store.gc(new GcOptions(lease, false));
 

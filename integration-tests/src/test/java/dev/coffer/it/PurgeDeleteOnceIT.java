@@ -97,7 +97,7 @@ class PurgeDeleteOnceIT {
         .satisfies(s -> assertThat(s.reason()).startsWith("being purged by another host"));
     assertThat(deletes(digest)).as("no second DeleteObject within the timeout").isEqualTo(1);
 
-    Thread.sleep(PURGE_TIMEOUT.plusMillis(200).toMillis());
+    Thread.sleep(PURGE_TIMEOUT.plusMillis(200).toMillis()); // the claim times out: not a poll
     assertThat(host.gc(new GcOptions(Duration.ZERO, false)).blobsPurged())
         .as("the takeover finishes the purge").isEqualTo(1);
     assertThat(exists(keys.index(digest))).isFalse();
@@ -149,7 +149,7 @@ class PurgeDeleteOnceIT {
     assertThat(state(digest)).as("the repair's claim").isEqualTo("purging");
     assertThat(exists(keys.blob(digest))).isTrue();
 
-    Thread.sleep(PURGE_TIMEOUT.plusMillis(200).toMillis());
+    Thread.sleep(PURGE_TIMEOUT.plusMillis(200).toMillis()); // the claim times out: not a poll
     FsckReport repaired = host.fsck(true);
     assertThat(repaired.findings()).extracting(Finding::kind, Finding::repaired)
         .containsExactly(tuple(FsckReport.Kind.STALE_DELETION, true));

@@ -1,5 +1,7 @@
 package dev.coffer.it;
 
+import static org.awaitility.Awaitility.await;
+
 import dev.coffer.store.s3.S3StoreConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -10,12 +12,14 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.UUID;
 import java.util.stream.Stream;
+import org.awaitility.core.ConditionTimeoutException;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
@@ -110,24 +114,24 @@ public final class S3Mock {
   }
 
   private static void awaitPort(Process process, int port) {
-    long deadline = System.nanoTime() + 90_000_000_000L;
-    while (System.nanoTime() < deadline) {
-      if (!process.isAlive()) {
-        throw new IllegalStateException("S3Mock exited with " + process.exitValue());
-      }
-      try (Socket socket = new Socket()) {
-        socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
-        return;
-      } catch (IOException notYet) {
-        try {
-          Thread.sleep(100);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("interrupted while starting S3Mock", e);
-        }
-      }
+    try {
+      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(100))
+          .until(() -> listens(process, port));
+    } catch (ConditionTimeoutException e) {
+      throw new IllegalStateException("S3Mock did not listen on port " + port + " in 90 s", e);
     }
-    throw new IllegalStateException("S3Mock did not listen on port " + port + " in 90 s");
+  }
+
+  private static boolean listens(Process process, int port) {
+    if (!process.isAlive()) {
+      throw new IllegalStateException("S3Mock exited with " + process.exitValue());
+    }
+    try (Socket socket = new Socket()) {
+      socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
+      return true;
+    } catch (IOException notYet) {
+      return false;
+    }
   }
 
   private void stop() {

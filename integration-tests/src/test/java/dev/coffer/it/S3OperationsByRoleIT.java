@@ -3,6 +3,7 @@ package dev.coffer.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.tuple;
+import static org.awaitility.Awaitility.await;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -281,16 +282,10 @@ class S3OperationsByRoleIT {
         });
     step(writer, "abort a dead host's multipart ingest", List.of("ingest:AbortMultipartUpload"),
         () -> {
-          long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-          while (true) {
-            try {
-              w1.abort("crashed-abort");
-              break;
-            } catch (UnavailableException leased) {
-              assertThat(System.nanoTime()).as("the dead host's lease expires").isLessThan(deadline);
-              Thread.sleep(100);
-            }
-          }
+          // Unavailable while the dead host's lease lasts.
+          await("the dead host's lease expires").atMost(Duration.ofSeconds(60))
+              .pollInterval(Duration.ofMillis(100)).ignoreException(UnavailableException.class)
+              .untilAsserted(() -> w1.abort("crashed-abort"));
           assertThatThrownBy(() -> w1.status("crashed-abort"))
               .isInstanceOf(NotFoundException.class);
         });
@@ -336,7 +331,7 @@ class S3OperationsByRoleIT {
     }
     String unnamed = prefix + "ingest/" + "0".repeat(64) + "/data/1-dead";
     plain.createMultipartUpload(b -> b.bucket(bucket).key(unnamed));
-    Thread.sleep(400); // older than the maintenance host's lease
+    Thread.sleep(400); // ages the upload past the maintenance host's lease: not a poll
 
     step(maintenance, "gc purges deleted blobs and removes abandoned ingests and uploads",
         List.of("list:ListObjectsV2", "ingest:GetObject", "ingest:DeleteObject",
@@ -357,7 +352,7 @@ class S3OperationsByRoleIT {
     Digest orphanDigest = Digest.of(orphan);
     plain.putObject(b -> b.bucket(bucket).key(prefix + "blobs/sha256/" + orphanDigest.hex()),
         RequestBody.fromBytes(orphan));
-    Thread.sleep(2_500); // older than the purge timeout and LastModified's second
+    Thread.sleep(2_500); // ages the orphan past the purge timeout and LastModified's second
     step(maintenance, "fsck repairs a dangling link, tag drift and an orphan blob",
         List.of("list:ListObjectsV2", "index:GetObject", "blobs:GetObjectTagging",
             "index:PutObject", "blobs:HeadObject", "blobs:PutObjectTagging", "blobs:DeleteObject",
@@ -437,21 +432,19 @@ class S3OperationsByRoleIT {
   }
 
   /** Waits until S3 lists {@code parts} uploaded parts under the store's ingests. */
-  private void awaitUploadedParts(int parts) throws InterruptedException {
-    long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-    while (true) {
-      int listed = 0;
-      for (MultipartUpload upload : plain.listMultipartUploads(b -> b.bucket(bucket)
-          .prefix(prefix + "ingest/")).uploads()) {
-        listed += plain.listParts(b -> b.bucket(bucket).key(upload.key())
-            .uploadId(upload.uploadId())).parts().size();
-      }
-      if (listed >= parts) {
-        return;
-      }
-      assertThat(System.nanoTime()).as("%d parts uploaded in time", parts).isLessThan(deadline);
-      Thread.sleep(50);
+  private void awaitUploadedParts(int parts) {
+    await(parts + " parts uploaded").atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(50)).until(this::uploadedParts, listed -> listed >= parts);
+  }
+
+  private int uploadedParts() {
+    int listed = 0;
+    for (MultipartUpload upload : plain.listMultipartUploads(b -> b.bucket(bucket)
+        .prefix(prefix + "ingest/")).uploads()) {
+      listed += plain.listParts(b -> b.bucket(bucket).key(upload.key())
+          .uploadId(upload.uploadId())).parts().size();
     }
+    return listed;
   }
 
   /**

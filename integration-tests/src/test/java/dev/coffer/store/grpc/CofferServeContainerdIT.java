@@ -1,6 +1,7 @@
 package dev.coffer.store.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import dev.coffer.it.S3Mock;
 import dev.coffer.store.ContentStore;
@@ -73,12 +74,11 @@ class CofferServeContainerdIT extends ContainerdIT {
         socket.toString(), "--holder-id", holder, "--state-dir", home.resolve("state").toString(),
         "--open-readers", String.valueOf(OPEN_READERS))
         .redirectErrorStream(true).redirectOutput(log.toFile()).start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!Files.exists(socket)) {
-      assertThat(serve.isAlive()).as("coffer serve running; log:%n%s", read(log)).isTrue();
-      assertThat(System.nanoTime()).as("socket within 60 s").isLessThan(deadline);
-      Thread.sleep(100);
-    }
+    await("the socket of coffer serve").atMost(Duration.ofSeconds(60))
+        .pollInterval(Duration.ofMillis(100)).until(() -> {
+          assertThat(serve.isAlive()).as("coffer serve running; log:%n%s", read(log)).isTrue();
+          return Files.exists(socket);
+        });
     System.out.println("$ coffer serve --containerd-socket " + socket + " --holder-id " + holder
         + "\n" + read(log));
     return () -> {

@@ -2,6 +2,7 @@ package dev.coffer.store.grpc;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
@@ -28,6 +29,7 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import java.util.zip.GZIPOutputStream;
+import org.awaitility.core.ConditionTimeoutException;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
@@ -416,21 +418,18 @@ public class ContainerdIT {
         .redirectOutput(home.resolve("containerd.log").toFile())
         .start();
     daemons.add(daemon);
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
-    while (true) {
-      if (!daemon.isAlive()) {
-        throw new AssertionError("containerd " + name + " exited " + daemon.exitValue() + ": "
-            + tail(Files.readString(home.resolve("containerd.log")), 2000));
-      }
-      if (Files.exists(home.resolve("containerd.sock"))
-          && ctr(home).quiet().check(false).run("version").exit == 0) {
-        break;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("containerd " + name + " did not answer within 30 s: "
-            + tail(Files.readString(home.resolve("containerd.log")), 2000));
-      }
-      Thread.sleep(200);
+    try {
+      await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).until(() -> {
+        if (!daemon.isAlive()) {
+          throw new AssertionError("containerd " + name + " exited " + daemon.exitValue() + ": "
+              + tail(Files.readString(home.resolve("containerd.log")), 2000));
+        }
+        return Files.exists(home.resolve("containerd.sock"))
+            && ctr(home).quiet().check(false).run("version").exit == 0;
+      });
+    } catch (ConditionTimeoutException e) {
+      throw new AssertionError("containerd " + name + " did not answer within 30 s: "
+          + tail(Files.readString(home.resolve("containerd.log")), 2000), e);
     }
     System.out.println("containerd " + name + " started with " + config);
     return home;

@@ -3,6 +3,7 @@ package dev.coffer.store.grpc;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
 import com.google.protobuf.FieldMask;
@@ -389,9 +390,10 @@ class ContentServiceTest {
           }
         });
     first.get(30, TimeUnit.SECONDS);
-    // Give the server time to run ahead if it ignored flow control: it would read all 8 MiB.
-    Thread.sleep(300);
-    assertThat(intercepting.bytesRead.get()).isLessThanOrEqualTo(4L * CHUNK);
+    // A server that ignored flow control would run ahead and read all 8 MiB meanwhile.
+    await().during(Duration.ofMillis(300)).atMost(Duration.ofSeconds(5))
+        .untilAsserted(() -> assertThat(intercepting.bytesRead.get())
+            .isLessThanOrEqualTo(4L * CHUNK));
 
     call[0].request(Integer.MAX_VALUE);
     done.get(30, TimeUnit.SECONDS);

@@ -48,14 +48,12 @@ final class Cases {
 
   private final HarnessConfig config;
   private final Commands commands;
-  private final List<String> coffer;
-  private final Path awsConfig;
+  private final PeerCommands peers;
 
   Cases(HarnessConfig config, Commands commands, List<String> coffer, Path awsConfig) {
     this.config = config;
     this.commands = commands;
-    this.coffer = coffer;
-    this.awsConfig = awsConfig;
+    this.peers = new PeerCommands(config, coffer, awsConfig);
   }
 
   // ---- 1. ingest of one large file ----------------------------------------------------------
@@ -64,8 +62,8 @@ final class Cases {
     List<Contender> list = new ArrayList<>();
     if (withCli) {
       list.add(Contender.of("coffer put (CLI)", Counting.SERVER,
-          round -> commands.run(cli("put", "--ref", "bench-ingest", file.toString()),
-              v.cliEnvironment("ingest-cli/", home(v)), null),
+          round -> commands.run(peers.cli("put", "--ref", "bench-ingest", file.toString()),
+              v.cliEnvironment("ingest-cli/", peers.home(v)), null),
           round -> v.purge("ingest-cli/")));
     }
     list.add(Contender.of("library Writer", Counting.CLIENT,
@@ -77,17 +75,17 @@ final class Cases {
     if (withPeers) {
       if (awsUploadsWork(v)) {
         list.add(Contender.of("aws s3 cp", Counting.SERVER,
-            round -> commands.run(aws(v, "s3", "cp", file.toString(),
-                "s3://" + v.bucket + "/ingest-aws/blob"), awsEnvironment(v), null),
+            round -> commands.run(peers.aws(v, "s3", "cp", file.toString(),
+                "s3://" + v.bucket + "/ingest-aws/blob"), peers.awsEnvironment(v), null),
             round -> v.purge("ingest-aws/")));
       }
       list.add(Contender.of("rclone copyto", Counting.SERVER,
-          round -> commands.run(rclone("copyto", "--ignore-times",
+          round -> commands.run(peers.rclone("copyto", "--ignore-times",
               "--s3-upload-cutoff", PART / (1 << 20) + "M",
               "--s3-chunk-size", PART / (1 << 20) + "M",
               "--s3-upload-concurrency", Integer.toString(PARTS_IN_FLIGHT),
               file.toString(), "bench:" + v.bucket + "/ingest-rclone/blob"),
-              v.cliEnvironment("", home(v)), null),
+              v.cliEnvironment("", peers.home(v)), null),
           round -> v.purge("ingest-rclone/")));
     }
     return list;
@@ -149,8 +147,8 @@ final class Cases {
     String key = prefix + "blobs/" + digest.algorithm().label() + "/" + digest.hex();
     List<Contender> list = new ArrayList<>();
     list.add(Contender.of("coffer get --no-cache (CLI)", Counting.SERVER,
-        round -> commands.run(cli("get", "--no-cache", digest.toString(), "-o", "/dev/null"),
-            v.cliEnvironment(prefix, home(v)), null), Action.NOTHING));
+        round -> commands.run(peers.cli("get", "--no-cache", digest.toString(), "-o", "/dev/null"),
+            v.cliEnvironment(prefix, peers.home(v)), null), Action.NOTHING));
     list.add(Contender.of("library readerAt", Counting.CLIENT, round -> {
       try (ContentStore store = v.store(prefix)) {
         expect(size, readAll(store, digest));
@@ -162,11 +160,11 @@ final class Cases {
       }
     }, Action.NOTHING));
     list.add(Contender.of("aws s3 cp - (stdout)", Counting.SERVER,
-        round -> commands.run(aws(v, "s3", "cp", "s3://" + v.bucket + "/" + key, "-"),
-            awsEnvironment(v), null), Action.NOTHING));
+        round -> commands.run(peers.aws(v, "s3", "cp", "s3://" + v.bucket + "/" + key, "-"),
+            peers.awsEnvironment(v), null), Action.NOTHING));
     list.add(Contender.of("rclone cat", Counting.SERVER,
-        round -> commands.run(rclone("cat", "bench:" + v.bucket + "/" + key),
-            v.cliEnvironment("", home(v)), null), Action.NOTHING));
+        round -> commands.run(peers.rclone("cat", "bench:" + v.bucket + "/" + key),
+            v.cliEnvironment("", peers.home(v)), null), Action.NOTHING));
     return list;
   }
 
@@ -220,13 +218,13 @@ final class Cases {
       }
     }, Action.NOTHING));
     list.add(Contender.of("coffer get (CLI, cache hot)", Counting.NONE,
-        round -> commands.run(cli("get", digest.toString(), "-o", "/dev/null"),
-            v.cliEnvironment(prefix, home(v)), null), Action.NOTHING));
+        round -> commands.run(peers.cli("get", digest.toString(), "-o", "/dev/null"),
+            v.cliEnvironment(prefix, peers.home(v)), null), Action.NOTHING));
     list.add(Contender.of("cat of a local copy", Counting.NONE,
         round -> commands.run(List.of("cat", copy.toString()), Map.of(), null), Action.NOTHING));
     // What every command-line figure above includes before it moves a byte.
     list.add(Contender.of(JVM_START, Counting.NONE,
-        round -> commands.run(cli("--version"), Map.of(), null), Action.NOTHING));
+        round -> commands.run(peers.cli("--version"), Map.of(), null), Action.NOTHING));
     return list;
   }
 
@@ -249,8 +247,8 @@ final class Cases {
     }, Action.NOTHING));
     list.add(Contender.of("coffer ls --filter (CLI)", Counting.SERVER, round -> {
       Path listing = config.work().resolve("ls.out");
-      commands.run(cli("ls", "--no-cache", "--filter", LABEL_FILTER),
-          v.cliEnvironment(prefix, home(v)), listing);
+      commands.run(peers.cli("ls", "--no-cache", "--filter", LABEL_FILTER),
+          v.cliEnvironment(prefix, peers.home(v)), listing);
       try (var lines = java.nio.file.Files.lines(listing)) {
         expect(expected / 10 + (expected % 10 > 3 ? 1 : 0), lines.count());
       }
@@ -297,38 +295,7 @@ final class Cases {
   /** Runs {@code coffer ls} twice on an empty prefix: the start of every later command is warm. */
   void warmCli(Venue v) throws IOException, InterruptedException {
     for (int i = 0; i < 2; i++) {
-      commands.run(cli("ls", "--no-cache"), v.cliEnvironment("warm/", home(v)), null);
+      commands.run(peers.cli("ls", "--no-cache"), v.cliEnvironment("warm/", peers.home(v)), null);
     }
-  }
-
-  private List<String> cli(String... args) {
-    List<String> command = new ArrayList<>(coffer);
-    command.addAll(List.of(args));
-    return command;
-  }
-
-  private List<String> aws(Venue v, String... args) {
-    List<String> command = new ArrayList<>(List.of(config.awsCli(), "--endpoint-url",
-        v.server.endpoint().toString()));
-    command.addAll(List.of(args));
-    command.add("--only-show-errors");
-    return command;
-  }
-
-  private Map<String, String> awsEnvironment(Venue v) {
-    Map<String, String> env = v.cliEnvironment("", home(v));
-    env.put("AWS_CONFIG_FILE", awsConfig.toString());
-    env.put("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
-    return env;
-  }
-
-  private List<String> rclone(String... args) {
-    List<String> command = new ArrayList<>(List.of(config.rclone(), "--config", "/dev/null"));
-    command.addAll(List.of(args));
-    return command;
-  }
-
-  private Path home(Venue v) {
-    return config.work().resolve("coffer-home-" + v.server.name());
   }
 }

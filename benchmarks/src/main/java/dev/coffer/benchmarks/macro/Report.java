@@ -197,7 +197,7 @@ final class Report {
       for (Sample s : samples) {
         printer.printRecord(s.caseId(), s.server(), s.contender(), s.round(),
             s.ok() ? String.format(Locale.ROOT, "%.4f", s.seconds()) : "", s.bytes(),
-            s.requests(), s.byOperation().entrySet().stream()
+            s.requests(), s.byOperation().entrySet().stream().sorted(Map.Entry.comparingByKey())
                 .map(e -> e.getKey() + "=" + e.getValue()).collect(Collectors.joining(" ")),
             s.byOperation().isEmpty() ? ""
                 : String.format(Locale.ROOT, "%.8f", RequestPrices.costUsd(s.byOperation())),

@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
@@ -37,8 +36,7 @@ final class TreeCase {
 
   private final HarnessConfig config;
   private final Commands commands;
-  private final List<String> coffer;
-  private final Path awsConfig;
+  private final PeerCommands peers;
   private final PrintStream log;
   final Path original;
   final Path changed;
@@ -49,8 +47,7 @@ final class TreeCase {
       PrintStream log) throws IOException {
     this.config = config;
     this.commands = commands;
-    this.coffer = coffer;
-    this.awsConfig = awsConfig;
+    this.peers = new PeerCommands(config, coffer, awsConfig);
     this.log = log;
     original = config.work().resolve("tree/original");
     changed = config.work().resolve("tree/changed");
@@ -129,28 +126,29 @@ final class TreeCase {
   private List<Contender> uploads(Venue v, boolean reupload) {
     List<Contender> list = new ArrayList<>();
     list.add(Contender.of(COFFER_PUT, Counting.SERVER,
-        round -> commands.run(cli("put", "-q", "--no-cache", "-r",
-            dir(reupload).toString(), "--jobs", "16"), v.cliEnvironment("tree-coffer/", home(v)),
+        round -> commands.run(peers.cli("put", "-q", "--no-cache", "-r",
+            dir(reupload).toString(), "--jobs", "16"),
+            v.cliEnvironment("tree-coffer/", peers.home(v)),
             config.work().resolve("tree.out")),
-        round -> after(v, "tree-coffer/", reupload, r -> commands.run(cli("put", "-q",
+        round -> after(v, "tree-coffer/", reupload, r -> commands.run(peers.cli("put", "-q",
             "--no-cache", "-r", original.toString(), "--jobs", "16"),
-            v.cliEnvironment("tree-coffer/", home(v)), null))));
+            v.cliEnvironment("tree-coffer/", peers.home(v)), null))));
     if (available(config.awsCli(), AWS)) {
       list.add(Contender.of(AWS, Counting.SERVER,
-          round -> commands.run(aws(v, "s3", "sync", dir(reupload).toString(),
-              "s3://" + v.bucket + "/tree-aws/"), awsEnvironment(v), null),
-          round -> after(v, "tree-aws/", reupload, r -> commands.run(aws(v, "s3", "sync",
-              original.toString(), "s3://" + v.bucket + "/tree-aws/"), awsEnvironment(v),
+          round -> commands.run(peers.aws(v, "s3", "sync", dir(reupload).toString(),
+              "s3://" + v.bucket + "/tree-aws/"), peers.awsEnvironment(v), null),
+          round -> after(v, "tree-aws/", reupload, r -> commands.run(peers.aws(v, "s3", "sync",
+              original.toString(), "s3://" + v.bucket + "/tree-aws/"), peers.awsEnvironment(v),
               null))));
     }
     if (available(config.rclone(), RCLONE)) {
       list.add(Contender.of(RCLONE, Counting.SERVER,
-          round -> commands.run(rclone("copy", "--transfers", "16", "--checkers", "16",
+          round -> commands.run(peers.rclone("copy", "--transfers", "16", "--checkers", "16",
               dir(reupload).toString(), "bench:" + v.bucket + "/tree-rclone"),
-              v.cliEnvironment("", home(v)), null),
-          round -> after(v, "tree-rclone/", reupload, r -> commands.run(rclone("copy",
+              v.cliEnvironment("", peers.home(v)), null),
+          round -> after(v, "tree-rclone/", reupload, r -> commands.run(peers.rclone("copy",
               "--transfers", "16", "--checkers", "16", original.toString(),
-              "bench:" + v.bucket + "/tree-rclone"), v.cliEnvironment("", home(v)), null))));
+              "bench:" + v.bucket + "/tree-rclone"), v.cliEnvironment("", peers.home(v)), null))));
     }
     return list;
   }
@@ -195,50 +193,19 @@ final class TreeCase {
     List<Contender> list = new ArrayList<>();
     Contender.Action clean = round -> delete(out);
     list.add(Contender.of(COFFER_GET, Counting.SERVER,
-        round -> commands.run(cli("get", "-q", "--no-cache", "-r", tree, "-o", out.toString(),
-            "--jobs", "16"), v.cliEnvironment("tree-coffer/", home(v)), null), clean));
+        round -> commands.run(peers.cli("get", "-q", "--no-cache", "-r", tree, "-o", out.toString(),
+            "--jobs", "16"), v.cliEnvironment("tree-coffer/", peers.home(v)), null), clean));
     if (available(config.awsCli(), AWS)) {
       list.add(Contender.of(AWS, Counting.SERVER,
-          round -> commands.run(aws(v, "s3", "sync", "s3://" + v.bucket + "/tree-aws/",
-              out.toString()), awsEnvironment(v), null), clean));
+          round -> commands.run(peers.aws(v, "s3", "sync", "s3://" + v.bucket + "/tree-aws/",
+              out.toString()), peers.awsEnvironment(v), null), clean));
     }
     if (available(config.rclone(), RCLONE)) {
       list.add(Contender.of(RCLONE, Counting.SERVER,
-          round -> commands.run(rclone("copy", "--transfers", "16", "--checkers", "16",
+          round -> commands.run(peers.rclone("copy", "--transfers", "16", "--checkers", "16",
               "bench:" + v.bucket + "/tree-rclone", out.toString()),
-              v.cliEnvironment("", home(v)), null), clean));
+              v.cliEnvironment("", peers.home(v)), null), clean));
     }
     return list;
-  }
-
-  private List<String> cli(String... args) {
-    List<String> command = new ArrayList<>(coffer);
-    command.addAll(List.of(args));
-    return command;
-  }
-
-  private List<String> aws(Venue v, String... args) {
-    List<String> command = new ArrayList<>(List.of(config.awsCli(), "--endpoint-url",
-        v.server.endpoint().toString()));
-    command.addAll(List.of(args));
-    command.add("--only-show-errors");
-    return command;
-  }
-
-  private Map<String, String> awsEnvironment(Venue v) {
-    Map<String, String> env = v.cliEnvironment("", home(v));
-    env.put("AWS_CONFIG_FILE", awsConfig.toString());
-    env.put("AWS_SHARED_CREDENTIALS_FILE", "/dev/null");
-    return env;
-  }
-
-  private List<String> rclone(String... args) {
-    List<String> command = new ArrayList<>(List.of(config.rclone(), "--config", "/dev/null"));
-    command.addAll(List.of(args));
-    return command;
-  }
-
-  private Path home(Venue v) {
-    return config.work().resolve("coffer-home-" + v.server.name());
   }
 }

@@ -10,10 +10,11 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.UnavailableException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -41,6 +42,37 @@ class TreeCommandsTest {
     Result r = cli.run(args);
     assertThat(r.code()).as(r.stderr()).isZero();
     return r;
+  }
+
+  /**
+   * Issue 23: the links of a tree are made in one change of its index record, so {@code put -r}
+   * of new files costs a fixed number of requests a file, the tree's record written twice (at
+   * creation, then with all its links) plus once for the caller's reference: 708 requests for 100
+   * files. Before linkAll, each link read both records and rewrote the tree's: 906 requests, 102
+   * writes of the tree's record.
+   */
+  @Test
+  void putOfNewFilesWritesTheTreeRecordOnceForAllLinks() throws Exception {
+    Path src = tmp.resolve("many");
+    int files = 100;
+    for (int i = 0; i < files; i++) {
+      write(src.resolve("f" + i), "file " + i);
+    }
+
+    String tree = ok("put", "-r", src.toString(), "--jobs", "4").out().strip();
+
+    String treeRecord = "index/" + Digest.parse(tree).algorithm().label() + "/"
+        + Digest.parse(tree).hex();
+    long treeRecordWrites = connector.sim.log().entries().stream()
+        .filter(e -> e.host().equals(connector.host) && e.key() != null
+            && e.key().endsWith(treeRecord)
+            && e.operation() == dev.coffer.s3sim.Operation.PUT_OBJECT)
+        .count();
+    long requests = connector.logged(connector.host).values().stream()
+        .mapToLong(Long::longValue).sum();
+    Map<String, Long> logged = connector.logged(connector.host);
+    assertThat(treeRecordWrites).as(logged.toString()).isEqualTo(3);
+    assertThat(requests).as(logged.toString()).isLessThanOrEqualTo(7L * files + 10);
   }
 
   @Test
@@ -144,12 +176,14 @@ class TreeCommandsTest {
     for (int i = 0; i < 6; i++) {
       write(src.resolve("f" + i), "content " + i);
     }
-    AtomicInteger links = new AtomicInteger();
     Cli failing = new Cli((settings, notices) -> {
       ContentStore store = connector.open(settings, notices);
       return (ContentStore) Proxy.newProxyInstance(ContentStore.class.getClassLoader(),
           new Class<?>[] {ContentStore.class}, (proxy, method, args) -> {
-            if (method.getName().equals("link") && links.incrementAndGet() > 3) {
+            if (method.getName().equals("linkAll")) { // three of the six links made, then cut
+              @SuppressWarnings("unchecked")
+              List<Digest> files = List.copyOf((Collection<Digest>) args[0]);
+              store.linkAll(files.subList(0, 3), (Digest) args[1]);
               throw new UnavailableException("link refused: the put is cut off here");
             }
             try {

@@ -93,8 +93,8 @@ public final class Trees {
    * followed) and returns the tree's digest with counts. Files already stored are not uploaded
    * again. In order (TREE-3): the files are committed; the tree blob is committed with {@code
    * labels} (without a reference); the tree links to each distinct file it lacks a link to (a
-   * reference taken on each file, all handed to the links by one {@code linkAll}); last, one
-   * reference is taken on the tree, which the caller holds, as {@code put --ref}. A call that fails
+   * reference taken on each file, handed to the links by one {@code linkAll} per {@code jobs}
+   * files); last, one reference is taken on the tree, which the caller holds, as {@code put --ref}. A call that fails
    * or is killed part-way is finished by calling it again.
    *
    * @throws InvalidArgumentException if {@code dir} is not a directory, or a name cannot be stored
@@ -151,18 +151,23 @@ public final class Trees {
     Set<Digest> files = new LinkedHashSet<>();
     tree.files().forEach(e -> files.add(e.digest()));
     files.removeAll(linked);
-    // The references, each on its own file's record, are taken in parallel; then every link is
-    // made in one call, which the S3 store makes as one change of the tree's record.
-    Map<Digest, Long> taken = new ConcurrentHashMap<>();
-    try {
-      Jobs.runAll(jobs, files.stream().<Callable<Void>>map(f -> () -> {
-        taken.put(f, store.ref(f).incarnation());
-        return null;
-      }).toList());
-      store.linkAll(files, digest);
-    } catch (RuntimeException e) {
-      giveBack(digest, taken, e);
-      throw e;
+    // Files are linked in batches of `jobs`: the references of a batch, each on its own file's
+    // record, are taken in parallel, then one linkAll makes the batch's links (on S3 one change of
+    // the tree's record). A put killed between the two leaves at most a batch over-referenced.
+    List<Digest> missing = List.copyOf(files);
+    for (int i = 0; i < missing.size(); i += jobs) {
+      List<Digest> batch = missing.subList(i, Math.min(i + jobs, missing.size()));
+      Map<Digest, Long> taken = new ConcurrentHashMap<>();
+      try {
+        Jobs.runAll(jobs, batch.stream().<Callable<Void>>map(f -> () -> {
+          taken.put(f, store.ref(f).incarnation());
+          return null;
+        }).toList());
+        store.linkAll(batch, digest);
+      } catch (RuntimeException e) {
+        giveBack(digest, taken, e);
+        throw e;
+      }
     }
     store.ref(digest);
     long bytes = tree.files().stream().mapToLong(Tree.Entry::size).sum();

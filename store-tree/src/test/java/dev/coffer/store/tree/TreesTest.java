@@ -241,16 +241,14 @@ class TreesTest {
   }
 
   @Test
-  @SuppressWarnings("unchecked")
   void aPutInterruptedWhileLinkingIsFinishedByARerun() throws IOException {
     Path src = sample();
+    AtomicInteger links = new AtomicInteger();
     ContentStore failing = (ContentStore) Proxy.newProxyInstance(
         ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
         (proxy, method, args) -> {
-          if (method.getName().equals("linkAll")) { // killed after two of the four links
-            List<Digest> files = List.copyOf((Collection<Digest>) args[0]);
-            store.linkAll(files.subList(0, 2), (Digest) args[1]);
-            throw new IllegalStateException("killed");
+          if (method.getName().equals("linkAll") && links.incrementAndGet() > 2) {
+            throw new IllegalStateException("killed"); // after two batches of one link
           }
           try {
             return method.invoke(store, args);
@@ -320,9 +318,10 @@ class TreesTest {
   }
 
   @Test
-  void linksToTheTreeAreMadeInOneCall() throws IOException {
+  void linksToTheTreeAreMadeOneLinkAllPerBatchOfJobsFiles() throws IOException {
     // All links write the tree's record: made one call each, a put -r on S3 rewrote that record
-    // once a file (a read and a conditional write each); linkAll lets the store make them at once.
+    // once a file (a read and a conditional write each); linkAll lets the store make a batch at
+    // once, and a batch of `jobs` files bounds what a killed put leaves over-referenced (TREE-3).
     Path src = tmp.resolve("many");
     Files.createDirectories(src);
     for (int i = 0; i < 40; i++) {
@@ -346,8 +345,8 @@ class TreesTest {
         });
     Digest tree = Trees.of(watched).withJobs(8).put(src);
     assertThat(store.info(tree).links()).hasSize(40);
-    assertThat(calls).containsExactly("linkAll");
-    assertThat(targets).containsExactly(40);
+    assertThat(calls).containsExactly("linkAll", "linkAll", "linkAll", "linkAll", "linkAll");
+    assertThat(targets).containsExactly(8, 8, 8, 8, 8);
   }
 
   private static int modeOf(Path p) throws IOException {

@@ -1,5 +1,7 @@
 package dev.coffer.store;
 
+import java.util.Collection;
+
 /**
  * Reference counts and links between blobs, the seed blob store's role, made safe for many hosts.
  *
@@ -54,6 +56,26 @@ public interface ReferenceCounter {
    * @throws FailedPreconditionException if {@code to} has no reference to transfer (count 0)
    */
   void link(Digest to, Digest from);
+
+  /**
+   * Links {@code from} to each blob of {@code to}, with exactly the outcome of {@link #link(Digest,
+   * Digest)} called for each in iteration order: the caller's reference to each target passes to
+   * its link; a target linked already (to its current incarnation, or listed twice) loses the
+   * caller's reference instead; a link to an earlier incarnation of a target is replaced (PROTO-1).
+   * A store may make all the links in one change of {@code from}'s record rather than one each.
+   *
+   * <p>If it throws, the links may have been made for none, some or all of the targets: a target
+   * that {@code from} now links to (see {@link Info#links}) has had the caller's reference passed to
+   * the link; the caller still holds its reference to every other target.
+   *
+   * @throws NotFoundException if {@code from} or any target does not exist
+   * @throws FailedPreconditionException if a target has no reference to transfer (count 0)
+   */
+  default void linkAll(Collection<Digest> to, Digest from) {
+    for (Digest target : to) {
+      link(target, from);
+    }
+  }
 
   /**
    * Removes the link from {@code from} to {@code to} and dereferences {@code to}; a no-op if there is

@@ -1614,6 +1614,61 @@ public abstract class ConformanceSuite {
     assertThat(readBlob(to)).isEqualTo(content);
   }
 
+  /**
+   * {@code linkAll} has, for each target, the outcome of {@code link}: a new target's reference
+   * passes to its link, a target linked already loses the caller's reference, and a link to an
+   * earlier incarnation of a target is replaced and keeps the new reference (PROTO-1).
+   */
+  @Test
+  public void linkAllHasTheOutcomeOfALinkToEachTarget() {
+    Digest fresh = referencedBlob("fresh");
+    Digest already = referencedBlob("already");
+    byte[] content = randomBytes(100);
+    Digest renewed = commitAndRef("renewed", content).digest();
+    Digest from = referencedBlob("from");
+    store.link(already, from);
+    store.ref(already);
+    store.link(renewed, from);
+    store.deref(renewed);
+    assertFails(NotFoundException.class, () -> store.info(renewed));
+    commitAndRef("renewed-again", content);
+    store.ref(renewed);
+
+    store.linkAll(List.of(fresh, already, renewed), from);
+
+    assertThat(store.info(from).links()).containsExactlyInAnyOrder(fresh, already, renewed);
+    assertRefCount(fresh, 1);
+    assertRefCount(already, 1);
+    assertRefCount(renewed, 2);
+    assertRefCount(from, 1);
+    store.unlink(renewed, from);
+    assertRefCount(renewed, 1);
+    store.deref(from);
+    assertFails(NotFoundException.class, () -> store.info(fresh));
+    assertFails(NotFoundException.class, () -> store.info(already));
+    assertRefCount(renewed, 1);
+    assertThat(readBlob(renewed)).isEqualTo(content);
+  }
+
+  /** {@code linkAll} to a missing target, or from a missing blob, is NotFound. */
+  @Test
+  public void linkAllToOrFromAMissingBlobIsNotFound() {
+    Digest to = referencedBlob("to");
+    Digest from = referencedBlob("from");
+    assertFails(NotFoundException.class, () -> store.linkAll(List.of(otherDigest()), from));
+    assertFails(NotFoundException.class, () -> store.linkAll(List.of(to), otherDigest()));
+    assertRefCount(to, 1);
+  }
+
+  /** {@code linkAll} with no targets changes nothing. */
+  @Test
+  public void linkAllWithNoTargetsChangesNothing() {
+    Digest from = referencedBlob("from");
+    store.linkAll(List.of(), from);
+    assertThat(store.info(from).links()).isEmpty();
+    assertRefCount(from, 1);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Maintenance: gc and fsck.
 

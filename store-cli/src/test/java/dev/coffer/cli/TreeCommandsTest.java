@@ -10,11 +10,11 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.UnavailableException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -41,6 +41,36 @@ class TreeCommandsTest {
     Result r = cli.run(args);
     assertThat(r.code()).as(r.stderr()).isZero();
     return r;
+  }
+
+  /**
+   * Issue 23: the links of a tree are made one change of its index record per batch of {@code
+   * --jobs} files, so {@code put -r} of 100 new files with {@code --jobs 16} writes the tree's
+   * record 9 times (its creation, 7 batches, the caller's reference), 720 requests. Before linkAll, each link
+   * read both records and rewrote the tree's: 906 requests, 102 writes of the tree's record.
+   */
+  @Test
+  void putOfNewFilesWritesTheTreeRecordOncePerBatchOfLinks() throws Exception {
+    Path src = tmp.resolve("many");
+    int files = 100;
+    for (int i = 0; i < files; i++) {
+      write(src.resolve("f" + i), "file " + i);
+    }
+
+    String tree = ok("put", "-r", src.toString(), "--jobs", "16").out().strip();
+
+    String treeRecord = "index/" + Digest.parse(tree).algorithm().label() + "/"
+        + Digest.parse(tree).hex();
+    long treeRecordWrites = connector.sim.log().entries().stream()
+        .filter(e -> e.host().equals(connector.host) && e.key() != null
+            && e.key().endsWith(treeRecord)
+            && e.operation() == dev.coffer.s3sim.Operation.PUT_OBJECT)
+        .count();
+    long requests = connector.logged(connector.host).values().stream()
+        .mapToLong(Long::longValue).sum();
+    Map<String, Long> logged = connector.logged(connector.host);
+    assertThat(treeRecordWrites).as(logged.toString()).isEqualTo(9);
+    assertThat(requests).as(logged.toString()).isLessThanOrEqualTo(7L * files + 25); // 720 measured
   }
 
   @Test
@@ -149,7 +179,7 @@ class TreeCommandsTest {
       ContentStore store = connector.open(settings, notices);
       return (ContentStore) Proxy.newProxyInstance(ContentStore.class.getClassLoader(),
           new Class<?>[] {ContentStore.class}, (proxy, method, args) -> {
-            if (method.getName().equals("link") && links.incrementAndGet() > 3) {
+            if (method.getName().equals("linkAll") && links.incrementAndGet() > 3) {
               throw new UnavailableException("link refused: the put is cut off here");
             }
             try {

@@ -13,6 +13,7 @@ import dev.coffer.store.ReaderAt;
 import dev.coffer.store.Status;
 import dev.coffer.store.Writer;
 import java.time.Clock;
+import java.util.Collection;
 import java.util.List;
 import java.util.function.Consumer;
 
@@ -128,6 +129,13 @@ final class MemoryStore implements ContentStore {
   @Override
   public synchronized void link(Digest to, Digest from) {
     blobs.link(to, from);
+  }
+
+  @Override
+  public synchronized void linkAll(Collection<Digest> to, Digest from) {
+    for (Digest target : to) {
+      blobs.link(target, from);
+    }
   }
 
   @Override

@@ -11,6 +11,7 @@ import dev.coffer.store.Info;
 import dev.coffer.store.ReaderAt;
 import dev.coffer.store.Status;
 import dev.coffer.store.Writer;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
@@ -112,6 +113,11 @@ public abstract class ForwardingContentStore implements ContentStore {
   @Override
   public void link(Digest to, Digest from) {
     delegate().link(to, from);
+  }
+
+  @Override
+  public void linkAll(Collection<Digest> to, Digest from) {
+    delegate().linkAll(to, from);
   }
 
   @Override

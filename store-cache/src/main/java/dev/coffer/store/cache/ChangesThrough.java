@@ -10,6 +10,7 @@ import dev.coffer.store.Info;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.StoreException;
 import dev.coffer.store.spi.ForwardingContentStore;
+import java.util.Collection;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -91,6 +92,16 @@ final class ChangesThrough extends ForwardingContentStore {
     } finally {
       tiers.forgetInfo(from);
       afterReferenceDrop(to);
+    }
+  }
+
+  @Override
+  public void linkAll(Collection<Digest> to, Digest from) {
+    try {
+      backing.linkAll(to, from);
+    } finally {
+      tiers.forgetInfo(from);
+      to.forEach(this::afterReferenceDrop);
     }
   }
 

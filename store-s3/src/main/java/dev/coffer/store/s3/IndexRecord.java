@@ -5,8 +5,10 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.Info;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 
 /**
@@ -105,6 +107,27 @@ record IndexRecord(
     if (toIncarnation != 0) {
       incarnations.put(to.toString(), toIncarnation);
     }
+    return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, more,
+        state, stateChangedAt, ops, incarnation, incarnations, lastUsedAt, expired);
+  }
+
+  /**
+   * This record linking to each target of {@code targets} at the incarnation given (0: any),
+   * replacing a link it has to a target already; one copy of the links whatever their number.
+   */
+  IndexRecord withLinks(Map<Digest, Long> targets) {
+    Set<String> replaced = new HashSet<>();
+    targets.keySet().forEach(d -> replaced.add(d.toString()));
+    List<String> more = new ArrayList<>(links.size() + targets.size());
+    links.stream().filter(l -> !replaced.contains(l)).forEach(more::add);
+    Map<String, Long> incarnations = new TreeMap<>(linkIncarnations);
+    incarnations.keySet().removeAll(replaced);
+    targets.forEach((to, toIncarnation) -> {
+      more.add(to.toString());
+      if (toIncarnation != 0) {
+        incarnations.put(to.toString(), toIncarnation);
+      }
+    });
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, more,
         state, stateChangedAt, ops, incarnation, incarnations, lastUsedAt, expired);
   }

@@ -6,8 +6,10 @@ import dev.coffer.store.NotFoundException;
 import dev.coffer.store.StoreException;
 import dev.coffer.store.UnknownException;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -54,6 +56,19 @@ final class IndexRecords {
     S3Objects.Fetched fetched = objects.get(keys.index(digest));
     return fetched == null ? null
         : Json.read(fetched.bytes(), IndexRecord.class, digest.toString());
+  }
+
+  /**
+   * The records of {@code digests}, read many at once through {@code reads}; a digest without a
+   * record maps to null.
+   */
+  Map<Digest, IndexRecord> records(Collection<Digest> digests, ParallelReads reads) {
+    Map<String, Digest> byKey = new HashMap<>();
+    digests.forEach(d -> byKey.put(keys.index(d), d));
+    Map<Digest, IndexRecord> found = new HashMap<>();
+    reads.forEachBytes(List.copyOf(byKey.keySet()), (key, bytes) -> found.put(byKey.get(key),
+        bytes == null ? null : Json.read(bytes, IndexRecord.class, key)));
+    return found;
   }
 
   IndexRecord liveRecord(Digest digest) {

@@ -5,8 +5,13 @@ import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.Info;
 import dev.coffer.store.NotFoundException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Deque;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
@@ -24,10 +29,12 @@ final class References {
 
   private final IndexRecords records;
   private final S3StoreConfig config;
+  private final ParallelReads reads;
 
-  References(IndexRecords records, S3StoreConfig config) {
+  References(IndexRecords records, S3StoreConfig config, ParallelReads reads) {
     this.records = records;
     this.config = config;
+    this.reads = reads;
   }
 
   private long now() {
@@ -95,6 +102,45 @@ final class References {
     });
     if (existed.get()) {
       release(to, false, 0); // the link already holds a reference: drop the caller's
+    }
+  }
+
+  /**
+   * {@link #link} to each of {@code to} in one change of {@code from}'s record (PROTO-11): the
+   * targets' records are read in parallel, one compare-and-swap of {@code from}'s record adds
+   * every new link (a link to an earlier incarnation of its target replaced, PROTO-1), and then
+   * each target linked already (or listed again) loses the caller's reference. A target missing,
+   * or with no reference to transfer, fails the call before anything changes.
+   */
+  void linkAll(Collection<Digest> to, Digest from) {
+    if (to.isEmpty()) {
+      return;
+    }
+    Map<Digest, IndexRecord> targets = records.records(new HashSet<>(to), reads);
+    targets.forEach(IndexRecords::requireLive);
+    List<Digest> drops = new ArrayList<>();
+    records.casIndex(from, record -> {
+      IndexRecords.requireLive(from, record);
+      drops.clear();
+      Set<String> present = new HashSet<>(record.links());
+      Map<Digest, Long> added = new LinkedHashMap<>();
+      for (Digest t : to) {
+        IndexRecord target = targets.get(t);
+        boolean linkedAlready = added.containsKey(t) || present.contains(t.toString())
+            && target.isIncarnation(record.linkIncarnation(t));
+        if (linkedAlready) {
+          drops.add(t);
+        } else if (target.refCount() == 0) {
+          throw new FailedPreconditionException(
+              "blob " + t + " has no reference to transfer to a link from " + from);
+        } else {
+          added.put(t, target.incarnation());
+        }
+      }
+      return added.isEmpty() ? null : record.withLinks(added);
+    });
+    for (Digest t : drops) {
+      release(t, false, 0); // the link already holds a reference: drop the caller's
     }
   }
 

@@ -24,6 +24,7 @@ import dev.coffer.store.spi.Labels;
 import dev.coffer.store.spi.Refs;
 import java.security.MessageDigest;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
@@ -90,8 +91,8 @@ final class S3Store implements ContentStore {
         .weigher((String ref, PausedDigest p) -> 1024 + (p.bytes() == null ? 0 : p.bytes().length))
         .build();
     this.records = new IndexRecords(config, objects, keys, runtime, () -> metrics);
-    this.references = new References(records, config);
     this.reads = new ParallelReads(objects, workers);
+    this.references = new References(records, config, reads);
     this.ingests = new Ingests(config, objects, keys, openWriters, pausedDigests, reads);
   }
 
@@ -314,6 +315,12 @@ final class S3Store implements ContentStore {
   public void link(Digest to, Digest from) {
     checkOpen();
     references.link(to, from);
+  }
+
+  @Override
+  public void linkAll(Collection<Digest> to, Digest from) {
+    checkOpen();
+    references.linkAll(to, from);
   }
 
   @Override

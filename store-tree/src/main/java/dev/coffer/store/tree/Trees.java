@@ -24,8 +24,10 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
+// Over 400 lines: put, get, list and diff share the scan, the codec and the TREE invariants.
 /**
  * Whole directories over any {@link ContentStore}: {@link #put} stores a directory as a tree blob
  * linking to its files, {@link #get} restores one, {@link #list} and {@link #diff} read them. Who holds
@@ -91,9 +93,9 @@ public final class Trees {
    * followed) and returns the tree's digest with counts. Files already stored are not uploaded
    * again. In order (TREE-3): the files are committed; the tree blob is committed with {@code
    * labels} (without a reference); the tree links to each distinct file it lacks a link to (a
-   * reference taken on the file and handed to the link); last, one reference is taken on the tree,
-   * which the caller holds, as {@code put --ref}. A call that fails or is killed part-way is finished
-   * by calling it again.
+   * reference taken on each file, handed to the links by one {@code linkAll} per {@code jobs}
+   * files); last, one reference is taken on the tree, which the caller holds, as {@code put --ref}. A call that fails
+   * or is killed part-way is finished by calling it again.
    *
    * @throws InvalidArgumentException if {@code dir} is not a directory, or a name cannot be stored
    * @throws UncheckedIOException if reading the directory fails
@@ -149,33 +151,47 @@ public final class Trees {
     Set<Digest> files = new LinkedHashSet<>();
     tree.files().forEach(e -> files.add(e.digest()));
     files.removeAll(linked);
-    // Every link rewrites one record, the tree's: links made in parallel only fight over it (a
-    // compare-and-swap each, retried until the store gives up), so they are made one at a time;
-    // the references, each on its own file's record, are taken in parallel.
-    Object treeRecord = new Object();
-    Jobs.runAll(jobs, files.stream().<Callable<Void>>map(f -> () -> {
-      Info taken = store.ref(f);
+    // Files are linked in batches of `jobs`: the references of a batch, each on its own file's
+    // record, are taken in parallel, then one linkAll makes the batch's links (on S3 one change of
+    // the tree's record). A put killed between the two leaves at most a batch over-referenced.
+    List<Digest> missing = List.copyOf(files);
+    for (int i = 0; i < missing.size(); i += jobs) {
+      List<Digest> batch = missing.subList(i, Math.min(i + jobs, missing.size()));
+      Map<Digest, Long> taken = new ConcurrentHashMap<>();
       try {
-        synchronized (treeRecord) {
-          store.link(f, digest);
-        }
+        Jobs.runAll(jobs, batch.stream().<Callable<Void>>map(f -> () -> {
+          taken.put(f, store.ref(f).incarnation());
+          return null;
+        }).toList());
+        store.linkAll(batch, digest);
       } catch (RuntimeException e) {
-        // Give the reference back unless the link took it after all (its reply lost): an
-        // over-reference is safe, an under-reference is not (TREE-3).
-        try {
-          if (!store.info(digest).links().contains(f)) {
-            store.deref(f, taken.incarnation());
-          }
-        } catch (RuntimeException secondary) {
-          e.addSuppressed(secondary);
-        }
+        giveBack(digest, taken, e);
         throw e;
       }
-      return null;
-    }).toList());
+    }
     store.ref(digest);
     long bytes = tree.files().stream().mapToLong(Tree.Entry::size).sum();
     return new TreeTransfer(digest, tree.files().size(), bytes, newFiles.get(), newBytes.get());
+  }
+
+  /** Gives back the references in {@code taken} no link of {@code tree} took (TREE-3). */
+  private void giveBack(Digest tree, Map<Digest, Long> taken, RuntimeException failure) {
+    Set<Digest> linked;
+    try {
+      linked = store.info(tree).links();
+    } catch (RuntimeException secondary) {
+      failure.addSuppressed(secondary);
+      return;
+    }
+    taken.forEach((f, incarnation) -> {
+      if (!linked.contains(f)) {
+        try {
+          store.deref(f, incarnation);
+        } catch (RuntimeException secondary) {
+          failure.addSuppressed(secondary);
+        }
+      }
+    });
   }
 
   /**

@@ -85,13 +85,19 @@ final class ChangesThrough extends ForwardingContentStore {
     }
   }
 
+  /**
+   * A link never takes a blob's last reference from a caller that holds the one it passes (the
+   * contract): the link holds it, or already held one when it drops the caller's. So its targets
+   * stay and only their counts changed; forgetting their info is enough, and the next use asks
+   * the backing store in any case.
+   */
   @Override
   public void link(Digest to, Digest from) {
     try {
       backing.link(to, from);
     } finally {
       tiers.forgetInfo(from);
-      afterReferenceDrop(to);
+      tiers.forgetInfo(to);
     }
   }
 
@@ -101,7 +107,7 @@ final class ChangesThrough extends ForwardingContentStore {
       backing.linkAll(to, from);
     } finally {
       tiers.forgetInfo(from);
-      to.forEach(this::afterReferenceDrop);
+      to.forEach(tiers::forgetInfo);
     }
   }
 

@@ -979,6 +979,26 @@ public abstract class CacheBehaviourSuite {
     assertThat(entry(child)).doesNotExist();
   }
 
+  @Test
+  public void aLinkThroughTheCacheAsksTheBackingStoreNothingElse() {
+    CachedContentStore cache = cache(config().build());
+    Digest parent = commitAndRef(cache, random(KIB, 41));
+    Digest child = commitAndRef(cache, random(KIB, 42));
+    Digest other = commitAndRef(cache, random(KIB, 43));
+    int infoCalls = counting.infoCalls();
+
+    // A link never takes a blob's last reference (it holds the one it takes or finds), so there
+    // is nothing to look up afterwards: one record change per call, not one more per target.
+    cache.link(child, parent);
+    cache.ref(child); // linking again passes (drops) a reference the caller holds
+    cache.linkAll(java.util.List.of(child, other), parent);
+
+    assertThat(counting.infoCalls()).isEqualTo(infoCalls);
+    assertThat(cache.info(parent).links()).containsExactlyInAnyOrder(child, other);
+    assertThat(cache.info(child).refCount()).isEqualTo(1);
+    assertThat(cache.info(other).refCount()).isEqualTo(1);
+  }
+
   private static Digest commitAndRef(ContentStore store, byte[] bytes) {
     Digest digest = Digest.of(bytes);
     try (Writer writer = store.writer("ref-" + digest.hex(), Descriptor.UNKNOWN)) {

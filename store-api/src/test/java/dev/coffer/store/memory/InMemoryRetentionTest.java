@@ -3,6 +3,7 @@ package dev.coffer.store.memory;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.coffer.s3sim.SimClock;
 import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
@@ -10,11 +11,8 @@ import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
 import dev.coffer.store.NotFoundException;
 import java.nio.charset.StandardCharsets;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -26,26 +24,7 @@ import org.junit.jupiter.api.Test;
 class InMemoryRetentionTest {
   private static final Duration DAY = Duration.ofDays(1);
 
-  private static final class Manual extends Clock {
-    Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
-
-  private final Manual clock = new Manual();
+  private final SimClock clock = new SimClock(Instant.parse("2026-01-01T00:00:00Z"));
   private final ContentStore store = MemoryStores.open(clock);
 
   private Digest put(String content) {
@@ -53,17 +32,17 @@ class InMemoryRetentionTest {
   }
 
   private void advance(Duration step) {
-    clock.now = clock.now.plus(step);
+    clock.advance(step);
   }
 
   @Test
   void usesAreRecordedOncePerIntervalAndShownInInfo() {
-    Instant created = clock.now;
+    Instant created = clock.instant();
     Digest digest = put("a");
     advance(Duration.ofHours(20));
     assertThat(store.info(digest).lastUsedAt()).isEqualTo(created);
     advance(Duration.ofHours(5));
-    Instant read = clock.now;
+    Instant read = clock.instant();
     Content.readBlob(store, store.info(digest).descriptor());
     advance(Duration.ofHours(1));
     assertThat(store.info(digest).lastUsedAt()).isEqualTo(read);

@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.coffer.s3sim.SimClock;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.GcOptions;
@@ -16,11 +17,8 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneId;
-import java.time.ZoneOffset;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,27 +29,7 @@ import org.junit.jupiter.api.io.TempDir;
 class TreeRetentionTest {
   @TempDir Path tmp;
 
-  /** A clock the test moves. */
-  private static final class Manual extends Clock {
-    Instant now = Instant.parse("2026-01-01T00:00:00Z");
-
-    @Override
-    public ZoneId getZone() {
-      return ZoneOffset.UTC;
-    }
-
-    @Override
-    public Clock withZone(ZoneId zone) {
-      return this;
-    }
-
-    @Override
-    public Instant instant() {
-      return now;
-    }
-  }
-
-  private final Manual clock = new Manual();
+  private final SimClock clock = new SimClock(Instant.parse("2026-01-01T00:00:00Z"));
   private final ContentStore store = MemoryStores.open(clock);
 
   /**
@@ -94,7 +72,7 @@ class TreeRetentionTest {
     Digest heldTree = Trees.of(store).put(held);
     assertThat(store.info(digestOf("shared")).refCount()).isEqualTo(2);
 
-    clock.now = clock.now.plus(Duration.ofDays(40));
+    clock.advance(Duration.ofDays(40));
     GcReport report = store.gc(new GcOptions(Duration.ofDays(1), false)
         .withUnusedFor(Duration.ofDays(30)));
 

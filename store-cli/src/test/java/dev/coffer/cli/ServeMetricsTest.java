@@ -94,8 +94,8 @@ class ServeMetricsTest {
     return http.send(HttpRequest.newBuilder(uri).build(), HttpResponse.BodyHandlers.ofString());
   }
 
-  @Test
-  void aScrapeCountsExactlyTheRequestsTheEndpointLogged() throws Exception {
+  /** Starts {@code coffer serve} with metrics on a free loopback port; its metrics base URI. */
+  private URI startServe() {
     serve = new Thread(() -> serve("127.0.0.1:0"));
     serve.start();
     await().atMost(Duration.ofSeconds(30))
@@ -103,7 +103,12 @@ class ServeMetricsTest {
             && errText().contains("serving containerd's content service"));
     Matcher m = LISTENING.matcher(errText());
     assertThat(m.find()).isTrue();
-    URI base = URI.create(m.group(1));
+    return URI.create(m.group(1));
+  }
+
+  @Test
+  void aScrapeCountsExactlyTheRequestsTheEndpointLogged() throws Exception {
+    URI base = startServe();
     await().atMost(Duration.ofSeconds(30)).until(() -> get(base.resolve("/healthz")).statusCode(),
         code -> code == 200);
 
@@ -137,14 +142,7 @@ class ServeMetricsTest {
 
   @Test
   void holdsAndOpenWritersAreGaugedExactly() throws Exception {
-    serve = new Thread(() -> serve("127.0.0.1:0"));
-    serve.start();
-    await().atMost(Duration.ofSeconds(30))
-        .until(() -> LISTENING.matcher(errText()).find()
-            && errText().contains("serving containerd's content service"));
-    Matcher m = LISTENING.matcher(errText());
-    assertThat(m.find()).isTrue();
-    URI base = URI.create(m.group(1));
+    URI base = startServe();
     assertThat(gauges(base)).isEqualTo(Map.of("holds", 0.0, "writers_open", 0.0));
 
     EventLoopGroup loop = new MultiThreadIoEventLoopGroup(1, EpollIoHandler.newFactory());

@@ -110,6 +110,16 @@ public record Digest(DigestAlgorithm algorithm, String hex) implements Comparabl
     return algorithm.label() + ":" + hex;
   }
 
+  /**
+   * A function of the value alone, the same in every JVM: the algorithm's label and the hex. (A
+   * record's own hash would mix in the enum's identity hash, which differs between JVMs, and with
+   * it the order of every hash map of digests.)
+   */
+  @Override
+  public int hashCode() {
+    return 31 * algorithm.label().hashCode() + hex.hashCode();
+  }
+
   @Override
   public int compareTo(Digest other) {
     return toString().compareTo(other.toString());

@@ -5,6 +5,7 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.Info;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -249,8 +250,15 @@ record IndexRecord(
         Times.instant(lastUsed()));
   }
 
-  /** The tags mirroring this record on the blob object. */
+  /**
+   * The tags mirroring this record on the blob object, in the order of their names (a
+   * {@code Map.of} of two entries iterates in an order each JVM draws at start, and the tags are
+   * sent in iteration order).
+   */
   Map<String, String> tags() {
-    return Map.of("refs", Long.toString(refCount), "state", state.name().toLowerCase());
+    Map<String, String> tags = new TreeMap<>();
+    tags.put("refs", Long.toString(refCount));
+    tags.put("state", state.name().toLowerCase());
+    return Collections.unmodifiableMap(tags);
   }
 }

@@ -2,6 +2,7 @@ package dev.coffer.store.s3.check;
 
 // Over 400 lines: one run's world, its steps and its settling against the model belong together.
 
+import dev.coffer.s3sim.Exchange;
 import dev.coffer.s3sim.Faults;
 import dev.coffer.s3sim.SimClock;
 import dev.coffer.s3sim.SimS3;
@@ -80,6 +81,7 @@ final class Simulation implements AutoCloseable {
   private final S3StoreConfig[] configs;
   private final ContentStore[] stores;
   private final SplittableRandom randomness;
+  private final Fingerprint fingerprint = new Fingerprint();
   private Model model;
 
   // The step in progress: whose requests count towards a death.
@@ -136,32 +138,38 @@ final class Simulation implements AutoCloseable {
       stores[h] = newInstance(h);
     }
     sim.network().interceptor(exchange -> {
-      if (activeHost >= 0 && exchange.host().equals(host(activeHost))) {
-        if (died) {
-          exchange.fail();
-          return;
-        }
-        requestsOfStep++;
-        if (nested != null && !nestedRan && requestsOfStep == nestAt) {
-          nestedRan = true;
-          try {
-            call(stores[nested.host()], nested);
-          } catch (RuntimeException e) {
-            nestedThrown = e;
-          }
-        }
-        if (dieAt > 0 && requestsOfStep == dieAt) {
-          died = true;
-          if (fatalApplied) {
-            exchange.applyAndLoseAnswer();
-          } else {
-            exchange.fail();
-          }
-          return;
+      intercept(exchange);
+      fingerprint.update(exchange);
+    });
+  }
+
+  /** Counts the step's requests, runs the nested operation and kills the host where due. */
+  private void intercept(Exchange exchange) {
+    if (activeHost >= 0 && exchange.host().equals(host(activeHost))) {
+      if (died) {
+        exchange.fail();
+        return;
+      }
+      requestsOfStep++;
+      if (nested != null && !nestedRan && requestsOfStep == nestAt) {
+        nestedRan = true;
+        try {
+          call(stores[nested.host()], nested);
+        } catch (RuntimeException e) {
+          nestedThrown = e;
         }
       }
-      exchange.proceed();
-    });
+      if (dieAt > 0 && requestsOfStep == dieAt) {
+        died = true;
+        if (fatalApplied) {
+          exchange.applyAndLoseAnswer();
+        } else {
+          exchange.fail();
+        }
+        return;
+      }
+    }
+    exchange.proceed();
   }
 
   private static String host(int h) {
@@ -792,6 +800,14 @@ final class Simulation implements AutoCloseable {
       throw new Violation(i, "INV-5 nothing left", "after every reference was dropped and gc "
           + "and fsck ran: " + left);
     }
+  }
+
+  /**
+   * A digest of every request the hosts sent, in order, and what became of it (see
+   * {@link Fingerprint}): two runs with the same fingerprint made the same requests.
+   */
+  String fingerprint() {
+    return fingerprint.value();
   }
 
   /** The network's most recent requests, one line each: host, operation, key and outcome. */

@@ -44,7 +44,7 @@ class DigestTest {
   /**
    * The hash code is the same in every JVM (a record's own would mix in the algorithm enum's
    * identity hash), so that iterating a hash map of digests has one order everywhere: the
-   * simulation's seeds depend on it (INV-SIM-5).
+   * simulation's seeds depend on it (INV-10).
    */
   @Test
   void hashCodeIsTheSameInEveryJvm() {

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * A seed replays exactly: the same history, and on it the same requests from the same hosts in
  * the same order meeting the same faults and deaths, which is what makes a printed seed and a
- * shrunk history worth having; and it does so in any JVM running the same requests (INV-SIM-5,
+ * shrunk history worth having; and it does so in any JVM running the same requests (INV-10,
  * docs/architecture.md), which is what makes a seed printed by one build worth replaying on
  * another.
  */

@@ -59,10 +59,15 @@ class ReplayTest {
     Process constant = fingerprintInNewJvm(dir.resolve("constant.txt"), 0,
         "-XX:+UnlockExperimentalVMOptions", "-XX:hashCode=2");
     Process moved = fingerprintInNewJvm(dir.resolve("moved.txt"), 10_007);
-    String first = fingerprint(constant, dir.resolve("constant.txt"));
-    String second = fingerprint(moved, dir.resolve("moved.txt"));
-    assertThat(first).contains("steps=" + PORTABLE_OPS).contains("deaths=");
-    assertThat(second).isEqualTo(first);
+    try {
+      String first = fingerprint(constant, dir.resolve("constant.txt"));
+      String second = fingerprint(moved, dir.resolve("moved.txt"));
+      assertThat(first).contains("steps=" + PORTABLE_OPS).contains("deaths=");
+      assertThat(second).isEqualTo(first);
+    } finally {
+      constant.destroyForcibly();
+      moved.destroyForcibly();
+    }
   }
 
   private static Process fingerprintInNewJvm(Path output, int perturb, String... options)

@@ -26,7 +26,13 @@ if ! command -v prometheus >/dev/null || ! "$py" -c 'import matplotlib' 2>/dev/n
 fi
 if [[ "${DASH_SKIP_BUILD:-0}" != 1 ]]; then
   echo "render.sh: building store-cli and benchmarks (tests skipped)" >&2
-  mvn -B -q -Dstyle.color=never -DskipTests package -pl store-cli,benchmarks -am
+  log="$(mktemp "${TMPDIR:-/tmp}/coffer-dash-build.XXXXXX")"
+  if ! mvn -B -q -Dstyle.color=never -DskipTests package -pl store-cli,benchmarks -am >"$log" 2>&1; then
+    cat "$log" >&2
+    echo "render.sh: the build failed (its output is above, and in $log)" >&2
+    exit 1
+  fi
+  rm -f "$log"
 fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/coffer-dash-XXXXXX")"

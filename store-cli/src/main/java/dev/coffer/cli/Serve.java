@@ -10,6 +10,7 @@ import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
@@ -94,11 +95,22 @@ final class Serve extends StoreCommand {
           + " authentication."})
   String metricsAddress;
 
+  @Option(names = "--gc-interval", paramLabel = "DURATION",
+      converter = Durations.Converter.class,
+      description = {"Also run gc (as 'coffer gc' with its defaults) in this process, one"
+          + " interval after the start and after each run: 1h, 6h or ISO-8601 PT1H (default:"
+          + " never). Its meters (coffer_gc_*) then count in /metrics."})
+  Duration gcInterval;
+
   @Override
   ExitCode execute(ContentStore store, Settings settings) throws IOException {
+    if (gcInterval != null && (gcInterval.isZero() || gcInterval.isNegative())) {
+      throw new InvalidArgumentException("--gc-interval must be positive, not " + gcInterval);
+    }
     try (ServeMetrics metrics = metricsAddress == null ? null
-        : ServeMetrics.start(MetricsServer.address(metricsAddress), store, cli().metrics,
-            cli().err)) {
+            : ServeMetrics.start(MetricsServer.address(metricsAddress), store, cli().metrics,
+                cli().err);
+        ServeGc gc = gcInterval == null ? null : ServeGc.start(store, gcInterval, cli().err)) {
       return serve(store, settings);
     }
   }

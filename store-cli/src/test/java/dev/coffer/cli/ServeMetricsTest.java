@@ -1,6 +1,7 @@
 package dev.coffer.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import com.google.protobuf.ByteString;
@@ -30,6 +31,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -80,12 +82,14 @@ class ServeMetricsTest {
     }
   }
 
-  private int serve(String metricsAddress) {
+  private int serve(String metricsAddress, String... more) {
     Map<String, String> env = new HashMap<>();
     env.put("HOME", tmp.toString());
-    return Coffer.run(new String[] {"serve", "--no-cache",
+    List<String> args = new ArrayList<>(List.of("serve", "--no-cache",
         "--containerd-socket", tmp.resolve("c.sock").toString(), "--holder-id", "h",
-        "--state-dir", tmp.resolve("state").toString(), "--metrics-address", metricsAddress},
+        "--state-dir", tmp.resolve("state").toString(), "--metrics-address", metricsAddress));
+    args.addAll(List.of(more));
+    return Coffer.run(args.toArray(String[]::new),
         new ByteArrayInputStream(new byte[0]), new PrintStream(new ByteArrayOutputStream(), true),
         new PrintStream(err, true), env, connector, false);
   }
@@ -95,8 +99,8 @@ class ServeMetricsTest {
   }
 
   /** Starts {@code coffer serve} with metrics on a free loopback port; its metrics base URI. */
-  private URI startServe() {
-    serve = new Thread(() -> serve("127.0.0.1:0"));
+  private URI startServe(String... more) {
+    serve = new Thread(() -> serve("127.0.0.1:0", more));
     serve.start();
     await().atMost(Duration.ofSeconds(30))
         .until(() -> LISTENING.matcher(errText()).find()
@@ -138,6 +142,31 @@ class ServeMetricsTest {
     assertThat(scrape.body()).contains("coffer_store_operations_seconds_count{operation=\"ref\","
         + "outcome=\"ok\"} 1");
     assertThat(get(base.resolve("/other")).statusCode()).isEqualTo(404);
+  }
+
+  @Test
+  void gcRunInTheServerCountsItsPurgesInTheScrape() throws Exception {
+    URI base = startServe("--gc-interval", "1s");
+    ContentStore store = connector.store;
+    byte[] content = "purged by the server's gc".getBytes(StandardCharsets.UTF_8);
+    Digest digest = store.put(content, null, Map.of()).digest();
+    store.delete(digest);
+    connector.clock.advance(Duration.ofMinutes(20)); // past the default 15-minute grace
+
+    await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(get(base.resolve(
+        "/metrics")).body()).contains("coffer_gc_purged_total 1.0",
+        "coffer_gc_freed_bytes_total " + content.length + ".0"));
+    assertThatThrownBy(() -> store.info(digest)).isInstanceOf(NotFoundException.class);
+    assertThat(errText()).contains("coffer: gc purged 1 blobs (" + content.length + " B)");
+  }
+
+  @Test
+  void aGcIntervalOfZeroIsRefused() {
+    serve = null;
+    int code = serve("127.0.0.1:0", "--gc-interval", "0s");
+
+    assertThat(code).isEqualTo(ExitCode.INVALID_ARGUMENT.code);
+    assertThat(errText()).contains("--gc-interval must be positive");
   }
 
   @Test

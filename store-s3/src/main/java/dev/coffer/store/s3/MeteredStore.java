@@ -19,6 +19,8 @@ import java.lang.reflect.InvocationHandler;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -51,10 +53,16 @@ final class MeteredStore implements InvocationHandler {
     this.writer = writer;
   }
 
-  /** {@code store}, its calls timed in {@code registry}. */
+  /**
+   * {@code store}, its calls timed in {@code registry}; gc's and fsck's result counters are
+   * registered at zero now, so that the first run's counts show as an increase (OBS-7).
+   */
   static ContentStore wrap(ContentStore store, MeterRegistry registry) {
+    MeteredStore metered = new MeteredStore(store, registry, false);
+    metered.gcResults(new GcReport(0, 0, 0, 0, List.of(), Duration.ZERO), GcOptions.DEFAULTS);
+    metered.fsckResults(new FsckReport(0, List.of()));
     return (ContentStore) Proxy.newProxyInstance(ContentStore.class.getClassLoader(),
-        new Class<?>[] {ContentStore.class}, new MeteredStore(store, registry, false));
+        new Class<?>[] {ContentStore.class}, metered);
   }
 
   /** The store {@code store} measures, or {@code store} itself if it is not a measured one. */

@@ -2,6 +2,7 @@ package dev.coffer.store.s3;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import java.util.List;
 
 /**
  * Counters of the store's protocol events (OBS-5 in docs/architecture.md; docs/metrics.md), or none: {@link #NONE} counts
@@ -18,36 +19,62 @@ import io.micrometer.core.instrument.MeterRegistry;
  *   <li>{@code coffer.gc.takeovers}: purges abandoned by another host that gc took over.
  * </ul>
  *
+ * <p>Every counter exists, at zero, from the store's start (OBS-7): Prometheus's rate() and
+ * increase() see no increase in a series' first sample, so a counter that appeared at its first
+ * event would hide that event.
+ *
  * <p>Thread-safe.
  */
 final class StoreMetrics {
   static final StoreMetrics NONE = new StoreMetrics(null);
 
+  private static final String CAS = "coffer.store.cas";
+  private static final String CAS_DESCRIPTION = "index record compare-and-swap events";
+  private static final String LEASES = "coffer.store.leases";
+  private static final String LEASES_DESCRIPTION = "ingest lease events";
+
   private final MeterRegistry registry;
+
+  /** The events of each counter, registered at zero when the store is built (OBS-7). */
+  private static final List<String> CAS_EVENTS = List.of("retry", "recovered", "aborted",
+      "unknown");
+  private static final List<String> LEASE_EVENTS = List.of("renewed", "renewal_failed", "lost",
+      "taken_over");
 
   StoreMetrics(MeterRegistry registry) {
     this.registry = registry;
+    if (registry != null) {
+      CAS_EVENTS.forEach(e -> counter(CAS, CAS_DESCRIPTION, e));
+      LEASE_EVENTS.forEach(e -> counter(LEASES, LEASES_DESCRIPTION, e));
+      takeovers();
+    }
   }
 
   void cas(String event) {
-    count("coffer.store.cas", "index record compare-and-swap events", event);
+    if (registry != null) {
+      counter(CAS, CAS_DESCRIPTION, event).increment();
+    }
   }
 
   void lease(String event) {
-    count("coffer.store.leases", "ingest lease events", event);
+    if (registry != null) {
+      counter(LEASES, LEASES_DESCRIPTION, event).increment();
+    }
   }
 
   void purgeTakeover() {
     if (registry != null) {
-      Counter.builder("coffer.gc.takeovers").description("abandoned purges gc took over")
-          .register(registry).increment();
+      takeovers().increment();
     }
   }
 
-  private void count(String name, String description, String event) {
-    if (registry != null) {
-      Counter.builder(name).description(description).tag("event", event).register(registry)
-          .increment();
-    }
+  private Counter takeovers() {
+    return Counter.builder("coffer.gc.takeovers").description("abandoned purges gc took over")
+        .register(registry);
+  }
+
+  private Counter counter(String name, String description, String event) {
+    return Counter.builder(name).description(description).tag("event", event)
+        .register(registry);
   }
 }

@@ -94,10 +94,16 @@ final class Serve extends StoreCommand {
           + " authentication."})
   String metricsAddress;
 
+  /** Always: /metrics serves the store's meters. */
+  @Override
+  boolean measuresRequests() {
+    return true;
+  }
+
   @Override
   ExitCode execute(ContentStore store, Settings settings) throws IOException {
     try (ServeMetrics metrics = metricsAddress == null ? null
-        : ServeMetrics.start(MetricsServer.address(metricsAddress), store, cli().metrics,
+        : ServeMetrics.start(MetricsServer.address(metricsAddress), store, cli().metrics(),
             cli().err)) {
       return serve(store, settings);
     }
@@ -128,7 +134,7 @@ final class Serve extends StoreCommand {
     }
     try {
       try (ContentServer server = built.start()) {
-        ServeMetrics.bindServer(server, cli().metrics);
+        ServeMetrics.bindServer(server, cli().metrics());
         Thread hook = new Thread(() -> {
           server.close();
           try {

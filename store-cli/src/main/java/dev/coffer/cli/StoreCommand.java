@@ -111,7 +111,8 @@ abstract class StoreCommand implements Callable<Integer> {
       System.setProperty("org.slf4j.simpleLogger.log.dev.coffer", "debug");
     }
     try {
-      Settings settings = Settings.resolve(flags(), sources());
+      Settings resolved = Settings.resolve(flags(), sources());
+      Settings settings = readsContent() ? resolved : resolved.withoutCache();
       // Even with -q: it is about where credentials and content go, not progress.
       Settings.insecureEndpointWarning(settings.endpoint())
           .ifPresent(warning -> cli.err.println("coffer: warning: " + warning));
@@ -142,6 +143,16 @@ abstract class StoreCommand implements Callable<Integer> {
   private ConfigSources sources() {
     return spec.commandLine().getDefaultValueProvider() instanceof ConfigSources sources
         ? sources : new ConfigSources(cli().env);
+  }
+
+  /**
+   * Whether this command reads or writes blobs' bytes, or changes what is stored, and so works
+   * through the cache (unless it is turned off). A command that only reads records (info, ls, du,
+   * ingest ls and status) opens no cache: a one-shot process would keep nothing of it, and opening
+   * it indexes the disk tier and may hold its lock while another command transfers.
+   */
+  boolean readsContent() {
+    return true;
   }
 
   /**

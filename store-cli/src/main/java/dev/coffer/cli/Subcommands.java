@@ -49,19 +49,12 @@ final class Subcommands {
   }
 
   /**
-   * Adds to {@code coffer} the commands {@code args} may run: the one named by its first argument
-   * that is not an option, when that is a command other than {@code help}; otherwise all of them.
-   * (The top-level command's own options, {@code --help} and {@code --version}, take no value, so
-   * the first argument that is not an option is the command's name.)
+   * Adds to {@code coffer} the commands {@code args} may run: the one its first argument names, when
+   * that is a command other than {@code help}; otherwise all of them (so that {@code coffer --help
+   * info}, which prints the top-level usage, still lists every command).
    */
   static void addFor(CommandLine coffer, String[] args) {
-    String named = null;
-    for (String arg : args) {
-      if (!arg.startsWith("-")) {
-        named = arg;
-        break;
-      }
-    }
+    String named = args.length == 0 ? null : args[0];
     Class<?> only = named == null || named.equals("help") ? null : type(named);
     if (only != null) {
       coffer.addSubcommand(only);

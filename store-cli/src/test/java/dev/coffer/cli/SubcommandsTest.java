@@ -24,6 +24,8 @@ class SubcommandsTest {
     assertThat(modelled("info", "sha256:00")).containsExactly("info");
     assertThat(modelled("stats", "info", "sha256:00")).containsExactly("stats");
     assertThat(modelled("--version")).containsExactlyElementsOf(Subcommands.NAMES);
+    // The top-level usage, which lists every command.
+    assertThat(modelled("--help", "info")).containsExactlyElementsOf(Subcommands.NAMES);
     assertThat(modelled("help", "info")).containsExactlyElementsOf(Subcommands.NAMES);
     assertThat(modelled("inof")).containsExactlyElementsOf(Subcommands.NAMES);
     assertThat(modelled()).containsExactlyElementsOf(Subcommands.NAMES);

@@ -37,7 +37,7 @@ final class BatchProgress implements TransferListener, AutoCloseable {
   BatchProgress(StoreCommand command, String label) {
     this.command = command;
     this.label = label;
-    this.requestsBefore = RequestUsage.of(command.cli().metrics).total();
+    this.requestsBefore = RequestUsage.of(command.cli().metrics()).total();
   }
 
   @Override
@@ -100,8 +100,8 @@ final class BatchProgress implements TransferListener, AutoCloseable {
   void finish(Totals t, String verb, String fresh, ObjectNode json) {
     close();
     double seconds = Math.max((System.nanoTime() - started) / 1e9, 1e-9);
-    long requests = RequestUsage.of(command.cli().metrics).total() - requestsBefore;
-    boolean measured = !command.cli().metrics.getMeters().isEmpty();
+    long requests = RequestUsage.of(command.cli().metrics()).total() - requestsBefore;
+    boolean measured = !command.cli().metrics().getMeters().isEmpty();
     if (json != null) {
       json.put("files", t.files());
       json.put("bytes", t.bytes());

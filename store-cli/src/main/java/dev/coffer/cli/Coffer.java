@@ -27,13 +27,6 @@ import picocli.CommandLine.Command;
         "A content-addressable blob store on one shared S3 bucket.",
         "With no bucket configured, commands use an embedded S3-compatible server keeping its data"
             + " under $COFFER_HOME (default ~/.coffer)."},
-    subcommands = {
-        PutCommand.class, GetCommand.class, Commands.InfoCommand.class, Commands.Ls.class,
-        Commands.Label.class, Commands.Rm.class, Commands.Ref.class, Commands.Deref.class,
-        Commands.Link.class, Commands.Unlink.class, IngestCommands.class,
-        MaintenanceCommands.Gc.class, MaintenanceCommands.Fsck.class, CacheCommands.class,
-        Serve.class, StatsCommand.class, DuCommand.class, TreeCommands.Diff.class,
-        CommandLine.HelpCommand.class},
     footerHeading = "%nConfiguration (highest first):%n",
     footer = {
         "  flags; environment: COFFER_BUCKET, COFFER_PREFIX, COFFER_ENDPOINT,",
@@ -52,11 +45,10 @@ public final class Coffer implements Runnable {
   final StoreConnector connector;
   /** Whether stderr is a terminal, where progress bars may show. */
   final boolean terminal;
-  /**
-   * The meters of this run's store (docs/metrics.md): what {@code coffer stats} reports and
-   * {@code coffer serve --metrics-address} serves.
-   */
-  final PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+  /** Null until {@link #metrics()} is first called. */
+  private PrometheusMeterRegistry metrics;
+  /** Whether every store this run opens is measured: set by {@code coffer stats}. */
+  boolean measureAll;
 
   Coffer(InputStream in, PrintStream out, PrintStream err, Map<String, String> env,
       StoreConnector connector, boolean terminal) {
@@ -66,6 +58,18 @@ public final class Coffer implements Runnable {
     this.env = env;
     this.connector = connector;
     this.terminal = terminal;
+  }
+
+  /**
+   * The meters of this run's store (docs/metrics.md): what {@code coffer stats} reports, {@code
+   * coffer serve --metrics-address} serves and the summary lines of batch transfers count. Made on
+   * first use: a command that reports no requests never loads the Prometheus registry.
+   */
+  synchronized PrometheusMeterRegistry metrics() {
+    if (metrics == null) {
+      metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    }
+    return metrics;
   }
 
   /**
@@ -97,6 +101,7 @@ public final class Coffer implements Runnable {
   static int execute(Coffer coffer, String[] args) {
     PrintStream err = coffer.err;
     CommandLine cli = new CommandLine(coffer);
+    Subcommands.addFor(cli, args);
     cli.setOut(new java.io.PrintWriter(coffer.out, true));
     cli.setErr(new java.io.PrintWriter(err, true));
     cli.setExitCodeExceptionMapper(e -> ExitCode.FAILURE.code);
@@ -104,7 +109,10 @@ public final class Coffer implements Runnable {
     // store option not given.
     cli.setDefaultValueProvider(new ConfigSources(coffer.env));
     // coffer stats COMMAND...: what follows the command's name is the command's.
-    cli.getSubcommands().get("stats").getCommandSpec().parser().stopAtPositional(true);
+    CommandLine stats = cli.getSubcommands().get("stats");
+    if (stats != null) {
+      stats.getCommandSpec().parser().stopAtPositional(true);
+    }
     cli.setParameterExceptionHandler((e, a) -> {
       err.println("coffer: " + e.getMessage());
       if (!CommandLine.UnmatchedArgumentException.printSuggestions(e, err)) {

@@ -23,6 +23,11 @@ final class Commands {
     String digest;
 
     @Override
+    boolean readsContent() {
+      return false;
+    }
+
+    @Override
     ExitCode execute(ContentStore store, Settings settings) {
       Info info = store.info(Digest.parse(digest));
       if (json) {
@@ -51,6 +56,12 @@ final class Commands {
 
     @Option(names = {"-r", "--tree"}, paramLabel = "TREE", description = "List the entries of a tree.")
     String tree;
+
+    /** A tree's entries are its blob's bytes; the blobs' records are not. */
+    @Override
+    boolean readsContent() {
+      return tree != null;
+    }
 
     @Override
     ExitCode execute(ContentStore store, Settings settings) {

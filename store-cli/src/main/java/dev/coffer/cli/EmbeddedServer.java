@@ -3,18 +3,13 @@ package dev.coffer.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.coffer.s3server.Credentials;
-import dev.coffer.s3server.EmbeddedS3Server;
 import dev.coffer.s3server.Main;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Files;
@@ -210,30 +205,9 @@ final class EmbeddedServer {
     }
   }
 
-  /**
-   * Whether this version's server answers on the port: an anonymous request is refused (403) by a
-   * server that names itself {@value EmbeddedS3Server#SERVER_NAME}. An older S3Mock answers 200.
-   */
+  /** Whether this version's server answers on the port (see {@link ServerIdentity}). */
   private static boolean answers(int port) {
-    try (Socket socket = new Socket()) {
-      socket.connect(new InetSocketAddress("127.0.0.1", port), 200);
-    } catch (IOException e) {
-      return false;
-    }
-    try {
-      HttpResponse<Void> response = HttpClient.newBuilder()
-          .connectTimeout(Duration.ofSeconds(1)).build()
-          .send(HttpRequest.newBuilder(endpoint(port).resolve("/" + BUCKET))
-              .method("HEAD", HttpRequest.BodyPublishers.noBody())
-              .timeout(Duration.ofSeconds(5)).build(), HttpResponse.BodyHandlers.discarding());
-      return response.statusCode() == 403 && response.headers().firstValue("Server")
-          .filter(EmbeddedS3Server.SERVER_NAME::equals).isPresent();
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
+    return ServerIdentity.answers(port, BUCKET);
   }
 
   private static URI endpoint(int port) {

@@ -58,6 +58,12 @@ final class GetCommand extends StoreCommand {
       description = "Parallel transfers with -r or several digests.")
   Integer jobs;
 
+  /** Always: the summary of a batch or tree get counts its requests (BatchProgress). */
+  @Override
+  boolean measuresRequests() {
+    return true;
+  }
+
   @Override
   ExitCode execute(ContentStore store, Settings settings) throws IOException {
     if (!recursive && (digests.size() > 1

@@ -33,6 +33,11 @@ final class IngestCommands implements Runnable {
     List<String> filters = new ArrayList<>();
 
     @Override
+    boolean readsContent() {
+      return false;
+    }
+
+    @Override
     ExitCode execute(ContentStore store, Settings settings) {
       FilterFields.checkIngests(filters);
       List<Status> all = new ArrayList<>(store.listStatuses(filters.toArray(String[]::new)));
@@ -53,6 +58,11 @@ final class IngestCommands implements Runnable {
   static final class StatusCommand extends StoreCommand {
     @Parameters(index = "0", paramLabel = "REF")
     String ref;
+
+    @Override
+    boolean readsContent() {
+      return false;
+    }
 
     @Override
     ExitCode execute(ContentStore store, Settings settings) {

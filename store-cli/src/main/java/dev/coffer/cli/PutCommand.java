@@ -90,6 +90,12 @@ final class PutCommand extends StoreCommand {
   /** What a put did: the content's digest and size, whether it stored it, and its ingest if any. */
   private record Outcome(Digest digest, long size, boolean stored, String ref) {}
 
+  /** Always: the summary of a batch or tree put counts its requests (BatchProgress). */
+  @Override
+  boolean measuresRequests() {
+    return true;
+  }
+
   @Override
   ExitCode execute(ContentStore store, Settings settings) throws IOException {
     Map<String, String> labels = LabelArgs.parse(labelArgs);

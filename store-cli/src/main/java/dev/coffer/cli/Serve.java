@@ -102,13 +102,19 @@ final class Serve extends StoreCommand {
           + " never). Its meters (coffer_gc_*) then count in /metrics."})
   Duration gcInterval;
 
+  /** Always: /metrics serves the store's meters. */
+  @Override
+  boolean measuresRequests() {
+    return true;
+  }
+
   @Override
   ExitCode execute(ContentStore store, Settings settings) throws IOException {
     if (gcInterval != null && (gcInterval.isZero() || gcInterval.isNegative())) {
       throw new InvalidArgumentException("--gc-interval must be positive, not " + gcInterval);
     }
     try (ServeMetrics metrics = metricsAddress == null ? null
-            : ServeMetrics.start(MetricsServer.address(metricsAddress), store, cli().metrics,
+            : ServeMetrics.start(MetricsServer.address(metricsAddress), store, cli().metrics(),
                 cli().err);
         ServeGc gc = gcInterval == null ? null : ServeGc.start(store, gcInterval, cli().err)) {
       return serve(store, settings);
@@ -140,7 +146,7 @@ final class Serve extends StoreCommand {
     }
     try {
       try (ContentServer server = built.start()) {
-        ServeMetrics.bindServer(server, cli().metrics);
+        ServeMetrics.bindServer(server, cli().metrics());
         Thread hook = new Thread(() -> {
           server.close();
           try {

@@ -64,6 +64,12 @@ record Settings(
     return bucket == null;
   }
 
+  /** These settings with the cache turned off. */
+  Settings withoutCache() {
+    return new Settings(bucket, prefix, region, endpoint, pathStyle, profile, cacheDir, false,
+        diskCacheBytes, memoryCacheBytes, home, deletionGrace, unusedFor, touchInterval);
+  }
+
   /** The store options as parsed: given, else from the environment or file; null if none says. */
   record Flags(String configFile, String bucket, String prefix, String region, String endpoint,
       Boolean pathStyle, String profile, String cacheDir, Boolean noCache) {}

@@ -62,8 +62,9 @@ final class StatsCommand implements Callable<Integer> {
       cli.err.println("coffer stats: " + e.getMessage());
       return ExitCode.CONFIG.code;
     }
+    cli.measureAll = true;
     int code = Coffer.execute(cli, command.toArray(String[]::new));
-    String report = report(RequestUsage.of(cli.metrics), table, json);
+    String report = report(RequestUsage.of(cli.metrics()), table, json);
     if (output != null) {
       Files.writeString(output, report, StandardCharsets.UTF_8);
     } else {

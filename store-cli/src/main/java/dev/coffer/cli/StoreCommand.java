@@ -8,6 +8,7 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Info;
 import dev.coffer.store.Status;
 import dev.coffer.store.StoreException;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -110,11 +111,13 @@ abstract class StoreCommand implements Callable<Integer> {
       System.setProperty("org.slf4j.simpleLogger.log.dev.coffer", "debug");
     }
     try {
-      Settings settings = Settings.resolve(flags(), sources());
+      Settings resolved = Settings.resolve(flags(), sources());
+      Settings settings = readsContent() ? resolved : resolved.withoutCache();
       // Even with -q: it is about where credentials and content go, not progress.
       Settings.insecureEndpointWarning(settings.endpoint())
           .ifPresent(warning -> cli.err.println("coffer: warning: " + warning));
-      try (ContentStore store = cli.connector.open(settings, notices(), cli.metrics)) {
+      MeterRegistry registry = cli.measureAll || measuresRequests() ? cli.metrics() : null;
+      try (ContentStore store = cli.connector.open(settings, notices(), registry)) {
         return execute(store, settings).code;
       }
     } catch (StoreException e) {
@@ -140,6 +143,24 @@ abstract class StoreCommand implements Callable<Integer> {
   private ConfigSources sources() {
     return spec.commandLine().getDefaultValueProvider() instanceof ConfigSources sources
         ? sources : new ConfigSources(cli().env);
+  }
+
+  /**
+   * Whether this command reads or writes blobs' bytes, or changes what is stored, and so works
+   * through the cache (unless it is turned off). A command that only reads records (info, ls, du,
+   * ingest ls and status) opens no cache: a one-shot process would keep nothing of it, and opening
+   * it indexes the disk tier and may hold its lock while another command transfers.
+   */
+  boolean readsContent() {
+    return true;
+  }
+
+  /**
+   * Whether this command's store always counts its requests in {@link Coffer#metrics()} (for its
+   * own report); otherwise only under {@code coffer stats}, and the command never loads the meters.
+   */
+  boolean measuresRequests() {
+    return false;
   }
 
   /** Runs the command on an open store. */

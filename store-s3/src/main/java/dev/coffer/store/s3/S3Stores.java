@@ -227,11 +227,17 @@ public final class S3Stores {
     return controlClient(config, null);
   }
 
-  /** The synchronous client, its requests counted in {@code registry} unless null. */
+  /**
+   * The synchronous client, its requests counted in {@code registry} unless null. With an {@code
+   * http://} endpoint its TLS context is set up only if an {@code https} connection is ever made
+   * ({@link TlsOnFirstUse}).
+   */
   static S3Client controlClient(S3StoreConfig config, MeterRegistry registry) {
-    return common(S3Client.builder(), config, registry)
-        .httpClientBuilder(ApacheHttpClient.builder().maxConnections(64))
-        .build();
+    ApacheHttpClient.Builder http = ApacheHttpClient.builder().maxConnections(64);
+    if (config.endpoint().map(e -> "http".equalsIgnoreCase(e.getScheme())).orElse(false)) {
+      http.socketFactory(new TlsOnFirstUse());
+    }
+    return common(S3Client.builder(), config, registry).httpClientBuilder(http).build();
   }
 
   /**

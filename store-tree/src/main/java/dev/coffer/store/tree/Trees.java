@@ -18,6 +18,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -27,7 +28,8 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
-// Over 400 lines: put, get, list and diff share the scan, the codec and the TREE invariants.
+// Over 400 lines: put, get, list and diff share the scan, the chain of deltas and the TREE
+// invariants.
 /**
  * Whole directories over any {@link ContentStore}: {@link #put} stores a directory as a tree blob
  * linking to its files, {@link #get} restores one, {@link #list} and {@link #diff} read them. Who holds
@@ -43,6 +45,12 @@ public final class Trees {
 
   /** The most parallel transfers allowed. */
   public static final int MAX_JOBS = 256;
+
+  /**
+   * The most delta trees a chain holds over its full tree: a read of a tree reads at most this
+   * many blobs and one more, and a put writes a full tree rather than go deeper.
+   */
+  public static final int MAX_DELTA_DEPTH = TreeLayer.MAX_DEPTH;
 
   private static final int SYMLINK_MODE = 0777;
 
@@ -91,55 +99,158 @@ public final class Trees {
   /**
    * Stores every regular file, symbolic link and directory under {@code dir} (links are stored, not
    * followed) and returns the tree's digest with counts. Files already stored are not uploaded
-   * again. In order (TREE-3): the files are committed; the tree blob is committed with {@code
-   * labels} (without a reference); the tree links to each distinct file it lacks a link to (a
-   * reference taken on each file, handed to the links by one {@code linkAll} per {@code jobs}
-   * files); last, one reference is taken on the tree, which the caller holds, as {@code put --ref}. A call that fails
-   * or is killed part-way is finished by calling it again.
+   * again. In order (TREE-3): every file is hashed locally, which gives the tree; the tree blob is
+   * committed with {@code labels} (without a reference); then, in batches of {@code jobs}, each
+   * distinct file the tree lacks a link to gets one reference (a new file is stored with it in
+   * the same step) and the batch's references are handed to links by one {@code linkAll}; last,
+   * one reference is taken on the tree, which the caller holds, as {@code put --ref}. A call that
+   * fails or is killed part-way is finished by calling it again.
    *
    * @throws InvalidArgumentException if {@code dir} is not a directory, or a name cannot be stored
    * @throws UncheckedIOException if reading the directory fails
    */
   public TreeTransfer put(Path dir, Map<String, String> labels) {
+    return put(dir, labels, null);
+  }
+
+  /**
+   * Stores {@code dir} as {@link #put(Path, Map)} does, as a delta over tree {@code base} when
+   * that pays: a tree that names {@code base} and lists only the entries added or changed since it
+   * and the paths removed, linking to {@code base} and to the files it lists, so that its put
+   * references and looks up only those. A full tree is written instead when the delta would
+   * lie more than {@link #MAX_DELTA_DEPTH} deltas over a full tree, or list more than a quarter
+   * as many entries and removals as the directory has entries; with nothing changed, the tree is
+   * {@code base} itself (the caller gets a reference on it). The same directory over the same
+   * base gives the same tree (TREE-1). A delta keeps its base, and so everything the base holds,
+   * alive while it lives (TREE-2).
+   *
+   * @param base the tree to store a delta over, or null for a full tree
+   * @throws dev.coffer.store.NotFoundException if {@code base} is not stored
+   * @throws InvalidArgumentException if {@code dir} is not a directory, a name cannot be stored, or
+   *     {@code base} is not a tree
+   */
+  public TreeTransfer put(Path dir, Map<String, String> labels, Digest base) {
     if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       throw new InvalidArgumentException("not a directory: " + dir);
     }
+    Resolved from = base == null ? null : resolve(base);
     LocalFiles.Scan scan = LocalFiles.scan(dir);
-    List<Path> paths = scan.paths();
     listener.started(scan.files(), scan.bytes());
-    AtomicLong newFiles = new AtomicLong();
-    AtomicLong newBytes = new AtomicLong();
-    List<Tree.Entry> entries = Jobs.runAll(jobs,
-        paths.stream().<Callable<Tree.Entry>>map(p -> () -> {
-      String rel = LocalFiles.relative(dir, p);
-      BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class,
-          LinkOption.NOFOLLOW_LINKS);
-      if (a.isSymbolicLink()) {
-        return new Tree.Entry(rel, Tree.Kind.SYMLINK, SYMLINK_MODE, 0, null,
-            Files.readSymbolicLink(p).toString());
+    Tree tree = Tree.of(Jobs.runAll(jobs, scan.paths().stream()
+        .<Callable<Tree.Entry>>map(p -> () -> entry(dir, p)).toList()));
+    TreeLayer layer = TreeLayer.full(tree);
+    Digest digest;
+    if (from != null && tree.equals(from.tree())) {
+      layer = from.layer(); // nothing changed: the tree is the base
+      digest = base;
+      commit(null, digest, labels);
+    } else {
+      if (from != null && from.layer().depth() < MAX_DELTA_DEPTH) {
+        TreeLayer delta = TreeLayer.delta(base, from.layer().depth(), from.tree(), tree);
+        if (delta.size() <= tree.entries().size() / 4) {
+          layer = delta;
+        }
       }
-      int mode = LocalFiles.mode(p);
-      if (a.isDirectory()) {
-        return new Tree.Entry(rel, Tree.Kind.DIR, mode, 0, null, null);
+      byte[] blob = TreeCodec.encode(layer);
+      digest = Digest.of(blob);
+      commit(blob, digest, labels);
+    }
+    Set<Digest> linked = store.info(digest).links();
+    Map<Digest, Target> missing = new LinkedHashMap<>();
+    if (layer.isDelta() && !linked.contains(layer.base())) {
+      missing.put(layer.base(), new Target(layer.base(), null, 0));
+    }
+    Set<String> listed = new java.util.HashSet<>();
+    layer.entries().forEach(e -> listed.add(e.path()));
+    for (Tree.Entry e : tree.files()) {
+      if (!listed.contains(e.path()) || linked.contains(e.digest())
+          || missing.containsKey(e.digest())) {
+        listener.fileDone(e.size(), false); // held by the base, or linked already
+      } else {
+        missing.put(e.digest(), new Target(e.digest(), dir.resolve(e.path()), e.size()));
       }
-      Digest digest;
-      try (InputStream in = Files.newInputStream(p)) {
-        digest = Digest.of(DigestAlgorithm.CANONICAL, in);
+    }
+    Sent sent = new Sent();
+    List<Target> targets = List.copyOf(missing.values());
+    // In batches of `jobs`: a put killed between a batch's references and its links leaves at
+    // most that batch over-referenced (TREE-3); on S3 a batch's links are one change of the
+    // tree's record (PROTO-11).
+    for (int i = 0; i < targets.size(); i += jobs) {
+      referAndLink(digest, targets.subList(i, Math.min(i + jobs, targets.size())), sent);
+    }
+    store.ref(digest);
+    long bytes = tree.files().stream().mapToLong(Tree.Entry::size).sum();
+    return new TreeTransfer(digest, tree.files().size(), bytes, sent.files.get(),
+        sent.bytes.get());
+  }
+
+  /** A tree as stored ({@code layer}) and the full tree its chain resolves to. */
+  private record Resolved(TreeLayer layer, Tree tree) {}
+
+  /**
+   * Reads tree {@code digest} and, for a delta, its chain of bases down to a full tree, each blob
+   * verified; at most {@link #MAX_DELTA_DEPTH} deltas, each a depth one more than its base's.
+   */
+  private Resolved resolve(Digest digest) {
+    List<TreeLayer> chain = new ArrayList<>();
+    Digest at = digest;
+    while (true) {
+      TreeLayer layer = TreeCodec.decodeLayer(at, Content.readBlob(store, Descriptor.of(at)));
+      if (!chain.isEmpty() && layer.depth() != chain.get(chain.size() - 1).depth() - 1) {
+        throw new InvalidArgumentException("tree " + at + " has depth " + layer.depth()
+            + ", not one less than that of the delta over it");
       }
-      long size = a.size();
-      boolean sent = FileCopies.upload(store, p, digest, size, Map.of());
-      if (sent) {
-        newFiles.incrementAndGet();
-        newBytes.addAndGet(size);
+      chain.add(layer);
+      if (!layer.isDelta()) {
+        break;
       }
-      listener.fileDone(size, sent);
-      return new Tree.Entry(rel, Tree.Kind.FILE, mode, size, digest, null);
-    }).toList());
-    Tree tree = Tree.of(entries);
-    byte[] blob = TreeCodec.encode(tree);
-    Digest digest = Digest.of(blob);
+      at = layer.base();
+    }
+    Tree tree = new Tree(Tree.VERSION, chain.get(chain.size() - 1).entries());
+    for (int i = chain.size() - 2; i >= 0; i--) {
+      tree = chain.get(i).applyTo(tree);
+    }
+    return new Resolved(chain.get(0), tree);
+  }
+
+  /** A blob a tree is to link to: a file to store from unless stored, or (file null) a tree. */
+  private record Target(Digest digest, Path file, long size) {}
+
+  /** The files and bytes a put sent. */
+  private static final class Sent {
+    final AtomicLong files = new AtomicLong();
+    final AtomicLong bytes = new AtomicLong();
+  }
+
+  /** The entry of {@code p}, a path under {@code dir}; a file is hashed, not stored. */
+  private static Tree.Entry entry(Path dir, Path p) throws IOException {
+    String rel = LocalFiles.relative(dir, p);
+    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class,
+        LinkOption.NOFOLLOW_LINKS);
+    if (a.isSymbolicLink()) {
+      return new Tree.Entry(rel, Tree.Kind.SYMLINK, SYMLINK_MODE, 0, null,
+          Files.readSymbolicLink(p).toString());
+    }
+    int mode = LocalFiles.mode(p);
+    if (a.isDirectory()) {
+      return new Tree.Entry(rel, Tree.Kind.DIR, mode, 0, null, null);
+    }
+    try (InputStream in = Files.newInputStream(p)) {
+      return new Tree.Entry(rel, Tree.Kind.FILE, mode, a.size(),
+          Digest.of(DigestAlgorithm.CANONICAL, in), null);
+    }
+  }
+
+  /**
+   * Commits a tree blob without a reference; found stored (or {@code blob} null: known stored),
+   * it gets {@code labels}.
+   */
+  private void commit(byte[] blob, Digest digest, Map<String, String> labels) {
     Map<String, String> kept = labels == null ? Map.of() : labels;
     try {
+      if (blob == null) {
+        throw new AlreadyExistsException("tree " + digest + " is stored");
+      }
       store.put(blob, digest, kept);
     } catch (AlreadyExistsException e) {
       if (!kept.isEmpty()) {
@@ -147,31 +258,36 @@ public final class Trees {
             kept.keySet().stream().map(k -> "labels." + k).toArray(String[]::new));
       }
     }
-    Set<Digest> linked = store.info(digest).links();
-    Set<Digest> files = new LinkedHashSet<>();
-    tree.files().forEach(e -> files.add(e.digest()));
-    files.removeAll(linked);
-    // Files are linked in batches of `jobs`: the references of a batch, each on its own file's
-    // record, are taken in parallel, then one linkAll makes the batch's links (on S3 one change of
-    // the tree's record). A put killed between the two leaves at most a batch over-referenced.
-    List<Digest> missing = List.copyOf(files);
-    for (int i = 0; i < missing.size(); i += jobs) {
-      List<Digest> batch = missing.subList(i, Math.min(i + jobs, missing.size()));
-      Map<Digest, Long> taken = new ConcurrentHashMap<>();
-      try {
-        Jobs.runAll(jobs, batch.stream().<Callable<Void>>map(f -> () -> {
-          taken.put(f, store.ref(f).incarnation());
+  }
+
+  /**
+   * Takes one reference on each blob of {@code batch}, in parallel, storing a file not stored yet
+   * with its reference in one step, and hands the batch's references to links from {@code tree}
+   * by one {@code linkAll}; if that fails, gives back each reference no link took (TREE-3). The
+   * one step of a put between a reference and its link.
+   */
+  private void referAndLink(Digest tree, List<Target> batch, Sent sent) {
+    Map<Digest, Long> taken = new ConcurrentHashMap<>();
+    try {
+      Jobs.runAll(jobs, batch.stream().<Callable<Void>>map(t -> () -> {
+        if (t.file() == null) {
+          taken.put(t.digest(), store.ref(t.digest()).incarnation());
           return null;
-        }).toList());
-        store.linkAll(batch, digest);
-      } catch (RuntimeException e) {
-        giveBack(digest, taken, e);
-        throw e;
-      }
+        }
+        FileCopies.Referenced r = FileCopies.uploadAndRef(store, t.file(), t.digest(), t.size());
+        taken.put(t.digest(), r.info().incarnation());
+        if (r.sent()) {
+          sent.files.incrementAndGet();
+          sent.bytes.addAndGet(t.size());
+        }
+        listener.fileDone(t.size(), r.sent());
+        return null;
+      }).toList());
+      store.linkAll(batch.stream().map(Target::digest).toList(), tree);
+    } catch (RuntimeException e) {
+      giveBack(tree, taken, e);
+      throw e;
     }
-    store.ref(digest);
-    long bytes = tree.files().stream().mapToLong(Tree.Entry::size).sum();
-    return new TreeTransfer(digest, tree.files().size(), bytes, newFiles.get(), newBytes.get());
   }
 
   /** Gives back the references in {@code taken} no link of {@code tree} took (TREE-3). */
@@ -344,14 +460,16 @@ public final class Trees {
   }
 
   /**
-   * Reads tree {@code tree}.
+   * Reads tree {@code tree}; a delta tree reads as the full tree its chain of bases resolves to,
+   * every blob of the chain verified.
    *
-   * @throws dev.coffer.store.NotFoundException if it is not stored
-   * @throws InvalidArgumentException if the blob is not a tree, or an entry is malformed or escapes
-   * @throws DataLossException if the blob's bytes do not hash to its digest
+   * @throws dev.coffer.store.NotFoundException if it, or a base of its chain, is not stored
+   * @throws InvalidArgumentException if a blob is not a tree, an entry is malformed or escapes, a
+   *     delta removes a path its base lacks, or the chain is deeper than {@link #MAX_DELTA_DEPTH}
+   * @throws DataLossException if a blob's bytes do not hash to its digest
    */
   public Tree list(Digest tree) {
-    return TreeCodec.decode(tree, Content.readBlob(store, Descriptor.of(tree)));
+    return resolve(tree).tree();
   }
 
   /** How tree {@code to} differs from tree {@code from}; see {@link TreeDiff}. */

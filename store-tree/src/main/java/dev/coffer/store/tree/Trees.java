@@ -1,13 +1,9 @@
 package dev.coffer.store.tree;
 
-import dev.coffer.store.AlreadyExistsException;
-import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.DataLossException;
-import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.DigestAlgorithm;
-import dev.coffer.store.Info;
 import dev.coffer.store.InvalidArgumentException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -18,22 +14,19 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
-// Over 400 lines: put, get, list and diff share the scan, the chain of deltas and the TREE
-// invariants.
 /**
  * Whole directories over any {@link ContentStore}: {@link #put} stores a directory as a tree blob
- * linking to its files, {@link #get} restores one, {@link #list} and {@link #diff} read them. Who holds
- * which reference is stated in docs/architecture.md (TREE-1 to TREE-5).
+ * linking to its files (or as a delta over a base tree), {@link #get} restores one, {@link #list}
+ * and {@link #diff} read them. Who holds which reference is stated in docs/architecture.md
+ * (TREE-1 to TREE-5, "Delta trees").
  *
  * <p>Transfers run at most {@code jobs} at a time. Instances are immutable and thread-safe; each call
  * uses its own threads and ends them before returning.
@@ -51,8 +44,6 @@ public final class Trees {
    * many blobs and one more, and a put writes a full tree rather than go deeper.
    */
   public static final int MAX_DELTA_DEPTH = TreeLayer.MAX_DEPTH;
-
-  private static final int SYMLINK_MODE = 0777;
 
   private final ContentStore store;
   private final int jobs;
@@ -130,184 +121,7 @@ public final class Trees {
    *     {@code base} is not a tree
    */
   public TreeTransfer put(Path dir, Map<String, String> labels, Digest base) {
-    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-      throw new InvalidArgumentException("not a directory: " + dir);
-    }
-    Resolved from = base == null ? null : resolve(base);
-    LocalFiles.Scan scan = LocalFiles.scan(dir);
-    listener.started(scan.files(), scan.bytes());
-    Tree tree = Tree.of(Jobs.runAll(jobs, scan.paths().stream()
-        .<Callable<Tree.Entry>>map(p -> () -> entry(dir, p)).toList()));
-    TreeLayer layer = TreeLayer.full(tree);
-    Digest digest;
-    if (from != null && tree.equals(from.tree())) {
-      layer = from.layer(); // nothing changed: the tree is the base
-      digest = base;
-      commit(null, digest, labels);
-    } else {
-      if (from != null && from.layer().depth() < MAX_DELTA_DEPTH) {
-        TreeLayer delta = TreeLayer.delta(base, from.layer().depth(), from.tree(), tree);
-        if (delta.size() <= tree.entries().size() / 4) {
-          layer = delta;
-        }
-      }
-      byte[] blob = TreeCodec.encode(layer);
-      digest = Digest.of(blob);
-      commit(blob, digest, labels);
-    }
-    Set<Digest> linked = store.info(digest).links();
-    Map<Digest, Target> missing = new LinkedHashMap<>();
-    if (layer.isDelta() && !linked.contains(layer.base())) {
-      missing.put(layer.base(), new Target(layer.base(), null, 0));
-    }
-    Set<String> listed = new java.util.HashSet<>();
-    layer.entries().forEach(e -> listed.add(e.path()));
-    for (Tree.Entry e : tree.files()) {
-      if (!listed.contains(e.path()) || linked.contains(e.digest())
-          || missing.containsKey(e.digest())) {
-        listener.fileDone(e.size(), false); // held by the base, or linked already
-      } else {
-        missing.put(e.digest(), new Target(e.digest(), dir.resolve(e.path()), e.size()));
-      }
-    }
-    Sent sent = new Sent();
-    List<Target> targets = List.copyOf(missing.values());
-    // In batches of `jobs`: a put killed between a batch's references and its links leaves at
-    // most that batch over-referenced (TREE-3); on S3 a batch's links are one change of the
-    // tree's record (PROTO-11).
-    for (int i = 0; i < targets.size(); i += jobs) {
-      referAndLink(digest, targets.subList(i, Math.min(i + jobs, targets.size())), sent);
-    }
-    store.ref(digest);
-    long bytes = tree.files().stream().mapToLong(Tree.Entry::size).sum();
-    return new TreeTransfer(digest, tree.files().size(), bytes, sent.files.get(),
-        sent.bytes.get());
-  }
-
-  /** A tree as stored ({@code layer}) and the full tree its chain resolves to. */
-  private record Resolved(TreeLayer layer, Tree tree) {}
-
-  /**
-   * Reads tree {@code digest} and, for a delta, its chain of bases down to a full tree, each blob
-   * verified; at most {@link #MAX_DELTA_DEPTH} deltas, each a depth one more than its base's.
-   */
-  private Resolved resolve(Digest digest) {
-    List<TreeLayer> chain = new ArrayList<>();
-    Digest at = digest;
-    while (true) {
-      TreeLayer layer = TreeCodec.decodeLayer(at, Content.readBlob(store, Descriptor.of(at)));
-      if (!chain.isEmpty() && layer.depth() != chain.get(chain.size() - 1).depth() - 1) {
-        throw new InvalidArgumentException("tree " + at + " has depth " + layer.depth()
-            + ", not one less than that of the delta over it");
-      }
-      chain.add(layer);
-      if (!layer.isDelta()) {
-        break;
-      }
-      at = layer.base();
-    }
-    Tree tree = new Tree(Tree.VERSION, chain.get(chain.size() - 1).entries());
-    for (int i = chain.size() - 2; i >= 0; i--) {
-      tree = chain.get(i).applyTo(tree);
-    }
-    return new Resolved(chain.get(0), tree);
-  }
-
-  /** A blob a tree is to link to: a file to store from unless stored, or (file null) a tree. */
-  private record Target(Digest digest, Path file, long size) {}
-
-  /** The files and bytes a put sent. */
-  private static final class Sent {
-    final AtomicLong files = new AtomicLong();
-    final AtomicLong bytes = new AtomicLong();
-  }
-
-  /** The entry of {@code p}, a path under {@code dir}; a file is hashed, not stored. */
-  private static Tree.Entry entry(Path dir, Path p) throws IOException {
-    String rel = LocalFiles.relative(dir, p);
-    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class,
-        LinkOption.NOFOLLOW_LINKS);
-    if (a.isSymbolicLink()) {
-      return new Tree.Entry(rel, Tree.Kind.SYMLINK, SYMLINK_MODE, 0, null,
-          Files.readSymbolicLink(p).toString());
-    }
-    int mode = LocalFiles.mode(p);
-    if (a.isDirectory()) {
-      return new Tree.Entry(rel, Tree.Kind.DIR, mode, 0, null, null);
-    }
-    try (InputStream in = Files.newInputStream(p)) {
-      return new Tree.Entry(rel, Tree.Kind.FILE, mode, a.size(),
-          Digest.of(DigestAlgorithm.CANONICAL, in), null);
-    }
-  }
-
-  /**
-   * Commits a tree blob without a reference; found stored (or {@code blob} null: known stored),
-   * it gets {@code labels}.
-   */
-  private void commit(byte[] blob, Digest digest, Map<String, String> labels) {
-    Map<String, String> kept = labels == null ? Map.of() : labels;
-    try {
-      if (blob == null) {
-        throw new AlreadyExistsException("tree " + digest + " is stored");
-      }
-      store.put(blob, digest, kept);
-    } catch (AlreadyExistsException e) {
-      if (!kept.isEmpty()) {
-        store.update(Info.forUpdate(digest, kept),
-            kept.keySet().stream().map(k -> "labels." + k).toArray(String[]::new));
-      }
-    }
-  }
-
-  /**
-   * Takes one reference on each blob of {@code batch}, in parallel, storing a file not stored yet
-   * with its reference in one step, and hands the batch's references to links from {@code tree}
-   * by one {@code linkAll}; if that fails, gives back each reference no link took (TREE-3). The
-   * one step of a put between a reference and its link.
-   */
-  private void referAndLink(Digest tree, List<Target> batch, Sent sent) {
-    Map<Digest, Long> taken = new ConcurrentHashMap<>();
-    try {
-      Jobs.runAll(jobs, batch.stream().<Callable<Void>>map(t -> () -> {
-        if (t.file() == null) {
-          taken.put(t.digest(), store.ref(t.digest()).incarnation());
-          return null;
-        }
-        FileCopies.Referenced r = FileCopies.uploadAndRef(store, t.file(), t.digest(), t.size());
-        taken.put(t.digest(), r.info().incarnation());
-        if (r.sent()) {
-          sent.files.incrementAndGet();
-          sent.bytes.addAndGet(t.size());
-        }
-        listener.fileDone(t.size(), r.sent());
-        return null;
-      }).toList());
-      store.linkAll(batch.stream().map(Target::digest).toList(), tree);
-    } catch (RuntimeException e) {
-      giveBack(tree, taken, e);
-      throw e;
-    }
-  }
-
-  /** Gives back the references in {@code taken} no link of {@code tree} took (TREE-3). */
-  private void giveBack(Digest tree, Map<Digest, Long> taken, RuntimeException failure) {
-    Set<Digest> linked;
-    try {
-      linked = store.info(tree).links();
-    } catch (RuntimeException secondary) {
-      failure.addSuppressed(secondary);
-      return;
-    }
-    taken.forEach((f, incarnation) -> {
-      if (!linked.contains(f)) {
-        try {
-          store.deref(f, incarnation);
-        } catch (RuntimeException secondary) {
-          failure.addSuppressed(secondary);
-        }
-      }
-    });
+    return new TreePut(store, jobs, listener).put(dir, labels, base);
   }
 
   /**
@@ -469,7 +283,7 @@ public final class Trees {
    * @throws DataLossException if a blob's bytes do not hash to its digest
    */
   public Tree list(Digest tree) {
-    return resolve(tree).tree();
+    return TreeChain.resolve(store, tree).tree();
   }
 
   /** How tree {@code to} differs from tree {@code from}; see {@link TreeDiff}. */

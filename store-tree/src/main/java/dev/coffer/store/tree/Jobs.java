@@ -22,41 +22,33 @@ final class Jobs {
     }
     ExecutorService pool = Executors.newFixedThreadPool(Math.min(jobs, tasks.size()));
     try {
-      return runAll(pool, tasks);
+      List<Future<T>> futures = new ArrayList<>();
+      for (Callable<T> task : tasks) {
+        futures.add(pool.submit(task));
+      }
+      List<T> results = new ArrayList<>(futures.size());
+      for (Future<T> f : futures) {
+        try {
+          results.add(f.get());
+        } catch (ExecutionException e) {
+          futures.forEach(x -> x.cancel(true));
+          Throwable cause = e.getCause();
+          if (cause instanceof RuntimeException r) {
+            throw r;
+          }
+          if (cause instanceof IOException io) {
+            throw new UncheckedIOException(io.getMessage(), io);
+          }
+          throw new IllegalStateException(cause);
+        } catch (InterruptedException e) {
+          futures.forEach(x -> x.cancel(true));
+          Thread.currentThread().interrupt();
+          throw new IllegalStateException("interrupted", e);
+        }
+      }
+      return results;
     } finally {
       pool.shutdownNow();
     }
-  }
-
-  /**
-   * Runs the tasks on {@code pool}, which others may share; on a failure cancels the rest of these
-   * tasks and rethrows it.
-   */
-  static <T> List<T> runAll(ExecutorService pool, List<Callable<T>> tasks) {
-    List<Future<T>> futures = new ArrayList<>();
-    for (Callable<T> task : tasks) {
-      futures.add(pool.submit(task));
-    }
-    List<T> results = new ArrayList<>(futures.size());
-    for (Future<T> f : futures) {
-      try {
-        results.add(f.get());
-      } catch (ExecutionException e) {
-        futures.forEach(x -> x.cancel(true));
-        Throwable cause = e.getCause();
-        if (cause instanceof RuntimeException r) {
-          throw r;
-        }
-        if (cause instanceof IOException io) {
-          throw new UncheckedIOException(io.getMessage(), io);
-        }
-        throw new IllegalStateException(cause);
-      } catch (InterruptedException e) {
-        futures.forEach(x -> x.cancel(true));
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted", e);
-      }
-    }
-    return results;
   }
 }

@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,11 +19,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -35,7 +29,6 @@ import java.util.concurrent.atomic.AtomicLong;
 final class TreePut {
 
   private static final int SYMLINK_MODE = 0777;
-  private static final int BATCHES_AT_ONCE = 2;
 
   private final ContentStore store;
   private final int jobs;
@@ -90,7 +83,13 @@ final class TreePut {
       }
     }
     Sent sent = new Sent();
-    linkInBatches(digest, List.copyOf(missing.values()), sent);
+    List<Target> targets = List.copyOf(missing.values());
+    // In batches of `jobs`: a put killed between a batch's references and its links leaves at
+    // most that batch over-referenced (TREE-3); on S3 a batch's links are one change of the
+    // tree's record (PROTO-11).
+    for (int i = 0; i < targets.size(); i += jobs) {
+      referAndLink(digest, targets.subList(i, Math.min(i + jobs, targets.size())), sent);
+    }
     store.ref(digest);
     long bytes = tree.files().stream().mapToLong(Tree.Entry::size).sum();
     return new TreeTransfer(digest, tree.files().size(), bytes, sent.files.get(),
@@ -145,80 +144,15 @@ final class TreePut {
   }
 
   /**
-   * Links {@code tree} to each of {@code targets}, in batches of {@code jobs} ({@link
-   * #referAndLink}), {@value #BATCHES_AT_ONCE} batches under way at once on {@code jobs} shared
-   * workers: while one batch waits for its slowest upload or is linked, the next one's uploads
-   * keep the workers busy (one batch at a time left them idle behind each batch's largest file).
-   * A put killed part-way leaves at most those batches' references unlinked (TREE-3). On S3 a
-   * batch's links are one change of the tree's record (PROTO-11); the batches link one at a time,
-   * so they never conflict there. On a failure, no further batch starts, the batches under way
-   * end (each giving back what it took), and the first failure is thrown.
+   * Takes one reference on each blob of {@code batch}, in parallel, storing a file not stored yet
+   * with its reference in one step, and hands the batch's references to links from {@code tree}
+   * by one {@code linkAll}; if that fails, gives back each reference no link took (TREE-3). The
+   * one step of a put between a reference and its link.
    */
-  private void linkInBatches(Digest tree, List<Target> targets, Sent sent) {
-    if (targets.isEmpty()) {
-      return;
-    }
-    List<List<Target>> batches = new ArrayList<>();
-    for (int i = 0; i < targets.size(); i += jobs) {
-      batches.add(targets.subList(i, Math.min(i + jobs, targets.size())));
-    }
-    ExecutorService workers = Executors.newFixedThreadPool(Math.min(jobs, targets.size()));
-    ExecutorService runner = Executors.newFixedThreadPool(
-        Math.min(BATCHES_AT_ONCE, batches.size()));
-    Object linking = new Object();
-    AtomicBoolean failed = new AtomicBoolean();
-    try {
-      // A batch that has started always runs to its end (its links, or giving back what it
-      // took): cancelling its future would not stop it, only stop waiting for it.
-      List<Future<?>> futures = batches.stream().<Future<?>>map(b -> runner.submit(() -> {
-        if (!failed.get()) {
-          try {
-            referAndLink(tree, b, sent, workers, linking);
-          } catch (RuntimeException e) {
-            failed.set(true);
-            throw e;
-          }
-        }
-        return null;
-      })).toList();
-      RuntimeException failure = null;
-      for (Future<?> f : futures) {
-        try {
-          f.get();
-        } catch (ExecutionException e) {
-          RuntimeException cause = e.getCause() instanceof RuntimeException r ? r
-              : new IllegalStateException(e.getCause());
-          if (failure == null) {
-            failure = cause;
-          } else {
-            failure.addSuppressed(cause);
-          }
-        } catch (InterruptedException e) {
-          futures.forEach(x -> x.cancel(true));
-          Thread.currentThread().interrupt();
-          throw new IllegalStateException("interrupted", e);
-        }
-      }
-      if (failure != null) {
-        throw failure;
-      }
-    } finally {
-      runner.shutdownNow();
-      workers.shutdownNow();
-    }
-  }
-
-  /**
-   * Takes one reference on each blob of {@code batch}, in parallel on {@code workers}, storing a
-   * file not stored yet with its reference in one step, and hands the batch's references to links
-   * from {@code tree} by one {@code linkAll} (holding {@code linking}); if that fails, gives back
-   * each reference no link took (TREE-3). The one step of a put between a reference and its link.
-   */
-  private void referAndLink(Digest tree, List<Target> batch, Sent sent, ExecutorService workers,
-      Object linking) {
+  private void referAndLink(Digest tree, List<Target> batch, Sent sent) {
     Map<Digest, Long> taken = new ConcurrentHashMap<>();
     try {
-      Jobs.runAll(workers, batch.stream().<Callable<Void>>map(t -> () -> {
+      Jobs.runAll(jobs, batch.stream().<Callable<Void>>map(t -> () -> {
         if (t.file() == null) {
           taken.put(t.digest(), store.ref(t.digest()).incarnation());
           return null;
@@ -232,9 +166,7 @@ final class TreePut {
         listener.fileDone(t.size(), r.sent());
         return null;
       }).toList());
-      synchronized (linking) {
-        store.linkAll(batch.stream().map(Target::digest).toList(), tree);
-      }
+      store.linkAll(batch.stream().map(Target::digest).toList(), tree);
     } catch (RuntimeException e) {
       giveBack(tree, taken, e);
       throw e;

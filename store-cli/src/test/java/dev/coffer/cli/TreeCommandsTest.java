@@ -220,6 +220,9 @@ class TreeCommandsTest {
     assertThat(ok("diff", base, delta.out().strip()).out().lines())
         .containsExactly("M\td0/f0", "M\td0/f100");
     assertThat(ok("diff", full.out().strip(), delta.out().strip()).out()).isEmpty();
+    Result notRecursive = cli.run("put", src.resolve("d0/f0").toString(), "--base", base);
+    assertThat(notRecursive.code()).isEqualTo(ExitCode.INVALID_ARGUMENT.code);
+    assertThat(notRecursive.stderr()).contains("--base", "needs -r");
   }
 
   @Test

@@ -63,15 +63,6 @@ final class TreeCodec {
     }
   }
 
-  /** A full tree blob; see {@link #decodeLayer}. */
-  static Tree decode(Digest digest, byte[] bytes) {
-    TreeLayer layer = decodeLayer(digest, bytes);
-    if (layer.isDelta()) {
-      throw new InvalidArgumentException("tree " + digest + " is a delta over " + layer.base());
-    }
-    return new Tree(Tree.VERSION, layer.entries());
-  }
-
   /** @throws InvalidArgumentException naming the blob if it is not a tree this library reads */
   static TreeLayer decodeLayer(Digest digest, byte[] bytes) {
     JsonNode root;

@@ -125,21 +125,22 @@ final class TreePut {
   }
 
   /**
-   * Commits a tree blob without a reference; found stored (or {@code blob} null: known stored),
-   * it gets {@code labels}.
+   * Commits a tree blob without a reference, unless {@code blob} is null (the tree is known to be
+   * stored); a tree found stored gets {@code labels}.
    */
   private void commit(byte[] blob, Digest digest, Map<String, String> labels) {
     Map<String, String> kept = labels == null ? Map.of() : labels;
-    try {
-      if (blob == null) {
-        throw new AlreadyExistsException("tree " + digest + " is stored");
+    if (blob != null) {
+      try {
+        store.put(blob, digest, kept);
+        return;
+      } catch (AlreadyExistsException e) {
+        // stored already: its labels below
       }
-      store.put(blob, digest, kept);
-    } catch (AlreadyExistsException e) {
-      if (!kept.isEmpty()) {
-        store.update(Info.forUpdate(digest, kept),
-            kept.keySet().stream().map(k -> "labels." + k).toArray(String[]::new));
-      }
+    }
+    if (!kept.isEmpty()) {
+      store.update(Info.forUpdate(digest, kept),
+          kept.keySet().stream().map(k -> "labels." + k).toArray(String[]::new));
     }
   }
 

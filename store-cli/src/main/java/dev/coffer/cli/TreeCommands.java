@@ -30,14 +30,11 @@ final class TreeCommands {
     return jobs == null ? Trees.of(store) : Trees.of(store).withJobs(jobs);
   }
 
-  /**
-   * {@code put -r DIR [--base TREE]}: prints the tree's digest; one progress bar and a summary on
-   * stderr.
-   */
+  /** {@code put -r DIR}: prints the tree's digest; one progress bar and a summary on stderr. */
   static ExitCode put(StoreCommand command, ContentStore store, Path dir,
-      Map<String, String> labels, Integer jobs, Digest base) {
+      Map<String, String> labels, Integer jobs) {
     try (BatchProgress progress = new BatchProgress(command, "put -r")) {
-      TreeTransfer done = trees(store, jobs).withListener(progress).put(dir, labels, base);
+      TreeTransfer done = trees(store, jobs).withListener(progress).put(dir, labels);
       report(command, progress, done, "stored", "new");
     }
     return ExitCode.OK;

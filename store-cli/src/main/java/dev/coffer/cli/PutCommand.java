@@ -184,9 +184,7 @@ final class PutCommand extends StoreCommand {
       resuming(ingestRef, offset, size);
       transfer.phase("upload", size, offset);
       try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-        // Direct: the file is read straight into it and the cache's copy written straight from
-        // it; a heap buffer costs the JDK a copy through a temporary direct buffer each way.
-        ByteBuffer buffer = ByteBuffer.allocateDirect(CHUNK);
+        ByteBuffer buffer = ByteBuffer.allocate(CHUNK);
         long position = offset;
         int n;
         while ((n = channel.read(buffer, position)) >= 0) {

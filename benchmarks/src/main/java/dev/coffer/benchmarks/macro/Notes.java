@@ -54,7 +54,7 @@ final class Notes {
   static final String CLI_INGEST = "**Ingest, `coffer put`.** On top of the library's work the "
       + "command starts a JVM (the `coffer --version` row of the hot-read table) and, with the "
       + "cache on as by default, hashes the file once before sending it (CLI-1, CLI-2) and tees "
-      + "the bytes into a staging file of the disk tier, forced to disk beside the commit, so the "
+      + "the bytes into a staging file of the disk tier, forced to disk after the commit, so the "
       + "first read after a put is hot. `--no-cache` drops the tee; "
       + "the JVM start stays, which a long-running process using the library (or `coffer serve`) "
       + "avoids. Most of the rest is a cold JVM: each command runs the SDK's, Netty's and the "

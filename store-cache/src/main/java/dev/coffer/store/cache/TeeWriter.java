@@ -12,8 +12,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.security.MessageDigest;
 import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
 
 /**
  * A writer of the backing store that forgets the cached info of what it commits (a commit may add a
@@ -23,10 +21,7 @@ import java.util.concurrent.ExecutionException;
  *
  * <p>Only an ingest written from offset 0 through this writer is copied: bytes of a resumed ingest
  * written earlier are not here. Any disk failure stops the copy (the disk tier degrades) and never
- * fails the write. The staging file is forced to disk on a thread of its own while the backing
- * store commits (for a large blob, a server-side copy of seconds): the copy is placed only once
- * both are done, so an entry is whole once it is in place, as before, without the force's time
- * added to the commit's. Used by one thread at a time, as every writer.
+ * fails the write. Used by one thread at a time, as every writer.
  */
 final class TeeWriter implements Writer {
   private final CachingStore store;
@@ -40,8 +35,6 @@ final class TeeWriter implements Writer {
   private MessageDigest hasher;
   private boolean copying;
   private long copied;
-  /** The staging file's force to disk, started with the commit; null until then. */
-  private CompletableFuture<Void> forced;
 
   private TeeWriter(CachingStore store, Writer delegate, Digest expected,
       StagingFile staging, FileChannel copy, long memoryLimit) {
@@ -114,7 +107,6 @@ final class TeeWriter implements Writer {
   @Override
   public void commit(long size, Digest expected, Map<String, String> labels) {
     boolean committed = false;
-    startForce();
     try {
       delegate.commit(size, expected, labels);
       committed = true;
@@ -136,7 +128,6 @@ final class TeeWriter implements Writer {
   @Override
   public Info commitAndRef(long size, Digest expected, Map<String, String> labels) {
     Info info;
-    startForce();
     try {
       info = delegate.commitAndRef(size, expected, labels);
     } catch (RuntimeException e) {
@@ -211,7 +202,7 @@ final class TeeWriter implements Writer {
       // it has as many bytes as the backing store committed.
       digest = delegate.digest();
       if ((committed == null || committed.equals(digest)) && copied == delegate.status().offset()) {
-        awaitForced();
+        copy.force(false);
         store.tiers().promote(digest, staging, copied);
       }
     } catch (RuntimeException e) {
@@ -220,49 +211,6 @@ final class TeeWriter implements Writer {
       store.tiers().diskFailed("placing written blob " + digest + " in the cache", e);
     } finally {
       dropCopy();
-    }
-  }
-
-  /**
-   * Starts forcing the staging file to disk on a thread of its own, so that the force runs while
-   * the backing store commits. Nothing is written to the copy after this: a commit is the last
-   * thing a writer does.
-   */
-  private void startForce() {
-    if (!copying || copy == null) {
-      return;
-    }
-    FileChannel channel = copy;
-    CompletableFuture<Void> done = new CompletableFuture<>();
-    Thread thread = new Thread(() -> {
-      try {
-        channel.force(false);
-        done.complete(null);
-      } catch (Throwable e) {
-        done.completeExceptionally(e);
-      }
-    }, "coffer-cache-force");
-    thread.setDaemon(true);
-    thread.start();
-    forced = done;
-  }
-
-  /** Waits for the force started with the commit (or forces now if none was started). */
-  private void awaitForced() throws IOException {
-    if (forced == null) {
-      copy.force(false);
-      return;
-    }
-    try {
-      forced.get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while forcing " + staging.path() + " to disk", e);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof IOException io) {
-        throw io;
-      }
-      throw new IOException("forcing " + staging.path() + " to disk failed", e.getCause());
     }
   }
 

@@ -25,14 +25,9 @@ final class ServeGc implements AutoCloseable {
 
   /**
    * Schedules gc of {@code store} every {@code interval}, each run's one-line report on
-   * {@code notices}.
-   *
-   * @throws IllegalArgumentException if {@code interval} is not positive
+   * {@code notices}; {@code interval} is positive (serve checks the option).
    */
   static ServeGc start(ContentStore store, Duration interval, PrintStream notices) {
-    if (interval.isZero() || interval.isNegative()) {
-      throw new IllegalArgumentException("--gc-interval must be positive, not " + interval);
-    }
     ScheduledExecutorService runner = Executors.newSingleThreadScheduledExecutor(r -> {
       Thread t = new Thread(r, "coffer-serve-gc");
       t.setDaemon(true);

@@ -169,9 +169,17 @@ class TreePutKillIT {
     Info info = store.info(tree);
     assertThat(info.refCount()).as("TREE-2: the rerun's reference, only").isEqualTo(1);
     assertThat(info.links()).containsExactlyInAnyOrderElementsOf(files(expected));
+    // The tree is committed first and each new file stored with its reference: a file of the
+    // batch the kill cut between its reference and its link keeps that reference (TREE-3's
+    // window, at most one batch of --jobs files); every other count is exact.
+    long overCounted = 0;
     for (Digest d : files(expected)) {
-      assertThat(store.info(d).refCount()).as("file %s", d).isEqualTo(1);
+      long count = store.info(d).refCount();
+      assertThat(count).as("file %s", d).isBetween(1L, 2L);
+      overCounted += count - 1;
     }
+    assertThat(overCounted).as("files left with a reference of the killed put")
+        .isLessThanOrEqualTo(2);
     assertThat(survivors).as("stored before the kill, kept").allSatisfy(
         d -> assertThat(store.info(d).size()).isPositive());
     Path out = tmp.resolve("out");
@@ -181,9 +189,9 @@ class TreePutKillIT {
     }
 
     store.deref(tree);
-    assertThat(store.gc(GC).blobsPurged()).isEqualTo(FILES + 1);
-    assertThat(keys("blobs/")).as("everything reclaimed").isZero();
-    assertThat(keys("index/")).isZero();
+    assertThat(store.gc(GC).blobsPurged()).isEqualTo(FILES + 1 - overCounted);
+    assertThat(keys("blobs/")).as("everything reclaimed but the window").isEqualTo(overCounted);
+    assertThat(keys("index/")).isEqualTo(overCounted);
   }
 
   @Test
@@ -198,7 +206,8 @@ class TreePutKillIT {
     String treeRecord = prefix + "index/sha256/" + tree.hex();
 
     Process child = startPut(src);
-    // The tree is committed (at count 0) once every file is: then the links start.
+    // The tree is committed (at count 0) first, once every file is hashed: then the files are
+    // stored and linked, a batch at a time.
     await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(10))
         .until(() -> exists(treeRecord));
     await().atMost(Duration.ofMinutes(1)).pollInterval(Duration.ofMillis(10))
@@ -225,7 +234,7 @@ class TreePutKillIT {
         // per worker.
         overCounted++;
       } else {
-        store.delete(d); // stored by the killed put, never linked: as after a put without --ref
+        store.delete(d); // a file above the one-step size stored, not yet referenced
       }
     }
     assertThat(overCounted).as("files left with a reference of the killed put")

@@ -83,6 +83,12 @@ final class PutCommand extends StoreCommand {
       description = "FILE is a directory: store it as a tree and print the tree's digest.")
   boolean recursive;
 
+  @Option(names = "--base", paramLabel = "TREE",
+      description = "With -r: store the directory as a delta over tree TREE (say, the previous"
+          + " build's), listing and referencing only what changed; a full tree when the chain"
+          + " would be too deep or the change large.")
+  String base;
+
   @Option(names = "--jobs", paramLabel = "N",
       description = "Parallel transfers with -r or several files.")
   Integer jobs;
@@ -107,8 +113,13 @@ final class PutCommand extends StoreCommand {
       }
       return BatchCommands.put(this, store, files, labels, jobs);
     }
+    if (base != null && !recursive) {
+      throw new InvalidArgumentException("--base names the tree a put -r stores a delta over;"
+          + " it needs -r");
+    }
     if (recursive) {
-      return TreeCommands.put(this, store, Path.of(file), labels, jobs);
+      return TreeCommands.put(this, store, Path.of(file), labels, jobs,
+          base == null ? null : Digest.parse(base));
     }
     Digest expected = expect == null ? null : Digest.parse(expect);
     Transfer transfer = new Transfer(this);

@@ -30,11 +30,14 @@ final class TreeCommands {
     return jobs == null ? Trees.of(store) : Trees.of(store).withJobs(jobs);
   }
 
-  /** {@code put -r DIR}: prints the tree's digest; one progress bar and a summary on stderr. */
+  /**
+   * {@code put -r DIR [--base TREE]}: prints the tree's digest; one progress bar and a summary on
+   * stderr.
+   */
   static ExitCode put(StoreCommand command, ContentStore store, Path dir,
-      Map<String, String> labels, Integer jobs) {
+      Map<String, String> labels, Integer jobs, Digest base) {
     try (BatchProgress progress = new BatchProgress(command, "put -r")) {
-      TreeTransfer done = trees(store, jobs).withListener(progress).put(dir, labels);
+      TreeTransfer done = trees(store, jobs).withListener(progress).put(dir, labels, base);
       report(command, progress, done, "stored", "new");
     }
     return ExitCode.OK;

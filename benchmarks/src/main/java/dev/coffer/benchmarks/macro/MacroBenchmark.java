@@ -208,7 +208,7 @@ public final class MacroBenchmark {
     tree.prepare(v); // every tool's copy of the original, for the next two
     String digest = Files.readString(config.work().resolve("tree.out")).strip();
     samples.addAll(alternation.run(TreeCase.REUPLOAD, v, config.treeFiles(),
-        tree.secondUpload(v)));
+        tree.secondUpload(v, digest)));
     samples.addAll(alternation.run(TreeCase.DOWNLOAD, v, config.treeFiles(),
         tree.download(v, digest)));
     TreeCase.delete(config.work().resolve("tree"));

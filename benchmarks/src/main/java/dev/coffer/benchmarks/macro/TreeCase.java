@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.stream.Stream;
 
@@ -122,17 +123,29 @@ final class TreeCase {
     return ok;
   }
 
-  /** One upload of {@code dir} by each tool, each into its own prefix. */
-  private List<Contender> uploads(Venue v, boolean reupload) {
+  /**
+   * One upload of {@code dir} by each tool, each into its own prefix. A second upload by coffer is
+   * a delta over {@code base}, the first upload's tree (the peers compare with their destination
+   * prefix); after it, its tree is released ({@code coffer deref}), so that the next round stores
+   * the delta and the changed files again rather than finding them.
+   */
+  private List<Contender> uploads(Venue v, boolean reupload, String base) {
     List<Contender> list = new ArrayList<>();
+    Map<String, String> env = v.cliEnvironment("tree-coffer/", peers.home(v));
+    Path out = config.work().resolve("tree.out");
+    List<String> put = new ArrayList<>(List.of("put", "-q", "--no-cache", "-r",
+        dir(reupload).toString(), "--jobs", "16"));
+    if (reupload) {
+      put.addAll(List.of("--base", base));
+    }
     list.add(Contender.of(COFFER_PUT, Counting.SERVER,
-        round -> commands.run(peers.cli("put", "-q", "--no-cache", "-r",
-            dir(reupload).toString(), "--jobs", "16"),
-            v.cliEnvironment("tree-coffer/", peers.home(v)),
-            config.work().resolve("tree.out")),
-        round -> after(v, "tree-coffer/", reupload, r -> commands.run(peers.cli("put", "-q",
-            "--no-cache", "-r", original.toString(), "--jobs", "16"),
-            v.cliEnvironment("tree-coffer/", peers.home(v)), null))));
+        round -> commands.run(peers.cli(put.toArray(String[]::new)), env, out),
+        round -> after(v, "tree-coffer/", reupload, r -> {
+          commands.run(peers.cli("deref", "-q", "--no-cache", Files.readString(out).strip()),
+              env, null);
+          commands.run(peers.cli("put", "-q", "--no-cache", "-r", original.toString(), "--jobs",
+              "16"), env, null);
+        })));
     if (available(config.awsCli(), AWS)) {
       list.add(Contender.of(AWS, Counting.SERVER,
           round -> commands.run(peers.aws(v, "s3", "sync", dir(reupload).toString(),
@@ -172,12 +185,15 @@ final class TreeCase {
 
   /** The first uploads; each round starts from an empty prefix. */
   List<Contender> firstUpload(Venue v) {
-    return uploads(v, false);
+    return uploads(v, false, null);
   }
 
-  /** The second uploads; the caller has uploaded the original by every tool beforehand. */
-  List<Contender> secondUpload(Venue v) {
-    return uploads(v, true);
+  /**
+   * The second uploads; the caller has uploaded the original by every tool beforehand, by coffer
+   * as tree {@code base}.
+   */
+  List<Contender> secondUpload(Venue v, String base) {
+    return uploads(v, true, base);
   }
 
   /** Uploads the original by every tool, unmeasured: the state of the second upload and download. */

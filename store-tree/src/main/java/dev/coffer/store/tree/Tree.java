@@ -22,7 +22,13 @@ public record Tree(int version, List<Entry> entries) {
   /** The media type of a tree blob. */
   public static final String MEDIA_TYPE = "application/vnd.coffer.tree.v1+json";
 
-  /** The only tree format version this library reads and writes. */
+  /** The media type of a delta tree blob: one naming a base tree and what changed from it. */
+  public static final String DELTA_MEDIA_TYPE = "application/vnd.coffer.tree.v2+json";
+
+  /**
+   * The version of a full tree's format, and of every tree as read: a delta tree (format version
+   * 2, {@link #DELTA_MEDIA_TYPE}) reads as the full tree it resolves to.
+   */
   public static final int VERSION = 1;
 
   /** What an entry is. */
@@ -100,7 +106,7 @@ public record Tree(int version, List<Entry> entries) {
     return entries.stream().filter(e -> e.kind() == Kind.FILE).toList();
   }
 
-  private static void checkPath(String path) {
+  static void checkPath(String path) {
     if (path == null || path.isEmpty()) {
       throw new InvalidArgumentException("tree entry \"\": empty path");
     }

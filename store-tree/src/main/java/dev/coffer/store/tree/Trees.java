@@ -1,13 +1,9 @@
 package dev.coffer.store.tree;
 
-import dev.coffer.store.AlreadyExistsException;
-import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.DataLossException;
-import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.DigestAlgorithm;
-import dev.coffer.store.Info;
 import dev.coffer.store.InvalidArgumentException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -24,14 +20,13 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
-// Over 400 lines: put, get, list and diff share the scan, the codec and the TREE invariants.
 /**
  * Whole directories over any {@link ContentStore}: {@link #put} stores a directory as a tree blob
- * linking to its files, {@link #get} restores one, {@link #list} and {@link #diff} read them. Who holds
- * which reference is stated in docs/architecture.md (TREE-1 to TREE-5).
+ * linking to its files (or as a delta over a base tree), {@link #get} restores one, {@link #list}
+ * and {@link #diff} read them. Who holds which reference is stated in docs/architecture.md
+ * (TREE-1 to TREE-5, "Delta trees").
  *
  * <p>Transfers run at most {@code jobs} at a time. Instances are immutable and thread-safe; each call
  * uses its own threads and ends them before returning.
@@ -44,7 +39,11 @@ public final class Trees {
   /** The most parallel transfers allowed. */
   public static final int MAX_JOBS = 256;
 
-  private static final int SYMLINK_MODE = 0777;
+  /**
+   * The most delta trees a chain holds over its full tree: a read of a tree reads at most this
+   * many blobs and one more, and a put writes a full tree rather than go deeper.
+   */
+  public static final int MAX_DELTA_DEPTH = TreeLayer.MAX_DEPTH;
 
   private final ContentStore store;
   private final int jobs;
@@ -91,107 +90,38 @@ public final class Trees {
   /**
    * Stores every regular file, symbolic link and directory under {@code dir} (links are stored, not
    * followed) and returns the tree's digest with counts. Files already stored are not uploaded
-   * again. In order (TREE-3): the files are committed; the tree blob is committed with {@code
-   * labels} (without a reference); the tree links to each distinct file it lacks a link to (a
-   * reference taken on each file, handed to the links by one {@code linkAll} per {@code jobs}
-   * files); last, one reference is taken on the tree, which the caller holds, as {@code put --ref}. A call that fails
-   * or is killed part-way is finished by calling it again.
+   * again. In order (TREE-3): every file is hashed locally, which gives the tree; the tree blob is
+   * committed with {@code labels} (without a reference); then, in batches of {@code jobs}, each
+   * distinct file the tree lacks a link to gets one reference (a new file is stored with it in
+   * the same step) and the batch's references are handed to links by one {@code linkAll}; last,
+   * one reference is taken on the tree, which the caller holds, as {@code put --ref}. A call that
+   * fails or is killed part-way is finished by calling it again.
    *
    * @throws InvalidArgumentException if {@code dir} is not a directory, or a name cannot be stored
    * @throws UncheckedIOException if reading the directory fails
    */
   public TreeTransfer put(Path dir, Map<String, String> labels) {
-    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
-      throw new InvalidArgumentException("not a directory: " + dir);
-    }
-    LocalFiles.Scan scan = LocalFiles.scan(dir);
-    List<Path> paths = scan.paths();
-    listener.started(scan.files(), scan.bytes());
-    AtomicLong newFiles = new AtomicLong();
-    AtomicLong newBytes = new AtomicLong();
-    List<Tree.Entry> entries = Jobs.runAll(jobs,
-        paths.stream().<Callable<Tree.Entry>>map(p -> () -> {
-      String rel = LocalFiles.relative(dir, p);
-      BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class,
-          LinkOption.NOFOLLOW_LINKS);
-      if (a.isSymbolicLink()) {
-        return new Tree.Entry(rel, Tree.Kind.SYMLINK, SYMLINK_MODE, 0, null,
-            Files.readSymbolicLink(p).toString());
-      }
-      int mode = LocalFiles.mode(p);
-      if (a.isDirectory()) {
-        return new Tree.Entry(rel, Tree.Kind.DIR, mode, 0, null, null);
-      }
-      Digest digest;
-      try (InputStream in = Files.newInputStream(p)) {
-        digest = Digest.of(DigestAlgorithm.CANONICAL, in);
-      }
-      long size = a.size();
-      boolean sent = FileCopies.upload(store, p, digest, size, Map.of());
-      if (sent) {
-        newFiles.incrementAndGet();
-        newBytes.addAndGet(size);
-      }
-      listener.fileDone(size, sent);
-      return new Tree.Entry(rel, Tree.Kind.FILE, mode, size, digest, null);
-    }).toList());
-    Tree tree = Tree.of(entries);
-    byte[] blob = TreeCodec.encode(tree);
-    Digest digest = Digest.of(blob);
-    Map<String, String> kept = labels == null ? Map.of() : labels;
-    try {
-      store.put(blob, digest, kept);
-    } catch (AlreadyExistsException e) {
-      if (!kept.isEmpty()) {
-        store.update(Info.forUpdate(digest, kept),
-            kept.keySet().stream().map(k -> "labels." + k).toArray(String[]::new));
-      }
-    }
-    Set<Digest> linked = store.info(digest).links();
-    Set<Digest> files = new LinkedHashSet<>();
-    tree.files().forEach(e -> files.add(e.digest()));
-    files.removeAll(linked);
-    // Files are linked in batches of `jobs`: the references of a batch, each on its own file's
-    // record, are taken in parallel, then one linkAll makes the batch's links (on S3 one change of
-    // the tree's record). A put killed between the two leaves at most a batch over-referenced.
-    List<Digest> missing = List.copyOf(files);
-    for (int i = 0; i < missing.size(); i += jobs) {
-      List<Digest> batch = missing.subList(i, Math.min(i + jobs, missing.size()));
-      Map<Digest, Long> taken = new ConcurrentHashMap<>();
-      try {
-        Jobs.runAll(jobs, batch.stream().<Callable<Void>>map(f -> () -> {
-          taken.put(f, store.ref(f).incarnation());
-          return null;
-        }).toList());
-        store.linkAll(batch, digest);
-      } catch (RuntimeException e) {
-        giveBack(digest, taken, e);
-        throw e;
-      }
-    }
-    store.ref(digest);
-    long bytes = tree.files().stream().mapToLong(Tree.Entry::size).sum();
-    return new TreeTransfer(digest, tree.files().size(), bytes, newFiles.get(), newBytes.get());
+    return put(dir, labels, null);
   }
 
-  /** Gives back the references in {@code taken} no link of {@code tree} took (TREE-3). */
-  private void giveBack(Digest tree, Map<Digest, Long> taken, RuntimeException failure) {
-    Set<Digest> linked;
-    try {
-      linked = store.info(tree).links();
-    } catch (RuntimeException secondary) {
-      failure.addSuppressed(secondary);
-      return;
-    }
-    taken.forEach((f, incarnation) -> {
-      if (!linked.contains(f)) {
-        try {
-          store.deref(f, incarnation);
-        } catch (RuntimeException secondary) {
-          failure.addSuppressed(secondary);
-        }
-      }
-    });
+  /**
+   * Stores {@code dir} as {@link #put(Path, Map)} does, as a delta over tree {@code base} when
+   * that pays: a tree that names {@code base} and lists only the entries added or changed since it
+   * and the paths removed, linking to {@code base} and to the files it lists, so that its put
+   * references and looks up only those. A full tree is written instead when the delta would
+   * lie more than {@link #MAX_DELTA_DEPTH} deltas over a full tree, or list more than a quarter
+   * as many entries and removals as the directory has entries; with nothing changed, the tree is
+   * {@code base} itself (the caller gets a reference on it). The same directory over the same
+   * base gives the same tree (TREE-1). A delta keeps its base, and so everything the base holds,
+   * alive while it lives (TREE-2).
+   *
+   * @param base the tree to store a delta over, or null for a full tree
+   * @throws dev.coffer.store.NotFoundException if {@code base} is not stored
+   * @throws InvalidArgumentException if {@code dir} is not a directory, a name cannot be stored, or
+   *     {@code base} is not a tree
+   */
+  public TreeTransfer put(Path dir, Map<String, String> labels, Digest base) {
+    return new TreePut(store, jobs, listener).put(dir, labels, base);
   }
 
   /**
@@ -344,14 +274,16 @@ public final class Trees {
   }
 
   /**
-   * Reads tree {@code tree}.
+   * Reads tree {@code tree}; a delta tree reads as the full tree its chain of bases resolves to,
+   * every blob of the chain verified.
    *
-   * @throws dev.coffer.store.NotFoundException if it is not stored
-   * @throws InvalidArgumentException if the blob is not a tree, or an entry is malformed or escapes
-   * @throws DataLossException if the blob's bytes do not hash to its digest
+   * @throws dev.coffer.store.NotFoundException if it, or a base of its chain, is not stored
+   * @throws InvalidArgumentException if a blob is not a tree, an entry is malformed or escapes, a
+   *     delta removes a path its base lacks, or the chain is deeper than {@link #MAX_DELTA_DEPTH}
+   * @throws DataLossException if a blob's bytes do not hash to its digest
    */
   public Tree list(Digest tree) {
-    return TreeCodec.decode(tree, Content.readBlob(store, Descriptor.of(tree)));
+    return TreeChain.resolve(store, tree).tree();
   }
 
   /** How tree {@code to} differs from tree {@code from}; see {@link TreeDiff}. */

@@ -88,4 +88,49 @@ class TreeRetentionTest {
     Trees.of(store).get(heldTree, restored);
     assertThat(Files.readString(restored.resolve("shared"), UTF_8)).isEqualTo("content of shared");
   }
+
+  @Test
+  void anUnreferencedDeltaTreeExpiresWithItsBaseWhenNothingElseHoldsTheBase() throws IOException {
+    String[] names = new String[8];
+    for (int i = 0; i < names.length; i++) {
+      names[i] = "f" + i;
+    }
+    Path dir = dir("d", names);
+    Digest base = Trees.of(store).put(dir);
+    Files.writeString(dir.resolve("f0"), "changed", UTF_8);
+    // Killed before its own reference: the delta is left at count 0, linking to its base and to
+    // the one file it lists (the base is referenced by then: its count is 1, the put's).
+    ContentStore killed = (ContentStore) Proxy.newProxyInstance(
+        ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("ref") && args.length == 1
+              && store.info((Digest) args[0]).refCount() == 0
+              && !store.info((Digest) args[0]).links().isEmpty()) {
+            throw new UnavailableException("killed");
+          }
+          try {
+            return method.invoke(store, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    assertThatThrownBy(() -> Trees.of(killed).put(dir, java.util.Map.of(), base))
+        .isInstanceOf(UnavailableException.class);
+    assertThat(store.info(base).refCount()).as("the put's and the delta's link").isEqualTo(2);
+    store.deref(base); // the base's own holder lets go: only the delta holds it now
+
+    clock.advance(Duration.ofDays(40));
+    GcReport report = store.gc(new GcOptions(Duration.ofDays(1), false)
+        .withUnusedFor(Duration.ofDays(30)));
+
+    // RET-4: the delta expires, its cascade releases the base's link, and the base and every
+    // file expire with it.
+    assertThat(report.expired()).hasSize(1);
+    assertThatThrownBy(() -> store.info(base)).isInstanceOf(NotFoundException.class);
+    for (String name : names) {
+      assertThatThrownBy(() -> store.info(digestOf(name))).isInstanceOf(NotFoundException.class);
+    }
+    assertThatThrownBy(() -> store.info(Digest.of("changed".getBytes(UTF_8))))
+        .isInstanceOf(NotFoundException.class);
+  }
 }

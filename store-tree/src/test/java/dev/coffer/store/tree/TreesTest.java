@@ -278,7 +278,8 @@ class TreesTest {
     ContentStore failing = (ContentStore) Proxy.newProxyInstance(
         ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
         (proxy, method, args) -> {
-          if (method.getName().equals("ref") && refs.incrementAndGet() > 4) {
+          // The files are new, so each is stored with its reference: the only ref is the root's.
+          if (method.getName().equals("ref") && refs.incrementAndGet() > 0) {
             throw new IllegalStateException("killed before the root reference");
           }
           try {
@@ -347,6 +348,168 @@ class TreesTest {
     assertThat(store.info(tree).links()).hasSize(40);
     assertThat(calls).containsExactly("linkAll", "linkAll", "linkAll", "linkAll", "linkAll");
     assertThat(targets).containsExactly(8, 8, 8, 8, 8);
+  }
+
+  /** A directory of 40 files in 4 sub-directories, "file I" in d(I%4)/fI. */
+  private Path forty() throws IOException {
+    Path src = tmp.resolve("forty");
+    for (int i = 0; i < 40; i++) {
+      write(src.resolve("d" + i % 4 + "/f" + i), "file " + i);
+    }
+    return src;
+  }
+
+  private String json(Digest blob) {
+    return new String(dev.coffer.store.Content.readBlob(store,
+        dev.coffer.store.Descriptor.of(blob)), UTF_8);
+  }
+
+  private Set<Digest> stored() {
+    Set<Digest> all = new java.util.HashSet<>();
+    store.walk(i -> all.add(i.digest()));
+    return all;
+  }
+
+  @Test
+  void aDeltaTreeListsOnlyWhatChangedAndRoundTripsThroughAChain() throws IOException {
+    Path src = forty();
+    Digest full = trees.put(src);
+    write(src.resolve("d1/f1"), "file 1, changed");
+    write(src.resolve("d2/new"), "new file");
+    Files.delete(src.resolve("d3/f3"));
+    Digest delta = trees.put(src, Map.of(), full).tree();
+
+    assertThat(json(delta)).isEqualTo("{\"mediaType\":\"application/vnd.coffer.tree.v2+json\","
+        + "\"version\":2,\"base\":\"" + full + "\",\"depth\":1,\"entries\":["
+        + "{\"path\":\"d1/f1\",\"kind\":\"file\",\"mode\":" + modeOf(src.resolve("d1/f1"))
+        + ",\"size\":15,\"digest\":\"" + digestOf("file 1, changed") + "\"},"
+        + "{\"path\":\"d2/new\",\"kind\":\"file\",\"mode\":" + modeOf(src.resolve("d2/new"))
+        + ",\"size\":8,\"digest\":\"" + digestOf("new file") + "\"}],"
+        + "\"removed\":[\"d3/f3\"]}");
+    // TREE-2: the delta links to its base and to the files it lists, nothing else.
+    assertThat(store.info(delta).links())
+        .containsExactlyInAnyOrder(full, digestOf("file 1, changed"), digestOf("new file"));
+    assertThat(store.info(delta).refCount()).isEqualTo(1);
+    assertThat(store.info(full).refCount()).as("its put's reference and the delta's link")
+        .isEqualTo(2);
+    // TREE-1 for a given base: the same directory over the same base is the same delta.
+    assertThat(trees.put(src, Map.of(), full).tree()).isEqualTo(delta);
+    assertThat(store.info(delta).refCount()).isEqualTo(2);
+
+    write(src.resolve("d0/f4"), "file 4, changed");
+    Digest second = trees.put(src, Map.of(), delta).tree();
+    assertThat(json(second)).contains("\"base\":\"" + delta + "\",\"depth\":2,");
+    assertThat(store.info(second).links()).containsExactlyInAnyOrder(delta,
+        digestOf("file 4, changed"));
+
+    // Read through the chain, it is the full tree of the directory, as stored anywhere.
+    Tree expected;
+    try (ContentStore other = MemoryStores.open()) {
+      Trees elsewhere = Trees.of(other);
+      expected = elsewhere.list(elsewhere.put(src));
+    }
+    assertThat(trees.list(second)).isEqualTo(expected);
+    assertThat(trees.list(second).files()).hasSize(40);
+    Path out = tmp.resolve("out");
+    TreeTransfer got = trees.get(second, out);
+    assertThat(got.files()).isEqualTo(40);
+    for (Tree.Entry e : expected.files()) {
+      assertThat(Digest.of(Files.readAllBytes(out.resolve(e.path())))).isEqualTo(e.digest());
+    }
+    assertThat(Files.readString(out.resolve("d0/f4"))).isEqualTo("file 4, changed");
+    assertThat(Files.exists(out.resolve("d3/f3"))).isFalse();
+    TreeDiff diff = trees.diff(full, second);
+    assertThat(diff.added()).containsExactly("d2/new");
+    assertThat(diff.removed()).containsExactly("d3/f3");
+    assertThat(diff.changed()).containsExactly("d0/f4", "d1/f1");
+  }
+
+  @Test
+  void derefOfTheNewestDeltaFreesOnlyWhatNothingElseHolds() throws IOException {
+    Path src = forty();
+    Digest full = trees.put(src);
+    write(src.resolve("d1/f1"), "file 1, changed");
+    Digest delta = trees.put(src, Map.of(), full).tree();
+    Set<Digest> before = stored();
+    assertThat(before).hasSize(40 + 1 + 2);
+
+    store.deref(delta);
+    // The delta and the one file only it held go; the base keeps its put's reference.
+    assertThat(before).containsAll(stored());
+    assertThat(stored()).doesNotContain(delta, digestOf("file 1, changed")).hasSize(41);
+    assertThat(store.info(full).refCount()).isEqualTo(1);
+    store.deref(full);
+    assertThat(stored()).isEmpty();
+
+    // The other order: the base's holder lets go first, and the delta keeps the base whole,
+    // the file it replaced included, until the delta goes.
+    Digest full2 = trees.put(src);
+    write(src.resolve("d1/f1"), "file 1, again");
+    Digest delta2 = trees.put(src, Map.of(), full2).tree();
+    store.deref(full2);
+    assertThat(store.info(full2).refCount()).isEqualTo(1);
+    assertThat(store.info(digestOf("file 1, changed")).refCount()).isEqualTo(1);
+    assertThat(trees.list(delta2).files()).hasSize(40);
+    store.deref(delta2);
+    assertThat(stored()).isEmpty();
+  }
+
+  @Test
+  void aPutWritesAFullTreeWhenTheChainWouldBeTooDeepOrTheDeltaLarge() throws IOException {
+    Path src = forty();
+    Digest tree = trees.put(src);
+    for (int i = 1; i <= Trees.MAX_DELTA_DEPTH; i++) {
+      write(src.resolve("d0/f0"), "version " + i);
+      tree = trees.put(src, Map.of(), tree).tree();
+      assertThat(json(tree)).contains("\"depth\":" + i + ",");
+    }
+    write(src.resolve("d0/f0"), "one too deep");
+    Digest full = trees.put(src, Map.of(), tree).tree();
+    assertThat(json(full)).startsWith("{\"mediaType\":\"application/vnd.coffer.tree.v1+json\"");
+    assertThat(full).isEqualTo(Trees.of(store).put(src)); // the directory's full tree
+
+    // More than a quarter of the 44 entries changed: a full tree.
+    for (int i = 0; i < 12; i++) {
+      write(src.resolve("d" + i % 4 + "/f" + i), "rewritten " + i);
+    }
+    Digest large = trees.put(src, Map.of(), full).tree();
+    assertThat(json(large)).startsWith("{\"mediaType\":\"application/vnd.coffer.tree.v1+json\"");
+    assertThat(store.info(large).links()).hasSize(40);
+
+    // Nothing changed: the tree is the base, with one more reference.
+    long count = store.info(large).refCount();
+    assertThat(trees.put(src, Map.of(), large).tree()).isEqualTo(large);
+    assertThat(store.info(large).refCount()).isEqualTo(count + 1);
+  }
+
+  @Test
+  void aDeltaIsCheckedAsAWholeTreeBeforeAnythingIsWritten() throws IOException {
+    Path src = forty();
+    Digest full = trees.put(src);
+    Digest file = digestOf("file 0");
+    String head = "{\"mediaType\":\"" + Tree.DELTA_MEDIA_TYPE + "\",\"version\":2,\"base\":\""
+        + full + "\",\"depth\":1,\"entries\":[";
+    // TREE-4: an entry escaping the target, in a delta, is refused naming it.
+    Digest escaping = store.putAndRef((head + "{\"path\":\"../escaped\",\"kind\":\"file\","
+        + "\"mode\":420,\"size\":6,\"digest\":\"" + file + "\"}],\"removed\":[]}")
+        .getBytes(UTF_8), null, Map.of()).digest();
+    Path out = tmp.resolve("out");
+    assertThatThrownBy(() -> trees.get(escaping, out))
+        .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("\"../escaped\"");
+    // An entry beneath a link of the base, a path removed that the base lacks, a depth that
+    // does not follow the base's: refused too.
+    write(src.resolve("d0/f0"), "x");
+    Files.delete(src.resolve("d0/f0"));
+    Digest removesNothing = store.putAndRef((head + "],\"removed\":[\"nowhere\"]}")
+        .getBytes(UTF_8), null, Map.of()).digest();
+    assertThatThrownBy(() -> trees.list(removesNothing))
+        .isInstanceOf(InvalidArgumentException.class).hasMessageContaining("\"nowhere\"");
+    Digest tooDeep = store.putAndRef((head.replace("\"depth\":1", "\"depth\":3")
+        + "],\"removed\":[]}").getBytes(UTF_8), null, Map.of()).digest();
+    assertThatThrownBy(() -> trees.list(tooDeep)).isInstanceOf(InvalidArgumentException.class)
+        .hasMessageContaining("depth");
+    assertThat(Files.exists(out.resolve("d0"))).isFalse();
+    assertThat(Files.exists(tmp.resolve("escaped"))).isFalse();
   }
 
   private static int modeOf(Path p) throws IOException {

@@ -1,0 +1,196 @@
+package dev.coffer.store.tree;
+
+import dev.coffer.store.AlreadyExistsException;
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.Digest;
+import dev.coffer.store.DigestAlgorithm;
+import dev.coffer.store.Info;
+import dev.coffer.store.InvalidArgumentException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.LinkOption;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One put of a directory as a tree, full or a delta over a base ({@link Trees#put(Path, Map,
+ * Digest)}): the order of TREE-3 and the choice between a delta and a full tree
+ * (docs/architecture.md, "Trees" and "Delta trees").
+ */
+final class TreePut {
+
+  private static final int SYMLINK_MODE = 0777;
+
+  private final ContentStore store;
+  private final int jobs;
+  private final TransferListener listener;
+
+  TreePut(ContentStore store, int jobs, TransferListener listener) {
+    this.store = store;
+    this.jobs = jobs;
+    this.listener = listener;
+  }
+
+  /** See {@link Trees#put(Path, Map, Digest)}. */
+  TreeTransfer put(Path dir, Map<String, String> labels, Digest base) {
+    if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
+      throw new InvalidArgumentException("not a directory: " + dir);
+    }
+    TreeChain from = base == null ? null : TreeChain.resolve(store, base);
+    LocalFiles.Scan scan = LocalFiles.scan(dir);
+    listener.started(scan.files(), scan.bytes());
+    Tree tree = Tree.of(Jobs.runAll(jobs, scan.paths().stream()
+        .<Callable<Tree.Entry>>map(p -> () -> entry(dir, p)).toList()));
+    TreeLayer layer = TreeLayer.full(tree);
+    Digest digest;
+    if (from != null && tree.equals(from.tree())) {
+      layer = from.layer(); // nothing changed: the tree is the base
+      digest = base;
+      commit(null, digest, labels);
+    } else {
+      if (from != null && from.layer().depth() < TreeLayer.MAX_DEPTH) {
+        TreeLayer delta = TreeLayer.delta(base, from.layer().depth(), from.tree(), tree);
+        if (delta.size() <= tree.entries().size() / 4) {
+          layer = delta;
+        }
+      }
+      byte[] blob = TreeCodec.encode(layer);
+      digest = Digest.of(blob);
+      commit(blob, digest, labels);
+    }
+    Set<Digest> linked = store.info(digest).links();
+    Map<Digest, Target> missing = new LinkedHashMap<>();
+    if (layer.isDelta() && !linked.contains(layer.base())) {
+      missing.put(layer.base(), new Target(layer.base(), null, 0));
+    }
+    Set<String> listed = new HashSet<>();
+    layer.entries().forEach(e -> listed.add(e.path()));
+    for (Tree.Entry e : tree.files()) {
+      if (!listed.contains(e.path()) || linked.contains(e.digest())
+          || missing.containsKey(e.digest())) {
+        listener.fileDone(e.size(), false); // held by the base, or linked already
+      } else {
+        missing.put(e.digest(), new Target(e.digest(), dir.resolve(e.path()), e.size()));
+      }
+    }
+    Sent sent = new Sent();
+    List<Target> targets = List.copyOf(missing.values());
+    // In batches of `jobs`: a put killed between a batch's references and its links leaves at
+    // most that batch over-referenced (TREE-3); on S3 a batch's links are one change of the
+    // tree's record (PROTO-11).
+    for (int i = 0; i < targets.size(); i += jobs) {
+      referAndLink(digest, targets.subList(i, Math.min(i + jobs, targets.size())), sent);
+    }
+    store.ref(digest);
+    long bytes = tree.files().stream().mapToLong(Tree.Entry::size).sum();
+    return new TreeTransfer(digest, tree.files().size(), bytes, sent.files.get(),
+        sent.bytes.get());
+  }
+
+  /** A blob a tree is to link to: a file to store from unless stored, or (file null) a tree. */
+  private record Target(Digest digest, Path file, long size) {}
+
+  /** The files and bytes a put sent. */
+  private static final class Sent {
+    final AtomicLong files = new AtomicLong();
+    final AtomicLong bytes = new AtomicLong();
+  }
+
+  /** The entry of {@code p}, a path under {@code dir}; a file is hashed, not stored. */
+  private static Tree.Entry entry(Path dir, Path p) throws IOException {
+    String rel = LocalFiles.relative(dir, p);
+    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class,
+        LinkOption.NOFOLLOW_LINKS);
+    if (a.isSymbolicLink()) {
+      return new Tree.Entry(rel, Tree.Kind.SYMLINK, SYMLINK_MODE, 0, null,
+          Files.readSymbolicLink(p).toString());
+    }
+    int mode = LocalFiles.mode(p);
+    if (a.isDirectory()) {
+      return new Tree.Entry(rel, Tree.Kind.DIR, mode, 0, null, null);
+    }
+    try (InputStream in = Files.newInputStream(p)) {
+      return new Tree.Entry(rel, Tree.Kind.FILE, mode, a.size(),
+          Digest.of(DigestAlgorithm.CANONICAL, in), null);
+    }
+  }
+
+  /**
+   * Commits a tree blob without a reference, unless {@code blob} is null (the tree is known to be
+   * stored); a tree found stored gets {@code labels}.
+   */
+  private void commit(byte[] blob, Digest digest, Map<String, String> labels) {
+    Map<String, String> kept = labels == null ? Map.of() : labels;
+    if (blob != null) {
+      try {
+        store.put(blob, digest, kept);
+        return;
+      } catch (AlreadyExistsException e) {
+        // stored already: its labels below
+      }
+    }
+    if (!kept.isEmpty()) {
+      store.update(Info.forUpdate(digest, kept),
+          kept.keySet().stream().map(k -> "labels." + k).toArray(String[]::new));
+    }
+  }
+
+  /**
+   * Takes one reference on each blob of {@code batch}, in parallel, storing a file not stored yet
+   * with its reference in one step, and hands the batch's references to links from {@code tree}
+   * by one {@code linkAll}; if that fails, gives back each reference no link took (TREE-3). The
+   * one step of a put between a reference and its link.
+   */
+  private void referAndLink(Digest tree, List<Target> batch, Sent sent) {
+    Map<Digest, Long> taken = new ConcurrentHashMap<>();
+    try {
+      Jobs.runAll(jobs, batch.stream().<Callable<Void>>map(t -> () -> {
+        if (t.file() == null) {
+          taken.put(t.digest(), store.ref(t.digest()).incarnation());
+          return null;
+        }
+        FileCopies.Referenced r = FileCopies.uploadAndRef(store, t.file(), t.digest(), t.size());
+        taken.put(t.digest(), r.info().incarnation());
+        if (r.sent()) {
+          sent.files.incrementAndGet();
+          sent.bytes.addAndGet(t.size());
+        }
+        listener.fileDone(t.size(), r.sent());
+        return null;
+      }).toList());
+      store.linkAll(batch.stream().map(Target::digest).toList(), tree);
+    } catch (RuntimeException e) {
+      giveBack(tree, taken, e);
+      throw e;
+    }
+  }
+
+  /** Gives back the references in {@code taken} no link of {@code tree} took (TREE-3). */
+  private void giveBack(Digest tree, Map<Digest, Long> taken, RuntimeException failure) {
+    Set<Digest> linked;
+    try {
+      linked = store.info(tree).links();
+    } catch (RuntimeException secondary) {
+      failure.addSuppressed(secondary);
+      return;
+    }
+    taken.forEach((f, incarnation) -> {
+      if (!linked.contains(f)) {
+        try {
+          store.deref(f, incarnation);
+        } catch (RuntimeException secondary) {
+          failure.addSuppressed(secondary);
+        }
+      }
+    });
+  }
+}

@@ -1,6 +1,7 @@
 package dev.coffer.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import dev.coffer.store.ContentStore;
@@ -133,6 +134,15 @@ class TreePutKillIT {
     }
   }
 
+  /** The blob's reference count, or null if it has no record. */
+  private Long refCount(Digest d) {
+    try {
+      return store.info(d).refCount();
+    } catch (NotFoundException absent) {
+      return null;
+    }
+  }
+
   private static Set<Digest> files(Tree tree) {
     Set<Digest> files = new LinkedHashSet<>();
     tree.files().forEach(e -> files.add(e.digest()));
@@ -156,12 +166,32 @@ class TreePutKillIT {
     kill(child, "after 30 files");
     long storedBeforeRerun = keys("blobs/");
     assertThat(storedBeforeRerun).as("stored before the kill").isBetween(30L, (long) FILES);
+    // What the kill left: the tree (committed first, at count 0) and its links, and each file
+    // stored (every file is below the one-step size, so stored with its reference); a stored
+    // file the tree does not link was in the batch the kill cut between its references and its
+    // linkAll, and keeps that reference (TREE-3's window).
+    Set<Digest> linked = store.info(uninterrupted).links();
+    assertThat(store.info(uninterrupted).refCount()).as("nobody holds the killed put's tree")
+        .isZero();
     List<Digest> survivors = new ArrayList<>();
+    Set<Digest> window = new LinkedHashSet<>();
+    long unrecorded = 0; // an object whose record the kill prevented: content without a record
     for (Digest d : files(expected)) {
-      if (exists(prefix + "blobs/sha256/" + d.hex())) {
+      Long count = refCount(d);
+      if (count != null) {
         survivors.add(d);
+        assertThat(count).as("file %s: its one reference", d).isEqualTo(1);
+        if (!linked.contains(d)) {
+          window.add(d);
+        }
+      } else if (exists(prefix + "blobs/sha256/" + d.hex())) {
+        unrecorded++;
       }
     }
+    assertThat(unrecorded).as("one batch at most").isLessThanOrEqualTo(2);
+    assertThat(storedBeforeRerun).as("the tree and the files stored").isEqualTo(
+        1 + survivors.size() + unrecorded);
+    assertThat(window.size()).as("one batch at most (--jobs 2)").isLessThanOrEqualTo(2);
 
     Digest tree = Digest.parse(coffer("put", "-q", "-r", src.toString()));
 
@@ -169,17 +199,13 @@ class TreePutKillIT {
     Info info = store.info(tree);
     assertThat(info.refCount()).as("TREE-2: the rerun's reference, only").isEqualTo(1);
     assertThat(info.links()).containsExactlyInAnyOrderElementsOf(files(expected));
-    // The tree is committed first and each new file stored with its reference: a file of the
-    // batch the kill cut between its reference and its link keeps that reference (TREE-3's
-    // window, at most one batch of --jobs files); every other count is exact.
-    long overCounted = 0;
+    // The rerun takes one reference on each file its tree does not link and links it: each file
+    // is at count 1 but those of the cut batch, which keep the killed put's reference too.
     for (Digest d : files(expected)) {
-      long count = store.info(d).refCount();
-      assertThat(count).as("file %s", d).isBetween(1L, 2L);
-      overCounted += count - 1;
+      assertThat(store.info(d).refCount()).as("file %s", d)
+          .isEqualTo(window.contains(d) ? 2 : 1);
     }
-    assertThat(overCounted).as("files left with a reference of the killed put")
-        .isLessThanOrEqualTo(2);
+    long overCounted = window.size();
     assertThat(survivors).as("stored before the kill, kept").allSatisfy(
         d -> assertThat(store.info(d).size()).isPositive());
     Path out = tmp.resolve("out");
@@ -217,29 +243,46 @@ class TreePutKillIT {
     Info left = store.info(tree);
     assertThat(left.refCount()).as("TREE-3: nobody holds a tree whose put never finished")
         .isZero();
-    assertThat(left.links().size()).isBetween(10, files(expected).size() - 1);
+    Set<Digest> linked = left.links();
+    assertThat(linked.size()).isBetween(10, files(expected).size() - 1);
+    // The files are stored a batch at a time after the tree, each with its reference (all are
+    // below the one-step size): a file is linked, or in the batch the kill cut between its
+    // references and its linkAll (stored at count 1, unlinked: TREE-3's window), or not stored.
+    Set<Digest> window = new LinkedHashSet<>();
+    long unrecorded = 0; // an object whose record the kill prevented: content without a record
+    for (Digest d : files(expected)) {
+      Long count = refCount(d);
+      if (count != null) {
+        assertThat(count).as("file %s: its one reference", d).isEqualTo(1);
+        if (!linked.contains(d)) {
+          window.add(d);
+        }
+      } else {
+        assertThat(linked).as("a linked file is stored").doesNotContain(d);
+        if (exists(prefix + "blobs/sha256/" + d.hex())) {
+          unrecorded++;
+        }
+      }
+    }
+    assertThat(window.size() + unrecorded).as("one batch at most (--jobs 2)")
+        .isLessThanOrEqualTo(2);
+    assertThat(keys("blobs/")).as("the tree, its linked files and the cut batch")
+        .isEqualTo(1 + linked.size() + window.size() + unrecorded);
 
     store.ref(tree);
     store.deref(tree); // to zero: the tree goes, and each of its links releases its file
-    long overCounted = 0;
-    for (Digest d : files(expected)) {
-      Info file;
-      try {
-        file = store.info(d);
-      } catch (NotFoundException released) {
-        continue; // linked: released by the tree's removal, and removed at count 0
-      }
-      if (file.refCount() > 0) {
-        // Its reference taken, its link never made: the window TREE-3 names, at most one file
-        // per worker.
-        overCounted++;
-      } else {
-        store.delete(d); // a file above the one-step size stored, not yet referenced
-      }
+    for (Digest d : linked) {
+      assertThatThrownBy(() -> store.info(d)).as("released with the tree: %s", d)
+          .isInstanceOf(NotFoundException.class);
     }
-    assertThat(overCounted).as("files left with a reference of the killed put")
-        .isLessThanOrEqualTo(2);
-    assertThat(store.gc(GC).blobsPurged()).isEqualTo(FILES + 1 - overCounted);
-    assertThat(keys("blobs/")).isEqualTo(overCounted);
+    for (Digest d : window) {
+      assertThat(store.info(d).refCount()).as("the cut batch keeps its reference: %s", d)
+          .isEqualTo(1);
+    }
+    assertThat(store.gc(GC).blobsPurged()).as("the tree and each file it linked")
+        .isEqualTo(1 + linked.size());
+    assertThat(keys("blobs/")).as("only the cut batch is left")
+        .isEqualTo(window.size() + unrecorded);
+    assertThat(keys("index/")).isEqualTo(window.size());
   }
 }

@@ -54,10 +54,21 @@ final class FileCopies {
    * {@code digest}) first if it is not stored. Up to the one-step size: a lookup, then a reference
    * on content found, or one put that stores the content with its reference (on S3 the object and
    * its record at count 1, no further request). Larger: stored as {@link #upload} does, then
-   * referenced.
+   * referenced. Content found stored but released to count 0 by another holder before the
+   * reference (the reference says NotFound: removed, or deleting until the grace ends) is stored
+   * again, once, rather than failing the put.
    */
   static Referenced uploadAndRef(ContentStore store, Path file, Digest digest, long size)
       throws IOException {
+    try {
+      return lookUpOrStoreAndRef(store, file, digest, size);
+    } catch (NotFoundException releasedMeanwhile) {
+      return lookUpOrStoreAndRef(store, file, digest, size);
+    }
+  }
+
+  private static Referenced lookUpOrStoreAndRef(ContentStore store, Path file, Digest digest,
+      long size) throws IOException {
     if (size <= ONE_STEP_LIMIT) {
       try {
         store.info(digest);

@@ -6,6 +6,7 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.DigestAlgorithm;
 import dev.coffer.store.Info;
 import dev.coffer.store.InvalidArgumentException;
+import dev.coffer.store.UnknownException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -147,8 +148,11 @@ final class TreePut {
   /**
    * Takes one reference on each blob of {@code batch}, in parallel, storing a file not stored yet
    * with its reference in one step, and hands the batch's references to links from {@code tree}
-   * by one {@code linkAll}; if that fails, gives back each reference no link took (TREE-3). The
-   * one step of a put between a reference and its link.
+   * by one {@code linkAll}; if that fails, gives back each reference no link took (TREE-3), unless
+   * its outcome is unknown: a change whose answer was lost may still land after the tree's links
+   * are read, and would then link a file whose reference was given back, so the batch's
+   * references are kept (an over-count of at most the batch, never an under-count). The one step
+   * of a put between a reference and its link.
    */
   private void referAndLink(Digest tree, List<Target> batch, Sent sent) {
     Map<Digest, Long> taken = new ConcurrentHashMap<>();
@@ -168,6 +172,8 @@ final class TreePut {
         return null;
       }).toList());
       store.linkAll(batch.stream().map(Target::digest).toList(), tree);
+    } catch (UnknownException e) {
+      throw e; // kept: the links may land yet (PROTO-3's rule for a holder)
     } catch (RuntimeException e) {
       giveBack(tree, taken, e);
       throw e;

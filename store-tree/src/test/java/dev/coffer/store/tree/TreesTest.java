@@ -8,6 +8,7 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.InvalidArgumentException;
 import dev.coffer.store.NotFoundException;
+import dev.coffer.store.UnknownException;
 import dev.coffer.store.memory.MemoryStores;
 import java.io.IOException;
 import java.lang.reflect.InvocationTargetException;
@@ -269,6 +270,85 @@ class TreesTest {
     Set<Digest> left = new java.util.HashSet<>();
     store.walk(i -> left.add(i.digest()));
     assertThat(left).isEmpty();
+  }
+
+  @Test
+  void aLinkAllWhoseAnswerWasLostKeepsTheBatchsReferencesForALateLanding() throws IOException {
+    Path src = sample();
+    List<Runnable> late = new java.util.ArrayList<>();
+    ContentStore lossy = (ContentStore) Proxy.newProxyInstance(
+        ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("linkAll")) {
+            // Sent, its answer lost: the change lands only after the put has given up.
+            @SuppressWarnings("unchecked")
+            List<Digest> targets = List.copyOf((Collection<Digest>) args[0]);
+            Digest from = (Digest) args[1];
+            late.add(() -> store.linkAll(targets, from));
+            throw new UnknownException("linkAll: answer lost");
+          }
+          try {
+            return method.invoke(store, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    assertThatThrownBy(() -> Trees.of(lossy).withJobs(4).put(src, Map.of()))
+        .isInstanceOf(UnknownException.class);
+    assertThat(late).as("one batch: the 4 distinct files").hasSize(1);
+    late.forEach(Runnable::run); // lands now, after any read of the tree's links the put made
+
+    Digest tree;
+    try (ContentStore other = MemoryStores.open()) {
+      tree = Trees.of(other).put(src);
+    }
+    Set<Digest> files = store.info(tree).links();
+    assertThat(files).hasSize(4);
+    for (Digest f : files) {
+      // Kept, not given back: the late link holds it (given back, the file would be gone).
+      assertThat(store.info(f).refCount()).as(f.toString()).isEqualTo(1);
+    }
+    assertThat(Trees.of(store).put(src)).isEqualTo(tree);
+    assertThat(store.info(tree).refCount()).isEqualTo(1);
+    for (Digest f : files) {
+      assertThat(store.info(f).refCount()).as("exact after the rerun: %s", f).isEqualTo(1);
+    }
+    store.deref(tree);
+    Set<Digest> left = new java.util.HashSet<>();
+    store.walk(i -> left.add(i.digest()));
+    assertThat(left).isEmpty();
+  }
+
+  @Test
+  void aFileGivenBackToZeroBetweenALookupAndItsReferenceIsStoredAgain() throws IOException {
+    Path src = sample();
+    // Another put of the same file (bin/run.sh) gives its reference back, to 0, between this
+    // put's lookup and its reference. The memory store removes a blob at 0 at once; the S3 store
+    // moves it to deleting, purged only after the grace (GcOnSimulatedClockTest
+    // .aDeletedBlobIsPurgedOnlyAfterItsGrace), and a put within the grace brings it back: on
+    // both a ref then says NotFound, and the put stores the file again rather than fail.
+    Digest shared = digestOf("#!/bin/sh\necho hi\n");
+    store.putAndRef("#!/bin/sh\necho hi\n".getBytes(UTF_8), shared, Map.of());
+    AtomicInteger refs = new AtomicInteger();
+    ContentStore racing = (ContentStore) Proxy.newProxyInstance(
+        ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("ref") && args[0].equals(shared)
+              && refs.incrementAndGet() == 1) {
+            store.deref(shared); // the other put's give-back, to 0
+          }
+          try {
+            return method.invoke(store, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    Digest tree = Trees.of(racing).put(src);
+    assertThat(store.info(tree).links()).contains(shared);
+    assertThat(store.info(shared).refCount()).as("the tree's link").isEqualTo(1);
+    Path out = tmp.resolve("out");
+    Trees.of(store).get(tree, out);
+    assertThat(Files.readString(out.resolve("bin/run.sh"))).isEqualTo("#!/bin/sh\necho hi\n");
   }
 
   @Test

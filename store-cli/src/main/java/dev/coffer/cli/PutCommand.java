@@ -119,7 +119,8 @@ final class PutCommand extends StoreCommand {
     }
     if (recursive) {
       return TreeCommands.put(this, store, Path.of(file), labels, jobs,
-          base == null ? null : Digest.parse(base));
+          base == null ? null : Digest.parse(base),
+          settings.cacheEnabled() ? TreeCommands.hashIndexDir(settings.cacheDir()) : null);
     }
     Digest expected = expect == null ? null : Digest.parse(expect);
     Transfer transfer = new Transfer(this);

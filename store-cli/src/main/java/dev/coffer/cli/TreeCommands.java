@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.InvalidArgumentException;
+import dev.coffer.store.tree.HashIndex;
 import dev.coffer.store.tree.Tree;
 import dev.coffer.store.tree.TreeDiff;
 import dev.coffer.store.tree.TreeTransfer;
@@ -30,15 +31,31 @@ final class TreeCommands {
     return jobs == null ? Trees.of(store) : Trees.of(store).withJobs(jobs);
   }
 
+  /** Where {@code put -r} keeps its hash indexes: {@code trees/} in the cache's directory. */
+  static Path hashIndexDir(Path cacheDir) {
+    return cacheDir.resolve("trees");
+  }
+
   /**
    * {@code put -r DIR [--base TREE]}: prints the tree's digest; one progress bar and a summary on
-   * stderr.
+   * stderr. With {@code indexDir} (null under --no-cache), a file unchanged since the last put of
+   * the directory is not read again (HashIndex); the index is saved at the end, whether or not
+   * the put succeeded (the digests it computed hold either way).
    */
   static ExitCode put(StoreCommand command, ContentStore store, Path dir,
-      Map<String, String> labels, Integer jobs, Digest base) {
+      Map<String, String> labels, Integer jobs, Digest base, Path indexDir) {
+    Trees trees = trees(store, jobs);
+    HashIndex index = indexDir == null ? null : HashIndex.load(indexDir, dir);
+    if (index != null) {
+      trees = trees.withHashIndex(index);
+    }
     try (BatchProgress progress = new BatchProgress(command, "put -r")) {
-      TreeTransfer done = trees(store, jobs).withListener(progress).put(dir, labels, base);
+      TreeTransfer done = trees.withListener(progress).put(dir, labels, base);
       report(command, progress, done, "stored", "new");
+    } finally {
+      if (index != null) {
+        index.save();
+      }
     }
     return ExitCode.OK;
   }

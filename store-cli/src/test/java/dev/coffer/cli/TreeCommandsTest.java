@@ -177,6 +177,42 @@ class TreeCommandsTest {
   }
 
   /**
+   * {@code put -r} keeps each file's digest in {@code trees/} of the cache's directory (0700, the
+   * file 0600), unless {@code --no-cache}; a truncated index is ignored without a word (HashIndex;
+   * that an unchanged file is not read again is counted in HashIndexTest).
+   */
+  @Test
+  void putRKeepsAHashIndexInTheCacheDirectoryAndIgnoresATruncatedOne() throws Exception {
+    Path src = tmp.resolve("build");
+    for (int i = 0; i < 5; i++) {
+      write(src.resolve("d/f" + i), "file " + i);
+    }
+    Path cache = tmp.resolve("cache");
+    ok("put", "-q", "--no-cache", "--cache-dir", cache.toString(), "-r", src.toString());
+    assertThat(cache.resolve("trees")).doesNotExist();
+
+    String tree = ok("put", "-q", "--cache-dir", cache.toString(), "-r", src.toString()).out()
+        .strip();
+    Path index;
+    try (var files = Files.list(cache.resolve("trees"))) {
+      index = files.collect(java.util.stream.Collectors.toList()).get(0);
+    }
+    assertThat(Files.getPosixFilePermissions(cache.resolve("trees")))
+        .isEqualTo(PosixFilePermissions.fromString("rwx------"));
+    assertThat(Files.getPosixFilePermissions(index))
+        .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+    assertThat(Files.readString(index)).contains("\"d/f4\"", src.toAbsolutePath().toString());
+
+    byte[] whole = Files.readAllBytes(index);
+    Files.write(index, java.util.Arrays.copyOf(whole, whole.length / 2));
+    Result again = ok("put", "-q", "--cache-dir", cache.toString(), "-r", src.toString());
+    assertThat(again.out().strip()).isEqualTo(tree);
+    assertThat(again.stderr()).isEmpty();
+    assertThat(Files.readString(index)).as("written whole again").contains("\"d/f4\"")
+        .endsWith("]]}");
+  }
+
+  /**
    * Issue 23: a second upload with 1 % of the files changed, as a delta over the first upload's
    * tree, costs requests for the changed files and a constant: the base's two reads, the delta's
    * commit, the base's reference, each changed file's lookup, object, record and read by

@@ -34,11 +34,14 @@ final class TreePut {
   private final ContentStore store;
   private final int jobs;
   private final TransferListener listener;
+  private final HashIndex index;
 
-  TreePut(ContentStore store, int jobs, TransferListener listener) {
+  /** A put over {@code store}; {@code index} (or null) gives and records the files' digests. */
+  TreePut(ContentStore store, int jobs, TransferListener listener, HashIndex index) {
     this.store = store;
     this.jobs = jobs;
     this.listener = listener;
+    this.index = index;
   }
 
   /** See {@link Trees#put(Path, Map, Digest)}. */
@@ -106,8 +109,11 @@ final class TreePut {
     final AtomicLong bytes = new AtomicLong();
   }
 
-  /** The entry of {@code p}, a path under {@code dir}; a file is hashed, not stored. */
-  private static Tree.Entry entry(Path dir, Path p) throws IOException {
+  /**
+   * The entry of {@code p}, a path under {@code dir}; a file is hashed (unless the index knows it
+   * unchanged), not stored.
+   */
+  private Tree.Entry entry(Path dir, Path p) throws IOException {
     String rel = LocalFiles.relative(dir, p);
     BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class,
         LinkOption.NOFOLLOW_LINKS);
@@ -118,6 +124,9 @@ final class TreePut {
     int mode = LocalFiles.mode(p);
     if (a.isDirectory()) {
       return new Tree.Entry(rel, Tree.Kind.DIR, mode, 0, null, null);
+    }
+    if (index != null) {
+      return new Tree.Entry(rel, Tree.Kind.FILE, mode, a.size(), index.digest(p, rel), null);
     }
     try (InputStream in = Files.newInputStream(p)) {
       return new Tree.Entry(rel, Tree.Kind.FILE, mode, a.size(),

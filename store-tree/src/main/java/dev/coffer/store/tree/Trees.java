@@ -48,17 +48,19 @@ public final class Trees {
   private final ContentStore store;
   private final int jobs;
   private final TransferListener listener;
+  private final HashIndex index;
 
-  private Trees(ContentStore store, int jobs, TransferListener listener) {
+  private Trees(ContentStore store, int jobs, TransferListener listener, HashIndex index) {
     this.store = store;
     this.jobs = jobs;
     this.listener = listener;
+    this.index = index;
   }
 
   /** Trees over {@code store} with {@link #DEFAULT_JOBS} parallel transfers and no listener. */
   public static Trees of(ContentStore store) {
     return new Trees(java.util.Objects.requireNonNull(store, "store"), DEFAULT_JOBS,
-        TransferListener.NONE);
+        TransferListener.NONE, null);
   }
 
   /**
@@ -67,7 +69,7 @@ public final class Trees {
    */
   public Trees withListener(TransferListener listener) {
     return new Trees(store, jobs, Listeners.safe(
-        java.util.Objects.requireNonNull(listener, "listener")));
+        java.util.Objects.requireNonNull(listener, "listener")), index);
   }
 
   /**
@@ -79,7 +81,17 @@ public final class Trees {
     if (jobs < 1 || jobs > MAX_JOBS) {
       throw new IllegalArgumentException("jobs must be 1 to " + MAX_JOBS + ", not " + jobs);
     }
-    return new Trees(store, jobs, listener);
+    return new Trees(store, jobs, listener, index);
+  }
+
+  /**
+   * The same, its {@link #put} taking each file's digest from {@code index} when the file is
+   * unchanged since the index recorded it (size, modification time, file key and change time all
+   * equal), and recording the digests it takes or computes there; the caller saves the index
+   * ({@link HashIndex#save}). The index must be of the directory put.
+   */
+  public Trees withHashIndex(HashIndex index) {
+    return new Trees(store, jobs, listener, java.util.Objects.requireNonNull(index, "index"));
   }
 
   /** Stores {@code dir} with no labels; see {@link #put(Path, Map)}. */
@@ -121,7 +133,7 @@ public final class Trees {
    *     {@code base} is not a tree
    */
   public TreeTransfer put(Path dir, Map<String, String> labels, Digest base) {
-    return new TreePut(store, jobs, listener).put(dir, labels, base);
+    return new TreePut(store, jobs, listener, index).put(dir, labels, base);
   }
 
   /**

@@ -66,6 +66,11 @@ public abstract class ForwardingContentStore implements ContentStore {
   }
 
   @Override
+  public ReaderAt readerAtHeld(Descriptor descriptor) {
+    return delegate().readerAtHeld(descriptor);
+  }
+
+  @Override
   public Status status(String ref) {
     return delegate().status(ref);
   }

@@ -62,6 +62,12 @@ final class CachingStore extends ForwardingContentStore implements CachedContent
 
   // ---- reads ----
 
+  /** Through the tiers as any read: the cache serves held blobs as any other. */
+  @Override
+  public ReaderAt readerAtHeld(Descriptor descriptor) {
+    return readerAt(descriptor);
+  }
+
   @Override
   public ReaderAt readerAt(Descriptor descriptor) {
     checkOpen();

@@ -121,6 +121,28 @@ final class FileCopies {
    */
   static Restored restore(ContentStore store, Path target, Digest digest, long size, int mode)
       throws IOException {
+    return restore(store, target, digest, size, mode, false);
+  }
+
+  /**
+   * The same; with {@code held} (a live blob links to it) the bytes are read without a lookup
+   * first ({@link ContentStore#readerAtHeld}), and if they are not found after all, read once
+   * more as any blob, so that a missing file fails as one does.
+   */
+  static Restored restore(ContentStore store, Path target, Digest digest, long size, int mode,
+      boolean held) throws IOException {
+    if (held && size > 0) {
+      try {
+        return write(store, target, digest, size, mode, true);
+      } catch (NotFoundException gone) {
+        return write(store, target, digest, size, mode, false);
+      }
+    }
+    return write(store, target, digest, size, mode, false);
+  }
+
+  private static Restored write(ContentStore store, Path target, Digest digest, long size,
+      int mode, boolean held) throws IOException {
     if (Files.isRegularFile(target, LinkOption.NOFOLLOW_LINKS)
         && (size < 0 || Files.size(target) == size)) {
       Digest present;
@@ -139,8 +161,8 @@ final class FileCopies {
       MessageDigest hasher = digest.algorithm().newHasher();
       long written = 0;
       long expected;
-      try (ReaderAt reader = store.readerAt(size < 0 ? Descriptor.of(digest)
-              : Descriptor.of(digest, size));
+      Descriptor descriptor = size < 0 ? Descriptor.of(digest) : Descriptor.of(digest, size);
+      try (ReaderAt reader = held ? store.readerAtHeld(descriptor) : store.readerAt(descriptor);
           InputStream in = reader.stream(0);
           OutputStream out = Files.newOutputStream(temp)) {
         expected = size < 0 ? reader.size() : size;

@@ -5,8 +5,11 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.InvalidArgumentException;
+import dev.coffer.store.Info;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 /**
  * A stored tree read through its chain of bases (docs/architecture.md, "Delta trees"): every blob
@@ -14,8 +17,10 @@ import java.util.List;
  *
  * @param layer the tree's own blob as written
  * @param tree the full tree the chain resolves to
+ * @param held what the chain's blobs link to, as their records said when read: each is held
+ *     while the tree is (TREE-2)
  */
-record TreeChain(TreeLayer layer, Tree tree) {
+record TreeChain(TreeLayer layer, Tree tree, Set<Digest> held) {
 
   /**
    * Reads tree {@code digest} and, for a delta, its chain of bases down to a full tree, each blob
@@ -28,9 +33,15 @@ record TreeChain(TreeLayer layer, Tree tree) {
    */
   static TreeChain resolve(ContentStore store, Digest digest) {
     List<TreeLayer> chain = new ArrayList<>();
+    Set<Digest> held = new HashSet<>();
     Digest at = digest;
     while (true) {
-      TreeLayer layer = TreeCodec.decodeLayer(at, Content.readBlob(store, Descriptor.of(at)));
+      // Its record (live, its size, its links), then its bytes in one read: as many requests as
+      // a plain read, which reads the record too, and the links come with them.
+      Info info = store.info(at);
+      held.addAll(info.links());
+      TreeLayer layer = TreeCodec.decodeLayer(at,
+          Content.readBlob(store::readerAtHeld, Descriptor.of(at, info.size())));
       if (!chain.isEmpty() && layer.depth() != chain.get(chain.size() - 1).depth() - 1) {
         throw new InvalidArgumentException("tree " + at + " has depth " + layer.depth()
             + ", not one less than that of the delta over it");
@@ -45,6 +56,6 @@ record TreeChain(TreeLayer layer, Tree tree) {
     for (int i = chain.size() - 2; i >= 0; i--) {
       tree = chain.get(i).applyTo(tree);
     }
-    return new TreeChain(chain.get(0), tree);
+    return new TreeChain(chain.get(0), tree, Set.copyOf(held));
   }
 }

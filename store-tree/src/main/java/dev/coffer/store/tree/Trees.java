@@ -142,6 +142,8 @@ public final class Trees {
    * written to a temporary name beside its target, verified against its digest and renamed over the
    * target; a file already there with the right digest is left untouched but for its mode (TREE-5).
    * Modes and symbolic links are restored; entries of {@code dir} the tree does not list are kept.
+   * A file the tree (or a blob of its chain) links to is held while the tree is, so it is read
+   * with {@link ContentStore#readerAtHeld} (on S3 one request, not two).
    *
    * @throws dev.coffer.store.NotFoundException if the tree or one of its files is not stored
    * @throws InvalidArgumentException naming the entry if one escapes {@code dir}, or the blob is not
@@ -150,7 +152,8 @@ public final class Trees {
    * @throws UncheckedIOException if writing fails
    */
   public TreeTransfer get(Digest tree, Path dir) {
-    Tree t = list(tree);
+    TreeChain chain = TreeChain.resolve(store, tree);
+    Tree t = chain.tree();
     try {
       Files.createDirectories(dir);
       Path root = dir.toRealPath();
@@ -183,8 +186,8 @@ public final class Trees {
             if (e.kind() == Tree.Kind.SYMLINK) {
               restoreLink(target, e);
             } else {
-              boolean written = FileCopies.restore(store, target, e.digest(), e.size(), e.mode())
-                  .written();
+              boolean written = FileCopies.restore(store, target, e.digest(), e.size(), e.mode(),
+                  chain.held().contains(e.digest())).written();
               if (written) {
                 newFiles.incrementAndGet();
                 newBytes.addAndGet(e.size());

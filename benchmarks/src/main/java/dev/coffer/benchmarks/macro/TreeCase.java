@@ -133,11 +133,8 @@ final class TreeCase {
     List<Contender> list = new ArrayList<>();
     Map<String, String> env = v.cliEnvironment("tree-coffer/", peers.home(v));
     Path out = config.work().resolve("tree.out");
-    List<String> put = new ArrayList<>(List.of("put", "-q", "--no-cache", "-r",
-        dir(reupload).toString(), "--jobs", "16"));
-    if (reupload) {
-      put.addAll(List.of("--base", base));
-    }
+    List<String> put = reupload ? secondPut(base) : List.of("put", "-q", "--no-cache", "-r",
+        original.toString(), "--jobs", "16");
     list.add(Contender.of(COFFER_PUT, Counting.SERVER,
         round -> commands.run(peers.cli(put.toArray(String[]::new)), env, out),
         round -> after(v, "tree-coffer/", reupload, r -> {
@@ -168,6 +165,33 @@ final class TreeCase {
 
   private Path dir(boolean reupload) {
     return reupload ? changed : original;
+  }
+
+  /**
+   * Coffer's second upload: a delta over {@code base}, with its cache directory (not {@code
+   * --no-cache}) so that it keeps the hash index of the directory, as a build's second put of its
+   * output directory does; the peers likewise compare each file's size and time, not its bytes.
+   */
+  private List<String> secondPut(String base) {
+    return new ArrayList<>(List.of("put", "-q", "--cache-dir", cacheDir().toString(), "-r",
+        changed.toString(), "--jobs", "16", "--base", base));
+  }
+
+  private Path cacheDir() {
+    return config.work().resolve("tree/coffer-cache");
+  }
+
+  /**
+   * Puts the changed directory once by coffer, unmeasured, and releases what it stored: its hash
+   * index then knows the directory (the state after a build's earlier put of it), and the store is
+   * as before, so the measured second uploads still store the changed files.
+   */
+  void warmHashIndex(Venue v, String base) throws Exception {
+    Map<String, String> env = v.cliEnvironment("tree-coffer/", peers.home(v));
+    Path out = config.work().resolve("tree-warm.out");
+    commands.run(peers.cli(secondPut(base).toArray(String[]::new)), env, out);
+    commands.run(peers.cli("deref", "-q", "--no-cache", Files.readString(out).strip()), env,
+        null);
   }
 
   /**

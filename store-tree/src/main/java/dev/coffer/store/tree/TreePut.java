@@ -180,6 +180,11 @@ final class TreePut {
         listener.fileDone(t.size(), r.sent());
         return null;
       }).toList());
+    } catch (RuntimeException e) {
+      giveBack(tree, taken, e); // no linkAll was sent: none of them is linked by this put
+      throw e;
+    }
+    try {
       store.linkAll(batch.stream().map(Target::digest).toList(), tree);
     } catch (UnknownException e) {
       throw e; // kept: the links may land yet (PROTO-3's rule for a holder)

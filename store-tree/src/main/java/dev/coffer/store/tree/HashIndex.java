@@ -29,11 +29,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * The digest of each file of a directory from its last put, with what the file system said of the
- * file then: size, modification time, file key (device and inode) and change time. A later put of
- * the same directory ({@link Trees#withHashIndex}) takes the digest of a file whose four are all
- * unchanged instead of reading and hashing it again; any difference, or a file not listed, is read
- * and hashed. A file whose times were within two seconds of the moment it was looked at is hashed
+ * The digest of each file of a directory from its last put (TREE-6), with what the file system
+ * said of the file then: size, modification time, file key (device and inode) and change time. A
+ * later put of the same directory ({@link Trees#withHashIndex}) takes the digest of a file whose
+ * four are all unchanged instead of reading and hashing it again; any difference, or a file not
+ * listed, is read and hashed. A file whose times were within two seconds of the moment it was looked at is hashed
  * again next time (a change in the same clock tick as the one before leaves its times as they
  * were, so it could go unseen), and recorded anew then.
  *

@@ -26,7 +26,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * Whole directories over any {@link ContentStore}: {@link #put} stores a directory as a tree blob
  * linking to its files (or as a delta over a base tree), {@link #get} restores one, {@link #list}
  * and {@link #diff} read them. Who holds which reference is stated in docs/architecture.md
- * (TREE-1 to TREE-5, "Delta trees").
+ * (TREE-1 to TREE-6, "Delta trees").
  *
  * <p>Transfers run at most {@code jobs} at a time. Instances are immutable and thread-safe; each call
  * uses its own threads and ends them before returning.

@@ -28,7 +28,8 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
  * ingest and no copy (docs/architecture.md, "The protocol in steps", direct puts; PROTO-12).
  *
  * <p>The index record is read first: live content whose object is there is AlreadyExists, or one
- * more reference, and the file is not read. A file below {@link S3Store#filePartsFrom()} is read
+ * more reference taken by {@code ref} (which only a live record takes), and the file is not read;
+ * content deleted meanwhile is put as new content. A file below {@link S3Store#filePartsFrom()} is read
  * whole and put in one step (the small put's conditional PutObject). Otherwise a multipart upload
  * starts at the digest key; the file's parts go up in parallel ({@code uploadConcurrency} buffers
  * of {@code partSize}, each part with the checksum mode's checksum) and the bytes sent are hashed
@@ -69,7 +70,13 @@ final class DirectPut {
         store.marks.used(expected, existing); // pushing stored content again is a use
         throw new AlreadyExistsException("content " + expected + " already exists");
       }
-      return publisher(existing.size()).publishStored(this::uploadAgain);
+      try {
+        // One more reference to the live record only: were it published anew from the object
+        // found here (a deref to zero meanwhile), this put would publish bytes it never checked.
+        return store.references().ref(expected);
+      } catch (NotFoundException e) {
+        // Deleted since the lookup: the file's bytes are stored, checked, as for new content.
+      }
     }
     long size;
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
@@ -164,23 +171,9 @@ final class DirectPut {
     } catch (IOException | RuntimeException | Error e) {
       parts.cancel();
       if (!completing) {
-        abortIfNoObject(uploadId, e);
+        objects.abortUnlessStored(blobKey, uploadId, e);
       }
       throw e;
-    }
-  }
-
-  /**
-   * Aborts this put's upload if the digest key holds no object; otherwise leaves it to gc (S3Mock
-   * would delete that object with the upload).
-   */
-  private void abortIfNoObject(String uploadId, Throwable failure) {
-    try {
-      if (!objects.exists(blobKey)) {
-        objects.uploads().abortUpload(blobKey, uploadId);
-      }
-    } catch (RuntimeException secondary) {
-      failure.addSuppressed(secondary);
     }
   }
 

@@ -168,6 +168,15 @@ final class DirectPut {
       }
       // null: another host stored the content first (412); its upload stays for gc.
       return sent;
+    } catch (NotFoundException e) {
+      // A part met NoSuchUpload: gc took the upload for abandoned (older than a day).
+      parts.cancel();
+      UnavailableException failure = new UnavailableException("the upload of " + file + " to "
+          + expected + " was removed while it was sent; put it again", e);
+      if (!completing) {
+        objects.abortUnlessStored(blobKey, uploadId, failure);
+      }
+      throw failure;
     } catch (IOException | RuntimeException | Error e) {
       parts.cancel();
       if (!completing) {

@@ -64,7 +64,9 @@ resource "aws_s3_bucket_lifecycle_configuration" "this" {
   bucket = aws_s3_bucket.this.id
 
   # Aborting never removes a completed object; it frees the parts of an upload a crashed host left
-  # behind, including an interrupted multipart copy of a large blob into its digest key.
+  # behind, including an interrupted multipart copy of a large blob into its digest key and a put
+  # of a file sent straight to its digest key that was interrupted or lost the race to another
+  # host's completion (the store never aborts those once their key holds a blob).
   rule {
     id     = "abort-incomplete-multipart-uploads"
     status = "Enabled"

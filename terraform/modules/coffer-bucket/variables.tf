@@ -89,7 +89,7 @@ variable "access_log_prefix" {
 }
 
 variable "abort_incomplete_multipart_days" {
-  description = "Days after which S3 aborts a multipart upload under the store prefix that was never completed (a crashed ingest or copy)."
+  description = "Days after which S3 aborts a multipart upload under the store prefix that was never completed (a crashed ingest, copy or put of a file)."
   type        = number
   default     = 7
 

@@ -1378,6 +1378,87 @@ public abstract class ConformanceSuite {
     assertThat(readBlob(otherDigest)).isEqualTo(other);
   }
 
+  /** A file of {@code content} in a new temporary directory. */
+  protected static java.nio.file.Path file(byte[] content) {
+    try {
+      java.nio.file.Path dir = java.nio.file.Files.createTempDirectory("coffer-conformance");
+      dir.toFile().deleteOnExit();
+      java.nio.file.Path file = dir.resolve("content");
+      java.nio.file.Files.write(file, content);
+      file.toFile().deleteOnExit();
+      return file;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Below one part, and above (6 MiB: parts of the S3 store's 5 MiB), and empty. */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(ints = {0, 300, 6 << 20})
+  public void putFileStoresTheFileUnderItsDigestOnce(int size) throws IOException {
+    byte[] content = randomBytes(size);
+    Digest digest = Digest.of(content);
+    java.nio.file.Path file = file(content);
+    Info info = store.putFile(file, digest, Map.of("k", "v"));
+    assertThat(info.digest()).isEqualTo(digest);
+    assertThat(info.size()).isEqualTo(size);
+    assertThat(info.refCount()).isZero();
+    assertThat(store.info(digest).labels()).isEqualTo(Map.of("k", "v"));
+    assertThat(readBlob(digest)).isEqualTo(content);
+    assertFails(AlreadyExistsException.class, digest.toString(),
+        () -> store.putFile(file, digest, Map.of("k", "other")));
+    assertThat(store.info(digest).labels()).isEqualTo(Map.of("k", "v"));
+    assertThat(store.putFileAndRef(file, digest, null).refCount()).isEqualTo(1);
+    assertThat(store.putFileAndRef(file, digest, Map.of("k", "other")).refCount()).isEqualTo(2);
+    assertRefCount(digest, 2);
+    assertThat(store.info(digest).labels()).isEqualTo(Map.of("k", "v"));
+    assertThat(store.listStatuses()).isEmpty();
+  }
+
+  /** The file changed after it was hashed: nothing is stored under either digest. */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(ints = {300, 6 << 20})
+  public void putFileOfOtherBytesThanExpectedStoresNothing(int size) throws IOException {
+    byte[] content = randomBytes(size);
+    Digest digest = Digest.of(content);
+    byte[] changed = content.clone();
+    changed[size / 2] ^= 1;
+    java.nio.file.Path file = file(changed);
+    assertFails(FailedPreconditionException.class, digest.toString(),
+        () -> store.putFileAndRef(file, digest, null));
+    assertFails(FailedPreconditionException.class, Digest.of(changed).toString(),
+        () -> store.putFile(file, digest, null));
+    assertFails(NotFoundException.class, () -> store.info(digest));
+    assertFails(NotFoundException.class, () -> store.info(Digest.of(changed)));
+    assertThat(store.listStatuses()).isEmpty();
+    // The right bytes are then stored as usual.
+    assertThat(store.putFileAndRef(file(content), digest, null).refCount()).isEqualTo(1);
+    assertThat(readBlob(digest)).isEqualTo(content);
+  }
+
+  @Test
+  public void putFileChecksItsArguments() {
+    byte[] content = randomBytes(100);
+    java.nio.file.Path file = file(content);
+    assertFails(InvalidArgumentException.class,
+        () -> store.putFile(file, Digest.of(content), Map.of("", "v")));
+    assertFails(InvalidArgumentException.class, () -> store.putFile(file, null, null));
+    assertFails(NotFoundException.class, () -> store.info(Digest.of(content)));
+    assertThat(store.listStatuses()).isEmpty();
+  }
+
+  @Test
+  public void putFileResurrectsDeletedContent() throws IOException {
+    byte[] content = randomBytes(150);
+    Digest digest = store.putAndRef(content, null, null).digest();
+    store.deref(digest);
+    assertFails(NotFoundException.class, () -> store.info(digest));
+    assertThat(store.putFileAndRef(file(content), digest, Map.of("k", "v")).refCount())
+        .isEqualTo(1);
+    assertThat(store.info(digest).labels()).isEqualTo(Map.of("k", "v"));
+    assertThat(readBlob(digest)).isEqualTo(content);
+  }
+
   @Test
   public void refAddsOne() {
     Digest digest = referencedBlob("r");

@@ -20,7 +20,6 @@ import java.io.InputStream;
 import java.io.SequenceInputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -48,7 +47,8 @@ import picocli.CommandLine.Parameters;
     "Store a file (or stdin with -) and print its digest; or several files, a line each.",
     "A file is hashed first, so content already stored is not uploaded again and --expect is"
         + " checked before anything is stored.",
-    "An interrupted put of the same file resumes where it stopped."})
+    "A file goes straight to its digest's place; with --ref, an interrupted put of the same"
+        + " file resumes where it stopped."})
 final class PutCommand extends StoreCommand {
   private static final int CHUNK = 1 << 20;
   /** Content below the store's default part size is put in one step, without an ingest. */
@@ -71,8 +71,9 @@ final class PutCommand extends StoreCommand {
       description = "Label to set (repeatable), also on content already stored.")
   List<String> labelArgs = new ArrayList<>();
 
-  @Option(names = "--ref", description = "Ingest ref, for a resumable put (default: derived from"
-      + " the file; none for stdin below 16 MiB, else a random one).")
+  @Option(names = "--ref", description = "Ingest ref, for a resumable put (default: none for a"
+      + " file, which goes straight to its digest key; none for stdin below 16 MiB, else a random"
+      + " one).")
   String ref;
 
   @Option(names = "--expect", paramLabel = "DIGEST",
@@ -182,7 +183,10 @@ final class PutCommand extends StoreCommand {
     transfer.phase("hash", size, 0);
     Digest digest = hash(path, algorithm, transfer);
     checkExpected(file, digest, expected);
-    String ingestRef = ref != null ? ref : defaultRef(path, attrs);
+    if (ref == null) {
+      return putDirect(store, path, digest, size, labels, transfer);
+    }
+    String ingestRef = ref;
     Writer writer = RefWait.open(this, store, ingestRef, Descriptor.of(digest, size), transfer);
     if (writer == null) {
       return new Outcome(digest, size, false, null);
@@ -222,6 +226,28 @@ final class PutCommand extends StoreCommand {
             + " " + Sizes.format(size) + " with digest " + digest + " when hashed); nothing"
             + " stored; put it again once it is complete", e);
       }
+    }
+  }
+
+  /**
+   * A file without {@code --ref}: straight to its digest's place ({@link ContentStore#putFile}: on
+   * S3 a multipart upload to the digest key, completed only if the bytes sent hash to the digest
+   * hashed here), with no ingest to resume and no copy.
+   */
+  private Outcome putDirect(ContentStore store, Path path, Digest digest, long size,
+      Map<String, String> labels, Transfer transfer) throws IOException {
+    transfer.waitPhase("upload", "sending " + Sizes.format(size) + " to its digest key", size);
+    try {
+      store.putFile(path, digest, labels);
+      return new Outcome(digest, size, true, null);
+    } catch (AlreadyExistsException e) {
+      return new Outcome(digest, size, false, null);
+    } catch (FailedPreconditionException e) {
+      throw new FailedPreconditionException(file + " changed while it was being stored (it was"
+          + " " + Sizes.format(size) + " with digest " + digest + " when hashed); nothing"
+          + " stored; put it again once it is complete", e);
+    } catch (IOException e) {
+      throw LocalFiles.cannotRead(file, e);
     }
   }
 
@@ -360,13 +386,5 @@ final class PutCommand extends StoreCommand {
     } catch (StoreException e) {
       failure.addSuppressed(e);
     }
-  }
-
-  /** A ref that is the same for the same version of the file, so an interrupted put resumes. */
-  private static String defaultRef(Path path, BasicFileAttributes attrs) {
-    String identity = path.toAbsolutePath().normalize() + "\0" + attrs.size() + "\0"
-        + attrs.lastModifiedTime().toMillis();
-    return "coffer-put-" + Digest.of(identity.getBytes(StandardCharsets.UTF_8)).hex()
-        .substring(0, 32);
   }
 }

@@ -77,6 +77,9 @@ final class Cli {
             sent.addAndGet(b.length);
           }
           Object result = invoke(method, store, args);
+          if (method.getName().startsWith("putFile") && args[0] instanceof java.nio.file.Path p) {
+            sent.addAndGet(java.nio.file.Files.size(p)); // stored: the whole file went
+          }
           if (result instanceof Writer writer) {
             return countingWrites(writer, sent);
           }

@@ -62,7 +62,8 @@ final class Cases {
     List<Contender> list = new ArrayList<>();
     if (withCli) {
       list.add(Contender.of("coffer put (CLI)", Counting.SERVER,
-          round -> commands.run(peers.cli("put", "--ref", "bench-ingest", file.toString()),
+          // As users run it: a file without --ref goes straight to its digest key (PROTO-12).
+          round -> commands.run(peers.cli("put", file.toString()),
               v.cliEnvironment("ingest-cli/", peers.home(v)), null),
           round -> v.purge("ingest-cli/")));
     }

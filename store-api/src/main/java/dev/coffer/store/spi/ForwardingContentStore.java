@@ -11,6 +11,8 @@ import dev.coffer.store.Info;
 import dev.coffer.store.ReaderAt;
 import dev.coffer.store.Status;
 import dev.coffer.store.Writer;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -22,7 +24,8 @@ import java.util.function.Consumer;
  *
  * <p>Contract: each method calls the same method of {@link #delegate()} with the same arguments and
  * returns its result or lets its exception through, nothing more. This includes the operations
- * {@code ContentStore} gives default implementations ({@code put}, {@code putAndRef},
+ * {@code ContentStore} gives default implementations ({@code put}, {@code putAndRef}, {@code putFile},
+ * {@code putFileAndRef},
  * {@code fsck(FsckOptions)}), so a decorated store keeps its own fast paths and capabilities. The
  * one exception is {@link #readerAt(Digest)}, a shorthand the interface defines as
  * {@code readerAt(Descriptor.of(digest))}: it is not forwarded, so a subclass that overrides
@@ -98,6 +101,18 @@ public abstract class ForwardingContentStore implements ContentStore {
   @Override
   public Info putAndRef(byte[] content, Digest expected, Map<String, String> labels) {
     return delegate().putAndRef(content, expected, labels);
+  }
+
+  @Override
+  public Info putFile(Path file, Digest expected, Map<String, String> labels)
+      throws IOException {
+    return delegate().putFile(file, expected, labels);
+  }
+
+  @Override
+  public Info putFileAndRef(Path file, Digest expected, Map<String, String> labels)
+      throws IOException {
+    return delegate().putFileAndRef(file, expected, labels);
   }
 
   @Override

@@ -16,6 +16,7 @@ import dev.coffer.store.spi.ForwardingContentStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.Executor;
 
@@ -267,6 +268,37 @@ final class CachingStore extends ForwardingContentStore implements CachedContent
   @Override
   public Info putAndRef(byte[] content, Digest expected, Map<String, String> labels) {
     return putThrough(content, expected, labels, true);
+  }
+
+  /**
+   * Through to the backing store's putFile (its fast path: on S3 straight to the digest key); the
+   * file's bytes do not fill the cache, and what the cache knew of the digest is forgotten.
+   */
+  @Override
+  public Info putFile(Path file, Digest expected, Map<String, String> labels)
+      throws IOException {
+    checkOpen();
+    try {
+      return backing.putFile(file, expected, labels);
+    } finally {
+      if (expected != null) {
+        tiers.forgetInfo(expected);
+      }
+    }
+  }
+
+  /** Through to the backing store's putFileAndRef, as {@link #putFile}. */
+  @Override
+  public Info putFileAndRef(Path file, Digest expected, Map<String, String> labels)
+      throws IOException {
+    checkOpen();
+    try {
+      return backing.putFileAndRef(file, expected, labels);
+    } finally {
+      if (expected != null) {
+        tiers.forgetInfo(expected);
+      }
+    }
   }
 
   private Info putThrough(byte[] content, Digest expected, Map<String, String> labels,

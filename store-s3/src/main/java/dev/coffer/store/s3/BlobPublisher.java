@@ -111,6 +111,17 @@ final class BlobPublisher {
   }
 
   /**
+   * Publishes the record once the bytes are at the digest key, put there without tags (a copy, a
+   * multipart upload, or content found stored), then writes the tags of the record: the last step
+   * of a commit of parts and of a put of a file.
+   */
+  Info publishStored(Runnable restoreBytes) {
+    Info info = publish(restoreBytes);
+    store.records().mirrorTags(digest, fresh().withRefCount(info.refCount()));
+    return info;
+  }
+
+  /**
    * Publishes the record once this caller's create-only PutObject stored the bytes at the digest
    * key, or found an object there.
    *

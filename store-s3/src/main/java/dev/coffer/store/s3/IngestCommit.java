@@ -75,9 +75,7 @@ final class IngestCommit {
     if (existing == null) {
       copyToBlob(data.key(), crc32c);
     }
-    Info info = publisher.publish(() -> copyToBlob(data.key(), crc32c));
-    store.records().mirrorTags(digest, publisher.fresh().withRefCount(info.refCount()));
-    return info;
+    return publisher.publishStored(() -> copyToBlob(data.key(), crc32c));
   }
 
   private void copyToBlob(String source, Supplier<String> crc32c) {

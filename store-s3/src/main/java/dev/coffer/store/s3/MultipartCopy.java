@@ -10,8 +10,9 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
 
 /**
  * A server-side copy of an object too large for one CopyObject: a multipart upload of
- * {@code UploadPartCopy} ranges, {@code copyConcurrency} in flight. Any failure cancels the rest
- * and aborts the upload (its key holds no object until completion, so nothing else is lost).
+ * {@code UploadPartCopy} ranges, {@code copyConcurrency} in flight. A failed part cancels the rest
+ * and aborts the upload unless the key holds an object by then ({@link S3Objects#abortUnlessStored});
+ * a failed completion leaves the upload to gc, since the key may hold another host's blob.
  */
 final class MultipartCopy {
   private final S3Store store;
@@ -43,15 +44,12 @@ final class MultipartCopy {
       while (!inFlight.isEmpty()) {
         done.add(S3Errors.join(inFlight.poll(), "copying " + source + " to " + target));
       }
-      objects.uploads().complete(target, uploadId, done);
     } catch (StoreException | Error e) {
       inFlight.forEach(f -> f.cancel(true));
-      try {
-        objects.uploads().abortUpload(target, uploadId);
-      } catch (RuntimeException secondary) {
-        e.addSuppressed(secondary);
-      }
+      objects.abortUnlessStored(target, uploadId, e);
       throw e;
     }
+    // Never aborted once its completion is sent: the key may hold another host's blob by then.
+    objects.uploads().complete(target, uploadId, done);
   }
 }

@@ -21,6 +21,11 @@ import org.slf4j.LoggerFactory;
  */
 final class S3Maintenance {
   private static final Logger LOG = LoggerFactory.getLogger(S3Maintenance.class);
+  /**
+   * The least age of an upload to a blob key that gc aborts, whatever the ingest age: longer than
+   * any put or copy lasts (S3's largest object, 5 TiB, at 64 MiB/s takes under 23 hours).
+   */
+  static final Duration BLOB_UPLOAD_AGE = Duration.ofDays(1);
 
   private final S3Store store;
   private final S3Objects objects;
@@ -135,8 +140,9 @@ final class S3Maintenance {
   /**
    * Aborts multipart uploads under the ingests that no ingest record names (a writer that died
    * between starting an upload and recording it, or a record removed without its upload), once
-   * older than both the ingest age and the lease, and never under a leased ingest; and multipart
-   * copies to blob keys on the same age rule, unless the blob is stored.
+   * older than both the ingest age and the lease, and never under a leased ingest; and uploads to
+   * blob keys (multipart copies, puts of files) once also older than {@link #BLOB_UPLOAD_AGE},
+   * unless the blob is stored.
    */
   private long abandonedUploads(GcOptions options, long now, Set<String> named,
       Set<String> leasedDirs, List<GcReport.Skip> skipped) {
@@ -149,11 +155,14 @@ final class S3Maintenance {
         abandoned.add(upload);
       }
     });
-    // A multipart copy to a blob key whose committer died. Once another host has stored the
-    // blob at that key it is left alone: S3 keeps the object when such an upload is aborted, but
+    // A multipart copy to a blob key whose committer died, or a put of a file whose host died or
+    // lost a race (PROTO-12). No record names these, so no lease says one is still being written:
+    // they are left until older than any put can last as well. Once another host has stored the
+    // blob at that key one is left alone: S3 keeps the object when such an upload is aborted, but
     // some S3-compatible servers (S3Mock 5.2.0) delete it.
+    long blobCutoff = Math.min(cutoff, now - BLOB_UPLOAD_AGE.toNanos());
     objects.uploads().listUploads(store.keys.blobPrefix(), upload -> {
-      if (upload.initiated() != null && Times.nanos(upload.initiated()) < cutoff) {
+      if (upload.initiated() != null && Times.nanos(upload.initiated()) < blobCutoff) {
         if (objects.exists(upload.key())) {
           skipped.add(new GcReport.Skip(upload.key(), "a multipart copy to a stored blob; abort"
               + " it where aborting keeps the object (a bucket lifecycle rule on S3)"));

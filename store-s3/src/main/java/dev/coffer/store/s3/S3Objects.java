@@ -80,6 +80,22 @@ final class S3Objects {
     this.uploads = new S3Uploads(control, bulk, bucket, checksums);
   }
 
+  /**
+   * Aborts a multipart upload to a blob key that failed before its completion was sent, unless
+   * the key holds an object (stored by another host meanwhile): S3 keeps that object, but some
+   * servers (S3Mock) delete it with the upload. An upload left so is gc's. A failure of the abort
+   * is added to {@code failure}.
+   */
+  void abortUnlessStored(String key, String uploadId, Throwable failure) {
+    try {
+      if (!exists(key)) {
+        uploads().abortUpload(key, uploadId);
+      }
+    } catch (RuntimeException secondary) {
+      failure.addSuppressed(secondary);
+    }
+  }
+
   /** The multipart requests on the same bucket and clients. */
   S3Uploads uploads() {
     return uploads;

@@ -22,11 +22,14 @@ import dev.coffer.store.Writer;
 import dev.coffer.store.spi.Checks;
 import dev.coffer.store.spi.Labels;
 import dev.coffer.store.spi.Refs;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
@@ -59,6 +62,8 @@ final class S3Store implements ContentStore {
   /** Running digests of ingests paused by this instance, valid while their data ETag matches. */
   final Cache<String, PausedDigest> pausedDigests;
   private final AtomicBoolean closed = new AtomicBoolean();
+  /** From this size a file is put in parts: one part, but the checker lowers it. */
+  private volatile long filePartsFrom;
   /** Counters of CAS and lease events; set once by the builder, before any use. */
   volatile StoreMetrics metrics = StoreMetrics.NONE;
   /** Whether the server honours what gc and repairs rest on; probed once (PROTO-2). */
@@ -83,6 +88,7 @@ final class S3Store implements ContentStore {
     this.instanceId = new UUID(runtime.nextLong(), runtime.nextLong()).toString();
     this.objects = objects;
     this.keys = new Keys(config.prefix());
+    this.filePartsFrom = config.partSize();
     this.clients = clients;
     this.workers = runtime.workers();
     this.leases = runtime.leases();
@@ -292,6 +298,45 @@ final class S3Store implements ContentStore {
       return ContentStore.super.putAndRef(content, expected, labels);
     }
     return putSmall(content, expected, labels, true);
+  }
+
+  /**
+   * Straight to the digest key, without an ingest or a copy ({@link DirectPut}): one conditional
+   * PutObject below one part, else a multipart upload completed only if the bytes sent hash to
+   * {@code expected}.
+   */
+  @Override
+  public Info putFile(Path file, Digest expected, Map<String, String> labels)
+      throws IOException {
+    return putDirect(file, expected, labels, false);
+  }
+
+  /** As {@link #putFile}, taking one reference. */
+  @Override
+  public Info putFileAndRef(Path file, Digest expected, Map<String, String> labels)
+      throws IOException {
+    return putDirect(file, expected, labels, true);
+  }
+
+  private Info putDirect(Path file, Digest expected, Map<String, String> labels,
+      boolean takeRef) throws IOException {
+    checkOpen();
+    Objects.requireNonNull(file, "file");
+    if (expected == null) {
+      throw new InvalidArgumentException("a put of file " + file + " needs its digest");
+    }
+    Labels.validate(labels);
+    return new DirectPut(this, file, expected, labels, takeRef).run();
+  }
+
+  /** From this size a file is put as a multipart upload; below it, in one PutObject. */
+  long filePartsFrom() {
+    return filePartsFrom;
+  }
+
+  /** For the multi-host checker, whose contents are small: files from {@code bytes} in parts. */
+  void filePartsFrom(long bytes) {
+    filePartsFrom = bytes;
   }
 
   private Info putSmall(byte[] content, Digest expected, Map<String, String> labels,

@@ -113,6 +113,27 @@ final class S3Uploads {
     }
   }
 
+  /**
+   * Completes a multipart upload with {@code parts} in order unless an object is at its key
+   * (If-None-Match: *); returns the object's ETag, or null if the server refused because an
+   * object is there (412). The upload is left as it was after a 412: aborting it could remove
+   * that object on a server that deletes the key's object with an upload (S3Mock).
+   */
+  String completeIfAbsent(String key, String uploadId, List<CompletedPart> parts) {
+    List<CompletedPart> sorted = new ArrayList<>(parts);
+    sorted.sort(Comparator.comparing(CompletedPart::partNumber));
+    try {
+      return control.completeMultipartUpload(b -> b.bucket(bucket).key(key).uploadId(uploadId)
+          .ifNoneMatch("*").multipartUpload(m -> m.parts(sorted))).eTag();
+    } catch (SdkException e) {
+      // S3Mock answers the refused condition with 304 rather than S3's 412 (adobe/S3Mock#2790).
+      if (S3Errors.isPreconditionFailed(e) || S3Errors.status(e) == 304) {
+        return null;
+      }
+      throw S3Errors.translate("completing the upload to " + key, e);
+    }
+  }
+
   /** Aborts a multipart upload; an unknown upload is no error. */
   void abortUpload(String key, String uploadId) {
     try {

@@ -64,7 +64,8 @@ public final class SimHosts implements AutoCloseable {
    * SDK clients are made once and shared by its instances: they hold no state of the store):
    * background work runs on the calling thread, lease renewals never run by themselves, the
    * monotonic clock and every pause are {@code clock}'s (a pause advances it), and randomness
-   * comes from {@code random} alone. The SDK retries at once, without backoff.
+   * comes from {@code random} alone. The SDK retries at once, without backoff. A file of a
+   * byte or more is put as a multipart upload to its digest key, as a large one is.
    */
   public ContentStore open(String host, S3StoreConfig config, SimClock clock,
       RandomGenerator random) {
@@ -76,8 +77,11 @@ public final class SimHosts implements AutoCloseable {
           return t.getEpochSecond() * 1_000_000_000L + t.getNano();
         },
         clock::advance, () -> random, false);
-    return S3Stores.builder().config(config).client(client).bulkClient(bulk)
+    ContentStore store = S3Stores.builder().config(config).client(client).bulkClient(bulk)
         .runtime(runtime).build();
+    // The checker's contents are below one part: its file puts take the multipart path anyway.
+    ((S3Store) store).filePartsFrom(1);
+    return store;
   }
 
   /** Closes every host's clients and the simulation. */

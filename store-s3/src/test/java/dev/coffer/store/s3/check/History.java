@@ -66,10 +66,13 @@ final class History {
     int host = r.nextInt(c.hosts());
     int blob = r.nextInt(c.blobs());
     int roll = r.nextInt(100);
-    if (roll < 12) {
-      return new Op.Put(host, blob, false, r.nextInt(3));
-    } else if (roll < 22) {
-      return new Op.Put(host, blob, true, r.nextInt(3));
+    if (roll < 22) {
+      boolean takeRef = roll >= 12;
+      int label = r.nextInt(3);
+      if (r.nextInt(2) == 0) { // half of the puts are of files, a fifth of those changed
+        return new Op.PutFile(host, blob, takeRef, label, r.nextInt(5) == 0);
+      }
+      return new Op.Put(host, blob, takeRef, label);
     } else if (roll < 40) {
       End end = End.values()[r.nextInt(End.values().length)];
       return new Op.Ingest(host, r.nextInt(c.refs()), blob, 30 + r.nextInt(80), end,

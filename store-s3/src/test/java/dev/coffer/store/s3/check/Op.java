@@ -22,6 +22,20 @@ sealed interface Op {
   }
 
   /**
+   * {@code putFile} (no reference) or {@code putFileAndRef} of content {@code blob} from a file,
+   * with a label: its bytes go straight to the digest key. With {@code changed} the file no
+   * longer holds that content (it changed after it was hashed): one byte differs, or one is added
+   * to empty content, and nothing may be published.
+   */
+  record PutFile(int host, int blob, boolean takeRef, int label, boolean changed) implements Op {
+    @Override
+    public String toString() {
+      return "h" + host + (takeRef ? " putFileAndRef b" : " putFile b") + blob + " label="
+          + label + (changed ? " (file changed)" : "");
+    }
+  }
+
+  /**
    * Opens a writer on {@code ref} (resuming its ingest if there is one, else starting one of
    * content {@code blob}), writes up to {@code percent} % more of the content, then pauses
    * (closes without commit) or commits, with or without a reference; {@code describe} passes

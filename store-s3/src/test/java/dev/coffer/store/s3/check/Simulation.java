@@ -25,6 +25,10 @@ import dev.coffer.store.s3.S3StoreConfig;
 import dev.coffer.store.s3.SimHosts;
 import dev.coffer.store.s3.check.History.Step;
 import dev.coffer.store.s3.check.Op.End;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -83,6 +87,8 @@ final class Simulation implements AutoCloseable {
   private final SplittableRandom randomness;
   private final Fingerprint fingerprint = new Fingerprint();
   private Model model;
+  /** The files of the file puts: each content, and each changed after it was hashed. */
+  private final Path files;
 
   // The step in progress: whose requests count towards a death.
   private int activeHost = -1;
@@ -108,6 +114,11 @@ final class Simulation implements AutoCloseable {
     this.sim = SimS3.builder().clock(clock).storage(storage).seed(config.seed()).build();
     this.hosts = SimHosts.on(sim);
     this.randomness = new SplittableRandom(config.seed() ^ 0x5DEECE66DL);
+    try {
+      this.files = Files.createTempDirectory("coffer-check");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
     Random content = new Random(config.seed());
     contents = new byte[config.blobs()][];
     digests = new Digest[config.blobs()];
@@ -320,7 +331,14 @@ final class Simulation implements AutoCloseable {
 
   private Class<? extends StoreException> expect(Model m, Op op) {
     if (op instanceof Op.Put p) {
-      return m.publish(p.blob(), p.takeRef(), putLabels(p));
+      return m.publish(p.blob(), p.takeRef(), putLabels(p.label()));
+    } else if (op instanceof Op.PutFile p) {
+      // Stored content is not read again: AlreadyExists, or one more reference. Otherwise a
+      // changed file's bytes do not hash to the digest: nothing is stored.
+      if (p.changed() && !m.live(p.blob())) {
+        return FailedPreconditionException.class;
+      }
+      return m.publish(p.blob(), p.takeRef(), putLabels(p.label()));
     } else if (op instanceof Op.Ref r) {
       return m.ref(r.blob());
     } else if (op instanceof Op.Deref d) {
@@ -342,16 +360,45 @@ final class Simulation implements AutoCloseable {
     return null; // gc changes nothing the model holds
   }
 
-  private static Map<String, String> putLabels(Op.Put p) {
-    return p.label() == 0 ? Map.of() : Map.of("k0", "p" + p.label());
+  private static Map<String, String> putLabels(int label) {
+    return label == 0 ? Map.of() : Map.of("k0", "p" + label);
+  }
+
+  /** The file of content {@code b}, or of that content changed after it was hashed. */
+  private Path file(int b, boolean changed) {
+    Path path = files.resolve((changed ? "changed-" : "b") + b);
+    if (!Files.exists(path)) {
+      byte[] bytes = contents[b];
+      if (changed) {
+        bytes = bytes.length == 0 ? new byte[1] : bytes.clone();
+        bytes[bytes.length / 2] ^= 0x5A;
+      }
+      try {
+        Files.write(path, bytes);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return path;
   }
 
   private void call(ContentStore store, Op op) {
     if (op instanceof Op.Put p) {
       if (p.takeRef()) {
-        store.putAndRef(contents[p.blob()], digests[p.blob()], putLabels(p));
+        store.putAndRef(contents[p.blob()], digests[p.blob()], putLabels(p.label()));
       } else {
-        store.put(contents[p.blob()], digests[p.blob()], putLabels(p));
+        store.put(contents[p.blob()], digests[p.blob()], putLabels(p.label()));
+      }
+    } else if (op instanceof Op.PutFile p) {
+      Path path = file(p.blob(), p.changed());
+      try {
+        if (p.takeRef()) {
+          store.putFileAndRef(path, digests[p.blob()], putLabels(p.label()));
+        } else {
+          store.putFile(path, digests[p.blob()], putLabels(p.label()));
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
       }
     } else if (op instanceof Op.Ref r) {
       store.ref(digests[r.blob()]);
@@ -426,6 +473,8 @@ final class Simulation implements AutoCloseable {
   private void readBack(int i, Op op) {
     int blob = -1;
     if (op instanceof Op.Put p) {
+      blob = p.blob();
+    } else if (op instanceof Op.PutFile p) {
       blob = p.blob();
     } else if (op instanceof Op.Ref r) {
       blob = r.blob();
@@ -718,8 +767,36 @@ final class Simulation implements AutoCloseable {
     return live;
   }
 
+  /**
+   * INV-1, beyond records: every object at a digest key, recorded or not (a put whose record is
+   * not written yet, a host killed before it), holds the bytes of that digest.
+   */
+  private void blobObjects(int i) {
+    String blobPrefix = PREFIX + "blobs/";
+    var it = storage.objectsFrom(SimHosts.bucket(), blobPrefix);
+    while (it.hasNext()) {
+      var object = it.next();
+      if (!object.key().startsWith(blobPrefix)) {
+        break;
+      }
+      String digest = object.key().substring(blobPrefix.length()).replaceFirst("/", ":");
+      Integer b = blobOf.get(digest);
+      if (b == null) {
+        throw new Violation(i, "INV-1 content", "an object at the digest key of " + digest
+            + ", which no host ever wrote");
+      }
+      if (!object.etag().equals(verified.get(b))
+          && !Digest.of(object.content()).equals(digests[b])) {
+        throw new Violation(i, "INV-1 content", "the object at b" + b + "'s digest key holds "
+            + object.content().length + " bytes hashing to " + Digest.of(object.content()));
+      }
+      verified.put(b, object.etag());
+    }
+  }
+
   /** INV-1 to INV-4 against the model after a step. */
   private void check(int i) {
+    blobObjects(i);
     Map<Integer, SimHosts.RecordView> live = liveRecords(i);
     for (var e : model.blobs.entrySet()) {
       SimHosts.RecordView seen = live.get(e.getKey());
@@ -780,6 +857,9 @@ final class Simulation implements AutoCloseable {
         // gone
       }
     }
+    // Past the age of uploads to digest keys that no lease covers (puts of files that lost a
+    // race or whose host died), so that gc aborts them once their key holds no blob.
+    clock.advance(Duration.ofDays(1));
     for (int round = 0; round < 2; round++) {
       clock.advance(GRACE.plus(PURGE_TIMEOUT).plus(Duration.ofMillis(2 * config.skewMillis()
           + 2_000)));
@@ -819,5 +899,13 @@ final class Simulation implements AutoCloseable {
   @Override
   public void close() {
     hosts.close();
+    try (var paths = Files.list(files)) {
+      for (Path p : paths.toList()) {
+        Files.delete(p);
+      }
+      Files.delete(files);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
   }
 }

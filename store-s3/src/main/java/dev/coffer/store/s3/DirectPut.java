@@ -1,0 +1,266 @@
+package dev.coffer.store.s3;
+
+import dev.coffer.store.AbortedException;
+import dev.coffer.store.AlreadyExistsException;
+import dev.coffer.store.Digest;
+import dev.coffer.store.FailedPreconditionException;
+import dev.coffer.store.Info;
+import dev.coffer.store.NotFoundException;
+import dev.coffer.store.UnavailableException;
+import dev.coffer.store.spi.Checks;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Semaphore;
+import software.amazon.awssdk.services.s3.model.CompletedPart;
+
+/**
+ * A put of a file whose digest the caller knows: its bytes go straight to the digest key, with no
+ * ingest and no copy (docs/architecture.md, "The protocol in steps", direct puts; PROTO-12).
+ *
+ * <p>The index record is read first: live content whose object is there is AlreadyExists, or one
+ * more reference taken by {@code ref} (which only a live record takes), and the file is not read;
+ * content deleted meanwhile is put as new content. A file below {@link S3Store#filePartsFrom()} is read
+ * whole and put in one step (the small put's conditional PutObject). Otherwise a multipart upload
+ * starts at the digest key; the file's parts go up in parallel ({@code uploadConcurrency} buffers
+ * of {@code partSize}, each part with the checksum mode's checksum) and the bytes sent are hashed
+ * in order; the upload is completed, If-None-Match: *, only if they hash to the expected digest,
+ * so no other bytes are ever published under it. A 412 there means another host stored the
+ * content first. The index record is then published as a commit publishes it.
+ *
+ * <p>This put aborts its upload only before it sent the completion, and only if the digest key
+ * holds no object then: some servers (S3Mock) delete the key's object with an aborted upload. An
+ * upload left behind is gc's, on the rule for multipart copies to blob keys. One instance serves
+ * one put, on one thread.
+ */
+final class DirectPut {
+  private final S3Store store;
+  private final S3Objects objects;
+  private final Path file;
+  private final Digest expected;
+  private final Map<String, String> labels;
+  private final boolean takeRef;
+  private final String blobKey;
+
+  /** @param labels validated labels, or null */
+  DirectPut(S3Store store, Path file, Digest expected, Map<String, String> labels,
+      boolean takeRef) {
+    this.store = store;
+    this.objects = store.objects;
+    this.file = file;
+    this.expected = expected;
+    this.labels = BlobPublisher.kept(labels);
+    this.takeRef = takeRef;
+    this.blobKey = store.keys.blob(expected);
+  }
+
+  Info run() throws IOException {
+    IndexRecord existing = store.records().record(expected);
+    if (existing != null && existing.isLive() && objects.exists(blobKey)) {
+      if (!takeRef) {
+        store.marks.used(expected, existing); // pushing stored content again is a use
+        throw new AlreadyExistsException("content " + expected + " already exists");
+      }
+      try {
+        // One more reference to the live record only: were it published anew from the object
+        // found here (a deref to zero meanwhile), this put would publish bytes it never checked.
+        return store.references().ref(expected);
+      } catch (NotFoundException e) {
+        // Deleted since the lookup: the file's bytes are stored, checked, as for new content.
+      }
+    }
+    long size;
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      size = channel.size();
+      if (size < store.filePartsFrom()) {
+        byte[] bytes = readSmall(channel, size);
+        if (bytes != null) {
+          Checks.put(bytes, expected, labels); // FailedPrecondition naming both digests
+          return publisher(bytes.length).storeAndPublish(bytes, bytes.length);
+        }
+      }
+    }
+    long sent = upload();
+    return publisher(sent).publishStored(this::uploadAgain);
+  }
+
+  private BlobPublisher publisher(long size) {
+    return new BlobPublisher(store, expected, size, labels, takeRef, () -> { });
+  }
+
+  /** The whole file if it still ends below one part, else null (it grew: send it in parts). */
+  private byte[] readSmall(FileChannel channel, long size) throws IOException {
+    int limit = (int) Math.min(Integer.MAX_VALUE - 8, store.filePartsFrom());
+    ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(limit, size + 1));
+    long position = 0;
+    int n;
+    while (buffer.hasRemaining() && (n = channel.read(buffer, position)) >= 0) {
+      position += n;
+    }
+    if (position >= limit) {
+      return null;
+    }
+    if (!buffer.hasRemaining()) { // it grew by at least a byte: read on to its end
+      ByteBuffer rest = ByteBuffer.allocate(limit - buffer.capacity());
+      while (rest.hasRemaining() && (n = channel.read(rest, position)) >= 0) {
+        position += n;
+      }
+      if (position >= limit) {
+        return null;
+      }
+      byte[] all = Arrays.copyOf(buffer.array(), (int) position);
+      System.arraycopy(rest.array(), 0, all, buffer.capacity(), rest.position());
+      return all;
+    }
+    return Arrays.copyOf(buffer.array(), (int) position);
+  }
+
+  /** The publisher's restore: the bytes again, under the same checks. */
+  private void uploadAgain() {
+    try {
+      upload();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    }
+  }
+
+  /**
+   * Sends the file to the digest key as one multipart upload, completed only if the bytes sent
+   * hash to the expected digest.
+   *
+   * @return the bytes sent
+   * @throws FailedPreconditionException if they do not (nothing is stored)
+   */
+  private long upload() throws IOException {
+    S3Uploads uploads = objects.uploads();
+    String uploadId = uploads.createUpload(blobKey, true);
+    boolean completing = false;
+    Parts parts = new Parts(uploadId);
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+      long sent = parts.sendAll(channel);
+      Digest actual = Digest.fromHasher(expected.algorithm(), parts.digest.snapshot().digest());
+      if (!actual.equals(expected)) {
+        throw new FailedPreconditionException("unexpected put digest " + actual + ", expected "
+            + expected + ": " + file + " changed while it was sent; nothing stored");
+      }
+      completing = true; // from here the upload is never aborted
+      String etag;
+      try {
+        etag = uploads.completeIfAbsent(blobKey, uploadId, parts.done);
+      } catch (NotFoundException e) {
+        // A completion S3 applied whose answer was lost, retried into NoSuchUpload; or the
+        // upload was aborted (gc took it for abandoned). Only checked bytes reach this key.
+        S3Objects.Head head = objects.head(blobKey);
+        if (head == null || head.size() != sent) {
+          throw new UnavailableException("the upload of " + file + " to " + expected
+              + " was removed before it completed; put it again", e);
+        }
+        return sent;
+      }
+      // null: another host stored the content first (412); its upload stays for gc.
+      return sent;
+    } catch (NotFoundException e) {
+      // A part met NoSuchUpload: gc took the upload for abandoned (older than a day).
+      parts.cancel();
+      UnavailableException failure = new UnavailableException("the upload of " + file + " to "
+          + expected + " was removed while it was sent; put it again", e);
+      if (!completing) {
+        objects.abortUnlessStored(blobKey, uploadId, failure);
+      }
+      throw failure;
+    } catch (IOException | RuntimeException | Error e) {
+      parts.cancel();
+      if (!completing) {
+        objects.abortUnlessStored(blobKey, uploadId, e);
+      }
+      throw e;
+    }
+  }
+
+  /** The parts of one upload: part-sized buffers sent and hashed in the background, in order. */
+  private final class Parts {
+    private final String uploadId;
+    private final int partSize = (int) store.config.partSize();
+    private final Semaphore permits = new Semaphore(store.config.uploadConcurrency());
+    private final ConcurrentLinkedQueue<byte[]> spares = new ConcurrentLinkedQueue<>();
+    private final List<CompletableFuture<CompletedPart>> inFlight = new ArrayList<>();
+    final RunningDigest digest = RunningDigest.empty(expected.toString(), expected.algorithm());
+    final List<CompletedPart> done = new ArrayList<>();
+
+    Parts(String uploadId) {
+      this.uploadId = uploadId;
+    }
+
+    /** Reads the file to its end, sending each part; returns the bytes sent once all are up. */
+    long sendAll(FileChannel channel) throws IOException {
+      long position = 0;
+      int number = 0;
+      while (true) {
+        byte[] buffer = acquire();
+        int filled = 0;
+        int n = 0;
+        while (filled < buffer.length
+            && (n = channel.read(ByteBuffer.wrap(buffer, filled, buffer.length - filled),
+                position + filled)) >= 0) {
+          filled += n;
+        }
+        if (filled == 0 && number > 0) {
+          permits.release();
+          break;
+        }
+        send(++number, buffer, filled);
+        position += filled;
+        if (n < 0) {
+          break;
+        }
+      }
+      for (CompletableFuture<CompletedPart> part : inFlight) {
+        done.add(S3Errors.join(part, "uploading part of " + file + " to " + expected));
+      }
+      return position;
+    }
+
+    private byte[] acquire() {
+      try {
+        permits.acquire();
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AbortedException("interrupted while putting " + file, e);
+      }
+      byte[] spare = spares.poll();
+      return spare != null ? spare : new byte[partSize];
+    }
+
+    /** Sends the part and hashes its bytes, both in the background; frees the buffer after. */
+    private void send(int number, byte[] buffer, int length) {
+      CompletableFuture<Void> hashing = digest.partLater(buffer, 0, length, store.workers);
+      CompletableFuture<CompletedPart> part = CompletableFuture
+          .supplyAsync(() -> objects.uploads().uploadPart(blobKey, uploadId, number, buffer,
+              length, true), store.workers)
+          .thenCompose(f -> f);
+      CompletableFuture.allOf(part, hashing).whenComplete((r, e) -> {
+        spares.offer(buffer);
+        permits.release();
+      });
+      inFlight.add(part);
+      for (CompletableFuture<CompletedPart> p : inFlight) {
+        if (p.isCompletedExceptionally()) {
+          S3Errors.join(p, "uploading part of " + file + " to " + expected);
+        }
+      }
+    }
+
+    void cancel() {
+      inFlight.forEach(p -> p.cancel(true));
+    }
+  }
+}

@@ -1,0 +1,204 @@
+package dev.coffer.store.s3;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.coffer.s3sim.Exchange;
+import dev.coffer.s3sim.Operation;
+import dev.coffer.store.AlreadyExistsException;
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.Digest;
+import dev.coffer.store.FailedPreconditionException;
+import dev.coffer.store.GcOptions;
+import dev.coffer.store.GcReport;
+import dev.coffer.store.NotFoundException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A put of a file whose digest is known (PROTO-12): straight to the digest key in parts, no
+ * ingest and no copy; completed only if the bytes sent hash to the digest; a concurrent put of the
+ * same content; the upload never aborted once the key holds an object.
+ */
+class DirectPutTest extends SimStoreTestBase {
+  private static final int SIZE = 12 * MIB + 7;
+
+  @TempDir
+  Path dir;
+
+  private Path file(byte[] content) throws IOException {
+    Path file = Files.createTempFile(dir, "content", "");
+    Files.write(file, content);
+    return file;
+  }
+
+  /** Does {@code action} before the {@code n}-th request of {@code operation} goes; all proceed. */
+  private void before(Operation operation, int n, Consumer<Exchange> action) {
+    AtomicInteger seen = new AtomicInteger();
+    sim().network().interceptor(e -> {
+      if (e.operation() == operation && seen.incrementAndGet() == n) {
+        action.accept(e);
+      }
+      if (e.outcome() == null) {
+        e.proceed();
+      }
+    });
+  }
+
+  @Test
+  void aLargeFileGoesStraightToItsDigestKeyInParts() throws IOException {
+    ContentStore store = open("h");
+    byte[] content = random(SIZE, 1);
+    Digest digest = Digest.of(content);
+    assertThat(store.putFile(file(content), digest, Map.of("k", "v")).size()).isEqualTo(SIZE);
+    // GetObject (the record), CreateMultipartUpload, 3 UploadPart, CompleteMultipartUpload,
+    // PutObject (the record, create-only), HeadObject (the object looked for), PutObjectTagging.
+    assertThat(sim().log().total()).isEqualTo(9);
+    assertThat(read(store, digest)).isEqualTo(content);
+    assertThat(store.info(digest).labels()).isEqualTo(Map.of("k", "v"));
+    assertThat(requests(Operation.CREATE_MULTIPART_UPLOAD, keys.blob(digest))).hasSize(1);
+    assertThat(requests(Operation.UPLOAD_PART, keys.blob(digest))).hasSize(3);
+    assertThat(sim().log().count(Operation.COPY_OBJECT)).isZero();
+    assertThat(sim().log().count(Operation.UPLOAD_PART_COPY)).isZero();
+    assertThat(stores.keys(PREFIX)).containsExactlyInAnyOrder(keys.blob(digest), keys.index(digest));
+    assertThat(stores.uploads(PREFIX)).isEmpty();
+    assertThat(stores.client(SimStores.INSPECTOR, config().build()).getObjectTagging(b -> b
+        .bucket(SimStores.BUCKET).key(keys.blob(digest))).tagSet()).isNotEmpty();
+  }
+
+  @Test
+  void storedContentIsNeitherReadNorSentAgain() throws IOException {
+    ContentStore store = open("h");
+    byte[] content = random(SIZE, 2);
+    Digest digest = Digest.of(content);
+    Path file = file(content);
+    store.putFile(file, digest, null);
+    long parts = sim().log().count(Operation.UPLOAD_PART);
+    assertThatThrownBy(() -> store.putFile(file, digest, null))
+        .isInstanceOf(AlreadyExistsException.class);
+    assertThat(store.putFileAndRef(file, digest, null).refCount()).isEqualTo(1);
+    assertThat(sim().log().count(Operation.UPLOAD_PART)).isEqualTo(parts);
+  }
+
+  /**
+   * The file changes after its first part went up: the bytes sent do not hash to the digest, so
+   * the upload is not completed and is aborted (the key holds no object); nothing is stored.
+   */
+  @Test
+  void aFileChangedWhileItIsSentIsNeverPublished() throws IOException {
+    // One buffer: the second part is read only once the first is up, after the change.
+    ContentStore store = open("h", config().uploadConcurrency(1).build());
+    byte[] content = random(SIZE, 3);
+    Digest digest = Digest.of(content);
+    Path file = file(content);
+    before(Operation.UPLOAD_PART, 1, e -> overwrite(file, 6 * MIB, new byte[] {42}));
+    assertThatThrownBy(() -> store.putFile(file, digest, null))
+        .isInstanceOf(FailedPreconditionException.class)
+        .hasMessageContaining(digest.toString());
+    assertThat(sim().log().count(Operation.COMPLETE_MULTIPART_UPLOAD)).isZero();
+    assertThatThrownBy(() -> store.info(digest)).isInstanceOf(NotFoundException.class);
+    assertThat(stores.keys(PREFIX)).isEmpty();
+    assertThat(stores.uploads(PREFIX)).isEmpty();
+  }
+
+  private static void overwrite(Path file, long position, byte[] bytes) {
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      channel.write(ByteBuffer.wrap(bytes), position);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /**
+   * Another host stores the same content while this one's parts are up: this completion meets
+   * 412 and the put takes the stored blob (one more reference). Its upload is left for gc, never
+   * aborted here, since some servers delete the key's object with an aborted upload.
+   */
+  @Test
+  void aConcurrentPutOfTheSameContentWinsAndTheLoserLeavesItsUploadAlone() throws IOException {
+    ContentStore a = open("a", config().trustConditionalRequests(true).build());
+    ContentStore b = open("b");
+    byte[] content = random(SIZE, 4);
+    Digest digest = Digest.of(content);
+    Path file = file(content);
+    AtomicInteger completions = new AtomicInteger();
+    sim().network().interceptor(e -> {
+      if (e.operation() == Operation.COMPLETE_MULTIPART_UPLOAD && e.host().equals("a")
+          && completions.getAndIncrement() == 0) {
+        try {
+          b.putFileAndRef(file, digest, Map.of("by", "b"));
+        } catch (IOException x) {
+          throw new UncheckedIOException(x);
+        }
+      }
+      e.proceed();
+    });
+    assertThat(a.putFileAndRef(file, digest, Map.of("by", "a")).refCount()).isEqualTo(2);
+    sim().network().interceptor(Exchange::proceed);
+    assertThat(read(a, digest)).isEqualTo(content);
+    assertThat(a.info(digest).labels()).isEqualTo(Map.of("by", "b"));
+    assertThat(sim().log().count(Operation.ABORT_MULTIPART_UPLOAD)).isZero();
+    assertThat(stores.uploads(PREFIX)).containsExactly(keys.blob(digest));
+    // gc reports it and leaves it while the blob is stored.
+    clock.advance(Duration.ofDays(2));
+    GcReport report = a.gc(new GcOptions(Duration.ofHours(1), false));
+    assertThat(report.uploadsAborted()).isZero();
+    assertThat(stores.uploads(PREFIX)).containsExactly(keys.blob(digest));
+    assertThat(read(a, digest)).isEqualTo(content);
+  }
+
+  /**
+   * A host dies after sending its parts: its upload under the digest key is aborted by gc once
+   * older than the ingest age, the lease and a day, while no blob is stored there.
+   */
+  @Test
+  void gcAbortsAnAbandonedUploadUnderADigestKey() throws IOException {
+    ContentStore a = open("a");
+    ContentStore gcHost = open("g", config().trustConditionalRequests(true).build());
+    byte[] content = random(SIZE, 5);
+    Digest digest = Digest.of(content);
+    sim().network().interceptor(e -> { // every attempt at the completion, the SDK's retries too
+      if (e.operation() == Operation.COMPLETE_MULTIPART_UPLOAD) {
+        e.fail();
+      } else {
+        e.proceed();
+      }
+    });
+    assertThatThrownBy(() -> a.putFile(file(content), digest, null));
+    sim().network().interceptor(Exchange::proceed);
+    assertThat(stores.uploads(PREFIX)).containsExactly(keys.blob(digest));
+    clock.advance(Duration.ofHours(2));
+    // Past the ingest age, not past a day: a put may still be sending it (no lease says).
+    GcReport young = gcHost.gc(new GcOptions(Duration.ofHours(1), false));
+    assertThat(young.uploadsAborted()).isZero();
+    clock.advance(Duration.ofDays(1));
+    assertThat(gcHost.gc(new GcOptions(Duration.ofHours(1), false)).uploadsAborted())
+        .isEqualTo(1);
+    assertThat(stores.uploads(PREFIX)).isEmpty();
+    assertThat(stores.keys(PREFIX)).isEmpty();
+  }
+
+  /** A completion applied whose answer was lost: the SDK's retry meets NoSuchUpload. */
+  @Test
+  void aCompletionWhoseAnswerIsLostStillPublishes() throws IOException {
+    ContentStore store = open("h");
+    byte[] content = random(SIZE, 6);
+    Digest digest = Digest.of(content);
+    before(Operation.COMPLETE_MULTIPART_UPLOAD, 1, Exchange::applyAndLoseAnswer);
+    assertThat(store.putFileAndRef(file(content), digest, null).refCount()).isEqualTo(1);
+    assertThat(read(store, digest)).isEqualTo(content);
+    assertThat(stores.keys(PREFIX)).containsExactlyInAnyOrder(keys.blob(digest), keys.index(digest));
+    assertThat(stores.uploads(PREFIX)).isEmpty();
+  }
+}

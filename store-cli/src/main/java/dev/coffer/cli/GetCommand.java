@@ -58,16 +58,25 @@ final class GetCommand extends StoreCommand {
       description = "Parallel transfers with -r or several digests.")
   Integer jobs;
 
-  /** Always: the summary of a batch or tree get counts its requests (BatchProgress). */
+  /**
+   * The summary of a batch or tree get counts its requests (BatchProgress); a get of one blob
+   * reports none, so it leaves the meters unloaded (unless run under {@code coffer stats}): their
+   * registry and a meter update per request are CPU a one-shot read does not need.
+   */
   @Override
   boolean measuresRequests() {
-    return true;
+    return recursive || batch();
+  }
+
+  /** Whether this is a get of several blobs, or of one into a directory (BatchCommands). */
+  private boolean batch() {
+    return !recursive && (digests.size() > 1
+        || (output != null && Files.isDirectory(Path.of(output))));
   }
 
   @Override
   ExitCode execute(ContentStore store, Settings settings) throws IOException {
-    if (!recursive && (digests.size() > 1
-        || (output != null && Files.isDirectory(Path.of(output))))) {
+    if (batch()) {
       if (output == null || range != null) {
         throw new InvalidArgumentException("several digests are written with -o DIR, without"
             + " --range");

@@ -54,6 +54,45 @@ class OneShotStartTest {
   }
 
   /**
+   * A get of one blob opens its store without meters (it reports no requests); a get of several,
+   * whose summary counts them, and any get under {@code coffer stats} measure theirs.
+   */
+  @Test
+  void aGetOfOneBlobIsNotMeasuredWhileABatchIs() throws Exception {
+    ContentStore store = MemoryStores.open();
+    Info one = store.put("one".getBytes(StandardCharsets.UTF_8), null, null);
+    Info two = store.put("two".getBytes(StandardCharsets.UTF_8), null, null);
+    List<String> opened = new ArrayList<>();
+    Cli cli = new Cli(new StoreConnector() {
+      @Override
+      public ContentStore open(Settings settings, java.io.PrintStream notices) {
+        return open(settings, notices, null);
+      }
+
+      @Override
+      public ContentStore open(Settings settings, java.io.PrintStream notices,
+          io.micrometer.core.instrument.MeterRegistry registry) {
+        opened.add(registry == null ? "unmeasured" : "measured");
+        return store;
+      }
+    });
+    cli.env.put("HOME", tmp.toString());
+    Path dir = Files.createDirectories(tmp.resolve("out"));
+    String a = one.digest().toString();
+    String b = two.digest().toString();
+    for (String[] args : List.of(new String[] {"get", a}, new String[] {"get", a, "-o",
+        tmp.resolve("file").toString()}, new String[] {"get", a, "--range", "0-1"},
+        new String[] {"get", a, b, "-o", dir.toString()}, new String[] {"get", a, "-o",
+        dir.toString()}, new String[] {"stats", "get", a})) {
+      assertThat(cli.run(new ByteArrayInputStream(new byte[0]), args).code())
+          .as(String.join(" ", args)).isZero();
+    }
+    assertThat(opened).containsExactly("unmeasured", "unmeasured", "unmeasured", "measured",
+        "measured", "measured");
+    assertThat(Files.readString(tmp.resolve("file"))).isEqualTo("one");
+  }
+
+  /**
    * {@code coffer info} in a JVM of its own, on an S3-compatible server over {@code http://}: it
    * prints the blob's info, and of the classes it loads none is Netty's, the JDK's HTTP client's,
    * Prometheus', the cache's or a TLS context's, and of the commands only {@code info}'s.

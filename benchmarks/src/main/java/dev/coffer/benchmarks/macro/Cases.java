@@ -150,6 +150,12 @@ final class Cases {
     list.add(Contender.of("coffer get --no-cache (CLI)", Counting.SERVER,
         round -> commands.run(peers.cli("get", "--no-cache", digest.toString(), "-o", "/dev/null"),
             v.cliEnvironment(prefix, peers.home(v)), null), Action.NOTHING));
+    for (CliVariant variant : config.cliVariants()) {
+      list.add(Contender.of("coffer get --no-cache (CLI, " + variant.label() + ")",
+          Counting.SERVER, round -> commands.run(peers.cli(variant, "get", "--no-cache",
+              digest.toString(), "-o", "/dev/null"), peers.environment(variant,
+              v.cliEnvironment(prefix, peers.home(v))), null), Action.NOTHING));
+    }
     list.add(Contender.of("library readerAt", Counting.CLIENT, round -> {
       try (ContentStore store = v.store(prefix)) {
         expect(size, readAll(store, digest));
@@ -254,6 +260,17 @@ final class Cases {
         expect(expected / 10 + (expected % 10 > 3 ? 1 : 0), lines.count());
       }
     }, Action.NOTHING));
+    for (CliVariant variant : config.cliVariants()) {
+      list.add(Contender.of("coffer ls --filter (CLI, " + variant.label() + ")", Counting.SERVER,
+          round -> {
+            Path listing = config.work().resolve("ls.out");
+            commands.run(peers.cli(variant, "ls", "--no-cache", "--filter", LABEL_FILTER),
+                peers.environment(variant, v.cliEnvironment(prefix, peers.home(v))), listing);
+            try (var lines = java.nio.file.Files.lines(listing)) {
+              expect(expected / 10 + (expected % 10 > 3 ? 1 : 0), lines.count());
+            }
+          }, Action.NOTHING));
+    }
     list.add(Contender.of("raw SDK list + GET records", Counting.CLIENT, round -> {
       List<String> keys = list(v, prefix + "index/");
       expect(expected, keys.size());
@@ -297,6 +314,10 @@ final class Cases {
   void warmCli(Venue v) throws IOException, InterruptedException {
     for (int i = 0; i < 2; i++) {
       commands.run(peers.cli("ls", "--no-cache"), v.cliEnvironment("warm/", peers.home(v)), null);
+      for (CliVariant variant : config.cliVariants()) {
+        commands.run(peers.cli(variant, "ls", "--no-cache"), peers.environment(variant,
+            v.cliEnvironment("warm/", peers.home(v))), null);
+      }
     }
   }
 }

@@ -35,6 +35,8 @@ import java.util.Set;
  * @param writeDocs whether docs/benchmarks.md and the raw results are rewritten
  *     ({@code BENCH_WRITE_DOCS}, default 1)
  * @param treeFiles files of the tree case's directory ({@code BENCH_TREE_FILES}, default 10,000)
+ * @param cliVariants other builds or JVM options of the command, run beside it in the cold-read
+ *     and walk cases ({@code BENCH_CLI_VARIANTS}, default none; see {@link CliVariant#parse})
  */
 record HarnessConfig(
     long size,
@@ -51,7 +53,8 @@ record HarnessConfig(
     String awsCli,
     String rclone,
     boolean writeDocs,
-    int treeFiles) {
+    int treeFiles,
+    List<CliVariant> cliVariants) {
 
   /** The cases in the order they run; the walk reads the small blobs' case's blobs. */
   static final List<String> CASES = List.of("ingest", "cold", "hot", "small", "walk", "scaling",
@@ -98,7 +101,8 @@ record HarnessConfig(
         env.getOrDefault("BENCH_AWS", "/usr/bin/aws"),
         env.getOrDefault("BENCH_RCLONE", "rclone"),
         !"0".equals(env.getOrDefault("BENCH_WRITE_DOCS", "1")),
-        positive("BENCH_TREE_FILES", env.getOrDefault("BENCH_TREE_FILES", "10000")));
+        positive("BENCH_TREE_FILES", env.getOrDefault("BENCH_TREE_FILES", "10000")),
+        CliVariant.parse(env.getOrDefault("BENCH_CLI_VARIANTS", "")));
   }
 
   /** Whether {@code name} (one of {@link #CASES}) runs. */

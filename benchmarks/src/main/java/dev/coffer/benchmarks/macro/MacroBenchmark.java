@@ -115,6 +115,10 @@ public final class MacroBenchmark {
           addPeerPairs("cold read", v.server.name(), "library readerAt",
               "coffer get --no-cache (CLI)", "raw SDK GET", "aws s3 cp - (stdout)",
               "rclone cat");
+          for (CliVariant variant : config.cliVariants()) {
+            pairs.add(new Pair("cold read", v.server.name(), "coffer get --no-cache (CLI, "
+                + variant.label() + ")", "rclone cat", 1.0));
+          }
         }
       }
 
@@ -158,6 +162,10 @@ public final class MacroBenchmark {
             "raw SDK list + GET records", Double.NaN));
         pairs.add(new Pair("walk", small.server.name(), "coffer ls --filter (CLI)",
             "raw SDK list + GET records", Double.NaN));
+        for (CliVariant variant : config.cliVariants()) {
+          pairs.add(new Pair("walk", small.server.name(), "coffer ls --filter (CLI, "
+              + variant.label() + ")", "raw SDK list + GET records", Double.NaN));
+        }
       }
 
       for (long size : config.runs("scaling") ? config.scalingSizes() : List.<Long>of()) {

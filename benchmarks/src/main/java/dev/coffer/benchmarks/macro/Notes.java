@@ -73,9 +73,13 @@ final class Notes {
       + "0.90 to 0.94 of raw on S3Mock.";
 
   static final String CLI_READ = "**Cold read, `coffer get`.** The command starts a JVM and "
-      + "verifies the blob's SHA-256 while it writes (about 0.7 s per GiB on this CPU), which the "
-      + "peers do not; `--range` reads skip the check. Like `coffer put` it also pays for a "
-      + "cold JVM (see the ingest note).";
+      + "verifies the blob's SHA-256 while it writes (about 0.7 s of a core per GiB on this CPU), "
+      + "which the peers do not; a `--range` read other than `0-` skips the check. Like `coffer "
+      + "put` it also pays for a cold JVM (see the ingest note): one get compiled 2,442 methods "
+      + "with 2.1 s of compiler time. Overlapping the download with the hash (a worker reading "
+      + "ahead, or ranged GETs in parallel) needs a free core, which two cores shared with the "
+      + "server do not have, and both local servers serve ranged GETs more slowly than one GET "
+      + "(docs/benchmarks.md, \"Where a command's time went\").";
 
   static final String HOT = "**Hot read.** The cache adds an info lookup, an `fstat` and "
       + "per-read bookkeeping to the plain read; on this shared VM the run-to-run noise is of the "

@@ -17,6 +17,20 @@ record PeerCommands(HarnessConfig config, List<String> coffer, Path awsConfig) {
     return command;
   }
 
+  /** The command line of {@code variant}: its own executable if it has one. */
+  List<String> cli(CliVariant variant, String... args) {
+    List<String> command = new ArrayList<>(variant.executable() == null ? coffer
+        : List.of(variant.executable()));
+    command.addAll(List.of(args));
+    return command;
+  }
+
+  /** {@code env} with the variant's {@code COFFER_JAVA_OPTS}. */
+  static Map<String, String> environment(CliVariant variant, Map<String, String> env) {
+    env.put("COFFER_JAVA_OPTS", variant.javaOptions());
+    return env;
+  }
+
   List<String> aws(Venue v, String... args) {
     List<String> command = new ArrayList<>(List.of(config.awsCli(), "--endpoint-url",
         v.server.endpoint().toString()));

@@ -122,6 +122,20 @@ class ReportTest {
   }
 
   @Test
+  void cliVariantsNameAnExecutableOrJvmOptionsOrBoth() {
+    HarnessConfig c = HarnessConfig.fromEnvironment(Map.of("BENCH_CLI_VARIANTS",
+        "main=/tmp/main/bin/coffer; c1=-XX:TieredStopAtLevel=1 -XX:+UseSerialGC;"
+            + "both=/x/bin/coffer -Da=1;"), Path.of("/r"), Path.of("/w"));
+    assertThat(c.cliVariants()).containsExactly(
+        new CliVariant("main", "/tmp/main/bin/coffer", ""),
+        new CliVariant("c1", null, "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC"),
+        new CliVariant("both", "/x/bin/coffer", "-Da=1"));
+    assertThat(HarnessConfig.fromEnvironment(Map.of(), Path.of("/r"), Path.of("/w"))
+        .cliVariants()).isEmpty();
+    assertThatThrownBy(() -> CliVariant.parse("-Da=1")).hasMessageContaining("LABEL=");
+  }
+
+  @Test
   void environmentSelectsCasesAndTheSmallBlobServer() {
     HarnessConfig c = HarnessConfig.fromEnvironment(Map.of("BENCH_CASES", " small, walk",
         "BENCH_S3PROXY", "0"), Path.of("/r"), Path.of("/w"));

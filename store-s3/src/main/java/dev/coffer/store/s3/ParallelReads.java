@@ -2,6 +2,7 @@ package dev.coffer.store.s3;
 
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -38,16 +39,34 @@ final class ParallelReads {
    * hands them (null if gone meanwhile) to {@code fn} in the calling thread, in key order.
    */
   void forEach(List<String> recordKeys, BiConsumer<String, S3Objects.Fetched> fn) {
+    forEach(recordKeys.iterator(), fn);
+  }
+
+  /**
+   * Reads every object under {@code prefix} with up to {@value #CONCURRENCY} reads in flight
+   * while the listing goes on ({@link ListedKeys}), and hands their bytes (null if gone meanwhile)
+   * to {@code fn} in the calling thread, in S3's key order.
+   */
+  void forEachListed(String prefix, BiConsumer<String, byte[]> fn) {
+    try (ListedKeys keys = new ListedKeys(objects, workers, prefix)) {
+      forEach(keys, (key, fetched) -> fn.accept(key, fetched == null ? null : fetched.bytes()));
+    }
+  }
+
+  private void forEach(Iterator<String> recordKeys, BiConsumer<String, S3Objects.Fetched> fn) {
+    Deque<String> keys = new ArrayDeque<>();
     Deque<CompletableFuture<S3Objects.Fetched>> inFlight = new ArrayDeque<>();
-    int next = 0;
     try {
-      while (next < recordKeys.size() || !inFlight.isEmpty()) {
-        while (next < recordKeys.size() && inFlight.size() < CONCURRENCY) {
-          String key = recordKeys.get(next++);
+      while (true) {
+        while (inFlight.size() < CONCURRENCY && recordKeys.hasNext()) {
+          String key = recordKeys.next();
+          keys.add(key);
           inFlight.add(CompletableFuture.supplyAsync(() -> objects.get(key), workers));
         }
-        String key = recordKeys.get(next - inFlight.size());
-        fn.accept(key, S3Errors.join(inFlight.poll(), "reading records"));
+        if (inFlight.isEmpty()) {
+          return;
+        }
+        fn.accept(keys.poll(), S3Errors.join(inFlight.poll(), "reading records"));
       }
     } finally {
       inFlight.forEach(f -> f.cancel(true));

@@ -25,7 +25,6 @@ import dev.coffer.store.spi.Refs;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.security.MessageDigest;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
@@ -185,9 +184,7 @@ final class S3Store implements ContentStore {
   public void walk(Consumer<? super Info> fn, String... filters) {
     checkOpen();
     Filter filter = Filter.parse(filters);
-    List<String> recordKeys = new ArrayList<>();
-    objects.list(keys.indexPrefix(), recordKeys::add);
-    reads.forEachBytes(recordKeys, (key, bytes) -> {
+    reads.forEachListed(keys.indexPrefix(), (key, bytes) -> {
       IndexRecord record = bytes == null ? null : Json.read(bytes, IndexRecord.class, "index");
       if (record != null && record.isLive()) {
         Info info = record.toInfo();

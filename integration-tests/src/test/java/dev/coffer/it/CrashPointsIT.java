@@ -24,6 +24,7 @@ import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -120,6 +121,17 @@ class CrashPointsIT {
     ContentStore store = S3Stores.open(S3Mock.get().config(bucket, prefix)
         .partSize(PART).copyPartSize(PART).multipartCopyThreshold(threshold)
         .leaseDuration(Duration.ofSeconds(1)).deletionGrace(Duration.ZERO)
+        .transfer(S3StoreConfig.Transfer.JAVA_ASYNC).build());
+    stores.add(store);
+    return store;
+  }
+
+  /** A host as {@link #host} whose clock runs a day and a minute ahead of the others'. */
+  private ContentStore dayLaterHost(long threshold) {
+    ContentStore store = S3Stores.open(S3Mock.get().config(bucket, prefix)
+        .partSize(PART).copyPartSize(PART).multipartCopyThreshold(threshold)
+        .leaseDuration(Duration.ofSeconds(1)).deletionGrace(Duration.ZERO)
+        .clock(Clock.offset(Clock.systemUTC(), Duration.ofDays(1).plusMinutes(1)))
         .transfer(S3StoreConfig.Transfer.JAVA_ASYNC).build());
     stores.add(store);
     return store;
@@ -254,8 +266,9 @@ class CrashPointsIT {
       // object when an upload on its key is aborted), so a gc runs before the resume here. It
       // may also remove the ingest, if the killed host's lease has run out: the resume then
       // starts at 0.
-      Thread.sleep(1100); // ages the upload past gc's cutoff: not a poll
-      GcReport report = resumer.gc(GC_NOW);
+      // gc aborts an upload to a blob key only once it is older than any put can last (a day,
+      // PROTO-12): a host whose clock runs a day ahead sees the killed host's upload that old.
+      GcReport report = dayLaterHost(point.threshold()).gc(GC_NOW);
       assertThat(report.uploadsAborted()).as("uploads gc aborted").isEqualTo(1);
       gcFirst = "; gc before the resume aborted its copy upload"
           + (report.ingestsRemoved() > 0 ? " and removed the expired ingest" : "");

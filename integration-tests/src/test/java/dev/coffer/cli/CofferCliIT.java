@@ -456,32 +456,43 @@ class CofferCliIT {
 
   /**
    * The progress bar follows stderr: with stdout redirected to a file and stderr on a terminal,
-   * a large put shows its hash, upload and commit phases.
+   * a large put shows its phases: a put of a file its hash and its upload straight to the digest
+   * key (PROTO-12, a stage with its time: the store reads the file itself); a put with a ref its
+   * hash, the writer's upload bar and the commit's copy.
    */
   @Test
   void theProgressBarShowsWhenStderrIsATerminalAndStdoutIsAFile() throws Exception {
     try (Launcher launcher = Launcher.copyInto(tmp)) {
-      byte[] content = new byte[17 << 20];
-      new Random(3).nextBytes(content);
-      Path big = Files.write(tmp.resolve("big.bin"), content);
-      Path digestFile = tmp.resolve("digest.txt");
-      Path screen = tmp.resolve("screen.txt");
-      Map<String, String> childEnv = new HashMap<>(env);
-      childEnv.put("AWS_ACCESS_KEY_ID", "coffer");
-      childEnv.put("AWS_SECRET_ACCESS_KEY", "coffer");
-      childEnv.put("COFFER_CDS", "0");
-      // script(1) runs the command on a pseudo-terminal and copies what it shows into the file.
-      Launcher.Run run = launcher.run(List.of("script", "-qec", "bin/coffer put " + big + " > "
-          + digestFile, screen.toString()), childEnv);
-
-      assertThat(run.code()).as(Files.readString(screen)).isZero();
-      assertThat(Files.readString(digestFile)).isEqualTo(Digest.of(content) + "\n");
-      String shown = Files.readString(screen).replace('\r', '\n');
-      assertThat(shown).contains("hash 100%").contains("upload 100%")
+      String direct = putOnATerminal(launcher, 3, "");
+      assertThat(direct).contains("hash 100%")
+          .containsPattern("upload: sending 17\\.0 MiB to its digest key, \\d:\\d\\d:\\d\\d")
+          .containsPattern("stored 17\\.0 MiB in \\d+\\.\\d\\d s \\([0-9.]+ [KMG]iB/s; hash"
+              + " \\d+\\.\\d\\d s; upload \\d+\\.\\d\\d s\\)");
+      String written = putOnATerminal(launcher, 4, "--ref big-4 ");
+      assertThat(written).contains("hash 100%").contains("upload 100%")
           .containsPattern("commit: copying 17\\.0 MiB to its digest key, \\d:\\d\\d:\\d\\d")
           .containsPattern("stored 17\\.0 MiB in \\d+\\.\\d\\d s \\([0-9.]+ [KMG]iB/s; hash"
               + " \\d+\\.\\d\\d s; upload \\d+\\.\\d\\d s; commit \\d+\\.\\d\\d s\\)");
     }
+  }
+
+  /** Puts 17 MiB of seeded bytes with stderr on a pseudo-terminal; returns what it showed. */
+  private String putOnATerminal(Launcher launcher, int seed, String options) throws Exception {
+    byte[] content = new byte[17 << 20];
+    new Random(seed).nextBytes(content);
+    Path big = Files.write(tmp.resolve("big-" + seed + ".bin"), content);
+    Path digestFile = tmp.resolve("digest-" + seed + ".txt");
+    Path screen = tmp.resolve("screen-" + seed + ".txt");
+    Map<String, String> childEnv = new HashMap<>(env);
+    childEnv.put("AWS_ACCESS_KEY_ID", "coffer");
+    childEnv.put("AWS_SECRET_ACCESS_KEY", "coffer");
+    childEnv.put("COFFER_CDS", "0");
+    // script(1) runs the command on a pseudo-terminal and copies what it shows into the file.
+    Launcher.Run run = launcher.run(List.of("script", "-qec", "bin/coffer put " + options + big
+        + " > " + digestFile, screen.toString()), childEnv);
+    assertThat(run.code()).as(Files.readString(screen)).isZero();
+    assertThat(Files.readString(digestFile)).isEqualTo(Digest.of(content) + "\n");
+    return Files.readString(screen).replace('\r', '\n');
   }
 
   /** A file that cannot be read fails before anything is stored: no ingest is left (CLI-2). */

@@ -222,9 +222,7 @@ final class PutCommand extends StoreCommand {
       } catch (FailedPreconditionException e) {
         // The bytes sent are not those hashed: the file changed meanwhile. The ingest holds a mix.
         abortQuietly(store, ingestRef, e);
-        throw new FailedPreconditionException(file + " changed while it was being stored (it was"
-            + " " + Sizes.format(size) + " with digest " + digest + " when hashed); nothing"
-            + " stored; put it again once it is complete", e);
+        throw changedWhileStored(size, digest, e);
       }
     }
   }
@@ -243,12 +241,18 @@ final class PutCommand extends StoreCommand {
     } catch (AlreadyExistsException e) {
       return new Outcome(digest, size, false, null);
     } catch (FailedPreconditionException e) {
-      throw new FailedPreconditionException(file + " changed while it was being stored (it was"
-          + " " + Sizes.format(size) + " with digest " + digest + " when hashed); nothing"
-          + " stored; put it again once it is complete", e);
+      throw changedWhileStored(size, digest, e);
     } catch (IOException e) {
       throw LocalFiles.cannotRead(file, e);
     }
+  }
+
+  /** The one-line error for a file whose bytes sent are not those it hashed to. */
+  private FailedPreconditionException changedWhileStored(long size, Digest digest,
+      FailedPreconditionException cause) {
+    return new FailedPreconditionException(file + " changed while it was being stored (it was "
+        + Sizes.format(size) + " with digest " + digest + " when hashed); nothing stored; put it"
+        + " again once it is complete", cause);
   }
 
   private Outcome putStdin(ContentStore store, Map<String, String> labels, Digest expected,

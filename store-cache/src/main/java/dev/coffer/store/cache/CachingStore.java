@@ -277,9 +277,21 @@ final class CachingStore extends ForwardingContentStore implements CachedContent
   @Override
   public Info putFile(Path file, Digest expected, Map<String, String> labels)
       throws IOException {
+    return putFileThrough(expected, () -> backing.putFile(file, expected, labels));
+  }
+
+  /** Through to the backing store's putFileAndRef, as {@link #putFile}. */
+  @Override
+  public Info putFileAndRef(Path file, Digest expected, Map<String, String> labels)
+      throws IOException {
+    return putFileThrough(expected, () -> backing.putFileAndRef(file, expected, labels));
+  }
+
+  /** A put of a file by the backing store, forgetting what the cache knew of the digest. */
+  private Info putFileThrough(Digest expected, FilePut put) throws IOException {
     checkOpen();
     try {
-      return backing.putFile(file, expected, labels);
+      return put.run();
     } finally {
       if (expected != null) {
         tiers.forgetInfo(expected);
@@ -287,18 +299,10 @@ final class CachingStore extends ForwardingContentStore implements CachedContent
     }
   }
 
-  /** Through to the backing store's putFileAndRef, as {@link #putFile}. */
-  @Override
-  public Info putFileAndRef(Path file, Digest expected, Map<String, String> labels)
-      throws IOException {
-    checkOpen();
-    try {
-      return backing.putFileAndRef(file, expected, labels);
-    } finally {
-      if (expected != null) {
-        tiers.forgetInfo(expected);
-      }
-    }
+  /** The backing store's put of a file. */
+  @FunctionalInterface
+  private interface FilePut {
+    Info run() throws IOException;
   }
 
   private Info putThrough(byte[] content, Digest expected, Map<String, String> labels,

@@ -99,29 +99,13 @@ final class DirectPut {
 
   /** The whole file if it still ends below one part, else null (it grew: send it in parts). */
   private byte[] readSmall(FileChannel channel, long size) throws IOException {
-    int limit = (int) Math.min(Integer.MAX_VALUE - 8, store.filePartsFrom());
-    ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(limit, size + 1));
+    ByteBuffer buffer = ByteBuffer.allocate((int) size + 1); // one byte more tells it grew
     long position = 0;
     int n;
     while (buffer.hasRemaining() && (n = channel.read(buffer, position)) >= 0) {
       position += n;
     }
-    if (position >= limit) {
-      return null;
-    }
-    if (!buffer.hasRemaining()) { // it grew by at least a byte: read on to its end
-      ByteBuffer rest = ByteBuffer.allocate(limit - buffer.capacity());
-      while (rest.hasRemaining() && (n = channel.read(rest, position)) >= 0) {
-        position += n;
-      }
-      if (position >= limit) {
-        return null;
-      }
-      byte[] all = Arrays.copyOf(buffer.array(), (int) position);
-      System.arraycopy(rest.array(), 0, all, buffer.capacity(), rest.position());
-      return all;
-    }
-    return Arrays.copyOf(buffer.array(), (int) position);
+    return buffer.hasRemaining() ? Arrays.copyOf(buffer.array(), (int) position) : null;
   }
 
   /** The publisher's restore: the bytes again, under the same checks. */

@@ -3,6 +3,7 @@ package dev.coffer.store.s3;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.StoreException;
 import dev.coffer.store.UnavailableException;
+import dev.coffer.store.UnknownException;
 import java.time.Instant;
 import java.util.Arrays;
 import java.util.Map;
@@ -87,8 +88,19 @@ final class IngestLease {
         }
         continue; // aborted or committed meanwhile: create it anew
       }
-      takeOver(Json.read(fetched.bytes(), IngestRecord.class, stateKey), fetched.etag(),
-          descriptor, now);
+      IngestRecord found;
+      try {
+        found = Json.read(fetched.bytes(), IngestRecord.class, stateKey);
+      } catch (UnknownException unreadable) {
+        // S3 serves an object whole; S3Mock can serve another host's record while it is still
+        // being written, cut short. Read it again, as a record that keeps changing; a record
+        // still unreadable after casAttempts is reported as before.
+        if (attempt >= store.config.casAttempts()) {
+          throw unreadable;
+        }
+        continue;
+      }
+      takeOver(found, fetched.etag(), descriptor, now);
       return false;
     }
   }

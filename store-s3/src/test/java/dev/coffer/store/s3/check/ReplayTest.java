@@ -25,7 +25,7 @@ class ReplayTest {
 
   @Test
   void aSeedReplaysTheSameRequestsFaultsAndDeaths() {
-    CheckConfig config = CheckConfig.faulty(17, 300).withInterleave(0.2);
+    CheckConfig config = CheckConfig.faulty(17, 300).withInterleave(0.2).withIncarnations();
     List<Step> history = History.draw(config);
     assertThat(History.draw(config)).isEqualTo(history);
 

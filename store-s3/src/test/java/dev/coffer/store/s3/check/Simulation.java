@@ -515,6 +515,14 @@ final class Simulation implements AutoCloseable {
       treeFailedAt = TreePhase.LINK_ALL;
       store.linkAll(batch, from);
       treeFailedAt = null;
+    } catch (UnknownException e) {
+      if (treeFailedAt != TreePhase.LINK_ALL) {
+        giveBack(store, from, taken, e);
+      }
+      // A linkAll whose outcome is Unknown may still land after a give-back has read from's
+      // links, with links holding references given back (an under-count,
+      // TreeLinkAfterUnknownTest): every reference is kept, at most the batch over.
+      throw e;
     } catch (RuntimeException e) {
       giveBack(store, from, taken, e);
       throw e;
@@ -616,6 +624,7 @@ final class Simulation implements AutoCloseable {
       Model next = reconcile(i, model, after,
           op instanceof Op.TreeLink t ? takenOnly(model, t) : null);
       if (op instanceof Op.TreeLink t) {
+        heldByNewLinks(i, model, next, t);
         tally.treeLeft += overReferenced(model, next, t);
       }
       if (op instanceof Op.Abort a) {
@@ -629,6 +638,31 @@ final class Simulation implements AutoCloseable {
           + (thrown == null ? "succeeded" : "threw " + thrown));
     }
     return after;
+  }
+
+  /**
+   * INV-3 after a tree link without a clear answer: each target its {@code from} now links to and
+   * did not before has exactly the reference the tree link took for it, one more than before (a
+   * link whose reference was given back is an under-count, which the bounds of an unclear step
+   * alone would let through).
+   */
+  private void heldByNewLinks(int i, Model before, Model now, Op.TreeLink op) {
+    Model.Blob was = before.blobs.get(op.from());
+    Model.Blob is = now.blobs.get(op.from());
+    if (was == null || is == null) {
+      return;
+    }
+    for (int t : Model.treeBatch(op.to(), was)) {
+      Model.Blob target = before.blobs.get(t);
+      Model.Blob seen = now.blobs.get(t);
+      if (is.links.contains(t) && target != null
+          && (seen == null || seen.refs != target.refs + 1)) {
+        throw new Violation(i, "INV-3 counts", op + " linked b" + t + " from b" + op.from()
+            + " without the reference it took: b" + t + " has "
+            + (seen == null ? "no live record" : seen.refs + " references") + ", "
+            + target.refs + " before");
+      }
+    }
   }
 
   /**

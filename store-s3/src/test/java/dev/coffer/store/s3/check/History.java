@@ -62,10 +62,22 @@ final class History {
     return steps;
   }
 
+  /**
+   * {@code n} targets drawn from the pool: with so few contents, a target is often listed twice
+   * or linked already by an earlier step.
+   */
+  private static List<Integer> targets(SplittableRandom r, CheckConfig c, int n) {
+    List<Integer> to = new ArrayList<>(n);
+    for (int k = 0; k < n; k++) {
+      to.add(r.nextInt(c.blobs()));
+    }
+    return to;
+  }
+
   private static Op op(SplittableRandom r, CheckConfig c) {
     int host = r.nextInt(c.hosts());
     int blob = r.nextInt(c.blobs());
-    int roll = r.nextInt(100);
+    int roll = r.nextInt(108);
     if (roll < 22) {
       boolean takeRef = roll >= 12;
       int label = r.nextInt(3);
@@ -95,6 +107,10 @@ final class History {
       return new Op.Gc(host);
     } else if (roll < 89) {
       return new Op.Fsck(host);
+    } else if (roll >= 104) {
+      return new Op.TreeLink(host, targets(r, c, 1 + r.nextInt(6)), blob);
+    } else if (roll >= 100) {
+      return new Op.LinkAll(host, targets(r, c, 1 + r.nextInt(4)), blob);
     }
     // Mostly seconds; now and then past the deletion grace and the purge timeout.
     long millis = r.nextInt(10) == 0 ? 60_000L + r.nextInt(240_000) : 1 + r.nextInt(5_000);

@@ -98,6 +98,13 @@ final class Model {
    */
   final boolean incarnations;
   long lives;
+  /**
+   * References tree links kept because their give-back found {@code from} gone (over-counts, see
+   * "Trees"); a tally of the history, not part of the state ({@link #signature}).
+   */
+  long keptByTrees;
+  /** Where another host's operation may run between this model's record changes (INV-8). */
+  Orders.Pause pause;
 
   Model(boolean incarnations) {
     this.incarnations = incarnations;
@@ -106,9 +113,34 @@ final class Model {
   Model copy() {
     Model m = new Model(incarnations);
     m.lives = lives;
+    m.keptByTrees = keptByTrees;
     blobs.forEach((k, v) -> m.blobs.put(k, v.copy()));
     ingests.forEach((k, v) -> m.ingests.put(k, v.copy()));
     return m;
+  }
+
+  /**
+   * The state that decides every later answer and count: each blob's count, labels and links
+   * with, per link, whether it holds a reference of its target's live incarnation (the
+   * incarnations' numbers themselves only name lives: any fresh one behaves alike), and the
+   * ingests. Two models with one signature answer every history alike.
+   */
+  String signature() {
+    StringBuilder s = new StringBuilder();
+    blobs.forEach((b, blob) -> {
+      s.append('b').append(b).append(':').append(blob.refs).append(blob.labels).append('[');
+      blob.links.forEach(to -> s.append(to).append(holds(blob, to) ? "+" : "-").append(','));
+      s.append("] ");
+    });
+    ingests.forEach((r, g) -> s.append('r').append(r).append(':').append(g).append(' '));
+    return s.toString();
+  }
+
+  /** A point between two record changes of a composite operation (see {@link Orders}). */
+  private void boundary() {
+    if (pause != null) {
+      pause.reached(this);
+    }
   }
 
   boolean live(int blob) {
@@ -148,6 +180,15 @@ final class Model {
 
   Class<? extends StoreException> deref(int blob) {
     return release(blob, false);
+  }
+
+  /** {@code deref(digest, incarnation)}: NotFound, nothing changed, if the blob is another life. */
+  Class<? extends StoreException> deref(int blob, long incarnation) {
+    Blob b = blobs.get(blob);
+    if (b == null || b.incarnation != incarnation) {
+      return NotFoundException.class;
+    }
+    return deref(blob);
   }
 
   Class<? extends StoreException> delete(int blob) {
@@ -223,6 +264,153 @@ final class Model {
     source.links.add(to);
     source.linkedIncarnations.put(to, target.incarnation);
     return null;
+  }
+
+  /**
+   * {@code linkAll(to, from)} as PROTO-11 makes it: the targets read first, NotFound if one is
+   * not live; then, in one change of {@code from}'s record, NotFound if {@code from} is not live
+   * and FailedPrecondition if a target to link anew had no reference to transfer when read, both
+   * before any change; otherwise every new link at once, to the incarnation read (a link to an
+   * earlier incarnation replaced); then the caller's reference dropped, in order, for each target
+   * linked already or listed again, each drop a change of its own. A drop that fails ends the call
+   * with its error, the links and earlier drops made. Target by target this is {@link #link}'s
+   * outcome. Another host's operation may run between the reads, the links and each drop.
+   */
+  Class<? extends StoreException> linkAll(List<Integer> to, int from) {
+    Map<Integer, Blob> read = new TreeMap<>();
+    for (int t : to) {
+      Blob target = blobs.get(t);
+      if (target == null) {
+        return NotFoundException.class;
+      }
+      read.put(t, target.copy());
+    }
+    boundary();
+    Blob source = blobs.get(from);
+    if (source == null) {
+      return NotFoundException.class;
+    }
+    Set<Integer> added = new java.util.LinkedHashSet<>();
+    List<Integer> drops = new java.util.ArrayList<>();
+    for (int t : to) {
+      Blob target = read.get(t);
+      Long life = source.linkedIncarnations.get(t);
+      boolean holds = !incarnations || life != null && life == target.incarnation;
+      if (added.contains(t) || source.links.contains(t) && holds) {
+        drops.add(t);
+      } else if (target.refs == 0) {
+        return FailedPreconditionException.class;
+      } else {
+        added.add(t);
+      }
+    }
+    for (int t : added) {
+      source.links.add(t);
+      source.linkedIncarnations.put(t, read.get(t).incarnation);
+    }
+    for (int t : drops) {
+      boundary();
+      Class<? extends StoreException> failed = deref(t);
+      if (failed != null) {
+        return failed;
+      }
+    }
+    return null;
+  }
+
+  /**
+   * The trees' pattern (TREE-3), step by step as {@code Trees.put} makes it: {@code from}'s links
+   * read (NotFound if it is not live); one reference taken on each distinct target it has no link
+   * to (of any incarnation: {@code Info.links} lists them all), in order, each remembering the
+   * incarnation it was taken on; all of them handed to links by one {@link #linkAll}. If a
+   * reference or the linkAll fails, its error is the answer, after the give-back ({@link
+   * #giveBack(int, Map)}). Another host's operation may run between any two of these changes.
+   */
+  Class<? extends StoreException> treeLink(List<Integer> to, int from) {
+    Blob source = blobs.get(from);
+    if (source == null) {
+      return NotFoundException.class;
+    }
+    List<Integer> batch = treeBatch(to, source);
+    if (batch.isEmpty()) {
+      return null;
+    }
+    Map<Integer, Long> taken = new java.util.LinkedHashMap<>();
+    for (int t : batch) {
+      boundary();
+      Blob target = blobs.get(t);
+      if (target == null) {
+        giveBack(from, taken);
+        return NotFoundException.class;
+      }
+      target.refs++;
+      taken.put(t, target.incarnation);
+    }
+    boundary();
+    Class<? extends StoreException> failed = linkAll(batch, from);
+    if (failed != null) {
+      giveBack(from, taken);
+    }
+    return failed;
+  }
+
+  /**
+   * {@code Trees.giveBack}: {@code from}'s links read again, and each reference taken whose
+   * target {@code from} does not link to given back, on the incarnation it was taken on (a target
+   * removed or committed anew since is left alone). If {@code from} is gone its links cannot be
+   * read, and every reference is kept: an over-count, tallied in {@link #keptByTrees}.
+   */
+  void giveBack(int from, Map<Integer, Long> taken) {
+    boundary();
+    Blob source = blobs.get(from);
+    if (source == null) {
+      keptByTrees += taken.size();
+      return;
+    }
+    Set<Integer> linked = new TreeSet<>(source.links);
+    for (var e : taken.entrySet()) {
+      if (!linked.contains(e.getKey())) {
+        boundary();
+        deref(e.getKey(), e.getValue());
+      }
+    }
+  }
+
+  /**
+   * The first half of a tree link whose {@code from} is then removed by another host before its
+   * {@code linkAll}: one reference taken on each target of the batch (as read from the live
+   * {@code from}), in order, up to the first that is not live. The give-back that follows cannot
+   * read the links of a {@code from} that is gone, so it keeps them all: an over-count.
+   *
+   * @return how many references were taken, or -1 if {@code from} is not live
+   */
+  int treeTakeOnly(List<Integer> to, int from) {
+    Blob source = blobs.get(from);
+    if (source == null) {
+      return -1;
+    }
+    int n = 0;
+    for (int t : treeBatch(to, source)) {
+      if (ref(t) != null) {
+        break;
+      }
+      n++;
+    }
+    return n;
+  }
+
+  /** {@code Trees.giveBack}: a {@code deref} of each target taken that is not in {@code linked}. */
+  void giveBack(List<Integer> taken, Set<Integer> linked) {
+    for (int t : taken) {
+      if (!linked.contains(t)) {
+        deref(t); // a target a cascade of an earlier give-back removed: NotFound, nothing to do
+      }
+    }
+  }
+
+  /** The targets a tree link of {@code to} from {@code source} takes references on, in order. */
+  static List<Integer> treeBatch(List<Integer> to, Blob source) {
+    return to.stream().distinct().filter(t -> !source.links.contains(t)).toList();
   }
 
   Class<? extends StoreException> unlink(int to, int from) {

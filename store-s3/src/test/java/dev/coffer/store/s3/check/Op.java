@@ -1,5 +1,8 @@
 package dev.coffer.store.s3.check;
 
+import java.util.List;
+import java.util.stream.Collectors;
+
 /**
  * One step of a history: an operation one host performs on its store, or time passing. Steps are
  * plain data drawn from the seed alone (never from what earlier steps did), so a history can be
@@ -72,6 +75,41 @@ sealed interface Op {
     public String toString() {
       return "h" + host + " link b" + to + " from b" + from;
     }
+  }
+
+  /**
+   * {@code linkAll(to, from)}: the targets in order, a target sometimes listed twice or linked
+   * already; the references the links take are the targets' own (as for {@link Link}).
+   */
+  record LinkAll(int host, List<Integer> to, int from) implements Op {
+    public LinkAll {
+      to = List.copyOf(to);
+    }
+
+    @Override
+    public String toString() {
+      return "h" + host + " linkAll " + blobs(to) + " from b" + from;
+    }
+  }
+
+  /**
+   * The trees' pattern ({@code Trees.put}, TREE-3): read {@code from}'s links, take one reference
+   * on each distinct target it does not link to yet, hand them to links by one {@code linkAll},
+   * and if anything fails give back each reference no link of {@code from} took.
+   */
+  record TreeLink(int host, List<Integer> to, int from) implements Op {
+    public TreeLink {
+      to = List.copyOf(to);
+    }
+
+    @Override
+    public String toString() {
+      return "h" + host + " tree-link " + blobs(to) + " from b" + from;
+    }
+  }
+
+  private static String blobs(List<Integer> to) {
+    return to.stream().map(b -> "b" + b).collect(Collectors.joining(",", "[", "]"));
   }
 
   /** {@code unlink(to, from)}. */

@@ -87,9 +87,13 @@ class ProtocolCheckTest {
     }
     System.out.printf("checker: seed %d, %d steps on %d hosts (%d with another host's operation "
         + "in their middle), %d requests, %d deaths, %d unclear steps (%d with excess "
-        + "references), %.1f s (%.1f s of CPU)%n",
+        + "references), %d linkAll and tree-link steps (%d tree links failed in linkAll and "
+        + "checked exactly, %d targets left over-referenced by interrupted tree links, %d "
+        + "references kept by tree links whose blob was removed in their middle), "
+        + "at most %d candidate states at once, %.1f s (%.1f s of CPU)%n",
         config.seed(), stats.steps(), config.hosts(), stats.interleaved(), stats.requests(),
-        stats.deaths(), stats.unclear(), stats.excess(), (System.nanoTime() - started) / 1e9,
+        stats.deaths(), stats.unclear(), stats.excess(), stats.linkAlls(), stats.treeFailures(),
+        stats.treeLeft(), stats.treeKept(), stats.candidates(), (System.nanoTime() - started) / 1e9,
         (cpuNanos() - cpu) / 1e9);
     assertThat(stats.steps()).isEqualTo(config.ops());
     return stats;

@@ -30,14 +30,18 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * One run of the checker: a simulated S3, {@code hosts} hosts each with its own store instance on
@@ -70,7 +74,8 @@ final class Simulation implements AutoCloseable {
 
   /** What a run did. */
   record Stats(long steps, long requests, long deaths, long unclear, long excess,
-      long interleaved) {}
+      long interleaved, long linkAlls, long treeFailures, long treeLeft, long treeKept,
+      long candidates) {}
 
   private final CheckConfig config;
   private final SimClock clock = new SimClock();
@@ -86,9 +91,19 @@ final class Simulation implements AutoCloseable {
   private final ContentStore[] stores;
   private final SplittableRandom randomness;
   private final Fingerprint fingerprint = new Fingerprint();
-  private Model model;
   /** The files of the file puts: each content, and each changed after it was hashed. */
   private final Path files;
+  /**
+   * Every state of the model that fits what the run has observed (INV-8): an interleaved step
+   * whose orders all fit the bucket keeps one candidate per distinct outcome, and a later step
+   * drops those it contradicts. They agree on all the bucket shows (counts, labels, links, which
+   * blobs are live) and differ only in what it does not, such as which incarnation a link holds.
+   * A run fails when no candidate is left. In a fixed order, deduplicated by
+   * {@link Model#signature}.
+   */
+  private List<Model> models;
+  /** The counts of the candidate settling a step; each candidate settles with its own copy. */
+  private Tally tally = new Tally();
 
   // The step in progress: whose requests count towards a death.
   private int activeHost = -1;
@@ -103,14 +118,35 @@ final class Simulation implements AutoCloseable {
   private boolean nestedRan;
 
   private long deaths;
-  private long unclear;
-  private long excess;
   private long stepsRun;
   private long interleavedSteps;
+  /** Steps that were a linkAll or a tree link. */
+  private long linkAlls;
+  /** The most candidates the run held at once. */
+  private long mostCandidates = 1;
+
+  /** What the settling of steps counted. */
+  private static final class Tally {
+    long unclear;
+    long excess;
+    /** Tree links whose linkAll failed and whose outcome INV-11 checked exactly. */
+    long treeFailures;
+    /** Targets interrupted tree links left with a reference no link holds. */
+    long treeLeft;
+
+    Tally copy() {
+      Tally t = new Tally();
+      t.unclear = unclear;
+      t.excess = excess;
+      t.treeFailures = treeFailures;
+      t.treeLeft = treeLeft;
+      return t;
+    }
+  }
 
   Simulation(CheckConfig config) {
     this.config = config;
-    this.model = new Model(config.incarnations());
+    this.models = List.of(new Model(config.incarnations()));
     this.sim = SimS3.builder().clock(clock).storage(storage).seed(config.seed()).build();
     this.hosts = SimHosts.on(sim);
     this.randomness = new SplittableRandom(config.seed() ^ 0x5DEECE66DL);
@@ -199,8 +235,9 @@ final class Simulation implements AutoCloseable {
     if (finish) {
       finish(steps.size());
     }
-    return new Stats(stepsRun, sim.log().total(), deaths, unclear, excess,
-        interleavedSteps);
+    return new Stats(stepsRun, sim.log().total(), deaths, tally.unclear, tally.excess,
+        interleavedSteps, linkAlls, tally.treeFailures, tally.treeLeft,
+        models.get(0).keptByTrees, mostCandidates);
   }
 
   // ---- one step
@@ -213,7 +250,11 @@ final class Simulation implements AutoCloseable {
       check(i);
       return;
     }
+    if (op instanceof Op.LinkAll || op instanceof Op.TreeLink) {
+      linkAlls++;
+    }
     int h = op.host();
+    treeFailedAt = null;
     activeHost = h;
     dieAt = s.dieAt();
     fatalApplied = s.fatalApplied();
@@ -229,15 +270,17 @@ final class Simulation implements AutoCloseable {
       } else if (nested != null) {
         interleaved(i, op);
       } else {
-        Model after = model.copy();
-        Class<? extends StoreException> expected = expect(after, op);
         RuntimeException thrown = null;
         try {
           call(stores[h], op);
         } catch (RuntimeException e) {
           thrown = e;
         }
-        settle(i, op, after, expected, thrown);
+        RuntimeException answer = thrown;
+        advance(m -> List.of(settle(i, op, m, answer)));
+        if (thrown == null) {
+          readBack(i, op);
+        }
       }
     } finally {
       activeHost = -1;
@@ -246,14 +289,58 @@ final class Simulation implements AutoCloseable {
     if (died) {
       deaths++;
       stores[h] = newInstance(h); // the dead instance's memory is lost: never closed, never used
-      model.ingests.values().forEach(g -> g.mayBeLocked = true);
+      models.forEach(m -> m.ingests.values().forEach(g -> g.mayBeLocked = true));
     }
     check(i);
   }
 
   /**
+   * Each candidate through {@code next}: the models that fit, deduplicated, become the
+   * candidates, with the counts of the first candidate that fit; if none fits, the first
+   * candidate's violation is thrown.
+   */
+  private void advance(Function<Model, List<Model>> next) {
+    models = fitting(models, next);
+    mostCandidates = Math.max(mostCandidates, models.size());
+  }
+
+  /**
+   * The outcomes of {@code inputs} through {@code next} that fit, deduplicated by signature and
+   * in order, each input counted on its own copy of the tally; the first input's violation if
+   * none does.
+   */
+  private <T> List<Model> fitting(List<T> inputs, Function<T, List<Model>> next) {
+    Tally base = tally;
+    Tally chosen = null;
+    Violation first = null;
+    Map<String, Model> kept = new LinkedHashMap<>();
+    for (T input : inputs) {
+      tally = base.copy();
+      try {
+        for (Model m : next.apply(input)) {
+          kept.putIfAbsent(m.signature(), m);
+        }
+        if (chosen == null) {
+          chosen = tally;
+        }
+      } catch (Violation v) {
+        if (first == null) {
+          first = v;
+        }
+      }
+    }
+    tally = chosen == null ? base : chosen;
+    if (kept.isEmpty()) {
+      throw first;
+    }
+    return new ArrayList<>(kept.values());
+  }
+
+  /**
    * INV-8: a step with another host's operation run in its middle must be explained by one of
-   * the two orders: both answers and the bucket as the model has them after that order.
+   * its orders ({@link Orders}: the other before the step, after it, or between two of its
+   * record changes): both answers and the bucket as the model has them after that order. Every
+   * order that fits is kept as a candidate.
    */
   private void interleaved(int i, Op op) {
     RuntimeException thrown = null;
@@ -263,6 +350,7 @@ final class Simulation implements AutoCloseable {
       thrown = e;
     }
     Op other = nested;
+    boolean inTheMiddle = nestedRan;
     RuntimeException otherThrown = nestedRan ? nestedThrown : null;
     if (nestedRan) {
       interleavedSteps++;
@@ -274,31 +362,45 @@ final class Simulation implements AutoCloseable {
         otherThrown = e;
       }
     }
-    Model first = model.copy();
-    Class<? extends StoreException> a1 = expect(first, op);
-    Class<? extends StoreException> b1 = expect(first, other);
-    Model second = model.copy();
-    Class<? extends StoreException> b2 = expect(second, other);
-    Class<? extends StoreException> a2 = expect(second, op);
-    if (!config.exact() && (unclearAnswer(thrown) || unclearAnswer(otherThrown))) {
-      unclear++;
-      try {
-        reconcile(i, model, first);
-      } catch (Violation v) {
-        reconcile(i, model, second);
+    boolean unclearStep = !config.exact() && (unclearAnswer(thrown)
+        || unclearAnswer(otherThrown));
+    if (unclearStep) {
+      tally.unclear++;
+    }
+    RuntimeException a = thrown;
+    RuntimeException b = otherThrown;
+    advance(m -> orders(i, m, op, a, other, b, inTheMiddle, unclearStep));
+  }
+
+  /** The models after each order of {@code op} and {@code other} from {@code m} that fits. */
+  private List<Model> orders(int i, Model m, Op op, RuntimeException thrown, Op other,
+      RuntimeException otherThrown, boolean inTheMiddle, boolean unclearStep) {
+    List<Orders.Order> orders = Orders.of(m, x -> expect(x, op), x -> expect(x, other),
+        inTheMiddle);
+    if (unclearStep) {
+      Model window = op instanceof Op.TreeLink t ? takenOnly(m, t) : null;
+      return fitting(orders, o -> List.of(reconcile(i, m, o.after(), window)));
+    }
+    List<Model> fit = new ArrayList<>();
+    for (Orders.Order o : orders) {
+      if (answers(o.answer(), thrown) && answers(o.otherAnswer(), otherThrown)
+          && matches(i, o.after())) {
+        fit.add(o.after());
       }
-      return;
     }
-    boolean firstFits = answers(a1, thrown) && answers(b1, otherThrown) && matches(i, first);
-    boolean secondFits = answers(a2, thrown) && answers(b2, otherThrown) && matches(i, second);
-    if (!firstFits && !secondFits) {
+    if (fit.isEmpty()) {
+      StringBuilder tried = new StringBuilder();
+      for (Orders.Order o : orders) {
+        tried.append("; with the other ").append(o.point() < 0 ? "after it"
+            : o.point() == 0 ? "first" : "after its change " + o.point())
+            .append(" the model answers ").append(name(o.answer())).append(", ")
+            .append(name(o.otherAnswer())).append(" and holds ").append(o.after().blobs);
+      }
       throw new Violation(i, "INV-8 linearizable", op + " answered " + answer(thrown) + " and "
-          + other + " run in its middle answered " + answer(otherThrown) + "; in that order the "
-          + "model answers " + name(a1) + ", " + name(b1) + " and holds " + first.blobs
-          + "; in the other " + name(a2) + ", " + name(b2) + " and " + second.blobs
-          + "; the bucket holds " + liveRecords(i));
+          + other + (inTheMiddle ? " run in its middle" : " run after it") + " answered "
+          + answer(otherThrown) + tried + "; the bucket holds " + liveRecords(i));
     }
-    model = firstFits ? first : second;
+    return fit;
   }
 
   private static boolean answers(Class<? extends StoreException> expected, Throwable thrown) {
@@ -347,6 +449,10 @@ final class Simulation implements AutoCloseable {
       return m.link(l.to(), l.from());
     } else if (op instanceof Op.Unlink u) {
       return m.unlink(u.to(), u.from());
+    } else if (op instanceof Op.LinkAll l) {
+      return m.linkAll(l.to(), l.from());
+    } else if (op instanceof Op.TreeLink t) {
+      return m.treeLink(t.to(), t.from());
     } else if (op instanceof Op.Label l) {
       return m.label(l.blob(), "k" + l.key(), l.value() == 0 ? "" : "v" + l.value());
     } else if (op instanceof Op.Delete d) {
@@ -408,6 +514,10 @@ final class Simulation implements AutoCloseable {
       store.link(digests[l.to()], digests[l.from()]);
     } else if (op instanceof Op.Unlink u) {
       store.unlink(digests[u.to()], digests[u.from()]);
+    } else if (op instanceof Op.LinkAll l) {
+      store.linkAll(l.to().stream().map(t -> digests[t]).toList(), digests[l.from()]);
+    } else if (op instanceof Op.TreeLink t) {
+      treeLink(store, t);
     } else if (op instanceof Op.Label l) {
       store.update(Info.forUpdate(digests[l.blob()],
           l.value() == 0 ? Map.of() : Map.of("k" + l.key(), "v" + l.value())),
@@ -425,43 +535,203 @@ final class Simulation implements AutoCloseable {
     }
   }
 
+  /** Where the step's tree link failed, and whether it gave back what it had to. */
+  private enum TreePhase { INFO, REF, LINK_ALL }
+
+  private TreePhase treeFailedAt;
+
+  /** {@code Trees.put}'s links (TREE-3) for one batch, with the store's calls in its order. */
+  private void treeLink(ContentStore store, Op.TreeLink op) {
+    Digest from = digests[op.from()];
+    treeFailedAt = TreePhase.INFO;
+    Set<Digest> linked = store.info(from).links();
+    Set<Digest> files = new LinkedHashSet<>();
+    op.to().forEach(t -> files.add(digests[t]));
+    files.removeAll(linked);
+    if (files.isEmpty()) {
+      treeFailedAt = null;
+      return;
+    }
+    List<Digest> batch = List.copyOf(files);
+    Map<Digest, Long> taken = new LinkedHashMap<>();
+    try {
+      treeFailedAt = TreePhase.REF;
+      for (Digest f : batch) {
+        taken.put(f, store.ref(f).incarnation());
+      }
+      treeFailedAt = TreePhase.LINK_ALL;
+      store.linkAll(batch, from);
+      treeFailedAt = null;
+    } catch (UnknownException e) {
+      if (treeFailedAt != TreePhase.LINK_ALL) {
+        giveBack(store, from, taken, e);
+      }
+      // A linkAll whose outcome is Unknown may still land after a give-back has read from's
+      // links, with links holding references given back (an under-count,
+      // TreeLinkAfterUnknownTest): every reference is kept, at most the batch over.
+      throw e;
+    } catch (RuntimeException e) {
+      giveBack(store, from, taken, e);
+      throw e;
+    }
+  }
+
+  /** {@code Trees.giveBack}: each reference taken that no link of {@code tree} took. */
+  private static void giveBack(ContentStore store, Digest tree, Map<Digest, Long> taken,
+      RuntimeException failure) {
+    Set<Digest> linked;
+    try {
+      linked = store.info(tree).links();
+    } catch (RuntimeException secondary) {
+      failure.addSuppressed(secondary);
+      return;
+    }
+    taken.forEach((f, incarnation) -> {
+      if (!linked.contains(f)) {
+        try {
+          store.deref(f, incarnation);
+        } catch (RuntimeException secondary) {
+          failure.addSuppressed(secondary);
+        }
+      }
+    });
+  }
+
+  /**
+   * INV-11: a tree link whose linkAll failed (neither its host dead, nor the outcome Unknown) and
+   * that gave back without a further failure leaves exactly what linkAll's contract says: each
+   * target {@code from} now links to and did not before has one reference more, held by the link;
+   * every other target had the reference taken on it given back ({@code ref} then {@code deref}:
+   * the count it had, or removed if that was 0).
+   */
+  private Model treeLinkFailed(int i, Op.TreeLink op, Model model) {
+    Model.Blob source = model.blobs.get(op.from());
+    SimHosts.RecordView seen = liveRecords(i).get(op.from());
+    Model expected = model.copy();
+    if (source != null) {
+      List<Integer> batch = Model.treeBatch(op.to(), source);
+      Set<Integer> now = seen == null ? Set.of() : toBlob(i, op.from(), seen).links;
+      Set<Integer> linked = new TreeSet<>();
+      Model.Blob from = expected.blobs.get(op.from());
+      for (int t : batch) {
+        expected.ref(t);
+      }
+      for (int t : batch) {
+        if (now.contains(t) && from != null) {
+          linked.add(t);
+          from.links.add(t);
+          from.linkedIncarnations.put(t, expected.blobs.get(t).incarnation);
+        }
+      }
+      expected.giveBack(batch, linked);
+    }
+    if (!matches(i, expected)) {
+      throw new Violation(i, "INV-11 linkAll on failure", op + " failed in its linkAll and "
+          + "gave back its references: the model expects " + expected.blobs + ", the bucket "
+          + "holds " + liveRecords(i));
+    }
+    return expected;
+  }
+
   private static String ref(int r) {
     return "ref-" + r;
   }
 
-  /** An abort of an ingest a dead writer may still lease may be refused as Unavailable. */
-  private void settle(int i, Op op, Model after, Class<? extends StoreException> expected,
-      RuntimeException thrown) {
+  /**
+   * The model after a step on {@code model} that answered {@code thrown}, or a violation if it
+   * cannot be explained. An abort of an ingest a dead writer may still lease may be refused as
+   * Unavailable.
+   */
+  private Model settle(int i, Op op, Model model, RuntimeException thrown) {
+    Model after = model.copy();
+    Class<? extends StoreException> expected = expect(after, op);
     if (op instanceof Op.Abort a && thrown instanceof UnavailableException) {
       Model.Ingest g = model.ingests.get(a.ref());
       if (g != null && g.mayBeLocked && !died) {
         // Refused as locked, or its conditional delete applied with the answer lost: the
         // bucket tells which.
-        reconcileIngest(a.ref(), -1, -1);
-        return;
+        Model next = model.copy();
+        reconcileIngest(next, a.ref(), -1, -1);
+        return next;
       }
     }
     if (op instanceof Op.Abort a && thrown == null) {
+      model = model.copy();
       model.ingests.remove(a.ref());
       after.ingests.remove(a.ref());
     }
-    if (died || (!config.exact() && unclearAnswer(thrown))) {
-      unclear++;
-      reconcile(i, model, after);
-      if (op instanceof Op.Abort a) {
-        reconcileIngest(a.ref(), -1, -1);
-      }
-      return;
+    if (op instanceof Op.TreeLink t && !died && !config.exact() && unclearAnswer(thrown)
+        && !(thrown instanceof UnknownException) && treeFailedAt == TreePhase.LINK_ALL
+        && thrown.getSuppressed().length == 0) {
+      tally.treeFailures++;
+      return treeLinkFailed(i, t, model);
     }
-    if (thrown == null ? expected != null : expected == null || !expected.isInstance(thrown)) {
+    if (died || (!config.exact() && unclearAnswer(thrown))) {
+      tally.unclear++;
+      Model next = reconcile(i, model, after,
+          op instanceof Op.TreeLink t ? takenOnly(model, t) : null);
+      if (op instanceof Op.TreeLink t) {
+        heldByNewLinks(i, model, next, t);
+        tally.treeLeft += overReferenced(model, next, t);
+      }
+      if (op instanceof Op.Abort a) {
+        reconcileIngest(next, a.ref(), -1, -1);
+      }
+      return next;
+    }
+    if (!answers(expected, thrown)) {
       throw new Violation(i, "INV-7 outcomes", op + ": the model expects "
           + (expected == null ? "success" : expected.getSimpleName()) + ", the store "
           + (thrown == null ? "succeeded" : "threw " + thrown));
     }
-    model = after;
-    if (thrown == null) {
-      readBack(i, op);
+    return after;
+  }
+
+  /**
+   * INV-3 after a tree link without a clear answer: each target its {@code from} now links to and
+   * did not before has exactly the reference the tree link took for it, one more than before (a
+   * link whose reference was given back is an under-count, which the bounds of an unclear step
+   * alone would let through).
+   */
+  private void heldByNewLinks(int i, Model before, Model now, Op.TreeLink op) {
+    Model.Blob was = before.blobs.get(op.from());
+    Model.Blob is = now.blobs.get(op.from());
+    if (was == null || is == null) {
+      return;
     }
+    for (int t : Model.treeBatch(op.to(), was)) {
+      Model.Blob target = before.blobs.get(t);
+      Model.Blob seen = now.blobs.get(t);
+      if (is.links.contains(t) && target != null
+          && (seen == null || seen.refs != target.refs + 1)) {
+        throw new Violation(i, "INV-3 counts", op + " linked b" + t + " from b" + op.from()
+            + " without the reference it took: b" + t + " has "
+            + (seen == null ? "no live record" : seen.refs + " references") + ", "
+            + target.refs + " before");
+      }
+    }
+  }
+
+  /**
+   * How many targets of an interrupted tree link now have a reference more than before and no
+   * link from {@code from} holding it: references taken that nothing gave back (TREE-3's window).
+   */
+  private long overReferenced(Model before, Model model, Op.TreeLink op) {
+    Model.Blob source = before.blobs.get(op.from());
+    Model.Blob from = model.blobs.get(op.from());
+    if (source == null) {
+      return 0;
+    }
+    long n = 0;
+    for (int t : Model.treeBatch(op.to(), source)) {
+      Model.Blob was = before.blobs.get(t);
+      Model.Blob now = model.blobs.get(t);
+      if (was != null && now != null && now.refs > was.refs
+          && (from == null || !from.links.contains(t))) {
+        n++;
+      }
+    }
+    return n;
   }
 
   private static boolean unclearAnswer(Throwable t) {
@@ -483,35 +753,82 @@ final class Simulation implements AutoCloseable {
     } else if (op instanceof Op.Ingest g) {
       blob = g.blob();
     }
-    if (blob < 0 || !model.live(blob) || died) {
+    int b = blob;
+    if (blob < 0 || models.stream().noneMatch(m -> m.live(b)) || died) {
       return;
     }
     ContentStore store = stores[op.host()];
     byte[] read;
+    Violation unreadable = null;
     try {
       read = Content.readBlob(store, Descriptor.of(digests[blob], contents[blob].length));
+      if (!Arrays.equals(read, contents[blob])) {
+        unreadable = new Violation(i, "INV-2 readable", "b" + blob + " read through h"
+            + op.host() + " returned " + read.length + " bytes that are not its content");
+      }
     } catch (StoreException e) {
       if (!config.exact() && unclearAnswer(e)) {
         return;
       }
-      throw new Violation(i, "INV-2 readable", "b" + blob + " is live in the model but reading "
-          + "it through h" + op.host() + " threw " + e);
+      unreadable = new Violation(i, "INV-2 readable", "b" + blob + " is live in the model but "
+          + "reading it through h" + op.host() + " threw " + e);
     }
-    if (!Arrays.equals(read, contents[blob])) {
-      throw new Violation(i, "INV-2 readable", "b" + blob + " read through h" + op.host()
-          + " returned " + read.length + " bytes that are not its content");
+    if (unreadable != null) {
+      Violation v = unreadable;
+      advance(m -> {
+        if (m.live(b)) {
+          throw v; // a candidate that holds it live does not fit
+        }
+        return List.of(m);
+      });
     }
   }
 
   // ---- ingests
 
+  /** What an ingest step does to a model, as far as it got. */
+  private static final class IngestStep {
+    final int ref;
+    final int blob;
+    /** The offset the writer opened at, -1 if it did not open. */
+    int offset = -1;
+    /** Where the ingest stays (paused, or committed too early), -1 if it did not get there. */
+    int pausedAt = -1;
+    /** Whether it commits, with or without a reference. */
+    boolean commits;
+    boolean takeRef;
+
+    IngestStep(int ref, int blob) {
+      this.ref = ref;
+      this.blob = blob;
+    }
+
+    /** {@code model} after the step, and (if it commits) the answer the commit must give. */
+    Model apply(Model model, Class<?>[] answer) {
+      Model after = model.copy();
+      if (offset < 0) {
+        return after;
+      }
+      Model.Ingest g = after.ingests.computeIfAbsent(ref, r -> new Model.Ingest(blob));
+      g.offset = pausedAt >= 0 ? pausedAt : offset;
+      g.otherOffset = -1;
+      g.mayBeLocked = false;
+      if (commits) {
+        answer[0] = after.publish(blob, takeRef, Map.of("k1", "c"));
+        after.ingests.remove(ref);
+      }
+      return after;
+    }
+  }
+
   private void ingest(int i, int h, Op.Ingest op) {
-    Model.Ingest known = model.ingests.get(op.ref());
+    Model primary = models.get(0); // the candidates agree on ingests and on which blobs are live
+    Model.Ingest known = primary.ingests.get(op.ref());
     int blob = known != null ? known.blob : op.blob();
     byte[] c = contents[blob];
     Descriptor descriptor = op.describe() ? Descriptor.of(digests[blob], c.length)
         : Descriptor.UNKNOWN;
-    Model after = model.copy();
+    IngestStep step = new IngestStep(op.ref(), blob);
     int offset = -1;
     int end = -1;
     Writer w = null;
@@ -524,7 +841,7 @@ final class Simulation implements AutoCloseable {
         }
         throw e;
       }
-      if (op.describe() && model.live(blob)) {
+      if (op.describe() && primary.live(blob)) {
         throw new Violation(i, "INV-7 outcomes", op + ": opened a writer with the digest of "
             + "live content b" + blob + "; the model expects AlreadyExists");
       }
@@ -536,25 +853,20 @@ final class Simulation implements AutoCloseable {
         throw new Violation(i, "INV-6 resume", op + ": reopened at offset " + offset
             + " with digest " + running + "; the model has " + known);
       }
-      Model.Ingest g = after.ingests.computeIfAbsent(op.ref(), r -> new Model.Ingest(blob));
-      g.offset = offset;
-      g.otherOffset = -1;
-      g.mayBeLocked = false;
+      step.offset = offset;
       int n = Math.min(c.length - offset, (c.length * op.percent() + 99) / 100);
       end = offset + n;
       w.write(c, offset, n);
-      Class<? extends StoreException> expected;
+      Class<? extends StoreException> expected = null;
       if (op.end() == End.PAUSE) {
-        expected = null;
-        g.offset = end;
+        step.pausedAt = end;
         w.close();
       } else if (end < c.length) {
         expected = FailedPreconditionException.class;
-        g.offset = end;
+        step.pausedAt = end;
       } else {
-        boolean takeRef = op.end() == End.COMMIT_AND_REF;
-        expected = after.publish(blob, takeRef, Map.of("k1", "c"));
-        after.ingests.remove(op.ref());
+        step.commits = true;
+        step.takeRef = op.end() == End.COMMIT_AND_REF;
       }
       RuntimeException thrown = null;
       if (op.end() != End.PAUSE) {
@@ -572,33 +884,43 @@ final class Simulation implements AutoCloseable {
         }
       }
       if (died || (!config.exact() && unclearAnswer(thrown))) {
-        unclear++;
-        reconcile(i, model, after);
-        reconcileIngest(op.ref(), blob, end);
+        tally.unclear++;
+        settleUnclearIngest(i, step, end);
         return;
       }
-      if (thrown == null ? expected != null : expected == null || !expected.isInstance(thrown)) {
-        throw new Violation(i, "INV-7 outcomes", op + " at offset " + offset + ": the model "
-            + "expects " + (expected == null ? "success" : expected.getSimpleName())
-            + ", the store " + (thrown == null ? "succeeded" : "threw " + thrown));
-      }
-      model = after;
+      RuntimeException answer = thrown;
+      Class<? extends StoreException> uncommitted = expected;
+      int at = offset;
+      advance(m -> {
+        Class<?>[] committed = {null};
+        Model after = step.apply(m, committed);
+        @SuppressWarnings("unchecked")
+        Class<? extends StoreException> want = step.commits
+            ? (Class<? extends StoreException>) committed[0] : uncommitted;
+        if (!answers(want, answer)) {
+          throw new Violation(i, "INV-7 outcomes", op + " at offset " + at + ": the model "
+              + "expects " + (want == null ? "success" : want.getSimpleName())
+              + ", the store " + (answer == null ? "succeeded" : "threw " + answer));
+        }
+        return List.of(after);
+      });
       if (thrown == null && op.end() != End.PAUSE) {
         readBack(i, new Op.Ingest(h, op.ref(), blob, op.percent(), op.end(), op.describe()));
       }
     } catch (AlreadyExistsException e) {
-      if (!(op.describe() && model.live(blob)) && !died) {
+      if (!(op.describe() && primary.live(blob)) && !died) {
         throw new Violation(i, "INV-7 outcomes", op + ": writer() threw " + e);
       }
       if (died) {
-        unclear++;
-        reconcileIngest(op.ref(), blob, end);
+        tally.unclear++;
+        int reached = end;
+        models.forEach(m -> reconcileIngest(m, op.ref(), blob, reached));
       }
     } catch (Violation v) {
       throw v;
     } catch (RuntimeException e) {
       if (died || (!config.exact() && unclearAnswer(e))) {
-        unclear++;
+        tally.unclear++;
         if (w != null && !died) {
           try {
             w.close();
@@ -606,19 +928,27 @@ final class Simulation implements AutoCloseable {
             // the pause failed too: the ingest keeps what it had
           }
         }
-        reconcile(i, model, after);
-        reconcileIngest(op.ref(), blob, end);
+        settleUnclearIngest(i, step, end);
         return;
       }
       throw new Violation(i, "INV-7 outcomes", op + " at offset " + offset + " threw " + e);
     }
   }
 
+  /** Each candidate after an ingest step without a clear answer: the bucket tells. */
+  private void settleUnclearIngest(int i, IngestStep step, int end) {
+    advance(m -> {
+      Model next = reconcile(i, m, step.apply(m, new Class<?>[1]), null);
+      reconcileIngest(next, step.ref, step.blob, end);
+      return List.of(next);
+    });
+  }
+
   /**
    * After a step on ingest {@code ref} ended without a clear answer: whether it still exists is
    * read from the bucket; its offset is the one before or {@code end}, told when it is reopened.
    */
-  private void reconcileIngest(int ref, int blob, int end) {
+  private void reconcileIngest(Model model, int ref, int blob, int end) {
     boolean exists = storage.object(SimHosts.bucket(),
         SimHosts.ingestStateKey(PREFIX, ref(ref))) != null;
     Model.Ingest g = model.ingests.get(ref);
@@ -646,9 +976,24 @@ final class Simulation implements AutoCloseable {
    * A step without a clear answer may have done all, part or none of its work: every blob's
    * observed state must lie between the model before and after it (INV-3: a count never below the
    * lower of the two, never above the higher; labels and links one or the other), and becomes the
-   * model. A count above the model after the step is excess, explained by this step.
+   * model returned. A count above the model after the step is excess, explained by this step.
    */
-  private void reconcile(int i, Model before, Model after) {
+  /**
+   * The bound an interrupted tree link adds: the model with one reference taken on each target
+   * of its batch and nothing linked or given back, TREE-3's window.
+   */
+  private static Model takenOnly(Model model, Op.TreeLink op) {
+    Model taken = model.copy();
+    taken.treeTakeOnly(op.to(), op.from());
+    return taken;
+  }
+
+  /**
+   * The model after a step without a clear answer, with {@code window} (if not null) a further
+   * state the step may have reached on its way: a count may lie up to its count too, and a blob
+   * live in it may be live.
+   */
+  private Model reconcile(int i, Model before, Model after, Model window) {
     Map<Integer, SimHosts.RecordView> observed = liveRecords(i);
     Set<Integer> all = new TreeSet<>(before.blobs.keySet());
     all.addAll(after.blobs.keySet());
@@ -667,12 +1012,16 @@ final class Simulation implements AutoCloseable {
         }
         continue;
       }
+      Model.Blob midway = window == null ? null : window.blobs.get(b);
       if (was == null && would == null) {
         throw new Violation(i, "INV-3 counts", "b" + b + " is live (" + seen + "), though "
             + "gone both before and after the unclear step");
       }
       long lo = Math.min(was == null ? 0 : was.refs, would == null ? 0 : would.refs);
       long hi = Math.max(was == null ? 0 : was.refs, would == null ? 0 : would.refs);
+      if (midway != null) {
+        hi = Math.max(hi, midway.refs);
+      }
       if (seen.refCount() < lo || seen.refCount() > hi) {
         throw new Violation(i, "INV-3 counts", "b" + b + " has " + seen.refCount()
             + " references; before the unclear step " + was + ", after " + would);
@@ -687,7 +1036,7 @@ final class Simulation implements AutoCloseable {
             + "; before the unclear step " + was + ", after " + would);
       }
       if (would != null && now.refs > would.refs) {
-        excess++;
+        tally.excess++;
       }
       now.incarnation = (would != null ? would : was).incarnation;
       next.blobs.put(b, now);
@@ -709,7 +1058,7 @@ final class Simulation implements AutoCloseable {
         e.getValue().linkedIncarnations.put(to, life);
       }
     }
-    model = next;
+    return next;
   }
 
   private Model.Blob toBlob(int i, int b, SimHosts.RecordView view) {
@@ -794,10 +1143,17 @@ final class Simulation implements AutoCloseable {
     }
   }
 
-  /** INV-1 to INV-4 against the model after a step. */
+  /** INV-1 to INV-4 against each candidate after a step: those that differ are dropped. */
   private void check(int i) {
     blobObjects(i);
     Map<Integer, SimHosts.RecordView> live = liveRecords(i);
+    advance(m -> {
+      check(i, live, m);
+      return List.of(m);
+    });
+  }
+
+  private void check(int i, Map<Integer, SimHosts.RecordView> live, Model model) {
     for (var e : model.blobs.entrySet()) {
       SimHosts.RecordView seen = live.get(e.getKey());
       if (seen == null) {
@@ -835,6 +1191,7 @@ final class Simulation implements AutoCloseable {
     }
     clock.advance(LEASE.plus(Duration.ofSeconds(config.skewMillis() / 1000 + 1)));
     ContentStore store = stores[0];
+    Model model = models.get(0);
     for (int ref : List.copyOf(model.ingests.keySet())) {
       try {
         store.abort(ref(ref));

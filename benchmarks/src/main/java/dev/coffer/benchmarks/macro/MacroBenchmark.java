@@ -137,7 +137,7 @@ public final class MacroBenchmark {
         pairs.add(new Pair("hot read", "local", "cache readerAt (library)",
             "FileChannel of a local copy", 0.9));
         pairs.add(new Pair("hot read", "local", "coffer get (CLI, cache hot)",
-            "cat of a local copy", Double.NaN));
+            "cat of a local copy", 0.5));
       }
 
       Venue small = config.smallOnProxy() ? onProxy : onMock;
@@ -161,10 +161,10 @@ public final class MacroBenchmark {
         pairs.add(new Pair("walk", small.server.name(), "library walk",
             "raw SDK list + GET records", Double.NaN));
         pairs.add(new Pair("walk", small.server.name(), "coffer ls --filter (CLI)",
-            "raw SDK list + GET records", Double.NaN));
+            "raw SDK list + GET records", 0.9));
         for (CliVariant variant : config.cliVariants()) {
           pairs.add(new Pair("walk", small.server.name(), "coffer ls --filter (CLI, "
-              + variant.label() + ")", "raw SDK list + GET records", Double.NaN));
+              + variant.label() + ")", "raw SDK list + GET records", 0.9));
         }
       }
 

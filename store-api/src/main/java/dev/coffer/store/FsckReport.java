@@ -38,7 +38,12 @@ public record FsckReport(long blobsChecked, List<Finding> findings) {
      * only with {@link FsckOptions#verify()}); a repair makes the next commit of the true bytes
      * restore it, with its references, links and labels.
      */
-    CORRUPT_BLOB
+    CORRUPT_BLOB,
+    /**
+     * A reference taken for a link ({@code linkNew}) that was never made, older than the store's
+     * bound for a call still under way; a repair gives it back (TREE-3).
+     */
+    PENDING_LINK_MARK
   }
 
   /**

@@ -78,6 +78,28 @@ public interface ReferenceCounter {
   }
 
   /**
+   * Links {@code from} to each blob of {@code to} that it does not link to yet, each new link
+   * holding a reference of its own: the target gains one reference, taken and handed to the link
+   * as one operation, so that no caller ever holds a reference meant for a link (which {@link #ref}
+   * then {@link #link} leaves behind when interrupted between the two). A target {@code from}
+   * links to already, at its current incarnation, is left unchanged, so calling again after a
+   * failure or a crash makes exactly the links still missing; a link to an earlier incarnation of
+   * a target is replaced (PROTO-1); a target listed twice is linked once. The caller's own
+   * references, if any, are neither used nor changed, and a target may have none (count 0).
+   *
+   * <p>If it throws after checking, each target {@code from} now links to (see {@link Info#links})
+   * holds the link's reference, and the others are as they were, except that a store whose links
+   * are not one atomic change may, after a failure or a crash, keep for a bounded time one
+   * reference more on a target it was about to link; it gives it back by itself once that time is
+   * past (the S3 store: gc or {@code fsck --repair}, TREE-3 in docs/architecture.md). Thread-safe
+   * as every operation of the store.
+   *
+   * @throws NotFoundException if {@code from} or a target does not exist, naming it; nothing was
+   *     changed
+   */
+  void linkNew(Collection<Digest> to, Digest from);
+
+  /**
    * Removes the link from {@code from} to {@code to} and dereferences {@code to}; a no-op if there is
    * no such link.
    *

@@ -1750,6 +1750,75 @@ public abstract class ConformanceSuite {
     assertRefCount(from, 1);
   }
 
+  /**
+   * {@code linkNew} gives each target {@code from} does not link to yet one reference, held by
+   * the new link (a target at count 0 included); a target linked already is untouched, a link to
+   * an earlier incarnation is replaced by one holding a reference of the new incarnation
+   * (PROTO-1), and the caller's references are not used: a second call changes nothing.
+   */
+  @Test
+  public void linkNewGivesEachNewTargetOneReferenceHeldByItsLinkAndARerunIsExact() {
+    Digest unreferenced = writeBlob("unreferenced", randomBytes(100));
+    Digest held = referencedBlob("held");
+    Digest already = referencedBlob("already");
+    byte[] content = randomBytes(100);
+    Digest renewed = commitAndRef("renewed", content).digest();
+    Digest from = referencedBlob("from");
+    store.link(already, from);
+    store.link(renewed, from);
+    store.deref(renewed);
+    assertFails(NotFoundException.class, () -> store.info(renewed));
+    commitAndRef("renewed-again", content);
+
+    List<Digest> targets = List.of(unreferenced, held, already, renewed, held);
+    store.linkNew(targets, from);
+
+    assertThat(store.info(from).links())
+        .containsExactlyInAnyOrder(unreferenced, held, already, renewed);
+    assertRefCount(unreferenced, 1);
+    assertRefCount(held, 2);
+    assertRefCount(already, 1);
+    assertRefCount(renewed, 2);
+    assertRefCount(from, 1);
+
+    store.linkNew(targets, from); // a rerun: every link is there already
+
+    assertRefCount(unreferenced, 1);
+    assertRefCount(held, 2);
+    assertRefCount(already, 1);
+    assertRefCount(renewed, 2);
+    store.deref(from);
+    assertFails(NotFoundException.class, () -> store.info(unreferenced));
+    assertFails(NotFoundException.class, () -> store.info(already));
+    assertRefCount(held, 1);
+    assertRefCount(renewed, 1);
+    assertThat(readBlob(renewed)).isEqualTo(content);
+  }
+
+  /**
+   * {@code linkNew} to a missing target, or from a missing blob, is NotFound naming it, and
+   * changes nothing: no link, no reference.
+   */
+  @Test
+  public void linkNewToOrFromAMissingBlobIsNotFoundNamingItAndChangesNothing() {
+    Digest to = referencedBlob("to");
+    Digest from = referencedBlob("from");
+    Digest missing = otherDigest();
+    assertFails(NotFoundException.class, missing.toString(),
+        () -> store.linkNew(List.of(to, missing), from));
+    assertFails(NotFoundException.class, missing.toString(),
+        () -> store.linkNew(List.of(to), missing));
+    assertThat(store.info(from).links()).isEmpty();
+    assertRefCount(to, 1);
+    assertRefCount(from, 1);
+    Digest deleted = referencedBlob("deleted");
+    store.deref(deleted);
+    assertFails(NotFoundException.class, deleted.toString(),
+        () -> store.linkNew(List.of(deleted, to), from));
+    assertThat(store.info(from).links()).isEmpty();
+    assertRefCount(to, 1);
+  }
+
   // ---------------------------------------------------------------------------------------------
   // Maintenance: gc and fsck.
 

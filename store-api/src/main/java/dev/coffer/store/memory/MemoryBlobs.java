@@ -11,6 +11,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -162,6 +163,25 @@ final class MemoryBlobs {
           "blob " + to + " has no reference to transfer to a link from " + from);
     }
     source.links.put(to, target.incarnation);
+  }
+
+  /**
+   * Links {@code from} to each target it does not link to at the target's incarnation, each link
+   * with a reference of its own; every blob is looked up before anything changes.
+   */
+  void linkNew(Collection<Digest> to, Digest from) {
+    MemoryBlob source = live(from);
+    Map<Digest, MemoryBlob> targets = new java.util.LinkedHashMap<>();
+    for (Digest t : to) {
+      targets.put(t, live(t));
+    }
+    targets.forEach((t, target) -> {
+      Long linked = source.links.get(t);
+      if (linked == null || linked != target.incarnation) {
+        target.refCount++;
+        source.links.put(t, target.incarnation);
+      }
+    });
   }
 
   void unlink(Digest to, Digest from) {

@@ -139,6 +139,11 @@ final class MemoryStore implements ContentStore {
   }
 
   @Override
+  public synchronized void linkNew(Collection<Digest> to, Digest from) {
+    blobs.linkNew(to, from);
+  }
+
+  @Override
   public synchronized void unlink(Digest to, Digest from) {
     blobs.unlink(to, from);
   }

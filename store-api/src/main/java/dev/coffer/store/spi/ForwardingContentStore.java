@@ -141,6 +141,11 @@ public abstract class ForwardingContentStore implements ContentStore {
   }
 
   @Override
+  public void linkNew(Collection<Digest> to, Digest from) {
+    delegate().linkNew(to, from);
+  }
+
+  @Override
   public void unlink(Digest to, Digest from) {
     delegate().unlink(to, from);
   }

@@ -111,6 +111,17 @@ final class ChangesThrough extends ForwardingContentStore {
     }
   }
 
+  /** As {@link #linkAll}: targets only gain references, so forgetting their info is enough. */
+  @Override
+  public void linkNew(Collection<Digest> to, Digest from) {
+    try {
+      backing.linkNew(to, from);
+    } finally {
+      tiers.forgetInfo(from);
+      to.forEach(tiers::forgetInfo);
+    }
+  }
+
   @Override
   public void unlink(Digest to, Digest from) {
     try {

@@ -185,6 +185,11 @@ public final class CountingStore implements ContentStore {
   }
 
   @Override
+  public void linkNew(java.util.Collection<Digest> to, Digest from) {
+    store.linkNew(to, from);
+  }
+
+  @Override
   public void unlink(Digest to, Digest from) {
     store.unlink(to, from);
   }

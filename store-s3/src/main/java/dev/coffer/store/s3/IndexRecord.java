@@ -1,5 +1,6 @@
 package dev.coffer.store.s3;
 
+import com.fasterxml.jackson.annotation.JsonInclude;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import dev.coffer.store.Digest;
 import dev.coffer.store.Info;
@@ -47,7 +48,10 @@ record IndexRecord(
     long incarnation,
     Map<String, Long> linkIncarnations,
     long lastUsedAt,
-    boolean expired) {
+    boolean expired,
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LinkMark> pending,
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) List<LinkMark.Fence> fenced,
+    @JsonInclude(JsonInclude.Include.NON_EMPTY) Map<String, String> linkOps) {
 
   static final int VERSION = 1;
   /** How many of the latest changes' operation ids a record keeps whatever their age. */
@@ -66,6 +70,9 @@ record IndexRecord(
     links = links == null ? List.of() : List.copyOf(links);
     ops = ops == null ? List.of() : List.copyOf(ops);
     linkIncarnations = linkIncarnations == null ? Map.of() : new TreeMap<>(linkIncarnations);
+    pending = pending == null ? List.of() : List.copyOf(pending);
+    fenced = fenced == null ? List.of() : List.copyOf(fenced);
+    linkOps = linkOps == null ? Map.of() : new TreeMap<>(linkOps);
   }
 
   /**
@@ -76,7 +83,8 @@ record IndexRecord(
   static IndexRecord live(Digest digest, long size, long now, Map<String, String> labels,
       long refCount, long incarnation) {
     return new IndexRecord(VERSION, digest.toString(), size, now, now, labels, refCount, List.of(),
-        State.LIVE, now, List.of(), incarnation, Map.of(), now, false);
+        State.LIVE, now, List.of(), incarnation, Map.of(), now, false, List.of(), List.of(),
+        Map.of());
   }
 
   boolean isLive() {
@@ -85,19 +93,24 @@ record IndexRecord(
 
   IndexRecord withLabels(Map<String, String> newLabels, long now) {
     return new IndexRecord(version, digest, size, createdAt, now, newLabels, refCount, links, state,
-        stateChangedAt, ops, incarnation, linkIncarnations, lastUsedAt, expired);
+        stateChangedAt, ops, incarnation, linkIncarnations, lastUsedAt, expired, pending,
+        fenced, linkOps);
   }
 
   IndexRecord withRefCount(long count) {
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, count, links, state,
-        stateChangedAt, ops, incarnation, linkIncarnations, lastUsedAt, expired);
+        stateChangedAt, ops, incarnation, linkIncarnations, lastUsedAt, expired, pending,
+        fenced, linkOps);
   }
 
   IndexRecord withLinks(List<String> newLinks) {
     Map<String, Long> incarnations = new TreeMap<>(linkIncarnations);
     incarnations.keySet().retainAll(newLinks);
+    Map<String, String> keptOps = new TreeMap<>(linkOps);
+    keptOps.keySet().retainAll(newLinks);
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, newLinks,
-        state, stateChangedAt, ops, incarnation, incarnations, lastUsedAt, expired);
+        state, stateChangedAt, ops, incarnation, incarnations, lastUsedAt, expired, pending, fenced,
+        keptOps);
   }
 
   /** This record linking to incarnation {@code toIncarnation} of {@code to}. */
@@ -108,8 +121,11 @@ record IndexRecord(
     if (toIncarnation != 0) {
       incarnations.put(to.toString(), toIncarnation);
     }
+    Map<String, String> keptOps = new TreeMap<>(linkOps);
+    keptOps.remove(to.toString());
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, more,
-        state, stateChangedAt, ops, incarnation, incarnations, lastUsedAt, expired);
+        state, stateChangedAt, ops, incarnation, incarnations, lastUsedAt, expired, pending, fenced,
+        keptOps);
   }
 
   /**
@@ -117,20 +133,34 @@ record IndexRecord(
    * replacing a link it has to a target already; one copy of the links whatever their number.
    */
   IndexRecord withLinks(Map<Digest, Long> targets) {
+    return withLinks(targets, null);
+  }
+
+  /**
+   * {@link #withLinks(Map)}, each new link made by operation {@code op} of {@code linkNew}
+   * (null: by {@code link} or {@code linkAll}), whose marked reference on its target it holds.
+   */
+  IndexRecord withLinks(Map<Digest, Long> targets, String op) {
     Set<String> replaced = new HashSet<>();
     targets.keySet().forEach(d -> replaced.add(d.toString()));
     List<String> more = new ArrayList<>(links.size() + targets.size());
     links.stream().filter(l -> !replaced.contains(l)).forEach(more::add);
     Map<String, Long> incarnations = new TreeMap<>(linkIncarnations);
     incarnations.keySet().removeAll(replaced);
+    Map<String, String> keptOps = new TreeMap<>(linkOps);
+    keptOps.keySet().removeAll(replaced);
     targets.forEach((to, toIncarnation) -> {
       more.add(to.toString());
       if (toIncarnation != 0) {
         incarnations.put(to.toString(), toIncarnation);
       }
+      if (op != null) {
+        keptOps.put(to.toString(), op);
+      }
     });
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, more,
-        state, stateChangedAt, ops, incarnation, incarnations, lastUsedAt, expired);
+        state, stateChangedAt, ops, incarnation, incarnations, lastUsedAt, expired, pending, fenced,
+        keptOps);
   }
 
   IndexRecord withoutLink(Digest to) {
@@ -138,8 +168,11 @@ record IndexRecord(
     fewer.remove(to.toString());
     Map<String, Long> incarnations = new TreeMap<>(linkIncarnations);
     incarnations.remove(to.toString());
+    Map<String, String> keptOps = new TreeMap<>(linkOps);
+    keptOps.remove(to.toString());
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, fewer,
-        state, stateChangedAt, ops, incarnation, incarnations, lastUsedAt, expired);
+        state, stateChangedAt, ops, incarnation, incarnations, lastUsedAt, expired, pending, fenced,
+        keptOps);
   }
 
   /** The incarnation of {@code to} whose reference this record's link holds; 0 if any. */
@@ -154,7 +187,8 @@ record IndexRecord(
 
   IndexRecord deleting(long now) {
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, 0, links,
-        State.DELETING, now, ops, incarnation, linkIncarnations, lastUsedAt, false);
+        State.DELETING, now, ops, incarnation, linkIncarnations, lastUsedAt, false, List.of(),
+        fenced, linkOps);
   }
 
   /**
@@ -163,7 +197,8 @@ record IndexRecord(
    */
   IndexRecord expiring(long now) {
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, 0, links,
-        State.DELETING, now, ops, incarnation, linkIncarnations, lastUsedAt, true);
+        State.DELETING, now, ops, incarnation, linkIncarnations, lastUsedAt, true, List.of(),
+        fenced, linkOps);
   }
 
   /** Whether this record was expired by last use and a use may still bring it back. */
@@ -178,7 +213,8 @@ record IndexRecord(
    */
   IndexRecord resurrected(long now, long newIncarnation, long refCount) {
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount,
-        List.of(), State.LIVE, now, ops, newIncarnation, Map.of(), now, false);
+        List.of(), State.LIVE, now, ops, newIncarnation, Map.of(), now, false, List.of(), fenced,
+        Map.of());
   }
 
   /**
@@ -193,12 +229,13 @@ record IndexRecord(
   IndexRecord usedAt(long now) {
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, links,
         state, stateChangedAt, ops, incarnation, linkIncarnations, Math.max(now, lastUsedAt),
-        expired);
+        expired, pending, fenced, linkOps);
   }
 
   IndexRecord purging(long now) {
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, 0, links,
-        State.PURGING, now, ops, incarnation, linkIncarnations, lastUsedAt, expired);
+        State.PURGING, now, ops, incarnation, linkIncarnations, lastUsedAt, expired, pending,
+        fenced, linkOps);
   }
 
   /**
@@ -219,7 +256,8 @@ record IndexRecord(
     }
     kept.add(op);
     return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, links,
-        state, stateChangedAt, kept, incarnation, linkIncarnations, lastUsedAt, expired);
+        state, stateChangedAt, kept, incarnation, linkIncarnations, lastUsedAt, expired, pending,
+        fenced, linkOps);
   }
 
   /** A new operation id stamped at {@code now} (ns since the epoch). */
@@ -238,6 +276,56 @@ record IndexRecord(
     } catch (NumberFormatException e) {
       return Long.MIN_VALUE;
     }
+  }
+
+  /**
+   * This record with one reference more, marked as taken by operation {@code mark.op()} of
+   * {@code linkNew} for a link from {@code mark.from()} (TREE-3).
+   */
+  IndexRecord withMark(LinkMark mark) {
+    List<LinkMark> more = new ArrayList<>(pending);
+    more.add(mark);
+    return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount + 1,
+        links, state, stateChangedAt, ops, incarnation, linkIncarnations, lastUsedAt, expired,
+        more, fenced, linkOps);
+  }
+
+  /** This record without the mark of operation {@code op}; its count is not changed here. */
+  IndexRecord withoutMark(String op) {
+    List<LinkMark> fewer = new ArrayList<>(pending);
+    fewer.removeIf(m -> m.op().equals(op));
+    return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, links,
+        state, stateChangedAt, ops, incarnation, linkIncarnations, lastUsedAt, expired, fewer,
+        fenced, linkOps);
+  }
+
+  /** The mark of operation {@code op}, or null. */
+  LinkMark mark(String op) {
+    return op == null ? null
+        : pending.stream().filter(m -> m.op().equals(op)).findFirst().orElse(null);
+  }
+
+  /**
+   * This record refusing, from now on, a link of operation {@code op} ({@link #isFenced}),
+   * stamped at {@code now}; fences older than {@code bound} are dropped.
+   */
+  IndexRecord withFence(String op, long now, Duration bound) {
+    List<LinkMark.Fence> kept = new ArrayList<>();
+    fenced.stream().filter(f -> f.at() >= now - bound.toNanos()).forEach(kept::add);
+    kept.add(new LinkMark.Fence(op, now));
+    return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, links,
+        state, stateChangedAt, ops, incarnation, linkIncarnations, lastUsedAt, expired, pending,
+        kept, linkOps);
+  }
+
+  /** Whether a link of operation {@code op} is refused here. */
+  boolean isFenced(String op) {
+    return fenced.stream().anyMatch(f -> f.op().equals(op));
+  }
+
+  /** The operation of {@code linkNew} whose marked reference the link to {@code to} holds. */
+  String linkOp(Digest to) {
+    return linkOps.get(to.toString());
   }
 
   List<Digest> linkDigests() {

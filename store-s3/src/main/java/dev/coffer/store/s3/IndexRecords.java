@@ -111,6 +111,23 @@ final class IndexRecords {
    */
   IndexRecord casIndex(Digest digest, UnaryOperator<IndexRecord> change,
       S3Objects.Fetched first) {
+    return casVersioned(digest, change, first).record();
+  }
+
+  /**
+   * A record as written or read by a compare-and-swap, with its ETag when known (null when the
+   * attempt that landed was recognised by its operation id, PROTO-3).
+   */
+  record Versioned(IndexRecord record, String etag) {
+    /** As fetched, to start a later compare-and-swap from without reading; null if unknown. */
+    S3Objects.Fetched fetched() {
+      return etag == null ? null : new S3Objects.Fetched(Json.write(record), etag);
+    }
+  }
+
+  /** {@link #casIndex(Digest, UnaryOperator, S3Objects.Fetched)}, with the record's ETag. */
+  Versioned casVersioned(Digest digest, UnaryOperator<IndexRecord> change,
+      S3Objects.Fetched first) {
     String key = keys.index(digest);
     // Each attempt's record, by its operation id: the one found in a later read is what landed.
     Map<String, IndexRecord> attempts = new HashMap<>();
@@ -129,7 +146,7 @@ final class IndexRecords {
       IndexRecord landed = landed(current, attempts);
       if (landed != null) {
         metrics.get().cas("recovered");
-        return landed;
+        return new Versioned(landed, null);
       }
       if (attempt >= config.casAttempts()
           || runtime.nanoTime().getAsLong() - started > CAS_DEADLINE.toNanos()) {
@@ -156,7 +173,7 @@ final class IndexRecords {
         if (current == null) {
           throw new NotFoundException("content " + digest + " not found");
         }
-        return current;
+        return new Versioned(current, fetched.etag());
       }
       String op = newOp();
       next = next.withOp(op, now());
@@ -164,7 +181,7 @@ final class IndexRecords {
       String condition = fetched == null ? null : fetched.etag();
       S3Objects.Attempt result = objects.writeRecordOnce(key, Json.write(next), condition);
       if (result.written()) {
-        return next;
+        return new Versioned(next, result.etag());
       }
       if (result.failure() != null) {
         failure = result.failure();
@@ -240,8 +257,32 @@ final class IndexRecords {
     return incarnation == 0 ? 1 : incarnation;
   }
 
-  /** A fresh id for one attempt of a change of an index record, stamped with the time. */
-  private String newOp() {
+  /** The record of {@code digest} with its ETag, or null. */
+  S3Objects.Fetched fetch(Digest digest) {
+    return objects.get(keys.index(digest));
+  }
+
+  /** The record {@code fetched} holds, or null. */
+  IndexRecord parse(Digest digest, S3Objects.Fetched fetched) {
+    return fetched == null ? null
+        : Json.read(fetched.bytes(), IndexRecord.class, digest.toString());
+  }
+
+  /**
+   * The records of {@code digests} with their ETags, read many at once through {@code reads}; a
+   * digest without a record maps to null.
+   */
+  Map<Digest, S3Objects.Fetched> fetchAll(Collection<Digest> digests, ParallelReads reads) {
+    Map<String, Digest> byKey = new HashMap<>();
+    digests.forEach(d -> byKey.put(keys.index(d), d));
+    Map<Digest, S3Objects.Fetched> found = new HashMap<>();
+    reads.forEach(List.copyOf(byKey.keySet()), (key, fetched) -> found.put(byKey.get(key),
+        fetched));
+    return found;
+  }
+
+  /** A fresh id for one change of an index record, stamped with the time. */
+  String newOp() {
     return IndexRecord.op(runtime.nextLong(), now());
   }
 

@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,6 +62,15 @@ final class References {
    * @param incarnation the incarnation the reference was taken on, 0 for any (PROTO-1)
    */
   void release(Digest digest, boolean whole, long incarnation) {
+    release(digest, whole, incarnation, null);
+  }
+
+  /**
+   * {@link #release(Digest, boolean, long)} of the reference a link made by operation {@code op}
+   * of {@code linkNew} holds (null: any other): the change also removes that operation's mark,
+   * if still there, since the mark's reference is the one released (TREE-3).
+   */
+  private void release(Digest digest, boolean whole, long incarnation, String op) {
     long now = now();
     IndexRecord after = records.casIndex(digest, record -> {
       IndexRecords.requireLive(digest, record);
@@ -74,12 +84,17 @@ final class References {
       if (record.refCount() == 0) {
         throw new FailedPreconditionException("blob " + digest + " has no reference to remove");
       }
-      return record.withRefCount(record.refCount() - 1);
+      return unmarked(record, op).withRefCount(record.refCount() - 1);
     });
     records.mirrorTags(digest, after);
     if (!after.isLive()) {
       cascade(after, digest);
     }
+  }
+
+  /** {@code record} without the mark of {@code op}, if any. */
+  private static IndexRecord unmarked(IndexRecord record, String op) {
+    return op == null || record.mark(op) == null ? record : record.withoutMark(op);
   }
 
   void link(Digest to, Digest from) {
@@ -145,18 +160,30 @@ final class References {
   }
 
   void unlink(Digest to, Digest from) {
-    records.liveRecord(to);
+    IndexRecord target = records.liveRecord(to);
+    if (!target.pending().isEmpty()) {
+      // A link made by linkNew whose mark is still there: the mark is kept (the link holds its
+      // reference) before the link goes, so no one finds the link gone and the mark droppable
+      // while this release is on its way (TREE-3).
+      IndexRecord source = records.liveRecord(from);
+      String op = source.linkOp(to);
+      if (op != null && target.mark(op) != null) {
+        LinkMarks.keep(records, to, op);
+      }
+    }
     AtomicBoolean removed = new AtomicBoolean();
     AtomicLong incarnation = new AtomicLong();
+    AtomicReference<String> op = new AtomicReference<>();
     records.casIndex(from, record -> {
       IndexRecords.requireLive(from, record);
       removed.set(record.links().contains(to.toString()));
       incarnation.set(record.linkIncarnation(to));
+      op.set(record.linkOp(to));
       return removed.get() ? record.withoutLink(to) : null;
     });
     if (removed.get()) {
       try {
-        release(to, false, incarnation.get());
+        release(to, false, incarnation.get(), op.get());
       } catch (NotFoundException e) {
         // The link held a reference of an incarnation of `to` that is gone: nothing to release.
         LOG.debug("unlink {} -> {}: {}", from, to, e.getMessage());
@@ -178,9 +205,10 @@ final class References {
    * reference are expired rather than deleted, so a use within the grace brings them back (RET-4).
    */
   void cascade(IndexRecord first, Digest origin, boolean expiry) {
-    record Link(Digest to, long incarnation) {}
+    record Link(Digest to, long incarnation, String op) {}
     Deque<Link> pending = new ArrayDeque<>();
-    first.linkDigests().forEach(to -> pending.add(new Link(to, first.linkIncarnation(to))));
+    first.linkDigests().forEach(to -> pending.add(
+        new Link(to, first.linkIncarnation(to), first.linkOp(to))));
     Set<Digest> removed = new HashSet<>();
     removed.add(origin);
     long now = now();
@@ -201,7 +229,7 @@ final class References {
             return null;
           }
           if (record.refCount() > 1) {
-            return record.withRefCount(record.refCount() - 1);
+            return unmarked(record, link.op()).withRefCount(record.refCount() - 1);
           }
           return expiry ? record.expiring(now) : record.deleting(now);
         });
@@ -213,7 +241,8 @@ final class References {
       }
       records.mirrorTags(digest, after);
       if (!after.isLive() && removed.add(digest)) {
-        after.linkDigests().forEach(to -> pending.add(new Link(to, after.linkIncarnation(to))));
+        after.linkDigests().forEach(to -> pending.add(
+            new Link(to, after.linkIncarnation(to), after.linkOp(to))));
       }
     }
   }

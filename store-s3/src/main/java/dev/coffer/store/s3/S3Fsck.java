@@ -102,6 +102,7 @@ final class S3Fsck {
       } else if (objects.tagging() && !tags.equals(record.tags())) {
         tagDrift(digest, tags, repair).ifPresent(findings::add);
       }
+      pendingMarks(digest, record, now, repair).ifPresent(findings::add);
       for (Digest target : record.linkDigests()) {
         Purges.Versioned linked = records.get(target);
         if (linked == null || !linked.record().isLive()) {
@@ -169,6 +170,24 @@ final class S3Fsck {
     }
     return Optional.of(new FsckReport.Finding(FsckReport.Kind.STALE_DELETION, digest.toString(),
         "has been deleting" + since + "; gc finishes it", false));
+  }
+
+  /**
+   * Marked references of {@code record} older than the bound: references a {@code linkNew} took
+   * for links it never made (TREE-3); a repair resolves them as gc does ({@link LinkMarks}).
+   */
+  private Optional<FsckReport.Finding> pendingMarks(Digest digest, IndexRecord record, long now,
+      boolean repair) {
+    long cutoff = now - LinkMarks.bound(store.config).toNanos();
+    long old = record.pending().stream().filter(m -> m.at() <= cutoff).count();
+    if (old == 0) {
+      return Optional.empty();
+    }
+    int dropped = repair ? store.linkMarks().resolve(digest, record) : 0;
+    return Optional.of(new FsckReport.Finding(FsckReport.Kind.PENDING_LINK_MARK,
+        digest.toString(), "has " + old + " reference(s) marked for links not made within "
+            + LinkMarks.bound(store.config) + (repair ? "; resolved, " + dropped + " given back"
+            : "; gc or a repair resolves them"), repair));
   }
 
   /**

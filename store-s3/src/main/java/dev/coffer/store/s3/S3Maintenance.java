@@ -97,6 +97,9 @@ final class S3Maintenance {
     long graceCutoff = now - store.config.deletionGrace().toNanos();
     long purgeCutoff = now - store.config.purgeTimeout().toNanos();
     Map<Digest, Purges.Versioned> records = purges.records();
+    if (!options.dryRun()) {
+      resolveMarks(records);
+    }
     Expiry.Outcome expiry = new Expiry(store).run(options, records, skipped);
     for (Map.Entry<Digest, Purges.Versioned> entry : records.entrySet()) {
       Digest digest = entry.getKey();
@@ -194,6 +197,33 @@ final class S3Maintenance {
         objects.delete(key);
       }
     });
+  }
+
+  /**
+   * Resolves the marked references older than the bound ({@link LinkMarks}, TREE-3) in the live
+   * records of {@code records}, and reads each record so changed again, so that a blob a dropped
+   * mark left without references is purged as any deleted one.
+   */
+  private void resolveMarks(Map<Digest, Purges.Versioned> records) {
+    long cutoff = store.now() - LinkMarks.bound(store.config).toNanos();
+    int dropped = 0;
+    for (Map.Entry<Digest, Purges.Versioned> entry : List.copyOf(records.entrySet())) {
+      IndexRecord record = entry.getValue().record();
+      if (!record.isLive() || record.pending().stream().noneMatch(m -> m.at() <= cutoff)) {
+        continue;
+      }
+      Digest digest = entry.getKey();
+      dropped += store.linkMarks().resolve(digest, record);
+      S3Objects.Fetched now = store.records().fetch(digest);
+      if (now == null) {
+        records.remove(digest);
+      } else {
+        records.put(digest, new Purges.Versioned(store.records().parse(digest, now), now.etag()));
+      }
+    }
+    if (dropped > 0) {
+      LOG.info("gc: gave back {} references marked for links never made", dropped);
+    }
   }
 
   /** {@code P/ingest/<hash>/} of a key under an ingest. */

@@ -73,6 +73,10 @@ final class S3Store implements ContentStore {
   private final IndexRecords records;
   /** The reference graph: counts, links and their cascade. */
   private final References references;
+  /** The marked references of linkNew and their resolution (TREE-3). */
+  private final LinkMarks linkMarks;
+  /** linkNew's four steps (TREE-3). */
+  private final LinkNew linkNew;
   /** Record reads many at once, for a walk, a listing of ingests, gc and fsck. */
   private final ParallelReads reads;
   /** Ingests seen from outside their writers: status, listing, abort. */
@@ -98,6 +102,8 @@ final class S3Store implements ContentStore {
     this.records = new IndexRecords(config, objects, keys, runtime, () -> metrics);
     this.reads = new ParallelReads(objects, workers);
     this.references = new References(records, config, reads);
+    this.linkMarks = new LinkMarks(records, config);
+    this.linkNew = new LinkNew(records, config, reads, workers, linkMarks);
     this.ingests = new Ingests(config, objects, keys, openWriters, pausedDigests, reads);
   }
 
@@ -109,6 +115,11 @@ final class S3Store implements ContentStore {
   /** The reference graph: counts, links and their cascade. */
   References references() {
     return references;
+  }
+
+  /** The marked references of linkNew and their resolution (TREE-3). */
+  LinkMarks linkMarks() {
+    return linkMarks;
   }
 
   /** The store's index records. */
@@ -374,6 +385,12 @@ final class S3Store implements ContentStore {
   public void linkAll(Collection<Digest> to, Digest from) {
     checkOpen();
     references.linkAll(to, from);
+  }
+
+  @Override
+  public void linkNew(Collection<Digest> to, Digest from) {
+    checkOpen();
+    linkNew.linkNew(to, from);
   }
 
   @Override

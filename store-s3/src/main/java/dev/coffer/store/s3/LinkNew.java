@@ -1,0 +1,205 @@
+package dev.coffer.store.s3;
+
+import dev.coffer.store.AbortedException;
+import dev.coffer.store.Digest;
+import dev.coffer.store.NotFoundException;
+import dev.coffer.store.StoreException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code linkNew(to, from)} on S3 (TREE-3): each target {@code from} does not link to yet gains a
+ * reference held by a new link, as two kinds of record change that name each other. (1) The
+ * records of {@code from} and the targets are read at once; the operation draws an id O. (2) Each
+ * missing target gets, by one compare-and-swap each, in parallel, one reference more marked
+ * {@code {O, from, from's incarnation, now}} ({@link LinkMark}). (3) One compare-and-swap of
+ * {@code from}'s record, still that incarnation, live and not fenced for O, adds the links, each
+ * naming O. (4) Each mark is removed (the reference is now the link's); a mark left by a failure
+ * here is removed by gc or a repair ({@link LinkMarks}). A call whose links are refused, or not
+ * sent, gives its marked references back itself. Thread-safe.
+ */
+final class LinkNew {
+  private static final Logger LOG = LoggerFactory.getLogger(LinkNew.class);
+
+  private final IndexRecords records;
+  private final S3StoreConfig config;
+  private final ParallelReads reads;
+  private final ExecutorService workers;
+  private final LinkMarks marks;
+
+  LinkNew(IndexRecords records, S3StoreConfig config, ParallelReads reads,
+      ExecutorService workers, LinkMarks marks) {
+    this.records = records;
+    this.config = config;
+    this.reads = reads;
+    this.workers = workers;
+    this.marks = marks;
+  }
+
+  /** Why a call's links cannot be made: {@code from} fenced, gone or another incarnation. */
+  private static final class Refused extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Refused(String message) {
+      super(message, null, false, false);
+    }
+  }
+
+  void linkNew(Collection<Digest> to, Digest from) {
+    Set<Digest> targets = new LinkedHashSet<>(to);
+    if (targets.isEmpty()) {
+      records.liveRecord(from);
+      return;
+    }
+    Set<Digest> all = new HashSet<>(targets);
+    all.add(from);
+    Map<Digest, S3Objects.Fetched> read = records.fetchAll(all, reads);
+    IndexRecord source = records.parse(from, read.get(from));
+    IndexRecords.requireLive(from, source);
+    Map<Digest, IndexRecord> found = new LinkedHashMap<>();
+    for (Digest t : targets) {
+      IndexRecord target = records.parse(t, read.get(t));
+      IndexRecords.requireLive(t, target);
+      found.put(t, target);
+    }
+    List<Digest> missing = new ArrayList<>();
+    found.forEach((t, target) -> {
+      boolean linked = source.links().contains(t.toString())
+          && target.isIncarnation(source.linkIncarnation(t));
+      if (!linked) {
+        missing.add(t);
+      }
+    });
+    if (missing.isEmpty()) {
+      return;
+    }
+    String op = records.newOp();
+    long at = Times.now(config.clock());
+    LinkMark mark = new LinkMark(op, from.toString(), source.incarnation(), at);
+    Map<Digest, IndexRecords.Versioned> marked = mark(missing, read, mark);
+    IndexRecord linked;
+    try {
+      if (Times.now(config.clock()) - at > IndexRecords.CAS_DEADLINE.toNanos()) {
+        throw new AbortedException("linking " + marked.size() + " blobs from " + from
+            + " took longer than " + IndexRecords.CAS_DEADLINE + " to mark; nothing was linked");
+      }
+      linked = records.casIndex(from, r -> {
+        if (r == null || !r.isLive() || !r.isIncarnation(source.incarnation())) {
+          throw new Refused("content " + from + " not found");
+        }
+        if (r.isFenced(op)) {
+          throw new Refused("the links from " + from + " of this call were given up by another"
+              + " host (it was slower than " + LinkMarks.bound(config) + ")");
+        }
+        Map<Digest, Long> added = new LinkedHashMap<>();
+        marked.forEach((t, v) -> {
+          long incarnation = v.record().incarnation();
+          boolean already = r.links().contains(t.toString())
+              && v.record().isIncarnation(r.linkIncarnation(t));
+          if (!already) {
+            added.put(t, incarnation);
+          }
+        });
+        return added.isEmpty() ? null : r.withLinks(added, op);
+      }, read.get(from));
+    } catch (Refused e) {
+      giveBack(marked.keySet(), op);
+      if (e.getMessage().startsWith("content ")) {
+        throw new NotFoundException(e.getMessage());
+      }
+      throw new AbortedException(e.getMessage());
+    } catch (AbortedException e) {
+      giveBack(marked.keySet(), op); // nothing was changed, and nothing can land
+      throw e;
+    }
+    // Step 3's outcome is known: a mark its record does not link by O is given back now.
+    List<Digest> unlinked = new ArrayList<>();
+    marked.keySet().forEach(t -> {
+      if (!op.equals(linked.linkOp(t))) {
+        unlinked.add(t);
+      }
+    });
+    giveBack(unlinked, op);
+    unmark(marked, unlinked, op);
+  }
+
+  /**
+   * Step 2: marks a reference on each target, in parallel. If any fails, the marks made are
+   * given back and the failure thrown; a mark whose outcome is unknown is left to gc.
+   */
+  private Map<Digest, IndexRecords.Versioned> mark(List<Digest> missing,
+      Map<Digest, S3Objects.Fetched> read, LinkMark mark) {
+    Map<Digest, CompletableFuture<IndexRecords.Versioned>> futures = new LinkedHashMap<>();
+    for (Digest t : missing) {
+      futures.put(t, CompletableFuture.supplyAsync(() -> {
+        IndexRecords.Versioned v = records.casVersioned(t, r -> {
+          IndexRecords.requireLive(t, r);
+          return r.mark(mark.op()) != null ? null : r.withMark(mark);
+        }, read.get(t));
+        records.mirrorTags(t, v.record());
+        return v;
+      }, workers));
+    }
+    Map<Digest, IndexRecords.Versioned> marked = new LinkedHashMap<>();
+    StoreException failure = null;
+    for (Map.Entry<Digest, CompletableFuture<IndexRecords.Versioned>> e : futures.entrySet()) {
+      try {
+        marked.put(e.getKey(), S3Errors.join(e.getValue(), "marking " + e.getKey()));
+      } catch (StoreException f) {
+        if (failure == null) {
+          failure = f;
+        } else {
+          failure.addSuppressed(f);
+        }
+      }
+    }
+    if (failure != null) {
+      giveBack(marked.keySet(), mark.op());
+      throw failure;
+    }
+    return marked;
+  }
+
+  /** Gives back the marked references of {@code op} on {@code targets}: no link holds them. */
+  private void giveBack(Collection<Digest> targets, String op) {
+    for (Digest t : targets) {
+      try {
+        marks.drop(t, op);
+      } catch (StoreException e) {
+        LOG.warn("could not give back the reference marked on {}; gc does once {} old: {}", t,
+            LinkMarks.bound(config), e.getMessage());
+      }
+    }
+  }
+
+  /** Step 4: removes the marks whose references the links now hold, in parallel; best effort. */
+  private void unmark(Map<Digest, IndexRecords.Versioned> marked, List<Digest> unlinked,
+      String op) {
+    List<CompletableFuture<Void>> futures = new ArrayList<>();
+    marked.forEach((t, v) -> {
+      if (unlinked.contains(t)) {
+        return;
+      }
+      futures.add(CompletableFuture.runAsync(() -> records.casIndex(t,
+          r -> r != null && r.isLive() && r.mark(op) != null ? r.withoutMark(op) : null,
+          v.fetched()), workers));
+    });
+    for (CompletableFuture<Void> f : futures) {
+      try {
+        S3Errors.join(f, "removing a mark");
+      } catch (StoreException e) {
+        LOG.debug("a mark of {} is left to gc: {}", op, e.getMessage());
+      }
+    }
+  }
+}

@@ -10,12 +10,14 @@ import dev.coffer.store.GcOptions;
 import dev.coffer.store.Info;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.memory.MemoryStores;
+import dev.coffer.store.s3.S3StoreConfig;
 import dev.coffer.store.s3.S3Stores;
 import dev.coffer.store.tree.Tree;
 import dev.coffer.store.tree.Trees;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.Paths;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -45,6 +47,7 @@ class TreePutKillIT {
   private String bucket;
   private String prefix;
   private S3Client plain;
+  private S3StoreConfig config;
   private ContentStore store;
   private Map<String, String> env;
 
@@ -54,8 +57,8 @@ class TreePutKillIT {
     bucket = server.newBucket();
     prefix = server.newPrefix();
     plain = server.client();
-    store = S3Stores.open(server.config(bucket, prefix).deletionGrace(Duration.ZERO)
-        .build());
+    config = server.config(bucket, prefix).deletionGrace(Duration.ZERO).build();
+    store = S3Stores.open(config);
     var credentials = server.credentials().resolveCredentials();
     env = new HashMap<>(Map.of("HOME", tmp.toString(), "COFFER_BUCKET", bucket,
         "COFFER_PREFIX", prefix, "COFFER_ENDPOINT", server.endpoint().toString(),
@@ -149,8 +152,21 @@ class TreePutKillIT {
     return files;
   }
 
+  /**
+   * A store on the same bucket whose clock is {@code ahead} in the future: its gc resolves what
+   * a killed put's linkNew left marked once older than the bound (TREE-3), without waiting.
+   */
+  private ContentStore later(Duration ahead) {
+    return S3Stores.open(config.toBuilder()
+        .clock(Clock.offset(Clock.systemUTC(), ahead)).build());
+  }
+
+  private Duration pastTheBound() {
+    return config.pendingLinkBound().plusSeconds(1);
+  }
+
   @Test
-  void aPutKilledWhileStoringFilesIsFinishedByARerunWithNothingLostAndGcReclaimsAll()
+  void aPutKilledWhileStoringFilesIsFinishedByARerunWithExactCountsAndGcReclaimsAll()
       throws Exception {
     Path src = build();
     Tree expected;
@@ -166,32 +182,33 @@ class TreePutKillIT {
     kill(child, "after 30 files");
     long storedBeforeRerun = keys("blobs/");
     assertThat(storedBeforeRerun).as("stored before the kill").isBetween(30L, (long) FILES);
-    // What the kill left: the tree (committed first, at count 0) and its links, and each file
-    // stored (every file is below the one-step size, so stored with its reference); a stored
-    // file the tree does not link was in the batch the kill cut between its references and its
-    // linkAll, and keeps that reference (TREE-3's window).
+    // What the kill left: the tree (committed first, at count 0) and its links, each at count 1;
+    // a stored file the tree does not link is of the batch the kill cut, stored at count 0, or
+    // at 1 if the kill came between its marked reference and the link (linkNew's step 2).
     Set<Digest> linked = store.info(uninterrupted).links();
     assertThat(store.info(uninterrupted).refCount()).as("nobody holds the killed put's tree")
         .isZero();
-    List<Digest> survivors = new ArrayList<>();
-    Set<Digest> window = new LinkedHashSet<>();
+    Set<Digest> cut = new LinkedHashSet<>();
+    long stored = 0;
     long unrecorded = 0; // an object whose record the kill prevented: content without a record
     for (Digest d : files(expected)) {
       Long count = refCount(d);
       if (count != null) {
-        survivors.add(d);
-        assertThat(count).as("file %s: its one reference", d).isEqualTo(1);
-        if (!linked.contains(d)) {
-          window.add(d);
+        stored++;
+        if (linked.contains(d)) {
+          assertThat(count).as("file %s: its link's reference", d).isEqualTo(1);
+        } else {
+          assertThat(count).as("file %s: stored, maybe marked", d).isBetween(0L, 1L);
+          cut.add(d);
         }
       } else if (exists(prefix + "blobs/sha256/" + d.hex())) {
         unrecorded++;
       }
     }
-    assertThat(unrecorded).as("one batch at most").isLessThanOrEqualTo(2);
+    assertThat(cut.size() + unrecorded).as("one batch at most (--jobs 2)")
+        .isLessThanOrEqualTo(2);
     assertThat(storedBeforeRerun).as("the tree and the files stored").isEqualTo(
-        1 + survivors.size() + unrecorded);
-    assertThat(window.size()).as("one batch at most (--jobs 2)").isLessThanOrEqualTo(2);
+        1 + stored + unrecorded);
 
     Digest tree = Digest.parse(coffer("put", "-q", "-r", src.toString()));
 
@@ -199,25 +216,22 @@ class TreePutKillIT {
     Info info = store.info(tree);
     assertThat(info.refCount()).as("TREE-2: the rerun's reference, only").isEqualTo(1);
     assertThat(info.links()).containsExactlyInAnyOrderElementsOf(files(expected));
-    // The rerun takes one reference on each file its tree does not link and links it: each file
-    // is at count 1 but those of the cut batch, which keep the killed put's reference too.
-    for (Digest d : files(expected)) {
-      assertThat(store.info(d).refCount()).as("file %s", d)
-          .isEqualTo(window.contains(d) ? 2 : 1);
-    }
-    long overCounted = window.size();
-    assertThat(survivors).as("stored before the kill, kept").allSatisfy(
-        d -> assertThat(store.info(d).size()).isPositive());
-    Path out = tmp.resolve("out");
-    coffer("get", "-q", "-r", tree.toString(), "-o", out.toString());
-    for (Tree.Entry e : expected.files()) {
-      assertThat(Digest.of(Files.readAllBytes(out.resolve(e.path())))).isEqualTo(e.digest());
-    }
+    try (ContentStore later = later(pastTheBound())) {
+      later.gc(GC); // gives back a reference the killed put marked and never linked
+      for (Digest d : files(expected)) {
+        assertThat(later.info(d).refCount()).as("file %s: its one link", d).isEqualTo(1);
+      }
+      Path out = tmp.resolve("out");
+      coffer("get", "-q", "-r", tree.toString(), "-o", out.toString());
+      for (Tree.Entry e : expected.files()) {
+        assertThat(Digest.of(Files.readAllBytes(out.resolve(e.path())))).isEqualTo(e.digest());
+      }
 
-    store.deref(tree);
-    assertThat(store.gc(GC).blobsPurged()).isEqualTo(FILES + 1 - overCounted);
-    assertThat(keys("blobs/")).as("everything reclaimed but the window").isEqualTo(overCounted);
-    assertThat(keys("index/")).isEqualTo(overCounted);
+      later.deref(tree);
+      assertThat(later.gc(GC).blobsPurged()).isEqualTo(FILES + 1);
+    }
+    assertThat(keys("blobs/")).as("everything reclaimed").isZero();
+    assertThat(keys("index/")).isZero();
   }
 
   @Test
@@ -245,17 +259,18 @@ class TreePutKillIT {
         .isZero();
     Set<Digest> linked = left.links();
     assertThat(linked.size()).isBetween(10, files(expected).size() - 1);
-    // The files are stored a batch at a time after the tree, each with its reference (all are
-    // below the one-step size): a file is linked, or in the batch the kill cut between its
-    // references and its linkAll (stored at count 1, unlinked: TREE-3's window), or not stored.
-    Set<Digest> window = new LinkedHashSet<>();
+    // A file is linked (count 1), or of the batch the kill cut (stored at count 0, or at 1 if
+    // marked for a link never made), or not stored.
+    Set<Digest> cut = new LinkedHashSet<>();
     long unrecorded = 0; // an object whose record the kill prevented: content without a record
     for (Digest d : files(expected)) {
       Long count = refCount(d);
       if (count != null) {
-        assertThat(count).as("file %s: its one reference", d).isEqualTo(1);
-        if (!linked.contains(d)) {
-          window.add(d);
+        if (linked.contains(d)) {
+          assertThat(count).as("file %s: its link's reference", d).isEqualTo(1);
+        } else {
+          assertThat(count).as("file %s: stored, maybe marked", d).isBetween(0L, 1L);
+          cut.add(d);
         }
       } else {
         assertThat(linked).as("a linked file is stored").doesNotContain(d);
@@ -264,10 +279,10 @@ class TreePutKillIT {
         }
       }
     }
-    assertThat(window.size() + unrecorded).as("one batch at most (--jobs 2)")
+    assertThat(cut.size() + unrecorded).as("one batch at most (--jobs 2)")
         .isLessThanOrEqualTo(2);
     assertThat(keys("blobs/")).as("the tree, its linked files and the cut batch")
-        .isEqualTo(1 + linked.size() + window.size() + unrecorded);
+        .isEqualTo(1 + linked.size() + cut.size() + unrecorded);
 
     store.ref(tree);
     store.deref(tree); // to zero: the tree goes, and each of its links releases its file
@@ -275,14 +290,24 @@ class TreePutKillIT {
       assertThatThrownBy(() -> store.info(d)).as("released with the tree: %s", d)
           .isInstanceOf(NotFoundException.class);
     }
-    for (Digest d : window) {
-      assertThat(store.info(d).refCount()).as("the cut batch keeps its reference: %s", d)
-          .isEqualTo(1);
+    try (ContentStore later = later(pastTheBound())) {
+      assertThat(later.gc(GC).blobsPurged()).as("the tree and each file it linked")
+          .isEqualTo(1 + linked.size());
+      for (Digest d : cut) {
+        assertThat(later.info(d).refCount()).as("a marked reference given back: %s", d)
+            .isZero();
+      }
     }
-    assertThat(store.gc(GC).blobsPurged()).as("the tree and each file it linked")
-        .isEqualTo(1 + linked.size());
-    assertThat(keys("blobs/")).as("only the cut batch is left")
-        .isEqualTo(window.size() + unrecorded);
-    assertThat(keys("index/")).isEqualTo(window.size());
+    // What the cut batch stored is held by nothing: retention expires it (gc by last use), and
+    // a repair removes an object stored without its record.
+    try (ContentStore later = later(Duration.ofDays(3))) {
+      GcOptions byUse = new GcOptions(Duration.ofDays(1), false, Duration.ofDays(1),
+          GcOptions.NO_LIMIT);
+      later.gc(byUse);
+      later.gc(byUse);
+      later.fsck(true);
+    }
+    assertThat(keys("index/")).as("nothing left that gc cannot reclaim").isZero();
+    assertThat(keys("blobs/")).isZero();
   }
 }

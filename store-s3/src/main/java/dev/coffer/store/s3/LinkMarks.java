@@ -28,16 +28,9 @@ final class LinkMarks {
     this.config = config;
   }
 
-  /**
-   * How old a mark is before gc or a repair resolves it: the lease, plus the largest clock skew
-   * the store allows (half the purge timeout), plus twice the longest a compare-and-swap keeps
-   * trying ({@link IndexRecords#CAS_DEADLINE}: a {@code linkNew} sends its link only within one of
-   * its start, and that change then tries for one more). Safety does not rest on it (the fence
-   * does): it only keeps gc from failing a call still under way. 11.5 minutes by default.
-   */
+  /** {@link S3StoreConfig#pendingLinkBound()}. */
   static Duration bound(S3StoreConfig config) {
-    return config.leaseDuration().plus(config.purgeTimeout().dividedBy(2))
-        .plus(IndexRecords.CAS_DEADLINE.multipliedBy(2));
+    return config.pendingLinkBound();
   }
 
   private long now() {

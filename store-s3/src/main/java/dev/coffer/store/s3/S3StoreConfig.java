@@ -260,6 +260,18 @@ public record S3StoreConfig(
     }
   }
 
+  /**
+   * How old a reference marked for a link ({@code linkNew}) is before gc or {@code fsck --repair}
+   * resolves it, giving it back if the link was never made (TREE-3): the lease, plus the largest
+   * clock skew the store allows (half the purge timeout), plus twice the longest a record change
+   * keeps trying (5 minutes: a {@code linkNew} sends its links only within one of its start).
+   * Derived, not set: 11.5 minutes with the defaults. It bounds how long a crashed call's
+   * over-count lasts; safety does not rest on it (the source is fenced first).
+   */
+  public Duration pendingLinkBound() {
+    return leaseDuration.plus(purgeTimeout.dividedBy(2)).plus(Duration.ofMinutes(10));
+  }
+
   /** A builder with every default; bucket is required. */
   public static Builder builder() {
     return new Builder();

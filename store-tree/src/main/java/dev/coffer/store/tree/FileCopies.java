@@ -46,42 +46,6 @@ final class FileCopies {
     return sent;
   }
 
-  /** A reference taken on a file's blob, and whether its bytes were sent to take it. */
-  record Referenced(Info info, boolean sent) {}
-
-  /**
-   * Takes one reference on blob {@code digest}, storing it from {@code file} (hashed already to
-   * {@code digest}) first if it is not stored. Up to the one-step size: a lookup, then a reference
-   * on content found, or one put that stores the content with its reference (on S3 the object and
-   * its record at count 1, no further request). Larger: stored as {@link #upload} does, then
-   * referenced. Content found stored but released to count 0 by another holder before the
-   * reference (the reference says NotFound: removed, or deleting until the grace ends) is stored
-   * again, once, rather than failing the put.
-   */
-  static Referenced uploadAndRef(ContentStore store, Path file, Digest digest, long size)
-      throws IOException {
-    try {
-      return lookUpOrStoreAndRef(store, file, digest, size);
-    } catch (NotFoundException releasedMeanwhile) {
-      return lookUpOrStoreAndRef(store, file, digest, size);
-    }
-  }
-
-  private static Referenced lookUpOrStoreAndRef(ContentStore store, Path file, Digest digest,
-      long size) throws IOException {
-    if (size <= ONE_STEP_LIMIT) {
-      try {
-        store.info(digest);
-      } catch (NotFoundException absent) {
-        // Content committed meanwhile by another put gets one more reference instead.
-        return new Referenced(store.putAndRef(Files.readAllBytes(file), digest, Map.of()), true);
-      }
-      return new Referenced(store.ref(digest), false);
-    }
-    boolean sent = send(store, file, digest, size, Map.of());
-    return new Referenced(store.ref(digest), sent);
-  }
-
   private static boolean send(ContentStore store, Path file, Digest digest, long size,
       Map<String, String> labels) throws IOException {
     if (size <= ONE_STEP_LIMIT) {

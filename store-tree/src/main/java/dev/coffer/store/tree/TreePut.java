@@ -6,7 +6,7 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.DigestAlgorithm;
 import dev.coffer.store.Info;
 import dev.coffer.store.InvalidArgumentException;
-import dev.coffer.store.UnknownException;
+import dev.coffer.store.NotFoundException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -88,11 +87,9 @@ final class TreePut {
     }
     Sent sent = new Sent();
     List<Target> targets = List.copyOf(missing.values());
-    // In batches of `jobs`: a put killed between a batch's references and its links leaves at
-    // most that batch over-referenced (TREE-3); on S3 a batch's links are one change of the
-    // tree's record (PROTO-11).
+    // In batches of `jobs`: on S3 a batch's links are one change of the tree's record.
     for (int i = 0; i < targets.size(); i += jobs) {
-      referAndLink(digest, targets.subList(i, Math.min(i + jobs, targets.size())), sent);
+      storeAndLink(digest, targets.subList(i, Math.min(i + jobs, targets.size())), sent);
     }
     store.ref(digest);
     long bytes = tree.files().stream().mapToLong(Tree.Entry::size).sum();
@@ -155,62 +152,38 @@ final class TreePut {
   }
 
   /**
-   * Takes one reference on each blob of {@code batch}, in parallel, storing a file not stored yet
-   * with its reference in one step, and hands the batch's references to links from {@code tree}
-   * by one {@code linkAll}; if that fails, gives back each reference no link took (TREE-3), unless
-   * its outcome is unknown: a change whose answer was lost may still land after the tree's links
-   * are read, and would then link a file whose reference was given back, so the batch's
-   * references are kept (an over-count of at most the batch, never an under-count). The one step
-   * of a put between a reference and its link.
+   * Stores each file of {@code batch} not stored yet (without a reference), in parallel, then
+   * links {@code tree} to the batch by one {@code linkNew}, which takes each new link's reference
+   * in the same operation (TREE-3): no reference exists that no link holds, so a put killed at
+   * any point leaves nothing a rerun or gc cannot account for. A file found stored but released
+   * meanwhile by its other holders (NotFound from the link) is stored again, once.
    */
-  private void referAndLink(Digest tree, List<Target> batch, Sent sent) {
-    Map<Digest, Long> taken = new ConcurrentHashMap<>();
+  private void storeAndLink(Digest tree, List<Target> batch, Sent sent) {
+    store(batch, sent, true);
+    List<Digest> targets = batch.stream().map(Target::digest).toList();
     try {
-      Jobs.runAll(jobs, batch.stream().<Callable<Void>>map(t -> () -> {
-        if (t.file() == null) {
-          taken.put(t.digest(), store.ref(t.digest()).incarnation());
-          return null;
-        }
-        FileCopies.Referenced r = FileCopies.uploadAndRef(store, t.file(), t.digest(), t.size());
-        taken.put(t.digest(), r.info().incarnation());
-        if (r.sent()) {
-          sent.files.incrementAndGet();
-          sent.bytes.addAndGet(t.size());
-        }
-        listener.fileDone(t.size(), r.sent());
-        return null;
-      }).toList());
-    } catch (RuntimeException e) {
-      giveBack(tree, taken, e); // no linkAll was sent: none of them is linked by this put
-      throw e;
-    }
-    try {
-      store.linkAll(batch.stream().map(Target::digest).toList(), tree);
-    } catch (UnknownException e) {
-      throw e; // kept: the links may land yet (PROTO-3's rule for a holder)
-    } catch (RuntimeException e) {
-      giveBack(tree, taken, e);
-      throw e;
+      store.linkNew(targets, tree);
+    } catch (NotFoundException releasedMeanwhile) {
+      store(batch, sent, false);
+      store.linkNew(targets, tree);
     }
   }
 
-  /** Gives back the references in {@code taken} no link of {@code tree} took (TREE-3). */
-  private void giveBack(Digest tree, Map<Digest, Long> taken, RuntimeException failure) {
-    Set<Digest> linked;
-    try {
-      linked = store.info(tree).links();
-    } catch (RuntimeException secondary) {
-      failure.addSuppressed(secondary);
-      return;
-    }
-    taken.forEach((f, incarnation) -> {
-      if (!linked.contains(f)) {
-        try {
-          store.deref(f, incarnation);
-        } catch (RuntimeException secondary) {
-          failure.addSuppressed(secondary);
-        }
+  /** Stores the files of {@code batch} not stored yet, {@code jobs} at a time. */
+  private void store(List<Target> batch, Sent sent, boolean report) {
+    Jobs.runAll(jobs, batch.stream().<Callable<Void>>map(t -> () -> {
+      if (t.file() == null) {
+        return null; // a tree: stored already
       }
-    });
+      boolean stored = FileCopies.upload(store, t.file(), t.digest(), t.size(), Map.of());
+      if (stored) {
+        sent.files.incrementAndGet();
+        sent.bytes.addAndGet(t.size());
+      }
+      if (report) {
+        listener.fileDone(t.size(), stored);
+      }
+      return null;
+    }).toList());
   }
 }

@@ -104,10 +104,11 @@ public final class Trees {
    * followed) and returns the tree's digest with counts. Files already stored are not uploaded
    * again. In order (TREE-3): every file is hashed locally, which gives the tree; the tree blob is
    * committed with {@code labels} (without a reference); then, in batches of {@code jobs}, each
-   * distinct file the tree lacks a link to gets one reference (a new file is stored with it in
-   * the same step) and the batch's references are handed to links by one {@code linkAll}; last,
-   * one reference is taken on the tree, which the caller holds, as {@code put --ref}. A call that
-   * fails or is killed part-way is finished by calling it again.
+   * distinct file the tree lacks a link to is stored unless it is (without a reference), and the
+   * batch is linked from the tree by one {@code linkNew}, each new link taking its reference in
+   * the same operation; last, one reference is taken on the tree, which the caller holds, as
+   * {@code put --ref}. A call that fails or is killed part-way is finished by calling it again,
+   * with exact counts.
    *
    * @throws InvalidArgumentException if {@code dir} is not a directory, or a name cannot be stored
    * @throws UncheckedIOException if reading the directory fails

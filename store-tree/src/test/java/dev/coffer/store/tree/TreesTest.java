@@ -241,6 +241,53 @@ class TreesTest {
         .isEqualTo("rwxr-xr-x");
   }
 
+  /**
+   * TREE-3: a put killed at its k-th link call, for every k: once killed, the process makes no
+   * further call (nothing given back), as a real kill. A rerun then ends with every file at count
+   * 1, held by the tree's link, and the tree at 1: nothing is left over-referenced. (Before
+   * linkNew, the cut batch kept the references it took before its links: count 2.)
+   */
+  @Test
+  void aPutKilledAtAnyLinkIsFinishedByARerunWithExactCounts() throws IOException {
+    Path src = sample();
+    for (int killAt = 1; killAt <= 4; killAt++) {
+      try (ContentStore fresh = MemoryStores.open()) {
+        int at = killAt;
+        AtomicInteger links = new AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean dead =
+            new java.util.concurrent.atomic.AtomicBoolean();
+        ContentStore killed = (ContentStore) Proxy.newProxyInstance(
+            ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
+            (proxy, method, args) -> {
+              if (dead.get() || method.getName().startsWith("link")
+                  && links.incrementAndGet() == at) {
+                dead.set(true);
+                throw new IllegalStateException("killed");
+              }
+              try {
+                return method.invoke(fresh, args);
+              } catch (InvocationTargetException e) {
+                throw e.getCause();
+              }
+            });
+        assertThatThrownBy(() -> Trees.of(killed).withJobs(1).put(src, Map.of()))
+            .hasMessageContaining("killed");
+
+        Digest tree = Trees.of(fresh).put(src);
+
+        assertThat(fresh.info(tree).refCount()).isEqualTo(1);
+        assertThat(fresh.info(tree).links()).hasSize(4);
+        for (Digest f : fresh.info(tree).links()) {
+          assertThat(fresh.info(f).refCount()).as("killed at link %d: %s", at, f).isEqualTo(1);
+        }
+        fresh.deref(tree);
+        Set<Digest> left = new java.util.HashSet<>();
+        fresh.walk(i -> left.add(i.digest()));
+        assertThat(left).as("killed at link %d", at).isEmpty();
+      }
+    }
+  }
+
   @Test
   void aPutInterruptedWhileLinkingIsFinishedByARerun() throws IOException {
     Path src = sample();
@@ -248,7 +295,7 @@ class TreesTest {
     ContentStore failing = (ContentStore) Proxy.newProxyInstance(
         ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
         (proxy, method, args) -> {
-          if (method.getName().equals("linkAll") && links.incrementAndGet() > 2) {
+          if (method.getName().equals("linkNew") && links.incrementAndGet() > 2) {
             throw new IllegalStateException("killed"); // after two batches of one link
           }
           try {
@@ -273,19 +320,19 @@ class TreesTest {
   }
 
   @Test
-  void aLinkAllWhoseAnswerWasLostKeepsTheBatchsReferencesForALateLanding() throws IOException {
+  void aLinkNewWhoseAnswerWasLostIsFinishedExactlyByARerunWhenItLandsLate() throws IOException {
     Path src = sample();
     List<Runnable> late = new java.util.ArrayList<>();
     ContentStore lossy = (ContentStore) Proxy.newProxyInstance(
         ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
         (proxy, method, args) -> {
-          if (method.getName().equals("linkAll")) {
+          if (method.getName().equals("linkNew")) {
             // Sent, its answer lost: the change lands only after the put has given up.
             @SuppressWarnings("unchecked")
             List<Digest> targets = List.copyOf((Collection<Digest>) args[0]);
             Digest from = (Digest) args[1];
-            late.add(() -> store.linkAll(targets, from));
-            throw new UnknownException("linkAll: answer lost");
+            late.add(() -> store.linkNew(targets, from));
+            throw new UnknownException("linkNew: answer lost");
           }
           try {
             return method.invoke(store, args);
@@ -305,7 +352,7 @@ class TreesTest {
     Set<Digest> files = store.info(tree).links();
     assertThat(files).hasSize(4);
     for (Digest f : files) {
-      // Kept, not given back: the late link holds it (given back, the file would be gone).
+      // The late link holds the one reference: nothing was taken apart from it.
       assertThat(store.info(f).refCount()).as(f.toString()).isEqualTo(1);
     }
     assertThat(Trees.of(store).put(src)).isEqualTo(tree);
@@ -320,22 +367,22 @@ class TreesTest {
   }
 
   @Test
-  void aFileGivenBackToZeroBetweenALookupAndItsReferenceIsStoredAgain() throws IOException {
+  void aFileReleasedToZeroBetweenALookupAndItsLinkIsStoredAgain() throws IOException {
     Path src = sample();
-    // Another put of the same file (bin/run.sh) gives its reference back, to 0, between this
-    // put's lookup and its reference. The memory store removes a blob at 0 at once; the S3 store
-    // moves it to deleting, purged only after the grace (GcOnSimulatedClockTest
+    // The other holder of the same file (bin/run.sh) releases it, to 0, between this put's
+    // lookup and its link. The memory store removes a blob at 0 at once; the S3 store moves it
+    // to deleting, purged only after the grace (GcOnSimulatedClockTest
     // .aDeletedBlobIsPurgedOnlyAfterItsGrace), and a put within the grace brings it back: on
-    // both a ref then says NotFound, and the put stores the file again rather than fail.
+    // both linkNew then says NotFound, and the put stores the file again rather than fail.
     Digest shared = digestOf("#!/bin/sh\necho hi\n");
     store.putAndRef("#!/bin/sh\necho hi\n".getBytes(UTF_8), shared, Map.of());
     AtomicInteger refs = new AtomicInteger();
     ContentStore racing = (ContentStore) Proxy.newProxyInstance(
         ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
         (proxy, method, args) -> {
-          if (method.getName().equals("ref") && args[0].equals(shared)
-              && refs.incrementAndGet() == 1) {
-            store.deref(shared); // the other put's give-back, to 0
+          if (method.getName().equals("linkNew")
+              && ((Collection<?>) args[0]).contains(shared) && refs.incrementAndGet() == 1) {
+            store.deref(shared); // the other holder's release, to 0
           }
           try {
             return method.invoke(store, args);
@@ -358,7 +405,8 @@ class TreesTest {
     ContentStore failing = (ContentStore) Proxy.newProxyInstance(
         ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
         (proxy, method, args) -> {
-          // The files are new, so each is stored with its reference: the only ref is the root's.
+          // The files are stored without a reference and linked by linkNew: the only ref is the
+          // root's.
           if (method.getName().equals("ref") && refs.incrementAndGet() > 0) {
             throw new IllegalStateException("killed before the root reference");
           }
@@ -399,10 +447,10 @@ class TreesTest {
   }
 
   @Test
-  void linksToTheTreeAreMadeOneLinkAllPerBatchOfJobsFiles() throws IOException {
+  void linksToTheTreeAreMadeOneLinkNewPerBatchOfJobsFiles() throws IOException {
     // All links write the tree's record: made one call each, a put -r on S3 rewrote that record
-    // once a file (a read and a conditional write each); linkAll lets the store make a batch at
-    // once, and a batch of `jobs` files bounds what a killed put leaves over-referenced (TREE-3).
+    // once a file (a read and a conditional write each); linkNew lets the store make a batch at
+    // once.
     Path src = tmp.resolve("many");
     Files.createDirectories(src);
     for (int i = 0; i < 40; i++) {
@@ -426,7 +474,7 @@ class TreesTest {
         });
     Digest tree = Trees.of(watched).withJobs(8).put(src);
     assertThat(store.info(tree).links()).hasSize(40);
-    assertThat(calls).containsExactly("linkAll", "linkAll", "linkAll", "linkAll", "linkAll");
+    assertThat(calls).containsExactly("linkNew", "linkNew", "linkNew", "linkNew", "linkNew");
     assertThat(targets).containsExactly(8, 8, 8, 8, 8);
   }
 

@@ -32,6 +32,11 @@ import java.util.TreeMap;
  * uses were recorded (then the later of {@code createdAt} and {@code updatedAt} stands for it);
  * {@code expired} marks a {@code deleting} record that gc expired by last use rather than one
  * deleted or dereferenced to zero: a use within the grace brings it back (RET-3).
+ *
+ * <p>{@code pending} holds the marked references of {@code linkNew} calls whose links are not
+ * confirmed yet (each counted in {@code refCount}), {@code linkOps} the operation of {@code
+ * linkNew} that made each such link, and {@code fenced} the operations whose links this record
+ * refuses (PROTO-13, {@link LinkMark}); all three are written only when not empty.
  */
 record IndexRecord(
     int version,

@@ -49,9 +49,12 @@ final class LinkNew {
   /** Why a call's links cannot be made: {@code from} fenced, gone or another incarnation. */
   private static final class Refused extends RuntimeException {
     private static final long serialVersionUID = 1L;
+    /** Whether {@code from} is gone or another incarnation, rather than fenced. */
+    final boolean gone;
 
-    Refused(String message) {
+    Refused(boolean gone, String message) {
       super(message, null, false, false);
+      this.gone = gone;
     }
   }
 
@@ -95,10 +98,10 @@ final class LinkNew {
       }
       linked = records.casIndex(from, r -> {
         if (r == null || !r.isLive() || !r.isIncarnation(source.incarnation())) {
-          throw new Refused("content " + from + " not found");
+          throw new Refused(true, "content " + from + " not found");
         }
         if (r.isFenced(op)) {
-          throw new Refused("the links from " + from + " of this call were given up by another"
+          throw new Refused(false, "the links from " + from + " of this call were given up by another"
               + " host (it was slower than " + LinkMarks.bound(config) + ")");
         }
         Map<Digest, Long> added = new LinkedHashMap<>();
@@ -114,7 +117,7 @@ final class LinkNew {
       }, read.get(from));
     } catch (Refused e) {
       giveBack(marked.keySet(), op);
-      if (e.getMessage().startsWith("content ")) {
+      if (e.gone) {
         throw new NotFoundException(e.getMessage());
       }
       throw new AbortedException(e.getMessage());

@@ -201,8 +201,8 @@ final class S3Maintenance {
 
   /**
    * Resolves the marked references older than the bound ({@link LinkMarks}, TREE-3) in the live
-   * records of {@code records}, and reads each record so changed again, so that a blob a dropped
-   * mark left without references is purged as any deleted one.
+   * records of {@code records}, and reads each record so changed again, so that expiry and the
+   * purges that follow condition their changes on its ETag now.
    */
   private void resolveMarks(Map<Digest, Purges.Versioned> records) {
     long cutoff = store.now() - LinkMarks.bound(store.config).toNanos();

@@ -388,7 +388,8 @@ final class Simulation implements AutoCloseable {
       if (unclear(op, thrown)) {
         afters.add(alone(m, other));
       }
-      return fitting(afters, a -> List.of(reconcile(i, m, a, window)));
+      boolean repairs = op instanceof Op.Fsck || other instanceof Op.Fsck;
+      return fitting(afters, a -> List.of(reconcile(i, m, a, window, repairs)));
     }
     List<Model> fit = new ArrayList<>();
     for (Orders.Order o : orders) {
@@ -684,7 +685,7 @@ final class Simulation implements AutoCloseable {
     if (died || (!config.exact() && unclear(op, thrown))) {
       tally.unclear++;
       Model next = reconcile(i, model, after,
-          op instanceof Op.TreeLink t ? takenOnly(model, t) : null);
+          op instanceof Op.TreeLink t ? takenOnly(model, t) : null, op instanceof Op.Fsck);
       if (op instanceof Op.TreeLink t) {
         heldByNewLinks(i, model, next, t);
         tally.treeLeft += overReferenced(model, next, t);
@@ -1067,6 +1068,16 @@ final class Simulation implements AutoCloseable {
    * live in it may be live.
    */
   private Model reconcile(int i, Model before, Model after, Model window) {
+    return reconcile(i, before, after, window, false);
+  }
+
+  /**
+   * As {@link #reconcile(int, Model, Model, Model)}; with {@code repairs} (an fsck --repair
+   * without a clear answer, which repairs each dangling link with a compare-and-swap of its
+   * own), a blob's links may also be those before with only some of the links the step removes
+   * removed.
+   */
+  private Model reconcile(int i, Model before, Model after, Model window, boolean repairs) {
     Map<Integer, SimHosts.RecordView> observed = liveRecords(i);
     Set<Integer> all = new TreeSet<>(before.blobs.keySet());
     all.addAll(after.blobs.keySet());
@@ -1103,7 +1114,9 @@ final class Simulation implements AutoCloseable {
       boolean labelsOk = (was != null && was.labels.equals(now.labels))
           || (would != null && would.labels.equals(now.labels));
       boolean linksOk = (was != null && was.links.equals(now.links))
-          || (would != null && would.links.equals(now.links));
+          || (would != null && would.links.equals(now.links))
+          || (repairs && was != null && would != null && was.links.containsAll(now.links)
+              && now.links.containsAll(would.links));
       if (!labelsOk || !linksOk) {
         throw new Violation(i, "INV-4 labels and links", "b" + b + " is " + now
             + "; before the unclear step " + was + ", after " + would);

@@ -214,6 +214,12 @@ final class S3Writer implements Writer {
         try {
           pauseIngest(); // a failed commit keeps the ingest
         } catch (RuntimeException secondary) {
+          if (claimsTheIngestKept(e)) {
+            // The refusal says the bytes written are kept, and they are not: the commit fails as
+            // the close would have, so that the caller reads the ingest's offset again.
+            secondary.addSuppressed(e);
+            throw secondary;
+          }
           e.addSuppressed(secondary);
         }
       }
@@ -223,6 +229,15 @@ final class S3Writer implements Writer {
       store.openWriters.remove(ref, this);
       pipeline.release();
     }
+  }
+
+  /**
+   * Whether {@code refusal} is one of the commit's answers that keep the ingest at the bytes
+   * written (FailedPrecondition and InvalidArgument: nothing was committed).
+   */
+  private static boolean claimsTheIngestKept(RuntimeException refusal) {
+    return refusal instanceof FailedPreconditionException
+        || refusal instanceof InvalidArgumentException;
   }
 
   private byte[] smallBytes() {

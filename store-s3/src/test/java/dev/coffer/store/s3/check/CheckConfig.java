@@ -41,6 +41,14 @@ record CheckConfig(long seed, int ops, int hosts, int blobs, int refs, double fa
     return new CheckConfig(seed, ops, 4, 12, 6, 0.02, 0.02, 5_000, 0, 0, 0, false);
   }
 
+  /**
+   * Five times the faulty run's network faults (10 % per knob and request), deaths and skew,
+   * another host's operation in a fifth of the steps, links held to their incarnation.
+   */
+  static CheckConfig heavy(long seed, int ops) {
+    return new CheckConfig(seed, ops, 4, 12, 6, 0.1, 0.02, 5_000, 0, 0, 0.2, true);
+  }
+
   CheckConfig withOps(int n) {
     return new CheckConfig(seed, n, hosts, blobs, refs, faults, deaths, skewMillis, late,
         large, interleave, incarnations);

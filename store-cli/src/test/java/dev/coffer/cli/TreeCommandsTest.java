@@ -48,10 +48,11 @@ class TreeCommandsTest {
    * --jobs} files, so {@code put -r} of 100 new files with {@code --jobs 16} writes the tree's
    * record 9 times (its creation, 7 batches, the caller's reference). The tree is committed
    * first, so each new file is stored with its reference in one step (the object and its record
-   * at count 1) after its lookup, and read once by linkAll: 4 requests a file, 420 in all
-   * (GetObject 200 109, GetObject 404 100, PutObject 200 210, PutObjectTagging 1). Stored at count
-   * 0 and then referenced (a read, a write and a tag mirror), the files took 720; before linkAll,
-   * each link read both records and rewrote the tree's: 906 requests, 102 writes of that record.
+   * at count 1), with no lookup first (a small file is sent: content found stored is referenced
+   * all the same), and read once by linkAll: 3 requests a file and the tree's few. With a lookup first
+   * they took 420 (GetObject 404 100 more); stored at count 0 and then referenced (a read, a write
+   * and a tag mirror), 720; before linkAll, each link read both records and rewrote the tree's:
+   * 906 requests, 102 writes of that record.
    */
   @Test
   void putOfNewFilesWritesTheTreeRecordOncePerBatchOfLinks() throws Exception {
@@ -74,10 +75,48 @@ class TreeCommandsTest {
         .mapToLong(Long::longValue).sum();
     Map<String, Long> logged = connector.logged(connector.host);
     assertThat(treeRecordWrites).as(logged.toString()).isEqualTo(9);
-    assertThat(requests).as(logged.toString()).isLessThanOrEqualTo(4L * files + 25); // 420
-    assertThat(logged.get("GetObject 404")).as("one lookup a file").isEqualTo(files);
+    assertThat(requests).as(logged.toString()).isLessThanOrEqualTo(3L * files + 25);
+    assertThat(logged).as("no lookup of a new small file").doesNotContainKey("GetObject 404");
     assertThat(logged.get("PutObjectTagging 200")).as("only the tree's reference mirrors tags")
         .isEqualTo(1);
+  }
+
+  /**
+   * Issue 23: {@code put -r} sends a file larger than the one-step size straight to its digest's
+   * key (ContentStore.putFileAndRef), as {@code put FILE} does: no ingest, no multipart upload to
+   * an ingest key, no server-side copy. With 5 MiB parts, a file of 3 MiB is its record's lookup,
+   * one PutObject and its record; a file of 6 MiB is its lookup, a multipart upload of two parts to
+   * the digest key, its record and its tags: 21 requests with the tree's own. Through a writer
+   * and a copy (before) the same put took 33, CopyObject, ingest records and deletes among them.
+   */
+  @Test
+  void putRSendsLargeFilesStraightToTheirDigestKeys() throws Exception {
+    Path src = tmp.resolve("large");
+    java.util.Random random = new java.util.Random(5);
+    byte[] middle = new byte[3 << 20];
+    byte[] parts = new byte[6 << 20];
+    random.nextBytes(middle);
+    random.nextBytes(parts);
+    Files.createDirectories(src);
+    Files.write(src.resolve("middle.bin"), middle);
+    Files.write(src.resolve("parts.bin"), parts);
+
+    Result put = ok("put", "--no-cache", "-r", src.toString(), "--jobs", "4");
+    Map<String, Long> logged = connector.logged(connector.host);
+
+    assertThat(put.stderr()).contains("new 2 files, " + (middle.length + parts.length) + " bytes");
+    assertThat(logged).as("no ingest, no copy").doesNotContainKeys("CopyObject 200",
+        "UploadPartCopy 200", "DeleteObject 204");
+    assertThat(logged.get("CreateMultipartUpload 200")).as(logged.toString()).isEqualTo(1);
+    assertThat(connector.sim.log().entries().stream()
+        .filter(e -> e.key() != null && e.key().contains("ingest/")).count())
+        .as("no ingest record or data").isZero();
+    long total = logged.values().stream().mapToLong(Long::longValue).sum();
+    assertThat(total).as(logged.toString()).isEqualTo(21);
+    Path out = tmp.resolve("out");
+    ok("get", "--no-cache", "-r", put.out().strip(), "-o", out.toString());
+    assertThat(Files.readAllBytes(out.resolve("middle.bin"))).isEqualTo(middle);
+    assertThat(Files.readAllBytes(out.resolve("parts.bin"))).isEqualTo(parts);
   }
 
   @Test
@@ -258,9 +297,9 @@ class TreeCommandsTest {
   /**
    * Issue 23: a second upload with 1 % of the files changed, as a delta over the first upload's
    * tree, costs requests for the changed files and a constant: the base's two reads, the delta's
-   * commit, the base's reference, each changed file's lookup, object, record and read by
-   * linkAll, one linkAll write, the caller's reference: 22 requests for 2 changed files of 200
-   * (GetObject 200 9, GetObject 404 2, PutObject 200 9, PutObjectTagging 2). The same upload as a
+   * commit, the base's reference, each changed file's object, record and read by linkAll, one
+   * linkAll write, the caller's reference: 20 requests for 2 changed files of 200 (GetObject 200
+   * 9, PutObject 200 9, PutObjectTagging 2; 22 with a lookup of each file). The same upload as a
    * full tree looks up and references every file again: 1,032 (GetObject 615, PutObject 216,
    * PutObjectTagging 201).
    */
@@ -285,7 +324,7 @@ class TreeCommandsTest {
     assertThat(delta.stderr()).contains("stored 200 files, 1496 bytes; new 2 files, 20 bytes");
     long deltaTotal = deltaRequests.values().stream().mapToLong(Long::longValue).sum();
     long fullTotal = fullRequests.values().stream().mapToLong(Long::longValue).sum();
-    assertThat(deltaTotal).as(deltaRequests.toString()).isEqualTo(22);
+    assertThat(deltaTotal).as(deltaRequests.toString()).isEqualTo(20);
     assertThat(fullTotal).as(fullRequests.toString()).isGreaterThan(4L * files);
     JsonNode info = ok("info", "--json", delta.out().strip()).json();
     assertThat(info.get("links")).hasSize(3); // the base and the two changed files

@@ -1,7 +1,6 @@
 package dev.coffer.store.tree;
 
 import dev.coffer.store.AlreadyExistsException;
-import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.DataLossException;
 import dev.coffer.store.Descriptor;
@@ -9,7 +8,6 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.Info;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.ReaderAt;
-import dev.coffer.store.Writer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,14 +16,20 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
-import java.time.Duration;
 import java.util.Map;
 
 /** One file to the store and one blob to a file: what trees and batches are made of. */
 final class FileCopies {
-  private static final Duration LOCK_WAIT = Duration.ofMinutes(1);
   /** Files up to this size are put in one step, read into memory (at most {@code jobs} at once). */
   static final long ONE_STEP_LIMIT = 4L << 20;
+  /**
+   * Files up to this size are referenced by sending them, without a lookup first: on S3 the
+   * lookup of new content is one request more than its two, and sending this much costs about as
+   * much as that round trip; content found stored is referenced all the same (on S3 its
+   * create-only PutObject answers 412, and then the reference takes what a lookup and a
+   * reference take), only its bytes were sent for nothing.
+   */
+  static final long SEND_WITHOUT_LOOKUP = 1L << 20;
 
   private FileCopies() {}
 
@@ -51,67 +55,55 @@ final class FileCopies {
 
   /**
    * Takes one reference on blob {@code digest}, storing it from {@code file} (hashed already to
-   * {@code digest}) first if it is not stored. Up to the one-step size: a lookup, then a reference
-   * on content found, or one put that stores the content with its reference (on S3 the object and
-   * its record at count 1, no further request). Larger: stored as {@link #upload} does, then
-   * referenced. Content found stored but released to count 0 by another holder before the
-   * reference (the reference says NotFound: removed, or deleting until the grace ends) is stored
-   * again, once, rather than failing the put.
+   * {@code digest}) first if it is not stored. Up to {@link #SEND_WITHOUT_LOOKUP}: one put that
+   * stores the content with its reference, or references content found stored
+   * ({@link ContentStore#putAndRef}; on S3 two requests for new content). Larger: the file is put
+   * straight to its digest ({@link ContentStore#putFileAndRef}: its record looked up first, so
+   * stored content is referenced without being read; on S3 no ingest and no copy). Content found
+   * stored but released to count 0 by another holder before the reference (the reference says
+   * NotFound: removed, or deleting until the grace ends) is stored again, once, rather than
+   * failing the put. Whether the bytes were sent is judged by the reference count: a count of 1
+   * after the put means this put created (or revived) the blob, which a tree's put of a file it
+   * does not yet link is the only holder of.
    */
   static Referenced uploadAndRef(ContentStore store, Path file, Digest digest, long size)
       throws IOException {
     try {
-      return lookUpOrStoreAndRef(store, file, digest, size);
+      return storeAndRef(store, file, digest, size);
     } catch (NotFoundException releasedMeanwhile) {
-      return lookUpOrStoreAndRef(store, file, digest, size);
+      return storeAndRef(store, file, digest, size);
     }
   }
 
-  private static Referenced lookUpOrStoreAndRef(ContentStore store, Path file, Digest digest,
-      long size) throws IOException {
-    if (size <= ONE_STEP_LIMIT) {
-      try {
-        store.info(digest);
-      } catch (NotFoundException absent) {
-        // Content committed meanwhile by another put gets one more reference instead.
-        return new Referenced(store.putAndRef(Files.readAllBytes(file), digest, Map.of()), true);
-      }
-      return new Referenced(store.ref(digest), false);
-    }
-    boolean sent = send(store, file, digest, size, Map.of());
-    return new Referenced(store.ref(digest), sent);
+  private static Referenced storeAndRef(ContentStore store, Path file, Digest digest, long size)
+      throws IOException {
+    Info info = size <= SEND_WITHOUT_LOOKUP
+        ? store.putAndRef(Files.readAllBytes(file), digest, Map.of())
+        : store.putFileAndRef(file, digest, Map.of());
+    return new Referenced(info, info.refCount() == 1);
   }
 
   private static boolean send(ContentStore store, Path file, Digest digest, long size,
       Map<String, String> labels) throws IOException {
-    if (size <= ONE_STEP_LIMIT) {
-      // One lookup, then (if absent) one-step put: fewer requests than a writer's open and commit.
-      try {
-        store.info(digest);
-        return false;
-      } catch (NotFoundException absent) {
+    try {
+      if (size <= ONE_STEP_LIMIT) {
+        // One lookup, then (if absent) one-step put: fewer requests than a writer's open and
+        // commit, and content stored already is not sent again.
         try {
+          store.info(digest);
+          return false;
+        } catch (NotFoundException absent) {
           store.put(Files.readAllBytes(file), digest, labels);
           return true;
-        } catch (AlreadyExistsException e) {
-          return false; // another put committed it meanwhile
         }
       }
-    }
-    Writer writer;
-    try {
-      // A ref named by the digest: a put of the same content killed mid-way is resumed.
-      writer = Content.openWriter(store, "tree-file-" + digest.algorithm().label() + "-"
-          + digest.hex(), Descriptor.of(digest, size), LOCK_WAIT);
+      // Straight to the digest (on S3 the key itself: no ingest, no copy); stored content found
+      // by its record is AlreadyExists before the file is read.
+      store.putFile(file, digest, labels);
+      return true;
     } catch (AlreadyExistsException e) {
-      return false;
+      return false; // stored already, or another put committed it meanwhile
     }
-    try (writer; InputStream in = Files.newInputStream(file)) {
-      Content.copy(writer, in, size, digest, labels);
-    } catch (AlreadyExistsException e) {
-      return false;
-    }
-    return true;
   }
 
   /**
@@ -158,27 +150,46 @@ final class FileCopies {
     }
     Path temp = LocalFiles.temp(target);
     try {
-      MessageDigest hasher = digest.algorithm().newHasher();
       long written = 0;
       long expected;
+      boolean checkedByReader;
+      MessageDigest hasher = null;
       Descriptor descriptor = size < 0 ? Descriptor.of(digest) : Descriptor.of(digest, size);
       try (ReaderAt reader = held ? store.readerAtHeld(descriptor) : store.readerAt(descriptor);
           InputStream in = reader.stream(0);
           OutputStream out = Files.newOutputStream(temp)) {
         expected = size < 0 ? reader.size() : size;
+        // A reader that checks a read in order from 0 to the end against the digest (S3's) or
+        // serves checked content (the cache's) is not hashed after a second time.
+        if (!reader.verifiesInOrderReads() && !reader.servesVerifiedContent()) {
+          hasher = digest.algorithm().newHasher();
+        }
         byte[] buffer = new byte[64 * 1024];
         for (int n; (n = in.read(buffer)) >= 0; ) {
-          hasher.update(buffer, 0, n);
+          if (hasher != null) {
+            hasher.update(buffer, 0, n);
+          }
           out.write(buffer, 0, n);
           written += n;
         }
+        checkedByReader = hasher == null
+            && (reader.verifiedInOrderRead() || reader.servesVerifiedContent());
       }
       if (written != expected) {
         throw DataLossException.lengthMismatch(digest, expected, written);
       }
-      Digest actual = Digest.fromHasher(digest.algorithm(), hasher.digest());
-      if (!actual.equals(digest)) {
-        throw DataLossException.digestMismatch(digest, actual);
+      if (!checkedByReader) {
+        Digest actual;
+        if (hasher != null) {
+          actual = Digest.fromHasher(digest.algorithm(), hasher.digest());
+        } else {
+          try (InputStream in = Files.newInputStream(temp)) { // the reader did not say it checked
+            actual = Digest.of(digest.algorithm(), in);
+          }
+        }
+        if (!actual.equals(digest)) {
+          throw DataLossException.digestMismatch(digest, actual);
+        }
       }
       if (mode >= 0) {
         LocalFiles.setMode(temp, mode);

@@ -322,18 +322,19 @@ class TreesTest {
   @Test
   void aFileGivenBackToZeroBetweenALookupAndItsReferenceIsStoredAgain() throws IOException {
     Path src = sample();
-    // Another put of the same file (bin/run.sh) gives its reference back, to 0, between this
-    // put's lookup and its reference. The memory store removes a blob at 0 at once; the S3 store
-    // moves it to deleting, purged only after the grace (GcOnSimulatedClockTest
+    // Another put of the same file (bin/run.sh) gives its reference back, to 0, just before this
+    // put references it (a small file is referenced by the put that stores it, with no lookup
+    // before: the window is the put's own). The memory store removes a blob at 0 at once; the S3
+    // store moves it to deleting, purged only after the grace (GcOnSimulatedClockTest
     // .aDeletedBlobIsPurgedOnlyAfterItsGrace), and a put within the grace brings it back: on
-    // both a ref then says NotFound, and the put stores the file again rather than fail.
+    // both the put stores the file again rather than fail.
     Digest shared = digestOf("#!/bin/sh\necho hi\n");
     store.putAndRef("#!/bin/sh\necho hi\n".getBytes(UTF_8), shared, Map.of());
     AtomicInteger refs = new AtomicInteger();
     ContentStore racing = (ContentStore) Proxy.newProxyInstance(
         ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
         (proxy, method, args) -> {
-          if (method.getName().equals("ref") && args[0].equals(shared)
+          if (method.getName().startsWith("putAndRef") && shared.equals(args[1])
               && refs.incrementAndGet() == 1) {
             store.deref(shared); // the other put's give-back, to 0
           }
@@ -344,6 +345,7 @@ class TreesTest {
           }
         });
     Digest tree = Trees.of(racing).put(src);
+    assertThat(refs).as("the give-back raced the put").hasValue(1);
     assertThat(store.info(tree).links()).contains(shared);
     assertThat(store.info(shared).refCount()).as("the tree's link").isEqualTo(1);
     Path out = tmp.resolve("out");

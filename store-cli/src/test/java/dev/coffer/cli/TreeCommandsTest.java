@@ -49,10 +49,10 @@ class TreeCommandsTest {
    * record 9 times (its creation, 7 batches, the caller's reference). The tree is committed
    * first, so each new file is stored with its reference in one step (the object and its record
    * at count 1), with no lookup first (a small file is sent: content found stored is referenced
-   * all the same), and read once by linkAll: 3 requests a file and the tree's few. With a lookup first
-   * they took 420 (GetObject 404 100 more); stored at count 0 and then referenced (a read, a write
-   * and a tag mirror), 720; before linkAll, each link read both records and rewrote the tree's:
-   * 906 requests, 102 writes of that record.
+   * all the same), and read once by linkAll: 3 requests a file and the tree's few. With a
+   * lookup first they took 420 (GetObject 404 100 more); stored at count 0 and then referenced
+   * (a read, a write and a tag mirror), 720; before linkAll, each link read both records and
+   * rewrote the tree's: 906 requests, 102 writes of that record.
    */
   @Test
   void putOfNewFilesWritesTheTreeRecordOncePerBatchOfLinks() throws Exception {
@@ -256,6 +256,40 @@ class TreeCommandsTest {
         tmp.resolve("out2").toString(), "--jobs", "4");
     assertThat(missing.code()).as(missing.stderr()).isEqualTo(ExitCode.NOT_FOUND.code);
     assertThat(missing.stderr()).contains(gone.hex());
+  }
+
+  /**
+   * Issue 23: {@code get -r} hashes each file once, as S3's reader checks a read in order from 0
+   * to the end against the digest (INT-2); it no longer hashes the bytes a second time as it writes
+   * them. Bytes that do not match still fail the get with DataLoss and leave no file, not even a
+   * temporary one.
+   */
+  @Test
+  void getROfCorruptBytesFailsWithDataLossAndLeavesNoFile() throws Exception {
+    Path src = tmp.resolve("build");
+    write(src.resolve("good"), "good bytes");
+    write(src.resolve("bad"), "bad  bytes");
+    String tree = ok("put", "-q", "--no-cache", "-r", src.toString()).out().strip();
+    Digest bad = Digest.of("bad  bytes".getBytes(UTF_8));
+    try (var client = software.amazon.awssdk.services.s3.S3Client.builder()
+        .httpClient(connector.sim.httpClient("test"))
+        .endpointOverride(dev.coffer.s3sim.SimS3.ENDPOINT).forcePathStyle(true)
+        .region(software.amazon.awssdk.regions.Region.US_EAST_1)
+        .credentialsProvider(software.amazon.awssdk.auth.credentials.StaticCredentialsProvider
+            .create(software.amazon.awssdk.auth.credentials.AwsBasicCredentials.create("sim",
+                "sim")))
+        .build()) {
+      client.putObject(b -> b.bucket(SimConnector.BUCKET).key("blobs/sha256/" + bad.hex()),
+          software.amazon.awssdk.core.sync.RequestBody.fromString("BAD  BYTES"));
+    }
+    Path out = tmp.resolve("out");
+    Result get = cli.run("get", "-q", "--no-cache", "-r", tree, "-o", out.toString());
+    assertThat(get.code()).as(get.stderr()).isEqualTo(ExitCode.DATA_LOSS.code);
+    assertThat(get.stderr()).contains(bad.hex());
+    try (var left = Files.list(out)) {
+      assertThat(left.map(p -> p.getFileName().toString())).doesNotContain("bad")
+          .noneMatch(n -> n.contains(".coffer-"));
+    }
   }
 
   /**

@@ -5,8 +5,8 @@ import java.util.List;
 
 /**
  * Another build of the command, or the same one with other JVM options, run beside
- * {@code bin/coffer} in the cold-read and walk cases, so that a change is measured against what it
- * replaces within one run ({@code BENCH_CLI_VARIANTS}).
+ * {@code bin/coffer} in the cold-read, walk and tree cases, so that a change is measured against
+ * what it replaces within one run ({@code BENCH_CLI_VARIANTS}).
  *
  * @param label the variant's name in the contender, as in {@code coffer get --no-cache (CLI,
  *     LABEL)}

@@ -35,8 +35,8 @@ import java.util.Set;
  * @param writeDocs whether docs/benchmarks.md and the raw results are rewritten
  *     ({@code BENCH_WRITE_DOCS}, default 1)
  * @param treeFiles files of the tree case's directory ({@code BENCH_TREE_FILES}, default 10,000)
- * @param cliVariants other builds or JVM options of the command, run beside it in the cold-read
- *     and walk cases ({@code BENCH_CLI_VARIANTS}, default none; see {@link CliVariant#parse})
+ * @param cliVariants other builds or JVM options of the command, run beside it in the cold-read,
+ *     walk and tree cases ({@code BENCH_CLI_VARIANTS}, default none; see {@link CliVariant#parse})
  */
 record HarnessConfig(
     long size,

@@ -226,6 +226,14 @@ public final class MacroBenchmark {
       pairs.add(new Pair(TreeCase.UPLOAD, server, TreeCase.COFFER_PUT, peer, 1.0));
       pairs.add(new Pair(TreeCase.REUPLOAD, server, TreeCase.COFFER_PUT, peer, 3.0));
       pairs.add(new Pair(TreeCase.DOWNLOAD, server, TreeCase.COFFER_GET, peer, Double.NaN));
+      for (CliVariant variant : config.cliVariants()) {
+        pairs.add(new Pair(TreeCase.UPLOAD, server,
+            TreeCase.variantName(TreeCase.COFFER_PUT, variant), peer, 1.0));
+        pairs.add(new Pair(TreeCase.REUPLOAD, server,
+            TreeCase.variantName(TreeCase.COFFER_PUT, variant), peer, 3.0));
+        pairs.add(new Pair(TreeCase.DOWNLOAD, server,
+            TreeCase.variantName(TreeCase.COFFER_GET, variant), peer, Double.NaN));
+      }
     }
   }
 

@@ -143,6 +143,9 @@ final class TreeCase {
           commands.run(peers.cli("put", "-q", "--no-cache", "-r", original.toString(), "--jobs",
               "16"), env, null);
         })));
+    for (CliVariant variant : config.cliVariants()) {
+      list.add(variantUpload(v, variant, reupload, base));
+    }
     if (available(config.awsCli(), AWS)) {
       list.add(Contender.of(AWS, Counting.SERVER,
           round -> commands.run(peers.aws(v, "s3", "sync", dir(reupload).toString(),
@@ -163,6 +166,36 @@ final class TreeCase {
     return list;
   }
 
+  /**
+   * A variant's upload ({@code BENCH_CLI_VARIANTS}): a first upload into a prefix of its own,
+   * emptied after each round; a second upload over the same base in coffer's prefix, with a cache
+   * directory of its own (its hash index warmed by {@link #warmHashIndex}), its tree released after
+   * each round as coffer's is.
+   */
+  private Contender variantUpload(Venue v, CliVariant variant, boolean reupload, String base) {
+    String prefix = reupload ? "tree-coffer/" : "tree-coffer-" + variant.label() + "/";
+    Map<String, String> env = PeerCommands.environment(variant,
+        v.cliEnvironment(prefix, peers.home(v)));
+    Path out = config.work().resolve("tree-" + variant.label() + ".out");
+    List<String> put = reupload ? secondPut(base, variant) : List.of("put", "-q", "--no-cache",
+        "-r", original.toString(), "--jobs", "16");
+    return Contender.of(variantName(COFFER_PUT, variant), Counting.SERVER,
+        round -> commands.run(peers.cli(variant, put.toArray(String[]::new)), env, out),
+        round -> {
+          if (reupload) {
+            commands.run(peers.cli(variant, "deref", "-q", "--no-cache",
+                Files.readString(out).strip()), env, null);
+          } else {
+            v.purge(prefix);
+          }
+        });
+  }
+
+  /** The contender {@code name} of a variant: {@code coffer put -r (CLI, LABEL)}. */
+  static String variantName(String name, CliVariant variant) {
+    return name.replace("(CLI)", "(CLI, " + variant.label() + ")");
+  }
+
   private Path dir(boolean reupload) {
     return reupload ? changed : original;
   }
@@ -177,8 +210,18 @@ final class TreeCase {
         changed.toString(), "--jobs", "16", "--base", base));
   }
 
+  private List<String> secondPut(String base, CliVariant variant) {
+    List<String> put = secondPut(base);
+    put.set(put.indexOf(cacheDir().toString()), cacheDir(variant).toString());
+    return put;
+  }
+
   private Path cacheDir() {
     return config.work().resolve("tree/coffer-cache");
+  }
+
+  private Path cacheDir(CliVariant variant) {
+    return config.work().resolve("tree/coffer-cache-" + variant.label());
   }
 
   /**
@@ -192,6 +235,14 @@ final class TreeCase {
     commands.run(peers.cli(secondPut(base).toArray(String[]::new)), env, out);
     commands.run(peers.cli("deref", "-q", "--no-cache", Files.readString(out).strip()), env,
         null);
+    for (CliVariant variant : config.cliVariants()) {
+      Map<String, String> variantEnv = PeerCommands.environment(variant,
+          v.cliEnvironment("tree-coffer/", peers.home(v)));
+      commands.run(peers.cli(variant, secondPut(base, variant).toArray(String[]::new)),
+          variantEnv, out);
+      commands.run(peers.cli(variant, "deref", "-q", "--no-cache",
+          Files.readString(out).strip()), variantEnv, null);
+    }
   }
 
   /**
@@ -235,6 +286,12 @@ final class TreeCase {
     list.add(Contender.of(COFFER_GET, Counting.SERVER,
         round -> commands.run(peers.cli("get", "-q", "--no-cache", "-r", tree, "-o", out.toString(),
             "--jobs", "16"), v.cliEnvironment("tree-coffer/", peers.home(v)), null), clean));
+    for (CliVariant variant : config.cliVariants()) {
+      list.add(Contender.of(variantName(COFFER_GET, variant), Counting.SERVER,
+          round -> commands.run(peers.cli(variant, "get", "-q", "--no-cache", "-r", tree, "-o",
+              out.toString(), "--jobs", "16"), PeerCommands.environment(variant,
+              v.cliEnvironment("tree-coffer/", peers.home(v))), null), clean));
+    }
     if (available(config.awsCli(), AWS)) {
       list.add(Contender.of(AWS, Counting.SERVER,
           round -> commands.run(peers.aws(v, "s3", "sync", "s3://" + v.bucket + "/tree-aws/",

@@ -10,7 +10,8 @@ import java.util.TreeMap;
 
 /**
  * Publishes the index record of content whose bytes are stored at its digest key: the last step
- * of a writer's commit and of a put. Creates the record create-only; if one exists, takes a
+ * of a writer's commit and of a put. Creates the record create-only (or, when the caller's own
+ * create-only PutObject found the object there, reads it first); if one exists, takes a
  * reference (commitAndRef, putAndRef), resurrects a deleted blob (re-storing its bytes if they are
  * gone), waits for a purge in progress to end and publishes anew, or fails with AlreadyExists;
  * a live record whose blob object is missing gets its bytes again (docs/architecture.md, "The
@@ -139,18 +140,24 @@ final class BlobPublisher {
   private Info publish(Runnable restoreBytes, Created created, boolean putByCaller) {
     restore = restoreBytes;
     put = putByCaller;
-    IndexRecord record = fresh();
-    IndexRecords.Creation creation = store.records().createIndex(digest, record);
-    if (creation.created()) {
-      // The bytes may have been purged between their PutObject and this record (PROTO-10).
-      if (!keptSince(created) && !objects.exists(blobKey)) {
-        restore.run();
+    S3Objects.Fetched found = null; // the record that refused ours, read once
+    if (!putByCaller || created != null) {
+      IndexRecord record = fresh();
+      IndexRecords.Creation creation = store.records().createIndex(digest, record);
+      if (creation.created()) {
+        // The bytes may have been purged between their PutObject and this record (PROTO-10).
+        if (!keptSince(created) && !objects.exists(blobKey)) {
+          restore.run();
+        }
+        settle.run();
+        return record.toInfo();
       }
-      settle.run();
-      return record.toInfo();
+      found = creation.found();
     }
+    // Else this caller's create-only PutObject found the object: its record is there but for a
+    // put cut short, so it is read and changed rather than refused first (one request less for
+    // stored content); a record found absent is created by the same compare-and-swap.
     IndexRecord after = null;
-    S3Objects.Fetched found = creation.found(); // the record that refused ours, read once
     Backoff backoff = store.records().backoff();
     for (int attempt = 0; after == null; attempt++) {
       try {

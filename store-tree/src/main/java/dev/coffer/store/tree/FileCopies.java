@@ -1,7 +1,6 @@
 package dev.coffer.store.tree;
 
 import dev.coffer.store.AlreadyExistsException;
-import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.DataLossException;
 import dev.coffer.store.Descriptor;
@@ -9,7 +8,6 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.Info;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.ReaderAt;
-import dev.coffer.store.Writer;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -18,14 +16,20 @@ import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
-import java.time.Duration;
 import java.util.Map;
 
 /** One file to the store and one blob to a file: what trees and batches are made of. */
 final class FileCopies {
-  private static final Duration LOCK_WAIT = Duration.ofMinutes(1);
   /** Files up to this size are put in one step, read into memory (at most {@code jobs} at once). */
   static final long ONE_STEP_LIMIT = 4L << 20;
+  /**
+   * Files up to this size are referenced by sending them, without a lookup first: on S3 the
+   * lookup of new content is one request more than its two, and sending this much costs about as
+   * much as that round trip; content found stored is referenced all the same (on S3 its
+   * create-only PutObject answers 412, and then the reference takes what a lookup and a
+   * reference take), only its bytes were sent for nothing.
+   */
+  static final long SEND_WITHOUT_LOOKUP = 1L << 20;
 
   private FileCopies() {}
 
@@ -48,34 +52,29 @@ final class FileCopies {
 
   private static boolean send(ContentStore store, Path file, Digest digest, long size,
       Map<String, String> labels) throws IOException {
-    if (size <= ONE_STEP_LIMIT) {
-      // One lookup, then (if absent) one-step put: fewer requests than a writer's open and commit.
-      try {
-        store.info(digest);
-        return false;
-      } catch (NotFoundException absent) {
+    try {
+      if (size <= SEND_WITHOUT_LOOKUP) {
+        store.put(Files.readAllBytes(file), digest, labels); // stored already: AlreadyExists
+        return true;
+      }
+      if (size <= ONE_STEP_LIMIT) {
+        // One lookup, then (if absent) one-step put: fewer requests than a writer's open and
+        // commit, and content stored already is not sent again.
         try {
+          store.info(digest);
+          return false;
+        } catch (NotFoundException absent) {
           store.put(Files.readAllBytes(file), digest, labels);
           return true;
-        } catch (AlreadyExistsException e) {
-          return false; // another put committed it meanwhile
         }
       }
-    }
-    Writer writer;
-    try {
-      // A ref named by the digest: a put of the same content killed mid-way is resumed.
-      writer = Content.openWriter(store, "tree-file-" + digest.algorithm().label() + "-"
-          + digest.hex(), Descriptor.of(digest, size), LOCK_WAIT);
+      // Straight to the digest (on S3 the key itself: no ingest, no copy); stored content found
+      // by its record is AlreadyExists before the file is read.
+      store.putFile(file, digest, labels);
+      return true;
     } catch (AlreadyExistsException e) {
-      return false;
+      return false; // stored already, or another put committed it meanwhile
     }
-    try (writer; InputStream in = Files.newInputStream(file)) {
-      Content.copy(writer, in, size, digest, labels);
-    } catch (AlreadyExistsException e) {
-      return false;
-    }
-    return true;
   }
 
   /**
@@ -122,27 +121,46 @@ final class FileCopies {
     }
     Path temp = LocalFiles.temp(target);
     try {
-      MessageDigest hasher = digest.algorithm().newHasher();
       long written = 0;
       long expected;
+      boolean checkedByReader;
+      MessageDigest hasher = null;
       Descriptor descriptor = size < 0 ? Descriptor.of(digest) : Descriptor.of(digest, size);
       try (ReaderAt reader = held ? store.readerAtHeld(descriptor) : store.readerAt(descriptor);
           InputStream in = reader.stream(0);
           OutputStream out = Files.newOutputStream(temp)) {
         expected = size < 0 ? reader.size() : size;
+        // A reader that checks a read in order from 0 to the end against the digest (S3's) or
+        // serves checked content (the cache's) is not hashed after a second time.
+        if (!reader.verifiesInOrderReads() && !reader.servesVerifiedContent()) {
+          hasher = digest.algorithm().newHasher();
+        }
         byte[] buffer = new byte[64 * 1024];
         for (int n; (n = in.read(buffer)) >= 0; ) {
-          hasher.update(buffer, 0, n);
+          if (hasher != null) {
+            hasher.update(buffer, 0, n);
+          }
           out.write(buffer, 0, n);
           written += n;
         }
+        checkedByReader = hasher == null
+            && (reader.verifiedInOrderRead() || reader.servesVerifiedContent());
       }
       if (written != expected) {
         throw DataLossException.lengthMismatch(digest, expected, written);
       }
-      Digest actual = Digest.fromHasher(digest.algorithm(), hasher.digest());
-      if (!actual.equals(digest)) {
-        throw DataLossException.digestMismatch(digest, actual);
+      if (!checkedByReader) {
+        Digest actual;
+        if (hasher != null) {
+          actual = Digest.fromHasher(digest.algorithm(), hasher.digest());
+        } else {
+          try (InputStream in = Files.newInputStream(temp)) { // the reader did not say it checked
+            actual = Digest.of(digest.algorithm(), in);
+          }
+        }
+        if (!actual.equals(digest)) {
+          throw DataLossException.digestMismatch(digest, actual);
+        }
       }
       if (mode >= 0) {
         LocalFiles.setMode(temp, mode);

@@ -216,9 +216,10 @@ public final class Trees {
    * Stores each of {@code files} as a blob of its own, with {@code labels} (set also on content
    * found stored), {@code jobs} at a time, and returns what happened to each, in the order given.
    * Nothing is referenced: as a put without a ref, each blob lives at count 0 until deleted or
-   * referenced. Content already stored is not uploaded again; a file above the one-step size goes
-   * through an ingest named by its digest, so a put killed mid-way resumes it. Every file is checked
-   * to be a regular file (links followed) before anything is stored.
+   * referenced. Content already stored is not uploaded again; a file above the one-step size is
+   * put straight to its digest ({@link ContentStore#putFile}: on S3 to the digest's key, no ingest
+   * and no copy; a put killed mid-way sends the file again, and gc removes what it left). Every
+   * file is checked to be a regular file (links followed) before anything is stored.
    *
    * @throws InvalidArgumentException naming the first path that is not a regular file
    * @throws UncheckedIOException if reading a file fails

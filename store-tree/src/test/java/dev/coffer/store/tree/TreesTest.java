@@ -391,6 +391,7 @@ class TreesTest {
           }
         });
     Digest tree = Trees.of(racing).put(src);
+    assertThat(refs).as("the release raced the first link, and the link was made again").hasValue(2);
     assertThat(store.info(tree).links()).contains(shared);
     assertThat(store.info(shared).refCount()).as("the tree's link").isEqualTo(1);
     Path out = tmp.resolve("out");

@@ -39,7 +39,8 @@ class GetHashPassesTest {
 
   @Test
   void aWholeGetWithoutTheCacheHashesTheBlobOnce() throws Exception {
-    byte[] content = new byte[(3 << 20) + 12345];
+    // Larger than the S3 reader's read-ahead threshold, so the hash runs beside the transfer.
+    byte[] content = new byte[(9 << 20) + 12345];
     new Random(25).nextBytes(content);
     Path file = tmp.resolve("blob");
     Files.write(file, content);

@@ -85,6 +85,14 @@ final class SimConnector implements StoreConnector, AutoCloseable {
     return store;
   }
 
+  /** A client of the simulation on a host of its own, for a test to change objects behind the store. */
+  synchronized S3Client inspector() {
+    S3Client client = common(S3Client.builder().httpClient(sim.httpClient("inspector")), null)
+        .build();
+    clients.add(client);
+    return client;
+  }
+
   /** The requests the simulated endpoint logged from {@code host}, by "Operation status". */
   Map<String, Long> logged(String host) {
     Map<String, Long> logged = new TreeMap<>();

@@ -77,10 +77,11 @@ final class Notes {
       + "verifies the blob's SHA-256 while it writes (about 0.7 s of a core per GiB on this CPU), "
       + "which the peers do not; a `--range` read other than `0-` skips the check. Like `coffer "
       + "put` it also pays for a cold JVM (see the ingest note): one get compiled 2,442 methods "
-      + "with 2.1 s of compiler time. Overlapping the download with the hash (a worker reading "
-      + "ahead, or ranged GETs in parallel) needs a free core, which two cores shared with the "
-      + "server do not have, and both local servers serve ranged GETs more slowly than one GET "
-      + "(docs/benchmarks.md, \"Where a command's time went\").";
+      + "with 2.1 s of compiler time. The S3 reader drains its one GET on a read-ahead thread "
+      + "while the command hashes and writes, so the hash overlaps the download only when a core "
+      + "is free for each: two cores shared with the server (and, here, other builds) often have "
+      + "none; parallel ranged GETs were slower on both local servers (docs/benchmarks.md, "
+      + "\"Where a command's time went\", and the read-ahead's run of 2026-12-03).";
 
   static final String HOT = "**Hot read.** The cache adds an info lookup, an `fstat` and "
       + "per-read bookkeeping to the plain read; on this shared VM the run-to-run noise is of the "

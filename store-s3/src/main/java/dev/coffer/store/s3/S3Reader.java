@@ -7,6 +7,7 @@ import dev.coffer.store.InvalidArgumentException;
 import dev.coffer.store.ReaderAt;
 import dev.coffer.store.StoreException;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.security.MessageDigest;
 import java.util.ArrayDeque;
@@ -24,7 +25,10 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
  *   <li>A read that continues the previous one (the first read at 0 included) takes its bytes
  *       from one GET streaming from there to the end of the blob, straight into the caller's
  *       buffer; the stream stays open for the next such read. This is a plain GET for a read from
- *       the start, as fast as the SDK's own, with no buffer of the reader's.
+ *       the start. A GET of at least {@link #READ_AHEAD_MIN} bytes is drained by a thread of its
+ *       own ({@link ReadAhead}, four 1 MiB buffers at most) while the caller hashes and uses the
+ *       bytes already received, so the hash of a whole read costs no time beyond the transfer's
+ *       when the caller keeps up; a shorter one is read straight into the caller's buffer.
  *   <li>Any other read of at least {@code readChunkSize} is split into aligned-size pieces
  *       fetched in parallel ({@code readConcurrency} at a time, each into an array of its own,
  *       which bounds the memory) and copied in order.
@@ -45,6 +49,11 @@ import software.amazon.awssdk.services.s3.model.GetObjectResponse;
  * a piece is never reused, since its fetch may still be writing into it.
  */
 final class S3Reader implements ReaderAt {
+  /** The least length of a sequential GET that is drained ahead of the reader. */
+  static final long READ_AHEAD_MIN = 4L << 20;
+  private static final int READ_AHEAD_CHUNK = 1 << 20;
+  private static final int READ_AHEAD_DEPTH = 4;
+
   private final S3Objects objects;
   private final Executor fetchers;
   private final Digest digest;
@@ -56,6 +65,8 @@ final class S3Reader implements ReaderAt {
   private final Object lock = new Object();
   /** The open sequential GET and the blob position of its next byte; guarded by the lock. */
   private ResponseInputStream<GetObjectResponse> stream;
+  /** What the stream's bytes are read from: the stream, or a ReadAhead draining it. */
+  private InputStream source;
   private long streamPosition;
   private long nextSequential;
   /** The hash of bytes {@code [0, verifiedTo)}, read in order; null when not verifying. */
@@ -126,8 +137,7 @@ final class S3Reader implements ReaderAt {
     }
     boolean fresh = stream == null;
     if (fresh) {
-      stream = objects.stream(key, position);
-      streamPosition = position;
+      open(position);
       Long length = stream.response().contentLength();
       if (length != null && length != size - position) {
         dropStream();
@@ -151,7 +161,7 @@ final class S3Reader implements ReaderAt {
       }
       // An idle connection the server or a proxy has closed meanwhile: one fresh GET from here.
       try {
-        stream = objects.stream(key, streamPosition);
+        open(streamPosition);
         transfer(dst, count - (int) (streamPosition - position));
       } catch (StoreException again) {
         dropStream();
@@ -163,6 +173,7 @@ final class S3Reader implements ReaderAt {
     verify(dst, start, count);
     if (streamPosition == size) {
       // Every byte read: closing returns the connection to the pool.
+      closeSource();
       try {
         stream.close();
       } catch (IOException ignored) {
@@ -170,6 +181,29 @@ final class S3Reader implements ReaderAt {
       }
       stream = null;
     }
+  }
+
+  /**
+   * Opens the sequential GET from {@code position} to the end. A response of at least
+   * {@link #READ_AHEAD_MIN} bytes is drained by a {@link ReadAhead} thread, so that the bytes
+   * arrive while the caller hashes (see {@link #verify}) and uses the earlier ones. Holds the lock.
+   */
+  private void open(long position) {
+    stream = objects.stream(key, position);
+    streamPosition = position;
+    ResponseInputStream<GetObjectResponse> response = stream;
+    source = size - position >= READ_AHEAD_MIN
+        ? new ReadAhead(response, response::abort, READ_AHEAD_CHUNK, READ_AHEAD_DEPTH,
+            "coffer-read-ahead")
+        : response;
+  }
+
+  /** Stops the read-ahead thread, if any; the stream stays open. Holds the lock. */
+  private void closeSource() {
+    if (source instanceof ReadAhead ahead) {
+      ahead.close();
+    }
+    source = null;
   }
 
   /**
@@ -200,7 +234,7 @@ final class S3Reader implements ReaderAt {
       if (dst.hasArray()) {
         int end = dst.position() + count;
         while (dst.position() < end) {
-          int n = stream.read(dst.array(), dst.arrayOffset() + dst.position(),
+          int n = source.read(dst.array(), dst.arrayOffset() + dst.position(),
               end - dst.position());
           if (n < 0) {
             throw shortRead();
@@ -211,7 +245,7 @@ final class S3Reader implements ReaderAt {
       } else {
         byte[] piece = new byte[Math.min(count, 64 * 1024)];
         for (int left = count; left > 0; ) {
-          int n = stream.read(piece, 0, Math.min(left, piece.length));
+          int n = source.read(piece, 0, Math.min(left, piece.length));
           if (n < 0) {
             throw shortRead();
           }
@@ -231,6 +265,7 @@ final class S3Reader implements ReaderAt {
 
   /** Drops the sequential GET without reading the rest of it. Holds the lock. */
   private void dropStream() {
+    closeSource();
     if (stream != null) {
       stream.abort();
       try {

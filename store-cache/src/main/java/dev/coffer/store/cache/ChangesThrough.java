@@ -106,8 +106,7 @@ final class ChangesThrough extends ForwardingContentStore {
     try {
       backing.linkAll(to, from);
     } finally {
-      tiers.forgetInfo(from);
-      to.forEach(tiers::forgetInfo);
+      forgetInfos(to, from);
     }
   }
 
@@ -117,9 +116,14 @@ final class ChangesThrough extends ForwardingContentStore {
     try {
       backing.linkNew(to, from);
     } finally {
-      tiers.forgetInfo(from);
-      to.forEach(tiers::forgetInfo);
+      forgetInfos(to, from);
     }
+  }
+
+  /** Forgets the cached infos of a many-target link's source and targets, whatever it did. */
+  private void forgetInfos(Collection<Digest> to, Digest from) {
+    tiers.forgetInfo(from);
+    to.forEach(tiers::forgetInfo);
   }
 
   @Override

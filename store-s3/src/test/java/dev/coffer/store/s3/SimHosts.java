@@ -129,6 +129,30 @@ public final class SimHosts implements AutoCloseable {
     }
   }
 
+  /**
+   * A marked reference of {@code linkNew} in an index record (PROTO-13): its operation, the
+   * source it is for and that source's incarnation, and when it was taken (ns, the taker's clock).
+   */
+  public record MarkView(String op, String from, long fromIncarnation, long at) {}
+
+  /** What an index record says of {@code linkNew}'s marks, as the checker settles them. */
+  public record MarksView(long incarnation, List<MarkView> pending, Map<String, String> linkOps) {}
+
+  /** Parses the marks, incarnation and link operations of an index record's JSON. */
+  public static MarksView marks(byte[] json) {
+    try {
+      JsonNode n = JSON.readTree(json);
+      List<MarkView> pending = new ArrayList<>();
+      n.path("pending").forEach(m -> pending.add(new MarkView(m.path("op").asText(),
+          m.path("from").asText(), m.path("fromIncarnation").asLong(), m.path("at").asLong())));
+      Map<String, String> linkOps = new TreeMap<>();
+      n.path("linkOps").properties().forEach(e -> linkOps.put(e.getKey(), e.getValue().asText()));
+      return new MarksView(n.path("incarnation").asLong(), pending, linkOps);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** An executor with nothing of its own to wait for: shutting down is setting a flag. */
   private abstract static class FlagExecutor extends AbstractExecutorService {
     private volatile boolean shutdown;

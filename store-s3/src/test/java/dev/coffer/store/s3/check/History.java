@@ -107,8 +107,10 @@ final class History {
       return new Op.Gc(host);
     } else if (roll < 89) {
       return new Op.Fsck(host);
-    } else if (roll >= 104) {
+    } else if (roll >= 106) {
       return new Op.TreeLink(host, targets(r, c, 1 + r.nextInt(6)), blob);
+    } else if (roll >= 104) { // Trees.put links with linkNew now: half of the former tree links
+      return new Op.LinkNew(host, targets(r, c, 1 + r.nextInt(6)), blob);
     } else if (roll >= 100) {
       return new Op.LinkAll(host, targets(r, c, 1 + r.nextInt(4)), blob);
     }

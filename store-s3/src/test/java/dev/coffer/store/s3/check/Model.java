@@ -32,6 +32,12 @@ final class Model {
     /** The incarnation of each link's target when the link was made. */
     final TreeMap<Integer, Long> linkedIncarnations = new TreeMap<>();
     final TreeMap<String, String> labels = new TreeMap<>();
+    /**
+     * The operations of {@code linkNew} whose marked references on this blob no link holds (a
+     * call killed or failed after marking, PROTO-13): counted in {@link #refs}, an over-count
+     * that gc or {@code fsck --repair} past the bound removes.
+     */
+    final TreeSet<String> marks = new TreeSet<>();
 
     Blob copy() {
       Blob b = new Blob();
@@ -40,6 +46,7 @@ final class Model {
       b.links.addAll(links);
       b.linkedIncarnations.putAll(linkedIncarnations);
       b.labels.putAll(labels);
+      b.marks.addAll(marks);
       return b;
     }
 
@@ -131,6 +138,9 @@ final class Model {
       s.append('b').append(b).append(':').append(blob.refs).append(blob.labels).append('[');
       blob.links.forEach(to -> s.append(to).append(holds(blob, to) ? "+" : "-").append(','));
       s.append("] ");
+      if (!blob.marks.isEmpty()) {
+        s.append("marks").append(blob.marks).append(' ');
+      }
     });
     ingests.forEach((r, g) -> s.append('r').append(r).append(':').append(g).append(' '));
     return s.toString();
@@ -411,6 +421,106 @@ final class Model {
   /** The targets a tree link of {@code to} from {@code source} takes references on, in order. */
   static List<Integer> treeBatch(List<Integer> to, Blob source) {
     return to.stream().distinct().filter(t -> !source.links.contains(t)).toList();
+  }
+
+  /**
+   * {@code linkNew(to, from)} as PROTO-13 makes it: {@code from} and the targets read, NotFound
+   * if one is not live, nothing changed; the distinct targets {@code from} does not link to at
+   * their live incarnation get one marked reference each, in order (a change each; one gone
+   * meanwhile ends the call NotFound after the marks made are given back); then one change of
+   * {@code from}'s record adds a link to each marked target it does not link to yet, to the
+   * incarnation marked (NotFound, the marks given back, if {@code from} is gone or another
+   * incarnation by then); a target linked meanwhile has its mark given back. Another host's
+   * operation may run between any two of these changes. The removal of a mark whose link was
+   * made changes nothing the model holds.
+   */
+  Class<? extends StoreException> linkNew(List<Integer> to, int from) {
+    Blob source = blobs.get(from);
+    if (source == null) {
+      return NotFoundException.class;
+    }
+    for (int t : to) {
+      if (!blobs.containsKey(t)) {
+        return NotFoundException.class;
+      }
+    }
+    List<Integer> missing = linkNewBatch(to, from);
+    if (missing.isEmpty()) {
+      return null;
+    }
+    long fromLife = source.incarnation;
+    Map<Integer, Long> marked = new java.util.LinkedHashMap<>();
+    for (int t : missing) {
+      boundary();
+      Blob target = blobs.get(t);
+      if (target == null) {
+        dropMarks(marked);
+        return NotFoundException.class;
+      }
+      target.refs++;
+      marked.put(t, target.incarnation);
+    }
+    boundary();
+    Blob now = blobs.get(from);
+    if (now == null || now.incarnation != fromLife) {
+      dropMarks(marked);
+      return NotFoundException.class;
+    }
+    Map<Integer, Long> unlinked = new java.util.LinkedHashMap<>();
+    marked.forEach((t, life) -> {
+      Long linkedTo = now.linkedIncarnations.get(t);
+      if (now.links.contains(t) && (!incarnations || linkedTo != null && linkedTo.equals(life))) {
+        unlinked.put(t, life);
+      } else {
+        now.links.add(t);
+        now.linkedIncarnations.put(t, life);
+      }
+    });
+    dropMarks(unlinked);
+    return null;
+  }
+
+  /** The distinct targets of {@code to} that a {@code linkNew} from live {@code from} marks. */
+  List<Integer> linkNewBatch(List<Integer> to, int from) {
+    Blob source = blobs.get(from);
+    return to.stream().distinct().filter(t -> !(source.links.contains(t) && holds(source, t)))
+        .toList();
+  }
+
+  /** Each marked reference given back: the count less one, on the incarnation marked. */
+  private void dropMarks(Map<Integer, Long> marked) {
+    marked.forEach((t, life) -> {
+      boundary();
+      Blob b = blobs.get(t);
+      if (b != null && b.incarnation == life && b.refs > 0) {
+        b.refs--; // at 0 the blob stays live, as had the call never been made
+      }
+    });
+  }
+
+  /**
+   * gc or {@code fsck --repair} resolving marks no link holds: each of {@code resolved} (the
+   * operations whose marks are gone from the blob's record) removed with the count less one; the
+   * blob stays live at 0.
+   *
+   * @return how many marks were so given back
+   */
+  int resolveMarks(Map<Integer, Set<String>> stillPending) {
+    int n = 0;
+    for (var e : blobs.entrySet()) {
+      Blob b = e.getValue();
+      Set<String> pending = stillPending.getOrDefault(e.getKey(), Set.of());
+      for (String op : List.copyOf(b.marks)) {
+        if (!pending.contains(op)) {
+          b.marks.remove(op);
+          if (b.refs > 0) {
+            b.refs--;
+          }
+          n++;
+        }
+      }
+    }
+    return n;
   }
 
   Class<? extends StoreException> unlink(int to, int from) {

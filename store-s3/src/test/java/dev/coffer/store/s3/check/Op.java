@@ -108,6 +108,22 @@ sealed interface Op {
     }
   }
 
+  /**
+   * {@code linkNew(to, from)} (PROTO-13): each target {@code from} does not link to yet gains one
+   * reference held by a new link; a target listed twice counts once, one linked already is left
+   * alone, and the caller's references are neither used nor changed.
+   */
+  record LinkNew(int host, List<Integer> to, int from) implements Op {
+    public LinkNew {
+      to = List.copyOf(to);
+    }
+
+    @Override
+    public String toString() {
+      return "h" + host + " linkNew " + blobs(to) + " from b" + from;
+    }
+  }
+
   private static String blobs(List<Integer> to) {
     return to.stream().map(b -> "b" + b).collect(Collectors.joining(",", "[", "]"));
   }

@@ -90,10 +90,14 @@ class ProtocolCheckTest {
         + "references), %d linkAll and tree-link steps (%d tree links failed in linkAll and "
         + "checked exactly, %d targets left over-referenced by interrupted tree links, %d "
         + "references kept by tree links whose blob was removed in their middle), "
+        + "%d linkNew steps (%d without a clear outcome or with marks left; %d marks left that "
+        + "no link held, %d of them given back since), "
         + "at most %d candidate states at once, %.1f s (%.1f s of CPU)%n",
         config.seed(), stats.steps(), config.hosts(), stats.interleaved(), stats.requests(),
         stats.deaths(), stats.unclear(), stats.excess(), stats.linkAlls(), stats.treeFailures(),
-        stats.treeLeft(), stats.treeKept(), stats.candidates(), (System.nanoTime() - started) / 1e9,
+        stats.treeLeft(), stats.treeKept(), stats.linkNews(), stats.linkNewsUnclear(),
+        stats.marksLeft(), stats.marksGone(), stats.candidates(),
+        (System.nanoTime() - started) / 1e9,
         (cpuNanos() - cpu) / 1e9);
     assertThat(stats.steps()).isEqualTo(config.ops());
     return stats;

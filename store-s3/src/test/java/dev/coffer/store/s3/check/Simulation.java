@@ -75,7 +75,7 @@ final class Simulation implements AutoCloseable {
   /** What a run did. */
   record Stats(long steps, long requests, long deaths, long unclear, long excess,
       long interleaved, long linkAlls, long treeFailures, long treeLeft, long treeKept,
-      long candidates) {}
+      long candidates, long linkNews, long linkNewsUnclear, long marksLeft, long marksGone) {}
 
   private final CheckConfig config;
   private final SimClock clock = new SimClock();
@@ -91,6 +91,8 @@ final class Simulation implements AutoCloseable {
   private final ContentStore[] stores;
   private final SplittableRandom randomness;
   private final Fingerprint fingerprint = new Fingerprint();
+  /** linkNew's marks in the bucket (PROTO-13, INV-12). */
+  private final LinkNewMarks marks;
   /** The files of the file puts: each content, and each changed after it was hashed. */
   private final Path files;
   /**
@@ -122,6 +124,11 @@ final class Simulation implements AutoCloseable {
   private long interleavedSteps;
   /** Steps that were a linkAll or a tree link. */
   private long linkAlls;
+  /** Steps that were a linkNew, and those without a clear outcome (or with marks left). */
+  private long linkNews;
+  private long linkNewsUnclear;
+  /** Whether the step in progress, a linkNew, left a mark no link holds. */
+  private boolean linkNewLeft;
   /** The most candidates the run held at once. */
   private long mostCandidates = 1;
 
@@ -169,6 +176,7 @@ final class Simulation implements AutoCloseable {
       digests[b] = Digest.of(contents[b]);
       blobOf.put(digests[b].toString(), b);
     }
+    marks = new LinkNewMarks(storage, PREFIX, blobOf);
     configs = new S3StoreConfig[config.hosts()];
     stores = new ContentStore[config.hosts()];
     for (int h = 0; h < config.hosts(); h++) {
@@ -237,7 +245,8 @@ final class Simulation implements AutoCloseable {
     }
     return new Stats(stepsRun, sim.log().total(), deaths, tally.unclear, tally.excess,
         interleavedSteps, linkAlls, tally.treeFailures, tally.treeLeft,
-        models.get(0).keptByTrees, mostCandidates);
+        models.get(0).keptByTrees, mostCandidates, linkNews, linkNewsUnclear,
+        marks.marksLeft(), marks.marksGone());
   }
 
   // ---- one step
@@ -252,6 +261,9 @@ final class Simulation implements AutoCloseable {
     }
     if (op instanceof Op.LinkAll || op instanceof Op.TreeLink) {
       linkAlls++;
+    }
+    if (op instanceof Op.LinkNew) {
+      linkNews++;
     }
     int h = op.host();
     treeFailedAt = null;
@@ -277,6 +289,10 @@ final class Simulation implements AutoCloseable {
           thrown = e;
         }
         RuntimeException answer = thrown;
+        linkNewLeft = !config.exact() && op instanceof Op.LinkNew && marks.anyNew(models.get(0));
+        if (op instanceof Op.LinkNew && (died || linkNewLeft || unclearAnswer(thrown))) {
+          linkNewsUnclear++;
+        }
         advance(m -> List.of(settle(i, op, m, answer)));
         if (thrown == null) {
           readBack(i, op);
@@ -362,8 +378,12 @@ final class Simulation implements AutoCloseable {
         otherThrown = e;
       }
     }
+    boolean linkNew = op instanceof Op.LinkNew || other instanceof Op.LinkNew;
     boolean unclearStep = !config.exact() && (unclear(op, thrown)
-        || unclear(other, otherThrown));
+        || unclear(other, otherThrown) || linkNew && marks.anyNew(models.get(0)));
+    if (linkNew && unclearStep) {
+      linkNewsUnclear++;
+    }
     if (unclearStep) {
       tally.unclear++;
     }
@@ -378,7 +398,7 @@ final class Simulation implements AutoCloseable {
     List<Orders.Order> orders = Orders.of(m, x -> expect(x, op), x -> expect(x, other),
         inTheMiddle);
     if (unclearStep) {
-      Model window = treeWindow(m, op, other);
+      Model window = highest(treeWindow(m, op, other), linkNewWindow(m, op, other));
       List<Model> afters = new ArrayList<>();
       orders.forEach(o -> afters.add(o.after()));
       // An operation without a clear answer may have done nothing at all, the other all of it.
@@ -463,6 +483,8 @@ final class Simulation implements AutoCloseable {
       return m.linkAll(l.to(), l.from());
     } else if (op instanceof Op.TreeLink t) {
       return m.treeLink(t.to(), t.from());
+    } else if (op instanceof Op.LinkNew l) {
+      return m.linkNew(l.to(), l.from());
     } else if (op instanceof Op.Label l) {
       return m.label(l.blob(), "k" + l.key(), l.value() == 0 ? "" : "v" + l.value());
     } else if (op instanceof Op.Delete d) {
@@ -471,9 +493,12 @@ final class Simulation implements AutoCloseable {
       Model.Ingest g = m.ingests.get(a.ref());
       return g != null && g.mayBeLocked ? null : m.abort(a.ref());
     } else if (op instanceof Op.Fsck) {
+      marks.resolve(m);
       return m.repairDanglingLinks();
+    } else if (op instanceof Op.Gc) {
+      marks.resolve(m); // the marks it gave back (PROTO-13); nothing else the model holds
     }
-    return null; // gc changes nothing the model holds
+    return null;
   }
 
   private static Map<String, String> putLabels(int label) {
@@ -528,6 +553,8 @@ final class Simulation implements AutoCloseable {
       store.linkAll(l.to().stream().map(t -> digests[t]).toList(), digests[l.from()]);
     } else if (op instanceof Op.TreeLink t) {
       treeLink(store, t);
+    } else if (op instanceof Op.LinkNew l) {
+      store.linkNew(l.to().stream().map(t -> digests[t]).toList(), digests[l.from()]);
     } else if (op instanceof Op.Label l) {
       store.update(Info.forUpdate(digests[l.blob()],
           l.value() == 0 ? Map.of() : Map.of("k" + l.key(), "v" + l.value())),
@@ -676,16 +703,19 @@ final class Simulation implements AutoCloseable {
       tally.treeFailures++;
       return treeLinkFailed(i, t, model);
     }
-    if (!died && !config.exact() && !unclearAnswer(thrown) && unclear(op, thrown)
-        && !answers(expected, thrown)) {
+    if (!died && !config.exact() && !unclearAnswer(thrown)
+        && (unclear(op, thrown) || linkNewLeft) && !answers(expected, thrown)) {
       throw new Violation(i, "INV-7 outcomes", op + ": the model expects "
           + (expected == null ? "success" : expected.getSimpleName()) + ", the store threw "
           + thrown);
     }
-    if (died || (!config.exact() && unclear(op, thrown))) {
+    if (died || (!config.exact() && (unclear(op, thrown) || linkNewLeft))) {
       tally.unclear++;
       Model next = reconcile(i, model, after,
           op instanceof Op.TreeLink t ? takenOnly(model, t) : null, op instanceof Op.Fsck);
+      if (op instanceof Op.LinkNew l) {
+        LinkNewMarks.exact(i, model, next, l);
+      }
       if (op instanceof Op.TreeLink t) {
         heldByNewLinks(i, model, next, t);
         tally.treeLeft += overReferenced(model, next, t);
@@ -1038,6 +1068,21 @@ final class Simulation implements AutoCloseable {
     return window;
   }
 
+  /**
+   * The bound {@code linkNew}s among {@code op} and {@code other} add: each one's marks left
+   * ({@link LinkNewMarks#markedOnly}), from the state before both and after the other alone.
+   */
+  private Model linkNewWindow(Model m, Op op, Op other) {
+    Model window = null;
+    for (Op[] pair : new Op[][] {{op, other}, {other, op}}) {
+      if (pair[0] instanceof Op.LinkNew l) {
+        window = highest(highest(window, LinkNewMarks.markedOnly(m, l)),
+            LinkNewMarks.markedOnly(alone(m, pair[1]), l));
+      }
+    }
+    return window;
+  }
+
   /** {@code m} after {@code op} alone. */
   private Model alone(Model m, Op op) {
     Model after = m.copy();
@@ -1047,8 +1092,8 @@ final class Simulation implements AutoCloseable {
 
   /** {@code a} with each blob's count raised to {@code b}'s where that is higher. */
   private static Model highest(Model a, Model b) {
-    if (a == null) {
-      return b;
+    if (a == null || b == null) {
+      return a == null ? b : a;
     }
     Model high = a.copy();
     b.blobs.forEach((k, v) -> {
@@ -1144,6 +1189,7 @@ final class Simulation implements AutoCloseable {
         e.getValue().linkedIncarnations.put(to, life);
       }
     }
+    marks.adopt(next); // its counts are the bucket's: they include the marks left
     return next;
   }
 
@@ -1231,6 +1277,8 @@ final class Simulation implements AutoCloseable {
 
   /** INV-1 to INV-4 against each candidate after a step: those that differ are dropped. */
   private void check(int i) {
+    linkNewLeft = false;
+    marks.observe();
     blobObjects(i);
     Map<Integer, SimHosts.RecordView> live = liveRecords(i);
     advance(m -> {
@@ -1276,6 +1324,7 @@ final class Simulation implements AutoCloseable {
       sim.network().faults(host(h), Faults.none());
     }
     clock.advance(LEASE.plus(Duration.ofSeconds(config.skewMillis() / 1000 + 1)));
+    givesBackMarks(i);
     ContentStore store = stores[0];
     Model model = models.get(0);
     for (int ref : List.copyOf(model.ingests.keySet())) {
@@ -1323,6 +1372,28 @@ final class Simulation implements AutoCloseable {
       throw new Violation(i, "INV-5 nothing left", "after every reference was dropped and gc "
           + "and fsck ran: " + left);
     }
+  }
+
+  /**
+   * INV-12: once the clock is past {@code pendingLinkBound()} (and every host's skew), one gc
+   * without faults leaves no mark of {@code linkNew} in the bucket, and its counts are the
+   * model's with exactly each mark no link held given back: the over-count is gone, and nothing
+   * below it was taken.
+   */
+  private void givesBackMarks(int i) {
+    clock.advance(configs[0].pendingLinkBound().plus(Duration.ofMillis(2 * config.skewMillis()
+        + 1_000)));
+    stores[0].gc(KEEP_INGESTS);
+    List<String> left = marks.left();
+    if (!left.isEmpty()) {
+      throw new Violation(i, "INV-12 marks given back", "a gc past the bound left the marks "
+          + left);
+    }
+    advance(m -> {
+      marks.resolve(m);
+      return List.of(m);
+    });
+    check(i);
   }
 
   /**

@@ -1,0 +1,184 @@
+package dev.coffer.store.s3.check;
+
+import dev.coffer.s3sim.Storage;
+import dev.coffer.store.s3.SimHosts;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The marked references of {@code linkNew} in the bucket (PROTO-13), as the checker settles them
+ * against its models. A mark is <em>linked</em> when its source's record (that incarnation, in
+ * any state) links the marked blob by the mark's operation: its reference is the link's, and the
+ * model counts it as such. Any other mark is <em>unlinked</em>: a reference no link holds, left
+ * by a call that died or failed after marking, or whose give-back failed. The model counts it in
+ * the blob's references and lists it ({@link Model.Blob#marks}) until gc or {@code fsck --repair}
+ * past the bound removes it with the count less one (INV-12). Reads the simulation's storage
+ * only; deterministic, so a seed replays the same tallies.
+ */
+final class LinkNewMarks {
+  private final Storage storage;
+  private final String indexPrefix;
+  private final Map<String, Integer> blobOf;
+  /** Every unlinked mark seen after a step ({@code b<blob>/<op>}), and those gone since. */
+  private final Set<String> seen = new TreeSet<>();
+  private final Set<String> gone = new TreeSet<>();
+
+  LinkNewMarks(Storage storage, String prefix, Map<String, Integer> blobOf) {
+    this.storage = storage;
+    this.indexPrefix = prefix + "index/";
+    this.blobOf = blobOf;
+  }
+
+  /** The marks in the bucket now: per live blob, every pending operation and the unlinked ones. */
+  record Snapshot(Map<Integer, Set<String>> pending, Map<Integer, Set<String>> unlinked) {}
+
+  Snapshot read() {
+    Map<Integer, SimHosts.MarksView> all = new TreeMap<>();
+    Map<Integer, Boolean> live = new TreeMap<>();
+    var it = storage.objectsFrom(SimHosts.bucket(), indexPrefix);
+    while (it.hasNext()) {
+      var object = it.next();
+      if (!object.key().startsWith(indexPrefix)) {
+        break;
+      }
+      String digest = object.key().substring(indexPrefix.length()).replaceFirst("/", ":");
+      Integer b = blobOf.get(digest);
+      if (b == null) {
+        continue; // INV-1 reports it
+      }
+      all.put(b, SimHosts.marks(object.content()));
+      live.put(b, SimHosts.record(object.content()).live());
+    }
+    Map<Integer, Set<String>> pending = new TreeMap<>();
+    Map<Integer, Set<String>> unlinked = new TreeMap<>();
+    String[] names = new String[blobOf.size()];
+    blobOf.forEach((name, b) -> names[b] = name);
+    all.forEach((b, view) -> {
+      if (!live.get(b)) {
+        return;
+      }
+      for (SimHosts.MarkView m : view.pending()) {
+        pending.computeIfAbsent(b, k -> new TreeSet<>()).add(m.op());
+        Integer from = blobOf.get(m.from());
+        SimHosts.MarksView source = from == null ? null : all.get(from);
+        boolean linked = source != null && source.incarnation() == m.fromIncarnation()
+            && m.op().equals(source.linkOps().get(names[b]));
+        if (!linked) {
+          unlinked.computeIfAbsent(b, k -> new TreeSet<>()).add(m.op());
+        }
+      }
+    });
+    return new Snapshot(pending, unlinked);
+  }
+
+  /** Whether the bucket holds an unlinked mark {@code model} does not list. */
+  boolean anyNew(Model model) {
+    for (var e : read().unlinked().entrySet()) {
+      Model.Blob b = model.blobs.get(e.getKey());
+      if (b == null || !b.marks.containsAll(e.getValue())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * After a step settled against the bucket (its counts the bucket's): each blob lists the
+   * unlinked marks its record holds, which those counts include.
+   */
+  void adopt(Model model) {
+    Map<Integer, Set<String>> unlinked = read().unlinked();
+    model.blobs.forEach((b, blob) -> {
+      blob.marks.clear();
+      blob.marks.addAll(unlinked.getOrDefault(b, Set.of()));
+    });
+  }
+
+  /**
+   * gc or {@code fsck --repair} in {@code model}: each unlinked mark it lists that the bucket no
+   * longer holds was given back, the count less one.
+   */
+  void resolve(Model model) {
+    model.resolveMarks(read().pending());
+  }
+
+  /**
+   * The bound a {@code linkNew} without a clear outcome adds: one reference more on each target
+   * it marks, nothing linked or given back (its marks left); null if {@code from} or a target is
+   * not live in {@code model}.
+   */
+  static Model markedOnly(Model model, Op.LinkNew op) {
+    if (!model.live(op.from()) || !op.to().stream().allMatch(model::live)) {
+      return null;
+    }
+    Model marked = model.copy();
+    for (int t : model.linkNewBatch(op.to(), op.from())) {
+      marked.blobs.get(t).refs++;
+    }
+    return marked;
+  }
+
+  /**
+   * INV-3 after a {@code linkNew} step without a clear answer and with nothing run in its
+   * middle: each target it marked has exactly one reference more than before if {@code from}
+   * now links to it anew or its mark is left unlinked, else the count it had; never fewer (an
+   * under-count) and never more.
+   */
+  static void exact(int i, Model before, Model now, Op.LinkNew op) {
+    Model.Blob was = before.blobs.get(op.from());
+    Model.Blob is = now.blobs.get(op.from());
+    if (was == null || !op.to().stream().allMatch(before::live)) {
+      return;
+    }
+    for (int t : before.linkNewBatch(op.to(), op.from())) {
+      if (was.links.contains(t)) {
+        continue; // a stale link replaced: the set of links alone does not tell
+      }
+      Model.Blob target = before.blobs.get(t);
+      Model.Blob seen = now.blobs.get(t);
+      if (seen == null) {
+        throw new Simulation.Violation(i, "INV-3 counts", op + " left b" + t
+            + " without a live record (" + target.refs + " references before)");
+      }
+      Set<String> left = new TreeSet<>(seen.marks);
+      left.removeAll(target.marks);
+      boolean linked = is != null && is.links.contains(t);
+      long expected = target.refs + (linked ? 1 : 0) + left.size();
+      if (seen.refs != expected) {
+        throw new Simulation.Violation(i, "INV-3 counts", op + ": b" + t + " has " + seen.refs
+            + " references, " + target.refs + " before" + (linked ? ", linked anew" : "")
+            + (left.isEmpty() ? "" : ", marks left " + left));
+      }
+    }
+  }
+
+  /** Tallies the unlinked marks after a step: those first seen, and those gone since. */
+  void observe() {
+    Set<String> now = new TreeSet<>();
+    read().unlinked().forEach((b, ops) -> ops.forEach(op -> now.add("b" + b + "/" + op)));
+    seen.addAll(now);
+    for (String m : seen) {
+      if (!now.contains(m)) {
+        gone.add(m);
+      }
+    }
+  }
+
+  /** INV-12: the marks left in the bucket, each named by its blob and operation. */
+  List<String> left() {
+    List<String> left = new java.util.ArrayList<>();
+    read().pending().forEach((b, ops) -> ops.forEach(op -> left.add("b" + b + "/" + op)));
+    return left;
+  }
+
+  long marksLeft() {
+    return seen.size();
+  }
+
+  long marksGone() {
+    return gone.size();
+  }
+}

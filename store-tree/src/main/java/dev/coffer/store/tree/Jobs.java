@@ -9,13 +9,18 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 
 /** Bounded parallel work for trees: a pool per call, ended before the call returns. */
 final class Jobs {
 
   private Jobs() {}
 
-  /** Runs the tasks at most {@code jobs} at a time; on a failure cancels the rest and rethrows it. */
+  /**
+   * Runs the tasks at most {@code jobs} at a time; on a failure cancels the rest and rethrows it.
+   * Returns or throws only once every task has ended, so no task still writes (a temporary file,
+   * say) after the call that started it has failed.
+   */
   static <T> List<T> runAll(int jobs, List<Callable<T>> tasks) {
     if (tasks.isEmpty()) {
       return List.of();
@@ -49,6 +54,24 @@ final class Jobs {
       return results;
     } finally {
       pool.shutdownNow();
+      awaitEnd(pool);
+    }
+  }
+
+  /** Waits for every task of {@code pool} to end, keeping an interrupt for the caller. */
+  private static void awaitEnd(ExecutorService pool) {
+    boolean interrupted = false;
+    while (true) {
+      try {
+        if (pool.awaitTermination(1, TimeUnit.MINUTES)) {
+          break;
+        }
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
+      Thread.currentThread().interrupt();
     }
   }
 }

@@ -23,11 +23,10 @@ final class FileCopies {
   /** Files up to this size are put in one step, read into memory (at most {@code jobs} at once). */
   static final long ONE_STEP_LIMIT = 4L << 20;
   /**
-   * Files up to this size are referenced by sending them, without a lookup first: on S3 the
-   * lookup of new content is one request more than its two, and sending this much costs about as
-   * much as that round trip; content found stored is referenced all the same (on S3 its
-   * create-only PutObject answers 412, and then the reference takes what a lookup and a
-   * reference take), only its bytes were sent for nothing.
+   * Files up to this size are stored by sending them, without a lookup first: on S3 the lookup of
+   * new content is one request more than its two, and sending this much costs about as much as
+   * that round trip; content found stored answers AlreadyExists (on S3 its create-only PutObject
+   * answers 412), and only its bytes were sent for nothing.
    */
   static final long SEND_WITHOUT_LOOKUP = 1L << 20;
 

@@ -107,8 +107,9 @@ public final class Trees {
    * distinct file the tree lacks a link to is stored unless it is (without a reference), and the
    * batch is linked from the tree by one {@code linkNew}, each new link taking its reference in
    * the same operation; last, one reference is taken on the tree, which the caller holds, as
-   * {@code put --ref}. A call that fails or is killed part-way is finished by calling it again,
-   * with exact counts.
+   * {@code put --ref}. A call that fails or is killed part-way is finished by calling it again;
+   * the counts are exact once the references a killed {@code linkNew} marked and never linked are
+   * given back (on S3 by gc or {@code fsck --repair} past the store's bound).
    *
    * @throws InvalidArgumentException if {@code dir} is not a directory, or a name cannot be stored
    * @throws UncheckedIOException if reading the directory fails
@@ -216,7 +217,8 @@ public final class Trees {
    * Stores each of {@code files} as a blob of its own, with {@code labels} (set also on content
    * found stored), {@code jobs} at a time, and returns what happened to each, in the order given.
    * Nothing is referenced: as a put without a ref, each blob lives at count 0 until deleted or
-   * referenced. Content already stored is not uploaded again; a file above the one-step size is
+   * referenced. Content already stored is not stored again (a file up to 1 MiB is sent without a
+   * lookup, and refused as stored); a file above the one-step size is
    * put straight to its digest ({@link ContentStore#putFile}: on S3 to the digest's key, no ingest
    * and no copy; a put killed mid-way sends the file again, and gc removes what it left). Every
    * file is checked to be a regular file (links followed) before anything is stored.

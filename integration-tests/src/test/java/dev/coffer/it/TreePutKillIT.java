@@ -260,7 +260,7 @@ class TreePutKillIT {
         .isZero();
     Set<Digest> linked = left.links();
     assertThat(linked.size()).isBetween(10, files(expected).size() - 1);
-    // A file is linked (count 1), or one the kill cut before its link (stored at count 0, or at 1 if
+    // A file is linked (count 1), or one the kill cut before its link (stored at count 0, or 1 if
     // marked for a link never made), or not stored.
     Set<Digest> cut = new LinkedHashSet<>();
     long unrecorded = 0; // an object whose record the kill prevented: content without a record
@@ -300,8 +300,8 @@ class TreePutKillIT {
             .isZero();
       }
     }
-    // What the kill cut before its links is held by nothing: retention expires it (gc by last use), and
-    // a repair removes an object stored without its record.
+    // What the kill cut before its links is held by nothing: retention expires it (gc by last
+    // use), and a repair removes an object stored without its record.
     try (ContentStore later = later(Duration.ofDays(3))) {
       GcOptions byUse = new GcOptions(Duration.ofDays(1), false, Duration.ofDays(1),
           GcOptions.NO_LIMIT);

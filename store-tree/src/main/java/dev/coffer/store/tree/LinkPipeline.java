@@ -9,19 +9,18 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
-import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * Stores a tree's targets and links the tree to them as a pipeline (TREE-3's step 3): {@code jobs}
  * workers store targets one after another, each without a reference, while the calling thread
  * links from the tree, one {@code linkNew} at a time (each is a compare-and-swap of the tree's
- * record), whatever has been stored since its last call, at most {@code jobs} targets a call. No
- * file waits for another's upload before its link, nor an upload for a link.
+ * record), whatever has been stored since its last call, once at least as many are stored as are
+ * being stored (so the last files, all in flight at once, take a few calls rather than one each,
+ * and a file held up alone holds back nobody's link). No file waits for a slower file's upload
+ * before its link, nor an upload for a link.
  *
  * <p>At most {@code 2 × jobs} targets are being stored or stored and not yet linked at any time:
  * a put killed part-way leaves at most that many files stored and not linked (at count 0, or 1 if
@@ -54,8 +53,20 @@ final class LinkPipeline {
     this.upload = upload;
   }
 
-  /** A stored target, or (target null) the end of a worker that failed. */
-  private record Done(Target target) {}
+  /**
+   * What the workers and the linker share, guarded by its monitor: the targets not yet taken, how
+   * many are being stored, those stored and not yet linked, and the first failure.
+   */
+  private static final class State {
+    final Iterator<Target> next;
+    final List<Target> stored = new ArrayList<>();
+    int inFlight;
+    Throwable failure;
+
+    State(List<Target> targets) {
+      this.next = targets.iterator();
+    }
+  }
 
   /**
    * Stores each of {@code targets} and links {@code tree} to all of them; returns once every
@@ -67,72 +78,92 @@ final class LinkPipeline {
     }
     int workers = Math.min(jobs, targets.size());
     Semaphore window = new Semaphore(2 * jobs);
-    BlockingQueue<Done> stored = new LinkedBlockingQueue<>();
-    AtomicReference<Throwable> failure = new AtomicReference<>();
-    Iterator<Target> next = targets.iterator();
+    State state = new State(targets);
     ExecutorService pool = Executors.newFixedThreadPool(workers);
     try {
       for (int i = 0; i < workers; i++) {
-        pool.execute(() -> work(next, window, stored, failure));
+        pool.execute(() -> work(state, window));
       }
-      link(tree, targets.size(), window, stored, failure);
+      link(tree, targets.size(), window, state);
     } catch (RuntimeException | Error e) {
-      failure.compareAndSet(null, e);
+      fail(state, e);
     } finally {
       pool.shutdownNow(); // interrupts uploads in flight once a failure stopped the links
       Jobs.awaitEnd(pool);
     }
-    Throwable t = failure.get();
+    Throwable t;
+    synchronized (state) {
+      t = state.failure;
+    }
     if (t != null) {
       throw rethrown(t);
     }
   }
 
+  private static void fail(State state, Throwable e) {
+    synchronized (state) {
+      if (state.failure == null) {
+        state.failure = e;
+      }
+      state.notifyAll(); // wakes the linker, which stops
+    }
+  }
+
   /** A worker: takes the next target while the window has room, stores it, hands it on. */
-  private void work(Iterator<Target> next, Semaphore window, BlockingQueue<Done> stored,
-      AtomicReference<Throwable> failure) {
+  private void work(State state, Semaphore window) {
     try {
-      while (failure.get() == null) {
+      while (true) {
         window.acquire();
         Target target;
-        synchronized (next) {
-          if (!next.hasNext()) {
+        synchronized (state) {
+          if (state.failure != null || !state.next.hasNext()) {
             return;
           }
-          target = next.next();
+          target = state.next.next();
+          state.inFlight++;
         }
         upload.store(target, true);
-        stored.add(new Done(target));
+        synchronized (state) {
+          state.inFlight--;
+          state.stored.add(target);
+          state.notifyAll();
+        }
       }
     } catch (InterruptedException stopped) {
       Thread.currentThread().interrupt(); // the put failed elsewhere and stops the workers
     } catch (Throwable e) {
-      failure.compareAndSet(null, e);
-      stored.add(new Done(null)); // wakes the linker, which stops
+      fail(state, e);
     }
   }
 
-  /** The linker: links what has been stored, {@code jobs} at most a call, until all of them. */
-  private void link(Digest tree, int total, Semaphore window, BlockingQueue<Done> stored,
-      AtomicReference<Throwable> failure) {
+  /**
+   * The linker: links what has been stored, until all of it. It waits while fewer files are
+   * stored than are being stored (at least one): a file held up alone holds back no link of
+   * others, and the last files, all in flight at once, are linked in a few calls, not one each.
+   */
+  private void link(Digest tree, int total, Semaphore window, State state) {
     int linked = 0;
-    List<Done> batch = new ArrayList<>(jobs);
     while (linked < total) {
-      batch.clear();
-      try {
-        batch.add(stored.take());
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted", e);
+      List<Target> batch;
+      synchronized (state) {
+        while (state.failure == null
+            && (state.stored.isEmpty() || state.stored.size() < state.inFlight)) {
+          try {
+            state.wait();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+          }
+        }
+        if (state.failure != null) {
+          return; // run() throws it once every worker has ended
+        }
+        batch = List.copyOf(state.stored);
+        state.stored.clear();
       }
-      stored.drainTo(batch, jobs - 1);
-      if (failure.get() != null || batch.stream().anyMatch(d -> d.target() == null)) {
-        return; // a worker failed: run() throws its failure once every worker has ended
-      }
-      List<Target> targets = batch.stream().map(Done::target).toList();
-      linkNew(tree, targets);
-      linked += targets.size();
-      window.release(targets.size());
+      linkNew(tree, batch);
+      linked += batch.size();
+      window.release(batch.size());
     }
   }
 

@@ -103,6 +103,17 @@ final class PutCommand extends StoreCommand {
     return true;
   }
 
+  /**
+   * A put of a directory opens no blob cache: what saves its local work is the hash index, kept in
+   * the cache's directory (unless {@code --no-cache}). Filling the cache with the files it sends
+   * cost a second hash of each, a copy to disk, and the disk tier's indexing of the whole cache
+   * directory at every start, for files the host has in the directory anyway.
+   */
+  @Override
+  boolean readsContent() {
+    return !recursive;
+  }
+
   @Override
   ExitCode execute(ContentStore store, Settings settings) throws IOException {
     Map<String, String> labels = LabelArgs.parse(labelArgs);
@@ -121,7 +132,7 @@ final class PutCommand extends StoreCommand {
     if (recursive) {
       return TreeCommands.put(this, store, Path.of(file), labels, jobs,
           base == null ? null : Digest.parse(base),
-          settings.cacheEnabled() ? TreeCommands.hashIndexDir(settings.cacheDir()) : null);
+          resolved.cacheEnabled() ? TreeCommands.hashIndexDir(resolved.cacheDir()) : null);
     }
     Digest expected = expect == null ? null : Digest.parse(expect);
     Transfer transfer = new Transfer(this);

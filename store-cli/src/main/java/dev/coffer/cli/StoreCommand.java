@@ -104,6 +104,12 @@ abstract class StoreCommand implements Callable<Integer> {
     }
   }
 
+  /**
+   * The settings as resolved, the cache as configured even when {@link #readsContent} keeps the
+   * store from opening it; null until the command runs.
+   */
+  Settings resolved;
+
   private Integer run() {
     Coffer cli = cli();
     if (debug) {
@@ -111,7 +117,7 @@ abstract class StoreCommand implements Callable<Integer> {
       System.setProperty("org.slf4j.simpleLogger.log.dev.coffer", "debug");
     }
     try {
-      Settings resolved = Settings.resolve(flags(), sources());
+      resolved = Settings.resolve(flags(), sources());
       Settings settings = readsContent() ? resolved : resolved.withoutCache();
       // Even with -q: it is about where credentials and content go, not progress.
       Settings.insecureEndpointWarning(settings.endpoint())

@@ -54,6 +54,40 @@ class OneShotStartTest {
   }
 
   /**
+   * Issue 23: a put of a directory opens no blob cache (its files are on this host already, and
+   * filling the cache hashed and copied each one again, after indexing the whole cache directory),
+   * yet keeps its hash index in the cache's directory; a put of a file still goes through the
+   * cache, and {@code --no-cache} keeps no index.
+   */
+  @Test
+  void aPutOfADirectoryOpensNoCacheButKeepsItsHashIndex() throws Exception {
+    ContentStore store = MemoryStores.open();
+    List<String> opened = new ArrayList<>();
+    Cli cli = new Cli((settings, notices) -> {
+      opened.add(settings.cacheEnabled() ? "cache" : "no cache");
+      return store;
+    });
+    cli.env.put("HOME", tmp.toString());
+    Path dir = tmp.resolve("build");
+    Files.createDirectories(dir);
+    Files.writeString(dir.resolve("a"), "a");
+    Path cache = tmp.resolve("cache");
+
+    assertThat(cli.run("put", "-q", "--cache-dir", cache.toString(), "-r", dir.toString()).code())
+        .isZero();
+    assertThat(cli.run("put", "-q", "--cache-dir", cache.toString(), dir.resolve("a").toString())
+        .code()).isZero();
+    assertThat(opened).containsExactly("no cache", "cache");
+    try (var indexes = Files.list(cache.resolve("trees"))) {
+      assertThat(indexes.count()).as("the hash index of the directory").isEqualTo(1);
+    }
+    Path other = tmp.resolve("other-cache");
+    assertThat(cli.run("put", "-q", "--no-cache", "--cache-dir", other.toString(), "-r",
+        dir.toString()).code()).isZero();
+    assertThat(other.resolve("trees")).doesNotExist();
+  }
+
+  /**
    * A get of one blob opens its store without meters (it reports no requests); a get of several,
    * whose summary counts them, and any get under {@code coffer stats} measure theirs.
    */

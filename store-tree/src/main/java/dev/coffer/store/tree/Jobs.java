@@ -59,7 +59,7 @@ final class Jobs {
   }
 
   /** Waits for every task of {@code pool} to end, keeping an interrupt for the caller. */
-  private static void awaitEnd(ExecutorService pool) {
+  static void awaitEnd(ExecutorService pool) {
     boolean interrupted = false;
     while (true) {
       try {

@@ -6,13 +6,14 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.DigestAlgorithm;
 import dev.coffer.store.Info;
 import dev.coffer.store.InvalidArgumentException;
-import dev.coffer.store.NotFoundException;
+import dev.coffer.store.tree.LinkPipeline.Target;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -86,19 +87,15 @@ final class TreePut {
       }
     }
     Sent sent = new Sent();
-    List<Target> targets = List.copyOf(missing.values());
-    // In batches of `jobs`: on S3 a batch's links are one change of the tree's record.
-    for (int i = 0; i < targets.size(); i += jobs) {
-      storeAndLink(digest, targets.subList(i, Math.min(i + jobs, targets.size())), sent);
-    }
+    // The largest files first, so that none of them starts last and ends the put alone.
+    List<Target> targets = missing.values().stream()
+        .sorted(Comparator.comparingLong(Target::size).reversed()).toList();
+    new LinkPipeline(store, jobs, (t, first) -> upload(t, first, sent)).run(digest, targets);
     store.ref(digest);
     long bytes = tree.files().stream().mapToLong(Tree.Entry::size).sum();
     return new TreeTransfer(digest, tree.files().size(), bytes, sent.files.get(),
         sent.bytes.get());
   }
-
-  /** A blob a tree is to link to: a file to store from unless stored, or (file null) a tree. */
-  private record Target(Digest digest, Path file, long size) {}
 
   /** The files and bytes a put sent. */
   private static final class Sent {
@@ -152,38 +149,20 @@ final class TreePut {
   }
 
   /**
-   * Stores each file of {@code batch} not stored yet (without a reference), in parallel, then
-   * links {@code tree} to the batch by one {@code linkNew}, which takes each new link's reference
-   * in the same operation (TREE-3): no reference exists that no link holds, so a put killed at
-   * any point leaves nothing a rerun or gc cannot account for. A file found stored but released
-   * meanwhile by its other holders (NotFound from the link) is stored again, once.
+   * Stores target {@code t} without a reference unless it is a tree (stored already) or stored
+   * already; {@code first} reports it done, a second store (after a link found it released) not.
    */
-  private void storeAndLink(Digest tree, List<Target> batch, Sent sent) {
-    store(batch, sent, true);
-    List<Digest> targets = batch.stream().map(Target::digest).toList();
-    try {
-      store.linkNew(targets, tree);
-    } catch (NotFoundException releasedMeanwhile) {
-      store(batch, sent, false);
-      store.linkNew(targets, tree);
+  private void upload(Target t, boolean first, Sent sent) throws IOException {
+    if (t.file() == null) {
+      return;
     }
-  }
-
-  /** Stores the files of {@code batch} not stored yet, {@code jobs} at a time. */
-  private void store(List<Target> batch, Sent sent, boolean report) {
-    Jobs.runAll(jobs, batch.stream().<Callable<Void>>map(t -> () -> {
-      if (t.file() == null) {
-        return null; // a tree: stored already
-      }
-      boolean stored = FileCopies.upload(store, t.file(), t.digest(), t.size(), Map.of());
-      if (stored) {
-        sent.files.incrementAndGet();
-        sent.bytes.addAndGet(t.size());
-      }
-      if (report) {
-        listener.fileDone(t.size(), stored);
-      }
-      return null;
-    }).toList());
+    boolean stored = FileCopies.upload(store, t.file(), t.digest(), t.size(), Map.of());
+    if (stored) {
+      sent.files.incrementAndGet();
+      sent.bytes.addAndGet(t.size());
+    }
+    if (first) {
+      listener.fileDone(t.size(), stored);
+    }
   }
 }

@@ -103,10 +103,11 @@ public final class Trees {
    * Stores every regular file, symbolic link and directory under {@code dir} (links are stored, not
    * followed) and returns the tree's digest with counts. Files already stored are not uploaded
    * again. In order (TREE-3): every file is hashed locally, which gives the tree; the tree blob is
-   * committed with {@code labels} (without a reference); then, in batches of {@code jobs}, each
+   * committed with {@code labels} (without a reference); then, {@code jobs} at a time, each
    * distinct file the tree lacks a link to is stored unless it is (without a reference), and the
-   * batch is linked from the tree by one {@code linkNew}, each new link taking its reference in
-   * the same operation; last, one reference is taken on the tree, which the caller holds, as
+   * files stored are linked from the tree as they are, one {@code linkNew} at a time, each new
+   * link taking its reference in the same operation (no file waits for a slower one's upload);
+   * last, one reference is taken on the tree, which the caller holds, as
    * {@code put --ref}. A call that fails or is killed part-way is finished by calling it again;
    * the counts are exact once the references a killed {@code linkNew} marked and never linked are
    * given back (on S3 by gc or {@code fsck --repair} past the store's bound).

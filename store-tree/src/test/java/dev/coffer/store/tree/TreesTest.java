@@ -242,7 +242,8 @@ class TreesTest {
   }
 
   /**
-   * TREE-3: a put killed at its k-th link call, for every k: once killed, the process makes no
+   * TREE-3: a put killed at its k-th link call, for every k up to its number of link calls (how
+   * many files each links depends on how far the uploads ran ahead): once killed, the process makes no
    * further call (nothing given back), as a real kill. A rerun then ends with every file at count
    * 1, held by the tree's link, and the tree at 1: nothing is left over-referenced. (Before
    * linkNew, the cut batch kept the references it took before its links: count 2.)
@@ -250,13 +251,14 @@ class TreesTest {
   @Test
   void aPutKilledAtAnyLinkIsFinishedByARerunWithExactCounts() throws IOException {
     Path src = sample();
+    int killed = 0;
     for (int killAt = 1; killAt <= 4; killAt++) {
       try (ContentStore fresh = MemoryStores.open()) {
         int at = killAt;
         AtomicInteger links = new AtomicInteger();
         java.util.concurrent.atomic.AtomicBoolean dead =
             new java.util.concurrent.atomic.AtomicBoolean();
-        ContentStore killed = (ContentStore) Proxy.newProxyInstance(
+        ContentStore dying = (ContentStore) Proxy.newProxyInstance(
             ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
             (proxy, method, args) -> {
               if (dead.get() || method.getName().startsWith("link")
@@ -270,8 +272,13 @@ class TreesTest {
                 throw e.getCause();
               }
             });
-        assertThatThrownBy(() -> Trees.of(killed).withJobs(1).put(src, Map.of()))
-            .hasMessageContaining("killed");
+        try {
+          Trees.of(dying).withJobs(1).put(src, Map.of());
+          break; // fewer link calls than killAt: every one of them was killed at already
+        } catch (IllegalStateException e) {
+          assertThat(e).hasMessageContaining("killed");
+          killed++;
+        }
 
         Digest tree = Trees.of(fresh).put(src);
 
@@ -286,6 +293,8 @@ class TreesTest {
         assertThat(left).as("killed at link %d", at).isEmpty();
       }
     }
+    // 4 files, one stored at a time and at most 2 stored and not linked: 2 link calls at least.
+    assertThat(killed).as("puts killed, one at each link call").isBetween(2, 4);
   }
 
   @Test
@@ -295,8 +304,8 @@ class TreesTest {
     ContentStore failing = (ContentStore) Proxy.newProxyInstance(
         ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
         (proxy, method, args) -> {
-          if (method.getName().equals("linkNew") && links.incrementAndGet() > 2) {
-            throw new IllegalStateException("killed"); // after two batches of one link
+          if (method.getName().equals("linkNew") && links.incrementAndGet() > 1) {
+            throw new IllegalStateException("killed"); // after one linkNew (of 2 or more)
           }
           try {
             return method.invoke(store, args);
@@ -342,21 +351,23 @@ class TreesTest {
         });
     assertThatThrownBy(() -> Trees.of(lossy).withJobs(4).put(src, Map.of()))
         .isInstanceOf(UnknownException.class);
-    assertThat(late).as("one batch: the 4 distinct files").hasSize(1);
+    assertThat(late).as("the put stops at its first failed link").hasSize(1);
     late.forEach(Runnable::run); // lands now, after any read of the tree's links the put made
 
     Digest tree;
     try (ContentStore other = MemoryStores.open()) {
       tree = Trees.of(other).put(src);
     }
-    Set<Digest> files = store.info(tree).links();
-    assertThat(files).hasSize(4);
-    for (Digest f : files) {
+    Set<Digest> lateLinks = store.info(tree).links();
+    assertThat(lateLinks).as("what the lost call linked (the files stored by then)").isNotEmpty();
+    for (Digest f : lateLinks) {
       // The late link holds the one reference: nothing was taken apart from it.
       assertThat(store.info(f).refCount()).as(f.toString()).isEqualTo(1);
     }
     assertThat(Trees.of(store).put(src)).isEqualTo(tree);
     assertThat(store.info(tree).refCount()).isEqualTo(1);
+    Set<Digest> files = store.info(tree).links();
+    assertThat(files).hasSize(4).containsAll(lateLinks);
     for (Digest f : files) {
       assertThat(store.info(f).refCount()).as("exact after the rerun: %s", f).isEqualTo(1);
     }
@@ -447,36 +458,106 @@ class TreesTest {
         + ",\"size\":1,\"digest\":\"" + digestOf("b") + "\"}]}");
   }
 
+  /**
+   * All links write the tree's record: made one call each, a put -r on S3 rewrote that record
+   * once a file (a read and a conditional write each). The linker links, one linkNew at a time
+   * (two at once only conflict on that record), whatever was stored since its last call: at most
+   * 2 × jobs files, each once.
+   */
   @Test
-  void linksToTheTreeAreMadeOneLinkNewPerBatchOfJobsFiles() throws IOException {
-    // All links write the tree's record: made one call each, a put -r on S3 rewrote that record
-    // once a file (a read and a conditional write each); linkNew lets the store make a batch at
-    // once.
+  void linksToTheTreeAreMadeOneLinkNewAtATimeOfWhatWasStoredSinceTheLast() throws IOException {
     Path src = tmp.resolve("many");
     Files.createDirectories(src);
     for (int i = 0; i < 40; i++) {
       Files.writeString(src.resolve("f" + i), "file " + i);
     }
     List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
-    List<Integer> targets = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<Digest> targets = new java.util.concurrent.CopyOnWriteArrayList<>();
+    List<Integer> sizes = new java.util.concurrent.CopyOnWriteArrayList<>();
+    AtomicInteger linking = new AtomicInteger();
+    AtomicInteger mostAtOnce = new AtomicInteger();
     ContentStore watched = (ContentStore) Proxy.newProxyInstance(getClass().getClassLoader(),
         new Class<?>[] {ContentStore.class}, (proxy, method, args) -> {
-          if (method.getName().startsWith("link")) {
+          boolean link = method.getName().startsWith("link");
+          if (link) {
             calls.add(method.getName());
+            mostAtOnce.accumulateAndGet(linking.incrementAndGet(), Math::max);
             if (args[0] instanceof Collection<?> c) {
-              targets.add(c.size());
+              sizes.add(c.size());
+              c.forEach(d -> targets.add((Digest) d));
             }
           }
           try {
             return method.invoke(store, args);
           } catch (InvocationTargetException e) {
             throw e.getCause();
+          } finally {
+            if (link) {
+              linking.decrementAndGet();
+            }
           }
         });
     Digest tree = Trees.of(watched).withJobs(8).put(src);
     assertThat(store.info(tree).links()).hasSize(40);
-    assertThat(calls).containsExactly("linkNew", "linkNew", "linkNew", "linkNew", "linkNew");
-    assertThat(targets).containsExactly(8, 8, 8, 8, 8);
+    assertThat(calls).as("linkNew only").containsOnly("linkNew");
+    assertThat(mostAtOnce).as("one linkNew at a time").hasValue(1);
+    assertThat(targets).as("each file linked once").hasSize(40).doesNotHaveDuplicates();
+    assertThat(sizes).as("at most 2 x jobs files a call").allMatch(n -> n >= 1 && n <= 16);
+  }
+
+  /**
+   * Issue 23: no file's link waits for another file's upload. With the largest file's upload
+   * held (it is taken first) until every other file is linked, the put ends; in batches of jobs
+   * files linked once the whole batch was stored, the slow file's batch (f8, f9 and it) was not
+   * linked while it was held: the hold ran out with 8 of the 10 linked, and the test failed.
+   */
+  @Test
+  void theOtherFilesAreLinkedWhileOneSlowFileIsStillBeingStored() throws Exception {
+    Path src = tmp.resolve("slow");
+    Files.createDirectories(src);
+    Files.writeString(src.resolve("slow"), "the largest file of all, held");
+    for (int i = 0; i < 10; i++) {
+      Files.writeString(src.resolve("f" + i), "file " + i);
+    }
+    Digest slow = Digest.of(Files.readAllBytes(src.resolve("slow")));
+    Set<Digest> others = new java.util.HashSet<>();
+    for (int i = 0; i < 10; i++) {
+      others.add(digestOf("file " + i));
+    }
+    Set<Digest> linked = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    java.util.concurrent.CountDownLatch othersLinked = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicBoolean linkedWhileHeld =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    AtomicInteger linkedWhenReleased = new AtomicInteger();
+    ContentStore held = (ContentStore) Proxy.newProxyInstance(getClass().getClassLoader(),
+        new Class<?>[] {ContentStore.class}, (proxy, method, args) -> {
+          if (method.getName().equals("put") && slow.equals(args[1])) {
+            // Held until the others are linked; the bound only ends a put that never links them.
+            linkedWhileHeld.set(othersLinked.await(10, java.util.concurrent.TimeUnit.SECONDS));
+            linkedWhenReleased.set(linked.size());
+          }
+          try {
+            return method.invoke(store, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          } finally {
+            if (method.getName().equals("linkNew")) {
+              @SuppressWarnings("unchecked")
+              Collection<Digest> to = (Collection<Digest>) args[0];
+              linked.addAll(to);
+              if (linked.containsAll(others)) {
+                othersLinked.countDown();
+              }
+            }
+          }
+        });
+    Digest tree = Trees.of(held).withJobs(4).put(src);
+    assertThat(linkedWhileHeld).as("the other 10 files were linked while the slow one was held; "
+        + "linked by then: %s", linkedWhenReleased).isTrue();
+    assertThat(store.info(tree).links()).hasSize(11).contains(slow);
+    for (Digest f : store.info(tree).links()) {
+      assertThat(store.info(f).refCount()).isEqualTo(1);
+    }
   }
 
   /** A directory of 40 files in 4 sub-directories, "file I" in d(I%4)/fI. */

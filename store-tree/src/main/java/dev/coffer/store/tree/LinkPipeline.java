@@ -1,0 +1,198 @@
+package dev.coffer.store.tree;
+
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.Digest;
+import dev.coffer.store.NotFoundException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+
+/**
+ * Stores a tree's targets and links the tree to them as a pipeline (TREE-3's step 3): {@code jobs}
+ * workers store targets one after another, each without a reference, while the calling thread
+ * links from the tree, one {@code linkNew} at a time (each is a compare-and-swap of the tree's
+ * record), whatever has been stored since its last call, once at least as many are stored as are
+ * being stored (so the last files, all in flight at once, take a few calls rather than one each,
+ * and a file held up alone holds back nobody's link). No file waits for a slower file's upload
+ * before its link, nor an upload for a link.
+ *
+ * <p>At most {@code 2 × jobs} targets are being stored or stored and not yet linked at any time:
+ * a put killed part-way leaves at most that many files stored and not linked (at count 0, or 1 if
+ * the killed {@code linkNew} had marked them). A failure stops the rest: no new target is taken,
+ * uploads in flight are interrupted, and the failure is thrown only once every worker has ended.
+ * A {@code linkNew} that says NotFound (a file found stored but released meanwhile by its other
+ * holders) has its targets stored again, once, and is made once more.
+ */
+final class LinkPipeline {
+
+  /** A blob a tree is to link to: a file to store from unless stored, or (file null) a tree. */
+  record Target(Digest digest, Path file, long size) {}
+
+  /**
+   * Stores a target unless it is stored already; {@code first} is false when it is stored again
+   * after a {@code linkNew} found it released.
+   */
+  interface Upload {
+    void store(Target target, boolean first) throws IOException;
+  }
+
+  private final ContentStore store;
+  private final int jobs;
+  private final Upload upload;
+
+  /** A pipeline over {@code store}, {@code jobs} uploads at a time. */
+  LinkPipeline(ContentStore store, int jobs, Upload upload) {
+    this.store = store;
+    this.jobs = jobs;
+    this.upload = upload;
+  }
+
+  /**
+   * What the workers and the linker share, guarded by its monitor: the targets not yet taken, how
+   * many are being stored, those stored and not yet linked, and the first failure.
+   */
+  private static final class State {
+    final Iterator<Target> next;
+    final List<Target> stored = new ArrayList<>();
+    int inFlight;
+    Throwable failure;
+
+    State(List<Target> targets) {
+      this.next = targets.iterator();
+    }
+  }
+
+  /**
+   * Stores each of {@code targets} and links {@code tree} to all of them; returns once every
+   * link is made, or throws the first failure once every worker has ended.
+   */
+  void run(Digest tree, List<Target> targets) {
+    if (targets.isEmpty()) {
+      return;
+    }
+    int workers = Math.min(jobs, targets.size());
+    Semaphore window = new Semaphore(2 * jobs);
+    State state = new State(targets);
+    ExecutorService pool = Executors.newFixedThreadPool(workers);
+    try {
+      for (int i = 0; i < workers; i++) {
+        pool.execute(() -> work(state, window));
+      }
+      link(tree, targets.size(), window, state);
+    } catch (RuntimeException | Error e) {
+      fail(state, e);
+    } finally {
+      pool.shutdownNow(); // interrupts uploads in flight once a failure stopped the links
+      Jobs.awaitEnd(pool);
+    }
+    Throwable t;
+    synchronized (state) {
+      t = state.failure;
+    }
+    if (t != null) {
+      throw rethrown(t);
+    }
+  }
+
+  private static void fail(State state, Throwable e) {
+    synchronized (state) {
+      if (state.failure == null) {
+        state.failure = e;
+      }
+      state.notifyAll(); // wakes the linker, which stops
+    }
+  }
+
+  /** A worker: takes the next target while the window has room, stores it, hands it on. */
+  private void work(State state, Semaphore window) {
+    try {
+      while (true) {
+        window.acquire();
+        Target target;
+        synchronized (state) {
+          if (state.failure != null || !state.next.hasNext()) {
+            return;
+          }
+          target = state.next.next();
+          state.inFlight++;
+        }
+        upload.store(target, true);
+        synchronized (state) {
+          state.inFlight--;
+          state.stored.add(target);
+          state.notifyAll();
+        }
+      }
+    } catch (InterruptedException stopped) {
+      Thread.currentThread().interrupt(); // the put failed elsewhere and stops the workers
+    } catch (Throwable e) {
+      fail(state, e);
+    }
+  }
+
+  /**
+   * The linker: links what has been stored, until all of it. It waits while fewer files are
+   * stored than are being stored (at least one): a file held up alone holds back no link of
+   * others, and the last files, all in flight at once, are linked in a few calls, not one each.
+   */
+  private void link(Digest tree, int total, Semaphore window, State state) {
+    int linked = 0;
+    while (linked < total) {
+      List<Target> batch;
+      synchronized (state) {
+        while (state.failure == null
+            && (state.stored.isEmpty() || state.stored.size() < state.inFlight)) {
+          try {
+            state.wait();
+          } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted", e);
+          }
+        }
+        if (state.failure != null) {
+          return; // run() throws it once every worker has ended
+        }
+        batch = List.copyOf(state.stored);
+        state.stored.clear();
+      }
+      linkNew(tree, batch);
+      linked += batch.size();
+      window.release(batch.size());
+    }
+  }
+
+  private void linkNew(Digest tree, List<Target> targets) {
+    List<Digest> digests = targets.stream().map(Target::digest).toList();
+    try {
+      store.linkNew(digests, tree);
+    } catch (NotFoundException releasedMeanwhile) {
+      for (Target t : targets) {
+        try {
+          upload.store(t, false);
+        } catch (IOException e) {
+          throw new UncheckedIOException(e.getMessage(), e);
+        }
+      }
+      store.linkNew(digests, tree);
+    }
+  }
+
+  private static RuntimeException rethrown(Throwable t) {
+    if (t instanceof RuntimeException r) {
+      return r;
+    }
+    if (t instanceof Error e) {
+      throw e;
+    }
+    if (t instanceof IOException io) {
+      return new UncheckedIOException(io.getMessage(), io);
+    }
+    return new IllegalStateException(t);
+  }
+}

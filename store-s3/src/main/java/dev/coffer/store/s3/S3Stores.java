@@ -270,8 +270,12 @@ public final class S3Stores {
         .build();
   }
 
-  /** Settings shared by the SDK-built clients: addressing, checksums, retries, credentials. */
-  private static <B extends S3BaseClientBuilder<B, ?>> B common(B builder,
+  /**
+   * Settings shared by the SDK-built clients: addressing, checksums, retries, credentials, and
+   * bodies unsigned over http unless the configuration asks for signed ones ({@link
+   * UnsignedPayloadSigner}).
+   */
+  static <B extends S3BaseClientBuilder<B, ?>> B common(B builder,
       S3StoreConfig config, MeterRegistry registry) {
     builder.region(Region.of(config.region()))
         .forcePathStyle(config.pathStyle())
@@ -285,6 +289,10 @@ public final class S3Stores {
         });
     config.endpoint().ifPresent(builder::endpointOverride);
     config.credentials().ifPresent(builder::credentialsProvider);
+    if (config.unsignedPayloads()) {
+      // Over https this changes nothing: the SDK already sends S3 bodies unsigned there.
+      builder.putAuthScheme(UnsignedPayloadSigner.authScheme());
+    }
     return builder;
   }
 }

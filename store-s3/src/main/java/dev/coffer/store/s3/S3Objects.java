@@ -291,7 +291,7 @@ final class S3Objects {
    * Adds the checksum of the object's bytes that the checksum mode asks for: {@code sha256} if
    * known (S3 then checks the content address), else a SHA-256 or CRC32C computed here, or none
    * with {@code WHEN_REQUIRED}. With a checksum, a body changed on its way is refused by S3 even
-   * though it is sent unsigned (INT-7).
+   * though it is sent unsigned (INT-6).
    */
   private void withChecksum(PutObjectRequest.Builder request, byte[] bytes, int length,
       byte[] sha256) {

@@ -45,7 +45,7 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
  *     false. Bodies go unsigned only while every write carries its checksum, so with {@link
  *     ChecksumMode#WHEN_REQUIRED} they are signed whatever this says. Over {@code https://} (and
  *     so on AWS) nothing changes: the SDK sends S3 bodies unsigned there, guarded by TLS and the
- *     checksums (INT-7 in docs/architecture.md)
+ *     checksums (INT-6 in docs/architecture.md)
  * @param transfer the client that carries bulk bytes; default {@link Transfer#JAVA_ASYNC}, which
  *     measured faster than the CRT client against S3Mock here (see docs/s3-store.md)
  * @param leaseDuration how long a writer's lease lasts without renewal

@@ -77,7 +77,7 @@ final class S3Uploads {
       completed.checksumCRC32C(checksum);
     } else if (checksums != S3StoreConfig.ChecksumMode.WHEN_REQUIRED) {
       // An upload started without a checksum algorithm takes no x-amz-checksum header; its parts
-      // carry their MD5 instead, so that S3 still refuses one changed on its way (INT-7).
+      // carry their MD5 instead, so that S3 still refuses one changed on its way (INT-6).
       request.contentMD5(S3Objects.base64(md5(buffer, length)));
     }
     return bulk.get().uploadPart(request.build(),

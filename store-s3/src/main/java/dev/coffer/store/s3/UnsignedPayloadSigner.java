@@ -22,7 +22,7 @@ import software.amazon.awssdk.identity.spi.IdentityProviders;
  *
  * <p>The SDK's synchronous client signs every body over http whatever {@code
  * PAYLOAD_SIGNING_ENABLED} says: a SHA-256 and an HMAC of every 128 KiB chunk, on top of the
- * checksum each of the store's writes already carries (INT-7 in docs/architecture.md), about a
+ * checksum each of the store's writes already carries (INT-6 in docs/architecture.md), about a
  * tenth of a tree put's client CPU. The SDK decides from the request's scheme alone, so this
  * signer hands it the request as if it were {@code https} (with the {@code Host} header the http
  * request has, since the scheme is not part of what SigV4 signs) and gives the signed request its

@@ -30,7 +30,7 @@ import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * What the clients a store builds from its configuration put on the wire for the bodies they
- * send (INT-7 of docs/architecture.md), recorded at the HTTP client under them: over {@code
+ * send (INT-6 of docs/architecture.md), recorded at the HTTP client under them: over {@code
  * http://}, every PutObject and UploadPart goes as {@code UNSIGNED-PAYLOAD} with its checksum
  * header, unless the configuration asks for signed bodies or leaves writes without checksums
  * ({@code WHEN_REQUIRED}); over {@code https://} nothing differs from the SDK's own. On the

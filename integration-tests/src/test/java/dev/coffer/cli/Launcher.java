@@ -44,6 +44,8 @@ final class Launcher implements AutoCloseable {
     Files.createDirectories(root.resolve("bin"));
     Files.createDirectories(root.resolve("store-cli/target"));
     Files.copy(project.resolve("bin/coffer"), root.resolve("bin/coffer"));
+    Files.copy(project.resolve("bin/coffer-put.directives.json"),
+        root.resolve("bin/coffer-put.directives.json"));
     Files.setPosixFilePermissions(root.resolve("bin/coffer"),
         PosixFilePermissions.fromString("rwxr-xr-x"));
     Files.copy(jar, root.resolve("store-cli/target/coffer.jar"),

@@ -221,12 +221,13 @@ final class S3Objects {
    * every retry (PROTO-3). A failure that is neither a refusal nor transient is thrown.
    */
   Attempt writeRecordOnce(String key, byte[] bytes, String etag) {
-    PutObjectRequest request = PutObjectRequest.builder().bucket(bucket).key(key)
+    PutObjectRequest.Builder request = PutObjectRequest.builder().bucket(bucket).key(key)
         .ifNoneMatch(etag == null ? "*" : null).ifMatch(etag)
-        .overrideConfiguration(o -> o.addPlugin(SINGLE_ATTEMPT)).build();
+        .overrideConfiguration(o -> o.addPlugin(SINGLE_ATTEMPT));
+    withChecksum(request, bytes, bytes.length, null);
     try {
-      return new Attempt(control.putObject(request, RequestBody.fromBytes(bytes)).eTag(), null,
-          false);
+      return new Attempt(control.putObject(request.build(), RequestBody.fromBytes(bytes)).eTag(),
+          null, false);
     } catch (SdkException e) {
       int status = S3Errors.status(e);
       if (status == PRECONDITION_FAILED || (etag != null && status == 404)) {
@@ -265,13 +266,7 @@ final class S3Objects {
     if (tagged) {
       request.tagging(Tagging.builder().tagSet(tagSet(tags)).build());
     }
-    if (sha256 != null && checksums != S3StoreConfig.ChecksumMode.WHEN_REQUIRED) {
-      request.checksumSHA256(base64(sha256)); // known: S3 then checks the content address
-    } else if (checksums == S3StoreConfig.ChecksumMode.SHA256) {
-      request.checksumSHA256(base64(sha256(bytes, 0, length)));
-    } else if (checksums == S3StoreConfig.ChecksumMode.CRC32C) {
-      request.checksumCRC32C(crc32c(bytes, 0, length));
-    }
+    withChecksum(request, bytes, length, sha256);
     try {
       String etag = control.putObject(request.build(), RequestBody.fromByteBuffer(
           ByteBuffer.wrap(bytes, 0, length))).eTag();
@@ -289,6 +284,23 @@ final class S3Objects {
         return put(key, bytes, length, sha256, Map.of(), ifNoneMatch, ifMatch);
       }
       throw S3Errors.translate("writing " + key, e);
+    }
+  }
+
+  /**
+   * Adds the checksum of the object's bytes that the checksum mode asks for: {@code sha256} if
+   * known (S3 then checks the content address), else a SHA-256 or CRC32C computed here, or none
+   * with {@code WHEN_REQUIRED}. With a checksum, a body changed on its way is refused by S3 even
+   * though it is sent unsigned (INT-6).
+   */
+  private void withChecksum(PutObjectRequest.Builder request, byte[] bytes, int length,
+      byte[] sha256) {
+    if (sha256 != null && checksums != S3StoreConfig.ChecksumMode.WHEN_REQUIRED) {
+      request.checksumSHA256(base64(sha256));
+    } else if (checksums == S3StoreConfig.ChecksumMode.SHA256) {
+      request.checksumSHA256(base64(sha256(bytes, 0, length)));
+    } else if (checksums == S3StoreConfig.ChecksumMode.CRC32C) {
+      request.checksumCRC32C(crc32c(bytes, 0, length));
     }
   }
 

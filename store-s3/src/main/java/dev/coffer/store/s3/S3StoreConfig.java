@@ -40,6 +40,12 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
  * @param readChunkSize size of each ranged GET of a large read
  * @param readConcurrency ranged GETs in flight for one large read
  * @param checksumMode which checksums requests carry; default {@link ChecksumMode#CRC32C}
+ * @param signPayloads whether request bodies are signed (SigV4) over a plain {@code http://}
+ *     endpoint, as the SDK does by default, rather than sent as {@code UNSIGNED-PAYLOAD}; default
+ *     false. Bodies go unsigned only while every write carries its checksum, so with {@link
+ *     ChecksumMode#WHEN_REQUIRED} they are signed whatever this says. Over {@code https://} (and
+ *     so on AWS) nothing changes: the SDK sends S3 bodies unsigned there, guarded by TLS and the
+ *     checksums (INT-6 in docs/architecture.md)
  * @param transfer the client that carries bulk bytes; default {@link Transfer#JAVA_ASYNC}, which
  *     measured faster than the CRT client against S3Mock here (see docs/s3-store.md)
  * @param leaseDuration how long a writer's lease lasts without renewal
@@ -71,6 +77,7 @@ public record S3StoreConfig(
     long readChunkSize,
     int readConcurrency,
     ChecksumMode checksumMode,
+    boolean signPayloads,
     Transfer transfer,
     Duration leaseDuration,
     Duration deletionGrace,
@@ -214,6 +221,15 @@ public record S3StoreConfig(
     WHEN_REQUIRED
   }
 
+  /**
+   * Whether the clients the store builds send request bodies unsigned over {@code http://}: unless
+   * {@link #signPayloads} asks for signed ones, or the checksum mode leaves some writes without a
+   * checksum ({@link ChecksumMode#WHEN_REQUIRED}).
+   */
+  public boolean unsignedPayloads() {
+    return !signPayloads && checksumMode != ChecksumMode.WHEN_REQUIRED;
+  }
+
   /** Checks every value and the combination: see the class comment. */
   public S3StoreConfig {
     if (bucket == null) {
@@ -287,7 +303,7 @@ public record S3StoreConfig(
       b.multipartCopyThreshold(multipartCopyThreshold);
     }
     return b.readChunkSize(readChunkSize).readConcurrency(readConcurrency)
-        .checksumMode(checksumMode).transfer(transfer).leaseDuration(leaseDuration)
+        .checksumMode(checksumMode).signPayloads(signPayloads).transfer(transfer).leaseDuration(leaseDuration)
         .deletionGrace(deletionGrace).purgeTimeout(purgeTimeout).casAttempts(casAttempts)
         .sdkAttempts(sdkAttempts).trustConditionalRequests(trustConditionalRequests).clock(clock)
         .touchInterval(touchInterval).unusedFor(unusedFor.orElse(null));
@@ -300,6 +316,7 @@ public record S3StoreConfig(
         + ", endpoint=" + endpoint.orElse(null) + ", pathStyle=" + pathStyle + ", partSize="
         + partSize + ", uploadConcurrency=" + uploadConcurrency + ", copyConcurrency="
         + copyConcurrency + ", transfer=" + transfer + ", checksumMode=" + checksumMode
+        + (signPayloads ? ", signPayloads=true" : "")
         + ", leaseDuration=" + leaseDuration + ", deletionGrace=" + deletionGrace
         + ", purgeTimeout=" + purgeTimeout
         + (trustConditionalRequests ? ", trustConditionalRequests=true" : "") + "}";
@@ -383,6 +400,7 @@ public record S3StoreConfig(
     private long readChunkSize = READ_CHUNK_SIZE_DEFAULT;
     private int readConcurrency = READ_CONCURRENCY_DEFAULT;
     private ChecksumMode checksumMode = ChecksumMode.CRC32C;
+    private boolean signPayloads;
     private Transfer transfer = Transfer.JAVA_ASYNC;
     private Duration leaseDuration = LEASE_DURATION_DEFAULT;
     private Duration deletionGrace = DELETION_GRACE_DEFAULT;
@@ -511,6 +529,18 @@ public record S3StoreConfig(
       return this;
     }
 
+    /**
+     * Whether request bodies are signed over a plain {@code http://} endpoint (SigV4's {@code
+     * STREAMING-AWS4-HMAC-SHA256-PAYLOAD}) rather than sent as {@code UNSIGNED-PAYLOAD} with their
+     * checksum; default false. For a server that refuses unsigned bodies over http, or to have
+     * the signature guard bodies as well. No effect over https, nor with {@link
+     * ChecksumMode#WHEN_REQUIRED} (bodies are then always signed).
+     */
+    public Builder signPayloads(boolean sign) {
+      this.signPayloads = sign;
+      return this;
+    }
+
     /** The client that carries bulk bytes when the store builds its own clients. */
     public Builder transfer(Transfer transfer) {
       this.transfer = Objects.requireNonNull(transfer, "transfer");
@@ -602,7 +632,7 @@ public record S3StoreConfig(
           Optional.ofNullable(credentials), partSize, uploadConcurrency, copyConcurrency,
           copyPartSize, multipartCopyThreshold != null ? multipartCopyThreshold
               : defaultMultipartCopyThreshold(endpoint),
-          readChunkSize, readConcurrency, checksumMode, transfer, leaseDuration, deletionGrace,
+          readChunkSize, readConcurrency, checksumMode, signPayloads, transfer, leaseDuration, deletionGrace,
           purgeTimeout, casAttempts, sdkAttempts, trustConditionalRequests, clock, touchInterval,
           Optional.ofNullable(unusedFor));
     }

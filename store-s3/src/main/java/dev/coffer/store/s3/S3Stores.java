@@ -11,9 +11,11 @@ import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
+import software.amazon.awssdk.http.auth.spi.scheme.AuthScheme;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
+import software.amazon.awssdk.identity.spi.AwsCredentialsIdentity;
 import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.retries.api.RetryStrategy;
 import software.amazon.awssdk.services.s3.S3AsyncClient;
@@ -59,6 +61,18 @@ public final class S3Stores {
    */
   public static ExecutionInterceptor requestMeter(MeterRegistry registry) {
     return new S3RequestMeter(registry);
+  }
+
+  /**
+   * SigV4 that sends request bodies unsigned over {@code http://} as well as over {@code https://}
+   * ({@code UNSIGNED-PAYLOAD}), as the clients a store builds do unless {@link
+   * S3StoreConfig#signPayloads()} says otherwise: for clients passed to {@link Builder#client} and
+   * {@link Builder#bulkClient}, with {@code putAuthScheme}. Bodies are then guarded by the
+   * checksums the store sends with every write, and not by the signature (INT-6 in
+   * docs/architecture.md). Thread-safe.
+   */
+  public static AuthScheme<AwsCredentialsIdentity> unsignedPayloads() {
+    return UnsignedPayloadSigner.authScheme();
   }
 
   /** Opens a store with its own clients; shorthand for {@code builder().config(config).build()}. */
@@ -270,8 +284,12 @@ public final class S3Stores {
         .build();
   }
 
-  /** Settings shared by the SDK-built clients: addressing, checksums, retries, credentials. */
-  private static <B extends S3BaseClientBuilder<B, ?>> B common(B builder,
+  /**
+   * Settings shared by the SDK-built clients: addressing, checksums, retries, credentials, and
+   * bodies unsigned over http unless the configuration asks for signed ones ({@link
+   * UnsignedPayloadSigner}).
+   */
+  static <B extends S3BaseClientBuilder<B, ?>> B common(B builder,
       S3StoreConfig config, MeterRegistry registry) {
     builder.region(Region.of(config.region()))
         .forcePathStyle(config.pathStyle())
@@ -285,6 +303,10 @@ public final class S3Stores {
         });
     config.endpoint().ifPresent(builder::endpointOverride);
     config.credentials().ifPresent(builder::credentialsProvider);
+    if (config.unsignedPayloads()) {
+      // Over https this changes nothing: the SDK already sends S3 bodies unsigned there.
+      builder.putAuthScheme(unsignedPayloads());
+    }
     return builder;
   }
 }

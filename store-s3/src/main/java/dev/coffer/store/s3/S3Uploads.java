@@ -59,7 +59,8 @@ final class S3Uploads {
 
   /**
    * Uploads {@code length} bytes of {@code buffer} as one part, on the bulk client, with the
-   * checksum mode's checksum if the upload was started {@code checksummed}.
+   * checksum mode's checksum if the upload was started {@code checksummed}, else its Content-MD5
+   * (none with {@code WHEN_REQUIRED}).
    */
   CompletableFuture<CompletedPart> uploadPart(String key, String uploadId, int partNumber,
       byte[] buffer, int length, boolean checksummed) {
@@ -74,10 +75,24 @@ final class S3Uploads {
       String checksum = S3Objects.crc32c(buffer, 0, length);
       request.checksumCRC32C(checksum);
       completed.checksumCRC32C(checksum);
+    } else if (checksums != S3StoreConfig.ChecksumMode.WHEN_REQUIRED) {
+      // An upload started without a checksum algorithm takes no x-amz-checksum header; its parts
+      // carry their MD5 instead, so that S3 still refuses one changed on its way (INT-6).
+      request.contentMD5(S3Objects.base64(md5(buffer, length)));
     }
     return bulk.get().uploadPart(request.build(),
             AsyncRequestBody.fromByteBufferUnsafe(ByteBuffer.wrap(buffer, 0, length)))
         .thenApply(r -> completed.eTag(r.eTag()).build());
+  }
+
+  private static byte[] md5(byte[] buffer, int length) {
+    try {
+      java.security.MessageDigest md5 = java.security.MessageDigest.getInstance("MD5");
+      md5.update(buffer, 0, length);
+      return md5.digest();
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException("MD5 is missing from this JVM", e);
+    }
   }
 
   /**

@@ -80,8 +80,8 @@ class S3StoreConfigTest {
         valid.endpoint(), valid.pathStyle(), valid.credentials(), 4 * MIB,
         valid.uploadConcurrency(), valid.copyConcurrency(), valid.copyPartSize(),
         valid.multipartCopyThreshold(), valid.readChunkSize(), valid.readConcurrency(),
-        valid.checksumMode(), valid.transfer(), valid.leaseDuration(), valid.deletionGrace(),
-        valid.purgeTimeout(), valid.casAttempts(), valid.sdkAttempts(),
+        valid.checksumMode(), valid.signPayloads(), valid.transfer(), valid.leaseDuration(),
+        valid.deletionGrace(), valid.purgeTimeout(), valid.casAttempts(), valid.sdkAttempts(),
         valid.trustConditionalRequests(), valid.clock(), valid.touchInterval(),
         valid.unusedFor()))
         .isInstanceOf(IllegalArgumentException.class)
@@ -90,8 +90,8 @@ class S3StoreConfigTest {
         valid.endpoint(), valid.pathStyle(), valid.credentials(), valid.partSize(),
         valid.uploadConcurrency(), valid.copyConcurrency(), valid.copyPartSize(),
         valid.multipartCopyThreshold(), valid.readChunkSize(), valid.readConcurrency(),
-        valid.checksumMode(), valid.transfer(), valid.leaseDuration(), valid.deletionGrace(),
-        valid.purgeTimeout(), valid.casAttempts(), valid.sdkAttempts(),
+        valid.checksumMode(), valid.signPayloads(), valid.transfer(), valid.leaseDuration(),
+        valid.deletionGrace(), valid.purgeTimeout(), valid.casAttempts(), valid.sdkAttempts(),
         valid.trustConditionalRequests(), valid.clock(), valid.touchInterval(),
         valid.unusedFor()))
         .isInstanceOf(IllegalArgumentException.class)

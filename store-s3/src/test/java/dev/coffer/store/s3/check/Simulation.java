@@ -712,7 +712,9 @@ final class Simulation implements AutoCloseable {
     if (died || (!config.exact() && (unclear(op, thrown) || linkNewLeft))) {
       tally.unclear++;
       Model next = reconcile(i, model, after,
-          op instanceof Op.TreeLink t ? takenOnly(model, t) : null, op instanceof Op.Fsck);
+          op instanceof Op.TreeLink t ? takenOnly(model, t)
+              : op instanceof Op.LinkNew l ? LinkNewMarks.markedOnly(model, l) : null,
+          op instanceof Op.Fsck);
       if (op instanceof Op.LinkNew l) {
         LinkNewMarks.exact(i, model, next, l);
       }

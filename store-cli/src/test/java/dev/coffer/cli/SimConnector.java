@@ -40,6 +40,8 @@ final class SimConnector implements StoreConnector, AutoCloseable {
   String host;
   /** The most recently opened store. */
   ContentStore store;
+  /** The part size of the stores opened from now on: 5 MiB unless a test sets another. */
+  int partSize = 5 << 20;
 
   SimConnector() {
     sim.createBucket(BUCKET);
@@ -69,7 +71,7 @@ final class SimConnector implements StoreConnector, AutoCloseable {
       MeterRegistry registry) {
     host = "cli-" + ++opened;
     S3StoreConfig config = S3StoreConfig.builder().bucket(BUCKET).prefix(settings.prefix())
-        .endpoint(SimS3.ENDPOINT).pathStyle(true).partSize(5 << 20).clock(clock).build();
+        .endpoint(SimS3.ENDPOINT).pathStyle(true).partSize(partSize).clock(clock).build();
     S3Client client = common(S3Client.builder().httpClient(sim.httpClient(host)), registry)
         .build();
     S3AsyncClient bulk = common(S3AsyncClient.builder().httpClient(sim.asyncHttpClient(host)),

@@ -64,10 +64,12 @@ class TreeCommandsTest {
    * for its creation, once per linkNew (between 4 and 100 of them, as the uploads run ahead of the
    * links) and once for the caller's reference. Each new small file is sent with no lookup first
    * and stored at count 0 (the object and its record; content found stored answers
-   * AlreadyExists), then linked by linkNew (TREE-3): its record read, its marked reference written
-   * and mirrored in its tags, the mark removed: 6 requests a file, and each linkNew reads and
-   * writes the tree's record: 600 + 2 a linkNew + 6 (620 with the 7 batches of 16 the put made
-   * when each batch waited for its slowest file). With a lookup of each file first, 720;
+   * AlreadyExists), then linked by linkNew (TREE-3): its marked reference written and mirrored in
+   * its tags, the mark removed: 5 requests a file; each linkNew writes the tree's record once. No
+   * record is read to be changed: this host wrote each last (PROTO-14). So 500 + 1 a linkNew + 5
+   * (GetObject 200 1, the tree's links). Reading each file's record, and the tree's for each
+   * linkNew and its reference, 6 a file and 2 a linkNew (620 with the 7 batches of 16 the put made
+   * when each batch waited for its slowest file). With a lookup of each file first, 100 more;
    * stored with its reference and linked by linkAll (which left a killed put's batch
    * over-referenced for good), 420; before linkAll, each link read both records and
    * rewrote the tree's: 906 requests, 102 writes of that record.
@@ -89,8 +91,9 @@ class TreeCommandsTest {
     long linkNewCalls = treeRecordWrites - 2; // its creation and the caller's reference
     assertThat(linkNewCalls).as("one linkNew at a time, of at most 2 x 16 files")
         .isBetween((files + 31) / 32L, (long) files);
-    assertThat(requests).as(logged.toString()).isEqualTo(6L * files + 2 * linkNewCalls + 6);
+    assertThat(requests).as(logged.toString()).isEqualTo(5L * files + linkNewCalls + 5);
     assertThat(logged).as("no lookup of a new small file").doesNotContainKey("GetObject 404");
+    assertThat(logged.get("GetObject 200")).as("only the tree's links are read").isEqualTo(1);
     assertThat(logged.get("PutObjectTagging 200"))
         .as("each file's marked reference and the tree's reference mirror tags")
         .isEqualTo(files + 1);
@@ -101,9 +104,10 @@ class TreeCommandsTest {
    * key (ContentStore.putFile, at count 0), as {@code put FILE} does: no ingest, no multipart
    * upload to an ingest key, no server-side copy. With 5 MiB parts, a file of 3 MiB is its
    * record's lookup, one PutObject and its record; a file of 6 MiB is its lookup, a multipart
-   * upload of two parts to the digest key and its record; then linkNew's read, marked reference,
-   * tags and unmarking of each: 27 requests with the tree's own when both are linked by one
-   * linkNew, 2 more (a read and a write of the tree's record) when each is linked as it is stored. Through a writer and a copy
+   * upload of two parts to the digest key and its record; then linkNew's marked reference, tags
+   * and unmarking of each (no read: this host wrote each record last, PROTO-14): 23 requests with
+   * the tree's own when both are linked by one linkNew, 1 more (a write of the tree's record) when
+   * each is linked as it is stored; 27 when linkNew and the reference read the records. Through a writer and a copy
    * (before) the same put took 33, CopyObject, ingest records and deletes among them.
    */
   @Test
@@ -131,11 +135,49 @@ class TreeCommandsTest {
     long total = logged.values().stream().mapToLong(Long::longValue).sum();
     long linkNewCalls = treeRecordWrites(put.out().strip()) - 2;
     assertThat(linkNewCalls).as("both files at once, or each as it is stored").isBetween(1L, 2L);
-    assertThat(total).as(logged.toString()).isEqualTo(25 + 2 * linkNewCalls);
+    assertThat(total).as(logged.toString()).isEqualTo(22 + linkNewCalls);
     Path out = tmp.resolve("out");
     ok("get", "--no-cache", "-r", put.out().strip(), "-o", out.toString());
     assertThat(Files.readAllBytes(out.resolve("middle.bin"))).isEqualTo(middle);
     assertThat(Files.readAllBytes(out.resolve("parts.bin"))).isEqualTo(parts);
+  }
+
+  /**
+   * The requests of a first {@code put -r} of a mixed directory, by kind: 100 files of 100 B to 8
+   * MiB (log-uniform, as the benchmark's tree: 79 up to 1 MiB, 12 up to 4 MiB, 9 larger), the
+   * CLI's 16 MiB parts, so every file is one PutObject. Each new file costs 5 requests (its
+   * object and record, its marked reference, tags and unmarking), a file above 1 MiB one lookup
+   * more (GetObject 404, 21), the tree 5 and one write of its record a linkNew: 533 with the 7
+   * batches of 16 the put made when each waited for its slowest file. When linkNew read each
+   * file's record and the tree's for each batch, and the reference read the tree's: 641.
+   */
+  @Test
+  void putOfAMixedDirectoryCostsFiveRequestsANewFileAndALookupAbove1MiB() throws Exception {
+    Path src = tmp.resolve("mixed");
+    Files.createDirectories(src);
+    java.util.Random random = new java.util.Random(23);
+    int files = 100;
+    int[] bySize = new int[3]; // up to 1 MiB, up to 4 MiB, larger
+    for (int i = 0; i < files; i++) {
+      int size = (int) Math.round(Math.exp(Math.log(100) + random.nextDouble()
+          * (Math.log(8 << 20) - Math.log(100))));
+      byte[] bytes = new byte[size];
+      random.nextBytes(bytes);
+      Files.write(src.resolve("f" + i), bytes);
+      bySize[size <= 1 << 20 ? 0 : size <= 4 << 20 ? 1 : 2]++;
+    }
+    connector.partSize = 16 << 20;
+
+    String tree = ok("put", "--no-cache", "-r", src.toString(), "--jobs", "16").out().strip();
+
+    Map<String, Long> logged = connector.logged(connector.host);
+    long total = logged.values().stream().mapToLong(Long::longValue).sum();
+    long linkNewCalls = treeRecordWrites(tree) - 2; // its creation and the caller's reference
+    assertThat(bySize).containsExactly(79, 12, 9);
+    assertThat(logged).as("total " + total).containsExactlyInAnyOrderEntriesOf(Map.of(
+        "GetObject 200", 1L, "GetObject 404", 21L, "PutObject 200", 403L + linkNewCalls,
+        "PutObjectTagging 200", 101L));
+    assertThat(total).isEqualTo(5L * files + 21 + 5 + linkNewCalls);
   }
 
   @Test
@@ -226,10 +268,11 @@ class TreeCommandsTest {
     assertThat(first).containsKey("PutObject 200");
     assertThat(again.stderr()).contains("new 0 files, 0 bytes");
     // The tree is found with its links to every file, so no file is looked up: its commit
-    // found existing (the object and the record refused), its links read, its reference: 7
-    // requests (47 when each file was looked up first). No file content is sent.
+    // found existing (the object refused, the record read), its links read, its reference
+    // started from the record as read (PROTO-14): 5 requests (6 when the reference read the
+    // record again, 47 when each file was looked up first). No file content is sent.
     long total = second.values().stream().mapToLong(Long::longValue).sum();
-    assertThat(total).as(second.toString()).isLessThanOrEqualTo(8);
+    assertThat(total).as(second.toString()).isEqualTo(5);
     assertThat(second.getOrDefault("PutObject 200", 0L)).as(second.toString()).isEqualTo(1);
     assertThat(second).doesNotContainKeys("HeadObject 200", "CreateMultipartUpload 200");
   }
@@ -351,12 +394,14 @@ class TreeCommandsTest {
    * Issue 23: a second upload with 1 % of the files changed, as a delta over the first upload's
    * tree, costs requests for the changed files and a constant: the base's two reads, the delta's
    * commit, each changed file's object and record (no lookup: a small file is sent), linkNew's
-   * read of the delta and its three targets (the base and the two files), their marked
-   * references, tags and unmarking, its one write of the delta's record, the caller's reference:
-   * 26 requests for 2 changed files of 200 when the three are linked by one linkNew (GetObject 200
-   * 8, PutObject 200 14, PutObjectTagging 4), 2 more for each further linkNew (a read and a write
-   * of the delta's record) when they are linked as they are stored; 28 with a lookup of each changed file, 22 with linkAll, which took the references apart
-   * from the links). The same upload as a full tree looks up
+   * read of the base (another host's put wrote it), the marked references of its three targets
+   * (the base and the two files), their tags and unmarking, its one write of the delta's record,
+   * the caller's reference: 22 requests for 2 changed files of 200 when the three are linked by one
+   * linkNew (GetObject 200 4, PutObject 200 14, PutObjectTagging 4), 1 more for each further
+   * linkNew (a write of the delta's record) when they are linked as they are stored: the files'
+   * records and the delta's are not read by linkNew nor by the reference, since this host wrote
+   * them last (PROTO-14); 26 when they were (GetObject 8), 28 with a lookup of each changed file
+   * as well. The same upload as a full tree looks up
    * and links every file again: more than 4 requests a file.
    */
   @Test
@@ -382,7 +427,7 @@ class TreeCommandsTest {
     long deltaTotal = deltaRequests.values().stream().mapToLong(Long::longValue).sum();
     long fullTotal = fullRequests.values().stream().mapToLong(Long::longValue).sum();
     assertThat(linkNewCalls).as("the base and the 2 files, at once or as stored").isBetween(1L, 3L);
-    assertThat(deltaTotal).as(deltaRequests.toString()).isEqualTo(24 + 2 * linkNewCalls);
+    assertThat(deltaTotal).as(deltaRequests.toString()).isEqualTo(21 + linkNewCalls);
     assertThat(fullTotal).as(fullRequests.toString()).isGreaterThan(4L * files);
     JsonNode info = ok("info", "--json", delta.out().strip()).json();
     assertThat(info.get("links")).hasSize(3); // the base and the two changed files

@@ -20,8 +20,9 @@ import org.slf4j.LoggerFactory;
 /**
  * The index records of one store: reads, compare-and-swap changes and create-only creations of
  * them, each attempt stamped with an operation id (PROTO-3), fresh incarnations (PROTO-1), and the
- * mirror of a record in its blob object's tags. Thread-safe: it keeps no state of its own besides
- * what it is given.
+ * mirror of a record in its blob object's tags. Thread-safe: its one state of its own is the last
+ * version of each record it wrote or read in a change ({@link KnownRecords}), a hint that a
+ * change may start from instead of a read, which a host that dies loses.
  */
 final class IndexRecords {
   private static final Logger LOG = LoggerFactory.getLogger(IndexRecords.class);
@@ -37,6 +38,8 @@ final class IndexRecords {
   private final Keys keys;
   private final StoreRuntime runtime;
   private final Supplier<StoreMetrics> metrics;
+  /** The last version of each record written or read here in a change, to start the next from. */
+  private final KnownRecords known = new KnownRecords();
 
   IndexRecords(S3StoreConfig config, S3Objects objects, Keys keys, StoreRuntime runtime,
       Supplier<StoreMetrics> metrics) {
@@ -128,6 +131,44 @@ final class IndexRecords {
   /** {@link #casIndex(Digest, UnaryOperator, S3Objects.Fetched)}, with the record's ETag. */
   Versioned casVersioned(Digest digest, UnaryOperator<IndexRecord> change,
       S3Objects.Fetched first) {
+    return cas(digest, change, first, false);
+  }
+
+  /**
+   * {@link #casIndex(Digest, UnaryOperator)} starting from the version of the record this store
+   * last wrote or saw ({@link #known}) instead of reading it, when there is one. If another host
+   * changed the record since, the write is refused and the change goes on from a read, as it
+   * would have without the remembered version: a stale one costs the refused request. An outcome
+   * that writes nothing ({@code change} returns null or throws) is never taken from the remembered
+   * version: the record is then read and {@code change} applied to what was read.
+   */
+  IndexRecord casKnown(Digest digest, UnaryOperator<IndexRecord> change) {
+    S3Objects.Fetched remembered = known.get(digest);
+    return cas(digest, change, remembered, remembered != null).record();
+  }
+
+  /**
+   * The version of {@code digest}'s record this store last wrote, or read while changing it, or
+   * null: a hint to start a compare-and-swap from, which may be stale ({@link KnownRecords}).
+   */
+  S3Objects.Fetched known(Digest digest) {
+    return known.get(digest);
+  }
+
+  /** Forgets the version of {@code digest}'s record remembered here ({@link #known}). */
+  void forget(Digest digest) {
+    known.forget(digest);
+  }
+
+  /**
+   * The compare-and-swap loop.
+   *
+   * @param first the record to start from without reading it, or null
+   * @param remembered whether {@code first} is a remembered version rather than one just read:
+   *     then an outcome without a write is made again on a fresh read
+   */
+  private Versioned cas(Digest digest, UnaryOperator<IndexRecord> change, S3Objects.Fetched first,
+      boolean remembered) {
     String key = keys.index(digest);
     // Each attempt's record, by its operation id: the one found in a later read is what landed.
     Map<String, IndexRecord> attempts = new HashMap<>();
@@ -136,10 +177,13 @@ final class IndexRecords {
     StoreException failure = null;
     long started = runtime.nanoTime().getAsLong();
     S3Objects.Fetched fetched = first;
+    boolean unconfirmed = remembered;
     Backoff backoff = backoff();
-    for (int attempt = 0; ; attempt++) {
+    int attempt = 0;
+    while (true) {
       if (attempt > 0 || fetched == null) {
         fetched = objects.get(key);
+        known.put(digest, fetched);
       }
       IndexRecord current =
           fetched == null ? null : Json.read(fetched.bytes(), IndexRecord.class, key);
@@ -168,19 +212,37 @@ final class IndexRecords {
         metrics.get().cas("aborted");
         throw aborted;
       }
-      IndexRecord next = change.apply(current);
+      IndexRecord next;
+      try {
+        next = change.apply(current);
+      } catch (RuntimeException refused) {
+        if (unconfirmed) {
+          unconfirmed = false; // a refusal of a remembered version: decided again on a read
+          fetched = null;
+          continue;
+        }
+        throw refused;
+      }
       if (next == null) {
+        if (unconfirmed) {
+          unconfirmed = false;
+          fetched = null;
+          continue;
+        }
         if (current == null) {
           throw new NotFoundException("content " + digest + " not found");
         }
         return new Versioned(current, fetched.etag());
       }
+      unconfirmed = false;
       String op = newOp();
       next = next.withOp(op, now());
       attempts.put(op, next);
       String condition = fetched == null ? null : fetched.etag();
-      S3Objects.Attempt result = objects.writeRecordOnce(key, Json.write(next), condition);
+      byte[] json = Json.write(next);
+      S3Objects.Attempt result = objects.writeRecordOnce(key, json, condition);
       if (result.written()) {
+        known.put(digest, new S3Objects.Fetched(json, result.etag()));
         return new Versioned(next, result.etag());
       }
       if (result.failure() != null) {
@@ -191,6 +253,7 @@ final class IndexRecords {
       }
       metrics.get().cas("retry");
       backoff.pause(attempt);
+      attempt++;
     }
   }
 
@@ -234,9 +297,11 @@ final class IndexRecords {
     for (int attempt = 0; attempt < config.casAttempts(); attempt++) {
       S3Objects.Attempt result = objects.writeRecordOnce(key, json, null);
       if (result.written()) {
+        known.put(digest, new S3Objects.Fetched(json, result.etag()));
         return new Creation(true, null);
       }
       S3Objects.Fetched found = objects.get(key);
+      known.put(digest, found);
       if (found != null) {
         boolean ours = Json.read(found.bytes(), IndexRecord.class, key).ops().contains(op);
         return ours ? new Creation(true, null) : new Creation(false, found);

@@ -6,6 +6,7 @@ import dev.coffer.store.NotFoundException;
 import dev.coffer.store.StoreException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -20,7 +21,8 @@ import org.slf4j.LoggerFactory;
 /**
  * {@code linkNew(to, from)} on S3 (TREE-3): each target {@code from} does not link to yet gains a
  * reference held by a new link, as two kinds of record change that name each other. (1) The
- * records of {@code from} and the targets are read at once; the operation draws an id O. (2) Each
+ * records of {@code from} and the targets are read at once, but for those this store wrote last,
+ * whose versions it remembers (PROTO-14); the operation draws an id O. (2) Each
  * missing target gets, by one compare-and-swap each, in parallel, one reference more marked
  * {@code {O, from, from's incarnation, now}} ({@link LinkMark}). (3) One compare-and-swap of
  * {@code from}'s record, still that incarnation, live and not fenced for O, adds the links, each
@@ -64,16 +66,58 @@ final class LinkNew {
       records.liveRecord(from);
       return;
     }
+    if (!linkNew(targets, from, true)) {
+      linkNew(targets, from, false);
+    }
+  }
+
+  /**
+   * One call of the four steps. With {@code known}, step 1 takes the records this store last
+   * wrote or saw ({@link IndexRecords#known}: the files a tree's put has just stored, the tree's
+   * record as its last batch left it) instead of reading them, and reads only the others. Each
+   * decision taken from such a version is confirmed by a conditional write made from it, or made
+   * again on a fresh read: a target to mark, {@code from} live at F, each marked record's state are
+   * the conditions of steps 2 and 3, whose compare-and-swaps are refused if another host changed
+   * the record since, and decide again on what they read then; a decision that writes nothing (a
+   * record not live, a target linked already) and a refusal of step 3 because {@code from} is gone
+   * or another incarnation than the remembered one are not taken from a remembered version: the
+   * call's marks are given back and the call is made again from fresh reads.
+   *
+   * @return false if the call must be made again from fresh reads (nothing it did is left, but
+   *     marks a failed give-back leaves to gc); true once done
+   */
+  private boolean linkNew(Set<Digest> targets, Digest from, boolean known) {
     Set<Digest> all = new HashSet<>(targets);
     all.add(from);
-    Map<Digest, S3Objects.Fetched> read = records.fetchAll(all, reads);
+    Map<Digest, S3Objects.Fetched> read = new HashMap<>();
+    Set<Digest> unknown = new HashSet<>();
+    for (Digest d : all) {
+      S3Objects.Fetched version = known ? records.known(d) : null;
+      if (version != null) {
+        read.put(d, version);
+      } else {
+        unknown.add(d);
+      }
+    }
+    boolean remembered = !read.isEmpty();
+    boolean sourceRemembered = read.containsKey(from);
+    if (!unknown.isEmpty()) {
+      read.putAll(records.fetchAll(unknown, reads));
+    }
     IndexRecord source = records.parse(from, read.get(from));
-    IndexRecords.requireLive(from, source);
     Map<Digest, IndexRecord> found = new LinkedHashMap<>();
-    for (Digest t : targets) {
-      IndexRecord target = records.parse(t, read.get(t));
-      IndexRecords.requireLive(t, target);
-      found.put(t, target);
+    try {
+      IndexRecords.requireLive(from, source);
+      for (Digest t : targets) {
+        IndexRecord target = records.parse(t, read.get(t));
+        IndexRecords.requireLive(t, target);
+        found.put(t, target);
+      }
+    } catch (NotFoundException e) {
+      if (remembered) {
+        return false;
+      }
+      throw e;
     }
     List<Digest> missing = new ArrayList<>();
     found.forEach((t, target) -> {
@@ -83,8 +127,11 @@ final class LinkNew {
         missing.add(t);
       }
     });
+    if (missing.size() < found.size() && remembered) {
+      return false; // a target found linked is not taken from a remembered version
+    }
     if (missing.isEmpty()) {
-      return;
+      return true;
     }
     String op = records.newOp();
     long at = Times.now(config.clock());
@@ -117,6 +164,10 @@ final class LinkNew {
       }, read.get(from));
     } catch (Refused e) {
       giveBack(marked.keySet(), op);
+      if (e.gone && sourceRemembered) {
+        records.forget(from);
+        return false; // F came from a remembered version: decided again on a fresh read
+      }
       if (e.gone) {
         throw new NotFoundException(e.getMessage());
       }
@@ -134,6 +185,7 @@ final class LinkNew {
     });
     giveBack(unlinked, op);
     unmark(marked, unlinked, op);
+    return true;
   }
 
   /**

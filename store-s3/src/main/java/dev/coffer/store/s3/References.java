@@ -42,9 +42,14 @@ final class References {
     return Times.now(config.clock());
   }
 
+  /**
+   * One reference more, by compare-and-swap starting from the version of the record this store
+   * last knows ({@link IndexRecords#casKnown}): a put's reference on the tree it has just linked
+   * costs no read.
+   */
   Info ref(Digest digest) {
     long now = now();
-    IndexRecord after = records.casIndex(digest, record -> {
+    IndexRecord after = records.casKnown(digest, record -> {
       if (record != null && record.isExpired()) {
         return record.resurrected(now, records.newIncarnation(), 1); // a use revives it (RET-3)
       }

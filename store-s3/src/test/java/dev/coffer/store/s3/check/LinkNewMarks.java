@@ -107,14 +107,18 @@ final class LinkNewMarks {
 
   /**
    * The bound a {@code linkNew} without a clear outcome adds: one reference more on each target
-   * it marks, nothing linked or given back (its marks left); null if {@code from} or a target is
-   * not live in {@code model}.
+   * it marks, nothing linked or given back (its marks left). If {@code from} or a target is not
+   * live in {@code model}, the call is NotFound, but a host that starts from the versions of the
+   * records it wrote last (PROTO-14) may learn it only at its marks or links: marks it made on
+   * the live targets and could not give back (killed, or the give-back failed) are left to gc past
+   * the bound, one reference more on each live target at most.
    */
   static Model markedOnly(Model model, Op.LinkNew op) {
-    if (!model.live(op.from()) || !op.to().stream().allMatch(model::live)) {
-      return null;
-    }
     Model marked = model.copy();
+    if (!model.live(op.from()) || !op.to().stream().allMatch(model::live)) {
+      op.to().stream().distinct().filter(model::live).forEach(t -> marked.blobs.get(t).refs++);
+      return marked;
+    }
     for (int t : model.linkNewBatch(op.to(), op.from())) {
       marked.blobs.get(t).refs++;
     }

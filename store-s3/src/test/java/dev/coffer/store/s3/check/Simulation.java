@@ -725,7 +725,8 @@ final class Simulation implements AutoCloseable {
       Model before = model;
       List<Model> outcomes = new ArrayList<>(List.of(after));
       outcomes.addAll(stops(model, op));
-      Model window = op instanceof Op.TreeLink t ? takenOnly(model, t) : null;
+      Model window = op instanceof Op.TreeLink t ? takenOnly(model, t)
+          : op instanceof Op.LinkNew l ? LinkNewMarks.markedOnly(model, l) : null;
       Model next = fitting(outcomes,
           a -> List.of(reconcile(i, before, a, window, op instanceof Op.Fsck))).get(0);
       if (op instanceof Op.LinkNew l) {

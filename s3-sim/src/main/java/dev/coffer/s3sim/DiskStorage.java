@@ -20,9 +20,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
@@ -63,7 +61,7 @@ final class DiskStorage implements Storage {
     final Path dir;
     final Instant created;
     final NavigableMap<String, Description> objects = new TreeMap<>();
-    final Map<String, StoredUpload> uploads = new HashMap<>();
+    final UploadIndex uploads = new UploadIndex();
 
     Bucket(Path dir, Instant created) {
       this.dir = dir;
@@ -135,7 +133,7 @@ final class DiskStorage implements Storage {
             for (Path up : ups) {
               StoredUpload upload = readUpload(up);
               if (upload != null) {
-                bucket.uploads.put(upload.uploadId(), upload);
+                bucket.uploads.put(upload);
               }
             }
           }
@@ -349,7 +347,7 @@ final class DiskStorage implements Storage {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write upload " + upload.uploadId() + " in " + dir, e);
     }
-    b.uploads.put(upload.uploadId(), upload);
+    b.uploads.put(upload);
   }
 
   @Override
@@ -372,9 +370,12 @@ final class DiskStorage implements Storage {
 
   @Override
   public List<StoredUpload> uploads(String bucket) {
-    List<StoredUpload> all = new ArrayList<>(bucket(bucket).uploads.values());
-    all.sort(Comparator.comparing(StoredUpload::key).thenComparingLong(StoredUpload::sequence));
-    return all;
+    return bucket(bucket).uploads.all();
+  }
+
+  @Override
+  public Iterator<StoredUpload> uploadsFrom(String bucket, String fromKey) {
+    return bucket(bucket).uploads.from(fromKey);
   }
 
   // ---- files

@@ -1,12 +1,8 @@
 package dev.coffer.s3sim;
 
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HashMap;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 
@@ -16,7 +12,7 @@ final class MemoryStorage implements Storage {
   private static final class Bucket {
     final Instant created;
     final NavigableMap<String, StoredObject> objects = new TreeMap<>();
-    final Map<String, StoredUpload> uploads = new HashMap<>();
+    final UploadIndex uploads = new UploadIndex();
 
     Bucket(Instant created) {
       this.created = created;
@@ -82,7 +78,7 @@ final class MemoryStorage implements Storage {
 
   @Override
   public void putUpload(String bucket, StoredUpload upload) {
-    bucket(bucket).uploads.put(upload.uploadId(), upload);
+    bucket(bucket).uploads.put(upload);
   }
 
   @Override
@@ -92,8 +88,11 @@ final class MemoryStorage implements Storage {
 
   @Override
   public List<StoredUpload> uploads(String bucket) {
-    List<StoredUpload> all = new ArrayList<>(bucket(bucket).uploads.values());
-    all.sort(Comparator.comparing(StoredUpload::key).thenComparingLong(StoredUpload::sequence));
-    return all;
+    return bucket(bucket).uploads.all();
+  }
+
+  @Override
+  public Iterator<StoredUpload> uploadsFrom(String bucket, String fromKey) {
+    return bucket(bucket).uploads.from(fromKey);
   }
 }

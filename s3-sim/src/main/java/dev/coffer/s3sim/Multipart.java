@@ -267,15 +267,48 @@ final class Multipart {
     }
   }
 
-  /** The uploads in progress, by key and then creation, for ListMultipartUploads. */
-  List<StoredUpload> list(String bucket) {
+  /**
+   * A page of ListMultipartUploads: up to {@code max} uploads in progress whose keys start with
+   * {@code prefix} and come after the markers ({@link #after}), by key and then creation. The
+   * walk starts at the later of the prefix and the key marker and stops at the first key past
+   * the prefix, so a page costs what it shows, not every upload in the bucket.
+   */
+  List<StoredUpload> list(String bucket, String prefix, String keyMarker, String idMarker,
+      int max) {
     model.lock.lock();
     try {
       model.requireBucket(bucket);
-      return storage.uploads(bucket);
+      String from = keyMarker != null && keyMarker.compareTo(prefix) > 0 ? keyMarker : prefix;
+      List<StoredUpload> page = new ArrayList<>();
+      var it = storage.uploadsFrom(bucket, from);
+      while (it.hasNext() && page.size() < max) {
+        StoredUpload upload = it.next();
+        if (!upload.key().startsWith(prefix)) {
+          break;
+        }
+        if (after(upload, keyMarker, idMarker)) {
+          page.add(upload);
+        }
+      }
+      return page;
     } finally {
       model.lock.unlock();
     }
+  }
+
+  /**
+   * Whether an upload comes after the markers: a later key, or the marker key and a later upload
+   * (ids sort in creation order within a key).
+   */
+  static boolean after(StoredUpload upload, String keyMarker, String idMarker) {
+    if (keyMarker == null || keyMarker.isEmpty()) {
+      return true;
+    }
+    int byKey = upload.key().compareTo(keyMarker);
+    if (idMarker == null || idMarker.isEmpty()) {
+      return byKey > 0;
+    }
+    return byKey > 0 || (byKey == 0 && upload.uploadId().compareTo(idMarker) > 0);
   }
 
   /** Must hold the lock. An upload of another key is no upload of this one. */

@@ -95,6 +95,16 @@ public interface Storage {
   List<StoredUpload> uploads(String bucket);
 
   /**
+   * The uploads in progress whose keys are at or after {@code fromKey} (null: all), by key and
+   * then in the order they were created, for a page of ListMultipartUploads. This default sorts
+   * them all; a storage that keeps them in that order starts at {@code fromKey}.
+   */
+  default Iterator<StoredUpload> uploadsFrom(String bucket, String fromKey) {
+    return uploads(bucket).stream()
+        .filter(u -> fromKey == null || u.key().compareTo(fromKey) >= 0).iterator();
+  }
+
+  /**
    * An object's whole checksum as S3 keeps it.
    *
    * @param algorithm {@code CRC32}, {@code CRC32C}, {@code CRC64NVME}, {@code SHA1} or {@code SHA256}

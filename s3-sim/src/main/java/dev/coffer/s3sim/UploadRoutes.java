@@ -146,17 +146,12 @@ final class UploadRoutes {
     String idMarker = r.query("upload-id-marker");
     int max = Requests.intParam(r, "max-uploads", MAX_LIST, MAX_LIST);
     boolean url = "url".equals(r.query("encoding-type"));
-    List<StoredUpload> page = new ArrayList<>();
-    boolean truncated = false;
-    for (StoredUpload upload : uploads.list(r.bucket())) {
-      if (!upload.key().startsWith(prefix) || !after(upload, keyMarker, idMarker)) {
-        continue;
-      }
-      if (page.size() == max) {
-        truncated = true;
-        break;
-      }
-      page.add(upload);
+    // One more than the page: whether there is one tells whether the listing is truncated.
+    List<StoredUpload> page = new ArrayList<>(uploads.list(r.bucket(), prefix, keyMarker,
+        idMarker, max + 1));
+    boolean truncated = page.size() > max;
+    if (truncated) {
+      page.remove(max);
     }
     StoredUpload last = page.isEmpty() ? null : page.get(page.size() - 1);
     Xml.Writer xml = new Xml.Writer("ListMultipartUploadsResult", true)
@@ -183,21 +178,6 @@ final class UploadRoutes {
           .end();
     }
     return Answer.status(200).xml(xml.bytes());
-  }
-
-  /**
-   * Whether an upload comes after the markers: a later key, or the marker key and a later upload
-   * (ids sort in creation order within a key).
-   */
-  private static boolean after(StoredUpload upload, String keyMarker, String idMarker) {
-    if (keyMarker == null || keyMarker.isEmpty()) {
-      return true;
-    }
-    int byKey = upload.key().compareTo(keyMarker);
-    if (idMarker == null || idMarker.isEmpty()) {
-      return byKey > 0;
-    }
-    return byKey > 0 || (byKey == 0 && upload.uploadId().compareTo(idMarker) > 0);
   }
 
   private static int partNumber(SimRequest r) {

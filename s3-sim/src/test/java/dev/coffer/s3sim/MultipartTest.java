@@ -327,6 +327,48 @@ class MultipartTest extends SimTestBase {
     assertThat(all).containsExactly("p/a@" + a1, "p/a@" + a2, "p/b@" + b2);
   }
 
+  /**
+   * Pages start at their markers in the index of uploads by key and creation: every upload under
+   * the prefix once, in order, whatever the page size, with uploads under other prefixes around
+   * it and one aborted in the middle; a key marker with an upload-id marker resumes within a key.
+   */
+  @Test
+  void listMultipartUploadsPagesFromTheirMarkersAcrossManyUploads() {
+    List<String> expected = new ArrayList<>();
+    String aborted = null;
+    for (int k = 0; k < 7; k++) {
+      create("o/" + k);
+      for (int n = 0; n < 3; n++) {
+        String key = "p/" + k;
+        String id = create(key);
+        if (k == 3 && n == 1) {
+          aborted = id;
+        } else {
+          expected.add(key + "@" + id);
+        }
+      }
+      create("q/" + k);
+    }
+    String gone = aborted;
+    plain.abortMultipartUpload(b -> b.bucket(BUCKET).key("p/3").uploadId(gone));
+    for (int size : new int[] {1, 2, 5, 1000}) {
+      List<String> all = new ArrayList<>();
+      plain.listMultipartUploadsPaginator(b -> b.bucket(BUCKET).prefix("p/").maxUploads(size))
+          .uploads().forEach(u -> all.add(u.key() + "@" + u.uploadId()));
+      assertThat(all).as("pages of %d", size).isEqualTo(expected);
+    }
+    String within = expected.get(9).substring("p/3@".length()); // p/3's first upload
+    var rest = plain.listMultipartUploads(b -> b.bucket(BUCKET).prefix("p/").keyMarker("p/3")
+        .uploadIdMarker(within).maxUploads(2));
+    assertThat(rest.uploads()).extracting(u -> u.key() + "@" + u.uploadId())
+        .containsExactlyElementsOf(expected.subList(10, 12));
+    assertThat(rest.isTruncated()).isTrue();
+    var afterKey = plain.listMultipartUploads(b -> b.bucket(BUCKET).keyMarker("p/6"));
+    assertThat(afterKey.uploads()).extracting(MultipartUpload::key)
+        .containsExactly("q/0", "q/1", "q/2", "q/3", "q/4", "q/5", "q/6");
+    assertThat(afterKey.isTruncated()).isFalse();
+  }
+
   @Test
   void asyncClientUploadsAndCopiesParts() throws Exception {
     byte[] one = random(MIB5, 16);

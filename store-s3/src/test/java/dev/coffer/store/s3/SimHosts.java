@@ -153,6 +153,21 @@ public final class SimHosts implements AutoCloseable {
     }
   }
 
+  /**
+   * The incarnation of the target each link of an index record holds a reference of, by the
+   * target's digest (PROTO-1); a link without one matches any incarnation and is left out.
+   */
+  public static Map<String, Long> linkIncarnations(byte[] json) {
+    try {
+      Map<String, Long> lives = new TreeMap<>();
+      JSON.readTree(json).path("linkIncarnations").properties()
+          .forEach(e -> lives.put(e.getKey(), e.getValue().asLong()));
+      return lives;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
   /** An executor with nothing of its own to wait for: shutting down is setting a flag. */
   private abstract static class FlagExecutor extends AbstractExecutorService {
     private volatile boolean shutdown;

@@ -287,6 +287,40 @@ final class Model {
    * outcome. Another host's operation may run between the reads, the links and each drop.
    */
   Class<? extends StoreException> linkAll(List<Integer> to, int from) {
+    return linkAll(to, from, Integer.MAX_VALUE);
+  }
+
+  /**
+   * The states a {@code linkAll} that ended without a clear answer may have stopped in besides
+   * those before and after it: its links made and only the first {@code j} of its drops, for
+   * each {@code j} below their number (each drop is a change of its own, and the call fails at
+   * the first that does). A drop that removes a blob (the caller's last reference of a target
+   * listed again, or of {@code from} linking to itself) removes it with its links' cascade, so a
+   * state short of it differs from the one after the call in more than counts: links made on a
+   * blob that is gone after the call. Empty if the call changes nothing before its drops.
+   */
+  List<Model> linkAllStops(List<Integer> to, int from) {
+    List<Model> stops = new java.util.ArrayList<>();
+    for (int j = 0; ; j++) {
+      Model m = copy();
+      if (m.linkAll(to, from, j) != null || m.dropsMade < j) {
+        return stops;
+      }
+      if (m.dropsLeft == 0) {
+        return stops; // the whole call: the state after it
+      }
+      stops.add(m);
+    }
+  }
+
+  /** How many drops the last {@link #linkAll(List, int, int)} made, and how many it left. */
+  private int dropsMade;
+  private int dropsLeft;
+
+  /** {@link #linkAll(List, int)} that stops after {@code maxDrops} of its drops. */
+  private Class<? extends StoreException> linkAll(List<Integer> to, int from, int maxDrops) {
+    dropsMade = 0;
+    dropsLeft = 0;
     Map<Integer, Blob> read = new TreeMap<>();
     for (int t : to) {
       Blob target = blobs.get(t);
@@ -318,12 +352,17 @@ final class Model {
       source.links.add(t);
       source.linkedIncarnations.put(t, read.get(t).incarnation);
     }
-    for (int t : drops) {
+    for (int k = 0; k < drops.size(); k++) {
+      if (k == maxDrops) {
+        dropsLeft = drops.size() - k;
+        return null;
+      }
       boundary();
-      Class<? extends StoreException> failed = deref(t);
+      Class<? extends StoreException> failed = deref(drops.get(k));
       if (failed != null) {
         return failed;
       }
+      dropsMade++;
     }
     return null;
   }
@@ -407,6 +446,30 @@ final class Model {
       n++;
     }
     return n;
+  }
+
+  /**
+   * A tree link whose {@code linkAll} did not land: one reference taken on each target of the
+   * batch, in order, up to the first that is not live, then all of them given back ({@link
+   * #giveBack(int, Map)}): a target taken from 0 is removed again, with the cascade of its links.
+   * Neither the state before the tree link nor the one after it shows that removal, so an
+   * unclear tree link needs this state as an outcome of its own (TREE-3's give-back state).
+   */
+  void treeGiveBack(List<Integer> to, int from) {
+    Blob source = blobs.get(from);
+    if (source == null) {
+      return;
+    }
+    Map<Integer, Long> taken = new java.util.LinkedHashMap<>();
+    for (int t : treeBatch(to, source)) {
+      Blob target = blobs.get(t);
+      if (target == null) {
+        break;
+      }
+      target.refs++;
+      taken.put(t, target.incarnation);
+    }
+    giveBack(from, taken);
   }
 
   /** {@code Trees.giveBack}: a {@code deref} of each target taken that is not in {@code linked}. */

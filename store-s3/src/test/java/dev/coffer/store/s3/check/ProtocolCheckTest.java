@@ -13,14 +13,14 @@ import org.junit.jupiter.api.Test;
  * histories of every operation on four hosts sharing one simulated bucket, checked against the
  * model after every step (INV-1 to INV-8). {@code -Dcoffer.sim.seed=N} replays a run exactly,
  * {@code -Dcoffer.sim.ops=N} sets the steps of each run. A failing run prints its seed and a
- * shrunk history.
+ * shrunk history ({@code -Dcoffer.sim.shrinkRuns=0} prints the violation unshrunk).
  */
 class ProtocolCheckTest {
   /** Steps per run in the build, unless {@code coffer.sim.ops} says otherwise. */
   static final int BUILD_OPS = 34_000;
   /** The share of steps with another host's operation run in their middle. */
   static final double INTERLEAVE = 0.2;
-  /** How many whole runs shrinking may spend. */
+  /** How many whole runs shrinking may spend, unless {@code coffer.sim.shrinkRuns} says. */
   static final int SHRINK_RUNS = 300;
 
   static long seed(long fallback) {
@@ -74,7 +74,10 @@ class ProtocolCheckTest {
       violation = v;
     }
     if (violation != null) {
-      Shrinker.Result shrunk = Shrinker.shrink(config, history, violation, SHRINK_RUNS);
+      System.err.println("seed " + config.seed() + " broke " + violation.getMessage()
+          + "; shrinking");
+      Shrinker.Result shrunk = Shrinker.shrink(config, history, violation,
+          Integer.getInteger("coffer.sim.shrinkRuns", SHRINK_RUNS));
       String minimal = shrunk.steps().stream().map(s -> "  " + s)
           .collect(Collectors.joining("\n"));
       String report = "seed " + config.seed() + " (" + config + ") broke "

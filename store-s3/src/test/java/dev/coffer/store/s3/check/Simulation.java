@@ -408,6 +408,17 @@ final class Simulation implements AutoCloseable {
       if (unclear(op, thrown)) {
         afters.add(alone(m, other));
       }
+      // Where an unclear operation may have stopped short of its end ({@link #stops}), with the
+      // other before or after it.
+      for (Op[] pair : new Op[][] {{op, other}, {other, op}}) {
+        if (pair[0] == op ? unclear(op, thrown) : unclear(other, otherThrown)) {
+          for (Model stop : stops(m, pair[0])) {
+            afters.add(stop);
+            afters.add(alone(stop, pair[1]));
+          }
+          afters.addAll(stops(alone(m, pair[1]), pair[0]));
+        }
+      }
       boolean repairs = op instanceof Op.Fsck || other instanceof Op.Fsck;
       return fitting(afters, a -> List.of(reconcile(i, m, a, window, repairs)));
     }
@@ -711,8 +722,12 @@ final class Simulation implements AutoCloseable {
     }
     if (died || (!config.exact() && (unclear(op, thrown) || linkNewLeft))) {
       tally.unclear++;
-      Model next = reconcile(i, model, after,
-          op instanceof Op.TreeLink t ? takenOnly(model, t) : null, op instanceof Op.Fsck);
+      Model before = model;
+      List<Model> outcomes = new ArrayList<>(List.of(after));
+      outcomes.addAll(stops(model, op));
+      Model window = op instanceof Op.TreeLink t ? takenOnly(model, t) : null;
+      Model next = fitting(outcomes,
+          a -> List.of(reconcile(i, before, a, window, op instanceof Op.Fsck))).get(0);
       if (op instanceof Op.LinkNew l) {
         LinkNewMarks.exact(i, model, next, l);
       }
@@ -1052,6 +1067,33 @@ final class Simulation implements AutoCloseable {
   }
 
   /**
+   * The states an operation without a clear answer may have stopped in, besides those before and
+   * after it, where they differ from both in more than counts (which the bounds of an unclear step
+   * already allow): a tree link's full give-back ({@link #givenBack}) and a {@code linkAll}'s
+   * links made with only some of its drops ({@link Model#linkAllStops}).
+   */
+  private static List<Model> stops(Model m, Op op) {
+    if (op instanceof Op.TreeLink t) {
+      return List.of(givenBack(m, t));
+    } else if (op instanceof Op.LinkAll l) {
+      return m.linkAllStops(l.to(), l.from());
+    }
+    return List.of();
+  }
+
+  /**
+   * The other outcome an interrupted tree link may have reached: its {@code linkAll} did not
+   * land and its give-back returned every reference it took (TREE-3's give-back state). A target
+   * at 0 references before is then removed, and its links release their references (the
+   * cascade), which neither the state before nor the state after the tree link shows.
+   */
+  private static Model givenBack(Model model, Op.TreeLink op) {
+    Model given = model.copy();
+    given.treeGiveBack(op.to(), op.from());
+    return given;
+  }
+
+  /**
    * The bound interrupted tree links among {@code op} and {@code other} (run in its middle) add:
    * each tree link's {@link #takenOnly} window, from the state before both and from the state
    * after the other operation alone, whichever count is higher; null if neither is a tree link.
@@ -1189,8 +1231,45 @@ final class Simulation implements AutoCloseable {
         e.getValue().linkedIncarnations.put(to, life);
       }
     }
+    if (next.incarnations) {
+      linksHoldAsTheBucketSays(next);
+    }
     marks.adopt(next); // its counts are the bucket's: they include the marks left
     return next;
+  }
+
+  /**
+   * After an unclear step, whether each link of {@code next} holds a reference of its target's
+   * live incarnation is what the bucket says, not what the models before or after the step say:
+   * a link to an earlier incarnation that an unclear {@code link} or {@code linkAll} would have
+   * replaced is the same link in both (same source, same target), so the links alone cannot tell
+   * whether the replacement landed. Where the record's link names another incarnation than the
+   * target's record, the model's link is made to hold none ({@link #STALE}); where it names the
+   * target's, the model's holds the target's live one.
+   */
+  private void linksHoldAsTheBucketSays(Model next) {
+    for (var e : next.blobs.entrySet()) {
+      if (e.getValue().links.isEmpty()) {
+        continue;
+      }
+      Map<String, Long> recorded = SimHosts.linkIncarnations(indexRecord(e.getKey()));
+      for (int to : e.getValue().links) {
+        Model.Blob target = next.blobs.get(to);
+        Long life = recorded.get(digests[to].toString());
+        if (target == null || life == null) {
+          continue;
+        }
+        boolean holds = life == SimHosts.marks(indexRecord(to)).incarnation();
+        e.getValue().linkedIncarnations.put(to, holds ? target.incarnation : STALE);
+      }
+    }
+  }
+
+  /** The incarnation of a model's link that holds no reference of any life of its target. */
+  private static final long STALE = -1;
+
+  private byte[] indexRecord(int b) {
+    return storage.object(SimHosts.bucket(), SimHosts.indexKey(PREFIX, digests[b])).content();
   }
 
   private Model.Blob toBlob(int i, int b, SimHosts.RecordView view) {

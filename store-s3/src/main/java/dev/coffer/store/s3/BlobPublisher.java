@@ -224,7 +224,9 @@ final class BlobPublisher {
         if (!objects.exists(blobKey)) {
           restore.run();
         }
-        return fresh();
+        // A new incarnation, keeping the ids of the changes that led here: a deref whose answer
+        // was lost finds its own (PROTO-3).
+        return fresh().withOpsOf(record);
       default:
         throw new PurgeInProgress();
     }

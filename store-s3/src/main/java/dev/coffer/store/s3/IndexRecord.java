@@ -265,6 +265,19 @@ record IndexRecord(
         fenced, linkOps);
   }
 
+  /**
+   * This record, written over {@code replaced} (a commit that brings a {@code deleting} record
+   * back as a new incarnation), keeping the operation ids of {@code replaced}'s changes (PROTO-3):
+   * a change of the replaced record whose answer was lost is still recognised as landed by its
+   * next attempt, rather than refused by the new incarnation (a deref answering "no reference to
+   * remove"). The compare-and-swap that writes this record prunes them as {@link #withOp} does.
+   */
+  IndexRecord withOpsOf(IndexRecord replaced) {
+    return new IndexRecord(version, digest, size, createdAt, updatedAt, labels, refCount, links,
+        state, stateChangedAt, replaced.ops(), incarnation, linkIncarnations, lastUsedAt, expired,
+        pending, fenced, linkOps);
+  }
+
   /** A new operation id stamped at {@code now} (ns since the epoch). */
   static String op(long random, long now) {
     return Long.toHexString(random | Long.MIN_VALUE) + "-" + Long.toHexString(now);

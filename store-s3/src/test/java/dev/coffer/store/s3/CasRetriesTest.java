@@ -10,6 +10,7 @@ import dev.coffer.s3sim.Outcome;
 import dev.coffer.store.AbortedException;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
+import dev.coffer.store.Info;
 import dev.coffer.store.UnknownException;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -60,6 +61,41 @@ class CasRetriesTest extends SimStoreTestBase {
 
     assertThat(othersDone).isTrue();
     assertThat(a.info(digest).refCount()).isEqualTo(2 - 1 + 8);
+  }
+
+  /**
+   * Heavy faults, seed 26: host A's deref of a blob at one reference lands (the blob is deleting)
+   * but its answer is lost; before A looks again, host B puts the same content, which brings the
+   * blob back as a new incarnation at 0 references. A's deref was made: it must answer as it
+   * landed, not refuse with FailedPrecondition for the reference the new incarnation never had.
+   */
+  @Test
+  void aDerefWhoseAnswerWasLostIsRecognisedAfterAPutBroughtTheBlobBack() {
+    ContentStore a = open("a");
+    ContentStore b = open("b");
+    byte[] content = random(100, 5);
+    Info first = a.putAndRef(content, null, Map.of()); // 1
+    Digest digest = first.digest();
+    AtomicBoolean lost = new AtomicBoolean();
+    AtomicBoolean putDone = new AtomicBoolean();
+    sim().network().interceptor(e -> {
+      if (e.host().equals("a") && isRecordWrite(e, digest) && lost.compareAndSet(false, true)) {
+        e.applyAndLoseAnswer();
+      } else if (e.host().equals("a") && lost.get() && putDone.compareAndSet(false, true)) {
+        // A's next request, whatever it is: first B's put brings the blob back.
+        assertThat(b.put(content, digest, Map.of()).refCount()).isZero();
+        e.proceed();
+      } else {
+        e.proceed();
+      }
+    });
+
+    a.deref(digest);
+
+    assertThat(putDone).isTrue();
+    Info after = b.info(digest);
+    assertThat(after.refCount()).isZero();
+    assertThat(after.incarnation()).isNotEqualTo(first.incarnation());
   }
 
   /**

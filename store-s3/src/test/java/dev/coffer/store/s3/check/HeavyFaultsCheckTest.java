@@ -79,4 +79,18 @@ class HeavyFaultsCheckTest {
   void seed19() {
     ProtocolCheckTest.check(CheckConfig.heavy(ProtocolCheckTest.seed(19), ops()));
   }
+
+  /**
+   * Seed 26 broke INV-8 at step 975: {@code h0 deref b9} (b9 at 1 reference) answered
+   * FailedPrecondition with h2's {@code putFile b9} run in its middle. The deref's write landed
+   * (b9 {@code deleting}) with its answer lost, the put brought b9 back at 0 references as a record
+   * written anew without the deref's operation id, and the deref's retry found b9 live at 0 and
+   * refused a change it had made (PROTO-3). A commit over a {@code deleting} record now keeps its
+   * operation ids (CasRetriesTest pins it on two hosts).
+   */
+  @Test
+  @EnabledIfSystemProperty(named = "coffer.sim.heavy", matches = "true")
+  void seed26() {
+    ProtocolCheckTest.check(CheckConfig.heavy(ProtocolCheckTest.seed(26), ops()));
+  }
 }

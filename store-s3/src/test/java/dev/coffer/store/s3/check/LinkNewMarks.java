@@ -115,12 +115,22 @@ final class LinkNewMarks {
    * mark to gc past the bound (heavy seed 26, step 4,695: {@code linkNew [b6] from b2}, b2 linking
    * to b6 since another host's {@code linkNew}, left b6 one reference over). Likewise, if
    * {@code from} or a target is not live in {@code model}, the call is NotFound, but such a host
-   * may learn it only at its marks or links. So one reference more on each live target at most,
-   * whether {@code from} links to it or not.
+   * may learn it only at its marks or links. So one reference more on each live target,
+   * whether {@code from} links to it or not; and one more again on each target of the batch
+   * ({@link Model#linkNewBatch}), since a call whose pass from remembered versions is refused
+   * gives its marks back and makes a second pass from fresh reads, which marks the batch again:
+   * the first pass's mark left by a failed give-back and the second's (linked or left) are two
+   * references more, even on a call that answers success (heavy seed 21, step 4,451:
+   * {@code linkNew [b0] from b10}, b0 from 6 to 8, one held by the new link).
    */
   static Model markedOnly(Model model, Op.LinkNew op) {
     Model marked = model.copy();
     op.to().stream().distinct().filter(model::live).forEach(t -> marked.blobs.get(t).refs++);
+    if (model.live(op.from()) && op.to().stream().allMatch(model::live)) {
+      for (int t : model.linkNewBatch(op.to(), op.from())) {
+        marked.blobs.get(t).refs++;
+      }
+    }
     return marked;
   }
 

@@ -86,7 +86,16 @@ class HeavyFaultsCheckTest {
    * (b9 {@code deleting}) with its answer lost, the put brought b9 back at 0 references as a record
    * written anew without the deref's operation id, and the deref's retry found b9 live at 0 and
    * refused a change it had made (PROTO-3). A commit over a {@code deleting} record now keeps its
-   * operation ids (CasRetriesTest pins it on two hosts).
+   * operation ids (CasRetriesTest pins it on two hosts). Once the tree pipeline and remembered
+   * record versions (PROTO-14) changed its requests, INV-4 at step 873, on the model: an unclear
+   * {@code h2 unlink b0 from b0} (b0 at 1 reference, linking to itself) removed the link and did
+   * not release b0, leaving it live at 1 without the link, where the model knew the states before
+   * (the link there) and after (b0 removed). An unlink stopped between its two changes is now an
+   * outcome too where the release would remove {@code from} ({@code Model.unlinkStops}). Then
+   * INV-3 at step 4,695, on the model too: {@code h0 linkNew [b6] from b2}, started from h0's
+   * version of b2's record (older than another host's link to b6), marked b6 and ended
+   * Unavailable with the mark left; an unclear {@code linkNew} is now bounded by one reference
+   * more on every live target it lists ({@code LinkNewMarks.markedOnly}).
    */
   @Test
   @EnabledIfSystemProperty(named = "coffer.sim.heavy", matches = "true")

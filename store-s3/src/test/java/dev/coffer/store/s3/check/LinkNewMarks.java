@@ -106,21 +106,30 @@ final class LinkNewMarks {
   }
 
   /**
-   * The bound a {@code linkNew} without a clear outcome adds: one reference more on each target
-   * it marks, nothing linked or given back (its marks left). If {@code from} or a target is not
-   * live in {@code model}, the call is NotFound, but a host that starts from the versions of the
-   * records it wrote last (PROTO-14) may learn it only at its marks or links: marks it made on
-   * the live targets and could not give back (killed, or the give-back failed) are left to gc past
-   * the bound, one reference more on each live target at most.
+   * The bound a {@code linkNew} without a clear outcome adds: one reference more on each live
+   * target it lists, nothing linked or given back (its marks left). A host that starts from the
+   * versions of the records it wrote last (PROTO-14) decides what to mark from its version of
+   * {@code from}'s record, which may be older than a link another host made since: it marks that
+   * target too, learns it is linked only when its change of {@code from} is refused, and a call
+   * that then ends without a clear answer (killed, or its read of {@code from} failed) leaves that
+   * mark to gc past the bound (heavy seed 26, step 4,695: {@code linkNew [b6] from b2}, b2 linking
+   * to b6 since another host's {@code linkNew}, left b6 one reference over). Likewise, if
+   * {@code from} or a target is not live in {@code model}, the call is NotFound, but such a host
+   * may learn it only at its marks or links. So one reference more on each live target,
+   * whether {@code from} links to it or not; and one more again on each target of the batch
+   * ({@link Model#linkNewBatch}), since a call whose pass from remembered versions is refused
+   * gives its marks back and makes a second pass from fresh reads, which marks the batch again:
+   * the first pass's mark left by a failed give-back and the second's (linked or left) are two
+   * references more, even on a call that answers success (heavy seed 21, step 4,451:
+   * {@code linkNew [b0] from b10}, b0 from 6 to 8, one held by the new link).
    */
   static Model markedOnly(Model model, Op.LinkNew op) {
     Model marked = model.copy();
-    if (!model.live(op.from()) || !op.to().stream().allMatch(model::live)) {
-      op.to().stream().distinct().filter(model::live).forEach(t -> marked.blobs.get(t).refs++);
-      return marked;
-    }
-    for (int t : model.linkNewBatch(op.to(), op.from())) {
-      marked.blobs.get(t).refs++;
+    op.to().stream().distinct().filter(model::live).forEach(t -> marked.blobs.get(t).refs++);
+    if (model.live(op.from()) && op.to().stream().allMatch(model::live)) {
+      for (int t : model.linkNewBatch(op.to(), op.from())) {
+        marked.blobs.get(t).refs++;
+      }
     }
     return marked;
   }

@@ -600,6 +600,34 @@ final class Model {
     return null;
   }
 
+  /**
+   * The state an {@code unlink} that ended without a clear answer may have stopped in besides
+   * those before and after it, where it differs from both in more than counts: its first change
+   * (the link removed from {@code from}'s record) made, its second (the release of the reference
+   * the link held) not, so the target keeps a reference no link holds, as a host killed between
+   * the two leaves it. That differs from the state after the call only in counts unless the
+   * release removes {@code from} itself: {@code from} linking to itself at its last reference, or
+   * reached by the release's cascade at its last one. Then the call's end has {@code from} gone,
+   * while the stop has it live without the link (and its links' targets not released). Empty
+   * otherwise, and if the call changes nothing or its link holds no reference.
+   */
+  List<Model> unlinkStops(int to, int from) {
+    Blob source = blobs.get(from);
+    if (source == null || !blobs.containsKey(to) || !source.links.contains(to)
+        || !holds(source, to)) {
+      return List.of();
+    }
+    Model end = copy();
+    end.unlink(to, from);
+    if (end.live(from)) {
+      return List.of();
+    }
+    Model stop = copy();
+    stop.blobs.get(from).links.remove(to);
+    stop.blobs.get(from).linkedIncarnations.remove(to);
+    return List.of(stop);
+  }
+
   /** An update of one label; an empty value removes it. */
   Class<? extends StoreException> label(int blob, String key, String value) {
     Blob b = blobs.get(blob);

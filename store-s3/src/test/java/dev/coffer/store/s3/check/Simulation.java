@@ -1070,14 +1070,24 @@ final class Simulation implements AutoCloseable {
   /**
    * The states an operation without a clear answer may have stopped in, besides those before and
    * after it, where they differ from both in more than counts (which the bounds of an unclear step
-   * already allow): a tree link's full give-back ({@link #givenBack}) and a {@code linkAll}'s
-   * links made with only some of its drops ({@link Model#linkAllStops}).
+   * already allow): a tree link's full give-back ({@link #givenBack}), a {@code linkAll}'s
+   * links made with only some of its drops ({@link Model#linkAllStops}), and an {@code unlink}'s
+   * link removed without its release where that release would remove {@code from}
+   * ({@link Model#unlinkStops}).
    */
   private static List<Model> stops(Model m, Op op) {
     if (op instanceof Op.TreeLink t) {
       return List.of(givenBack(m, t));
     } else if (op instanceof Op.LinkAll l) {
       return m.linkAllStops(l.to(), l.from());
+    } else if (op instanceof Op.Unlink u) {
+      // The store removes the link from `from`'s record, then releases the target, each a
+      // compare-and-swap of its own: a release that fails (Unavailable, Aborted, Unknown) or a
+      // host killed before it leaves the target over-referenced by one, as the cascade's text
+      // allows. For a `from` that links to itself at its last reference (heavy seed 26, step 873:
+      // `unlink b0 from b0`, b0 at 1 reference) that leaves b0 live without the link, which the
+      // state before (the link there) and after (b0 removed, its other links released) both miss.
+      return m.unlinkStops(u.to(), u.from());
     }
     return List.of();
   }

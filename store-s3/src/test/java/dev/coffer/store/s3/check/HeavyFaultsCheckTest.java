@@ -47,6 +47,19 @@ class HeavyFaultsCheckTest {
   }
 
   /**
+   * Seed 4 broke INV-3 at step 4,150: {@code h2 ref b11} landed and h0's {@code delete b9} (b9
+   * linking to b11) run after it removed b9 and failed reading b11 for the cascade's release (its
+   * answer lost, then 500), leaving b11 at 5 where both orders of the two calls have 4. A delete
+   * or deref stopped between its removal and its cascade's releases is now an outcome too
+   * ({@code Model.releaseStops}).
+   */
+  @Test
+  @EnabledIfSystemProperty(named = "coffer.sim.heavy", matches = "true")
+  void seed4() {
+    ProtocolCheckTest.check(CheckConfig.heavy(ProtocolCheckTest.seed(4), ops()));
+  }
+
+  /**
    * Seed 5 broke INV-3 at step 3,803: h1 deleted b11 (which linked to b7, 4 references) with
    * h2's ref of b7 run in its middle and answered without a clear outcome. The delete took the
    * link's reference and the ref never landed: b7 at 3, where the model bounded it by the states

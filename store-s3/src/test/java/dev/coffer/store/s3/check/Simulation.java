@@ -1073,7 +1073,9 @@ final class Simulation implements AutoCloseable {
    * already allow): a tree link's full give-back ({@link #givenBack}), a {@code linkAll}'s
    * links made with only some of its drops ({@link Model#linkAllStops}), and an {@code unlink}'s
    * link removed without its release where that release would remove {@code from}
-   * ({@link Model#unlinkStops}).
+   * ({@link Model#unlinkStops}); and, differing from the end in counts only but not within the
+   * bounds once another host's operation on a target ran in its middle, a {@code delete}'s or
+   * {@code deref}'s blob removed without its cascade's releases ({@link Model#releaseStops}).
    */
   private static List<Model> stops(Model m, Op op) {
     if (op instanceof Op.TreeLink t) {
@@ -1088,6 +1090,10 @@ final class Simulation implements AutoCloseable {
       // `unlink b0 from b0`, b0 at 1 reference) that leaves b0 live without the link, which the
       // state before (the link there) and after (b0 removed, its other links released) both miss.
       return m.unlinkStops(u.to(), u.from());
+    } else if (op instanceof Op.Delete d) {
+      return m.releaseStops(d.blob(), true);
+    } else if (op instanceof Op.Deref d) {
+      return m.releaseStops(d.blob(), false);
     }
     return List.of();
   }

@@ -37,14 +37,7 @@ final class Jobs {
           results.add(f.get());
         } catch (ExecutionException e) {
           futures.forEach(x -> x.cancel(true));
-          Throwable cause = e.getCause();
-          if (cause instanceof RuntimeException r) {
-            throw r;
-          }
-          if (cause instanceof IOException io) {
-            throw new UncheckedIOException(io.getMessage(), io);
-          }
-          throw new IllegalStateException(cause);
+          throw rethrown(e.getCause());
         } catch (InterruptedException e) {
           futures.forEach(x -> x.cancel(true));
           Thread.currentThread().interrupt();
@@ -56,6 +49,23 @@ final class Jobs {
       pool.shutdownNow();
       awaitEnd(pool);
     }
+  }
+
+  /**
+   * A task's failure {@code t} as the caller throws it: a RuntimeException as it is, an Error
+   * thrown from here, an IOException as UncheckedIOException, anything else wrapped.
+   */
+  static RuntimeException rethrown(Throwable t) {
+    if (t instanceof RuntimeException r) {
+      return r;
+    }
+    if (t instanceof Error e) {
+      throw e;
+    }
+    if (t instanceof IOException io) {
+      return new UncheckedIOException(io.getMessage(), io);
+    }
+    return new IllegalStateException(t);
   }
 
   /** Waits for every task of {@code pool} to end, keeping an interrupt for the caller. */

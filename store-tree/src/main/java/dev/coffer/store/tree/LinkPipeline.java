@@ -96,7 +96,7 @@ final class LinkPipeline {
       t = state.failure;
     }
     if (t != null) {
-      throw rethrown(t);
+      throw Jobs.rethrown(t);
     }
   }
 
@@ -181,18 +181,5 @@ final class LinkPipeline {
       }
       store.linkNew(digests, tree);
     }
-  }
-
-  private static RuntimeException rethrown(Throwable t) {
-    if (t instanceof RuntimeException r) {
-      return r;
-    }
-    if (t instanceof Error e) {
-      throw e;
-    }
-    if (t instanceof IOException io) {
-      return new UncheckedIOException(io.getMessage(), io);
-    }
-    return new IllegalStateException(t);
   }
 }

@@ -18,6 +18,7 @@ import dev.coffer.store.Info;
 import dev.coffer.store.Writer;
 import dev.coffer.store.s3.S3Stores;
 import java.nio.charset.StandardCharsets;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -181,6 +182,33 @@ class S3GcIT {
     assertThat(store.info(kept).refCount()).isEqualTo(1);
 
     assertThat(commitAndRef("again", bytes).refCount()).isEqualTo(1);
+    assertThat(Content.readBlob(store, Descriptor.of(digest))).isEqualTo(bytes);
+  }
+
+  /**
+   * S3Mock deletes the object at an upload's key when the upload is aborted, where S3 keeps it:
+   * gc's probe finds that, so an old upload to a stored blob is left and reported, and the blob
+   * stays readable. (On S3, and on the simulated S3, gc aborts it: {@code DirectPutTest}.)
+   */
+  @Test
+  void onAServerWhoseAbortDeletesTheObjectGcLeavesUploadsToStoredBlobs() {
+    byte[] bytes = "stored, with a stray upload at its key".getBytes(StandardCharsets.UTF_8);
+    Digest digest = commitAndRef("stray", bytes).digest();
+    String uploadId = plain.createMultipartUpload(b -> b.bucket(bucket).key(blobKey(digest)))
+        .uploadId();
+    ContentStore later = S3Stores.open(S3Mock.get().config(bucket, prefix)
+        .deletionGrace(Duration.ZERO)
+        .clock(Clock.offset(Clock.systemUTC(), Duration.ofDays(2))).build());
+    others.add(later);
+
+    GcReport report = later.gc(new GcOptions(Duration.ofHours(1), false));
+    assertThat(report.uploadsAborted()).isZero();
+    assertThat(report.skipped()).singleElement().satisfies(skip -> {
+      assertThat(skip.subject()).isEqualTo(blobKey(digest));
+      assertThat(skip.reason()).contains("deletes the object with an abort");
+    });
+    assertThat(plain.listMultipartUploads(b -> b.bucket(bucket).prefix(prefix)).uploads())
+        .extracting(u -> u.uploadId()).containsExactly(uploadId);
     assertThat(Content.readBlob(store, Descriptor.of(digest))).isEqualTo(bytes);
   }
 

@@ -145,7 +145,8 @@ final class S3Maintenance {
    * between starting an upload and recording it, or a record removed without its upload), once
    * older than both the ingest age and the lease, and never under a leased ingest; and uploads to
    * blob keys (multipart copies, puts of files) once also older than {@link #BLOB_UPLOAD_AGE},
-   * unless the blob is stored.
+   * stored blob or not, except on a server whose abort deletes the object at the key
+   * ({@link ServerProbe#abortKeepsObject}), where uploads to stored blobs are left and reported.
    */
   private long abandonedUploads(GcOptions options, long now, Set<String> named,
       Set<String> leasedDirs, List<GcReport.Skip> skipped) {
@@ -160,15 +161,20 @@ final class S3Maintenance {
     });
     // A multipart copy to a blob key whose committer died, or a put of a file whose host died or
     // lost a race (PROTO-12). No record names these, so no lease says one is still being written:
-    // they are left until older than any put can last as well. Once another host has stored the
-    // blob at that key one is left alone: S3 keeps the object when such an upload is aborted, but
-    // some S3-compatible servers (S3Mock 5.2.0) delete it.
+    // they are left until older than any put can last as well. S3 keeps the object at the key
+    // when such an upload is aborted, so they are aborted whether or not a blob is stored there
+    // (left, they would be listed and looked up by every gc for ever on a bucket without a
+    // lifecycle rule); on a server that deletes the object with the abort (S3Mock 5.2.0; probed
+    // once, on the first such upload), an upload to a stored blob is left alone and reported.
     long blobCutoff = Math.min(cutoff, now - BLOB_UPLOAD_AGE.toNanos());
     objects.uploads().listUploads(store.keys.blobPrefix(), upload -> {
       if (upload.initiated() != null && Times.nanos(upload.initiated()) < blobCutoff) {
-        if (objects.exists(upload.key())) {
-          skipped.add(new GcReport.Skip(upload.key(), "a multipart copy to a stored blob; abort"
-              + " it where aborting keeps the object (a bucket lifecycle rule on S3)"));
+        // A dry run writes no probe (RET-5): it reports uploads to stored blobs as left.
+        boolean abortKeeps = !options.dryRun() && store.probe.abortKeepsObject();
+        if (!abortKeeps && objects.exists(upload.key())) {
+          skipped.add(new GcReport.Skip(upload.key(), options.dryRun()
+              ? "an upload to a stored blob; a dry run does not probe whether aborting keeps it"
+              : "an upload to a stored blob, left: this server deletes the object with an abort"));
         } else {
           abandoned.add(upload);
         }

@@ -35,6 +35,8 @@ final class ServerProbe {
   private final S3Store store;
   /** Null until probed; then why gc and repairs are refused, or "" if they are not. */
   private String refusal;
+  /** Null until probed; then whether aborting an upload leaves the object at its key. */
+  private Boolean abortKeepsObject;
 
   ServerProbe(S3Store store) {
     this.store = store;
@@ -65,6 +67,43 @@ final class ServerProbe {
       }
     }
     return refusal;
+  }
+
+  /**
+   * Whether aborting a multipart upload leaves the object already stored at the upload's key in
+   * place, as S3 documents (an abort frees the upload's parts only); some S3-compatible servers
+   * (S3Mock 5.2.0) delete the object with it. Probed once per store on {@code
+   * P/probe/<instance>-abort}: an object, an upload started at its key, the abort, a HeadObject;
+   * the key is removed after. A probe that fails says no.
+   */
+  synchronized boolean abortKeepsObject() {
+    if (abortKeepsObject == null) {
+      abortKeepsObject = probeAbort(store.config.prefix() + "probe/" + store.instanceId + "-abort");
+      if (!abortKeepsObject) {
+        LOG.info("bucket {}: aborting an upload deletes the object at its key on this server;"
+            + " gc leaves uploads to stored blobs alone", store.config.bucket());
+      }
+    }
+    return abortKeepsObject;
+  }
+
+  private boolean probeAbort(String key) {
+    S3Objects objects = store.objects;
+    try {
+      objects.put(key, new byte[] {1}, 1);
+      String uploadId = objects.uploads().createUpload(key, false);
+      objects.uploads().abortUpload(key, uploadId);
+      return objects.exists(key);
+    } catch (StoreException e) {
+      LOG.debug("a probe of aborts at a stored key failed", e);
+      return false;
+    } finally {
+      try {
+        objects.delete(key);
+      } catch (StoreException e) {
+        LOG.debug("could not remove the probe's object {}", key, e);
+      }
+    }
   }
 
   private String probe() {

@@ -72,13 +72,16 @@ final class ServerProbe {
   /**
    * Whether aborting a multipart upload leaves the object already stored at the upload's key in
    * place, as S3 documents (an abort frees the upload's parts only); some S3-compatible servers
-   * (S3Mock 5.2.0) delete the object with it. Probed once per store on {@code
-   * P/probe/<instance>-abort}: an object, an upload started at its key, the abort, a HeadObject;
-   * the key is removed after. A probe that fails says no.
+   * (S3Mock 5.2.0) delete the object with it. Probed on {@code P/probe/<instance>-abort}: an
+   * object, an upload started at its key, the abort, a HeadObject; the key is removed after. The
+   * answer is kept for the store's life; a probe that fails says no and is made again next time.
    */
   synchronized boolean abortKeepsObject() {
     if (abortKeepsObject == null) {
       abortKeepsObject = probeAbort(store.config.prefix() + "probe/" + store.instanceId + "-abort");
+      if (abortKeepsObject == null) {
+        return false;
+      }
       if (!abortKeepsObject) {
         LOG.info("bucket {}: aborting an upload deletes the object at its key on this server;"
             + " gc leaves uploads to stored blobs alone", store.config.bucket());
@@ -87,7 +90,8 @@ final class ServerProbe {
     return abortKeepsObject;
   }
 
-  private boolean probeAbort(String key) {
+  /** The probe's answer, or null if a request failed. */
+  private Boolean probeAbort(String key) {
     S3Objects objects = store.objects;
     try {
       objects.put(key, new byte[] {1}, 1);
@@ -96,12 +100,12 @@ final class ServerProbe {
       return objects.exists(key);
     } catch (StoreException e) {
       LOG.debug("a probe of aborts at a stored key failed", e);
-      return false;
+      return null;
     } finally {
       try {
         objects.delete(key);
       } catch (StoreException e) {
-        LOG.debug("could not remove the probe's object {}", key, e);
+        LOG.warn("could not remove the probe's object {}: {}", key, e.getMessage());
       }
     }
   }

@@ -246,26 +246,44 @@ final class Model {
     return List.of(stop);
   }
 
-  /** A blob that left the live state releases one reference of each blob it links to. */
+  /**
+   * A blob that left the live state releases one reference of each blob it links to. Each
+   * release is a record change of its own, after the removal (References' cascade: one
+   * compare-and-swap per step), so another host's operation may take effect before any of them
+   * ({@link #boundary}): a release then finds its target as that operation left it, and skips one
+   * that is gone or another incarnation, as the store does (PROTO-1).
+   */
   private void cascade(List<Integer> first, int origin) {
-    Deque<Integer> pending = new ArrayDeque<>(first);
+    Deque<Held> pending = new ArrayDeque<>();
+    first.forEach(to -> pending.add(held(to)));
     Set<Integer> removed = new HashSet<>();
     removed.add(origin);
     while (!pending.isEmpty()) {
-      int d = pending.pop();
+      Held next = pending.pop();
+      boundary();
+      int d = next.to();
       Blob b = blobs.get(d);
-      if (b == null || b.refs == 0) {
+      if (b == null || b.refs == 0 || incarnations && b.incarnation != next.incarnation()) {
         continue;
       }
       if (b.refs == 1) {
         blobs.remove(d);
         if (removed.add(d)) {
-          pending.addAll(held(b));
+          held(b).forEach(to -> pending.add(held(to)));
         }
       } else {
         b.refs--;
       }
     }
+  }
+
+  /** A reference a cascade is to release: its target and the incarnation the link holds. */
+  private record Held(int to, long incarnation) {}
+
+  /** The reference a link to {@code to} holds now (of no incarnation if {@code to} is gone). */
+  private Held held(int to) {
+    Blob target = blobs.get(to);
+    return new Held(to, target == null ? -1 : target.incarnation);
   }
 
   /** The targets whose references {@code b}'s links hold. */

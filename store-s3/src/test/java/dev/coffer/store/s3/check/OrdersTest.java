@@ -80,4 +80,40 @@ class OrdersTest {
     assertThat(derefFirst.deref(1)).isNull();
     assertThat(derefFirst.blobs.get(3).refs).isEqualTo(1);
   }
+
+  /**
+   * Seed 20261203101's faulty history, step 218, cut down: b1 and b7 link to each other, each
+   * held only by the other's link. {@code delete b1} writes b1 {@code deleting}, then releases b7
+   * by a compare-and-swap of its own (the cascade, one per step); another host's {@code deref b7}
+   * landing between the two finds b7 live at one reference, removes it (its cascade skips b1, gone
+   * already), and the delete's release then skips b7. Both answer success, which neither whole
+   * order gives: each has the other's cascade remove the second blob first, so one call answers
+   * NotFound.
+   */
+  @Test
+  void aDerefBetweenADeletesRemovalAndItsCascadeIsAnOrderOfItsOwn() {
+    Model m = model();
+    m.publish(1, true, Map.of());
+    m.publish(7, true, Map.of());
+    m.publish(8, true, Map.of());
+    m.ref(8);
+    m.link(7, 1); // b7's reference moves to b1's link
+    m.link(1, 7); // b1's to b7's link
+    m.link(8, 1); // and one of b8's two
+    assertThat(m.blobs.get(1).refs).isEqualTo(1);
+    assertThat(m.blobs.get(7).refs).isEqualTo(1);
+    List<Orders.Order> orders = Orders.of(m, x -> x.delete(1), x -> x.deref(7), true);
+    // The deref before the delete, after b1's removal, after b7's release (b8's to come), after
+    // the delete.
+    assertThat(orders).extracting(Orders.Order::point).containsExactly(0, 1, 2, -1);
+    assertThat(orders).extracting(Orders.Order::answer)
+        .containsExactly(NotFoundException.class, null, null, null);
+    assertThat(orders).extracting(Orders.Order::otherAnswer)
+        .containsExactly(null, null, NotFoundException.class, NotFoundException.class);
+    assertThat(orders).allSatisfy(o -> {
+      assertThat(o.after().live(1)).isFalse();
+      assertThat(o.after().live(7)).isFalse();
+      assertThat(o.after().blobs.get(8).refs).isEqualTo(1); // released once in every order
+    });
+  }
 }

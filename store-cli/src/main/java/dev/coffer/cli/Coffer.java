@@ -32,7 +32,8 @@ import picocli.CommandLine.Command;
         "  flags; environment: COFFER_BUCKET, COFFER_PREFIX, COFFER_ENDPOINT,",
         "  COFFER_PATH_STYLE, AWS_REGION, AWS_PROFILE, COFFER_CACHE_DIR, COFFER_NO_CACHE,",
         "  COFFER_CACHE_DISK_BYTES, COFFER_CACHE_MEMORY_BYTES, COFFER_DELETION_GRACE,",
-        "  COFFER_UNUSED_FOR, COFFER_TOUCH_INTERVAL, COFFER_CONFIG, COFFER_HOME; a config",
+        "  COFFER_UNUSED_FOR, COFFER_TOUCH_INTERVAL, COFFER_SIGN_PAYLOADS, COFFER_CONFIG,",
+        "  COFFER_HOME; a config",
         "  file (--config: the JSON document of the Terraform module's coffer_config_json",
         "  output).",
         "%nExit codes:%n${coffer.exitCodes}"})

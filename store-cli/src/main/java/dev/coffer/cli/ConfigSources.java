@@ -43,7 +43,8 @@ final class ConfigSources implements CommandLine.IDefaultValueProvider {
     CACHE_MEMORY_BYTES(null, "cacheMemoryBytes", "COFFER_CACHE_MEMORY_BYTES"),
     DELETION_GRACE(null, "deletionGrace", "COFFER_DELETION_GRACE"),
     UNUSED_FOR(null, "unusedFor", "COFFER_UNUSED_FOR"),
-    TOUCH_INTERVAL(null, "touchInterval", "COFFER_TOUCH_INTERVAL");
+    TOUCH_INTERVAL(null, "touchInterval", "COFFER_TOUCH_INTERVAL"),
+    SIGN_PAYLOADS(null, "signPayloads", "COFFER_SIGN_PAYLOADS");
 
     final String flag;
     final String field;

@@ -39,7 +39,8 @@ final class DefaultConnector implements StoreConnector {
       effective = new Settings(EmbeddedServer.BUCKET, settings.prefix(), settings.region(),
           embedded.uri().toString(), true, null, settings.cacheDir(), settings.cacheEnabled(),
           settings.diskCacheBytes(), settings.memoryCacheBytes(), settings.home(),
-          settings.deletionGrace(), settings.unusedFor(), settings.touchInterval());
+          settings.deletionGrace(), settings.unusedFor(), settings.touchInterval(),
+          settings.signPayloads());
     }
     return measured(openS3(effective, embedded, registry), registry);
   }
@@ -58,7 +59,8 @@ final class DefaultConnector implements StoreConnector {
         .bucket(settings.bucket())
         .prefix(settings.prefix())
         .region(settings.region())
-        .pathStyle(settings.pathStyle());
+        .pathStyle(settings.pathStyle())
+        .signPayloads(settings.signPayloads());
     if (settings.endpoint() != null) {
       try {
         config.endpoint(URI.create(settings.endpoint()));

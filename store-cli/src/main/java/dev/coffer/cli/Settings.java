@@ -37,6 +37,8 @@ import software.amazon.awssdk.regions.providers.DefaultAwsRegionProviderChain;
  *     names none; null for none
  * @param touchInterval how often, at most, this host records a use of one blob; null for the
  *     store's default
+ * @param signPayloads whether request bodies are signed over {@code http://}
+ *     ({@code S3StoreConfig.signPayloads}); false sends them unsigned, guarded by their checksums
  */
 record Settings(
     String bucket,
@@ -52,7 +54,8 @@ record Settings(
     Path home,
     Duration deletionGrace,
     Duration unusedFor,
-    Duration touchInterval) {
+    Duration touchInterval,
+    boolean signPayloads) {
 
   static final String DEFAULT_REGION = "us-east-1";
   static final long DEFAULT_DISK_CACHE_BYTES = 10L << 30;
@@ -67,7 +70,8 @@ record Settings(
   /** These settings with the cache turned off. */
   Settings withoutCache() {
     return new Settings(bucket, prefix, region, endpoint, pathStyle, profile, cacheDir, false,
-        diskCacheBytes, memoryCacheBytes, home, deletionGrace, unusedFor, touchInterval);
+        diskCacheBytes, memoryCacheBytes, home, deletionGrace, unusedFor, touchInterval,
+        signPayloads);
   }
 
   /** The store options as parsed: given, else from the environment or file; null if none says. */
@@ -105,6 +109,7 @@ record Settings(
     Duration grace = duration(sources, ConfigSources.Key.DELETION_GRACE);
     Duration unusedFor = duration(sources, ConfigSources.Key.UNUSED_FOR);
     Duration touchInterval = duration(sources, ConfigSources.Key.TOUCH_INTERVAL);
+    boolean signPayloads = bool(sources, ConfigSources.Key.SIGN_PAYLOADS);
     try {
       // One rule for prefixes, the store's, which is the Terraform module's.
       S3StoreConfig.builder().prefix(prefix);
@@ -112,7 +117,7 @@ record Settings(
       throw new ConfigException(e.getMessage());
     }
     return new Settings(bucket, prefix, region, endpoint, pathStyle, profile, cacheDir,
-        cacheEnabled, disk, memory, home, grace, unusedFor, touchInterval);
+        cacheEnabled, disk, memory, home, grace, unusedFor, touchInterval, signPayloads);
   }
 
   /**
@@ -201,6 +206,12 @@ record Settings(
       throw new ConfigException("invalid " + sources.source(key) + " \"" + value + "\": "
           + Durations.EXPECTED);
     }
+  }
+
+  /** A boolean as {@link ConfigSources#bool} reads it; false if not given. */
+  private static boolean bool(ConfigSources sources, ConfigSources.Key key) {
+    String value = sources.value(key);
+    return value != null && ConfigSources.bool(value, sources.source(key));
   }
 
   private static long size(ConfigSources sources, ConfigSources.Key key, long defaultValue) {

@@ -196,4 +196,25 @@ class SettingsTest {
         Map.of("HOME", "/x", "COFFER_UNUSED_FOR", "later")))
         .isInstanceOf(ConfigException.class).hasMessageContaining("later");
   }
+
+  @Test
+  void signPayloadsIsOffUnlessTheEnvironmentOrTheFileTurnsItOn() throws Exception {
+    assertThat(ParsedSettings.resolve(flags(null, null, null), Map.of("HOME", "/x"))
+        .signPayloads()).isFalse();
+    assertThat(ParsedSettings.resolve(flags(null, null, null),
+        Map.of("HOME", "/x", "COFFER_SIGN_PAYLOADS", "1")).signPayloads()).isTrue();
+    assertThat(ParsedSettings.resolve(flags(null, null, null),
+        Map.of("HOME", "/x", "COFFER_SIGN_PAYLOADS", "off")).signPayloads()).isFalse();
+    Path config = tmp.resolve("signed.json");
+    Files.writeString(config, "{\"version\": 1, \"bucket\": \"b\", \"signPayloads\": true}");
+    assertThat(ParsedSettings.resolve(flags(config.toString(), null, null), Map.of("HOME", "/x"))
+        .signPayloads()).isTrue();
+    assertThat(ParsedSettings.resolve(flags(config.toString(), null, null),
+        Map.of("HOME", "/x", "COFFER_SIGN_PAYLOADS", "false")).signPayloads())
+        .as("the environment above the file").isFalse();
+    assertThatThrownBy(() -> ParsedSettings.resolve(flags(null, null, null),
+        Map.of("HOME", "/x", "COFFER_SIGN_PAYLOADS", "maybe")))
+        .isInstanceOf(ConfigException.class)
+        .hasMessageContaining("COFFER_SIGN_PAYLOADS").hasMessageContaining("maybe");
+  }
 }

@@ -5,6 +5,7 @@ import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.StoreException;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
@@ -522,8 +523,16 @@ final class Model {
    * made changes nothing the model holds.
    */
   Class<? extends StoreException> linkNew(List<Integer> to, int from) {
+    return linkNew(to, from, null);
+  }
+
+  /**
+   * {@link #linkNew(List, int)}; with {@code drawnLife}, as an operation drawn before (a put
+   * that marks): {@code from} must still be that incarnation, at the start and at the links.
+   */
+  private Class<? extends StoreException> linkNew(List<Integer> to, int from, Long drawnLife) {
     Blob source = blobs.get(from);
-    if (source == null) {
+    if (source == null || drawnLife != null && source.incarnation != drawnLife) {
       return NotFoundException.class;
     }
     for (int t : to) {
@@ -565,6 +574,45 @@ final class Model {
     });
     dropMarks(unlinked);
     return null;
+  }
+
+  /**
+   * A put that marks ({@code NewLinks}, the mark at creation, PROTO-13): the operation is drawn
+   * from live {@code from} (NotFound, nothing done, if not); each distinct target is put through
+   * it, one not live created (counted here at 0: its creation's mark is the reference the
+   * {@code linkNew} below counts, as it counts step 2's), one live AlreadyExists and unchanged;
+   * then, with {@code link}, {@code linkNew(to, from)} as that operation, {@code from} still
+   * the incarnation drawn. Without it (the caller stopped before its link), each target the puts
+   * created keeps its mark: count 1, which gc past the bound gives back.
+   */
+  Class<? extends StoreException> markedPut(List<Integer> to, int from, boolean link) {
+    Blob source = blobs.get(from);
+    if (source == null) {
+      return NotFoundException.class;
+    }
+    long drawn = source.incarnation;
+    List<Integer> created = putsOfMarkedPut(to);
+    if (!link) {
+      created.forEach(t -> blobs.get(t).refs++);
+      return null;
+    }
+    return linkNew(to, from, drawn);
+  }
+
+  /**
+   * The puts of a put that marks, each target not live created at count 0 (the marks its
+   * creation holds are counted by the caller); the targets created.
+   */
+  List<Integer> putsOfMarkedPut(List<Integer> to) {
+    List<Integer> created = new ArrayList<>();
+    for (int t : to.stream().distinct().toList()) {
+      boundary();
+      if (!live(t)) {
+        publish(t, false, Map.of());
+        created.add(t);
+      }
+    }
+    return created;
   }
 
   /** The distinct targets of {@code to} that a {@code linkNew} from live {@code from} marks. */

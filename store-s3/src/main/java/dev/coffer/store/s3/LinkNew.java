@@ -174,7 +174,7 @@ final class LinkNew {
       if (remembered) {
         return false;
       }
-      giveBack(created, drawn == null ? null : drawn.op()); // nothing will link them
+      giveBackCreated(created, source, drawn); // nothing will link them
       throw e;
     }
     List<Digest> missing = new ArrayList<>();
@@ -190,7 +190,7 @@ final class LinkNew {
     }
     List<Digest> linkedAlready = created.stream().filter(t -> !missing.contains(t)).toList();
     if (!linkedAlready.isEmpty()) {
-      giveBack(linkedAlready, drawn.op()); // linked by another call: its mark is no link's
+      giveBackCreated(linkedAlready, source, drawn); // linked by another call, or by this one
     }
     if (missing.isEmpty()) {
       return true;
@@ -302,6 +302,30 @@ final class LinkNew {
       throw failure;
     }
     return marked;
+  }
+
+  /**
+   * The marks made at creation on {@code created} that this call will not link: each is kept
+   * (removed, the count unchanged) where {@code source}, live at the drawn incarnation, links
+   * its target by the drawn operation (an earlier call of it made the link, and its step 4 did
+   * not remove the mark), else given back.
+   */
+  private void giveBackCreated(Collection<Digest> created, IndexRecord source, Drawn drawn) {
+    List<Digest> unheld = new ArrayList<>();
+    for (Digest t : created) {
+      boolean held = source != null && source.isLive()
+          && source.isIncarnation(drawn.fromIncarnation()) && drawn.op().equals(source.linkOp(t));
+      if (held) {
+        try {
+          LinkMarks.keep(records, t, drawn.op());
+        } catch (StoreException e) {
+          LOG.debug("a mark of {} is left to gc: {}", drawn.op(), e.getMessage());
+        }
+      } else {
+        unheld.add(t);
+      }
+    }
+    giveBack(unheld, drawn.op());
   }
 
   /** Gives back the marked references of {@code op} on {@code targets}: no link holds them. */

@@ -131,6 +131,39 @@ class CreationMarksTest extends SimStoreTestBase {
     assertThat(b.info(from).links()).isEmpty();
   }
 
+  /**
+   * A second link of the same operation, after its first made the link and failed to remove the
+   * mark (step 4 is best effort), finds the target linked by that operation: the mark is the
+   * link's reference and is kept (removed, the count unchanged), not given back.
+   */
+  @Test
+  void aMarkLeftByItsOwnOperationsLinkIsKeptNotGivenBackByALaterLink() {
+    S3Store store = host("a");
+    Digest from = store.putAndRef(random(100, 1), null, Map.of()).digest();
+    NewLinks links = store.newLinks(from);
+    Digest created = links.put(random(100, 3), null, Map.of()).digest();
+    java.util.concurrent.atomic.AtomicBoolean failUnmark = new java.util.concurrent.atomic
+        .AtomicBoolean(true);
+    sim().network().interceptor(e -> {
+      if (failUnmark.get() && e.operation() == Operation.PUT_OBJECT
+          && keys.index(created).equals(e.request().key())) {
+        e.answer(500, "InternalError", "the mark's removal fails");
+        return;
+      }
+      e.proceed();
+    });
+    links.link(List.of(created)); // step 4 fails: the mark is left, the link holds it
+    assertThat(store.records().record(created).pending()).hasSize(1);
+    assertThat(count(store, created)).isEqualTo(1);
+    failUnmark.set(false);
+
+    links.link(List.of(created));
+
+    assertThat(count(store, created)).as("the link's reference").isEqualTo(1);
+    assertThat(store.records().record(created).pending()).isEmpty();
+    assertThat(store.info(from).links()).containsExactly(created);
+  }
+
   @Test
   void aTargetLinkedByAnotherCallMeanwhileHasItsCreationMarkGivenBack() {
     S3Store a = host("a");

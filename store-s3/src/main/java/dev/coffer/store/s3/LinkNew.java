@@ -311,6 +311,9 @@ final class LinkNew {
    * not remove the mark), else given back.
    */
   private void giveBackCreated(Collection<Digest> created, IndexRecord source, Drawn drawn) {
+    if (created.isEmpty()) {
+      return; // a plain linkNew (no drawn operation), or no target created marked
+    }
     List<Digest> unheld = new ArrayList<>();
     for (Digest t : created) {
       boolean held = source != null && source.isLive()

@@ -183,7 +183,7 @@ final class LinkNewMarks {
       return model;
     }
     Model created = model.copy();
-    created.putsOfMarkedPut(op.to());
+    created.putsOfMarkedPut(op.to(), false);
     return created;
   }
 

@@ -5,7 +5,6 @@ import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.StoreException;
 import java.util.ArrayDeque;
-import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashSet;
 import java.util.List;
@@ -523,24 +522,32 @@ final class Model {
    * made changes nothing the model holds.
    */
   Class<? extends StoreException> linkNew(List<Integer> to, int from) {
-    return linkNew(to, from, null);
+    return linkNew(to, from, null, Map.of());
   }
 
   /**
    * {@link #linkNew(List, int)}; with {@code drawnLife}, as an operation drawn before (a put
-   * that marks): {@code from} must still be that incarnation, at the start and at the links.
+   * that marks): {@code from} must still be that incarnation, at the start and at the links;
+   * each target of {@code created} (its incarnation created by the put, holding its mark) is not
+   * marked again, and has its mark given back where the call is NotFound or finds it linked.
    */
-  private Class<? extends StoreException> linkNew(List<Integer> to, int from, Long drawnLife) {
+  private Class<? extends StoreException> linkNew(List<Integer> to, int from, Long drawnLife,
+      Map<Integer, Long> created) {
     Blob source = blobs.get(from);
     if (source == null || drawnLife != null && source.incarnation != drawnLife) {
+      dropMarks(created);
       return NotFoundException.class;
     }
     for (int t : to) {
       if (!blobs.containsKey(t)) {
+        dropMarks(created);
         return NotFoundException.class;
       }
     }
     List<Integer> missing = linkNewBatch(to, from);
+    Map<Integer, Long> linkedAlready = new java.util.LinkedHashMap<>(created);
+    linkedAlready.keySet().removeAll(missing);
+    dropMarks(linkedAlready);
     if (missing.isEmpty()) {
       return null;
     }
@@ -553,7 +560,10 @@ final class Model {
         dropMarks(marked);
         return NotFoundException.class;
       }
-      target.refs++;
+      Long createdLife = created.get(t);
+      if (createdLife == null || createdLife != target.incarnation) {
+        target.refs++; // step 2's mark; one created holding its mark is counted already
+      }
       marked.put(t, target.incarnation);
     }
     boundary();
@@ -579,11 +589,12 @@ final class Model {
   /**
    * A put that marks ({@code NewLinks}, the mark at creation, PROTO-13): the operation is drawn
    * from live {@code from} (NotFound, nothing done, if not); each distinct target is put through
-   * it, one not live created (counted here at 0: its creation's mark is the reference the
-   * {@code linkNew} below counts, as it counts step 2's), one live AlreadyExists and unchanged;
-   * then, with {@code link}, {@code linkNew(to, from)} as that operation, {@code from} still
-   * the incarnation drawn. Without it (the caller stopped before its link), each target the puts
-   * created keeps its mark: count 1, which gc past the bound gives back.
+   * it, one not live created at count 1 (its mark, counted from its creation on, as the store
+   * counts it), one live AlreadyExists and unchanged; then, with {@code link}, {@code
+   * linkNew(to, from)} as that operation, {@code from} still the incarnation drawn, which marks
+   * only the targets not created so and gives back the creation marks it will not link.
+   * Without it (the caller stopped before its link), each target the puts created keeps its
+   * mark: count 1, which gc past the bound gives back.
    */
   Class<? extends StoreException> markedPut(List<Integer> to, int from, boolean link) {
     Blob source = blobs.get(from);
@@ -591,25 +602,30 @@ final class Model {
       return NotFoundException.class;
     }
     long drawn = source.incarnation;
-    List<Integer> created = putsOfMarkedPut(to);
+    Map<Integer, Long> created = putsOfMarkedPut(to, true);
     if (!link) {
-      created.forEach(t -> blobs.get(t).refs++);
       return null;
     }
-    return linkNew(to, from, drawn);
+    return linkNew(to, from, drawn, created);
   }
 
   /**
-   * The puts of a put that marks, each target not live created at count 0 (the marks its
-   * creation holds are counted by the caller); the targets created.
+   * The puts of a put that marks: each target not live created, at count 1 with {@code counted}
+   * (the mark it is created with, as the store counts it from its creation on), else at 0 (the
+   * bounds that count that mark as step 2's, {@code LinkNewMarks}); the targets created, with
+   * the incarnation each was created at.
    */
-  List<Integer> putsOfMarkedPut(List<Integer> to) {
-    List<Integer> created = new ArrayList<>();
+  Map<Integer, Long> putsOfMarkedPut(List<Integer> to, boolean counted) {
+    Map<Integer, Long> created = new java.util.LinkedHashMap<>();
     for (int t : to.stream().distinct().toList()) {
       boundary();
       if (!live(t)) {
         publish(t, false, Map.of());
-        created.add(t);
+        Blob b = blobs.get(t);
+        if (counted) {
+          b.refs = 1;
+        }
+        created.put(t, b.incarnation);
       }
     }
     return created;

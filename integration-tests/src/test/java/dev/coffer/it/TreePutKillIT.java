@@ -183,8 +183,9 @@ class TreePutKillIT {
     long storedBeforeRerun = keys("blobs/");
     assertThat(storedBeforeRerun).as("stored before the kill").isBetween(30L, (long) FILES);
     // What the kill left: the tree (committed first, at count 0) and its links, each at count 1;
-    // a stored file the tree does not link is one the kill cut before its link, at count 0, or
-    // at 1 if the kill came between its marked reference and the link (linkNew's step 2).
+    // a stored file the tree does not link is one the kill cut before its link, at count 1 if
+    // created with its link's marked reference (a file put in one step) or marked by linkNew's
+    // step 2, else at count 0.
     Set<Digest> linked = store.info(uninterrupted).links();
     assertThat(store.info(uninterrupted).refCount()).as("nobody holds the killed put's tree")
         .isZero();

@@ -8,6 +8,19 @@ package dev.coffer.store;
 public interface ContentStore extends Manager, Provider, IngestManager, Ingester, ReferenceCounter,
     Maintenance, AutoCloseable {
 
+  /**
+   * Draws an operation of {@link ReferenceCounter#linkNew} from {@code from} before its targets
+   * are stored: content put through it is created holding the reference of its link ({@link
+   * NewLinks}). The default, for a store whose {@code linkNew} is one change, puts without a
+   * reference and links by a plain {@code linkNew}.
+   *
+   * @throws NotFoundException if {@code from} is not live
+   */
+  default NewLinks newLinks(Digest from) {
+    info(from);
+    return new PlainNewLinks(this, from);
+  }
+
   /** Releases the store's clients and threads; idempotent. Open writers and readers fail afterwards. */
   @Override
   void close();

@@ -1796,6 +1796,40 @@ public abstract class ConformanceSuite {
   }
 
   /**
+   * {@code newLinks(from)} (the mark at creation): content its put creates ends, once linked, with
+   * exactly the one reference its link holds, whatever the store counted in between; content
+   * found stored is AlreadyExists and unchanged by the put, and gains the link's reference at the
+   * link; a rerun of the link changes nothing; from a missing blob it is NotFound naming it.
+   */
+  @Test
+  public void newLinksCreatesContentHeldByItsLinkAndALinkOfStoredContentIsExact() {
+    Digest from = referencedBlob("from");
+    Digest held = referencedBlob("held");
+    byte[] heldContent = readBlob(held);
+    NewLinks links = store.newLinks(from);
+    assertThat(links.from()).isEqualTo(from);
+    byte[] content = randomBytes(100);
+    Digest created = links.put(content, null, Map.of()).digest();
+    assertFails(AlreadyExistsException.class, () -> links.put(heldContent, held, Map.of()));
+    assertRefCount(held, 1);
+
+    links.link(List.of(created, held, created));
+
+    assertThat(store.info(from).links()).containsExactlyInAnyOrder(created, held);
+    assertRefCount(created, 1);
+    assertRefCount(held, 2);
+    links.link(List.of(created, held)); // a rerun: every link is there already
+    assertRefCount(created, 1);
+    assertRefCount(held, 2);
+    assertThat(readBlob(created)).isEqualTo(content);
+    store.deref(from);
+    assertFails(NotFoundException.class, () -> store.info(created));
+    assertRefCount(held, 1);
+    Digest missing = otherDigest();
+    assertFails(NotFoundException.class, missing.toString(), () -> store.newLinks(missing));
+  }
+
+  /**
    * {@code linkNew} to a missing target, or from a missing blob, is NotFound naming it, and
    * changes nothing: no link, no reference.
    */

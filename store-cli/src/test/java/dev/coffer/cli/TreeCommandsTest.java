@@ -7,12 +7,18 @@ import dev.coffer.cli.Cli.Result;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
+import dev.coffer.store.Info;
+import dev.coffer.store.NewLinks;
 import dev.coffer.store.UnavailableException;
 import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Proxy;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
@@ -63,11 +69,14 @@ class TreeCommandsTest {
    * files): {@code put -r} of 100 new files with {@code --jobs 16} writes the tree's record once
    * for its creation, once per linkNew (between 4 and 100 of them, as the uploads run ahead of the
    * links) and once for the caller's reference. Each new small file is sent with no lookup first
-   * and stored at count 0 (the object and its record; content found stored answers
-   * AlreadyExists), then linked by linkNew (TREE-3): its marked reference written and mirrored in
-   * its tags, the mark removed: 5 requests a file; each linkNew writes the tree's record once. No
-   * record is read to be changed: this host wrote each last (PROTO-14). So 500 + 1 a linkNew + 5
-   * (GetObject 200 1, the tree's links). Reading each file's record, and the tree's for each
+   * and created holding its link's marked reference (the mark at creation, PROTO-13: its object
+   * with tags {@code refs=1}, its record with the mark of the put's linkNew operation, drawn
+   * before the files are stored; content found stored answers AlreadyExists), then linked by that
+   * operation (TREE-3), whose step 2 it skips: the mark removed, 3 requests a file; each linkNew
+   * writes the tree's record once. No record is read to be changed: this host wrote each last
+   * (PROTO-14). So 300 + 1 a linkNew + 5 (GetObject 200 1, the tree's links): 313 with 8
+   * linkNews. Stored at count 0 and marked by step 2 (its CAS and the tags mirroring it), 5 a
+   * file: 513. Reading each file's record, and the tree's for each
    * linkNew and its reference, 6 a file and 2 a linkNew (620 with the 7 batches of 16 the put made
    * when each batch waited for its slowest file). With a lookup of each file first, 100 more;
    * stored with its reference and linked by linkAll (which left a killed put's batch
@@ -91,12 +100,12 @@ class TreeCommandsTest {
     long linkNewCalls = treeRecordWrites - 2; // its creation and the caller's reference
     assertThat(linkNewCalls).as("one linkNew at a time, of at most 2 x 16 files")
         .isBetween((files + 31) / 32L, (long) files);
-    assertThat(requests).as(logged.toString()).isEqualTo(5L * files + linkNewCalls + 5);
+    assertThat(requests).as(logged.toString()).isEqualTo(3L * files + linkNewCalls + 5);
     assertThat(logged).as("no lookup of a new small file").doesNotContainKey("GetObject 404");
     assertThat(logged.get("GetObject 200")).as("only the tree's links are read").isEqualTo(1);
     assertThat(logged.get("PutObjectTagging 200"))
-        .as("each file's marked reference and the tree's reference mirror tags")
-        .isEqualTo(files + 1);
+        .as("the files are born with refs=1; only the tree's reference mirrors tags")
+        .isEqualTo(1);
   }
 
   /**
@@ -104,10 +113,12 @@ class TreeCommandsTest {
    * key (ContentStore.putFile, at count 0), as {@code put FILE} does: no ingest, no multipart
    * upload to an ingest key, no server-side copy. With 5 MiB parts, a file of 3 MiB is its
    * record's lookup, one PutObject and its record; a file of 6 MiB is its lookup, a multipart
-   * upload of two parts to the digest key and its record; then linkNew's marked reference, tags
-   * and unmarking of each (no read: this host wrote each record last, PROTO-14): 23 requests with
-   * the tree's own when both are linked by one linkNew, 1 more (a write of the tree's record) when
-   * each is linked as it is stored; 27 when linkNew and the reference read the records. Through a writer and a copy
+   * upload of two parts to the digest key and its record; then linkNew's unmarking of each, and
+   * for the 6 MiB file (a putFile, not created with its mark) its marked reference and tags first
+   * (no read: this host wrote each record last, PROTO-14): 21 requests with the tree's own when
+   * both are linked by one linkNew, 1 more (a write of the tree's record) when each is linked as
+   * it is stored; 23 when the 3 MiB file was marked by linkNew's step 2 too, 27 when linkNew and
+   * the reference read the records. Through a writer and a copy
    * (before) the same put took 33, CopyObject, ingest records and deletes among them.
    */
   @Test
@@ -135,7 +146,7 @@ class TreeCommandsTest {
     long total = logged.values().stream().mapToLong(Long::longValue).sum();
     long linkNewCalls = treeRecordWrites(put.out().strip()) - 2;
     assertThat(linkNewCalls).as("both files at once, or each as it is stored").isBetween(1L, 2L);
-    assertThat(total).as(logged.toString()).isEqualTo(22 + linkNewCalls);
+    assertThat(total).as(logged.toString()).isEqualTo(20 + linkNewCalls);
     Path out = tmp.resolve("out");
     ok("get", "--no-cache", "-r", put.out().strip(), "-o", out.toString());
     assertThat(Files.readAllBytes(out.resolve("middle.bin"))).isEqualTo(middle);
@@ -145,11 +156,14 @@ class TreeCommandsTest {
   /**
    * The requests of a first {@code put -r} of a mixed directory, by kind: 100 files of 100 B to 8
    * MiB (log-uniform, as the benchmark's tree: 79 up to 1 MiB, 12 up to 4 MiB, 9 larger), the
-   * CLI's 16 MiB parts, so every file is one PutObject. Each new file costs 5 requests (its
-   * object and record, its marked reference, tags and unmarking), a file above 1 MiB one lookup
-   * more (GetObject 404, 21), the tree 5 and one write of its record a linkNew: 533 with the 7
-   * batches of 16 the put made when each waited for its slowest file. When linkNew read each
-   * file's record and the tree's for each batch, and the reference read the tree's: 641.
+   * CLI's 16 MiB parts, so every file is one PutObject. Each new file up to 4 MiB (91) costs 3
+   * requests (its object and its record created with its link's mark, the unmarking), each
+   * larger one (9, put by putFile) 5 (its object and record, its marked reference, tags and
+   * unmarking), a file above 1 MiB one lookup more (GetObject 404, 21), the tree 5 and one write
+   * of its record a linkNew: 352 with 8 linkNews; 5 requests for every file (each marked by
+   * linkNew's step 2), 533 with the 7 batches of 16 the put made when each waited for its slowest
+   * file. When linkNew read each file's record and the tree's for each batch, and the reference
+   * read the tree's: 641.
    */
   @Test
   void putOfAMixedDirectoryCostsFiveRequestsANewFileAndALookupAbove1MiB() throws Exception {
@@ -175,9 +189,9 @@ class TreeCommandsTest {
     long linkNewCalls = treeRecordWrites(tree) - 2; // its creation and the caller's reference
     assertThat(bySize).containsExactly(79, 12, 9);
     assertThat(logged).as("total " + total).containsExactlyInAnyOrderEntriesOf(Map.of(
-        "GetObject 200", 1L, "GetObject 404", 21L, "PutObject 200", 403L + linkNewCalls,
-        "PutObjectTagging 200", 101L));
-    assertThat(total).isEqualTo(5L * files + 21 + 5 + linkNewCalls);
+        "GetObject 200", 1L, "GetObject 404", 21L, "PutObject 200", 312L + linkNewCalls,
+        "PutObjectTagging 200", 10L));
+    assertThat(total).isEqualTo(3L * 91 + 5L * 9 + 21 + 5 + linkNewCalls);
   }
 
   @Test
@@ -393,11 +407,12 @@ class TreeCommandsTest {
   /**
    * Issue 23: a second upload with 1 % of the files changed, as a delta over the first upload's
    * tree, costs requests for the changed files and a constant: the base's two reads, the delta's
-   * commit, each changed file's object and record (no lookup: a small file is sent), linkNew's
-   * read of the base (another host's put wrote it), the marked references of its three targets
-   * (the base and the two files), their tags and unmarking, its one write of the delta's record,
-   * the caller's reference: 22 requests for 2 changed files of 200 when the three are linked by one
-   * linkNew (GetObject 200 4, PutObject 200 14, PutObjectTagging 4), 1 more for each further
+   * commit, each changed file's object and record created with its link's mark (no lookup: a
+   * small file is sent), linkNew's read of the base (another host's put wrote it), the marked
+   * reference of the base and its tags, the unmarking of the three targets, its one write of the
+   * delta's record, the caller's reference: 18 requests for 2 changed files of 200 when the three
+   * are linked by one linkNew (GetObject 200 4, PutObject 200 12, PutObjectTagging 2; 22 when the
+   * files were marked by linkNew's step 2 too), 1 more for each further
    * linkNew (a write of the delta's record) when they are linked as they are stored: the files'
    * records and the delta's are not read by linkNew nor by the reference, since this host wrote
    * them last (PROTO-14); 26 when they were (GetObject 8), 28 with a lookup of each changed file
@@ -427,7 +442,7 @@ class TreeCommandsTest {
     long deltaTotal = deltaRequests.values().stream().mapToLong(Long::longValue).sum();
     long fullTotal = fullRequests.values().stream().mapToLong(Long::longValue).sum();
     assertThat(linkNewCalls).as("the base and the 2 files, at once or as stored").isBetween(1L, 3L);
-    assertThat(deltaTotal).as(deltaRequests.toString()).isEqualTo(21 + linkNewCalls);
+    assertThat(deltaTotal).as(deltaRequests.toString()).isEqualTo(17 + linkNewCalls);
     assertThat(fullTotal).as(fullRequests.toString()).isGreaterThan(4L * files);
     JsonNode info = ok("info", "--json", delta.out().strip()).json();
     assertThat(info.get("links")).hasSize(3); // the base and the two changed files
@@ -457,6 +472,28 @@ class TreeCommandsTest {
       ContentStore store = connector.open(settings, notices);
       return (ContentStore) Proxy.newProxyInstance(ContentStore.class.getClassLoader(),
           new Class<?>[] {ContentStore.class}, (proxy, method, args) -> {
+            if (method.getName().equals("newLinks")) {
+              // Plain links through this proxy, so that the cut below reaches them; the marks
+              // made at creation by a put cut short are TreesTest's and TreePutKillIT's.
+              Digest from = (Digest) args[0];
+              ContentStore self = (ContentStore) proxy;
+              return new NewLinks() {
+                @Override
+                public Digest from() {
+                  return from;
+                }
+
+                @Override
+                public Info put(byte[] content, Digest expected, Map<String, String> labels) {
+                  return self.put(content, expected, labels);
+                }
+
+                @Override
+                public void link(Collection<Digest> to) {
+                  self.linkNew(to, from);
+                }
+              };
+            }
             if (method.getName().equals("linkNew") && links.incrementAndGet() > 2) {
               // 6 files, --jobs 1: at most 2 stored and not linked, so 3 linkNew calls at least
               throw new UnavailableException("link refused: the put is cut off here");
@@ -483,6 +520,86 @@ class TreeCommandsTest {
     for (int i = 0; i < 6; i++) {
       String file = Digest.of(("content " + i).getBytes(UTF_8)).toString();
       assertThat(cli.run("info", file).code()).isEqualTo(ExitCode.NOT_FOUND.code);
+    }
+  }
+
+  /**
+   * The mark at creation (TREE-3, PROTO-13): a {@code put -r} stopped before its first link (as
+   * one killed there) leaves each file it stored created holding its link's marked reference,
+   * count 1, which no link holds; gc within the bound keeps it, gc past the bound gives it back
+   * (count 0, no mark left), and a rerun then ends with the counts of an uninterrupted put.
+   * Stored at count 0 and marked by linkNew's step 2, as before, the files were at 0 here.
+   */
+  @Test
+  void aPutRStoppedBeforeItsLinkLeavesItsFilesMarkedUntilGcPastTheBoundGivesThemBack()
+      throws Exception {
+    Path src = tmp.resolve("build");
+    for (int i = 0; i < 6; i++) {
+      write(src.resolve("f" + i), "content " + i);
+    }
+    Cli stopped = new Cli((settings, notices) -> {
+      ContentStore store = connector.open(settings, notices);
+      return (ContentStore) Proxy.newProxyInstance(ContentStore.class.getClassLoader(),
+          new Class<?>[] {ContentStore.class}, (proxy, method, args) -> {
+            if (method.getName().equals("newLinks")) {
+              NewLinks links = store.newLinks((Digest) args[0]);
+              return new NewLinks() {
+                @Override
+                public Digest from() {
+                  return links.from();
+                }
+
+                @Override
+                public Info put(byte[] content, Digest expected, Map<String, String> labels) {
+                  return links.put(content, expected, labels);
+                }
+
+                @Override
+                public void link(Collection<Digest> to) {
+                  throw new UnavailableException("the put is cut off before its link");
+                }
+              };
+            }
+            try {
+              return method.invoke(store, args);
+            } catch (InvocationTargetException e) {
+              throw e.getCause();
+            }
+          });
+    });
+    Result cut = stopped.run("put", "-r", src.toString(), "--jobs", "1");
+    assertThat(cut.code()).as(cut.stderr()).isEqualTo(ExitCode.UNAVAILABLE.code);
+
+    List<String> stored = new ArrayList<>();
+    for (int i = 0; i < 6; i++) {
+      String file = Digest.of(("content " + i).getBytes(UTF_8)).toString();
+      Result info = cli.run("info", "--json", file);
+      if (info.code() == 0) {
+        assertThat(info.json().get("refCount").asLong()).as("%s: created marked", file)
+            .isEqualTo(1);
+        stored.add(file);
+      }
+    }
+    assertThat(stored).as("at most 2 x jobs stored and not linked").hasSizeBetween(1, 2);
+    ok("gc");
+    for (String file : stored) {
+      assertThat(ok("info", "--json", file).json().get("refCount").asLong())
+          .as("%s: within the bound", file).isEqualTo(1);
+    }
+    connector.clock.advance(Duration.ofMinutes(12)); // past pendingLinkBound(), 11.5 minutes
+    ok("gc");
+    for (String file : stored) {
+      assertThat(ok("info", "--json", file).json().get("refCount").asLong())
+          .as("%s: its mark given back", file).isZero();
+    }
+
+    String tree = ok("put", "-r", src.toString()).out().strip();
+    assertThat(ok("info", "--json", tree).json().get("refCount").asLong()).isEqualTo(1);
+    assertThat(ok("info", "--json", tree).json().get("links")).hasSize(6);
+    for (int i = 0; i < 6; i++) {
+      String file = Digest.of(("content " + i).getBytes(UTF_8)).toString();
+      assertThat(ok("info", "--json", file).json().get("refCount").asLong()).as(file)
+          .isEqualTo(1);
     }
   }
 

@@ -8,6 +8,7 @@ import dev.coffer.store.FsckReport;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
 import dev.coffer.store.Info;
+import dev.coffer.store.NewLinks;
 import dev.coffer.store.ReaderAt;
 import dev.coffer.store.Status;
 import dev.coffer.store.Writer;
@@ -143,6 +144,11 @@ public abstract class ForwardingContentStore implements ContentStore {
   @Override
   public void linkNew(Collection<Digest> to, Digest from) {
     delegate().linkNew(to, from);
+  }
+
+  @Override
+  public NewLinks newLinks(Digest from) {
+    return delegate().newLinks(from);
   }
 
   @Override

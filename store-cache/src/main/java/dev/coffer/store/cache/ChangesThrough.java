@@ -7,10 +7,12 @@ import dev.coffer.store.FsckReport;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
 import dev.coffer.store.Info;
+import dev.coffer.store.NewLinks;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.StoreException;
 import dev.coffer.store.spi.ForwardingContentStore;
 import java.util.Collection;
+import java.util.Map;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -118,6 +120,41 @@ final class ChangesThrough extends ForwardingContentStore {
     } finally {
       forgetInfos(to, from);
     }
+  }
+
+  /**
+   * The backing store's operation, its puts and links forgetting the infos they may make stale,
+   * as {@link #linkNew}; the bytes put do not fill the cache.
+   */
+  @Override
+  public NewLinks newLinks(Digest from) {
+    NewLinks backingLinks = backing.newLinks(from);
+    return new NewLinks() {
+      @Override
+      public Digest from() {
+        return from;
+      }
+
+      @Override
+      public Info put(byte[] content, Digest expected, Map<String, String> labels) {
+        try {
+          return backingLinks.put(content, expected, labels);
+        } finally {
+          if (expected != null) {
+            tiers.forgetInfo(expected);
+          }
+        }
+      }
+
+      @Override
+      public void link(Collection<Digest> to) {
+        try {
+          backingLinks.link(to);
+        } finally {
+          forgetInfos(to, from);
+        }
+      }
+    };
   }
 
   /** Forgets the cached infos of a many-target link's source and targets, whatever it did. */

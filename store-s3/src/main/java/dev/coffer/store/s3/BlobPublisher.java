@@ -32,6 +32,8 @@ final class BlobPublisher {
   private Runnable restore;
   /** Whether this caller's own PutObject just stored or found the object at the digest key. */
   private boolean put;
+  /** The operation of linkNew a record this publication creates is marked for, or null. */
+  private LinkNew.Drawn drawn;
 
   /**
    * @param labels the labels of a new record, without empty values
@@ -56,6 +58,15 @@ final class BlobPublisher {
     return kept;
   }
 
+  /**
+   * Creates the record, if this publication creates one, with the marked reference of {@code op}
+   * in it (count one more, PROTO-13: the mark at creation); content found live is not marked.
+   */
+  BlobPublisher markedFor(LinkNew.Drawn op) {
+    this.drawn = op;
+    return this;
+  }
+
   /** Whether this publication takes a reference. */
   boolean takesRef() {
     return takeRef;
@@ -63,8 +74,10 @@ final class BlobPublisher {
 
   /** The record a commit of these bytes creates when there is none: a new incarnation. */
   IndexRecord fresh() {
-    return IndexRecord.live(digest, size, store.now(), labels, takeRef ? 1 : 0,
+    long now = store.now();
+    IndexRecord record = IndexRecord.live(digest, size, now, labels, takeRef ? 1 : 0,
         store.records().newIncarnation());
+    return drawn == null ? record : record.withMark(drawn.markAt(now));
   }
 
   /**

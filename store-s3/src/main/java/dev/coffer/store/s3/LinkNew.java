@@ -60,14 +60,57 @@ final class LinkNew {
     }
   }
 
+  /**
+   * An operation of {@code linkNew} from {@code from}, drawn before its targets are stored (the
+   * mark at creation, PROTO-13): a record created for it holds its marked reference from the
+   * start ({@link #markAt}), and {@link #linkNew(Collection, Drawn)} links it without step 2.
+   *
+   * @param fromIncarnation {@code from}'s incarnation when drawn: the links are made only to
+   *     that incarnation, as step 3 makes them
+   */
+  record Drawn(Digest from, String op, long fromIncarnation) {
+    /** This operation's marked reference, taken at {@code at} (ns since the epoch). */
+    LinkMark markAt(long at) {
+      return new LinkMark(op, from.toString(), fromIncarnation, at);
+    }
+  }
+
+  /**
+   * Draws an operation from live {@code from}, on a read of its record: not from a remembered
+   * version (PROTO-14), since the marks made at creation name the incarnation read here, and a
+   * stale one (another host deleted {@code from} and committed it anew since) would make every
+   * link of the operation NotFound.
+   *
+   * @throws NotFoundException if {@code from} is not live
+   */
+  Drawn draw(Digest from) {
+    IndexRecord source = records.parse(from, records.fetch(from));
+    IndexRecords.requireLive(from, source);
+    return new Drawn(from, records.newOp(), source.incarnation());
+  }
+
   void linkNew(Collection<Digest> to, Digest from) {
+    linkNew(to, from, null);
+  }
+
+  /**
+   * {@code linkNew(to, drawn.from())} as operation {@code drawn}: a target whose record holds
+   * that operation's mark (created so) is not marked again; one found linked already has it
+   * given back; if {@code from} is no longer live at {@code drawn}'s incarnation, every such mark
+   * is given back and the call is NotFound.
+   */
+  void linkNew(Collection<Digest> to, Drawn drawn) {
+    linkNew(to, drawn.from(), drawn);
+  }
+
+  private void linkNew(Collection<Digest> to, Digest from, Drawn drawn) {
     Set<Digest> targets = new LinkedHashSet<>(to);
     if (targets.isEmpty()) {
       records.liveRecord(from);
       return;
     }
-    if (!linkNew(targets, from, true)) {
-      linkNew(targets, from, false);
+    if (!linkNew(targets, from, true, drawn)) {
+      linkNew(targets, from, false, drawn);
     }
   }
 
@@ -86,7 +129,7 @@ final class LinkNew {
    * @return false if the call must be made again from fresh reads (nothing it did is left, but
    *     marks a failed give-back leaves to gc); true once done
    */
-  private boolean linkNew(Set<Digest> targets, Digest from, boolean known) {
+  private boolean linkNew(Set<Digest> targets, Digest from, boolean known, Drawn drawn) {
     Set<Digest> all = new HashSet<>(targets);
     all.add(from);
     Map<Digest, S3Objects.Fetched> read = new HashMap<>();
@@ -106,8 +149,22 @@ final class LinkNew {
     }
     IndexRecord source = records.parse(from, read.get(from));
     Map<Digest, IndexRecord> found = new LinkedHashMap<>();
+    // The targets whose records hold the drawn operation's mark (made at their creation).
+    Set<Digest> created = new LinkedHashSet<>();
+    if (drawn != null) {
+      for (Digest t : targets) {
+        IndexRecord target = records.parse(t, read.get(t));
+        if (target != null && target.isLive() && target.mark(drawn.op()) != null) {
+          created.add(t);
+        }
+      }
+    }
     try {
       IndexRecords.requireLive(from, source);
+      if (drawn != null && !source.isIncarnation(drawn.fromIncarnation())) {
+        throw new NotFoundException("content " + from + " not found (deleted and committed anew"
+            + " since its links were drawn)");
+      }
       for (Digest t : targets) {
         IndexRecord target = records.parse(t, read.get(t));
         IndexRecords.requireLive(t, target);
@@ -117,6 +174,7 @@ final class LinkNew {
       if (remembered) {
         return false;
       }
+      giveBackCreated(created, source, drawn); // nothing will link them
       throw e;
     }
     List<Digest> missing = new ArrayList<>();
@@ -130,13 +188,34 @@ final class LinkNew {
     if (missing.size() < found.size() && remembered) {
       return false; // a target found linked is not taken from a remembered version
     }
+    List<Digest> linkedAlready = created.stream().filter(t -> !missing.contains(t)).toList();
+    if (!linkedAlready.isEmpty()) {
+      giveBackCreated(linkedAlready, source, drawn); // linked by another call, or by this one
+    }
     if (missing.isEmpty()) {
       return true;
     }
-    String op = records.newOp();
+    String op = drawn != null ? drawn.op() : records.newOp();
     long at = Times.now(config.clock());
     LinkMark mark = new LinkMark(op, from.toString(), source.incarnation(), at);
-    Map<Digest, IndexRecords.Versioned> marked = mark(missing, read, mark);
+    Map<Digest, IndexRecords.Versioned> marked = new LinkedHashMap<>();
+    List<Digest> toMark = new ArrayList<>();
+    for (Digest t : missing) {
+      if (created.contains(t)) {
+        // Marked at its creation: step 2 is made already. The link is sent within the deadline
+        // of the oldest such mark, as of step 2's.
+        marked.put(t, new IndexRecords.Versioned(found.get(t), read.get(t).etag()));
+        at = Math.min(at, found.get(t).mark(op).at());
+      } else {
+        toMark.add(t);
+      }
+    }
+    try {
+      marked.putAll(mark(toMark, read, mark));
+    } catch (StoreException e) {
+      giveBack(marked.keySet(), op);
+      throw e;
+    }
     IndexRecord linked;
     try {
       if (Times.now(config.clock()) - at > IndexRecords.CAS_DEADLINE.toNanos()) {
@@ -223,6 +302,33 @@ final class LinkNew {
       throw failure;
     }
     return marked;
+  }
+
+  /**
+   * The marks made at creation on {@code created} that this call will not link: each is kept
+   * (removed, the count unchanged) where {@code source}, live at the drawn incarnation, links
+   * its target by the drawn operation (an earlier call of it made the link, and its step 4 did
+   * not remove the mark), else given back.
+   */
+  private void giveBackCreated(Collection<Digest> created, IndexRecord source, Drawn drawn) {
+    if (created.isEmpty()) {
+      return; // a plain linkNew (no drawn operation), or no target created marked
+    }
+    List<Digest> unheld = new ArrayList<>();
+    for (Digest t : created) {
+      boolean held = source != null && source.isLive()
+          && source.isIncarnation(drawn.fromIncarnation()) && drawn.op().equals(source.linkOp(t));
+      if (held) {
+        try {
+          LinkMarks.keep(records, t, drawn.op());
+        } catch (StoreException e) {
+          LOG.debug("a mark of {} is left to gc: {}", drawn.op(), e.getMessage());
+        }
+      } else {
+        unheld.add(t);
+      }
+    }
+    giveBack(unheld, drawn.op());
   }
 
   /** Gives back the marked references of {@code op} on {@code targets}: no link holds them. */

@@ -15,6 +15,7 @@ import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
 import dev.coffer.store.Info;
 import dev.coffer.store.InvalidArgumentException;
+import dev.coffer.store.NewLinks;
 import dev.coffer.store.ReaderAt;
 import dev.coffer.store.Status;
 import dev.coffer.store.UnavailableException;
@@ -391,6 +392,16 @@ final class S3Store implements ContentStore {
   public void linkNew(Collection<Digest> to, Digest from) {
     checkOpen();
     linkNew.linkNew(to, from);
+  }
+
+  /**
+   * An operation of {@code linkNew} drawn before its targets are stored ({@link CreationMarks}):
+   * {@code from}'s record is taken as this store last wrote or read it, else read.
+   */
+  @Override
+  public NewLinks newLinks(Digest from) {
+    checkOpen();
+    return new CreationMarks(this, linkNew, linkNew.draw(from));
   }
 
   @Override

@@ -6,6 +6,7 @@ import dev.coffer.store.DataLossException;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
 import dev.coffer.store.Info;
+import dev.coffer.store.NewLinks;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.ReaderAt;
 import java.io.IOException;
@@ -41,7 +42,16 @@ final class FileCopies {
    */
   static boolean upload(ContentStore store, Path file, Digest digest, long size,
       Map<String, String> labels) throws IOException {
-    boolean sent = send(store, file, digest, size, labels);
+    return upload(store, null, file, digest, size, labels);
+  }
+
+  /**
+   * As {@link #upload(ContentStore, Path, Digest, long, Map)}; a file put in one step goes through
+   * {@code links} unless null, so that new content is created holding its link's reference.
+   */
+  static boolean upload(ContentStore store, NewLinks links, Path file, Digest digest, long size,
+      Map<String, String> labels) throws IOException {
+    boolean sent = send(store, links, file, digest, size, labels);
     if (!sent && !labels.isEmpty()) {
       store.update(Info.forUpdate(digest, labels),
           labels.keySet().stream().map(k -> "labels." + k).toArray(String[]::new));
@@ -49,11 +59,11 @@ final class FileCopies {
     return sent;
   }
 
-  private static boolean send(ContentStore store, Path file, Digest digest, long size,
-      Map<String, String> labels) throws IOException {
+  private static boolean send(ContentStore store, NewLinks links, Path file, Digest digest,
+      long size, Map<String, String> labels) throws IOException {
     try {
       if (size <= SEND_WITHOUT_LOOKUP) {
-        store.put(Files.readAllBytes(file), digest, labels); // stored already: AlreadyExists
+        put(store, links, Files.readAllBytes(file), digest, labels); // stored: AlreadyExists
         return true;
       }
       if (size <= ONE_STEP_LIMIT) {
@@ -63,7 +73,7 @@ final class FileCopies {
           store.info(digest);
           return false;
         } catch (NotFoundException absent) {
-          store.put(Files.readAllBytes(file), digest, labels);
+          put(store, links, Files.readAllBytes(file), digest, labels);
           return true;
         }
       }
@@ -73,6 +83,15 @@ final class FileCopies {
       return true;
     } catch (AlreadyExistsException e) {
       return false; // stored already, or another put committed it meanwhile
+    }
+  }
+
+  private static void put(ContentStore store, NewLinks links, byte[] content, Digest digest,
+      Map<String, String> labels) {
+    if (links != null) {
+      links.put(content, digest, labels);
+    } else {
+      store.put(content, digest, labels);
     }
   }
 

@@ -2,6 +2,7 @@ package dev.coffer.store.tree;
 
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
+import dev.coffer.store.NewLinks;
 import dev.coffer.store.NotFoundException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -12,6 +13,7 @@ import java.util.List;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Stores a tree's targets and links the tree to them as a pipeline (TREE-3's step 3): {@code jobs}
@@ -28,8 +30,19 @@ import java.util.concurrent.Semaphore;
  * uploads in flight are interrupted, and the failure is thrown only once every worker has ended.
  * A {@code linkNew} that says NotFound (a file found stored but released meanwhile by its other
  * holders) has its targets stored again, once, and is made once more.
+ *
+ * <p>The links are made as one operation drawn before the files are stored ({@link NewLinks}):
+ * the workers put new small files through it, so that each is created holding its link's
+ * reference (on S3 a file's record is created with the operation's mark), and every call links
+ * as that operation. A file stored waits at most {@link #MAX_LINK_WAIT_NANOS} for its link, however
+ * long the others take, so that a mark made at creation is linked well within the store's
+ * deadline for it. A NotFound gives that operation's references back (the store does), and the
+ * files are stored again without it and linked by a plain {@code linkNew}.
  */
 final class LinkPipeline {
+
+  /** The longest a stored file waits for its link while others are being stored. */
+  static final long MAX_LINK_WAIT_NANOS = TimeUnit.SECONDS.toNanos(30);
 
   /** A blob a tree is to link to: a file to store from unless stored, or (file null) a tree. */
   record Target(Digest digest, Path file, long size) {}
@@ -45,12 +58,19 @@ final class LinkPipeline {
   private final ContentStore store;
   private final int jobs;
   private final Upload upload;
+  private final long maxLinkWaitNanos;
 
   /** A pipeline over {@code store}, {@code jobs} uploads at a time. */
   LinkPipeline(ContentStore store, int jobs, Upload upload) {
+    this(store, jobs, upload, MAX_LINK_WAIT_NANOS);
+  }
+
+  /** The same, a stored file waiting at most {@code maxLinkWaitNanos} for its link. */
+  LinkPipeline(ContentStore store, int jobs, Upload upload, long maxLinkWaitNanos) {
     this.store = store;
     this.jobs = jobs;
     this.upload = upload;
+    this.maxLinkWaitNanos = maxLinkWaitNanos;
   }
 
   /**
@@ -60,6 +80,8 @@ final class LinkPipeline {
   private static final class State {
     final Iterator<Target> next;
     final List<Target> stored = new ArrayList<>();
+    /** When the oldest of {@link #stored} was stored ({@link System#nanoTime}). */
+    long oldestStored;
     int inFlight;
     Throwable failure;
 
@@ -69,10 +91,11 @@ final class LinkPipeline {
   }
 
   /**
-   * Stores each of {@code targets} and links {@code tree} to all of them; returns once every
-   * link is made, or throws the first failure once every worker has ended.
+   * Stores each of {@code targets} and links {@code links.from()} (the tree) to all of them, as
+   * operation {@code links}; returns once every link is made, or throws the first failure once
+   * every worker has ended.
    */
-  void run(Digest tree, List<Target> targets) {
+  void run(NewLinks links, List<Target> targets) {
     if (targets.isEmpty()) {
       return;
     }
@@ -84,7 +107,7 @@ final class LinkPipeline {
       for (int i = 0; i < workers; i++) {
         pool.execute(() -> work(state, window));
       }
-      link(tree, targets.size(), window, state);
+      link(links, targets.size(), window, state);
     } catch (RuntimeException | Error e) {
       fail(state, e);
     } finally {
@@ -125,6 +148,9 @@ final class LinkPipeline {
         upload.store(target, true);
         synchronized (state) {
           state.inFlight--;
+          if (state.stored.isEmpty()) {
+            state.oldestStored = System.nanoTime();
+          }
           state.stored.add(target);
           state.notifyAll();
         }
@@ -139,17 +165,27 @@ final class LinkPipeline {
   /**
    * The linker: links what has been stored, until all of it. It waits while fewer files are
    * stored than are being stored (at least one): a file held up alone holds back no link of
-   * others, and the last files, all in flight at once, are linked in a few calls, not one each.
+   * others, and the last files, all in flight at once, are linked in a few calls, not one each;
+   * but a stored file waits no longer than the pipeline's bound ({@link #MAX_LINK_WAIT_NANOS}).
    */
-  private void link(Digest tree, int total, Semaphore window, State state) {
+  private void link(NewLinks links, int total, Semaphore window, State state) {
     int linked = 0;
     while (linked < total) {
       List<Target> batch;
       synchronized (state) {
         while (state.failure == null
             && (state.stored.isEmpty() || state.stored.size() < state.inFlight)) {
+          long waitNanos = state.stored.isEmpty() ? 0
+              : maxLinkWaitNanos - (System.nanoTime() - state.oldestStored);
+          if (!state.stored.isEmpty() && waitNanos <= 0) {
+            break; // the oldest stored file has waited long enough
+          }
           try {
-            state.wait();
+            if (waitNanos > 0) {
+              TimeUnit.NANOSECONDS.timedWait(state, waitNanos);
+            } else {
+              state.wait();
+            }
           } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("interrupted", e);
@@ -161,16 +197,16 @@ final class LinkPipeline {
         batch = List.copyOf(state.stored);
         state.stored.clear();
       }
-      linkNew(tree, batch);
+      linkNew(links, batch);
       linked += batch.size();
       window.release(batch.size());
     }
   }
 
-  private void linkNew(Digest tree, List<Target> targets) {
+  private void linkNew(NewLinks links, List<Target> targets) {
     List<Digest> digests = targets.stream().map(Target::digest).toList();
     try {
-      store.linkNew(digests, tree);
+      links.link(digests);
     } catch (NotFoundException releasedMeanwhile) {
       for (Target t : targets) {
         try {
@@ -179,7 +215,7 @@ final class LinkPipeline {
           throw new UncheckedIOException(e.getMessage(), e);
         }
       }
-      store.linkNew(digests, tree);
+      store.linkNew(digests, links.from());
     }
   }
 }

@@ -6,6 +6,7 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.DigestAlgorithm;
 import dev.coffer.store.Info;
 import dev.coffer.store.InvalidArgumentException;
+import dev.coffer.store.NewLinks;
 import dev.coffer.store.tree.LinkPipeline.Target;
 import java.io.IOException;
 import java.io.InputStream;
@@ -56,10 +57,11 @@ final class TreePut {
         .<Callable<Tree.Entry>>map(p -> () -> entry(dir, p)).toList()));
     TreeLayer layer = TreeLayer.full(tree);
     Digest digest;
+    Info committed;
     if (from != null && tree.equals(from.tree())) {
       layer = from.layer(); // nothing changed: the tree is the base
       digest = base;
-      commit(null, digest, labels);
+      committed = commit(null, digest, labels);
     } else {
       if (from != null && from.layer().depth() < TreeLayer.MAX_DEPTH) {
         TreeLayer delta = TreeLayer.delta(base, from.layer().depth(), from.tree(), tree);
@@ -69,9 +71,10 @@ final class TreePut {
       }
       byte[] blob = TreeCodec.encode(layer);
       digest = Digest.of(blob);
-      commit(blob, digest, labels);
+      committed = commit(blob, digest, labels);
     }
-    Set<Digest> linked = store.info(digest).links();
+    // A tree this put created links to nothing yet: its links are read only if it was stored.
+    Set<Digest> linked = (committed != null ? committed : store.info(digest)).links();
     Map<Digest, Target> missing = new LinkedHashMap<>();
     if (layer.isDelta() && !linked.contains(layer.base())) {
       missing.put(layer.base(), new Target(layer.base(), null, 0));
@@ -90,7 +93,13 @@ final class TreePut {
     // The largest files first, so that none of them starts last and ends the put alone.
     List<Target> targets = missing.values().stream()
         .sorted(Comparator.comparingLong(Target::size).reversed()).toList();
-    new LinkPipeline(store, jobs, (t, first) -> upload(t, first, sent)).run(digest, targets);
+    if (!targets.isEmpty()) {
+      // The links' operation is drawn before the files are stored: new files are created
+      // holding their link's reference (on S3 with its mark; TREE-3).
+      NewLinks links = store.newLinks(digest);
+      new LinkPipeline(store, jobs, (t, first) -> upload(t, first, sent, links))
+          .run(links, targets);
+    }
     store.ref(digest);
     long bytes = tree.files().stream().mapToLong(Tree.Entry::size).sum();
     return new TreeTransfer(digest, tree.files().size(), bytes, sent.files.get(),
@@ -131,13 +140,14 @@ final class TreePut {
   /**
    * Commits a tree blob without a reference, unless {@code blob} is null (the tree is known to be
    * stored); a tree found stored gets {@code labels}.
+   *
+   * @return the info of the tree this call created, or null if it was stored already
    */
-  private void commit(byte[] blob, Digest digest, Map<String, String> labels) {
+  private Info commit(byte[] blob, Digest digest, Map<String, String> labels) {
     Map<String, String> kept = labels == null ? Map.of() : labels;
     if (blob != null) {
       try {
-        store.put(blob, digest, kept);
-        return;
+        return store.put(blob, digest, kept);
       } catch (AlreadyExistsException e) {
         // stored already: its labels below
       }
@@ -146,17 +156,21 @@ final class TreePut {
       store.update(Info.forUpdate(digest, kept),
           kept.keySet().stream().map(k -> "labels." + k).toArray(String[]::new));
     }
+    return null;
   }
 
   /**
-   * Stores target {@code t} without a reference unless it is a tree (stored already) or stored
-   * already; {@code first} reports it done, a second store (after a link found it released) not.
+   * Stores target {@code t} unless it is a tree (stored already) or stored already, new content
+   * through {@code links} (holding its link's reference) the first time, without a reference the
+   * second; {@code first} reports it done, a second store (after a link found it released) not.
    */
-  private void upload(Target t, boolean first, Sent sent) throws IOException {
+  private void upload(Target t, boolean first, Sent sent, NewLinks links) throws IOException {
     if (t.file() == null) {
       return;
     }
-    boolean stored = FileCopies.upload(store, t.file(), t.digest(), t.size(), Map.of());
+    // Stored again after a NotFound: without the operation, whose marks were given back.
+    boolean stored = FileCopies.upload(store, first ? links : null, t.file(), t.digest(),
+        t.size(), Map.of());
     if (stored) {
       sent.files.incrementAndGet();
       sent.bytes.addAndGet(t.size());

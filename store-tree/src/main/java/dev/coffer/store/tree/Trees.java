@@ -104,13 +104,15 @@ public final class Trees {
    * followed) and returns the tree's digest with counts. Files already stored are not uploaded
    * again. In order (TREE-3): every file is hashed locally, which gives the tree; the tree blob is
    * committed with {@code labels} (without a reference); then, {@code jobs} at a time, each
-   * distinct file the tree lacks a link to is stored unless it is (without a reference), and the
-   * files stored are linked from the tree as they are, one {@code linkNew} at a time, each new
-   * link taking its reference in the same operation (no file waits for a slower one's upload);
-   * last, one reference is taken on the tree, which the caller holds, as
+   * distinct file the tree lacks a link to is stored unless it is (without a reference of the
+   * caller's: through one {@code linkNew} operation drawn beforehand, {@link
+   * ContentStore#newLinks}, so that on S3 a new file is created holding its link's marked
+   * reference), and the files stored are linked from the tree as they are, one {@code linkNew}
+   * at a time, each new link taking its reference in the same operation (no file waits for a
+   * slower one's upload); last, one reference is taken on the tree, which the caller holds, as
    * {@code put --ref}. A call that fails or is killed part-way is finished by calling it again;
-   * the counts are exact once the references a killed {@code linkNew} marked and never linked are
-   * given back (on S3 by gc or {@code fsck --repair} past the store's bound).
+   * the counts are exact once the references a killed put or {@code linkNew} marked and never
+   * linked are given back (on S3 by gc or {@code fsck --repair} past the store's bound).
    *
    * @throws InvalidArgumentException if {@code dir} is not a directory, or a name cannot be stored
    * @throws UncheckedIOException if reading the directory fails

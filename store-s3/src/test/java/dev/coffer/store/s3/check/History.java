@@ -110,7 +110,12 @@ final class History {
     } else if (roll >= 106) {
       return new Op.TreeLink(host, targets(r, c, 1 + r.nextInt(6)), blob);
     } else if (roll >= 104) { // Trees.put links with linkNew now: half of the former tree links
-      return new Op.LinkNew(host, targets(r, c, 1 + r.nextInt(6)), blob);
+      List<Integer> to = targets(r, c, 1 + r.nextInt(6));
+      // A third plain; a third a tree's put, its files created with their marks, then linked; a
+      // third that put stopped before its link (the mark at creation, PROTO-13).
+      int kind = r.nextInt(3);
+      return kind == 0 ? new Op.LinkNew(host, to, blob)
+          : Op.LinkNew.markedPut(host, to, blob, kind == 1);
     } else if (roll >= 100) {
       return new Op.LinkAll(host, targets(r, c, 1 + r.nextInt(4)), blob);
     }

@@ -124,6 +124,7 @@ final class LinkNewMarks {
    * {@code linkNew [b0] from b10}, b0 from 6 to 8, one held by the new link).
    */
   static Model markedOnly(Model model, Op.LinkNew op) {
+    model = puts(model, op);
     Model marked = model.copy();
     op.to().stream().distinct().filter(model::live).forEach(t -> marked.blobs.get(t).refs++);
     if (model.live(op.from()) && op.to().stream().allMatch(model::live)) {
@@ -141,17 +142,21 @@ final class LinkNewMarks {
    * under-count) and never more.
    */
   static void exact(int i, Model before, Model now, Op.LinkNew op) {
-    Model.Blob was = before.blobs.get(op.from());
+    Model created = puts(before, op);
+    Model.Blob was = created.blobs.get(op.from());
     Model.Blob is = now.blobs.get(op.from());
-    if (was == null || !op.to().stream().allMatch(before::live)) {
+    if (was == null || !op.to().stream().allMatch(created::live)) {
       return;
     }
-    for (int t : before.linkNewBatch(op.to(), op.from())) {
+    for (int t : created.linkNewBatch(op.to(), op.from())) {
       if (was.links.contains(t)) {
         continue; // a stale link replaced: the set of links alone does not tell
       }
-      Model.Blob target = before.blobs.get(t);
+      Model.Blob target = created.blobs.get(t);
       Model.Blob seen = now.blobs.get(t);
+      if (seen == null && !before.live(t)) {
+        continue; // a put that marks stopped before it created this target
+      }
       if (seen == null) {
         throw new Simulation.Violation(i, "INV-3 counts", op + " left b" + t
             + " without a live record (" + target.refs + " references before)");
@@ -166,6 +171,20 @@ final class LinkNewMarks {
             + (left.isEmpty() ? "" : ", marks left " + left));
       }
     }
+  }
+
+  /**
+   * The state a put that marks starts its link from: {@code model} with each target its puts
+   * create at count 0 ({@link Model#putsOfMarkedPut}), the mark each was created with counted,
+   * as step 2's, by the bounds above; {@code model} itself for a plain {@code linkNew}.
+   */
+  private static Model puts(Model model, Op.LinkNew op) {
+    if (!op.put() || !model.live(op.from())) {
+      return model;
+    }
+    Model created = model.copy();
+    created.putsOfMarkedPut(op.to(), false);
+    return created;
   }
 
   /** Tallies the unlinked marks after a step: those first seen, and those gone since. */

@@ -540,16 +540,32 @@ final class Model {
    * made changes nothing the model holds.
    */
   Class<? extends StoreException> linkNew(List<Integer> to, int from) {
+    return linkNew(to, from, null, Map.of());
+  }
+
+  /**
+   * {@link #linkNew(List, int)}; with {@code drawnLife}, as an operation drawn before (a put
+   * that marks): {@code from} must still be that incarnation, at the start and at the links;
+   * each target of {@code created} (its incarnation created by the put, holding its mark) is not
+   * marked again, and has its mark given back where the call is NotFound or finds it linked.
+   */
+  private Class<? extends StoreException> linkNew(List<Integer> to, int from, Long drawnLife,
+      Map<Integer, Long> created) {
     Blob source = blobs.get(from);
-    if (source == null) {
+    if (source == null || drawnLife != null && source.incarnation != drawnLife) {
+      dropMarks(created);
       return NotFoundException.class;
     }
     for (int t : to) {
       if (!blobs.containsKey(t)) {
+        dropMarks(created);
         return NotFoundException.class;
       }
     }
     List<Integer> missing = linkNewBatch(to, from);
+    Map<Integer, Long> linkedAlready = new java.util.LinkedHashMap<>(created);
+    linkedAlready.keySet().removeAll(missing);
+    dropMarks(linkedAlready);
     if (missing.isEmpty()) {
       return null;
     }
@@ -562,7 +578,10 @@ final class Model {
         dropMarks(marked);
         return NotFoundException.class;
       }
-      target.refs++;
+      Long createdLife = created.get(t);
+      if (createdLife == null || createdLife != target.incarnation) {
+        target.refs++; // step 2's mark; one created holding its mark is counted already
+      }
       marked.put(t, target.incarnation);
     }
     boundary();
@@ -583,6 +602,51 @@ final class Model {
     });
     dropMarks(unlinked);
     return null;
+  }
+
+  /**
+   * A put that marks ({@code NewLinks}, the mark at creation, PROTO-13): the operation is drawn
+   * from live {@code from} (NotFound, nothing done, if not); each distinct target is put through
+   * it, one not live created at count 1 (its mark, counted from its creation on, as the store
+   * counts it), one live AlreadyExists and unchanged; then, with {@code link}, {@code
+   * linkNew(to, from)} as that operation, {@code from} still the incarnation drawn, which marks
+   * only the targets not created so and gives back the creation marks it will not link.
+   * Without it (the caller stopped before its link), each target the puts created keeps its
+   * mark: count 1, which gc past the bound gives back.
+   */
+  Class<? extends StoreException> markedPut(List<Integer> to, int from, boolean link) {
+    Blob source = blobs.get(from);
+    if (source == null) {
+      return NotFoundException.class;
+    }
+    long drawn = source.incarnation;
+    Map<Integer, Long> created = putsOfMarkedPut(to, true);
+    if (!link) {
+      return null;
+    }
+    return linkNew(to, from, drawn, created);
+  }
+
+  /**
+   * The puts of a put that marks: each target not live created, at count 1 with {@code counted}
+   * (the mark it is created with, as the store counts it from its creation on), else at 0 (the
+   * bounds that count that mark as step 2's, {@code LinkNewMarks}); the targets created, with
+   * the incarnation each was created at.
+   */
+  Map<Integer, Long> putsOfMarkedPut(List<Integer> to, boolean counted) {
+    Map<Integer, Long> created = new java.util.LinkedHashMap<>();
+    for (int t : to.stream().distinct().toList()) {
+      boundary();
+      if (!live(t)) {
+        publish(t, false, Map.of());
+        Blob b = blobs.get(t);
+        if (counted) {
+          b.refs = 1;
+        }
+        created.put(t, b.incarnation);
+      }
+    }
+    return created;
   }
 
   /** The distinct targets of {@code to} that a {@code linkNew} from live {@code from} marks. */

@@ -113,13 +113,32 @@ sealed interface Op {
    * reference held by a new link; a target listed twice counts once, one linked already is left
    * alone, and the caller's references are neither used nor changed.
    */
-  record LinkNew(int host, List<Integer> to, int from) implements Op {
+  record LinkNew(int host, List<Integer> to, int from, boolean put, boolean link) implements Op {
     public LinkNew {
       to = List.copyOf(to);
     }
 
+    /** A plain {@code linkNew(to, from)}. */
+    LinkNew(int host, List<Integer> to, int from) {
+      this(host, to, from, false, true);
+    }
+
+    /**
+     * A put that marks (a tree's put, the mark at creation, PROTO-13): {@code newLinks(from)},
+     * each distinct target's content put through it (AlreadyExists ignored), then, with
+     * {@code link}, its link of {@code to}; without, the caller stops before its link, as one
+     * killed there, and the marks its puts made are gc's past the bound.
+     */
+    static LinkNew markedPut(int host, List<Integer> to, int from, boolean link) {
+      return new LinkNew(host, to, from, true, link);
+    }
+
     @Override
     public String toString() {
+      if (put) {
+        return "h" + host + " put-marked " + blobs(to) + " for b" + from
+            + (link ? " then linkNew" : " (killed before its linkNew)");
+      }
       return "h" + host + " linkNew " + blobs(to) + " from b" + from;
     }
   }

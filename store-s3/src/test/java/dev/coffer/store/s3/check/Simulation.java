@@ -16,6 +16,7 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.Info;
+import dev.coffer.store.NewLinks;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.StoreException;
 import dev.coffer.store.UnavailableException;
@@ -426,6 +427,7 @@ final class Simulation implements AutoCloseable {
     for (Orders.Order o : orders) {
       if (answers(o.answer(), thrown) && answers(o.otherAnswer(), otherThrown)
           && matches(i, o.after())) {
+        adoptCreationMarks(o.after(), op, other);
         fit.add(o.after());
       }
     }
@@ -495,7 +497,7 @@ final class Simulation implements AutoCloseable {
     } else if (op instanceof Op.TreeLink t) {
       return m.treeLink(t.to(), t.from());
     } else if (op instanceof Op.LinkNew l) {
-      return m.linkNew(l.to(), l.from());
+      return l.put() ? m.markedPut(l.to(), l.from(), l.link()) : m.linkNew(l.to(), l.from());
     } else if (op instanceof Op.Label l) {
       return m.label(l.blob(), "k" + l.key(), l.value() == 0 ? "" : "v" + l.value());
     } else if (op instanceof Op.Delete d) {
@@ -510,6 +512,25 @@ final class Simulation implements AutoCloseable {
       marks.resolve(m); // the marks it gave back (PROTO-13); nothing else the model holds
     }
     return null;
+  }
+
+  /**
+   * A put that marks, as a tree's put makes it: the operation drawn from {@code from}, each
+   * distinct target's content put through it (content stored already is AlreadyExists), then
+   * its link of the targets, unless the step stops before it.
+   */
+  private void markedPut(ContentStore store, Op.LinkNew l) {
+    NewLinks links = store.newLinks(digests[l.from()]);
+    for (int t : l.to().stream().distinct().toList()) {
+      try {
+        links.put(contents[t], digests[t], Map.of());
+      } catch (AlreadyExistsException stored) {
+        // linked by step 2
+      }
+    }
+    if (l.link()) {
+      links.link(l.to().stream().map(t -> digests[t]).toList());
+    }
   }
 
   private static Map<String, String> putLabels(int label) {
@@ -564,6 +585,8 @@ final class Simulation implements AutoCloseable {
       store.linkAll(l.to().stream().map(t -> digests[t]).toList(), digests[l.from()]);
     } else if (op instanceof Op.TreeLink t) {
       treeLink(store, t);
+    } else if (op instanceof Op.LinkNew l && l.put()) {
+      markedPut(store, l);
     } else if (op instanceof Op.LinkNew l) {
       store.linkNew(l.to().stream().map(t -> digests[t]).toList(), digests[l.from()]);
     } else if (op instanceof Op.Label l) {
@@ -746,7 +769,22 @@ final class Simulation implements AutoCloseable {
           + (expected == null ? "success" : expected.getSimpleName()) + ", the store "
           + (thrown == null ? "succeeded" : "threw " + thrown));
     }
+    adoptCreationMarks(after, op, null);
     return after;
+  }
+
+  /**
+   * After a clear step that is, or has in its middle, a put that marks stopped before its link:
+   * {@code model} lists the marks its puts left in the bucket, which its counts include already
+   * ({@link Model#markedPut}), so that gc past the bound giving them back is counted (INV-12).
+   */
+  private void adoptCreationMarks(Model model, Op op, Op other) {
+    for (Op o : new Op[] {op, other}) {
+      if (o instanceof Op.LinkNew l && l.put() && !l.link()) {
+        marks.adopt(model);
+        return;
+      }
+    }
   }
 
   /**

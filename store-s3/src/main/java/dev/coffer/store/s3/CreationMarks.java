@@ -1,0 +1,51 @@
+package dev.coffer.store.s3;
+
+import dev.coffer.store.Digest;
+import dev.coffer.store.Info;
+import dev.coffer.store.NewLinks;
+import dev.coffer.store.spi.Checks;
+import java.util.Collection;
+import java.util.Map;
+
+/**
+ * {@link NewLinks} on S3 (the mark at creation, PROTO-13): content below one part that a put
+ * creates gets its index record created with the drawn operation's marked reference in it (count
+ * 1) and its object with the tags of that record ({@code refs=1}); {@link #link} is {@code
+ * linkNew} as that operation, whose step 2 such a target skips. A mark no link of the operation
+ * consumes is given back by gc or a repair past the bound, after fencing {@code from}, as any
+ * mark of a killed {@code linkNew}. Larger content is put as {@link S3Store#put} puts it, and
+ * marked by step 2. Thread-safe.
+ */
+final class CreationMarks implements NewLinks {
+  private final S3Store store;
+  private final LinkNew linkNew;
+  private final LinkNew.Drawn drawn;
+
+  CreationMarks(S3Store store, LinkNew linkNew, LinkNew.Drawn drawn) {
+    this.store = store;
+    this.linkNew = linkNew;
+    this.drawn = drawn;
+  }
+
+  @Override
+  public Digest from() {
+    return drawn.from();
+  }
+
+  @Override
+  public Info put(byte[] content, Digest expected, Map<String, String> labels) {
+    if (content != null && content.length >= store.config.partSize()) {
+      return store.put(content, expected, labels);
+    }
+    store.checkOpen();
+    Digest digest = Checks.put(content, expected, labels);
+    return new BlobPublisher(store, digest, content.length, BlobPublisher.kept(labels), false,
+        () -> { }).markedFor(drawn).storeAndPublish(content, content.length);
+  }
+
+  @Override
+  public void link(Collection<Digest> to) {
+    store.checkOpen();
+    linkNew.linkNew(to, drawn);
+  }
+}

@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * <p>The links are made as one operation drawn before the files are stored ({@link NewLinks}):
  * the workers put new small files through it, so that each is created holding its link's
  * reference (on S3 a file's record is created with the operation's mark), and every call links
- * as that operation. A file stored waits at most {@link #MAX_LINK_WAIT} for its link, however
+ * as that operation. A file stored waits at most {@link #MAX_LINK_WAIT_NANOS} for its link, however
  * long the others take, so that a mark made at creation is linked well within the store's
  * deadline for it. A NotFound gives that operation's references back (the store does), and the
  * files are stored again without it and linked by a plain {@code linkNew}.
@@ -58,12 +58,19 @@ final class LinkPipeline {
   private final ContentStore store;
   private final int jobs;
   private final Upload upload;
+  private final long maxLinkWaitNanos;
 
   /** A pipeline over {@code store}, {@code jobs} uploads at a time. */
   LinkPipeline(ContentStore store, int jobs, Upload upload) {
+    this(store, jobs, upload, MAX_LINK_WAIT_NANOS);
+  }
+
+  /** The same, a stored file waiting at most {@code maxLinkWaitNanos} for its link. */
+  LinkPipeline(ContentStore store, int jobs, Upload upload, long maxLinkWaitNanos) {
     this.store = store;
     this.jobs = jobs;
     this.upload = upload;
+    this.maxLinkWaitNanos = maxLinkWaitNanos;
   }
 
   /**
@@ -159,7 +166,7 @@ final class LinkPipeline {
    * The linker: links what has been stored, until all of it. It waits while fewer files are
    * stored than are being stored (at least one): a file held up alone holds back no link of
    * others, and the last files, all in flight at once, are linked in a few calls, not one each;
-   * but a stored file waits no longer than {@link #MAX_LINK_WAIT_NANOS}.
+   * but a stored file waits no longer than the pipeline's bound ({@link #MAX_LINK_WAIT_NANOS}).
    */
   private void link(NewLinks links, int total, Semaphore window, State state) {
     int linked = 0;
@@ -169,7 +176,7 @@ final class LinkPipeline {
         while (state.failure == null
             && (state.stored.isEmpty() || state.stored.size() < state.inFlight)) {
           long waitNanos = state.stored.isEmpty() ? 0
-              : MAX_LINK_WAIT_NANOS - (System.nanoTime() - state.oldestStored);
+              : maxLinkWaitNanos - (System.nanoTime() - state.oldestStored);
           if (!state.stored.isEmpty() && waitNanos <= 0) {
             break; // the oldest stored file has waited long enough
           }

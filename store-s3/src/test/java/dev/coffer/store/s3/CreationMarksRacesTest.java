@@ -280,4 +280,36 @@ class CreationMarksRacesTest extends SimStoreTestBase {
     assertThat(b.records().record(file).pending()).isEmpty();
     assertThat(b.info(from).links()).containsExactlyInAnyOrder(file, held);
   }
+  /**
+   * Two hosts put the same tree at once, each creating one of its two files marked for its own
+   * operation and finding the other's stored: whichever links first, each file ends with one
+   * reference held by one link, and no mark is left.
+   */
+  @Test
+  void twoHostsPuttingTheSameTreeEachCreatingOneFileEndWithOneReferenceAFile() {
+    S3Store a = host("a");
+    S3Store b = host("b");
+    Digest from = a.putAndRef(random(100, 1), null, Map.of()).digest();
+    NewLinks byA = a.newLinks(from);
+    NewLinks byB = b.newLinks(from);
+    Digest first = byA.put(random(100, 3), null, Map.of()).digest();
+    Digest second = byB.put(random(100, 4), null, Map.of()).digest();
+    assertThatThrownBy(() -> byA.put(random(100, 4), null, Map.of()))
+        .isInstanceOf(AlreadyExistsException.class);
+    assertThatThrownBy(() -> byB.put(random(100, 3), null, Map.of()))
+        .isInstanceOf(AlreadyExistsException.class);
+
+    byA.link(List.of(first, second));
+    assertThat(List.of(count(b, first), count(b, second))).as("B's creation mark still held")
+        .containsExactly(1L, 2L);
+    byB.link(List.of(second, first));
+
+    assertThat(List.of(count(b, first), count(b, second))).containsExactly(1L, 1L);
+    assertThat(b.records().record(first).pending()).isEmpty();
+    assertThat(b.records().record(second).pending()).isEmpty();
+    assertThat(b.info(from).links()).containsExactlyInAnyOrder(first, second);
+    clock.advance(bound().plusSeconds(1));
+    b.gc(GC);
+    assertThat(List.of(count(b, first), count(b, second))).containsExactly(1L, 1L);
+  }
 }

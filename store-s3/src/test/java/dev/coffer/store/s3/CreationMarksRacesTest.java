@@ -312,4 +312,35 @@ class CreationMarksRacesTest extends SimStoreTestBase {
     b.gc(GC);
     assertThat(List.of(count(b, first), count(b, second))).containsExactly(1L, 1L);
   }
+  /**
+   * Of a batch of two created files, one is deleted before the link: the call links the other
+   * (its reference held, its mark removed), removes the link to the deleted one and is NotFound;
+   * the caller's plain linkNew after storing the files again (as a tree's put does) is exact.
+   */
+  @Test
+  void aBatchWithOneCreatedFileDeletedLinksTheOtherAndARerunIsExact() {
+    S3Store a = host("a");
+    S3Store b = host("b");
+    Digest from = a.putAndRef(random(100, 1), null, Map.of()).digest();
+    byte[] gone = random(100, 3);
+    NewLinks links = a.newLinks(from);
+    Digest deleted = links.put(gone, null, Map.of()).digest();
+    Digest kept = links.put(random(100, 4), null, Map.of()).digest();
+    b.delete(deleted);
+
+    assertThatThrownBy(() -> links.link(List.of(deleted, kept)))
+        .isInstanceOf(NotFoundException.class).hasMessageContaining(deleted.toString());
+
+    assertThat(b.info(from).links()).containsExactly(kept);
+    assertThat(count(b, kept)).isEqualTo(1);
+    assertThat(b.records().record(kept).pending()).isEmpty();
+    assertThat(a.put(gone, deleted, Map.of()).refCount()).isZero();
+    a.linkNew(List.of(deleted, kept), from);
+    assertThat(List.of(count(b, deleted), count(b, kept))).containsExactly(1L, 1L);
+    assertThat(b.info(from).links()).containsExactlyInAnyOrder(deleted, kept);
+    clock.advance(bound().plusSeconds(1));
+    b.gc(GC);
+    assertThat(List.of(count(b, deleted), count(b, kept))).containsExactly(1L, 1L);
+    assertThat(read(b, deleted)).isEqualTo(gone);
+  }
 }

@@ -312,9 +312,10 @@ final class LinkNew {
 
   /**
    * The marks made at creation on {@code created} that this call will not link: each is kept
-   * (removed, the count unchanged) where {@code source}, live at the drawn incarnation, links
-   * its target by the drawn operation (an earlier call of it made the link, and its step 4 did
-   * not remove the mark), else given back.
+   * (removed, the count unchanged) where {@code source}, at the drawn incarnation, live or being
+   * deleted, links its target by the drawn operation (an earlier call of it made the link, and
+   * its step 4 did not remove the mark; a deleted source's cascade releases that reference),
+   * else given back.
    */
   private void giveBackCreated(Collection<Digest> created, IndexRecord source, Drawn drawn) {
     if (created.isEmpty()) {
@@ -322,8 +323,10 @@ final class LinkNew {
     }
     List<Digest> unheld = new ArrayList<>();
     for (Digest t : created) {
-      boolean held = source != null && source.isLive()
-          && source.isIncarnation(drawn.fromIncarnation()) && drawn.op().equals(source.linkOp(t));
+      // Live or not: a deleted source's link still holds its reference until its cascade
+      // releases it (with the mark, if there), as gc's fence reads it (LinkMarks.fence).
+      boolean held = source != null && source.isIncarnation(drawn.fromIncarnation())
+          && drawn.op().equals(source.linkOp(t));
       if (held) {
         try {
           LinkMarks.keep(records, t, drawn.op());

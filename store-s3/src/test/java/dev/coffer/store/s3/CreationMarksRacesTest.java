@@ -343,4 +343,53 @@ class CreationMarksRacesTest extends SimStoreTestBase {
     assertThat(List.of(count(b, deleted), count(b, kept))).containsExactly(1L, 1L);
     assertThat(read(b, deleted)).isEqualTo(gone);
   }
+  /**
+   * A created file linked by a first link of the operation, whose step 4 failed (the mark left,
+   * the link holding it), and held by another host too; {@code from} is then deleted, and just
+   * before its cascade's release of the file lands, a second link of the operation listing the
+   * file finds {@code from} not live. The mark is the link's reference, which the cascade
+   * releases: the call must keep it, not give it back as well (two releases of one reference,
+   * the other host's reference lost).
+   */
+  @Test
+  void aMarkHeldByALinkOfADeletedFromIsNotGivenBackAsWellAsReleasedByItsCascade() {
+    S3Store a = host("a");
+    S3Store b = host("b");
+    Digest from = a.putAndRef(random(100, 1), null, Map.of()).digest();
+    byte[] content = random(100, 3);
+    NewLinks links = a.newLinks(from);
+    Digest file = links.put(content, null, Map.of()).digest();
+    assertThat(b.putAndRef(content, file, Map.of()).refCount()).as("another holder").isEqualTo(2);
+    AtomicBoolean failUnmark = new AtomicBoolean(true);
+    sim().network().interceptor(e -> {
+      if (failUnmark.get() && isIndexWrite(e, "a", file)) {
+        e.answer(500, "InternalError", "the mark's removal fails");
+        return;
+      }
+      e.proceed();
+    });
+    links.link(List.of(file)); // linked; step 4 fails, the mark is left, the link holds it
+    failUnmark.set(false);
+    assertThat(b.records().record(file).pending()).hasSize(1);
+    assertThat(count(b, file)).isEqualTo(2);
+    AtomicBoolean raced = new AtomicBoolean();
+    sim().network().interceptor(e -> {
+      if (isIndexWrite(e, "b", file) && raced.compareAndSet(false, true)) {
+        // The cascade's release of the file is on its way: the operation links again first.
+        assertThatThrownBy(() -> links.link(List.of(file)))
+            .isInstanceOf(NotFoundException.class);
+      }
+      e.proceed();
+    });
+
+    b.deref(from); // deleted: its cascade releases the link's reference on the file
+
+    assertThat(raced).isTrue();
+    assertThat(count(b, file)).as("the other host's reference").isEqualTo(1);
+    assertThat(b.records().record(file).pending()).isEmpty();
+    clock.advance(bound().plusSeconds(1));
+    b.gc(GC);
+    assertThat(count(b, file)).isEqualTo(1);
+    assertThat(read(b, file)).isEqualTo(content);
+  }
 }

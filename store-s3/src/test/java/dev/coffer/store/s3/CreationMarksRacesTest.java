@@ -392,4 +392,64 @@ class CreationMarksRacesTest extends SimStoreTestBase {
     assertThat(count(b, file)).isEqualTo(1);
     assertThat(read(b, file)).isEqualTo(content);
   }
+  /**
+   * Two links of one operation at once listing the same stored file (NewLinks allows links from
+   * many threads): the first marks it by step 2, the second finds that mark (its operation's)
+   * and takes it as its own; the first is then Aborted (its deadline passed) and gives the mark
+   * back, and the second links the file on it. The link must hold a reference: count 1. (The
+   * links of one operation are made one at a time: the second waits for the first to end.)
+   */
+  @Test
+  void twoLinksOfOneOperationAtOnceOneAbortedLeaveTheOthersLinkHoldingAReference()
+      throws Exception {
+    S3Store a = host("a");
+    Digest from = a.putAndRef(random(100, 1), null, Map.of()).digest();
+    NewLinks links = a.newLinks(from);
+    Digest file = a.put(random(100, 3), null, Map.of()).digest(); // stored at count 0
+    java.util.concurrent.CountDownLatch secondAtStep3 = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.CountDownLatch firstDone = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.atomic.AtomicReference<Thread> second =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    java.util.concurrent.atomic.AtomicReference<Throwable> secondOutcome =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    AtomicBoolean started = new AtomicBoolean();
+    sim().network().interceptor(e -> {
+      if (Thread.currentThread() == second.get() && isIndexWrite(e, "a", from)) {
+        secondAtStep3.countDown(); // the second's step 3 waits for the first to end
+        try {
+          firstDone.await();
+        } catch (InterruptedException ie) {
+          Thread.currentThread().interrupt();
+        }
+        e.proceed();
+        return;
+      }
+      if (isIndexWrite(e, "a", file) && started.compareAndSet(false, true)) {
+        e.proceed(); // the first's step 2: the file marked
+        Thread t = new Thread(() -> {
+          try {
+            links.link(List.of(file));
+          } catch (Throwable f) {
+            secondOutcome.set(f);
+          }
+        });
+        second.set(t);
+        t.start();
+        // The second reaches its step 3, or waits for the first to end.
+        org.awaitility.Awaitility.await().atMost(Duration.ofSeconds(30)).until(() ->
+            secondAtStep3.getCount() == 0 || t.getState() == Thread.State.BLOCKED);
+        clock.advance(Duration.ofMinutes(6)); // the first's deadline passes before its step 3
+        return;
+      }
+      e.proceed();
+    });
+
+    assertThatThrownBy(() -> links.link(List.of(file))).isInstanceOf(AbortedException.class);
+    firstDone.countDown();
+    second.get().join(30_000);
+
+    assertThat(secondOutcome.get()).isNull();
+    assertThat(a.info(from).links()).containsExactly(file);
+    assertThat(count(a, file)).as("the second's link holds a reference").isEqualTo(1);
+  }
 }

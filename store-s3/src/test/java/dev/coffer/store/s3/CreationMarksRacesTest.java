@@ -452,4 +452,33 @@ class CreationMarksRacesTest extends SimStoreTestBase {
     assertThat(a.info(from).links()).containsExactly(file);
     assertThat(count(a, file)).as("the second's link holds a reference").isEqualTo(1);
   }
+  /**
+   * A put killed after its puts (no link ever), one file listed twice: {@code fsck --repair}
+   * past the bound gives back each creation mark exactly once, as gc does, and a second repair
+   * or gc changes nothing.
+   */
+  @Test
+  void aRepairPastTheBoundGivesBackEachCreationMarkOfAKilledPutOnce() {
+    S3Store a = host("a");
+    S3Store b = host("b");
+    Digest from = a.putAndRef(random(100, 1), null, Map.of()).digest();
+    NewLinks links = a.newLinks(from);
+    Digest file = links.put(random(100, 3), null, Map.of()).digest();
+    assertThatThrownBy(() -> links.put(random(100, 3), null, Map.of()))
+        .isInstanceOf(AlreadyExistsException.class);
+    Digest other = links.put(random(100, 4), null, Map.of()).digest();
+    assertThat(b.putAndRef(random(100, 4), other, Map.of()).refCount()).isEqualTo(2);
+    sim().network().kill("a");
+
+    clock.advance(bound().plusSeconds(1));
+    b.fsck(true);
+
+    assertThat(List.of(count(b, file), count(b, other))).containsExactly(0L, 1L);
+    assertThat(b.records().record(file).pending()).isEmpty();
+    assertThat(b.records().record(other).pending()).isEmpty();
+    b.fsck(true);
+    b.gc(GC);
+    assertThat(List.of(count(b, file), count(b, other))).containsExactly(0L, 1L);
+    assertThat(b.info(from).links()).isEmpty();
+  }
 }

@@ -32,7 +32,8 @@ import java.util.Map;
  * </ul>
  *
  * <p>Thread-safe: puts and links may be made from many threads, and {@link #link} called many
- * times, each with content put through this operation and other targets. An operation is meant
+ * times, each with content put through this operation and other targets (the S3 store makes the
+ * links of one operation one call at a time: its calls share the operation's marks). An operation is meant
  * to be linked soon after its puts (the S3 store refuses, Aborted, a link sent more than five
  * minutes after the oldest put it links, and gc may give a put's reference back once past the
  * bound); a caller whose {@link #link} fails with NotFound or Aborted links its targets again

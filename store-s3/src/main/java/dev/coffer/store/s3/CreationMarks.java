@@ -43,8 +43,13 @@ final class CreationMarks implements NewLinks {
         () -> { }).markedFor(drawn).storeAndPublish(content, content.length);
   }
 
+  /**
+   * One call at a time: calls of one operation share its marks (a mark of O found on a target is
+   * taken as the call's own), so a call giving its marks back while another links on them would
+   * leave that link holding no reference.
+   */
   @Override
-  public void link(Collection<Digest> to) {
+  public synchronized void link(Collection<Digest> to) {
     store.checkOpen();
     linkNew.linkNew(to, drawn);
   }

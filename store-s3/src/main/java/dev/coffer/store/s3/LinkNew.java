@@ -15,6 +15,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -263,7 +264,12 @@ final class LinkNew {
       }
     });
     giveBack(unlinked, op);
-    unmark(marked, unlinked, op);
+    List<Digest> lost = unmark(marked, unlinked, op, created, linked);
+    if (!lost.isEmpty()) {
+      unlinkLost(from, lost, linked, op);
+      throw new NotFoundException("content " + lost.get(0) + " not found (deleted before its"
+          + " link from " + from + " was made)");
+    }
     return true;
   }
 
@@ -306,9 +312,10 @@ final class LinkNew {
 
   /**
    * The marks made at creation on {@code created} that this call will not link: each is kept
-   * (removed, the count unchanged) where {@code source}, live at the drawn incarnation, links
-   * its target by the drawn operation (an earlier call of it made the link, and its step 4 did
-   * not remove the mark), else given back.
+   * (removed, the count unchanged) where {@code source}, at the drawn incarnation, live or being
+   * deleted, links its target by the drawn operation (an earlier call of it made the link, and
+   * its step 4 did not remove the mark; a deleted source's cascade releases that reference),
+   * else given back.
    */
   private void giveBackCreated(Collection<Digest> created, IndexRecord source, Drawn drawn) {
     if (created.isEmpty()) {
@@ -316,8 +323,10 @@ final class LinkNew {
     }
     List<Digest> unheld = new ArrayList<>();
     for (Digest t : created) {
-      boolean held = source != null && source.isLive()
-          && source.isIncarnation(drawn.fromIncarnation()) && drawn.op().equals(source.linkOp(t));
+      // Live or not: a deleted source's link still holds its reference until its cascade
+      // releases it (with the mark, if there), as gc's fence reads it (LinkMarks.fence).
+      boolean held = source != null && source.isIncarnation(drawn.fromIncarnation())
+          && drawn.op().equals(source.linkOp(t));
       if (held) {
         try {
           LinkMarks.keep(records, t, drawn.op());
@@ -343,24 +352,72 @@ final class LinkNew {
     }
   }
 
-  /** Step 4: removes the marks whose references the links now hold, in parallel; best effort. */
-  private void unmark(Map<Digest, IndexRecords.Versioned> marked, List<Digest> unlinked,
-      String op) {
-    List<CompletableFuture<Void>> futures = new ArrayList<>();
+  /**
+   * Step 4: removes the marks whose references the links now hold, in parallel; best effort.
+   * A target marked at its creation, whose mark step 2 did not confirm (its version may be
+   * remembered, PROTO-14), is checked by this write: one found not live at the incarnation its
+   * new link names (deleted, or stored anew, before the link was made) is returned, its link
+   * holding no reference.
+   *
+   * @return the targets created marked that the links do not hold
+   */
+  private List<Digest> unmark(Map<Digest, IndexRecords.Versioned> marked, List<Digest> unlinked,
+      String op, Set<Digest> created, IndexRecord linked) {
+    Map<Digest, CompletableFuture<Boolean>> futures = new LinkedHashMap<>();
     marked.forEach((t, v) -> {
       if (unlinked.contains(t)) {
         return;
       }
-      futures.add(CompletableFuture.runAsync(() -> records.casIndex(t,
-          r -> r != null && r.isLive() && r.mark(op) != null ? r.withoutMark(op) : null,
-          v.fetched()), workers));
+      boolean check = created.contains(t);
+      long incarnation = linked.linkIncarnation(t);
+      futures.put(t, CompletableFuture.supplyAsync(() -> {
+        AtomicBoolean lost = new AtomicBoolean();
+        try {
+          records.casIndex(t, r -> {
+            lost.set(check && (r == null || !r.isLive() || !r.isIncarnation(incarnation)));
+            return !lost.get() && r != null && r.isLive() && r.mark(op) != null
+                ? r.withoutMark(op) : null;
+          }, v.fetched());
+        } catch (NotFoundException gone) {
+          lost.set(check);
+        }
+        return lost.get();
+      }, workers));
     });
-    for (CompletableFuture<Void> f : futures) {
+    List<Digest> lost = new ArrayList<>();
+    futures.forEach((t, f) -> {
       try {
-        S3Errors.join(f, "removing a mark");
+        if (S3Errors.join(f, "removing a mark")) {
+          lost.add(t);
+        }
       } catch (StoreException e) {
         LOG.debug("a mark of {} is left to gc: {}", op, e.getMessage());
       }
+    });
+    return lost;
+  }
+
+  /**
+   * Removes from {@code from}'s record the links of operation {@code op} to {@code lost} that
+   * name the incarnations {@code linked} named (they hold no reference); best effort, a link left
+   * names an incarnation that is not live and holds nothing.
+   */
+  private void unlinkLost(Digest from, List<Digest> lost, IndexRecord linked, String op) {
+    try {
+      records.casIndex(from, r -> {
+        if (r == null || !r.isLive()) {
+          return null;
+        }
+        IndexRecord after = r;
+        for (Digest t : lost) {
+          if (op.equals(r.linkOp(t)) && r.linkIncarnation(t) == linked.linkIncarnation(t)) {
+            after = after.withoutLink(t);
+          }
+        }
+        return after == r ? null : after;
+      });
+    } catch (StoreException e) {
+      LOG.debug("a link of {} to a blob not live is left: {}", op, e.getMessage());
     }
   }
 }

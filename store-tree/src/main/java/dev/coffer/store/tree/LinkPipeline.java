@@ -1,5 +1,6 @@
 package dev.coffer.store.tree;
 
+import dev.coffer.store.AbortedException;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.NewLinks;
@@ -36,8 +37,10 @@ import java.util.concurrent.TimeUnit;
  * reference (on S3 a file's record is created with the operation's mark), and every call links
  * as that operation. A file stored waits at most {@link #MAX_LINK_WAIT_NANOS} for its link, however
  * long the others take, so that a mark made at creation is linked well within the store's
- * deadline for it. A NotFound gives that operation's references back (the store does), and the
- * files are stored again without it and linked by a plain {@code linkNew}.
+ * deadline for it. A NotFound or Aborted of that operation's link (its links refused: on S3 a
+ * creation mark past that deadline, or the tree fenced for it by gc past the bound) gives its
+ * references back (the store does), and the files are stored again without it and linked by a
+ * plain {@code linkNew}, as {@link NewLinks} asks of its callers.
  */
 final class LinkPipeline {
 
@@ -207,7 +210,10 @@ final class LinkPipeline {
     List<Digest> digests = targets.stream().map(Target::digest).toList();
     try {
       links.link(digests);
-    } catch (NotFoundException releasedMeanwhile) {
+    } catch (NotFoundException | AbortedException refused) {
+      // NotFound: a file released meanwhile by its other holders, or from committed anew;
+      // Aborted: the operation's links refused (on S3 its creation marks past their deadline,
+      // or from fenced for it by gc past the bound). Either way its references were given back.
       for (Target t : targets) {
         try {
           upload.store(t, false);

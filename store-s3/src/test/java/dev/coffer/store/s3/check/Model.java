@@ -701,7 +701,19 @@ final class Model {
     boolean held = holds(source, to);
     if (source.links.remove(to)) {
       source.linkedIncarnations.remove(to);
-      return held ? deref(to) : null;
+      if (!held) {
+        return null;
+      }
+      // The release is a record change of its own (References.unlink), so another host's
+      // operation may take effect before it; a target it then finds gone or another
+      // incarnation has nothing of the link's to release, and the call answers success.
+      long life = target.incarnation;
+      boundary();
+      Blob now = blobs.get(to);
+      if (now == null || incarnations && now.incarnation != life) {
+        return null;
+      }
+      return deref(to);
     }
     return null;
   }

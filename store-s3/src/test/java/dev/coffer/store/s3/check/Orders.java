@@ -10,10 +10,10 @@ import java.util.function.Function;
  * effect (INV-8). The model's operations are sequences of record changes, each atomic on S3: a
  * {@code linkAll}'s reads, its change of {@code from}'s record and each drop; a tree link's read of
  * {@code from}, each reference, its {@code linkAll} and its give-back; a blob's removal and each
- * release of its cascade (one compare-and-swap per target in the store). The other operation,
- * whole, may fall before the first, between any two, or after the last; each such point is one
- * order. The orders are enumerated in a fixed sequence (the other first, then ever later), so a
- * run is as deterministic as its seed.
+ * release of its cascade (one compare-and-swap per target in the store); an {@code unlink}'s
+ * removal of its link and its release. The other operation, whole, may fall before the first,
+ * between any two, or after the last; each such point is one order. The orders are enumerated in
+ * a fixed sequence (the other first, then ever later), so a run is as deterministic as its seed.
  */
 final class Orders {
   private Orders() {}

@@ -116,4 +116,28 @@ class OrdersTest {
       assertThat(o.after().blobs.get(8).refs).isEqualTo(1); // released once in every order
     });
   }
+
+  /**
+   * Seed 20261203109's faulty history, step 40,409, cut down: b6 held only by b0's link. {@code
+   * unlink b6 from b0} removes the link, then releases b6 by a change of its own; another host's
+   * {@code deref b6} landing between the two removes b6, and the release, finding it gone, has
+   * nothing to release: both answer success, which neither whole order gives.
+   */
+  @Test
+  void aDerefBetweenAnUnlinksTwoChangesIsAnOrderOfItsOwn() {
+    Model m = model();
+    m.publish(0, true, Map.of());
+    m.publish(6, true, Map.of());
+    m.link(6, 0); // b6's reference moves to b0's link
+    List<Orders.Order> orders = Orders.of(m, x -> x.unlink(6, 0), x -> x.deref(6), true);
+    assertThat(orders).extracting(Orders.Order::point).containsExactly(0, 1, -1);
+    assertThat(orders).extracting(Orders.Order::answer)
+        .containsExactly(NotFoundException.class, null, null);
+    assertThat(orders).extracting(Orders.Order::otherAnswer)
+        .containsExactly(null, null, NotFoundException.class);
+    assertThat(orders).allSatisfy(o -> assertThat(o.after().live(6)).isFalse());
+    // The deref first leaves the link, to a blob gone, where the unlink answers NotFound.
+    assertThat(orders).extracting(o -> o.after().blobs.get(0).links.size())
+        .containsExactly(1, 0, 0);
+  }
 }

@@ -548,6 +548,14 @@ final class Model {
    * that marks): {@code from} must still be that incarnation, at the start and at the links;
    * each target of {@code created} (its incarnation created by the put, holding its mark) is not
    * marked again, and has its mark given back where the call is NotFound or finds it linked.
+   * Such a target is not read again either (its version is the one the put wrote, PROTO-14):
+   * one deleted, or deleted and stored anew, since its creation is linked at the incarnation
+   * created with the others, and found so only by step 4's write, after the links, by then
+   * another point of the call: its link is removed (it holds nothing) and the call is NotFound,
+   * the other targets' links made (their marks theirs). Only where a target is found linked
+   * already is the call made again from fresh reads (PROTO-14): then such a target deleted is
+   * NotFound at once, the creation marks given back, and one stored anew is marked by step 2
+   * like any other target.
    */
   private Class<? extends StoreException> linkNew(List<Integer> to, int from, Long drawnLife,
       Map<Integer, Long> created) {
@@ -556,13 +564,36 @@ final class Model {
       dropMarks(created);
       return NotFoundException.class;
     }
+    // The targets created marked whose version the call starts from is stale.
+    Set<Integer> stale = new TreeSet<>();
+    created.forEach((t, life) -> {
+      Blob b = blobs.get(t);
+      if (b == null || b.incarnation != life) {
+        stale.add(t);
+      }
+    });
     for (int t : to) {
-      if (!blobs.containsKey(t)) {
+      if (!blobs.containsKey(t) && !stale.contains(t)) {
         dropMarks(created);
         return NotFoundException.class;
       }
     }
-    List<Integer> missing = linkNewBatch(to, from);
+    List<Integer> distinct = to.stream().distinct().toList();
+    List<Integer> missing = distinct.stream()
+        .filter(t -> !(source.links.contains(t) && blobs.containsKey(t) && holds(source, t)))
+        .toList();
+    if (!stale.isEmpty() && missing.size() < distinct.size()) {
+      // Made again from fresh reads: the stale targets are seen as they are.
+      for (int t : stale) {
+        if (!blobs.containsKey(t)) {
+          dropMarks(created);
+          return NotFoundException.class;
+        }
+      }
+      created = new java.util.LinkedHashMap<>(created);
+      created.keySet().removeAll(stale);
+      stale.clear();
+    }
     Map<Integer, Long> linkedAlready = new java.util.LinkedHashMap<>(created);
     linkedAlready.keySet().removeAll(missing);
     dropMarks(linkedAlready);
@@ -572,16 +603,18 @@ final class Model {
     long fromLife = source.incarnation;
     Map<Integer, Long> marked = new java.util.LinkedHashMap<>();
     for (int t : missing) {
+      Long createdLife = created.get(t);
+      if (createdLife != null) {
+        marked.put(t, createdLife); // marked at its creation: not read, nor written, here
+        continue;
+      }
       boundary();
       Blob target = blobs.get(t);
       if (target == null) {
         dropMarks(marked);
         return NotFoundException.class;
       }
-      Long createdLife = created.get(t);
-      if (createdLife == null || createdLife != target.incarnation) {
-        target.refs++; // step 2's mark; one created holding its mark is counted already
-      }
+      target.refs++; // step 2's mark
       marked.put(t, target.incarnation);
     }
     boundary();
@@ -591,6 +624,7 @@ final class Model {
       return NotFoundException.class;
     }
     Map<Integer, Long> unlinked = new java.util.LinkedHashMap<>();
+    Map<Integer, Long> linkedNow = new java.util.LinkedHashMap<>();
     marked.forEach((t, life) -> {
       Long linkedTo = now.linkedIncarnations.get(t);
       if (now.links.contains(t) && (!incarnations || linkedTo != null && linkedTo.equals(life))) {
@@ -598,10 +632,47 @@ final class Model {
       } else {
         now.links.add(t);
         now.linkedIncarnations.put(t, life);
+        linkedNow.put(t, life);
       }
     });
     dropMarks(unlinked);
-    return null;
+    return confirmCreated(from, linkedNow, created);
+  }
+
+  /**
+   * Step 4 for the targets created marked that the call linked: each is confirmed by its mark's
+   * removal, a write from the version the put left; one found not live at the incarnation its
+   * new link names (deleted, or stored anew, since its creation) has that link removed from
+   * {@code from}'s record, where it is still there, and the call is NotFound.
+   */
+  private Class<? extends StoreException> confirmCreated(int from, Map<Integer, Long> linkedNow,
+      Map<Integer, Long> created) {
+    List<Integer> check = linkedNow.keySet().stream().filter(created::containsKey).toList();
+    if (check.isEmpty()) {
+      return null;
+    }
+    boundary();
+    List<Integer> lost = new java.util.ArrayList<>();
+    for (int t : check) {
+      Blob b = blobs.get(t);
+      if (b == null || b.incarnation != linkedNow.get(t)) {
+        lost.add(t);
+      }
+    }
+    if (lost.isEmpty()) {
+      return null;
+    }
+    Blob source = blobs.get(from);
+    if (source != null) {
+      for (int t : lost) {
+        Long life = source.linkedIncarnations.get(t);
+        if (source.links.contains(t) && life != null && life.equals(linkedNow.get(t))) {
+          source.links.remove(t);
+          source.linkedIncarnations.remove(t);
+        }
+      }
+    }
+    return NotFoundException.class;
   }
 
   /**

@@ -1,0 +1,85 @@
+package dev.coffer.store.s3.check;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coffer.store.NotFoundException;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A put that marks whose created file another host deletes, or deletes and stores anew, before
+ * its link (PROTO-13, PROTO-14; the store's side: {@code CreationMarksRacesTest}): the link,
+ * which starts from the version its put wrote, links the file with the others and finds it not
+ * live only at step 4, then removes that link and is NotFound; the other targets stay linked,
+ * each holding the reference it was created with.
+ */
+class MarkedPutOrdersTest {
+
+  /** b0 live at 1 reference: the tree whose put creates b1 and b2 marked for its link. */
+  private static Model tree() {
+    Model m = new Model(true);
+    m.publish(0, true, Map.of());
+    return m;
+  }
+
+  private static List<Orders.Order> orders(Model m, Orders.Operation other) {
+    return Orders.of(m, x -> x.markedPut(List.of(1, 2), 0, true), other, true);
+  }
+
+  @Test
+  void aCreatedFileDeletedBeforeItsLinkIsNotFoundTheOtherLinkedAndNoLinkLeftToIt() {
+    List<Orders.Order> orders = orders(tree(), x -> x.delete(1));
+    // Before the call, before b1's put, before b2's, before the links, before step 4, after it.
+    assertThat(orders).extracting(Orders.Order::point).containsExactly(0, 1, 2, 3, 4, -1);
+    for (Orders.Order o : orders.subList(2, 5)) { // b1 put, deleted before step 4
+      assertThat(o.answer()).isEqualTo(NotFoundException.class);
+      assertThat(o.otherAnswer()).isNull();
+      assertThat(o.after().live(1)).isFalse();
+      assertThat(o.after().blobs.get(0).links).as("no link holding nothing").containsExactly(2);
+      assertThat(o.after().blobs.get(2).refs).as("held by its link").isEqualTo(1);
+    }
+    Orders.Order first = orders.get(0); // deleted before it existed: a plain put, both linked
+    assertThat(first.answer()).isNull();
+    assertThat(first.otherAnswer()).isEqualTo(NotFoundException.class);
+    assertThat(first.after().blobs.get(0).links).containsExactly(1, 2);
+  }
+
+  @Test
+  void aCreatedFileStoredAnewBeforeItsLinkIsNotFoundAndTheNewIncarnationUnheld() {
+    Model m = tree();
+    List<Orders.Order> orders = orders(m, x -> {
+      x.delete(1);
+      return x.publish(1, false, Map.of());
+    });
+    for (Orders.Order o : orders.subList(2, 5)) {
+      assertThat(o.answer()).isEqualTo(NotFoundException.class);
+      assertThat(o.after().blobs.get(1).refs).as("stored anew at 0, no link holds it")
+          .isZero();
+      assertThat(o.after().blobs.get(0).links).containsExactly(2);
+      assertThat(o.after().blobs.get(2).refs).isEqualTo(1);
+    }
+    // A rerun of the link, as a tree's put makes it, is exact: b1 held by the new link.
+    Model after = orders.get(4).after();
+    assertThat(after.linkNew(List.of(1, 2), 0)).isNull();
+    assertThat(after.blobs.get(1).refs).isEqualTo(1);
+    assertThat(after.blobs.get(2).refs).isEqualTo(1);
+  }
+
+  /**
+   * Where another target is found linked already the call is made again from fresh reads: the
+   * created file deleted is NotFound at once, nothing linked, the other creation mark given back.
+   */
+  @Test
+  void aTargetLinkedAlreadyMakesTheCallFromFreshReads() {
+    Model m = tree();
+    m.publish(3, true, Map.of());
+    m.link(3, 0);
+    List<Orders.Order> orders = Orders.of(m, x -> x.markedPut(List.of(1, 2, 3), 0, true),
+        x -> x.delete(1), true);
+    Orders.Order afterPuts = orders.get(3); // after both puts, before any mark
+    assertThat(afterPuts.answer()).isEqualTo(NotFoundException.class);
+    assertThat(afterPuts.after().blobs.get(0).links).containsExactly(3);
+    assertThat(afterPuts.after().blobs.get(2).refs).as("its creation mark given back").isZero();
+  }
+}

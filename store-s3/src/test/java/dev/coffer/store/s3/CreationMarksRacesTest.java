@@ -34,6 +34,18 @@ class CreationMarksRacesTest extends SimStoreTestBase {
     return LinkMarks.bound(config().build());
   }
 
+  /**
+   * {@code file} at one reference, held by {@code from}'s link alone (no mark left), its object's
+   * tags saying so, its bytes {@code content}.
+   */
+  private void assertHeldByTheLinkAlone(S3Store store, Digest from, Digest file, byte[] content) {
+    assertThat(count(store, file)).isEqualTo(1);
+    assertThat(store.records().record(file).pending()).isEmpty();
+    assertThat(store.info(from).links()).containsExactly(file);
+    assertThat(refsTag(file)).isEqualTo("1");
+    assertThat(read(store, file)).isEqualTo(content);
+  }
+
   private static long count(ContentStore store, Digest d) {
     return store.info(d).refCount();
   }
@@ -86,11 +98,7 @@ class CreationMarksRacesTest extends SimStoreTestBase {
 
     links.link(List.of(file));
 
-    assertThat(count(b, file)).isEqualTo(1);
-    assertThat(b.records().record(file).pending()).isEmpty();
-    assertThat(b.info(from).links()).containsExactly(file);
-    assertThat(refsTag(file)).isEqualTo("1");
-    assertThat(read(b, file)).isEqualTo(content);
+    assertHeldByTheLinkAlone(b, from, file, content);
   }
 
   /**
@@ -123,11 +131,7 @@ class CreationMarksRacesTest extends SimStoreTestBase {
 
     links.link(List.of(file));
 
-    assertThat(count(b, file)).isEqualTo(1);
-    assertThat(b.records().record(file).pending()).isEmpty();
-    assertThat(b.info(from).links()).containsExactly(file);
-    assertThat(refsTag(file)).isEqualTo("1");
-    assertThat(read(b, file)).isEqualTo(content);
+    assertHeldByTheLinkAlone(b, from, file, content);
   }
 
   /**
@@ -392,6 +396,7 @@ class CreationMarksRacesTest extends SimStoreTestBase {
     assertThat(count(b, file)).isEqualTo(1);
     assertThat(read(b, file)).isEqualTo(content);
   }
+
   /**
    * Two links of one operation at once listing the same stored file (NewLinks allows links from
    * many threads): the first marks it by step 2, the second finds that mark (its operation's)

@@ -208,7 +208,7 @@ abstract sealed class CacheReader implements ReaderAt {
   /** The reader of the backing store, opened on first use. */
   final synchronized ReaderAt backing() {
     if (backingReader == null) {
-      backingReader = store.backing().readerAt(Descriptor.of(digest, size));
+      backingReader = store.backing().readerAtHeld(Descriptor.of(digest, size));
     }
     return backingReader;
   }

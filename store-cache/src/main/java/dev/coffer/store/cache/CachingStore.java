@@ -63,17 +63,34 @@ final class CachingStore extends ForwardingContentStore implements CachedContent
 
   // ---- reads ----
 
-  /** Through the tiers as any read: the cache serves held blobs as any other. */
+  /**
+   * Through the tiers as any read, but with the caller's size and without looking the blob's info
+   * up: the caller's knowledge that it is held stands for it (a tree's file while the tree lives).
+   * A miss is fetched with the backing store's {@code readerAtHeld} (on S3 one GET). Without a
+   * size, {@link #readerAt(Descriptor)}.
+   */
   @Override
   public ReaderAt readerAtHeld(Descriptor descriptor) {
-    return readerAt(descriptor);
+    checkOpen();
+    if (descriptor.size() <= 0) {
+      return readerAt(descriptor);
+    }
+    return read(descriptor.requireDigest(), descriptor.size());
   }
 
+  /**
+   * Looks the blob's info up (through the info tier), then reads through the tiers; a miss is
+   * fetched with the backing store's {@code readerAtHeld}, since that info was just found live.
+   */
   @Override
   public ReaderAt readerAt(Descriptor descriptor) {
     checkOpen();
     Digest digest = descriptor.requireDigest();
-    long size = info(digest).size();
+    return read(digest, info(digest).size());
+  }
+
+  /** Serves {@code size} bytes of {@code digest}, known to be held, from the tiers or a fetch. */
+  private ReaderAt read(Digest digest, long size) {
     StatsCounter stats = tiers.counters();
     if (tiers.fitsMemory(size)) {
       byte[] bytes = tiers.inMemory(digest);

@@ -70,7 +70,7 @@ final class Fill implements Runnable {
     boolean diskStage = false;
     // The channel the staging file was created with: no reopening by name.
     FileChannel out = staging.channel();
-    try (ReaderAt in = fills.backing().readerAt(Descriptor.of(digest, size))) {
+    try (ReaderAt in = fills.backing().readerAtHeld(Descriptor.of(digest, size))) {
       if (in.size() != size) {
         throw DataLossException.lengthMismatch(digest, size, in.size());
       }

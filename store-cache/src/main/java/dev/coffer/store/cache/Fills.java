@@ -121,7 +121,7 @@ final class Fills {
     StatsCounter stats = tiers.counters();
     long start = System.nanoTime();
     try {
-      byte[] bytes = Content.readBlob(backing, Descriptor.of(digest, size));
+      byte[] bytes = Content.readBlob(backing::readerAtHeld, Descriptor.of(digest, size));
       Digest actual = Digest.of(digest.algorithm(), bytes);
       if (!actual.equals(digest)) {
         // A backing store whose readBlob does not verify: never serve bytes known to be wrong.

@@ -179,6 +179,33 @@ public abstract class CacheBehaviourSuite {
     assertThat(entry(digest)).exists().hasBinaryContent(bytes);
   }
 
+  /**
+   * A read of a blob the caller knows to be held, with its size (a tree's file): the cache asks
+   * the backing store for no info, neither on the miss nor on the hits after it, and fetches the
+   * bytes once; small ones from memory after, large ones from disk. Before, every such read asked
+   * the info first (a record read on S3), and the fetch looked the blob up again.
+   */
+  @Test
+  public void aHeldReadAsksNoInfoAndFetchesOnce() {
+    byte[] small = random(10 * KIB, 11);
+    byte[] large = random(3 * MIB + 5, 12);
+    Digest smallDigest = put(small);
+    Digest largeDigest = put(large);
+    CachedContentStore cache = cache(config().build());
+    int infosBefore = counting.infoCalls();
+
+    for (int i = 0; i < 3; i++) {
+      assertThat(Content.readBlob(cache::readerAtHeld, Descriptor.of(smallDigest, small.length)))
+          .isEqualTo(small);
+      assertThat(Content.readBlob(cache::readerAtHeld, Descriptor.of(largeDigest, large.length)))
+          .isEqualTo(large);
+    }
+
+    assertThat(counting.infoCalls()).as("info calls").isEqualTo(infosBefore);
+    assertThat(counting.readerOpens()).as("backing readers").isEqualTo(2);
+    assertThat(Files.exists(entry(largeDigest))).isTrue();
+  }
+
   @Test
   public void largeBlobIsServedFromDiskWithRangedReads() {
     byte[] bytes = random(3 * MIB + 17, 2);

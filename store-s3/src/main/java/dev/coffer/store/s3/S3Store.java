@@ -395,8 +395,8 @@ final class S3Store implements ContentStore {
   }
 
   /**
-   * An operation of {@code linkNew} drawn before its targets are stored ({@link CreationMarks}):
-   * {@code from}'s record is taken as this store last wrote or read it, else read.
+   * An operation of {@code linkNew} drawn before its targets are stored ({@link CreationMarks}),
+   * on a fresh read of {@code from}'s record, never a remembered version ({@link LinkNew#draw}).
    */
   @Override
   public NewLinks newLinks(Digest from) {

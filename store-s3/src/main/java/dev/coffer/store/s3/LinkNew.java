@@ -15,9 +15,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.atomic.AtomicBoolean;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * {@code linkNew(to, from)} on S3 (TREE-3): each target {@code from} does not link to yet gains a
@@ -29,16 +26,15 @@ import org.slf4j.LoggerFactory;
  * {@code from}'s record, still that incarnation, live and not fenced for O, adds the links, each
  * naming O. (4) Each mark is removed (the reference is now the link's); a mark left by a failure
  * here is removed by gc or a repair ({@link LinkMarks}). A call whose links are refused, or not
- * sent, gives its marked references back itself. Thread-safe.
+ * sent, gives its marked references back itself. Step 4 and the give-backs are made by {@link
+ * MarkRemovals}; this class makes the steps in order and decides the call's outcome. Thread-safe.
  */
 final class LinkNew {
-  private static final Logger LOG = LoggerFactory.getLogger(LinkNew.class);
-
   private final IndexRecords records;
   private final S3StoreConfig config;
   private final ParallelReads reads;
   private final ExecutorService workers;
-  private final LinkMarks marks;
+  private final MarkRemovals removals;
 
   LinkNew(IndexRecords records, S3StoreConfig config, ParallelReads reads,
       ExecutorService workers, LinkMarks marks) {
@@ -46,7 +42,7 @@ final class LinkNew {
     this.config = config;
     this.reads = reads;
     this.workers = workers;
-    this.marks = marks;
+    this.removals = new MarkRemovals(records, config, workers, marks);
   }
 
   /** Why a call's links cannot be made: {@code from} fenced, gone or another incarnation. */
@@ -148,13 +144,13 @@ final class LinkNew {
     if (!unknown.isEmpty()) {
       read.putAll(records.fetchAll(unknown, reads));
     }
-    IndexRecord source = records.parse(from, read.get(from));
-    Map<Digest, IndexRecord> found = new LinkedHashMap<>();
+    Map<Digest, IndexRecord> parsed = parse(from, targets, read);
+    IndexRecord source = parsed.get(from);
     // The targets whose records hold the drawn operation's mark (made at their creation).
     Set<Digest> created = new LinkedHashSet<>();
     if (drawn != null) {
       for (Digest t : targets) {
-        IndexRecord target = records.parse(t, read.get(t));
+        IndexRecord target = parsed.get(t);
         if (target != null && target.isLive() && target.mark(drawn.op()) != null) {
           created.add(t);
         }
@@ -167,31 +163,30 @@ final class LinkNew {
             + " since its links were drawn)");
       }
       for (Digest t : targets) {
-        IndexRecord target = records.parse(t, read.get(t));
-        IndexRecords.requireLive(t, target);
-        found.put(t, target);
+        IndexRecords.requireLive(t, parsed.get(t));
       }
     } catch (NotFoundException e) {
       if (remembered) {
         return false;
       }
-      giveBackCreated(created, source, drawn); // nothing will link them
+      removals.giveBackCreated(created, source, drawn); // nothing will link them
       throw e;
     }
     List<Digest> missing = new ArrayList<>();
-    found.forEach((t, target) -> {
+    for (Digest t : targets) {
       boolean linked = source.links().contains(t.toString())
-          && target.isIncarnation(source.linkIncarnation(t));
+          && parsed.get(t).isIncarnation(source.linkIncarnation(t));
       if (!linked) {
         missing.add(t);
       }
-    });
-    if (missing.size() < found.size() && remembered) {
+    }
+    if (missing.size() < targets.size() && remembered) {
       return false; // a target found linked is not taken from a remembered version
     }
     List<Digest> linkedAlready = created.stream().filter(t -> !missing.contains(t)).toList();
     if (!linkedAlready.isEmpty()) {
-      giveBackCreated(linkedAlready, source, drawn); // linked by another call, or by this one
+      // Linked by another call, or by an earlier one of this operation.
+      removals.giveBackCreated(linkedAlready, source, drawn);
     }
     if (missing.isEmpty()) {
       return true;
@@ -205,8 +200,8 @@ final class LinkNew {
       if (created.contains(t)) {
         // Marked at its creation: step 2 is made already. The link is sent within the deadline
         // of the oldest such mark, as of step 2's.
-        marked.put(t, new IndexRecords.Versioned(found.get(t), read.get(t).etag()));
-        at = Math.min(at, found.get(t).mark(op).at());
+        marked.put(t, new IndexRecords.Versioned(parsed.get(t), read.get(t).etag()));
+        at = Math.min(at, parsed.get(t).mark(op).at());
       } else {
         toMark.add(t);
       }
@@ -214,7 +209,7 @@ final class LinkNew {
     try {
       marked.putAll(mark(toMark, read, mark));
     } catch (StoreException e) {
-      giveBack(marked.keySet(), op);
+      removals.giveBack(marked.keySet(), op);
       throw e;
     }
     IndexRecord linked;
@@ -223,27 +218,9 @@ final class LinkNew {
         throw new AbortedException("linking " + marked.size() + " blobs from " + from
             + " took longer than " + IndexRecords.CAS_DEADLINE + " to mark; nothing was linked");
       }
-      linked = records.casIndex(from, r -> {
-        if (r == null || !r.isLive() || !r.isIncarnation(source.incarnation())) {
-          throw new Refused(true, "content " + from + " not found");
-        }
-        if (r.isFenced(op)) {
-          throw new Refused(false, "the links from " + from + " of this call were given up by another"
-              + " host (it was slower than " + LinkMarks.bound(config) + ")");
-        }
-        Map<Digest, Long> added = new LinkedHashMap<>();
-        marked.forEach((t, v) -> {
-          long incarnation = v.record().incarnation();
-          boolean already = r.links().contains(t.toString())
-              && v.record().isIncarnation(r.linkIncarnation(t));
-          if (!already) {
-            added.put(t, incarnation);
-          }
-        });
-        return added.isEmpty() ? null : r.withLinks(added, op);
-      }, read.get(from));
+      linked = link(from, source.incarnation(), marked, op, read.get(from));
     } catch (Refused e) {
-      giveBack(marked.keySet(), op);
+      removals.giveBack(marked.keySet(), op);
       if (e.gone && sourceRemembered) {
         records.forget(from);
         return false; // F came from a remembered version: decided again on a fresh read
@@ -253,24 +230,63 @@ final class LinkNew {
       }
       throw new AbortedException(e.getMessage());
     } catch (AbortedException e) {
-      giveBack(marked.keySet(), op); // nothing was changed, and nothing can land
+      removals.giveBack(marked.keySet(), op); // nothing was changed, and nothing can land
       throw e;
     }
-    // Step 3's outcome is known: a mark its record does not link by O is given back now.
-    List<Digest> unlinked = new ArrayList<>();
-    marked.keySet().forEach(t -> {
-      if (!op.equals(linked.linkOp(t))) {
-        unlinked.add(t);
-      }
-    });
-    giveBack(unlinked, op);
-    List<Digest> lost = unmark(marked, unlinked, op, created, linked);
+    // Step 3's outcome is known: step 4, and the give-back of a mark its record does not link.
+    List<Digest> lost = removals.afterLinks(from, marked, created, linked, op);
     if (!lost.isEmpty()) {
-      unlinkLost(from, lost, linked, op);
       throw new NotFoundException("content " + lost.get(0) + " not found (deleted before its"
           + " link from " + from + " was made)");
     }
     return true;
+  }
+
+  /**
+   * Step 1's records, each parsed once: {@code from}'s, then each target's (the same record when
+   * {@code from} is a target too); null for a digest without a record.
+   */
+  private Map<Digest, IndexRecord> parse(Digest from, Set<Digest> targets,
+      Map<Digest, S3Objects.Fetched> read) {
+    Map<Digest, IndexRecord> parsed = new HashMap<>();
+    parsed.put(from, records.parse(from, read.get(from)));
+    for (Digest t : targets) {
+      if (!parsed.containsKey(t)) {
+        parsed.put(t, records.parse(t, read.get(t)));
+      }
+    }
+    return parsed;
+  }
+
+  /**
+   * Step 3: one compare-and-swap of {@code from}'s record, starting from {@code first}, adding a
+   * link naming {@code op} to each target of {@code marked} it does not link at the incarnation
+   * marked.
+   *
+   * @return {@code from}'s record as written, or as read if it linked every target already
+   * @throws Refused if {@code from} is gone, not live or not {@code incarnation}, or is fenced
+   *     for {@code op}
+   */
+  private IndexRecord link(Digest from, long incarnation,
+      Map<Digest, IndexRecords.Versioned> marked, String op, S3Objects.Fetched first) {
+    return records.casIndex(from, r -> {
+      if (r == null || !r.isLive() || !r.isIncarnation(incarnation)) {
+        throw new Refused(true, "content " + from + " not found");
+      }
+      if (r.isFenced(op)) {
+        throw new Refused(false, "the links from " + from + " of this call were given up by"
+            + " another host (it was slower than " + LinkMarks.bound(config) + ")");
+      }
+      Map<Digest, Long> added = new LinkedHashMap<>();
+      marked.forEach((t, v) -> {
+        boolean already = r.links().contains(t.toString())
+            && v.record().isIncarnation(r.linkIncarnation(t));
+        if (!already) {
+          added.put(t, v.record().incarnation());
+        }
+      });
+      return added.isEmpty() ? null : r.withLinks(added, op);
+    }, first);
   }
 
   /**
@@ -304,120 +320,9 @@ final class LinkNew {
       }
     }
     if (failure != null) {
-      giveBack(marked.keySet(), mark.op());
+      removals.giveBack(marked.keySet(), mark.op());
       throw failure;
     }
     return marked;
-  }
-
-  /**
-   * The marks made at creation on {@code created} that this call will not link: each is kept
-   * (removed, the count unchanged) where {@code source}, at the drawn incarnation, live or being
-   * deleted, links its target by the drawn operation (an earlier call of it made the link, and
-   * its step 4 did not remove the mark; a deleted source's cascade releases that reference),
-   * else given back.
-   */
-  private void giveBackCreated(Collection<Digest> created, IndexRecord source, Drawn drawn) {
-    if (created.isEmpty()) {
-      return; // a plain linkNew (no drawn operation), or no target created marked
-    }
-    List<Digest> unheld = new ArrayList<>();
-    for (Digest t : created) {
-      // Live or not: a deleted source's link still holds its reference until its cascade
-      // releases it (with the mark, if there), as gc's fence reads it (LinkMarks.fence).
-      boolean held = source != null && source.isIncarnation(drawn.fromIncarnation())
-          && drawn.op().equals(source.linkOp(t));
-      if (held) {
-        try {
-          LinkMarks.keep(records, t, drawn.op());
-        } catch (StoreException e) {
-          LOG.debug("a mark of {} is left to gc: {}", drawn.op(), e.getMessage());
-        }
-      } else {
-        unheld.add(t);
-      }
-    }
-    giveBack(unheld, drawn.op());
-  }
-
-  /** Gives back the marked references of {@code op} on {@code targets}: no link holds them. */
-  private void giveBack(Collection<Digest> targets, String op) {
-    for (Digest t : targets) {
-      try {
-        marks.drop(t, op);
-      } catch (StoreException e) {
-        LOG.warn("could not give back the reference marked on {}; gc does once {} old: {}", t,
-            LinkMarks.bound(config), e.getMessage());
-      }
-    }
-  }
-
-  /**
-   * Step 4: removes the marks whose references the links now hold, in parallel; best effort.
-   * A target marked at its creation, whose mark step 2 did not confirm (its version may be
-   * remembered, PROTO-14), is checked by this write: one found not live at the incarnation its
-   * new link names (deleted, or stored anew, before the link was made) is returned, its link
-   * holding no reference.
-   *
-   * @return the targets created marked that the links do not hold
-   */
-  private List<Digest> unmark(Map<Digest, IndexRecords.Versioned> marked, List<Digest> unlinked,
-      String op, Set<Digest> created, IndexRecord linked) {
-    Map<Digest, CompletableFuture<Boolean>> futures = new LinkedHashMap<>();
-    marked.forEach((t, v) -> {
-      if (unlinked.contains(t)) {
-        return;
-      }
-      boolean check = created.contains(t);
-      long incarnation = linked.linkIncarnation(t);
-      futures.put(t, CompletableFuture.supplyAsync(() -> {
-        AtomicBoolean lost = new AtomicBoolean();
-        try {
-          records.casIndex(t, r -> {
-            lost.set(check && (r == null || !r.isLive() || !r.isIncarnation(incarnation)));
-            return !lost.get() && r != null && r.isLive() && r.mark(op) != null
-                ? r.withoutMark(op) : null;
-          }, v.fetched());
-        } catch (NotFoundException gone) {
-          lost.set(check);
-        }
-        return lost.get();
-      }, workers));
-    });
-    List<Digest> lost = new ArrayList<>();
-    futures.forEach((t, f) -> {
-      try {
-        if (S3Errors.join(f, "removing a mark")) {
-          lost.add(t);
-        }
-      } catch (StoreException e) {
-        LOG.debug("a mark of {} is left to gc: {}", op, e.getMessage());
-      }
-    });
-    return lost;
-  }
-
-  /**
-   * Removes from {@code from}'s record the links of operation {@code op} to {@code lost} that
-   * name the incarnations {@code linked} named (they hold no reference); best effort, a link left
-   * names an incarnation that is not live and holds nothing.
-   */
-  private void unlinkLost(Digest from, List<Digest> lost, IndexRecord linked, String op) {
-    try {
-      records.casIndex(from, r -> {
-        if (r == null || !r.isLive()) {
-          return null;
-        }
-        IndexRecord after = r;
-        for (Digest t : lost) {
-          if (op.equals(r.linkOp(t)) && r.linkIncarnation(t) == linked.linkIncarnation(t)) {
-            after = after.withoutLink(t);
-          }
-        }
-        return after == r ? null : after;
-      });
-    } catch (StoreException e) {
-      LOG.debug("a link of {} to a blob not live is left: {}", op, e.getMessage());
-    }
   }
 }

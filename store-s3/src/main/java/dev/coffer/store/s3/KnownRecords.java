@@ -12,7 +12,8 @@ import dev.coffer.store.Digest;
  * starts from it one refused write (412, or 404 for a record deleted meanwhile), after which the
  * change reads the record exactly as it would have without this: the stale entry costs that one
  * request and the read it would have made anyway, and no outcome is taken from it that a
- * conditional write did not confirm (see {@link IndexRecords#casKnown} and {@code LinkNew}).
+ * conditional write did not confirm (see {@link IndexRecords#casKnown}, {@link LinkNew} and
+ * {@link MarkRemovals}).
  * Bounded by weight (the records' bytes), evicting on the caller's thread, so a simulated run
  * replays; held in memory only, so a host that dies forgets it. Thread-safe.
  */

@@ -110,7 +110,8 @@ final class BadInputs {
         Map.of("k", "v".repeat(max - 1)), Map.of("k", "v".repeat(max)),
         Map.of("\u00e9".repeat(max / 2), ""), Map.of("\u00e9".repeat(max / 2), "v"),
         Map.of("\u4e2d".repeat(max / 3), "v"), Map.of("\u4e2d".repeat(max / 3), "vv"),
-        Map.of("k", "\ud83d\ude00".repeat(max / 4 - 1)), Map.of("k", "\ud83d\ude00".repeat(max / 4)),
+        Map.of("kkkk", "\ud83d\ude00".repeat(max / 4 - 1)),
+        Map.of("kkkkk", "\ud83d\ude00".repeat(max / 4 - 1)),
         Map.of("", "v"), Map.of("k", ""));
   }
 

@@ -19,8 +19,9 @@ import org.junit.jupiter.api.DynamicTest;
  * it. Even-numbered cases take the generator's edge cases in order while there are any (so that
  * half the cases at most are edge cases); the others are random. A failing case throws an
  * {@link AssertionError} naming the property, the case, the input and the seed, with the system
- * properties that run it again. The cases of a property share one store, so the cases after a
- * failure are skipped (aborted), as a failure may leave the store in any state.
+ * properties that run it again. The cases of a property may share state (those of
+ * {@link BadInputProperties} share one store), so the cases after a failure are skipped (aborted):
+ * the failure may have left that state anyhow.
  *
  * <p>System properties: {@value #SEED} sets the seed (a long, or {@code random} for a new one,
  * printed); the default is fixed, so that every run tries the same inputs. {@value #TRIES}

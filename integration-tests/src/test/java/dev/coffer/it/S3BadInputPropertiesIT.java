@@ -6,7 +6,6 @@ import dev.coffer.store.BadInputProperties;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.s3.S3Stores;
 import java.util.List;
-import net.jqwik.api.PropertyDefaults;
 import software.amazon.awssdk.services.s3.S3Client;
 import software.amazon.awssdk.services.s3.model.MultipartUpload;
 import software.amazon.awssdk.services.s3.model.S3Object;
@@ -17,10 +16,14 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * and multipart upload in the whole bucket lies under the store's prefix, whatever refs, labels
  * and digests were thrown at it.
  */
-@PropertyDefaults(tries = 100)
 class S3BadInputPropertiesIT extends BadInputProperties {
   private String bucket;
   private String prefix;
+
+  @Override
+  protected int tries() {
+    return 100;
+  }
 
   @Override
   protected ContentStore createStore() {

@@ -3,7 +3,10 @@ package dev.coffer.store;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
 
-import dev.coffer.store.spi.Labels;
+import dev.coffer.store.BadInputs.Expected;
+import dev.coffer.store.BadInputs.LabelCase;
+import dev.coffer.store.BadInputs.ReadCase;
+import dev.coffer.store.BadInputs.SizeCase;
 import dev.coffer.store.spi.Messages;
 import dev.coffer.store.spi.Refs;
 import java.nio.ByteBuffer;
@@ -12,23 +15,18 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Function;
 import java.util.function.Supplier;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.Example;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.Tuple;
-import net.jqwik.api.arbitraries.StringArbitrary;
-import net.jqwik.api.constraints.IntRange;
-import net.jqwik.api.lifecycle.AfterProperty;
-import net.jqwik.api.lifecycle.BeforeProperty;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.DynamicTest;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 
 /**
  * Property-based checks of a {@link ContentStore} against bad input, reusable by every
@@ -50,9 +48,17 @@ import net.jqwik.api.lifecycle.BeforeProperty;
  * </ul>
  * Blobs seeded before the run must end with the same info and bytes.
  *
- * <p>Each property gets a fresh store from {@link #createStore()}, seeded with three blobs, and
- * {@link #afterRun(ContentStore)} is called before it is closed. The number of tries is jqwik's
- * default, {@code jqwik.tries.default}, which a module may lower for slow backends.
+ * <p>Each property is a {@link TestFactory} of {@link #tries()} cases, each a dynamic test named
+ * by its number and input, drawn by {@link PropertyCases} from the generators of
+ * {@link BadInputs}: their edge cases (empty and longest values, the bounds of each limit and one
+ * past them, non-ASCII text) in the even-numbered cases while they last, random inputs in the
+ * others. The seed is fixed, so every run tries the same inputs; {@code -Dcoffer.props.seed=N}
+ * (or {@code random}) draws others, {@code -Dcoffer.props.tries=N} sets the number of cases and
+ * {@code -Dcoffer.props.case=N} runs one case. A failure names the property, the case, its input
+ * and the seed, and the properties that rerun it.
+ *
+ * <p>Each property gets a fresh store from {@link #createStore()}, seeded with three blobs, which
+ * all its cases share; {@link #afterRun(ContentStore)} is called before it is closed.
  */
 public abstract class BadInputProperties {
 
@@ -71,7 +77,20 @@ public abstract class BadInputProperties {
   /** Checks made after each property, before the store is closed; none by default. */
   protected void afterRun(ContentStore store) {}
 
-  @BeforeProperty
+  /**
+   * The number of cases of each property; 1,000 by default, which a module may lower for slow
+   * backends. {@code -Dcoffer.props.tries} overrides it.
+   */
+  protected int tries() {
+    return 1000;
+  }
+
+  private <T> Stream<DynamicTest> cases(String property, Gen<T> gen,
+      Function<? super T, String> show, Consumer<? super T> check) {
+    return PropertyCases.cases(property, tries(), gen, show, check);
+  }
+
+  @BeforeEach
   final void seed() {
     store = createStore();
     byte[] plain = "seed: plain".getBytes(StandardCharsets.UTF_8);
@@ -83,12 +102,13 @@ public abstract class BadInputProperties {
     Digest c = commit("seed-linked", linked, null, true);
     store.ref(c);
     store.link(c, b);
-    for (Map.Entry<Digest, byte[]> e : Map.of(a, plain, b, labelled, c, linked).entrySet()) {
-      seeds.add(new Seed(store.info(e.getKey()), e.getValue()));
-    }
+    // In this order, so that a case that picks a seeded blob by number picks the same one.
+    seeds.add(new Seed(store.info(a), plain));
+    seeds.add(new Seed(store.info(b), labelled));
+    seeds.add(new Seed(store.info(c), linked));
   }
 
-  @AfterProperty
+  @AfterEach
   final void checkSeedsAndClose() {
     try {
       for (Seed seed : seeds) {
@@ -195,40 +215,14 @@ public abstract class BadInputProperties {
 
   // ---- digests
 
-  @Provide
-  Arbitrary<String> digestStrings() {
-    StringArbitrary lowerHex = Arbitraries.strings().withChars("0123456789abcdef");
-    Arbitrary<String> algorithms = Arbitraries.of("sha256", "sha384", "sha512");
-    Arbitrary<String> valid = algorithms.flatMap(alg -> lowerHex
-        .ofLength(DigestAlgorithm.forLabel(alg).orElseThrow().hexLength()).map(h -> alg + ":" + h));
-    Arbitrary<String> wrongLength = Combinators.combine(algorithms,
-        lowerHex.ofMinLength(0).ofMaxLength(140)).as((alg, h) -> alg + ":" + h);
-    Arbitrary<String> upperHex = valid.map(s -> s.substring(0, s.indexOf(':') + 1)
-        + s.substring(s.indexOf(':') + 1).toUpperCase(Locale.ROOT))
-        .filter(s -> !s.equals(s.toLowerCase(Locale.ROOT)));
-    Arbitrary<String> unknownAlgorithm = Combinators.combine(
-        Arbitraries.of("md5", "sha1", "sha3-256", "blake3", "SHA256", "sha256 ", "sha-256",
-            "sha224", "", "sha2561"),
-        lowerHex.ofLength(64)).as((alg, h) -> alg + ":" + h);
-    Arbitrary<String> otherAlgorithmLength = Combinators.combine(algorithms,
-        Arbitraries.of(64, 96, 128)).as((alg, n) -> alg + ":" + "a".repeat(n));
-    Arbitrary<String> separators = valid.map(s -> s.replace(':', '/'));
-    return Arbitraries.frequencyOf(
-        Tuple.of(3, Arbitraries.strings().ofMaxLength(80)),
-        Tuple.of(3, valid),
-        Tuple.of(2, wrongLength),
-        Tuple.of(2, upperHex),
-        Tuple.of(2, unknownAlgorithm),
-        Tuple.of(1, otherAlgorithmLength),
-        Tuple.of(1, separators),
-        Tuple.of(1, valid.map(s -> " " + s)),
-        Tuple.of(1, valid.map(s -> s + "\n")));
+  /** A digest string parses exactly when it is well formed; an absent digest is NotFound. */
+  @TestFactory
+  Stream<DynamicTest> digestStringsParseOrAreRefusedAndAbsentDigestsAreNotFound() {
+    return cases("digestStringsParseOrAreRefusedAndAbsentDigestsAreNotFound",
+        BadInputs.digestStrings(), PropertyCases::quote, this::digestStringParsesOrIsRefused);
   }
 
-  /** A digest string parses exactly when it is well formed; an absent digest is NotFound. */
-  @Property
-  void digestStringsParseOrAreRefusedAndAbsentDigestsAreNotFound(
-      @ForAll("digestStrings") String value) {
+  private void digestStringParsesOrIsRefused(String value) {
     StoreException refused = outcome("Digest.parse", () -> Digest.parse(value));
     boolean wellFormed = isWellFormedDigest(value);
     if (!wellFormed) {
@@ -260,9 +254,14 @@ public abstract class BadInputProperties {
         NotFoundException.class));
   }
 
-  @Property
-  void digestHexOfTheWrongShapeIsRefusedByTheRecord(
-      @ForAll("digestStrings") String value) {
+  /** The digest record takes exactly the hex of its algorithm's length in lower case. */
+  @TestFactory
+  Stream<DynamicTest> digestHexOfTheWrongShapeIsRefusedByTheRecord() {
+    return cases("digestHexOfTheWrongShapeIsRefusedByTheRecord", BadInputs.digestStrings(),
+        PropertyCases::quote, BadInputProperties::digestHexIsTakenOrRefused);
+  }
+
+  private static void digestHexIsTakenOrRefused(String value) {
     int colon = value.indexOf(':');
     String hex = colon < 0 ? value : value.substring(colon + 1);
     for (DigestAlgorithm algorithm : DigestAlgorithm.values()) {
@@ -297,29 +296,6 @@ public abstract class BadInputProperties {
 
   // ---- refs
 
-  @Provide
-  Arbitrary<String> refs() {
-    Arbitrary<String> pieces = Arbitraries.of("../", "..", "/", "./", "\\", "%2e%2e/", "~",
-        "ref", "layer-1", " ", "\u00e9", "\u4e2d", "\ud83d\ude00", "\u0000", "\n", "\t", "\u007f",
-        "\u0085", "\ud800", "\udc00", "\u202e", "\ufeff", "=", "&", "?", "#", "*", ":");
-    Arbitrary<String> joined = pieces.list().ofMinSize(1).ofMaxSize(12)
-        .map(l -> String.join("", l));
-    Arbitrary<String> slashes = Arbitraries.strings().alpha().ofMinLength(1).ofMaxLength(8).list()
-        .ofMinSize(1).ofMaxSize(8).map(l -> String.join("/", l));
-    Arbitrary<String> longRefs = Combinators.combine(Arbitraries.of("a", "\u00e9", "\u4e2d",
-        "\ud83d\ude00", "../"), Arbitraries.integers().between(200, 1100))
-        .as((unit, n) -> unit.repeat(n));
-    return Arbitraries.frequencyOf(
-        Tuple.of(1, Arbitraries.just("")),
-        Tuple.of(4, Arbitraries.strings().ofMaxLength(40)),
-        Tuple.of(4, Arbitraries.strings().all().ofMaxLength(20)),
-        Tuple.of(5, joined),
-        Tuple.of(2, slashes),
-        Tuple.of(2, longRefs),
-        Tuple.of(1, Arbitraries.strings().withCharRange('\u0000', '\u001f')
-            .ofMinLength(1).ofMaxLength(5)));
-  }
-
   /** The ref rules of {@link Refs}, stated independently. */
   private static boolean isValidRef(String ref) {
     return !ref.isEmpty() && isWellFormedUtf16(ref)
@@ -335,8 +311,13 @@ public abstract class BadInputProperties {
    * A valid ref opens a writer whose ingest can be resumed, listed and aborted; an invalid one is
    * refused by every call that takes a ref; an absent valid ref is NotFound.
    */
-  @Property
-  void refsAreAcceptedOrRefusedByEveryCall(@ForAll("refs") String ref) {
+  @TestFactory
+  Stream<DynamicTest> refsAreAcceptedOrRefusedByEveryCall() {
+    return cases("refsAreAcceptedOrRefusedByEveryCall", BadInputs.refs(), PropertyCases::quote,
+        this::refIsAcceptedOrRefused);
+  }
+
+  private void refIsAcceptedOrRefused(String ref) {
     List<String> named = List.of(ref);
     String shown = "\"" + Messages.printable(ref) + "\"";
     if (!isValidRef(ref)) {
@@ -371,26 +352,6 @@ public abstract class BadInputProperties {
 
   // ---- labels
 
-  @Provide
-  Arbitrary<Map<String, String>> labelMaps() {
-    Arbitrary<String> smallKeys = Arbitraries.frequencyOf(
-        Tuple.of(1, Arbitraries.just("")),
-        Tuple.of(6, Arbitraries.strings().ofMinLength(1).ofMaxLength(20)),
-        Tuple.of(2, Arbitraries.of("containerd.io/gc.root", "a.b", "k", "\u00e9",
-            "labels.x", "\ud83d\ude00")));
-    Arbitrary<String> bigKeys = Combinators.combine(Arbitraries.of("k", "\u00e9", "\u4e2d"),
-        Arbitraries.integers().between(1000, 4200)).as((unit, n) -> unit.repeat(n));
-    Arbitrary<String> keys = Arbitraries.frequencyOf(
-        Tuple.of(8, smallKeys), Tuple.of(1, bigKeys));
-    Arbitrary<String> values = Arbitraries.frequencyOf(
-        Tuple.of(1, Arbitraries.just("")),
-        Tuple.of(6, Arbitraries.strings().ofMaxLength(30)),
-        Tuple.of(3, Combinators.combine(Arbitraries.of("v", "\u00e9", "\u4e2d",
-            "\ud83d\ude00"), Arbitraries.integers().between(500, 4200))
-            .as((unit, n) -> unit.repeat(n))));
-    return Arbitraries.maps(keys, values).ofMaxSize(5);
-  }
-
   /** containerd's label rule, stated independently: non-empty key, key + value ≤ 4096 bytes. */
   private static List<String> invalidKeys(Map<String, String> labels) {
     List<String> invalid = new ArrayList<>();
@@ -414,11 +375,25 @@ public abstract class BadInputProperties {
    * valid ones stores exactly the non-empty ones. An update of the new blob with other labels
    * and fieldpaths either applies them or is refused, and never stores an invalid label.
    */
-  @Property
-  void labelsAreStoredOrRefusedAtCommitAndUpdate(
-      @ForAll("labelMaps") Map<String, String> labels,
-      @ForAll("labelMaps") Map<String, String> update,
-      @ForAll("fieldpaths") List<String> fieldpaths) {
+  @TestFactory
+  Stream<DynamicTest> labelsAreStoredOrRefusedAtCommitAndUpdate() {
+    return cases("labelsAreStoredOrRefusedAtCommitAndUpdate", BadInputs.labelCases(),
+        c -> "labels " + show(c.labels()) + ", update " + show(c.update()) + ", fieldpaths "
+            + c.fieldpaths().stream().map(PropertyCases::quote).toList(),
+        this::labelsAreStoredOrRefused);
+  }
+
+  private static String show(Map<String, String> labels) {
+    StringBuilder sb = new StringBuilder("{");
+    labels.forEach((k, v) -> sb.append(sb.length() > 1 ? ", " : "").append(PropertyCases.quote(k))
+        .append('=').append(PropertyCases.quote(v)));
+    return sb.append('}').toString();
+  }
+
+  private void labelsAreStoredOrRefused(LabelCase c) {
+    Map<String, String> labels = c.labels();
+    Map<String, String> update = c.update();
+    List<String> fieldpaths = c.fieldpaths();
     String ref = freshRef("labels");
     byte[] bytes = unique(32);
     Digest digest = Digest.of(bytes);
@@ -464,49 +439,19 @@ public abstract class BadInputProperties {
     store.delete(digest);
   }
 
-  @Provide
-  Arbitrary<List<String>> fieldpaths() {
-    Arbitrary<String> paths = Arbitraries.frequencyOf(
-        Tuple.of(3, Arbitraries.of("labels", "labels.k", "labels.a.b",
-            "labels.containerd.io/gc.root", "labels.")),
-        Tuple.of(2, Arbitraries.of("digest", "size", "createdAt", "label", "",
-            "Labels.k", " labels")),
-        Tuple.of(1, Arbitraries.strings().ofMaxLength(20).map(s -> "labels." + s)),
-        Tuple.of(1, Arbitraries.strings().ofMaxLength(20)));
-    return Arbitraries.frequencyOf(
-        Tuple.of(2, Arbitraries.just(List.<String>of())),
-        Tuple.of(5, paths.list().ofMinSize(1).ofMaxSize(3)));
-  }
-
   // ---- filters
-
-  @Provide
-  Arbitrary<String> filters() {
-    Arbitrary<String> fields = Arbitraries.of("digest", "labels.k", "labels.\"a.b\"",
-        "labels.\"containerd.io/gc.root\"", "ref", "labels", "size", "labels.k.x", "\"q\"",
-        "1abc", "_x", "a-b", "labels.\"unterminated", "labels..k", ".k");
-    Arbitrary<String> operators = Arbitraries.of("==", "!=", "~=", "=", "!", "~", "===", "");
-    Arbitrary<String> values = Arbitraries.of("v", "\"quoted\"", "\"esc\\\"aped\"",
-        "\"bad\\escape\"", "/[a-z]+/", "|a|b|", "/[/", "/(/", "*", "\"\"", "/a{2,1}/", "|(?<x|",
-        "/\\/", "\"\\u00e9\"", "v w", ",", "sha256:abc", "\u00e9", "/x/", "\"unterminated");
-    Arbitrary<String> selector = Combinators.combine(fields, operators, values)
-        .as((f, o, v) -> o.isEmpty() ? f : f + o + v);
-    Arbitrary<String> grammar = selector.list().ofMinSize(1).ofMaxSize(3)
-        .map(l -> String.join(",", l));
-    return Arbitraries.frequencyOf(
-        Tuple.of(5, grammar),
-        Tuple.of(3, Arbitraries.strings().ofMaxLength(40)),
-        Tuple.of(2, Arbitraries.strings().withChars("labels.\"/|,=!~ ab\\")
-            .ofMaxLength(30)),
-        Tuple.of(1, Arbitraries.just("")));
-  }
 
   /**
    * A filter string that parses selects through walk exactly the seeded blobs it matches, and
    * through listStatuses only existing ingests; one that does not parse is refused by all three.
    */
-  @Property
-  void filtersParseOrAreRefusedByWalkAndListStatuses(@ForAll("filters") String filter) {
+  @TestFactory
+  Stream<DynamicTest> filtersParseOrAreRefusedByWalkAndListStatuses() {
+    return cases("filtersParseOrAreRefusedByWalkAndListStatuses", BadInputs.filters(),
+        PropertyCases::quote, this::filterParsesOrIsRefused);
+  }
+
+  private void filterParsesOrIsRefused(String filter) {
     StoreException refused = outcome("Filter.parse", () -> Filter.parse(filter));
     List<String> named = List.of(filter);
     if (refused != null) {
@@ -531,29 +476,23 @@ public abstract class BadInputProperties {
 
   // ---- sizes and offsets
 
-  @Provide
-  Arbitrary<Long> sizes() {
-    return Arbitraries.frequencyOf(
-        Tuple.of(3, Arbitraries.longs().between(-3, 3)),
-        Tuple.of(2, Arbitraries.of(Long.MIN_VALUE, Long.MAX_VALUE, -1L << 32,
-            Integer.MAX_VALUE + 1L, (long) Integer.MIN_VALUE)),
-        Tuple.of(3, Arbitraries.longs().between(-400, 400)),
-        Tuple.of(2, Arbitraries.longs()));
-  }
-
-  /** How a commit names its expected digest. */
-  enum Expected { NONE, RIGHT, WRONG, OTHER_ALGORITHM }
-
   /**
    * A descriptor refuses a negative size; a commit refuses a negative size, fails a size or
    * digest that disagrees with the bytes (keeping the ingest at its offset), and otherwise stores
    * the bytes; truncate refuses sizes outside 0..offset.
    */
-  @Property
-  void sizesAtOpenCommitAndTruncateAreCheckedAgainstTheBytes(
-      @ForAll("sizes") long declared, @ForAll("sizes") long commitDelta,
-      @ForAll("sizes") long truncateTo, @ForAll Expected expected,
-      @ForAll @IntRange(min = 1, max = 300) int length) {
+  @TestFactory
+  Stream<DynamicTest> sizesAtOpenCommitAndTruncateAreCheckedAgainstTheBytes() {
+    return cases("sizesAtOpenCommitAndTruncateAreCheckedAgainstTheBytes", BadInputs.sizeCases(),
+        SizeCase::toString, this::sizesAreChecked);
+  }
+
+  private void sizesAreChecked(SizeCase c) {
+    long declared = c.declared();
+    long commitDelta = c.commitDelta();
+    long truncateTo = c.truncateTo();
+    Expected expected = c.expected();
+    int length = c.length();
     if (declared < 0) {
       fails("Descriptor of size " + declared, () -> Descriptor.of(null, declared),
           List.of(Long.toString(declared)), InvalidArgumentException.class);
@@ -611,7 +550,7 @@ public abstract class BadInputProperties {
   }
 
   /** Regression: a negative commit size was taken for "unknown" and the blob committed. */
-  @Example
+  @Test
   void aNegativeCommitSizeIsRefusedAndKeepsTheIngest() {
     String ref = freshRef("negative");
     byte[] bytes = unique(20);
@@ -629,10 +568,16 @@ public abstract class BadInputProperties {
    * Reads of a seeded blob at any position return its bytes from there, -1 at or past the end,
    * and refuse a negative position naming it.
    */
-  @Property
-  void readsAtAnyPositionReturnTheBytesOrTheEnd(@ForAll("sizes") long position,
-      @ForAll @IntRange(min = 0, max = 2) int which,
-      @ForAll @IntRange(min = 1, max = 64) int capacity) {
+  @TestFactory
+  Stream<DynamicTest> readsAtAnyPositionReturnTheBytesOrTheEnd() {
+    return cases("readsAtAnyPositionReturnTheBytesOrTheEnd", BadInputs.readCases(),
+        ReadCase::toString, this::readReturnsTheBytesOrTheEnd);
+  }
+
+  private void readReturnsTheBytesOrTheEnd(ReadCase c) {
+    long position = c.position();
+    int which = c.which();
+    int capacity = c.capacity();
     Seed seed = seeds.get(which);
     long at = Math.abs(position) <= 400 && position >= 0 ? position % (seed.bytes().length + 2)
         : position;

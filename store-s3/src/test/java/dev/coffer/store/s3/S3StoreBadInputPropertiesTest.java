@@ -6,9 +6,8 @@ import dev.coffer.s3sim.SimS3;
 import dev.coffer.store.BadInputProperties;
 import dev.coffer.store.ContentStore;
 import java.util.concurrent.atomic.AtomicInteger;
-import net.jqwik.api.PropertyDefaults;
-import net.jqwik.api.lifecycle.AfterContainer;
-import net.jqwik.api.lifecycle.BeforeContainer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 
 /**
  * The S3 store on the simulated S3 against the bad-input properties, each property on a fresh
@@ -16,20 +15,24 @@ import net.jqwik.api.lifecycle.BeforeContainer;
  * requests through the SDK). After each property every object and upload in the bucket lies
  * under a store's prefix, whatever refs, labels and digests were thrown at it.
  */
-@PropertyDefaults(tries = 50)
 class S3StoreBadInputPropertiesTest extends BadInputProperties {
   private static final AtomicInteger PREFIXES = new AtomicInteger();
   private static SimStores stores;
   private String prefix;
 
-  @BeforeContainer
+  @BeforeAll
   static void simulate() {
     stores = new SimStores(SimS3.create());
   }
 
-  @AfterContainer
+  @AfterAll
   static void stop() {
     stores.close();
+  }
+
+  @Override
+  protected int tries() {
+    return 50;
   }
 
   @Override

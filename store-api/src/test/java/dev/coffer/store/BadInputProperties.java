@@ -352,11 +352,15 @@ public abstract class BadInputProperties {
 
   // ---- labels
 
-  /** containerd's label rule, stated independently: non-empty key, key + value ≤ 4096 bytes. */
+  /**
+   * containerd's label rule, stated independently: non-empty key, key + value ≤ 4096 bytes; and
+   * both text (no unpaired surrogate: no UTF-8, so no record or protobuf message, can hold one).
+   */
   private static List<String> invalidKeys(Map<String, String> labels) {
     List<String> invalid = new ArrayList<>();
     labels.forEach((k, v) -> {
-      if (k.isEmpty() || k.getBytes(StandardCharsets.UTF_8).length
+      if (k.isEmpty() || !isWellFormedUtf16(k) || !isWellFormedUtf16(v)
+          || k.getBytes(StandardCharsets.UTF_8).length
           + v.getBytes(StandardCharsets.UTF_8).length > 4096) {
         invalid.add(k);
       }

@@ -87,13 +87,15 @@ final class BadInputs {
 
   /**
    * Label maps of up to five labels: empty, short and well-known keys; keys and values of 500 to
-   * 4,200 one- to four-byte characters; maps whose key and value add up to exactly
-   * {@link Labels#MAX_LABEL_BYTES} bytes and to one byte more.
+   * 4,200 one- to four-byte characters; keys and values of any UTF-16 units (lone surrogates
+   * included); maps whose key and value add up to exactly {@link Labels#MAX_LABEL_BYTES} bytes and
+   * to one byte more.
    */
   static Gen<Map<String, String>> labelMaps() {
     Gen<String> smallKeys = Gen.frequency(
         weighted(1, Gen.just("")),
         weighted(6, Gen.strings(Gen.unicodeChar(), 1, 20)),
+        weighted(1, Gen.strings(Gen.anyChar(), 1, 10)),
         weighted(2, Gen.oneOf("containerd.io/gc.root", "a.b", "k", "\u00e9", "labels.x",
             "\ud83d\ude00")));
     Gen<String> bigKeys = Gen.combine(Gen.oneOf("k", "\u00e9", "\u4e2d"), Gen.ints(1000, 4200),
@@ -102,6 +104,7 @@ final class BadInputs {
     Gen<String> values = Gen.frequency(
         weighted(1, Gen.just("")),
         weighted(6, Gen.strings(Gen.unicodeChar(), 0, 30)),
+        weighted(1, Gen.strings(Gen.anyChar(), 0, 10)),
         weighted(3, Gen.combine(Gen.oneOf("v", "\u00e9", "\u4e2d", "\ud83d\ude00"),
             Gen.ints(500, 4200), String::repeat)));
     int max = Labels.MAX_LABEL_BYTES;
@@ -112,7 +115,8 @@ final class BadInputs {
         Map.of("\u4e2d".repeat(max / 3), "v"), Map.of("\u4e2d".repeat(max / 3), "vv"),
         Map.of("kkkk", "\ud83d\ude00".repeat(max / 4 - 1)),
         Map.of("kkkkk", "\ud83d\ude00".repeat(max / 4 - 1)),
-        Map.of("", "v"), Map.of("k", ""));
+        Map.of("", "v"), Map.of("k", ""), Map.of("k\udde0", "v"), Map.of("k", "v\ud83d"),
+        Map.of("\ud83d\ude00\ud83d", "v"));
   }
 
   /**

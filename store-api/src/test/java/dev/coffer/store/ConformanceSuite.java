@@ -782,6 +782,37 @@ public abstract class ConformanceSuite {
     assertThat(store.info(digest).labels()).isEqualTo(Map.of("k", "v"));
   }
 
+  /**
+   * A label with an unpaired surrogate (not text: no UTF-8 encodes it) is refused at commit, at
+   * put and at update, naming the key; the blob it was meant for stays readable with its labels.
+   */
+  @Test
+  public void labelWithAnUnpairedSurrogateIsInvalidAndTheBlobStaysReadable() {
+    byte[] content = randomBytes(64);
+    Map<String, String> badKey = Map.of("k\uDDE0", "v");
+    Map<String, String> badValue = Map.of("k", "v\uD83D");
+    try (Writer w = store.writer("label-surrogate", Descriptor.UNKNOWN)) {
+      w.write(content);
+      assertFails(InvalidArgumentException.class, "unpaired surrogate",
+          () -> w.commit(64, null, badKey));
+    }
+    try (Writer w = store.writer("label-surrogate", Descriptor.UNKNOWN)) {
+      assertFails(InvalidArgumentException.class, "\"k\"", () -> w.commit(64, null, badValue));
+    }
+    assertThat(store.status("label-surrogate").offset()).as("the ingest kept").isEqualTo(64);
+    store.abort("label-surrogate");
+    assertFails(InvalidArgumentException.class, "unpaired surrogate",
+        () -> store.put(content, null, badValue));
+    assertFails(NotFoundException.class, () -> store.info(Digest.of(content)));
+    Digest digest = writeBlob("label-surrogate", content, Map.of("k", "v"));
+    assertFails(InvalidArgumentException.class, "unpaired surrogate",
+        () -> store.update(Info.forUpdate(digest, badKey)));
+    assertFails(InvalidArgumentException.class, "unpaired surrogate",
+        () -> store.update(Info.forUpdate(digest, badValue)));
+    assertThat(store.info(digest).labels()).isEqualTo(Map.of("k", "v"));
+    assertThat(readBlob(digest)).isEqualTo(content);
+  }
+
   @Test
   public void copyTreatsAlreadyExistsAsSuccess() {
     byte[] content = randomBytes(500);

@@ -64,6 +64,26 @@ class RefsAndLabelsTest {
         .isInstanceOf(InvalidArgumentException.class);
   }
 
+  @ParameterizedTest
+  @ValueSource(strings = {"k\uDDE0", "\uDDE0", "k\uD83D", "ab\uD83D\uDE00\uDE00"})
+  void refusesLabelKeysWithUnpairedSurrogatesNamingThemEscaped(String key) {
+    assertThatThrownBy(() -> Labels.validate(key, "v"))
+        .isInstanceOf(InvalidArgumentException.class)
+        .hasMessageContaining("unpaired surrogate at index").hasMessageContaining("of its key")
+        .hasMessageContaining(String.format("\\u%04x", (int) key.charAt(key.length() - 1)))
+        .satisfies(e -> assertThat(e.getMessage().codePoints()
+            .noneMatch(cp -> cp >= 0xD800 && cp <= 0xDFFF)).as("the message is text").isTrue());
+  }
+
+  @Test
+  void refusesLabelValuesWithUnpairedSurrogatesNamingTheKey() {
+    assertThatThrownBy(() -> Labels.validate("key", "ab\uD83D"))
+        .isInstanceOf(InvalidArgumentException.class)
+        .hasMessageContaining("invalid label \"key\": unpaired surrogate at index 2 of its value");
+    assertThatCode(() -> Labels.validate("key\uD83D\uDE00", "\uD83D\uDE00"))
+        .doesNotThrowAnyException();
+  }
+
   @Test
   void acceptsLabelsUpTo4096Bytes() {
     assertThatCode(() -> Labels.validate("key", "v".repeat(4093))).doesNotThrowAnyException();

@@ -14,13 +14,22 @@ public final class Labels {
   private Labels() {}
 
   /**
-   * Checks one label: a non-empty key, and key plus value at most {@value #MAX_LABEL_BYTES} bytes.
+   * Checks one label: a non-empty key, key and value well-formed UTF-16 (an unpaired surrogate is
+   * not text: no UTF-8 encodes it, so no record or protobuf message could hold it), and key plus
+   * value at most {@value #MAX_LABEL_BYTES} bytes.
    *
    * @throws InvalidArgumentException naming the key if the label is not valid
    */
   public static void validate(String key, String value) {
     if (key == null || key.isEmpty()) {
       throw new InvalidArgumentException("invalid label: empty key");
+    }
+    int inKey = Utf16.unpairedSurrogate(key);
+    int inValue = value == null ? -1 : Utf16.unpairedSurrogate(value);
+    if (inKey >= 0 || inValue >= 0) {
+      throw new InvalidArgumentException("invalid label \"" + Messages.printable(key)
+          + "\": unpaired surrogate at index " + (inKey >= 0 ? inKey + " of its key"
+          : inValue + " of its value"));
     }
     int size = key.getBytes(StandardCharsets.UTF_8).length
         + (value == null ? 0 : value.getBytes(StandardCharsets.UTF_8).length);

@@ -30,18 +30,11 @@ public final class Refs {
         throw new InvalidArgumentException("invalid ref \"" + Messages.printable(ref)
             + "\": control character at index " + i);
       }
-      if (Character.isHighSurrogate(c)) {
-        if (i + 1 < ref.length() && Character.isLowSurrogate(ref.charAt(i + 1))) {
-          i++;
-          continue;
-        }
-        throw new InvalidArgumentException("invalid ref \"" + Messages.printable(ref)
-            + "\": unpaired surrogate at index " + i);
-      }
-      if (Character.isLowSurrogate(c)) {
-        throw new InvalidArgumentException("invalid ref \"" + Messages.printable(ref)
-            + "\": unpaired surrogate at index " + i);
-      }
+    }
+    int unpaired = Utf16.unpairedSurrogate(ref);
+    if (unpaired >= 0) {
+      throw new InvalidArgumentException("invalid ref \"" + Messages.printable(ref)
+          + "\": unpaired surrogate at index " + unpaired);
     }
     int bytes = ref.getBytes(StandardCharsets.UTF_8).length;
     if (bytes > MAX_REF_BYTES) {

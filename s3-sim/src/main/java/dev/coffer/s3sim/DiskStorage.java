@@ -1,35 +1,27 @@
-// Over 400 lines: one file format (objects, uploads, parts) with its reader and writer side by side.
 package dev.coffer.s3sim;
 
-import java.io.BufferedInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.DataInputStream;
-import java.io.DataOutputStream;
+import static dev.coffer.s3sim.DurableFiles.deleteTree;
+import static dev.coffer.s3sim.DurableFiles.forceDirectory;
+import static dev.coffer.s3sim.DurableFiles.removedTemporary;
+import static dev.coffer.s3sim.DurableFiles.writeAtomically;
+
+import dev.coffer.s3sim.DiskFormat.Description;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.NavigableMap;
-import java.util.SortedMap;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
@@ -42,20 +34,12 @@ import java.util.stream.Stream;
  * <bucket>/objects/<hh>/<sha-256 of the key>} (one file per object: its description, then its
  * bytes), {@code <bucket>/uploads/<sha-256 of the upload id>/upload} and {@code .../part-<n>}. Object
  * descriptions are indexed in memory at start (the bytes stay on disk and are read when an object is
- * asked for); uploads in progress are held whole in memory as well as on disk.
+ * asked for); uploads in progress are held whole in memory as well as on disk. The files are
+ * encoded by {@link DiskFormat} and written by {@link DurableFiles}.
  *
  * <p>Not thread-safe (the server locks), and not shared: one process at a time may use a root.
  */
 final class DiskStorage implements Storage {
-  private static final int OBJECT_MAGIC = 0x43534f31; // "CSO1"
-  private static final int UPLOAD_MAGIC = 0x43535531; // "CSU1"
-  private static final String TEMP_PREFIX = ".tmp-";
-  private static final int WRITE_SLICE = 1 << 20;
-
-  /** An object without its bytes. */
-  private record Description(String key, long length, String etag, Instant lastModified,
-      String contentType, Map<String, String> metadata, Map<String, String> tags,
-      StoredChecksum checksum, int parts) {}
 
   private static final class Bucket {
     final Path dir;
@@ -121,7 +105,7 @@ final class DiskStorage implements Storage {
             if (removedTemporary(file)) {
               continue;
             }
-            Description d = readDescription(file);
+            Description d = DiskFormat.readDescription(file);
             bucket.objects.put(d.key(), d);
           }
         } catch (NoSuchFileException e) {
@@ -140,14 +124,6 @@ final class DiskStorage implements Storage {
         }
       }
     }
-  }
-
-  private static boolean removedTemporary(Path file) throws IOException {
-    if (file.getFileName().toString().startsWith(TEMP_PREFIX)) {
-      Files.deleteIfExists(file);
-      return true;
-    }
-    return false;
   }
 
   private Bucket bucket(String name) {
@@ -231,39 +207,17 @@ final class DiskStorage implements Storage {
     Path file = objectFile(b, object.key());
     recentBucket = null; // until the new one is written: a failed write may have replaced the file
     recent = null;
-    ByteArrayOutputStream header = new ByteArrayOutputStream(512);
-    try (DataOutputStream out = new DataOutputStream(header)) {
-      out.writeInt(OBJECT_MAGIC);
-      writeString(out, object.key());
-      out.writeLong(object.content().length);
-      writeString(out, object.etag());
-      writeInstant(out, object.lastModified());
-      writeString(out, object.contentType());
-      writeMap(out, object.metadata());
-      writeMap(out, object.tags());
-      StoredChecksum c = object.checksum();
-      out.writeBoolean(c != null);
-      if (c != null) {
-        writeString(out, c.algorithm());
-        writeString(out, c.type());
-        writeString(out, c.value());
-      }
-      out.writeInt(object.parts());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    byte[] header = DiskFormat.objectHeader(object);
     try {
       Files.createDirectories(file.getParent());
       // The bytes go from the object's own array to the file: no copy of a large object.
-      writeAtomically(file, header.toByteArray(), object.content());
+      writeAtomically(file, header, object.content());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
     }
     recentBucket = b;
     recent = object;
-    b.objects.put(object.key(), new Description(object.key(), object.content().length,
-        object.etag(), object.lastModified(), object.contentType(), object.metadata(),
-        object.tags(), object.checksum(), object.parts()));
+    b.objects.put(object.key(), Description.of(object));
   }
 
   @Override
@@ -330,7 +284,7 @@ final class DiskStorage implements Storage {
       for (StoredPart part : upload.parts().values()) {
         StoredPart old = before == null ? null : before.parts().get(part.number());
         if (old != part) {
-          writeAtomically(dir.resolve("part-" + part.number()), partHeader(part),
+          writeAtomically(dir.resolve("part-" + part.number()), DiskFormat.partHeader(part),
               part.content());
         }
       }
@@ -342,7 +296,7 @@ final class DiskStorage implements Storage {
         }
       }
       // The description last: an upload is listed once it names only parts already on disk.
-      writeAtomically(dir.resolve("upload"), uploadBytes(upload));
+      writeAtomically(dir.resolve("upload"), DiskFormat.uploadBytes(upload));
       forceDirectory(dir.getParent());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write upload " + upload.uploadId() + " in " + dir, e);
@@ -378,8 +332,6 @@ final class DiskStorage implements Storage {
     return bucket(bucket).uploads.from(fromKey);
   }
 
-  // ---- files
-
   private static Path objectFile(Bucket b, String key) {
     String name = sha256(key);
     return b.dir.resolve("objects").resolve(name.substring(0, 2)).resolve(name);
@@ -391,79 +343,11 @@ final class DiskStorage implements Storage {
 
   private static StoredObject read(Bucket b, String key) {
     Path file = objectFile(b, key);
-    try (DataInputStream in = new DataInputStream(new BufferedInputStream(
-        Files.newInputStream(file)))) {
-      Description d = readDescription(in, file);
-      if (!d.key().equals(key)) {
-        throw new IOException("holds key " + d.key() + ", not " + key);
-      }
-      byte[] content = in.readNBytes(Math.toIntExact(d.length()));
-      if (content.length != d.length()) {
-        throw new IOException("cut short: " + content.length + " of " + d.length() + " bytes");
-      }
-      return new StoredObject(d.key(), content, d.etag(), d.lastModified(), d.contentType(),
-          d.metadata(), d.tags(), d.checksum(), d.parts());
+    try {
+      return DiskFormat.readObject(file, key);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read object " + key + " from " + file, e);
     }
-  }
-
-  private static Description readDescription(Path file) throws IOException {
-    try (DataInputStream in = new DataInputStream(new BufferedInputStream(
-        Files.newInputStream(file), 8192))) {
-      return readDescription(in, file);
-    }
-  }
-
-  private static Description readDescription(DataInputStream in, Path file) throws IOException {
-    if (in.readInt() != OBJECT_MAGIC) {
-      throw new IOException(file + " is not an object file");
-    }
-    String key = readString(in);
-    long length = in.readLong();
-    String etag = readString(in);
-    Instant lastModified = readInstant(in);
-    String contentType = readString(in);
-    Map<String, String> metadata = readMap(in);
-    Map<String, String> tags = readMap(in);
-    StoredChecksum checksum = in.readBoolean()
-        ? new StoredChecksum(readString(in), readString(in), readString(in)) : null;
-    int parts = in.readInt();
-    return new Description(key, length, etag, lastModified, contentType, metadata, tags, checksum,
-        parts);
-  }
-
-  private static byte[] partHeader(StoredPart part) throws IOException {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(128);
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeInt(part.number());
-      writeString(out, part.etag());
-      writeInstant(out, part.lastModified());
-      writeString(out, part.checksum());
-      out.writeInt(part.content().length);
-    }
-    return bytes.toByteArray();
-  }
-
-  private static byte[] uploadBytes(StoredUpload u) throws IOException {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream(512);
-    try (DataOutputStream out = new DataOutputStream(bytes)) {
-      out.writeInt(UPLOAD_MAGIC);
-      writeString(out, u.uploadId());
-      out.writeLong(u.sequence());
-      writeString(out, u.key());
-      writeInstant(out, u.initiated());
-      writeString(out, u.contentType());
-      writeMap(out, u.metadata());
-      writeMap(out, u.tags());
-      writeString(out, u.checksumAlgorithm());
-      writeString(out, u.checksumType());
-      out.writeInt(u.parts().size());
-      for (int number : u.parts().keySet()) {
-        out.writeInt(number);
-      }
-    }
-    return bytes.toByteArray();
   }
 
   /** The upload in {@code dir}, or null if its description was never written (and then removes it). */
@@ -473,88 +357,7 @@ final class DiskStorage implements Storage {
       deleteTree(dir);
       return null;
     }
-    try (DataInputStream in = new DataInputStream(new BufferedInputStream(
-        Files.newInputStream(description)))) {
-      if (in.readInt() != UPLOAD_MAGIC) {
-        throw new IOException(description + " is not an upload file");
-      }
-      String uploadId = readString(in);
-      long sequence = in.readLong();
-      String key = readString(in);
-      Instant initiated = readInstant(in);
-      String contentType = readString(in);
-      Map<String, String> metadata = readMap(in);
-      Map<String, String> tags = readMap(in);
-      String algorithm = readString(in);
-      String type = readString(in);
-      int count = in.readInt();
-      SortedMap<Integer, StoredPart> parts = new TreeMap<>();
-      for (int i = 0; i < count; i++) {
-        int number = in.readInt();
-        parts.put(number, readPart(dir.resolve("part-" + number)));
-      }
-      return new StoredUpload(uploadId, sequence, key, initiated, contentType, metadata, tags,
-          algorithm, type, parts);
-    }
-  }
-
-  private static StoredPart readPart(Path file) throws IOException {
-    try (DataInputStream in = new DataInputStream(new BufferedInputStream(
-        Files.newInputStream(file)))) {
-      int number = in.readInt();
-      String etag = readString(in);
-      Instant lastModified = readInstant(in);
-      String checksum = readString(in);
-      int length = in.readInt();
-      byte[] content = in.readNBytes(length);
-      if (content.length != length) {
-        throw new IOException(file + " is cut short");
-      }
-      return new StoredPart(number, content, etag, lastModified, checksum);
-    }
-  }
-
-  /** Writes {@code chunks} to a new file beside {@code target}, forces it, renames it over it. */
-  private static void writeAtomically(Path target, byte[]... chunks) throws IOException {
-    Path temp = target.resolveSibling(TEMP_PREFIX + UUID.randomUUID());
-    try {
-      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.WRITE)) {
-        for (byte[] chunk : chunks) {
-          // In slices: the JDK copies a heap buffer into a direct one of the size written.
-          for (int at = 0; at < chunk.length; at += WRITE_SLICE) {
-            ByteBuffer buffer = ByteBuffer.wrap(chunk, at, Math.min(WRITE_SLICE, chunk.length - at));
-            while (buffer.hasRemaining()) {
-              channel.write(buffer);
-            }
-          }
-        }
-        channel.force(true);
-      }
-      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE,
-          StandardCopyOption.REPLACE_EXISTING);
-      forceDirectory(target.getParent());
-    } finally {
-      Files.deleteIfExists(temp);
-    }
-  }
-
-  /** Makes a directory's entries (a rename, a removal) durable. */
-  private static void forceDirectory(Path dir) throws IOException {
-    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
-      channel.force(true);
-    }
-  }
-
-  private static void deleteTree(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : (Iterable<Path>) paths.sorted(Comparator.reverseOrder())::iterator) {
-        Files.deleteIfExists(p);
-      }
-    }
+    return DiskFormat.readUpload(description);
   }
 
   private static String sha256(String text) {
@@ -564,54 +367,5 @@ final class DiskStorage implements Storage {
     } catch (NoSuchAlgorithmException e) {
       throw new AssertionError("every JDK has SHA-256", e);
     }
-  }
-
-  // ---- encoding: strings as a presence flag, a length and UTF-8 bytes (no 64 KiB limit)
-
-  private static void writeString(DataOutputStream out, String s) throws IOException {
-    out.writeBoolean(s != null);
-    if (s != null) {
-      byte[] bytes = s.getBytes(StandardCharsets.UTF_8);
-      out.writeInt(bytes.length);
-      out.write(bytes);
-    }
-  }
-
-  private static String readString(DataInputStream in) throws IOException {
-    if (!in.readBoolean()) {
-      return null;
-    }
-    int length = in.readInt();
-    byte[] bytes = in.readNBytes(length);
-    if (bytes.length != length) {
-      throw new IOException("cut short");
-    }
-    return new String(bytes, StandardCharsets.UTF_8);
-  }
-
-  private static void writeInstant(DataOutputStream out, Instant t) throws IOException {
-    out.writeLong(t.getEpochSecond());
-    out.writeInt(t.getNano());
-  }
-
-  private static Instant readInstant(DataInputStream in) throws IOException {
-    return Instant.ofEpochSecond(in.readLong(), in.readInt());
-  }
-
-  private static void writeMap(DataOutputStream out, Map<String, String> map) throws IOException {
-    out.writeInt(map.size());
-    for (Map.Entry<String, String> e : map.entrySet()) {
-      writeString(out, e.getKey());
-      writeString(out, e.getValue());
-    }
-  }
-
-  private static Map<String, String> readMap(DataInputStream in) throws IOException {
-    int size = in.readInt();
-    Map<String, String> map = new LinkedHashMap<>();
-    for (int i = 0; i < size; i++) {
-      map.put(readString(in), readString(in));
-    }
-    return map;
   }
 }

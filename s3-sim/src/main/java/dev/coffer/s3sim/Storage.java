@@ -28,7 +28,7 @@ public interface Storage {
 
   /**
    * The storage kept in {@code directory} (created 0700 if missing): whatever it held is there again,
-   * and every change is durable once the call returns, written whole or not at all (SIM-5 of
+   * and every change is durable once the call returns, written whole or not at all (SEC-9 of
    * docs/architecture.md). One process at a time may open a directory.
    *
    * @throws java.io.UncheckedIOException if the directory cannot be created or read, or holds files

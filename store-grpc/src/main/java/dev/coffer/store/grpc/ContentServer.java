@@ -4,33 +4,21 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.grpc.ServerSettings.Limits;
 import dev.coffer.store.grpc.ServerSettings.TlsSettings;
 import io.grpc.Server;
-import io.grpc.netty.shaded.io.grpc.netty.GrpcSslContexts;
-import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
-import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
-import io.grpc.netty.shaded.io.netty.handler.ssl.ClientAuth;
-import io.grpc.netty.shaded.io.netty.handler.ssl.SslContextBuilder;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
-import java.net.SocketAddress;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalInt;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-// Over 400 lines: the builder holds every setting with its default, bounds and contract.
+// Over 400 lines: the public defaults and bounds, and the builder holding every setting with its
+// contract. The listeners are Listeners, TcpListener and UnixSocketListener; the calls ContentService.
 /**
  * Serves a {@link ContentStore} as containerd's content service
  * ({@code containerd.services.content.v1.Content}), so that containerd uses it as its content store
@@ -126,12 +114,9 @@ public final class ContentServer implements AutoCloseable {
 
   private final ServerSettings settings;
   private final ContentService service;
-  private final List<Server> servers = new ArrayList<>();
-  private final List<EventLoopGroup> eventLoops = new ArrayList<>();
   private final WriterBudget writerBudget;
-  private ExecutorService executor;
+  private final Listeners listeners;
   private boolean started;
-  private boolean socketBound;
   private boolean closed;
 
   private ContentServer(ContentStore store, ServerSettings settings, Holds holds,
@@ -140,6 +125,7 @@ public final class ContentServer implements AutoCloseable {
     this.service = new ContentService(store, settings, holds, scope);
     this.writerBudget = new WriterBudget(settings.limits().maxOpenWriters(),
         settings.limits().bytesPerWriter());
+    this.listeners = new Listeners(settings);
   }
 
   /** A builder for a server over {@code store}. */
@@ -163,21 +149,8 @@ public final class ContentServer implements AutoCloseable {
       throw new IllegalStateException(closed ? "server is closed" : "server is already started");
     }
     started = true;
-    executor = Executors.newFixedThreadPool(settings.limits().executorThreads(), callThreads());
     try {
-      if (settings.unixSocket() != null) {
-        servers.add(UnixSocketListener.start(settings.unixSocket(), settings.socketGroup(),
-            this::configure, eventLoops));
-        socketBound = true;
-      }
-      if (settings.tcpPort() >= 0) {
-        NettyServerBuilder tcp = configure(NettyServerBuilder.forAddress(
-            new InetSocketAddress(settings.tcpAddress(), settings.tcpPort())));
-        if (settings.tls() != null) {
-          secure(tcp, settings.tls());
-        }
-        servers.add(tcp.build().start());
-      }
+      listeners.bind(service, writerBudget);
     } catch (IOException | RuntimeException e) {
       try {
         close();
@@ -190,84 +163,12 @@ public final class ContentServer implements AutoCloseable {
     return this;
   }
 
-  private NettyServerBuilder configure(NettyServerBuilder builder) {
-    Limits limits = settings.limits();
-    return builder
-        .addService(service)
-        .intercept(writerBudget)
-        .executor(executor)
-        .callExecutor(ContentService.callExecutors())
-        .maxInboundMessageSize(settings.maxInboundMessageBytes())
-        .maxConcurrentCallsPerConnection(limits.maxCallsPerConnection())
-        .maxConnectionIdle(limits.maxConnectionIdle().toNanos(), TimeUnit.NANOSECONDS)
-        .maxConnectionAge(limits.maxConnectionAge().toNanos(), TimeUnit.NANOSECONDS)
-        .maxConnectionAgeGrace(limits.maxConnectionAgeGrace().toNanos(), TimeUnit.NANOSECONDS);
-  }
-
-  /** TLS on the TCP listener, with client certificates required and/or a bearer token. */
-  private static void secure(NettyServerBuilder builder, TlsSettings tls) throws IOException {
-    SslContextBuilder ssl;
-    try {
-      ssl = GrpcSslContexts.forServer(tls.certificateChain().toFile(), tls.privateKey().toFile());
-      if (tls.clientCertificateAuthorities() != null) {
-        ssl.trustManager(tls.clientCertificateAuthorities().toFile())
-            .clientAuth(ClientAuth.REQUIRE);
-      }
-      builder.sslContext(ssl.build());
-    } catch (IllegalArgumentException e) {
-      throw new IOException("cannot use the TLS certificate " + tls.certificateChain()
-          + ", key " + tls.privateKey()
-          + (tls.clientCertificateAuthorities() == null ? ""
-              : " or client CA " + tls.clientCertificateAuthorities())
-          + " (PEM certificates and a PKCS#8 PEM key): " + e.getMessage(), e);
-    }
-    if (tls.bearerTokenFile() != null) {
-      builder.intercept(BearerTokenCheck.fromFile(tls.bearerTokenFile()));
-    }
-  }
-
-  private static java.util.concurrent.ThreadFactory callThreads() {
-    AtomicInteger count = new AtomicInteger();
-    return task -> {
-      Thread thread = new Thread(task, "coffer-grpc-" + count.incrementAndGet());
-      thread.setDaemon(true);
-      return thread;
-    };
-  }
-
   /**
    * What listens where once started, one line per listener, such as {@code unix:///run/coffer.sock
    * (mode 0600)} or {@code tcp *:7443 (every address; TLS, client certificates)}.
    */
   public synchronized List<String> listeners() {
-    List<String> lines = new ArrayList<>();
-    if (settings.unixSocket() != null) {
-      lines.add("unix://" + settings.unixSocket() + (settings.socketGroup() == null
-          ? " (mode 0600)" : " (mode 0660, group " + settings.socketGroup() + ")"));
-    }
-    tcpAddress().ifPresent(address -> {
-      TlsSettings tls = settings.tls();
-      String how;
-      if (tls == null) {
-        how = "plaintext, loopback only";
-      } else {
-        List<String> auth = new ArrayList<>();
-        if (tls.clientCertificateAuthorities() != null) {
-          auth.add("client certificates");
-        }
-        if (tls.bearerTokenFile() != null) {
-          auth.add("bearer token");
-        }
-        how = "TLS" + (auth.isEmpty() ? "" : ", " + String.join(" and ", auth));
-      }
-      InetAddress host = address.getAddress();
-      String where = host.isAnyLocalAddress() ? "*"
-          : host instanceof java.net.Inet6Address ? "[" + host.getHostAddress() + "]"
-          : host.getHostAddress();
-      lines.add("tcp " + where + ":" + address.getPort() + " ("
-          + (host.isAnyLocalAddress() ? "every address; " : "") + how + ")");
-    });
-    return lines;
+    return listeners.describe();
   }
 
   /** The Unix socket the server listens on, if any. */
@@ -288,17 +189,7 @@ public final class ContentServer implements AutoCloseable {
    * {@link Builder#tcpAddress} said otherwise), if any.
    */
   public synchronized Optional<InetSocketAddress> tcpAddress() {
-    if (settings.tcpPort() < 0) {
-      return Optional.empty();
-    }
-    for (Server server : servers) {
-      for (SocketAddress address : server.getListenSockets()) {
-        if (address instanceof InetSocketAddress inet) {
-          return Optional.of(inet);
-        }
-      }
-    }
-    return Optional.of(new InetSocketAddress(settings.tcpAddress(), settings.tcpPort()));
+    return listeners.tcpAddress();
   }
 
   /**
@@ -325,7 +216,7 @@ public final class ContentServer implements AutoCloseable {
   public void awaitTermination() throws InterruptedException {
     List<Server> running;
     synchronized (this) {
-      running = List.copyOf(servers);
+      running = listeners.servers();
     }
     for (Server server : running) {
       server.awaitTermination();
@@ -343,33 +234,9 @@ public final class ContentServer implements AutoCloseable {
       return;
     }
     closed = true;
-    servers.forEach(Server::shutdown);
-    long deadline = System.nanoTime() + settings.shutdownGrace().toNanos();
-    try {
-      for (Server server : servers) {
-        long left = deadline - System.nanoTime();
-        if (left <= 0 || !server.awaitTermination(left, TimeUnit.NANOSECONDS)) {
-          server.shutdownNow();
-        }
-      }
-    } catch (InterruptedException e) {
-      servers.forEach(Server::shutdownNow);
-      Thread.currentThread().interrupt();
-    }
-    for (EventLoopGroup group : eventLoops) {
-      group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
-    }
-    if (executor != null) {
-      executor.shutdown();
-    }
+    listeners.stop();
     service.close();
-    if (socketBound) {
-      try {
-        Files.deleteIfExists(settings.unixSocket());
-      } catch (IOException e) {
-        throw new UncheckedIOException("cannot remove socket " + settings.unixSocket(), e);
-      }
-    }
+    listeners.removeSocket();
     LOG.info("content server stopped");
   }
 
@@ -625,14 +492,8 @@ public final class ContentServer implements AutoCloseable {
         throw new IllegalStateException(
             "client certificates and bearer tokens need TLS: set a certificate and key");
       }
-      // SEC-1 (docs/architecture.md).
-      if (tcpPort >= 0 && !tcpAddress.isLoopbackAddress()
-          && (tls == null || !tls.authenticatesClients())) {
-        throw new IllegalStateException("refusing to listen on " + tcpAddress.getHostAddress()
-            + ", which other machines can reach, without "
-            + (tls == null ? "TLS (a certificate and key) and client authentication"
-                : "client authentication")
-            + " (client certificates against a CA, or a bearer token file)");
+      if (tcpPort >= 0) { // SEC-1 (docs/architecture.md)
+        TcpListener.checkReachable(tcpAddress, tls);
       }
       Limits limits = new Limits(maxCallsPerConnection, maxConnectionIdle, maxConnectionAge,
           maxConnectionAgeGrace, executorThreads, writerMemoryBytes, bytesPerWriter);

@@ -105,7 +105,7 @@ final class IngestResume {
       ByteArrayOutputStream copy = small ? new ByteArrayOutputStream((int) offset) : null;
       long read;
       try (InputStream in = objects.stream(r.dataKey())) {
-        read = S3Objects.drain(in, hasher, copy);
+        read = BodyChecksums.drain(in, hasher, copy);
       } catch (IOException e) {
         throw new UnknownException("reading the ingest of ref \"" + ref + "\"", e);
       }

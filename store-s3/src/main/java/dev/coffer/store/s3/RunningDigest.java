@@ -83,7 +83,7 @@ final class RunningDigest {
   /** The CRC32C of every byte written, as S3 reports it; null when there is none. */
   String crc32c() {
     await();
-    return crc == null ? null : S3Objects.crc32c(crc);
+    return crc == null ? null : BodyChecksums.crc32c(crc);
   }
 
   /** Starts again from no bytes; a stage in flight does not feed the new digest. */

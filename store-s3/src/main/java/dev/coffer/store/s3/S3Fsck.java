@@ -61,7 +61,7 @@ final class S3Fsck {
     try (ResponseInputStream<GetObjectResponse> in = objects.stream(key, 0)) {
       etag = in.response().eTag();
       MessageDigest hasher = digest.algorithm().newHasher();
-      S3Objects.drain(in, hasher, null);
+      BodyChecksums.drain(in, hasher, null);
       if (Digest.fromHasher(digest.algorithm(), hasher.digest()).equals(digest)) {
         return false;
       }

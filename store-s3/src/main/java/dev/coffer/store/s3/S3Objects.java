@@ -5,20 +5,12 @@ import dev.coffer.store.UnknownException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
-import java.security.MessageDigest;
 import java.time.Instant;
-import java.util.Base64;
-import java.util.List;
 import java.util.Map;
-import java.util.TreeMap;
 import java.util.concurrent.CancellationException;
 import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import java.util.stream.Collectors;
-import java.util.zip.CRC32C;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 import software.amazon.awssdk.awscore.retry.AwsRetryStrategy;
 import software.amazon.awssdk.core.ResponseBytes;
 import software.amazon.awssdk.core.ResponseInputStream;
@@ -35,25 +27,23 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Object;
-import software.amazon.awssdk.services.s3.model.Tag;
 import software.amazon.awssdk.services.s3.model.Tagging;
 
 /**
  * The S3 requests the store makes, on one bucket. The control client carries small records and
  * metadata requests, and reads; the bulk client carries parts and part copies. Multipart
- * requests are {@link S3Uploads}'; SDK exceptions become the store's in {@link S3Errors}. Transport
+ * requests are {@link S3Uploads}', tags {@link ObjectTagging}'s (with its fallback to none) and
+ * the checksums bodies carry {@link BodyChecksums}'; SDK exceptions become the store's in
+ * {@link S3Errors}. Transport
  * failures, throttling and 409 conflicts have been retried by the SDK's retry strategy before they
  * get here (except for {@link #deleteOnce}, a single attempt); a 412 of a conditional request is
  * an answer, returned as null by the methods that make one.
  *
  * <p>Thread-safe.
  */
-// Over 400 lines: each single-object request beside its conditional answers and tagging fallback.
 final class S3Objects {
 
-  private static final Logger LOG = LoggerFactory.getLogger(S3Objects.class);
   private static final int PRECONDITION_FAILED = S3Errors.PRECONDITION_FAILED;
-  private static final int NOT_IMPLEMENTED = 501;
   /** Turns the SDK's retries off for the one request that carries it (see {@link #deleteOnce}). */
   private static final SdkPlugin SINGLE_ATTEMPT = config -> config.overrideConfiguration(
       c -> c.retryStrategy(AwsRetryStrategy.doNotRetry()));
@@ -63,13 +53,7 @@ final class S3Objects {
   private final String bucket;
   private final S3StoreConfig.ChecksumMode checksums;
   private final S3Uploads uploads;
-  /**
-   * False once the server answered a tagging request with 501 Not Implemented, as some
-   * S3-compatible servers do: tags only mirror the index records, so the store goes on without.
-   */
-  private volatile boolean tagging = true;
-  /** True once a write with tags succeeded: the server has object tagging. */
-  private volatile boolean taggingWorks;
+  private final ObjectTagging tagging;
 
   S3Objects(S3Client control, Supplier<S3AsyncClient> bulk, String bucket,
       S3StoreConfig.ChecksumMode checksums) {
@@ -78,6 +62,7 @@ final class S3Objects {
     this.bucket = bucket;
     this.checksums = checksums;
     this.uploads = new S3Uploads(control, bulk, bucket, checksums);
+    this.tagging = new ObjectTagging(control, bucket);
   }
 
   /**
@@ -177,11 +162,6 @@ final class S3Objects {
     }
   }
 
-  /** The CRC32C {@code crc} holds, as S3 spells it. */
-  static String crc32c(CRC32C crc) {
-    return base64(ByteBuffer.allocate(Integer.BYTES).putInt((int) crc.getValue()).array());
-  }
-
   /**
    * Creates the object only if the key is free (If-None-Match: *).
    *
@@ -224,7 +204,7 @@ final class S3Objects {
     PutObjectRequest.Builder request = PutObjectRequest.builder().bucket(bucket).key(key)
         .ifNoneMatch(etag == null ? "*" : null).ifMatch(etag)
         .overrideConfiguration(o -> o.addPlugin(SINGLE_ATTEMPT));
-    withChecksum(request, bytes, bytes.length, null);
+    BodyChecksums.addTo(request, checksums, bytes, bytes.length, null);
     try {
       return new Attempt(control.putObject(request.build(), RequestBody.fromBytes(bytes)).eTag(),
           null, false);
@@ -262,16 +242,16 @@ final class S3Objects {
       String ifNoneMatch, String ifMatch) {
     PutObjectRequest.Builder request = PutObjectRequest.builder().bucket(bucket).key(key)
         .ifNoneMatch(ifNoneMatch).ifMatch(ifMatch);
-    boolean tagged = tagging && !tags.isEmpty();
-    if (tagged) {
-      request.tagging(Tagging.builder().tagSet(tagSet(tags)).build());
+    Tagging tagged = tagging.forWrite(tags);
+    if (tagged != null) {
+      request.tagging(tagged);
     }
-    withChecksum(request, bytes, length, sha256);
+    BodyChecksums.addTo(request, checksums, bytes, length, sha256);
     try {
       String etag = control.putObject(request.build(), RequestBody.fromByteBuffer(
           ByteBuffer.wrap(bytes, 0, length))).eTag();
-      if (tagged) {
-        taggingWorks = true;
+      if (tagged != null) {
+        tagging.tagged();
       }
       return etag;
     } catch (SdkException e) {
@@ -279,61 +259,10 @@ final class S3Objects {
       if (status == PRECONDITION_FAILED || (ifMatch != null && status == 404)) {
         return null;
       }
-      if (tagged && (status == NOT_IMPLEMENTED || (status == 0 && taggingRefused(key, e)))) {
-        taggingUnsupported(e);
+      if (tagged != null && tagging.refusedWrite(key, status, e)) {
         return put(key, bytes, length, sha256, Map.of(), ifNoneMatch, ifMatch);
       }
       throw S3Errors.translate("writing " + key, e);
-    }
-  }
-
-  /**
-   * Adds the checksum of the object's bytes that the checksum mode asks for: {@code sha256} if
-   * known (S3 then checks the content address), else a SHA-256 or CRC32C computed here, or none
-   * with {@code WHEN_REQUIRED}. With a checksum, a body changed on its way is refused by S3 even
-   * though it is sent unsigned (INT-6).
-   */
-  private void withChecksum(PutObjectRequest.Builder request, byte[] bytes, int length,
-      byte[] sha256) {
-    if (sha256 != null && checksums != S3StoreConfig.ChecksumMode.WHEN_REQUIRED) {
-      request.checksumSHA256(base64(sha256));
-    } else if (checksums == S3StoreConfig.ChecksumMode.SHA256) {
-      request.checksumSHA256(base64(sha256(bytes, 0, length)));
-    } else if (checksums == S3StoreConfig.ChecksumMode.CRC32C) {
-      request.checksumCRC32C(crc32c(bytes, 0, length));
-    }
-  }
-
-  /**
-   * Whether a tagged write that failed without an answer (every attempt) met a server without
-   * object tagging. Such a server may refuse the tagging header before reading the body and close
-   * the connection, so a client still sending a large body sees a broken pipe, never the 501; a
-   * tagging request without a body gets the 501 through. Asked only until a tagged write succeeds.
-   */
-  private boolean taggingRefused(String key, SdkException failure) {
-    if (taggingWorks) {
-      return false;
-    }
-    try {
-      control.getObjectTagging(b -> b.bucket(bucket).key(key));
-      taggingWorks = true;
-      return false;
-    } catch (SdkException e) {
-      if (S3Errors.status(e) == NOT_IMPLEMENTED) {
-        return true;
-      }
-      failure.addSuppressed(e);
-      return false;
-    }
-  }
-
-  /** Remembers that the server has no object tagging; logs it once per store. */
-  private void taggingUnsupported(SdkException e) {
-    if (tagging) {
-      tagging = false;
-      LOG.warn("bucket {} does not support object tagging (501); blobs are stored without the "
-          + "tags that mirror their index records: {}", bucket, e.getMessage());
-      LOG.debug("the refused tagging request", e);
     }
   }
 
@@ -392,31 +321,12 @@ final class S3Objects {
 
   /** The object's tags (none on a server without tagging), or null if there is no object. */
   Map<String, String> tags(String key) {
-    if (!tagging) {
-      return exists(key) ? Map.of() : null;
-    }
-    try {
-      Map<String, String> tags = new TreeMap<>();
-      control.getObjectTagging(b -> b.bucket(bucket).key(key)).tagSet()
-          .forEach(t -> tags.put(t.key(), t.value()));
-      return tags;
-    } catch (NoSuchKeyException e) {
-      return null;
-    } catch (SdkException e) {
-      if (S3Errors.status(e) == 404) {
-        return null;
-      }
-      if (S3Errors.status(e) == NOT_IMPLEMENTED) {
-        taggingUnsupported(e);
-        return exists(key) ? Map.of() : null;
-      }
-      throw S3Errors.translate("reading the tags of " + key, e);
-    }
+    return tagging.tags(key, this::exists);
   }
 
   /** Whether the server is still believed to support object tagging. */
   boolean tagging() {
-    return tagging;
+    return tagging.supported();
   }
 
   /**
@@ -424,19 +334,7 @@ final class S3Objects {
    * server without object tagging.
    */
   void putTags(String key, Map<String, String> tags) {
-    if (!tagging) {
-      return;
-    }
-    try {
-      control.putObjectTagging(b -> b.bucket(bucket).key(key)
-          .tagging(t -> t.tagSet(tagSet(tags))));
-    } catch (SdkException e) {
-      if (S3Errors.status(e) == NOT_IMPLEMENTED) {
-        taggingUnsupported(e);
-        return;
-      }
-      throw S3Errors.translate("tagging " + key, e);
-    }
+    tagging.put(key, tags);
   }
 
   /**
@@ -505,44 +403,5 @@ final class S3Objects {
     } catch (SdkException e) {
       throw S3Errors.translate("listing " + prefix, e);
     }
-  }
-
-  static byte[] sha256(byte[] bytes, int offset, int length) {
-    MessageDigest hasher = dev.coffer.store.DigestAlgorithm.SHA256.newHasher();
-    hasher.update(bytes, offset, length);
-    return hasher.digest();
-  }
-
-  /** The CRC32C of the bytes as S3 spells it: the four big-endian bytes in base64. */
-  static String crc32c(byte[] bytes, int offset, int length) {
-    CRC32C crc = new CRC32C();
-    crc.update(bytes, offset, length);
-    return base64(ByteBuffer.allocate(Integer.BYTES).putInt((int) crc.getValue()).array());
-  }
-
-  static String base64(byte[] bytes) {
-    return Base64.getEncoder().encodeToString(bytes);
-  }
-
-  private static List<Tag> tagSet(Map<String, String> tags) {
-    return tags.entrySet().stream()
-        .map(e -> Tag.builder().key(e.getKey()).value(e.getValue()).build())
-        .collect(Collectors.toList());
-  }
-
-  /** Reads a stream to its end into {@code hasher} and, if {@code copy} is not null, into it. */
-  static long drain(InputStream in, MessageDigest hasher, java.io.ByteArrayOutputStream copy)
-      throws IOException {
-    byte[] buffer = new byte[1 << 16];
-    long total = 0;
-    int n;
-    while ((n = in.read(buffer)) >= 0) {
-      hasher.update(buffer, 0, n);
-      if (copy != null) {
-        copy.write(buffer, 0, n);
-      }
-      total += n;
-    }
-    return total;
   }
 }

@@ -68,17 +68,17 @@ final class S3Uploads {
         .uploadId(uploadId).partNumber(partNumber).contentLength((long) length);
     CompletedPart.Builder completed = CompletedPart.builder().partNumber(partNumber);
     if (checksummed && checksums == S3StoreConfig.ChecksumMode.SHA256) {
-      String checksum = S3Objects.base64(S3Objects.sha256(buffer, 0, length));
+      String checksum = BodyChecksums.base64(BodyChecksums.sha256(buffer, 0, length));
       request.checksumSHA256(checksum);
       completed.checksumSHA256(checksum);
     } else if (checksummed && checksums == S3StoreConfig.ChecksumMode.CRC32C) {
-      String checksum = S3Objects.crc32c(buffer, 0, length);
+      String checksum = BodyChecksums.crc32c(buffer, 0, length);
       request.checksumCRC32C(checksum);
       completed.checksumCRC32C(checksum);
     } else if (checksums != S3StoreConfig.ChecksumMode.WHEN_REQUIRED) {
       // An upload started without a checksum algorithm takes no x-amz-checksum header; its parts
       // carry their MD5 instead, so that S3 still refuses one changed on its way (INT-6).
-      request.contentMD5(S3Objects.base64(md5(buffer, length)));
+      request.contentMD5(BodyChecksums.base64(md5(buffer, length)));
     }
     return bulk.get().uploadPart(request.build(),
             AsyncRequestBody.fromByteBufferUnsafe(ByteBuffer.wrap(buffer, 0, length)))

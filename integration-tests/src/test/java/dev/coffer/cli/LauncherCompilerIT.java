@@ -1,0 +1,80 @@
+package dev.coffer.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The compiler settings {@code bin/coffer} gives {@code put} and {@code get}: with its directives
+ * file (the optimising compiler for the JDK's hashes and checksums only), low tier-4 thresholds, so
+ * that the request path, which the directives keep from the optimising compiler, leaves the client
+ * compiler's profiling tier early (docs/benchmarks.md, "The request path out of the profiling
+ * tier"); without the file, the raised thresholds that keep the optimising compiler to the hot
+ * loops. The VM's flags are read from its log file ({@code -XX:+LogVMOutput}), since the launcher
+ * keeps the VM's own output off stdout.
+ */
+class LauncherCompilerIT {
+
+  private static final Pattern FLAG = Pattern.compile(
+      "^\\s*intx (Tier4(?:Invocation|MinInvocation|Compile)Threshold)\\s+= (\\d+)\\s",
+      Pattern.MULTILINE);
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void putAndGetLeaveTheProfilingTierEarlyWithTheDirectives() throws Exception {
+    try (Launcher launcher = Launcher.copyInto(tmp)) {
+      for (String command : new String[] {"put", "get"}) {
+        assertThat(tier4Thresholds(launcher, command, true)).as(command).isEqualTo(Map.of(
+            "Tier4InvocationThreshold", 500L,
+            "Tier4MinInvocationThreshold", 100L,
+            "Tier4CompileThreshold", 1000L));
+      }
+    }
+  }
+
+  @Test
+  void withoutTheDirectivesTheThresholdsStayRaised() throws Exception {
+    try (Launcher launcher = Launcher.copyInto(tmp)) {
+      Files.delete(launcher.root().resolve("bin/coffer-put.directives.json"));
+      assertThat(tier4Thresholds(launcher, "put", false)).isEqualTo(Map.of(
+          "Tier4InvocationThreshold", 100_000L,
+          "Tier4MinInvocationThreshold", 100_000L,
+          "Tier4CompileThreshold", 120_000L));
+    }
+  }
+
+  /**
+   * The tier-4 thresholds of {@code bin/coffer COMMAND --help}'s VM, checking with {@code quiet}
+   * that its stdout carries the help alone (the VM's output kept off it, as with the directives).
+   */
+  private Map<String, Long> tier4Thresholds(Launcher launcher, String command, boolean quiet)
+      throws Exception {
+    Path log = tmp.resolve(command + "-vm.log");
+    Launcher.Run run = launcher.bash("bin/coffer " + command + " --help", Map.of(
+        "HOME", tmp.toString(),
+        "COFFER_CDS", "0",
+        "COFFER_JAVA_OPTS", "-XX:+UnlockDiagnosticVMOptions -XX:+LogVMOutput -XX:LogFile=" + log
+            + " -XX:+PrintFlagsFinal"));
+    assertThat(run.code()).as(run.stderr()).isZero();
+    String stdout = new String(run.stdout(), StandardCharsets.UTF_8);
+    if (quiet) {
+      assertThat(stdout).startsWith("Usage: coffer " + command).doesNotContain("Tier4");
+    }
+    Matcher flags = FLAG.matcher(Files.readString(log));
+    Map<String, Long> found = new TreeMap<>();
+    while (flags.find()) {
+      found.put(flags.group(1), Long.parseLong(flags.group(2)));
+    }
+    return found;
+  }
+}

@@ -552,13 +552,23 @@ final class Model {
    * one deleted, or deleted and stored anew, since its creation is linked at the incarnation
    * created with the others, and found so only by step 4's write, after the links, by then
    * another point of the call: its link is removed (it holds nothing) and the call is NotFound,
-   * the other targets' links made (their marks theirs). Only where a target is found linked
-   * already is the call made again from fresh reads (PROTO-14): then such a target deleted is
-   * NotFound at once, the creation marks given back, and one stored anew is marked by step 2
-   * like any other target.
+   * the other targets' links made (their marks theirs). Where a target is found linked already,
+   * or with {@code fresh}, the call is made again from fresh reads (PROTO-14): then such a
+   * target deleted is NotFound at once, the creation marks given back, and one stored anew is
+   * marked by step 2 like any other target. {@code fresh} is the host's memory, which the model
+   * does not hold: a host whose remembered version of {@code from} (or of another target) is
+   * found not live, or whose step 3 from it is refused as gone, makes the whole call again from
+   * fresh reads before any change that stays (checker seed 1 at 5,000 steps, step 1,686: the
+   * host had seen {@code from} deleted by a {@code ref} that was NotFound, and {@code from} was
+   * committed anew since; its link of a file stored anew by another host succeeded).
    */
   private Class<? extends StoreException> linkNew(List<Integer> to, int from, Long drawnLife,
       Map<Integer, Long> created) {
+    return linkNew(to, from, drawnLife, created, false);
+  }
+
+  private Class<? extends StoreException> linkNew(List<Integer> to, int from, Long drawnLife,
+      Map<Integer, Long> created, boolean fresh) {
     Blob source = blobs.get(from);
     if (source == null || drawnLife != null && source.incarnation != drawnLife) {
       dropMarks(created);
@@ -582,7 +592,7 @@ final class Model {
     List<Integer> missing = distinct.stream()
         .filter(t -> !(source.links.contains(t) && blobs.containsKey(t) && holds(source, t)))
         .toList();
-    if (!stale.isEmpty() && missing.size() < distinct.size()) {
+    if (!stale.isEmpty() && (fresh || missing.size() < distinct.size())) {
       // Made again from fresh reads: the stale targets are seen as they are.
       for (int t : stale) {
         if (!blobs.containsKey(t)) {
@@ -696,6 +706,53 @@ final class Model {
       return null;
     }
     return linkNew(to, from, drawn, created);
+  }
+
+  /** The answers of a {@link #racedPut}'s calls, null for success or a call not made. */
+  record Race(Class<? extends StoreException> start, Class<? extends StoreException> delete,
+      Class<? extends StoreException> reput, Class<? extends StoreException> link,
+      Class<? extends StoreException> relink, boolean created) {}
+
+  /** How far a {@link #racedPut} gets: its puts and the other host's calls, its link, all. */
+  enum RaceStage { PUTS, LINK, ALL }
+
+  /**
+   * A put that marks with another host's {@code delete(victim)} (then, with {@code reput}, its
+   * plain {@code put}) between its puts and its link ({@code Op.RacedPut}): the operation drawn
+   * from live {@code from} (NotFound, no put made, if not) and its puts, as {@link #markedPut};
+   * the other host's calls, whatever became of the puts; the link, {@code linkNew} as that
+   * operation. A file the puts created and the other host deleted (or deleted and stored anew)
+   * is linked at the incarnation created and found not live at step 4: that link removed, the
+   * call NotFound ({@link #confirmCreated}). Where the link is NotFound, as a tree's put does:
+   * each distinct target stored again without the operation (at count 0 if not live,
+   * AlreadyExists otherwise) and a plain {@code linkNew(to, from)}, which gives each target
+   * {@code from} does not link to one reference held by its new link. {@code stage} stops it
+   * short (a host killed, or a call without a clear answer): after the other host's calls, or
+   * after the link; without {@code deletes} the other host's delete did not land (an unclear
+   * answer). With {@code fresh} the link is made again from fresh reads (the host's memory,
+   * {@link #linkNew(List, int, Long, Map)}): a victim the puts created is then NotFound at once
+   * if deleted, marked by step 2 and linked if stored anew.
+   */
+  Race racedPut(List<Integer> to, int from, int victim, boolean deletes, boolean reput,
+      RaceStage stage, boolean fresh) {
+    Blob source = blobs.get(from);
+    Map<Integer, Long> created = source == null ? Map.of() : putsOfMarkedPut(to, true);
+    Class<? extends StoreException> start = source == null ? NotFoundException.class : null;
+    Class<? extends StoreException> delete = deletes ? delete(victim) : null;
+    Class<? extends StoreException> again = reput ? publish(victim, false, Map.of()) : null;
+    boolean createdVictim = created.containsKey(victim);
+    if (source == null || stage == RaceStage.PUTS) {
+      return new Race(start, delete, again, null, null, createdVictim);
+    }
+    Class<? extends StoreException> link = linkNew(to, from, source.incarnation, created, fresh);
+    Class<? extends StoreException> relink = null;
+    if (link == NotFoundException.class && stage == RaceStage.ALL) {
+      for (int t : to.stream().distinct().toList()) {
+        publish(t, false, Map.of());
+      }
+      relink = linkNew(to, from);
+    }
+    return new Race(start, delete, again, link, relink, createdVictim);
   }
 
   /**

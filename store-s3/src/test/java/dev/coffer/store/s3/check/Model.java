@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * What the store should hold after a history, computed from the API's contract alone (see
@@ -223,27 +224,54 @@ final class Model {
   }
 
   /**
-   * The state a {@code delete} ({@code whole}) or a {@code deref} that ended without a clear
-   * answer may have stopped in besides those before and after it: {@code blob} removed (its record
-   * written {@code deleting}) and none of its cascade's releases made. The store releases each
-   * target its links hold with a compare-and-swap of its own after the removal (References'
-   * cascade), so a release that fails (Unavailable, Aborted, Unknown) or a host killed before it
-   * leaves every target over-referenced by one, as the cascade's text allows. Alone, that differs
-   * from the state after the call in counts only, within an unclear step's bounds; with another
-   * host's operation on a target run in its middle, it is an outcome of its own (heavy seed 4, step
-   * 4,150: {@code h2 ref b11} landed and h0's {@code delete b9}, b9 linking to b11, removed b9 and
-   * failed reading b11 for its release, leaving b11 at 5 where both orders of the two calls have
-   * 4). Cascades stopped after some of their releases are not listed. Empty if the call does not
+   * The states a {@code delete} ({@code whole}) or a {@code deref} that ended without a clear
+   * answer may have stopped in besides those before and after it: {@code blob} removed (its
+   * record written {@code deleting}) and only the first {@code k} of its cascade's releases
+   * made, for each {@code k} from none to all but the last. The store releases each target its
+   * links hold with a compare-and-swap of its own after the removal, in the order of the links in
+   * the removed record, a blob the cascade removes adding its own links' targets at the end
+   * (References' cascade): a release that fails (Unavailable, Aborted, Unknown) or a host killed
+   * before it leaves that target and every later one over-referenced by one, as the cascade's
+   * text allows, and a target whose release would have removed it live at its last reference
+   * with its own links' references held. Alone, such a stop differs from the state after the
+   * call within an unclear step's bounds; with another host's operation on a target run in its
+   * middle, it is an outcome of its own (heavy seed 4, step 4,150: {@code h2 ref b11} landed and
+   * h0's {@code delete b9}, b9 linking to b11, removed b9 and failed reading b11 for its release,
+   * leaving b11 at 5 where both orders of the two calls have 4). Empty if the call does not
    * remove {@code blob} or its links hold no reference.
+   *
+   * @param order each blob's links in the order its record lists them (the cascade's order); a
+   *     target it does not list comes after those it does, in the model's order
    */
-  List<Model> releaseStops(int blob, boolean whole) {
+  List<Model> releaseStops(int blob, boolean whole, Function<Integer, List<Integer>> order) {
     Blob b = blobs.get(blob);
     if (b == null || !(whole || b.refs == 1) || held(b).isEmpty()) {
       return List.of();
     }
-    Model stop = copy();
-    stop.blobs.remove(blob);
-    return List.of(stop);
+    List<Model> stops = new java.util.ArrayList<>();
+    for (int k = 0; ; k++) {
+      Model stop = copy();
+      Blob gone = stop.blobs.remove(blob);
+      if (!stop.cascade(ordered(order, blob, stop.held(gone)), blob, order, k)) {
+        return stops; // the whole cascade in k releases or fewer: the state after the call
+      }
+      stops.add(stop);
+    }
+  }
+
+  /** {@link #releaseStops(int, boolean, Function)} in the model's order of links. */
+  List<Model> releaseStops(int blob, boolean whole) {
+    return releaseStops(blob, whole, b -> List.of());
+  }
+
+  /** {@code targets} (links of {@code blob}) in {@code order}'s order of {@code blob}'s links. */
+  private static List<Integer> ordered(Function<Integer, List<Integer>> order, int blob,
+      List<Integer> targets) {
+    List<Integer> listed = order.apply(blob);
+    return targets.stream().sorted(java.util.Comparator.comparingInt(t -> {
+      int at = listed.indexOf(t);
+      return at < 0 ? Integer.MAX_VALUE : at;
+    })).toList();
   }
 
   /**
@@ -254,11 +282,27 @@ final class Model {
    * that is gone or another incarnation, as the store does (PROTO-1).
    */
   private void cascade(List<Integer> first, int origin) {
+    cascade(first, origin, b -> List.of(), Integer.MAX_VALUE);
+  }
+
+  /**
+   * {@link #cascade(List, int)} with each removed blob's links taken in {@code order}, stopped
+   * after {@code max} releases (each target popped is one, made or skipped).
+   *
+   * @return whether it stopped with releases left
+   */
+  private boolean cascade(List<Integer> first, int origin, Function<Integer, List<Integer>> order,
+      int max) {
     Deque<Held> pending = new ArrayDeque<>();
     first.forEach(to -> pending.add(held(to)));
     Set<Integer> removed = new HashSet<>();
     removed.add(origin);
+    int made = 0;
     while (!pending.isEmpty()) {
+      if (made == max) {
+        return true;
+      }
+      made++;
       Held next = pending.pop();
       boundary();
       int d = next.to();
@@ -269,12 +313,13 @@ final class Model {
       if (b.refs == 1) {
         blobs.remove(d);
         if (removed.add(d)) {
-          held(b).forEach(to -> pending.add(held(to)));
+          ordered(order, d, held(b)).forEach(to -> pending.add(held(to)));
         }
       } else {
         b.refs--;
       }
     }
+    return false;
   }
 
   /** A reference a cascade is to release: its target and the incarnation the link holds. */

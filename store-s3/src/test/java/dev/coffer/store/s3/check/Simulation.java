@@ -77,7 +77,8 @@ final class Simulation implements AutoCloseable {
   record Stats(long steps, long requests, long deaths, long unclear, long excess,
       long interleaved, long linkAlls, long treeFailures, long treeLeft, long treeKept,
       long candidates, long linkNews, long linkNewsUnclear, long marksLeft, long marksGone,
-      long racedPuts, long racedCreated, long racedAnew, long racedFresh, long racedRelinked) {}
+      long racedPuts, long racedCreated, long racedAnew, long racedFresh, long racedRelinked,
+      long cascadeStops) {}
 
   private final CheckConfig config;
   private final SimClock clock = new SimClock();
@@ -153,9 +154,12 @@ final class Simulation implements AutoCloseable {
     long racedRelinked;
     /** Of the raced puts with a created victim, those only a call from fresh reads explains. */
     long racedFresh;
+    /** Unclear deletes and derefs whose cascade may have stopped between two releases. */
+    long cascadeStops;
 
     Tally copy() {
       Tally t = new Tally();
+      t.cascadeStops = cascadeStops;
       t.racedFresh = racedFresh;
       t.racedCreated = racedCreated;
       t.racedAnew = racedAnew;
@@ -264,7 +268,7 @@ final class Simulation implements AutoCloseable {
         interleavedSteps, linkAlls, tally.treeFailures, tally.treeLeft,
         models.get(0).keptByTrees, mostCandidates, linkNews, linkNewsUnclear,
         marks.marksLeft(), marks.marksGone(), racedPuts, tally.racedCreated, tally.racedAnew,
-        tally.racedFresh, tally.racedRelinked);
+        tally.racedFresh, tally.racedRelinked, tally.cascadeStops);
   }
 
   // ---- one step
@@ -939,7 +943,11 @@ final class Simulation implements AutoCloseable {
       tally.unclear++;
       Model before = model;
       List<Model> outcomes = new ArrayList<>(List.of(after));
-      outcomes.addAll(stops(model, op));
+      List<Model> stopped = stops(model, op);
+      outcomes.addAll(stopped);
+      if ((op instanceof Op.Delete || op instanceof Op.Deref) && stopped.size() > 1) {
+        tally.cascadeStops++;
+      }
       Model window = op instanceof Op.TreeLink t ? takenOnly(model, t)
           : op instanceof Op.LinkNew l ? LinkNewMarks.markedOnly(model, l) : null;
       Model next = fitting(outcomes,
@@ -1305,9 +1313,11 @@ final class Simulation implements AutoCloseable {
    * link removed without its release where that release would remove {@code from}
    * ({@link Model#unlinkStops}); and, differing from the end in counts only but not within the
    * bounds once another host's operation on a target ran in its middle, a {@code delete}'s or
-   * {@code deref}'s blob removed without its cascade's releases ({@link Model#releaseStops}).
+   * {@code deref}'s blob removed with only the first of its cascade's releases made, none to all
+   * but the last, in the order the removed record lists its links ({@link Model#releaseStops},
+   * {@link #linkOrder}).
    */
-  private static List<Model> stops(Model m, Op op) {
+  private List<Model> stops(Model m, Op op) {
     if (op instanceof Op.TreeLink t) {
       return List.of(givenBack(m, t));
     } else if (op instanceof Op.LinkAll l) {
@@ -1321,9 +1331,9 @@ final class Simulation implements AutoCloseable {
       // state before (the link there) and after (b0 removed, its other links released) both miss.
       return m.unlinkStops(u.to(), u.from());
     } else if (op instanceof Op.Delete d) {
-      return m.releaseStops(d.blob(), true);
+      return m.releaseStops(d.blob(), true, this::linkOrder);
     } else if (op instanceof Op.Deref d) {
-      return m.releaseStops(d.blob(), false);
+      return m.releaseStops(d.blob(), false, this::linkOrder);
     }
     return List.of();
   }
@@ -1510,6 +1520,18 @@ final class Simulation implements AutoCloseable {
         e.getValue().linkedIncarnations.put(to, holds ? target.incarnation : STALE);
       }
     }
+  }
+
+  /**
+   * {@code b}'s links in the order its record in the bucket lists them (live or being deleted:
+   * the order its cascade releases them in), none if it has no record.
+   */
+  private List<Integer> linkOrder(int b) {
+    var object = storage.object(SimHosts.bucket(), SimHosts.indexKey(PREFIX, digests[b]));
+    if (object == null) {
+      return List.of();
+    }
+    return SimHosts.record(object.content()).links().stream().map(blobOf::get).toList();
   }
 
   /** The incarnation of a model's link that holds no reference of any life of its target. */

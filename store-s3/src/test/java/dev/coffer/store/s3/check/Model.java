@@ -598,22 +598,43 @@ final class Model {
    * created with the others, and found so only by step 4's write, after the links, by then
    * another point of the call: its link is removed (it holds nothing) and the call is NotFound,
    * the other targets' links made (their marks theirs). Where a target is found linked already,
-   * or with {@code fresh}, the call is made again from fresh reads (PROTO-14): then such a
-   * target deleted is NotFound at once, the creation marks given back, and one stored anew is
-   * marked by step 2 like any other target. {@code fresh} is the host's memory, which the model
-   * does not hold: a host whose remembered version of {@code from} (or of another target) is
-   * found not live, or whose step 3 from it is refused as gone, makes the whole call again from
-   * fresh reads before any change that stays (checker seed 1 at 5,000 steps, step 1,686: the
-   * host had seen {@code from} deleted by a {@code ref} that was NotFound, and {@code from} was
-   * committed anew since; its link of a file stored anew by another host succeeded).
+   * the call is made again from fresh reads (PROTO-14): then such a target deleted is NotFound at
+   * once, the creation marks given back, and one stored anew is marked by step 2 like any other
+   * target.
    */
   private Class<? extends StoreException> linkNew(List<Integer> to, int from, Long drawnLife,
       Map<Integer, Long> created) {
-    return linkNew(to, from, drawnLife, created, false);
+    return linkNew(to, from, drawnLife, created, Reads.AS_FOUND);
   }
 
+  /**
+   * Which versions a put that marks makes its link from, where a target it created is stale
+   * (deleted, or deleted and stored anew, since its creation). The host decides from the versions
+   * it remembers (PROTO-14), which the model does not hold: its remembered version of {@code
+   * from} may be older than a link another host made since (it then finds that target missing,
+   * marks it or takes its creation mark, and learns it is linked only when its step 3 is refused
+   * and decided again on a read: the pass from remembered versions, NotFound at step 4), or found
+   * not live, or refused as gone at step 3 (the whole call then made again from fresh reads).
+   */
+  enum Reads {
+    /** Made again from fresh reads exactly where a target is linked already in the model. */
+    AS_FOUND,
+    /** From the remembered versions, whatever is linked already. */
+    REMEMBERED,
+    /** Made again from fresh reads. */
+    FRESH
+  }
+
+  /**
+   * {@link #linkNew(List, int, Long, Map)} from the versions {@code reads} says (checker seed 1:
+   * at 5,000 steps, step 1,686, the host had seen {@code from} deleted by a {@code ref} that was
+   * NotFound, and {@code from} was committed anew since, so its link of a file stored anew by
+   * another host succeeded, from fresh reads; at 34,000 steps, step 13,057, a target was linked
+   * already and the host's link, from a version of {@code from} that did not show it, was
+   * NotFound at step 4).
+   */
   private Class<? extends StoreException> linkNew(List<Integer> to, int from, Long drawnLife,
-      Map<Integer, Long> created, boolean fresh) {
+      Map<Integer, Long> created, Reads reads) {
     Blob source = blobs.get(from);
     if (source == null || drawnLife != null && source.incarnation != drawnLife) {
       dropMarks(created);
@@ -637,7 +658,8 @@ final class Model {
     List<Integer> missing = distinct.stream()
         .filter(t -> !(source.links.contains(t) && blobs.containsKey(t) && holds(source, t)))
         .toList();
-    if (!stale.isEmpty() && (fresh || missing.size() < distinct.size())) {
+    if (!stale.isEmpty() && (reads == Reads.FRESH
+        || reads == Reads.AS_FOUND && missing.size() < distinct.size())) {
       // Made again from fresh reads: the stale targets are seen as they are.
       for (int t : stale) {
         if (!blobs.containsKey(t)) {
@@ -774,12 +796,12 @@ final class Model {
    * {@code from} does not link to one reference held by its new link. {@code stage} stops it
    * short (a host killed, or a call without a clear answer): after the other host's calls, or
    * after the link; without {@code deletes} the other host's delete did not land (an unclear
-   * answer). With {@code fresh} the link is made again from fresh reads (the host's memory,
-   * {@link #linkNew(List, int, Long, Map)}): a victim the puts created is then NotFound at once
-   * if deleted, marked by step 2 and linked if stored anew.
+   * answer). {@code reads} says which versions the link is made from ({@link Reads}, the host's
+   * memory): from fresh reads, a victim the puts created is NotFound at once if deleted, marked
+   * by step 2 and linked if stored anew.
    */
   Race racedPut(List<Integer> to, int from, int victim, boolean deletes, boolean reput,
-      RaceStage stage, boolean fresh) {
+      RaceStage stage, Reads reads) {
     Blob source = blobs.get(from);
     Map<Integer, Long> created = source == null ? Map.of() : putsOfMarkedPut(to, true);
     Class<? extends StoreException> start = source == null ? NotFoundException.class : null;
@@ -789,7 +811,7 @@ final class Model {
     if (source == null || stage == RaceStage.PUTS) {
       return new Race(start, delete, again, null, null, createdVictim);
     }
-    Class<? extends StoreException> link = linkNew(to, from, source.incarnation, created, fresh);
+    Class<? extends StoreException> link = linkNew(to, from, source.incarnation, created, reads);
     Class<? extends StoreException> relink = null;
     if (link == NotFoundException.class && stage == RaceStage.ALL) {
       for (int t : to.stream().distinct().toList()) {

@@ -152,7 +152,10 @@ final class Simulation implements AutoCloseable {
     long racedCreated;
     long racedAnew;
     long racedRelinked;
-    /** Of the raced puts with a created victim, those only a call from fresh reads explains. */
+    /**
+     * Of the raced puts with a created victim, those the pass from remembered versions does not
+     * explain and a call from fresh reads does.
+     */
     long racedFresh;
     /** Unclear deletes and derefs whose cascade may have stopped between two releases. */
     long cascadeStops;
@@ -651,10 +654,11 @@ final class Simulation implements AutoCloseable {
       RuntimeException[] thrown) {
     List<Model> fit = new ArrayList<>();
     Violation first = null;
-    for (boolean fresh : List.of(false, true)) {
+    for (Model.Reads reads : List.of(Model.Reads.REMEMBERED, Model.Reads.FRESH)) {
+      boolean fresh = reads == Model.Reads.FRESH;
       Model after = m.copy();
       Model.Race race = after.racedPut(op.to(), op.from(), victim, true, op.reput(),
-          Model.RaceStage.ALL, fresh);
+          Model.RaceStage.ALL, reads);
       List<Class<? extends StoreException>> expected = Arrays.asList(race.start(),
           race.delete(), race.reput(), race.link(), race.relink());
       Violation wrong = null;
@@ -709,11 +713,11 @@ final class Simulation implements AutoCloseable {
           : List.of(op.reput())) {
         for (Model.RaceStage stage : Model.RaceStage.values()) {
           Model a = m.copy();
-          a.racedPut(op.to(), op.from(), victim, deletes, reput, stage, false);
+          a.racedPut(op.to(), op.from(), victim, deletes, reput, stage, Model.Reads.REMEMBERED);
           outcomes.add(a);
           if (stage != Model.RaceStage.PUTS) {
             Model f = m.copy();
-            f.racedPut(op.to(), op.from(), victim, deletes, reput, stage, true);
+            f.racedPut(op.to(), op.from(), victim, deletes, reput, stage, Model.Reads.FRESH);
             outcomes.add(f);
           }
           if (stage != Model.RaceStage.ALL) {

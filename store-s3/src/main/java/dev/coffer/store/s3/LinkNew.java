@@ -357,7 +357,10 @@ final class LinkNew {
    * A target marked at its creation, whose mark step 2 did not confirm (its version may be
    * remembered, PROTO-14), is checked by this write: one found not live at the incarnation its
    * new link names (deleted, or stored anew, before the link was made) is returned, its link
-   * holding no reference.
+   * holding no reference. One whose write fails is confirmed by a read of its record instead
+   * (lost if not live at that incarnation); if that read fails too, unless another is found
+   * lost, the write's failure is thrown (the call's outcome unclear: its link may hold nothing),
+   * never a success.
    *
    * @return the targets created marked that the links do not hold
    */
@@ -385,15 +388,34 @@ final class LinkNew {
       }, workers));
     });
     List<Digest> lost = new ArrayList<>();
-    futures.forEach((t, f) -> {
+    StoreException unconfirmed = null;
+    for (Map.Entry<Digest, CompletableFuture<Boolean>> e : futures.entrySet()) {
       try {
-        if (S3Errors.join(f, "removing a mark")) {
-          lost.add(t);
+        if (S3Errors.join(e.getValue(), "removing a mark")) {
+          lost.add(e.getKey());
         }
-      } catch (StoreException e) {
-        LOG.debug("a mark of {} is left to gc: {}", op, e.getMessage());
+      } catch (StoreException f) {
+        LOG.debug("a mark of {} is left to gc: {}", op, f.getMessage());
+        if (!created.contains(e.getKey())) {
+          continue;
+        }
+        // A target created marked whose write failed is confirmed by a read instead: it may have
+        // been deleted (or stored anew) since, its new link then holding nothing.
+        Digest t = e.getKey();
+        try {
+          IndexRecord r = records.parse(t, records.fetch(t));
+          if (r == null || !r.isLive() || !r.isIncarnation(linked.linkIncarnation(t))) {
+            lost.add(t);
+          }
+        } catch (StoreException unread) {
+          f.addSuppressed(unread);
+          unconfirmed = unconfirmed == null ? f : unconfirmed;
+        }
       }
-    });
+    }
+    if (lost.isEmpty() && unconfirmed != null) {
+      throw unconfirmed; // unconfirmed: the call cannot answer success, its link may hold nothing
+    }
     return lost;
   }
 

@@ -161,4 +161,22 @@ class MarkedPutOrdersTest {
     assertThat(List.of(m.blobs.get(1).refs, m.blobs.get(2).refs, m.blobs.get(3).refs))
         .containsExactly(1L, 1L, 1L);
   }
+
+  /**
+   * A raced put stopped after its refused link's targets were stored again, before the plain
+   * {@code linkNew} (heavy seeds 26 at step 902 and 5 at step 385, where that {@code linkNew}
+   * marked the file and stopped): the file deleted is live again at 0, not linked; the other
+   * linked.
+   */
+  @Test
+  void aRacedPutStoppedBeforeItsPlainRelinkHasItsFileStoredAgainAndUnlinked() {
+    Model m = tree();
+    Model.Race race = m.racedPut(List.of(1, 2), 0, 1, true, false, Model.RaceStage.REPUTS,
+        Model.Reads.REMEMBERED);
+    assertThat(race.link()).isEqualTo(NotFoundException.class);
+    assertThat(race.relink()).isNull();
+    assertThat(m.live(1)).isTrue();
+    assertThat(m.blobs.get(1).refs).isZero();
+    assertThat(m.blobs.get(0).links).containsExactly(2);
+  }
 }

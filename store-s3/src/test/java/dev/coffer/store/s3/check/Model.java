@@ -783,9 +783,12 @@ final class Model {
   /**
    * How far a {@link #racedPut} gets: its puts and the other host's calls; its link's change of
    * {@code from} without step 4's confirmation of the files the puts created (which failed: a
-   * file deleted keeps a link that holds nothing, heavy seed 19, step 4,905); its link; all.
+   * file deleted keeps a link that holds nothing, heavy seed 19, step 4,905); its link; after a
+   * refused link, the targets stored again and not the plain {@code linkNew} (which may have
+   * marked them and stopped: heavy seed 26, step 902, a file stored again live at one reference
+   * and not linked); all.
    */
-  enum RaceStage { PUTS, UNCONFIRMED, LINK, ALL }
+  enum RaceStage { PUTS, UNCONFIRMED, LINK, REPUTS, ALL }
 
   /** Whether step 4 confirms the targets created marked ({@link #confirmCreated}). */
   private boolean confirms = true;
@@ -826,11 +829,14 @@ final class Model {
       confirms = true;
     }
     Class<? extends StoreException> relink = null;
-    if (link == NotFoundException.class && stage == RaceStage.ALL) {
+    if (link == NotFoundException.class
+        && (stage == RaceStage.REPUTS || stage == RaceStage.ALL)) {
       for (int t : to.stream().distinct().toList()) {
         publish(t, false, Map.of());
       }
-      relink = linkNew(to, from);
+      if (stage == RaceStage.ALL) {
+        relink = linkNew(to, from);
+      }
     }
     return new Race(start, delete, again, link, relink, createdVictim);
   }

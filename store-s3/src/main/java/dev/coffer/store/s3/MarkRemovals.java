@@ -23,10 +23,12 @@ import org.slf4j.LoggerFactory;
  * LinkMarks#drop}), but for a creation mark that a link of its own operation holds, which is
  * kept ({@link LinkMarks#keep}).
  *
- * <p>Best effort: none of these throws a {@link StoreException}. A removal that fails is logged
- * and leaves its mark to gc and {@code fsck --repair} past {@link LinkMarks#bound}, which fence the
- * mark's source and then keep or drop it; a link found to hold nothing that cannot be removed
- * names an incarnation that is not live. Thread-safe; step 4's writes are made in parallel on the
+ * <p>Best effort, with one exception: a removal that fails is logged and leaves its mark to gc
+ * and {@code fsck --repair} past {@link LinkMarks#bound}, which fence the mark's source and then
+ * keep or drop it; a link found to hold nothing that cannot be removed names an incarnation that
+ * is not live. The exception: a target created marked whose step 4 write fails is confirmed by a
+ * read instead, and if that read fails too (and no other target is found lost) {@link #afterLinks}
+ * throws the write's failure, since the call cannot then answer success. Thread-safe; step 4's writes are made in parallel on the
  * store's workers, the give-backs one after another on the caller's thread.
  */
 final class MarkRemovals {
@@ -58,6 +60,8 @@ final class MarkRemovals {
    *
    * @return the targets of {@code created} that their new links do not hold, in {@code marked}'s
    *     order; the call is NotFound if there is one
+   * @throws StoreException the failure of a step 4 write on a target of {@code created} whose
+   *     record could not be read either, when none is found lost (the call's outcome unclear)
    */
   List<Digest> afterLinks(Digest from, Map<Digest, IndexRecords.Versioned> marked,
       Set<Digest> created, IndexRecord linked, String op) {
@@ -129,7 +133,10 @@ final class MarkRemovals {
    * A target marked at its creation, whose mark step 2 did not confirm (its version may be
    * remembered, PROTO-14), is checked by this write: one found not live at the incarnation its
    * new link names (deleted, or stored anew, before the link was made) is returned, its link
-   * holding no reference.
+   * holding no reference. One whose write fails is confirmed by a read of its record instead
+   * (lost if not live at that incarnation); if that read fails too, unless another is found
+   * lost, the write's failure is thrown (the call's outcome unclear: its link may hold nothing),
+   * never a success.
    *
    * @return the targets created marked that the links do not hold
    */
@@ -157,15 +164,34 @@ final class MarkRemovals {
       }, workers));
     });
     List<Digest> lost = new ArrayList<>();
-    futures.forEach((t, f) -> {
+    StoreException unconfirmed = null;
+    for (Map.Entry<Digest, CompletableFuture<Boolean>> e : futures.entrySet()) {
       try {
-        if (S3Errors.join(f, "removing a mark")) {
-          lost.add(t);
+        if (S3Errors.join(e.getValue(), "removing a mark")) {
+          lost.add(e.getKey());
         }
-      } catch (StoreException e) {
-        LOG.debug("a mark of {} is left to gc: {}", op, e.getMessage());
+      } catch (StoreException f) {
+        LOG.debug("a mark of {} is left to gc: {}", op, f.getMessage());
+        if (!created.contains(e.getKey())) {
+          continue;
+        }
+        // A target created marked whose write failed is confirmed by a read instead: it may have
+        // been deleted (or stored anew) since, its new link then holding nothing.
+        Digest t = e.getKey();
+        try {
+          IndexRecord r = records.parse(t, records.fetch(t));
+          if (r == null || !r.isLive() || !r.isIncarnation(linked.linkIncarnation(t))) {
+            lost.add(t);
+          }
+        } catch (StoreException unread) {
+          f.addSuppressed(unread);
+          unconfirmed = unconfirmed == null ? f : unconfirmed;
+        }
       }
-    });
+    }
+    if (lost.isEmpty() && unconfirmed != null) {
+      throw unconfirmed; // unconfirmed: the call cannot answer success, its link may hold nothing
+    }
     return lost;
   }
 

@@ -231,6 +231,65 @@ class CreationMarksRacesTest extends SimStoreTestBase {
   }
 
   /**
+   * A file the put created is deleted by another host before its link, and the link's step 4,
+   * which alone finds that out (its write from the version the put wrote), fails: the link must
+   * not answer success with a link that holds nothing (heavy checker seed 19, step 4,905). A read
+   * of the file's record tells: NotFound, the link removed (here the compare-and-swap's own read
+   * after its failed write tells already); if the read fails too, the call's outcome is unclear
+   * (Unavailable), never a success (the next test, which fails with step 4's failure ignored).
+   */
+  @Test
+  void aCreatedFileDeletedWhoseStep4FailsIsNotLinkedAsASuccess() {
+    S3Store a = host("a");
+    S3Store b = host("b");
+    Digest from = a.putAndRef(random(100, 1), null, Map.of()).digest();
+    byte[] content = random(100, 3);
+    NewLinks links = a.newLinks(from);
+    Digest file = links.put(content, null, Map.of()).digest();
+    b.delete(file);
+    sim().network().interceptor(e -> {
+      if (isIndexWrite(e, "a", file)) {
+        e.answer(500, "InternalError", "step 4 fails");
+        return;
+      }
+      e.proceed();
+    });
+
+    assertThatThrownBy(() -> links.link(List.of(file))).isInstanceOf(NotFoundException.class);
+    sim().network().interceptor(null);
+
+    assertThat(b.info(from).links()).as("no link holding nothing").isEmpty();
+    assertThatThrownBy(() -> b.info(file)).isInstanceOf(NotFoundException.class);
+  }
+
+  /** As above, with the confirming read failing too: Unavailable, not a success. */
+  @Test
+  void aCreatedFileDeletedWhoseStep4AndItsReadFailIsUnavailable() {
+    S3Store a = host("a");
+    S3Store b = host("b");
+    Digest from = a.putAndRef(random(100, 1), null, Map.of()).digest();
+    NewLinks links = a.newLinks(from);
+    Digest file = links.put(random(100, 3), null, Map.of()).digest();
+    b.delete(file);
+    AtomicBoolean linked = new AtomicBoolean();
+    sim().network().interceptor(e -> {
+      if (isIndexWrite(e, "a", from)) {
+        linked.set(true);
+      }
+      if (linked.get() && e.host().equals("a") && keys.index(file).equals(e.request().key())) {
+        e.answer(500, "InternalError", "step 4 and its read fail");
+        return;
+      }
+      e.proceed();
+    });
+
+    assertThatThrownBy(() -> links.link(List.of(file)))
+        .isInstanceOf(dev.coffer.store.UnavailableException.class);
+    sim().network().interceptor(null);
+    assertThatThrownBy(() -> b.info(file)).isInstanceOf(NotFoundException.class);
+  }
+
+  /**
    * A file the put created is deleted and stored anew (count 0, another incarnation) by another
    * host before its link: the link must hold a reference on the live incarnation, so the tree
    * holds its file and retention cannot take it.

@@ -85,7 +85,11 @@ class HeavyFaultsCheckTest {
    * counts it would have had anyway; the model took the link's incarnation from the state after
    * the step, so it counted b3 as linked already and dropped the caller's reference where the
    * store replaced the stale link. After an unclear step the model now takes whether each link
-   * holds from the bucket ({@code Simulation.linksHoldAsTheBucketSays}).
+   * holds from the bucket ({@code Simulation.linksHoldAsTheBucketSays}). Once the raced put
+   * joined the draw, INV-7 at step 4,905: {@code h2 put-marked [b4,b7] for b11}, h0 deleting b4,
+   * which the put created, before the link: the link answered success, b11 linking to b4 not
+   * live, its step 4 (the only check of a target created marked) failed and ignored; it is now
+   * confirmed by a read, and never a success if that fails too ({@code LinkNew.unmark}).
    */
   @Test
   @EnabledIfSystemProperty(named = "coffer.sim.heavy", matches = "true")
@@ -108,7 +112,11 @@ class HeavyFaultsCheckTest {
    * INV-3 at step 4,695, on the model too: {@code h0 linkNew [b6] from b2}, started from h0's
    * version of b2's record (older than another host's link to b6), marked b6 and ended
    * Unavailable with the mark left; an unclear {@code linkNew} is now bounded by one reference
-   * more on every live target it lists ({@code LinkNewMarks.markedOnly}).
+   * more on every live target it lists ({@code LinkNewMarks.markedOnly}). Once the raced put
+   * joined the draw, INV-3 at step 902, on the model: {@code h2 put-marked [b4,b8,b8] for b10},
+   * h1 deleting b4, ended unclear with b4 live at one reference and not linked: its link refused,
+   * its recovery stored b4 again and stopped in its plain {@code linkNew} after marking it
+   * ({@code Model.RaceStage.REPUTS}; seed 5 broke INV-4 at step 385 on the same state).
    */
   @Test
   @EnabledIfSystemProperty(named = "coffer.sim.heavy", matches = "true")

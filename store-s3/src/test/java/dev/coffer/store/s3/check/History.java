@@ -27,10 +27,13 @@ final class History {
     }
   }
 
-  /** Whether {@code op} may run nested in another, or have one nested in it. */
+  /**
+   * Whether {@code op} may run nested in another, or have one nested in it: not a raced put,
+   * which has another host's operations in its middle already, at a point of its own.
+   */
   static boolean nestable(Op op) {
     return !(op instanceof Op.Ingest) && !(op instanceof Op.Advance)
-        && !(op instanceof Op.Abort);
+        && !(op instanceof Op.Abort) && !(op instanceof Op.RacedPut);
   }
 
   /** {@code config.ops()} steps drawn from {@code config.seed()}. */
@@ -77,7 +80,7 @@ final class History {
   private static Op op(SplittableRandom r, CheckConfig c) {
     int host = r.nextInt(c.hosts());
     int blob = r.nextInt(c.blobs());
-    int roll = r.nextInt(108);
+    int roll = r.nextInt(110);
     if (roll < 22) {
       boolean takeRef = roll >= 12;
       int label = r.nextInt(3);
@@ -107,6 +110,10 @@ final class History {
       return new Op.Gc(host);
     } else if (roll < 89) {
       return new Op.Fsck(host);
+    } else if (roll >= 108) { // a put that marks, another host's delete between it and its link
+      int other = c.hosts() == 1 ? host : (host + 1 + r.nextInt(c.hosts() - 1)) % c.hosts();
+      return new Op.RacedPut(host, targets(r, c, 1 + r.nextInt(4)), blob, other, r.nextInt(4),
+          r.nextBoolean());
     } else if (roll >= 106) {
       return new Op.TreeLink(host, targets(r, c, 1 + r.nextInt(6)), blob);
     } else if (roll >= 104) { // Trees.put links with linkNew now: half of the former tree links

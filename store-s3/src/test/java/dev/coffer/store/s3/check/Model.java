@@ -13,6 +13,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Function;
 
 /**
  * What the store should hold after a history, computed from the API's contract alone (see
@@ -223,27 +224,54 @@ final class Model {
   }
 
   /**
-   * The state a {@code delete} ({@code whole}) or a {@code deref} that ended without a clear
-   * answer may have stopped in besides those before and after it: {@code blob} removed (its record
-   * written {@code deleting}) and none of its cascade's releases made. The store releases each
-   * target its links hold with a compare-and-swap of its own after the removal (References'
-   * cascade), so a release that fails (Unavailable, Aborted, Unknown) or a host killed before it
-   * leaves every target over-referenced by one, as the cascade's text allows. Alone, that differs
-   * from the state after the call in counts only, within an unclear step's bounds; with another
-   * host's operation on a target run in its middle, it is an outcome of its own (heavy seed 4, step
-   * 4,150: {@code h2 ref b11} landed and h0's {@code delete b9}, b9 linking to b11, removed b9 and
-   * failed reading b11 for its release, leaving b11 at 5 where both orders of the two calls have
-   * 4). Cascades stopped after some of their releases are not listed. Empty if the call does not
+   * The states a {@code delete} ({@code whole}) or a {@code deref} that ended without a clear
+   * answer may have stopped in besides those before and after it: {@code blob} removed (its
+   * record written {@code deleting}) and only the first {@code k} of its cascade's releases
+   * made, for each {@code k} from none to all but the last. The store releases each target its
+   * links hold with a compare-and-swap of its own after the removal, in the order of the links in
+   * the removed record, a blob the cascade removes adding its own links' targets at the end
+   * (References' cascade): a release that fails (Unavailable, Aborted, Unknown) or a host killed
+   * before it leaves that target and every later one over-referenced by one, as the cascade's
+   * text allows, and a target whose release would have removed it live at its last reference
+   * with its own links' references held. Alone, such a stop differs from the state after the
+   * call within an unclear step's bounds; with another host's operation on a target run in its
+   * middle, it is an outcome of its own (heavy seed 4, step 4,150: {@code h2 ref b11} landed and
+   * h0's {@code delete b9}, b9 linking to b11, removed b9 and failed reading b11 for its release,
+   * leaving b11 at 5 where both orders of the two calls have 4). Empty if the call does not
    * remove {@code blob} or its links hold no reference.
+   *
+   * @param order each blob's links in the order its record lists them (the cascade's order); a
+   *     target it does not list comes after those it does, in the model's order
    */
-  List<Model> releaseStops(int blob, boolean whole) {
+  List<Model> releaseStops(int blob, boolean whole, Function<Integer, List<Integer>> order) {
     Blob b = blobs.get(blob);
     if (b == null || !(whole || b.refs == 1) || held(b).isEmpty()) {
       return List.of();
     }
-    Model stop = copy();
-    stop.blobs.remove(blob);
-    return List.of(stop);
+    List<Model> stops = new java.util.ArrayList<>();
+    for (int k = 0; ; k++) {
+      Model stop = copy();
+      Blob gone = stop.blobs.remove(blob);
+      if (!stop.cascade(ordered(order, blob, stop.held(gone)), blob, order, k)) {
+        return stops; // the whole cascade in k releases or fewer: the state after the call
+      }
+      stops.add(stop);
+    }
+  }
+
+  /** {@link #releaseStops(int, boolean, Function)} in the model's order of links. */
+  List<Model> releaseStops(int blob, boolean whole) {
+    return releaseStops(blob, whole, b -> List.of());
+  }
+
+  /** {@code targets} (links of {@code blob}) in {@code order}'s order of {@code blob}'s links. */
+  private static List<Integer> ordered(Function<Integer, List<Integer>> order, int blob,
+      List<Integer> targets) {
+    List<Integer> listed = order.apply(blob);
+    return targets.stream().sorted(java.util.Comparator.comparingInt(t -> {
+      int at = listed.indexOf(t);
+      return at < 0 ? Integer.MAX_VALUE : at;
+    })).toList();
   }
 
   /**
@@ -254,11 +282,27 @@ final class Model {
    * that is gone or another incarnation, as the store does (PROTO-1).
    */
   private void cascade(List<Integer> first, int origin) {
+    cascade(first, origin, b -> List.of(), Integer.MAX_VALUE);
+  }
+
+  /**
+   * {@link #cascade(List, int)} with each removed blob's links taken in {@code order}, stopped
+   * after {@code max} releases (each target popped is one, made or skipped).
+   *
+   * @return whether it stopped with releases left
+   */
+  private boolean cascade(List<Integer> first, int origin, Function<Integer, List<Integer>> order,
+      int max) {
     Deque<Held> pending = new ArrayDeque<>();
     first.forEach(to -> pending.add(held(to)));
     Set<Integer> removed = new HashSet<>();
     removed.add(origin);
+    int made = 0;
     while (!pending.isEmpty()) {
+      if (made == max) {
+        return true;
+      }
+      made++;
       Held next = pending.pop();
       boundary();
       int d = next.to();
@@ -269,12 +313,13 @@ final class Model {
       if (b.refs == 1) {
         blobs.remove(d);
         if (removed.add(d)) {
-          held(b).forEach(to -> pending.add(held(to)));
+          ordered(order, d, held(b)).forEach(to -> pending.add(held(to)));
         }
       } else {
         b.refs--;
       }
     }
+    return false;
   }
 
   /** A reference a cascade is to release: its target and the incarnation the link holds. */
@@ -552,13 +597,44 @@ final class Model {
    * one deleted, or deleted and stored anew, since its creation is linked at the incarnation
    * created with the others, and found so only by step 4's write, after the links, by then
    * another point of the call: its link is removed (it holds nothing) and the call is NotFound,
-   * the other targets' links made (their marks theirs). Only where a target is found linked
-   * already is the call made again from fresh reads (PROTO-14): then such a target deleted is
-   * NotFound at once, the creation marks given back, and one stored anew is marked by step 2
-   * like any other target.
+   * the other targets' links made (their marks theirs). Where a target is found linked already,
+   * the call is made again from fresh reads (PROTO-14): then such a target deleted is NotFound at
+   * once, the creation marks given back, and one stored anew is marked by step 2 like any other
+   * target.
    */
   private Class<? extends StoreException> linkNew(List<Integer> to, int from, Long drawnLife,
       Map<Integer, Long> created) {
+    return linkNew(to, from, drawnLife, created, Reads.AS_FOUND);
+  }
+
+  /**
+   * Which versions a put that marks makes its link from, where a target it created is stale
+   * (deleted, or deleted and stored anew, since its creation). The host decides from the versions
+   * it remembers (PROTO-14), which the model does not hold: its remembered version of {@code
+   * from} may be older than a link another host made since (it then finds that target missing,
+   * marks it or takes its creation mark, and learns it is linked only when its step 3 is refused
+   * and decided again on a read: the pass from remembered versions, NotFound at step 4), or found
+   * not live, or refused as gone at step 3 (the whole call then made again from fresh reads).
+   */
+  enum Reads {
+    /** Made again from fresh reads exactly where a target is linked already in the model. */
+    AS_FOUND,
+    /** From the remembered versions, whatever is linked already. */
+    REMEMBERED,
+    /** Made again from fresh reads. */
+    FRESH
+  }
+
+  /**
+   * {@link #linkNew(List, int, Long, Map)} from the versions {@code reads} says (checker seed 1:
+   * at 5,000 steps, step 1,686, the host had seen {@code from} deleted by a {@code ref} that was
+   * NotFound, and {@code from} was committed anew since, so its link of a file stored anew by
+   * another host succeeded, from fresh reads; at 34,000 steps, step 13,057, a target was linked
+   * already and the host's link, from a version of {@code from} that did not show it, was
+   * NotFound at step 4).
+   */
+  private Class<? extends StoreException> linkNew(List<Integer> to, int from, Long drawnLife,
+      Map<Integer, Long> created, Reads reads) {
     Blob source = blobs.get(from);
     if (source == null || drawnLife != null && source.incarnation != drawnLife) {
       dropMarks(created);
@@ -582,7 +658,8 @@ final class Model {
     List<Integer> missing = distinct.stream()
         .filter(t -> !(source.links.contains(t) && blobs.containsKey(t) && holds(source, t)))
         .toList();
-    if (!stale.isEmpty() && missing.size() < distinct.size()) {
+    if (!stale.isEmpty() && (reads == Reads.FRESH
+        || reads == Reads.AS_FOUND && missing.size() < distinct.size())) {
       // Made again from fresh reads: the stale targets are seen as they are.
       for (int t : stale) {
         if (!blobs.containsKey(t)) {
@@ -648,7 +725,7 @@ final class Model {
   private Class<? extends StoreException> confirmCreated(int from, Map<Integer, Long> linkedNow,
       Map<Integer, Long> created) {
     List<Integer> check = linkedNow.keySet().stream().filter(created::containsKey).toList();
-    if (check.isEmpty()) {
+    if (check.isEmpty() || !confirms) {
       return null;
     }
     boundary();
@@ -696,6 +773,72 @@ final class Model {
       return null;
     }
     return linkNew(to, from, drawn, created);
+  }
+
+  /** The answers of a {@link #racedPut}'s calls, null for success or a call not made. */
+  record Race(Class<? extends StoreException> start, Class<? extends StoreException> delete,
+      Class<? extends StoreException> reput, Class<? extends StoreException> link,
+      Class<? extends StoreException> relink, boolean created) {}
+
+  /**
+   * How far a {@link #racedPut} gets: its puts and the other host's calls; its link's change of
+   * {@code from} without step 4's confirmation of the files the puts created (which failed: a
+   * file deleted keeps a link that holds nothing, heavy seed 19, step 4,905); its link; after a
+   * refused link, the targets stored again and not the plain {@code linkNew} (which may have
+   * marked them and stopped: heavy seed 26, step 902, a file stored again live at one reference
+   * and not linked); all.
+   */
+  enum RaceStage { PUTS, UNCONFIRMED, LINK, REPUTS, ALL }
+
+  /** Whether step 4 confirms the targets created marked ({@link #confirmCreated}). */
+  private boolean confirms = true;
+
+  /**
+   * A put that marks with another host's {@code delete(victim)} (then, with {@code reput}, its
+   * plain {@code put}) between its puts and its link ({@code Op.RacedPut}): the operation drawn
+   * from live {@code from} (NotFound, no put made, if not) and its puts, as {@link #markedPut};
+   * the other host's calls, whatever became of the puts; the link, {@code linkNew} as that
+   * operation. A file the puts created and the other host deleted (or deleted and stored anew)
+   * is linked at the incarnation created and found not live at step 4: that link removed, the
+   * call NotFound ({@link #confirmCreated}). Where the link is NotFound, as a tree's put does:
+   * each distinct target stored again without the operation (at count 0 if not live,
+   * AlreadyExists otherwise) and a plain {@code linkNew(to, from)}, which gives each target
+   * {@code from} does not link to one reference held by its new link. {@code stage} stops it
+   * short (a host killed, or a call without a clear answer): after the other host's calls, or
+   * after the link; without {@code deletes} the other host's delete did not land (an unclear
+   * answer). {@code reads} says which versions the link is made from ({@link Reads}, the host's
+   * memory): from fresh reads, a victim the puts created is NotFound at once if deleted, marked
+   * by step 2 and linked if stored anew.
+   */
+  Race racedPut(List<Integer> to, int from, int victim, boolean deletes, boolean reput,
+      RaceStage stage, Reads reads) {
+    Blob source = blobs.get(from);
+    Map<Integer, Long> created = source == null ? Map.of() : putsOfMarkedPut(to, true);
+    Class<? extends StoreException> start = source == null ? NotFoundException.class : null;
+    Class<? extends StoreException> delete = deletes ? delete(victim) : null;
+    Class<? extends StoreException> again = reput ? publish(victim, false, Map.of()) : null;
+    boolean createdVictim = created.containsKey(victim);
+    if (source == null || stage == RaceStage.PUTS) {
+      return new Race(start, delete, again, null, null, createdVictim);
+    }
+    confirms = stage != RaceStage.UNCONFIRMED;
+    Class<? extends StoreException> link;
+    try {
+      link = linkNew(to, from, source.incarnation, created, reads);
+    } finally {
+      confirms = true;
+    }
+    Class<? extends StoreException> relink = null;
+    if (link == NotFoundException.class
+        && (stage == RaceStage.REPUTS || stage == RaceStage.ALL)) {
+      for (int t : to.stream().distinct().toList()) {
+        publish(t, false, Map.of());
+      }
+      if (stage == RaceStage.ALL) {
+        relink = linkNew(to, from);
+      }
+    }
+    return new Race(start, delete, again, link, relink, createdVictim);
   }
 
   /**

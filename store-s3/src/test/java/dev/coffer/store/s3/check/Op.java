@@ -143,6 +143,30 @@ sealed interface Op {
     }
   }
 
+  /**
+   * A put that marks raced by another host between its puts and its link (PROTO-13, PROTO-14):
+   * {@code newLinks(from)} and each distinct target's content put through it, as
+   * {@link LinkNew#markedPut}; then host {@code other} deletes one target, the {@code pick}-th
+   * (modulo their number) of those the puts create, or of all the targets if they create none,
+   * and with {@code reput} stores its content anew (no reference); then the put's link of
+   * {@code to}; and where that is NotFound or Aborted, as a tree's put does ({@code
+   * LinkPipeline}), each target stored again without the operation (AlreadyExists ignored) and
+   * all linked by a plain {@code linkNew}.
+   */
+  record RacedPut(int host, List<Integer> to, int from, int other, int pick, boolean reput)
+      implements Op {
+    public RacedPut {
+      to = List.copyOf(to);
+    }
+
+    @Override
+    public String toString() {
+      return "h" + host + " put-marked " + blobs(to) + " for b" + from + ", h" + other
+          + " deleting its created file #" + pick + (reput ? " and storing it anew" : "")
+          + ", then linkNew (again plainly if refused)";
+    }
+  }
+
   private static String blobs(List<Integer> to) {
     return to.stream().map(b -> "b" + b).collect(Collectors.joining(",", "[", "]"));
   }

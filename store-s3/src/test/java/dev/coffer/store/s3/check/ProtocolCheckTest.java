@@ -95,11 +95,17 @@ class ProtocolCheckTest {
         + "references kept by tree links whose blob was removed in their middle), "
         + "%d linkNew steps (%d without a clear outcome or with marks left; %d marks left that "
         + "no link held, %d of them given back since), "
+        + "%d raced puts (%d with a file the put created deleted by another host before its "
+        + "link, %d of them stored anew, %d linked from fresh reads; %d links NotFound and "
+        + "linked again plainly), %d unclear deletes and derefs whose cascade may have stopped "
+        + "between two releases, "
         + "at most %d candidate states at once, %.1f s (%.1f s of CPU)%n",
         config.seed(), stats.steps(), config.hosts(), stats.interleaved(), stats.requests(),
         stats.deaths(), stats.unclear(), stats.excess(), stats.linkAlls(), stats.treeFailures(),
         stats.treeLeft(), stats.treeKept(), stats.linkNews(), stats.linkNewsUnclear(),
-        stats.marksLeft(), stats.marksGone(), stats.candidates(),
+        stats.marksLeft(), stats.marksGone(), stats.racedPuts(), stats.racedCreated(),
+        stats.racedAnew(), stats.racedFresh(), stats.racedRelinked(), stats.cascadeStops(),
+        stats.candidates(),
         (System.nanoTime() - started) / 1e9,
         (cpuNanos() - cpu) / 1e9);
     assertThat(stats.steps()).isEqualTo(config.ops());

@@ -7,8 +7,9 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 /**
- * The state an unclear {@code delete} or {@code deref} may have stopped in
- * ({@link Model#releaseStops}): its blob removed, its cascade's releases not made.
+ * The states an unclear {@code delete} or {@code deref} may have stopped in
+ * ({@link Model#releaseStops}): its blob removed, only the first of its cascade's releases made
+ * (none, one, ... all but the last), in the order of the removed record's links.
  */
 class ReleaseStopsTest {
 
@@ -69,5 +70,64 @@ class ReleaseStopsTest {
     Model m = linked();
     assertThat(m.releaseStops(11, true)).isEmpty(); // b11 links to nothing
     assertThat(m.releaseStops(7, true)).isEmpty(); // no such blob
+  }
+
+  /**
+   * b9 linking to b3 and b11, each at 2 references; the delete of b9 stopped after releasing b3
+   * (a host killed between the two releases), with another host's {@code ref b11} in its
+   * middle: b3 at 1 and b11 at 3. Neither order of the two calls (b11 at 2) nor the stop with
+   * no release made (b3 at 2) has that state; the stop after one release has it.
+   */
+  @Test
+  void aDeleteStoppedBetweenTwoReleasesIsAStopOfItsOwnInTheRecordsOrder() {
+    Model m = new Model(true);
+    m.publish(3, true, Map.of());
+    m.ref(3);
+    m.publish(11, true, Map.of());
+    m.ref(11);
+    m.publish(9, true, Map.of());
+    m.link(3, 9);
+    m.link(11, 9); // each link holds one of the two references
+    assertThat(List.of(m.blobs.get(3).refs, m.blobs.get(11).refs)).containsExactly(2L, 2L);
+
+    List<Model> stops = m.releaseStops(9, true, b -> b == 9 ? List.of(3, 11) : List.of());
+    assertThat(stops).hasSize(2);
+    Model none = stops.get(0);
+    Model one = stops.get(1);
+    assertThat(List.of(none.blobs.get(3).refs, none.blobs.get(11).refs))
+        .containsExactly(2L, 2L);
+    assertThat(List.of(one.blobs.get(3).refs, one.blobs.get(11).refs)).containsExactly(1L, 2L);
+    assertThat(one.ref(11)).isNull();
+    assertThat(one.blobs.get(11).refs).isEqualTo(3);
+    Model end = m.copy();
+    end.delete(9);
+    end.ref(11);
+    assertThat(end.blobs.get(11).refs).isEqualTo(2);
+
+    // The record's order decides which release comes first: b11's, then b3's.
+    Model other = m.releaseStops(9, true, b -> b == 9 ? List.of(11, 3) : List.of()).get(1);
+    assertThat(List.of(other.blobs.get(3).refs, other.blobs.get(11).refs))
+        .containsExactly(2L, 1L);
+  }
+
+  /**
+   * A release that removes its target (its last reference) adds that target's links to the
+   * cascade: the stops run through them too, and one stopped before that removal keeps the
+   * target live at 1 with its own target unreleased.
+   */
+  @Test
+  void aCascadeThroughARemovedTargetHasAStopAfterEachRelease() {
+    Model m = new Model(true);
+    m.publish(5, true, Map.of());
+    m.publish(4, true, Map.of());
+    m.link(5, 4); // b5's only reference held by b4's link
+    m.publish(9, true, Map.of());
+    m.link(4, 9); // b4's only reference held by b9's link
+    List<Model> stops = m.releaseStops(9, true);
+    assertThat(stops).hasSize(2);
+    assertThat(stops.get(0).live(4)).isTrue();
+    assertThat(stops.get(0).live(5)).isTrue();
+    assertThat(stops.get(1).live(4)).isFalse();
+    assertThat(stops.get(1).blobs.get(5).refs).isEqualTo(1);
   }
 }

@@ -76,7 +76,9 @@ final class Simulation implements AutoCloseable {
   /** What a run did. */
   record Stats(long steps, long requests, long deaths, long unclear, long excess,
       long interleaved, long linkAlls, long treeFailures, long treeLeft, long treeKept,
-      long candidates, long linkNews, long linkNewsUnclear, long marksLeft, long marksGone) {}
+      long candidates, long linkNews, long linkNewsUnclear, long marksLeft, long marksGone,
+      long racedPuts, long racedCreated, long racedAnew, long racedFresh, long racedRelinked,
+      long cascadeStops) {}
 
   private final CheckConfig config;
   private final SimClock clock = new SimClock();
@@ -125,6 +127,8 @@ final class Simulation implements AutoCloseable {
   private long interleavedSteps;
   /** Steps that were a linkAll or a tree link. */
   private long linkAlls;
+  /** Steps that were a raced put ({@link Op.RacedPut}). */
+  private long racedPuts;
   /** Steps that were a linkNew, and those without a clear outcome (or with marks left). */
   private long linkNews;
   private long linkNewsUnclear;
@@ -141,9 +145,28 @@ final class Simulation implements AutoCloseable {
     long treeFailures;
     /** Targets interrupted tree links left with a reference no link holds. */
     long treeLeft;
+    /**
+     * Raced puts whose victim the puts created, of those the ones stored anew before the link,
+     * and raced puts whose link was NotFound and linked again plainly.
+     */
+    long racedCreated;
+    long racedAnew;
+    long racedRelinked;
+    /**
+     * Of the raced puts with a created victim, those the pass from remembered versions does not
+     * explain and a call from fresh reads does.
+     */
+    long racedFresh;
+    /** Unclear deletes and derefs whose cascade may have stopped between two releases. */
+    long cascadeStops;
 
     Tally copy() {
       Tally t = new Tally();
+      t.cascadeStops = cascadeStops;
+      t.racedFresh = racedFresh;
+      t.racedCreated = racedCreated;
+      t.racedAnew = racedAnew;
+      t.racedRelinked = racedRelinked;
       t.unclear = unclear;
       t.excess = excess;
       t.treeFailures = treeFailures;
@@ -247,7 +270,8 @@ final class Simulation implements AutoCloseable {
     return new Stats(stepsRun, sim.log().total(), deaths, tally.unclear, tally.excess,
         interleavedSteps, linkAlls, tally.treeFailures, tally.treeLeft,
         models.get(0).keptByTrees, mostCandidates, linkNews, linkNewsUnclear,
-        marks.marksLeft(), marks.marksGone());
+        marks.marksLeft(), marks.marksGone(), racedPuts, tally.racedCreated, tally.racedAnew,
+        tally.racedFresh, tally.racedRelinked, tally.cascadeStops);
   }
 
   // ---- one step
@@ -280,6 +304,8 @@ final class Simulation implements AutoCloseable {
     try {
       if (op instanceof Op.Ingest g) {
         ingest(i, h, g);
+      } else if (op instanceof Op.RacedPut r) {
+        racedPut(i, h, r);
       } else if (nested != null) {
         interleaved(i, op);
       } else {
@@ -533,6 +559,180 @@ final class Simulation implements AutoCloseable {
     }
   }
 
+  // ---- a put that marks raced by another host's delete
+
+  /**
+   * The target a raced put's other host deletes: the {@code pick}-th of those its puts create
+   * from {@code m} (all candidates agree on which blobs are live), or of all its distinct
+   * targets if they create none.
+   */
+  private static int victim(Model m, Op.RacedPut op) {
+    List<Integer> distinct = op.to().stream().distinct().toList();
+    List<Integer> created = m.live(op.from())
+        ? distinct.stream().filter(t -> !m.live(t)).toList() : List.of();
+    List<Integer> pool = created.isEmpty() ? distinct : created;
+    return pool.get(op.pick() % pool.size());
+  }
+
+  /**
+   * A raced put ({@link Op.RacedPut}): host {@code h}'s puts through {@code newLinks(from)}, the
+   * other host's delete (and re-put) of the victim, the link, and where the link is NotFound or
+   * Aborted the tree's put's recovery (each target stored again, a plain {@code linkNew}). Each
+   * call's answer must be the model's ({@link Model#racedPut}, INV-7) and the bucket the model's
+   * after it; without a clear answer (a host killed, an unclear answer, a mark left), every
+   * state it may have stopped in bounds the bucket as for any unclear step.
+   */
+  private void racedPut(int i, int h, Op.RacedPut op) {
+    racedPuts++;
+    int victim = victim(models.get(0), op);
+    List<Integer> distinct = op.to().stream().distinct().toList();
+    List<Digest> to = op.to().stream().map(t -> digests[t]).toList();
+    RuntimeException[] thrown = new RuntimeException[5];
+    NewLinks links = null;
+    try {
+      links = stores[h].newLinks(digests[op.from()]);
+      for (int t : distinct) {
+        try {
+          links.put(contents[t], digests[t], Map.of());
+        } catch (AlreadyExistsException stored) {
+          // linked by step 2
+        }
+      }
+    } catch (RuntimeException e) {
+      thrown[0] = e;
+    }
+    ContentStore other = stores[op.other()];
+    try {
+      other.delete(digests[victim]);
+    } catch (RuntimeException e) {
+      thrown[1] = e;
+    }
+    if (op.reput()) {
+      try {
+        other.put(contents[victim], digests[victim], Map.of());
+      } catch (RuntimeException e) {
+        thrown[2] = e;
+      }
+    }
+    if (thrown[0] == null) {
+      try {
+        links.link(to);
+      } catch (RuntimeException e) {
+        thrown[3] = e;
+      }
+      if (thrown[3] instanceof NotFoundException || thrown[3] instanceof AbortedException) {
+        try {
+          for (int t : distinct) {
+            try {
+              stores[h].put(contents[t], digests[t], Map.of());
+            } catch (AlreadyExistsException stored) {
+              // stored already
+            }
+          }
+          stores[h].linkNew(to, digests[op.from()]);
+        } catch (RuntimeException e) {
+          thrown[4] = e;
+        }
+      }
+    }
+    boolean unclear = died || !config.exact() && (Arrays.stream(thrown)
+        .anyMatch(Simulation::unclearAnswer) || marks.anyNew(models.get(0)));
+    if (unclear) {
+      tally.unclear++;
+      advance(m -> List.of(racedUnclear(i, m, op, victim, thrown)));
+      return;
+    }
+    advance(m -> racedClear(i, m, op, victim, thrown));
+  }
+
+  /**
+   * A raced put with clear answers, from candidate {@code m}: each call's answer the model's,
+   * the link made from the versions the host remembers or again from fresh reads (which the
+   * model cannot tell apart: {@link Model#racedPut}); each that fits is kept.
+   */
+  private List<Model> racedClear(int i, Model m, Op.RacedPut op, int victim,
+      RuntimeException[] thrown) {
+    List<Model> fit = new ArrayList<>();
+    Violation first = null;
+    for (Model.Reads reads : List.of(Model.Reads.REMEMBERED, Model.Reads.FRESH)) {
+      boolean fresh = reads == Model.Reads.FRESH;
+      Model after = m.copy();
+      Model.Race race = after.racedPut(op.to(), op.from(), victim, true, op.reput(),
+          Model.RaceStage.ALL, reads);
+      List<Class<? extends StoreException>> expected = Arrays.asList(race.start(),
+          race.delete(), race.reput(), race.link(), race.relink());
+      Violation wrong = null;
+      for (int k = 0; k < thrown.length && wrong == null; k++) {
+        if (!answers(expected.get(k), thrown[k])) {
+          wrong = new Violation(i, "INV-7 outcomes", op + " (victim b" + victim + "): call " + k
+              + " (start, delete, re-put, link, plain relink) the model expects "
+              + name(expected.get(k)) + (fresh ? " from fresh reads" : "") + ", the store "
+              + (thrown[k] == null ? "succeeded" : "threw " + thrown[k]));
+        }
+      }
+      if (wrong != null) {
+        first = first == null ? wrong : first;
+        continue;
+      }
+      if (fit.isEmpty()) {
+        if (race.created() && race.delete() == null) {
+          tally.racedCreated++;
+          if (op.reput() && race.reput() == null) {
+            tally.racedAnew++;
+          }
+          if (fresh) {
+            tally.racedFresh++;
+          }
+        }
+        if (race.link() == NotFoundException.class && race.relink() == null) {
+          tally.racedRelinked++;
+        }
+      }
+      fit.add(after);
+    }
+    if (fit.isEmpty()) {
+      throw first;
+    }
+    return fit;
+  }
+
+  /**
+   * A raced put without a clear answer, from candidate {@code m}: the bucket settled against
+   * every state it may have reached (stopped after the other host's calls, after its link, or
+   * at its end; the other host's delete or re-put not landed where its answer was unclear),
+   * with each target one or two references over as for an unclear {@code linkNew}
+   * ({@link LinkNewMarks#markedOnly}).
+   */
+  private Model racedUnclear(int i, Model m, Op.RacedPut op, int victim,
+      RuntimeException[] thrown) {
+    List<Model> outcomes = new ArrayList<>();
+    Model window = null;
+    Op.LinkNew plain = new Op.LinkNew(op.host(), op.to(), op.from());
+    for (boolean deletes : unclearAnswer(thrown[1]) ? List.of(true, false) : List.of(true)) {
+      for (boolean reput : op.reput() && unclearAnswer(thrown[2]) ? List.of(true, false)
+          : List.of(op.reput())) {
+        for (Model.RaceStage stage : Model.RaceStage.values()) {
+          Model a = m.copy();
+          a.racedPut(op.to(), op.from(), victim, deletes, reput, stage, Model.Reads.REMEMBERED);
+          outcomes.add(a);
+          if (stage != Model.RaceStage.PUTS) {
+            Model f = m.copy();
+            f.racedPut(op.to(), op.from(), victim, deletes, reput, stage, Model.Reads.FRESH);
+            outcomes.add(f);
+          }
+          if (stage != Model.RaceStage.ALL) {
+            Model stored = a.copy();
+            op.to().forEach(t -> stored.publish(t, false, Map.of()));
+            window = highest(window, LinkNewMarks.markedOnly(stored, plain));
+          }
+        }
+      }
+    }
+    Model w = window;
+    Model next = fitting(outcomes, a -> List.of(reconcile(i, m, a, w))).get(0);
+    return next;
+  }
+
   private static Map<String, String> putLabels(int label) {
     return label == 0 ? Map.of() : Map.of("k0", "p" + label);
   }
@@ -747,7 +947,11 @@ final class Simulation implements AutoCloseable {
       tally.unclear++;
       Model before = model;
       List<Model> outcomes = new ArrayList<>(List.of(after));
-      outcomes.addAll(stops(model, op));
+      List<Model> stopped = stops(model, op);
+      outcomes.addAll(stopped);
+      if ((op instanceof Op.Delete || op instanceof Op.Deref) && stopped.size() > 1) {
+        tally.cascadeStops++;
+      }
       Model window = op instanceof Op.TreeLink t ? takenOnly(model, t)
           : op instanceof Op.LinkNew l ? LinkNewMarks.markedOnly(model, l) : null;
       Model next = fitting(outcomes,
@@ -1113,9 +1317,11 @@ final class Simulation implements AutoCloseable {
    * link removed without its release where that release would remove {@code from}
    * ({@link Model#unlinkStops}); and, differing from the end in counts only but not within the
    * bounds once another host's operation on a target ran in its middle, a {@code delete}'s or
-   * {@code deref}'s blob removed without its cascade's releases ({@link Model#releaseStops}).
+   * {@code deref}'s blob removed with only the first of its cascade's releases made, none to all
+   * but the last, in the order the removed record lists its links ({@link Model#releaseStops},
+   * {@link #linkOrder}).
    */
-  private static List<Model> stops(Model m, Op op) {
+  private List<Model> stops(Model m, Op op) {
     if (op instanceof Op.TreeLink t) {
       return List.of(givenBack(m, t));
     } else if (op instanceof Op.LinkAll l) {
@@ -1129,9 +1335,9 @@ final class Simulation implements AutoCloseable {
       // state before (the link there) and after (b0 removed, its other links released) both miss.
       return m.unlinkStops(u.to(), u.from());
     } else if (op instanceof Op.Delete d) {
-      return m.releaseStops(d.blob(), true);
+      return m.releaseStops(d.blob(), true, this::linkOrder);
     } else if (op instanceof Op.Deref d) {
-      return m.releaseStops(d.blob(), false);
+      return m.releaseStops(d.blob(), false, this::linkOrder);
     }
     return List.of();
   }
@@ -1318,6 +1524,18 @@ final class Simulation implements AutoCloseable {
         e.getValue().linkedIncarnations.put(to, holds ? target.incarnation : STALE);
       }
     }
+  }
+
+  /**
+   * {@code b}'s links in the order its record in the bucket lists them (live or being deleted:
+   * the order its cascade releases them in), none if it has no record.
+   */
+  private List<Integer> linkOrder(int b) {
+    var object = storage.object(SimHosts.bucket(), SimHosts.indexKey(PREFIX, digests[b]));
+    if (object == null) {
+      return List.of();
+    }
+    return SimHosts.record(object.content()).links().stream().map(blobOf::get).toList();
   }
 
   /** The incarnation of a model's link that holds no reference of any life of its target. */

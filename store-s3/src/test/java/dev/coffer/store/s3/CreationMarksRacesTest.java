@@ -46,6 +46,21 @@ class CreationMarksRacesTest extends SimStoreTestBase {
     assertThat(read(store, file)).isEqualTo(content);
   }
 
+  /** A put that marks on host a, its file then deleted by host b before the link. */
+  private record Deleted(S3Store a, S3Store b, Digest from, NewLinks links, byte[] content,
+      Digest file) {}
+
+  private Deleted createdThenDeletedByB() {
+    S3Store a = host("a");
+    S3Store b = host("b");
+    Digest from = a.putAndRef(random(100, 1), null, Map.of()).digest();
+    byte[] content = random(100, 3);
+    NewLinks links = a.newLinks(from);
+    Digest file = links.put(content, null, Map.of()).digest();
+    b.delete(file);
+    return new Deleted(a, b, from, links, content, file);
+  }
+
   private static long count(ContentStore store, Digest d) {
     return store.info(d).refCount();
   }
@@ -210,13 +225,13 @@ class CreationMarksRacesTest extends SimStoreTestBase {
    */
   @Test
   void aCreatedFileDeletedBeforeItsLinkIsNotFoundAndStoredAgainByTheTreesPut() {
-    S3Store a = host("a");
-    S3Store b = host("b");
-    Digest from = a.putAndRef(random(100, 1), null, Map.of()).digest();
-    byte[] content = random(100, 3);
-    NewLinks links = a.newLinks(from);
-    Digest file = links.put(content, null, Map.of()).digest();
-    b.delete(file);
+    Deleted d = createdThenDeletedByB();
+    S3Store a = d.a();
+    S3Store b = d.b();
+    Digest from = d.from();
+    byte[] content = d.content();
+    NewLinks links = d.links();
+    Digest file = d.file();
 
     assertThatThrownBy(() -> links.link(List.of(file))).isInstanceOf(NotFoundException.class);
     assertThat(b.info(from).links()).as("no link holding nothing").isEmpty();
@@ -240,13 +255,11 @@ class CreationMarksRacesTest extends SimStoreTestBase {
    */
   @Test
   void aCreatedFileDeletedWhoseStep4FailsIsNotLinkedAsASuccess() {
-    S3Store a = host("a");
-    S3Store b = host("b");
-    Digest from = a.putAndRef(random(100, 1), null, Map.of()).digest();
-    byte[] content = random(100, 3);
-    NewLinks links = a.newLinks(from);
-    Digest file = links.put(content, null, Map.of()).digest();
-    b.delete(file);
+    Deleted d = createdThenDeletedByB();
+    S3Store b = d.b();
+    Digest from = d.from();
+    NewLinks links = d.links();
+    Digest file = d.file();
     sim().network().interceptor(e -> {
       if (isIndexWrite(e, "a", file)) {
         e.answer(500, "InternalError", "step 4 fails");
@@ -265,12 +278,11 @@ class CreationMarksRacesTest extends SimStoreTestBase {
   /** As above, with the confirming read failing too: Unavailable, not a success. */
   @Test
   void aCreatedFileDeletedWhoseStep4AndItsReadFailIsUnavailable() {
-    S3Store a = host("a");
-    S3Store b = host("b");
-    Digest from = a.putAndRef(random(100, 1), null, Map.of()).digest();
-    NewLinks links = a.newLinks(from);
-    Digest file = links.put(random(100, 3), null, Map.of()).digest();
-    b.delete(file);
+    Deleted d = createdThenDeletedByB();
+    S3Store b = d.b();
+    Digest from = d.from();
+    NewLinks links = d.links();
+    Digest file = d.file();
     AtomicBoolean linked = new AtomicBoolean();
     sim().network().interceptor(e -> {
       if (isIndexWrite(e, "a", from)) {
@@ -296,13 +308,13 @@ class CreationMarksRacesTest extends SimStoreTestBase {
    */
   @Test
   void aCreatedFileStoredAnewBeforeItsLinkEndsHeldByTheLinkAtItsLiveIncarnation() {
-    S3Store a = host("a");
-    S3Store b = host("b");
-    Digest from = a.putAndRef(random(100, 1), null, Map.of()).digest();
-    byte[] content = random(100, 3);
-    NewLinks links = a.newLinks(from);
-    Digest file = links.put(content, null, Map.of()).digest();
-    b.delete(file);
+    Deleted d = createdThenDeletedByB();
+    S3Store a = d.a();
+    S3Store b = d.b();
+    Digest from = d.from();
+    byte[] content = d.content();
+    NewLinks links = d.links();
+    Digest file = d.file();
     assertThat(b.put(content, file, Map.of()).refCount()).isZero();
 
     linkAsNewLinksSays(a, links, List.of(file));

@@ -18,8 +18,7 @@ import org.junit.jupiter.api.io.TempDir;
  * that the request path, which the directives keep from the optimising compiler, leaves the client
  * compiler's profiling tier early (docs/benchmarks.md, "The request path out of the profiling
  * tier"); without the file, the raised thresholds that keep the optimising compiler to the hot
- * loops; a {@code put -r} over a base (a delta of a few dozen requests) keeps them raised too. The
- * VM's flags are read from its log file ({@code -XX:+LogVMOutput}), since the launcher
+ * loops. The VM's flags are read from its log file ({@code -XX:+LogVMOutput}), since the launcher
  * keeps the VM's own output off stdout.
  */
 class LauncherCompilerIT {
@@ -35,7 +34,7 @@ class LauncherCompilerIT {
   void putAndGetLeaveTheProfilingTierEarlyWithTheDirectives() throws Exception {
     try (Launcher launcher = Launcher.copyInto(tmp)) {
       for (String command : new String[] {"put", "get"}) {
-        assertThat(tier4Thresholds(launcher, command, "", true)).as(command).isEqualTo(Map.of(
+        assertThat(tier4Thresholds(launcher, command, true)).as(command).isEqualTo(Map.of(
             "Tier4InvocationThreshold", 500L,
             "Tier4MinInvocationThreshold", 100L,
             "Tier4CompileThreshold", 1000L));
@@ -44,21 +43,10 @@ class LauncherCompilerIT {
   }
 
   @Test
-  void aPutOverABaseKeepsTheThresholdsRaised() throws Exception {
-    try (Launcher launcher = Launcher.copyInto(tmp)) {
-      assertThat(tier4Thresholds(launcher, "put", "--base sha256:" + "0".repeat(64), true))
-          .isEqualTo(Map.of(
-              "Tier4InvocationThreshold", 100_000L,
-              "Tier4MinInvocationThreshold", 100_000L,
-              "Tier4CompileThreshold", 120_000L));
-    }
-  }
-
-  @Test
   void withoutTheDirectivesTheThresholdsStayRaised() throws Exception {
     try (Launcher launcher = Launcher.copyInto(tmp)) {
       Files.delete(launcher.root().resolve("bin/coffer-put.directives.json"));
-      assertThat(tier4Thresholds(launcher, "put", "", false)).isEqualTo(Map.of(
+      assertThat(tier4Thresholds(launcher, "put", false)).isEqualTo(Map.of(
           "Tier4InvocationThreshold", 100_000L,
           "Tier4MinInvocationThreshold", 100_000L,
           "Tier4CompileThreshold", 120_000L));
@@ -66,14 +54,13 @@ class LauncherCompilerIT {
   }
 
   /**
-   * The tier-4 thresholds of {@code bin/coffer COMMAND ARGS --help}'s VM, checking with {@code
-   * quiet} that its stdout carries the help alone (the VM's output kept off it, as with the
-   * directives).
+   * The tier-4 thresholds of {@code bin/coffer COMMAND --help}'s VM, checking with {@code quiet}
+   * that its stdout carries the help alone (the VM's output kept off it, as with the directives).
    */
-  private Map<String, Long> tier4Thresholds(Launcher launcher, String command, String args,
-      boolean quiet) throws Exception {
+  private Map<String, Long> tier4Thresholds(Launcher launcher, String command, boolean quiet)
+      throws Exception {
     Path log = tmp.resolve(command + "-vm.log");
-    Launcher.Run run = launcher.bash("bin/coffer " + command + " " + args + " --help", Map.of(
+    Launcher.Run run = launcher.bash("bin/coffer " + command + " --help", Map.of(
         "HOME", tmp.toString(),
         "COFFER_CDS", "0",
         "COFFER_JAVA_OPTS", "-XX:+UnlockDiagnosticVMOptions -XX:+LogVMOutput -XX:LogFile=" + log

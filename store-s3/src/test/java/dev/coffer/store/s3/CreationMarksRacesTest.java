@@ -528,6 +528,7 @@ class CreationMarksRacesTest extends SimStoreTestBase {
     assertThat(a.info(from).links()).containsExactly(file);
     assertThat(count(a, file)).as("the second's link holds a reference").isEqualTo(1);
   }
+
   /**
    * A put killed after its puts (no link ever), one file listed twice: {@code fsck --repair}
    * past the bound gives back each creation mark exactly once, as gc does, and a second repair

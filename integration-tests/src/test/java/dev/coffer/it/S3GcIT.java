@@ -212,6 +212,29 @@ class S3GcIT {
     assertThat(Content.readBlob(store, Descriptor.of(digest))).isEqualTo(bytes);
   }
 
+  /**
+   * The same server: a gc that purges the blob aborts the stray upload at its key in the same run
+   * (the blob is no longer stored), so that one gc after every deref leaves no upload behind.
+   */
+  @Test
+  void onAServerWhoseAbortDeletesTheObjectGcAbortsTheUploadOfABlobItPurges() {
+    byte[] bytes = "purged, with a stray upload at its key".getBytes(StandardCharsets.UTF_8);
+    Digest digest = commitAndRef("stray-purged", bytes).digest();
+    plain.createMultipartUpload(b -> b.bucket(bucket).key(blobKey(digest)));
+    store.deref(digest);
+    ContentStore later = S3Stores.open(S3Mock.get().config(bucket, prefix)
+        .deletionGrace(Duration.ZERO)
+        .clock(Clock.offset(Clock.systemUTC(), Duration.ofDays(2))).build());
+    others.add(later);
+
+    GcReport report = later.gc(new GcOptions(Duration.ZERO, false));
+    assertThat(report.blobsPurged()).isEqualTo(1);
+    assertThat(report.uploadsAborted()).isEqualTo(1);
+    assertThat(plain.listMultipartUploads(b -> b.bucket(bucket).prefix(prefix)).uploads())
+        .isEmpty();
+    assertThat(exists(blobKey(digest))).isFalse();
+  }
+
   @Test
   void aPurgeWhosePurgerDiedIsLeftAloneUntilItsTimeoutThenGcFinishesIt() throws Exception {
     byte[] bytes = "half purged".getBytes(StandardCharsets.UTF_8);

@@ -90,7 +90,6 @@ final class S3Maintenance {
       bytes[0] += record.offset();
     });
 
-    long aborted = abandonedUploads(options, now, namedUploads, leasedDirs, skipped);
     unnamedIngestBytes(options, now, ingestBytes, namedData, leasedDirs);
 
     long purged = 0;
@@ -129,6 +128,9 @@ final class S3Maintenance {
         skipped.add(new GcReport.Skip(digest.toString(), "re-committed, changed or purged elsewhere during gc"));
       }
     }
+    // After the purges: an upload to a blob purged by this run is no longer one to a stored blob,
+    // so a server whose abort deletes the object at the key has it aborted now, not by a later gc.
+    long aborted = abandonedUploads(options, now, namedUploads, leasedDirs, skipped);
     GcReport report = new GcReport(purged, bytes[0], ingests[0], aborted, skipped,
         Duration.ofNanos(store.runtime.nanoTime().getAsLong() - started), expiry.expired(),
         expiry.bytes());

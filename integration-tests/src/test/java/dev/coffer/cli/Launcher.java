@@ -12,15 +12,18 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * {@code bin/coffer} as a user runs it, in a copy of the project's layout under a temporary
- * directory: the launcher, the built {@code store-cli/target/coffer.jar} and its libraries, and
- * the README, without any class-data-sharing archive, so each test sees a first run after a build.
- * Commands run through {@code bash -c} with only the environment given (plus {@code PATH}).
- * {@link #close()} removes the link to the libraries, so the temporary directory's cleanup never
- * meets a link to outside it.
+ * directory: the launcher and its archive's training script, the built
+ * {@code store-cli/target/coffer.jar} and its libraries, and the README, without any
+ * class-data-sharing archive, so each test sees a first run after a build. Commands run through
+ * {@code bash -c} with only the environment given (plus {@code PATH}). {@link #close()} waits for
+ * a training the launcher started to end, then removes the link to the libraries, so the
+ * temporary directory's cleanup never meets a link to outside it nor a file being written.
  */
 final class Launcher implements AutoCloseable {
   private final Path root;
@@ -46,8 +49,11 @@ final class Launcher implements AutoCloseable {
     Files.copy(project.resolve("bin/coffer"), root.resolve("bin/coffer"));
     Files.copy(project.resolve("bin/coffer-put.directives.json"),
         root.resolve("bin/coffer-put.directives.json"));
-    Files.setPosixFilePermissions(root.resolve("bin/coffer"),
-        PosixFilePermissions.fromString("rwxr-xr-x"));
+    Files.copy(project.resolve("bin/coffer-cds-train"), root.resolve("bin/coffer-cds-train"));
+    for (String script : new String[] {"bin/coffer", "bin/coffer-cds-train"}) {
+      Files.setPosixFilePermissions(root.resolve(script),
+          PosixFilePermissions.fromString("rwxr-xr-x"));
+    }
     Files.copy(jar, root.resolve("store-cli/target/coffer.jar"),
         StandardCopyOption.COPY_ATTRIBUTES);
     Files.createSymbolicLink(root.resolve("store-cli/target/lib"), lib);
@@ -61,7 +67,33 @@ final class Launcher implements AutoCloseable {
 
   @Override
   public void close() throws IOException {
-    Files.deleteIfExists(root.resolve("store-cli/target/lib"));
+    try {
+      awaitTraining();
+    } catch (InterruptedException | ExecutionException | TimeoutException e) {
+      throw new IOException("the archive's training did not end", e);
+    } finally {
+      Files.deleteIfExists(root.resolve("store-cli/target/lib"));
+    }
+  }
+
+  /**
+   * Waits for the class-data-sharing archive's training, if the launcher started one, to end: its
+   * claim is {@code store-cli/target/coffer.jsa.PID}, PID the training's.
+   */
+  void awaitTraining() throws IOException, InterruptedException, ExecutionException,
+      TimeoutException {
+    List<Path> claims;
+    try (var files = Files.list(root.resolve("store-cli/target"))) {
+      claims = files.filter(f -> f.getFileName().toString().matches("coffer\\.jsa\\.\\d+"))
+          .toList();
+    }
+    for (Path claim : claims) {
+      String name = claim.getFileName().toString();
+      var process = ProcessHandle.of(Long.parseLong(name.substring(name.lastIndexOf('.') + 1)));
+      if (process.isPresent()) {
+        process.get().onExit().get(5, TimeUnit.MINUTES);
+      }
+    }
   }
 
   record Run(int code, byte[] stdout, String stderr) {

@@ -91,8 +91,8 @@ public final class MacroBenchmark {
       versions.add("awscli: " + Commands.version(config.awsCli(), "--version"));
       versions.add("rclone: " + Commands.version(config.rclone(), "version"));
       List<Venue> venues = onProxy == null ? List.of(onMock) : List.of(onMock, onProxy);
-      // bin/coffer records its archive on its first run after a build and maps it from the next;
-      // both happen here, outside any measurement, with a command that loads the store's classes.
+      // bin/coffer records its archive in the background after a build, from its first run; both
+      // that and the waiting for it happen here, outside any measurement.
       cases.warmCli(onMock);
       Alternation alternation = new Alternation(config.rounds(), log);
 

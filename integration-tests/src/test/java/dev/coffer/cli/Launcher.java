@@ -12,6 +12,7 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -21,9 +22,10 @@ import java.util.concurrent.TimeoutException;
  * directory: the launcher and its archive's training script, the built
  * {@code store-cli/target/coffer.jar} and its libraries, and the README, without any
  * class-data-sharing archive, so each test sees a first run after a build. Commands run through
- * {@code bash -c} with only the environment given (plus {@code PATH}). {@link #close()} waits for
- * a training the launcher started to end, then removes the link to the libraries, so the
- * temporary directory's cleanup never meets a link to outside it nor a file being written.
+ * {@code bash -c} with only the environment given (plus {@code PATH}). {@link #close()} stops a
+ * training the launcher started and waits for it to end ({@link #awaitTraining()} lets it finish),
+ * then removes the link to the libraries, so the temporary directory's cleanup never meets a link
+ * to outside it nor a file being written.
  */
 final class Launcher implements AutoCloseable {
   private final Path root;
@@ -68,9 +70,9 @@ final class Launcher implements AutoCloseable {
   @Override
   public void close() throws IOException {
     try {
-      awaitTraining();
+      stopTraining();
     } catch (InterruptedException | ExecutionException | TimeoutException e) {
-      throw new IOException("the archive's training did not end", e);
+      throw new IOException("the archive's training did not stop", e);
     } finally {
       Files.deleteIfExists(root.resolve("store-cli/target/lib"));
     }
@@ -82,17 +84,32 @@ final class Launcher implements AutoCloseable {
    */
   void awaitTraining() throws IOException, InterruptedException, ExecutionException,
       TimeoutException {
-    List<Path> claims;
-    try (var files = Files.list(root.resolve("store-cli/target"))) {
-      claims = files.filter(f -> f.getFileName().toString().matches("coffer\\.jsa\\.\\d+"))
-          .toList();
+    for (ProcessHandle training : trainings()) {
+      training.onExit().get(5, TimeUnit.MINUTES);
     }
-    for (Path claim : claims) {
-      String name = claim.getFileName().toString();
-      var process = ProcessHandle.of(Long.parseLong(name.substring(name.lastIndexOf('.') + 1)));
-      if (process.isPresent()) {
-        process.get().onExit().get(5, TimeUnit.MINUTES);
-      }
+  }
+
+  /**
+   * Stops a training still running (its commands, then the script, whose exit stops its embedded
+   * server and removes its files) and waits for it to end: a test that does not look at the
+   * archive does not wait the half minute a training takes.
+   */
+  private void stopTraining() throws IOException, InterruptedException, ExecutionException,
+      TimeoutException {
+    for (ProcessHandle training : trainings()) {
+      training.descendants().forEach(ProcessHandle::destroy);
+      training.destroy();
+      training.onExit().get(1, TimeUnit.MINUTES);
+    }
+  }
+
+  /** The trainings the launcher started that are still running. */
+  private List<ProcessHandle> trainings() throws IOException {
+    try (var files = Files.list(root.resolve("store-cli/target"))) {
+      return files.map(f -> f.getFileName().toString())
+          .filter(name -> name.matches("coffer\\.jsa\\.\\d+"))
+          .map(name -> ProcessHandle.of(Long.parseLong(name.substring(name.lastIndexOf('.') + 1))))
+          .flatMap(Optional::stream).toList();
     }
   }
 

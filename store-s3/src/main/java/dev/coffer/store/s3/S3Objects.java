@@ -27,6 +27,7 @@ import software.amazon.awssdk.services.s3.model.HeadObjectResponse;
 import software.amazon.awssdk.services.s3.model.NoSuchKeyException;
 import software.amazon.awssdk.services.s3.model.PutObjectRequest;
 import software.amazon.awssdk.services.s3.model.S3Object;
+import software.amazon.awssdk.services.s3.model.S3Request;
 import software.amazon.awssdk.services.s3.model.Tagging;
 
 /**
@@ -49,20 +50,40 @@ final class S3Objects {
       c -> c.retryStrategy(AwsRetryStrategy.doNotRetry()));
 
   private final S3Client control;
+  /** The control client without retries, or null: such requests then carry SINGLE_ATTEMPT. */
+  private final Supplier<S3Client> singleAttempt;
   private final Supplier<S3AsyncClient> bulk;
   private final String bucket;
   private final S3StoreConfig.ChecksumMode checksums;
   private final S3Uploads uploads;
   private final ObjectTagging tagging;
 
-  S3Objects(S3Client control, Supplier<S3AsyncClient> bulk, String bucket,
-      S3StoreConfig.ChecksumMode checksums) {
+  /**
+   * @param singleAttempt the control client's twin without retries (same HTTP client, same
+   *     interceptors), or null to send single attempts through {@code control} with a plugin
+   */
+  S3Objects(S3Client control, Supplier<S3Client> singleAttempt, Supplier<S3AsyncClient> bulk,
+      String bucket, S3StoreConfig.ChecksumMode checksums) {
     this.control = control;
+    this.singleAttempt = singleAttempt;
     this.bulk = bulk;
     this.bucket = bucket;
     this.checksums = checksums;
     this.uploads = new S3Uploads(control, bulk, bucket, checksums);
     this.tagging = new ObjectTagging(control, bucket);
+  }
+
+  /**
+   * The client that sends {@code request} with one attempt: the single-attempt twin, or the
+   * control client with retries turned off for this request by a plugin (which makes the SDK
+   * rebuild its configuration for the request).
+   */
+  private S3Client once(S3Request.Builder request) {
+    if (singleAttempt != null) {
+      return singleAttempt.get();
+    }
+    request.overrideConfiguration(o -> o.addPlugin(SINGLE_ATTEMPT));
+    return control;
   }
 
   /**
@@ -202,11 +223,11 @@ final class S3Objects {
    */
   Attempt writeRecordOnce(String key, byte[] bytes, String etag) {
     PutObjectRequest.Builder request = PutObjectRequest.builder().bucket(bucket).key(key)
-        .ifNoneMatch(etag == null ? "*" : null).ifMatch(etag)
-        .overrideConfiguration(o -> o.addPlugin(SINGLE_ATTEMPT));
+        .ifNoneMatch(etag == null ? "*" : null).ifMatch(etag);
+    S3Client client = once(request);
     BodyChecksums.addTo(request, checksums, bytes, bytes.length, null);
     try {
-      return new Attempt(control.putObject(request.build(), RequestBody.fromBytes(bytes)).eTag(),
+      return new Attempt(client.putObject(request.build(), RequestBody.fromBytes(bytes)).eTag(),
           null, false);
     } catch (SdkException e) {
       int status = S3Errors.status(e);
@@ -278,16 +299,17 @@ final class S3Objects {
   }
 
   /**
-   * Deletes the object with one attempt: the SDK's retry strategy is replaced for this request
-   * alone (a per-request plugin, so it holds on a client the caller built as well). For a delete
+   * Deletes the object with one attempt: sent through the store's client without retries, or,
+   * on a client the caller built, with the SDK's retry strategy replaced for this request alone
+   * (a per-request plugin; {@link #once}). For a delete
    * that must reach S3 at most once: a retry after an answer that was lost would delete an object
    * stored again between the first attempt, which S3 applied, and the retry. A failure leaves
    * its outcome unknown (the object may be gone or not), and the caller must not send it again.
    */
   void deleteOnce(String key) {
     try {
-      control.deleteObject(DeleteObjectRequest.builder().bucket(bucket).key(key)
-          .overrideConfiguration(o -> o.addPlugin(SINGLE_ATTEMPT)).build());
+      DeleteObjectRequest.Builder request = DeleteObjectRequest.builder().bucket(bucket).key(key);
+      once(request).deleteObject(request.build());
     } catch (SdkException e) {
       if (S3Errors.status(e) != 404) {
         throw S3Errors.translate("deleting " + key + " (one attempt)", e);

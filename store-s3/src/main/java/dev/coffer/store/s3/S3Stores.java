@@ -12,6 +12,7 @@ import software.amazon.awssdk.core.checksums.RequestChecksumCalculation;
 import software.amazon.awssdk.core.checksums.ResponseChecksumValidation;
 import software.amazon.awssdk.core.interceptor.ExecutionInterceptor;
 import software.amazon.awssdk.http.auth.spi.scheme.AuthScheme;
+import software.amazon.awssdk.http.SdkHttpClient;
 import software.amazon.awssdk.http.apache.ApacheHttpClient;
 import software.amazon.awssdk.http.nio.netty.NettyNioAsyncHttpClient;
 import software.amazon.awssdk.http.nio.netty.SdkEventLoopGroup;
@@ -36,7 +37,8 @@ import software.amazon.awssdk.services.s3.S3CrtAsyncClientBuilder;
  * }</pre>
  *
  * <p>By default the store builds its own clients from the configuration: a synchronous client for
- * records, metadata and reads, and the client named by {@link S3StoreConfig#transfer()} for
+ * records, metadata and reads (and a twin of it without retries, over the same connections, for
+ * the requests the store sends once), and the client named by {@link S3StoreConfig#transfer()} for
  * uploads and copies, both with the SDK's standard retry strategy (throttling, 5xx, resets and 409
  * conflicts retried with jittered backoff) and without the SDK's default CRC32 checksums. It
  * closes them when it is closed. Clients passed in instead (for example with interceptors) are used
@@ -139,9 +141,12 @@ public final class S3Stores {
       }
       List<AutoCloseable> owned = new ArrayList<>();
       S3Client control = client;
+      Supplier<S3Client> singleAttempt = null; // null: such requests carry a plugin instead
       if (control == null) {
-        control = S3Stores.controlClient(config, registry);
-        owned.add(control);
+        OwnedControlClients own = new OwnedControlClients(config, registry);
+        owned.add(own);
+        control = own.control();
+        singleAttempt = own::singleAttempt;
       }
       Supplier<S3AsyncClient> bulk;
       if (bulkClient != null) {
@@ -154,7 +159,8 @@ public final class S3Stores {
         owned.add(own);
         bulk = own;
       }
-      S3Objects objects = new S3Objects(control, bulk, config.bucket(), config.checksumMode());
+      S3Objects objects = new S3Objects(control, singleAttempt, bulk, config.bucket(),
+          config.checksumMode());
       S3Store store = new S3Store(config, objects, () -> closeAll(owned),
           runtime != null ? runtime : StoreRuntime.system());
       if (registry == null) {
@@ -162,6 +168,62 @@ public final class S3Stores {
       }
       store.metrics = new StoreMetrics(registry);
       return MeteredStore.wrap(store, registry);
+    }
+  }
+
+  /**
+   * The store's own synchronous clients over one HTTP client (one connection pool): the control
+   * client, and its single-attempt twin, built on first use, that differs only in its retry
+   * strategy (none). Requests the store sends at most once go through the twin: a per-request
+   * plugin turning retries off, as on clients passed in, makes the SDK rebuild the client's
+   * configuration for every such request (2.5 % of the client's CPU samples in a first put -r of
+   * 1,000 files, docs/benchmarks.md). Thread-safe.
+   */
+  private static final class OwnedControlClients implements AutoCloseable {
+    private final S3StoreConfig config;
+    private final MeterRegistry registry; // null: not measured
+    private final SdkHttpClient http;
+    private final S3Client control;
+    private S3Client singleAttempt; // guarded by this
+    private boolean closed; // guarded by this
+
+    OwnedControlClients(S3StoreConfig config, MeterRegistry registry) {
+      this.config = config;
+      this.registry = registry;
+      this.http = controlHttp(config).build();
+      this.control = common(S3Client.builder(), config, registry).httpClient(http).build();
+    }
+
+    S3Client control() {
+      return control;
+    }
+
+    synchronized S3Client singleAttempt() {
+      if (closed) {
+        throw new IllegalStateException("the store's control client is closed");
+      }
+      if (singleAttempt == null) {
+        // The control client's credentials: a default chain is resolved once, not per client.
+        singleAttempt = common(S3Client.builder(), config, registry,
+            AwsRetryStrategy.doNotRetry())
+            .credentialsProvider(control.serviceClientConfiguration().credentialsProvider())
+            .httpClient(http).build();
+      }
+      return singleAttempt;
+    }
+
+    @Override
+    public void close() throws Exception {
+      List<AutoCloseable> parts = new ArrayList<>();
+      synchronized (this) {
+        closed = true;
+        if (singleAttempt != null) {
+          parts.add(singleAttempt);
+        }
+      }
+      parts.add(control);
+      parts.add(http); // the clients leave a client they were given open
+      closeAll(parts);
     }
   }
 
@@ -236,22 +298,16 @@ public final class S3Stores {
         .build();
   }
 
-  /** The synchronous client a store builds for records and metadata requests. */
-  static S3Client controlClient(S3StoreConfig config) {
-    return controlClient(config, null);
-  }
-
   /**
-   * The synchronous client, its requests counted in {@code registry} unless null. With an {@code
-   * http://} endpoint its TLS context is set up only if an {@code https} connection is ever made
-   * ({@link TlsOnFirstUse}).
+   * The HTTP client of the synchronous clients: 64 connections, and over an {@code http://}
+   * endpoint a TLS context set up only if an {@code https} connection is ever made.
    */
-  static S3Client controlClient(S3StoreConfig config, MeterRegistry registry) {
+  private static ApacheHttpClient.Builder controlHttp(S3StoreConfig config) {
     ApacheHttpClient.Builder http = ApacheHttpClient.builder().maxConnections(64);
     if (config.endpoint().map(e -> "http".equalsIgnoreCase(e.getScheme())).orElse(false)) {
       http.socketFactory(new TlsOnFirstUse());
     }
-    return common(S3Client.builder(), config, registry).httpClientBuilder(http).build();
+    return http;
   }
 
   /**
@@ -291,12 +347,18 @@ public final class S3Stores {
    */
   static <B extends S3BaseClientBuilder<B, ?>> B common(B builder,
       S3StoreConfig config, MeterRegistry registry) {
+    return common(builder, config, registry, retryStrategy(config));
+  }
+
+  /** {@link #common}, with {@code retries} for the retry strategy. */
+  private static <B extends S3BaseClientBuilder<B, ?>> B common(B builder,
+      S3StoreConfig config, MeterRegistry registry, RetryStrategy retries) {
     builder.region(Region.of(config.region()))
         .forcePathStyle(config.pathStyle())
         .requestChecksumCalculation(RequestChecksumCalculation.WHEN_REQUIRED)
         .responseChecksumValidation(ResponseChecksumValidation.WHEN_REQUIRED)
         .overrideConfiguration(o -> {
-          o.retryStrategy(retryStrategy(config));
+          o.retryStrategy(retries);
           if (registry != null) {
             o.addExecutionInterceptor(new S3RequestMeter(registry));
           }

@@ -15,22 +15,15 @@ import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
 import dev.coffer.store.Info;
 import dev.coffer.store.UnavailableException;
-import dev.coffer.store.s3.S3StoreConfig;
-import dev.coffer.store.s3.S3Stores;
 import io.netty.handler.codec.http.HttpMethod;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 import software.amazon.awssdk.core.sync.RequestBody;
-import software.amazon.awssdk.regions.Region;
 import software.amazon.awssdk.services.s3.S3Client;
 
 /**
@@ -45,27 +38,16 @@ class PurgeDeleteOnceIT {
   private static final Duration PURGE_TIMEOUT = Duration.ofSeconds(1);
   private static final ObjectMapper JSON = new ObjectMapper();
 
-  private final S3Mock s3 = S3Mock.get();
-  private final String bucket = s3.newBucket();
-  private final String prefix = S3Mock.newPrefix();
-  private final ObjectKeys keys = new ObjectKeys(prefix);
-  private final S3Client plain = s3.client();
-  private final FaultProxy proxy = FaultProxy.builder(s3.endpoint()).serializeWrites(true)
-      .start();
-  private final List<AutoCloseable> resources = new ArrayList<>();
-
-  @BeforeEach
-  void setUp() {
-    resources.add(plain);
-    resources.add(proxy);
-  }
+  private final ProxiedBucket fixture = new ProxiedBucket();
+  private final S3Mock s3 = fixture.s3;
+  private final String bucket = fixture.bucket;
+  private final ObjectKeys keys = fixture.keys;
+  private final FaultProxy proxy = fixture.proxy;
+  private final S3Client plain = fixture.own(s3.client());
 
   @AfterEach
   void tearDown() throws Exception {
-    Collections.reverse(resources);
-    for (AutoCloseable resource : resources) {
-      resource.close();
-    }
+    fixture.close();
   }
 
   @ParameterizedTest(name = "{0} on a DeleteObject through {1}")
@@ -110,9 +92,7 @@ class PurgeDeleteOnceIT {
   @Test
   void aPutAfterADeleteWhoseAnswerWasLostKeepsItsBytes() throws Exception {
     ContentStore purger = host(true);
-    ContentStore putter = S3Stores.open(s3.config(bucket, prefix)
-        .endpoint(proxy.endpoint()).purgeTimeout(PURGE_TIMEOUT).build());
-    resources.add(putter);
+    ContentStore putter = fixture.host(true, config -> config.purgeTimeout(PURGE_TIMEOUT));
     byte[] bytes = "re-pushed after an applied delete lost its answer"
         .getBytes(StandardCharsets.UTF_8);
     Digest digest = purger.put(bytes, null, Map.of()).digest();
@@ -166,20 +146,8 @@ class PurgeDeleteOnceIT {
    * built by the store (8 attempts per request) or by the caller (the SDK's default retries).
    */
   private ContentStore host(boolean storeBuilt) {
-    S3StoreConfig config = s3.config(bucket, prefix).endpoint(proxy.endpoint())
-        .deletionGrace(Duration.ZERO).purgeTimeout(PURGE_TIMEOUT).build();
-    ContentStore store;
-    if (storeBuilt) {
-      store = S3Stores.open(config);
-    } else {
-      S3Client client = S3Client.builder().endpointOverride(proxy.endpoint())
-          .forcePathStyle(true).region(Region.US_EAST_1)
-          .credentialsProvider(config.credentials().orElseThrow()).build();
-      resources.add(client);
-      store = S3Stores.builder().config(config).client(client).build();
-    }
-    resources.add(store);
-    return store;
+    return fixture.host(storeBuilt,
+        config -> config.deletionGrace(Duration.ZERO).purgeTimeout(PURGE_TIMEOUT));
   }
 
   /**

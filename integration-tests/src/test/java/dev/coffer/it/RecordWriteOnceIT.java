@@ -6,20 +6,12 @@ import dev.coffer.store.Content;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
 import dev.coffer.store.Digest;
-import dev.coffer.store.s3.S3StoreConfig;
-import dev.coffer.store.s3.S3Stores;
 import io.netty.handler.codec.http.HttpMethod;
 import java.nio.charset.StandardCharsets;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import software.amazon.awssdk.regions.Region;
-import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * A record's conditional write is sent once by the SDK, whichever client carries it (PROTO-3): the
@@ -30,31 +22,20 @@ import software.amazon.awssdk.services.s3.S3Client;
  * not by a second PutObject that the SDK would have sent and S3 refused.
  */
 class RecordWriteOnceIT {
-  private final S3Mock s3 = S3Mock.get();
-  private final String bucket = s3.newBucket();
-  private final String prefix = S3Mock.newPrefix();
-  private final ObjectKeys keys = new ObjectKeys(prefix);
-  private final FaultProxy proxy = FaultProxy.builder(s3.endpoint()).serializeWrites(true)
-      .start();
-  private final List<AutoCloseable> resources = new ArrayList<>();
-
-  @BeforeEach
-  void setUp() {
-    resources.add(proxy);
-  }
+  private final ProxiedBucket fixture = new ProxiedBucket();
+  private final String bucket = fixture.bucket;
+  private final ObjectKeys keys = fixture.keys;
+  private final FaultProxy proxy = fixture.proxy;
 
   @AfterEach
   void tearDown() throws Exception {
-    Collections.reverse(resources);
-    for (AutoCloseable resource : resources) {
-      resource.close();
-    }
+    fixture.close();
   }
 
   @ParameterizedTest(name = "through {0} clients")
   @ValueSource(booleans = {true, false})
   void aCreationWhoseAnswerWasLostIsSentOnceAndFoundByReadingTheRecord(boolean storeBuilt) {
-    ContentStore host = host(storeBuilt);
+    ContentStore host = fixture.host(storeBuilt, config -> config);
     byte[] bytes = ("its record's creation lost its answer, store-built clients: " + storeBuilt)
         .getBytes(StandardCharsets.UTF_8);
     Digest digest = Digest.of(bytes);
@@ -69,22 +50,5 @@ class RecordWriteOnceIT {
     assertThat(host.info(digest).refCount()).isZero();
     assertThat(Content.readBlob(host, Descriptor.of(digest))).isEqualTo(bytes);
     assertThat(host.fsck(false).findings()).isEmpty();
-  }
-
-  /** A store through the proxy, its S3 clients built by the store or by the caller. */
-  private ContentStore host(boolean storeBuilt) {
-    S3StoreConfig config = s3.config(bucket, prefix).endpoint(proxy.endpoint()).build();
-    ContentStore store;
-    if (storeBuilt) {
-      store = S3Stores.open(config);
-    } else {
-      S3Client client = S3Client.builder().endpointOverride(proxy.endpoint())
-          .forcePathStyle(true).region(Region.US_EAST_1)
-          .credentialsProvider(config.credentials().orElseThrow()).build();
-      resources.add(client);
-      store = S3Stores.builder().config(config).client(client).build();
-    }
-    resources.add(store);
-    return store;
   }
 }

@@ -288,6 +288,11 @@ final class DiskStorage implements Storage {
               part.content());
         }
       }
+      // The description after the parts it names: an upload is listed once it names only parts
+      // already on disk. Parts it no longer names go after it, so that no description on disk
+      // ever names a part that is gone.
+      writeAtomically(dir.resolve("upload"), DiskFormat.uploadBytes(upload));
+      forceDirectory(dir.getParent());
       if (before != null) {
         for (Integer number : before.parts().keySet()) {
           if (!upload.parts().containsKey(number)) {
@@ -295,9 +300,6 @@ final class DiskStorage implements Storage {
           }
         }
       }
-      // The description last: an upload is listed once it names only parts already on disk.
-      writeAtomically(dir.resolve("upload"), DiskFormat.uploadBytes(upload));
-      forceDirectory(dir.getParent());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write upload " + upload.uploadId() + " in " + dir, e);
     }

@@ -8,9 +8,15 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
+import dev.coffer.s3sim.Storage.StoredPart;
+import dev.coffer.s3sim.Storage.StoredUpload;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.Arrays;
+import java.util.Map;
 import java.util.Random;
+import java.util.SortedMap;
+import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -175,5 +181,50 @@ class DiskStorageTest {
     Files.write(stray, bytes("not an object"));
     assertThatThrownBy(this::open).isInstanceOf(UncheckedIOException.class)
         .hasMessageContaining("data");
+  }
+
+  /**
+   * An upload rewritten with fewer parts whose new description cannot be written keeps the parts
+   * its old description names: the description is written before dropped parts are deleted, so an
+   * upload on disk never names a part that is gone (a crash between the two leaves at most a part
+   * no description names, which the next rewrite or the upload's removal deletes).
+   */
+  @Test
+  void anUploadWhoseNewDescriptionFailsKeepsThePartsItsOldOneNames() throws Exception {
+    DiskStorage storage = DiskStorage.open(dir.resolve("data"));
+    storage.createBucket("bkt", Instant.EPOCH);
+    StoredPart one = new StoredPart(1, bytes("part one"), "\"e1\"", Instant.EPOCH, null);
+    StoredPart two = new StoredPart(2, bytes("part two"), "\"e2\"", Instant.EPOCH, null);
+    storage.putUpload("bkt", upload(one, two));
+    Path description;
+    try (Stream<Path> files = Files.walk(dir.resolve("data/bkt/uploads"))) {
+      description = files.filter(f -> f.getFileName().toString().equals("upload")).findFirst()
+          .orElseThrow();
+    }
+    byte[] old = Files.readAllBytes(description);
+    // The new description cannot replace a directory that holds a file.
+    Files.delete(description);
+    Files.createDirectories(description.resolve("in-the-way"));
+
+    assertThatThrownBy(() -> storage.putUpload("bkt", upload(one)))
+        .isInstanceOf(UncheckedIOException.class).hasMessageContaining("up-1");
+    assertThat(description.resolveSibling("part-2")).as("the part the old description names")
+        .isRegularFile();
+
+    Files.delete(description.resolve("in-the-way"));
+    Files.delete(description);
+    Files.write(description, old);
+    StoredUpload reopened = DiskStorage.open(dir.resolve("data")).upload("bkt", "up-1");
+    assertThat(reopened.parts()).containsOnlyKeys(1, 2);
+    assertThat(reopened.parts().get(2).content()).isEqualTo(bytes("part two"));
+  }
+
+  private static StoredUpload upload(StoredPart... parts) {
+    SortedMap<Integer, StoredPart> numbered = new TreeMap<>();
+    for (StoredPart part : parts) {
+      numbered.put(part.number(), part);
+    }
+    return new StoredUpload("up-1", 1, "key", Instant.EPOCH, null, Map.of(), Map.of(), null, null,
+        numbered);
   }
 }

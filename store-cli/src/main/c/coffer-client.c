@@ -23,6 +23,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
@@ -244,7 +245,11 @@ int main(int argc, char **argv) {
       case 'X':
         if (len != 4 || read_full(sock, head, 4) != 1) lost();
         len = get_u32(head);
-        if (type == 'X' && len <= 255) return (int)len;
+        if (type == 'X' && len <= 255) {
+          /* The socket's time is the daemon's last use (coffer daemon status: "idle since"). */
+          utimensat(AT_FDCWD, socket_path, NULL, 0);
+          return (int)len;
+        }
         if (type != 'R' || len < 1 || len > MAX_PULL) lost();
         pull_stdin(sock, len);
         break;

@@ -8,6 +8,7 @@ import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
+import java.nio.file.Path;
 import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -16,7 +17,8 @@ import picocli.CommandLine.Command;
  * The {@code coffer} command: every store operation from a shell.
  *
  * <p>{@link #run} is the whole program with its streams, environment and store connector passed in,
- * so tests run it in-process exactly as {@link #main} does.
+ * so tests run it in-process exactly as {@link #main} does, and the command daemon runs it for a
+ * client in another working directory: every path the user typed goes through {@link #path}.
  */
 @Command(
     name = "coffer",
@@ -46,13 +48,24 @@ public final class Coffer implements Runnable {
   final StoreConnector connector;
   /** Whether stderr is a terminal, where progress bars may show. */
   final boolean terminal;
+  /** The working directory the command was typed in: relative paths are relative to it. */
+  final Path cwd;
   /** Null until {@link #metrics()} is first called. */
   private PrometheusMeterRegistry metrics;
   /** Whether every store this run opens is measured: set by {@code coffer stats}. */
   boolean measureAll;
 
+  /** The JVM's own working directory, absolute. */
+  static final Path JVM_CWD = Path.of("").toAbsolutePath();
+
   Coffer(InputStream in, PrintStream out, PrintStream err, Map<String, String> env,
       StoreConnector connector, boolean terminal) {
+    this(in, out, err, env, connector, terminal, JVM_CWD);
+  }
+
+  Coffer(InputStream in, PrintStream out, PrintStream err, Map<String, String> env,
+      StoreConnector connector, boolean terminal, Path cwd) {
+    this.cwd = cwd.toAbsolutePath();
     this.in = in;
     this.out = out;
     this.err = err;
@@ -86,16 +99,47 @@ public final class Coffer implements Runnable {
     return Channels.newChannel(out);
   }
 
+  /**
+   * The file a path typed by the user (an argument, a flag, a variable, a config field) names:
+   * {@code Path.of(typed)} unchanged when the command runs in the JVM's own working directory (so
+   * messages show it as typed), else {@code typed} resolved against {@link #cwd}.
+   *
+   * @throws java.nio.file.InvalidPathException if {@code typed} is not a path
+   */
+  Path path(String typed) {
+    return path(cwd, typed);
+  }
+
+  /** {@link #path(String)} for a command running in {@code cwd}. */
+  static Path path(Path cwd, String typed) {
+    Path path = Path.of(typed);
+    return cwd.equals(JVM_CWD) ? path : cwd.resolve(path);
+  }
+
+  /** {@link #path(String)} of a path picocli has parsed already; null stays null. */
+  Path path(Path typed) {
+    return typed == null ? null : path(typed.toString());
+  }
+
   @Override
   public void run() {
     CommandLine.usage(this, out);
   }
 
-  /** Runs one command line and returns the process exit code. */
+  /** Runs one command line in the JVM's working directory and returns the process exit code. */
   static int run(String[] args, InputStream in, PrintStream out, PrintStream err,
       Map<String, String> env, StoreConnector connector, boolean terminal) {
+    return run(args, in, out, err, env, connector, terminal, JVM_CWD);
+  }
+
+  /**
+   * Runs one command line as if typed in {@code cwd} (relative paths name files under it) and
+   * returns the process exit code.
+   */
+  static int run(String[] args, InputStream in, PrintStream out, PrintStream err,
+      Map<String, String> env, StoreConnector connector, boolean terminal, Path cwd) {
     System.setProperty("coffer.exitCodes", ExitCode.table());
-    return execute(new Coffer(in, out, err, env, connector, terminal), args);
+    return execute(new Coffer(in, out, err, env, connector, terminal, cwd), args);
   }
 
   /** Runs one command line on {@code coffer}'s streams and meters; the exit code. */
@@ -108,7 +152,7 @@ public final class Coffer implements Runnable {
     cli.setExitCodeExceptionMapper(e -> ExitCode.FAILURE.code);
     // Flags first, then the environment, then the config file: picocli asks the sources for every
     // store option not given.
-    cli.setDefaultValueProvider(new ConfigSources(coffer.env));
+    cli.setDefaultValueProvider(new ConfigSources(coffer.env, coffer::path));
     // coffer stats COMMAND...: what follows the command's name is the command's.
     CommandLine stats = cli.getSubcommands().get("stats");
     if (stats != null) {

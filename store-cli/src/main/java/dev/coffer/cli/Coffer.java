@@ -171,15 +171,22 @@ public final class Coffer implements Runnable {
 
   /** The program's entry point. */
   public static void main(String[] args) {
-    // Library warnings on stderr as one plain line each, "WARN <message>" (unless set already).
-    setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", "warn");
-    setIfAbsent("org.slf4j.simpleLogger.logFile", "System.err");
-    setIfAbsent("org.slf4j.simpleLogger.showThreadName", "false");
-    setIfAbsent("org.slf4j.simpleLogger.showLogName", "false");
+    logDefaults();
     int code = run(args, System.in, System.out, System.err, System.getenv(),
         new DefaultConnector(), Terminal.stderr());
     System.out.flush();
     System.exit(code);
+  }
+
+  /**
+   * Library warnings on stderr (whatever System.err is when they are written) as one plain line
+   * each, {@code WARN <message>}, unless set already; before the first logger is made.
+   */
+  static void logDefaults() {
+    setIfAbsent("org.slf4j.simpleLogger.defaultLogLevel", "warn");
+    setIfAbsent("org.slf4j.simpleLogger.logFile", "System.err");
+    setIfAbsent("org.slf4j.simpleLogger.showThreadName", "false");
+    setIfAbsent("org.slf4j.simpleLogger.showLogName", "false");
   }
 
   private static void setIfAbsent(String property, String value) {

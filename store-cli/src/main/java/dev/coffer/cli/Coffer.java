@@ -10,6 +10,7 @@ import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.util.Map;
+import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -50,6 +51,11 @@ public final class Coffer implements Runnable {
   final boolean terminal;
   /** The working directory the command was typed in: relative paths are relative to it. */
   final Path cwd;
+  /**
+   * The width of the terminal stderr is on, for progress bars; 0 to let the progress bar library
+   * ask the process's own terminal (a plain run). The command daemon sets the client's.
+   */
+  int columns;
   /** Null until {@link #metrics()} is first called. */
   private PrometheusMeterRegistry metrics;
   /** Whether every store this run opens is measured: set by {@code coffer stats}. */
@@ -84,6 +90,13 @@ public final class Coffer implements Runnable {
       metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     }
     return metrics;
+  }
+
+  /** Where a progress bar is drawn: {@link #err}, {@link #columns} wide if set. */
+  ConsoleProgressBarConsumer progressConsumer() {
+    // The library keeps one column free at the right, as it does for the width it finds itself.
+    return columns > 1 ? new ConsoleProgressBarConsumer(err, columns - 1)
+        : new ConsoleProgressBarConsumer(err);
   }
 
   /**
@@ -138,8 +151,13 @@ public final class Coffer implements Runnable {
    */
   static int run(String[] args, InputStream in, PrintStream out, PrintStream err,
       Map<String, String> env, StoreConnector connector, boolean terminal, Path cwd) {
+    return run(new Coffer(in, out, err, env, connector, terminal, cwd), args);
+  }
+
+  /** Runs one command line on {@code coffer}, as made for it; the process exit code. */
+  static int run(Coffer coffer, String[] args) {
     System.setProperty("coffer.exitCodes", ExitCode.table());
-    return execute(new Coffer(in, out, err, env, connector, terminal, cwd), args);
+    return execute(coffer, args);
   }
 
   /** Runs one command line on {@code coffer}'s streams and meters; the exit code. */

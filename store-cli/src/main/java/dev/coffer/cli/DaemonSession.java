@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.Charset;
 import java.nio.file.Path;
+import java.util.Map;
 import java.util.function.Consumer;
 
 /**
@@ -43,8 +44,10 @@ final class DaemonSession {
       int code;
       System.setErr(err);
       try {
-        code = Coffer.run(request.args().toArray(String[]::new), connection.input(), out, err,
-            request.env(), connector, request.stderrTerminal(), Path.of(request.cwd()));
+        Coffer coffer = new Coffer(connection.input(), out, err, request.env(), connector,
+            request.stderrTerminal(), Path.of(request.cwd()));
+        coffer.columns = columns(request.env());
+        code = Coffer.run(coffer, request.args().toArray(String[]::new));
       } catch (Throwable t) {
         err.println("coffer: internal error: " + t);
         code = ExitCode.FAILURE.code;
@@ -59,6 +62,16 @@ final class DaemonSession {
       Thread.interrupted(); // the client's going away interrupted the command, not what follows
       ended.accept(fatal);
       connection.exit(code);
+    }
+  }
+
+  /** The client's terminal width, COLUMNS (the client sets it from its terminal); 0 if none. */
+  static int columns(Map<String, String> env) {
+    try {
+      int columns = Integer.parseInt(env.getOrDefault("COLUMNS", "0").trim());
+      return columns > 0 && columns < 10_000 ? columns : 0;
+    } catch (NumberFormatException e) {
+      return 0;
     }
   }
 

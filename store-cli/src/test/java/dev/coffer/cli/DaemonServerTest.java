@@ -158,6 +158,28 @@ class DaemonServerTest {
   }
 
   @Test
+  void progressBarsOnTheClientsTerminalTakeItsWidth() throws Exception {
+    start();
+    Path dir = Files.createDirectories(work.resolve("tree"));
+    for (int i = 0; i < 5; i++) {
+      Files.write(dir.resolve("f" + i), random(1000, i));
+    }
+    for (int columns : new int[] {50, 150}) {
+      Map<String, String> client = clientEnv();
+      client.put("COLUMNS", String.valueOf(columns));
+      DaemonClient.Reply put = DaemonClient.call(socket, DaemonClient.request(
+          DaemonWire.STDERR_TERMINAL, work, List.of("put", "-r", "tree"), client),
+          InputStream.nullInputStream());
+      assertThat(put.exit()).as(put.stderr()).isZero();
+      List<String> bars = put.stderr().replace('\r', '\n').lines()
+          .filter(l -> l.startsWith("put -r") && l.contains("%")).toList();
+      assertThat(bars).as(put.stderr()).isNotEmpty();
+      assertThat(bars).allSatisfy(l -> assertThat(l.length()).isLessThan(columns));
+      assertThat(bars).anySatisfy(l -> assertThat(l.length()).isGreaterThan(columns - 10));
+    }
+  }
+
+  @Test
   void aFailingCommandsExitCodeAndStderrArrive() throws Exception {
     start();
     Digest unknown = Digest.of("nowhere".getBytes(UTF_8));

@@ -330,6 +330,7 @@ class DaemonServerTest {
     ok("get", digest, "-o", "b.bin");
     await().atMost(Duration.ofSeconds(10)).until(this::noCommandThreads);
     int afterOne = ManagementFactory.getThreadMXBean().getThreadCount();
+    long fdsAfterOne = openFiles();
 
     for (int i = 0; i < 10; i++) {
       ok("put", "-q", "a.bin");
@@ -337,9 +338,18 @@ class DaemonServerTest {
     }
 
     await().atMost(Duration.ofSeconds(10)).until(this::noCommandThreads);
-    assertThat(ManagementFactory.getThreadMXBean().getThreadCount()).isLessThanOrEqualTo(afterOne + 2);
+    assertThat(ManagementFactory.getThreadMXBean().getThreadCount())
+        .isLessThanOrEqualTo(afterOne + 2);
+    assertThat(openFiles()).as("open file descriptors").isLessThanOrEqualTo(fdsAfterOne + 2);
     assertThat(opened.get()).isEqualTo(22);
     assertThat(closed.get()).isEqualTo(22);
+  }
+
+  /** This process's open file descriptors (Linux). */
+  private static long openFiles() throws java.io.IOException {
+    try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+      return fds.count();
+    }
   }
 
   private boolean noCommandThreads() {

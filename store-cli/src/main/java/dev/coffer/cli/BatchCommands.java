@@ -24,7 +24,7 @@ final class BatchCommands {
    */
   static ExitCode put(StoreCommand command, ContentStore store, List<String> files,
       Map<String, String> labels, Integer jobs) {
-    List<Path> paths = files.stream().map(Path::of).toList();
+    List<Path> paths = files.stream().map(command.cli()::path).toList();
     try (BatchProgress progress = new BatchProgress(command, "put")) {
       List<FileTransfer> done = TreeCommands.trees(store, jobs).withListener(progress)
           .putFiles(paths, labels);

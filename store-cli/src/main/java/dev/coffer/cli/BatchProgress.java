@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.coffer.store.tree.TransferListener;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicLong;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarStyle;
@@ -48,7 +47,7 @@ final class BatchProgress implements TransferListener, AutoCloseable {
     }
     byFiles = bytes <= 0;
     consumer = new Transfer.LineEndingConsumer(
-        new ConsoleProgressBarConsumer(command.cli().err));
+        command.cli().progressConsumer());
     ProgressBarBuilder builder = new ProgressBarBuilder()
         .setTaskName(label)
         .setConsumer(consumer)

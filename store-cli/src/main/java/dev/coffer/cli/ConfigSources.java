@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Function;
 import picocli.CommandLine.Model.ArgSpec;
 import picocli.CommandLine.Model.OptionSpec;
 import picocli.CommandLine;
@@ -80,13 +81,26 @@ final class ConfigSources implements CommandLine.IDefaultValueProvider {
   }
 
   private final Map<String, String> env;
+  private final Function<String, Path> paths;
   private final Map<String, JsonNode> documents = new HashMap<>();
   /** The config file given by flag, once known; else COFFER_CONFIG's. */
   private String configFlag;
   private ConfigException failure;
 
+  /** Sources on {@code env}, paths relative to the JVM's working directory. */
   ConfigSources(Map<String, String> env) {
+    this(env, Path::of);
+  }
+
+  /** Sources on {@code env}; {@code paths} turns a typed path into a file ({@link Coffer#path}). */
+  ConfigSources(Map<String, String> env, Function<String, Path> paths) {
     this.env = env;
+    this.paths = paths;
+  }
+
+  /** The file a path given by a flag, variable or config field names (see {@link Coffer#path}). */
+  Path path(String typed) {
+    return paths.apply(typed);
   }
 
   Map<String, String> env() {
@@ -178,7 +192,8 @@ final class ConfigSources implements CommandLine.IDefaultValueProvider {
     }
     JsonNode document = documents.get(path);
     if (document == null) {
-      document = checkDocument(Path.of(path), readConfig(Path.of(path)));
+      Path file = path(path);
+      document = checkDocument(file, readConfig(file));
       documents.put(path, document);
     }
     return document;

@@ -71,7 +71,7 @@ final class GetCommand extends StoreCommand {
   /** Whether this is a get of several blobs, or of one into a directory (BatchCommands). */
   private boolean batch() {
     return !recursive && (digests.size() > 1
-        || (output != null && Files.isDirectory(Path.of(output))));
+        || (output != null && Files.isDirectory(cli().path(output))));
   }
 
   @Override
@@ -81,7 +81,7 @@ final class GetCommand extends StoreCommand {
         throw new InvalidArgumentException("several digests are written with -o DIR, without"
             + " --range");
       }
-      return BatchCommands.get(this, store, digests, Path.of(output), jobs);
+      return BatchCommands.get(this, store, digests, cli().path(output), jobs);
     }
     if (digests.size() > 1) {
       throw new InvalidArgumentException("get -r takes one tree");
@@ -91,7 +91,7 @@ final class GetCommand extends StoreCommand {
       if (output == null) {
         throw new InvalidArgumentException("get -r needs -o DIR");
       }
-      return TreeCommands.get(this, store, d, Path.of(output), jobs);
+      return TreeCommands.get(this, store, d, cli().path(output), jobs);
     }
     Transfer transfer = new Transfer(this).watching(store);
     try {
@@ -114,7 +114,7 @@ final class GetCommand extends StoreCommand {
       long end = span[1];
       transfer.phase("read", end - start, 0);
       boolean whole = range == null;
-      Path target = output == null ? null : Path.of(output);
+      Path target = output == null ? null : cli().path(output);
       if (target != null && (Files.notExists(target) || Files.isRegularFile(target))) {
         Path part;
         try {

@@ -130,7 +130,7 @@ final class PutCommand extends StoreCommand {
           + " it needs -r");
     }
     if (recursive) {
-      return TreeCommands.put(this, store, Path.of(file), labels, jobs,
+      return TreeCommands.put(this, store, cli().path(file), labels, jobs,
           base == null ? null : Digest.parse(base),
           resolved.cacheEnabled() ? TreeCommands.hashIndexDir(resolved.cacheDir()) : null);
     }
@@ -166,7 +166,7 @@ final class PutCommand extends StoreCommand {
 
   private Outcome putFile(ContentStore store, Map<String, String> labels, Digest expected,
       Transfer transfer) throws IOException {
-    Path path = Path.of(file);
+    Path path = cli().path(file);
     BasicFileAttributes attrs;
     try {
       attrs = Files.readAttributes(path, BasicFileAttributes.class);

@@ -122,9 +122,16 @@ final class Serve extends StoreCommand {
   }
 
   private ExitCode serve(ContentStore store, Settings settings) throws IOException {
+    Coffer cli = cli();
+    socket = cli.path(socket);
+    stateDir = cli.path(stateDir);
+    tlsCertificate = cli.path(tlsCertificate);
+    tlsKey = cli.path(tlsKey);
+    tlsClientCa = cli.path(tlsClientCa);
+    authTokenFile = cli.path(authTokenFile);
     String holder = holderId != null ? holderId : defaultHolderId(socket);
     Path state = stateDir != null ? stateDir
-        : Optional.ofNullable(cli().env.get("COFFER_STATE_DIR")).map(Path::of)
+        : Optional.ofNullable(cli.env.get("COFFER_STATE_DIR")).map(cli::path)
             .orElse(settings.home().resolve("state"));
     Path holds = state.resolve("holds").resolve(holder);
     ContentServer.Builder builder = ContentServer.builder(store).unixSocket(socket);

@@ -90,7 +90,7 @@ record Settings(
     sources.throwIfFailed();
     sources.document(); // a config file named is read and checked, whatever it is needed for
     Map<String, String> env = sources.env();
-    Path home = Path.of(first(env.get("COFFER_HOME"),
+    Path home = sources.path(first(env.get("COFFER_HOME"),
         Path.of(first(env.get("HOME"), System.getProperty("user.home")), ".coffer").toString()));
     String bucket = first(flags.bucket());
     String prefix = java.util.Objects.requireNonNullElse(first(flags.prefix()), "");
@@ -100,9 +100,9 @@ record Settings(
     String region = first(flags.region());
     if (region == null) {
       // The embedded server takes any region: no need to look further, or to ask EC2.
-      region = bucket == null ? DEFAULT_REGION : sdkRegion(profile, env);
+      region = bucket == null ? DEFAULT_REGION : sdkRegion(profile, env, sources::path);
     }
-    Path cacheDir = Path.of(first(flags.cacheDir(), home.resolve("cache").toString()));
+    Path cacheDir = sources.path(first(flags.cacheDir(), home.resolve("cache").toString()));
     boolean cacheEnabled = !Boolean.TRUE.equals(flags.noCache());
     long disk = size(sources, ConfigSources.Key.CACHE_DISK_BYTES, DEFAULT_DISK_CACHE_BYTES);
     long memory = size(sources, ConfigSources.Key.CACHE_MEMORY_BYTES, DEFAULT_MEMORY_CACHE_BYTES);
@@ -127,10 +127,17 @@ record Settings(
    * region; {@link #DEFAULT_REGION} if none says.
    */
   static String sdkRegion(String profile, Map<String, String> env) {
+    return sdkRegion(profile, env, Path::of);
+  }
+
+  /** {@link #sdkRegion(String, Map)} with {@code AWS_CONFIG_FILE} resolved by {@code paths}. */
+  static String sdkRegion(String profile, Map<String, String> env,
+      java.util.function.Function<String, Path> paths) {
     DefaultAwsRegionProviderChain.Builder chain = DefaultAwsRegionProviderChain.builder();
-    String configFile = env.get("AWS_CONFIG_FILE");
-    if (configFile != null && Files.isRegularFile(Path.of(configFile))) {
-      chain.profileFile(() -> ProfileFile.builder().content(Path.of(configFile))
+    String configName = env.get("AWS_CONFIG_FILE");
+    Path configFile = configName == null || configName.isEmpty() ? null : paths.apply(configName);
+    if (configFile != null && Files.isRegularFile(configFile)) {
+      chain.profileFile(() -> ProfileFile.builder().content(configFile)
           .type(ProfileFile.Type.CONFIGURATION).build());
     }
     if (profile != null) {

@@ -57,7 +57,8 @@ final class StatsCommand implements Callable<Integer> {
     }
     PriceTable table;
     try {
-      table = prices == null ? PriceTable.S3_STANDARD_US_EAST_1 : PriceTable.read(prices);
+      table = prices == null ? PriceTable.S3_STANDARD_US_EAST_1
+          : PriceTable.read(cli.path(prices));
     } catch (ConfigException e) {
       cli.err.println("coffer stats: " + e.getMessage());
       return ExitCode.CONFIG.code;
@@ -66,7 +67,7 @@ final class StatsCommand implements Callable<Integer> {
     int code = Coffer.execute(cli, command.toArray(String[]::new));
     String report = report(RequestUsage.of(cli.metrics()), table, json);
     if (output != null) {
-      Files.writeString(output, report, StandardCharsets.UTF_8);
+      Files.writeString(cli.path(output), report, StandardCharsets.UTF_8);
     } else {
       PrintStream err = cli.err;
       err.print(report);

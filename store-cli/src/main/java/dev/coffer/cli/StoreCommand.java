@@ -148,7 +148,7 @@ abstract class StoreCommand implements Callable<Integer> {
   /** The sources picocli took the options not given from (see {@link Coffer#execute}). */
   private ConfigSources sources() {
     return spec.commandLine().getDefaultValueProvider() instanceof ConfigSources sources
-        ? sources : new ConfigSources(cli().env);
+        ? sources : new ConfigSources(cli().env, cli()::path);
   }
 
   /**

@@ -6,7 +6,6 @@ import dev.coffer.store.cache.CachedContentStore;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import me.tongfei.progressbar.ConsoleProgressBarConsumer;
 import me.tongfei.progressbar.ProgressBar;
 import me.tongfei.progressbar.ProgressBarBuilder;
 import me.tongfei.progressbar.ProgressBarConsumer;
@@ -128,7 +127,7 @@ final class Transfer {
   }
 
   private ProgressBarBuilder builder(String name) {
-    consumer = new LineEndingConsumer(new ConsoleProgressBarConsumer(command.cli().err));
+    consumer = new LineEndingConsumer(command.cli().progressConsumer());
     return new ProgressBarBuilder()
         .setTaskName(name)
         .setConsumer(consumer);

@@ -23,6 +23,8 @@ final class Cli {
   final Map<String, String> env = new HashMap<>();
   private final StoreConnector connector;
   boolean terminal;
+  /** The working directory the commands are typed in: the JVM's own unless a test sets another. */
+  java.nio.file.Path cwd = Coffer.JVM_CWD;
 
   Cli(ContentStore store) {
     this.connector = (settings, notices) -> store;
@@ -54,7 +56,7 @@ final class Cli {
   Result run(ByteArrayOutputStream err, InputStream stdin, String... args) {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     int code = Coffer.run(args, stdin, new PrintStream(out, true), new PrintStream(err, true), env,
-        connector, terminal);
+        connector, terminal, cwd);
     return new Result(code, out.toByteArray(), err.toString(StandardCharsets.UTF_8));
   }
 

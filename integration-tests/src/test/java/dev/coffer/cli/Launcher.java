@@ -6,13 +6,17 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -20,19 +24,25 @@ import java.util.concurrent.TimeoutException;
 /**
  * {@code bin/coffer} as a user runs it, in a copy of the project's layout under a temporary
  * directory: the launcher and its archive's training script, the built
- * {@code store-cli/target/coffer.jar} and its libraries, and the README, without any
- * class-data-sharing archive, so each test sees a first run after a build. Commands run through
- * {@code bash -c} with only the environment given (plus {@code PATH}). {@link #close()} stops a
- * training the launcher started and waits for it to end ({@link #awaitTraining()} lets it finish),
- * then removes the link to the libraries, so the temporary directory's cleanup never meets a link
- * to outside it nor a file being written.
+ * {@code store-cli/target/coffer.jar} and its libraries, the command daemon's client's source,
+ * and the README, without any class-data-sharing archive, so each test sees a first run after a
+ * build. Commands run through {@code bash -c} with only the environment given (plus {@code PATH}),
+ * and without the command daemon ({@code COFFER_DAEMON=0}) unless {@link #withDaemon()} is
+ * called. {@link #close()} stops the daemons and a training the launcher started and waits for them
+ * to end ({@link #awaitTraining()} lets a training finish), then removes the link to the libraries,
+ * so the temporary directory's cleanup never meets a link to outside it nor a file being written.
  */
 final class Launcher implements AutoCloseable {
   private final Path root;
+  /** The daemon directories of the runs' environments, whose daemons {@link #close()} stops. */
+  private final Set<Path> daemonDirs = new LinkedHashSet<>();
+  private boolean daemon;
 
   private Launcher(Path root) {
     this.root = root;
   }
+
+  static final String CLIENT_SOURCE = "store-cli/src/main/c/coffer-client.c";
 
   /** The project's root, from the build ({@code coffer.root}). */
   static Path projectRoot() {
@@ -52,6 +62,8 @@ final class Launcher implements AutoCloseable {
     Files.copy(project.resolve("bin/coffer-put.directives.json"),
         root.resolve("bin/coffer-put.directives.json"));
     Files.copy(project.resolve("bin/coffer-cds-train"), root.resolve("bin/coffer-cds-train"));
+    Files.createDirectories(root.resolve("store-cli/src/main/c"));
+    Files.copy(project.resolve(CLIENT_SOURCE), root.resolve(CLIENT_SOURCE));
     for (String script : new String[] {"bin/coffer", "bin/coffer-cds-train"}) {
       Files.setPosixFilePermissions(root.resolve(script),
           PosixFilePermissions.fromString("rwxr-xr-x"));
@@ -67,14 +79,65 @@ final class Launcher implements AutoCloseable {
     return root;
   }
 
+  /** Lets later runs use the command daemon as a user's would: {@code COFFER_DAEMON} unset. */
+  Launcher withDaemon() {
+    daemon = true;
+    return this;
+  }
+
+  /** The daemon directory of a run with {@code env}: {@code $COFFER_HOME/daemon}. */
+  static Path daemonDir(Map<String, String> env) {
+    String home = env.get("COFFER_HOME");
+    return home != null ? Path.of(home, "daemon") : Path.of(env.get("HOME"), ".coffer/daemon");
+  }
+
+  /**
+   * The command daemons alive in {@code dir}, by their pid files ({@code <key>.pid}), by key.
+   */
+  static Map<String, ProcessHandle> daemons(Path dir) throws IOException {
+    Map<String, ProcessHandle> found = new TreeMap<>();
+    if (!Files.isDirectory(dir)) {
+      return found;
+    }
+    try (var files = Files.list(dir)) {
+      for (Path file : files.filter(f -> f.toString().endsWith(".pid")).toList()) {
+        String name = file.getFileName().toString();
+        String pid;
+        try {
+          pid = Files.readString(file, StandardCharsets.US_ASCII).trim();
+        } catch (NoSuchFileException e) {
+          continue; // it ended meanwhile
+        }
+        if (pid.matches("\\d+")) {
+          ProcessHandle.of(Long.parseLong(pid))
+              .filter(p -> p.info().commandLine().orElse("").contains("dev.coffer.cli.Daemon"))
+              .ifPresent(p -> found.put(name.substring(0, name.length() - 4), p));
+        }
+      }
+    }
+    return found;
+  }
+
   @Override
   public void close() throws IOException {
     try {
+      stopDaemons();
       stopTraining();
     } catch (InterruptedException | ExecutionException | TimeoutException e) {
-      throw new IOException("the archive's training did not stop", e);
+      throw new IOException("the archive's training or a daemon did not stop", e);
     } finally {
       Files.deleteIfExists(root.resolve("store-cli/target/lib"));
+    }
+  }
+
+  /** Stops the command daemons the runs started (SIGTERM) and waits for them to end. */
+  private void stopDaemons() throws IOException, InterruptedException, ExecutionException,
+      TimeoutException {
+    for (Path dir : daemonDirs) {
+      for (ProcessHandle daemon : daemons(dir).values()) {
+        daemon.destroy();
+        daemon.onExit().get(1, TimeUnit.MINUTES);
+      }
     }
   }
 
@@ -130,7 +193,13 @@ final class Launcher implements AutoCloseable {
     ProcessBuilder builder = new ProcessBuilder(command).directory(root.toFile());
     builder.environment().clear();
     builder.environment().put("PATH", System.getenv("PATH"));
+    if (!daemon) {
+      builder.environment().put("COFFER_DAEMON", "0");
+    }
     builder.environment().putAll(env);
+    if (env.containsKey("HOME") || env.containsKey("COFFER_HOME")) {
+      daemonDirs.add(daemonDir(env));
+    }
     Path out = Files.createTempFile(root, "stdout", ".txt");
     Path err = Files.createTempFile(root, "stderr", ".txt");
     Process process = builder.redirectInput(ProcessBuilder.Redirect.from(new java.io.File(

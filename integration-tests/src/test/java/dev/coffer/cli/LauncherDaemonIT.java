@@ -1,0 +1,224 @@
+package dev.coffer.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The command daemon through {@code bin/coffer} as a user runs it, in a fresh home: the first
+ * command runs in its own JVM and starts a daemon; the next ones run in the daemon. That a command
+ * ran in the daemon is shown by a JVM option no JVM accepts ({@code JAVA_TOOL_OPTIONS}, a variable
+ * the daemon's key and check leave out): a JVM started for the command fails, the daemon serves it.
+ */
+class LauncherDaemonIT {
+
+  /** What makes any JVM started for a command fail at once. */
+  private static final Map<String, String> NO_NEW_JVM =
+      Map.of("JAVA_TOOL_OPTIONS", "-XX:+CofferNoSuchOption");
+
+  @TempDir
+  Path tmp;
+
+  @Test
+  void theFirstCommandStartsADaemonThatServesTheNextOnes() throws Exception {
+    Path home = Files.createDirectories(tmp.resolve("home"));
+    Map<String, String> env = Map.of("HOME", home.toString(), "COFFER_CDS", "0");
+    Path dir = Launcher.daemonDir(env);
+    try (Launcher launcher = Launcher.copyInto(tmp).withDaemon()) {
+      Path readme = launcher.root().resolve("README.md");
+      Launcher.Run first = launcher.bash("bin/coffer put README.md", env);
+      assertThat(first.code()).as(first.stderr()).isZero();
+      String digest = text(first.stdout());
+      assertThat(digest).isEqualTo("sha256:" + sha256(Files.readAllBytes(readme)));
+      assertThat(first.stderr()).doesNotContain("daemon");
+      String key = awaitOneDaemon(dir);
+
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)))
+          .isEqualTo("rwx------");
+      assertThat(PosixFilePermissions.toString(
+          Files.getPosixFilePermissions(dir.resolve(key + ".sock")))).isEqualTo("rw-------");
+
+      Map<String, String> served = with(env, NO_NEW_JVM);
+      Launcher.Run plain = launcher.bash("COFFER_DAEMON=0 bin/coffer get " + digest, served);
+      assertThat(plain.code()).as("a JVM of its own cannot start").isNotZero();
+      assertThat(plain.stderr()).contains("CofferNoSuchOption");
+
+      Launcher.Run get = launcher.bash("bin/coffer get " + digest, served);
+      assertThat(get.code()).as(get.stderr()).isZero();
+      assertThat(get.stdout()).isEqualTo(Files.readAllBytes(readme));
+
+      // Paths as typed, from another working directory.
+      Path work = Files.createDirectories(launcher.root().resolve("work"));
+      byte[] small = "relative to the command's own directory\n".getBytes(StandardCharsets.UTF_8);
+      Files.write(work.resolve("a.txt"), small);
+      Launcher.Run relative = launcher.bash(
+          "cd work && ../bin/coffer put a.txt && ../bin/coffer get -o b.txt sha256:" + sha256(small),
+          served);
+      assertThat(relative.code()).as(relative.stderr()).isZero();
+      assertThat(text(relative.stdout())).isEqualTo("sha256:" + sha256(small));
+      assertThat(work.resolve("b.txt")).hasBinaryContent(small);
+
+      // stdin, pulled through the client.
+      byte[] big = new byte[24 << 20];
+      new Random(7).nextBytes(big);
+      Files.write(tmp.resolve("big.bin"), big);
+      Launcher.Run put = launcher.bash("bin/coffer put - <" + tmp.resolve("big.bin"), served);
+      assertThat(put.code()).as(put.stderr()).isZero();
+      assertThat(text(put.stdout())).isEqualTo("sha256:" + sha256(big));
+      Launcher.Run getBig = launcher.bash("bin/coffer get sha256:" + sha256(big), served);
+      assertThat(getBig.code()).as(getBig.stderr()).isZero();
+      assertThat(getBig.stdout()).isEqualTo(big);
+
+      // A failure: the same exit code and message as a plain run.
+      String missing = "bin/coffer get sha256:" + "0".repeat(64);
+      Launcher.Run failedPlain = launcher.bash("COFFER_DAEMON=0 " + missing, env);
+      Launcher.Run failed = launcher.bash(missing, served);
+      assertThat(failedPlain.code()).isNotZero();
+      assertThat(failed.code()).as(failed.stderr()).isEqualTo(failedPlain.code());
+      assertThat(failed.stderr()).isEqualTo(failedPlain.stderr());
+      assertThat(failed.stdout()).isEmpty();
+
+      // A reader that stops early ends the command; the daemon serves the next one.
+      Launcher.Run head = launcher.bash(
+          "bin/coffer get sha256:" + sha256(big) + " | head -c 1; echo \" ${PIPESTATUS[0]}\"",
+          served);
+      assertThat(head.code()).as(head.stderr()).isZero();
+      byte[] expected = (" 141\n").getBytes(StandardCharsets.US_ASCII);
+      assertThat(head.stdout()).hasSize(1 + expected.length).startsWith(big[0]).endsWith(expected);
+      await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> {
+        Launcher.Run next = launcher.bash("bin/coffer get " + digest, served);
+        assertThat(next.code()).as(next.stderr()).isZero();
+        assertThat(next.stdout()).isEqualTo(Files.readAllBytes(readme));
+      });
+
+      ProcessHandle daemon = Launcher.daemons(dir).get(key);
+      Launcher.Run status = launcher.bash("bin/coffer daemon status", env);
+      assertThat(status.code()).as(status.stderr()).isZero();
+      assertThat(text(status.stdout())).startsWith(daemon.pid() + " " + key + " idle since ");
+
+      Launcher.Run stop = launcher.bash("bin/coffer daemon stop", env);
+      assertThat(stop.code()).as(stop.stderr()).isZero();
+      assertThat(text(stop.stdout()))
+          .isEqualTo("coffer: stopped the command daemon " + daemon.pid() + " (" + key + ")");
+      assertThat(dir.resolve(key + ".sock")).doesNotExist();
+      assertThat(dir.resolve(key + ".pid")).doesNotExist();
+      // Ended; the process table may keep it a moment longer, until it is reaped.
+      daemon.onExit().get(1, TimeUnit.MINUTES);
+    } finally {
+      Launcher.stopEmbeddedServer(home);
+    }
+  }
+
+  @Test
+  void anotherEnvironmentIsNotServedByTheFirstDaemon() throws Exception {
+    Path home = Files.createDirectories(tmp.resolve("home"));
+    Map<String, String> env = Map.of("HOME", home.toString(), "COFFER_CDS", "0");
+    Path dir = Launcher.daemonDir(env);
+    try (Launcher launcher = Launcher.copyInto(tmp).withDaemon()) {
+      Launcher.Run first = launcher.bash("bin/coffer --version", env);
+      assertThat(first.code()).as(first.stderr()).isZero();
+      String key = awaitOneDaemon(dir);
+
+      Map<String, String> other = with(env, Map.of("COFFER_PREFIX", "other/"));
+      Launcher.Run notServed = launcher.bash("bin/coffer --version", with(other, NO_NEW_JVM));
+      assertThat(notServed.code()).as("run in a JVM of its own").isNotZero();
+      assertThat(notServed.stderr()).contains("CofferNoSuchOption");
+      // Even asked directly, the first daemon declines: nothing done, exit 125.
+      Launcher.Run declined = launcher.bash("store-cli/target/coffer-client "
+          + dir.resolve(key + ".sock") + " --version", other);
+      assertThat(declined.code()).isEqualTo(125);
+      assertThat(declined.stdout()).isEmpty();
+      assertThat(declined.stderr()).isEmpty();
+
+      Launcher.Run second = launcher.bash("bin/coffer --version", other);
+      assertThat(second.code()).as(second.stderr()).isZero();
+      await().atMost(Duration.ofMinutes(1))
+          .until(() -> Launcher.daemons(dir).size() == 2 && Files.exists(
+              dir.resolve(otherKey(dir, key) + ".sock")));
+    }
+  }
+
+  @Test
+  void aRebuiltJarEndsTheOldDaemon() throws Exception {
+    Path home = Files.createDirectories(tmp.resolve("home"));
+    Map<String, String> env = Map.of("HOME", home.toString(), "COFFER_CDS", "0");
+    Path dir = Launcher.daemonDir(env);
+    try (Launcher launcher = Launcher.copyInto(tmp).withDaemon()) {
+      Launcher.Run first = launcher.bash("bin/coffer --version", env);
+      assertThat(first.code()).as(first.stderr()).isZero();
+      String key = awaitOneDaemon(dir);
+      ProcessHandle daemon = Launcher.daemons(dir).get(key);
+
+      Path jar = launcher.root().resolve("store-cli/target/coffer.jar");
+      Files.setLastModifiedTime(jar,
+          FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 60_000));
+      Launcher.Run rebuilt = launcher.bash("bin/coffer --version", with(env, NO_NEW_JVM));
+      assertThat(rebuilt.code()).as("run in a JVM of its own").isNotZero();
+      // The old daemon, asked directly, sees the jar changed: it declines and exits.
+      Launcher.Run old = launcher.bash("store-cli/target/coffer-client "
+          + dir.resolve(key + ".sock") + " --version", env);
+      assertThat(old.code()).isEqualTo(125);
+      daemon.onExit().get(1, TimeUnit.MINUTES);
+      assertThat(dir.resolve(key + ".sock")).doesNotExist();
+    }
+  }
+
+  @Test
+  void withTheDaemonOffNoDaemonOrClientIsMade() throws Exception {
+    Path home = Files.createDirectories(tmp.resolve("home"));
+    Map<String, String> env = Map.of("HOME", home.toString(), "COFFER_CDS", "0",
+        "COFFER_DAEMON", "0");
+    try (Launcher launcher = Launcher.copyInto(tmp).withDaemon()) {
+      Launcher.Run run = launcher.bash("bin/coffer put README.md | xargs bin/coffer get", env);
+      assertThat(run.code()).as(run.stderr()).isZero();
+      assertThat(run.stdout())
+          .isEqualTo(Files.readAllBytes(launcher.root().resolve("README.md")));
+      assertThat(Launcher.daemonDir(env)).doesNotExist();
+      assertThat(launcher.root().resolve("store-cli/target/coffer-client")).doesNotExist();
+    } finally {
+      Launcher.stopEmbeddedServer(home);
+    }
+  }
+
+  /** Waits for the first command's daemon to listen; returns its key. */
+  private static String awaitOneDaemon(Path dir) {
+    return await().atMost(Duration.ofMinutes(1)).until(() -> {
+      Map<String, ProcessHandle> daemons = Launcher.daemons(dir);
+      return daemons.size() == 1 && Files.exists(dir.resolve(daemons.keySet().iterator().next()
+          + ".sock")) ? daemons.keySet().iterator().next() : null;
+    }, key -> key != null);
+  }
+
+  private static String otherKey(Path dir, String key) throws Exception {
+    return Launcher.daemons(dir).keySet().stream().filter(k -> !k.equals(key)).findFirst()
+        .orElse("none");
+  }
+
+  private static Map<String, String> with(Map<String, String> env, Map<String, String> more) {
+    Map<String, String> all = new HashMap<>(env);
+    all.putAll(more);
+    return all;
+  }
+
+  private static String text(byte[] bytes) {
+    return new String(bytes, StandardCharsets.UTF_8).strip();
+  }
+
+  private static String sha256(byte[] bytes) throws Exception {
+    return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+  }
+}

@@ -178,6 +178,30 @@ class LauncherDaemonIT {
   }
 
   @Test
+  void twoCommandsStartedTogetherStartOneDaemonWhichEndsWhenIdle() throws Exception {
+    Path home = Files.createDirectories(tmp.resolve("home"));
+    // Every JVM says on its stderr that it picked the variable up: the daemon's, in its log.
+    Map<String, String> env = Map.of("HOME", home.toString(), "COFFER_CDS", "0",
+        "COFFER_DAEMON_IDLE", "3s", "JAVA_TOOL_OPTIONS", "-Dcoffer.it=1");
+    Path dir = Launcher.daemonDir(env);
+    try (Launcher launcher = Launcher.copyInto(tmp).withDaemon()) {
+      Launcher.Run both = launcher.bash(
+          "bin/coffer --version & a=$!; bin/coffer --version & b=$!; wait $a && wait $b", env);
+      assertThat(both.code()).as(both.stderr()).isZero();
+      assertThat(text(both.stdout()).lines()).hasSize(2);
+      String key = awaitOneDaemon(dir);
+      ProcessHandle daemon = Launcher.daemons(dir).get(key);
+      assertThat(Files.readString(dir.resolve(key + ".log")))
+          .containsOnlyOnce("Picked up JAVA_TOOL_OPTIONS");
+
+      daemon.onExit().get(1, TimeUnit.MINUTES);
+      assertThat(dir.resolve(key + ".sock")).doesNotExist();
+      assertThat(dir.resolve(key + ".pid")).doesNotExist();
+      assertThat(Files.readString(dir.resolve(key + ".log"))).contains("idle");
+    }
+  }
+
+  @Test
   void withTheDaemonOffNoDaemonOrClientIsMade() throws Exception {
     Path home = Files.createDirectories(tmp.resolve("home"));
     Map<String, String> env = Map.of("HOME", home.toString(), "COFFER_CDS", "0",

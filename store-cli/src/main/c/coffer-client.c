@@ -1,9 +1,13 @@
 /*
- * coffer-client: runs one coffer command in the command daemon (protocol v1, docs in the README,
- * "The command daemon"). bin/coffer runs it as `coffer-client SOCKET ARGS...` and, when it exits
- * 125, runs the command in a JVM of its own: 125 means nothing was done (no daemon, busy,
- * declined, the connection refused or closed before the daemon accepted the command).
+ * coffer-client: runs one coffer command in the command daemon (README, "The command daemon"),
+ * over its wire protocol v1 (the daemon's side: store-cli's dev.coffer.cli.DaemonWire). bin/coffer
+ * runs it as `coffer-client SOCKET ARGS...` and, when it exits 125, runs the command in a JVM of
+ * its own: 125 means nothing was done (no daemon, busy, declined, the connection refused or closed
+ * before the daemon accepted the command).
  *
+ * The request: "CFD1", u32 flags (bit 0: fd 2 is a terminal, bit 1: fd 1, bit 2: fd 0), the working
+ * directory, argc and the arguments, envc and the environment ("NAME=value", plus COLUMNS from the
+ * terminal on fd 2 when unset); integers u32 big-endian, strings a u32 length and their bytes.
  * After the request the daemon sends frames (u8 type, u32 big-endian length, payload): A accepted,
  * D declined (reason), O and E bytes for fd 1 and fd 2, R n (read up to n bytes of stdin, answered
  * with one I frame, empty at end of input), X code (the exit status). Otherwise the exit status is

@@ -109,7 +109,8 @@ static void request_string(int sock, const char *s) {
 
 /* Nothing was done: the launcher runs the command without the daemon. */
 static void decline(const char *why, const char *detail) {
-  if (verbose) fprintf(stderr, "coffer: daemon: %s%s%s\n", why, detail ? ": " : "", detail ? detail : "");
+  if (verbose)
+    fprintf(stderr, "coffer: daemon: %s%s%s\n", why, detail ? ": " : "", detail ? detail : "");
   exit(NOTHING_DONE);
 }
 

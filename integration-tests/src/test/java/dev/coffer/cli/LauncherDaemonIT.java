@@ -65,9 +65,8 @@ class LauncherDaemonIT {
       Path work = Files.createDirectories(launcher.root().resolve("work"));
       byte[] small = "relative to the command's own directory\n".getBytes(StandardCharsets.UTF_8);
       Files.write(work.resolve("a.txt"), small);
-      Launcher.Run relative = launcher.bash(
-          "cd work && ../bin/coffer put a.txt && ../bin/coffer get -o b.txt sha256:" + sha256(small),
-          served);
+      Launcher.Run relative = launcher.bash("cd work && ../bin/coffer put a.txt"
+          + " && ../bin/coffer get -o b.txt sha256:" + sha256(small), served);
       assertThat(relative.code()).as(relative.stderr()).isZero();
       assertThat(text(relative.stdout())).isEqualTo("sha256:" + sha256(small));
       assertThat(work.resolve("b.txt")).hasBinaryContent(small);

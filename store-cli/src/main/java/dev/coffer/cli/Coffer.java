@@ -56,6 +56,11 @@ public final class Coffer implements Runnable {
    * ask the process's own terminal (a plain run). The command daemon sets the client's.
    */
   int columns;
+  /**
+   * Whether help is styled: {@code AUTO} lets picocli ask the process's own console and
+   * environment (a plain run); the command daemon decides it for its client.
+   */
+  CommandLine.Help.Ansi ansi = CommandLine.Help.Ansi.AUTO;
   /** Null until {@link #metrics()} is first called. */
   private PrometheusMeterRegistry metrics;
   /** Whether every store this run opens is measured: set by {@code coffer stats}. */
@@ -136,7 +141,7 @@ public final class Coffer implements Runnable {
 
   @Override
   public void run() {
-    CommandLine.usage(this, out);
+    CommandLine.usage(this, out, ansi);
   }
 
   /** Runs one command line in the JVM's working directory and returns the process exit code. */
@@ -165,6 +170,9 @@ public final class Coffer implements Runnable {
     PrintStream err = coffer.err;
     CommandLine cli = new CommandLine(coffer);
     Subcommands.addFor(cli, args);
+    if (coffer.ansi != CommandLine.Help.Ansi.AUTO) {
+      cli.setColorScheme(CommandLine.Help.defaultColorScheme(coffer.ansi));
+    }
     cli.setOut(new java.io.PrintWriter(coffer.out, true));
     cli.setErr(new java.io.PrintWriter(err, true));
     cli.setExitCodeExceptionMapper(e -> ExitCode.FAILURE.code);

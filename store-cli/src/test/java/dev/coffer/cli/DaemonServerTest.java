@@ -180,6 +180,29 @@ class DaemonServerTest {
   }
 
   @Test
+  void helpIsStyledWhenTheClientHasAConsoleAsInAPlainRun() throws Exception {
+    start();
+    int console = DaemonWire.STDIN_TERMINAL | DaemonWire.STDOUT_TERMINAL;
+    Map<String, String> noColor = clientEnv();
+    noColor.put("NO_COLOR", "1");
+    for (List<String> args : List.<List<String>>of(List.of("--help"), List.of("get", "--help"),
+        List.of())) {
+      DaemonClient.Reply styled = DaemonClient.call(socket,
+          DaemonClient.request(console, work, args, clientEnv()), InputStream.nullInputStream());
+      DaemonClient.Reply piped = DaemonClient.call(socket,
+          DaemonClient.request(DaemonWire.STDIN_TERMINAL, work, args, clientEnv()),
+          InputStream.nullInputStream());
+      DaemonClient.Reply unstyled = DaemonClient.call(socket,
+          DaemonClient.request(console, work, args, noColor), InputStream.nullInputStream());
+
+      assertThat(styled.exit()).isZero();
+      assertThat(styled.out()).as(args.toString()).contains("\u001B[").contains("Usage:");
+      assertThat(piped.out()).as(args.toString()).doesNotContain("\u001B[").contains("Usage:");
+      assertThat(unstyled.out()).as(args.toString()).doesNotContain("\u001B[");
+    }
+  }
+
+  @Test
   void aFailingCommandsExitCodeAndStderrArrive() throws Exception {
     start();
     Digest unknown = Digest.of("nowhere".getBytes(UTF_8));

@@ -6,7 +6,6 @@ import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.util.Map;
@@ -107,14 +106,14 @@ public final class Coffer implements Runnable {
   /**
    * Standard output as a channel, after flushing {@link #out}: the process's own descriptor when
    * {@link #out} is {@link System#out} (so bytes from a file reach it without passing through the
-   * heap), otherwise a channel writing to {@link #out}. Not to be closed.
+   * heap), otherwise a channel writing to {@link #out} a buffer at a time. Not to be closed.
    */
   WritableByteChannel outChannel() {
     out.flush();
     if (out == System.out) {
       return new FileOutputStream(FileDescriptor.out).getChannel();
     }
-    return Channels.newChannel(out);
+    return new OutputChannel(out);
   }
 
   /**

@@ -152,6 +152,8 @@ class DaemonServerTest {
 
     DaemonClient.Reply get = ok("get", Digest.of(bytes).toString());
     assertThat(get.stdout()).isEqualTo(bytes);
+    assertThat(get.outFrames()).as("a frame per buffer the command writes, not per 8 KiB")
+        .isLessThanOrEqualTo(3);
     ok("get", Digest.of(bytes).toString(), "-o", "copy.bin");
     assertThat(work.resolve("copy.bin")).hasBinaryContent(bytes);
     assertThat(Coffer.JVM_CWD.resolve("copy.bin")).doesNotExist();

@@ -31,6 +31,9 @@ import jdk.net.UnixDomainPrincipal;
  * command runs ({@link DaemonSession}). After {@link Config#idle} without a command, and after
  * the jar changes, it stops: the socket and pid file are removed.
  *
+ * <p>A client has {@link #REQUEST_TIMEOUT} to send its request, during which the loop accepts
+ * no other connection.
+ *
  * <p>The peer check against another user cannot be exercised by an in-process test (it needs a
  * second account); the socket file's mode 0600 in a 0700 directory keeps other users out first.
  *
@@ -179,18 +182,8 @@ final class DaemonServer implements AutoCloseable {
       channel.close();
       return;
     }
-    synchronized (lock) {
-      if (running != null) {
-        decline(channel, "busy");
-        return;
-      }
-    }
-    if (!Objects.equals(jarStamp, stamp(config.jar()))) {
-      decline(channel, "the daemon's jar changed");
-      config.log().println("coffer daemon: the jar changed; exiting");
-      stop();
-      return;
-    }
+    // The request is read before any answer, also "busy": a client's write of it then never
+    // meets a closed connection (EPIPE), nor its read a reset for bytes left unread.
     DaemonWire.Request request;
     ScheduledFuture<?> deadline = timer.schedule(() -> closeQuietly(channel),
         REQUEST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
@@ -202,6 +195,18 @@ final class DaemonServer implements AutoCloseable {
       return;
     } finally {
       deadline.cancel(false);
+    }
+    synchronized (lock) {
+      if (running != null) {
+        decline(channel, "busy");
+        return;
+      }
+    }
+    if (!Objects.equals(jarStamp, stamp(config.jar()))) {
+      decline(channel, "the daemon's jar changed");
+      config.log().println("coffer daemon: the jar changed; exiting");
+      stop();
+      return;
     }
     Optional<String> reason = DaemonPolicy.decline(request, config.env());
     if (reason.isPresent()) {

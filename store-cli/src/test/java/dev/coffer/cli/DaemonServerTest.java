@@ -322,6 +322,20 @@ class DaemonServerTest {
   }
 
   @Test
+  void aClientThatSendsNoRequestIsCutOffAndTheNextIsServed() throws Exception {
+    server = DaemonServer.open(new DaemonServer.Config(socket, Duration.ofMinutes(5), null, env,
+        this::connector, new PrintStream(log, true, UTF_8), Duration.ofMillis(200)))
+        .orElseThrow();
+    serving = new Thread(() -> fatal.set(server.serve()), "test-daemon");
+    serving.start();
+    try (DaemonClient silent = DaemonClient.connect(socket)) {
+      assertThat(silent.next()).as("closed without an answer").isNull();
+    }
+    assertThat(ok("ls").accepted()).isTrue();
+    assertThat(log.toString(UTF_8)).contains("bad request");
+  }
+
+  @Test
   void afterTheIdleTimeoutTheSocketAndPidFileAreGone() throws Exception {
     start(Duration.ofMillis(300), null);
     Path pid = socket.resolveSibling("0123456789abcdef.pid");

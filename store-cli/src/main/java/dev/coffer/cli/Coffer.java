@@ -6,7 +6,6 @@ import java.io.FileDescriptor;
 import java.io.FileOutputStream;
 import java.io.InputStream;
 import java.io.PrintStream;
-import java.nio.channels.Channels;
 import java.nio.channels.WritableByteChannel;
 import java.nio.file.Path;
 import java.util.Map;
@@ -56,6 +55,11 @@ public final class Coffer implements Runnable {
    * ask the process's own terminal (a plain run). The command daemon sets the client's.
    */
   int columns;
+  /**
+   * Whether help is styled: {@code AUTO} lets picocli ask the process's own console and
+   * environment (a plain run); the command daemon decides it for its client.
+   */
+  CommandLine.Help.Ansi ansi = CommandLine.Help.Ansi.AUTO;
   /** Null until {@link #metrics()} is first called. */
   private PrometheusMeterRegistry metrics;
   /** Whether every store this run opens is measured: set by {@code coffer stats}. */
@@ -102,14 +106,14 @@ public final class Coffer implements Runnable {
   /**
    * Standard output as a channel, after flushing {@link #out}: the process's own descriptor when
    * {@link #out} is {@link System#out} (so bytes from a file reach it without passing through the
-   * heap), otherwise a channel writing to {@link #out}. Not to be closed.
+   * heap), otherwise a channel writing to {@link #out} a buffer at a time. Not to be closed.
    */
   WritableByteChannel outChannel() {
     out.flush();
     if (out == System.out) {
       return new FileOutputStream(FileDescriptor.out).getChannel();
     }
-    return Channels.newChannel(out);
+    return new OutputChannel(out);
   }
 
   /**
@@ -136,7 +140,7 @@ public final class Coffer implements Runnable {
 
   @Override
   public void run() {
-    CommandLine.usage(this, out);
+    CommandLine.usage(this, out, ansi);
   }
 
   /** Runs one command line in the JVM's working directory and returns the process exit code. */
@@ -165,6 +169,9 @@ public final class Coffer implements Runnable {
     PrintStream err = coffer.err;
     CommandLine cli = new CommandLine(coffer);
     Subcommands.addFor(cli, args);
+    if (coffer.ansi != CommandLine.Help.Ansi.AUTO) {
+      cli.setColorScheme(CommandLine.Help.defaultColorScheme(coffer.ansi));
+    }
     cli.setOut(new java.io.PrintWriter(coffer.out, true));
     cli.setErr(new java.io.PrintWriter(err, true));
     cli.setExitCodeExceptionMapper(e -> ExitCode.FAILURE.code);

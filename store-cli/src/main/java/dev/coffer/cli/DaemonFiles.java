@@ -51,8 +51,15 @@ final class DaemonFiles {
         (name.endsWith(".sock") ? name.substring(0, name.length() - 5) : name) + ".pid");
   }
 
-  /** The user this process runs as. */
+  /**
+   * The user this process runs as: the owner of {@code /proc/self} (its effective user, also
+   * without an entry in the user database), else the user named by {@code user.name}.
+   */
   static UserPrincipal self() throws IOException {
+    Path proc = Path.of("/proc/self");
+    if (Files.isDirectory(proc)) {
+      return Files.getOwner(proc);
+    }
     return FileSystems.getDefault().getUserPrincipalLookupService()
         .lookupPrincipalByName(System.getProperty("user.name"));
   }

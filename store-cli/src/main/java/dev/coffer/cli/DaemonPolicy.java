@@ -26,9 +26,14 @@ final class DaemonPolicy {
    */
   static final Set<String> EXCLUDED = Set.of("serve", "gc", "fsck", "daemon");
 
-  /** Variables named in full that libraries read from the process's own environment. */
+  /**
+   * Variables named in full that libraries read from the process's own environment. Beyond the
+   * launcher's key: {@code TZ}, the JVM's default time zone (the times {@code ingest wait}
+   * prints); with every {@code LC_} variable, checked here though not in the key, so a client
+   * that differs only there runs in a JVM of its own rather than in the wrong locale.
+   */
   private static final Set<String> CHECKED = Set.of("HOME", "TMPDIR", "JAVA_HOME", "http_proxy",
-      "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "LANG", "LC_ALL");
+      "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "LANG", "TZ");
   /** The launcher's own variables, which it keeps out of the daemon's key. */
   private static final Set<String> UNCHECKED = Set.of("COFFER_DAEMON", "COFFER_DAEMON_IDLE");
 
@@ -98,10 +103,10 @@ final class DaemonPolicy {
 
   /**
    * Whether a library might read {@code name} from the process's environment: the variables the
-   * launcher's key covers.
+   * launcher's key covers, and the locale's and time zone's.
    */
   static boolean checked(String name) {
-    return CHECKED.contains(name) || name.startsWith("AWS_")
+    return CHECKED.contains(name) || name.startsWith("AWS_") || name.startsWith("LC_")
         || (name.startsWith("COFFER_") && !UNCHECKED.contains(name));
   }
 

@@ -31,13 +31,16 @@ import jdk.net.UnixDomainPrincipal;
  * command runs ({@link DaemonSession}). After {@link Config#idle} without a command, and after
  * the jar changes, it stops: the socket and pid file are removed.
  *
+ * <p>A client has {@link Config#requestTimeout} to send its request, during which the loop
+ * accepts no other connection.
+ *
  * <p>The peer check against another user cannot be exercised by an in-process test (it needs a
  * second account); the socket file's mode 0600 in a 0700 directory keeps other users out first.
  *
  * <p>{@link #serve} runs on one thread; {@link #close} may be called from any (a shutdown hook).
  */
 final class DaemonServer implements AutoCloseable {
-  /** How long a client may take to send its request once connected. */
+  /** How long a client may take to send its request once connected, unless configured. */
   static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
 
   /**
@@ -49,15 +52,25 @@ final class DaemonServer implements AutoCloseable {
    * @param env its own environment, which a request's checked variables must match
    * @param connectors a connector for each command
    * @param log where it reports what it does (its log file)
+   * @param requestTimeout how long a client may take to send its request
    */
   record Config(Path socket, Duration idle, Path jar, Map<String, String> env,
-      Supplier<StoreConnector> connectors, PrintStream log) {
+      Supplier<StoreConnector> connectors, PrintStream log, Duration requestTimeout) {
     Config {
       Objects.requireNonNull(socket, "socket");
       if (idle.isNegative() || idle.isZero()) {
         throw new IllegalArgumentException("idle must be positive, not " + idle);
       }
+      if (requestTimeout.isNegative() || requestTimeout.isZero()) {
+        throw new IllegalArgumentException("requestTimeout must be positive");
+      }
       env = Map.copyOf(env);
+    }
+
+    /** A daemon's configuration with the default {@link #REQUEST_TIMEOUT}. */
+    Config(Path socket, Duration idle, Path jar, Map<String, String> env,
+        Supplier<StoreConnector> connectors, PrintStream log) {
+      this(socket, idle, jar, env, connectors, log, REQUEST_TIMEOUT);
     }
   }
 
@@ -179,6 +192,20 @@ final class DaemonServer implements AutoCloseable {
       channel.close();
       return;
     }
+    // The request is read before any answer, also "busy": a client's write of it then never
+    // meets a closed connection (EPIPE), nor its read a reset for bytes left unread.
+    DaemonWire.Request request;
+    ScheduledFuture<?> deadline = timer.schedule(() -> closeQuietly(channel),
+        config.requestTimeout().toNanos(), TimeUnit.NANOSECONDS);
+    try {
+      request = DaemonWire.readRequest(Channels.newInputStream(channel));
+    } catch (IOException e) {
+      config.log().println("coffer daemon: bad request: " + e.getMessage());
+      channel.close();
+      return;
+    } finally {
+      deadline.cancel(false);
+    }
     synchronized (lock) {
       if (running != null) {
         decline(channel, "busy");
@@ -190,18 +217,6 @@ final class DaemonServer implements AutoCloseable {
       config.log().println("coffer daemon: the jar changed; exiting");
       stop();
       return;
-    }
-    DaemonWire.Request request;
-    ScheduledFuture<?> deadline = timer.schedule(() -> closeQuietly(channel),
-        REQUEST_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-    try {
-      request = DaemonWire.readRequest(Channels.newInputStream(channel));
-    } catch (IOException e) {
-      config.log().println("coffer daemon: bad request: " + e.getMessage());
-      channel.close();
-      return;
-    } finally {
-      deadline.cancel(false);
     }
     Optional<String> reason = DaemonPolicy.decline(request, config.env());
     if (reason.isPresent()) {

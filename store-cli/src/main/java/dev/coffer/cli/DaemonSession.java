@@ -7,6 +7,7 @@ import java.nio.charset.Charset;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.function.Consumer;
+import picocli.CommandLine;
 
 /**
  * One command the daemon runs for a client, on the thread that calls {@link #run}: {@code A},
@@ -47,6 +48,7 @@ final class DaemonSession {
         Coffer coffer = new Coffer(connection.input(), out, err, request.env(), connector,
             request.stderrTerminal(), Path.of(request.cwd()));
         coffer.columns = columns(request.env());
+        coffer.ansi = ansi(request);
         code = Coffer.run(coffer, request.args().toArray(String[]::new));
       } catch (Throwable t) {
         err.println("coffer: internal error: " + t);
@@ -73,6 +75,27 @@ final class DaemonSession {
     } catch (NumberFormatException e) {
       return 0;
     }
+  }
+
+  /**
+   * Whether help is styled for the client, as picocli decides it in a plain run (on Unix):
+   * {@code NO_COLOR} turns it off, {@code CLICOLOR_FORCE} (not 0) on, {@code CLICOLOR=0} off;
+   * otherwise on if the client has a console, its stdin and stdout terminals.
+   */
+  static CommandLine.Help.Ansi ansi(DaemonWire.Request request) {
+    Map<String, String> env = request.env();
+    boolean on;
+    if (env.containsKey("NO_COLOR")) {
+      on = false;
+    } else if (env.containsKey("CLICOLOR_FORCE") && !"0".equals(env.get("CLICOLOR_FORCE"))) {
+      on = true;
+    } else if ("0".equals(env.get("CLICOLOR"))) {
+      on = false;
+    } else {
+      int console = DaemonWire.STDOUT_TERMINAL | DaemonWire.STDIN_TERMINAL;
+      on = (request.flags() & console) == console;
+    }
+    return on ? CommandLine.Help.Ansi.ON : CommandLine.Help.Ansi.OFF;
   }
 
   /** The charset of a plain run's System.out: the platform's, as the client's locale says. */

@@ -56,6 +56,10 @@ final class DaemonWire {
 
   /** The bit of the request's flags saying that the client's stderr is a terminal. */
   static final int STDERR_TERMINAL = 1;
+  /** The bit of the request's flags saying that the client's stdout is a terminal. */
+  static final int STDOUT_TERMINAL = 2;
+  /** The bit of the request's flags saying that the client's stdin is a terminal. */
+  static final int STDIN_TERMINAL = 4;
 
   /** A request that is not one: the connection is closed without an answer. */
   static final class MalformedRequestException extends IOException {
@@ -67,7 +71,8 @@ final class DaemonWire {
   /**
    * A client's request.
    *
-   * @param flags the terminal bits ({@link #STDERR_TERMINAL}: fd 2, 2: fd 1, 4: fd 0)
+   * @param flags the terminal bits: {@link #STDERR_TERMINAL}, {@link #STDOUT_TERMINAL},
+   *     {@link #STDIN_TERMINAL}
    * @param cwd the client's working directory, as sent
    * @param args the command's arguments, without the program's name
    * @param env the client's environment; the first entry of a name wins

@@ -27,9 +27,10 @@ final class DaemonClient implements AutoCloseable {
    * @param declined the reason of {@code D}; null if none came
    * @param exit the code of {@code X}; null if none came
    * @param reads how many {@code R} frames came
+   * @param outFrames how many {@code O} frames came
    */
   record Reply(boolean accepted, String declined, Integer exit, byte[] stdout, String stderr,
-      int reads) {
+      int reads, int outFrames) {
     String out() {
       return new String(stdout, StandardCharsets.UTF_8);
     }
@@ -133,14 +134,18 @@ final class DaemonClient implements AutoCloseable {
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     ByteArrayOutputStream err = new ByteArrayOutputStream();
     int reads = 0;
+    int outFrames = 0;
     for (Frame f = next(); f != null; f = next()) {
       switch (f.type()) {
         case DaemonWire.ACCEPTED -> accepted = true;
         case DaemonWire.DECLINED -> {
           return new Reply(accepted, new String(f.payload(), StandardCharsets.UTF_8), null,
-              out.toByteArray(), err.toString(StandardCharsets.UTF_8), reads);
+              out.toByteArray(), err.toString(StandardCharsets.UTF_8), reads, outFrames);
         }
-        case DaemonWire.STDOUT -> out.write(f.payload());
+        case DaemonWire.STDOUT -> {
+          outFrames++;
+          out.write(f.payload());
+        }
         case DaemonWire.STDERR -> err.write(f.payload());
         case DaemonWire.READ -> {
           reads++;
@@ -148,13 +153,13 @@ final class DaemonClient implements AutoCloseable {
         }
         case DaemonWire.EXIT -> {
           return new Reply(accepted, null, f.u32(), out.toByteArray(),
-              err.toString(StandardCharsets.UTF_8), reads);
+              err.toString(StandardCharsets.UTF_8), reads, outFrames);
         }
         default -> throw new IOException("unknown frame " + (char) f.type());
       }
     }
     return new Reply(accepted, null, null, out.toByteArray(), err.toString(StandardCharsets.UTF_8),
-        reads);
+        reads, outFrames);
   }
 
   /** One whole command: connect, request, run to the end. */

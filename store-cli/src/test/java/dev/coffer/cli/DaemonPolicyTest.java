@@ -27,14 +27,14 @@ class DaemonPolicyTest {
   }
 
   @Test
-  void theCheckedVariablesAreTheLaunchersKey() {
+  void theCheckedVariablesAreTheLaunchersKeyWithTheLocaleAndTimeZone() {
     for (String name : List.of("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "COFFER_BUCKET",
         "COFFER_DAEMON_VERBOSE", "HOME", "TMPDIR", "JAVA_HOME", "http_proxy", "HTTPS_PROXY",
-        "no_proxy", "NO_PROXY", "LANG", "LC_ALL")) {
+        "no_proxy", "NO_PROXY", "LANG", "LC_ALL", "LC_CTYPE", "TZ")) {
       assertThat(DaemonPolicy.checked(name)).as(name).isTrue();
     }
     for (String name : List.of("COFFER_DAEMON", "COFFER_DAEMON_IDLE", "PATH", "COLUMNS", "TERM",
-        "LC_CTYPE", "PWD", "OLDPWD")) {
+        "PWD", "OLDPWD", "SHLVL")) {
       assertThat(DaemonPolicy.checked(name)).as(name).isFalse();
     }
   }

@@ -152,6 +152,8 @@ class DaemonServerTest {
 
     DaemonClient.Reply get = ok("get", Digest.of(bytes).toString());
     assertThat(get.stdout()).isEqualTo(bytes);
+    assertThat(get.outFrames()).as("a frame per buffer the command writes, not per 8 KiB")
+        .isLessThanOrEqualTo(3);
     ok("get", Digest.of(bytes).toString(), "-o", "copy.bin");
     assertThat(work.resolve("copy.bin")).hasBinaryContent(bytes);
     assertThat(Coffer.JVM_CWD.resolve("copy.bin")).doesNotExist();
@@ -176,6 +178,29 @@ class DaemonServerTest {
       assertThat(bars).as(put.stderr()).isNotEmpty();
       assertThat(bars).allSatisfy(l -> assertThat(l.length()).isLessThan(columns));
       assertThat(bars).anySatisfy(l -> assertThat(l.length()).isGreaterThan(columns - 10));
+    }
+  }
+
+  @Test
+  void helpIsStyledWhenTheClientHasAConsoleAsInAPlainRun() throws Exception {
+    start();
+    int console = DaemonWire.STDIN_TERMINAL | DaemonWire.STDOUT_TERMINAL;
+    Map<String, String> noColor = clientEnv();
+    noColor.put("NO_COLOR", "1");
+    for (List<String> args : List.<List<String>>of(List.of("--help"), List.of("get", "--help"),
+        List.of())) {
+      DaemonClient.Reply styled = DaemonClient.call(socket,
+          DaemonClient.request(console, work, args, clientEnv()), InputStream.nullInputStream());
+      DaemonClient.Reply piped = DaemonClient.call(socket,
+          DaemonClient.request(DaemonWire.STDIN_TERMINAL, work, args, clientEnv()),
+          InputStream.nullInputStream());
+      DaemonClient.Reply unstyled = DaemonClient.call(socket,
+          DaemonClient.request(console, work, args, noColor), InputStream.nullInputStream());
+
+      assertThat(styled.exit()).isZero();
+      assertThat(styled.out()).as(args.toString()).contains("\u001B[").contains("Usage:");
+      assertThat(piped.out()).as(args.toString()).doesNotContain("\u001B[").contains("Usage:");
+      assertThat(unstyled.out()).as(args.toString()).doesNotContain("\u001B[");
     }
   }
 
@@ -219,9 +244,12 @@ class DaemonServerTest {
       DaemonClient.Frame read = first.next();
       assertThat(read.type()).isEqualTo(DaemonWire.READ); // the command now waits on stdin
 
-      DaemonClient.Reply second = call(new byte[0], "ls");
-      assertThat(second.accepted()).isFalse();
-      assertThat(second.declined()).isEqualTo("busy");
+      try (DaemonClient second = DaemonClient.connect(socket)) {
+        second.send(request("ls")); // read before the answer: no broken pipe
+        DaemonClient.Reply busy = second.finish(InputStream.nullInputStream());
+        assertThat(busy.accepted()).isFalse();
+        assertThat(busy.declined()).isEqualTo("busy");
+      }
 
       first.send(DaemonWire.frame(DaemonWire.INPUT, bytes, 0, bytes.length));
       DaemonClient.Reply rest = first.finish(new ByteArrayInputStream(new byte[0]));
@@ -291,6 +319,20 @@ class DaemonServerTest {
       }
     }
     assertThat(ok("ls").accepted()).isTrue();
+  }
+
+  @Test
+  void aClientThatSendsNoRequestIsCutOffAndTheNextIsServed() throws Exception {
+    server = DaemonServer.open(new DaemonServer.Config(socket, Duration.ofMinutes(5), null, env,
+        this::connector, new PrintStream(log, true, UTF_8), Duration.ofMillis(200)))
+        .orElseThrow();
+    serving = new Thread(() -> fatal.set(server.serve()), "test-daemon");
+    serving.start();
+    try (DaemonClient silent = DaemonClient.connect(socket)) {
+      assertThat(silent.next()).as("closed without an answer").isNull();
+    }
+    assertThat(ok("ls").accepted()).isTrue();
+    assertThat(log.toString(UTF_8)).contains("bad request");
   }
 
   @Test

@@ -1,7 +1,9 @@
 package dev.coffer.benchmarks.macro;
 
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Another build of the command, or the same one with other JVM options, run beside
@@ -12,14 +14,28 @@ import java.util.List;
  *     LABEL)}
  * @param executable another copy's {@code bin/coffer}, or null for this repository's
  * @param javaOptions {@code COFFER_JAVA_OPTS} for it (empty for none)
+ * @param environment variables set for it besides, in order (say {@code COFFER_DAEMON=0}: the
+ *     same build run without its command daemon)
  */
-record CliVariant(String label, String executable, String javaOptions) {
+record CliVariant(String label, String executable, String javaOptions,
+    Map<String, String> environment) {
+
+  CliVariant {
+    environment = Map.copyOf(environment);
+  }
+
+  /** A variant that sets no variables besides {@code COFFER_JAVA_OPTS}. */
+  CliVariant(String label, String executable, String javaOptions) {
+    this(label, executable, javaOptions, Map.of());
+  }
 
   /**
-   * Parses {@code LABEL=[/path/to/bin/coffer] [JVM options]} entries separated by {@code ;}, say
-   * {@code main=/tmp/main/bin/coffer;c1=-XX:TieredStopAtLevel=1}. A first word that is an absolute
-   * path is the executable; the rest are the options. A label is a word of letters, digits,
-   * {@code .}, {@code _} and {@code -}, starting with a letter or digit.
+   * Parses {@code LABEL=[/path/to/bin/coffer] [NAME=value]... [JVM options]} entries separated by
+   * {@code ;}, say {@code main=/tmp/main/bin/coffer;c1=-XX:TieredStopAtLevel=1;cold=COFFER_DAEMON=0}.
+   * A first word that is an absolute path is the executable; the words after it of the form
+   * {@code NAME=value} (a name of capitals, digits and {@code _}) are variables set for it; the
+   * rest are the options. A label is a word of letters, digits, {@code .}, {@code _} and {@code -},
+   * starting with a letter or digit.
    */
   static List<CliVariant> parse(String text) {
     List<CliVariant> variants = new ArrayList<>();
@@ -40,7 +56,14 @@ record CliVariant(String label, String executable, String javaOptions) {
         executable = space < 0 ? rest : rest.substring(0, space);
         rest = space < 0 ? "" : rest.substring(space + 1).trim();
       }
-      variants.add(new CliVariant(label, executable, rest));
+      Map<String, String> environment = new LinkedHashMap<>();
+      while (rest.matches("[A-Z_][A-Z0-9_]*=\\S*(\\s.*)?")) {
+        int space = rest.indexOf(' ');
+        String word = space < 0 ? rest : rest.substring(0, space);
+        environment.put(word.substring(0, word.indexOf('=')), word.substring(word.indexOf('=') + 1));
+        rest = space < 0 ? "" : rest.substring(space + 1).trim();
+      }
+      variants.add(new CliVariant(label, executable, rest, environment));
     }
     return List.copyOf(variants);
   }

@@ -5,6 +5,7 @@ import dev.coffer.benchmarks.macro.Report.Ratio;
 import dev.coffer.benchmarks.macro.Report.Row;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
+import java.io.Closeable;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
@@ -77,7 +78,8 @@ public final class MacroBenchmark {
 
     Path mockJar = config.servers().resolve("s3mock.jar");
     Path proxyJar = config.servers().resolve("s3proxy.jar");
-    try (S3Server mock = S3Server.s3mock(mockJar, Files.createDirectories(
+    try (Closeable daemons = () -> stopDaemons(config.work());
+        S3Server mock = S3Server.s3mock(mockJar, Files.createDirectories(
             config.work().resolve("s3mock")), jarVersion(mockJar));
         Venue onMock = new Venue(mock, BUCKET);
         S3Server proxy = config.s3proxy() ? S3Server.s3proxy(proxyJar,
@@ -238,6 +240,19 @@ public final class MacroBenchmark {
   }
 
   private long treeBytes;
+
+  /** Stops the command daemons the contenders started ({@link CliDaemons}). */
+  private void stopDaemons(Path work) throws IOException {
+    try {
+      List<Long> stopped = CliDaemons.stopAll(work);
+      if (!stopped.isEmpty()) {
+        log.println("stopped the command daemons " + stopped);
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while stopping the command daemons", e);
+    }
+  }
 
   /** One case's table in the report: its {@link HarnessConfig#CASES} name, id, title, unit. */
   private record Section(String name, String caseId, String title, boolean counted,

@@ -25,9 +25,10 @@ record PeerCommands(HarnessConfig config, List<String> coffer, Path awsConfig) {
     return command;
   }
 
-  /** {@code env} with the variant's {@code COFFER_JAVA_OPTS}. */
+  /** {@code env} with the variant's {@code COFFER_JAVA_OPTS} and variables. */
   static Map<String, String> environment(CliVariant variant, Map<String, String> env) {
     env.put("COFFER_JAVA_OPTS", variant.javaOptions());
+    env.putAll(variant.environment());
     return env;
   }
 

@@ -136,6 +136,20 @@ class ReportTest {
   }
 
   @Test
+  void cliVariantsSetVariablesBeforeTheirJvmOptions() {
+    assertThat(CliVariant.parse("cold=COFFER_DAEMON=0;"
+        + "both=/x/bin/coffer COFFER_DAEMON=0 COFFER_DAEMON_IDLE=5m -Da=1 -XX:+UseSerialGC"))
+        .containsExactly(
+            new CliVariant("cold", null, "", Map.of("COFFER_DAEMON", "0")),
+            new CliVariant("both", "/x/bin/coffer", "-Da=1 -XX:+UseSerialGC",
+                Map.of("COFFER_DAEMON", "0", "COFFER_DAEMON_IDLE", "5m")));
+    Map<String, String> env = new java.util.HashMap<>(Map.of("COFFER_PREFIX", "p/"));
+    assertThat(PeerCommands.environment(CliVariant.parse("cold=COFFER_DAEMON=0 -Da=1").get(0),
+        env)).containsEntry("COFFER_DAEMON", "0").containsEntry("COFFER_JAVA_OPTS", "-Da=1")
+        .containsEntry("COFFER_PREFIX", "p/");
+  }
+
+  @Test
   void environmentSelectsCasesAndTheSmallBlobServer() {
     HarnessConfig c = HarnessConfig.fromEnvironment(Map.of("BENCH_CASES", " small, walk",
         "BENCH_S3PROXY", "0"), Path.of("/r"), Path.of("/w"));

@@ -15,10 +15,10 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * The command daemon's wire protocol, version 1 (docs: the daemon's design): the request a client
- * sends once, right after it connects, and the frames that follow ({@code u8 type}, {@code u32
- * length}, payload). Integers are unsigned big-endian; a string is a {@code u32} byte length and
- * its bytes. Stateless; thread-safe.
+ * The command daemon's wire protocol, version 1 (docs/architecture.md, "The command daemon"):
+ * the request a client sends once, right after it connects, and the frames that follow
+ * ({@code u8 type}, {@code u32 length}, payload). Integers are unsigned big-endian; a string is a
+ * {@code u32} byte length and its bytes. Stateless; thread-safe.
  */
 final class DaemonWire {
   private DaemonWire() {}

@@ -69,10 +69,7 @@ public final class EmbeddedS3Server implements AutoCloseable {
     this.credentials = b.credentials;
     this.clock = b.clock;
     this.maxBodyBytes = b.maxBodyBytes;
-    // A repeated CompleteMultipartUpload is answered 200, as AWS does: a client whose first
-    // attempt timed out on a large upload, and retries, finds its object instead of NoSuchUpload.
-    this.s3 = S3Server.builder().storage(b.storage).clock(b.clock)
-        .capabilities(Capabilities.s3().withIdempotentCompletion())
+    this.s3 = S3Server.builder().storage(b.storage).clock(b.clock).capabilities(b.capabilities)
         .seed(new SecureRandom().nextLong()).build();
     for (String bucket : b.buckets) {
       try {
@@ -206,6 +203,9 @@ public final class EmbeddedS3Server implements AutoCloseable {
     private Clock clock = Clock.systemUTC();
     private long maxBodyBytes = MAX_BODY_BYTES_DEFAULT;
     private int threads = THREADS_DEFAULT;
+    // A repeated CompleteMultipartUpload is answered 200, as AWS does: a client whose first
+    // attempt timed out on a large upload, and retries, finds its object instead of NoSuchUpload.
+    private Capabilities capabilities = Capabilities.s3().withIdempotentCompletion();
 
     private Builder() {}
 
@@ -237,6 +237,16 @@ public final class EmbeddedS3Server implements AutoCloseable {
     /** A bucket created at start unless it exists. */
     public Builder bucket(String bucket) {
       buckets.add(Objects.requireNonNull(bucket, "bucket"));
+      return this;
+    }
+
+    /**
+     * What the simulated S3 behind the server can do; default S3's, with a repeated
+     * CompleteMultipartUpload answered as AWS answers it. For tests of servers that lack
+     * something (object tagging, say).
+     */
+    public Builder capabilities(Capabilities capabilities) {
+      this.capabilities = Objects.requireNonNull(capabilities, "capabilities");
       return this;
     }
 

@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.time.Clock;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.ProfileCredentialsProvider;
 import software.amazon.awssdk.auth.credentials.StaticCredentialsProvider;
@@ -94,7 +95,16 @@ final class DefaultConnector implements StoreConnector {
     } else if (settings.profile() != null) {
       config.credentials(ProfileCredentialsProvider.create(settings.profile()));
     }
+    // A bucket this host found without object tagging is opened without tags (TaglessServers).
+    TaglessServers tagless = settings.home() == null ? null
+        : new TaglessServers(settings.home(), Clock.systemUTC());
+    if (tagless != null && tagless.known(settings)) {
+      config.objectTags(false);
+    }
     S3Stores.Builder store = S3Stores.builder().config(config.build());
+    if (tagless != null) {
+      store.onNoObjectTags(() -> tagless.remember(settings));
+    }
     if (registry != null) {
       store.meterRegistry(registry);
     }

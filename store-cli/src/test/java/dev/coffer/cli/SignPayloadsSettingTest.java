@@ -5,14 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.coffer.s3server.Credentials;
 import dev.coffer.s3server.EmbeddedS3Server;
 import dev.coffer.s3sim.Storage;
-import java.io.File;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -66,9 +64,9 @@ class SignPayloadsSettingTest {
       vars.put("AWS_REGION", "us-east-1");
       vars.put("AWS_ACCESS_KEY_ID", credentials.accessKeyId());
       vars.put("AWS_SECRET_ACCESS_KEY", credentials.secretAccessKey());
-      String digest = coffer(vars, "put", "--no-cache", "-q", file.toString()).trim();
+      String digest = CofferJvm.run(tmp, vars, "put", "--no-cache", "-q", file.toString()).trim();
       Path back = tmp.resolve("back");
-      coffer(vars, "get", "--no-cache", digest, "-o", back.toString());
+      CofferJvm.run(tmp, vars, "get", "--no-cache", digest, "-o", back.toString());
       assertThat(Files.readAllBytes(back)).isEqualTo(content);
 
       List<String> modes = new ArrayList<>();
@@ -83,34 +81,5 @@ class SignPayloadsSettingTest {
       assertThat(modes).as("the blob's PutObject and its record's").hasSizeGreaterThanOrEqualTo(2);
       return modes;
     }
-  }
-
-  /** Runs the command in a JVM of its own with only {@code vars} of Coffer's and AWS' set. */
-  private String coffer(Map<String, String> vars, String... args) throws Exception {
-    List<String> command = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xshare:auto", "-XX:TieredStopAtLevel=1", "-cp", testClassPath(),
-        Coffer.class.getName()));
-    command.addAll(List.of(args));
-    Path out = Files.createTempFile(tmp, "out", ".txt");
-    Path err = Files.createTempFile(tmp, "err", ".txt");
-    ProcessBuilder java = new ProcessBuilder(command)
-        .redirectOutput(out.toFile()).redirectError(err.toFile());
-    Map<String, String> env = java.environment();
-    env.keySet().removeIf(k -> k.startsWith("COFFER_") || k.startsWith("AWS_"));
-    env.put("HOME", tmp.toString());
-    env.putAll(vars);
-    Process process = java.start();
-    assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
-    assertThat(process.exitValue()).as(String.join(" ", args) + ": " + Files.readString(err))
-        .isZero();
-    return Files.readString(out);
-  }
-
-  /** The class path of the tests (surefire may run them from a manifest-only jar). */
-  private static String testClassPath() {
-    String path = System.getProperty("surefire.test.class.path");
-    return path != null && !path.isBlank() ? path
-        : System.getProperty("java.class.path").replace(' ', File.pathSeparatorChar);
   }
 }

@@ -30,13 +30,23 @@ final class ObjectTagging {
   private final S3Client control;
   private final String bucket;
   /** False once the server answered a tagging request with 501 Not Implemented. */
-  private volatile boolean supported = true;
+  private volatile boolean supported;
   /** True once a write with tags succeeded: the server has object tagging. */
   private volatile boolean works;
 
-  ObjectTagging(S3Client control, String bucket) {
+  /** Told once when the server is found to have no object tagging. */
+  private final Runnable onUnsupported;
+
+  /**
+   * @param supported false if the server is known to have no object tagging: nothing is asked of
+   *     it, nothing is logged
+   * @param onUnsupported run once if a store that believed in tagging finds the server has none
+   */
+  ObjectTagging(S3Client control, String bucket, boolean supported, Runnable onUnsupported) {
     this.control = control;
     this.bucket = bucket;
+    this.supported = supported;
+    this.onUnsupported = onUnsupported;
   }
 
   /** Whether the server is still believed to support object tagging. */
@@ -88,9 +98,14 @@ final class ObjectTagging {
   }
 
   /** Remembers that the server has no object tagging; logs it once per store. */
-  private void unsupported(SdkException e) {
+  private synchronized void unsupported(SdkException e) {
     if (supported) {
       supported = false;
+      try {
+        onUnsupported.run();
+      } catch (RuntimeException ignored) {
+        // Only a hint for stores opened later: this one goes on untagged either way.
+      }
       LOG.warn("bucket {} does not support object tagging (501); blobs are stored without the "
           + "tags that mirror their index records: {}", bucket, e.getMessage());
       LOG.debug("the refused tagging request", e);

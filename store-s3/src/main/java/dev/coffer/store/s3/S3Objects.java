@@ -61,16 +61,19 @@ final class S3Objects {
   /**
    * @param singleAttempt the control client's twin without retries (same HTTP client, same
    *     interceptors), or null to send single attempts through {@code control} with a plugin
+   * @param objectTags false if the server is known to have no object tagging
+   * @param onNoObjectTags run once if the server is found to have none
    */
   S3Objects(S3Client control, Supplier<S3Client> singleAttempt, Supplier<S3AsyncClient> bulk,
-      String bucket, S3StoreConfig.ChecksumMode checksums) {
+      String bucket, S3StoreConfig.ChecksumMode checksums, boolean objectTags,
+      Runnable onNoObjectTags) {
     this.control = control;
     this.singleAttempt = singleAttempt;
     this.bulk = bulk;
     this.bucket = bucket;
     this.checksums = checksums;
     this.uploads = new S3Uploads(control, bulk, bucket, checksums);
-    this.tagging = new ObjectTagging(control, bucket);
+    this.tagging = new ObjectTagging(control, bucket, objectTags, onNoObjectTags);
   }
 
   /**

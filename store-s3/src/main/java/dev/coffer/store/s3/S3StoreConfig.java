@@ -61,6 +61,9 @@ import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
  * @param unusedFor the expiry by last use gc applies when its options name none: blobs without a
  *     reference unused for longer than this (at least the touch interval, checked by gc);
  *     default none
+ * @param objectTags whether blobs carry object tags mirroring their index records; default true.
+ *     False for a server known to have none: no tagged write and no tag request is sent (a store
+ *     opened with true learns it from the first refused write, logs it, and goes on untagged)
  */
 public record S3StoreConfig(
     String bucket,
@@ -87,7 +90,8 @@ public record S3StoreConfig(
     boolean trustConditionalRequests,
     Clock clock,
     Duration touchInterval,
-    Optional<Duration> unusedFor) {
+    Optional<Duration> unusedFor,
+    boolean objectTags) {
 
   /** How often, at most, a host records a use of one blob in its index record (RET-1). */
   public static final Duration TOUCH_INTERVAL_DEFAULT = Duration.ofDays(1);
@@ -306,7 +310,7 @@ public record S3StoreConfig(
         .checksumMode(checksumMode).signPayloads(signPayloads).transfer(transfer).leaseDuration(leaseDuration)
         .deletionGrace(deletionGrace).purgeTimeout(purgeTimeout).casAttempts(casAttempts)
         .sdkAttempts(sdkAttempts).trustConditionalRequests(trustConditionalRequests).clock(clock)
-        .touchInterval(touchInterval).unusedFor(unusedFor.orElse(null));
+        .touchInterval(touchInterval).unusedFor(unusedFor.orElse(null)).objectTags(objectTags);
   }
 
   /** Credentials and the clock are left out: a provider may print its keys. */
@@ -319,7 +323,8 @@ public record S3StoreConfig(
         + (signPayloads ? ", signPayloads=true" : "")
         + ", leaseDuration=" + leaseDuration + ", deletionGrace=" + deletionGrace
         + ", purgeTimeout=" + purgeTimeout
-        + (trustConditionalRequests ? ", trustConditionalRequests=true" : "") + "}";
+        + (trustConditionalRequests ? ", trustConditionalRequests=true" : "")
+        + (objectTags ? "" : ", objectTags=false") + "}";
   }
 
   private static long defaultMultipartCopyThreshold(URI endpoint) {
@@ -411,6 +416,7 @@ public record S3StoreConfig(
     private Clock clock = Clock.systemUTC();
     private Duration touchInterval = TOUCH_INTERVAL_DEFAULT;
     private Duration unusedFor;
+    private boolean objectTags = true;
 
     private Builder() {}
 
@@ -622,6 +628,16 @@ public record S3StoreConfig(
     }
 
     /**
+     * Whether blobs carry object tags mirroring their index records (default true). False for a
+     * server known to have no object tagging: nothing tagged is sent and no tags are asked for,
+     * instead of learning it from a refused write each time a store is opened.
+     */
+    public Builder objectTags(boolean objectTags) {
+      this.objectTags = objectTags;
+      return this;
+    }
+
+    /**
      * The configuration.
      *
      * @throws IllegalStateException if no bucket was set, or the values do not go together (see
@@ -634,7 +650,7 @@ public record S3StoreConfig(
               : defaultMultipartCopyThreshold(endpoint),
           readChunkSize, readConcurrency, checksumMode, signPayloads, transfer, leaseDuration, deletionGrace,
           purgeTimeout, casAttempts, sdkAttempts, trustConditionalRequests, clock, touchInterval,
-          Optional.ofNullable(unusedFor));
+          Optional.ofNullable(unusedFor), objectTags);
     }
   }
 }

@@ -89,6 +89,7 @@ public final class S3Stores {
     private S3AsyncClient bulkClient;
     private StoreRuntime runtime;
     private MeterRegistry registry;
+    private Runnable onNoObjectTags = () -> { };
 
     private Builder() {}
 
@@ -109,6 +110,16 @@ public final class S3Stores {
      */
     Builder runtime(StoreRuntime runtime) {
       this.runtime = Objects.requireNonNull(runtime, "runtime");
+      return this;
+    }
+
+    /**
+     * Run once if the store, opened with {@link S3StoreConfig#objectTags()} true, finds that the
+     * server has no object tagging (it then goes on untagged), so that a caller can open later
+     * stores with it false and spare each the refused write; a failure of it is ignored.
+     */
+    public Builder onNoObjectTags(Runnable action) {
+      this.onNoObjectTags = Objects.requireNonNull(action, "action");
       return this;
     }
 
@@ -160,7 +171,7 @@ public final class S3Stores {
         bulk = own;
       }
       S3Objects objects = new S3Objects(control, singleAttempt, bulk, config.bucket(),
-          config.checksumMode());
+          config.checksumMode(), config.objectTags(), onNoObjectTags);
       S3Store store = new S3Store(config, objects, () -> closeAll(owned),
           runtime != null ? runtime : StoreRuntime.system());
       if (registry == null) {

@@ -83,7 +83,7 @@ class S3StoreConfigTest {
         valid.checksumMode(), valid.signPayloads(), valid.transfer(), valid.leaseDuration(),
         valid.deletionGrace(), valid.purgeTimeout(), valid.casAttempts(), valid.sdkAttempts(),
         valid.trustConditionalRequests(), valid.clock(), valid.touchInterval(),
-        valid.unusedFor()))
+        valid.unusedFor(), valid.objectTags()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("partSize 4194304 is outside [5242880, 536870912]");
     assertThatThrownBy(() -> new S3StoreConfig(valid.bucket(), "no-slash", valid.region(),
@@ -93,7 +93,7 @@ class S3StoreConfigTest {
         valid.checksumMode(), valid.signPayloads(), valid.transfer(), valid.leaseDuration(),
         valid.deletionGrace(), valid.purgeTimeout(), valid.casAttempts(), valid.sdkAttempts(),
         valid.trustConditionalRequests(), valid.clock(), valid.touchInterval(),
-        valid.unusedFor()))
+        valid.unusedFor(), valid.objectTags()))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageStartingWith("invalid prefix \"no-slash\"");
   }

@@ -64,7 +64,12 @@ abstract class SimStoreTestBase {
   }
 
   ContentStore open(String host, S3StoreConfig config) {
-    ContentStore store = stores.open(host, config);
+    return open(host, config, () -> { });
+  }
+
+  /** A store on {@code host}, told if the server has no object tagging. */
+  ContentStore open(String host, S3StoreConfig config, Runnable onNoObjectTags) {
+    ContentStore store = stores.open(host, config, onNoObjectTags);
     opened.add(store);
     return store;
   }

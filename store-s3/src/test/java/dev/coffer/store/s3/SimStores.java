@@ -47,8 +47,13 @@ final class SimStores implements AutoCloseable {
 
   /** A new store of {@code host}: one host may open several, as one process could. */
   ContentStore open(String host, S3StoreConfig config) {
+    return open(host, config, () -> { });
+  }
+
+  /** As {@link #open(String, S3StoreConfig)}, told if the server has no object tagging. */
+  ContentStore open(String host, S3StoreConfig config, Runnable onNoObjectTags) {
     return S3Stores.builder().config(config).client(client(host, config))
-        .bulkClient(bulkClient(host, config)).build();
+        .bulkClient(bulkClient(host, config)).onNoObjectTags(onNoObjectTags).build();
   }
 
   /** The host's synchronous client, made on first use with {@code config}'s retries. */

@@ -60,6 +60,46 @@ class TaglessServerTest extends SimStoreTestBase {
     assertThat(sim().log().count(Operation.PUT_OBJECT_TAGGING)).isZero();
   }
 
+  /**
+   * A store told the server has no tagging sends nothing tagged and asks for no tags: no 501 at
+   * all, and its counts and reads are as with tagging.
+   */
+  @Test
+  void aStoreOpenedWithoutObjectTagsSendsNoTagAndMeetsNoRefusal() {
+    AtomicInteger told = new AtomicInteger();
+    ContentStore store = open("h", config().objectTags(false).build(), told::incrementAndGet);
+    byte[] small = random(1000, 5);
+    Digest a = store.putAndRef(small, null, Map.of()).digest();
+    store.ref(a);
+    store.deref(a);
+    byte[] large = random(6 * MIB, 6);
+    Digest b = Digest.of(large);
+    try (Writer w = store.writer("large", Descriptor.UNKNOWN)) {
+      w.write(ByteBuffer.wrap(large));
+      w.commitAndRef(large.length, b, Map.of());
+    }
+
+    assertThat(store.info(a).refCount()).isEqualTo(1);
+    assertThat(store.info(b).refCount()).isEqualTo(1);
+    assertThat(read(store, a)).isEqualTo(small);
+    assertThat(sim().log().entries()).noneMatch(e -> e.status() == 501);
+    assertThat(sim().log().count(Operation.PUT_OBJECT_TAGGING)).isZero();
+    assertThat(sim().log().count(Operation.GET_OBJECT_TAGGING)).isZero();
+    assertThat(told).hasValue(0);
+  }
+
+  /** A store that learns the server has no tagging tells its opener once, however many refusals. */
+  @Test
+  void theFirstRefusalIsToldOnce() {
+    AtomicInteger told = new AtomicInteger();
+    ContentStore store = open("h", config().build(), told::incrementAndGet);
+    store.putAndRef(random(1000, 7), null, Map.of());
+    store.putAndRef(random(1000, 8), null, Map.of());
+
+    assertThat(told).hasValue(1);
+    assertThat(sim().log().entries()).filteredOn(e -> e.status() == 501).hasSize(1);
+  }
+
   /** Issue 17, item 9: fsck on a tagless server reports what it finds, without tag drift. */
   @Test
   void fsckWorksWithoutTagging() {

@@ -91,6 +91,7 @@ final class Multipart {
   Uploaded uploadPart(String bucket, String key, String uploadId, int number, byte[] content,
       ChecksumAlgorithm sent, String checksum) {
     checkPartNumber(number);
+    String etag = S3Model.md5Etag(content); // before the lock, as the object's in S3Model.put
     model.lock.lock();
     try {
       StoredUpload upload = upload(bucket, key, uploadId);
@@ -102,8 +103,7 @@ final class Multipart {
       }
       String partChecksum = algorithm == null ? null
           : sent == algorithm ? checksum : algorithm.of(content);
-      StoredPart part = new StoredPart(number, content, S3Model.md5Etag(content), model.now(),
-          partChecksum);
+      StoredPart part = new StoredPart(number, content, etag, model.now(), partChecksum);
       storage.putUpload(bucket, upload.withPart(part));
       return new Uploaded(part, algorithm);
     } finally {

@@ -117,6 +117,9 @@ final class S3Model {
 
   /** Stores an object if {@code conditions} hold (412, or 404 for If-Match on a missing key). */
   StoredObject put(String bucket, String key, NewObject object, Conditions conditions) {
+    // Functions of the request alone, computed before the lock: every write waits for it.
+    String etag = md5Etag(object.content());
+    StoredChecksum checksum = checksumOrDefault(object.checksum(), object.content());
     lock.lock();
     try {
       requireBucket(bucket);
@@ -125,9 +128,8 @@ final class S3Model {
         requireBucket(bucket);
         return null;
       });
-      StoredObject stored = new StoredObject(key, object.content(), md5Etag(object.content()),
-          now(), object.contentType(), object.metadata(), object.tags(),
-          checksumOrDefault(object.checksum(), object.content()), 0);
+      StoredObject stored = new StoredObject(key, object.content(), etag, now(),
+          object.contentType(), object.metadata(), object.tags(), checksum, 0);
       storage.putObject(bucket, stored);
       return stored;
     } finally {

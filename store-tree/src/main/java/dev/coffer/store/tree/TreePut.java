@@ -13,7 +13,6 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -21,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -50,11 +50,41 @@ final class TreePut {
     if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       throw new InvalidArgumentException("not a directory: " + dir);
     }
-    TreeChain from = base == null ? null : TreeChain.resolve(store, base);
+    // The base is read while the directory is scanned and hashed: a delta needs both.
+    try (BaseRead read = base == null ? null : BaseRead.start(store, base)) {
+      Tree tree;
+      try {
+        tree = local(dir, read);
+      } catch (RuntimeException e) {
+        throw read == null ? e : read.failureOr(e);
+      }
+      TreeChain from = read == null ? null : read.get();
+      return store(dir, labels, base, from, tree);
+    }
+  }
+
+  /**
+   * The directory's tree: every entry under {@code dir}, each file hashed (unless the index knows
+   * it unchanged); stopped early once {@code read} (unless null) has failed.
+   */
+  private Tree local(Path dir, BaseRead read) {
     LocalFiles.Scan scan = LocalFiles.scan(dir);
     listener.started(scan.files(), scan.bytes());
-    Tree tree = Tree.of(Jobs.runAll(jobs, scan.paths().stream()
-        .<Callable<Tree.Entry>>map(p -> () -> entry(dir, p)).toList()));
+    return Tree.of(Jobs.runAll(jobs, scan.paths().stream()
+        .<Callable<Tree.Entry>>map(p -> () -> {
+          if (read != null && read.failed()) {
+            throw new CancellationException("the base tree could not be read");
+          }
+          return entry(dir, p);
+        }).toList()));
+  }
+
+  /**
+   * Stores {@code tree}, the tree of {@code dir}, as a full tree or as a delta over {@code base}
+   * ({@code from} its chain; both null for a full tree): the steps of TREE-3 after the hashing.
+   */
+  private TreeTransfer store(Path dir, Map<String, String> labels, Digest base, TreeChain from,
+      Tree tree) {
     TreeLayer layer = TreeLayer.full(tree);
     Digest digest;
     Info committed;
@@ -118,21 +148,21 @@ final class TreePut {
    */
   private Tree.Entry entry(Path dir, Path p) throws IOException {
     String rel = LocalFiles.relative(dir, p);
-    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class,
-        LinkOption.NOFOLLOW_LINKS);
+    long seen = index == null ? 0 : index.now(); // before the look, as the index asks
+    LocalFiles.Stat a = LocalFiles.stat(p);
     if (a.isSymbolicLink()) {
       return new Tree.Entry(rel, Tree.Kind.SYMLINK, SYMLINK_MODE, 0, null,
           Files.readSymbolicLink(p).toString());
     }
-    int mode = LocalFiles.mode(p);
     if (a.isDirectory()) {
-      return new Tree.Entry(rel, Tree.Kind.DIR, mode, 0, null, null);
+      return new Tree.Entry(rel, Tree.Kind.DIR, a.mode(), 0, null, null);
     }
     if (index != null) {
-      return new Tree.Entry(rel, Tree.Kind.FILE, mode, a.size(), index.digest(p, rel), null);
+      return new Tree.Entry(rel, Tree.Kind.FILE, a.mode(), a.size(),
+          index.digest(p, rel, a.stamp(), seen), null);
     }
     try (InputStream in = Files.newInputStream(p)) {
-      return new Tree.Entry(rel, Tree.Kind.FILE, mode, a.size(),
+      return new Tree.Entry(rel, Tree.Kind.FILE, a.mode(), a.size(),
           Digest.of(DigestAlgorithm.CANONICAL, in), null);
     }
   }

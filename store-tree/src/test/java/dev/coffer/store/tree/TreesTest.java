@@ -715,6 +715,61 @@ class TreesTest {
   }
 
   @Test
+  void theBaseIsReadWhileTheDirectoryIsScannedAndHashed() throws Exception {
+    Path src = forty();
+    Digest full = trees.put(src);
+    write(src.resolve("d1/f1"), "file 1, changed");
+    // The base's record is read only once the directory has been scanned (the listener's
+    // start): a put that read its base first would wait here until the latch gave up.
+    java.util.concurrent.CountDownLatch scanned = new java.util.concurrent.CountDownLatch(1);
+    AtomicInteger baseReadsAfterTheScan = new AtomicInteger();
+    ContentStore waiting = (ContentStore) Proxy.newProxyInstance(
+        ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("newLinks")) {
+            return InvocationHandler.invokeDefault(proxy, method, args);
+          }
+          if (method.getName().equals("info") && full.equals(args[0])
+              && scanned.await(10, java.util.concurrent.TimeUnit.SECONDS)) {
+            baseReadsAfterTheScan.incrementAndGet();
+          }
+          try {
+            return method.invoke(store, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    TreeTransfer delta = Trees.of(waiting).withJobs(4).withListener(new TransferListener() {
+      @Override
+      public void started(long files, long bytes) {
+        scanned.countDown();
+      }
+    }).put(src, Map.of(), full);
+
+    assertThat(baseReadsAfterTheScan).hasValue(1);
+    assertThat(json(delta.tree())).contains("\"base\":\"" + full + "\"");
+    assertThat(delta.newFiles()).isEqualTo(1);
+    assertThat(trees.list(delta.tree())).isEqualTo(trees.list(Trees.of(store).put(src)));
+  }
+
+  @Test
+  void aBaseNotStoredFailsThePutBeforeAnythingIsWritten() throws IOException {
+    Path src = forty();
+    Set<Digest> before = stored();
+    Digest missing = digestOf("no such tree");
+    assertThatThrownBy(() -> trees.put(src, Map.of(), missing))
+        .isInstanceOf(NotFoundException.class);
+    // A base that is not a tree: refused the same way, and nothing stored either.
+    Digest notATree = store.putAndRef("not a tree".getBytes(UTF_8), null, Map.of()).digest();
+    assertThatThrownBy(() -> trees.put(src, Map.of(), notATree))
+        .isInstanceOf(InvalidArgumentException.class);
+    before.add(notATree);
+    assertThat(stored()).isEqualTo(before);
+    assertThat(Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().equals("coffer-tree-base"))).isEmpty();
+  }
+
+  @Test
   void aDeltaIsCheckedAsAWholeTreeBeforeAnythingIsWritten() throws IOException {
     Path src = forty();
     Digest full = trees.put(src);

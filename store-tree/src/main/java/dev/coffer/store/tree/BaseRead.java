@@ -19,10 +19,10 @@ final class BaseRead implements AutoCloseable {
   private final CompletableFuture<TreeChain> chain = new CompletableFuture<>();
   private final Thread thread;
 
-  private BaseRead(ContentStore store, Digest base) {
+  private BaseRead(ContentStore store, Digest base, TreeCache cache) {
     thread = new Thread(() -> {
       try {
-        chain.complete(TreeChain.resolve(store, base));
+        chain.complete(TreeChain.resolve(store, base, cache));
       } catch (Throwable t) {
         chain.completeExceptionally(t);
       }
@@ -30,9 +30,12 @@ final class BaseRead implements AutoCloseable {
     thread.setDaemon(true);
   }
 
-  /** Starts reading tree {@code base} and its chain from {@code store}. */
-  static BaseRead start(ContentStore store, Digest base) {
-    BaseRead read = new BaseRead(store, base);
+  /**
+   * Starts reading tree {@code base} and its chain from {@code store}, its blobs' bytes from
+   * {@code cache} when kept there (unless null).
+   */
+  static BaseRead start(ContentStore store, Digest base, TreeCache cache) {
+    BaseRead read = new BaseRead(store, base, cache);
     read.thread.start();
     return read;
   }

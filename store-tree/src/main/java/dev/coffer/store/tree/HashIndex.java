@@ -122,7 +122,7 @@ public final class HashIndex {
   }
 
   /** Owned by this process's user, and writable by nobody else. */
-  private static boolean privateTo(Path p) throws IOException {
+  static boolean privateTo(Path p) throws IOException {
     if (p == null) {
       return false;
     }

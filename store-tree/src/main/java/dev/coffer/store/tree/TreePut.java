@@ -36,13 +36,19 @@ final class TreePut {
   private final int jobs;
   private final TransferListener listener;
   private final HashIndex index;
+  private final TreeCache cache;
 
-  /** A put over {@code store}; {@code index} (or null) gives and records the files' digests. */
-  TreePut(ContentStore store, int jobs, TransferListener listener, HashIndex index) {
+  /**
+   * A put over {@code store}; {@code index} (or null) gives and records the files' digests,
+   * {@code cache} (or null) keeps the tree blobs it reads and writes.
+   */
+  TreePut(ContentStore store, int jobs, TransferListener listener, HashIndex index,
+      TreeCache cache) {
     this.store = store;
     this.jobs = jobs;
     this.listener = listener;
     this.index = index;
+    this.cache = cache;
   }
 
   /** See {@link Trees#put(Path, Map, Digest)}. */
@@ -51,7 +57,7 @@ final class TreePut {
       throw new InvalidArgumentException("not a directory: " + dir);
     }
     // The base is read while the directory is scanned and hashed: a delta needs both.
-    try (BaseRead read = base == null ? null : BaseRead.start(store, base)) {
+    try (BaseRead read = base == null ? null : BaseRead.start(store, base, cache)) {
       Tree tree;
       try {
         tree = local(dir, read);
@@ -88,6 +94,7 @@ final class TreePut {
     TreeLayer layer = TreeLayer.full(tree);
     Digest digest;
     Info committed;
+    byte[] blob = null;
     if (from != null && tree.equals(from.tree())) {
       layer = from.layer(); // nothing changed: the tree is the base
       digest = base;
@@ -99,7 +106,7 @@ final class TreePut {
           layer = delta;
         }
       }
-      byte[] blob = TreeCodec.encode(layer);
+      blob = TreeCodec.encode(layer);
       digest = Digest.of(blob);
       committed = commit(blob, digest, labels);
     }
@@ -131,6 +138,9 @@ final class TreePut {
           .run(links, targets);
     }
     store.ref(digest);
+    if (cache != null && blob != null) {
+      cache.keep(digest, blob); // the base of the next put, as a build's chain goes
+    }
     long bytes = tree.files().stream().mapToLong(Tree.Entry::size).sum();
     return new TreeTransfer(digest, tree.files().size(), bytes, sent.files.get(),
         sent.bytes.get());

@@ -770,6 +770,56 @@ class TreesTest {
   }
 
   @Test
+  void aPutOverATreeItKeptReadsOnlyTheBasesRecord() throws IOException {
+    Path src = forty();
+    Path kept = tmp.resolve("cache/trees/blobs");
+    List<String> baseReads = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicReference<Digest> watched =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    ContentStore counting = (ContentStore) Proxy.newProxyInstance(
+        ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("newLinks")) {
+            return InvocationHandler.invokeDefault(proxy, method, args);
+          }
+          Object first = args == null || args.length == 0 ? null : args[0];
+          Digest d = first instanceof Digest digest ? digest
+              : first instanceof dev.coffer.store.Descriptor desc ? desc.digest() : null;
+          if (d != null && d.equals(watched.get())) {
+            baseReads.add(method.getName());
+          }
+          try {
+            return method.invoke(store, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    Trees cached = Trees.of(counting).withJobs(4).withTreeCache(kept);
+    Digest full = cached.put(src); // written, so kept
+    assertThat(Files.readAllBytes(kept.resolve(full.hex())))
+        .isEqualTo(dev.coffer.store.Content.readBlob(store, dev.coffer.store.Descriptor.of(full)));
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(kept)))
+        .isEqualTo("rwx------");
+
+    watched.set(full);
+    write(src.resolve("d1/f1"), "file 1, changed");
+    Digest delta = cached.put(src, Map.of(), full).tree();
+    assertThat(baseReads).containsExactly("info"); // its record, not its bytes
+    assertThat(trees.list(delta)).isEqualTo(trees.list(Trees.of(store).put(src)));
+
+    // A kept blob altered is not used: the base's bytes are read from the store again.
+    Files.write(kept.resolve(full.hex()), json(full).replace("file", "fil3").getBytes(UTF_8));
+    baseReads.clear();
+    write(src.resolve("d2/f2"), "file 2, changed");
+    Digest second = cached.put(src, Map.of(), full).tree();
+    assertThat(baseReads).contains("info").hasSizeGreaterThan(1);
+    assertThat(trees.list(second)).isEqualTo(trees.list(Trees.of(store).put(src)));
+    // ...and kept anew, as read.
+    assertThat(Files.readAllBytes(kept.resolve(full.hex())))
+        .isEqualTo(dev.coffer.store.Content.readBlob(store, dev.coffer.store.Descriptor.of(full)));
+  }
+
+  @Test
   void aDeltaIsCheckedAsAWholeTreeBeforeAnythingIsWritten() throws IOException {
     Path src = forty();
     Digest full = trees.put(src);

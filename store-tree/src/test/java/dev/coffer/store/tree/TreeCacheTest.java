@@ -24,7 +24,7 @@ class TreeCacheTest {
 
   @Test
   void aBlobKeptIsReadBackOnlyWhole() throws IOException {
-    Path dir = tmp.resolve("trees/blobs");
+    Path dir = tmp.resolve("cache/tree-blobs");
     TreeCache cache = TreeCache.in(dir);
     Digest d = Digest.of(blob(1));
     assertThat(cache.read(d, blob(1).length)).isNull(); // nothing kept yet

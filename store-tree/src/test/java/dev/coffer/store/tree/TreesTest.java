@@ -772,7 +772,7 @@ class TreesTest {
   @Test
   void aPutOverATreeItKeptReadsOnlyTheBasesRecord() throws IOException {
     Path src = forty();
-    Path kept = tmp.resolve("cache/trees/blobs");
+    Path kept = tmp.resolve("cache/tree-blobs");
     List<String> baseReads = new java.util.concurrent.CopyOnWriteArrayList<>();
     java.util.concurrent.atomic.AtomicReference<Digest> watched =
         new java.util.concurrent.atomic.AtomicReference<>();

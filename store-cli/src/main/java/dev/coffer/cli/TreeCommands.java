@@ -37,17 +37,27 @@ final class TreeCommands {
   }
 
   /**
+   * Where {@code put -r} keeps the tree blobs it writes and reads as bases: {@code tree-blobs/}
+   * beside its hash indexes ({@link #hashIndexDir}), in the cache's directory.
+   */
+  static Path treeCacheDir(Path indexDir) {
+    return indexDir.resolveSibling("tree-blobs");
+  }
+
+  /**
    * {@code put -r DIR [--base TREE]}: prints the tree's digest; one progress bar and a summary on
    * stderr. With {@code indexDir} (null under --no-cache), a file unchanged since the last put of
    * the directory is not read again (HashIndex); the index is saved at the end, whether or not
-   * the put succeeded (the digests it computed hold either way).
+   * the put succeeded (the digests it computed hold either way). The tree blobs the put writes,
+   * and its base's, are kept beside the index, so that the next put over this one reads only its
+   * base's record from the store.
    */
   static ExitCode put(StoreCommand command, ContentStore store, Path dir,
       Map<String, String> labels, Integer jobs, Digest base, Path indexDir) {
     Trees trees = trees(store, jobs);
     HashIndex index = indexDir == null ? null : HashIndex.load(indexDir, dir);
     if (index != null) {
-      trees = trees.withHashIndex(index);
+      trees = trees.withHashIndex(index).withTreeCache(treeCacheDir(indexDir));
     }
     try (BatchProgress progress = new BatchProgress(command, "put -r")) {
       TreeTransfer done = trees.withListener(progress).put(dir, labels, base);

@@ -405,6 +405,41 @@ class TreeCommandsTest {
   }
 
   /**
+   * {@code put -r} keeps the tree blobs it writes in {@code tree-blobs/} beside its hash indexes,
+   * each its blob's bytes (a later put over one reads only its record); {@code --no-cache} keeps
+   * none.
+   */
+  @Test
+  void putRKeepsTheTreeBlobsItWritesBesideItsHashIndexes() throws Exception {
+    Path src = tmp.resolve("build");
+    for (int i = 0; i < 8; i++) {
+      write(src.resolve("d/f" + i), "file " + i);
+    }
+    Path cache = tmp.resolve("cache");
+    String base = ok("put", "-q", "--cache-dir", cache.toString(), "-r", src.toString()).out()
+        .strip();
+    write(src.resolve("d/f0"), "file 0, changed");
+    String delta = ok("put", "-q", "--cache-dir", cache.toString(), "-r", src.toString(),
+        "--base", base).out().strip();
+
+    Path kept = cache.resolve("tree-blobs");
+    assertThat(Files.getPosixFilePermissions(kept))
+        .isEqualTo(PosixFilePermissions.fromString("rwx------"));
+    for (String tree : List.of(base, delta)) {
+      Path blob = kept.resolve(Digest.parse(tree).hex());
+      assertThat(Digest.of(Files.readAllBytes(blob))).isEqualTo(Digest.parse(tree));
+      assertThat(Files.getPosixFilePermissions(blob))
+          .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+    }
+    assertThat(ok("diff", base, delta).out().lines()).containsExactly("M\td/f0");
+
+    Path other = tmp.resolve("other-cache");
+    ok("put", "-q", "--no-cache", "--cache-dir", other.toString(), "-r", src.toString(),
+        "--base", base);
+    assertThat(other.resolve("tree-blobs")).doesNotExist();
+  }
+
+  /**
    * Issue 23: a second upload with 1 % of the files changed, as a delta over the first upload's
    * tree, costs requests for the changed files and a constant: the base's two reads, the delta's
    * commit, each changed file's object and record created with its link's mark (no lookup: a

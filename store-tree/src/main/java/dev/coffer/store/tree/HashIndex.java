@@ -122,7 +122,7 @@ public final class HashIndex {
   }
 
   /** Owned by this process's user, and writable by nobody else. */
-  private static boolean privateTo(Path p) throws IOException {
+  static boolean privateTo(Path p) throws IOException {
     if (p == null) {
       return false;
     }
@@ -143,8 +143,21 @@ public final class HashIndex {
    * its stamp is unchanged, else read and hashed; recorded for {@link #save} either way.
    */
   Digest digest(Path p, String rel) throws IOException {
-    long seen = TimeUnit.MILLISECONDS.toNanos(clock.millis()); // before the look: conservative
-    Stamp stamp = stamp(p);
+    long seen = now(); // before the look: conservative
+    return digest(p, rel, stamp(p), seen);
+  }
+
+  /** This index's clock, in nanoseconds: a file's {@code seenNanos} is taken before its stamp. */
+  long now() {
+    return TimeUnit.MILLISECONDS.toNanos(clock.millis());
+  }
+
+  /**
+   * The same, for a file whose stamp {@code stamp} the caller has just taken ({@link
+   * LocalFiles#stat}), having read this index's clock ({@link #now}) just before as {@code
+   * seenNanos}.
+   */
+  Digest digest(Path p, String rel, Stamp stamp, long seenNanos) throws IOException {
     Known known = previous.get(rel);
     if (known != null && known.stamp().equals(stamp) && settled(known)) {
       reused.incrementAndGet();
@@ -157,7 +170,7 @@ public final class HashIndex {
       digest = Digest.of(DigestAlgorithm.CANONICAL, in);
     }
     if (stamp.equals(stamp(p))) { // else changed while read: hashed, not recorded
-      current.put(rel, new Known(stamp, digest, seen));
+      current.put(rel, new Known(stamp, digest, seenNanos));
     }
     return digest;
   }
@@ -172,19 +185,29 @@ public final class HashIndex {
     return known.stamp().modifiedNanos() < before && known.stamp().changedNanos() < before;
   }
 
-  private static Stamp stamp(Path p) throws IOException {
+  /** The stamp of {@code p} (not followed if a link), as {@link #digest} compares it. */
+  static Stamp stamp(Path p) throws IOException {
     try {
-      Map<String, Object> a = Files.readAttributes(p, "unix:size,lastModifiedTime,ctime,dev,ino",
-          LinkOption.NOFOLLOW_LINKS);
-      return new Stamp((Long) a.get("size"), nanos(a.get("lastModifiedTime")),
-          a.get("dev") + ":" + a.get("ino"), nanos(a.get("ctime")));
+      return stamp(Files.readAttributes(p, UNIX_STAMP, LinkOption.NOFOLLOW_LINKS));
     } catch (UnsupportedOperationException | IllegalArgumentException noUnixView) {
-      BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class,
-          LinkOption.NOFOLLOW_LINKS);
-      // Without a change time, the modification time stands for both.
-      long modified = a.lastModifiedTime().to(TimeUnit.NANOSECONDS);
-      return new Stamp(a.size(), modified, String.valueOf(a.fileKey()), modified);
+      return stamp(Files.readAttributes(p, BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS));
     }
+  }
+
+  /** The attributes of the "unix" view a stamp is made of. */
+  static final String UNIX_STAMP = "unix:size,lastModifiedTime,ctime,dev,ino";
+
+  /** The stamp in {@code unix}, attributes of the "unix" view holding {@link #UNIX_STAMP}'s. */
+  static Stamp stamp(Map<String, Object> unix) {
+    return new Stamp((Long) unix.get("size"), nanos(unix.get("lastModifiedTime")),
+        unix.get("dev") + ":" + unix.get("ino"), nanos(unix.get("ctime")));
+  }
+
+  /** The stamp in {@code a}, where there is no "unix" view. */
+  static Stamp stamp(BasicFileAttributes a) {
+    // Without a change time, the modification time stands for both.
+    long modified = a.lastModifiedTime().to(TimeUnit.NANOSECONDS);
+    return new Stamp(a.size(), modified, String.valueOf(a.fileKey()), modified);
   }
 
   private static long nanos(Object time) {

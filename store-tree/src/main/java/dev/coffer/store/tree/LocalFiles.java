@@ -12,6 +12,7 @@ import java.nio.file.attribute.PosixFilePermission;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 
@@ -56,6 +57,41 @@ final class LocalFiles {
       throw new UncheckedIOException("reading " + dir + ": " + e, e);
     }
     return new Scan(paths, totals[0], totals[1]);
+  }
+
+  /**
+   * What one look at an entry says of it (not followed if a link): whether it is a symbolic link
+   * or a directory (anything else is taken for a regular file), its permission bits, and its
+   * {@link HashIndex} stamp (its size among them).
+   */
+  record Stat(boolean isSymbolicLink, boolean isDirectory, int mode, HashIndex.Stamp stamp) {
+    long size() {
+      return stamp.size();
+    }
+  }
+
+  /** The attributes of the "unix" view a {@link Stat} is made of. */
+  private static final String UNIX_STAT = HashIndex.UNIX_STAMP + ",mode";
+  private static final int TYPE_BITS = 0170000;
+  private static final int SYMLINK_TYPE = 0120000;
+  private static final int DIRECTORY_TYPE = 0040000;
+
+  /**
+   * The stat of {@code p}: one system call where the file system has the "unix" view (its mode
+   * word gives the type and the permissions), rather than one for each.
+   */
+  static Stat stat(Path p) throws IOException {
+    try {
+      Map<String, Object> a = Files.readAttributes(p, UNIX_STAT, LinkOption.NOFOLLOW_LINKS);
+      int st = (Integer) a.get("mode");
+      return new Stat((st & TYPE_BITS) == SYMLINK_TYPE, (st & TYPE_BITS) == DIRECTORY_TYPE,
+          st & 0777, HashIndex.stamp(a));
+    } catch (UnsupportedOperationException | IllegalArgumentException noUnixView) {
+      BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class,
+          LinkOption.NOFOLLOW_LINKS);
+      return new Stat(a.isSymbolicLink(), a.isDirectory(),
+          a.isSymbolicLink() ? 0 : mode(p), HashIndex.stamp(a));
+    }
   }
 
   static String relative(Path dir, Path p) {

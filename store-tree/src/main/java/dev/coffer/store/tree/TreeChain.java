@@ -32,6 +32,15 @@ record TreeChain(TreeLayer layer, Tree tree, Set<Digest> held) {
    * @throws dev.coffer.store.DataLossException if a blob's bytes do not hash to its digest
    */
   static TreeChain resolve(ContentStore store, Digest digest) {
+    return resolve(store, digest, null);
+  }
+
+  /**
+   * The same, each blob's bytes taken from {@code cache} (unless null) when kept there, and kept
+   * there once read from the store and decoded; each blob's record is read from the store either
+   * way.
+   */
+  static TreeChain resolve(ContentStore store, Digest digest, TreeCache cache) {
     List<TreeLayer> chain = new ArrayList<>();
     Set<Digest> held = new HashSet<>();
     Digest at = digest;
@@ -40,8 +49,13 @@ record TreeChain(TreeLayer layer, Tree tree, Set<Digest> held) {
       // a plain read, which reads the record too, and the links come with them.
       Info info = store.info(at);
       held.addAll(info.links());
-      TreeLayer layer = TreeCodec.decodeLayer(at,
-          Content.readBlob(store::readerAtHeld, Descriptor.of(at, info.size())));
+      byte[] kept = cache == null ? null : cache.read(at, info.size());
+      byte[] bytes = kept != null ? kept
+          : Content.readBlob(store::readerAtHeld, Descriptor.of(at, info.size()));
+      TreeLayer layer = TreeCodec.decodeLayer(at, bytes);
+      if (cache != null && kept == null) {
+        cache.keep(at, bytes);
+      }
       if (!chain.isEmpty() && layer.depth() != chain.get(chain.size() - 1).depth() - 1) {
         throw new InvalidArgumentException("tree " + at + " has depth " + layer.depth()
             + ", not one less than that of the delta over it");

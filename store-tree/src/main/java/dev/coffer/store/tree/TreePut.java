@@ -13,7 +13,6 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
@@ -21,6 +20,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -36,13 +36,19 @@ final class TreePut {
   private final int jobs;
   private final TransferListener listener;
   private final HashIndex index;
+  private final TreeCache cache;
 
-  /** A put over {@code store}; {@code index} (or null) gives and records the files' digests. */
-  TreePut(ContentStore store, int jobs, TransferListener listener, HashIndex index) {
+  /**
+   * A put over {@code store}; {@code index} (or null) gives and records the files' digests,
+   * {@code cache} (or null) keeps the tree blobs it reads and writes.
+   */
+  TreePut(ContentStore store, int jobs, TransferListener listener, HashIndex index,
+      TreeCache cache) {
     this.store = store;
     this.jobs = jobs;
     this.listener = listener;
     this.index = index;
+    this.cache = cache;
   }
 
   /** See {@link Trees#put(Path, Map, Digest)}. */
@@ -50,14 +56,45 @@ final class TreePut {
     if (!Files.isDirectory(dir, LinkOption.NOFOLLOW_LINKS)) {
       throw new InvalidArgumentException("not a directory: " + dir);
     }
-    TreeChain from = base == null ? null : TreeChain.resolve(store, base);
+    // The base is read while the directory is scanned and hashed: a delta needs both.
+    try (BaseRead read = base == null ? null : BaseRead.start(store, base, cache)) {
+      Tree tree;
+      try {
+        tree = local(dir, read);
+      } catch (RuntimeException e) {
+        throw read == null ? e : read.failureOr(e);
+      }
+      TreeChain from = read == null ? null : read.get();
+      return store(dir, labels, base, from, tree);
+    }
+  }
+
+  /**
+   * The directory's tree: every entry under {@code dir}, each file hashed (unless the index knows
+   * it unchanged); stopped early once {@code read} (unless null) has failed.
+   */
+  private Tree local(Path dir, BaseRead read) {
     LocalFiles.Scan scan = LocalFiles.scan(dir);
     listener.started(scan.files(), scan.bytes());
-    Tree tree = Tree.of(Jobs.runAll(jobs, scan.paths().stream()
-        .<Callable<Tree.Entry>>map(p -> () -> entry(dir, p)).toList()));
+    return Tree.of(Jobs.runAll(jobs, scan.paths().stream()
+        .<Callable<Tree.Entry>>map(p -> () -> {
+          if (read != null && read.failed()) {
+            throw new CancellationException("the base tree could not be read");
+          }
+          return entry(dir, p);
+        }).toList()));
+  }
+
+  /**
+   * Stores {@code tree}, the tree of {@code dir}, as a full tree or as a delta over {@code base}
+   * ({@code from} its chain; both null for a full tree): the steps of TREE-3 after the hashing.
+   */
+  private TreeTransfer store(Path dir, Map<String, String> labels, Digest base, TreeChain from,
+      Tree tree) {
     TreeLayer layer = TreeLayer.full(tree);
     Digest digest;
     Info committed;
+    byte[] blob = null;
     if (from != null && tree.equals(from.tree())) {
       layer = from.layer(); // nothing changed: the tree is the base
       digest = base;
@@ -69,7 +106,7 @@ final class TreePut {
           layer = delta;
         }
       }
-      byte[] blob = TreeCodec.encode(layer);
+      blob = TreeCodec.encode(layer);
       digest = Digest.of(blob);
       committed = commit(blob, digest, labels);
     }
@@ -101,6 +138,9 @@ final class TreePut {
           .run(links, targets);
     }
     store.ref(digest);
+    if (cache != null && blob != null) {
+      cache.keep(digest, blob); // the base of the next put, as a build's chain goes
+    }
     long bytes = tree.files().stream().mapToLong(Tree.Entry::size).sum();
     return new TreeTransfer(digest, tree.files().size(), bytes, sent.files.get(),
         sent.bytes.get());
@@ -118,21 +158,21 @@ final class TreePut {
    */
   private Tree.Entry entry(Path dir, Path p) throws IOException {
     String rel = LocalFiles.relative(dir, p);
-    BasicFileAttributes a = Files.readAttributes(p, BasicFileAttributes.class,
-        LinkOption.NOFOLLOW_LINKS);
+    long seen = index == null ? 0 : index.now(); // before the look, as the index asks
+    LocalFiles.Stat a = LocalFiles.stat(p);
     if (a.isSymbolicLink()) {
       return new Tree.Entry(rel, Tree.Kind.SYMLINK, SYMLINK_MODE, 0, null,
           Files.readSymbolicLink(p).toString());
     }
-    int mode = LocalFiles.mode(p);
     if (a.isDirectory()) {
-      return new Tree.Entry(rel, Tree.Kind.DIR, mode, 0, null, null);
+      return new Tree.Entry(rel, Tree.Kind.DIR, a.mode(), 0, null, null);
     }
     if (index != null) {
-      return new Tree.Entry(rel, Tree.Kind.FILE, mode, a.size(), index.digest(p, rel), null);
+      return new Tree.Entry(rel, Tree.Kind.FILE, a.mode(), a.size(),
+          index.digest(p, rel, a.stamp(), seen), null);
     }
     try (InputStream in = Files.newInputStream(p)) {
-      return new Tree.Entry(rel, Tree.Kind.FILE, mode, a.size(),
+      return new Tree.Entry(rel, Tree.Kind.FILE, a.mode(), a.size(),
           Digest.of(DigestAlgorithm.CANONICAL, in), null);
     }
   }

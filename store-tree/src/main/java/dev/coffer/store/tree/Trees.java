@@ -49,18 +49,21 @@ public final class Trees {
   private final int jobs;
   private final TransferListener listener;
   private final HashIndex index;
+  private final TreeCache cache;
 
-  private Trees(ContentStore store, int jobs, TransferListener listener, HashIndex index) {
+  private Trees(ContentStore store, int jobs, TransferListener listener, HashIndex index,
+      TreeCache cache) {
     this.store = store;
     this.jobs = jobs;
     this.listener = listener;
     this.index = index;
+    this.cache = cache;
   }
 
   /** Trees over {@code store} with {@link #DEFAULT_JOBS} parallel transfers and no listener. */
   public static Trees of(ContentStore store) {
     return new Trees(java.util.Objects.requireNonNull(store, "store"), DEFAULT_JOBS,
-        TransferListener.NONE, null);
+        TransferListener.NONE, null, null);
   }
 
   /**
@@ -69,7 +72,7 @@ public final class Trees {
    */
   public Trees withListener(TransferListener listener) {
     return new Trees(store, jobs, Listeners.safe(
-        java.util.Objects.requireNonNull(listener, "listener")), index);
+        java.util.Objects.requireNonNull(listener, "listener")), index, cache);
   }
 
   /**
@@ -81,7 +84,7 @@ public final class Trees {
     if (jobs < 1 || jobs > MAX_JOBS) {
       throw new IllegalArgumentException("jobs must be 1 to " + MAX_JOBS + ", not " + jobs);
     }
-    return new Trees(store, jobs, listener, index);
+    return new Trees(store, jobs, listener, index, cache);
   }
 
   /**
@@ -91,7 +94,21 @@ public final class Trees {
    * ({@link HashIndex#save}). The index must be of the directory put.
    */
   public Trees withHashIndex(HashIndex index) {
-    return new Trees(store, jobs, listener, java.util.Objects.requireNonNull(index, "index"));
+    return new Trees(store, jobs, listener, java.util.Objects.requireNonNull(index, "index"),
+        cache);
+  }
+
+  /**
+   * The same, its {@link #put} keeping the tree blobs it writes, and those of a base's chain it
+   * reads, in directory {@code dir} (created if needed, mode 0700; a bounded number of blobs,
+   * each named by its digest), and taking a base's blobs from there rather than from the store
+   * when kept: a build's next put is over the tree its last put wrote. Each blob's record is
+   * still read from the store (the base must be live), and a blob kept is used only if it
+   * hashes to its digest; a blob missing, altered or unreadable there is read from the store.
+   */
+  public Trees withTreeCache(Path dir) {
+    return new Trees(store, jobs, listener, index,
+        TreeCache.in(java.util.Objects.requireNonNull(dir, "dir")));
   }
 
   /** Stores {@code dir} with no labels; see {@link #put(Path, Map)}. */
@@ -138,7 +155,7 @@ public final class Trees {
    *     {@code base} is not a tree
    */
   public TreeTransfer put(Path dir, Map<String, String> labels, Digest base) {
-    return new TreePut(store, jobs, listener, index).put(dir, labels, base);
+    return new TreePut(store, jobs, listener, index, cache).put(dir, labels, base);
   }
 
   /**

@@ -716,6 +716,111 @@ class TreesTest {
   }
 
   @Test
+  void theBaseIsReadWhileTheDirectoryIsScannedAndHashed() throws Exception {
+    Path src = forty();
+    Digest full = trees.put(src);
+    write(src.resolve("d1/f1"), "file 1, changed");
+    // The base's record is read only once the directory has been scanned (the listener's
+    // start): a put that read its base first would wait here until the latch gave up.
+    java.util.concurrent.CountDownLatch scanned = new java.util.concurrent.CountDownLatch(1);
+    AtomicInteger baseReadsAfterTheScan = new AtomicInteger();
+    ContentStore waiting = (ContentStore) Proxy.newProxyInstance(
+        ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("newLinks")) {
+            return InvocationHandler.invokeDefault(proxy, method, args);
+          }
+          if (method.getName().equals("info") && full.equals(args[0])
+              && scanned.await(10, java.util.concurrent.TimeUnit.SECONDS)) {
+            baseReadsAfterTheScan.incrementAndGet();
+          }
+          try {
+            return method.invoke(store, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    TreeTransfer delta = Trees.of(waiting).withJobs(4).withListener(new TransferListener() {
+      @Override
+      public void started(long files, long bytes) {
+        scanned.countDown();
+      }
+    }).put(src, Map.of(), full);
+
+    assertThat(baseReadsAfterTheScan).hasValue(1);
+    assertThat(json(delta.tree())).contains("\"base\":\"" + full + "\"");
+    assertThat(delta.newFiles()).isEqualTo(1);
+    assertThat(trees.list(delta.tree())).isEqualTo(trees.list(Trees.of(store).put(src)));
+  }
+
+  @Test
+  void aBaseNotStoredFailsThePutBeforeAnythingIsWritten() throws IOException {
+    Path src = forty();
+    Set<Digest> before = stored();
+    Digest missing = digestOf("no such tree");
+    assertThatThrownBy(() -> trees.put(src, Map.of(), missing))
+        .isInstanceOf(NotFoundException.class);
+    // A base that is not a tree: refused the same way, and nothing stored either.
+    Digest notATree = store.putAndRef("not a tree".getBytes(UTF_8), null, Map.of()).digest();
+    assertThatThrownBy(() -> trees.put(src, Map.of(), notATree))
+        .isInstanceOf(InvalidArgumentException.class);
+    before.add(notATree);
+    assertThat(stored()).isEqualTo(before);
+    assertThat(Thread.getAllStackTraces().keySet().stream()
+        .filter(t -> t.getName().equals("coffer-tree-base"))).isEmpty();
+  }
+
+  @Test
+  void aPutOverATreeItKeptReadsOnlyTheBasesRecord() throws IOException {
+    Path src = forty();
+    Path kept = tmp.resolve("cache/tree-blobs");
+    List<String> baseReads = new java.util.concurrent.CopyOnWriteArrayList<>();
+    java.util.concurrent.atomic.AtomicReference<Digest> watched =
+        new java.util.concurrent.atomic.AtomicReference<>();
+    ContentStore counting = (ContentStore) Proxy.newProxyInstance(
+        ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
+        (proxy, method, args) -> {
+          if (method.getName().equals("newLinks")) {
+            return InvocationHandler.invokeDefault(proxy, method, args);
+          }
+          Object first = args == null || args.length == 0 ? null : args[0];
+          Digest d = first instanceof Digest digest ? digest
+              : first instanceof dev.coffer.store.Descriptor desc ? desc.digest() : null;
+          if (d != null && d.equals(watched.get())) {
+            baseReads.add(method.getName());
+          }
+          try {
+            return method.invoke(store, args);
+          } catch (InvocationTargetException e) {
+            throw e.getCause();
+          }
+        });
+    Trees cached = Trees.of(counting).withJobs(4).withTreeCache(kept);
+    Digest full = cached.put(src); // written, so kept
+    assertThat(Files.readAllBytes(kept.resolve(full.hex())))
+        .isEqualTo(dev.coffer.store.Content.readBlob(store, dev.coffer.store.Descriptor.of(full)));
+    assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(kept)))
+        .isEqualTo("rwx------");
+
+    watched.set(full);
+    write(src.resolve("d1/f1"), "file 1, changed");
+    Digest delta = cached.put(src, Map.of(), full).tree();
+    assertThat(baseReads).containsExactly("info"); // its record, not its bytes
+    assertThat(trees.list(delta)).isEqualTo(trees.list(Trees.of(store).put(src)));
+
+    // A kept blob altered is not used: the base's bytes are read from the store again.
+    Files.write(kept.resolve(full.hex()), json(full).replace("file", "fil3").getBytes(UTF_8));
+    baseReads.clear();
+    write(src.resolve("d2/f2"), "file 2, changed");
+    Digest second = cached.put(src, Map.of(), full).tree();
+    assertThat(baseReads).contains("info").hasSizeGreaterThan(1);
+    assertThat(trees.list(second)).isEqualTo(trees.list(Trees.of(store).put(src)));
+    // ...and kept anew, as read.
+    assertThat(Files.readAllBytes(kept.resolve(full.hex())))
+        .isEqualTo(dev.coffer.store.Content.readBlob(store, dev.coffer.store.Descriptor.of(full)));
+  }
+
+  @Test
   void aDeltaIsCheckedAsAWholeTreeBeforeAnythingIsWritten() throws IOException {
     Path src = forty();
     Digest full = trees.put(src);

@@ -45,6 +45,12 @@ final class EmbeddedServer {
   static final String PORT_FILE = "port";
   static final String CREDENTIALS_FILE = "credentials";
   static final String DATA_DIR = "s3";
+  /**
+   * Reads and writes {@code server.json}: made once, not by every command that looks for the
+   * server (in the command daemon, each command would build one). Thread-safe: never
+   * reconfigured.
+   */
+  private static final ObjectMapper JSON = new ObjectMapper();
 
   /** Where the running server is and how to sign for it. */
   record Endpoint(URI uri, Credentials credentials) {}
@@ -89,7 +95,7 @@ final class EmbeddedServer {
       return null;
     }
     try {
-      JsonNode node = new ObjectMapper().readTree(state.toFile());
+      JsonNode node = JSON.readTree(state.toFile());
       long pid = node.path("pid").asLong();
       int port = node.path("port").asInt();
       boolean alive = ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false);
@@ -156,7 +162,7 @@ final class EmbeddedServer {
       }
     }
     long pid = process.pid();
-    Files.writeString(dir.resolve("server.json"), new ObjectMapper().writeValueAsString(
+    Files.writeString(dir.resolve("server.json"), JSON.writeValueAsString(
         Map.of("pid", pid, "port", port, "data", data.toString())));
     notices.printf(Locale.ROOT, "coffer: the embedded server is up after %.1f s; it keeps running"
         + " for later commands (stop it with: kill %d)%n", (System.nanoTime() - t0) / 1e9, pid);
@@ -199,9 +205,9 @@ final class EmbeddedServer {
   /** What {@code server.json} says of the last server started, or an empty node. */
   private JsonNode lastServer() {
     try {
-      return new ObjectMapper().readTree(dir.resolve("server.json").toFile());
+      return JSON.readTree(dir.resolve("server.json").toFile());
     } catch (IOException | RuntimeException e) {
-      return new ObjectMapper().createObjectNode();
+      return JSON.createObjectNode();
     }
   }
 

@@ -7,8 +7,9 @@ import picocli.CommandLine;
  * The top-level commands of {@code coffer}, added to its command line by name. picocli builds the
  * model of every command it is given (its options, parameters, help) before parsing; a command line
  * that names a known command gets that one only, so a one-shot {@code coffer info} models one
- * command instead of nineteen. Anything else ({@code coffer}, {@code --help}, {@code help ...}, a
- * mistyped name, which wants suggestions) gets them all. Stateless.
+ * command instead of nineteen, and {@code coffer --version} none (modelling all nineteen was most of
+ * what a version query cost in the command daemon). Anything else ({@code coffer}, {@code --help},
+ * {@code help ...}, a mistyped name, which wants suggestions) gets them all. Stateless.
  */
 final class Subcommands {
 
@@ -49,11 +50,15 @@ final class Subcommands {
   }
 
   /**
-   * Adds to {@code coffer} the commands {@code args} may run: the one its first argument names, when
-   * that is a command other than {@code help}; otherwise all of them (so that {@code coffer --help
-   * info}, which prints the top-level usage, still lists every command).
+   * Adds to {@code coffer} the commands {@code args} may run: none when {@code args} is the version
+   * option alone ({@code -V}, {@code --version}), whose answer names no command; the one its first
+   * argument names, when that is a command other than {@code help}; otherwise all of them (so that
+   * {@code coffer --help info}, which prints the top-level usage, still lists every command).
    */
   static void addFor(CommandLine coffer, String[] args) {
+    if (args.length == 1 && (args[0].equals("-V") || args[0].equals("--version"))) {
+      return;
+    }
     String named = args.length == 0 ? null : args[0];
     Class<?> only = named == null || named.equals("help") ? null : type(named);
     if (only != null) {

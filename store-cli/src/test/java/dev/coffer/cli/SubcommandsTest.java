@@ -23,7 +23,11 @@ class SubcommandsTest {
   void aNamedCommandIsTheOnlyOneModelled() {
     assertThat(modelled("info", "sha256:00")).containsExactly("info");
     assertThat(modelled("stats", "info", "sha256:00")).containsExactly("stats");
-    assertThat(modelled("--version")).containsExactlyElementsOf(Subcommands.NAMES);
+    // The version alone names no command; with anything else it is parsed as before.
+    assertThat(modelled("--version")).isEmpty();
+    assertThat(modelled("-V")).isEmpty();
+    assertThat(modelled("--version", "info")).containsExactlyElementsOf(Subcommands.NAMES);
+    assertThat(modelled("-hV")).containsExactlyElementsOf(Subcommands.NAMES);
     // The top-level usage, which lists every command.
     assertThat(modelled("--help", "info")).containsExactlyElementsOf(Subcommands.NAMES);
     assertThat(modelled("help", "info")).containsExactlyElementsOf(Subcommands.NAMES);
@@ -44,6 +48,28 @@ class SubcommandsTest {
     Cli.Result typo = cli.run(new java.io.ByteArrayInputStream(new byte[0]), "inof");
     assertThat(typo.code()).isEqualTo(ExitCode.USAGE.code);
     assertThat(typo.stderr()).contains("Did you mean: coffer ");
+  }
+
+  /**
+   * A command line holding the version option prints what it did when every command was modelled:
+   * the version alone, as one with a command named after it (which picocli still parses), and
+   * {@code -V} among other options.
+   */
+  @Test
+  void theVersionAloneIsAnsweredAsWithEveryCommand() {
+    Cli cli = new Cli(MemoryStores.open());
+    Cli.Result alone = cli.run(new java.io.ByteArrayInputStream(new byte[0]), "--version");
+    Cli.Result withCommand = cli.run(new java.io.ByteArrayInputStream(new byte[0]), "--version",
+        "info");
+    Cli.Result shortOption = cli.run(new java.io.ByteArrayInputStream(new byte[0]), "-V");
+    assertThat(alone.code()).isZero();
+    assertThat(alone.out()).startsWith("coffer ").hasLineCount(1);
+    assertThat(alone.stderr()).isEmpty();
+    assertThat(withCommand.code()).isZero();
+    assertThat(withCommand.out()).isEqualTo(alone.out());
+    assertThat(shortOption.code()).isZero();
+    assertThat(shortOption.out()).isEqualTo(alone.out());
+    assertThat(shortOption.stderr()).isEmpty();
   }
 
   private static java.util.Set<String> modelled(String... args) {

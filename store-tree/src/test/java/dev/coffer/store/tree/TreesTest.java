@@ -61,6 +61,18 @@ class TreesTest {
     return src;
   }
 
+  /**
+   * {@link #sample()} and 8 more files of their own contents: 12 targets, so that a put with one
+   * job (a window of {@code LinkPipeline.WINDOW_PER_JOB} files) makes at least 3 link calls.
+   */
+  private Path sampleOfTwelve() throws IOException {
+    Path src = sample();
+    for (int i = 0; i < 8; i++) {
+      write(src.resolve("more/f" + i), "more " + i);
+    }
+    return src;
+  }
+
   private static Digest digestOf(String s) {
     return Digest.of(s.getBytes(UTF_8));
   }
@@ -251,9 +263,9 @@ class TreesTest {
    */
   @Test
   void aPutKilledAtAnyLinkIsFinishedByARerunWithExactCounts() throws IOException {
-    Path src = sample();
+    Path src = sampleOfTwelve();
     int killed = 0;
-    for (int killAt = 1; killAt <= 4; killAt++) {
+    for (int killAt = 1; killAt <= 12; killAt++) {
       try (ContentStore fresh = MemoryStores.open()) {
         int at = killAt;
         AtomicInteger links = new AtomicInteger();
@@ -287,7 +299,7 @@ class TreesTest {
         Digest tree = Trees.of(fresh).put(src);
 
         assertThat(fresh.info(tree).refCount()).isEqualTo(1);
-        assertThat(fresh.info(tree).links()).hasSize(4);
+        assertThat(fresh.info(tree).links()).hasSize(12);
         for (Digest f : fresh.info(tree).links()) {
           assertThat(fresh.info(f).refCount()).as("killed at link %d: %s", at, f).isEqualTo(1);
         }
@@ -297,13 +309,14 @@ class TreesTest {
         assertThat(left).as("killed at link %d", at).isEmpty();
       }
     }
-    // 4 files, one stored at a time and at most 2 stored and not linked: 2 link calls at least.
-    assertThat(killed).as("puts killed, one at each link call").isBetween(2, 4);
+    // 12 files, one stored at a time and at most the window (4) stored and not linked: 3 link
+    // calls at least.
+    assertThat(killed).as("puts killed, one at each link call").isBetween(3, 12);
   }
 
   @Test
   void aPutInterruptedWhileLinkingIsFinishedByARerun() throws IOException {
-    Path src = sample();
+    Path src = sampleOfTwelve();
     AtomicInteger links = new AtomicInteger();
     ContentStore failing = (ContentStore) Proxy.newProxyInstance(
         ContentStore.class.getClassLoader(), new Class<?>[] {ContentStore.class},
@@ -325,7 +338,7 @@ class TreesTest {
     Digest tree = Trees.of(store).put(src);
     // TREE-3: an interrupted put left the tree at count 0, so the rerun's root reference is the only one.
     assertThat(store.info(tree).refCount()).isEqualTo(1);
-    assertThat(store.info(tree).links()).hasSize(4);
+    assertThat(store.info(tree).links()).hasSize(12);
     for (Digest f : store.info(tree).links()) {
       assertThat(store.info(f).refCount()).as(f.toString()).isEqualTo(1);
     }

@@ -39,21 +39,12 @@ class TaglessServerTest extends SimStoreTestBase {
       e.proceed();
     });
     ContentStore store = open("h");
-    byte[] small = random(1000, 1);
-    Digest a = store.putAndRef(small, null, Map.of()).digest();
-    store.ref(a);
-    store.deref(a);
-    byte[] large = random(6 * MIB, 2);
-    Digest b = Digest.of(large);
-    try (Writer w = store.writer("large", Descriptor.UNKNOWN)) {
-      w.write(ByteBuffer.wrap(large));
-      w.commitAndRef(large.length, b, Map.of());
-    }
-    store.deref(b);
+    Stored stored = storeASmallAndALargeBlob(store, 1);
+    store.deref(stored.large());
 
-    assertThat(store.info(a).refCount()).isEqualTo(1);
-    assertThat(read(store, a)).isEqualTo(small);
-    assertThrowsNotFound(store, b);
+    assertThat(store.info(stored.small()).refCount()).isEqualTo(1);
+    assertThat(read(store, stored.small())).isEqualTo(stored.smallBytes());
+    assertThrowsNotFound(store, stored.large());
     assertThat(tagged).hasValue(1);
     assertThat(sim().log().entries()).filteredOn(e -> e.status() == 501)
         .extracting(LoggedRequest::operation).containsExactly(Operation.PUT_OBJECT);
@@ -68,20 +59,11 @@ class TaglessServerTest extends SimStoreTestBase {
   void aStoreOpenedWithoutObjectTagsSendsNoTagAndMeetsNoRefusal() {
     AtomicInteger told = new AtomicInteger();
     ContentStore store = open("h", config().objectTags(false).build(), told::incrementAndGet);
-    byte[] small = random(1000, 5);
-    Digest a = store.putAndRef(small, null, Map.of()).digest();
-    store.ref(a);
-    store.deref(a);
-    byte[] large = random(6 * MIB, 6);
-    Digest b = Digest.of(large);
-    try (Writer w = store.writer("large", Descriptor.UNKNOWN)) {
-      w.write(ByteBuffer.wrap(large));
-      w.commitAndRef(large.length, b, Map.of());
-    }
+    Stored stored = storeASmallAndALargeBlob(store, 5);
 
-    assertThat(store.info(a).refCount()).isEqualTo(1);
-    assertThat(store.info(b).refCount()).isEqualTo(1);
-    assertThat(read(store, a)).isEqualTo(small);
+    assertThat(store.info(stored.small()).refCount()).isEqualTo(1);
+    assertThat(store.info(stored.large()).refCount()).isEqualTo(1);
+    assertThat(read(store, stored.small())).isEqualTo(stored.smallBytes());
     assertThat(sim().log().entries()).noneMatch(e -> e.status() == 501);
     assertThat(sim().log().count(Operation.PUT_OBJECT_TAGGING)).isZero();
     assertThat(sim().log().count(Operation.GET_OBJECT_TAGGING)).isZero();
@@ -116,6 +98,27 @@ class TaglessServerTest extends SimStoreTestBase {
     });
     assertThat(store.info(kept).refCount()).isEqualTo(1);
     assertThat(sim().log().count(Operation.GET_OBJECT_TAGGING)).isLessThanOrEqualTo(1);
+  }
+
+  /** What {@link #storeASmallAndALargeBlob} stored: each blob at count 1. */
+  private record Stored(byte[] smallBytes, Digest small, Digest large) {}
+
+  /**
+   * Stores a small blob with its reference (then one more reference taken and released) and a
+   * large one (two parts) through a writer with its reference, of contents drawn from {@code seed}.
+   */
+  private static Stored storeASmallAndALargeBlob(ContentStore store, long seed) {
+    byte[] small = random(1000, seed);
+    Digest a = store.putAndRef(small, null, Map.of()).digest();
+    store.ref(a);
+    store.deref(a);
+    byte[] large = random(6 * MIB, seed + 1);
+    Digest b = Digest.of(large);
+    try (Writer w = store.writer("large", Descriptor.UNKNOWN)) {
+      w.write(ByteBuffer.wrap(large));
+      w.commitAndRef(large.length, b, Map.of());
+    }
+    return new Stored(small, a, b);
   }
 
   private static void assertThrowsNotFound(ContentStore store, Digest digest) {

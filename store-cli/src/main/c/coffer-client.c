@@ -1,9 +1,21 @@
 /*
  * coffer-client: runs one coffer command in the command daemon (README, "The command daemon"),
- * over its wire protocol v1 (the daemon's side: store-cli's dev.coffer.cli.DaemonWire). bin/coffer
- * runs it as `coffer-client SOCKET ARGS...` and, when it exits 125, runs the command in a JVM of
- * its own: 125 means nothing was done (no daemon, busy, declined, the connection refused or closed
- * before the daemon accepted the command).
+ * over its wire protocol v1 (the daemon's side: store-cli's dev.coffer.cli.DaemonWire). Usage:
+ *
+ *   coffer-client --run DAEMONS JAR ARGS...  runs ARGS in the daemon of this command's key, whose
+ *                                            socket is DAEMONS/<key>.sock (bin/coffer's fast path)
+ *   coffer-client --key DAEMONS JAR          prints the key (bin/coffer, starting a daemon)
+ *   coffer-client SOCKET ARGS...             runs ARGS in the daemon listening on SOCKET
+ *
+ * The key names the jar (its real path and modification time), the `java` first on PATH and the
+ * variables libraries read from the process itself, so that a daemon serves only commands a fresh
+ * JVM would run alike (daemon_key below). --run and --key exit 125, doing nothing, unless DAEMONS
+ * is a directory of the user's own that no one else may enter (as the daemon requires) and the
+ * socket's path fits in a Unix socket address.
+ *
+ * Exit status 125 means nothing was done (no daemon, busy, declined, the connection refused or
+ * closed before the daemon accepted the command): bin/coffer then runs the command in a JVM of its
+ * own.
  *
  * The request: "CFD1", u32 flags (bit 0: fd 2 is a terminal, bit 1: fd 1, bit 2: fd 0), the working
  * directory, argc and the arguments, envc and the environment ("NAME=value", plus COLUMNS from the
@@ -16,7 +28,7 @@
  *
  * C99 and POSIX, libc only.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* POSIX.1-2008 with realpath */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -203,23 +215,128 @@ static void pull_stdin(int sock, uint32_t want) {
   if (write_full(sock, head, 5) != 0 || write_full(sock, buf, (size_t)n) != 0) lost();
 }
 
+/*
+ * The daemon's key. Not a security boundary: the daemon checks the client's environment against
+ * its own and declines a mismatch (DaemonPolicy), and notices a rebuilt jar. So any stable 64-bit
+ * hash does: FNV-1a, over the lines "jar PATH SECONDS.NANOSECONDS", "java PATH" and each keyed
+ * variable's "NAME=value", the variables in byte order.
+ */
+static uint64_t fnv1a(uint64_t hash, const char *s) {
+  for (; *s; s++) {
+    hash ^= (unsigned char)*s;
+    hash *= UINT64_C(0x100000001b3);
+  }
+  return hash;
+}
+
+/* Whether the environment entry "NAME=value" is one a library reads itself: in the key. */
+static int keyed(const char *entry) {
+  static const char *const named[] = {"HOME", "TMPDIR", "JAVA_HOME", "http_proxy", "https_proxy",
+                                      "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "LANG",
+                                      "LC_ALL", NULL};
+  size_t len = strcspn(entry, "=");
+  if (entry[len] != '=') return 0;
+  /* The launcher's own, which a command does not see. */
+  if ((len == 13 && strncmp(entry, "COFFER_DAEMON", len) == 0) ||
+      (len == 18 && strncmp(entry, "COFFER_DAEMON_IDLE", len) == 0))
+    return 0;
+  if (strncmp(entry, "AWS_", 4) == 0 || strncmp(entry, "COFFER_", 7) == 0) return 1;
+  for (const char *const *n = named; *n; n++)
+    if (strlen(*n) == len && strncmp(entry, *n, len) == 0) return 1;
+  return 0;
+}
+
+static int by_bytes(const void *a, const void *b) {
+  return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The first executable `java` on PATH, as the shell finds it ("" if none), in a static buffer. */
+static const char *java_on_path(void) {
+  static char found[4096];
+  const char *path = getenv("PATH");
+  struct stat st;
+  while (path != NULL) {
+    const char *end = strchr(path, ':');
+    size_t len = end ? (size_t)(end - path) : strlen(path);
+    /* An empty entry is the working directory. */
+    int n = len == 0 ? snprintf(found, sizeof found, "java")
+                     : snprintf(found, sizeof found, "%.*s/java", (int)len, path);
+    if (n > 0 && (size_t)n < sizeof found && stat(found, &st) == 0 && S_ISREG(st.st_mode) &&
+        access(found, X_OK) == 0) {
+      if (len == 0) snprintf(found, sizeof found, "./java");
+      return found;
+    }
+    path = end ? end + 1 : NULL;
+  }
+  return "";
+}
+
+/*
+ * Writes the key of a command run with jar at JAR into key (17 bytes), after checking that daemons
+ * is private to the user and that its socket's path fits; exits 125 if not.
+ */
+static void daemon_key(const char *daemons, const char *jar, char *key) {
+  struct stat st;
+  struct sockaddr_un addr;
+  char line[128];
+  size_t count = 0, n = 0;
+  /* The daemon refuses a directory others may enter (or a link to one); so does the client. */
+  if (lstat(daemons, &st) != 0) decline("daemon directory", strerror(errno));
+  if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0)
+    decline("not a directory private to the user", daemons);
+  char *real = realpath(jar, NULL);
+  if (real == NULL || stat(real, &st) != 0) decline("the jar", strerror(errno));
+  uint64_t hash = UINT64_C(0xcbf29ce484222325);
+  hash = fnv1a(fnv1a(fnv1a(hash, "jar "), real), " ");
+  snprintf(line, sizeof line, "%lld.%09ld\njava ", (long long)st.st_mtim.tv_sec,
+           (long)st.st_mtim.tv_nsec);
+  hash = fnv1a(fnv1a(fnv1a(hash, line), java_on_path()), "\n");
+  free(real);
+  for (char **e = environ; *e; e++) count += (size_t)keyed(*e);
+  const char **names = malloc((count + 1) * sizeof *names);
+  if (names == NULL) decline("out of memory", NULL);
+  for (char **e = environ; *e; e++)
+    if (keyed(*e)) names[n++] = *e;
+  qsort(names, n, sizeof *names, by_bytes);
+  for (size_t i = 0; i < n; i++) hash = fnv1a(fnv1a(hash, names[i]), "\n");
+  free(names);
+  snprintf(key, 17, "%016llx", (unsigned long long)hash);
+  if (strlen(daemons) + 1 + 16 + 5 >= sizeof addr.sun_path)
+    decline("socket path too long", daemons);
+}
+
 int main(int argc, char **argv) {
   unsigned char head[5];
-  int accepted = 0;
+  int accepted = 0, skip = 2;
+  char key[17];
+  static char socket_buf[sizeof ((struct sockaddr_un *)0)->sun_path];
   const char *v = getenv("COFFER_DAEMON_VERBOSE");
   verbose = v != NULL && strcmp(v, "1") == 0;
-  if (argc < 2) {
-    fprintf(stderr, "usage: coffer-client SOCKET ARGS...\n");
+  if (argc >= 4 && strcmp(argv[1], "--key") == 0) {
+    daemon_key(argv[2], argv[3], key);
+    printf("%s\n", key);
+    return fflush(stdout) == 0 ? 0 : 1;
+  }
+  if (argc >= 4 && strcmp(argv[1], "--run") == 0) {
+    daemon_key(argv[2], argv[3], key);
+    snprintf(socket_buf, sizeof socket_buf, "%s/%s.sock", argv[2], key);
+    socket_path = socket_buf;
+    skip = 4;
+  } else if (argc >= 2 && strncmp(argv[1], "--", 2) != 0) {
+    socket_path = argv[1];
+  } else {
+    fprintf(stderr, "usage: coffer-client SOCKET ARGS...\n"
+                    "       coffer-client --run DAEMONS JAR ARGS...\n"
+                    "       coffer-client --key DAEMONS JAR\n");
     return 2;
   }
-  socket_path = argv[1];
   /* A closed fd 0, 1 or 2 would otherwise be the socket's. */
   for (int fd = 0; fd < 3; fd++)
     if (fcntl(fd, F_GETFD) < 0 && open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd) return 1;
   /* A write to the closed socket fails with EPIPE instead of ending the client. */
   signal(SIGPIPE, SIG_IGN);
   int sock = connect_daemon(socket_path);
-  send_request(sock, argc - 2, argv + 2);
+  send_request(sock, argc - skip, argv + skip);
   for (;;) {
     int got = read_full(sock, head, 5);
     if (got != 1) {

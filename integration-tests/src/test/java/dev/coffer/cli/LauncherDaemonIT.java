@@ -12,6 +12,7 @@ import java.security.MessageDigest;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -215,6 +216,89 @@ class LauncherDaemonIT {
     } finally {
       Launcher.stopEmbeddedServer(home);
     }
+  }
+
+  @Test
+  void theKeyNamesTheJarAndTheCheckedVariablesOnly() throws Exception {
+    Path home = Files.createDirectories(tmp.resolve("home"));
+    Map<String, String> env = Map.of("HOME", home.toString());
+    Path dir = Files.createDirectories(Launcher.daemonDir(env),
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    try (Launcher launcher = Launcher.copyInto(tmp).withDaemon()) {
+      compileClient(launcher);
+      String key = key(launcher, dir, "store-cli/target/coffer.jar", env);
+      assertThat(key).matches("[0-9a-f]{16}");
+      assertThat(key(launcher, dir, "store-cli/target/coffer.jar", env)).isEqualTo(key);
+      // The jar by another path to it: the same jar, the same key.
+      assertThat(key(launcher, dir, "bin/../store-cli/target/coffer.jar", env)).isEqualTo(key);
+      assertThat(key(launcher, dir, launcher.root().resolve("store-cli/target/coffer.jar")
+          .toString(), env)).isEqualTo(key);
+      // Variables no library reads, and the launcher's own, leave it alone.
+      assertThat(key(launcher, dir, "store-cli/target/coffer.jar", with(env, Map.of("FOO", "1"))))
+          .isEqualTo(key);
+      assertThat(key(launcher, dir, "store-cli/target/coffer.jar",
+          with(env, Map.of("COFFER_DAEMON_IDLE", "3s", "JAVA_TOOL_OPTIONS", "-Dx=1"))))
+          .isEqualTo(key);
+
+      String region = key(launcher, dir, "store-cli/target/coffer.jar",
+          with(env, Map.of("AWS_REGION", "eu-west-1")));
+      String otherRegion = key(launcher, dir, "store-cli/target/coffer.jar",
+          with(env, Map.of("AWS_REGION", "eu-west-2")));
+      String prefix = key(launcher, dir, "store-cli/target/coffer.jar",
+          with(env, Map.of("COFFER_PREFIX", "other/")));
+      String locale = key(launcher, dir, "store-cli/target/coffer.jar",
+          with(env, Map.of("LC_ALL", "C")));
+      assertThat(List.of(key, region, otherRegion, prefix, locale)).doesNotHaveDuplicates();
+
+      Path jar = launcher.root().resolve("store-cli/target/coffer.jar");
+      Files.setLastModifiedTime(jar,
+          FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 60_000));
+      String rebuilt = key(launcher, dir, "store-cli/target/coffer.jar", env);
+      assertThat(rebuilt).isNotEqualTo(key).matches("[0-9a-f]{16}");
+    }
+  }
+
+  @Test
+  void aDaemonDirectoryOthersMayEnterMeansNoDaemon() throws Exception {
+    Path home = Files.createDirectories(tmp.resolve("home"));
+    Map<String, String> env = Map.of("HOME", home.toString(), "COFFER_CDS", "0");
+    Path dir = Files.createDirectories(Launcher.daemonDir(env));
+    Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwxr-x---"));
+    try (Launcher launcher = Launcher.copyInto(tmp).withDaemon()) {
+      for (int i = 0; i < 2; i++) {
+        Launcher.Run run = launcher.bash("bin/coffer --version", env);
+        assertThat(run.code()).as(run.stderr()).isZero();
+        assertThat(text(run.stdout())).startsWith("coffer ");
+      }
+      // The launcher compiled the client, which refuses the directory: nothing done, exit 125.
+      for (String mode : List.of("--key", "--run")) {
+        Launcher.Run client = launcher.bash("store-cli/target/coffer-client " + mode + " " + dir
+            + " store-cli/target/coffer.jar --version", env);
+        assertThat(client.code()).as(mode).isEqualTo(125);
+        assertThat(client.stdout()).isEmpty();
+        assertThat(client.stderr()).isEmpty();
+      }
+      assertThat(dir).isEmptyDirectory();
+      assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir)))
+          .isEqualTo("rwxr-x---");
+    }
+  }
+
+  /** Compiles the client as the launcher does on first use. */
+  private static void compileClient(Launcher launcher) throws Exception {
+    Launcher.Run cc = launcher.bash(
+        "cc -O2 -o store-cli/target/coffer-client " + Launcher.CLIENT_SOURCE, Map.of());
+    assertThat(cc.code()).as(cc.stderr()).isZero();
+  }
+
+  /** The key the client prints for {@code jar} (a path from the root) and {@code env}. */
+  private static String key(Launcher launcher, Path dir, String jar, Map<String, String> env)
+      throws Exception {
+    Launcher.Run run = launcher.run(List.of(launcher.root().resolve(
+        "store-cli/target/coffer-client").toString(), "--key", dir.toString(), jar), env);
+    assertThat(run.code()).as(run.stderr()).isZero();
+    assertThat(run.stderr()).isEmpty();
+    return text(run.stdout());
   }
 
   /** Waits for the first command's daemon to listen; returns its key. */

@@ -28,9 +28,10 @@ final class DaemonPolicy {
 
   /**
    * Variables named in full that libraries read from the process's own environment. Beyond the
-   * launcher's key: {@code TZ}, the JVM's default time zone (the times {@code ingest wait}
-   * prints); with every {@code LC_} variable, checked here though not in the key, so a client
-   * that differs only there runs in a JVM of its own rather than in the wrong locale.
+   * daemon's key (coffer-client's): {@code TZ}, the JVM's default time zone (the times
+   * {@code ingest wait} prints); with every {@code LC_} variable, checked here though not in the
+   * key, so a client that differs only there runs in a JVM of its own rather than in the wrong
+   * locale.
    */
   private static final Set<String> CHECKED = Set.of("HOME", "TMPDIR", "JAVA_HOME", "http_proxy",
       "https_proxy", "no_proxy", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "LANG", "TZ");
@@ -103,7 +104,7 @@ final class DaemonPolicy {
 
   /**
    * Whether a library might read {@code name} from the process's environment: the variables the
-   * launcher's key covers, and the locale's and time zone's.
+   * daemon's key covers, and the locale's and time zone's.
    */
   static boolean checked(String name) {
     return CHECKED.contains(name) || name.startsWith("AWS_") || name.startsWith("LC_")

@@ -98,8 +98,8 @@ class TreeCommandsTest {
         .mapToLong(Long::longValue).sum();
     Map<String, Long> logged = connector.logged(connector.host);
     long linkNewCalls = treeRecordWrites - 2; // its creation and the caller's reference
-    assertThat(linkNewCalls).as("one linkNew at a time, of at most 4 x 16 files")
-        .isBetween((files + 63) / 64L, (long) files);
+    assertThat(linkNewCalls).as("one linkNew at a time, of at most 2 x 16 files")
+        .isBetween((files + 31) / 32L, (long) files);
     assertThat(requests).as(logged.toString()).isEqualTo(3L * files + linkNewCalls + 5);
     assertThat(logged).as("no lookup of a new small file").doesNotContainKey("GetObject 404");
     assertThat(logged.get("GetObject 200")).as("only the tree's links are read").isEqualTo(1);

@@ -25,8 +25,7 @@ import java.util.concurrent.TimeUnit;
  * and a file held up alone holds back nobody's link). No file waits for a slower file's upload
  * before its link, nor an upload for a link.
  *
- * <p>At most {@code WINDOW_PER_JOB × jobs} targets are being stored or stored and not yet linked
- * at any time:
+ * <p>At most {@code 2 × jobs} targets are being stored or stored and not yet linked at any time:
  * a put killed part-way leaves at most that many files stored and not linked (at count 0, or 1 if
  * the killed {@code linkNew} had marked them). A failure stops the rest: no new target is taken,
  * uploads in flight are interrupted, and the failure is thrown only once every worker has ended.
@@ -44,16 +43,6 @@ import java.util.concurrent.TimeUnit;
  * plain {@code linkNew}, as {@link NewLinks} asks of its callers.
  */
 final class LinkPipeline {
-
-  /**
-   * Targets being stored or stored and not yet linked, per job. Twice {@code jobs} stalled the
-   * uploads while a {@code linkNew} ran: its batch held half the window until its links (and on
-   * S3 their marks' removal, one request each) were made, so each worker that finished an upload
-   * waited for it (a third of the workers' samples in a first put -r of 1,000 files on S3Proxy).
-   * Four times leaves room for {@code jobs} uploads beside a batch of up to {@code 3 × jobs}
-   * being linked (9 % of the samples waited).
-   */
-  static final int WINDOW_PER_JOB = 4;
 
   /** The longest a stored file waits for its link while others are being stored. */
   static final long MAX_LINK_WAIT_NANOS = TimeUnit.SECONDS.toNanos(30);
@@ -114,7 +103,7 @@ final class LinkPipeline {
       return;
     }
     int workers = Math.min(jobs, targets.size());
-    Semaphore window = new Semaphore(WINDOW_PER_JOB * jobs);
+    Semaphore window = new Semaphore(2 * jobs);
     State state = new State(targets);
     ExecutorService pool = Executors.newFixedThreadPool(workers);
     try {

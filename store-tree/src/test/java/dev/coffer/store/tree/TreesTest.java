@@ -491,7 +491,7 @@ class TreesTest {
    * All links write the tree's record: made one call each, a put -r on S3 rewrote that record
    * once a file (a read and a conditional write each). The linker links, one linkNew at a time
    * (two at once only conflict on that record), whatever was stored since its last call: at most
-   * {@code LinkPipeline.WINDOW_PER_JOB} × jobs files, each once.
+   * 2 × jobs files, each once.
    */
   @Test
   void linksToTheTreeAreMadeOneLinkNewAtATimeOfWhatWasStoredSinceTheLast() throws IOException {
@@ -534,8 +534,7 @@ class TreesTest {
     assertThat(calls).as("linkNew only").containsOnly("linkNew");
     assertThat(mostAtOnce).as("one linkNew at a time").hasValue(1);
     assertThat(targets).as("each file linked once").hasSize(40).doesNotHaveDuplicates();
-    assertThat(sizes).as("at most the window, 4 x jobs, files a call")
-        .allMatch(n -> n >= 1 && n <= LinkPipeline.WINDOW_PER_JOB * 8);
+    assertThat(sizes).as("at most 2 x jobs files a call").allMatch(n -> n >= 1 && n <= 16);
   }
 
   /**

@@ -57,6 +57,15 @@ class TreeCommandsTest {
         .count();
   }
 
+  /** A directory {@code build} of {@code files} small files {@code d/f0}, {@code d/f1}, .... */
+  private Path buildOf(int files) throws Exception {
+    Path src = tmp.resolve("build");
+    for (int i = 0; i < files; i++) {
+      write(src.resolve("d/f" + i), "file " + i);
+    }
+    return src;
+  }
+
   private Result ok(String... args) {
     Result r = cli.run(args);
     assertThat(r.code()).as(r.stderr()).isZero();
@@ -375,10 +384,7 @@ class TreeCommandsTest {
    */
   @Test
   void putRKeepsAHashIndexInTheCacheDirectoryAndIgnoresATruncatedOne() throws Exception {
-    Path src = tmp.resolve("build");
-    for (int i = 0; i < 5; i++) {
-      write(src.resolve("d/f" + i), "file " + i);
-    }
+    Path src = buildOf(5);
     Path cache = tmp.resolve("cache");
     ok("put", "-q", "--no-cache", "--cache-dir", cache.toString(), "-r", src.toString());
     assertThat(cache.resolve("trees")).doesNotExist();
@@ -411,10 +417,7 @@ class TreeCommandsTest {
    */
   @Test
   void putRKeepsTheTreeBlobsItWritesBesideItsHashIndexes() throws Exception {
-    Path src = tmp.resolve("build");
-    for (int i = 0; i < 8; i++) {
-      write(src.resolve("d/f" + i), "file " + i);
-    }
+    Path src = buildOf(8);
     Path cache = tmp.resolve("cache");
     String base = ok("put", "-q", "--cache-dir", cache.toString(), "-r", src.toString()).out()
         .strip();

@@ -105,7 +105,7 @@ final class S3Fsck {
       pendingMarks(digest, record, now, repair).ifPresent(findings::add);
       for (Digest target : record.linkDigests()) {
         Purges.Versioned linked = records.get(target);
-        if (linked == null || !linked.record().isLive()) {
+        if ((linked == null || !linked.record().isLive()) && !liveNow(target)) {
           if (repair) {
             store.records().casIndex(digest, r -> r != null && r.links().contains(target.toString())
                 ? r.withoutLink(target) : null);
@@ -146,6 +146,17 @@ final class S3Fsck {
     LOG.info("fsck: {} blobs checked, {} findings, {} repaired", records.size(), findings.size(),
         findings.stream().filter(FsckReport.Finding::repaired).count());
     return new FsckReport(records.size(), findings);
+  }
+
+  /**
+   * Whether {@code target}'s record is live when read again. The listing is older than the
+   * records read after it: a put that creates its files' records, then links to them (a tree's
+   * put, PROTO-13), can have both done between the two, and such a link is no dangling one (a
+   * repair that removed it left each file's reference held by no link).
+   */
+  private boolean liveNow(Digest target) {
+    IndexRecord current = store.records().record(target);
+    return current != null && current.isLive();
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.coffer.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -121,6 +122,43 @@ class LauncherDaemonIT {
     } finally {
       Launcher.stopEmbeddedServer(home);
     }
+  }
+
+  /**
+   * The daemon runs put and get's compiler settings and the parallel collector with a young
+   * generation of 256 MiB; a collector named in COFFER_JAVA_OPTS replaces that one (two would stop
+   * the VM from starting) and the daemon still starts.
+   */
+  @Test
+  void theDaemonRunsTheRequestPathsCompilerAndABoundedYoungGeneration() throws Exception {
+    try (Launcher launcher = Launcher.copyInto(tmp).withDaemon()) {
+      Map<String, String> env = Map.of("HOME",
+          Files.createDirectories(tmp.resolve("home")).toString(), "COFFER_CDS", "0");
+      Launcher.Run first = launcher.bash("bin/coffer put README.md", env);
+      assertThat(first.code()).as(first.stderr()).isZero();
+      List<String> args = daemonArguments(Launcher.daemonDir(env));
+      assertThat(args).contains("-XX:+UseParallelGC", "-XX:MaxNewSize=256m", "-XX:NewSize=256m",
+          "-XX:Tier4InvocationThreshold=500", "-XX:Tier4MinInvocationThreshold=100",
+          "-XX:Tier4CompileThreshold=1000");
+      assertThat(args).anyMatch(a -> a.startsWith("-XX:CompilerDirectivesFile=")
+          && a.endsWith("/bin/coffer-put.directives.json"));
+
+      Map<String, String> own = Map.of("HOME",
+          Files.createDirectories(tmp.resolve("home2")).toString(), "COFFER_CDS", "0",
+          "COFFER_JAVA_OPTS", "-XX:+UseSerialGC");
+      Launcher.Run put = launcher.bash("bin/coffer put README.md", own);
+      assertThat(put.code()).as(put.stderr()).isZero();
+      assertThat(text(put.stdout())).isEqualTo(text(first.stdout()));
+      List<String> ownArgs = daemonArguments(Launcher.daemonDir(own));
+      assertThat(ownArgs).contains("-XX:+UseSerialGC", "-XX:Tier4InvocationThreshold=500")
+          .doesNotContain("-XX:+UseParallelGC", "-XX:NewSize=256m");
+    }
+  }
+
+  /** The JVM arguments of the one daemon of {@code dir}, once it listens. */
+  private static List<String> daemonArguments(Path dir) throws IOException {
+    String key = awaitOneDaemon(dir);
+    return List.of(Launcher.daemons(dir).get(key).info().arguments().orElseThrow());
   }
 
   @Test

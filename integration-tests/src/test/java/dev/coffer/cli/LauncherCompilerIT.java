@@ -54,6 +54,55 @@ class LauncherCompilerIT {
   }
 
   /**
+   * put and get run the parallel collector, with a young generation of 256 MiB where there are 4
+   * GiB of memory or more; ls keeps the serial one; a collector named in COFFER_JAVA_OPTS is the
+   * one put runs.
+   */
+  @Test
+  void putAndGetRunTheParallelCollectorWithABoundedYoungGeneration() throws Exception {
+    try (Launcher launcher = Launcher.copyInto(tmp)) {
+      for (String command : new String[] {"put", "get"}) {
+        Map<String, String> flags = flags(launcher, command, "");
+        assertThat(flags).as(command).containsEntry("UseParallelGC", "true");
+        if (fourGibOrMore()) {
+          assertThat(flags).as(command).containsEntry("MaxNewSize", String.valueOf(256L << 20))
+              .containsEntry("NewSize", String.valueOf(256L << 20));
+        }
+      }
+      assertThat(flags(launcher, "ls", "")).containsEntry("UseParallelGC", "false")
+          .containsEntry("UseSerialGC", "true");
+      Map<String, String> own = flags(launcher, "put", " -XX:+UseSerialGC");
+      assertThat(own).containsEntry("UseSerialGC", "true").containsEntry("UseParallelGC", "false");
+    }
+  }
+
+  private static boolean fourGibOrMore() {
+    return ((com.sun.management.OperatingSystemMXBean)
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getTotalMemorySize() >= 4L << 30;
+  }
+
+  /** Some flags of {@code bin/coffer COMMAND --help}'s VM, with {@code extra} JVM options. */
+  private Map<String, String> flags(Launcher launcher, String command, String extra)
+      throws Exception {
+    Path log = tmp.resolve(command + extra.hashCode() + "-flags.log");
+    Launcher.Run run = launcher.bash("bin/coffer " + command + " --help", Map.of(
+        "HOME", tmp.toString(),
+        "COFFER_CDS", "0",
+        "COFFER_JAVA_OPTS", "-XX:+UnlockDiagnosticVMOptions -XX:+LogVMOutput -XX:LogFile=" + log
+            + " -XX:+PrintFlagsFinal" + extra));
+    assertThat(run.code()).as(run.stderr()).isZero();
+    Matcher found = Pattern.compile(
+        "^\\s*\\S+ (UseParallelGC|UseSerialGC|MaxNewSize|NewSize)\\s+= (\\S+)\\s",
+        Pattern.MULTILINE).matcher(Files.readString(log));
+    Map<String, String> flags = new TreeMap<>();
+    while (found.find()) {
+      flags.put(found.group(1), found.group(2));
+    }
+    return flags;
+  }
+
+  /**
    * The tier-4 thresholds of {@code bin/coffer COMMAND --help}'s VM, checking with {@code quiet}
    * that its stdout carries the help alone (the VM's output kept off it, as with the directives).
    */

@@ -42,6 +42,8 @@ final class TreeCase {
   final Path original;
   final Path changed;
   final long bytes;
+  /** How many times {@link #change()} has changed the copy. */
+  private int changes;
 
   /** Lays out the directory and its 1 %-changed copy in the scratch directory. */
   TreeCase(HarnessConfig config, Commands commands, List<String> coffer, Path awsConfig,
@@ -72,11 +74,22 @@ final class TreeCase {
     }
     bytes = total;
     copy(original, changed);
-    // 1 % of the files (every hundredth) get new bytes at their start.
-    for (int i = 0; i < n; i += 100) {
+    change();
+  }
+
+  /**
+   * Gives 1 % of the changed copy's files (every hundredth) new bytes at their start, other than
+   * any they had before: each second upload stores content its prefix has never held, as a build's
+   * changed outputs are (content stored before and released, whose objects a store keeps until its
+   * gc, takes coffer two requests more a file: docs/benchmarks.md).
+   */
+  void change() throws IOException {
+    changes++;
+    for (int i = 0; i < config.treeFiles(); i += 100) {
       Path file = changed.resolve("d" + i % 37).resolve("f" + i + ".bin");
       byte[] bytes = Files.readAllBytes(file);
-      byte[] mark = ("changed " + i + " ").getBytes(java.nio.charset.StandardCharsets.UTF_8);
+      byte[] mark = ("changed " + i + " " + changes + " ")
+          .getBytes(java.nio.charset.StandardCharsets.UTF_8);
       System.arraycopy(mark, 0, bytes, 0, Math.min(mark.length, bytes.length));
       Files.write(file, bytes);
       // Same size: a tool comparing size and time (aws s3 sync) must see a newer file than the
@@ -126,8 +139,8 @@ final class TreeCase {
   /**
    * One upload of {@code dir} by each tool, each into its own prefix. A second upload by coffer is
    * a delta over {@code base}, the first upload's tree (the peers compare with their destination
-   * prefix); after it, its tree is released ({@code coffer deref}), so that the next round stores
-   * the delta and the changed files again rather than finding them.
+   * prefix); after it, its tree is released ({@code coffer deref}) and the changed files change
+   * again, so that the next round stores a delta of new content rather than finding it.
    */
   private List<Contender> uploads(Venue v, boolean reupload, String base) {
     List<Contender> list = new ArrayList<>();
@@ -185,6 +198,7 @@ final class TreeCase {
           if (reupload) {
             commands.run(peers.cli(variant, "deref", "-q", "--no-cache",
                 Files.readString(out).strip()), env, null);
+            change();
           } else {
             v.purge(prefix);
           }
@@ -227,7 +241,8 @@ final class TreeCase {
   /**
    * Puts the changed directory once by coffer, unmeasured, and releases what it stored: its hash
    * index then knows the directory (the state after a build's earlier put of it), and the store is
-   * as before, so the measured second uploads still store the changed files.
+   * as before; the changed files then change again, so that the measured second uploads store new
+   * content and hash those files again, as after a build.
    */
   void warmHashIndex(Venue v, String base) throws Exception {
     Map<String, String> env = v.cliEnvironment("tree-coffer/", peers.home(v));
@@ -243,16 +258,19 @@ final class TreeCase {
       commands.run(peers.cli(variant, "deref", "-q", "--no-cache",
           Files.readString(out).strip()), variantEnv, null);
     }
+    change();
   }
 
   /**
    * After a first upload: the prefix is emptied for the next round. After a second: the original
-   * is uploaded again (unmeasured), so the next round's second upload starts from the same state.
+   * is uploaded again (unmeasured), so the next round's second upload starts from the same state,
+   * and the changed files change again ({@link #change()}).
    */
   private void after(Venue v, String prefix, boolean reupload, Contender.Action restore)
       throws Exception {
     if (reupload) {
       restore.accept(0);
+      change();
     } else {
       v.purge(prefix);
     }

@@ -125,6 +125,32 @@ class LauncherDaemonIT {
   }
 
   /**
+   * A first put waits for the daemon it starts and runs in it, so that what it compiles serves the
+   * next commands: one JVM in all (each JVM logs to a file named by its pid, {@code pidN.log}).
+   */
+  @Test
+  void theFirstPutRunsInTheDaemonItStarts() throws Exception {
+    Path logs = Files.createDirectories(tmp.resolve("vm-logs"));
+    Map<String, String> env = Map.of(
+        "HOME", Files.createDirectories(tmp.resolve("home")).toString(),
+        "COFFER_CDS", "0",
+        "COFFER_JAVA_OPTS", "-XX:+UnlockDiagnosticVMOptions -XX:+LogVMOutput -XX:LogFile=" + logs
+            + "/%p.log");
+    try (Launcher launcher = Launcher.copyInto(tmp).withDaemon()) {
+      Launcher.Run put = launcher.bash("bin/coffer put README.md", env);
+      assertThat(put.code()).as(put.stderr()).isZero();
+      assertThat(text(put.stdout())).isEqualTo(
+          "sha256:" + sha256(Files.readAllBytes(launcher.root().resolve("README.md"))));
+      Path dir = Launcher.daemonDir(env);
+      long daemon = Launcher.daemons(dir).get(awaitOneDaemon(dir)).pid();
+      try (var files = Files.list(logs)) {
+        assertThat(files.map(f -> f.getFileName().toString()).toList())
+            .containsExactly("pid" + daemon + ".log");
+      }
+    }
+  }
+
+  /**
    * The daemon runs put and get's compiler settings and the parallel collector with a young
    * generation of 256 MiB (where there are 4 GiB of memory or more); a collector named in COFFER_JAVA_OPTS replaces that one (two would stop
    * the VM from starting) and the daemon still starts.

@@ -131,8 +131,9 @@ class LauncherDaemonIT {
   @Test
   void theFirstPutRunsInTheDaemonItStarts() throws Exception {
     Path logs = Files.createDirectories(tmp.resolve("vm-logs"));
+    Path home = Files.createDirectories(tmp.resolve("home"));
     Map<String, String> env = Map.of(
-        "HOME", Files.createDirectories(tmp.resolve("home")).toString(),
+        "HOME", home.toString(),
         "COFFER_CDS", "0",
         "COFFER_JAVA_OPTS", "-XX:+UnlockDiagnosticVMOptions -XX:+LogVMOutput -XX:LogFile=" + logs
             + "/%p.log");
@@ -147,6 +148,8 @@ class LauncherDaemonIT {
         assertThat(files.map(f -> f.getFileName().toString()).toList())
             .containsExactly("pid" + daemon + ".log");
       }
+    } finally {
+      Launcher.stopEmbeddedServer(home);
     }
   }
 
@@ -157,9 +160,10 @@ class LauncherDaemonIT {
    */
   @Test
   void theDaemonRunsTheRequestPathsCompilerAndABoundedYoungGeneration() throws Exception {
+    Path home = Files.createDirectories(tmp.resolve("home"));
+    Path home2 = Files.createDirectories(tmp.resolve("home2"));
     try (Launcher launcher = Launcher.copyInto(tmp).withDaemon()) {
-      Map<String, String> env = Map.of("HOME",
-          Files.createDirectories(tmp.resolve("home")).toString(), "COFFER_CDS", "0");
+      Map<String, String> env = Map.of("HOME", home.toString(), "COFFER_CDS", "0");
       Launcher.Run first = launcher.bash("bin/coffer put README.md", env);
       assertThat(first.code()).as(first.stderr()).isZero();
       List<String> args = daemonArguments(Launcher.daemonDir(env));
@@ -173,8 +177,7 @@ class LauncherDaemonIT {
       assertThat(args).anyMatch(a -> a.startsWith("-XX:CompilerDirectivesFile=")
           && a.endsWith("/bin/coffer-put.directives.json"));
 
-      Map<String, String> own = Map.of("HOME",
-          Files.createDirectories(tmp.resolve("home2")).toString(), "COFFER_CDS", "0",
+      Map<String, String> own = Map.of("HOME", home2.toString(), "COFFER_CDS", "0",
           "COFFER_JAVA_OPTS", "-XX:+UseSerialGC");
       Launcher.Run put = launcher.bash("bin/coffer put README.md", own);
       assertThat(put.code()).as(put.stderr()).isZero();
@@ -182,6 +185,9 @@ class LauncherDaemonIT {
       List<String> ownArgs = daemonArguments(Launcher.daemonDir(own));
       assertThat(ownArgs).contains("-XX:+UseSerialGC", "-XX:Tier4InvocationThreshold=500")
           .doesNotContain("-XX:+UseParallelGC", "-XX:NewSize=256m");
+    } finally {
+      Launcher.stopEmbeddedServer(home);
+      Launcher.stopEmbeddedServer(home2);
     }
   }
 

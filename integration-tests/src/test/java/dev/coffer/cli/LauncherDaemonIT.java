@@ -155,8 +155,9 @@ class LauncherDaemonIT {
 
   /**
    * The daemon runs put and get's compiler settings and the parallel collector with a young
-   * generation of 256 MiB (where there are 4 GiB of memory or more); a collector named in COFFER_JAVA_OPTS replaces that one (two would stop
-   * the VM from starting) and the daemon still starts.
+   * generation of 256 MiB (where there are 4 GiB of memory or more); a collector named in
+   * COFFER_JAVA_OPTS replaces that one (two would stop the VM from starting) and the daemon still
+   * starts.
    */
   @Test
   void theDaemonRunsTheRequestPathsCompilerAndABoundedYoungGeneration() throws Exception {

@@ -85,6 +85,16 @@ final class Launcher implements AutoCloseable {
     return this;
   }
 
+  /**
+   * Whether this machine has the 4 GiB of memory (or container limit) above which {@code
+   * bin/coffer} gives put, get and the daemon a young generation of 256 MiB.
+   */
+  static boolean fourGibOrMore() {
+    return ((com.sun.management.OperatingSystemMXBean)
+        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
+        .getTotalMemorySize() >= 4L << 30;
+  }
+
   /** The daemon directory of a run with {@code env}: {@code $COFFER_HOME/daemon}. */
   static Path daemonDir(Map<String, String> env) {
     String home = env.get("COFFER_HOME");

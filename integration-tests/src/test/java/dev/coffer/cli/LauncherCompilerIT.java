@@ -23,8 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class LauncherCompilerIT {
 
-  private static final Pattern FLAG = Pattern.compile(
-      "^\\s*intx (Tier4(?:Invocation|MinInvocation|Compile)Threshold)\\s+= (\\d+)\\s",
+  /** A line of -XX:+PrintFlagsFinal: its type, name and value. */
+  private static final Pattern FLAG = Pattern.compile("^\\s*\\S+ (\\w+)\\s+= (\\S+)\\s",
       Pattern.MULTILINE);
 
   @TempDir
@@ -64,7 +64,7 @@ class LauncherCompilerIT {
       for (String command : new String[] {"put", "get"}) {
         Map<String, String> flags = flags(launcher, command, "");
         assertThat(flags).as(command).containsEntry("UseParallelGC", "true");
-        if (fourGibOrMore()) {
+        if (Launcher.fourGibOrMore()) {
           assertThat(flags).as(command).containsEntry("MaxNewSize", String.valueOf(256L << 20))
               .containsEntry("NewSize", String.valueOf(256L << 20));
         }
@@ -76,54 +76,49 @@ class LauncherCompilerIT {
     }
   }
 
-  private static boolean fourGibOrMore() {
-    return ((com.sun.management.OperatingSystemMXBean)
-        java.lang.management.ManagementFactory.getOperatingSystemMXBean())
-        .getTotalMemorySize() >= 4L << 30;
-  }
-
-  /** Some flags of {@code bin/coffer COMMAND --help}'s VM, with {@code extra} JVM options. */
-  private Map<String, String> flags(Launcher launcher, String command, String extra)
-      throws Exception {
-    Path log = tmp.resolve(command + extra.hashCode() + "-flags.log");
-    Launcher.Run run = launcher.bash("bin/coffer " + command + " --help", Map.of(
-        "HOME", tmp.toString(),
-        "COFFER_CDS", "0",
-        "COFFER_JAVA_OPTS", "-XX:+UnlockDiagnosticVMOptions -XX:+LogVMOutput -XX:LogFile=" + log
-            + " -XX:+PrintFlagsFinal" + extra));
-    assertThat(run.code()).as(run.stderr()).isZero();
-    Matcher found = Pattern.compile(
-        "^\\s*\\S+ (UseParallelGC|UseSerialGC|MaxNewSize|NewSize)\\s+= (\\S+)\\s",
-        Pattern.MULTILINE).matcher(Files.readString(log));
-    Map<String, String> flags = new TreeMap<>();
-    while (found.find()) {
-      flags.put(found.group(1), found.group(2));
-    }
-    return flags;
-  }
-
   /**
    * The tier-4 thresholds of {@code bin/coffer COMMAND --help}'s VM, checking with {@code quiet}
    * that its stdout carries the help alone (the VM's output kept off it, as with the directives).
    */
   private Map<String, Long> tier4Thresholds(Launcher launcher, String command, boolean quiet)
       throws Exception {
-    Path log = tmp.resolve(command + "-vm.log");
+    Map<String, Long> found = new TreeMap<>();
+    flags(launcher, command, "", quiet).forEach((name, value) -> {
+      if (name.matches("Tier4(Invocation|MinInvocation|Compile)Threshold")) {
+        found.put(name, Long.parseLong(value));
+      }
+    });
+    return found;
+  }
+
+  /** The flags of {@code bin/coffer COMMAND --help}'s VM, with {@code extra} JVM options. */
+  private Map<String, String> flags(Launcher launcher, String command, String extra)
+      throws Exception {
+    return flags(launcher, command, extra, false);
+  }
+
+  /**
+   * The flags of {@code bin/coffer COMMAND --help}'s VM, with {@code extra} JVM options, read from
+   * its log file; with {@code quiet}, checks that its stdout carries the help alone.
+   */
+  private Map<String, String> flags(Launcher launcher, String command, String extra,
+      boolean quiet) throws Exception {
+    Path log = tmp.resolve(command + extra.hashCode() + "-vm.log");
     Launcher.Run run = launcher.bash("bin/coffer " + command + " --help", Map.of(
         "HOME", tmp.toString(),
         "COFFER_CDS", "0",
         "COFFER_JAVA_OPTS", "-XX:+UnlockDiagnosticVMOptions -XX:+LogVMOutput -XX:LogFile=" + log
-            + " -XX:+PrintFlagsFinal"));
+            + " -XX:+PrintFlagsFinal" + extra));
     assertThat(run.code()).as(run.stderr()).isZero();
-    String stdout = new String(run.stdout(), StandardCharsets.UTF_8);
     if (quiet) {
-      assertThat(stdout).startsWith("Usage: coffer " + command).doesNotContain("Tier4");
+      assertThat(new String(run.stdout(), StandardCharsets.UTF_8))
+          .startsWith("Usage: coffer " + command).doesNotContain("Tier4");
     }
-    Matcher flags = FLAG.matcher(Files.readString(log));
-    Map<String, Long> found = new TreeMap<>();
-    while (flags.find()) {
-      found.put(flags.group(1), Long.parseLong(flags.group(2)));
+    Matcher found = FLAG.matcher(Files.readString(log));
+    Map<String, String> flags = new TreeMap<>();
+    while (found.find()) {
+      flags.put(found.group(1), found.group(2));
     }
-    return found;
+    return flags;
   }
 }

@@ -170,9 +170,7 @@ class LauncherDaemonIT {
       List<String> args = daemonArguments(Launcher.daemonDir(env));
       assertThat(args).contains("-XX:+UseParallelGC", "-XX:Tier4InvocationThreshold=500",
           "-XX:Tier4MinInvocationThreshold=100", "-XX:Tier4CompileThreshold=1000");
-      if (((com.sun.management.OperatingSystemMXBean)
-          java.lang.management.ManagementFactory.getOperatingSystemMXBean())
-          .getTotalMemorySize() >= 4L << 30) {
+      if (Launcher.fourGibOrMore()) {
         assertThat(args).contains("-XX:MaxNewSize=256m", "-XX:NewSize=256m");
       }
       assertThat(args).anyMatch(a -> a.startsWith("-XX:CompilerDirectivesFile=")

@@ -44,6 +44,7 @@ import java.util.EnumMap;
 import java.util.Map;
 import java.util.Queue;
 import java.util.Random;
+import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -107,6 +108,8 @@ final class FaultProxy implements AutoCloseable {
   private final Channel server;
   private final Map<Fault, AtomicLong> injected = new EnumMap<>(Fault.class);
   private final AtomicLong requests = new AtomicLong();
+  /** Requests that asked {@code Expect: 100-continue}, per method and path. */
+  private final Map<String, AtomicLong> expecting = new ConcurrentHashMap<>();
   /** Requests per method and path ({@code "DELETE /bucket/key"}). */
   private final Map<String, AtomicLong> byPath = new ConcurrentHashMap<>();
   /** Faults aimed at one method and path, each with the number of requests still to get it. */
@@ -232,6 +235,16 @@ final class FaultProxy implements AutoCloseable {
     return requests.get();
   }
 
+  /**
+   * The requests that reached the proxy asking {@code Expect: 100-continue}, each as its method
+   * and path ({@code "PUT /bucket/key"}) with how many times.
+   */
+  Map<String, Long> expectContinues() {
+    Map<String, Long> counts = new TreeMap<>();
+    expecting.forEach((where, n) -> counts.put(where, n.get()));
+    return counts;
+  }
+
   /** How many requests of {@code method} on {@code key} of {@code bucket} reached the proxy. */
   long requests(HttpMethod method, String bucket, String key) {
     AtomicLong n = byPath.get(method.name() + " " + path(bucket, key));
@@ -271,6 +284,9 @@ final class FaultProxy implements AutoCloseable {
     requests.incrementAndGet();
     String where = request.method().name() + " " + lockKey(request);
     byPath.computeIfAbsent(where, w -> new AtomicLong()).incrementAndGet();
+    if (HttpUtil.is100ContinueExpected(request)) {
+      expecting.computeIfAbsent(where, w -> new AtomicLong()).incrementAndGet();
+    }
     Aim aim = aims.get(where);
     if (aim != null && aim.remaining().getAndDecrement() > 0) {
       return aim.fault();

@@ -61,7 +61,7 @@ final class Venue implements AutoCloseable {
       }
     };
     this.control = common(S3Client.builder(), counter)
-        .httpClientBuilder(ApacheHttpClient.builder().maxConnections(64))
+        .httpClientBuilder(ApacheHttpClient.builder().maxConnections(64).expectContinueEnabled(false))
         .build();
     this.bulk = common(S3AsyncClient.builder(), counter)
         .httpClientBuilder(NettyNioAsyncHttpClient.builder().maxConcurrency(64))

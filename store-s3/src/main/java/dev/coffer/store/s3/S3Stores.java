@@ -310,11 +310,15 @@ public final class S3Stores {
   }
 
   /**
-   * The HTTP client of the synchronous clients: 64 connections, and over an {@code http://}
-   * endpoint a TLS context set up only if an {@code https} connection is ever made.
+   * The HTTP client of the synchronous clients: 64 connections; no {@code Expect: 100-continue}
+   * of its own (Apache's client asks it of every request with a body, so each record write and
+   * small object waited a round trip for the server's go-ahead; S3's own interceptor still asks
+   * it of PutObject and UploadPart bodies from the SDK's threshold up); and over an {@code
+   * http://} endpoint a TLS context set up only if an {@code https} connection is ever made.
    */
   private static ApacheHttpClient.Builder controlHttp(S3StoreConfig config) {
-    ApacheHttpClient.Builder http = ApacheHttpClient.builder().maxConnections(64);
+    ApacheHttpClient.Builder http = ApacheHttpClient.builder().maxConnections(64)
+        .expectContinueEnabled(false);
     if (config.endpoint().map(e -> "http".equalsIgnoreCase(e.getScheme())).orElse(false)) {
       http.socketFactory(new TlsOnFirstUse());
     }

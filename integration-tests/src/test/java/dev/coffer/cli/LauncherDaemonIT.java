@@ -11,6 +11,7 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -195,8 +196,9 @@ class LauncherDaemonIT {
    * a JVM of its own, whatever the umask the daemon was started with: a daemon started under umask
    * 022, asked directly by a client under 077, declines (nothing done, exit 125); under 077, {@code
    * get -o FILE}, {@code get -r TREE -o DIR} and {@code get DIGEST... -o DIR} make files 0600 and
-   * directories 0700 (a tree's entries keep the modes stored with them: here 0600 and 0700). A
-   * client under the daemon's own umask is still served.
+   * directories 0700 (a tree's entries keep the modes stored with them: here 0600 and 0700), in a
+   * daemon of their own (the key names the umask). A client under the first daemon's umask is
+   * still served by it.
    */
   @Test
   void filesGetTheClientsUmaskNotTheDaemons() throws Exception {
@@ -256,7 +258,8 @@ class LauncherDaemonIT {
         assertThat(mode(blob)).as("%s", blob).isEqualTo("rw-------");
       }
 
-      // Under the daemon's own umask, served: no JVM of its own could start.
+      assertThat(Launcher.daemons(dir)).as("one daemon a umask").hasSize(2).containsKey(key);
+      // Under the first daemon's umask, served: no JVM of its own could start.
       Launcher.Run served = launcher.bash("umask 022 && cd " + work + " && " + launcher.root()
           + "/bin/coffer get -o shared.bin sha256:" + sha256(a), with(env, NO_NEW_JVM));
       assertThat(served.code()).as(served.stderr()).isZero();
@@ -409,6 +412,18 @@ class LauncherDaemonIT {
           FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 60_000));
       String rebuilt = key(launcher, dir, "store-cli/target/coffer.jar", env);
       assertThat(rebuilt).isNotEqualTo(key).matches("[0-9a-f]{16}");
+
+      // The umask: a client under another one finds a daemon of its own.
+      String keyCommand = "store-cli/target/coffer-client --key " + dir
+          + " store-cli/target/coffer.jar";
+      List<String> byUmask = new ArrayList<>();
+      for (String umask : List.of("022", "077", "022")) {
+        Launcher.Run run = launcher.bash("umask " + umask + " && " + keyCommand, env);
+        assertThat(run.code()).as(run.stderr()).isZero();
+        byUmask.add(text(run.stdout()));
+      }
+      assertThat(byUmask.get(0)).matches("[0-9a-f]{16}").isEqualTo(byUmask.get(2))
+          .isNotEqualTo(byUmask.get(1));
     }
   }
 

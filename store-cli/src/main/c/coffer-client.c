@@ -1,15 +1,16 @@
 /*
  * coffer-client: runs one coffer command in the command daemon (README, "The command daemon"),
- * over its wire protocol v1 (the daemon's side: store-cli's dev.coffer.cli.DaemonWire). Usage:
+ * over its wire protocol v2 (the daemon's side: store-cli's dev.coffer.cli.DaemonWire). Usage:
  *
  *   coffer-client --run DAEMONS JAR ARGS...  runs ARGS in the daemon of this command's key, whose
  *                                            socket is DAEMONS/<key>.sock (bin/coffer's fast path)
  *   coffer-client --key DAEMONS JAR          prints the key (bin/coffer, starting a daemon)
  *   coffer-client SOCKET ARGS...             runs ARGS in the daemon listening on SOCKET
  *
- * The key names the jar (its real path and modification time), the `java` first on PATH and the
- * variables libraries read from the process itself, so that a daemon serves only commands a fresh
- * JVM would run alike (daemon_key below). --run and --key exit 125, doing nothing, unless DAEMONS
+ * The key names the jar (its real path and modification time), the `java` first on PATH, the
+ * umask and the variables libraries read from the process itself, so that a daemon serves only
+ * commands a fresh JVM would run alike (daemon_key below); the daemon checks the umask and the
+ * variables again. --run and --key exit 125, doing nothing, unless DAEMONS
  * is a directory of the user's own that no one else may enter (as the daemon requires) and the
  * socket's path fits in a Unix socket address.
  *
@@ -17,9 +18,11 @@
  * closed before the daemon accepted the command): bin/coffer then runs the command in a JVM of its
  * own.
  *
- * The request: "CFD1", u32 flags (bit 0: fd 2 is a terminal, bit 1: fd 1, bit 2: fd 0), the working
- * directory, argc and the arguments, envc and the environment ("NAME=value", plus COLUMNS from the
- * terminal on fd 2 when unset); integers u32 big-endian, strings a u32 length and their bytes.
+ * The request: "CFD2", u32 flags (bit 0: fd 2 is a terminal, bit 1: fd 1, bit 2: fd 0), u32 umask,
+ * the working directory, argc and the arguments, envc and the environment ("NAME=value", plus
+ * COLUMNS from the terminal on fd 2 when unset); integers u32 big-endian, strings a u32 length and
+ * their bytes. The daemon declines a umask other than its own: the files a command creates get the
+ * client's umask, as in a JVM of its own.
  * After the request the daemon sends frames (u8 type, u32 big-endian length, payload): A accepted,
  * D declined (reason), O and E bytes for fd 1 and fd 2, R n (read up to n bytes of stdin, answered
  * with one I frame, empty at end of input), X code (the exit status). Otherwise the exit status is
@@ -52,6 +55,8 @@ extern char **environ;
 
 static const char *socket_path;
 static int verbose;
+/* This process's umask, read once at the start (a process reads it only by setting it). */
+static mode_t client_umask;
 static unsigned char buf[65536];
 
 /* Writes all of len bytes, retrying after signals and short writes; -1 with errno on failure. */
@@ -168,8 +173,9 @@ static void send_request(int sock, int argc, char **argv) {
     add_columns = 1;
   }
   for (char **e = environ; *e; e++) envc++;
-  request_bytes(sock, "CFD1", 4);
+  request_bytes(sock, "CFD2", 4);
   request_u32(sock, (uint32_t)(isatty(2) | isatty(1) << 1 | isatty(0) << 2));
+  request_u32(sock, (uint32_t)client_umask);
   request_string(sock, cwd);
   request_u32(sock, (uint32_t)argc);
   for (int i = 0; i < argc; i++) request_string(sock, argv[i]);
@@ -218,8 +224,10 @@ static void pull_stdin(int sock, uint32_t want) {
 /*
  * The daemon's key. Not a security boundary: the daemon checks the client's environment against
  * its own and declines a mismatch (DaemonPolicy), and notices a rebuilt jar. So any stable 64-bit
- * hash does: FNV-1a, over the lines "jar PATH SECONDS.NANOSECONDS", "java PATH" and each keyed
- * variable's "NAME=value", the variables in byte order.
+ * hash does: FNV-1a, over the lines "jar PATH SECONDS.NANOSECONDS", "java PATH", "umask MASK"
+ * (four octal digits) and each keyed variable's "NAME=value", the variables in byte order. With
+ * the umask in the key, a client under another umask gets a daemon of its own (started by the
+ * launcher, under the same umask) instead of being declined by the first one.
  */
 static uint64_t fnv1a(uint64_t hash, const char *s) {
   for (; *s; s++) {
@@ -291,6 +299,8 @@ static void daemon_key(const char *daemons, const char *jar, char *key) {
   snprintf(line, sizeof line, "%lld.%09ld\njava ", (long long)st.st_mtim.tv_sec,
            (long)st.st_mtim.tv_nsec);
   hash = fnv1a(fnv1a(fnv1a(hash, line), java_on_path()), "\n");
+  snprintf(line, sizeof line, "umask %04o\n", (unsigned)client_umask);
+  hash = fnv1a(hash, line);
   free(real);
   for (char **e = environ; *e; e++) count += (size_t)keyed(*e);
   const char **names = malloc((count + 1) * sizeof *names);
@@ -312,6 +322,9 @@ int main(int argc, char **argv) {
   static char socket_buf[sizeof ((struct sockaddr_un *)0)->sun_path];
   const char *v = getenv("COFFER_DAEMON_VERBOSE");
   verbose = v != NULL && strcmp(v, "1") == 0;
+  /* Set and restored before anything is created: the client has one thread. */
+  client_umask = umask(0);
+  umask(client_umask);
   if (argc >= 4 && strcmp(argv[1], "--key") == 0) {
     daemon_key(argv[2], argv[3], key);
     printf("%s\n", key);

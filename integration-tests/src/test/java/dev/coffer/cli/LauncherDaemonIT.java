@@ -11,6 +11,7 @@ import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -190,6 +191,89 @@ class LauncherDaemonIT {
     }
   }
 
+  /**
+   * A command creates files and directories with the permissions the client's umask gives, as in
+   * a JVM of its own, whatever the umask the daemon was started with: a daemon started under umask
+   * 022, asked directly by a client under 077, declines (nothing done, exit 125); under 077, {@code
+   * get -o FILE}, {@code get -r TREE -o DIR} and {@code get DIGEST... -o DIR} make files 0600 and
+   * directories 0700 (a tree's entries keep the modes stored with them: here 0600 and 0700), in a
+   * daemon of their own (the key names the umask). A client under the first daemon's umask is
+   * still served by it.
+   */
+  @Test
+  void filesGetTheClientsUmaskNotTheDaemons() throws Exception {
+    Path home = Files.createDirectories(tmp.resolve("home"));
+    Map<String, String> env = Map.of("HOME", home.toString(), "COFFER_CDS", "0");
+    Path dir = Launcher.daemonDir(env);
+    Path tree = Files.createDirectories(tmp.resolve("tree/sub")).getParent();
+    byte[] a = "a private file\n".getBytes(StandardCharsets.UTF_8);
+    byte[] b = "another, one directory down\n".getBytes(StandardCharsets.UTF_8);
+    Files.write(tree.resolve("a.txt"), a);
+    Files.write(tree.resolve("sub/b.txt"), b);
+    for (Path file : List.of(tree.resolve("a.txt"), tree.resolve("sub/b.txt"))) {
+      Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+    }
+    for (Path d : List.of(tree.resolve("sub"), tree)) {
+      Files.setPosixFilePermissions(d, PosixFilePermissions.fromString("rwx------"));
+    }
+    try (Launcher launcher = Launcher.copyInto(tmp).withDaemon()) {
+      // The first put starts the daemon under umask 022 and runs in it.
+      Launcher.Run putTree = launcher.bash("umask 022 && bin/coffer put -r " + tree, env);
+      assertThat(putTree.code()).as(putTree.stderr()).isZero();
+      String treeDigest = text(putTree.stdout());
+      String key = awaitOneDaemon(dir);
+
+      Launcher.Run declined = launcher.bash("umask 077 && store-cli/target/coffer-client "
+          + dir.resolve(key + ".sock") + " --version", env);
+      assertThat(declined.code()).as("declined: nothing done").isEqualTo(125);
+      assertThat(declined.stdout()).isEmpty();
+
+      Path work = Files.createDirectories(tmp.resolve("work"));
+      Launcher.Run get = launcher.bash("umask 077 && cd " + work + " && " + launcher.root()
+          + "/bin/coffer get -o secret.bin sha256:" + sha256(a), env);
+      assertThat(get.code()).as(get.stderr()).isZero();
+      assertThat(work.resolve("secret.bin")).hasBinaryContent(a);
+      assertThat(mode(work.resolve("secret.bin"))).isEqualTo("rw-------");
+
+      Launcher.Run getTree = launcher.bash("umask 077 && cd " + work + " && " + launcher.root()
+          + "/bin/coffer get -r " + treeDigest + " -o restored/tree", env);
+      assertThat(getTree.code()).as(getTree.stderr()).isZero();
+      Path restored = work.resolve("restored/tree");
+      assertThat(restored.resolve("a.txt")).hasBinaryContent(a);
+      assertThat(restored.resolve("sub/b.txt")).hasBinaryContent(b);
+      for (Path d : List.of(work.resolve("restored"), restored, restored.resolve("sub"))) {
+        assertThat(mode(d)).as("%s", d).isEqualTo("rwx------");
+      }
+      for (Path file : List.of(restored.resolve("a.txt"), restored.resolve("sub/b.txt"))) {
+        assertThat(mode(file)).as("%s", file).isEqualTo("rw-------");
+      }
+
+      Launcher.Run getBlobs = launcher.bash("umask 077 && cd " + work + " && " + launcher.root()
+          + "/bin/coffer get -o blobs sha256:" + sha256(a) + " sha256:" + sha256(b), env);
+      assertThat(getBlobs.code()).as(getBlobs.stderr()).isZero();
+      assertThat(mode(work.resolve("blobs"))).isEqualTo("rwx------");
+      for (byte[] bytes : List.of(a, b)) {
+        Path blob = work.resolve("blobs").resolve(sha256(bytes));
+        assertThat(blob).hasBinaryContent(bytes);
+        assertThat(mode(blob)).as("%s", blob).isEqualTo("rw-------");
+      }
+
+      assertThat(Launcher.daemons(dir)).as("one daemon a umask").hasSize(2).containsKey(key);
+      // Under the first daemon's umask, served: no JVM of its own could start.
+      Launcher.Run served = launcher.bash("umask 022 && cd " + work + " && " + launcher.root()
+          + "/bin/coffer get -o shared.bin sha256:" + sha256(a), with(env, NO_NEW_JVM));
+      assertThat(served.code()).as(served.stderr()).isZero();
+      assertThat(work.resolve("shared.bin")).hasBinaryContent(a);
+      assertThat(mode(work.resolve("shared.bin"))).isEqualTo("rw-r--r--");
+    } finally {
+      Launcher.stopEmbeddedServer(home);
+    }
+  }
+
+  private static String mode(Path path) throws IOException {
+    return PosixFilePermissions.toString(Files.getPosixFilePermissions(path));
+  }
+
   /** The JVM arguments of the one daemon of {@code dir}, once it listens. */
   private static List<String> daemonArguments(Path dir) throws IOException {
     String key = awaitOneDaemon(dir);
@@ -328,6 +412,18 @@ class LauncherDaemonIT {
           FileTime.fromMillis(Files.getLastModifiedTime(jar).toMillis() + 60_000));
       String rebuilt = key(launcher, dir, "store-cli/target/coffer.jar", env);
       assertThat(rebuilt).isNotEqualTo(key).matches("[0-9a-f]{16}");
+
+      // The umask: a client under another one finds a daemon of its own.
+      String keyCommand = "store-cli/target/coffer-client --key " + dir
+          + " store-cli/target/coffer.jar";
+      List<String> byUmask = new ArrayList<>();
+      for (String umask : List.of("022", "077", "022")) {
+        Launcher.Run run = launcher.bash("umask " + umask + " && " + keyCommand, env);
+        assertThat(run.code()).as(run.stderr()).isZero();
+        byUmask.add(text(run.stdout()));
+      }
+      assertThat(byUmask.get(0)).matches("[0-9a-f]{16}").isEqualTo(byUmask.get(2))
+          .isNotEqualTo(byUmask.get(1));
     }
   }
 

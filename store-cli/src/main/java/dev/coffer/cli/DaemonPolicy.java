@@ -13,9 +13,21 @@ import java.util.TreeSet;
 
 /**
  * What the command daemon declines to run, so that a command it runs behaves as it would in a
- * JVM of its own: commands that are long-running or change JVM-wide state, and clients whose
- * environment differs from the daemon's in a variable a library reads from the process itself.
- * Stateless; thread-safe.
+ * JVM of its own: commands that are long-running or change JVM-wide state, clients whose
+ * environment differs from the daemon's in a variable a library reads from the process itself,
+ * and clients whose umask is not the daemon's, or unknown.
+ *
+ * <p>The umask is compared, not applied: a command run for a client under another umask is
+ * declined (the client then runs it in a JVM of its own), rather than run with the client's umask
+ * given to each file and directory it creates. The files a command creates are made in many
+ * places, some in libraries (the part file of {@code get -o}, the directories and temporary
+ * files of a tree's restore, the embedded server's and the cache's directories, and a process the
+ * command starts, which inherits the daemon's umask): applying the umask would have to cover each
+ * of them, now and later, and a place missed would leak a file's bytes to other users without any
+ * test noticing; a process has one umask and the JVM cannot change it. Comparing it covers every
+ * place at once. It costs a JVM's start only to a client whose umask is not its daemon's, which
+ * the daemon's key (coffer-client's, which names the umask) makes rare: a client under another
+ * umask finds a daemon of its own. Stateless; thread-safe.
  */
 final class DaemonPolicy {
   private DaemonPolicy() {}
@@ -39,13 +51,22 @@ final class DaemonPolicy {
   private static final Set<String> UNCHECKED = Set.of("COFFER_DAEMON", "COFFER_DAEMON_IDLE");
 
   /**
-   * Why the daemon, whose environment is {@code daemonEnv}, declines {@code request}; empty if it
-   * runs it. The reason names variables, never their values.
+   * Why the daemon, whose environment is {@code daemonEnv} and umask {@code daemonUmask}, declines
+   * {@code request}; empty if it runs it. The reason names variables, never their values. A
+   * request without a umask (a version 1 client's) is declined: the umask is never guessed.
    */
-  static Optional<String> decline(DaemonWire.Request request, Map<String, String> daemonEnv) {
+  static Optional<String> decline(DaemonWire.Request request, Map<String, String> daemonEnv,
+      int daemonUmask) {
     Optional<String> command = declineCommand(request.args());
     if (command.isPresent()) {
       return command;
+    }
+    if (request.umask().isEmpty()) {
+      return Optional.of("the client sent no umask (an older client)");
+    }
+    if (request.umask().getAsInt() != daemonUmask) {
+      return Optional.of("umask " + Umask.format(request.umask().getAsInt())
+          + " differs from the daemon's " + Umask.format(daemonUmask));
     }
     Path cwd;
     try {

@@ -27,9 +27,10 @@ import jdk.net.UnixDomainPrincipal;
  * The command daemon's accept loop: one command at a time, each on a thread of its own that ends
  * with it. A connection is closed unread unless its peer ({@code SO_PEERCRED}) is this process's
  * user; answered {@code D} at once while a command runs, when the jar changed since the start
- * (the daemon then exits), or when {@link DaemonPolicy} declines the request; otherwise its
- * command runs ({@link DaemonSession}). After {@link Config#idle} without a command, and after
- * the jar changes, it stops: the socket and pid file are removed.
+ * (the daemon then exits), or when {@link DaemonPolicy} declines the request (a differing
+ * environment or umask among its reasons); otherwise its command runs ({@link DaemonSession}).
+ * After {@link Config#idle} without a command, and after the jar changes, it stops: the socket
+ * and pid file are removed.
  *
  * <p>A client has {@link Config#requestTimeout} to send its request, during which the loop
  * accepts no other connection.
@@ -50,14 +51,19 @@ final class DaemonServer implements AutoCloseable {
    * @param idle how long without a command until it exits
    * @param jar the jar whose change (size or modification time) makes it exit; null for none
    * @param env its own environment, which a request's checked variables must match
+   * @param umask its own umask (0 to 0777), which a request's must match
    * @param connectors a connector for each command
    * @param log where it reports what it does (its log file)
    * @param requestTimeout how long a client may take to send its request
    */
-  record Config(Path socket, Duration idle, Path jar, Map<String, String> env,
+  record Config(Path socket, Duration idle, Path jar, Map<String, String> env, int umask,
       Supplier<StoreConnector> connectors, PrintStream log, Duration requestTimeout) {
     Config {
       Objects.requireNonNull(socket, "socket");
+      if (umask < 0 || umask > Umask.MAX) {
+        throw new IllegalArgumentException("umask must be 0 to 0777, not "
+            + Integer.toOctalString(umask));
+      }
       if (idle.isNegative() || idle.isZero()) {
         throw new IllegalArgumentException("idle must be positive, not " + idle);
       }
@@ -68,9 +74,9 @@ final class DaemonServer implements AutoCloseable {
     }
 
     /** A daemon's configuration with the default {@link #REQUEST_TIMEOUT}. */
-    Config(Path socket, Duration idle, Path jar, Map<String, String> env,
+    Config(Path socket, Duration idle, Path jar, Map<String, String> env, int umask,
         Supplier<StoreConnector> connectors, PrintStream log) {
-      this(socket, idle, jar, env, connectors, log, REQUEST_TIMEOUT);
+      this(socket, idle, jar, env, umask, connectors, log, REQUEST_TIMEOUT);
     }
   }
 
@@ -218,7 +224,7 @@ final class DaemonServer implements AutoCloseable {
       stop();
       return;
     }
-    Optional<String> reason = DaemonPolicy.decline(request, config.env());
+    Optional<String> reason = DaemonPolicy.decline(request, config.env(), config.umask());
     if (reason.isPresent()) {
       decline(channel, reason.get());
       return;

@@ -13,17 +13,23 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 
 /**
- * The command daemon's wire protocol, version 1 (docs/architecture.md, "The command daemon"):
+ * The command daemon's wire protocol, version 2 (docs/architecture.md, "The command daemon"):
  * the request a client sends once, right after it connects, and the frames that follow
  * ({@code u8 type}, {@code u32 length}, payload). Integers are unsigned big-endian; a string is a
- * {@code u32} byte length and its bytes. Stateless; thread-safe.
+ * {@code u32} byte length and its bytes. Version 2 added the client's umask after the flags; a
+ * version 1 request (an older client's) is still read, without a umask, so that the daemon can
+ * decline it with a reason ({@link DaemonPolicy}). Stateless; thread-safe.
  */
 final class DaemonWire {
   private DaemonWire() {}
 
-  static final byte[] MAGIC = {'C', 'F', 'D', '1'};
+  /** The start of a version 2 request. */
+  static final byte[] MAGIC = {'C', 'F', 'D', '2'};
+  /** The start of a version 1 request, which has no umask: read only to be declined. */
+  static final byte[] MAGIC_V1 = {'C', 'F', 'D', '1'};
 
   /** Accepted: the command will run (no payload). */
   static final byte ACCEPTED = 'A';
@@ -73,13 +79,18 @@ final class DaemonWire {
    *
    * @param flags the terminal bits: {@link #STDERR_TERMINAL}, {@link #STDOUT_TERMINAL},
    *     {@link #STDIN_TERMINAL}
+   * @param umask the client's umask, 0 to 0777; empty if it sent none (a version 1 request)
    * @param cwd the client's working directory, as sent
    * @param args the command's arguments, without the program's name
    * @param env the client's environment; the first entry of a name wins
    * @param text whether every argument and the working directory were valid UTF-8
    */
-  record Request(int flags, String cwd, List<String> args, Map<String, String> env, boolean text) {
+  record Request(int flags, OptionalInt umask, String cwd, List<String> args,
+      Map<String, String> env, boolean text) {
     Request {
+      if (umask.isPresent() && (umask.getAsInt() < 0 || umask.getAsInt() > Umask.MAX)) {
+        throw new IllegalArgumentException("umask " + Integer.toOctalString(umask.getAsInt()));
+      }
       args = List.copyOf(args);
       env = Collections.unmodifiableMap(new LinkedHashMap<>(env));
     }
@@ -92,15 +103,27 @@ final class DaemonWire {
   /**
    * Reads one request from {@code in}, reading nothing past its end.
    *
-   * @throws MalformedRequestException if it is not a request of this version, or exceeds a bound
+   * @throws MalformedRequestException if it is not a request of version 2 or 1, exceeds a bound,
+   *     or its umask is not one (over 0777): such a request is answered by closing the connection,
+   *     never run with a umask guessed
    * @throws IOException if the connection fails or ends first
    */
   static Request readRequest(InputStream in) throws IOException {
     Reader reader = new Reader(in);
-    if (!Arrays.equals(reader.bytes(MAGIC.length), MAGIC)) {
+    byte[] magic = reader.bytes(MAGIC.length);
+    boolean v1 = Arrays.equals(magic, MAGIC_V1);
+    if (!v1 && !Arrays.equals(magic, MAGIC)) {
       throw new MalformedRequestException("not a request (magic)");
     }
     int flags = reader.u32();
+    OptionalInt umask = OptionalInt.empty();
+    if (!v1) {
+      long sent = Integer.toUnsignedLong(reader.u32());
+      if (sent > Umask.MAX) {
+        throw new MalformedRequestException("umask " + Long.toOctalString(sent) + " over 0777");
+      }
+      umask = OptionalInt.of((int) sent);
+    }
     byte[] cwd = reader.string();
     int argc = reader.count("argc");
     boolean text = utf8(cwd);
@@ -119,7 +142,7 @@ final class DaemonWire {
         env.putIfAbsent(entry.substring(0, eq), entry.substring(eq + 1));
       }
     }
-    return new Request(flags, new String(cwd, StandardCharsets.UTF_8), args, env, text);
+    return new Request(flags, umask, new String(cwd, StandardCharsets.UTF_8), args, env, text);
   }
 
   /** A frame's header and payload, in one array: what one write sends. */

@@ -15,7 +15,7 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * A client of the command daemon speaking wire protocol v1 as the C client does: sends the
+ * A client of the command daemon speaking wire protocol v2 as the C client does: sends the
  * request, writes {@code O}/{@code E} frames to buffers, answers each {@code R} with one read of
  * its stdin, and returns at {@code X}, {@code D} or the end of the connection.
  */
@@ -43,6 +43,9 @@ final class DaemonClient implements AutoCloseable {
     }
   }
 
+  /** The umask a request says the client has unless given: the test daemons' own. */
+  static final int UMASK = 022;
+
   final SocketChannel channel;
 
   private DaemonClient(SocketChannel channel) {
@@ -56,13 +59,22 @@ final class DaemonClient implements AutoCloseable {
     return new DaemonClient(channel);
   }
 
-  /** A request's bytes. */
+  /** A request's bytes, of a client under {@link #UMASK}. */
   static byte[] request(int flags, Path cwd, List<String> args, Map<String, String> env) {
+    return request(flags, UMASK, cwd, args, env);
+  }
+
+  /** A request's bytes, of a client under {@code umask}; null: a version 1 request (none). */
+  static byte[] request(int flags, Integer umask, Path cwd, List<String> args,
+      Map<String, String> env) {
     try {
       ByteArrayOutputStream bytes = new ByteArrayOutputStream();
       DataOutputStream out = new DataOutputStream(bytes);
-      out.write(DaemonWire.MAGIC);
+      out.write(umask == null ? DaemonWire.MAGIC_V1 : DaemonWire.MAGIC);
       out.writeInt(flags);
+      if (umask != null) {
+        out.writeInt(umask);
+      }
       string(out, cwd.toString());
       out.writeInt(args.size());
       for (String arg : args) {

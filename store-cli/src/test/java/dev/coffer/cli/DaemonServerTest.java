@@ -4,6 +4,7 @@ import static java.nio.charset.StandardCharsets.UTF_8;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Descriptor;
@@ -28,6 +29,7 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalInt;
 import java.util.Random;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
@@ -99,8 +101,8 @@ class DaemonServerTest {
   }
 
   private DaemonServer start(Duration idle, Path jar) throws Exception {
-    server = DaemonServer.open(new DaemonServer.Config(socket, idle, jar, env, this::connector,
-        new PrintStream(log, true, UTF_8))).orElseThrow();
+    server = DaemonServer.open(new DaemonServer.Config(socket, idle, jar, env,
+        DaemonClient.UMASK, this::connector, new PrintStream(log, true, UTF_8))).orElseThrow();
     serving = new Thread(() -> fatal.set(server.serve()), "test-daemon");
     serving.start();
     return server;
@@ -281,6 +283,24 @@ class DaemonServerTest {
   }
 
   @Test
+  void anotherUmaskOrNoneIsDeclinedAndNothingRuns() throws Exception {
+    start();
+    Files.write(work.resolve("kept"), new byte[] {1});
+    DaemonClient.Reply other = DaemonClient.call(socket, DaemonClient.request(0, 077, work,
+        List.of("put", "kept"), clientEnv()), InputStream.nullInputStream());
+    assertThat(other.accepted()).isFalse();
+    assertThat(other.declined()).isEqualTo("umask 0077 differs from the daemon's 0022");
+
+    DaemonClient.Reply old = DaemonClient.call(socket, DaemonClient.request(0, null, work,
+        List.of("put", "kept"), clientEnv()), InputStream.nullInputStream());
+    assertThat(old.accepted()).isFalse();
+    assertThat(old.declined()).isEqualTo("the client sent no umask (an older client)");
+    assertThat(opened.get()).isZero();
+
+    assertThat(ok("ls").accepted()).as("the daemon's own umask").isTrue();
+  }
+
+  @Test
   void excludedCommandsAndDebugAreDeclined() throws Exception {
     start();
     for (List<String> args : List.of(List.of("serve", "--containerd-socket", "x"),
@@ -298,12 +318,13 @@ class DaemonServerTest {
   @Test
   void aMalformedOrOversizedRequestClosesTheConnectionAndTheNextIsServed() throws Exception {
     start();
-    ByteBuffer oversized = ByteBuffer.allocate(12).put(DaemonWire.MAGIC).putInt(0)
+    ByteBuffer oversized = ByteBuffer.allocate(16).put(DaemonWire.MAGIC).putInt(0).putInt(022)
         .putInt(DaemonWire.MAX_STRING + 1);
-    ByteBuffer tooManyArgs = ByteBuffer.allocate(17).put(DaemonWire.MAGIC).putInt(0).putInt(1)
-        .put((byte) '/').putInt(DaemonWire.MAX_COUNT + 1);
+    ByteBuffer tooManyArgs = ByteBuffer.allocate(21).put(DaemonWire.MAGIC).putInt(0).putInt(022)
+        .putInt(1).put((byte) '/').putInt(DaemonWire.MAX_COUNT + 1);
+    byte[] notAUmask = DaemonClient.request(0, 01022, work, List.of("ls"), clientEnv());
     for (byte[] bad : List.of("GET / HTTP/1.0\r\n\r\n".getBytes(UTF_8), oversized.array(),
-        tooManyArgs.array(), new byte[] {'C', 'F'})) {
+        tooManyArgs.array(), notAUmask, new byte[] {'C', 'F'})) {
       try (DaemonClient client = DaemonClient.connect(socket)) {
         client.send(bad);
         if (bad.length == 2) {
@@ -324,7 +345,8 @@ class DaemonServerTest {
   @Test
   void aClientThatSendsNoRequestIsCutOffAndTheNextIsServed() throws Exception {
     server = DaemonServer.open(new DaemonServer.Config(socket, Duration.ofMinutes(5), null, env,
-        this::connector, new PrintStream(log, true, UTF_8), Duration.ofMillis(200)))
+        DaemonClient.UMASK, this::connector, new PrintStream(log, true, UTF_8),
+        Duration.ofMillis(200)))
         .orElseThrow();
     serving = new Thread(() -> fatal.set(server.serve()), "test-daemon");
     serving.start();
@@ -470,12 +492,27 @@ class DaemonServerTest {
   }
 
   @Test
+  void aUmaskThatIsNotTheProcesssOwnStopsTheDaemonFromStarting() {
+    OptionalInt own = Umask.ofProcess();
+    assumeTrue(own.isPresent(), "the kernel says the process's umask");
+    String other = Umask.format(own.getAsInt() ^ 02);
+    assertThat(Daemon.run(new String[] {"--socket", socket.toString(), "--umask", other}, env,
+        new PrintStream(log, true, UTF_8), false)).isEqualTo(1);
+    assertThat(log.toString(UTF_8)).contains("not starting: --umask " + other
+        + " is not this process's umask, " + Umask.format(own.getAsInt()));
+    assertThat(socket).doesNotExist();
+  }
+
+  @Test
   void aBadCommandLineExitsTwo() {
     List<String[]> bad = new ArrayList<>();
     bad.add(new String[] {});
     bad.add(new String[] {"--socket"});
     bad.add(new String[] {"--socket", socket.toString(), "--idle", "soon"});
     bad.add(new String[] {"--socket", socket.toString(), "--port", "1"});
+    bad.add(new String[] {"--socket", socket.toString(), "--umask", "u=rwx"});
+    bad.add(new String[] {"--socket", socket.toString(), "--umask", "01022"});
+    bad.add(new String[] {"--socket", socket.toString(), "--umask"});
     for (String[] args : bad) {
       assertThat(Daemon.run(args, env, new PrintStream(log, true, UTF_8), false))
           .as(String.join(" ", args)).isEqualTo(2);

@@ -13,7 +13,7 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** The request codec and frames of the daemon's wire protocol v1. */
+/** The request codec and frames of the daemon's wire protocol v2, and v1's requests. */
 class DaemonWireTest {
 
   @Test
@@ -22,13 +22,15 @@ class DaemonWireTest {
     env.put("HOME", "/home/u");
     env.put("EMPTY", "");
     env.put("EQ", "a=b");
-    byte[] request = DaemonClient.request(5, Path.of("/w/d"), List.of("put", "-l", "k=é"), env);
+    byte[] request = DaemonClient.request(5, 077, Path.of("/w/d"), List.of("put", "-l", "k=é"),
+        env);
     byte[] withMore = Arrays.copyOf(request, request.length + 3);
     ByteArrayInputStream in = new ByteArrayInputStream(withMore);
 
     DaemonWire.Request read = DaemonWire.readRequest(in);
 
     assertThat(read.flags()).isEqualTo(5);
+    assertThat(read.umask()).hasValue(077);
     assertThat(read.stderrTerminal()).isTrue();
     assertThat(read.cwd()).isEqualTo("/w/d");
     assertThat(read.args()).containsExactly("put", "-l", "k=é");
@@ -38,9 +40,39 @@ class DaemonWireTest {
   }
 
   @Test
+  void aVersion1RequestIsReadWithoutAUmask() throws Exception {
+    Map<String, String> env = Map.of("HOME", "/home/u");
+    byte[] request = DaemonClient.request(1, null, Path.of("/w"), List.of("ls"), env);
+    byte[] withMore = Arrays.copyOf(request, request.length + 2);
+    ByteArrayInputStream in = new ByteArrayInputStream(withMore);
+
+    DaemonWire.Request read = DaemonWire.readRequest(in);
+
+    assertThat(read.umask()).isEmpty();
+    assertThat(read.flags()).isEqualTo(1);
+    assertThat(read.cwd()).isEqualTo("/w");
+    assertThat(read.args()).containsExactly("ls");
+    assertThat(read.env()).containsExactlyEntriesOf(env);
+    assertThat(in.available()).isEqualTo(2);
+  }
+
+  @Test
+  void aUmaskOver0777IsAMalformedRequest() throws Exception {
+    assertThat(DaemonWire.readRequest(new ByteArrayInputStream(DaemonClient.request(0, 0777,
+        Path.of("/"), List.of("ls"), Map.of()))).umask()).hasValue(0777);
+    for (int umask : new int[] {01000, 02022, -1}) {
+      byte[] request = DaemonClient.request(0, umask, Path.of("/"), List.of("ls"), Map.of());
+      assertThatThrownBy(() -> DaemonWire.readRequest(new ByteArrayInputStream(request)))
+          .as(Integer.toOctalString(umask))
+          .isInstanceOf(DaemonWire.MalformedRequestException.class)
+          .hasMessageContaining("umask");
+    }
+  }
+
+  @Test
   void anArgumentThatIsNotUtf8IsMarked() throws Exception {
-    ByteBuffer request = ByteBuffer.allocate(4 + 4 + 5 + 4 + 6 + 4)
-        .put(DaemonWire.MAGIC).putInt(0).putInt(1).put((byte) '/')
+    ByteBuffer request = ByteBuffer.allocate(4 + 8 + 5 + 4 + 6 + 4)
+        .put(DaemonWire.MAGIC).putInt(0).putInt(022).putInt(1).put((byte) '/')
         .putInt(1).putInt(2).put(new byte[] {'x', (byte) 0xe9}).putInt(0);
 
     DaemonWire.Request read = DaemonWire.readRequest(new ByteArrayInputStream(request.array()));
@@ -51,16 +83,16 @@ class DaemonWireTest {
   @Test
   void malformedAndOversizedRequestsAreRefused() {
     assertThatThrownBy(() -> DaemonWire.readRequest(new ByteArrayInputStream(
-        "CFD2\0\0\0\0".getBytes()))).isInstanceOf(DaemonWire.MalformedRequestException.class);
-    byte[] longString = ByteBuffer.allocate(12).put(DaemonWire.MAGIC).putInt(0)
+        "CFD3\0\0\0\0".getBytes()))).isInstanceOf(DaemonWire.MalformedRequestException.class);
+    byte[] longString = ByteBuffer.allocate(16).put(DaemonWire.MAGIC).putInt(0).putInt(022)
         .putInt(DaemonWire.MAX_STRING + 1).array();
     assertThatThrownBy(() -> DaemonWire.readRequest(new ByteArrayInputStream(longString)))
         .isInstanceOf(DaemonWire.MalformedRequestException.class).hasMessageContaining("string");
-    byte[] manyEnv = ByteBuffer.allocate(20).put(DaemonWire.MAGIC).putInt(0).putInt(0).putInt(0)
-        .putInt(-1).array();
+    byte[] manyEnv = ByteBuffer.allocate(24).put(DaemonWire.MAGIC).putInt(0).putInt(022)
+        .putInt(0).putInt(0).putInt(-1).array();
     assertThatThrownBy(() -> DaemonWire.readRequest(new ByteArrayInputStream(manyEnv)))
         .isInstanceOf(DaemonWire.MalformedRequestException.class).hasMessageContaining("envc");
-    byte[] cut = Arrays.copyOf(DaemonClient.request(0, Path.of("/"), List.of("ls"), Map.of()), 15);
+    byte[] cut = Arrays.copyOf(DaemonClient.request(0, Path.of("/"), List.of("ls"), Map.of()), 19);
     assertThatThrownBy(() -> DaemonWire.readRequest(new ByteArrayInputStream(cut)))
         .isInstanceOf(EOFException.class);
   }
@@ -68,8 +100,8 @@ class DaemonWireTest {
   @Test
   void aRequestOverItsTotalBoundIsRefusedBeforeItIsRead() {
     // 17 arguments of 1 MiB each: every part within its bound, the whole over 16 MiB.
-    ByteBuffer head = ByteBuffer.allocate(17).put(DaemonWire.MAGIC).putInt(0).putInt(1)
-        .put((byte) '/').putInt(17);
+    ByteBuffer head = ByteBuffer.allocate(21).put(DaemonWire.MAGIC).putInt(0).putInt(022)
+        .putInt(1).put((byte) '/').putInt(17);
     java.io.InputStream endless = new java.io.SequenceInputStream(
         new ByteArrayInputStream(head.array()), new java.io.InputStream() {
           private int at;

@@ -61,6 +61,11 @@ final class DiskStorage implements Storage {
    */
   private Bucket recentBucket;
   private StoredObject recent;
+  /**
+   * Runs with an object's key while its file is being written, once its bytes are forced and
+   * before they are published: where tests hold a write to see what waits for it.
+   */
+  volatile java.util.function.Consumer<String> objectForced = key -> {};
 
   private DiskStorage(Path root) {
     this.root = root;
@@ -210,6 +215,7 @@ final class DiskStorage implements Storage {
     byte[] header = DiskFormat.objectHeader(object);
     try {
       Files.createDirectories(file.getParent());
+      objectForced.accept(object.key());
       // The bytes go from the object's own array to the file: no copy of a large object.
       writeAtomically(file, header, object.content());
     } catch (IOException e) {

@@ -76,8 +76,8 @@ final class DiskStorage implements Storage, StagedObjects {
   private Bucket recentBucket;
   private StoredObject recent;
   /**
-   * Runs with an object's key while its file is being written, once its bytes are forced and
-   * before they are published: where tests hold a write to see what waits for it.
+   * Runs with an object's key while its file is written, before it is published (a staged file
+   * once it is forced): where tests hold a write to see what waits for it.
    */
   volatile Consumer<String> objectForced = key -> {};
 

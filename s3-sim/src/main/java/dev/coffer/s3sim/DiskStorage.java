@@ -2,8 +2,10 @@ package dev.coffer.s3sim;
 
 import static dev.coffer.s3sim.DurableFiles.deleteTree;
 import static dev.coffer.s3sim.DurableFiles.forceDirectory;
+import static dev.coffer.s3sim.DurableFiles.publish;
 import static dev.coffer.s3sim.DurableFiles.removedTemporary;
 import static dev.coffer.s3sim.DurableFiles.writeAtomically;
+import static dev.coffer.s3sim.DurableFiles.writeForced;
 
 import dev.coffer.s3sim.DiskFormat.Description;
 import java.io.IOException;
@@ -17,11 +19,14 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.Iterator;
 import java.util.List;
 import java.util.NavigableMap;
 import java.util.TreeMap;
+import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 
 /**
@@ -37,9 +42,17 @@ import java.util.stream.Stream;
  * asked for); uploads in progress are held whole in memory as well as on disk. The files are
  * encoded by {@link DiskFormat} and written by {@link DurableFiles}.
  *
- * <p>Not thread-safe (the server locks), and not shared: one process at a time may use a root.
+ * <p>A PutObject's file is staged ({@link StagedObjects}): written and forced in {@code .staging/}
+ * under the root before the server's lock is taken, then, under the lock, renamed into place and
+ * its directory forced. {@code .staging} is no bucket's name (a bucket's starts with a letter or a
+ * digit), and what it holds at start, writes a crash cut short, is removed.
+ *
+ * <p>Not thread-safe (the server locks) except {@link #stage}, and not shared: one process at a
+ * time may use a root.
  */
-final class DiskStorage implements Storage {
+final class DiskStorage implements Storage, StagedObjects {
+  /** Where PutObject's files are written before they are published. */
+  static final String STAGING = ".staging";
 
   private static final class Bucket {
     final Path dir;
@@ -54,6 +67,7 @@ final class DiskStorage implements Storage {
   }
 
   private final Path root;
+  private final Path staging;
   private final NavigableMap<String, Bucket> buckets = new TreeMap<>();
   /**
    * The object last written or read, kept whole: a multipart copy reads its source once per part
@@ -61,9 +75,15 @@ final class DiskStorage implements Storage {
    */
   private Bucket recentBucket;
   private StoredObject recent;
+  /**
+   * Runs with an object's key while its file is written, before it is published (a staged file
+   * once it is forced): where tests hold a write to see what waits for it.
+   */
+  volatile Consumer<String> objectForced = key -> {};
 
   private DiskStorage(Path root) {
     this.root = root;
+    this.staging = root.resolve(STAGING);
   }
 
   /**
@@ -92,8 +112,13 @@ final class DiskStorage implements Storage {
   }
 
   private void load() throws IOException {
+    deleteTree(staging);
+    Files.createDirectories(staging);
     try (DirectoryStream<Path> dirs = Files.newDirectoryStream(root, Files::isDirectory)) {
       for (Path dir : dirs) {
+        if (dir.equals(staging)) {
+          continue;
+        }
         Path createdFile = dir.resolve("bucket");
         if (!Files.isRegularFile(createdFile)) {
           continue; // a bucket whose creation never completed
@@ -210,14 +235,101 @@ final class DiskStorage implements Storage {
     byte[] header = DiskFormat.objectHeader(object);
     try {
       Files.createDirectories(file.getParent());
+      objectForced.accept(object.key());
       // The bytes go from the object's own array to the file: no copy of a large object.
       writeAtomically(file, header, object.content());
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + file, e);
     }
+    stored(b, object);
+  }
+
+  private void stored(Bucket b, StoredObject object) {
     recentBucket = b;
     recent = object;
     b.objects.put(object.key(), Description.of(object));
+  }
+
+  /** Writes the object's file, description and bytes, in {@code .staging}, and forces it. */
+  @Override
+  public Staged stage(StoredObject object) {
+    byte[] header = DiskFormat.objectHeader(object);
+    Path file = staging.resolve(DurableFiles.TEMP_PREFIX + UUID.randomUUID());
+    try {
+      writeForced(file, header, object.content());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + file, e);
+    }
+    StagedFile staged = new StagedFile(file, header, object.content());
+    try {
+      objectForced.accept(object.key());
+    } catch (RuntimeException | Error e) {
+      staged.close();
+      throw e;
+    }
+    return staged;
+  }
+
+  /** Renames the staged file into place if it holds {@code object}, else writes it anew. */
+  @Override
+  public void putObject(String bucket, StoredObject object, Staged staged) {
+    if (!(staged instanceof StagedFile file) || file.owner() != this || !file.holds(object)) {
+      putObject(bucket, object);
+      return;
+    }
+    Bucket b = bucket(bucket);
+    Path target = objectFile(b, object.key());
+    recentBucket = null;
+    recent = null;
+    try {
+      Files.createDirectories(target.getParent());
+      publish(file.path, target);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot publish " + file.path + " as " + target, e);
+    }
+    file.published = true;
+    stored(b, object);
+  }
+
+  /** An object's file written and forced in {@code .staging}, not yet published. */
+  private final class StagedFile implements Staged {
+    final Path path;
+    final byte[] header;
+    final byte[] content;
+    /** Set under the server's lock by the thread that closes it. */
+    boolean published;
+    boolean closed;
+
+    StagedFile(Path path, byte[] header, byte[] content) {
+      this.path = path;
+      this.header = header;
+      this.content = content;
+    }
+
+    /** Whether this, unpublished, is {@code object}'s file: the same description and bytes. */
+    boolean holds(StoredObject object) {
+      return !published && !closed && object.content() == content
+          && Arrays.equals(header, DiskFormat.objectHeader(object));
+    }
+
+    DiskStorage owner() {
+      return DiskStorage.this;
+    }
+
+    @Override
+    public void close() {
+      if (closed) {
+        return;
+      }
+      closed = true;
+      if (!published) {
+        try {
+          Files.deleteIfExists(path);
+        } catch (IOException e) {
+          throw new UncheckedIOException("cannot remove " + path, e);
+        }
+      }
+    }
   }
 
   @Override

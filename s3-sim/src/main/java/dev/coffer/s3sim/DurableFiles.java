@@ -13,8 +13,9 @@ import java.util.stream.Stream;
 
 /**
  * The file operations behind {@link DiskStorage}'s durability (SEC-9 of docs/architecture.md): a
- * file replaced whole by a forced new one renamed over it, then its directory forced; directories
- * forced after a removal; the temporary files a crash left recognised by their name.
+ * file replaced whole by a forced new one renamed over it, then its directory forced (in one call,
+ * or written and forced first and published later); directories forced after a removal; the
+ * temporary files a crash left recognised by their name.
  */
 final class DurableFiles {
   /** The name of every temporary file starts with this. */
@@ -31,25 +32,50 @@ final class DurableFiles {
   static void writeAtomically(Path target, byte[]... chunks) throws IOException {
     Path temp = target.resolveSibling(TEMP_PREFIX + UUID.randomUUID());
     try {
-      try (FileChannel channel = FileChannel.open(temp, StandardOpenOption.CREATE_NEW,
-          StandardOpenOption.WRITE)) {
-        for (byte[] chunk : chunks) {
-          // In slices: the JDK copies a heap buffer into a direct one of the size written.
-          for (int at = 0; at < chunk.length; at += WRITE_SLICE) {
-            ByteBuffer buffer = ByteBuffer.wrap(chunk, at, Math.min(WRITE_SLICE, chunk.length - at));
-            while (buffer.hasRemaining()) {
-              channel.write(buffer);
-            }
-          }
-        }
-        channel.force(true);
-      }
-      Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE,
-          StandardCopyOption.REPLACE_EXISTING);
-      forceDirectory(target.getParent());
+      writeForced(temp, chunks);
+      publish(temp, target);
     } finally {
       Files.deleteIfExists(temp);
     }
+  }
+
+  /**
+   * Writes {@code chunks} to {@code file}, which must not exist, and forces it to disk; if this
+   * throws, {@code file} is removed. Its name should start with {@link #TEMP_PREFIX}, so that a
+   * crash before it is published leaves a file known to be temporary.
+   */
+  static void writeForced(Path file, byte[]... chunks) throws IOException {
+    try (FileChannel channel = FileChannel.open(file, StandardOpenOption.CREATE_NEW,
+        StandardOpenOption.WRITE)) {
+      for (byte[] chunk : chunks) {
+        // In slices: the JDK copies a heap buffer into a direct one of the size written.
+        for (int at = 0; at < chunk.length; at += WRITE_SLICE) {
+          ByteBuffer buffer = ByteBuffer.wrap(chunk, at, Math.min(WRITE_SLICE, chunk.length - at));
+          while (buffer.hasRemaining()) {
+            channel.write(buffer);
+          }
+        }
+      }
+      channel.force(true);
+    } catch (IOException | RuntimeException e) {
+      try {
+        Files.deleteIfExists(file);
+      } catch (IOException suppressed) {
+        e.addSuppressed(suppressed);
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Renames {@code forced} (written by {@link #writeForced}, on the same file system) over {@code
+   * target} in one step and forces {@code target}'s directory: a reader, and a crash, sees the old
+   * file or the new one whole.
+   */
+  static void publish(Path forced, Path target) throws IOException {
+    Files.move(forced, target, StandardCopyOption.ATOMIC_MOVE,
+        StandardCopyOption.REPLACE_EXISTING);
+    forceDirectory(target.getParent());
   }
 
   /** Makes a directory's entries (a rename, a removal) durable. */

@@ -115,26 +115,47 @@ final class S3Model {
   record NewObject(byte[] content, String contentType, Map<String, String> metadata,
       Map<String, String> tags, StoredChecksum checksum) {}
 
-  /** Stores an object if {@code conditions} hold (412, or 404 for If-Match on a missing key). */
+  /**
+   * Stores an object if {@code conditions} hold (412, or 404 for If-Match on a missing key). On a
+   * storage that stages writes ({@link StagedObjects}) the object is written before the lock and
+   * only published under it, so PUTs of different objects overlap their writes; the decision and
+   * the publication are still one step under the lock, and a write refused or beaten leaves nothing.
+   */
   StoredObject put(String bucket, String key, NewObject object, Conditions conditions) {
     // Functions of the request alone, computed before the lock: every write waits for it.
     String etag = md5Etag(object.content());
     StoredChecksum checksum = checksumOrDefault(object.checksum(), object.content());
-    lock.lock();
-    try {
-      requireBucket(bucket);
-      conditions.checkWrite(storage.object(bucket, key), key);
-      betweenCheckAndWrite(conditions, () -> {
+    try (StagedObjects.Staged staged = stage(() -> new StoredObject(key, object.content(), etag,
+        now(), object.contentType(), object.metadata(), object.tags(), checksum, 0))) {
+      lock.lock();
+      try {
         requireBucket(bucket);
-        return null;
-      });
-      StoredObject stored = new StoredObject(key, object.content(), etag, now(),
-          object.contentType(), object.metadata(), object.tags(), checksum, 0);
-      storage.putObject(bucket, stored);
-      return stored;
-    } finally {
-      lock.unlock();
+        conditions.checkWrite(storage.object(bucket, key), key);
+        betweenCheckAndWrite(conditions, () -> {
+          requireBucket(bucket);
+          return null;
+        });
+        StoredObject stored = new StoredObject(key, object.content(), etag, now(),
+            object.contentType(), object.metadata(), object.tags(), checksum, 0);
+        if (staged == null) {
+          storage.putObject(bucket, stored);
+        } else {
+          ((StagedObjects) storage).putObject(bucket, stored, staged);
+        }
+        return stored;
+      } finally {
+        lock.unlock();
+      }
     }
+  }
+
+  /**
+   * The object {@code draft} gives written ahead, where the storage stages writes; else null, and
+   * the draft is not made (in memory nothing happens before the lock, so the simulation reads its
+   * clock exactly when it did).
+   */
+  private StagedObjects.Staged stage(java.util.function.Supplier<StoredObject> draft) {
+    return storage instanceof StagedObjects staging ? staging.stage(draft.get()) : null;
   }
 
   /**

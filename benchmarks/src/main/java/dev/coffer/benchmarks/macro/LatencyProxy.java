@@ -42,12 +42,15 @@ final class LatencyProxy implements AutoCloseable {
   private final long halfNanos;
   private final ServerSocket listener;
   private final Set<Socket> sockets = ConcurrentHashMap.newKeySet();
+  private final Thread acceptor;
   private volatile boolean closed;
 
   private LatencyProxy(InetSocketAddress upstream, Duration latency, ServerSocket listener) {
     this.upstream = upstream;
     this.halfNanos = latency.toNanos() / 2;
     this.listener = listener;
+    this.acceptor = new Thread(this::accept, "latency-proxy-" + listener.getLocalPort());
+    acceptor.setDaemon(true);
   }
 
   /**
@@ -69,9 +72,7 @@ final class LatencyProxy implements AutoCloseable {
     ServerSocket listener = new ServerSocket(0, 128, InetAddress.getLoopbackAddress());
     LatencyProxy proxy = new LatencyProxy(
         new InetSocketAddress(upstream.getHost(), upstream.getPort()), latency, listener);
-    Thread acceptor = new Thread(proxy::accept, "latency-proxy-" + listener.getLocalPort());
-    acceptor.setDaemon(true);
-    acceptor.start();
+    proxy.acceptor.start();
     return proxy;
   }
 
@@ -142,14 +143,21 @@ final class LatencyProxy implements AutoCloseable {
     sockets.remove(socket);
   }
 
-  /** Stops accepting and closes every proxied connection, both sides. */
+  /**
+   * Stops listening and closes every proxied connection, both sides: once it returns, the port
+   * refuses connections.
+   */
   @Override
   public void close() {
     closed = true;
     try {
       listener.close();
+      // The port stays open until the thread blocked in accept() has left it.
+      acceptor.join(10_000);
     } catch (IOException ignored) {
       // Nothing more to release.
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
     for (Socket socket : sockets) {
       closeQuietly(socket);

@@ -1,11 +1,15 @@
 package dev.coffer.benchmarks.macro;
 
+import java.math.BigDecimal;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * The settings of one harness run, read from the environment (run.sh passes its own through).
@@ -37,6 +41,10 @@ import java.util.Set;
  * @param treeFiles files of the tree case's directory ({@code BENCH_TREE_FILES}, default 10,000)
  * @param cliVariants other builds or JVM options of the command, run beside it in the cold-read,
  *     walk and tree cases ({@code BENCH_CLI_VARIANTS}, default none; see {@link CliVariant#parse})
+ * @param latency the round trip added between every contender and the servers by a
+ *     {@link LatencyProxy}, half each way ({@code BENCH_LATENCY}: {@code 20ms}, {@code 0.5ms},
+ *     {@code 1s}, {@code 250us}; default {@code none}, {@link Duration#ZERO}: contenders connect
+ *     straight to the servers on loopback; at most {@link #LATENCY_MAX})
  */
 record HarnessConfig(
     long size,
@@ -54,11 +62,15 @@ record HarnessConfig(
     String rclone,
     boolean writeDocs,
     int treeFiles,
-    List<CliVariant> cliVariants) {
+    List<CliVariant> cliVariants,
+    Duration latency) {
 
   /** The cases in the order they run; the walk reads the small blobs' case's blobs. */
   static final List<String> CASES = List.of("ingest", "cold", "hot", "small", "walk", "scaling",
       "tree");
+
+  /** The largest {@code BENCH_LATENCY}: more would time out the clients' requests. */
+  static final Duration LATENCY_MAX = Duration.ofSeconds(10);
 
   static final long MIB = 1L << 20;
   static final long GIB = 1L << 30;
@@ -102,7 +114,58 @@ record HarnessConfig(
         env.getOrDefault("BENCH_RCLONE", "rclone"),
         !"0".equals(env.getOrDefault("BENCH_WRITE_DOCS", "1")),
         positive("BENCH_TREE_FILES", env.getOrDefault("BENCH_TREE_FILES", "10000")),
-        CliVariant.parse(env.getOrDefault("BENCH_CLI_VARIANTS", "")));
+        CliVariant.parse(env.getOrDefault("BENCH_CLI_VARIANTS", "")),
+        parseLatency(env.getOrDefault("BENCH_LATENCY", "none")));
+  }
+
+  private static final Pattern LATENCY = Pattern.compile("(\\d+(?:\\.\\d+)?)\\s*(us|ms|s)");
+
+  /**
+   * Parses a {@code BENCH_LATENCY} round trip: a number with {@code us}, {@code ms} or {@code s}
+   * ({@code 20ms}, {@code 0.5ms}), or {@code none} (also zero or empty) for none.
+   *
+   * @throws IllegalArgumentException naming the text if it is none of these, below a microsecond
+   *     but not zero, or above {@link #LATENCY_MAX}
+   */
+  static Duration parseLatency(String text) {
+    String t = text.trim().toLowerCase(Locale.ROOT);
+    if (t.isEmpty() || t.equals("none") || t.equals("0")) {
+      return Duration.ZERO;
+    }
+    Matcher m = LATENCY.matcher(t);
+    if (m.matches()) {
+      BigDecimal unit = BigDecimal.valueOf(switch (m.group(2)) {
+        case "us" -> 1_000L;
+        case "ms" -> 1_000_000L;
+        default -> 1_000_000_000L;
+      });
+      BigDecimal nanos = new BigDecimal(m.group(1)).multiply(unit);
+      if (nanos.signum() == 0) {
+        return Duration.ZERO;
+      }
+      if (nanos.compareTo(BigDecimal.valueOf(1_000)) >= 0
+          && nanos.compareTo(BigDecimal.valueOf(LATENCY_MAX.toNanos())) <= 0) {
+        return Duration.ofNanos(nanos.longValue());
+      }
+    }
+    throw new IllegalArgumentException("invalid BENCH_LATENCY \"" + text.trim()
+        + "\": expected a round trip from 1us to " + LATENCY_MAX.toSeconds()
+        + "s, such as 20ms, 0.5ms or 1s, or none");
+  }
+
+  /** A latency as people read it: 20 ms, 0.5 ms, 250 µs, 1 s; none for zero. */
+  static String formatLatency(Duration latency) {
+    if (latency.isZero()) {
+      return "none";
+    }
+    long nanos = latency.toNanos();
+    if (nanos < 1_000_000) {
+      return BigDecimal.valueOf(nanos, 3).stripTrailingZeros().toPlainString() + " µs";
+    }
+    if (nanos < 1_000_000_000) {
+      return BigDecimal.valueOf(nanos, 6).stripTrailingZeros().toPlainString() + " ms";
+    }
+    return BigDecimal.valueOf(nanos, 9).stripTrailingZeros().toPlainString() + " s";
   }
 
   /** Whether {@code name} (one of {@link #CASES}) runs. */

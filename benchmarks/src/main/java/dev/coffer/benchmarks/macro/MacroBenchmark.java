@@ -57,9 +57,9 @@ public final class MacroBenchmark {
     Instant started = Instant.now();
     String loadBefore = Machine.loadAverage();
     Files.createDirectories(config.work());
-    log.printf("coffer side-by-side benchmarks: %s, %d rounds, %d small blobs, load %s%n",
-        HarnessConfig.formatSize(config.size()), config.rounds(), config.smallCount(),
-        loadBefore);
+    log.printf("coffer side-by-side benchmarks: %s, %d rounds, %d small blobs, added latency %s,"
+            + " load %s%n", HarnessConfig.formatSize(config.size()), config.rounds(),
+        config.smallCount(), HarnessConfig.formatLatency(config.latency()), loadBefore);
     Path large = randomFile(config.size());
     Path awsConfig = config.work().resolve("aws-config");
     Files.writeString(awsConfig, String.join("\n", "[default]", "s3 =",
@@ -81,11 +81,11 @@ public final class MacroBenchmark {
     try (Closeable daemons = () -> stopDaemons(config.work());
         S3Server mock = S3Server.s3mock(mockJar, Files.createDirectories(
             config.work().resolve("s3mock")), jarVersion(mockJar));
-        Venue onMock = new Venue(mock, BUCKET);
+        Venue onMock = new Venue(mock, BUCKET, config.latency());
         S3Server proxy = config.s3proxy() ? S3Server.s3proxy(proxyJar,
             Files.createDirectories(config.work().resolve("s3proxy")), jarVersion(proxyJar))
             : null;
-        Venue onProxy = proxy == null ? null : new Venue(proxy, BUCKET)) {
+        Venue onProxy = proxy == null ? null : new Venue(proxy, BUCKET, config.latency())) {
       versions.add(mock.name() + " " + mock.version());
       if (proxy != null) {
         versions.add(proxy.name() + " " + proxy.version() + " (filesystem backend)");
@@ -286,6 +286,7 @@ public final class MacroBenchmark {
     out.append("- machine: ").append(Machine.describe()).append('\n');
     out.append("- load average (1, 5, 15 min): ").append(loadBefore).append(" at the start, ")
         .append(loadAfter).append(" at the end (the run's own servers and contenders)\n");
+    out.append("- network: ").append(network()).append('\n');
     out.append("- versions: ").append(String.join("; ", versions)).append('\n');
     out.append(String.format(Locale.ROOT, "- sizes: large blob %s; %d small blobs of 4 KiB to "
             + "1 MiB (log-uniform, %s in all) by %d threads, a share of them in each round; %d "
@@ -363,6 +364,19 @@ public final class MacroBenchmark {
     }
     out.append(Notes.forMisses(ratios, small));
     return out.toString();
+  }
+
+  /** What lies between the contenders and the servers: loopback, and the latency added to it. */
+  private String network() {
+    if (config.latency().isZero()) {
+      return "loopback, no latency added (`BENCH_LATENCY` unset): a request that waits for an"
+          + " answer costs next to nothing here, unlike on S3";
+    }
+    String latency = HarnessConfig.formatLatency(config.latency());
+    return "**" + latency + " round trip added** (`BENCH_LATENCY`): every contender reaches the"
+        + " servers through a proxy on loopback that delays each direction by half of it ("
+        + HarnessConfig.formatLatency(config.latency().dividedBy(2)) + "), as a network"
+        + " would; a request that waits for an answer pays the whole of it";
   }
 
   private String scalingTable(List<Row> rows) {

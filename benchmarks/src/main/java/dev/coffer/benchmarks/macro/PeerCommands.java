@@ -7,7 +7,7 @@ import java.util.Map;
 
 /**
  * The command lines of the contenders that run as processes: {@code coffer}, the AWS CLI against the
- * venue's endpoint, rclone with its remote from the environment, and each venue's coffer home.
+ * venue's endpoint (its latency proxy's, if any), rclone with its remote from the environment, and each venue's coffer home.
  */
 record PeerCommands(HarnessConfig config, List<String> coffer, Path awsConfig) {
 
@@ -34,7 +34,7 @@ record PeerCommands(HarnessConfig config, List<String> coffer, Path awsConfig) {
 
   List<String> aws(Venue v, String... args) {
     List<String> command = new ArrayList<>(List.of(config.awsCli(), "--endpoint-url",
-        v.server.endpoint().toString()));
+        v.endpoint().toString()));
     command.addAll(List.of(args));
     command.add("--only-show-errors");
     return command;

@@ -3,6 +3,9 @@ package dev.coffer.benchmarks.macro;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.s3.S3StoreConfig;
 import dev.coffer.store.s3.S3Stores;
+import java.io.IOException;
+import java.net.URI;
+import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -35,6 +38,10 @@ import software.amazon.awssdk.services.s3.model.S3Object;
  * client with 64 for bulk bytes, no default CRC32 checksums, the SDK's standard retry strategy),
  * plus an interceptor that counts every HTTP attempt, so the library and the raw SDK contenders
  * differ in what they send, never in how.
+ *
+ * <p>With a latency ({@code BENCH_LATENCY}) every contender, these clients and the command-line
+ * ones alike, reaches the server through a {@link LatencyProxy} at {@link #endpoint()}; the
+ * harness's own setup and cleanup on these clients go that way too.
  */
 final class Venue implements AutoCloseable {
   static final String REGION = "us-east-1";
@@ -43,13 +50,21 @@ final class Venue implements AutoCloseable {
   final String bucket;
   final S3Client control;
   final S3AsyncClient bulk;
+  /** Between the contenders and the server; null without a latency. */
+  private final LatencyProxy proxy;
   private final AtomicLong requests = new AtomicLong();
   /** Requests the shared clients have sent, by the SDK's operation name. */
   private final Map<String, AtomicLong> byOperation = new ConcurrentHashMap<>();
 
-  Venue(S3Server server, String bucket) {
+  /**
+   * Starts the clients (and the proxy, for a positive {@code latency}) and creates the bucket.
+   *
+   * @throws IOException if the proxy cannot listen
+   */
+  Venue(S3Server server, String bucket, Duration latency) throws IOException {
     this.server = server;
     this.bucket = bucket;
+    this.proxy = latency.isZero() ? null : LatencyProxy.start(server.endpoint(), latency);
     ExecutionInterceptor counter = new ExecutionInterceptor() {
       @Override
       public void beforeTransmission(Context.BeforeTransmission context,
@@ -66,12 +81,22 @@ final class Venue implements AutoCloseable {
     this.bulk = common(S3AsyncClient.builder(), counter)
         .httpClientBuilder(NettyNioAsyncHttpClient.builder().maxConcurrency(64))
         .build();
-    control.createBucket(b -> b.bucket(bucket));
+    try {
+      control.createBucket(b -> b.bucket(bucket));
+    } catch (RuntimeException e) {
+      close();
+      throw e;
+    }
+  }
+
+  /** Where contenders reach the server: the proxy's endpoint with a latency, else the server's. */
+  URI endpoint() {
+    return proxy == null ? server.endpoint() : proxy.endpoint();
   }
 
   /** Addressing, checksums, retries and credentials as the store sets them, plus the counter. */
   private <B extends S3BaseClientBuilder<B, ?>> B common(B builder, ExecutionInterceptor counter) {
-    return builder.endpointOverride(server.endpoint()).forcePathStyle(true)
+    return builder.endpointOverride(endpoint()).forcePathStyle(true)
         .region(Region.of(REGION))
         .credentialsProvider(StaticCredentialsProvider.create(
             AwsBasicCredentials.create(S3Server.ACCESS_KEY, S3Server.SECRET_KEY)))
@@ -104,7 +129,7 @@ final class Venue implements AutoCloseable {
   /** The store's configuration for {@code prefix}: its defaults, this server. */
   S3StoreConfig config(String prefix) {
     return S3StoreConfig.builder().bucket(bucket).prefix(prefix).region(REGION)
-        .endpoint(server.endpoint()).pathStyle(true)
+        .endpoint(endpoint()).pathStyle(true)
         .credentials(StaticCredentialsProvider.create(
             AwsBasicCredentials.create(S3Server.ACCESS_KEY, S3Server.SECRET_KEY)))
         .build();
@@ -144,7 +169,7 @@ final class Venue implements AutoCloseable {
     env.put("AWS_DEFAULT_REGION", REGION);
     env.put("COFFER_BUCKET", bucket);
     env.put("COFFER_PREFIX", prefix);
-    env.put("COFFER_ENDPOINT", server.endpoint().toString());
+    env.put("COFFER_ENDPOINT", endpoint().toString());
     env.put("COFFER_PATH_STYLE", "true");
     env.put("COFFER_HOME", home.toString());
     env.put("RCLONE_CONFIG_BENCH_TYPE", "s3");
@@ -152,7 +177,7 @@ final class Venue implements AutoCloseable {
     env.put("RCLONE_CONFIG_BENCH_ACCESS_KEY_ID", S3Server.ACCESS_KEY);
     env.put("RCLONE_CONFIG_BENCH_SECRET_ACCESS_KEY", S3Server.SECRET_KEY);
     env.put("RCLONE_CONFIG_BENCH_REGION", REGION);
-    env.put("RCLONE_CONFIG_BENCH_ENDPOINT", server.endpoint().toString());
+    env.put("RCLONE_CONFIG_BENCH_ENDPOINT", endpoint().toString());
     env.put("RCLONE_CONFIG_BENCH_FORCE_PATH_STYLE", "true");
     return env;
   }
@@ -162,7 +187,13 @@ final class Venue implements AutoCloseable {
     try {
       control.close();
     } finally {
-      bulk.close();
+      try {
+        bulk.close();
+      } finally {
+        if (proxy != null) {
+          proxy.close();
+        }
+      }
     }
   }
 }

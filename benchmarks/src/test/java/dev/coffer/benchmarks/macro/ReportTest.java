@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.within;
 
 import java.io.StringReader;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import org.apache.commons.csv.CSVFormat;
@@ -119,6 +120,33 @@ class ReportTest {
     assertThat(HarnessConfig.CASES).allMatch(defaults::runs);
     assertThatThrownBy(() -> HarnessConfig.fromEnvironment(Map.of("BENCH_ROUNDS", "0"),
         Path.of("/r"), Path.of("/w"))).hasMessageContaining("BENCH_ROUNDS");
+  }
+
+  @Test
+  void latencyIsARoundTripWithItsUnitOrNone() {
+    assertThat(HarnessConfig.fromEnvironment(Map.of("BENCH_LATENCY", "20ms"), Path.of("/r"),
+        Path.of("/w")).latency()).isEqualTo(Duration.ofMillis(20));
+    assertThat(HarnessConfig.fromEnvironment(Map.of(), Path.of("/r"), Path.of("/w")).latency())
+        .isZero();
+    assertThat(HarnessConfig.parseLatency(" 0.5ms ")).isEqualTo(Duration.ofNanos(500_000));
+    assertThat(HarnessConfig.parseLatency("250us")).isEqualTo(Duration.ofNanos(250_000));
+    assertThat(HarnessConfig.parseLatency("1S")).isEqualTo(Duration.ofSeconds(1));
+    assertThat(HarnessConfig.parseLatency("10 s")).isEqualTo(HarnessConfig.LATENCY_MAX);
+    assertThat(HarnessConfig.parseLatency("none")).isZero();
+    assertThat(HarnessConfig.parseLatency("0")).isZero();
+    assertThat(HarnessConfig.parseLatency("0ms")).isZero();
+    assertThat(HarnessConfig.parseLatency("")).isZero();
+    for (String invalid : List.of("20", "20 min", "-5ms", "fast", "11s", "0.1us")) {
+      assertThatThrownBy(() -> HarnessConfig.fromEnvironment(Map.of("BENCH_LATENCY", invalid),
+          Path.of("/r"), Path.of("/w")))
+          .isInstanceOf(IllegalArgumentException.class)
+          .hasMessageContaining("BENCH_LATENCY").hasMessageContaining("\"" + invalid + "\"");
+    }
+    assertThat(HarnessConfig.formatLatency(Duration.ofMillis(20))).isEqualTo("20 ms");
+    assertThat(HarnessConfig.formatLatency(Duration.ofNanos(500_000))).isEqualTo("500 µs");
+    assertThat(HarnessConfig.formatLatency(Duration.ofNanos(1_500_000))).isEqualTo("1.5 ms");
+    assertThat(HarnessConfig.formatLatency(Duration.ofSeconds(1))).isEqualTo("1 s");
+    assertThat(HarnessConfig.formatLatency(Duration.ZERO)).isEqualTo("none");
   }
 
   @Test

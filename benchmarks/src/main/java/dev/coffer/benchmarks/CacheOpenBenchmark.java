@@ -32,8 +32,10 @@ import org.openjdk.jmh.annotations.TearDown;
  * its store can be used. The directory stays between invocations, so its listing comes from the
  * kernel's caches, as it does for a command run after another.
  *
- * <p>{@code openAndClose} is the open alone; {@code openAndFirstRead} also reads one entry right
- * after the open, as {@code coffer get} of a cached blob does.
+ * <p>{@code openAndClose} opens, reads the exact stats and closes: the stats wait for the disk
+ * tier's index of those entries, so this is the whole indexing's cost, which the build paid before
+ * the indexing moved after it. {@code openAndFirstRead} opens, reads one entry and closes, as
+ * {@code coffer get} of a cached blob does: what a command pays now.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.AverageTime)

@@ -69,8 +69,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@link #bytes()} counts the entries indexed so far, and {@link #clear()} waits for the
  *       task first.
  * </ul>
- * {@link #close()} stops the task and waits for it before releasing the directory's lock: no file
- * is deleted by this instance once another process may hold the directory.
+ * {@link #close()} stops the task (or finishes it, above) and waits for it before releasing the
+ * directory's lock: no file is deleted by this instance once another process may hold the
+ * directory.
  */
 final class DiskTier implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(DiskTier.class);
@@ -132,9 +133,9 @@ final class DiskTier implements Closeable {
   /**
    * Opens the tier in {@code root}, creating its directories with mode 0700, taking its lock file
    * and removing leftover fills; the blobs already there are indexed by a task given to {@code
-   * indexExecutor}, not before this returns (see the class comment). Existing directories must belong
-   * to this process's user and not be writable by group or others: anyone else who could write
-   * there could place or swap content under a digest's name.
+   * indexExecutor}, not before this returns (see the class comment). Existing directories must
+   * belong to this process's user and not be writable by group or others: anyone else who could
+   * write there could place or swap content under a digest's name.
    *
    * @throws UnsafeDirectoryException if a directory belongs to another user or others can write
    *     it, naming it and what to do

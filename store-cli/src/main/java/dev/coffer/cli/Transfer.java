@@ -46,7 +46,7 @@ final class Transfer {
   Transfer watching(ContentStore store) {
     if (store instanceof CachedContentStore cached) {
       cache = cached;
-      before = cached.stats();
+      before = cached.statsNow();
     }
     return this;
   }
@@ -199,7 +199,7 @@ final class Transfer {
     if (cache == null) {
       return "";
     }
-    CacheStats after = cache.stats();
+    CacheStats after = cache.statsNow();
     if (after.memoryHits() > before.memoryHits()) {
       return ", cache hit (memory)";
     } else if (after.diskHits() > before.diskHits()) {

@@ -13,12 +13,26 @@ import dev.coffer.store.ContentStore;
  */
 public interface CachedContentStore extends ContentStore {
 
-  /** A snapshot of the cache's counters and sizes. */
+  /**
+   * A snapshot of the cache's counters and sizes. Exact: in the moments after the build, while
+   * the disk tier still indexes the entries an earlier instance left (see {@link #statsNow()}),
+   * waits for that to finish.
+   */
   CacheStats stats();
 
   /**
-   * Drops every cached blob and info, deleting the disk tier's files. Reads in progress continue;
-   * the backing store is not changed.
+   * A snapshot as {@link #stats()}, taken without waiting: its counters are exact, but while the
+   * disk tier still indexes the entries an earlier instance left (in the background, from the
+   * build on; milliseconds for thousands of entries, a second or more for a hundred thousand),
+   * {@link CacheStats#diskBytes()} counts only the entries indexed so far. For a command that
+   * compares counters and should not wait, such as a read's summary.
+   */
+  CacheStats statsNow();
+
+  /**
+   * Drops every cached blob and info, deleting the disk tier's files (first waiting for the disk
+   * tier's index, as {@link #stats()} does). Reads in progress continue; the backing store is not
+   * changed.
    */
   void clear();
 

@@ -42,14 +42,15 @@ final class CachingStore extends ForwardingContentStore implements CachedContent
 
   /**
    * A cache over {@code backing}; {@code executor} runs the caches' maintenance, {@code
-   * fillExecutor} the fills (null: the cache's own fill threads).
+   * fillExecutor} the fills (null: the cache's own fill threads), {@code indexExecutor} the disk
+   * tier's indexing of the entries found at start.
    */
   CachingStore(ContentStore backing, CacheConfig config, Executor executor, Executor fillExecutor,
-      Ticker ticker) {
+      Executor indexExecutor, Ticker ticker) {
     this.backing = backing;
     this.config = config;
     this.ticker = ticker;
-    this.tiers = new Tiers(config, executor, ticker);
+    this.tiers = new Tiers(config, executor, indexExecutor, ticker);
     this.fills = new Fills(backing, tiers, fillExecutor);
     this.changes = new ChangesThrough(backing, tiers);
   }
@@ -345,7 +346,12 @@ final class CachingStore extends ForwardingContentStore implements CachedContent
 
   @Override
   public CacheStats stats() {
-    return tiers.stats();
+    return tiers.stats(true);
+  }
+
+  @Override
+  public CacheStats statsNow() {
+    return tiers.stats(false);
   }
 
   @Override

@@ -20,6 +20,17 @@ public final class CachingStores {
   private CachingStores() {}
 
   /**
+   * Runs the indexing of a disk tier on a daemon thread of its own: it may take seconds over a
+   * large directory, and the common pool (one thread on a 2-core host) runs Caffeine's maintenance
+   * and what else a process gives it.
+   */
+  private static void indexOnANewThread(Runnable task) {
+    Thread thread = new Thread(task, "coffer-cache-index");
+    thread.setDaemon(true);
+    thread.start();
+  }
+
+  /**
    * A builder of a cache over {@code backing}; the cache owns the backing store and closes it.
    *
    * @throws NullPointerException if {@code backing} is null
@@ -34,6 +45,7 @@ public final class CachingStores {
     private CacheConfig config;
     private Executor executor;
     private Executor fillExecutor;
+    private Executor indexExecutor;
     private Ticker ticker;
 
     private Builder(ContentStore backing) {
@@ -54,9 +66,11 @@ public final class CachingStores {
     }
 
     /**
-     * The executor for the caches' maintenance (eviction); {@link ForkJoinPool#commonPool()} if not
-     * set. A same-thread executor ({@code Runnable::run}) makes eviction happen before a write
-     * returns, which tests rely on.
+     * The executor for the caches' maintenance: eviction, and indexing the disk tier's entries
+     * left by an earlier instance, which {@link #build()} starts and does not wait for. If not
+     * set, eviction runs on {@link ForkJoinPool#commonPool()} and the indexing on a daemon thread
+     * of its own. A same-thread executor ({@code Runnable::run}) makes eviction happen before a
+     * write returns and the indexing before {@code build()} returns, which tests rely on.
      *
      * @throws IllegalStateException if already set
      */
@@ -81,6 +95,18 @@ public final class CachingStores {
     }
 
     /**
+     * Runs the disk tier's indexing of the entries found at start on {@code executor} instead;
+     * for tests, which hold the task to look at the cache before and after it ran.
+     */
+    Builder indexExecutor(Executor executor) {
+      if (this.indexExecutor != null) {
+        throw new IllegalStateException("index executor was already set");
+      }
+      this.indexExecutor = Objects.requireNonNull(executor, "executor");
+      return this;
+    }
+
+    /**
      * The time source of info expiry and of open readers' rechecks; {@link Ticker#systemTicker()}
      * if not set.
      *
@@ -99,8 +125,10 @@ public final class CachingStores {
      * cache starts degraded (see {@link CacheStats#diskDegraded()}) and logs one warning.
      */
     public CachedContentStore build() {
+      Executor index = indexExecutor != null ? indexExecutor
+          : executor != null ? executor : CachingStores::indexOnANewThread;
       return new CachingStore(backing, config == null ? CacheConfig.defaults() : config,
-          executor == null ? ForkJoinPool.commonPool() : executor, fillExecutor,
+          executor == null ? ForkJoinPool.commonPool() : executor, fillExecutor, index,
           ticker == null ? Ticker.systemTicker() : ticker);
     }
   }

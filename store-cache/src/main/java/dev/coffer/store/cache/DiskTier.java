@@ -32,7 +32,10 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +49,29 @@ import org.slf4j.LoggerFactory;
  * or its eviction listener, which Caffeine runs inside that same atomic step; so the index and the
  * files never disagree about a digest, and an eviction cannot delete a file just installed again.
  * Open readers keep reading a deleted file (POSIX unlink semantics).
+ *
+ * <p>The entries an earlier instance left are indexed after {@link #open} returns, by a task on
+ * the executor it is given, so that a command does not list a large directory before it can
+ * read. Until that task has run (see {@link #awaitIndexed()}):
+ * <ul>
+ *   <li>a lookup that misses the index looks at the digest's file itself (one {@code lstat}) and
+ *       indexes what it finds, unverified, as the task would have; so a read is served from an
+ *       entry found at start at once, verified on its first open as ever (CLI-6);
+ *   <li>a digest whose file this instance installs, removes or evicts is left alone by the task,
+ *       which indexes only what it listed and nobody touched since (both happen inside the key's
+ *       compute, so they never interleave);
+ *   <li>the index weighs only what it holds, so the directory may hold more than {@code maxBytes}
+ *       by what is not indexed yet (at most what was there at open); the task's end evicts down
+ *       to the bound, which then holds as before. An instance that installed an entry finishes
+ *       the task before {@link #close()} releases the directory, so commands shorter than the
+ *       indexing cannot together grow the directory past its bound; one that only read may
+ *       stop it, leaving a directory over a bound lowered since for the next instance;
+ *   <li>{@link #bytes()} counts the entries indexed so far, and {@link #clear()} waits for the
+ *       task first.
+ * </ul>
+ * {@link #close()} stops the task (or finishes it, above) and waits for it before releasing the
+ * directory's lock: no file is deleted by this instance once another process may hold the
+ * directory.
  */
 final class DiskTier implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(DiskTier.class);
@@ -64,6 +90,14 @@ final class DiskTier implements Closeable {
   private final StatsCounter stats;
   private final AtomicLong bytes = new AtomicLong();
   private final Cache<Digest, Entry> index;
+  /** Done once the entries found at open are indexed (or the tier closed first). */
+  private final CompletableFuture<Void> indexed = new CompletableFuture<>();
+  private final AtomicBoolean indexingStarted = new AtomicBoolean();
+  /** Digests whose files this instance changed while indexing; null once indexed. */
+  private volatile Set<Digest> touched = ConcurrentHashMap.newKeySet();
+  private volatile boolean closed;
+  /** Whether this instance installed an entry: then it evicts down to the bound before closing. */
+  private volatile boolean grew;
 
   /**
    * An index record: the entry's size, and whether its content was verified against its digest
@@ -97,17 +131,18 @@ final class DiskTier implements Closeable {
   }
 
   /**
-   * Opens the tier in {@code root}, creating its directories with mode 0700, taking its lock file,
-   * removing leftover fills and indexing the blobs already there. Existing directories must belong
-   * to this process's user and not be writable by group or others: anyone else who could write
-   * there could place or swap content under a digest's name.
+   * Opens the tier in {@code root}, creating its directories with mode 0700, taking its lock file
+   * and removing leftover fills; the blobs already there are indexed by a task given to {@code
+   * indexExecutor}, not before this returns (see the class comment). Existing directories must
+   * belong to this process's user and not be writable by group or others: anyone else who could
+   * write there could place or swap content under a digest's name.
    *
    * @throws UnsafeDirectoryException if a directory belongs to another user or others can write
    *     it, naming it and what to do
    * @throws IOException if the directory cannot be created, written or locked
    */
-  static DiskTier open(Path root, long maxBytes, Executor executor, StatsCounter stats)
-      throws IOException {
+  static DiskTier open(Path root, long maxBytes, Executor executor, Executor indexExecutor,
+      StatsCounter stats) throws IOException {
     createPrivateDirectory(root);
     Path blobs = root.resolve("blobs");
     createPrivateDirectory(blobs);
@@ -135,7 +170,7 @@ final class DiskTier implements Closeable {
     DiskTier tier = new DiskTier(root, lockChannel, lock, maxBytes, executor, stats);
     try {
       tier.removeLeftoverFills();
-      tier.rebuildIndex();
+      indexExecutor.execute(tier::indexFoundEntries);
     } catch (IOException | RuntimeException e) {
       tier.close();
       throw e;
@@ -178,6 +213,14 @@ final class DiskTier implements Closeable {
     }
   }
 
+  /**
+   * Returns once the entries found at open are indexed and evicted down to the bound (at once
+   * after {@link #close()}).
+   */
+  void awaitIndexed() {
+    indexed.join();
+  }
+
   /** Bytes of blob content held now. */
   long bytes() {
     return bytes.get();
@@ -197,10 +240,14 @@ final class DiskTier implements Closeable {
    * @return a channel positioned nowhere in particular (use positional reads), or null on a miss
    */
   FileChannel open(Digest digest, long expectedSize, boolean verify) {
-    Entry indexed = index.getIfPresent(digest);
-    if (indexed == null) {
+    Entry looked = index.getIfPresent(digest);
+    if (looked == null && !indexed.isDone()) {
+      looked = indexFound(digest);
+    }
+    if (looked == null) {
       return null;
     }
+    Entry held = looked;
     FileChannel channel;
     try {
       // Never through a link: an entry is a file this tier wrote, or nothing.
@@ -217,18 +264,18 @@ final class DiskTier implements Closeable {
     String problem;
     try {
       long actual = channel.size();
-      if (actual != expectedSize || actual != indexed.size()) {
+      if (actual != expectedSize || actual != held.size()) {
         problem = "has " + actual + " bytes instead of " + expectedSize;
-      } else if ((verify || !(indexed.verified() || EntrySeal.holds(pathOf(digest), digest)))
+      } else if ((verify || !(held.verified() || EntrySeal.holds(pathOf(digest), digest)))
           && !digestOf(channel, digest.algorithm()).equals(digest)) {
         problem = "does not match its digest";
       } else {
-        if (!indexed.verified()) {
+        if (!held.verified()) {
           // Verified now, by its seal or its hash; sealing again is harmless and seals entries
           // found without one (CLI-6).
           EntrySeal.write(pathOf(digest), digest);
           index.asMap().computeIfPresent(digest,
-              (d, entry) -> entry.equals(indexed) ? new Entry(entry.size(), true) : entry);
+              (d, entry) -> entry.equals(held) ? new Entry(entry.size(), true) : entry);
         }
         return channel;
       }
@@ -256,6 +303,7 @@ final class DiskTier implements Closeable {
     IOException[] mismatch = new IOException[1];
     try {
       index.asMap().compute(digest, (d, old) -> {
+        markTouched(d);
         Path entry = pathOf(d);
         try {
           Files.move(staged.path(), entry, StandardCopyOption.ATOMIC_MOVE,
@@ -276,6 +324,7 @@ final class DiskTier implements Closeable {
           return null;
         }
         bytes.addAndGet(size - (old == null ? 0 : old.size()));
+        grew = true;
         EntrySeal.write(entry, d);
         return new Entry(size, true);
       });
@@ -311,16 +360,36 @@ final class DiskTier implements Closeable {
     }
   }
 
-  /** Removes the entry of {@code digest} and deletes its file, if there is one. */
+  /**
+   * Removes the entry of {@code digest} and deletes its file, if there is one; while the entries
+   * found at open are being indexed, also a file not indexed yet.
+   */
   void remove(Digest digest) {
-    index.asMap().computeIfPresent(digest, (d, entry) -> {
-      deleteFile(d, entry.size());
+    if (indexed.isDone()) {
+      index.asMap().computeIfPresent(digest, (d, entry) -> {
+        deleteFile(d, entry.size());
+        return null;
+      });
+      return;
+    }
+    index.asMap().compute(digest, (d, entry) -> {
+      if (entry != null) {
+        deleteFile(d, entry.size());
+      } else {
+        markTouched(d);
+        try {
+          Files.deleteIfExists(pathOf(d));
+        } catch (IOException e) {
+          LOG.warn("cannot delete cache entry {} in {}", d, root, e);
+        }
+      }
       return null;
     });
   }
 
-  /** Removes every entry and deletes its file. */
+  /** Removes every entry and deletes its file, once the entries found at open are indexed. */
   void clear() {
+    awaitIndexed();
     for (Digest digest : List.copyOf(index.asMap().keySet())) {
       remove(digest);
     }
@@ -331,9 +400,24 @@ final class DiskTier implements Closeable {
     index.cleanUp();
   }
 
-  /** Releases the directory's lock; the entries stay for the next instance. Idempotent. */
+  /**
+   * Releases the directory's lock; the entries stay for the next instance. Idempotent. First, if
+   * this instance installed an entry, finishes indexing the entries found at open (in this thread
+   * if the task has not started) and so evicts down to the bound; else stops that indexing. Either
+   * way waits for it to end: no file is deleted by this instance once the lock is released.
+   */
   @Override
   public void close() throws IOException {
+    if (grew && !closed) {
+      indexFoundEntries();
+      awaitIndexed();
+    }
+    closed = true;
+    if (indexingStarted.compareAndSet(false, true)) {
+      endIndexing();
+    } else {
+      awaitIndexed();
+    }
     try {
       if (lock.isValid()) {
         lock.release();
@@ -344,6 +428,7 @@ final class DiskTier implements Closeable {
   }
 
   private void deleteFile(Digest digest, long size) {
+    markTouched(digest);
     try {
       Files.deleteIfExists(pathOf(digest));
     } catch (IOException e) {
@@ -360,7 +445,65 @@ final class DiskTier implements Closeable {
     }
   }
 
-  /** Indexes the entries already on disk, least recently modified first, so a restart is warm. */
+  private void markTouched(Digest digest) {
+    Set<Digest> changed = touched;
+    if (changed != null) {
+      changed.add(digest);
+    }
+  }
+
+  /**
+   * Indexes the file of {@code digest} found on disk while the entries found at open are being
+   * indexed, as that indexing would; null if there is none.
+   */
+  private Entry indexFound(Digest digest) {
+    return index.asMap().compute(digest, (d, old) -> {
+      if (old != null) {
+        return old;
+      }
+      try {
+        BasicFileAttributes attributes = Files.readAttributes(pathOf(d),
+            BasicFileAttributes.class, LinkOption.NOFOLLOW_LINKS);
+        if (!attributes.isRegularFile()) {
+          return null;
+        }
+        bytes.addAndGet(attributes.size());
+        return new Entry(attributes.size(), false);
+      } catch (IOException e) {
+        return null; // no such file, or none this tier can read: a miss
+      }
+    });
+  }
+
+  /** The indexing task {@link #open} starts: runs once, and not after {@link #close()}. */
+  private void indexFoundEntries() {
+    if (!indexingStarted.compareAndSet(false, true)) {
+      return;
+    }
+    try {
+      rebuildIndex();
+      if (!closed) {
+        // Evict now what the entries found at open put over the bound.
+        index.cleanUp();
+      }
+    } catch (IOException | RuntimeException e) {
+      stats.diskFailures.increment();
+      LOG.warn("cannot index the cache entries in {}; those not indexed are not used", root, e);
+    } finally {
+      endIndexing();
+    }
+  }
+
+  private void endIndexing() {
+    touched = null;
+    indexed.complete(null);
+  }
+
+  /**
+   * Indexes the entries already on disk, least recently modified first, so a restart is warm;
+   * skips a digest already indexed or whose file this instance changed meanwhile, and stops once
+   * the tier is closed.
+   */
   private void rebuildIndex() throws IOException {
     record Found(Digest digest, long size, long modified) {}
     List<Found> found = new ArrayList<>();
@@ -368,6 +511,9 @@ final class DiskTier implements Closeable {
       Path directory = blobs.resolve(algorithm.label());
       try (DirectoryStream<Path> files = Files.newDirectoryStream(directory)) {
         for (Path file : files) {
+          if (closed) {
+            return;
+          }
           BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class,
               LinkOption.NOFOLLOW_LINKS);
           Digest digest = parseDigest(algorithm, file.getFileName().toString());
@@ -381,9 +527,16 @@ final class DiskTier implements Closeable {
       }
     }
     found.sort(Comparator.comparingLong(Found::modified));
+    Set<Digest> changed = touched;
     for (Found entry : found) {
+      if (closed) {
+        return;
+      }
       index.asMap().compute(entry.digest(), (d, old) -> {
-        bytes.addAndGet(entry.size() - (old == null ? 0 : old.size()));
+        if (old != null || changed.contains(d)) {
+          return old;
+        }
+        bytes.addAndGet(entry.size());
         // Written by an earlier process, perhaps cut short by a crash: verified on first open.
         return new Entry(entry.size(), false);
       });

@@ -36,7 +36,7 @@ final class Tiers {
   private final AtomicBoolean degraded = new AtomicBoolean();
   private volatile long retryDiskAtNanos;
 
-  Tiers(CacheConfig config, Executor executor, Ticker ticker) {
+  Tiers(CacheConfig config, Executor executor, Executor indexExecutor, Ticker ticker) {
     this.config = config;
     this.memory = config.memoryMaxBytes() == 0 ? null : Caffeine.newBuilder()
         .maximumWeight(config.memoryMaxBytes())
@@ -54,12 +54,13 @@ final class Tiers {
         .ticker(ticker)
         .executor(executor)
         .build();
-    this.disk = config.hasDiskTier() ? openDisk(config, executor) : null;
+    this.disk = config.hasDiskTier() ? openDisk(config, executor, indexExecutor) : null;
   }
 
-  private DiskTier openDisk(CacheConfig config, Executor executor) {
+  private DiskTier openDisk(CacheConfig config, Executor executor, Executor indexExecutor) {
     try {
-      return DiskTier.open(config.directory(), config.diskMaxBytes(), executor, stats);
+      return DiskTier.open(config.directory(), config.diskMaxBytes(), executor, indexExecutor,
+          stats);
     } catch (UnsafeDirectoryException e) {
       // Not a failing disk to read through: someone else could place content under a digest.
       throw new FailedPreconditionException(e.getMessage());
@@ -258,7 +259,14 @@ final class Tiers {
 
   // ---- the cache's own surface ----
 
-  CacheStats stats() {
+  /**
+   * The counters and sizes; {@code exact}: after waiting for the disk tier's index, else with the
+   * disk bytes indexed so far.
+   */
+  CacheStats stats(boolean exact) {
+    if (exact && disk != null) {
+      disk.awaitIndexed();
+    }
     long memoryBytes = memory == null ? 0
         : memory.policy().eviction().map(e -> e.weightedSize().orElse(0)).orElse(0L);
     return stats.snapshot(memoryBytes, disk == null ? 0 : disk.bytes(),

@@ -112,7 +112,7 @@ class CacheDirectorySecurityTest {
     byte[] blob = bytes(64 << 10, 3);
     Digest digest = Digest.of(blob);
     StatsCounter stats = new StatsCounter();
-    try (DiskTier disk = DiskTier.open(directory, 1 << 30, Runnable::run, stats)) {
+    try (DiskTier disk = DiskTier.open(directory, 1 << 30, Runnable::run, Runnable::run, stats)) {
       StagingFile staged = disk.newStagingFile("fill");
       assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(staged.path())))
           .isEqualTo("rw-------");

@@ -18,15 +18,20 @@ import org.junit.jupiter.api.Test;
  * object body of 1 MiB or more, where a refusal before the body saves sending it.
  */
 class ExpectContinueIT {
+  private final S3Mock s3 = S3Mock.get();
+  private final String bucket = s3.newBucket();
+  private final String prefix = S3Mock.newPrefix();
+  private final S3StoreConfig config = s3.config(bucket, prefix).build();
+
+  private static byte[] random(int size, long seed) {
+    byte[] bytes = new byte[size];
+    new Random(seed).nextBytes(bytes);
+    return bytes;
+  }
 
   @Test
   void recordWritesAndSmallObjectsAreSentWithoutWaitingForContinue() {
-    S3Mock s3 = S3Mock.get();
-    String bucket = s3.newBucket();
-    String prefix = S3Mock.newPrefix();
-    S3StoreConfig config = s3.config(bucket, prefix).build();
-    byte[] small = new byte[20_000];
-    new Random(3).nextBytes(small);
+    byte[] small = random(20_000, 3);
     try (FaultProxy proxy = FaultProxy.builder(s3.endpoint()).start();
         ContentStore store = S3Stores.open(config.toBuilder().endpoint(proxy.endpoint()).build())) {
       Digest digest = Digest.of(small);
@@ -43,12 +48,7 @@ class ExpectContinueIT {
 
   @Test
   void anObjectOfOneMibOrMoreStillAsksForContinue() {
-    S3Mock s3 = S3Mock.get();
-    String bucket = s3.newBucket();
-    String prefix = S3Mock.newPrefix();
-    S3StoreConfig config = s3.config(bucket, prefix).build();
-    byte[] large = new byte[3 << 20];
-    new Random(5).nextBytes(large);
+    byte[] large = random(3 << 20, 5);
     try (FaultProxy proxy = FaultProxy.builder(s3.endpoint()).start();
         ContentStore store = S3Stores.open(config.toBuilder().endpoint(proxy.endpoint()).build())) {
       Digest digest = Digest.of(large);

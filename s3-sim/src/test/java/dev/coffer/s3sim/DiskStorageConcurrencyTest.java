@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -56,8 +57,13 @@ class DiskStorageConcurrencyTest {
 
   /** Holds the write of {@code key} once its bytes are forced; counts down {@code held} there. */
   private void holdWritesOf(String key, CountDownLatch held) {
+    holdWrites(key::equals, held);
+  }
+
+  /** Holds the writes of the keys {@code which} accepts, as {@link #holdWritesOf}. */
+  private void holdWrites(Predicate<String> which, CountDownLatch held) {
     storage.objectForced = k -> {
-      if (k.equals(key)) {
+      if (which.test(k)) {
         held.countDown();
         try {
           release.await();
@@ -192,15 +198,7 @@ class DiskStorageConcurrencyTest {
     put("kept", "kept bytes");
     put("replaced", "old bytes");
     CountDownLatch held = new CountDownLatch(2);
-    storage.objectForced = k -> {
-      held.countDown();
-      try {
-        release.await();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException(e);
-      }
-    };
+    holdWrites(k -> true, held);
     Future<SimResponse> added = putLater("added", "new bytes");
     Future<SimResponse> replacement = putLater("replaced", "new bytes");
     await(held);

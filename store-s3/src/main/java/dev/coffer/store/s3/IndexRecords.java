@@ -147,6 +147,17 @@ final class IndexRecords {
     }
   }
 
+  /**
+   * {@link #casIndex(Digest, UnaryOperator, S3Objects.Fetched)}, where {@code first} is the
+   * version remembered here ({@link #known}) when {@code remembered}: an outcome that writes
+   * nothing ({@code change} returns null or throws) is then never taken from it, as {@link
+   * #casKnown} (PROTO-14).
+   */
+  IndexRecord casIndex(Digest digest, UnaryOperator<IndexRecord> change,
+      S3Objects.Fetched first, boolean remembered) {
+    return cas(digest, change, first, remembered && first != null).record();
+  }
+
   /** {@link #casIndex(Digest, UnaryOperator, S3Objects.Fetched)}, with the record's ETag. */
   Versioned casVersioned(Digest digest, UnaryOperator<IndexRecord> change,
       S3Objects.Fetched first) {

@@ -218,7 +218,7 @@ final class LinkNew {
         throw new AbortedException("linking " + marked.size() + " blobs from " + from
             + " took longer than " + IndexRecords.CAS_DEADLINE + " to mark; nothing was linked");
       }
-      linked = link(from, source.incarnation(), marked, op, read.get(from));
+      linked = link(from, source.incarnation(), marked, op, read.get(from), sourceRemembered);
     } catch (Refused e) {
       removals.giveBack(marked.keySet(), op);
       if (e.gone && sourceRemembered) {
@@ -261,14 +261,17 @@ final class LinkNew {
   /**
    * Step 3: one compare-and-swap of {@code from}'s record, starting from {@code first}, adding a
    * link naming {@code op} to each target of {@code marked} it does not link at the incarnation
-   * marked.
+   * marked. When {@code first} is the version remembered here ({@code remembered}), "linked
+   * already" and a refusal are decided again on a read, never on it (PROTO-14): a remembered
+   * version could show a link that another host's deletion of {@code from} has since released.
    *
    * @return {@code from}'s record as written, or as read if it linked every target already
    * @throws Refused if {@code from} is gone, not live or not {@code incarnation}, or is fenced
    *     for {@code op}
    */
   private IndexRecord link(Digest from, long incarnation,
-      Map<Digest, IndexRecords.Versioned> marked, String op, S3Objects.Fetched first) {
+      Map<Digest, IndexRecords.Versioned> marked, String op, S3Objects.Fetched first,
+      boolean remembered) {
     return records.casIndex(from, r -> {
       if (r == null || !r.isLive() || !r.isIncarnation(incarnation)) {
         throw new Refused(true, "content " + from + " not found");
@@ -286,7 +289,7 @@ final class LinkNew {
         }
       });
       return added.isEmpty() ? null : r.withLinks(added, op);
-    }, first);
+    }, first, remembered);
   }
 
   /**

@@ -172,4 +172,33 @@ class KnownRecordsTest extends SimStoreTestBase {
     assertThatThrownBy(() -> a.ref(d)).isInstanceOf(NotFoundException.class);
     assertThat(record(b, d).isLive()).isFalse();
   }
+  /**
+   * Heavy checker seed 3939 (step 15,333, shrunk to 10 steps): a's remembered version of {@code
+   * from} links t at t's live incarnation (b stored t anew and linked it; a's reference on {@code
+   * from} wrote that version), while a's remembered t is of the earlier incarnation. b deletes
+   * {@code from}. a's {@code linkNew} found t not linked by the remembered t, marked t on a read,
+   * and then took "linked already" from the remembered {@code from}: no write, and success for a
+   * link from a deleted blob. An outcome that writes nothing is decided again on a read.
+   */
+  @Test
+  void aLinkFoundMadeOnlyInTheRememberedSourceOfADeletedBlobIsNotFound() {
+    S3Store a = host("a");
+    S3Store b = host("b");
+    byte[] bytes = random(100, 60);
+    Digest t = a.put(bytes, null, Map.of()).digest(); // a remembers t at its first incarnation
+    b.delete(t);
+    b.putAndRef(bytes, null, Map.of()); // stored anew: another incarnation, held by b
+    Digest from = b.putAndRef(random(100, 61), null, Map.of()).digest();
+    b.linkNew(List.of(t), from);
+    a.ref(from); // a remembers from linking t at t's live incarnation
+    b.delete(from);
+    long before = count(b, t);
+
+    assertThatThrownBy(() -> a.linkNew(List.of(t), from)).isInstanceOf(NotFoundException.class)
+        .hasMessageContaining(from.toString());
+
+    assertThat(record(b, from).isLive()).isFalse();
+    assertThat(count(b, t)).as("the mark given back").isEqualTo(before);
+    assertThat(record(b, t).pending()).isEmpty();
+  }
 }

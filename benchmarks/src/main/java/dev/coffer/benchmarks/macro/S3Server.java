@@ -180,11 +180,13 @@ final class S3Server implements AutoCloseable {
   }
 
   private static final Pattern REQUEST_LINE =
-      Pattern.compile("\\b(GET|PUT|POST|HEAD|DELETE) (?:https?://[^/\\s]+)?(/[^\\s)]*)");
+      Pattern.compile("\\b(GET|PUT|POST|HEAD|DELETE)(?:@[0-9a-f]+)? (?:https?://[^/\\s]+)?"
+          + "(/[^\\s)}]*)");
 
   /**
-   * The S3 operation of one logged request: Tomcat's {@code "GET /bucket/key?x HTTP/1.1"} or
-   * S3Proxy's {@code Request(GET http://host:port/bucket/key?x)}; path-style addressing.
+   * The S3 operation of one logged request: Tomcat's {@code "GET /bucket/key?x HTTP/1.1"},
+   * S3Proxy's {@code Request(GET http://host:port/bucket/key?x)}, or S3Proxy 4's (Jetty 12)
+   * {@code {GET@1a2b http://host:port/bucket/key?x HTTP/1.1}}; path-style addressing.
    */
   static String operation(String line) {
     Matcher m = REQUEST_LINE.matcher(line);

@@ -304,4 +304,25 @@ class ReportTest {
     assertThat(S3Server.operation("\"POST /b?delete HTTP/1.1\" 200 1"))
         .isEqualTo("DeleteObjects");
   }
+
+  /**
+   * S3Proxy 4 (Jetty 12) logs the method with the request's hash: {@code PUT@13f493b9 http://…}.
+   * Every line of the report's S3Proxy rows was "Unknown" before.
+   */
+  @Test
+  void s3ProxyFourLinesAreToldApartByOperation() {
+    String prefix = "06:04:25.510 S3Proxy-Jetty-24 request: ogsoeje10s.ServletApiRequest@33c1ddcb{"
+        + "ogsoeje10s.ServletContextRequest@52e762fc{ogsoejsh.GracefulHandler"
+        + "$ShutdownTrackingRequest@265dbf0e{";
+    assertThat(S3Server.operation(prefix + "PUT@13f493b9 http://127.0.0.1:19090/bench/f/index/"
+        + "sha256/0a HTTP/1.1}}}")).isEqualTo("PutObject");
+    assertThat(S3Server.operation(prefix + "POST@50fd9b36 http://127.0.0.1:19090/bench/c1/blobs/"
+        + "sha256/28?uploads HTTP/1.1}}}")).isEqualTo("CreateMultipartUpload");
+    assertThat(S3Server.operation(prefix + "PUT@5be9d196 http://127.0.0.1:19090/bench/k"
+        + "?partNumber=2&uploadId=u HTTP/1.1}}}")).isEqualTo("UploadPart");
+    assertThat(S3Server.operation(prefix + "HEAD@1 http://127.0.0.1:19090/bench HTTP/1.1}}}"))
+        .isEqualTo("HeadBucket");
+    assertThat(S3Server.operation(prefix + "GET@c9d1d0d http://127.0.0.1:19090/bench"
+        + "?list-type=2&prefix=l%2F HTTP/1.1}}}")).isEqualTo("ListObjectsV2");
+  }
 }

@@ -33,6 +33,14 @@ final class FileCopies {
 
   private FileCopies() {}
 
+  /** Whether content is stored: the lookup made before sending a file of more than {@link
+   * #SEND_WITHOUT_LOOKUP}. */
+  @FunctionalInterface
+  interface Lookup {
+    /** Whether {@code d} is stored (live); throws what the store's lookup throws but NotFound. */
+    boolean stored(Digest d);
+  }
+
   /** A restored file's size, and whether it was written rather than found right already. */
   record Restored(long size, boolean written) {}
 
@@ -51,7 +59,16 @@ final class FileCopies {
    */
   static boolean upload(ContentStore store, NewLinks links, Path file, Digest digest, long size,
       Map<String, String> labels) throws IOException {
-    boolean sent = send(store, links, file, digest, size, labels);
+    return upload(store, links, d -> EarlyLookups.lookUp(store, d), file, digest, size, labels);
+  }
+
+  /**
+   * As {@link #upload(ContentStore, NewLinks, Path, Digest, long, Map)}, the lookup before sending
+   * a file of more than {@link #SEND_WITHOUT_LOOKUP} made by {@code lookup}.
+   */
+  static boolean upload(ContentStore store, NewLinks links, Lookup lookup, Path file,
+      Digest digest, long size, Map<String, String> labels) throws IOException {
+    boolean sent = send(store, links, lookup, file, digest, size, labels);
     if (!sent && !labels.isEmpty()) {
       store.update(Info.forUpdate(digest, labels),
           labels.keySet().stream().map(k -> "labels." + k).toArray(String[]::new));
@@ -59,8 +76,8 @@ final class FileCopies {
     return sent;
   }
 
-  private static boolean send(ContentStore store, NewLinks links, Path file, Digest digest,
-      long size, Map<String, String> labels) throws IOException {
+  private static boolean send(ContentStore store, NewLinks links, Lookup lookup, Path file,
+      Digest digest, long size, Map<String, String> labels) throws IOException {
     try {
       if (size <= SEND_WITHOUT_LOOKUP) {
         put(store, links, Files.readAllBytes(file), digest, labels); // stored: AlreadyExists
@@ -69,13 +86,11 @@ final class FileCopies {
       if (size <= ONE_STEP_LIMIT) {
         // One lookup, then (if absent) one-step put: fewer requests than a writer's open and
         // commit, and content stored already is not sent again.
-        try {
-          store.info(digest);
+        if (lookup.stored(digest)) {
           return false;
-        } catch (NotFoundException absent) {
-          put(store, links, Files.readAllBytes(file), digest, labels);
-          return true;
         }
+        put(store, links, Files.readAllBytes(file), digest, labels);
+        return true;
       }
       // Straight to the digest (on S3 the key itself: no ingest, no copy); stored content found
       // by its record is AlreadyExists before the file is read.

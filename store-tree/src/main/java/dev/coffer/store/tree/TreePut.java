@@ -92,20 +92,44 @@ final class TreePut {
   private TreeTransfer store(Path dir, Map<String, String> labels, Digest base, TreeChain from,
       Tree tree) {
     TreeLayer layer = TreeLayer.full(tree);
+    boolean unchanged = from != null && tree.equals(from.tree());
+    if (unchanged) {
+      layer = from.layer(); // nothing changed: the tree is the base
+    } else if (from != null && from.layer().depth() < TreeLayer.MAX_DEPTH) {
+      TreeLayer delta = TreeLayer.delta(base, from.layer().depth(), from.tree(), tree);
+      if (delta.size() <= tree.entries().size() / 4) {
+        layer = delta;
+      }
+    }
+    // A delta lists the changed files: their lookups overlap the tree's commit (EarlyLookups).
+    try (EarlyLookups lookups = EarlyLookups.start(store,
+        !unchanged && layer.isDelta() ? lookedUp(layer) : List.of(), jobs)) {
+      return store(dir, labels, unchanged ? base : null, tree, layer, lookups);
+    }
+  }
+
+  /** The files of {@code layer} whose upload starts with a lookup ({@link FileCopies}). */
+  private static List<Digest> lookedUp(TreeLayer layer) {
+    return layer.entries().stream()
+        .filter(e -> e.kind() == Tree.Kind.FILE && e.size() > FileCopies.SEND_WITHOUT_LOOKUP
+            && e.size() <= FileCopies.ONE_STEP_LIMIT)
+        .map(Tree.Entry::digest).distinct().toList();
+  }
+
+  /**
+   * Stores {@code layer}, the layer of {@code tree} to put, or (with {@code stored}, the base, its
+   * tree unchanged) references the base again; the files its upload looks up first are looked up
+   * by {@code lookups}.
+   */
+  private TreeTransfer store(Path dir, Map<String, String> labels, Digest stored, Tree tree,
+      TreeLayer layer, EarlyLookups lookups) {
     Digest digest;
     Info committed;
     byte[] blob = null;
-    if (from != null && tree.equals(from.tree())) {
-      layer = from.layer(); // nothing changed: the tree is the base
-      digest = base;
+    if (stored != null) {
+      digest = stored;
       committed = commit(null, digest, labels);
     } else {
-      if (from != null && from.layer().depth() < TreeLayer.MAX_DEPTH) {
-        TreeLayer delta = TreeLayer.delta(base, from.layer().depth(), from.tree(), tree);
-        if (delta.size() <= tree.entries().size() / 4) {
-          layer = delta;
-        }
-      }
       blob = TreeCodec.encode(layer);
       digest = Digest.of(blob);
       committed = commit(blob, digest, labels);
@@ -134,7 +158,7 @@ final class TreePut {
       // The links' operation is drawn before the files are stored: new files are created
       // holding their link's reference (on S3 with its mark; TREE-3).
       NewLinks links = store.newLinks(digest);
-      new LinkPipeline(store, jobs, (t, first) -> upload(t, first, sent, links))
+      new LinkPipeline(store, jobs, (t, first) -> upload(t, first, sent, links, lookups))
           .run(links, targets);
     }
     store.ref(digest);
@@ -204,13 +228,14 @@ final class TreePut {
    * through {@code links} (holding its link's reference) the first time, without a reference the
    * second; {@code first} reports it done, a second store (after a link found it released) not.
    */
-  private void upload(Target t, boolean first, Sent sent, NewLinks links) throws IOException {
+  private void upload(Target t, boolean first, Sent sent, NewLinks links, EarlyLookups lookups)
+      throws IOException {
     if (t.file() == null) {
       return;
     }
     // Stored again after a NotFound: without the operation, whose marks were given back.
-    boolean stored = FileCopies.upload(store, first ? links : null, t.file(), t.digest(),
-        t.size(), Map.of());
+    boolean stored = FileCopies.upload(store, first ? links : null, lookups, t.file(),
+        t.digest(), t.size(), Map.of());
     if (stored) {
       sent.files.incrementAndGet();
       sent.bytes.addAndGet(t.size());

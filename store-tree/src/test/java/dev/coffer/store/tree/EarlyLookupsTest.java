@@ -1,0 +1,165 @@
+package dev.coffer.store.tree;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.Digest;
+import dev.coffer.store.UnavailableException;
+import dev.coffer.store.memory.MemoryStores;
+import java.io.IOException;
+import java.lang.reflect.InvocationHandler;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Proxy;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A delta put looks up its changed files of more than {@link FileCopies#SEND_WITHOUT_LOOKUP}
+ * before it commits the tree, not after: on a round trip, that lookup no longer lengthens the
+ * second upload's chain of requests.
+ */
+class EarlyLookupsTest {
+
+  private static final int TWO_MIB = 2 << 20;
+
+  @TempDir Path tmp;
+  private final ContentStore store = MemoryStores.open();
+  /** With {@link #lookupBeforeOtherPuts}: the digest whose lookup other puts wait for. */
+  private final AtomicReference<Digest> lookupOf = new AtomicReference<>();
+  private final AtomicReference<CountDownLatch> lookupBeforeOtherPuts = new AtomicReference<>();
+
+  /** The store's calls through {@link #watched}, in order: "info DIGEST", "put DIGEST". */
+  private final List<String> calls = new CopyOnWriteArrayList<>();
+  /** A digest whose next lookup fails (Unavailable), once; or null. */
+  private final AtomicReference<Digest> failLookupOf = new AtomicReference<>();
+  private final ContentStore watched = (ContentStore) Proxy.newProxyInstance(
+      getClass().getClassLoader(), new Class<?>[] {ContentStore.class}, (proxy, method, args) -> {
+        if (method.getName().equals("newLinks")) { // puts through the operation come back here
+          return InvocationHandler.invokeDefault(proxy, method, args);
+        }
+        if (method.getName().equals("info") && args[0] instanceof Digest d) {
+          calls.add("info " + d);
+          if (d.equals(lookupOf.get())) {
+            lookupBeforeOtherPuts.get().countDown();
+          }
+          if (d.equals(failLookupOf.get()) && failLookupOf.compareAndSet(failLookupOf.get(), null)) {
+            throw new UnavailableException("lookup of " + d + " failed");
+          }
+        }
+        if (method.getName().equals("put") && args.length == 3) {
+          CountDownLatch lookup = lookupBeforeOtherPuts.get();
+          if (lookup != null && !args[1].equals(lookupOf.get())) {
+            // Any other put (the tree's commit) waits a while for that lookup, so that the order
+            // the calls are listed in is the order they were started in, not a race.
+            lookup.await(5, TimeUnit.SECONDS);
+          }
+          calls.add("put " + args[1]);
+        }
+        try {
+          return method.invoke(store, args);
+        } catch (InvocationTargetException e) {
+          throw e.getCause();
+        }
+      });
+
+  @AfterEach
+  void close() {
+    store.close();
+  }
+
+  private static byte[] random(int size, long seed) {
+    byte[] b = new byte[size];
+    new Random(seed).nextBytes(b);
+    return b;
+  }
+
+  /** Forty small files and one of 2 MiB. */
+  private Path directory() throws IOException {
+    Path src = tmp.resolve("src");
+    Files.createDirectories(src);
+    for (int i = 0; i < 40; i++) {
+      Files.write(src.resolve("f" + i), random(100, i));
+    }
+    Files.write(src.resolve("big"), random(TWO_MIB, 100));
+    return src;
+  }
+
+  @Test
+  void aChangedFileThatIsLookedUpIsLookedUpBeforeTheTreeIsCommitted() throws IOException {
+    Path src = directory();
+    Trees trees = Trees.of(watched).withJobs(4);
+    Digest full = trees.put(src);
+    byte[] changed = random(TWO_MIB, 101);
+    Files.write(src.resolve("big"), changed);
+    Digest big = Digest.of(changed);
+    calls.clear();
+    lookupOf.set(big);
+    lookupBeforeOtherPuts.set(new CountDownLatch(1));
+
+    Digest delta = trees.put(src, Map.of(), full).tree();
+
+    assertThat(calls).contains("info " + big, "put " + delta, "put " + big);
+    assertThat(calls.indexOf("info " + big)).as("looked up before the tree's commit")
+        .isLessThan(calls.indexOf("put " + delta));
+    assertThat(calls.stream().filter(c -> c.equals("info " + big))).as("once").hasSize(1);
+    assertThat(store.info(delta).links()).contains(big);
+    assertThat(Trees.of(store).withJobs(2).list(delta).files().stream()
+        .filter(e -> e.path().equals("big")).findFirst().orElseThrow().digest()).isEqualTo(big);
+  }
+
+  @Test
+  void aChangedFileFoundStoredByItsEarlyLookupIsNotSent() throws IOException {
+    Path src = directory();
+    Trees trees = Trees.of(watched).withJobs(4);
+    Digest full = trees.put(src);
+    byte[] changed = random(TWO_MIB, 101);
+    Digest big = store.put(changed, null, Map.of()).digest(); // stored by another build
+    Files.write(src.resolve("big"), changed);
+    calls.clear();
+
+    Digest delta = trees.put(src, Map.of(), full).tree();
+
+    assertThat(calls).contains("info " + big).doesNotContain("put " + big);
+    assertThat(store.info(big).refCount()).as("held by the delta's link").isEqualTo(1);
+    assertThat(store.info(delta).links()).contains(big);
+  }
+
+  @Test
+  void anEarlyLookupThatFailedIsMadeAgainAtTheFilesTurn() throws IOException {
+    Path src = directory();
+    Trees trees = Trees.of(watched).withJobs(4);
+    Digest full = trees.put(src);
+    byte[] changed = random(TWO_MIB, 101);
+    Files.write(src.resolve("big"), changed);
+    Digest big = Digest.of(changed);
+    calls.clear();
+    failLookupOf.set(big);
+
+    Digest delta = trees.put(src, Map.of(), full).tree();
+
+    assertThat(calls.stream().filter(c -> c.equals("info " + big))).hasSize(2);
+    assertThat(store.info(delta).links()).contains(big);
+    assertThat(store.info(big).refCount()).isEqualTo(1);
+  }
+
+  @Test
+  void aFullPutLooksUpEachFileAtItsTurnAfterTheTreesCommit() throws IOException {
+    Path src = directory();
+
+    Digest tree = Trees.of(watched).withJobs(4).put(src);
+
+    Digest big = Digest.of(Files.readAllBytes(src.resolve("big")));
+    assertThat(calls.indexOf("info " + big)).as("after the commit, as before")
+        .isGreaterThan(calls.indexOf("put " + tree));
+  }
+}

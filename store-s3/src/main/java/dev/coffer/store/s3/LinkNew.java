@@ -81,12 +81,12 @@ final class LinkNew {
    *
    * <p>The incarnation drawn decides nothing by itself: the links are made only by step 3's
    * compare-and-swap of {@code from}'s record, which refuses a record not live or not that
-   * incarnation. If another host deleted {@code from} and committed it anew since the version
-   * remembered here, the operation is drawn for the earlier incarnation: its link is refused,
-   * decided again on fresh reads, and NotFound, every mark of the operation given back ({@link
-   * #linkNew(Collection, Drawn)}); its caller stores the files again and links them with a plain
-   * {@code linkNew}, as {@link dev.coffer.store.NewLinks} asks. A stale version costs that, a
-   * current one saves a read.
+   * incarnation. If another host deleted {@code from} (and perhaps committed it anew) since the
+   * version remembered here, the operation is drawn for an incarnation that has ended: its link
+   * is refused, decided again on fresh reads, and NotFound, every mark of the operation given
+   * back ({@link #linkNew(Collection, Drawn)}); its caller stores the files again and links them
+   * with a plain {@code linkNew}, as {@link dev.coffer.store.NewLinks} asks. A stale version
+   * costs that, a current one saves a read.
    *
    * @throws NotFoundException if {@code from} is not live (on a read)
    */

@@ -83,8 +83,9 @@ class TreeCommandsTest {
    * before the files are stored; content found stored answers AlreadyExists), then linked by that
    * operation (TREE-3), whose step 2 it skips: the mark removed, 3 requests a file; each linkNew
    * writes the tree's record once. No record is read to be changed: this host wrote each last
-   * (PROTO-14). So 300 + 1 a linkNew + 5 (GetObject 200 1, the tree's links): 313 with 8
-   * linkNews. Stored at count 0 and marked by step 2 (its CAS and the tags mirroring it), 5 a
+   * (PROTO-14), and the operation is drawn from the tree's record as this put created it. So 300
+   * + 1 a linkNew + 4 (the tree's object, record, reference and tags): 312 with 8 linkNews (313
+   * when the draw read the tree's record). Stored at count 0 and marked by step 2 (its CAS and the tags mirroring it), 5 a
    * file: 513. Reading each file's record, and the tree's for each
    * linkNew and its reference, 6 a file and 2 a linkNew (620 with the 7 batches of 16 the put made
    * when each batch waited for its slowest file). With a lookup of each file first, 100 more;
@@ -109,9 +110,9 @@ class TreeCommandsTest {
     long linkNewCalls = treeRecordWrites - 2; // its creation and the caller's reference
     assertThat(linkNewCalls).as("one linkNew at a time, of at most 2 x 16 files")
         .isBetween((files + 31) / 32L, (long) files);
-    assertThat(requests).as(logged.toString()).isEqualTo(3L * files + linkNewCalls + 5);
+    assertThat(requests).as(logged.toString()).isEqualTo(3L * files + linkNewCalls + 4);
     assertThat(logged).as("no lookup of a new small file").doesNotContainKey("GetObject 404");
-    assertThat(logged.get("GetObject 200")).as("only the tree's links are read").isEqualTo(1);
+    assertThat(logged).as("no record read, the tree's neither").doesNotContainKey("GetObject 200");
     assertThat(logged.get("PutObjectTagging 200"))
         .as("the files are born with refs=1; only the tree's reference mirrors tags")
         .isEqualTo(1);
@@ -124,10 +125,11 @@ class TreeCommandsTest {
    * record's lookup, one PutObject and its record; a file of 6 MiB is its lookup, a multipart
    * upload of two parts to the digest key and its record; then linkNew's unmarking of each, and
    * for the 6 MiB file (a putFile, not created with its mark) its marked reference and tags first
-   * (no read: this host wrote each record last, PROTO-14): 21 requests with the tree's own when
-   * both are linked by one linkNew, 1 more (a write of the tree's record) when each is linked as
-   * it is stored; 23 when the 3 MiB file was marked by linkNew's step 2 too, 27 when linkNew and
-   * the reference read the records. Through a writer and a copy
+   * (no read: this host wrote each record last, PROTO-14, the tree's too, whose version the draw
+   * of the links' operation starts from): 20 requests with the tree's own when both are linked by
+   * one linkNew, 1 more (a write of the tree's record) when each is linked as it is stored; 21
+   * when the draw read the tree's record, 23 when the 3 MiB file was marked by linkNew's step 2
+   * too, 27 when linkNew and the reference read the records. Through a writer and a copy
    * (before) the same put took 33, CopyObject, ingest records and deletes among them.
    */
   @Test
@@ -155,7 +157,7 @@ class TreeCommandsTest {
     long total = logged.values().stream().mapToLong(Long::longValue).sum();
     long linkNewCalls = treeRecordWrites(put.out().strip()) - 2;
     assertThat(linkNewCalls).as("both files at once, or each as it is stored").isBetween(1L, 2L);
-    assertThat(total).as(logged.toString()).isEqualTo(20 + linkNewCalls);
+    assertThat(total).as(logged.toString()).isEqualTo(19 + linkNewCalls);
     Path out = tmp.resolve("out");
     ok("get", "--no-cache", "-r", put.out().strip(), "-o", out.toString());
     assertThat(Files.readAllBytes(out.resolve("middle.bin"))).isEqualTo(middle);
@@ -168,8 +170,9 @@ class TreeCommandsTest {
    * CLI's 16 MiB parts, so every file is one PutObject. Each new file up to 4 MiB (91) costs 3
    * requests (its object and its record created with its link's mark, the unmarking), each
    * larger one (9, put by putFile) 5 (its object and record, its marked reference, tags and
-   * unmarking), a file above 1 MiB one lookup more (GetObject 404, 21), the tree 5 and one write
-   * of its record a linkNew: 352 with 8 linkNews; 5 requests for every file (each marked by
+   * unmarking), a file above 1 MiB one lookup more (GetObject 404, 21), the tree 4 (the draw
+   * starts from its record as this put created it; 5 when it read it) and one write of its record
+   * a linkNew: 351 with 8 linkNews; 5 requests for every file (each marked by
    * linkNew's step 2), 533 with the 7 batches of 16 the put made when each waited for its slowest
    * file. When linkNew read each file's record and the tree's for each batch, and the reference
    * read the tree's: 641.
@@ -198,9 +201,9 @@ class TreeCommandsTest {
     long linkNewCalls = treeRecordWrites(tree) - 2; // its creation and the caller's reference
     assertThat(bySize).containsExactly(79, 12, 9);
     assertThat(logged).as("total " + total).containsExactlyInAnyOrderEntriesOf(Map.of(
-        "GetObject 200", 1L, "GetObject 404", 21L, "PutObject 200", 312L + linkNewCalls,
+        "GetObject 404", 21L, "PutObject 200", 312L + linkNewCalls,
         "PutObjectTagging 200", 10L));
-    assertThat(total).isEqualTo(3L * 91 + 5L * 9 + 21 + 5 + linkNewCalls);
+    assertThat(total).isEqualTo(3L * 91 + 5L * 9 + 21 + 4 + linkNewCalls);
   }
 
   @Test
@@ -448,9 +451,10 @@ class TreeCommandsTest {
    * commit, each changed file's object and record created with its link's mark (no lookup: a
    * small file is sent), linkNew's read of the base (another host's put wrote it), the marked
    * reference of the base and its tags, the unmarking of the three targets, its one write of the
-   * delta's record, the caller's reference: 18 requests for 2 changed files of 200 when the three
-   * are linked by one linkNew (GetObject 200 4, PutObject 200 12, PutObjectTagging 2; 22 when the
-   * files were marked by linkNew's step 2 too), 1 more for each further
+   * delta's record, the caller's reference: 17 requests for 2 changed files of 200 when the three
+   * are linked by one linkNew (GetObject 200 3, PutObject 200 12, PutObjectTagging 2; 18 when the
+   * draw of the links' operation read the delta's record, 22 when the files were marked by
+   * linkNew's step 2 too), 1 more for each further
    * linkNew (a write of the delta's record) when they are linked as they are stored: the files'
    * records and the delta's are not read by linkNew nor by the reference, since this host wrote
    * them last (PROTO-14); 26 when they were (GetObject 8), 28 with a lookup of each changed file
@@ -480,7 +484,7 @@ class TreeCommandsTest {
     long deltaTotal = deltaRequests.values().stream().mapToLong(Long::longValue).sum();
     long fullTotal = fullRequests.values().stream().mapToLong(Long::longValue).sum();
     assertThat(linkNewCalls).as("the base and the 2 files, at once or as stored").isBetween(1L, 3L);
-    assertThat(deltaTotal).as(deltaRequests.toString()).isEqualTo(17 + linkNewCalls);
+    assertThat(deltaTotal).as(deltaRequests.toString()).isEqualTo(16 + linkNewCalls);
     assertThat(fullTotal).as(fullRequests.toString()).isGreaterThan(4L * files);
     JsonNode info = ok("info", "--json", delta.out().strip()).json();
     assertThat(info.get("links")).hasSize(3); // the base and the two changed files

@@ -73,16 +73,30 @@ final class LinkNew {
   }
 
   /**
-   * Draws an operation from live {@code from}, on a read of its record: not from a remembered
-   * version (PROTO-14), since the marks made at creation name the incarnation read here, and a
-   * stale one (another host deleted {@code from} and committed it anew since) would make every
-   * link of the operation NotFound.
+   * Draws an operation from live {@code from}: from the version of {@code from}'s record this
+   * store remembers ({@link IndexRecords#known}: a tree's put draws right after committing the
+   * tree, whose record it has just written), with no request, or else on a read of it. A
+   * remembered version that shows {@code from} not live decides nothing: the record is read
+   * (PROTO-14: an outcome that writes nothing is not taken from a remembered version).
    *
-   * @throws NotFoundException if {@code from} is not live
+   * <p>The incarnation drawn decides nothing by itself: the links are made only by step 3's
+   * compare-and-swap of {@code from}'s record, which refuses a record not live or not that
+   * incarnation. If another host deleted {@code from} (and perhaps committed it anew) since the
+   * version remembered here, the operation is drawn for an incarnation that has ended: its link
+   * is refused, decided again on fresh reads, and NotFound, every mark of the operation given
+   * back ({@link #linkNew(Collection, Drawn)}); its caller stores the files again and links them
+   * with a plain {@code linkNew}, as {@link dev.coffer.store.NewLinks} asks. A stale version
+   * costs that, a current one saves a read.
+   *
+   * @throws NotFoundException if {@code from} is not live (on a read)
    */
   Drawn draw(Digest from) {
-    IndexRecord source = records.parse(from, records.fetch(from));
-    IndexRecords.requireLive(from, source);
+    S3Objects.Fetched remembered = records.known(from);
+    IndexRecord source = remembered == null ? null : records.parse(from, remembered);
+    if (source == null || !source.isLive()) {
+      source = records.parse(from, records.fetch(from));
+      IndexRecords.requireLive(from, source);
+    }
     return new Drawn(from, records.newOp(), source.incarnation());
   }
 

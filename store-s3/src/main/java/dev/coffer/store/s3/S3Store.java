@@ -396,7 +396,10 @@ final class S3Store implements ContentStore {
 
   /**
    * An operation of {@code linkNew} drawn before its targets are stored ({@link CreationMarks}),
-   * on a fresh read of {@code from}'s record, never a remembered version ({@link LinkNew#draw}).
+   * from the version of {@code from}'s record this store remembers when it shows {@code from}
+   * live (no request: a tree's put draws right after writing the tree's record), else on a read
+   * of it. A stale version draws an incarnation that step 3 refuses: the operation's links are
+   * then NotFound, its marks given back ({@link LinkNew#draw}).
    */
   @Override
   public NewLinks newLinks(Digest from) {

@@ -327,6 +327,82 @@ class CreationMarksRacesTest extends SimStoreTestBase {
   }
 
   /**
+   * A tree's put draws its links' operation from the version of the tree's record it has just
+   * written, without reading it. Another host deleted the tree and committed it anew in between:
+   * the operation is drawn for the earlier incarnation, its files are created marked for it, and
+   * its link is refused by step 3 (the tree is another incarnation), decided again on fresh reads
+   * and NotFound, every creation mark given back. The caller then stores the files again and links
+   * them by a plain linkNew, as {@code NewLinks} asks: each file ends held by its holders' references
+   * exactly, linked at its live incarnation from the live incarnation of the tree, no mark left.
+   */
+  @Test
+  void aDrawFromAStaleRememberedIncarnationIsNotFoundAndThePlainLinkNewAfterIsExact() {
+    S3Store a = host("a");
+    S3Store b = host("b");
+    byte[] tree = random(100, 1);
+    Digest from = a.put(tree, null, Map.of()).digest(); // the tree's commit, as a put -r makes it
+    long drawnFor = a.records().record(from).incarnation();
+    b.delete(from);
+    b.putAndRef(tree, null, Map.of()); // committed anew
+    long live = b.records().record(from).incarnation();
+    assertThat(live).isNotEqualTo(drawnFor);
+    Digest held = b.putAndRef(random(100, 2), null, Map.of()).digest();
+    sim().log().clear();
+
+    NewLinks links = a.newLinks(from);
+    assertThat(sim().log().total()).as("drawn from a's remembered version").isZero();
+    Map<Digest, byte[]> contents = new java.util.LinkedHashMap<>();
+    for (int i = 3; i < 5; i++) {
+      byte[] content = random(100, i);
+      contents.put(links.put(content, null, Map.of()).digest(), content);
+    }
+    assertThatThrownBy(() -> links.put(random(100, 2), null, Map.of()))
+        .isInstanceOf(AlreadyExistsException.class);
+    for (Digest file : contents.keySet()) {
+      assertThat(b.records().record(file).pending()).singleElement()
+          .satisfies(m -> assertThat(m.fromIncarnation()).isEqualTo(drawnFor));
+    }
+    List<Digest> targets = new java.util.ArrayList<>(contents.keySet());
+    targets.add(held);
+
+    assertThatThrownBy(() -> links.link(targets)).isInstanceOf(NotFoundException.class)
+        .hasMessageContaining(from.toString());
+
+    assertThat(b.info(from).links()).as("no link made").isEmpty();
+    for (Digest file : contents.keySet()) {
+      assertThat(count(b, file)).as("its creation mark given back").isZero();
+      assertThat(b.records().record(file).pending()).isEmpty();
+    }
+    assertThat(count(b, held)).isEqualTo(1);
+    assertThat(b.records().record(held).pending()).isEmpty();
+
+    // What a tree's put does then: store the files again, without the operation, and link them.
+    contents.forEach((file, content) -> assertThatThrownBy(() -> a.put(content, file, Map.of()))
+        .isInstanceOf(AlreadyExistsException.class));
+    a.linkNew(targets, from);
+
+    IndexRecord source = b.records().record(from);
+    assertThat(source.incarnation()).isEqualTo(live);
+    assertThat(b.info(from).links()).containsExactlyInAnyOrderElementsOf(targets);
+    for (Digest t : targets) {
+      assertThat(source.linkIncarnation(t)).isEqualTo(b.records().record(t).incarnation());
+      assertThat(b.records().record(t).pending()).isEmpty();
+    }
+    contents.forEach((file, content) -> {
+      assertThat(count(b, file)).as("the link's reference").isEqualTo(1);
+      assertThat(refsTag(file)).isEqualTo("1");
+      assertThat(read(b, file)).isEqualTo(content);
+    });
+    assertThat(count(b, held)).as("b's and the link's").isEqualTo(2);
+    clock.advance(bound().plusSeconds(1));
+    b.gc(GC);
+    assertThat(b.fsck(false).findings()).isEmpty();
+    contents.keySet().forEach(file -> assertThat(count(b, file)).isEqualTo(1));
+    assertThat(count(b, held)).isEqualTo(2);
+    assertThat(b.info(from).links()).containsExactlyInAnyOrderElementsOf(targets);
+  }
+
+  /**
    * {@code from} is deleted and committed anew between the put and its link, and the link is
    * sent after gc past the bound ran: no mark is given back twice (by the link's NotFound and by
    * gc), and a plain linkNew to the new incarnation gives each file one reference.

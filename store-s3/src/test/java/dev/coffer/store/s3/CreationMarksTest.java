@@ -53,8 +53,9 @@ class CreationMarksTest extends SimStoreTestBase {
     }
     assertThatThrownBy(() -> links.put(random(100, 2), null, Map.of()))
         .isInstanceOf(AlreadyExistsException.class);
-    // The draw reads from's record; each file: its object (tags refs=1) and its record, marked.
-    assertThat(sim().log().total()).isEqualTo(1 + 2L * targets.size() + 2);
+    // The draw starts from from's record as this host wrote it, no request; each file: its
+    // object (tags refs=1) and its record, marked.
+    assertThat(sim().log().total()).isEqualTo(2L * targets.size() + 2);
     for (Digest t : targets) {
       assertThat(count(store, t)).isEqualTo(1);
       assertThat(store.records().record(t).pending()).hasSize(1);
@@ -78,6 +79,65 @@ class CreationMarksTest extends SimStoreTestBase {
     assertThat(store.info(from).links()).containsExactlyInAnyOrderElementsOf(targets);
     links.link(targets); // a rerun changes nothing
     targets.forEach(t -> assertThat(count(store, t)).isEqualTo(1));
+  }
+
+  /**
+   * A tree's put commits the tree and then draws its links' operation: the draw starts from the
+   * version of the tree's record this host has just written, with no request. A host that did not
+   * write it reads it once.
+   */
+  @Test
+  void aDrawRightAfterThisHostsPutOfFromMakesNoRequestAndAnotherHostReadsFromOnce() {
+    S3Store a = host("a");
+    S3Store b = host("b");
+    Digest from = a.put(random(100, 1), null, Map.of()).digest();
+    sim().log().clear();
+
+    NewLinks byA = a.newLinks(from);
+    assertThat(sim().log().total()).as("from's record as a wrote it").isZero();
+    NewLinks byB = b.newLinks(from);
+    assertThat(sim().log().entries()).extracting(e -> e.host() + " " + e.operation() + " "
+        + e.key()).containsExactly("b " + Operation.GET_OBJECT + " " + keys.index(from));
+
+    Digest first = byA.put(random(100, 3), null, Map.of()).digest();
+    Digest second = byB.put(random(100, 4), null, Map.of()).digest();
+    byA.link(List.of(first));
+    byB.link(List.of(second));
+    for (Digest t : List.of(first, second)) {
+      assertThat(count(b, t)).isEqualTo(1);
+      assertThat(b.records().record(t).pending()).isEmpty();
+      assertThat(b.records().record(from).linkIncarnation(t))
+          .isEqualTo(b.records().record(t).incarnation());
+    }
+    assertThat(b.info(from).links()).containsExactlyInAnyOrder(first, second);
+  }
+
+  /**
+   * A remembered version of {@code from} that is not live decides nothing: the draw reads the
+   * record, and finds it committed anew by another host (PROTO-14: an outcome that writes nothing
+   * is not taken from a remembered version).
+   */
+  @Test
+  void aDrawFromARememberedVersionOfFromNotLiveReadsItAndFindsItCommittedAnew() {
+    S3Store a = host("a");
+    S3Store b = host("b");
+    byte[] tree = random(100, 1);
+    Digest from = a.putAndRef(tree, null, Map.of()).digest();
+    a.deref(from); // a remembers from deleting
+    assertThat(a.records().parse(from, a.records().known(from)).isLive()).isFalse();
+    b.putAndRef(tree, null, Map.of()); // committed anew
+    sim().log().clear();
+
+    NewLinks links = a.newLinks(from);
+
+    assertThat(requests(Operation.GET_OBJECT, keys.index(from))).hasSize(1);
+    assertThat(sim().log().total()).isEqualTo(1);
+    Digest created = links.put(random(100, 3), null, Map.of()).digest();
+    links.link(List.of(created));
+    assertThat(count(b, created)).isEqualTo(1);
+    assertThat(b.records().record(created).pending()).isEmpty();
+    assertThat(b.records().record(from).linkIncarnation(created))
+        .isEqualTo(b.records().record(created).incarnation());
   }
 
   @Test

@@ -90,6 +90,18 @@ public final class SimHosts implements AutoCloseable {
     stores.close();
   }
 
+  /**
+   * The incarnation of {@code digest}'s record in the version {@code store} remembers (PROTO-14),
+   * if that version shows it live; null otherwise: what a put that marks draws its operation from
+   * without a read ({@code newLinks}). A store of {@link #open}.
+   */
+  public static Long rememberedLive(ContentStore store, Digest digest) {
+    IndexRecords records = ((S3Store) store).records();
+    S3Objects.Fetched known = records.known(digest);
+    IndexRecord record = known == null ? null : records.parse(digest, known);
+    return record != null && record.isLive() ? record.incarnation() : null;
+  }
+
   /** The index record's key of {@code digest} under {@code prefix}. */
   public static String indexKey(String prefix, Digest digest) {
     return new Keys(prefix).index(digest);

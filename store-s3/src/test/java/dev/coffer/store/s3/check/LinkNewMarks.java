@@ -179,8 +179,8 @@ final class LinkNewMarks {
    * as step 2's, by the bounds above; {@code model} itself for a plain {@code linkNew}.
    */
   private static Model puts(Model model, Op.LinkNew op) {
-    if (!op.put() || !model.live(op.from())) {
-      return model;
+    if (!op.put() || !model.live(op.from()) && !model.drawsFrom.containsKey(op.host())) {
+      return model; // no put made: the draw found from not live
     }
     Model created = model.copy();
     created.putsOfMarkedPut(op.to(), false);

@@ -179,4 +179,36 @@ class MarkedPutOrdersTest {
     assertThat(m.blobs.get(1).refs).isZero();
     assertThat(m.blobs.get(0).links).containsExactly(2);
   }
+
+  /**
+   * A put that marks draws its operation from the version of {@code from} its host remembers,
+   * without a read (PROTO-14). Where another host deleted {@code from} and committed it anew
+   * since, the operation is of the life that ended: the files are created marked for it, the
+   * link is NotFound and gives their marks back, nothing is linked; the plain relink a tree's put
+   * then makes links each file once, from the live incarnation. With {@code from} deleted and not
+   * committed anew, the draw still succeeds and the puts are made; the link is NotFound.
+   */
+  @Test
+  void aPutThatMarksDrawnFromAnEndedLifeIsNotFoundAtItsLinkAndGivesEveryMarkBack() {
+    Model m = tree();
+    m.delete(0);
+    m.publish(0, true, Map.of()); // committed anew
+    assertThat(m.markedPut(List.of(1, 2), 0, true, Model.ENDED_LIFE))
+        .isEqualTo(NotFoundException.class);
+    assertThat(m.blobs.get(0).links).isEmpty();
+    assertThat(List.of(m.blobs.get(1).refs, m.blobs.get(2).refs)).containsExactly(0L, 0L);
+    assertThat(m.linkNew(List.of(1, 2), 0)).isNull();
+    assertThat(List.of(m.blobs.get(1).refs, m.blobs.get(2).refs)).containsExactly(1L, 1L);
+    assertThat(m.blobs.get(0).links).containsExactly(1, 2);
+
+    Model gone = tree();
+    long life = gone.blobs.get(0).incarnation;
+    gone.delete(0);
+    assertThat(gone.markedPut(List.of(1), 0, true, life)).isEqualTo(NotFoundException.class);
+    assertThat(gone.live(1)).as("put through the operation").isTrue();
+    assertThat(gone.blobs.get(1).refs).isZero();
+    assertThat(gone.markedPut(List.of(2), 0, true, null)).as("drawn on a read")
+        .isEqualTo(NotFoundException.class);
+    assertThat(gone.live(2)).isFalse();
+  }
 }

@@ -113,6 +113,18 @@ final class Model {
   long keptByTrees;
   /** Where another host's operation may run between this model's record changes (INV-8). */
   Orders.Pause pause;
+  /**
+   * What each host whose put that marks is in the step in progress draws its operation from
+   * without a read (PROTO-14): the incarnation of {@code from} the version it remembers shows
+   * live, {@link #ENDED_LIFE} if that life has ended by the step's start; a host not listed
+   * reads {@code from}'s record. The host's memory, which the model does not hold otherwise:
+   * set by the checker before each step, from the store. Not part of the state ({@link
+   * #signature}).
+   */
+  final TreeMap<Integer, Long> drawsFrom = new TreeMap<>();
+
+  /** An incarnation no blob has: one that has ended. */
+  static final long ENDED_LIFE = 0;
 
   Model(boolean incarnations) {
     this.incarnations = incarnations;
@@ -122,6 +134,7 @@ final class Model {
     Model m = new Model(incarnations);
     m.lives = lives;
     m.keptByTrees = keptByTrees;
+    m.drawsFrom.putAll(drawsFrom);
     blobs.forEach((k, v) -> m.blobs.put(k, v.copy()));
     ingests.forEach((k, v) -> m.ingests.put(k, v.copy()));
     return m;
@@ -754,7 +767,7 @@ final class Model {
 
   /**
    * A put that marks ({@code NewLinks}, the mark at creation, PROTO-13): the operation is drawn
-   * from live {@code from} (NotFound, nothing done, if not); each distinct target is put through
+   * on a read of {@code from}, live (NotFound, nothing done, if not); each distinct target is put through
    * it, one not live created at count 1 (its mark, counted from its creation on, as the store
    * counts it), one live AlreadyExists and unchanged; then, with {@code link}, {@code
    * linkNew(to, from)} as that operation, {@code from} still the incarnation drawn, which marks
@@ -763,11 +776,23 @@ final class Model {
    * mark: count 1, which gc past the bound gives back.
    */
   Class<? extends StoreException> markedPut(List<Integer> to, int from, boolean link) {
+    return markedPut(to, from, link, null);
+  }
+
+  /**
+   * {@link #markedPut(List, int, boolean)} drawn from {@code remembered}, when not null: the
+   * incarnation of {@code from} its host remembers live ({@link #drawsFrom}), taken without a
+   * read whatever {@code from} is now. The puts are made even if {@code from} is gone; the link
+   * of an incarnation that is not {@code from}'s live one is NotFound, its creation marks given
+   * back, and links nothing.
+   */
+  Class<? extends StoreException> markedPut(List<Integer> to, int from, boolean link,
+      Long remembered) {
     Blob source = blobs.get(from);
-    if (source == null) {
+    if (source == null && remembered == null) {
       return NotFoundException.class;
     }
-    long drawn = source.incarnation;
+    long drawn = remembered != null ? remembered : source.incarnation;
     Map<Integer, Long> created = putsOfMarkedPut(to, true);
     if (!link) {
       return null;
@@ -796,7 +821,8 @@ final class Model {
   /**
    * A put that marks with another host's {@code delete(victim)} (then, with {@code reput}, its
    * plain {@code put}) between its puts and its link ({@code Op.RacedPut}): the operation drawn
-   * from live {@code from} (NotFound, no put made, if not) and its puts, as {@link #markedPut};
+   * from live {@code from} (NotFound, no put made, if not; or from the incarnation its host
+   * remembers, {@link #markedPut(List, int, boolean, Long)}) and its puts, as {@link #markedPut};
    * the other host's calls, whatever became of the puts; the link, {@code linkNew} as that
    * operation. A file the puts created and the other host deleted (or deleted and stored anew)
    * is linked at the incarnation created and found not live at step 4: that link removed, the
@@ -812,19 +838,32 @@ final class Model {
    */
   Race racedPut(List<Integer> to, int from, int victim, boolean deletes, boolean reput,
       RaceStage stage, Reads reads) {
+    return racedPut(to, from, victim, deletes, reput, stage, reads, null);
+  }
+
+  /**
+   * {@link #racedPut(List, int, int, boolean, boolean, RaceStage, Reads)} whose operation is
+   * drawn from {@code remembered}, when not null, as {@link #markedPut(List, int, boolean, Long)}
+   * draws it: the puts made whatever {@code from} is now, the link NotFound unless {@code from}
+   * is live at that incarnation.
+   */
+  Race racedPut(List<Integer> to, int from, int victim, boolean deletes, boolean reput,
+      RaceStage stage, Reads reads, Long remembered) {
     Blob source = blobs.get(from);
-    Map<Integer, Long> created = source == null ? Map.of() : putsOfMarkedPut(to, true);
-    Class<? extends StoreException> start = source == null ? NotFoundException.class : null;
+    boolean drawn = source != null || remembered != null;
+    long life = remembered != null ? remembered : drawn ? source.incarnation : ENDED_LIFE;
+    Map<Integer, Long> created = drawn ? putsOfMarkedPut(to, true) : Map.of();
+    Class<? extends StoreException> start = drawn ? null : NotFoundException.class;
     Class<? extends StoreException> delete = deletes ? delete(victim) : null;
     Class<? extends StoreException> again = reput ? publish(victim, false, Map.of()) : null;
     boolean createdVictim = created.containsKey(victim);
-    if (source == null || stage == RaceStage.PUTS) {
+    if (!drawn || stage == RaceStage.PUTS) {
       return new Race(start, delete, again, null, null, createdVictim);
     }
     confirms = stage != RaceStage.UNCONFIRMED;
     Class<? extends StoreException> link;
     try {
-      link = linkNew(to, from, source.incarnation, created, reads);
+      link = linkNew(to, from, life, created, reads);
     } finally {
       confirms = true;
     }

@@ -98,14 +98,15 @@ class ProtocolCheckTest {
         + "%d raced puts (%d with a file the put created deleted by another host before its "
         + "link, %d of them stored anew, %d linked from fresh reads; %d links NotFound and "
         + "linked again plainly), %d unclear deletes and derefs whose cascade may have stopped "
-        + "between two releases, "
+        + "between two releases, %d puts that mark drawn from a remembered incarnation of "
+        + "their from that had ended, "
         + "at most %d candidate states at once, %.1f s (%.1f s of CPU)%n",
         config.seed(), stats.steps(), config.hosts(), stats.interleaved(), stats.requests(),
         stats.deaths(), stats.unclear(), stats.excess(), stats.linkAlls(), stats.treeFailures(),
         stats.treeLeft(), stats.treeKept(), stats.linkNews(), stats.linkNewsUnclear(),
         stats.marksLeft(), stats.marksGone(), stats.racedPuts(), stats.racedCreated(),
         stats.racedAnew(), stats.racedFresh(), stats.racedRelinked(), stats.cascadeStops(),
-        stats.candidates(),
+        stats.endedDraws(), stats.candidates(),
         (System.nanoTime() - started) / 1e9,
         (cpuNanos() - cpu) / 1e9);
     assertThat(stats.steps()).isEqualTo(config.ops());

@@ -78,7 +78,7 @@ final class Simulation implements AutoCloseable {
       long interleaved, long linkAlls, long treeFailures, long treeLeft, long treeKept,
       long candidates, long linkNews, long linkNewsUnclear, long marksLeft, long marksGone,
       long racedPuts, long racedCreated, long racedAnew, long racedFresh, long racedRelinked,
-      long cascadeStops) {}
+      long cascadeStops, long endedDraws) {}
 
   private final CheckConfig config;
   private final SimClock clock = new SimClock();
@@ -134,6 +134,8 @@ final class Simulation implements AutoCloseable {
   private long linkNewsUnclear;
   /** Whether the step in progress, a linkNew, left a mark no link holds. */
   private boolean linkNewLeft;
+  /** Puts that mark drawn from a remembered incarnation of {@code from} that had ended. */
+  private long endedDraws;
   /** The most candidates the run held at once. */
   private long mostCandidates = 1;
 
@@ -271,7 +273,7 @@ final class Simulation implements AutoCloseable {
         interleavedSteps, linkAlls, tally.treeFailures, tally.treeLeft,
         models.get(0).keptByTrees, mostCandidates, linkNews, linkNewsUnclear,
         marks.marksLeft(), marks.marksGone(), racedPuts, tally.racedCreated, tally.racedAnew,
-        tally.racedFresh, tally.racedRelinked, tally.cascadeStops);
+        tally.racedFresh, tally.racedRelinked, tally.cascadeStops, endedDraws);
   }
 
   // ---- one step
@@ -301,6 +303,7 @@ final class Simulation implements AutoCloseable {
     nestAt = s.nestAt();
     nestedRan = false;
     nestedThrown = null;
+    remember(op, nested);
     try {
       if (op instanceof Op.Ingest g) {
         ingest(i, h, g);
@@ -335,6 +338,42 @@ final class Simulation implements AutoCloseable {
       models.forEach(m -> m.ingests.values().forEach(g -> g.mayBeLocked = true));
     }
     check(i);
+  }
+
+  /**
+   * Tells each candidate what the step's puts that mark ({@code op}'s and the operation run in
+   * its middle, if any) draw their operations from: the incarnation of {@code from} the host's
+   * store remembers live, which the store takes without a read (PROTO-14), as the candidate's
+   * incarnation of {@code from} if that is still the live one in the bucket, else as one that has
+   * ended ({@link Model#drawsFrom}). The other host's memory does not change during the step, and
+   * the step's own host draws first.
+   */
+  private void remember(Op op, Op other) {
+    models.forEach(m -> m.drawsFrom.clear());
+    for (Op o : new Op[] {op, other}) {
+      int from;
+      if (o instanceof Op.LinkNew l && l.put()) {
+        from = l.from();
+      } else if (o instanceof Op.RacedPut r) {
+        from = r.from();
+      } else {
+        continue;
+      }
+      Long remembered = SimHosts.rememberedLive(stores[o.host()], digests[from]);
+      if (remembered == null) {
+        continue;
+      }
+      var record = storage.object(SimHosts.bucket(), SimHosts.indexKey(PREFIX, digests[from]));
+      boolean current = record != null && SimHosts.record(record.content()).live()
+          && SimHosts.marks(record.content()).incarnation() == remembered;
+      if (!current) {
+        endedDraws++;
+      }
+      for (Model m : models) {
+        m.drawsFrom.put(o.host(), current && m.live(from) ? m.blobs.get(from).incarnation
+            : Model.ENDED_LIFE);
+      }
+    }
   }
 
   /**
@@ -523,7 +562,8 @@ final class Simulation implements AutoCloseable {
     } else if (op instanceof Op.TreeLink t) {
       return m.treeLink(t.to(), t.from());
     } else if (op instanceof Op.LinkNew l) {
-      return l.put() ? m.markedPut(l.to(), l.from(), l.link()) : m.linkNew(l.to(), l.from());
+      return l.put() ? m.markedPut(l.to(), l.from(), l.link(), m.drawsFrom.get(l.host()))
+          : m.linkNew(l.to(), l.from());
     } else if (op instanceof Op.Label l) {
       return m.label(l.blob(), "k" + l.key(), l.value() == 0 ? "" : "v" + l.value());
     } else if (op instanceof Op.Delete d) {
@@ -658,7 +698,7 @@ final class Simulation implements AutoCloseable {
       boolean fresh = reads == Model.Reads.FRESH;
       Model after = m.copy();
       Model.Race race = after.racedPut(op.to(), op.from(), victim, true, op.reput(),
-          Model.RaceStage.ALL, reads);
+          Model.RaceStage.ALL, reads, m.drawsFrom.get(op.host()));
       List<Class<? extends StoreException>> expected = Arrays.asList(race.start(),
           race.delete(), race.reput(), race.link(), race.relink());
       Violation wrong = null;
@@ -713,11 +753,13 @@ final class Simulation implements AutoCloseable {
           : List.of(op.reput())) {
         for (Model.RaceStage stage : Model.RaceStage.values()) {
           Model a = m.copy();
-          a.racedPut(op.to(), op.from(), victim, deletes, reput, stage, Model.Reads.REMEMBERED);
+          a.racedPut(op.to(), op.from(), victim, deletes, reput, stage, Model.Reads.REMEMBERED,
+              m.drawsFrom.get(op.host()));
           outcomes.add(a);
           if (stage != Model.RaceStage.PUTS) {
             Model f = m.copy();
-            f.racedPut(op.to(), op.from(), victim, deletes, reput, stage, Model.Reads.FRESH);
+            f.racedPut(op.to(), op.from(), victim, deletes, reput, stage, Model.Reads.FRESH,
+                m.drawsFrom.get(op.host()));
             outcomes.add(f);
           }
           if (stage != Model.RaceStage.ALL) {

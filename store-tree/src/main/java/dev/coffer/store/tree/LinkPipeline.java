@@ -15,6 +15,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * Stores a tree's targets and links the tree to them as a pipeline (TREE-3's step 3): {@code jobs}
@@ -62,6 +63,7 @@ final class LinkPipeline {
   private final int jobs;
   private final Upload upload;
   private final long maxLinkWaitNanos;
+  private final LongSupplier nanoTime;
 
   /** A pipeline over {@code store}, {@code jobs} uploads at a time. */
   LinkPipeline(ContentStore store, int jobs, Upload upload) {
@@ -70,10 +72,21 @@ final class LinkPipeline {
 
   /** The same, a stored file waiting at most {@code maxLinkWaitNanos} for its link. */
   LinkPipeline(ContentStore store, int jobs, Upload upload, long maxLinkWaitNanos) {
+    this(store, jobs, upload, maxLinkWaitNanos, System::nanoTime);
+  }
+
+  /**
+   * The same, its waits measured by {@code nanoTime} (as {@link System#nanoTime}; a test's clock
+   * makes them exact): the linker waits on a monitor for a time computed from it, and looks again
+   * when that time is up or a target is stored.
+   */
+  LinkPipeline(ContentStore store, int jobs, Upload upload, long maxLinkWaitNanos,
+      LongSupplier nanoTime) {
     this.store = store;
     this.jobs = jobs;
     this.upload = upload;
     this.maxLinkWaitNanos = maxLinkWaitNanos;
+    this.nanoTime = nanoTime;
   }
 
   /**
@@ -83,7 +96,7 @@ final class LinkPipeline {
   private static final class State {
     final Iterator<Target> next;
     final List<Target> stored = new ArrayList<>();
-    /** When the oldest of {@link #stored} was stored ({@link System#nanoTime}). */
+    /** When the oldest of {@link #stored} was stored (the pipeline's clock). */
     long oldestStored;
     int inFlight;
     Throwable failure;
@@ -152,7 +165,7 @@ final class LinkPipeline {
         synchronized (state) {
           state.inFlight--;
           if (state.stored.isEmpty()) {
-            state.oldestStored = System.nanoTime();
+            state.oldestStored = nanoTime.getAsLong();
           }
           state.stored.add(target);
           state.notifyAll();
@@ -179,7 +192,7 @@ final class LinkPipeline {
         while (state.failure == null
             && (state.stored.isEmpty() || state.stored.size() < state.inFlight)) {
           long waitNanos = state.stored.isEmpty() ? 0
-              : maxLinkWaitNanos - (System.nanoTime() - state.oldestStored);
+              : maxLinkWaitNanos - (nanoTime.getAsLong() - state.oldestStored);
           if (!state.stored.isEmpty() && waitNanos <= 0) {
             break; // the oldest stored file has waited long enough
           }

@@ -21,10 +21,12 @@ import java.util.function.LongSupplier;
  * Stores a tree's targets and links the tree to them as a pipeline (TREE-3's step 3): {@code jobs}
  * workers store targets one after another, each without a reference, while the calling thread
  * links from the tree, one {@code linkNew} at a time (each is a compare-and-swap of the tree's
- * record), whatever has been stored since its last call, once at least as many are stored as are
- * being stored (so the last files, all in flight at once, take a few calls rather than one each,
- * and a file held up alone holds back nobody's link). No file waits for a slower file's upload
- * before its link, nor an upload for a link.
+ * record), whatever has been stored since its last call: while targets are left to take, once at
+ * least as many are stored as are being stored (a file held up alone holds back nobody's link);
+ * once none is left, once every target in flight is stored or the oldest stored has waited as
+ * long as a link call takes (so the last files, all in flight at once and finishing within a
+ * call's time of each other, take one call, and one much slower file holds back the others' link
+ * by at most that time). No upload waits for a link.
  *
  * <p>At most {@code 2 × jobs} targets are being stored or stored and not yet linked at any time:
  * a put killed part-way leaves at most that many files stored and not linked (at count 0, or 1 if
@@ -98,6 +100,8 @@ final class LinkPipeline {
     final List<Target> stored = new ArrayList<>();
     /** When the oldest of {@link #stored} was stored (the pipeline's clock). */
     long oldestStored;
+    /** How long the oldest of {@link #stored} took to store. */
+    long oldestUpload;
     int inFlight;
     Throwable failure;
 
@@ -161,11 +165,13 @@ final class LinkPipeline {
           target = state.next.next();
           state.inFlight++;
         }
+        long started = nanoTime.getAsLong();
         upload.store(target, true);
         synchronized (state) {
           state.inFlight--;
           if (state.stored.isEmpty()) {
             state.oldestStored = nanoTime.getAsLong();
+            state.oldestUpload = state.oldestStored - started;
           }
           state.stored.add(target);
           state.notifyAll();
@@ -179,26 +185,23 @@ final class LinkPipeline {
   }
 
   /**
-   * The linker: links what has been stored, until all of it. It waits while fewer files are
-   * stored than are being stored (at least one): a file held up alone holds back no link of
-   * others, and the last files, all in flight at once, are linked in a few calls, not one each;
-   * but a stored file waits no longer than the pipeline's bound ({@link #MAX_LINK_WAIT_NANOS}).
+   * The linker: links what has been stored, until all of it, when {@link #untilLink} says; a
+   * stored file waits no longer than the pipeline's bound ({@link #MAX_LINK_WAIT_NANOS}).
    */
   private void link(NewLinks links, int total, Semaphore window, State state) {
     int linked = 0;
+    long lastCall = -1; // how long the last call took; none made yet
     while (linked < total) {
       List<Target> batch;
       synchronized (state) {
-        while (state.failure == null
-            && (state.stored.isEmpty() || state.stored.size() < state.inFlight)) {
-          long waitNanos = state.stored.isEmpty() ? 0
-              : maxLinkWaitNanos - (nanoTime.getAsLong() - state.oldestStored);
-          if (!state.stored.isEmpty() && waitNanos <= 0) {
-            break; // the oldest stored file has waited long enough
+        while (state.failure == null) {
+          long wait = untilLink(state, lastCall);
+          if (wait == 0) {
+            break;
           }
           try {
-            if (waitNanos > 0) {
-              TimeUnit.NANOSECONDS.timedWait(state, waitNanos);
+            if (wait > 0) {
+              TimeUnit.NANOSECONDS.timedWait(state, wait);
             } else {
               state.wait();
             }
@@ -213,10 +216,45 @@ final class LinkPipeline {
         batch = List.copyOf(state.stored);
         state.stored.clear();
       }
+      long start = nanoTime.getAsLong();
       linkNew(links, batch);
+      lastCall = nanoTime.getAsLong() - start;
       linked += batch.size();
       window.release(batch.size());
     }
+  }
+
+  /**
+   * How long the linker waits before it links what is stored: 0 to link now, a time to wait
+   * unless a target is stored meanwhile, or -1 (nothing stored) to wait for one. The clock is read
+   * only once a target is stored.
+   *
+   * <p>While targets are left to take, it links once at least as many are stored as are being
+   * stored: a file held up alone holds back no link of others. Once none is left (the tail), it
+   * links once none is being stored, or once the oldest stored has waited as long as a link call
+   * takes: the last call's time, or before any call that file's own upload's (a small file's
+   * upload and a link call are each about two writes to the store). Files finishing within a
+   * call's time of each other are then linked by one call rather than two (waiting for the others
+   * costs at most the call it saves), and a file much slower than the rest holds back their link
+   * by at most that time. Either way the oldest stored waits no longer than the bound.
+   */
+  private long untilLink(State state, long lastCall) {
+    if (state.stored.isEmpty()) {
+      return -1;
+    }
+    long waited = nanoTime.getAsLong() - state.oldestStored;
+    long bound = maxLinkWaitNanos - waited;
+    if (bound <= 0) {
+      return 0;
+    }
+    if (state.next.hasNext()) {
+      return state.stored.size() >= state.inFlight ? 0 : bound;
+    }
+    if (state.inFlight == 0) {
+      return 0;
+    }
+    long tail = (lastCall >= 0 ? lastCall : state.oldestUpload) - waited;
+    return tail <= 0 ? 0 : Math.min(tail, bound);
   }
 
   private void linkNew(NewLinks links, List<Target> targets) {

@@ -50,7 +50,10 @@ final class LinkPipeline {
   /** The longest a stored file waits for its link while others are being stored. */
   static final long MAX_LINK_WAIT_NANOS = TimeUnit.SECONDS.toNanos(30);
 
-  /** A blob a tree is to link to: a file to store from unless stored, or (file null) a tree. */
+  /**
+   * A blob a tree is to link to: a file to store from unless stored, or (file null) a tree, stored
+   * already, which no worker is given.
+   */
   record Target(Digest digest, Path file, long size) {}
 
   /**
@@ -113,21 +116,29 @@ final class LinkPipeline {
   /**
    * Stores each of {@code targets} and links {@code links.from()} (the tree) to all of them, as
    * operation {@code links}; returns once every link is made, or throws the first failure once
-   * every worker has ended.
+   * every worker has ended. The targets with no file (trees, stored already) are linked at once,
+   * in a call of their own made while the workers store the files: on S3 its reads and marks of
+   * their records then overlap the uploads, where linked with the first files stored they came
+   * after them.
    */
   void run(NewLinks links, List<Target> targets) {
-    if (targets.isEmpty()) {
+    List<Target> trees = targets.stream().filter(t -> t.file() == null).toList();
+    List<Target> files = targets.stream().filter(t -> t.file() != null).toList();
+    if (files.isEmpty()) {
+      if (!trees.isEmpty()) {
+        linkNew(links, trees);
+      }
       return;
     }
-    int workers = Math.min(jobs, targets.size());
+    int workers = Math.min(jobs, files.size());
     Semaphore window = new Semaphore(2 * jobs);
-    State state = new State(targets);
+    State state = new State(files);
     ExecutorService pool = Executors.newFixedThreadPool(workers);
     try {
       for (int i = 0; i < workers; i++) {
         pool.execute(() -> work(state, window));
       }
-      link(links, targets.size(), window, state);
+      link(links, trees, files.size(), window, state);
     } catch (RuntimeException | Error e) {
       fail(state, e);
     } finally {
@@ -185,13 +196,15 @@ final class LinkPipeline {
   }
 
   /**
-   * The linker: links what has been stored, until all of it, when {@link #untilLink} says; a
-   * stored file waits no longer than the pipeline's bound ({@link #MAX_LINK_WAIT_NANOS}).
+   * The linker: links {@code trees} at once (unless none), then what has been stored, until all
+   * {@code files} of it, when {@link #untilLink} says; a stored file waits no longer than the
+   * pipeline's bound ({@link #MAX_LINK_WAIT_NANOS}).
    */
-  private void link(NewLinks links, int total, Semaphore window, State state) {
+  private void link(NewLinks links, List<Target> trees, int files, Semaphore window,
+      State state) {
+    long lastCall = trees.isEmpty() ? -1 : timedLinkNew(links, trees); // -1: no call made yet
     int linked = 0;
-    long lastCall = -1; // how long the last call took; none made yet
-    while (linked < total) {
+    while (linked < files) {
       List<Target> batch;
       synchronized (state) {
         while (state.failure == null) {
@@ -216,12 +229,17 @@ final class LinkPipeline {
         batch = List.copyOf(state.stored);
         state.stored.clear();
       }
-      long start = nanoTime.getAsLong();
-      linkNew(links, batch);
-      lastCall = nanoTime.getAsLong() - start;
+      lastCall = timedLinkNew(links, batch);
       linked += batch.size();
       window.release(batch.size());
     }
+  }
+
+  /** Links {@code targets}; returns how long that took. */
+  private long timedLinkNew(NewLinks links, List<Target> targets) {
+    long start = nanoTime.getAsLong();
+    linkNew(links, targets);
+    return nanoTime.getAsLong() - start;
   }
 
   /**

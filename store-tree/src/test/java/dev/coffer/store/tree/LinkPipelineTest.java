@@ -196,6 +196,51 @@ class LinkPipelineTest {
   }
 
   /**
+   * A delta's base (a target with no file: nothing to upload) is linked at once, in a call of its
+   * own made while the files are still being stored (on S3 its record's read and mark then
+   * overlap their uploads), and the files are linked after it, in one call here (they are stored
+   * together, within the base's call's time). Before, the base waited in the pipeline with the
+   * files and was linked with the first of them.
+   */
+  @Test
+  void aTreeTargetIsLinkedInACallOfItsOwnBeforeAnyFileIsStored() throws Exception {
+    Digest tree = stored("tree");
+    Target a = file("a", 2);
+    Target b = file("b", 1);
+    Target base = new Target(stored("base tree"), null, 0);
+    AtomicLong now = new AtomicLong();
+    CountDownLatch release = new CountDownLatch(1);
+    CountDownLatch firstCall = new CountDownLatch(1);
+    List<Target> uploaded = new ArrayList<>();
+    Calls links = new Calls(tree, to -> {
+      now.addAndGet(100 * MS); // each call takes 100 ms
+      firstCall.countDown();
+    });
+    LinkPipeline pipeline = new LinkPipeline(store, 16, (t, first) -> {
+      synchronized (uploaded) {
+        uploaded.add(t);
+      }
+      await(release);
+    }, LinkPipeline.MAX_LINK_WAIT_NANOS, now::get);
+    Thread run = new Thread(() -> pipeline.run(links, List.of(a, b, base)));
+    run.start();
+
+    assertThat(firstCall.await(10, TimeUnit.SECONDS)).as("a call while the files are held")
+        .isTrue();
+    assertThat(links.made()).containsExactly(List.of(base.digest()));
+    assertThat(store.info(tree).links()).containsExactly(base.digest());
+    release.countDown();
+    run.join(TimeUnit.SECONDS.toMillis(30));
+
+    assertThat(run.isAlive()).isFalse();
+    assertThat(links.made()).hasSize(2);
+    assertThat(links.made().get(1)).containsExactlyInAnyOrder(a.digest(), b.digest());
+    assertThat(uploaded).as("the base needs no upload").containsExactlyInAnyOrder(a, b);
+    assertThat(store.info(tree).links())
+        .containsExactlyInAnyOrder(base.digest(), a.digest(), b.digest());
+  }
+
+  /**
    * One file stored while two others are still being stored (held until released), in the tail
    * (none left to take): its own upload took 100 ms (a test clock), so the tail's rule would have
    * it wait 100 ms for the others; a bound of 50 ms links it once it has waited 50 ms, without

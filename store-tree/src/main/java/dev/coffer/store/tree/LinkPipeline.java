@@ -15,15 +15,18 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
  * Stores a tree's targets and links the tree to them as a pipeline (TREE-3's step 3): {@code jobs}
  * workers store targets one after another, each without a reference, while the calling thread
  * links from the tree, one {@code linkNew} at a time (each is a compare-and-swap of the tree's
- * record), whatever has been stored since its last call, once at least as many are stored as are
- * being stored (so the last files, all in flight at once, take a few calls rather than one each,
- * and a file held up alone holds back nobody's link). No file waits for a slower file's upload
- * before its link, nor an upload for a link.
+ * record), whatever has been stored since its last call: while targets are left to take, once at
+ * least as many are stored as are being stored (a file held up alone holds back nobody's link);
+ * once none is left, once every target in flight is stored or the oldest stored has waited as
+ * long as a link call takes (so the last files, all in flight at once and finishing within a
+ * call's time of each other, take one call, and one much slower file holds back the others' link
+ * by at most that time). No upload waits for a link.
  *
  * <p>At most {@code 2 × jobs} targets are being stored or stored and not yet linked at any time:
  * a put killed part-way leaves at most that many files stored and not linked (at count 0, or 1 if
@@ -47,7 +50,10 @@ final class LinkPipeline {
   /** The longest a stored file waits for its link while others are being stored. */
   static final long MAX_LINK_WAIT_NANOS = TimeUnit.SECONDS.toNanos(30);
 
-  /** A blob a tree is to link to: a file to store from unless stored, or (file null) a tree. */
+  /**
+   * A blob a tree is to link to: a file to store from unless stored, or (file null) a tree, stored
+   * already, which no worker is given.
+   */
   record Target(Digest digest, Path file, long size) {}
 
   /**
@@ -62,6 +68,7 @@ final class LinkPipeline {
   private final int jobs;
   private final Upload upload;
   private final long maxLinkWaitNanos;
+  private final LongSupplier nanoTime;
 
   /** A pipeline over {@code store}, {@code jobs} uploads at a time. */
   LinkPipeline(ContentStore store, int jobs, Upload upload) {
@@ -70,10 +77,21 @@ final class LinkPipeline {
 
   /** The same, a stored file waiting at most {@code maxLinkWaitNanos} for its link. */
   LinkPipeline(ContentStore store, int jobs, Upload upload, long maxLinkWaitNanos) {
+    this(store, jobs, upload, maxLinkWaitNanos, System::nanoTime);
+  }
+
+  /**
+   * The same, its waits measured by {@code nanoTime} (as {@link System#nanoTime}; a test's clock
+   * makes them exact): the linker waits on a monitor for a time computed from it, and looks again
+   * when that time is up or a target is stored.
+   */
+  LinkPipeline(ContentStore store, int jobs, Upload upload, long maxLinkWaitNanos,
+      LongSupplier nanoTime) {
     this.store = store;
     this.jobs = jobs;
     this.upload = upload;
     this.maxLinkWaitNanos = maxLinkWaitNanos;
+    this.nanoTime = nanoTime;
   }
 
   /**
@@ -83,8 +101,10 @@ final class LinkPipeline {
   private static final class State {
     final Iterator<Target> next;
     final List<Target> stored = new ArrayList<>();
-    /** When the oldest of {@link #stored} was stored ({@link System#nanoTime}). */
+    /** When the oldest of {@link #stored} was stored (the pipeline's clock). */
     long oldestStored;
+    /** How long the oldest of {@link #stored} took to store. */
+    long oldestUpload;
     int inFlight;
     Throwable failure;
 
@@ -96,21 +116,29 @@ final class LinkPipeline {
   /**
    * Stores each of {@code targets} and links {@code links.from()} (the tree) to all of them, as
    * operation {@code links}; returns once every link is made, or throws the first failure once
-   * every worker has ended.
+   * every worker has ended. The targets with no file (trees, stored already) are linked at once,
+   * in a call of their own made while the workers store the files: on S3 its reads and marks of
+   * their records then overlap the uploads, where linked with the first files stored they came
+   * after them.
    */
   void run(NewLinks links, List<Target> targets) {
-    if (targets.isEmpty()) {
+    List<Target> trees = targets.stream().filter(t -> t.file() == null).toList();
+    List<Target> files = targets.stream().filter(t -> t.file() != null).toList();
+    if (files.isEmpty()) {
+      if (!trees.isEmpty()) {
+        linkNew(links, trees);
+      }
       return;
     }
-    int workers = Math.min(jobs, targets.size());
+    int workers = Math.min(jobs, files.size());
     Semaphore window = new Semaphore(2 * jobs);
-    State state = new State(targets);
+    State state = new State(files);
     ExecutorService pool = Executors.newFixedThreadPool(workers);
     try {
       for (int i = 0; i < workers; i++) {
         pool.execute(() -> work(state, window));
       }
-      link(links, targets.size(), window, state);
+      link(links, trees, files.size(), window, state);
     } catch (RuntimeException | Error e) {
       fail(state, e);
     } finally {
@@ -148,11 +176,13 @@ final class LinkPipeline {
           target = state.next.next();
           state.inFlight++;
         }
+        long started = nanoTime.getAsLong();
         upload.store(target, true);
         synchronized (state) {
           state.inFlight--;
           if (state.stored.isEmpty()) {
-            state.oldestStored = System.nanoTime();
+            state.oldestStored = nanoTime.getAsLong();
+            state.oldestUpload = state.oldestStored - started;
           }
           state.stored.add(target);
           state.notifyAll();
@@ -166,26 +196,25 @@ final class LinkPipeline {
   }
 
   /**
-   * The linker: links what has been stored, until all of it. It waits while fewer files are
-   * stored than are being stored (at least one): a file held up alone holds back no link of
-   * others, and the last files, all in flight at once, are linked in a few calls, not one each;
-   * but a stored file waits no longer than the pipeline's bound ({@link #MAX_LINK_WAIT_NANOS}).
+   * The linker: links {@code trees} at once (unless none), then what has been stored, until all
+   * {@code files} of it, when {@link #untilLink} says; a stored file waits no longer than the
+   * pipeline's bound ({@link #MAX_LINK_WAIT_NANOS}).
    */
-  private void link(NewLinks links, int total, Semaphore window, State state) {
+  private void link(NewLinks links, List<Target> trees, int files, Semaphore window,
+      State state) {
+    long lastCall = trees.isEmpty() ? -1 : timedLinkNew(links, trees); // -1: no call made yet
     int linked = 0;
-    while (linked < total) {
+    while (linked < files) {
       List<Target> batch;
       synchronized (state) {
-        while (state.failure == null
-            && (state.stored.isEmpty() || state.stored.size() < state.inFlight)) {
-          long waitNanos = state.stored.isEmpty() ? 0
-              : maxLinkWaitNanos - (System.nanoTime() - state.oldestStored);
-          if (!state.stored.isEmpty() && waitNanos <= 0) {
-            break; // the oldest stored file has waited long enough
+        while (state.failure == null) {
+          long wait = untilLink(state, lastCall);
+          if (wait == 0) {
+            break;
           }
           try {
-            if (waitNanos > 0) {
-              TimeUnit.NANOSECONDS.timedWait(state, waitNanos);
+            if (wait > 0) {
+              TimeUnit.NANOSECONDS.timedWait(state, wait);
             } else {
               state.wait();
             }
@@ -200,10 +229,50 @@ final class LinkPipeline {
         batch = List.copyOf(state.stored);
         state.stored.clear();
       }
-      linkNew(links, batch);
+      lastCall = timedLinkNew(links, batch);
       linked += batch.size();
       window.release(batch.size());
     }
+  }
+
+  /** Links {@code targets}; returns how long that took. */
+  private long timedLinkNew(NewLinks links, List<Target> targets) {
+    long start = nanoTime.getAsLong();
+    linkNew(links, targets);
+    return nanoTime.getAsLong() - start;
+  }
+
+  /**
+   * How long the linker waits before it links what is stored: 0 to link now, a time to wait
+   * unless a target is stored meanwhile, or -1 (nothing stored) to wait for one. The clock is read
+   * only once a target is stored.
+   *
+   * <p>While targets are left to take, it links once at least as many are stored as are being
+   * stored: a file held up alone holds back no link of others. Once none is left (the tail), it
+   * links once none is being stored, or once the oldest stored has waited as long as a link call
+   * takes: the last call's time, or before any call that file's own upload's (a small file's
+   * upload and a link call are each about two writes to the store). Files finishing within a
+   * call's time of each other are then linked by one call rather than two (waiting for the others
+   * costs at most the call it saves), and a file much slower than the rest holds back their link
+   * by at most that time. Either way the oldest stored waits no longer than the bound.
+   */
+  private long untilLink(State state, long lastCall) {
+    if (state.stored.isEmpty()) {
+      return -1;
+    }
+    long waited = nanoTime.getAsLong() - state.oldestStored;
+    long bound = maxLinkWaitNanos - waited;
+    if (bound <= 0) {
+      return 0;
+    }
+    if (state.next.hasNext()) {
+      return state.stored.size() >= state.inFlight ? 0 : bound;
+    }
+    if (state.inFlight == 0) {
+      return 0;
+    }
+    long tail = (lastCall >= 0 ? lastCall : state.oldestUpload) - waited;
+    return tail <= 0 ? 0 : Math.min(tail, bound);
   }
 
   private void linkNew(NewLinks links, List<Target> targets) {

@@ -10,6 +10,7 @@ import dev.coffer.store.NewLinks;
 import dev.coffer.store.memory.MemoryStores;
 import dev.coffer.store.tree.LinkPipeline.Target;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -40,8 +41,8 @@ class LinkPipelineRefusedLinkTest {
   @Test
   void aLinkRefusedAsAbortedIsMadeAgainByAPlainLinkNew() {
     Digest tree = stored("tree");
-    List<Target> targets = List.of(new Target(stored("a"), null, 2),
-        new Target(stored("b"), null, 1));
+    List<Target> targets = List.of(new Target(stored("a"), Path.of("a"), 2),
+        new Target(stored("b"), Path.of("b"), 1));
     AtomicInteger refused = new AtomicInteger();
     NewLinks links = new NewLinks() {
       @Override

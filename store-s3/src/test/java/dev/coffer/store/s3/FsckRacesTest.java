@@ -1,0 +1,87 @@
+package dev.coffer.store.s3;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.coffer.s3sim.Operation;
+import dev.coffer.store.ContentStore;
+import dev.coffer.store.Digest;
+import dev.coffer.store.FsckReport;
+import dev.coffer.store.NotFoundException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code fsck --repair} with another host's operation landing in its middle. The repair reads
+ * every record, one at a time in key order, before it repairs any link, so what it finds dangling
+ * is what each target's record said when it was read.
+ */
+class FsckRacesTest extends SimStoreTestBase {
+
+  private static boolean gone(ContentStore store, Digest d) {
+    try {
+      store.info(d);
+      return false;
+    } catch (NotFoundException e) {
+      return true;
+    }
+  }
+
+  /**
+   * Seed 48211's clean history, step 49,920, cut down: p links to x, x holds the only reference
+   * of y, and q links to an earlier life of y (a link that holds nothing). Host b's {@code deref x}
+   * lands between host a's reads of x's and y's records (whichever comes first in key order):
+   * it removes x and, by its cascade, y. The repair keeps the link to the one read first (live
+   * then) and drops the link to the one read second: a link to a removed blob is left, which
+   * holds nothing and which the next repair drops, and no count changes.
+   */
+  @Test
+  void aDerefBetweenTwoRecordReadsLeavesTheLinkToTheRecordReadFirst() {
+    ContentStore a = open("a");
+    ContentStore b = open("b");
+    byte[] yBytes = random(100, 9);
+    Digest y = a.putAndRef(yBytes, null, Map.of()).digest();
+    Digest q = a.putAndRef(random(100, 7), null, Map.of()).digest();
+    a.link(y, q);
+    a.deref(y); // y removed; q's link to it left
+    a.putAndRef(yBytes, y, Map.of()); // y anew: q's link holds none of its references
+    Digest x = a.putAndRef(random(100, 8), null, Map.of()).digest();
+    a.link(y, x); // y's reference moves to x's link
+    Digest p = a.putAndRef(random(100, 3), null, Map.of()).digest();
+    a.link(x, p); // x's to p's
+    assertThat(a.info(x).refCount()).isEqualTo(1);
+    assertThat(a.info(y).refCount()).isEqualTo(1);
+
+    boolean xFirst = keys.index(x).compareTo(keys.index(y)) < 0;
+    String readSecond = keys.index(xFirst ? y : x);
+    AtomicBoolean raced = new AtomicBoolean();
+    sim().network().interceptor(e -> {
+      if (e.host().equals("a") && e.operation() == Operation.GET_OBJECT
+          && readSecond.equals(e.request().key()) && raced.compareAndSet(false, true)) {
+        b.deref(x);
+      }
+      e.proceed();
+    });
+    FsckReport report = ((S3Store) a).fsck(true);
+    sim().network().interceptor(null);
+    assertThat(raced).isTrue();
+
+    assertThat(gone(a, x)).isTrue();
+    assertThat(gone(a, y)).isTrue(); // released by x's cascade
+    assertThat(a.info(p).refCount()).isEqualTo(1);
+    assertThat(a.info(q).refCount()).isEqualTo(1);
+    // x read live keeps p's link; y read gone loses q's (or the other way round).
+    assertThat(a.info(p).links()).containsExactlyElementsOf(xFirst ? List.of(x) : List.of());
+    assertThat(a.info(q).links()).containsExactlyElementsOf(xFirst ? List.of() : List.of(y));
+    Digest repaired = xFirst ? q : p;
+    assertThat(report.findings()).filteredOn(f -> f.kind() == FsckReport.Kind.DANGLING_LINK)
+        .extracting(FsckReport.Finding::subject).contains(repaired.toString())
+        .doesNotContain((xFirst ? p : q).toString());
+
+    ((S3Store) a).fsck(true);
+    assertThat(a.info(p).links()).isEmpty();
+    assertThat(a.info(q).links()).isEmpty();
+    assertThat(a.info(p).refCount()).isEqualTo(1);
+  }
+}

@@ -10,6 +10,7 @@ import dev.coffer.store.NotFoundException;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -83,5 +84,42 @@ class FsckRacesTest extends SimStoreTestBase {
     assertThat(a.info(p).links()).isEmpty();
     assertThat(a.info(q).links()).isEmpty();
     assertThat(a.info(p).refCount()).isEqualTo(1);
+  }
+
+  /**
+   * q's link to a removed y found dangling, y's record read again and found gone; before the
+   * repair changes q's record, host b stores y anew and links it from q, the link now holding
+   * y's only reference. The repair must leave that link: dropping it would leave y's reference
+   * held by no link, an over-count no gc gives back.
+   */
+  @Test
+  void aLinkMadeAnewBeforeTheRepairChangesFromIsKept() {
+    ContentStore a = open("a");
+    ContentStore b = open("b");
+    byte[] yBytes = random(100, 9);
+    Digest y = a.putAndRef(yBytes, null, Map.of()).digest();
+    Digest q = a.putAndRef(random(100, 7), null, Map.of()).digest();
+    a.link(y, q);
+    a.deref(y); // y removed; q's link to it dangling
+
+    String qKey = keys.index(q);
+    AtomicInteger seen = new AtomicInteger();
+    sim().network().interceptor(e -> {
+      // a's first request on q's record is the fsck's read; its next one is the repair's.
+      if (e.host().equals("a") && qKey.equals(e.request().key())
+          && seen.incrementAndGet() == 2) {
+        b.putAndRef(yBytes, y, Map.of());
+        b.link(y, q);
+      }
+      e.proceed();
+    });
+    ((S3Store) a).fsck(true);
+    sim().network().interceptor(null);
+    assertThat(seen).hasValueGreaterThanOrEqualTo(2);
+
+    assertThat(a.info(q).links()).containsExactly(y);
+    assertThat(a.info(y).refCount()).isEqualTo(1);
+    a.unlink(y, q); // the link held y's only reference
+    assertThat(gone(a, y)).isTrue();
   }
 }

@@ -982,8 +982,9 @@ final class Model {
    * link is repaired (the store reads the target again then, so one created meanwhile keeps its
    * links), and only from a blob that was live when its own record was read. A blob that another
    * host's deref removes after its record was read keeps the links to it; one its cascade removes
-   * after that, read later, loses them: a state neither whole order gives. Each read, and each
-   * repair (a compare-and-swap of its own), is a record change of its own ({@link Orders}).
+   * after that, read later, loses them: a state neither whole order gives. Each read and each
+   * repair (a compare-and-swap of its own) is a point of its own ({@link Orders}); the model
+   * repairs in blob order, the store in a hash map's.
    *
    * @param readOrder every blob of the pool, in the order the store reads their records
    */

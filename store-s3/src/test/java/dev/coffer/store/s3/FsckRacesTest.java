@@ -2,12 +2,17 @@ package dev.coffer.store.s3;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.coffer.s3sim.Exchange;
 import dev.coffer.s3sim.Operation;
 import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.FsckReport;
 import dev.coffer.store.NotFoundException;
+import java.time.Duration;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -31,13 +36,13 @@ class FsckRacesTest extends SimStoreTestBase {
   /**
    * Seed 48211's clean history, step 49,920, cut down: p links to x, x holds the only reference
    * of y, and q links to an earlier life of y (a link that holds nothing). Host b's {@code deref x}
-   * lands between host a's reads of x's and y's records (in key order, x's first): it removes x
-   * and, by its cascade, y. The repair keeps p's link to x (live when read) and drops q's to y
-   * (gone when read): a link to a removed blob is left, which holds nothing and which the next
-   * repair drops, and no count changes.
+   * lands between host a's reads of x's and y's records: it removes x and, by its cascade, y.
+   * The repair keeps p's link to x (live when read) and drops q's to y (gone when read): a link
+   * to a removed blob is left, which holds nothing and which the next repair drops, and no count
+   * changes.
    */
   @Test
-  void aDerefBetweenTwoRecordReadsLeavesTheLinkToTheRecordReadFirst() {
+  void aDerefBetweenTwoRecordReadsLeavesTheLinkToTheRecordReadFirst() throws Exception {
     ContentStore a = open("a");
     ContentStore b = open("b");
     byte[] yBytes = random(100, 9);
@@ -53,19 +58,26 @@ class FsckRacesTest extends SimStoreTestBase {
     assertThat(a.info(x).refCount()).isEqualTo(1);
     assertThat(a.info(y).refCount()).isEqualTo(1);
 
-    assertThat(keys.index(x)).as("x's record is read before y's").isLessThan(keys.index(y));
-    String yKey = keys.index(y);
-    AtomicBoolean raced = new AtomicBoolean();
+    // The repair reads records in parallel: x's read and y's are parked, then x's applied, the
+    // deref made, and y's applied, so that the deref lands between the two.
+    Set<String> parkedKeys = Set.of(keys.index(x), keys.index(y));
+    AtomicBoolean park = new AtomicBoolean(true);
     sim().network().interceptor(e -> {
-      if (e.host().equals("a") && e.operation() == Operation.GET_OBJECT
-          && yKey.equals(e.request().key()) && raced.compareAndSet(false, true)) {
-        b.deref(x);
+      if (!(park.get() && e.host().equals("a") && e.operation() == Operation.GET_OBJECT
+          && parkedKeys.contains(e.request().key()))) {
+        e.proceed();
       }
-      e.proceed();
     });
-    FsckReport report = ((S3Store) a).fsck(true);
+    CompletableFuture<FsckReport> fsck =
+        CompletableFuture.supplyAsync(() -> ((S3Store) a).fsck(true));
+    assertThat(sim().network().awaitParked(2, Duration.ofSeconds(20))).isTrue();
+    park.set(false);
+    sim().network().parked().stream().filter(e -> e.request().key().equals(keys.index(x)))
+        .forEach(Exchange::apply);
+    b.deref(x);
+    sim().network().parked().forEach(Exchange::apply);
+    FsckReport report = fsck.get(60, TimeUnit.SECONDS);
     sim().network().interceptor(null);
-    assertThat(raced).isTrue();
 
     assertThat(gone(a, x)).isTrue();
     assertThat(gone(a, y)).isTrue(); // released by x's cascade

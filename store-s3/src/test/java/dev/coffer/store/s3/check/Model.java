@@ -976,8 +976,9 @@ final class Model {
 
   /**
    * {@code fsck --repair}: a live blob's links to blobs that are not live are dropped. The store
-   * reads every record first, one at a time in {@code readOrder} (its key order), and only then
-   * repairs ({@code S3Fsck}), so another host's operation may land between two reads: a link is
+   * reads every record first (in the checker one at a time, in {@code readOrder}, its key order),
+   * and only then repairs ({@code S3Fsck}), so another host's operation may land between two
+   * reads: a link is
    * dropped if its target was not live when the target's record was read and is not live when the
    * link is repaired (the store reads the target again then, so one created meanwhile keeps its
    * links), and only from a blob that was live when its own record was read. A blob that another

@@ -107,8 +107,11 @@ final class S3Fsck {
         Purges.Versioned linked = records.get(target);
         if ((linked == null || !linked.record().isLive()) && !liveNow(target)) {
           if (repair) {
+            // Only the link found dangling: one made again since, to the target stored anew,
+            // holds a reference of it (PROTO-1) and stays.
+            long dangling = record.linkIncarnation(target);
             store.records().casIndex(digest, r -> r != null && r.links().contains(target.toString())
-                ? r.withoutLink(target) : null);
+                && r.linkIncarnation(target) == dangling ? r.withoutLink(target) : null);
           }
           findings.add(new FsckReport.Finding(FsckReport.Kind.DANGLING_LINK, digest.toString(),
               "links to " + target + ", which does not exist", repair));

@@ -1013,12 +1013,48 @@ final class Model {
     return null;
   }
 
-  /** {@code fsck --repair}: a live blob's links to blobs that are not live are dropped. */
-  Class<? extends StoreException> repairDanglingLinks() {
-    for (Blob b : blobs.values()) {
-      b.links.removeIf(to -> !blobs.containsKey(to));
-      b.linkedIncarnations.keySet().retainAll(b.links);
+  /**
+   * {@code fsck --repair}: a live blob's links to blobs that are not live are dropped. The store
+   * reads every record first (in the checker one at a time, in {@code readOrder}, its key order),
+   * and only then repairs ({@code S3Fsck}), so another host's operation may land between two
+   * reads: a link is
+   * dropped if its target was not live when the target's record was read and is not live when the
+   * link is repaired (the store reads the target again then, so one created meanwhile keeps its
+   * links), and only from a blob that was live when its own record was read. A blob that another
+   * host's deref removes after its record was read keeps the links to it; one its cascade removes
+   * after that, read later, loses them: a state neither whole order gives. Each read and each
+   * repair (a compare-and-swap of its own) is a point of its own ({@link Orders}); the model
+   * repairs in blob order, the store in a hash map's.
+   *
+   * @param readOrder every blob of the pool, in the order the store reads their records
+   */
+  Class<? extends StoreException> repairDanglingLinks(List<Integer> readOrder) {
+    Map<Integer, List<Integer>> linksRead = new TreeMap<>();
+    Set<Integer> liveRead = new HashSet<>();
+    for (int i = 0; i < readOrder.size(); i++) {
+      if (i > 0) {
+        boundary();
+      }
+      int b = readOrder.get(i);
+      Blob blob = blobs.get(b);
+      if (blob != null) {
+        liveRead.add(b);
+        linksRead.put(b, List.copyOf(blob.links));
+      }
     }
+    linksRead.forEach((from, links) -> {
+      for (int to : links) {
+        if (liveRead.contains(to) || blobs.containsKey(to)) {
+          continue;
+        }
+        boundary();
+        Blob now = blobs.get(from);
+        if (now != null) {
+          now.links.remove(to);
+          now.linkedIncarnations.remove(to);
+        }
+      }
+    });
     return null;
   }
 

@@ -140,4 +140,45 @@ class OrdersTest {
     assertThat(orders).extracting(o -> o.after().blobs.get(0).links.size())
         .containsExactly(1, 0, 0);
   }
+
+  /**
+   * Seed 48211's clean history, step 49,920, cut down: b3 links to b8, b8 holds the only
+   * reference of b9, and b7 links to an earlier b9 (a link that holds nothing). {@code fsck
+   * --repair} reads the records one at a time (b8's first, b9's last) before it repairs anything;
+   * another host's {@code deref b8} landing after b8's read removes b8 and, by its cascade, b9. The
+   * repair then keeps b3's link to b8 (live when read) and drops b7's to b9 (gone when read): both
+   * answer success, and neither whole order leaves one link to a removed blob without the other.
+   */
+  @Test
+  void aDerefBetweenAnFscksReadsOfTwoRecordsIsAnOrderOfItsOwn() {
+    Model m = model();
+    m.publish(9, true, Map.of());
+    m.publish(7, true, Map.of());
+    m.link(9, 7);
+    m.deref(9); // b9 removed, b7's link to it left
+    m.publish(9, true, Map.of()); // b9 anew: b7's link holds none of its references
+    m.publish(8, true, Map.of());
+    m.link(9, 8); // b9's reference moves to b8's link
+    m.publish(3, true, Map.of());
+    m.link(8, 3); // b8's to b3's
+    List<Integer> readOrder = List.of(8, 3, 7, 9);
+    List<Orders.Order> orders = Orders.of(m, x -> x.repairDanglingLinks(readOrder),
+        x -> x.deref(8), true);
+    assertThat(orders).allSatisfy(o -> {
+      assertThat(o.answer()).isNull();
+      assertThat(o.otherAnswer()).isNull();
+      assertThat(o.after().live(8)).isFalse();
+      assertThat(o.after().live(9)).isFalse(); // released by b8's cascade
+      assertThat(o.after().blobs.get(3).refs).isEqualTo(1);
+      assertThat(o.after().blobs.get(7).refs).isEqualTo(1);
+    });
+    // The deref before the fsck, after its read of b8, of b3, of b7, and after the fsck (once
+    // every record is read, the repair has nothing to do): a link is dropped only where its
+    // target's record was read after the deref.
+    assertThat(orders).extracting(Orders.Order::point).containsExactly(0, 1, 2, 3, -1);
+    assertThat(orders).extracting(o -> o.after().blobs.get(3).links.size())
+        .containsExactly(0, 1, 1, 1, 1);
+    assertThat(orders).extracting(o -> o.after().blobs.get(7).links.size())
+        .containsExactly(0, 0, 0, 0, 1);
+  }
 }

@@ -33,6 +33,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -43,6 +44,7 @@ import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.TreeSet;
 import java.util.function.Function;
+import java.util.stream.IntStream;
 
 /**
  * One run of the checker: a simulated S3, {@code hosts} hosts each with its own store instance on
@@ -88,6 +90,8 @@ final class Simulation implements AutoCloseable {
   private final byte[][] contents;
   private final Digest[] digests;
   private final Map<String, Integer> blobOf = new HashMap<>();
+  /** The blobs in the order an fsck reads their records: their index keys' (S3's list order). */
+  private final List<Integer> recordOrder;
   /** The ETag of each blob object last hashed, so that a large one is hashed once. */
   private final Map<Integer, String> verified = new HashMap<>();
   private final S3StoreConfig[] configs;
@@ -202,6 +206,8 @@ final class Simulation implements AutoCloseable {
       digests[b] = Digest.of(contents[b]);
       blobOf.put(digests[b].toString(), b);
     }
+    recordOrder = IntStream.range(0, config.blobs()).boxed()
+        .sorted(Comparator.comparing(b -> SimHosts.indexKey(PREFIX, digests[b]))).toList();
     marks = new LinkNewMarks(storage, PREFIX, blobOf);
     configs = new S3StoreConfig[config.hosts()];
     stores = new ContentStore[config.hosts()];
@@ -573,7 +579,7 @@ final class Simulation implements AutoCloseable {
       return g != null && g.mayBeLocked ? null : m.abort(a.ref());
     } else if (op instanceof Op.Fsck) {
       marks.resolve(m);
-      return m.repairDanglingLinks();
+      return m.repairDanglingLinks(recordOrder);
     } else if (op instanceof Op.Gc) {
       marks.resolve(m); // the marks it gave back (PROTO-13); nothing else the model holds
     }

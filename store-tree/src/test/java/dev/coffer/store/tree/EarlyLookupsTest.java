@@ -94,15 +94,27 @@ class EarlyLookupsTest {
     return src;
   }
 
+  /** The 2 MiB file's new bytes in the tests below. */
+  private static final byte[] CHANGED = random(TWO_MIB, 101);
+  private static final Digest BIG = Digest.of(CHANGED);
+  private final Trees trees = Trees.of(watched).withJobs(4);
+
+  /**
+   * Puts {@link #directory()} as a full tree, changes its 2 MiB file to {@link #CHANGED} and
+   * forgets the calls so far; returns the full tree, the base of the delta put to come.
+   */
+  private Digest putThenChange(Path src) throws IOException {
+    Digest full = trees.put(src);
+    Files.write(src.resolve("big"), CHANGED);
+    calls.clear();
+    return full;
+  }
+
   @Test
   void aChangedFileThatIsLookedUpIsLookedUpBeforeTheTreeIsCommitted() throws IOException {
     Path src = directory();
-    Trees trees = Trees.of(watched).withJobs(4);
-    Digest full = trees.put(src);
-    byte[] changed = random(TWO_MIB, 101);
-    Files.write(src.resolve("big"), changed);
-    Digest big = Digest.of(changed);
-    calls.clear();
+    Digest full = putThenChange(src);
+    Digest big = BIG;
     lookupOf.set(big);
     lookupBeforeOtherPuts.set(new CountDownLatch(1));
 
@@ -120,12 +132,8 @@ class EarlyLookupsTest {
   @Test
   void aChangedFileFoundStoredByItsEarlyLookupIsNotSent() throws IOException {
     Path src = directory();
-    Trees trees = Trees.of(watched).withJobs(4);
-    Digest full = trees.put(src);
-    byte[] changed = random(TWO_MIB, 101);
-    Digest big = store.put(changed, null, Map.of()).digest(); // stored by another build
-    Files.write(src.resolve("big"), changed);
-    calls.clear();
+    Digest full = putThenChange(src);
+    Digest big = store.put(CHANGED, null, Map.of()).digest(); // stored by another build
 
     Digest delta = trees.put(src, Map.of(), full).tree();
 
@@ -137,12 +145,8 @@ class EarlyLookupsTest {
   @Test
   void anEarlyLookupThatFailedIsMadeAgainAtTheFilesTurn() throws IOException {
     Path src = directory();
-    Trees trees = Trees.of(watched).withJobs(4);
-    Digest full = trees.put(src);
-    byte[] changed = random(TWO_MIB, 101);
-    Files.write(src.resolve("big"), changed);
-    Digest big = Digest.of(changed);
-    calls.clear();
+    Digest full = putThenChange(src);
+    Digest big = BIG;
     failLookupOf.set(big);
 
     Digest delta = trees.put(src, Map.of(), full).tree();
@@ -156,7 +160,7 @@ class EarlyLookupsTest {
   void aFullPutLooksUpEachFileAtItsTurnAfterTheTreesCommit() throws IOException {
     Path src = directory();
 
-    Digest tree = Trees.of(watched).withJobs(4).put(src);
+    Digest tree = trees.put(src);
 
     Digest big = Digest.of(Files.readAllBytes(src.resolve("big")));
     assertThat(calls.indexOf("info " + big)).as("after the commit, as before")

@@ -34,6 +34,18 @@ class FsckRacesTest extends SimStoreTestBase {
   }
 
   /**
+   * Stores {@code yBytes} as y and q linking to it, then removes y: q keeps a link to y's ended
+   * incarnation, which holds nothing. Returns q.
+   */
+  private static Digest linkedToRemoved(ContentStore a, byte[] yBytes) {
+    Digest y = a.putAndRef(yBytes, null, Map.of()).digest();
+    Digest q = a.putAndRef(random(100, 7), null, Map.of()).digest();
+    a.link(y, q);
+    a.deref(y);
+    return q;
+  }
+
+  /**
    * Seed 48211's clean history, step 49,920, cut down: p links to x, x holds the only reference
    * of y, and q links to an earlier life of y (a link that holds nothing). Host b's {@code deref x}
    * lands between host a's reads of x's and y's records: it removes x and, by its cascade, y.
@@ -46,10 +58,8 @@ class FsckRacesTest extends SimStoreTestBase {
     ContentStore a = open("a");
     ContentStore b = open("b");
     byte[] yBytes = random(100, 9);
-    Digest y = a.putAndRef(yBytes, null, Map.of()).digest();
-    Digest q = a.putAndRef(random(100, 7), null, Map.of()).digest();
-    a.link(y, q);
-    a.deref(y); // y removed; q's link to it left
+    Digest y = Digest.of(yBytes);
+    Digest q = linkedToRemoved(a, yBytes); // y removed; q's link to it left
     a.putAndRef(yBytes, y, Map.of()); // y anew: q's link holds none of its references
     Digest x = a.putAndRef(random(100, 8), null, Map.of()).digest();
     a.link(y, x); // y's reference moves to x's link
@@ -106,10 +116,8 @@ class FsckRacesTest extends SimStoreTestBase {
     ContentStore a = open("a");
     ContentStore b = open("b");
     byte[] yBytes = random(100, 9);
-    Digest y = a.putAndRef(yBytes, null, Map.of()).digest();
-    Digest q = a.putAndRef(random(100, 7), null, Map.of()).digest();
-    a.link(y, q);
-    a.deref(y); // y removed; q's link to it dangling
+    Digest y = Digest.of(yBytes);
+    Digest q = linkedToRemoved(a, yBytes); // y removed; q's link to it dangling
 
     String qKey = keys.index(q);
     AtomicInteger seen = new AtomicInteger();

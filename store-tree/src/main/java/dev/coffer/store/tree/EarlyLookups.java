@@ -4,9 +4,9 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.NotFoundException;
 import java.util.Collection;
-import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -26,7 +26,7 @@ import java.util.concurrent.Executors;
 final class EarlyLookups implements FileCopies.Lookup, AutoCloseable {
 
   private final ContentStore store;
-  private final Map<Digest, CompletableFuture<Boolean>> found = new LinkedHashMap<>();
+  private final Map<Digest, CompletableFuture<Boolean>> found = new ConcurrentHashMap<>();
   private final ExecutorService pool;
 
   private EarlyLookups(ContentStore store, Collection<Digest> digests, int jobs) {
@@ -58,12 +58,13 @@ final class EarlyLookups implements FileCopies.Lookup, AutoCloseable {
   }
 
   /**
-   * The early lookup's answer for {@code d} once it has one; a digest not looked up early, or
-   * whose lookup failed, is looked up now.
+   * The early lookup's answer for {@code d} once it has one, given once: a digest not looked up
+   * early, whose lookup failed, or asked about again (stored again after its link found it
+   * released since) is looked up now.
    */
   @Override
   public boolean stored(Digest d) {
-    CompletableFuture<Boolean> early = found.get(d);
+    CompletableFuture<Boolean> early = found.remove(d);
     if (early != null) {
       try {
         return early.get();

@@ -33,8 +33,7 @@ final class FileCopies {
 
   private FileCopies() {}
 
-  /** Whether content is stored: the lookup made before sending a file of more than {@link
-   * #SEND_WITHOUT_LOOKUP}. */
+  /** The lookup made before sending a file of more than {@link #SEND_WITHOUT_LOOKUP}. */
   @FunctionalInterface
   interface Lookup {
     /** Whether {@code d} is stored (live); throws what the store's lookup throws but NotFound. */

@@ -40,6 +40,8 @@ class EarlyLookupsTest {
 
   /** The store's calls through {@link #watched}, in order: "info DIGEST", "put DIGEST". */
   private final List<String> calls = new CopyOnWriteArrayList<>();
+  /** A digest removed from the store once its lookup has found it, once; or null. */
+  private final AtomicReference<Digest> removeAfterLookupOf = new AtomicReference<>();
   /** A digest whose next lookup fails (Unavailable), once; or null. */
   private final AtomicReference<Digest> failLookupOf = new AtomicReference<>();
   private final ContentStore watched = (ContentStore) Proxy.newProxyInstance(
@@ -69,6 +71,12 @@ class EarlyLookupsTest {
           return method.invoke(store, args);
         } catch (InvocationTargetException e) {
           throw e.getCause();
+        } finally {
+          if (method.getName().equals("info") && args[0] instanceof Digest d
+              && d.equals(removeAfterLookupOf.get())
+              && removeAfterLookupOf.compareAndSet(removeAfterLookupOf.get(), null)) {
+            store.delete(d);
+          }
         }
       });
 
@@ -140,6 +148,26 @@ class EarlyLookupsTest {
     assertThat(calls).contains("info " + big).doesNotContain("put " + big);
     assertThat(store.info(big).refCount()).as("held by the delta's link").isEqualTo(1);
     assertThat(store.info(delta).links()).contains(big);
+  }
+
+  /**
+   * Found stored by its early lookup, then released by its other holders before the link: the
+   * link is NotFound, and the file, stored again, is looked up afresh (not answered by the early
+   * lookup again), sent, and linked.
+   */
+  @Test
+  void aChangedFileReleasedAfterItsEarlyLookupIsLookedUpAgainAndSent() throws IOException {
+    Path src = directory();
+    Digest full = putThenChange(src);
+    Digest big = store.put(CHANGED, null, Map.of()).digest(); // stored by another build
+    removeAfterLookupOf.set(big); // which lets it go once looked up
+
+    Digest delta = trees.put(src, Map.of(), full).tree();
+
+    assertThat(calls.stream().filter(c -> c.equals("info " + big))).hasSize(2);
+    assertThat(calls).contains("put " + big);
+    assertThat(store.info(delta).links()).contains(big);
+    assertThat(store.info(big).refCount()).as("held by the delta's link").isEqualTo(1);
   }
 
   @Test

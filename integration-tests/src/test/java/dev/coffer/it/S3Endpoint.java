@@ -14,7 +14,7 @@ import java.util.UUID;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Assumptions;
 import org.testcontainers.DockerClientFactory;
-import org.testcontainers.containers.localstack.LocalStackContainer;
+import org.testcontainers.localstack.LocalStackContainer;
 import org.testcontainers.utility.DockerImageName;
 import software.amazon.awssdk.auth.credentials.AwsBasicCredentials;
 import software.amazon.awssdk.auth.credentials.AwsCredentialsProvider;
@@ -135,7 +135,7 @@ final class S3Endpoint {
         "LocalStack needs a Docker engine, and there is none");
     if (localStack == null) {
       container = new LocalStackContainer(DockerImageName.parse(LOCALSTACK_IMAGE))
-          .withServices(LocalStackContainer.Service.S3);
+          .withServices("s3");
       container.start();
       Runtime.getRuntime().addShutdownHook(new Thread(container::stop, "localstack-stop"));
       localStack = new S3Endpoint("localstack", container.getEndpoint(), container.getRegion(),

@@ -32,8 +32,12 @@ final class LinkNewMarks {
     this.blobOf = blobOf;
   }
 
-  /** The marks in the bucket now: per live blob, every pending operation and the unlinked ones. */
-  record Snapshot(Map<Integer, Set<String>> pending, Map<Integer, Set<String>> unlinked) {}
+  /**
+   * The marks in the bucket now: per live blob, every pending operation and the unlinked ones;
+   * and the blobs whose records are live.
+   */
+  record Snapshot(Map<Integer, Set<String>> pending, Map<Integer, Set<String>> unlinked,
+      Set<Integer> live) {}
 
   Snapshot read() {
     Map<Integer, SimHosts.MarksView> all = new TreeMap<>();
@@ -71,7 +75,13 @@ final class LinkNewMarks {
         }
       }
     });
-    return new Snapshot(pending, unlinked);
+    Set<Integer> liveNow = new TreeSet<>();
+    live.forEach((b, isLive) -> {
+      if (isLive) {
+        liveNow.add(b);
+      }
+    });
+    return new Snapshot(pending, unlinked, liveNow);
   }
 
   /** Whether the bucket holds an unlinked mark {@code model} does not list. */
@@ -99,10 +109,74 @@ final class LinkNewMarks {
 
   /**
    * gc or {@code fsck --repair} in {@code model}: each unlinked mark it lists that the bucket no
-   * longer holds was given back, the count less one.
+   * longer holds was given back, the count less one; but on the blobs of {@code keptOn}, whose
+   * records the bucket no longer holds live ({@link #undecided}), each mark was kept.
    */
+  void resolve(Model model, Set<Integer> keptOn) {
+    model.resolveMarks(stillPending(read(), model, keptOn));
+  }
+
+  /** {@link #resolve(Model, Set)}, every mark the bucket no longer holds given back. */
   void resolve(Model model) {
-    model.resolveMarks(read().pending());
+    resolve(model, Set.of());
+  }
+
+  /**
+   * The blobs {@code model} lists unlinked marks on whose records the bucket no longer holds live:
+   * whether a gc or {@code fsck --repair} of the step gave those marks back the bucket does not
+   * show, since another host's operation run in the step's middle removed the blob after (a
+   * mark kept, the blob's last reference released by a cascade) or before or after a give-back
+   * (a {@code delete}, which removes it at any count). A repair gives back only the marks past
+   * {@code pendingLinkBound()}, so both may be true: the checker tries each ({@link #keptChoices}).
+   */
+  Set<Integer> undecided(Model model) {
+    return undecided(read(), model);
+  }
+
+  static Set<Integer> undecided(Snapshot after, Model model) {
+    Set<Integer> undecided = new TreeSet<>();
+    model.blobs.forEach((b, blob) -> {
+      if (!blob.marks.isEmpty() && !after.live().contains(b)) {
+        undecided.add(b);
+      }
+    });
+    return undecided;
+  }
+
+  /**
+   * Every set of {@code undecided} blobs whose marks a gc or repair may have kept: none first (the
+   * marks given back, as the bucket shows for blobs it holds live), then each other subset.
+   */
+  static List<Set<Integer>> keptChoices(Set<Integer> undecided) {
+    List<Integer> blobs = List.copyOf(undecided);
+    List<Set<Integer>> choices = new java.util.ArrayList<>();
+    for (int bits = 0; bits < 1 << blobs.size(); bits++) {
+      Set<Integer> kept = new TreeSet<>();
+      for (int j = 0; j < blobs.size(); j++) {
+        if ((bits & 1 << j) != 0) {
+          kept.add(blobs.get(j));
+        }
+      }
+      choices.add(kept);
+    }
+    return choices;
+  }
+
+  /**
+   * The marks a gc or repair left, as {@link Model#resolveMarks} takes them: those {@code after}
+   * holds, and every mark {@code model} lists on the blobs of {@code keptOn}.
+   */
+  static Map<Integer, Set<String>> stillPending(Snapshot after, Model model,
+      Set<Integer> keptOn) {
+    Map<Integer, Set<String>> pending = new TreeMap<>();
+    after.pending().forEach((b, ops) -> pending.put(b, new TreeSet<>(ops)));
+    for (int b : keptOn) {
+      Model.Blob blob = model.blobs.get(b);
+      if (blob != null) {
+        pending.computeIfAbsent(b, k -> new TreeSet<>()).addAll(blob.marks);
+      }
+    }
+    return pending;
   }
 
   /**

@@ -3,8 +3,10 @@ package dev.coffer.store.s3.check;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.coffer.store.NotFoundException;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -180,5 +182,61 @@ class OrdersTest {
         .containsExactly(0, 1, 1, 1, 1);
     assertThat(orders).extracting(o -> o.after().blobs.get(7).links.size())
         .containsExactly(0, 0, 0, 0, 1);
+  }
+
+  /**
+   * Seed 48211's clean history, step 96,721, cut down: b6 at one reference, which its unlinked
+   * mark (a {@code linkNew} that died after marking, not yet past {@code pendingLinkBound()})
+   * counts, linked from b1 and b3. {@code delete b1} removes b1, then releases b6 by its cascade;
+   * another host's {@code fsck --repair} landing between the two finds b6 live, keeps b3's link to
+   * it and leaves its mark (too young to give back), and the release then removes b6: b3 keeps a
+   * link to a removed blob. The bucket after the step holds no record of b6 to say the mark was
+   * kept, and a model that took every mark the bucket no longer holds as given back had the
+   * repair take b6 to 0 and the release skip it, so no order removed b6 and kept the link.
+   */
+  @Test
+  void aRepairMayKeepTheMarkOfABlobTheOtherOperationRemovesAfterIt() {
+    Model m = model();
+    m.publish(6, true, Map.of());
+    m.publish(1, true, Map.of());
+    m.link(6, 1); // b6's reference moves to b1's link
+    m.publish(3, true, Map.of());
+    m.ref(6);
+    m.link(6, 3); // a second reference of b6 moves to b3's link
+    Model.Blob b6 = m.blobs.get(6);
+    b6.marks.add("op-died"); // a mark no link holds, counted
+    b6.refs++;
+    m.deref(6);
+    m.deref(6); // b6 at the one reference its mark counts
+    assertThat(b6.refs).isEqualTo(1);
+    // The bucket after the step: b1 and b6 removed, no mark left anywhere.
+    LinkNewMarks.Snapshot after = new LinkNewMarks.Snapshot(Map.of(), Map.of(), Set.of(3));
+    assertThat(LinkNewMarks.undecided(after, m)).containsExactly(6);
+    List<Set<Integer>> choices = LinkNewMarks.keptChoices(LinkNewMarks.undecided(after, m));
+    assertThat(choices).containsExactly(Set.of(), Set.of(6));
+
+    List<Integer> readOrder = List.of(1, 3, 6);
+    List<List<Orders.Order>> byChoice = new ArrayList<>();
+    for (Set<Integer> kept : choices) {
+      byChoice.add(Orders.of(m, x -> x.delete(1), x -> {
+        x.resolveMarks(LinkNewMarks.stillPending(after, x, kept));
+        return x.repairDanglingLinks(readOrder);
+      }, true));
+    }
+    // The repair before the delete, after b1's removal (before b6's release), after the delete.
+    byChoice.forEach(orders -> assertThat(orders).extracting(Orders.Order::point)
+        .containsExactly(0, 1, -1));
+    // The mark given back: the release finds b6 at 0 and skips it, or the repair drops the link.
+    assertThat(byChoice.get(0)).noneSatisfy(o -> {
+      assertThat(o.after().live(6)).isFalse();
+      assertThat(o.after().blobs.get(3).links).containsExactly(6);
+    });
+    assertThat(byChoice.get(0)).extracting(o -> o.after().live(6))
+        .containsExactly(true, true, false);
+    // The mark kept: the repair between the removal and the release keeps the link, as the store.
+    assertThat(byChoice.get(1)).extracting(o -> o.after().live(6))
+        .containsExactly(false, false, false);
+    assertThat(byChoice.get(1)).extracting(o -> o.after().blobs.get(3).links.size())
+        .containsExactly(1, 1, 0);
   }
 }

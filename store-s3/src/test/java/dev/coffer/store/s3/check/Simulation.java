@@ -125,6 +125,11 @@ final class Simulation implements AutoCloseable {
   private int nestAt;
   private RuntimeException nestedThrown;
   private boolean nestedRan;
+  /**
+   * While the orders of an interleaved step are tried: the blobs whose marks its gc or repair
+   * kept though the bucket after the step no longer holds them ({@link #keptChoices}).
+   */
+  private Set<Integer> marksKeptOn = Set.of();
 
   private long deaths;
   private long stepsRun;
@@ -461,7 +466,26 @@ final class Simulation implements AutoCloseable {
     }
     RuntimeException a = thrown;
     RuntimeException b = otherThrown;
-    advance(m -> orders(i, m, op, a, other, b, inTheMiddle, unclearStep));
+    advance(m -> fitting(keptChoices(m, op, other), kept -> {
+      marksKeptOn = kept;
+      try {
+        return orders(i, m, op, a, other, b, inTheMiddle, unclearStep);
+      } finally {
+        marksKeptOn = Set.of();
+      }
+    }));
+  }
+
+  /**
+   * The sets of blobs whose marks a gc or {@code fsck --repair} among {@code op} and {@code
+   * other} may have kept though the bucket no longer shows them ({@link LinkNewMarks#undecided}):
+   * only the empty set (every mark the bucket no longer holds given back) unless the other
+   * operation removed a blob {@code m} lists marks on.
+   */
+  private List<Set<Integer>> keptChoices(Model m, Op op, Op other) {
+    boolean resolves = op instanceof Op.Fsck || op instanceof Op.Gc || other instanceof Op.Fsck
+        || other instanceof Op.Gc;
+    return resolves ? LinkNewMarks.keptChoices(marks.undecided(m)) : List.of(Set.of());
   }
 
   /** The models after each order of {@code op} and {@code other} from {@code m} that fits. */
@@ -578,10 +602,11 @@ final class Simulation implements AutoCloseable {
       Model.Ingest g = m.ingests.get(a.ref());
       return g != null && g.mayBeLocked ? null : m.abort(a.ref());
     } else if (op instanceof Op.Fsck) {
-      marks.resolve(m);
+      marks.resolve(m, marksKeptOn);
       return m.repairDanglingLinks(recordOrder);
     } else if (op instanceof Op.Gc) {
-      marks.resolve(m); // the marks it gave back (PROTO-13); nothing else the model holds
+      // the marks it gave back (PROTO-13); nothing else the model holds
+      marks.resolve(m, marksKeptOn);
     }
     return null;
   }

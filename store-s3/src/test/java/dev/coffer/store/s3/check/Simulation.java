@@ -602,8 +602,8 @@ final class Simulation implements AutoCloseable {
       Model.Ingest g = m.ingests.get(a.ref());
       return g != null && g.mayBeLocked ? null : m.abort(a.ref());
     } else if (op instanceof Op.Fsck) {
-      marks.resolve(m, marksKeptOn);
-      return m.repairDanglingLinks(recordOrder);
+      // its marks given back at each record's turn, after its reads
+      return m.repairDanglingLinks(recordOrder, marks.stillPending(m, marksKeptOn));
     } else if (op instanceof Op.Gc) {
       // the marks it gave back (PROTO-13); nothing else the model holds
       marks.resolve(m, marksKeptOn);

@@ -3,7 +3,7 @@ package dev.coffer.store.s3;
 import dev.coffer.store.Digest;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -149,9 +149,14 @@ final class Purges {
   /** An index record and the ETag it was read at. */
   record Versioned(IndexRecord record, String etag) {}
 
-  /** Every index record of the store, read many at once, with its ETag. */
+  /**
+   * Every index record of the store, read many at once, with its ETag, iterated in the order of
+   * their index keys (the order they are listed and handed over in). A walk over them (a repair's,
+   * gc's) so makes its changes in an order that depends on the keys alone, the same on every host
+   * and run, rather than in a hash map's.
+   */
   Map<Digest, Versioned> records() {
-    Map<Digest, Versioned> records = new HashMap<>();
+    Map<Digest, Versioned> records = new LinkedHashMap<>();
     List<String> keys = new ArrayList<>();
     objects.list(store.keys.indexPrefix(), key -> {
       if (Keys.digestOf(store.keys.indexPrefix(), key) != null) {

@@ -77,6 +77,13 @@ final class S3Fsck {
    * Checks records, objects and tags; with {@code repair}, only once the server passed the probe
    * (PROTO-2), else FailedPrecondition before any change. Every fsck, with or without verify,
    * comes through here.
+   *
+   * <p>Every record is read first, then each is checked and repaired in turn, in the order of the
+   * records' index keys: its tags, its marks past the bound given back, then its dangling links,
+   * each repair a compare-and-swap of its own. The order is the keys' rather than a hash map's so
+   * that another host's operation landing between two repairs meets a state that depends on the
+   * keys alone; it weakens nothing, since each repair decides on the record it changes (and on its
+   * target read again) and none depends on another having been made.
    */
   FsckReport fsck(boolean repair) {
     if (repair) {

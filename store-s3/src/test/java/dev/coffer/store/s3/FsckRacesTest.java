@@ -9,6 +9,9 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.FsckReport;
 import dev.coffer.store.NotFoundException;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
@@ -138,5 +141,37 @@ class FsckRacesTest extends SimStoreTestBase {
     assertThat(a.info(y).refCount()).isEqualTo(1);
     a.unlink(y, q); // the link held y's only reference
     assertThat(gone(a, y)).isTrue();
+  }
+
+  /**
+   * A repair changes the records it finds dangling links in one at a time, in the order it read
+   * them (their index keys'), never in an order of its own: another host's operation landing
+   * between two repairs meets the records before it repaired and the records after it not yet,
+   * in that order.
+   */
+  @Test
+  void danglingLinksAreRepairedInTheRecordsKeyOrder() {
+    ContentStore a = open("a");
+    List<String> sources = new ArrayList<>();
+    for (int i = 0; i < 12; i++) {
+      Digest y = a.putAndRef(random(100, 100 + i), null, Map.of()).digest();
+      Digest q = a.putAndRef(random(100, 200 + i), null, Map.of()).digest();
+      a.link(y, q);
+      a.deref(y); // q's link to y left dangling
+      sources.add(keys.index(q));
+    }
+    List<String> repaired = Collections.synchronizedList(new ArrayList<>());
+    sim().network().interceptor(e -> {
+      if (e.operation() == Operation.PUT_OBJECT && sources.contains(e.request().key())) {
+        repaired.add(e.request().key());
+      }
+      e.proceed();
+    });
+    FsckReport report = ((S3Store) a).fsck(true);
+    sim().network().interceptor(null);
+
+    assertThat(report.findings()).filteredOn(f -> f.kind() == FsckReport.Kind.DANGLING_LINK)
+        .hasSize(12);
+    assertThat(repaired).containsExactlyInAnyOrderElementsOf(sources).isSorted();
   }
 }

@@ -14,6 +14,16 @@ final class History {
   private History() {}
 
   /**
+   * How many of an {@code fsck --repair}'s requests another host's operation may run before: the
+   * most one makes on the checker's pool of blobs (16 to 40 at 12 blobs: the listing, a read of
+   * each record, then record by record its tags, the marks it gives back and the links it
+   * repairs), so that the other lands anywhere in it, between two reads, two give-backs or two
+   * repairs, and after it when drawn past its last request. Any other operation has it before one
+   * of its first four requests, between its reads and its conditional writes.
+   */
+  static final int FSCK_REQUESTS = 40;
+
+  /**
    * One step: an operation and, if {@code dieAt} is positive, the death of its host at the
    * operation's {@code dieAt}-th request (which S3 applies, its answer lost, if
    * {@code fatalApplied}).
@@ -58,7 +68,7 @@ final class History {
             nested = other;
           }
         }
-        nestAt = 1 + r.nextInt(4);
+        nestAt = 1 + r.nextInt(op instanceof Op.Fsck ? FSCK_REQUESTS : 4);
       }
       steps.add(new Step(op, dieAt, applied, nested, nested == null ? 0 : nestAt));
     }

@@ -108,12 +108,21 @@ final class LinkNewMarks {
   }
 
   /**
-   * gc or {@code fsck --repair} in {@code model}: each unlinked mark it lists that the bucket no
-   * longer holds was given back, the count less one; but on the blobs of {@code keptOn}, whose
-   * records the bucket no longer holds live ({@link #undecided}), each mark was kept.
+   * gc in {@code model}: each unlinked mark it lists that the bucket no longer holds was given
+   * back, the count less one; but on the blobs of {@code keptOn}, whose records the bucket no
+   * longer holds live ({@link #undecided}), each mark was kept. An {@code fsck --repair} gives the
+   * same marks back at each record's turn ({@link Model#repairDanglingLinks}).
    */
   void resolve(Model model, Set<Integer> keptOn) {
     model.resolveMarks(stillPending(read(), model, keptOn));
+  }
+
+  /**
+   * The marks a gc or {@code fsck --repair} in {@code model} left, as the bucket shows them, with
+   * every mark on the blobs of {@code keptOn} ({@link #stillPending(Snapshot, Model, Set)}).
+   */
+  Map<Integer, Set<String>> stillPending(Model model, Set<Integer> keptOn) {
+    return stillPending(read(), model, keptOn);
   }
 
   /** {@link #resolve(Model, Set)}, every mark the bucket no longer holds given back. */

@@ -6,7 +6,9 @@ import dev.coffer.store.NotFoundException;
 import dev.coffer.store.StoreException;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -921,7 +923,8 @@ final class Model {
   }
 
   /**
-   * gc or {@code fsck --repair} resolving marks no link holds: each of {@code resolved} (the
+   * gc resolving marks no link holds (a repair gives them back record by record, {@link
+   * #repairDanglingLinks}): each of {@code resolved} (the
    * operations whose marks are gone from the blob's record) removed with the count less one; the
    * blob stays live at 0.
    *
@@ -1014,23 +1017,29 @@ final class Model {
   }
 
   /**
-   * {@code fsck --repair}: a live blob's links to blobs that are not live are dropped. The store
-   * reads every record first (in the checker one at a time, in {@code readOrder}, its key order),
-   * and only then repairs ({@code S3Fsck}), so another host's operation may land between two
-   * reads: a link is
-   * dropped if its target was not live when the target's record was read and is not live when the
-   * link is repaired (the store reads the target again then, so one created meanwhile keeps its
-   * links), and only from a blob that was live when its own record was read. A blob that another
-   * host's deref removes after its record was read keeps the links to it; one its cascade removes
-   * after that, read later, loses them: a state neither whole order gives. Each read and each
-   * repair (a compare-and-swap of its own) is a point of its own ({@link Orders}); the model
-   * repairs in blob order, the store in a hash map's.
+   * {@code fsck --repair}: a live blob's links to blobs that are not live are dropped, and the
+   * unlinked marks past the bound are given back. The store reads every record first (in the
+   * checker one at a time, in {@code readOrder}, its key order), and only then takes each record
+   * read live in turn, in that same order ({@code S3Fsck}): it gives that blob's marks back, then
+   * repairs its dangling links. So another host's operation may land between two reads, between
+   * two give-backs, or between two repairs. A link is dropped if its target was not live when the
+   * target's record was read and is not live when the link is repaired (the store reads the target
+   * again then, so one created meanwhile keeps its links), and only from a blob that was live when
+   * its own record was read. A blob that another host's deref removes after its record was read
+   * keeps the links to it; one its cascade removes after that, read later, loses them: a state
+   * neither whole order gives. A mark is given back (the count less one; at 0 the blob stays live)
+   * only if the blob's record listed it when read, the blob still lists it at its turn, and it is
+   * not in {@code stillPending} (the marks the bucket shows left, {@link LinkNewMarks}); an
+   * operation run during the reads still finds it counted. Each read, each give-back and each
+   * repair (a compare-and-swap of its own) is a point of its own ({@link Orders}).
    *
    * @param readOrder every blob of the pool, in the order the store reads their records
+   * @param stillPending per blob, the marks the repair leaves
    */
-  Class<? extends StoreException> repairDanglingLinks(List<Integer> readOrder) {
-    Map<Integer, List<Integer>> linksRead = new TreeMap<>();
-    Set<Integer> liveRead = new HashSet<>();
+  Class<? extends StoreException> repairDanglingLinks(List<Integer> readOrder,
+      Map<Integer, Set<String>> stillPending) {
+    Map<Integer, List<Integer>> linksRead = new LinkedHashMap<>();
+    Map<Integer, List<String>> marksRead = new HashMap<>();
     for (int i = 0; i < readOrder.size(); i++) {
       if (i > 0) {
         boundary();
@@ -1038,13 +1047,24 @@ final class Model {
       int b = readOrder.get(i);
       Blob blob = blobs.get(b);
       if (blob != null) {
-        liveRead.add(b);
         linksRead.put(b, List.copyOf(blob.links));
+        marksRead.put(b, List.copyOf(new TreeSet<>(blob.marks)));
       }
     }
     linksRead.forEach((from, links) -> {
+      Set<String> pending = stillPending.getOrDefault(from, Set.of());
+      for (String op : marksRead.get(from)) {
+        if (pending.contains(op)) {
+          continue;
+        }
+        boundary();
+        Blob now = blobs.get(from);
+        if (now != null && now.marks.remove(op) && now.refs > 0) {
+          now.refs--;
+        }
+      }
       for (int to : links) {
-        if (liveRead.contains(to) || blobs.containsKey(to)) {
+        if (linksRead.containsKey(to) || blobs.containsKey(to)) {
           continue;
         }
         boundary();

@@ -11,8 +11,9 @@ import java.util.function.Function;
  * {@code linkAll}'s reads, its change of {@code from}'s record and each drop; a tree link's read of
  * {@code from}, each reference, its {@code linkAll} and its give-back; a blob's removal and each
  * release of its cascade (one compare-and-swap per target in the store); an {@code unlink}'s
- * removal of its link and its release; an {@code fsck --repair}'s read of each record and each
- * repair of a dangling link. The other operation, whole, may fall before the first,
+ * removal of its link and its release; an {@code fsck --repair}'s read of each record, then each
+ * mark it gives back and each repair of a dangling link. The other operation, whole, may fall
+ * before the first,
  * between any two, or after the last; each such point is one order. The orders are enumerated in
  * a fixed sequence (the other first, then ever later), so a run is as deterministic as its seed.
  */

@@ -164,7 +164,7 @@ class OrdersTest {
     m.publish(3, true, Map.of());
     m.link(8, 3); // b8's to b3's
     List<Integer> readOrder = List.of(8, 3, 7, 9);
-    List<Orders.Order> orders = Orders.of(m, x -> x.repairDanglingLinks(readOrder),
+    List<Orders.Order> orders = Orders.of(m, x -> x.repairDanglingLinks(readOrder, Map.of()),
         x -> x.deref(8), true);
     assertThat(orders).allSatisfy(o -> {
       assertThat(o.answer()).isNull();
@@ -218,10 +218,8 @@ class OrdersTest {
     List<Integer> readOrder = List.of(1, 3, 6);
     List<List<Orders.Order>> byChoice = new ArrayList<>();
     for (Set<Integer> kept : choices) {
-      byChoice.add(Orders.of(m, x -> x.delete(1), x -> {
-        x.resolveMarks(LinkNewMarks.stillPending(after, x, kept));
-        return x.repairDanglingLinks(readOrder);
-      }, true));
+      byChoice.add(Orders.of(m, x -> x.delete(1),
+          x -> x.repairDanglingLinks(readOrder, LinkNewMarks.stillPending(after, x, kept)), true));
     }
     // The repair before the delete, after b1's removal (before b6's release), after the delete.
     byChoice.forEach(orders -> assertThat(orders).extracting(Orders.Order::point)
@@ -238,5 +236,78 @@ class OrdersTest {
         .containsExactly(false, false, false);
     assertThat(byChoice.get(1)).extracting(o -> o.after().blobs.get(3).links.size())
         .containsExactly(1, 1, 0);
+  }
+
+
+  /**
+   * b2 holds one reference for b8's link and one for an unlinked mark past the bound; b8's only
+   * reference is held by b3's link. {@code fsck --repair} reads b8, b3 and b2, and only then, at
+   * b2's turn, gives the mark back; another host's {@code deref b8} landing after b8's read
+   * removes b8 and releases b2 while the mark still counts: b2 stays live and is then taken to 0,
+   * and b3 keeps its link to b8 (live when read). A model that gave marks back before its reads
+   * had the release remove b2 at that point.
+   */
+  @Test
+  void aDerefBetweenAnFscksReadsFindsTheMarksItGivesBackLaterStillCounted() {
+    Model m = model();
+    m.publish(2, true, Map.of());
+    m.publish(8, true, Map.of());
+    m.link(2, 8); // b2's reference moves to b8's link
+    m.publish(3, true, Map.of());
+    m.link(8, 3); // b8's to b3's
+    Model.Blob b2 = m.blobs.get(2);
+    b2.marks.add("op-died"); // a mark no link holds, past the bound, counted
+    b2.refs++;
+    List<Orders.Order> orders = Orders.of(m, x -> x.repairDanglingLinks(List.of(8, 3, 2), Map.of()),
+        x -> x.deref(8), true);
+    assertThat(orders).allSatisfy(o -> {
+      assertThat(o.answer()).isNull();
+      assertThat(o.otherAnswer()).isNull();
+      assertThat(o.after().live(8)).isFalse();
+    });
+    assertThat(orders).anySatisfy(o -> {
+      assertThat(o.after().blobs.get(3).links).containsExactly(8);
+      assertThat(o.after().live(2)).isTrue();
+      assertThat(o.after().blobs.get(2).refs).isZero();
+      assertThat(o.after().blobs.get(2).marks).isEmpty();
+    });
+  }
+
+  /**
+   * b5 and b2 each hold one reference for b7's link and one for an unlinked mark past the bound;
+   * b5's record comes before b2's in key order. {@code fsck --repair} gives each blob's marks back
+   * at its record's turn, in key order, after every read; another host's {@code deref b7} landing
+   * between the two give-backs releases b5 at its last reference (removed) and b2 at two (live,
+   * then taken to 0 by its give-back). A model that gave every mark back at once has no such
+   * order, and one that went in blob order had b2 removed and b5 live instead.
+   */
+  @Test
+  void aDerefBetweenTwoRecordsGiveBacksMeetsTheFirstInKeyOrderGivenBack() {
+    Model m = model();
+    m.publish(2, true, Map.of());
+    m.publish(5, true, Map.of());
+    m.publish(7, true, Map.of());
+    m.link(2, 7); // b2's reference moves to b7's link
+    m.link(5, 7); // b5's too
+    for (int b : List.of(2, 5)) {
+      m.blobs.get(b).marks.add("op-died-" + b);
+      m.blobs.get(b).refs++;
+    }
+    List<Orders.Order> orders = Orders.of(m, x -> x.repairDanglingLinks(List.of(5, 2, 7), Map.of()),
+        x -> x.deref(7), true);
+    assertThat(orders).allSatisfy(o -> {
+      assertThat(o.answer()).isNull();
+      assertThat(o.otherAnswer()).isNull();
+      assertThat(o.after().live(7)).isFalse();
+    });
+    assertThat(orders).anySatisfy(o -> {
+      assertThat(o.after().live(5)).isFalse();
+      assertThat(o.after().live(2)).isTrue();
+      assertThat(o.after().blobs.get(2).refs).isZero();
+    });
+    assertThat(orders).noneSatisfy(o -> {
+      assertThat(o.after().live(2)).isFalse();
+      assertThat(o.after().live(5)).isTrue();
+    });
   }
 }

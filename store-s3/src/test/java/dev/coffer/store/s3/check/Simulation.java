@@ -516,7 +516,19 @@ final class Simulation implements AutoCloseable {
         }
       }
       boolean repairs = op instanceof Op.Fsck || other instanceof Op.Fsck;
-      return fitting(afters, a -> List.of(reconcile(i, m, a, window, repairs)));
+      List<Model[]> spans = new ArrayList<>();
+      afters.forEach(a -> spans.add(new Model[] {m, a}));
+      // An unclear operation run second, the first whole before it, may have stopped anywhere
+      // between the first's outcome and both's: each blob lies between those two, rather than
+      // between the state before both and an end (a put that marks stopped at a put refused
+      // while its content is purged, a file it created live, with a tree link run first).
+      if (unclear(op, thrown) && inTheMiddle) {
+        spans.add(new Model[] {alone(m, other), orders.get(0).after()});
+      }
+      if (unclear(other, otherThrown)) {
+        spans.add(new Model[] {alone(m, op), orders.get(orders.size() - 1).after()});
+      }
+      return fitting(spans, span -> List.of(reconcile(i, span[0], span[1], window, repairs)));
     }
     List<Model> fit = new ArrayList<>();
     for (Orders.Order o : orders) {
@@ -602,8 +614,8 @@ final class Simulation implements AutoCloseable {
       Model.Ingest g = m.ingests.get(a.ref());
       return g != null && g.mayBeLocked ? null : m.abort(a.ref());
     } else if (op instanceof Op.Fsck) {
-      marks.resolve(m, marksKeptOn);
-      return m.repairDanglingLinks(recordOrder);
+      // its marks given back at each record's turn, after its reads
+      return m.repairDanglingLinks(recordOrder, marks.stillPending(m, marksKeptOn));
     } else if (op instanceof Op.Gc) {
       // the marks it gave back (PROTO-13); nothing else the model holds
       marks.resolve(m, marksKeptOn);

@@ -4,12 +4,6 @@ import dev.coffer.store.ContentStore;
 import dev.coffer.store.Digest;
 import dev.coffer.store.NotFoundException;
 import java.util.Collection;
-import java.util.Map;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 
 /**
  * The lookups a delta put makes before sending a changed file of more than {@link
@@ -26,20 +20,11 @@ import java.util.concurrent.Executors;
 final class EarlyLookups implements FileCopies.Lookup, AutoCloseable {
 
   private final ContentStore store;
-  private final Map<Digest, CompletableFuture<Boolean>> found = new ConcurrentHashMap<>();
-  private final ExecutorService pool;
+  private final EarlyWork<Boolean> found;
 
   private EarlyLookups(ContentStore store, Collection<Digest> digests, int jobs) {
     this.store = store;
-    this.pool = digests.isEmpty() ? null
-        : Executors.newFixedThreadPool(Math.min(jobs, digests.size()), r -> {
-          Thread t = new Thread(r, "coffer-tree-lookup");
-          t.setDaemon(true);
-          return t;
-        });
-    for (Digest d : digests) {
-      found.computeIfAbsent(d, x -> CompletableFuture.supplyAsync(() -> lookUp(store, x), pool));
-    }
+    this.found = new EarlyWork<>(digests, jobs, "coffer-tree-lookup", d -> lookUp(store, d));
   }
 
   /** Starts looking up each of {@code digests}, at most {@code jobs} at a time. */
@@ -64,25 +49,12 @@ final class EarlyLookups implements FileCopies.Lookup, AutoCloseable {
    */
   @Override
   public boolean stored(Digest d) {
-    CompletableFuture<Boolean> early = found.remove(d);
-    if (early != null) {
-      try {
-        return early.get();
-      } catch (ExecutionException failed) {
-        // looked up again below, as the file's turn would have
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("interrupted", e);
-      }
-    }
-    return lookUp(store, d);
+    Boolean early = found.take(d);
+    return early != null ? early : lookUp(store, d);
   }
 
   @Override
   public void close() {
-    if (pool != null) {
-      pool.shutdownNow();
-      Jobs.awaitEnd(pool);
-    }
+    found.close();
   }
 }

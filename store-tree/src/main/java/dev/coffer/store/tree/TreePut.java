@@ -101,11 +101,21 @@ final class TreePut {
         layer = delta;
       }
     }
-    // A delta lists the changed files: their lookups overlap the tree's commit (EarlyLookups).
-    try (EarlyLookups lookups = EarlyLookups.start(store,
-        !unchanged && layer.isDelta() ? lookedUp(layer) : List.of(), jobs)) {
-      return store(dir, labels, unchanged ? base : null, tree, layer, lookups);
+    // A delta lists the changed files: their lookups, and the uploads of the largest, overlap
+    // the tree's commit (EarlyLookups, EarlyUploads).
+    boolean delta = !unchanged && layer.isDelta();
+    try (EarlyLookups lookups = EarlyLookups.start(store, delta ? lookedUp(layer) : List.of(),
+            jobs);
+        EarlyUploads uploads = EarlyUploads.start(store,
+            delta ? files(dir, layer) : List.of(), jobs)) {
+      return store(dir, labels, unchanged ? base : null, tree, layer, lookups, uploads);
     }
+  }
+
+  /** The files of {@code layer}, a layer of {@code dir}, as targets. */
+  private static List<Target> files(Path dir, TreeLayer layer) {
+    return layer.entries().stream().filter(e -> e.kind() == Tree.Kind.FILE)
+        .map(e -> new Target(e.digest(), dir.resolve(e.path()), e.size())).toList();
   }
 
   /** The files of {@code layer} whose upload starts with a lookup ({@link FileCopies}). */
@@ -119,10 +129,10 @@ final class TreePut {
   /**
    * Stores {@code layer}, the layer of {@code tree} to put, or (with {@code stored}, the base, its
    * tree unchanged) references the base again; the files its upload looks up first are looked up
-   * by {@code lookups}.
+   * by {@code lookups}, and those uploaded before the tree's commit by {@code uploads}.
    */
   private TreeTransfer store(Path dir, Map<String, String> labels, Digest stored, Tree tree,
-      TreeLayer layer, EarlyLookups lookups) {
+      TreeLayer layer, EarlyLookups lookups, EarlyUploads uploads) {
     Digest digest;
     Info committed;
     byte[] blob = null;
@@ -158,7 +168,7 @@ final class TreePut {
       // The links' operation is drawn before the files are stored: new files are created
       // holding their link's reference (on S3 with its mark; TREE-3).
       NewLinks links = store.newLinks(digest);
-      new LinkPipeline(store, jobs, (t, first) -> upload(t, first, sent, links, lookups))
+      new LinkPipeline(store, jobs, (t, first) -> upload(t, first, sent, links, lookups, uploads))
           .run(links, targets);
     }
     store.ref(digest);
@@ -227,15 +237,17 @@ final class TreePut {
    * Stores target {@code t} unless it is a tree (stored already) or stored already, new content
    * through {@code links} (holding its link's reference) the first time, without a reference the
    * second; {@code first} reports it done, a second store (after a link found it released) not.
+   * A file {@code uploads} stored before the tree's commit is not stored again the first time.
    */
-  private void upload(Target t, boolean first, Sent sent, NewLinks links, EarlyLookups lookups)
-      throws IOException {
+  private void upload(Target t, boolean first, Sent sent, NewLinks links, EarlyLookups lookups,
+      EarlyUploads uploads) throws IOException {
     if (t.file() == null) {
       return;
     }
+    Boolean early = first ? uploads.sent(t.digest()) : null;
     // Stored again after a NotFound: without the operation, whose marks were given back.
-    boolean stored = FileCopies.upload(store, first ? links : null, lookups, t.file(),
-        t.digest(), t.size(), Map.of());
+    boolean stored = early != null ? early : FileCopies.upload(store, first ? links : null,
+        lookups, t.file(), t.digest(), t.size(), Map.of());
     if (stored) {
       sent.files.incrementAndGet();
       sent.bytes.addAndGet(t.size());

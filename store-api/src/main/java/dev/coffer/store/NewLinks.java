@@ -1,5 +1,7 @@
 package dev.coffer.store;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Map;
 
@@ -14,7 +16,8 @@ import java.util.Map;
  * <p>Who holds what:
  *
  * <ul>
- *   <li>{@link #put} as {@link Ingester#put}: content stored already is AlreadyExists and is not
+ *   <li>{@link #put} as {@link Ingester#put} ({@link #putFile} as {@link Ingester#putFile}):
+ *       content stored already is AlreadyExists and is not
  *       changed. Content it creates may start at one reference rather than none: that reference
  *       is not the caller's (never {@link ReferenceCounter#deref} it) but this operation's link's.
  *   <li>{@link #link} is exactly {@code linkNew(to, from())}: each target {@code from} does not
@@ -51,6 +54,18 @@ public interface NewLinks {
    * @throws AlreadyExistsException if the content is stored already; nothing changed
    */
   Info put(byte[] content, Digest expected, Map<String, String> labels);
+
+  /**
+   * Stores the content of {@code file}, whose digest the caller knows, as {@link
+   * Ingester#putFile} does, created (if new) holding the reference of this operation's link to
+   * it, as {@link #put}.
+   *
+   * @throws IOException if the file cannot be read
+   * @throws FailedPreconditionException if the bytes read do not have the {@code expected}
+   *     digest; nothing is stored
+   * @throws AlreadyExistsException if the content is stored already; nothing changed
+   */
+  Info putFile(Path file, Digest expected, Map<String, String> labels) throws IOException;
 
   /**
    * {@code linkNew(to, from())} as this operation: see {@link ReferenceCounter#linkNew}.

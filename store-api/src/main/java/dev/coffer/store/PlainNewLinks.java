@@ -1,5 +1,7 @@
 package dev.coffer.store;
 
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Map;
 
@@ -12,6 +14,12 @@ record PlainNewLinks(ContentStore store, Digest from) implements NewLinks {
   @Override
   public Info put(byte[] content, Digest expected, Map<String, String> labels) {
     return store.put(content, expected, labels);
+  }
+
+  @Override
+  public Info putFile(Path file, Digest expected, Map<String, String> labels)
+      throws IOException {
+    return store.putFile(file, expected, labels);
   }
 
   @Override

@@ -16,6 +16,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -534,6 +535,12 @@ class TreeCommandsTest {
                 }
 
                 @Override
+                public Info putFile(Path file, Digest expected, Map<String, String> labels)
+                    throws IOException {
+                  return self.putFile(file, expected, labels);
+                }
+
+                @Override
                 public void link(Collection<Digest> to) {
                   self.linkNew(to, from);
                 }
@@ -597,6 +604,12 @@ class TreeCommandsTest {
                 @Override
                 public Info put(byte[] content, Digest expected, Map<String, String> labels) {
                   return links.put(content, expected, labels);
+                }
+
+                @Override
+                public Info putFile(Path file, Digest expected, Map<String, String> labels)
+                    throws IOException {
+                  return links.putFile(file, expected, labels);
                 }
 
                 @Override

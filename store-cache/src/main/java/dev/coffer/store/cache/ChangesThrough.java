@@ -11,6 +11,8 @@ import dev.coffer.store.NewLinks;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.StoreException;
 import dev.coffer.store.spi.ForwardingContentStore;
+import java.io.IOException;
+import java.nio.file.Path;
 import java.util.Collection;
 import java.util.Map;
 import org.slf4j.Logger;
@@ -139,6 +141,18 @@ final class ChangesThrough extends ForwardingContentStore {
       public Info put(byte[] content, Digest expected, Map<String, String> labels) {
         try {
           return backingLinks.put(content, expected, labels);
+        } finally {
+          if (expected != null) {
+            tiers.forgetInfo(expected);
+          }
+        }
+      }
+
+      @Override
+      public Info putFile(Path file, Digest expected, Map<String, String> labels)
+          throws IOException {
+        try {
+          return backingLinks.putFile(file, expected, labels);
         } finally {
           if (expected != null) {
             tiers.forgetInfo(expected);

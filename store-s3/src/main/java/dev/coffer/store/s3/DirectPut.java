@@ -49,17 +49,23 @@ final class DirectPut {
   private final Digest expected;
   private final Map<String, String> labels;
   private final boolean takeRef;
+  private final LinkNew.Drawn drawn;
   private final String blobKey;
 
-  /** @param labels validated labels, or null */
+  /**
+   * @param labels validated labels, or null
+   * @param drawn the operation of {@code linkNew} whose marked reference a record this put creates
+   *     holds (PROTO-13), or null
+   */
   DirectPut(S3Store store, Path file, Digest expected, Map<String, String> labels,
-      boolean takeRef) {
+      boolean takeRef, LinkNew.Drawn drawn) {
     this.store = store;
     this.objects = store.objects;
     this.file = file;
     this.expected = expected;
     this.labels = BlobPublisher.kept(labels);
     this.takeRef = takeRef;
+    this.drawn = drawn;
     this.blobKey = store.keys.blob(expected);
   }
 
@@ -94,7 +100,8 @@ final class DirectPut {
   }
 
   private BlobPublisher publisher(long size) {
-    return new BlobPublisher(store, expected, size, labels, takeRef, () -> { });
+    BlobPublisher publisher = new BlobPublisher(store, expected, size, labels, takeRef, () -> { });
+    return drawn == null ? publisher : publisher.markedFor(drawn);
   }
 
   /** The whole file if it still ends below one part, else null (it grew: send it in parts). */

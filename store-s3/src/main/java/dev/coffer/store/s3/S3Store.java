@@ -329,13 +329,22 @@ final class S3Store implements ContentStore {
 
   private Info putDirect(Path file, Digest expected, Map<String, String> labels,
       boolean takeRef) throws IOException {
+    return putDirect(file, expected, labels, takeRef, null);
+  }
+
+  /**
+   * A put of a file straight to its digest key (PROTO-12); a record it creates holds {@code
+   * drawn}'s marked reference unless that is null (the mark at creation, {@link CreationMarks}).
+   */
+  Info putDirect(Path file, Digest expected, Map<String, String> labels, boolean takeRef,
+      LinkNew.Drawn drawn) throws IOException {
     checkOpen();
     Objects.requireNonNull(file, "file");
     if (expected == null) {
       throw new InvalidArgumentException("a put of file " + file + " needs its digest");
     }
     Labels.validate(labels);
-    return new DirectPut(this, file, expected, labels, takeRef).run();
+    return new DirectPut(this, file, expected, labels, takeRef, drawn).run();
   }
 
   /** From this size a file is put as a multipart upload; below it, in one PutObject. */

@@ -53,8 +53,8 @@ final class FileCopies {
   }
 
   /**
-   * As {@link #upload(ContentStore, Path, Digest, long, Map)}; a file put in one step goes through
-   * {@code links} unless null, so that new content is created holding its link's reference.
+   * As {@link #upload(ContentStore, Path, Digest, long, Map)}; the file goes through {@code links}
+   * unless null, so that new content is created holding its link's reference.
    */
   static boolean upload(ContentStore store, NewLinks links, Path file, Digest digest, long size,
       Map<String, String> labels) throws IOException {
@@ -93,7 +93,11 @@ final class FileCopies {
       }
       // Straight to the digest (on S3 the key itself: no ingest, no copy); stored content found
       // by its record is AlreadyExists before the file is read.
-      store.putFile(file, digest, labels);
+      if (links != null) {
+        links.putFile(file, digest, labels);
+      } else {
+        store.putFile(file, digest, labels);
+      }
       return true;
     } catch (AlreadyExistsException e) {
       return false; // stored already, or another put committed it meanwhile

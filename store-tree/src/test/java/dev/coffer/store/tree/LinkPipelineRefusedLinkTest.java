@@ -11,6 +11,7 @@ import dev.coffer.store.memory.MemoryStores;
 import dev.coffer.store.tree.LinkPipeline.Target;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
@@ -53,6 +54,12 @@ class LinkPipelineRefusedLinkTest {
       @Override
       public Info put(byte[] content, Digest expected, Map<String, String> labels) {
         return store.put(content, expected, labels);
+      }
+
+      @Override
+      public Info putFile(Path file, Digest expected, Map<String, String> labels)
+          throws IOException {
+        return store.putFile(file, expected, labels);
       }
 
       @Override

@@ -6,6 +6,7 @@ import dev.coffer.store.Digest;
 import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.Info;
 import dev.coffer.store.NotFoundException;
+import dev.coffer.store.StoreException;
 import dev.coffer.store.UnavailableException;
 import dev.coffer.store.spi.Checks;
 import java.io.IOException;
@@ -31,16 +32,18 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
  * more reference taken by {@code ref} (which only a live record takes), and the file is not read;
  * content deleted meanwhile is put as new content. A file below {@link S3Store#filePartsFrom()} is read
  * whole and put in one step (the small put's conditional PutObject). Otherwise a multipart upload
- * starts at the digest key; the file's parts go up in parallel ({@code uploadConcurrency} buffers
- * of {@code partSize}, each part with the checksum mode's checksum) and the bytes sent are hashed
+ * starts at the digest key, created on the store's workers while the file's first parts are read
+ * and hashed; the file's parts go up in parallel once it is ({@code uploadConcurrency} buffers of
+ * {@code partSize}, each part with the checksum mode's checksum) and the bytes sent are hashed
  * in order; the upload is completed, If-None-Match: *, only if they hash to the expected digest,
  * so no other bytes are ever published under it. A 412 there means another host stored the
  * content first. The index record is then published as a commit publishes it.
  *
- * <p>This put aborts its upload only before it sent the completion, and only if the digest key
- * holds no object then: some servers (S3Mock) delete the key's object with an aborted upload. An
- * upload left behind is gc's, on the rule for multipart copies to blob keys. One instance serves
- * one put, on one thread.
+ * <p>A refused create fails the put with its own error, whatever was read meanwhile; a failure
+ * after the create was sent waits for its answer, to abort the upload it created. This put aborts
+ * its upload only before it sent the completion, and only if the digest key holds no object then:
+ * some servers (S3Mock) delete the key's object with an aborted upload. An upload left behind is
+ * gc's, on the rule for multipart copies to blob keys. One instance serves one put, on one thread.
  */
 final class DirectPut {
   private final S3Store store;
@@ -126,18 +129,21 @@ final class DirectPut {
 
   /**
    * Sends the file to the digest key as one multipart upload, completed only if the bytes sent
-   * hash to the expected digest.
+   * hash to the expected digest. The upload is created in the background while the first parts
+   * are read and hashed; each part goes once the upload's id is known.
    *
    * @return the bytes sent
    * @throws FailedPreconditionException if they do not (nothing is stored)
    */
   private long upload() throws IOException {
     S3Uploads uploads = objects.uploads();
-    String uploadId = uploads.createUpload(blobKey, true);
+    CompletableFuture<String> created = CompletableFuture.supplyAsync(
+        () -> uploads.createUpload(blobKey, true), store.workers);
     boolean completing = false;
-    Parts parts = new Parts(uploadId);
+    Parts parts = new Parts(created);
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
       long sent = parts.sendAll(channel);
+      String uploadId = parts.uploadId();
       Digest actual = Digest.fromHasher(expected.algorithm(), parts.digest.snapshot().digest());
       if (!actual.equals(expected)) {
         throw new FailedPreconditionException("unexpected put digest " + actual + ", expected "
@@ -159,27 +165,39 @@ final class DirectPut {
       }
       // null: another host stored the content first (412); its upload stays for gc.
       return sent;
-    } catch (NotFoundException e) {
-      // A part met NoSuchUpload: gc took the upload for abandoned (older than a day).
-      parts.cancel();
-      UnavailableException failure = new UnavailableException("the upload of " + file + " to "
-          + expected + " was removed while it was sent; put it again", e);
-      if (!completing) {
-        objects.abortUnlessStored(blobKey, uploadId, failure);
-      }
-      throw failure;
     } catch (IOException | RuntimeException | Error e) {
       parts.cancel();
-      if (!completing) {
-        objects.abortUnlessStored(blobKey, uploadId, e);
+      if (completing) {
+        throw e;
       }
+      // The create's outcome, waited for: a refused create is the put's failure, as it is
+      // when nothing was read; a created upload is aborted.
+      String uploadId = parts.uploadIdOrNull();
+      if (uploadId == null) {
+        StoreException refused = parts.createFailure();
+        if (refused != e) {
+          refused.addSuppressed(e);
+        }
+        throw refused;
+      }
+      if (e instanceof NotFoundException) {
+        // A part met NoSuchUpload: gc took the upload for abandoned (older than a day).
+        UnavailableException removed = new UnavailableException("the upload of " + file + " to "
+            + expected + " was removed while it was sent; put it again", e);
+        objects.abortUnlessStored(blobKey, uploadId, removed);
+        throw removed;
+      }
+      objects.abortUnlessStored(blobKey, uploadId, e);
       throw e;
     }
   }
 
-  /** The parts of one upload: part-sized buffers sent and hashed in the background, in order. */
+  /**
+   * The parts of one upload: part-sized buffers sent and hashed in the background, in order, each
+   * sent once the upload is created.
+   */
   private final class Parts {
-    private final String uploadId;
+    private final CompletableFuture<String> created;
     private final int partSize = (int) store.config.partSize();
     private final Semaphore permits = new Semaphore(store.config.uploadConcurrency());
     private final ConcurrentLinkedQueue<byte[]> spares = new ConcurrentLinkedQueue<>();
@@ -187,8 +205,8 @@ final class DirectPut {
     final RunningDigest digest = RunningDigest.empty(expected.toString(), expected.algorithm());
     final List<CompletedPart> done = new ArrayList<>();
 
-    Parts(String uploadId) {
-      this.uploadId = uploadId;
+    Parts(CompletableFuture<String> created) {
+      this.created = created;
     }
 
     /** Reads the file to its end, sending each part; returns the bytes sent once all are up. */
@@ -197,6 +215,7 @@ final class DirectPut {
       int number = 0;
       while (true) {
         byte[] buffer = acquire();
+        failFast(); // a refused create or a failed part ends the reading
         int filled = 0;
         int n = 0;
         while (filled < buffer.length
@@ -234,20 +253,42 @@ final class DirectPut {
     /** Sends the part and hashes its bytes, both in the background; frees the buffer after. */
     private void send(int number, byte[] buffer, int length) {
       CompletableFuture<Void> hashing = digest.partLater(buffer, 0, length, store.workers);
-      CompletableFuture<CompletedPart> part = CompletableFuture
-          .supplyAsync(() -> objects.uploads().uploadPart(blobKey, uploadId, number, buffer,
-              length, true), store.workers)
-          .thenCompose(f -> f);
+      CompletableFuture<CompletedPart> part = created.thenComposeAsync(uploadId -> objects
+          .uploads().uploadPart(blobKey, uploadId, number, buffer, length, true), store.workers);
       CompletableFuture.allOf(part, hashing).whenComplete((r, e) -> {
         spares.offer(buffer);
         permits.release();
       });
       inFlight.add(part);
+      failFast();
+    }
+
+    /** Throws the create's failure, or else the first failure of a part, if there is one. */
+    private void failFast() {
+      if (created.isCompletedExceptionally()) {
+        throw createFailure();
+      }
       for (CompletableFuture<CompletedPart> p : inFlight) {
         if (p.isCompletedExceptionally()) {
           S3Errors.join(p, "uploading part of " + file + " to " + expected);
         }
       }
+    }
+
+    /** The upload's id, once created (every part waited for it). */
+    String uploadId() {
+      return S3Errors.join(created, "starting the upload of " + file + " to " + expected);
+    }
+
+    /** The upload's id once the create has answered (waited for), or null if it failed. */
+    String uploadIdOrNull() {
+      return created.handle((id, failure) -> id).join();
+    }
+
+    /** The create's failure as the store's exception (as the create threw it); it failed. */
+    StoreException createFailure() {
+      return S3Errors.translate("starting the upload of " + file + " to " + expected,
+          created.handle((id, failure) -> failure).join());
     }
 
     void cancel() {

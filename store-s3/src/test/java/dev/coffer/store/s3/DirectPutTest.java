@@ -12,6 +12,8 @@ import dev.coffer.store.FailedPreconditionException;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.GcReport;
 import dev.coffer.store.NotFoundException;
+import dev.coffer.store.PermissionDeniedException;
+import dev.coffer.store.UnavailableException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -21,7 +23,11 @@ import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -33,6 +39,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DirectPutTest extends SimStoreTestBase {
   private static final int SIZE = 12 * MIB + 7;
+  /** The tests' part size (SimStores.config). */
+  private static final int PART = 5 * MIB;
+  /** How long a held request waits for the put's reading before it gives up and goes on. */
+  private static final long PATIENCE_SECONDS = 10;
 
   @TempDir
   Path dir;
@@ -110,6 +120,152 @@ class DirectPutTest extends SimStoreTestBase {
     assertThatThrownBy(() -> store.info(digest)).isInstanceOf(NotFoundException.class);
     assertThat(stores.keys(PREFIX)).isEmpty();
     assertThat(stores.uploads(PREFIX)).isEmpty();
+  }
+
+  /**
+   * CreateMultipartUpload goes while the file's first part is read and hashed, not before: its
+   * answer is held until the second part's read has begun, which the old order (create, then
+   * read) never reaches. The put is otherwise the same: 9 requests, the parts after the create.
+   */
+  @Test
+  void theFirstPartIsReadDuringTheCreatesRoundTrip() throws IOException {
+    ContentStore store = open("h");
+    byte[] content = random(SIZE, 7);
+    Digest digest = Digest.of(content);
+    CountDownLatch firstPartRead = new CountDownLatch(1);
+    Path file = WatchedFile.of(file(content), position -> {
+      if (position >= PART) {
+        firstPartRead.countDown();
+      }
+    });
+    AtomicBoolean readDuringCreate = new AtomicBoolean();
+    sim().network().interceptor(e -> {
+      if (e.operation() == Operation.CREATE_MULTIPART_UPLOAD) {
+        readDuringCreate.set(await(firstPartRead));
+      }
+      e.proceed();
+    });
+    assertThat(store.putFile(file, digest, null).size()).isEqualTo(SIZE);
+    assertThat(readDuringCreate).isTrue();
+    assertThat(sim().log().total()).isEqualTo(9);
+    long created = requests(Operation.CREATE_MULTIPART_UPLOAD, keys.blob(digest)).get(0).sequence();
+    assertThat(requests(Operation.UPLOAD_PART, keys.blob(digest)))
+        .hasSize(3).allSatisfy(r -> assertThat(r.sequence()).isGreaterThan(created));
+    assertThat(read(store, digest)).isEqualTo(content);
+    assertThat(stores.uploads(PREFIX)).isEmpty();
+  }
+
+  /**
+   * A refused CreateMultipartUpload fails the put with its own error, as when the create went
+   * first: no part is sent, reading stops at the buffers already taken, nothing is stored and no
+   * upload is left. Its answer is held until the first part was read, so the refusal meets parts
+   * waiting for the upload's id.
+   */
+  @Test
+  void aRefusedCreateFailsThePutWithItsErrorAndSendsNothing() throws IOException {
+    ContentStore store = open("h", config().uploadConcurrency(2).build());
+    byte[] content = random(4 * PART + 7, 8);
+    Digest digest = Digest.of(content);
+    Path plain = file(content);
+    assertRefused(store, plain, digest, 403, "AccessDenied", PermissionDeniedException.class);
+    assertRefused(store, plain, digest, 503, "SlowDown", UnavailableException.class);
+    assertRefused(store, plain, digest, 404, "NoSuchBucket", NotFoundException.class);
+    assertThat(sim().log().count(Operation.UPLOAD_PART)).isZero();
+    assertThat(sim().log().count(Operation.ABORT_MULTIPART_UPLOAD)).isZero();
+    assertThat(stores.keys(PREFIX)).isEmpty();
+    assertThat(stores.uploads(PREFIX)).isEmpty();
+  }
+
+  private void assertRefused(ContentStore store, Path plain, Digest digest, int status,
+      String code, Class<? extends Exception> error) {
+    CountDownLatch firstPartRead = new CountDownLatch(1);
+    AtomicLong furthest = new AtomicLong(-1);
+    Path file = WatchedFile.of(plain, position -> {
+      furthest.accumulateAndGet(position, Math::max);
+      if (position >= PART) {
+        firstPartRead.countDown();
+      }
+    });
+    AtomicBoolean first = new AtomicBoolean(true);
+    sim().network().interceptor(e -> {
+      if (e.operation() == Operation.CREATE_MULTIPART_UPLOAD) {
+        if (first.getAndSet(false)) { // the SDK's retries of a 503 are answered at once
+          await(firstPartRead);
+        }
+        e.answer(status, code, "refused by the test");
+      } else {
+        e.proceed();
+      }
+    });
+    assertThatThrownBy(() -> store.putFile(file, digest, null)).isInstanceOf(error)
+        .hasMessageContaining("starting an upload to " + keys.blob(digest));
+    // Two buffers: the third part's read waits for one of them, and the refusal ends the put.
+    assertThat(furthest.get()).isLessThan(2L * PART);
+    sim().network().interceptor(Exchange::proceed);
+  }
+
+  /**
+   * The file cannot be read any further once the create was sent, before its answer: the put
+   * waits for the create's answer to learn the upload's id and aborts the upload (the key holds
+   * no object); the read's failure is the put's.
+   */
+  @Test
+  void aFileThatFailsToReadAfterTheCreateWasSentAbortsTheUpload() throws IOException {
+    ContentStore store = open("h");
+    byte[] content = random(SIZE, 9);
+    Digest digest = Digest.of(content);
+    CountDownLatch failed = new CountDownLatch(1);
+    Path file = WatchedFile.of(file(content), position -> {
+      if (position >= PART) {
+        failed.countDown();
+        throw new IOException("the disk is gone");
+      }
+    });
+    sim().network().interceptor(e -> {
+      if (e.operation() == Operation.CREATE_MULTIPART_UPLOAD) {
+        await(failed);
+      }
+      e.proceed();
+    });
+    assertThatThrownBy(() -> store.putFile(file, digest, null))
+        .isInstanceOf(IOException.class).hasMessage("the disk is gone");
+    assertThat(requests(Operation.ABORT_MULTIPART_UPLOAD, keys.blob(digest))).hasSize(1);
+    assertThat(sim().log().count(Operation.COMPLETE_MULTIPART_UPLOAD)).isZero();
+    assertThat(stores.keys(PREFIX)).isEmpty();
+    assertThat(stores.uploads(PREFIX)).isEmpty();
+  }
+
+  /**
+   * A part meets NoSuchUpload (gc took the upload for abandoned): the put fails Unavailable,
+   * asking for a put again, and aborts the upload, which here is still there.
+   */
+  @Test
+  void aPartMeetingNoSuchUploadFailsUnavailableAndAbortsTheUpload() throws IOException {
+    ContentStore store = open("h");
+    byte[] content = random(SIZE, 10);
+    Digest digest = Digest.of(content);
+    sim().network().interceptor(e -> {
+      if (e.operation() == Operation.UPLOAD_PART) {
+        e.answer(404, "NoSuchUpload", "gone, says the test");
+      } else {
+        e.proceed();
+      }
+    });
+    assertThatThrownBy(() -> store.putFile(file(content), digest, null))
+        .isInstanceOf(UnavailableException.class).hasMessageContaining("put it again");
+    assertThat(requests(Operation.ABORT_MULTIPART_UPLOAD, keys.blob(digest))).hasSize(1);
+    assertThat(stores.keys(PREFIX)).isEmpty();
+    assertThat(stores.uploads(PREFIX)).isEmpty();
+  }
+
+  /** Waits for {@code latch}, a while at most; whether it opened. */
+  private static boolean await(CountDownLatch latch) {
+    try {
+      return latch.await(PATIENCE_SECONDS, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
   }
 
   private static void overwrite(Path file, long position, byte[] bytes) {

@@ -11,11 +11,15 @@ import dev.coffer.store.FsckReport;
 import dev.coffer.store.GcOptions;
 import dev.coffer.store.NewLinks;
 import dev.coffer.store.NotFoundException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The mark at creation (PROTO-13, {@link CreationMarks}): content put through an operation of
@@ -25,6 +29,7 @@ import org.junit.jupiter.api.Test;
  * each file it created, which gc past the bound gives back exactly.
  */
 class CreationMarksTest extends SimStoreTestBase {
+  @TempDir Path dir;
   private static final GcOptions GC = new GcOptions(Duration.ofDays(1), false);
 
   private S3Store host(String name) {
@@ -79,6 +84,62 @@ class CreationMarksTest extends SimStoreTestBase {
     assertThat(store.info(from).links()).containsExactlyInAnyOrderElementsOf(targets);
     links.link(targets); // a rerun changes nothing
     targets.forEach(t -> assertThat(count(store, t)).isEqualTo(1));
+  }
+
+  /**
+   * A file put through the operation ({@link NewLinks#putFile}, straight to its digest key) is
+   * created holding the operation's mark too, in one PutObject or in parts: its link then costs
+   * one request (the mark's removal), not three (the mark, the tags, the removal). Content stored
+   * already is AlreadyExists, unmarked.
+   */
+  @Test
+  void aFilePutThroughTheOperationIsCreatedWithItsMarkInOneStepOrInParts() throws IOException {
+    S3Store store = host("h");
+    Digest from = store.putAndRef(random(100, 1), null, Map.of()).digest();
+    byte[] small = random(3 * MIB, 2);
+    byte[] large = random(12 * MIB + 7, 3); // parts of 5 MiB (SimStores' config)
+    byte[] stored = random(100, 4);
+    store.put(stored, null, Map.of());
+    NewLinks links = store.newLinks(from);
+    List<Digest> targets = new ArrayList<>();
+    sim().log().clear();
+
+    targets.add(links.putFile(file(small), Digest.of(small), Map.of()).digest());
+    // Its record read, its object (tags refs=1) and its record, marked.
+    assertThat(sim().log().total()).isEqualTo(3);
+    sim().log().clear();
+    targets.add(links.putFile(file(large), Digest.of(large), Map.of()).digest());
+    // Its record read, the upload (create, 3 parts, completion), its record, marked, the object
+    // looked for, and its tags (refs=1).
+    assertThat(sim().log().total()).isEqualTo(9);
+    assertThatThrownBy(() -> links.putFile(file(stored), Digest.of(stored), Map.of()))
+        .isInstanceOf(AlreadyExistsException.class);
+    assertThat(count(store, Digest.of(stored))).isZero();
+    for (Digest t : targets) {
+      assertThat(count(store, t)).isEqualTo(1);
+      assertThat(store.records().record(t).pending()).hasSize(1);
+      assertThat(stores.client(SimStores.INSPECTOR, config().build()).getObjectTagging(b -> b
+          .bucket(SimStores.BUCKET).key(keys.blob(t))).tagSet())
+          .anyMatch(tag -> tag.key().equals("refs") && tag.value().equals("1"));
+    }
+    sim().log().clear();
+
+    links.link(targets);
+
+    // Each file: the mark's removal only; from's one write.
+    assertThat(sim().log().total()).isEqualTo(2L + 1);
+    for (Digest t : targets) {
+      assertThat(count(store, t)).isEqualTo(1);
+      assertThat(store.records().record(t).pending()).isEmpty();
+    }
+    assertThat(read(store, targets.get(1))).isEqualTo(large);
+    assertThat(store.info(from).links()).containsExactlyInAnyOrderElementsOf(targets);
+  }
+
+  private Path file(byte[] content) throws IOException {
+    Path file = Files.createTempFile(dir, "content", "");
+    Files.write(file, content);
+    return file;
   }
 
   /**

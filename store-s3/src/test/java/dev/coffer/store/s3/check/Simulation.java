@@ -632,13 +632,30 @@ final class Simulation implements AutoCloseable {
     NewLinks links = store.newLinks(digests[l.from()]);
     for (int t : l.to().stream().distinct().toList()) {
       try {
-        links.put(contents[t], digests[t], Map.of());
+        putThrough(links, t);
       } catch (AlreadyExistsException stored) {
         // linked by step 2
       }
     }
     if (l.link()) {
       links.link(l.to().stream().map(t -> digests[t]).toList());
+    }
+  }
+
+  /**
+   * A target's put through a put that marks: an odd blob from its file ({@link NewLinks#putFile},
+   * on the checker's stores always in parts, the record created marked once they are completed),
+   * the others from memory ({@link NewLinks#put}), as a tree's put sends its files by size.
+   */
+  private void putThrough(NewLinks links, int t) {
+    if (t % 2 == 1) {
+      try {
+        links.putFile(file(t, false), digests[t], Map.of());
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    } else {
+      links.put(contents[t], digests[t], Map.of());
     }
   }
 
@@ -676,7 +693,7 @@ final class Simulation implements AutoCloseable {
       links = stores[h].newLinks(digests[op.from()]);
       for (int t : distinct) {
         try {
-          links.put(contents[t], digests[t], Map.of());
+          putThrough(links, t);
         } catch (AlreadyExistsException stored) {
           // linked by step 2
         }

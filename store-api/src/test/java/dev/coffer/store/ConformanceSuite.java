@@ -1861,6 +1861,41 @@ public abstract class ConformanceSuite {
   }
 
   /**
+   * {@code newLinks(from).putFile}: a file put through the operation (below one part, and in
+   * parts: 6 MiB against the S3 store's 5 MiB) ends, once linked, with exactly the one reference
+   * its link holds, its bytes those of the file; stored content is AlreadyExists and unchanged;
+   * a file whose bytes are not the expected digest's stores nothing.
+   */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(ints = {300, 6 << 20})
+  public void newLinksPutFileCreatesContentHeldByItsLink(int size) throws IOException {
+    Digest from = referencedBlob("from");
+    Digest held = referencedBlob("held");
+    NewLinks links = store.newLinks(from);
+    byte[] content = randomBytes(size);
+    Digest created = Digest.of(content);
+    assertThat(links.putFile(file(content), created, Map.of()).digest()).isEqualTo(created);
+    assertFails(AlreadyExistsException.class,
+        () -> links.putFile(file(readBlob(held)), held, Map.of()));
+    byte[] other = randomBytes(size);
+    Digest otherDigest = Digest.of(randomBytes(size));
+    assertFails(FailedPreconditionException.class,
+        () -> links.putFile(file(other), otherDigest, Map.of()));
+    assertFails(NotFoundException.class, () -> store.info(otherDigest));
+    assertRefCount(held, 1);
+
+    links.link(List.of(created, held));
+
+    assertThat(store.info(from).links()).containsExactlyInAnyOrder(created, held);
+    assertRefCount(created, 1);
+    assertRefCount(held, 2);
+    assertThat(readBlob(created)).isEqualTo(content);
+    store.deref(from);
+    assertFails(NotFoundException.class, () -> store.info(created));
+    assertRefCount(held, 1);
+  }
+
+  /**
    * {@code linkNew} to a missing target, or from a missing blob, is NotFound naming it, and
    * changes nothing: no link, no reference.
    */

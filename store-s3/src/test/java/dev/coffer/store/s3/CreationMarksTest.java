@@ -44,6 +44,15 @@ class CreationMarksTest extends SimStoreTestBase {
     return store.info(d).refCount();
   }
 
+  /** {@code t} holds one reference, its creation's mark, and its object the tag {@code refs=1}. */
+  private void assertCreatedMarked(S3Store store, Digest t) {
+    assertThat(count(store, t)).isEqualTo(1);
+    assertThat(store.records().record(t).pending()).hasSize(1);
+    assertThat(stores.client(SimStores.INSPECTOR, config().build()).getObjectTagging(b -> b
+        .bucket(SimStores.BUCKET).key(keys.blob(t))).tagSet())
+        .anyMatch(tag -> tag.key().equals("refs") && tag.value().equals("1"));
+  }
+
   @Test
   void eachNewFileIsCreatedWithItsLinksReferenceAndItsLinkCostsOneRequest() {
     S3Store store = host("h");
@@ -61,13 +70,7 @@ class CreationMarksTest extends SimStoreTestBase {
     // The draw starts from from's record as this host wrote it, no request; each file: its
     // object (tags refs=1) and its record, marked.
     assertThat(sim().log().total()).isEqualTo(2L * targets.size() + 2);
-    for (Digest t : targets) {
-      assertThat(count(store, t)).isEqualTo(1);
-      assertThat(store.records().record(t).pending()).hasSize(1);
-      assertThat(stores.client(SimStores.INSPECTOR, config().build()).getObjectTagging(b -> b
-          .bucket(SimStores.BUCKET).key(keys.blob(t))).tagSet())
-          .anyMatch(tag -> tag.key().equals("refs") && tag.value().equals("1"));
-    }
+    targets.forEach(t -> assertCreatedMarked(store, t));
     targets.add(stored);
     sim().log().clear();
 
@@ -115,13 +118,7 @@ class CreationMarksTest extends SimStoreTestBase {
     assertThatThrownBy(() -> links.putFile(file(stored), Digest.of(stored), Map.of()))
         .isInstanceOf(AlreadyExistsException.class);
     assertThat(count(store, Digest.of(stored))).isZero();
-    for (Digest t : targets) {
-      assertThat(count(store, t)).isEqualTo(1);
-      assertThat(store.records().record(t).pending()).hasSize(1);
-      assertThat(stores.client(SimStores.INSPECTOR, config().build()).getObjectTagging(b -> b
-          .bucket(SimStores.BUCKET).key(keys.blob(t))).tagSet())
-          .anyMatch(tag -> tag.key().equals("refs") && tag.value().equals("1"));
-    }
+    targets.forEach(t -> assertCreatedMarked(store, t));
     sim().log().clear();
 
     links.link(targets);

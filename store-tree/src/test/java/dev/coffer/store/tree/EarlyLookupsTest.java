@@ -14,7 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.Random;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -86,20 +85,12 @@ class EarlyLookupsTest {
   }
 
   private static byte[] random(int size, long seed) {
-    byte[] b = new byte[size];
-    new Random(seed).nextBytes(b);
-    return b;
+    return EarlyWorkDirs.random(size, seed);
   }
 
   /** Forty small files and one of 2 MiB. */
   private Path directory() throws IOException {
-    Path src = tmp.resolve("src");
-    Files.createDirectories(src);
-    for (int i = 0; i < 40; i++) {
-      Files.write(src.resolve("f" + i), random(100, i));
-    }
-    Files.write(src.resolve("big"), random(TWO_MIB, 100));
-    return src;
+    return EarlyWorkDirs.directory(tmp, TWO_MIB);
   }
 
   /** The 2 MiB file's new bytes in the tests below. */

@@ -53,6 +53,18 @@ class DirectPutTest extends SimStoreTestBase {
     return file;
   }
 
+  /** No key under the prefix and no upload left. */
+  private void assertNothingLeft() {
+    assertThat(stores.keys(PREFIX)).isEmpty();
+    assertThat(stores.uploads(PREFIX)).isEmpty();
+  }
+
+  /** No upload completed, and nothing left. */
+  private void assertNothingPublished() {
+    assertThat(sim().log().count(Operation.COMPLETE_MULTIPART_UPLOAD)).isZero();
+    assertNothingLeft();
+  }
+
   /** Does {@code action} before the {@code n}-th request of {@code operation} goes; all proceed. */
   private void before(Operation operation, int n, Consumer<Exchange> action) {
     AtomicInteger seen = new AtomicInteger();
@@ -118,8 +130,7 @@ class DirectPutTest extends SimStoreTestBase {
         .hasMessageContaining(digest.toString());
     assertThat(sim().log().count(Operation.COMPLETE_MULTIPART_UPLOAD)).isZero();
     assertThatThrownBy(() -> store.info(digest)).isInstanceOf(NotFoundException.class);
-    assertThat(stores.keys(PREFIX)).isEmpty();
-    assertThat(stores.uploads(PREFIX)).isEmpty();
+    assertNothingLeft();
   }
 
   /**
@@ -172,8 +183,7 @@ class DirectPutTest extends SimStoreTestBase {
     assertRefused(store, plain, digest, 404, "NoSuchBucket", NotFoundException.class);
     assertThat(sim().log().count(Operation.UPLOAD_PART)).isZero();
     assertThat(sim().log().count(Operation.ABORT_MULTIPART_UPLOAD)).isZero();
-    assertThat(stores.keys(PREFIX)).isEmpty();
-    assertThat(stores.uploads(PREFIX)).isEmpty();
+    assertNothingLeft();
   }
 
   private void assertRefused(ContentStore store, Path plain, Digest digest, int status,
@@ -230,9 +240,7 @@ class DirectPutTest extends SimStoreTestBase {
     assertThatThrownBy(() -> store.putFile(file, digest, null))
         .isInstanceOf(IOException.class).hasMessage("the disk is gone");
     assertThat(requests(Operation.ABORT_MULTIPART_UPLOAD, keys.blob(digest))).hasSize(1);
-    assertThat(sim().log().count(Operation.COMPLETE_MULTIPART_UPLOAD)).isZero();
-    assertThat(stores.keys(PREFIX)).isEmpty();
-    assertThat(stores.uploads(PREFIX)).isEmpty();
+    assertNothingPublished();
   }
 
   /**
@@ -254,8 +262,7 @@ class DirectPutTest extends SimStoreTestBase {
     assertThatThrownBy(() -> store.putFile(file(content), digest, null))
         .isInstanceOf(UnavailableException.class).hasMessageContaining("put it again");
     assertThat(requests(Operation.ABORT_MULTIPART_UPLOAD, keys.blob(digest))).hasSize(1);
-    assertThat(stores.keys(PREFIX)).isEmpty();
-    assertThat(stores.uploads(PREFIX)).isEmpty();
+    assertNothingLeft();
   }
 
   /** Waits for {@code latch}, a while at most; whether it opened. */

@@ -17,9 +17,9 @@ import java.util.Map;
  *
  * <ul>
  *   <li>{@link #put} as {@link Ingester#put} ({@link #putFile} as {@link Ingester#putFile}):
- *       content stored already is AlreadyExists and is not
- *       changed. Content it creates may start at one reference rather than none: that reference
- *       is not the caller's (never {@link ReferenceCounter#deref} it) but this operation's link's.
+ *       content stored already is AlreadyExists and is not changed. Content it creates may start
+ *       at one reference rather than none: that reference is not the caller's (never {@link
+ *       ReferenceCounter#deref} it) but this operation's link's.
  *   <li>{@link #link} is exactly {@code linkNew(to, from())}: each target {@code from} does not
  *       link to yet gains a link holding one reference, and for content {@link #put} created that
  *       reference is the one it was created with (its count does not change). A target found

@@ -1,5 +1,7 @@
 package dev.coffer.store.tree;
 
+import static dev.coffer.store.tree.EarlyWorkDirs.directory;
+import static dev.coffer.store.tree.EarlyWorkDirs.random;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.coffer.store.ContentStore;
@@ -84,14 +86,7 @@ class EarlyLookupsTest {
     store.close();
   }
 
-  private static byte[] random(int size, long seed) {
-    return EarlyWorkDirs.random(size, seed);
-  }
 
-  /** Forty small files and one of 2 MiB. */
-  private Path directory() throws IOException {
-    return EarlyWorkDirs.directory(tmp, TWO_MIB);
-  }
 
   /** The 2 MiB file's new bytes in the tests below. */
   private static final byte[] CHANGED = random(TWO_MIB, 101);
@@ -99,8 +94,8 @@ class EarlyLookupsTest {
   private final Trees trees = Trees.of(watched).withJobs(4);
 
   /**
-   * Puts {@link #directory()} as a full tree, changes its 2 MiB file to {@link #CHANGED} and
-   * forgets the calls so far; returns the full tree, the base of the delta put to come.
+   * Puts {@code src} as a full tree, changes its 2 MiB file to {@link #CHANGED} and forgets the
+   * calls so far; returns the full tree, the base of the delta put to come.
    */
   private Digest putThenChange(Path src) throws IOException {
     Digest full = trees.put(src);
@@ -111,7 +106,7 @@ class EarlyLookupsTest {
 
   @Test
   void aChangedFileThatIsLookedUpIsLookedUpBeforeTheTreeIsCommitted() throws IOException {
-    Path src = directory();
+    Path src = directory(tmp, TWO_MIB);
     Digest full = putThenChange(src);
     Digest big = BIG;
     lookupOf.set(big);
@@ -130,7 +125,7 @@ class EarlyLookupsTest {
 
   @Test
   void aChangedFileFoundStoredByItsEarlyLookupIsNotSent() throws IOException {
-    Path src = directory();
+    Path src = directory(tmp, TWO_MIB);
     Digest full = putThenChange(src);
     Digest big = store.put(CHANGED, null, Map.of()).digest(); // stored by another build
 
@@ -148,7 +143,7 @@ class EarlyLookupsTest {
    */
   @Test
   void aChangedFileReleasedAfterItsEarlyLookupIsLookedUpAgainAndSent() throws IOException {
-    Path src = directory();
+    Path src = directory(tmp, TWO_MIB);
     Digest full = putThenChange(src);
     Digest big = store.put(CHANGED, null, Map.of()).digest(); // stored by another build
     removeAfterLookupOf.set(big); // which lets it go once looked up
@@ -163,7 +158,7 @@ class EarlyLookupsTest {
 
   @Test
   void anEarlyLookupThatFailedIsMadeAgainAtTheFilesTurn() throws IOException {
-    Path src = directory();
+    Path src = directory(tmp, TWO_MIB);
     Digest full = putThenChange(src);
     Digest big = BIG;
     failLookupOf.set(big);
@@ -177,7 +172,7 @@ class EarlyLookupsTest {
 
   @Test
   void aFullPutLooksUpEachFileAtItsTurnAfterTheTreesCommit() throws IOException {
-    Path src = directory();
+    Path src = directory(tmp, TWO_MIB);
 
     Digest tree = trees.put(src);
 

@@ -1,5 +1,7 @@
 package dev.coffer.store.tree;
 
+import static dev.coffer.store.tree.EarlyWorkDirs.directory;
+import static dev.coffer.store.tree.EarlyWorkDirs.random;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -89,18 +91,11 @@ class EarlyUploadsTest {
     store.close();
   }
 
-  private static byte[] random(int size, long seed) {
-    return EarlyWorkDirs.random(size, seed);
-  }
 
-  /** Forty small files and one of 5 MiB. */
-  private Path directory() throws IOException {
-    return EarlyWorkDirs.directory(tmp, FIVE_MIB);
-  }
 
   /**
-   * Puts {@link #directory()} as a full tree, changes its large file to {@link #CHANGED} and
-   * forgets the calls so far; returns the full tree, the base of the delta put to come.
+   * Puts {@code src} as a full tree, changes its large file to {@link #CHANGED} and forgets the
+   * calls so far; returns the full tree, the base of the delta put to come.
    */
   private Digest putThenChange(Path src) throws IOException {
     Digest full = trees.put(src);
@@ -121,7 +116,7 @@ class EarlyUploadsTest {
 
   @Test
   void aLargeChangedFileIsSentBeforeTheTreeIsCommitted() throws IOException {
-    Path src = directory();
+    Path src = directory(tmp, FIVE_MIB);
     Digest full = putThenChange(src);
     holdCommits.set(true);
 
@@ -140,7 +135,7 @@ class EarlyUploadsTest {
 
   @Test
   void aLargeChangedFileStoredAlreadyIsNotSentAndIsLinked() throws IOException {
-    Path src = directory();
+    Path src = directory(tmp, FIVE_MIB);
     Digest full = putThenChange(src);
     store.put(CHANGED, null, Map.of()); // stored by another build
 
@@ -153,7 +148,7 @@ class EarlyUploadsTest {
 
   @Test
   void anEarlyUploadThatFailedIsMadeAgainAtTheFilesTurn() throws IOException {
-    Path src = directory();
+    Path src = directory(tmp, FIVE_MIB);
     Digest full = putThenChange(src);
     failBigOnce.set(true);
 
@@ -172,7 +167,7 @@ class EarlyUploadsTest {
   @Test
   void aPutWhoseCommitFailsLeavesItsEarlyUploadHeldByNothingAndARerunFinishes()
       throws IOException {
-    Path src = directory();
+    Path src = directory(tmp, FIVE_MIB);
     Digest full = putThenChange(src);
     holdCommits.set(true);
     failNextPut.set(true);
@@ -189,7 +184,7 @@ class EarlyUploadsTest {
 
   @Test
   void aFullPutSendsEachFileAtItsTurnAfterTheTreesCommit() throws IOException {
-    Path src = directory();
+    Path src = directory(tmp, FIVE_MIB);
 
     Digest tree = trees.put(src);
 

@@ -150,9 +150,9 @@ final class DirectPut {
             + expected + ": " + file + " changed while it was sent; nothing stored");
       }
       completing = true; // from here the upload is never aborted
-      String etag;
       try {
-        etag = uploads.completeIfAbsent(blobKey, uploadId, parts.done);
+        // null (412): another host stored the content first; its upload stays for gc.
+        uploads.completeIfAbsent(blobKey, uploadId, parts.done);
       } catch (NotFoundException e) {
         // A completion S3 applied whose answer was lost, retried into NoSuchUpload; or the
         // upload was aborted (gc took it for abandoned). Only checked bytes reach this key.
@@ -163,7 +163,6 @@ final class DirectPut {
         }
         return sent;
       }
-      // null: another host stored the content first (412); its upload stays for gc.
       return sent;
     } catch (IOException | RuntimeException | Error e) {
       parts.cancel();

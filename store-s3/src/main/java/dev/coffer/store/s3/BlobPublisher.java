@@ -105,10 +105,11 @@ final class BlobPublisher {
 
   /**
    * When this caller sent the create-only PutObject that created the blob object (it did not
-   * find one there): on the host's monotonic clock and on the store's clock.
+   * find one there), or the CreateMultipartUpload of the upload whose create-only completion
+   * created it: on the host's monotonic clock and on the store's clock.
    */
   record Created(long sentNanos, long sentAt) {
-    /** Now, just before sending that PutObject. */
+    /** Now, just before sending that PutObject or CreateMultipartUpload. */
     static Created sending(S3Store store) {
       return new Created(store.runtime.nanoTime().getAsLong(), store.now());
     }
@@ -128,9 +129,13 @@ final class BlobPublisher {
    * Publishes the record once the bytes are at the digest key, put there without tags (a copy, a
    * multipart upload, or content found stored), then writes the tags of the record: the last step
    * of a commit of parts and of a put of a file.
+   *
+   * @param created when this caller's own create-only completion of a multipart upload created
+   *     the object (stamped before the upload was created), or null if the bytes got there
+   *     otherwise: then the object is looked for once the record is created (PROTO-10)
    */
-  Info publishStored(Runnable restoreBytes) {
-    Info info = publish(restoreBytes);
+  Info publishStored(Runnable restoreBytes, Created created) {
+    Info info = created == null ? publish(restoreBytes) : publish(restoreBytes, created);
     store.records().mirrorTags(digest, fresh().withRefCount(info.refCount()));
     return info;
   }
@@ -195,9 +200,9 @@ final class BlobPublisher {
   }
 
   /**
-   * Whether the object this caller's PutObject created is known to be there still, without
-   * looking: true if that PutObject was sent less than half the purge timeout before the record
-   * creation's answer came, on both the monotonic and the store's clock (PROTO-10, "Young blob
+   * Whether the object this caller's PutObject (or completion) created is known to be there
+   * still, without looking: true if that PutObject (or its upload's create) was sent less than
+   * half the purge timeout before the record creation's answer came, on both the monotonic and the store's clock (PROTO-10, "Young blob
    * objects"); false for a copy or an object found there.
    */
   private boolean keptSince(Created created) {

@@ -98,8 +98,8 @@ final class DirectPut {
         }
       }
     }
-    long sent = upload();
-    return publisher(sent).publishStored(this::uploadAgain);
+    Uploaded uploaded = upload();
+    return publisher(uploaded.sent()).publishStored(this::uploadAgain, uploaded.created());
   }
 
   private BlobPublisher publisher(long size) {
@@ -128,15 +128,27 @@ final class DirectPut {
   }
 
   /**
+   * What one upload did: the bytes sent, and when its CreateMultipartUpload was about to be sent
+   * if its own completion created the object (null if the completion met an object there, or its
+   * outcome was learnt only by looking).
+   */
+  private record Uploaded(long sent, BlobPublisher.Created created) {}
+
+  /**
    * Sends the file to the digest key as one multipart upload, completed only if the bytes sent
    * hash to the expected digest. The upload is created in the background while the first parts
    * are read and hashed; each part goes once the upload's id is known.
    *
-   * @return the bytes sent
+   * <p>The stamp this returns when the completion created the object is taken before the create
+   * is sent, so the object's LastModified is not before it, whether S3 stamps a multipart object
+   * with its upload's initiation or its completion: the young-object argument of a create-only
+   * PutObject (PROTO-10) holds for it unchanged.
+   *
    * @throws FailedPreconditionException if they do not (nothing is stored)
    */
-  private long upload() throws IOException {
+  private Uploaded upload() throws IOException {
     S3Uploads uploads = objects.uploads();
+    BlobPublisher.Created stamp = BlobPublisher.Created.sending(store);
     CompletableFuture<String> created = CompletableFuture.supplyAsync(
         () -> uploads.createUpload(blobKey, true), store.workers);
     boolean completing = false;
@@ -152,7 +164,8 @@ final class DirectPut {
       completing = true; // from here the upload is never aborted
       try {
         // null (412): another host stored the content first; its upload stays for gc.
-        uploads.completeIfAbsent(blobKey, uploadId, parts.done);
+        return new Uploaded(sent,
+            uploads.completeIfAbsent(blobKey, uploadId, parts.done) != null ? stamp : null);
       } catch (NotFoundException e) {
         // A completion S3 applied whose answer was lost, retried into NoSuchUpload; or the
         // upload was aborted (gc took it for abandoned). Only checked bytes reach this key.
@@ -161,9 +174,8 @@ final class DirectPut {
           throw new UnavailableException("the upload of " + file + " to " + expected
               + " was removed before it completed; put it again", e);
         }
-        return sent;
+        return new Uploaded(sent, null); // an object is there; who created it is not known
       }
-      return sent;
     } catch (IOException | RuntimeException | Error e) {
       parts.cancel();
       if (completing) {

@@ -75,7 +75,7 @@ final class IngestCommit {
     if (existing == null) {
       copyToBlob(data.key(), crc32c);
     }
-    return publisher.publishStored(() -> copyToBlob(data.key(), crc32c));
+    return publisher.publishStored(() -> copyToBlob(data.key(), crc32c), null);
   }
 
   private void copyToBlob(String source, Supplier<String> crc32c) {

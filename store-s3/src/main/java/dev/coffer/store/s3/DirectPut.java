@@ -1,6 +1,5 @@
 package dev.coffer.store.s3;
 
-import dev.coffer.store.AbortedException;
 import dev.coffer.store.AlreadyExistsException;
 import dev.coffer.store.Digest;
 import dev.coffer.store.FailedPreconditionException;
@@ -20,8 +19,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Semaphore;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 
 /**
@@ -209,9 +206,8 @@ final class DirectPut {
    */
   private final class Parts {
     private final CompletableFuture<String> created;
-    private final int partSize = (int) store.config.partSize();
-    private final Semaphore permits = new Semaphore(store.config.uploadConcurrency());
-    private final ConcurrentLinkedQueue<byte[]> spares = new ConcurrentLinkedQueue<>();
+    private final PartBuffers buffers = new PartBuffers((int) store.config.partSize(),
+        store.config.uploadConcurrency());
     private final List<CompletableFuture<CompletedPart>> inFlight = new ArrayList<>();
     final RunningDigest digest = RunningDigest.empty(expected.toString(), expected.algorithm());
     final List<CompletedPart> done = new ArrayList<>();
@@ -225,7 +221,7 @@ final class DirectPut {
       long position = 0;
       int number = 0;
       while (true) {
-        byte[] buffer = acquire();
+        byte[] buffer = buffers.take("putting " + file);
         failFast(); // a refused create or a failed part ends the reading
         int filled = 0;
         int n = 0;
@@ -235,7 +231,7 @@ final class DirectPut {
           filled += n;
         }
         if (filled == 0 && number > 0) {
-          permits.release();
+          buffers.giveBack(buffer);
           break;
         }
         send(++number, buffer, filled);
@@ -250,26 +246,12 @@ final class DirectPut {
       return position;
     }
 
-    private byte[] acquire() {
-      try {
-        permits.acquire();
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AbortedException("interrupted while putting " + file, e);
-      }
-      byte[] spare = spares.poll();
-      return spare != null ? spare : new byte[partSize];
-    }
-
     /** Sends the part and hashes its bytes, both in the background; frees the buffer after. */
     private void send(int number, byte[] buffer, int length) {
       CompletableFuture<Void> hashing = digest.partLater(buffer, 0, length, store.workers);
       CompletableFuture<CompletedPart> part = created.thenComposeAsync(uploadId -> objects
           .uploads().uploadPart(blobKey, uploadId, number, buffer, length, true), store.workers);
-      CompletableFuture.allOf(part, hashing).whenComplete((r, e) -> {
-        spares.offer(buffer);
-        permits.release();
-      });
+      buffers.giveBackAfter(buffer, part, hashing);
       inFlight.add(part);
       failFast();
     }
@@ -279,11 +261,7 @@ final class DirectPut {
       if (created.isCompletedExceptionally()) {
         throw createFailure();
       }
-      for (CompletableFuture<CompletedPart> p : inFlight) {
-        if (p.isCompletedExceptionally()) {
-          S3Errors.join(p, "uploading part of " + file + " to " + expected);
-        }
-      }
+      PartBuffers.failFast(inFlight, "uploading part of " + file + " to " + expected);
     }
 
     /** The upload's id, once created (every part waited for it). */

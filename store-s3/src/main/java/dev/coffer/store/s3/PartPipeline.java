@@ -1,6 +1,5 @@
 package dev.coffer.store.s3;
 
-import dev.coffer.store.AbortedException;
 import dev.coffer.store.NotFoundException;
 import dev.coffer.store.UnknownException;
 import java.nio.ByteBuffer;
@@ -9,8 +8,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.Semaphore;
 import software.amazon.awssdk.services.s3.model.CompletedPart;
 
 /**
@@ -31,8 +28,7 @@ final class PartPipeline {
   private final String token;
   private final IngestLease lease;
   private final int partSize;
-  private final Semaphore permits;
-  private final ConcurrentLinkedQueue<byte[]> spares = new ConcurrentLinkedQueue<>();
+  private final PartBuffers buffers;
 
   private RunningDigest digest;
   private long offset;
@@ -63,7 +59,7 @@ final class PartPipeline {
     this.token = Long.toHexString(store.runtime.nextLong());
     this.lease = lease;
     this.partSize = (int) store.config.partSize();
-    this.permits = new Semaphore(store.config.uploadConcurrency());
+    this.buffers = new PartBuffers(partSize, store.config.uploadConcurrency());
   }
 
   // ---- starting
@@ -115,14 +111,7 @@ final class PartPipeline {
   }
 
   private void acquireBuffer() {
-    try {
-      permits.acquire();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AbortedException("interrupted while writing ref \"" + ref + "\"", e);
-    }
-    byte[] spare = spares.poll();
-    buffer = spare != null ? spare : new byte[partSize];
+    buffer = buffers.take("writing ref \"" + ref + "\"");
     filled = 0;
   }
 
@@ -152,16 +141,9 @@ final class PartPipeline {
         .supplyAsync(() -> objects.uploads().uploadPart(key, id, number, full, length, checksummed),
             store.workers)
         .thenCompose(f -> f);
-    CompletableFuture.allOf(part, hashing).whenComplete((r, e) -> {
-      spares.offer(full);
-      permits.release();
-    });
+    buffers.giveBackAfter(full, part, hashing);
     parts.add(part);
-    for (CompletableFuture<CompletedPart> p : parts) {
-      if (p.isCompletedExceptionally()) {
-        S3Errors.join(p, "uploading part of ref \"" + ref + "\"");
-      }
-    }
+    PartBuffers.failFast(parts, "uploading part of ref \"" + ref + "\"");
   }
 
   /** Starts this session's multipart upload, beginning with server-side copies of the prefix. */
@@ -346,6 +328,6 @@ final class PartPipeline {
   /** Frees the buffers. */
   void release() {
     buffer = null;
-    spares.clear();
+    buffers.clear();
   }
 }

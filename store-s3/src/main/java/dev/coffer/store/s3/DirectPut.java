@@ -31,9 +31,9 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
  * whole and put in one step (the small put's conditional PutObject). Otherwise a multipart upload
  * starts at the digest key, created on the store's workers while the file's first parts are read
  * and hashed; the file's parts go up in parallel once it is ({@code uploadConcurrency} buffers of
- * {@code partSize}, each part with the checksum mode's checksum) and the bytes sent are hashed
- * in order; the upload is completed, If-None-Match: *, only if they hash to the expected digest,
- * so no other bytes are ever published under it. A 412 there means another host stored the
+ * the file's {@link #partSize}, each part with the checksum mode's checksum) and the bytes sent
+ * are hashed in order; the upload is completed, If-None-Match: *, only if they hash to the
+ * expected digest, so no other bytes are ever published under it. A 412 there means another host stored the
  * content first. The index record is then published as a commit publishes it.
  *
  * <p>A refused create fails the put with its own error, whatever was read meanwhile; a failure
@@ -51,6 +51,8 @@ final class DirectPut {
   private final boolean takeRef;
   private final LinkNew.Drawn drawn;
   private final String blobKey;
+  /** The file's size when it was opened: what its part size follows. */
+  private long sizeOpened;
 
   /**
    * @param labels validated labels, or null
@@ -87,6 +89,7 @@ final class DirectPut {
     long size;
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
       size = channel.size();
+      sizeOpened = size;
       if (size < store.filePartsFrom()) {
         byte[] bytes = readSmall(channel, size);
         if (bytes != null) {
@@ -125,6 +128,21 @@ final class DirectPut {
   }
 
   /**
+   * The part size of a file of {@code size} bytes: its size spread over the {@code concurrency}
+   * parts sent at once, rounded up to a whole MiB, and no less than S3's smallest part nor more
+   * than the store's {@code partSize}. A file of a few parts then sends them all at once, in
+   * parts of about equal size, instead of full parts and a short one after them (20 MiB with 16
+   * MiB parts and 4 at once: four parts of 5 MiB, not 16 and 4); a larger file keeps {@code
+   * partSize}, and so does the memory a put holds.
+   */
+  static long partSize(long size, long partSize, int concurrency) {
+    long spread = (size + concurrency - 1) / concurrency;
+    long mib = 1L << 20;
+    long rounded = (spread + mib - 1) / mib * mib;
+    return Math.max(S3StoreConfig.PART_SIZE_MIN, Math.min(partSize, rounded));
+  }
+
+  /**
    * What one upload did: the bytes sent, and when its CreateMultipartUpload was about to be sent
    * if its own completion created the object (null if the completion met an object there, or its
    * outcome was learnt only by looking).
@@ -149,7 +167,8 @@ final class DirectPut {
     CompletableFuture<String> created = CompletableFuture.supplyAsync(
         () -> uploads.createUpload(blobKey, true), store.workers);
     boolean completing = false;
-    Parts parts = new Parts(created);
+    Parts parts = new Parts(created, partSize(sizeOpened, store.config.partSize(),
+        store.config.uploadConcurrency()));
     try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
       long sent = parts.sendAll(channel);
       String uploadId = parts.uploadId();
@@ -206,14 +225,14 @@ final class DirectPut {
    */
   private final class Parts {
     private final CompletableFuture<String> created;
-    private final PartBuffers buffers = new PartBuffers((int) store.config.partSize(),
-        store.config.uploadConcurrency());
+    private final PartBuffers buffers;
     private final List<CompletableFuture<CompletedPart>> inFlight = new ArrayList<>();
     final RunningDigest digest = RunningDigest.empty(expected.toString(), expected.algorithm());
     final List<CompletedPart> done = new ArrayList<>();
 
-    Parts(CompletableFuture<String> created) {
+    Parts(CompletableFuture<String> created, long partSize) {
       this.created = created;
+      this.buffers = new PartBuffers((int) partSize, store.config.uploadConcurrency());
     }
 
     /** Reads the file to its end, sending each part; returns the bytes sent once all are up. */

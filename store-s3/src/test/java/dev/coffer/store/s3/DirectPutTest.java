@@ -23,6 +23,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +34,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import software.amazon.awssdk.services.s3.S3Client;
 
 /**
  * A put of a file whose digest is known (PROTO-12): straight to the digest key in parts, no
@@ -100,6 +103,44 @@ class DirectPutTest extends SimStoreTestBase {
     assertThat(stores.uploads(PREFIX)).isEmpty();
     assertThat(stores.client(SimStores.INSPECTOR, config().build()).getObjectTagging(b -> b
         .bucket(SimStores.BUCKET).key(keys.blob(digest))).tagSet()).isNotEmpty();
+  }
+
+  /**
+   * A file of a few parts is sent in parts of about equal size, all at once: 20 MiB with 16 MiB
+   * parts and 4 sent at a time goes as four parts of 5 MiB, not as one of 16 MiB and one of 4.
+   */
+  @Test
+  void aFileOfAFewPartsIsSpreadOverThePartsSentAtOnce() throws IOException {
+    ContentStore store = open("h", config().partSize(16 * MIB).uploadConcurrency(4).build());
+    byte[] content = random(20 * MIB, 8);
+    Digest digest = Digest.of(content);
+    List<Long> sizes = new ArrayList<>();
+    sim().network().interceptor(e -> {
+      if (e.operation() == Operation.COMPLETE_MULTIPART_UPLOAD) {
+        S3Client inspector = stores.client(SimStores.INSPECTOR, config().build());
+        inspector.listParts(b -> b.bucket(SimStores.BUCKET).key(e.request().key())
+            .uploadId(e.request().query("uploadId"))).parts().forEach(p -> sizes.add(p.size()));
+      }
+      e.proceed();
+    });
+    assertThat(store.putFile(file(content), digest, null).size()).isEqualTo(20 * MIB);
+    assertThat(sizes).containsExactly(5L * MIB, 5L * MIB, 5L * MIB, 5L * MIB);
+    assertThat(read(store, digest)).isEqualTo(content);
+  }
+
+  /** A file's part size: its size over the parts sent at once, in whole MiB, within S3's bounds. */
+  @Test
+  void aFilesPartSizeIsItsSizeSpreadInWholeMiBBetweenS3sSmallestAndTheStoresPartSize() {
+    long mib = MIB;
+    assertThat(DirectPut.partSize(20 * mib, 16 * mib, 4)).isEqualTo(5 * mib);
+    assertThat(DirectPut.partSize(30 * mib, 16 * mib, 4)).as("7.5 MiB, rounded up")
+        .isEqualTo(8 * mib);
+    assertThat(DirectPut.partSize(6 * mib, 16 * mib, 4)).as("S3's smallest part")
+        .isEqualTo(5 * mib);
+    assertThat(DirectPut.partSize(64 * mib + 1, 16 * mib, 4)).as("the store's part size")
+        .isEqualTo(16 * mib);
+    assertThat(DirectPut.partSize(1L << 40, 16 * mib, 4)).isEqualTo(16 * mib);
+    assertThat(DirectPut.partSize(40 * mib, 16 * mib, 2)).isEqualTo(16 * mib);
   }
 
   @Test

@@ -202,8 +202,9 @@ final class BlobPublisher {
   /**
    * Whether the object this caller's PutObject (or completion) created is known to be there
    * still, without looking: true if that PutObject (or its upload's create) was sent less than
-   * half the purge timeout before the record creation's answer came, on both the monotonic and the store's clock (PROTO-10, "Young blob
-   * objects"); false for a copy or an object found there.
+   * half the purge timeout before the record creation's answer came, on both the monotonic and
+   * the store's clock (PROTO-10, "Young blob objects"); false for a copy or an object found
+   * there.
    */
   private boolean keptSince(Created created) {
     if (created == null) {

@@ -33,8 +33,8 @@ import software.amazon.awssdk.services.s3.model.CompletedPart;
  * and hashed; the file's parts go up in parallel once it is ({@code uploadConcurrency} buffers of
  * the file's {@link #partSize}, each part with the checksum mode's checksum) and the bytes sent
  * are hashed in order; the upload is completed, If-None-Match: *, only if they hash to the
- * expected digest, so no other bytes are ever published under it. A 412 there means another host stored the
- * content first. The index record is then published as a commit publishes it.
+ * expected digest, so no other bytes are ever published under it. A 412 there means another
+ * host stored the content first. The index record is then published as a commit publishes it.
  *
  * <p>A refused create fails the put with its own error, whatever was read meanwhile; a failure
  * after the create was sent waits for its answer, to abort the upload it created. This put aborts

@@ -55,7 +55,8 @@ final class GetCommand extends StoreCommand {
   boolean recursive;
 
   @Option(names = "--jobs", paramLabel = "N",
-      description = "Parallel transfers with -r or several digests.")
+      description = "Parallel transfers with -r or several digests (default 16, or the"
+          + " processors if more; fewer on a heap below 2 GiB).")
   Integer jobs;
 
   /**

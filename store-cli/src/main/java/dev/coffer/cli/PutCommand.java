@@ -91,7 +91,8 @@ final class PutCommand extends StoreCommand {
   String base;
 
   @Option(names = "--jobs", paramLabel = "N",
-      description = "Parallel transfers with -r or several files.")
+      description = "Parallel transfers with -r or several files (default 16, or the"
+          + " processors if more; fewer on a heap below 2 GiB).")
   Integer jobs;
 
   /** What a put did: the content's digest and size, whether it stored it, and its ingest if any. */

@@ -33,11 +33,31 @@ import java.util.concurrent.atomic.AtomicLong;
  */
 public final class Trees {
 
-  /** The default number of parallel transfers: the machine's processors, at least 4. */
-  public static final int DEFAULT_JOBS = Math.max(4, Runtime.getRuntime().availableProcessors());
+  /**
+   * The default number of parallel transfers, sized to this JVM ({@link #defaultJobs}): 16, or
+   * the machine's processors if more, and fewer on a small heap.
+   */
+  public static final int DEFAULT_JOBS = defaultJobs(Runtime.getRuntime().availableProcessors(),
+      Runtime.getRuntime().maxMemory());
+
+  /** The heap a default job is allowed: a file read whole, or a multipart upload's parts. */
+  static final long HEAP_PER_JOB = 128L << 20;
 
   /** The most parallel transfers allowed. */
   public static final int MAX_JOBS = 256;
+
+  /**
+   * The default parallel transfers on {@code processors} processors and a heap of at most {@code
+   * maxHeap} bytes: 16, or the processors if more, since a transfer mostly waits on its round
+   * trips rather than on a processor (on two cores the processors' 4 made a first upload of 1,000
+   * files at a 20 ms round trip take 2.3 times as long as 16); but no more than one per {@link
+   * #HEAP_PER_JOB} of heap, since a job may hold a file of up to 4 MiB read whole or a multipart
+   * upload's parts in flight; and at least 4.
+   */
+  static int defaultJobs(int processors, long maxHeap) {
+    long byHeap = maxHeap / HEAP_PER_JOB;
+    return (int) Math.max(4, Math.min(Math.max(16, processors), byHeap));
+  }
 
   /**
    * The most delta trees a chain holds over its full tree: a read of a tree reads at most this

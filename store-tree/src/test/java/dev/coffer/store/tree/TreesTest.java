@@ -40,6 +40,23 @@ class TreesTest {
     store.close();
   }
 
+  /**
+   * The default parallel transfers: 16 on a small machine (transfers wait on round trips, not on
+   * processors), the processors on a larger one, one per 128 MiB of a small heap, at least 4.
+   */
+  @Test
+  void theDefaultJobsAreSixteenOrTheProcessorsBoundedByTheHeap() {
+    long mib = 1L << 20;
+    assertThat(Trees.defaultJobs(2, 6144 * mib)).isEqualTo(16);
+    assertThat(Trees.defaultJobs(64, 16384 * mib)).isEqualTo(64);
+    assertThat(Trees.defaultJobs(2, 1024 * mib)).as("one per 128 MiB of heap").isEqualTo(8);
+    assertThat(Trees.defaultJobs(64, 1024 * mib)).isEqualTo(8);
+    assertThat(Trees.defaultJobs(2, 256 * mib)).as("at least 4").isEqualTo(4);
+    assertThat(Trees.defaultJobs(1, Long.MAX_VALUE)).as("no heap limit").isEqualTo(16);
+    assertThat(Trees.DEFAULT_JOBS).isEqualTo(Trees.defaultJobs(
+        Runtime.getRuntime().availableProcessors(), Runtime.getRuntime().maxMemory()));
+  }
+
   private static Path write(Path file, String content) throws IOException {
     Files.createDirectories(file.getParent());
     return Files.writeString(file, content, UTF_8);

@@ -217,7 +217,7 @@ final class IndexRecords {
       }
       IndexRecord current;
       try {
-        current = fetched == null ? null : Json.read(fetched.bytes(), IndexRecord.class, key);
+        current = fetched == null ? null : read(digest, fetched);
       } catch (UnknownException unreadable) {
         // Served cut short while another host writes it (S3Mock; S3 serves objects whole): read
         // it again as a changing record, and report it only once the attempts are spent.
@@ -285,7 +285,7 @@ final class IndexRecords {
       byte[] json = Json.write(next);
       S3Objects.Attempt result = objects.writeRecordOnce(key, json, condition);
       if (result.written()) {
-        known.put(digest, new S3Objects.Fetched(json, result.etag()));
+        known.put(digest, new S3Objects.Fetched(json, result.etag()), next);
         return new Versioned(next, result.etag());
       }
       if (result.failure() != null) {
@@ -372,8 +372,20 @@ final class IndexRecords {
 
   /** The record {@code fetched} holds, or null. */
   IndexRecord parse(Digest digest, S3Objects.Fetched fetched) {
-    return fetched == null ? null
-        : Json.read(fetched.bytes(), IndexRecord.class, digest.toString());
+    return fetched == null ? null : read(digest, fetched);
+  }
+
+  /**
+   * The record {@code fetched} holds: the parse kept with it if it is the version known here and
+   * was parsed before ({@link KnownRecords#parsed}), else parsed now (and kept, if it is).
+   */
+  private IndexRecord read(Digest digest, S3Objects.Fetched fetched) {
+    IndexRecord record = known.parsed(digest, fetched);
+    if (record == null) {
+      record = Json.read(fetched.bytes(), IndexRecord.class, digest.toString());
+      known.parsedNow(digest, fetched, record);
+    }
+    return record;
   }
 
   /**

@@ -14,24 +14,42 @@ import dev.coffer.store.Digest;
  * request and the read it would have made anyway, and no outcome is taken from it that a
  * conditional write did not confirm (see {@link IndexRecords#casKnown}, {@link LinkNew} and
  * {@link MarkRemovals}).
+ *
+ * <p>Each version keeps its parse once made ({@link #parsed}): a tree's record holds a link to
+ * each of its files (some 3 MB of JSON for 10,000), every batch of the tree's put changes it from
+ * the version its last batch wrote, and parsing that version again at each batch made the put's
+ * linker, one thread, spend time that grew with the links made so far.
  * Bounded by weight (the records' bytes), evicting on the caller's thread, so a simulated run
  * replays; held in memory only, so a host that dies forgets it. Thread-safe.
  */
 final class KnownRecords {
-  /** The bytes of records kept, at most; a tree of 10,000 files has a record of about 2 MB. */
+  /** The bytes of records kept, at most; a tree of 10,000 files has a record of about 3 MB. */
   static final long MAX_BYTES = 32L << 20;
   /** What an entry costs beside its record's bytes. */
   private static final int ENTRY_BYTES = 160;
 
-  private final Cache<Digest, S3Objects.Fetched> versions = Caffeine.newBuilder()
+  /** A version, and its parse once made (null before). */
+  private record Version(S3Objects.Fetched fetched, IndexRecord parsed) {}
+
+  private final Cache<Digest, Version> versions = Caffeine.newBuilder()
       .maximumWeight(MAX_BYTES)
-      .weigher((Digest d, S3Objects.Fetched f) -> ENTRY_BYTES + f.bytes().length)
+      .weigher((Digest d, Version v) -> ENTRY_BYTES + v.fetched().bytes().length)
       .executor(Runnable::run)
       .build();
 
   /** The version of {@code digest}'s record last known here, or null. */
   S3Objects.Fetched get(Digest digest) {
-    return versions.getIfPresent(digest);
+    Version v = versions.getIfPresent(digest);
+    return v == null ? null : v.fetched();
+  }
+
+  /**
+   * The parse of {@code fetched} if it is the version of {@code digest}'s record known here (the
+   * same bytes) and was parsed already, else null.
+   */
+  IndexRecord parsed(Digest digest, S3Objects.Fetched fetched) {
+    Version v = versions.getIfPresent(digest);
+    return v != null && v.fetched().bytes() == fetched.bytes() ? v.parsed() : null;
   }
 
   /**
@@ -39,11 +57,25 @@ final class KnownRecords {
    * null forgets it (the record was found absent).
    */
   void put(Digest digest, S3Objects.Fetched fetched) {
+    put(digest, fetched, null);
+  }
+
+  /** {@link #put(Digest, S3Objects.Fetched)}, {@code parsed} being its bytes' record, or null. */
+  void put(Digest digest, S3Objects.Fetched fetched, IndexRecord parsed) {
     if (fetched == null || fetched.etag() == null) {
       versions.invalidate(digest);
     } else {
-      versions.put(digest, fetched);
+      versions.put(digest, new Version(fetched, parsed));
     }
+  }
+
+  /**
+   * Keeps {@code parsed}, the record {@code fetched} holds, if {@code fetched} is still the
+   * version of {@code digest}'s record known here.
+   */
+  void parsedNow(Digest digest, S3Objects.Fetched fetched, IndexRecord parsed) {
+    versions.asMap().computeIfPresent(digest, (d, v) -> v.fetched().bytes() == fetched.bytes()
+        ? new Version(v.fetched(), parsed) : v);
   }
 
   /** Forgets the version of {@code digest}'s record: it changed in a way not known here. */

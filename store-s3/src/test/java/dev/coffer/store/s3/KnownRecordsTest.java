@@ -201,4 +201,35 @@ class KnownRecordsTest extends SimStoreTestBase {
     assertThat(count(b, t)).as("the mark given back").isEqualTo(before);
     assertThat(record(b, t).pending()).isEmpty();
   }
+
+  /**
+   * A record this host writes is remembered with its parse: a tree's record of many links,
+   * changed by each batch of its put from the version the last batch wrote, is not parsed again
+   * at each change (parsing it anew made the put's linker spend time growing with the links made
+   * so far). A version another host wrote since is read and parsed as before, and remembered
+   * with its parse in turn.
+   */
+  @Test
+  void aRecordThisHostWroteIsRememberedWithItsParseAndAnotherHostsVersionIsReadAgain() {
+    S3Store a = host("a");
+    S3Store b = host("b");
+    List<Digest> targets = stored(a, 40, 300);
+    Digest from = a.put(random(100, 4), null, Map.of()).digest();
+    a.linkNew(targets.subList(0, 20), from);
+
+    S3Objects.Fetched known = a.records().known(from);
+    IndexRecord parsed = a.records().parse(from, known);
+    assertThat(parsed.links()).hasSize(20);
+    assertThat(a.records().parse(from, known)).as("not parsed again").isSameAs(parsed);
+    assertThat(a.records().parse(from, new S3Objects.Fetched(known.bytes().clone(),
+        known.etag()))).as("other bytes are parsed").isNotSameAs(parsed).isEqualTo(parsed);
+
+    b.linkNew(targets.subList(20, 30), from);
+    a.linkNew(targets.subList(30, 40), from);
+    assertThat(a.info(from).links()).containsExactlyInAnyOrderElementsOf(targets.subList(0, 40));
+    S3Objects.Fetched after = a.records().known(from);
+    IndexRecord latest = a.records().parse(from, after);
+    assertThat(latest.links()).hasSize(40);
+    assertThat(a.records().parse(from, after)).isSameAs(latest);
+  }
 }

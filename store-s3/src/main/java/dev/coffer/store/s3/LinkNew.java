@@ -187,8 +187,9 @@ final class LinkNew {
       throw e;
     }
     List<Digest> missing = new ArrayList<>();
+    Set<String> sourceLinks = new HashSet<>(source.links()); // a tree's: one a file
     for (Digest t : targets) {
-      boolean linked = source.links().contains(t.toString())
+      boolean linked = sourceLinks.contains(t.toString())
           && parsed.get(t).isIncarnation(source.linkIncarnation(t));
       if (!linked) {
         missing.add(t);
@@ -295,8 +296,9 @@ final class LinkNew {
             + " another host (it was slower than " + LinkMarks.bound(config) + ")");
       }
       Map<Digest, Long> added = new LinkedHashMap<>();
+      Set<String> links = new HashSet<>(r.links());
       marked.forEach((t, v) -> {
-        boolean already = r.links().contains(t.toString())
+        boolean already = links.contains(t.toString())
             && v.record().isIncarnation(r.linkIncarnation(t));
         if (!already) {
           added.put(t, v.record().incarnation());

@@ -28,9 +28,15 @@ import java.util.function.LongSupplier;
  * call's time of each other, take one call, and one much slower file holds back the others' link
  * by at most that time). No upload waits for a link.
  *
- * <p>At most {@code 2 × jobs} targets are being stored or stored and not yet linked at any time:
- * a put killed part-way leaves at most that many files stored and not linked (at count 0, or 1 if
- * the killed {@code linkNew} had marked them). A failure stops the rest: no new target is taken,
+ * <p>Each call links at least the links made so far over {@link #GROWTH} once that is more than
+ * one: every call rewrites the tree's record whole (on S3 one object holding a link to each file
+ * linked so far, some 3 MB for 10,000 files), so calls of a constant size made a large tree's
+ * put write its record a number of times that grows with its files, and its bytes with their
+ * square. At most {@link #window(int, int) max(2 × jobs, jobs + linked / GROWTH)} targets are
+ * being stored or stored and not yet linked at any time, {@code linked} being the files linked
+ * so far: a put killed part-way leaves at most that many files stored and not linked (at count 0,
+ * or 1 if the killed {@code linkNew} had marked them), {@code 2 × jobs} until it has linked
+ * {@code GROWTH × jobs} files. A failure stops the rest: no new target is taken,
  * uploads in flight are interrupted, and the failure is thrown only once every worker has ended.
  * A {@code linkNew} that says NotFound (a file found stored but released meanwhile by its other
  * holders) has its targets stored again, once, and is made once more.
@@ -49,6 +55,9 @@ final class LinkPipeline {
 
   /** The longest a stored file waits for its link while others are being stored. */
   static final long MAX_LINK_WAIT_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+  /** A call links at least the files linked so far over this, while targets are left to take. */
+  static final int GROWTH = 16;
 
   /**
    * A blob a tree is to link to: a file to store from unless stored, or (file null) a tree, stored
@@ -106,6 +115,8 @@ final class LinkPipeline {
     /** How long the oldest of {@link #stored} took to store. */
     long oldestUpload;
     int inFlight;
+    /** How many files the linker has linked. */
+    int linked;
     Throwable failure;
 
     State(List<Target> targets) {
@@ -131,7 +142,7 @@ final class LinkPipeline {
       return;
     }
     int workers = Math.min(jobs, files.size());
-    Semaphore window = new Semaphore(2 * jobs);
+    Semaphore window = new Semaphore(window(jobs, 0));
     State state = new State(files);
     ExecutorService pool = Executors.newFixedThreadPool(workers);
     try {
@@ -230,8 +241,12 @@ final class LinkPipeline {
         state.stored.clear();
       }
       lastCall = timedLinkNew(links, batch);
+      int before = window(jobs, linked);
       linked += batch.size();
-      window.release(batch.size());
+      synchronized (state) {
+        state.linked = linked;
+      }
+      window.release(batch.size() + window(jobs, linked) - before);
     }
   }
 
@@ -243,12 +258,22 @@ final class LinkPipeline {
   }
 
   /**
+   * How many targets may be being stored or stored and not linked once {@code linked} files are
+   * linked: {@code 2 × jobs}, or once more, {@code jobs} and the least a call then links ({@code
+   * linked / GROWTH}), so that the workers keep storing while that many wait for their link.
+   */
+  static int window(int jobs, int linked) {
+    return Math.max(2 * jobs, jobs + linked / GROWTH);
+  }
+
+  /**
    * How long the linker waits before it links what is stored: 0 to link now, a time to wait
    * unless a target is stored meanwhile, or -1 (nothing stored) to wait for one. The clock is read
    * only once a target is stored.
    *
    * <p>While targets are left to take, it links once at least as many are stored as are being
-   * stored: a file held up alone holds back no link of others. Once none is left (the tail), it
+   * stored (a file held up alone holds back no link of others), and at least the files linked so
+   * far over {@link #GROWTH}. Once none is left (the tail), it
    * links once none is being stored, or once the oldest stored has waited as long as a link call
    * takes: the last call's time, or before any call that file's own upload's (a small file's
    * upload and a link call are each about two writes to the store). Files finishing within a
@@ -266,7 +291,7 @@ final class LinkPipeline {
       return 0;
     }
     if (state.next.hasNext()) {
-      return state.stored.size() >= state.inFlight ? 0 : bound;
+      return state.stored.size() >= Math.max(state.inFlight, state.linked / GROWTH) ? 0 : bound;
     }
     if (state.inFlight == 0) {
       return 0;

@@ -219,6 +219,7 @@ class LinkPipelineTest {
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch firstCall = new CountDownLatch(1);
     List<Target> uploaded = new ArrayList<>();
+    CountDownLatch bothTaken = new CountDownLatch(2);
     Calls links = new Calls(tree, to -> {
       now.addAndGet(100 * MS); // each call takes 100 ms
       firstCall.countDown();
@@ -227,6 +228,7 @@ class LinkPipelineTest {
       synchronized (uploaded) {
         uploaded.add(t);
       }
+      bothTaken.countDown();
       await(release);
     }, LinkPipeline.MAX_LINK_WAIT_NANOS, now::get);
     Thread run = new Thread(() -> pipeline.run(links, List.of(a, b, base)));
@@ -236,6 +238,8 @@ class LinkPipelineTest {
         .isTrue();
     assertThat(links.made()).containsExactly(List.of(base.digest()));
     assertThat(store.info(tree).links()).containsExactly(base.digest());
+    // Both in flight before either is stored: one taken later would be a file left to take.
+    assertThat(bothTaken.await(10, TimeUnit.SECONDS)).as("both files in flight").isTrue();
     release.countDown();
     run.join(TimeUnit.SECONDS.toMillis(30));
 
@@ -295,5 +299,41 @@ class LinkPipelineTest {
     assertThat(linker[0].isAlive()).isFalse();
     assertThat(store.info(tree).links())
         .containsExactlyInAnyOrder(fast.digest(), slow.digest(), slower.digest());
+  }
+
+  /**
+   * 3,000 files stored at once (four jobs) into a tree whose every link call rewrites its record
+   * whole: each call links at least the files linked so far over {@link LinkPipeline#GROWTH}, so
+   * about a hundred calls rather than one per 2 × jobs files (375 or more, a record of up to
+   * 3,000 links written each time: on S3 some 3 MB for 10,000, its bytes growing with the square
+   * of the files); and at most {@link LinkPipeline#window} files are being stored or stored and
+   * not linked at any time.
+   */
+  @Test
+  void aLargeTreesLinkCallsGrowWithTheLinksMadeAndItsWindowWithThem() {
+    Digest tree = stored("tree");
+    List<Target> targets = new ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      targets.add(file("file " + i, 1));
+    }
+    int jobs = 4;
+    AtomicLong linked = new AtomicLong();
+    AtomicLong started = new AtomicLong();
+    AtomicLong mostOver = new AtomicLong(Long.MIN_VALUE);
+    Calls links = new Calls(tree, to -> linked.addAndGet(to.size()));
+    new LinkPipeline(store, jobs, (t, first) -> {
+      long now = linked.get();
+      mostOver.accumulateAndGet(started.incrementAndGet() - now
+          - LinkPipeline.window(jobs, (int) now), Math::max);
+    }).run(links, targets);
+
+    List<List<Digest>> made = links.made();
+    assertThat(made.stream().mapToInt(List::size).sum()).isEqualTo(3000);
+    assertThat(store.info(tree).links()).hasSize(3000);
+    assertThat(made.size()).as("link calls").isBetween(2, 150);
+    assertThat(mostOver.get()).as("at most the window stored or being stored and not linked")
+        .isLessThanOrEqualTo(0);
+    assertThat(LinkPipeline.window(jobs, 0)).isEqualTo(8);
+    assertThat(LinkPipeline.window(jobs, 2999)).isEqualTo(4 + 2999 / LinkPipeline.GROWTH);
   }
 }

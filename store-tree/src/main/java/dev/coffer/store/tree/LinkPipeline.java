@@ -28,15 +28,15 @@ import java.util.function.LongSupplier;
  * call's time of each other, take one call, and one much slower file holds back the others' link
  * by at most that time). No upload waits for a link.
  *
- * <p>Each call links at least the links made so far over {@link #GROWTH} once that is more than
- * one: every call rewrites the tree's record whole (on S3 one object holding a link to each file
- * linked so far, some 3 MB for 10,000 files), so calls of a constant size made a large tree's
- * put write its record a number of times that grows with its files, and its bytes with their
- * square. At most {@link #window(int, int) max(2 × jobs, jobs + linked / GROWTH)} targets are
- * being stored or stored and not yet linked at any time, {@code linked} being the files linked
- * so far: a put killed part-way leaves at most that many files stored and not linked (at count 0,
- * or 1 if the killed {@code linkNew} had marked them), {@code 2 × jobs} until it has linked
- * {@code GROWTH × jobs} files. A failure stops the rest: no new target is taken,
+ * <p>While targets are left to take, a call also waits for at least the files linked so far over
+ * {@link #GROWTH}: every call rewrites the tree's record whole (on S3 one object holding a link
+ * to each file linked so far, some 3 MB for 10,000 files), so calls of a constant size made a
+ * large tree's put write its record a number of times that grows with its files, and its bytes
+ * with their square. At most {@link #window(int, int) max(2 × jobs, jobs + linked / GROWTH)}
+ * targets are being stored or stored and not yet linked at any time, {@code linked} being the
+ * files linked so far ({@code 2 × jobs} until {@code GROWTH × jobs} files are linked): a put
+ * killed part-way leaves at most that many files stored and not linked (at count 0, or 1 if the
+ * killed {@code linkNew} had marked them). A failure stops the rest: no new target is taken,
  * uploads in flight are interrupted, and the failure is thrown only once every worker has ended.
  * A {@code linkNew} that says NotFound (a file found stored but released meanwhile by its other
  * holders) has its targets stored again, once, and is made once more.

@@ -19,8 +19,9 @@ import dev.coffer.store.Digest;
  * each of its files (some 3 MB of JSON for 10,000), every batch of the tree's put changes it from
  * the version its last batch wrote, and parsing that version again at each batch made the put's
  * linker, one thread, spend time that grew with the links made so far.
- * Bounded by weight (the records' bytes), evicting on the caller's thread, so a simulated run
- * replays; held in memory only, so a host that dies forgets it. Thread-safe.
+ * Bounded by weight (the records' bytes, twice for a version kept with its parse, which takes
+ * about as much memory again), evicting on the caller's thread, so a simulated run replays; held
+ * in memory only, so a host that dies forgets it. Thread-safe.
  */
 final class KnownRecords {
   /** The bytes of records kept, at most; a tree of 10,000 files has a record of about 3 MB. */
@@ -33,7 +34,8 @@ final class KnownRecords {
 
   private final Cache<Digest, Version> versions = Caffeine.newBuilder()
       .maximumWeight(MAX_BYTES)
-      .weigher((Digest d, Version v) -> ENTRY_BYTES + v.fetched().bytes().length)
+      .weigher((Digest d, Version v) ->
+          ENTRY_BYTES + v.fetched().bytes().length * (v.parsed() == null ? 1 : 2))
       .executor(Runnable::run)
       .build();
 

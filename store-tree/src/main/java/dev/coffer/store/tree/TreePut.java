@@ -148,17 +148,22 @@ final class TreePut {
     Set<Digest> linked = (committed != null ? committed : store.info(digest)).links();
     Map<Digest, Target> missing = new LinkedHashMap<>();
     if (layer.isDelta() && !linked.contains(layer.base())) {
-      missing.put(layer.base(), new Target(layer.base(), null, 0));
+      missing.put(layer.base(), Target.tree(layer.base(), 0));
     }
     Set<String> listed = new HashSet<>();
     layer.entries().forEach(e -> listed.add(e.path()));
+    long fromBase = 0; // files the base holds: this layer does not list them
     for (Tree.Entry e : tree.files()) {
+      fromBase += listed.contains(e.path()) ? 0 : 1;
       if (!listed.contains(e.path()) || linked.contains(e.digest())
           || missing.containsKey(e.digest())) {
         listener.fileDone(e.size(), false); // held by the base, or linked already
       } else {
         missing.put(e.digest(), new Target(e.digest(), dir.resolve(e.path()), e.size()));
       }
+    }
+    if (layer.isDelta() && missing.containsKey(layer.base())) {
+      missing.put(layer.base(), Target.tree(layer.base(), fromBase)); // for the pipeline's window
     }
     Sent sent = new Sent();
     // The largest files first, so that none of them starts last and ends the put alone.

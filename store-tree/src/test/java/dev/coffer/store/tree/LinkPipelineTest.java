@@ -214,7 +214,7 @@ class LinkPipelineTest {
     Digest tree = stored("tree");
     Target a = file("a", 2);
     Target b = file("b", 1);
-    Target base = new Target(stored("base tree"), null, 0);
+    Target base = Target.tree(stored("base tree"), 0);
     AtomicLong now = new AtomicLong();
     CountDownLatch release = new CountDownLatch(1);
     CountDownLatch firstCall = new CountDownLatch(1);
@@ -249,6 +249,44 @@ class LinkPipelineTest {
     assertThat(uploaded).as("the base needs no upload").containsExactlyInAnyOrder(a, b);
     assertThat(store.info(tree).links())
         .containsExactlyInAnyOrder(base.digest(), a.digest(), b.digest());
+  }
+
+  /**
+   * A delta of 100 changed files over a base holding 10,000 (four jobs): the base's call, the
+   * first, holds the linker until every file is stored, as on S3 its read and two writes of a
+   * 3 MB record take longer than storing a hundred small files. The base's files count as linked
+   * for the window, so the workers store all 100 meanwhile; with the window at 2 × jobs they
+   * stopped at 8 and waited for that call.
+   */
+  @Test
+  void aDeltasFilesAreStoredWhileItsBaseIsLinkedWithinTheWindowTheBasesFilesGive()
+      throws Exception {
+    Digest tree = stored("tree");
+    Target base = Target.tree(stored("base tree"), 10_000);
+    List<Target> targets = new ArrayList<>();
+    targets.add(base);
+    for (int i = 0; i < 100; i++) {
+      targets.add(file("changed " + i, 1));
+    }
+    CountDownLatch allStored = new CountDownLatch(100);
+    AtomicLong storedDuringBase = new AtomicLong(-1);
+    Calls links = new Calls(tree, to -> {
+      if (to.contains(base.digest())) {
+        try {
+          allStored.await(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        storedDuringBase.set(100 - allStored.getCount());
+      }
+    });
+    new LinkPipeline(store, 4, (t, first) -> allStored.countDown()).run(links, targets);
+
+    assertThat(storedDuringBase.get()).as("files stored while the base was being linked")
+        .isEqualTo(100);
+    assertThat(links.made().get(0)).containsExactly(base.digest());
+    assertThat(store.info(tree).links()).hasSize(101);
+    assertThat(LinkPipeline.window(4, 10_000)).isEqualTo(4 + 10_000 / LinkPipeline.GROWTH);
   }
 
   /**

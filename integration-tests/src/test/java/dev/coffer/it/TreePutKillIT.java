@@ -207,9 +207,9 @@ class TreePutKillIT {
       }
     }
     assertThat(cut.size() + unrecorded)
-        .as("at most max(2 x jobs, jobs + linked / 16) stored or being stored and not linked"
+        .as("at most max(8 x jobs, jobs + linked / 16) stored or being stored and not linked"
             + " (--jobs 2, %d linked)", linked.size())
-        .isLessThanOrEqualTo(Math.max(4, 2 + linked.size() / 16));
+        .isLessThanOrEqualTo(Math.max(16, 2 + linked.size() / 16));
     assertThat(storedBeforeRerun).as("the tree and the files stored").isEqualTo(
         1 + stored + unrecorded);
 
@@ -283,9 +283,9 @@ class TreePutKillIT {
       }
     }
     assertThat(cut.size() + unrecorded)
-        .as("at most max(2 x jobs, jobs + linked / 16) stored or being stored and not linked"
+        .as("at most max(8 x jobs, jobs + linked / 16) stored or being stored and not linked"
             + " (--jobs 2, %d linked)", linked.size())
-        .isLessThanOrEqualTo(Math.max(4, 2 + linked.size() / 16));
+        .isLessThanOrEqualTo(Math.max(16, 2 + linked.size() / 16));
     assertThat(keys("blobs/")).as("the tree, its linked files and the files cut before their links")
         .isEqualTo(1 + linked.size() + cut.size() + unrecorded);
 

@@ -255,8 +255,8 @@ class LinkPipelineTest {
    * A delta of 100 changed files over a base holding 10,000 (four jobs): the base's call, the
    * first, holds the linker until every file is stored, as on S3 its read and two writes of a
    * 3 MB record take longer than storing a hundred small files. The base's files count as linked
-   * for the window, so the workers store all 100 meanwhile; with the window at 2 × jobs they
-   * stopped at 8 and waited for that call.
+   * for the window, so the workers store all 100 meanwhile; with the window at its least, 8 ×
+   * jobs, they stopped at 32 and waited for that call.
    */
   @Test
   void aDeltasFilesAreStoredWhileItsBaseIsLinkedWithinTheWindowTheBasesFilesGive()
@@ -342,7 +342,7 @@ class LinkPipelineTest {
   /**
    * 3,000 files stored at once (four jobs) into a tree whose every link call rewrites its record
    * whole: each call links at least the files linked so far over {@link LinkPipeline#GROWTH}, so
-   * about a hundred calls rather than one per 2 × jobs files (375 or more, a record of up to
+   * about a hundred calls rather than one every few files (375 or more without it, a record of up to
    * 3,000 links written each time: on S3 some 3 MB for 10,000, its bytes growing with the square
    * of the files); and at most {@link LinkPipeline#window} files are being stored or stored and
    * not linked at any time.
@@ -371,7 +371,7 @@ class LinkPipelineTest {
     assertThat(made.size()).as("link calls").isBetween(2, 150);
     assertThat(mostOver.get()).as("at most the window stored or being stored and not linked")
         .isLessThanOrEqualTo(0);
-    assertThat(LinkPipeline.window(jobs, 0)).isEqualTo(8);
+    assertThat(LinkPipeline.window(jobs, 0)).isEqualTo(LinkPipeline.WINDOW_PER_JOB * jobs);
     assertThat(LinkPipeline.window(jobs, 2999)).isEqualTo(4 + 2999 / LinkPipeline.GROWTH);
   }
 }

@@ -326,8 +326,9 @@ class TreesTest {
         assertThat(left).as("killed at link %d", at).isEmpty();
       }
     }
-    // 12 files, one stored at a time and at most 2 stored and not linked: 6 link calls at least.
-    assertThat(killed).as("puts killed, one at each link call").isBetween(6, 12);
+    // 12 files, one stored at a time and at most 8 stored and not linked (the window's least,
+    // 8 × jobs): 2 link calls at least.
+    assertThat(killed).as("puts killed, one at each link call").isBetween(2, 12);
   }
 
   @Test
@@ -507,13 +508,13 @@ class TreesTest {
    * All links write the tree's record: made one call each, a put -r on S3 rewrote that record
    * once a file (a read and a conditional write each). The linker links, one linkNew at a time
    * (two at once only conflict on that record), whatever was stored since its last call: at most
-   * 2 × jobs files, each once.
+   * the pipeline's window of files ({@link LinkPipeline#window}: 32 with four jobs), each once.
    */
   @Test
   void linksToTheTreeAreMadeOneLinkNewAtATimeOfWhatWasStoredSinceTheLast() throws IOException {
     Path src = tmp.resolve("many");
     Files.createDirectories(src);
-    for (int i = 0; i < 40; i++) {
+    for (int i = 0; i < 100; i++) {
       Files.writeString(src.resolve("f" + i), "file " + i);
     }
     List<String> calls = new java.util.concurrent.CopyOnWriteArrayList<>();
@@ -545,12 +546,13 @@ class TreesTest {
             }
           }
         });
-    Digest tree = Trees.of(watched).withJobs(8).put(src);
-    assertThat(store.info(tree).links()).hasSize(40);
+    Digest tree = Trees.of(watched).withJobs(4).put(src);
+    assertThat(store.info(tree).links()).hasSize(100);
     assertThat(calls).as("linkNew only").containsOnly("linkNew");
     assertThat(mostAtOnce).as("one linkNew at a time").hasValue(1);
-    assertThat(targets).as("each file linked once").hasSize(40).doesNotHaveDuplicates();
-    assertThat(sizes).as("at most 2 x jobs files a call").allMatch(n -> n >= 1 && n <= 16);
+    assertThat(targets).as("each file linked once").hasSize(100).doesNotHaveDuplicates();
+    assertThat(sizes).as("at most the window's files a call")
+        .allMatch(n -> n >= 1 && n <= LinkPipeline.window(4, 100));
   }
 
   /**

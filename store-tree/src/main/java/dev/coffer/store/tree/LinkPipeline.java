@@ -33,9 +33,9 @@ import java.util.function.LongSupplier;
  * to each file linked so far, some 3 MB for 10,000 files), so calls of a constant size made a
  * large tree's put write its record a number of times that grows with its files, and its bytes
  * with their square. At most {@link #window(int, long) max(WINDOW_PER_JOB × jobs, jobs + linked /
- * GROWTH)}
- * targets are being stored or stored and not yet linked at any time, {@code linked} being the
- * files linked so far ({@code 8 × jobs} until {@code 7 × GROWTH × jobs} files are linked): a put
+ * GROWTH)} targets are being stored or stored and not yet linked at any time, {@code linked} being
+ * the files linked so far, and for a delta the files its base holds ({@code 8 × jobs} until
+ * {@code 7 × GROWTH × jobs} files are linked): a put
  * killed part-way leaves at most that many files stored and not linked (at count 0, or 1 if the
  * killed {@code linkNew} had marked them). A failure stops the rest: no new target is taken,
  * uploads in flight are interrupted, and the failure is thrown only once every worker has ended.
